@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Builds the web UI into OUTDIR for the binary to embed:
+//   node scripts/build-web.mjs OUTDIR        (build.sh runs: node scripts/build-web.mjs build/web)
+//
+// OUTDIR/index.html            the one page of the app; loads the two assets below with ?v=<content hash>
+// OUTDIR/assets/app.js         web/agent/main.js bundled by esbuild (minified, ES2018, IIFE)
+// OUTDIR/assets/app.css        web/agent/app.css, minified
+// OUTDIR/favicon.svg
+// OUTDIR/<file>.gz             gzip -9 copy of each file above, when smaller (served to clients that accept it)
+// OUTDIR/.stamp                written last; its content is a hash of everything else
+//
+// Deterministic: the same sources give byte-identical files. A file is only rewritten when its content changes,
+// and .stamp likewise, so an unchanged UI does not make the binary re-embed anything.
+// esbuild comes from web/node_modules (build.sh runs `npm ci` in web/ first).
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const top = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const web = path.join(top, 'web');
+const started = process.hrtime.bigint();
+
+function die(message, code) {
+  process.stderr.write('build-web: ' + message + '\n');
+  process.exit(code || 1);
+}
+
+const args = process.argv.slice(2);
+if (args.length !== 1 || args[0].startsWith('-')) {
+  const usage = 'usage: node scripts/build-web.mjs OUTDIR\n';
+  if (args[0] === '-h' || args[0] === '--help') {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  die(usage.trim(), 2);
+}
+const outdir = path.resolve(args[0]);
+
+let esbuild;
+try {
+  esbuild = createRequire(path.join(web, 'package.json'))('esbuild');
+} catch (e) {
+  die('esbuild is not installed in web/node_modules; run: (cd web && npm ci)');
+}
+
+async function bundle(entry, loader) {
+  const result = await esbuild.build({
+    entryPoints: [path.join(web, entry)],
+    absWorkingDir: top,
+    bundle: true,
+    minify: true,
+    target: 'es2018',
+    format: 'iife',
+    charset: 'utf8',
+    legalComments: 'none',
+    logLevel: 'silent',
+    write: false,
+    outdir: 'out', // nothing is written; esbuild wants a name for the output
+    loader,
+  });
+  if (result.outputFiles.length !== 1) die('unexpected esbuild output for ' + entry);
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+const shortHash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 12);
+
+let js, css;
+try {
+  [js, css] = await Promise.all([
+    bundle('agent/main.js', { '.json': 'json' }),
+    bundle('agent/app.css', {}),
+  ]);
+} catch (e) {
+  die('esbuild failed:\n' + (e.errors ? e.errors.map((x) => '  ' + (x.location ? x.location.file + ':' +
+    x.location.line + ': ' : '') + x.text).join('\n') : e.message));
+}
+
+const template = fs.readFileSync(path.join(web, 'agent/index.html'), 'utf8');
+// The Content-Security-Policy allows no inline script or handler: keep the page honest at build time.
+if (/<script(?![^>]*\ssrc=)[^>]*>/i.test(template) || /\son[a-z]+\s*=/i.test(template) || /\sstyle\s*=/i.test(template)) {
+  die('web/agent/index.html must not contain inline scripts, event handler attributes or style attributes');
+}
+const index = Buffer.from(template.replace('%JS_HASH%', shortHash(js)).replace('%CSS_HASH%', shortHash(css)));
+if (index.includes('%')) die('web/agent/index.html has an unknown %PLACEHOLDER%');
+
+const files = new Map([
+  ['index.html', index],
+  ['favicon.svg', fs.readFileSync(path.join(web, 'agent/favicon.svg'))],
+  ['assets/app.js', js],
+  ['assets/app.css', css],
+]);
+
+// gzip -9 copies (zlib's header carries no file name and mtime 0, so the bytes are reproducible).
+for (const [name, raw] of [...files]) {
+  const gz = zlib.gzipSync(raw, { level: 9 });
+  if (gz.length < raw.length) files.set(name + '.gz', gz);
+}
+
+function writeIfChanged(file, data) {
+  try {
+    if (fs.readFileSync(file).equals(data)) return;
+  } catch (e) { /* missing: write it */ }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = file + '.tmp';
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+// Remove what an earlier build left and this one does not make: the binary embeds every file in OUTDIR.
+// Only paths this script can create are touched (assets/*, top-level *.gz and *.tmp).
+function prune() {
+  const assets = path.join(outdir, 'assets');
+  if (fs.existsSync(assets)) {
+    for (const name of fs.readdirSync(assets)) {
+      if (!files.has('assets/' + name)) fs.rmSync(path.join(assets, name), { recursive: true, force: true });
+    }
+  }
+  if (fs.existsSync(outdir)) {
+    for (const name of fs.readdirSync(outdir)) {
+      if ((name.endsWith('.gz') || name.endsWith('.tmp')) && !files.has(name)) fs.rmSync(path.join(outdir, name));
+    }
+  }
+}
+
+prune();
+const manifest = createHash('sha256');
+for (const name of [...files.keys()].sort()) {
+  writeIfChanged(path.join(outdir, name), files.get(name));
+  manifest.update(name + ' ' + createHash('sha256').update(files.get(name)).digest('hex') + '\n');
+}
+writeIfChanged(path.join(outdir, '.stamp'), Buffer.from(manifest.digest('hex') + '\n'));
+
+const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
+const size = (name) => kb(files.get(name).length) + ' (' + kb((files.get(name + '.gz') || files.get(name)).length) + ' gzip)';
+const ms = Number(process.hrtime.bigint() - started) / 1e6;
+process.stdout.write(`build-web: ${path.relative(process.cwd(), outdir) || '.'}: app.js ${size('assets/app.js')}, ` +
+  `app.css ${size('assets/app.css')}, index.html ${size('index.html')} in ${ms.toFixed(0)} ms\n`);

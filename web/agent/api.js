@@ -1,0 +1,56 @@
+// JSON calls to /api/v1. Holds the CSRF token in memory (never in storage) and sends it on every write.
+
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+/* An error answered by the API ({"error":{"code","message","field"}}), or code "network" when the server
+ * could not be reached. retryAfter is the Retry-After header in seconds, when there is one. */
+export class ApiError extends Error {
+  constructor(status, code, message, field, retryAfter) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/* Calls METHOD /api/v1PATH with an optional JSON body. Resolves to the parsed JSON body (null for 204);
+ * rejects with an ApiError. */
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (WRITES.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch('/api/v1' + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', e && e.message);
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    const retry = parseInt(res.headers.get('Retry-After') || '', 10);
+    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || res.statusText,
+      err.field, Number.isFinite(retry) ? retry : null);
+  }
+  if (data && typeof data.csrf_token === 'string') setCsrfToken(data.csrf_token);
+  return data;
+}
