@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Destek build driver.
+#   ./build.sh          build build/destek (release, stripped, UI embedded)
+#   ./build.sh run      build, then start the server on the embedded default (./destek-data, 127.0.0.1:8080)
+#   ./build.sh test     build, then run every test: C unit tests, API tests (also under ASan+UBSan), browser tests
+#   ./build.sh bench    build, then run the benchmarks in tests/bench/
+# On a fresh Debian 12 machine, as root, it installs the Debian packages it needs; otherwise it prints the command.
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "build.sh: $*"; exit 1; }
+
+# --- Debian packages -------------------------------------------------------------------------------------------
+# The manifest names each package and the version it was tested with; stage is "build" or "test".
+want_packages() {
+  local stage=$1
+  awk -v s="$stage" '$1=="build" || (s=="test" && $1=="test") {print $2"\t"$3}' third_party/manifest
+}
+
+ensure_packages() {
+  local stage=$1 missing=() pkg ver have
+  while IFS=$'\t' read -r pkg ver; do
+    case $pkg in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
+    have=$(dpkg-query -W -f='${Status}\t${Version}' "$pkg" 2>/dev/null || true)
+    if [[ $have != "install ok installed"* ]]; then
+      missing+=("$pkg")
+    elif [[ ${have#*$'\t'} != "$ver" ]]; then
+      say "note: $pkg ${have#*$'\t'} is installed; Destek was tested with $ver"
+    fi
+  done < <(want_packages "$stage")
+  ((${#missing[@]} == 0)) && return 0
+  if [[ $(id -u) != 0 ]]; then
+    say "build.sh: missing Debian packages: ${missing[*]}"
+    say "run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null || die "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+}
+
+# --- npm packages (from the committed lockfile) -----------------------------------------------------------------
+ensure_npm() {
+  local stamp=$top/build/npm.stamp
+  mkdir -p build
+  if [[ ! -d web/node_modules || ! -f $stamp || web/package-lock.json -nt $stamp ]]; then
+    say "installing npm packages from web/package-lock.json"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || die "npm ci failed in web/ (see web/package-lock.json)"
+    touch "$stamp"
+  fi
+}
+
+# --- build ------------------------------------------------------------------------------------------------------
+build_release() {
+  scripts/fetch-deps.sh build/deps
+  node scripts/build-web.mjs build/web
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESTEK_DEPS=build/deps >/dev/null
+  cmake --build build/release -j "$jobs" >/dev/null || cmake --build build/release -j 1
+  cp build/release/destek build/destek
+  strip build/destek
+}
+
+build_asan() {
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DDESTEK_SANITIZE=ON -DDESTEK_DEPS=build/deps >/dev/null
+  cmake --build build/asan -j "$jobs" >/dev/null || cmake --build build/asan -j 1
+}
+
+cmd=${1:-build}
+case $cmd in
+  build)
+    ensure_packages build; ensure_npm; build_release
+    say "built build/destek ($(stat -c %s build/destek) bytes)" ;;
+  run)
+    ensure_packages build; ensure_npm; build_release
+    shift || true
+    exec build/destek serve "$@" ;;
+  test)
+    ensure_packages test; ensure_npm; build_release; build_asan
+    exec scripts/run-tests.sh ;;
+  bench)
+    ensure_packages test; ensure_npm; build_release
+    exec tests/bench/run.sh ;;
+  -h|--help|help)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$cmd' (try: build, run, test, bench)" ;;
+esac

@@ -1,0 +1,336 @@
+/* Commands other than `serve`. A command that writes runs in the server when one holds the data directory
+ * (through the control socket), and otherwise here, holding the lock that keeps a server from starting. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "control.h"
+#include "datadir.h"
+#include "db.h"
+#include "http.h"
+#include "server.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------------------------------ admin add */
+
+/* Runs in whichever process owns the database. args: {email,name,role,password}. */
+static int admin_add_exec(const cJSON *args, char **message)
+{
+  const char *email = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "email"));
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "name"));
+  const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "role"));
+  const char *password = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "password"));
+  if (!email || !name || !role || !password) {
+    *message = util_strdup("admin add: incomplete request");
+    return 2;
+  }
+  char *hash = auth_password_hash_new(password);
+  if (!hash) { *message = util_strdup("the server is busy checking passwords; try again"); return 1; }
+  struct db *w = db_writer_acquire();
+  int code = 1;
+  if (db_begin(w) == 0) {
+    int64_t id = auth_user_insert(w, email, name, role, NULL, hash);
+    if (id > 0) {
+      struct destek_req r = { .who = { .via = AUTH_CONTROL } };
+      snprintf(r.ip, sizeof r.ip, "local");
+      cJSON *d = cJSON_CreateObject();
+      cJSON_AddStringToObject(d, "role", role);
+      cJSON_AddStringToObject(d, "via", "cli");
+      audit_log(w, &r, "user.created", email, d);
+      if (!strcmp(role, "admin")) db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL);
+      if (db_commit(w) == 0) {
+        code = 0;
+        if (asprintf(message, "created %s %s (id %lld)", role, email, (long long)id) < 0) *message = NULL;
+      } else {
+        *message = util_strdup("could not save the user");
+      }
+    } else {
+      db_rollback(w);
+      if (asprintf(message, id == 0 ? "a user with e-mail %s already exists" : "could not create %s", email) < 0)
+        *message = NULL;
+    }
+  } else {
+    *message = util_strdup("the database is busy; try again");
+  }
+  db_writer_release(w);
+  free(hash);
+  return code;
+}
+
+static char *read_password(void)
+{
+  int tty = isatty(STDIN_FILENO);
+  struct termios old, quiet;
+  if (tty) {
+    fprintf(stderr, "Password: ");
+    tcgetattr(STDIN_FILENO, &old);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n = getline(&line, &cap, stdin);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fprintf(stderr, "\n");
+  }
+  if (n < 0) { free(line); return NULL; }
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+  return line;
+}
+
+static int email_ok(const char *v)
+{
+  const char *at = strchr(v, '@');
+  if (!at || at == v || !at[1] || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(v) > 254) return 0;
+  for (const char *p = v; *p; p++)
+    if ((unsigned char)*p <= ' ' || strchr("<>\",;", *p)) return 0;
+  return 1;
+}
+
+/* Runs a writing command in the server that holds the data directory, or here under the lock. */
+static int run_writer_command(const struct config *cfg, const char *name, cJSON *args)
+{
+  char err[1024];
+  char *message = NULL;
+  int code;
+  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+  for (int attempt = 0;; attempt++) {
+    int lk = datadir_lock(cfg->data, err, sizeof err);
+    if (lk < 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+    if (lk == 0) {
+      if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+      code = control_run_local(name, args, &message);
+      db_close_all();
+      break;
+    }
+    code = control_call(cfg->data, name, args, &message, err, sizeof err);
+    if (code >= 0) break;
+    if (attempt == 20) {  /* a server that is starting has the lock before its socket: give it a few seconds */
+      fprintf(stderr, "destek: %s\n", err);
+      return 1;
+    }
+    usleep(250 * 1000);
+  }
+  if (message && *message) fprintf(code == 0 ? stdout : stderr, "%s%s\n", code == 0 ? "" : "destek: ", message);
+  free(message);
+  return code;
+}
+
+int cli_admin_add(const struct config *cfg, const char *email, const char *name, const char *role)
+{
+  if (!email_ok(email)) { fprintf(stderr, "destek admin add: '%s' is not an e-mail address\n", email); return 2; }
+  if (!*name || strlen(name) > 200) { fprintf(stderr, "destek admin add: --name must be 1 to 200 characters\n"); return 2; }
+  if (strcmp(role, "admin") && strcmp(role, "agent")) {
+    fprintf(stderr, "destek admin add: --role must be admin or agent, not '%s'\n", role);
+    return 2;
+  }
+  char *password = read_password();
+  if (!password) { fprintf(stderr, "destek admin add: give the password on standard input\n"); return 2; }
+  size_t plen = strlen(password);
+  if (plen < AUTH_PASSWORD_MIN || plen > AUTH_PASSWORD_MAX) {
+    fprintf(stderr, "destek admin add: the password must be %d to %d characters\n", AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+    free(password);
+    return 2;
+  }
+  char lower[256];
+  size_t i = 0;
+  for (; email[i] && i < sizeof lower - 1; i++) lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
+  lower[i] = 0;
+  cJSON *args = cJSON_CreateObject();
+  cJSON_AddStringToObject(args, "email", lower);
+  cJSON_AddStringToObject(args, "name", name);
+  cJSON_AddStringToObject(args, "role", role);
+  cJSON_AddStringToObject(args, "password", password);
+  memset(password, 0, plen);
+  free(password);
+  int code = run_writer_command(cfg, "admin_add", args);
+  cJSON_Delete(args);
+  return code;
+}
+
+void cli_control_init(void) { control_register("admin_add", admin_add_exec); }
+
+/* ------------------------------------------------------------------------------------------------ backup */
+
+static int fsync_path(const char *path, int dir)
+{
+  int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+static void dir_of(const char *path, char *out, size_t outlen)
+{
+  snprintf(out, outlen, "%s", path);
+  char *slash = strrchr(out, '/');
+  if (!slash) snprintf(out, outlen, ".");
+  else if (slash == out) out[1] = 0;
+  else *slash = 0;
+}
+
+int cli_backup(const struct config *cfg, const char *file)
+{
+  char dbpath[4096], err[1024], tmp[4096];
+  datadir_path(cfg->data, "destek.db", dbpath, sizeof dbpath);
+  if (access(dbpath, R_OK) != 0) {
+    fprintf(stderr, "destek backup: no database at %s (is --data right?)\n", dbpath);
+    return 1;
+  }
+  /* A read-only connection that never checkpoints: safe beside a running server (it is not a second writer). */
+  sqlite3 *h = db_open_readonly(dbpath, err, sizeof err);
+  if (!h) { fprintf(stderr, "destek backup: %s\n", err); return 1; }
+  sqlite3_exec(h, "PRAGMA query_only=0", NULL, NULL, NULL);  /* VACUUM INTO writes only the new file */
+  snprintf(tmp, sizeof tmp, "%s.tmp-%d", file, (int)getpid());
+  unlink(tmp);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(h, "VACUUM INTO ?1", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  if (rc != SQLITE_DONE) {
+    fprintf(stderr, "destek backup: cannot write %s: %s\n", file, sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    unlink(tmp);
+    return 1;
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  chmod(tmp, 0600);
+  char dir[4096];
+  dir_of(file, dir, sizeof dir);
+  if (fsync_path(tmp, 0) != 0 || rename(tmp, file) != 0 || fsync_path(dir, 1) != 0) {
+    fprintf(stderr, "destek backup: cannot finish %s: %s\n", file, strerror(errno));
+    unlink(tmp);
+    return 1;
+  }
+  struct stat stt;
+  stat(file, &stt);
+  printf("backed up %s to %s (%lld bytes)\n", dbpath, file, (long long)stt.st_size);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ restore */
+
+static int copy_file(const char *from, const char *to)
+{
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) { close(in); return -1; }
+  char buf[65536];
+  ssize_t n;
+  int rc = 0;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n) { rc = -1; break; }
+  if (n < 0 || fsync(out) != 0) rc = -1;
+  close(in);
+  if (close(out) != 0) rc = -1;
+  return rc;
+}
+
+int cli_restore(const struct config *cfg, const char *file)
+{
+  char err[1024];
+  if (access(file, R_OK) != 0) { fprintf(stderr, "destek restore: cannot read %s: %s\n", file, strerror(errno)); return 1; }
+  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek restore: %s\n", err); return 1; }
+  int lk = datadir_lock(cfg->data, err, sizeof err);
+  if (lk == 1) {
+    fprintf(stderr, "destek restore: a Destek server is running on %s; stop it first\n", cfg->data);
+    return 1;
+  }
+  if (lk < 0) { fprintf(stderr, "destek restore: %s\n", err); return 1; }
+  /* Check the backup before touching anything. */
+  sqlite3 *h = db_open_readonly(file, err, sizeof err);
+  if (!h) { fprintf(stderr, "destek restore: %s\n", err); return 1; }
+  sqlite3_stmt *st = NULL;
+  int ok = sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+           !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+  sqlite3_finalize(st);
+  st = NULL;
+  int has_core = ok && sqlite3_prepare_v2(h, "SELECT max(version) FROM schema_migrations WHERE owner = 'core'", -1, &st,
+                                          NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+                 sqlite3_column_int(st, 0) > 0;
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  if (!ok || !has_core) {
+    fprintf(stderr, "destek restore: %s is not a healthy Destek backup; nothing was changed\n", file);
+    return 1;
+  }
+  char dbpath[4096], keep[4096], tmp[4096], side[4200];
+  datadir_path(cfg->data, "destek.db", dbpath, sizeof dbpath);
+  snprintf(tmp, sizeof tmp, "%s.restoring", dbpath);
+  if (copy_file(file, tmp) != 0) {
+    fprintf(stderr, "destek restore: cannot copy %s: %s\n", file, strerror(errno));
+    unlink(tmp);
+    return 1;
+  }
+  if (access(dbpath, F_OK) == 0) {
+    /* Fold the old WAL into the old file (we are its only user) and keep it beside, in case. */
+    if (db_open(dbpath, 1, err, sizeof err) == 0) db_close_all();
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+    snprintf(keep, sizeof keep, "%s.before-restore-%s", dbpath, stamp);
+    if (rename(dbpath, keep) != 0) { fprintf(stderr, "destek restore: cannot move the old database aside\n"); return 1; }
+    printf("the previous database was kept as %s\n", keep);
+  }
+  snprintf(side, sizeof side, "%s-wal", dbpath); unlink(side);
+  snprintf(side, sizeof side, "%s-shm", dbpath); unlink(side);
+  if (rename(tmp, dbpath) != 0 || fsync_path(cfg->data, 1) != 0) {
+    fprintf(stderr, "destek restore: cannot put the backup in place: %s\n", strerror(errno));
+    return 1;
+  }
+  if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek restore: %s\n", err); return 1; }
+  db_close_all();
+  printf("restored %s into %s\n", file, dbpath);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ migrate */
+
+int cli_migrate(const struct config *cfg)
+{
+  char err[1024], dbpath[4096];
+  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek migrate: %s\n", err); return 1; }
+  int lk = datadir_lock(cfg->data, err, sizeof err);
+  datadir_path(cfg->data, "destek.db", dbpath, sizeof dbpath);
+  if (lk == 1) {
+    sqlite3 *h = db_open_readonly(dbpath, err, sizeof err);
+    int version = 0;
+    if (h) {
+      sqlite3_stmt *st = NULL;
+      if (sqlite3_prepare_v2(h, "SELECT max(version) FROM schema_migrations WHERE owner = 'core'", -1, &st, NULL) == SQLITE_OK &&
+          sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+      sqlite3_finalize(st);
+      sqlite3_close(h);
+    }
+    printf("a server is running on %s and applied every migration when it started (core schema version %d)\n",
+           cfg->data, version);
+    return 0;
+  }
+  if (lk < 0) { fprintf(stderr, "destek migrate: %s\n", err); return 1; }
+  if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek migrate: %s\n", err); return 1; }
+  struct db *w = db_writer_acquire();
+  int version = db_schema_version(w, "core");
+  db_writer_release(w);
+  db_close_all();
+  printf("database %s is up to date (core schema version %d)\n", dbpath, version);
+  return 0;
+}

@@ -1,0 +1,15 @@
+/* Commands other than `serve`: admin add, backup, restore, migrate. Each returns the process exit code. */
+#ifndef DESTEK_CLI_H
+#define DESTEK_CLI_H
+
+#include "config.h"
+
+int cli_admin_add(const struct config *cfg, const char *email, const char *name, const char *role);
+int cli_backup(const struct config *cfg, const char *file);
+int cli_restore(const struct config *cfg, const char *file);
+int cli_migrate(const struct config *cfg);
+
+/* Registers the commands a running server performs for the CLI (control.h). */
+void cli_control_init(void);
+
+#endif

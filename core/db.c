@@ -1,0 +1,410 @@
+/* Storage: the writer connection, per-thread readers, a statement cache, and migrations. */
+#include "db.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "util.h"
+
+#define STMT_CACHE 128  /* slots per connection; a miss beyond that prepares and finalizes on the fly */
+
+struct cached_stmt { const char *sql; sqlite3_stmt *st; };
+
+struct db {
+  sqlite3 *h;
+  struct cached_stmt cache[STMT_CACHE];
+  struct db *next_reader;   /* list of all readers, closed at shutdown */
+};
+
+static char *database_path;
+static int durability_full;
+static struct db *writer;
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *readers;
+static pthread_key_t reader_key;
+static pthread_once_t reader_key_once = PTHREAD_ONCE_INIT;
+
+static void reader_destroy(void *p);
+static void make_reader_key(void) { pthread_key_create(&reader_key, reader_destroy); }
+
+static int run_pragma(sqlite3 *h, const char *sql)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    log_error("db", "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+  }
+  return rc;
+}
+
+static struct db *conn_open(int for_writer, char *err, size_t errlen)
+{
+  sqlite3 *h = NULL;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (for_writer ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(database_path, &h, flags, NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open database %s: %s", database_path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+    sqlite3_close(h);
+    return NULL;
+  }
+  sqlite3_busy_timeout(h, 5000);
+  sqlite3_extended_result_codes(h, 0);
+  if (for_writer) {
+    if (run_pragma(h, "PRAGMA journal_mode=WAL") ||
+        run_pragma(h, durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
+        run_pragma(h, "PRAGMA foreign_keys=ON") ||
+        run_pragma(h, "PRAGMA journal_size_limit=67108864")) {
+      snprintf(err, errlen, "cannot configure database %s: %s", database_path, sqlite3_errmsg(h));
+      sqlite3_close(h);
+      return NULL;
+    }
+  } else {
+    /* Readers never checkpoint: only the writer may (the WAL-reset race). */
+    sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    if (run_pragma(h, "PRAGMA wal_autocheckpoint=0") || run_pragma(h, "PRAGMA query_only=1") ||
+        run_pragma(h, "PRAGMA foreign_keys=ON")) {
+      snprintf(err, errlen, "cannot configure read connection: %s", sqlite3_errmsg(h));
+      sqlite3_close(h);
+      return NULL;
+    }
+  }
+  struct db *db = calloc(1, sizeof *db);
+  if (!db) abort();
+  db->h = h;
+  return db;
+}
+
+static void conn_close(struct db *db)
+{
+  if (!db) return;
+  for (int i = 0; i < STMT_CACHE; i++)
+    if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
+  int rc = sqlite3_close(db->h);
+  if (rc != SQLITE_OK) log_error("db", "close: %s", sqlite3_errstr(rc));
+  free(db);
+}
+
+int db_open(const char *path, int full, char *err, size_t errlen)
+{
+  database_path = util_strdup(path);
+  durability_full = full;
+  writer = conn_open(1, err, errlen);
+  if (!writer) return -1;
+  chmod(path, 0600);
+  return 0;
+}
+
+const char *db_path(void) { return database_path; }
+
+void db_close_all(void)
+{
+  pthread_mutex_lock(&readers_lock);
+  struct db *r = readers;
+  readers = NULL;
+  pthread_mutex_unlock(&readers_lock);
+  while (r) {
+    struct db *next = r->next_reader;
+    conn_close(r);
+    r = next;
+  }
+  if (writer) {
+    pthread_mutex_lock(&writer_lock);
+    conn_close(writer);
+    writer = NULL;
+    pthread_mutex_unlock(&writer_lock);
+  }
+  free(database_path);
+  database_path = NULL;
+}
+
+static void reader_unlink(struct db *db)
+{
+  pthread_mutex_lock(&readers_lock);
+  for (struct db **p = &readers; *p; p = &(*p)->next_reader)
+    if (*p == db) { *p = db->next_reader; break; }
+  pthread_mutex_unlock(&readers_lock);
+}
+
+static void reader_destroy(void *p)
+{
+  struct db *db = p;
+  if (!db) return;
+  reader_unlink(db);
+  conn_close(db);
+}
+
+struct db *db_reader(void)
+{
+  pthread_once(&reader_key_once, make_reader_key);
+  struct db *db = pthread_getspecific(reader_key);
+  if (db) return db;
+  if (!database_path) return NULL;
+  char err[256];
+  db = conn_open(0, err, sizeof err);
+  if (!db) { log_error("db", "%s", err); return NULL; }
+  pthread_mutex_lock(&readers_lock);
+  db->next_reader = readers;
+  readers = db;
+  pthread_mutex_unlock(&readers_lock);
+  pthread_setspecific(reader_key, db);
+  return db;
+}
+
+void db_reader_release(void)
+{
+  pthread_once(&reader_key_once, make_reader_key);
+  struct db *db = pthread_getspecific(reader_key);
+  if (!db) return;
+  pthread_setspecific(reader_key, NULL);
+  reader_destroy(db);
+}
+
+struct db *db_writer_acquire(void)
+{
+  pthread_mutex_lock(&writer_lock);
+  return writer;
+}
+
+void db_writer_release(struct db *w)
+{
+  (void)w;
+  pthread_mutex_unlock(&writer_lock);
+}
+
+void db_checkpoint(void)
+{
+  struct db *w = db_writer_acquire();
+  if (w) sqlite3_wal_checkpoint_v2(w->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  db_writer_release(w);
+}
+
+int db_begin(struct db *w) { return run_pragma(w->h, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 : -1; }
+
+int db_commit(struct db *w)
+{
+  if (run_pragma(w->h, "COMMIT") == SQLITE_OK) return 0;
+  db_rollback(w);
+  return -1;
+}
+
+void db_rollback(struct db *w)
+{
+  if (!sqlite3_get_autocommit(w->h)) sqlite3_exec(w->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_in_tx(struct db *db) { return !sqlite3_get_autocommit(db->h); }
+
+static size_t slot_of(const char *sql) { return ((uintptr_t)sql >> 3) % STMT_CACHE; }
+
+sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+{
+  size_t slot = slot_of(sql);
+  struct cached_stmt *c = &db->cache[slot];
+  if (c->sql == sql && c->st) return c->st;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+  if (rc != SQLITE_OK) {
+    log_error("db", "prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
+    return NULL;
+  }
+  if (c->st) sqlite3_finalize(c->st);
+  c->sql = sql;
+  c->st = st;
+  return st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+  if (!st) return;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
+
+int db_bindv(sqlite3_stmt *st, const char *types, va_list ap)
+{
+  int rc = SQLITE_OK;
+  for (int i = 1; types && *types && rc == SQLITE_OK; types++, i++) {
+    switch (*types) {
+    case 't': {
+      const char *s = va_arg(ap, const char *);
+      rc = s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+      break;
+    }
+    case 'i': rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t)); break;
+    case 'I': {
+      const int64_t *v = va_arg(ap, const int64_t *);
+      rc = v ? sqlite3_bind_int64(st, i, *v) : sqlite3_bind_null(st, i);
+      break;
+    }
+    case 'd': rc = sqlite3_bind_double(st, i, va_arg(ap, double)); break;
+    case 'b': {
+      const void *p = va_arg(ap, const void *);
+      int n = va_arg(ap, int);
+      rc = sqlite3_bind_blob(st, i, p, n, SQLITE_TRANSIENT);
+      break;
+    }
+    case 'n': rc = sqlite3_bind_null(st, i); break;
+    default: abort();  /* a programming error in a type string */
+    }
+  }
+  return rc;
+}
+
+int db_bind(sqlite3_stmt *st, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  int rc = db_bindv(st, types, ap);
+  va_end(ap);
+  return rc;
+}
+
+int db_exec(struct db *db, const char *sql, const char *types, ...)
+{
+  sqlite3_stmt *st = db_prepare(db, sql);
+  if (!st) return SQLITE_ERROR;
+  va_list ap;
+  va_start(ap, types);
+  int rc = db_bindv(st, types, ap);
+  va_end(ap);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_OK && rc != SQLITE_CONSTRAINT)
+    log_error("db", "%s: %s", sqlite3_errmsg(db->h), sql);
+  db_done(st);
+  return rc;
+}
+
+int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, ...)
+{
+  sqlite3_stmt *st = db_prepare(db, sql);
+  if (!st) return dflt;
+  va_list ap;
+  va_start(ap, types);
+  int rc = db_bindv(st, types, ap);
+  va_end(ap);
+  int64_t v = dflt;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) log_error("db", "%s: %s", sqlite3_errmsg(db->h), sql);
+  }
+  db_done(st);
+  return v;
+}
+
+char *db_text_new(struct db *db, const char *sql, const char *types, ...)
+{
+  sqlite3_stmt *st = db_prepare(db, sql);
+  if (!st) return NULL;
+  va_list ap;
+  va_start(ap, types);
+  int rc = db_bindv(st, types, ap);
+  va_end(ap);
+  char *v = NULL;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) v = util_strdup((const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE) log_error("db", "%s: %s", sqlite3_errmsg(db->h), sql);
+  }
+  db_done(st);
+  return v;
+}
+
+int64_t db_last_id(struct db *db) { return sqlite3_last_insert_rowid(db->h); }
+int db_changes(struct db *db) { return sqlite3_changes(db->h); }
+const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->h); }
+sqlite3 *db_handle(struct db *db) { return db->h; }
+
+int64_t db_size_bytes(void)
+{
+  if (!database_path) return 0;
+  struct stat st;
+  int64_t total = 0;
+  if (stat(database_path, &st) == 0) total += st.st_size;
+  char wal[4096];
+  snprintf(wal, sizeof wal, "%s-wal", database_path);
+  if (stat(wal, &st) == 0) total += st.st_size;
+  return total;
+}
+
+static const char SQL_MIGRATIONS_TABLE[] =
+  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+  " owner TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+  " PRIMARY KEY (owner, version))";
+
+int db_schema_version(struct db *db, const char *owner)
+{
+  if (!db_int(db, 0, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'", NULL))
+    return 0;
+  return (int)db_int(db, 0, "SELECT max(version) FROM schema_migrations WHERE owner=?1", "t", owner);
+}
+
+static int step_version(const char *name) { return atoi(name); }
+
+int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen)
+{
+  int known = 0;
+  for (const struct embed_file *s = steps; s && s->name; s++)
+    if (step_version(s->name) > known) known = step_version(s->name);
+  int current = db_schema_version(w, owner);
+  if (current > known) {
+    snprintf(err, errlen,
+             "the database %s was written by a newer Destek (%s schema version %d; this binary knows up to %d): "
+             "refusing to open it; run the newer binary or restore a backup", database_path, owner, current, known);
+    return -1;
+  }
+  int applied = 0;
+  for (const struct embed_file *s = steps; s && s->name; s++) {
+    int version = step_version(s->name);
+    if (version <= 0) {
+      snprintf(err, errlen, "migration %s of %s has no version number", s->name, owner);
+      return -1;
+    }
+    if (version <= current) continue;
+    if (db_begin(w) != 0) { snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(w->h)); return -1; }
+    char *msg = NULL;
+    if (sqlite3_exec(w->h, SQL_MIGRATIONS_TABLE, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(w->h, (const char *)s->data, NULL, NULL, &msg) != SQLITE_OK) {
+      snprintf(err, errlen, "migration %s/%s failed: %s", owner, s->name, msg ? msg : sqlite3_errmsg(w->h));
+      sqlite3_free(msg);
+      db_rollback(w);
+      return -1;
+    }
+    char now[21];
+    util_iso_time(time(NULL), now);
+    if (db_exec(w, "INSERT INTO schema_migrations(owner, version, name, applied_at) VALUES (?1, ?2, ?3, ?4)",
+                "titt", owner, (int64_t)version, s->name, now) != SQLITE_OK || db_commit(w) != 0) {
+      snprintf(err, errlen, "cannot record migration %s/%s: %s", owner, s->name, sqlite3_errmsg(w->h));
+      db_rollback(w);
+      return -1;
+    }
+    log_info("db", "applied migration %s/%s", owner, s->name);
+    applied++;
+  }
+  return applied;
+}
+
+sqlite3 *db_open_readonly(const char *path, char *err, size_t errlen)
+{
+  sqlite3 *h = NULL;
+  int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+    sqlite3_close(h);
+    return NULL;
+  }
+  sqlite3_busy_timeout(h, 10000);
+  sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+  sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0; PRAGMA query_only=1", NULL, NULL, NULL);
+  return h;
+}

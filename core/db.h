@@ -1,0 +1,78 @@
+/* Storage: SQLite in WAL mode. One writer connection, shared and serialised by a mutex, which alone checkpoints
+ * the WAL; one read connection per thread (query_only, never checkpoints). See ARCHITECTURE.md for why: Debian's
+ * SQLite 3.40.1 has the WAL-reset race that two checkpointing connections can hit. */
+#ifndef DESTEK_DB_H
+#define DESTEK_DB_H
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embed.h"
+
+struct db;  /* one connection and its statement cache */
+
+/* Opens (creating if needed) the database file at path and the writer connection. durability_full selects
+ * synchronous=FULL instead of NORMAL. Returns 0, or -1 with err filled. */
+int db_open(const char *path, int durability_full, char *err, size_t errlen);
+/* Closes every connection this module opened (the writer last, so that it checkpoints). */
+void db_close_all(void);
+/* The database file's path, as given to db_open. */
+const char *db_path(void);
+
+/* This thread's read connection, opened on first use; NULL if it cannot be opened (logged). */
+struct db *db_reader(void);
+/* Closes this thread's read connection, if any (threads call it before they exit). */
+void db_reader_release(void);
+
+/* The writer connection, locked for the caller until db_writer_release. Never NULL. */
+struct db *db_writer_acquire(void);
+void db_writer_release(struct db *w);
+/* Runs a passive checkpoint on the writer (it holds the lock meanwhile). */
+void db_checkpoint(void);
+
+/* Transactions on the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 on success. */
+int db_begin(struct db *w);
+int db_commit(struct db *w);
+void db_rollback(struct db *w);
+int db_in_tx(struct db *db);
+
+/* A prepared statement from the connection's cache, reset and with its bindings cleared. The SQL must be a string
+ * that outlives the connection (a literal). Return it with db_done. NULL on error (logged). */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+void db_done(sqlite3_stmt *st);
+
+/* Binds parameters 1..n from a type string: 't' text (const char *, NULL binds NULL), 'i' int64_t, 'I' const int64_t * (NULL binds NULL), 'd' double,
+ * 'b' blob (const void *, int len), 'n' NULL (no argument). Returns SQLITE_OK or the first error. */
+int db_bind(sqlite3_stmt *st, const char *types, ...);
+int db_bindv(sqlite3_stmt *st, const char *types, va_list ap);
+
+/* Runs a statement that returns no rows. Returns SQLITE_OK, or the SQLite error code (constraint violations are
+ * returned quietly for the caller to handle; other errors are logged). */
+int db_exec(struct db *db, const char *sql, const char *types, ...);
+/* First column of the first row as an integer, or dflt when there is no row or on error (logged). */
+int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, ...);
+/* First column of the first row as a new string (caller frees), or NULL. */
+char *db_text_new(struct db *db, const char *sql, const char *types, ...);
+
+int64_t db_last_id(struct db *db);
+int db_changes(struct db *db);
+const char *db_errmsg(struct db *db);
+sqlite3 *db_handle(struct db *db);
+
+/* Size of the database in bytes: the main file plus its WAL. */
+int64_t db_size_bytes(void);
+
+/* Applies the owner's numbered migrations (files named NNN_description.sql, in name order) on the writer, each step
+ * in its own transaction, recording them in schema_migrations. Refuses (-1, err filled, nothing changed) a database
+ * that has a step of this owner newer than the binary knows. Returns the number of steps applied, or -1. */
+int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen);
+
+/* Highest migration version recorded for owner (0 if none), read on the given connection. */
+int db_schema_version(struct db *db, const char *owner);
+
+/* Opens a separate, read-only connection to path for tools (backup); it never checkpoints. Caller closes with
+ * sqlite3_close. NULL with err filled on failure. */
+sqlite3 *db_open_readonly(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,805 @@
+/* HTTP: starts CivetWeb, routes each request to a declared handler after authentication, access and CSRF checks,
+ * runs it inside its transaction when it writes, and writes the response in one place. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <civetweb.h>
+
+#include "assets.h"
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#define MAX_SEGMENTS 16
+
+struct http_route {
+  struct destek_route decl;
+  char owner[32];
+  int n_segments;
+  char *segments[MAX_SEGMENTS];   /* literal text, or "{name}" */
+  int is_param[MAX_SEGMENTS];
+  int param_is_int[MAX_SEGMENTS];
+  int n_literals;
+};
+
+static struct mg_context *server;
+static struct http_route *routes;
+static size_t n_routes, cap_routes;
+static pthread_rwlock_t routes_lock = PTHREAD_RWLOCK_INITIALIZER;
+static size_t body_cap = HTTP_BODY_CAP_DEFAULT;
+static char base_url[128];
+static int server_tls;
+
+static const char SECURITY_HEADERS[] =
+  "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+  "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+  "frame-ancestors 'none'\r\n"
+  "X-Content-Type-Options: nosniff\r\n"
+  "X-Frame-Options: DENY\r\n"
+  "Referrer-Policy: same-origin\r\n"
+  "Cross-Origin-Opener-Policy: same-origin\r\n"
+  "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
+
+const char *http_base_url(void) { return base_url; }
+int http_is_tls(void) { return server_tls; }
+
+/* ------------------------------------------------------------------------------------------------ router */
+
+static int split_path(const char *path, char *buf, size_t buflen, char **segs, int max)
+{
+  size_t n = strlen(path);
+  if (n >= buflen) return -1;
+  memcpy(buf, path, n + 1);
+  int count = 0;
+  char *p = buf;
+  while (*p == '/') p++;
+  while (*p) {
+    if (count == max) return -1;
+    segs[count++] = p;
+    char *slash = strchr(p, '/');
+    if (!slash) break;
+    *slash = 0;
+    p = slash + 1;
+  }
+  return count;
+}
+
+static int param_type_of(const char *params, const char *name, int *is_int)
+{
+  *is_int = 0;
+  if (!params) return 0;
+  size_t nlen = strlen(name);
+  for (const char *p = params; *p;) {
+    while (*p == ' ') p++;
+    const char *colon = strchr(p, ':');
+    if (!colon) return -1;
+    const char *end = colon + strcspn(colon, " ");
+    if ((size_t)(colon - p) == nlen && strncmp(p, name, nlen) == 0) {
+      if (end - colon - 1 == 3 && strncmp(colon + 1, "int", 3) == 0) { *is_int = 1; return 0; }
+      if (end - colon - 1 == 4 && strncmp(colon + 1, "text", 4) == 0) return 0;
+      return -1;
+    }
+    p = end;
+  }
+  return 0;
+}
+
+int http_routes_add(const char *owner, const struct destek_route *table)
+{
+  int rc = 0;
+  pthread_rwlock_wrlock(&routes_lock);
+  for (const struct destek_route *d = table; d && d->method; d++) {
+    if (!d->pattern || d->pattern[0] != '/' || !d->handler) {
+      log_error("http", "%s: route %s %s is incomplete: refused", owner, d->method, d->pattern ? d->pattern : "?");
+      rc = -1;
+      continue;
+    }
+    if (!d->access || !*d->access) {
+      log_error("http", "%s: route %s %s declares no access level: refused", owner, d->method, d->pattern);
+      rc = -1;
+      continue;
+    }
+    struct http_route rt = { .decl = *d };
+    snprintf(rt.owner, sizeof rt.owner, "%s", owner);
+    char buf[512];
+    char *segs[MAX_SEGMENTS];
+    int n = split_path(d->pattern, buf, sizeof buf, segs, MAX_SEGMENTS);
+    if (n < 0) { log_error("http", "%s: route %s is too long: refused", owner, d->pattern); rc = -1; continue; }
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+      size_t len = strlen(segs[i]);
+      rt.segments[i] = util_strdup(segs[i]);
+      if (len > 2 && segs[i][0] == '{' && segs[i][len - 1] == '}') {
+        rt.is_param[i] = 1;
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 2), segs[i] + 1);
+        if (param_type_of(d->params, name, &rt.param_is_int[i]) != 0) bad = 1;
+      } else {
+        rt.n_literals++;
+      }
+    }
+    rt.n_segments = n;
+    for (size_t i = 0; i < n_routes && !bad; i++)
+      if (strcmp(routes[i].decl.method, d->method) == 0 && strcmp(routes[i].decl.pattern, d->pattern) == 0) bad = 2;
+    if (bad) {
+      log_error("http", "%s: route %s %s %s: refused", owner, d->method, d->pattern,
+                bad == 2 ? "is already registered" : "has a bad parameter validator");
+      for (int i = 0; i < n; i++) free(rt.segments[i]);
+      rc = -1;
+      continue;
+    }
+    if (n_routes == cap_routes) {
+      cap_routes = cap_routes ? 2 * cap_routes : 64;
+      routes = realloc(routes, cap_routes * sizeof *routes);
+      if (!routes) abort();
+    }
+    routes[n_routes++] = rt;
+  }
+  pthread_rwlock_unlock(&routes_lock);
+  return rc;
+}
+
+/* Finds the route for method+path. Returns it with params filled, or NULL; *path_known tells whether another
+ * method would have matched (405), with their names in allow. */
+static const struct http_route *route_match(struct destek_req *r, int *path_known, char *allow, size_t allowlen)
+{
+  char buf[2048];
+  char *segs[MAX_SEGMENTS];
+  *path_known = 0;
+  allow[0] = 0;
+  int n = split_path(r->path, buf, sizeof buf, segs, MAX_SEGMENTS);
+  if (n < 0) return NULL;
+  const struct http_route *best = NULL;
+  int best_literals = -1;
+  const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+  for (size_t i = 0; i < n_routes; i++) {
+    const struct http_route *rt = &routes[i];
+    if (rt->n_segments != n) continue;
+    int ok = 1;
+    for (int s = 0; s < n && ok; s++) {
+      if (rt->is_param[s]) {
+        if (!*segs[s]) ok = 0;
+      } else if (strcmp(rt->segments[s], segs[s]) != 0) {
+        ok = 0;
+      }
+    }
+    if (!ok) continue;
+    if (strcmp(rt->decl.method, method) != 0) {
+      *path_known = 1;
+      if (!strstr(allow, rt->decl.method)) {
+        size_t l = strlen(allow);
+        snprintf(allow + l, allowlen - l, "%s%s", l ? ", " : "", rt->decl.method);
+      }
+      continue;
+    }
+    if (rt->n_literals > best_literals) { best = rt; best_literals = rt->n_literals; }
+  }
+  if (!best) return NULL;
+  r->n_params = 0;
+  for (int s = 0; s < n && r->n_params < HTTP_MAX_PARAMS; s++) {
+    if (!best->is_param[s]) continue;
+    size_t len = strlen(best->segments[s]);
+    char *name = best->segments[s] + 1;
+    r->param_names[r->n_params] = name;
+    char *v = malloc(strlen(segs[s]) + 1);
+    if (!v) abort();
+    strcpy(v, segs[s]);
+    r->param_values[r->n_params++] = v;
+    (void)len;
+  }
+  return best;
+}
+
+static int params_valid(struct destek_req *r, const struct http_route *rt)
+{
+  int k = 0;
+  for (int s = 0; s < rt->n_segments; s++) {
+    if (!rt->is_param[s]) continue;
+    const char *v = r->param_values[k++];
+    if (rt->param_is_int[s]) {
+      if (!*v || strlen(v) > 18) return 0;
+      for (const char *p = v; *p; p++) if (!isdigit((unsigned char)*p)) return 0;
+    }
+  }
+  return 1;
+}
+
+const char *http_param(struct destek_req *r, const char *name)
+{
+  size_t nlen = strlen(name);
+  for (int i = 0; i < r->n_params; i++)
+    if (strncmp(r->param_names[i], name, nlen) == 0 && r->param_names[i][nlen] == '}') return r->param_values[i];
+  return NULL;
+}
+
+int64_t http_param_int(struct destek_req *r, const char *name)
+{
+  const char *v = http_param(r, name);
+  return v ? strtoll(v, NULL, 10) : 0;
+}
+
+int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buflen)
+{
+  if (!r->query) return 0;
+  int n = mg_get_var(r->query, strlen(r->query), name, buf, buflen);
+  return n >= 0;
+}
+
+const char *http_header(struct destek_req *r, const char *name) { return mg_get_header(r->conn, name); }
+
+/* ------------------------------------------------------------------------------------------------ responses */
+
+static void set_out(struct destek_req *r, int status)
+{
+  cJSON_Delete(r->out_json);
+  r->out_json = NULL;
+  free(r->out_body);
+  r->out_body = NULL;
+  r->out_static = NULL;
+  r->out_len = 0;
+  r->status = status;
+}
+
+int http_reply_json(struct destek_req *r, int status, cJSON *body)
+{
+  set_out(r, status);
+  r->out_json = body;
+  r->out_type = "application/json; charset=utf-8";
+  return status;
+}
+
+int http_reply_body(struct destek_req *r, int status, const char *type, char *body, size_t len)
+{
+  set_out(r, status);
+  r->out_body = body;
+  r->out_len = len;
+  r->out_type = type;
+  return status;
+}
+
+int http_reply_static(struct destek_req *r, int status, const char *type, const void *data, size_t len)
+{
+  set_out(r, status);
+  r->out_static = data;
+  r->out_len = len;
+  r->out_type = type;
+  return status;
+}
+
+int http_reply_empty(struct destek_req *r, int status)
+{
+  set_out(r, status);
+  r->out_type = NULL;
+  return status;
+}
+
+static int error_with(struct destek_req *r, int status, const char *code, const char *field, const char *fmt,
+                      va_list ap)
+{
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
+  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "message", msg);
+  if (field) cJSON_AddStringToObject(e, "field", field);
+  return http_reply_json(r, status, root);
+}
+
+int http_error(struct destek_req *r, int status, const char *code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  error_with(r, status, code, NULL, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+int http_field_error(struct destek_req *r, const char *code, const char *field, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  error_with(r, 422, code, field, fmt, ap);
+  va_end(ap);
+  return 422;
+}
+
+void http_add_header(struct destek_req *r, const char *name, const char *value)
+{
+  if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n")) return;
+  size_t room = sizeof r->out_headers - r->out_headers_len;
+  int n = snprintf(r->out_headers + r->out_headers_len, room, "%s: %s\r\n", name, value);
+  if (n > 0 && (size_t)n < room) r->out_headers_len += (size_t)n;
+  else log_error("http", "response header %s dropped: too many headers", name);
+}
+
+static const char *reason_phrase(int status)
+{
+  switch (status) {
+  case 200: return "OK"; case 201: return "Created"; case 204: return "No Content";
+  case 304: return "Not Modified"; case 400: return "Bad Request"; case 401: return "Unauthorized";
+  case 403: return "Forbidden"; case 404: return "Not Found"; case 405: return "Method Not Allowed";
+  case 409: return "Conflict"; case 413: return "Payload Too Large"; case 415: return "Unsupported Media Type";
+  case 422: return "Unprocessable Entity"; case 429: return "Too Many Requests";
+  case 500: return "Internal Server Error"; case 503: return "Service Unavailable";
+  default: return status < 400 ? "OK" : "Error";
+  }
+}
+
+/* Sends status line, headers and body with as few writes as possible (Nagle is off: each write is a packet). */
+static void send_response(struct destek_req *r)
+{
+  char *json_text = NULL;
+  const void *body = r->out_static ? r->out_static : r->out_body;
+  size_t len = r->out_len;
+  if (r->out_json) {
+    json_text = cJSON_PrintUnformatted(r->out_json);
+    if (!json_text) abort();
+    len = strlen(json_text);
+    body = json_text;
+  }
+  int no_body = r->status == 204 || r->status == 304;
+  if (no_body) len = 0;
+  const char *conn_hdr = "keep-alive";
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  const char *ka = mg_get_header(r->conn, "Connection");
+  if (r->close_after || (ka && strcasecmp(ka, "close") == 0) ||
+      (ri->http_version && strcmp(ri->http_version, "1.0") == 0 && !(ka && strcasecmp(ka, "keep-alive") == 0))) {
+    conn_hdr = "close";
+    mg_disable_keep_alive(r->conn);
+  }
+  char head[4096];
+  int n = snprintf(head, sizeof head,
+                   "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s"
+                   "Content-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
+                   r->status, reason_phrase(r->status), SECURITY_HEADERS,
+                   server_tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
+                   r->out_type && !no_body ? "Content-Type: " : "", r->out_type && !no_body ? r->out_type : "",
+                   r->out_type && !no_body ? "\r\n" : "",
+                   (r->route || r->out_json) && !strstr(r->out_headers, "Cache-Control") ? "Cache-Control: no-store\r\n"
+                                                                                         : "",
+                   "", len, conn_hdr, (int)r->out_headers_len, r->out_headers);
+  if (n < 0 || (size_t)n >= sizeof head) n = 0;  /* cannot happen: out_headers is bounded */
+  int head_only = strcmp(r->method, "HEAD") == 0 || no_body;
+  if (!head_only && len > 0 && (size_t)n + len <= 16384) {
+    char buf[16384];
+    memcpy(buf, head, (size_t)n);
+    memcpy(buf + n, body, len);
+    mg_write(r->conn, buf, (size_t)n + len);
+  } else {
+    mg_write(r->conn, head, (size_t)n);
+    if (!head_only && len > 0) mg_write(r->conn, body, len);
+  }
+  if (json_text) cJSON_free(json_text);
+}
+
+/* ------------------------------------------------------------------------------------------------ request body */
+
+static int read_body(struct destek_req *r)
+{
+  if (r->body_read) return 0;
+  r->body_read = 1;
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  if (ri->content_length > 0 && (size_t)ri->content_length > body_cap) {
+    r->close_after = 1;
+    return http_error(r, 413, "body_too_large", "the request body is larger than %zu bytes", body_cap);
+  }
+  size_t cap = ri->content_length >= 0 ? (size_t)ri->content_length : 65536, len = 0;
+  char *buf = malloc(cap + 1);
+  if (!buf) abort();
+  for (;;) {
+    if (len == cap) {
+      if (ri->content_length >= 0) break;
+      if (cap > body_cap) {
+        free(buf);
+        r->close_after = 1;
+        return http_error(r, 413, "body_too_large", "the request body is larger than %zu bytes", body_cap);
+      }
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      if (!buf) abort();
+    }
+    int got = mg_read(r->conn, buf + len, cap - len);
+    if (got <= 0) break;
+    len += (size_t)got;
+  }
+  if (len > body_cap) {
+    free(buf);
+    r->close_after = 1;
+    return http_error(r, 413, "body_too_large", "the request body is larger than %zu bytes", body_cap);
+  }
+  buf[len] = 0;
+  r->body = buf;
+  r->body_len = len;
+  return 0;
+}
+
+int http_body_object(struct destek_req *r, cJSON **out)
+{
+  *out = NULL;
+  if (r->json) { *out = r->json; return 0; }
+  int rc = read_body(r);
+  if (rc) return rc;
+  const char *ct = mg_get_header(r->conn, "Content-Type");
+  if (r->body_len > 0 && ct && strncasecmp(ct, "application/json", 16) != 0)
+    return http_error(r, 415, "unsupported_media_type", "send the body as application/json");
+  if (r->body_len == 0) return http_error(r, 400, "bad_json", "the request needs a JSON object body");
+  const char *end = NULL;
+  r->json = cJSON_ParseWithOpts(r->body, &end, 1);
+  if (!r->json) return http_error(r, 400, "bad_json", "the body is not valid JSON (near byte %ld)",
+                                  end ? (long)(end - r->body) : 0L);
+  if (!cJSON_IsObject(r->json)) return http_error(r, 400, "bad_json", "the body must be a JSON object");
+  *out = r->json;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ fields */
+
+static char *trim_dup(const char *s)
+{
+  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+  char *d = malloc(n + 1);
+  if (!d) abort();
+  memcpy(d, s, n);
+  d[n] = 0;
+  return d;
+}
+
+int http_field_str(struct destek_req *r, const cJSON *obj, const char *name, int required, size_t maxlen,
+                   const char **out)
+{
+  *out = NULL;
+  cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!it || cJSON_IsNull(it)) {
+    if (required) return http_field_error(r, "missing_field", name, "%s is required", name);
+    return 0;
+  }
+  if (!cJSON_IsString(it)) return http_field_error(r, "invalid_field", name, "%s must be a string", name);
+  char *v = trim_dup(it->valuestring);
+  size_t len = strlen(v);
+  if (len == 0 && required) { free(v); return http_field_error(r, "missing_field", name, "%s is required", name); }
+  if (len > maxlen) { free(v); return http_field_error(r, "invalid_field", name, "%s is longer than %zu bytes", name, maxlen); }
+  if (!util_utf8_valid(v, len)) { free(v); return http_field_error(r, "invalid_field", name, "%s is not valid text", name); }
+  /* The trimmed copy is kept alive by the parsed body it replaces. */
+  cJSON_SetValuestring(it, v);
+  free(v);
+  *out = it->valuestring;
+  return 0;
+}
+
+int http_field_enum(struct destek_req *r, const cJSON *obj, const char *name, int required,
+                    const char *const *choices, const char **out)
+{
+  int rc = http_field_str(r, obj, name, required, 64, out);
+  if (rc || !*out) return rc;
+  for (const char *const *c = choices; *c; c++)
+    if (strcmp(*c, *out) == 0) return 0;
+  char list[256] = "";
+  for (const char *const *c = choices; *c; c++) {
+    size_t l = strlen(list);
+    snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *c);
+  }
+  *out = NULL;
+  return http_field_error(r, "invalid_field", name, "%s must be one of: %s", name, list);
+}
+
+int http_field_bool(struct destek_req *r, const cJSON *obj, const char *name, int required, int *out)
+{
+  *out = -1;
+  cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!it || cJSON_IsNull(it)) {
+    if (required) return http_field_error(r, "missing_field", name, "%s is required", name);
+    return 0;
+  }
+  if (!cJSON_IsBool(it)) return http_field_error(r, "invalid_field", name, "%s must be true or false", name);
+  *out = cJSON_IsTrue(it);
+  return 0;
+}
+
+int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, int required, char out[256])
+{
+  out[0] = 0;
+  const char *v;
+  int rc = http_field_str(r, obj, name, required, 254, &v);
+  if (rc || !v) return rc;
+  const char *at = strchr(v, '@');
+  int ok = at && at != v && at[1] && !strchr(at + 1, '@') && strchr(at + 1, '.') && at[strlen(at) - 1] != '.';
+  for (const char *p = v; ok && *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',' || *p == ';') ok = 0;
+  if (!ok) return http_field_error(r, "invalid_field", name, "%s is not an e-mail address", name);
+  size_t i = 0;
+  for (; v[i] && i < 255; i++) out[i] = (char)tolower((unsigned char)v[i]);
+  out[i] = 0;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ lists */
+
+int http_page(struct destek_req *r, int *limit, int64_t *after_id)
+{
+  char buf[128];
+  *limit = 50;
+  *after_id = 0;
+  if (http_query_get(r, "limit", buf, sizeof buf)) {
+    char *end;
+    long v = strtol(buf, &end, 10);
+    if (!*buf || *end || v < 1 || v > 200)
+      return http_field_error(r, "invalid_field", "limit", "limit must be a whole number from 1 to 200");
+    *limit = (int)v;
+  }
+  if (http_query_get(r, "cursor", buf, sizeof buf) && *buf) {
+    char raw[64];
+    long n = util_b64url_decode(buf, raw, sizeof raw - 1);
+    char *end;
+    if (n > 2) {
+      raw[n] = 0;
+      long long v = strtoll(raw + 2, &end, 10);
+      if (strncmp(raw, "i:", 2) == 0 && !*end && v > 0) { *after_id = v; return 0; }
+    }
+    return http_field_error(r, "invalid_field", "cursor", "cursor is not one this server gave out");
+  }
+  return 0;
+}
+
+cJSON *http_list_new(cJSON *items, int64_t next_after)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddItemToObject(o, "items", items);
+  if (next_after > 0) {
+    char raw[32], enc[48];
+    int n = snprintf(raw, sizeof raw, "i:%lld", (long long)next_after);
+    util_b64url_encode(raw, (size_t)n, enc);
+    cJSON_AddStringToObject(o, "next_cursor", enc);
+  } else {
+    cJSON_AddNullToObject(o, "next_cursor");
+  }
+  return o;
+}
+
+/* ------------------------------------------------------------------------------------------------ storage */
+
+struct db *http_tx(struct destek_req *r)
+{
+  if (r->tx) return r->tx;
+  struct db *w = db_writer_acquire();
+  if (db_begin(w) != 0) {
+    db_writer_release(w);
+    http_error(r, 503, "db_busy", "the database is busy; try again");
+    return NULL;
+  }
+  r->tx = w;
+  return w;
+}
+
+struct db *http_db(struct destek_req *r) { return r->tx ? r->tx : db_reader(); }
+
+static void finish_tx(struct destek_req *r)
+{
+  if (!r->tx) return;
+  if (r->status < 400) {
+    if (db_commit(r->tx) != 0) {
+      log_error("http", "commit failed for %s %s", r->method, r->path);
+      http_error(r, 503, "db_busy", "the change could not be saved; try again");
+    }
+  } else {
+    db_rollback(r->tx);
+  }
+  db_writer_release(r->tx);
+  r->tx = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ dispatch */
+
+static void req_free(struct destek_req *r)
+{
+  for (int i = 0; i < r->n_params; i++) free(r->param_values[i]);
+  free(r->body);
+  cJSON_Delete(r->json);
+  cJSON_Delete(r->out_json);
+  free(r->out_body);
+  free(r->who.scopes);
+}
+
+static int is_safe_method(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"); }
+
+static int dispatch(struct destek_req *r)
+{
+  int path_known;
+  char allow[128];
+  pthread_rwlock_rdlock(&routes_lock);
+  const struct http_route *rt = route_match(r, &path_known, allow, sizeof allow);
+  pthread_rwlock_unlock(&routes_lock);
+  r->route = rt;
+  if (!rt) {
+    if (!path_known && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))) {
+      int st = assets_serve(r);
+      if (st) return st;
+    }
+    if (path_known) {
+      http_add_header(r, "Allow", allow);
+      return http_error(r, 405, "method_not_allowed", "%s is not allowed here; use %s", r->method, allow);
+    }
+    return http_error(r, 404, "not_found", "no such page or API route");
+  }
+  if (!params_valid(r, rt)) return http_error(r, 404, "not_found", "no such resource");
+  int rc = auth_identify(r);
+  if (rc) return rc;
+  const char *access = rt->decl.access;
+  if (strcmp(access, DESTEK_PUBLIC) != 0) {
+    if (r->who.via == AUTH_NONE) return http_error(r, 401, "unauthenticated", "sign in or send an API token");
+    if (!auth_allows(&r->who, access))
+      return http_error(r, 403, "forbidden", "you are not allowed to do this");
+  }
+  if (r->who.via == AUTH_COOKIE && !is_safe_method(r->method) && !auth_csrf_ok(r))
+    return http_error(r, 403, "csrf_failed", "missing or wrong X-CSRF-Token header; reload the page");
+  int status = rt->decl.handler(r);
+  if (status != r->status) {
+    /* A handler must set up the response it returns: a mismatch is a bug in the handler. */
+    log_error("http", "%s handler for %s %s returned %d without a response", rt->owner, rt->decl.method,
+              rt->decl.pattern, status);
+    http_error(r, 500, "internal", "internal error");
+  }
+  return r->status;
+}
+
+static int handle_request(struct mg_connection *conn, void *cbdata)
+{
+  (void)cbdata;
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  struct destek_req r = { .conn = conn };
+  r.started = util_mono();
+  r.method = ri->request_method;
+  r.path = ri->local_uri ? ri->local_uri : "/";
+  r.query = ri->query_string;
+  r.tls = ri->is_ssl;
+  snprintf(r.ip, sizeof r.ip, "%s", ri->remote_addr);
+  r.status = 500;
+
+  dispatch(&r);
+  finish_tx(&r);
+  send_response(&r);
+
+  double secs = util_mono() - r.started;
+  const char *route_name = r.route ? r.route->decl.pattern : (r.out_static ? "static" : "unmatched");
+  metrics_record(r.method, route_name, r.status, secs);
+  log_info("http", "%s %s %d %.2fms route=%s ip=%s%s%s", r.method, r.path, r.status, secs * 1000.0, route_name,
+           r.ip, r.who.email[0] ? " user=" : "", r.who.email);
+  int status = r.status;
+  req_free(&r);
+  return status;
+}
+
+static void thread_exit(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+  (void)ctx; (void)thread_type; (void)thread_pointer;
+  db_reader_release();
+}
+
+static int log_civetweb(const struct mg_connection *conn, const char *message)
+{
+  (void)conn;
+  log_warn("civetweb", "%s", message);
+  return 1;
+}
+
+/* CivetWeb refuses port 0, so a free loopback port is found first (for tests and `--listen 127.0.0.1:0`). */
+static int free_port(const char *host)
+{
+  struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+  struct sockaddr_in a4 = { .sin_family = AF_INET };
+  int v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
+  if (!v6 && inet_pton(AF_INET, host, &a4.sin_addr) != 1) a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  socklen_t len = v6 ? sizeof a6 : sizeof a4;
+  int port = -1;
+  if (bind(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, len) == 0 &&
+      getsockname(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, &len) == 0)
+    port = ntohs(v6 ? a6.sin6_port : a4.sin_port);
+  close(fd);
+  return port;
+}
+
+/* Splits "host:port" / "[v6]:port" / "port". host gets "" for all interfaces. */
+static int parse_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+  const char *colon = strrchr(listen, ':');
+  const char *p = colon ? colon + 1 : listen;
+  char *end;
+  long v = strtol(p, &end, 10);
+  if (!*p || *end || v < 0 || v > 65535) return -1;
+  *port = (int)v;
+  host[0] = 0;
+  if (colon) {
+    size_t n = (size_t)(colon - listen);
+    if (n && listen[0] == '[') {
+      if (listen[n - 1] != ']' || n - 2 >= hostlen) return -1;
+      memcpy(host, listen + 1, n - 2);
+      host[n - 2] = 0;
+    } else {
+      if (n >= hostlen) return -1;
+      memcpy(host, listen, n);
+      host[n] = 0;
+    }
+  }
+  return 0;
+}
+
+int http_start(const struct http_config *cfg, char *err, size_t errlen)
+{
+  char host[64];
+  int port;
+  if (parse_listen(cfg->listen, host, sizeof host, &port) != 0) {
+    snprintf(err, errlen, "bad --listen address '%s' (expected HOST:PORT, e.g. 127.0.0.1:8080)", cfg->listen);
+    return -1;
+  }
+  if (port == 0 && (port = free_port(host)) <= 0) {
+    snprintf(err, errlen, "cannot find a free port on %s", host[0] ? host : "all interfaces");
+    return -1;
+  }
+  int is_v6 = strchr(host, ':') != NULL;
+  server_tls = cfg->tls_cert != NULL;
+  char ports[128];
+  if (!host[0] || !strcmp(host, "0.0.0.0")) snprintf(ports, sizeof ports, "%d%s", port, server_tls ? "s" : "");
+  else if (is_v6) snprintf(ports, sizeof ports, "[%s]:%d%s", host, port, server_tls ? "s" : "");
+  else snprintf(ports, sizeof ports, "%s:%d%s", host, port, server_tls ? "s" : "");
+  if (!strcmp(host, "::")) snprintf(ports, sizeof ports, "+%d%s", port, server_tls ? "s" : "");
+  if (cfg->body_cap) body_cap = cfg->body_cap;
+  char threads[16];
+  snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);
+  const char *opts[40];
+  int n = 0;
+  opts[n++] = "listening_ports";        opts[n++] = ports;
+  opts[n++] = "num_threads";            opts[n++] = threads;
+  opts[n++] = "tcp_nodelay";            opts[n++] = "1";
+  opts[n++] = "request_timeout_ms";     opts[n++] = "15000";
+  opts[n++] = "keep_alive_timeout_ms";  opts[n++] = "10000";
+  opts[n++] = "enable_keep_alive";      opts[n++] = "yes";
+  opts[n++] = "enable_directory_listing"; opts[n++] = "no";
+  opts[n++] = "max_request_size";       opts[n++] = "16384";
+  opts[n++] = "websocket_timeout_ms";   opts[n++] = "60000";
+  opts[n++] = "enable_websocket_ping_pong"; opts[n++] = "yes";
+  opts[n++] = "linger_timeout_ms";      opts[n++] = "500";
+  if (server_tls) {
+    opts[n++] = "ssl_certificate";      opts[n++] = cfg->tls_cert;
+    opts[n++] = "ssl_protocol_version"; opts[n++] = "4";   /* TLS 1.2 and newer */
+  }
+  opts[n] = NULL;
+  struct mg_callbacks cb = { .exit_thread = thread_exit, .log_message = log_civetweb };
+  mg_init_library(server_tls ? MG_FEATURES_TLS : 0);
+  struct mg_init_data init = { .callbacks = &cb, .configuration_options = opts };
+  char cw_err[256] = "";
+  struct mg_error_data error = { .text = cw_err, .text_buffer_size = sizeof cw_err };
+  server = mg_start2(&init, &error);
+  if (!server) {
+    snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, cw_err[0] ? cw_err : "unknown error");
+    return -1;
+  }
+  mg_set_request_handler(server, "/", handle_request, NULL);
+  const char *shown = host;
+  if (!host[0] || !strcmp(host, "0.0.0.0")) shown = "127.0.0.1";
+  else if (!strcmp(host, "::")) shown = "::1";
+  snprintf(base_url, sizeof base_url, "%s://%s%s%s:%d", server_tls ? "https" : "http", is_v6 ? "[" : "", shown,
+           is_v6 ? "]" : "", port);
+  return 0;
+}
+
+void http_stop(void)
+{
+  if (server) mg_stop(server);
+  server = NULL;
+}

@@ -1,0 +1,134 @@
+/* HTTP: CivetWeb underneath, a router of declared routes above, one place that writes responses. */
+#ifndef DESTEK_HTTP_H
+#define DESTEK_HTTP_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "destek.h"
+
+struct mg_connection;
+struct db;
+
+#define HTTP_MAX_PARAMS 8
+#define HTTP_BODY_CAP_DEFAULT (1024 * 1024)
+
+enum auth_via { AUTH_NONE, AUTH_COOKIE, AUTH_BEARER, AUTH_CONTROL };
+
+/* Who is calling; filled by the auth module before access is checked. */
+struct auth_who {
+  enum auth_via via;
+  int64_t user_id;
+  char role[8];             /* "admin" / "agent" for users; "" when anonymous */
+  char email[256];
+  char name[256];
+  char lang[4];
+  int64_t session_id;
+  int64_t token_id;
+  char *scopes;             /* token scopes as a JSON array string; owned by the request */
+  char csrf[48];
+};
+
+struct destek_req {
+  struct mg_connection *conn;
+  const char *method;
+  const char *path;               /* decoded, without the query string */
+  const char *query;              /* raw query string or NULL */
+  const struct http_route *route;
+  int n_params;
+  const char *param_names[HTTP_MAX_PARAMS];
+  char *param_values[HTTP_MAX_PARAMS];   /* owned */
+  char ip[48];
+  int tls;
+  double started;
+
+  char *body;                     /* owned; NUL-terminated */
+  size_t body_len;
+  int body_read;
+  cJSON *json;                    /* parsed body, owned */
+
+  struct auth_who who;
+
+  struct db *tx;                  /* the writer, while this request's transaction is open */
+
+  /* response, sent by the core after the handler returns */
+  int status;
+  cJSON *out_json;                /* owned */
+  char *out_body;                 /* owned (when out_static is NULL) */
+  const void *out_static;         /* borrowed (embedded assets) */
+  size_t out_len;
+  const char *out_type;
+  char out_headers[1024];         /* extra "Name: value\r\n" lines */
+  size_t out_headers_len;
+  int close_after;
+};
+
+struct http_config {
+  const char *listen;             /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */
+  const char *tls_cert, *tls_key; /* both or neither */
+  size_t body_cap;
+  int threads;
+};
+
+/* Starts the server. Returns 0, or -1 with err filled (e.g. the port is taken). */
+int http_start(const struct http_config *cfg, char *err, size_t errlen);
+void http_stop(void);
+/* The URL the server listens on, e.g. "http://127.0.0.1:8080" (for messages and the CLI). */
+const char *http_base_url(void);
+int http_is_tls(void);
+
+/* Registers routes (a table ending with a zeroed entry) for owner ("core" or a plugin name). A route without an
+ * access declaration, with an unknown parameter validator, or that duplicates another is refused: -1, logged. */
+int http_routes_add(const char *owner, const struct destek_route *routes);
+
+/* --- responses: each returns the status, so a handler can end with `return http_error(...)` --- */
+int http_reply_json(struct destek_req *r, int status, cJSON *body);               /* takes body (may be NULL) */
+int http_reply_body(struct destek_req *r, int status, const char *type, char *body, size_t len); /* takes body */
+int http_reply_static(struct destek_req *r, int status, const char *type, const void *data, size_t len);
+int http_reply_empty(struct destek_req *r, int status);
+int http_error(struct destek_req *r, int status, const char *code, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* 422 with "field": code is "missing_field" or "invalid_field". */
+int http_field_error(struct destek_req *r, const char *code, const char *field, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* Adds a response header; name and value must not contain CR or LF. */
+void http_add_header(struct destek_req *r, const char *name, const char *value);
+
+/* --- request --- */
+const char *http_param(struct destek_req *r, const char *name);
+int64_t http_param_int(struct destek_req *r, const char *name);   /* validated by the route's "name:int" */
+/* Decoded query parameter into buf; 1 if present, 0 if absent. */
+int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buflen);
+const char *http_header(struct destek_req *r, const char *name);
+/* The body parsed as a JSON object. Returns 0 and sets *out (borrowed), or the error status it set up
+ * (400 bad_json, 413, 415, 422 when the body is not an object). */
+int http_body_object(struct destek_req *r, cJSON **out);
+
+/* --- typed fields of a JSON object; each returns 0 or the 422 status it set up --- */
+enum { FIELD_OPTIONAL = 0, FIELD_REQUIRED = 1 };
+/* A string of 1..maxlen bytes of valid UTF-8 (trimmed of surrounding spaces); *out is NULL when absent. */
+int http_field_str(struct destek_req *r, const cJSON *obj, const char *name, int required, size_t maxlen,
+                   const char **out);
+/* One of choices (a NULL-terminated list). */
+int http_field_enum(struct destek_req *r, const cJSON *obj, const char *name, int required,
+                    const char *const *choices, const char **out);
+/* A boolean; *out is -1 when absent. */
+int http_field_bool(struct destek_req *r, const cJSON *obj, const char *name, int required, int *out);
+/* An e-mail address (simple syntax check), lower-cased into out[256]. *out is "" when absent. */
+int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, int required, char out[256]);
+
+/* --- lists: {"items":[...],"next_cursor":...} --- */
+/* Reads ?limit (1..200, default 50) and ?cursor (an opaque id position). 0, or the 422 status it set up. */
+int http_page(struct destek_req *r, int *limit, int64_t *after_id);
+/* Builds the list object around items (taken); next_after > 0 makes a cursor, 0 gives null. */
+cJSON *http_list_new(cJSON *items, int64_t next_after);
+
+/* --- storage within a request --- */
+/* The writer, with this request's transaction begun on first call; committed by the core when the handler returns
+ * a status below 400, rolled back otherwise. NULL if the transaction cannot begin (the 503 is set up). */
+struct db *http_tx(struct destek_req *r);
+/* The connection to read with: the writer inside the transaction (to see its own writes), else this thread's reader. */
+struct db *http_db(struct destek_req *r);
+
+#endif

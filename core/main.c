@@ -1,0 +1,144 @@
+/* destek — the command line. `destek` alone (or `destek serve`) runs the server. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "server.h"
+
+static const char USAGE[] =
+  "Destek " DESTEK_VERSION " — an after-sales support desk in one file.\n"
+  "\n"
+  "usage: destek [command] [options]\n"
+  "\n"
+  "commands:\n"
+  "  serve                 run the server (the default)\n"
+  "  admin add             add an admin or agent (password on standard input)\n"
+  "  backup FILE           write a consistent copy of the database to FILE (works while the server runs)\n"
+  "  restore FILE          replace the database with a backup (the server must be stopped)\n"
+  "  migrate               apply database migrations and report the schema version\n"
+  "  version               print the version\n"
+  "  help                  show this text\n"
+  "\n"
+  "every command takes --data DIR (default ./destek-data, or $DESTEK_DATA); `destek COMMAND --help` tells more.\n";
+
+static const char SERVE_HELP[] =
+  "usage: destek [serve] [options]\n"
+  "\n"
+  "  --listen HOST:PORT     address to listen on (default 127.0.0.1:8080, or $DESTEK_LISTEN);\n"
+  "                         0.0.0.0:PORT for every interface, [::1]:PORT for IPv6, port 0 for any free port\n"
+  "  --data DIR             data directory (default ./destek-data, or $DESTEK_DATA); created if missing\n"
+  "  --tls-cert FILE        serve HTTPS with this PEM certificate (chain) ...\n"
+  "  --tls-key FILE         ... and this PEM private key\n"
+  "  --durability MODE      normal (default: survives a crash of the process) or full (also a power cut; slower)\n"
+  "  --allow-private-net    let outbound calls (webhooks, plugins) reach loopback and private addresses\n"
+  "\n"
+  "On first start, while no admin exists, it prints a one-time /setup link for creating the first admin.\n";
+
+static const char ADMIN_HELP[] =
+  "usage: destek admin add --email EMAIL --name NAME --role admin|agent [--data DIR]\n"
+  "\n"
+  "Adds a user. The password is read from standard input (one line), e.g.\n"
+  "  printf '%%s\\n' \"$PASSWORD\" | destek admin add --email ayse@example.com --name 'Ayşe Yılmaz' --role admin\n"
+  "Works whether or not the server is running: a running server does the work itself.\n";
+
+static const char BACKUP_HELP[] =
+  "usage: destek backup FILE [--data DIR]\n"
+  "\n"
+  "Writes a consistent, compact copy of the database to FILE (replacing it atomically). Safe while the server\n"
+  "runs. Restore with `destek restore FILE` while the server is stopped.\n";
+
+static const char RESTORE_HELP[] =
+  "usage: destek restore FILE [--data DIR]\n"
+  "\n"
+  "Checks that FILE is a healthy Destek backup, keeps the current database beside it as\n"
+  "destek.db.before-restore-TIME, and puts the backup in its place. The server must be stopped.\n";
+
+static const char MIGRATE_HELP[] =
+  "usage: destek migrate [--data DIR]\n"
+  "\n"
+  "Applies pending database migrations (the server also does this when it starts) and prints the schema version.\n"
+  "A database written by a newer Destek is refused and left untouched.\n";
+
+static const char VERSION_HELP[] = "usage: destek version\n\nPrints the version.\n";
+
+static int usage_error(const char *msg)
+{
+  fprintf(stderr, "destek: %s\n(see: destek help)\n", msg);
+  return 2;
+}
+
+int main(int argc, char **argv)
+{
+  struct config cfg;
+  config_defaults(&cfg);
+  const char *cmd = "serve";
+  int first = 1;
+  if (argc > 1 && argv[1][0] != '-') { cmd = argv[1]; first = 2; }
+  else if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { fputs(USAGE, stdout); return 0; }
+  else if (argc > 1 && !strcmp(argv[1], "--version")) { printf("destek %s\n", DESTEK_VERSION); return 0; }
+
+  const char *pos[2];
+  int n_pos, rc;
+  if (!strcmp(cmd, "help")) { fputs(USAGE, stdout); return 0; }
+
+  if (!strcmp(cmd, "version")) {
+    rc = config_parse(cmd, argc - first, argv + first, NULL, pos, 0, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(VERSION_HELP, stdout); return 0; }
+    if (rc) return rc;
+    printf("destek %s\n", DESTEK_VERSION);
+    return 0;
+  }
+
+  if (!strcmp(cmd, "serve")) {
+    int allow_private = 0;
+    const struct flag flags[] = {
+      { "listen", &cfg.listen, NULL }, { "data", &cfg.data, NULL }, { "tls-cert", &cfg.tls_cert, NULL },
+      { "tls-key", &cfg.tls_key, NULL }, { "durability", &cfg.durability, NULL },
+      { "allow-private-net", NULL, &allow_private }, { 0 }
+    };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(SERVE_HELP, stdout); return 0; }
+    if (rc) return rc;
+    if (strcmp(cfg.durability, "normal") && strcmp(cfg.durability, "full"))
+      return usage_error("--durability must be normal or full");
+    cfg.allow_private_net = allow_private;
+    return server_run(&cfg);
+  }
+
+  if (!strcmp(cmd, "admin")) {
+    if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) { fputs(ADMIN_HELP, stdout); return 0; }
+    if (argc < 3 || strcmp(argv[2], "add") != 0) return usage_error("the admin command is: destek admin add ...");
+    const char *email = NULL, *name = NULL, *role = NULL;
+    const struct flag flags[] = {
+      { "email", &email, NULL }, { "name", &name, NULL }, { "role", &role, NULL }, { "data", &cfg.data, NULL }, { 0 }
+    };
+    rc = config_parse("admin add", argc - 3, argv + 3, flags, pos, 0, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(ADMIN_HELP, stdout); return 0; }
+    if (rc) return rc;
+    if (!email || !name || !role) return usage_error("admin add needs --email, --name and --role");
+    return cli_admin_add(&cfg, email, name, role);
+  }
+
+  if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) {
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
+    int is_backup = !strcmp(cmd, "backup");
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 1, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(is_backup ? BACKUP_HELP : RESTORE_HELP, stdout); return 0; }
+    if (rc) return rc;
+    if (n_pos != 1) return usage_error(is_backup ? "usage: destek backup FILE" : "usage: destek restore FILE");
+    return is_backup ? cli_backup(&cfg, pos[0]) : cli_restore(&cfg, pos[0]);
+  }
+
+  if (!strcmp(cmd, "migrate")) {
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(MIGRATE_HELP, stdout); return 0; }
+    if (rc) return rc;
+    return cli_migrate(&cfg);
+  }
+
+  char msg[256];
+  snprintf(msg, sizeof msg, "unknown command '%s'", cmd);
+  return usage_error(msg);
+}

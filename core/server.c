@@ -1,0 +1,162 @@
+/* The server process: lock, storage, routes, HTTP, control socket, then wait for a signal. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "auth_api.h"
+#include "cli.h"
+#include "control.h"
+#include "datadir.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "tokens_api.h"
+#include "users_api.h"
+#include "util.h"
+
+int server_open_store(const char *data, int durability_full, char *err, size_t errlen)
+{
+  char path[4096];
+  datadir_path(data, "destek.db", path, sizeof path);
+  if (db_open(path, durability_full, err, errlen) != 0) return -1;
+  struct db *w = db_writer_acquire();
+  int rc = db_migrate(w, "core", embed_core_sql, err, errlen);
+  db_writer_release(w);
+  if (rc < 0) {
+    db_close_all();
+    return -1;
+  }
+  return 0;
+}
+
+static int healthz(struct destek_req *r)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "status", "ok");
+  return http_reply_json(r, 200, o);
+}
+
+static const struct destek_route core_routes[] = {
+  { "GET", "/healthz", healthz, DESTEK_PUBLIC, NULL },
+  { 0 }
+};
+
+static int routes_init(void)
+{
+  return http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
+         audit_routes_init() | metrics_routes_init();
+}
+
+/* CivetWeb reads certificate and key from one PEM file: join the two into the data directory (0600). */
+static int tls_bundle(const char *data, const char *cert, const char *key, char *out, size_t outlen, char *err,
+                      size_t errlen)
+{
+  datadir_path(data, "tls-bundle.pem", out, outlen);
+  const char *parts[2] = { key, cert };
+  int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) { snprintf(err, errlen, "cannot write %s: %s", out, strerror(errno)); return -1; }
+  for (int i = 0; i < 2; i++) {
+    FILE *in = fopen(parts[i], "rb");
+    if (!in) {
+      snprintf(err, errlen, "cannot read %s %s: %s", i ? "--tls-cert" : "--tls-key", parts[i], strerror(errno));
+      close(fd);
+      return -1;
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+      if (write(fd, buf, n) != (ssize_t)n) { fclose(in); close(fd); snprintf(err, errlen, "cannot write %s", out); return -1; }
+    fclose(in);
+    if (write(fd, "\n", 1) != 1) { close(fd); return -1; }
+  }
+  close(fd);
+  return 0;
+}
+
+int server_run(const struct config *cfg)
+{
+  char err[1024];
+  if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+    fprintf(stderr, "destek: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+  int lk = datadir_lock(cfg->data, err, sizeof err);
+  if (lk == 1) {
+    fprintf(stderr, "destek: the data directory %s is in use by another running Destek server\n", cfg->data);
+    return 1;
+  }
+  if (lk != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+
+  /* Signals are taken by sigwait below; every thread started from here inherits the mask. */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (server_open_store(cfg->data, !strcmp(cfg->durability, "full"), err, sizeof err) != 0) {
+    fprintf(stderr, "destek: %s\n", err);
+    return 1;
+  }
+  if (routes_init() != 0) {
+    fprintf(stderr, "destek: some routes could not be registered (see the log above)\n");
+    db_close_all();
+    return 1;
+  }
+  char bundle[4096];
+  struct http_config hc = { .listen = cfg->listen, .threads = 32 };
+  if (cfg->tls_cert) {
+    if (tls_bundle(cfg->data, cfg->tls_cert, cfg->tls_key, bundle, sizeof bundle, err, sizeof err) != 0) {
+      fprintf(stderr, "destek: %s\n", err);
+      db_close_all();
+      return 1;
+    }
+    hc.tls_cert = bundle;
+  }
+  if (http_start(&hc, err, sizeof err) != 0) {
+    fprintf(stderr, "destek: %s\n", err);
+    db_close_all();
+    return 1;
+  }
+  cli_control_init();
+  if (control_start(cfg->data, err, sizeof err) != 0) log_warn("control", "%s: CLI commands cannot reach this server", err);
+
+  struct db *w = db_writer_acquire();
+  char *setup_token = auth_setup_token_new(w);
+  db_writer_release(w);
+  fprintf(stderr, "destek: listening on %s\n", http_base_url());
+  if (setup_token) {
+    fprintf(stderr, "destek: no admin yet; open %s/setup?token=%s to create the first one\n", http_base_url(),
+            setup_token);
+    free(setup_token);
+  }
+  log_info("server", "Destek %s serving %s from %s (durability %s)", DESTEK_VERSION, http_base_url(), cfg->data,
+           cfg->durability);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) { log_info("server", "SIGHUP: nothing to reload yet"); continue; }
+    log_info("server", "signal %d: shutting down", sig);
+    break;
+  }
+  control_stop();
+  http_stop();
+  db_close_all();
+  if (cfg->tls_cert) unlink(bundle);
+  log_info("server", "stopped");
+  return 0;
+}

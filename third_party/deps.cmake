@@ -1,0 +1,40 @@
+# Finds the dependencies listed in third_party/manifest. CivetWeb is compiled from the Debian source package that
+# scripts/fetch-deps.sh unpacked into DESTEK_DEPS; the others come from Debian's -dev packages, linked statically
+# where the design asks for it (SQLite, Lua, mbedTLS) so that the binary carries them.
+
+set(CIVETWEB_DIR "${DESTEK_DEPS}/civetweb")
+if(NOT EXISTS "${CIVETWEB_DIR}/src/civetweb.c")
+  message(FATAL_ERROR "CivetWeb source not found in ${CIVETWEB_DIR}: run scripts/fetch-deps.sh (build.sh does)")
+endif()
+
+add_library(destek_civetweb STATIC "${CIVETWEB_DIR}/src/civetweb.c")
+target_include_directories(destek_civetweb PUBLIC "${CIVETWEB_DIR}/include")
+target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSOCKET NO_CGI
+  PRIVATE NO_FILESYSTEMS_CHECK MG_EXPERIMENTAL_INTERFACES)
+target_compile_options(destek_civetweb PRIVATE -w)
+
+function(destek_static_lib var name)
+  find_library(${var} NAMES ${name} PATHS /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu NO_CACHE)
+  if(NOT ${var})
+    message(FATAL_ERROR "static library ${name} not found: install the Debian -dev package named in third_party/manifest")
+  endif()
+  set(${var} ${${var}} PARENT_SCOPE)
+endfunction()
+
+destek_static_lib(SQLITE_A libsqlite3.a)
+destek_static_lib(LUA_A liblua5.4.a)
+destek_static_lib(MBEDTLS_A libmbedtls.a)
+destek_static_lib(MBEDX509_A libmbedx509.a)
+destek_static_lib(MBEDCRYPTO_A libmbedcrypto.a)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+find_path(CJSON_INCLUDE cjson/cJSON.h REQUIRED)
+find_library(CJSON_LIB cjson REQUIRED)
+find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
+
+add_library(destek_deps INTERFACE)
+target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE})
+target_link_libraries(destek_deps INTERFACE
+  ${SQLITE_A} ${LUA_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
+  ${CJSON_LIB} PkgConfig::CURL pthread m dl)
