@@ -82,5 +82,9 @@ int main(int argc, char **argv)
     fprintf(out, "  {\"%s\", blob%zu, sizeof blob%zu - 1, \"%s\"},\n", entries[i].rel, i, i, etags[i]);
   fprintf(out, "  {0}\n};\n");
   if (fclose(out) != 0 || rename(tmp, argv[3]) != 0) { perror(argv[3]); return 1; }
+  for (size_t i = 0; i < n_entries; i++) { free(entries[i].rel); free(entries[i].path); }
+  free(entries);
+  free(etags);
+  free(tmp);
   return 0;
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: C unit tests (release and ASan+UBSan builds), API tests against both binaries, browser tests.
+# Called by `./build.sh test` after the builds. Prints a closing "N passed, N failed" line; exits non-zero on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+passed=0 failed=0 failures=()
+
+run() {  # name command...
+  local name=$1; shift
+  local t0=$SECONDS
+  printf '== %s\n' "$name"
+  if "$@"; then
+    passed=$((passed + 1)); printf '== %s: ok (%ss)\n' "$name" $((SECONDS - t0))
+  else
+    failed=$((failed + 1)); failures+=("$name"); printf '== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
+  fi
+}
+
+run "unit (release)" ctest --test-dir build/release --output-on-failure
+run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
+run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/
+run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/
+run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/
+
+echo
+((failed)) && printf 'failed: %s\n' "${failures[*]}"
+printf '%d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))
