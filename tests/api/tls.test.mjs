@@ -16,8 +16,9 @@ before(async () => {
   server = await startServer({args: ['--tls-cert', cert, '--tls-key', key]});
 });
 
-test('the listening line says https', () => {
+test('the listening and setup lines say https', async () => {
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  await server.setupToken();
   assert.match(server.stderrText(), /destek: no admin yet; open https:\/\/127\.0\.0\.1:\d+\/setup\?token=/);
 });
 

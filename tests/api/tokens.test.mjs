@@ -2,7 +2,7 @@
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, setupAdmin, login, assertError, assertApiHeaders, assertSecurityHeaders, auditAll, eventually,
+  startServer, setupAdmin, login, createUser, assertError, assertApiHeaders, assertSecurityHeaders, auditAll, eventually,
   listAll, ISO_UTC,
 } from './lib.mjs';
 
@@ -128,7 +128,8 @@ describe('audit log', () => {
   test('holds login, login_failed, user.created, token.created, token.revoked and setup, well-formed', async () => {
     const bad = await server.api('POST', '/api/v1/auth/login', {body: {email: admin.email, password: 'not the password'}});
     assertError(bad, 401, 'bad_credentials');
-    await login(server, admin.email, admin.password);
+    await Promise.all([login(server, admin.email, admin.password),
+      createUser(server, {token: tok.admin.secret}, {role: 'agent'})]);
     const want = ['setup', 'login', 'login_failed', 'user.created', 'token.created', 'token.revoked'];
     const items = await eventually(() => auditAll(server, admin), (it) => want.every((w) => it.some((a) => a.action === w)));
     const actions = new Set(items.map((a) => a.action));
