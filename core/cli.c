@@ -19,6 +19,7 @@
 #include "db.h"
 #include "http.h"
 #include "server.h"
+#include "users_api.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ admin add */
@@ -36,34 +37,30 @@ static int admin_add_exec(const cJSON *args, char **message)
   }
   char *hash = auth_password_hash_new(password);
   if (!hash) { *message = util_strdup("the server is busy checking passwords; try again"); return 1; }
-  struct db *w = db_writer_acquire();
+  struct destek_req c;
+  call_begin(&c, "core");
+  c.who.via = AUTH_CONTROL;
   int code = 1;
-  if (db_begin(w) == 0) {
-    int64_t id = auth_user_insert(w, email, name, role, NULL, hash);
-    if (id > 0) {
-      struct destek_req r = { .who = { .via = AUTH_CONTROL } };
-      snprintf(r.ip, sizeof r.ip, "local");
-      cJSON *d = cJSON_CreateObject();
-      cJSON_AddStringToObject(d, "role", role);
-      cJSON_AddStringToObject(d, "via", "cli");
-      audit_log(w, &r, "user.created", email, d);
-      if (!strcmp(role, "admin")) db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL);
-      if (db_commit(w) == 0) {
-        code = 0;
-        if (asprintf(message, "created %s %s (id %lld)", role, email, (long long)id) < 0) *message = NULL;
-      } else {
-        *message = util_strdup("could not save the user");
-      }
+  struct db *w = http_tx(&c);
+  int64_t id = w ? auth_user_insert(w, email, name, role, NULL, hash) : -1;
+  free(hash);
+  if (id > 0) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "role", role);
+    cJSON_AddStringToObject(d, "via", "cli");
+    audit_log(w, &c, "user.created", email, d);
+    if (!strcmp(role, "admin")) db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL);
+    if (users_emit(&c, "user.created", id) == 0 && call_end(&c, 1) == 0) {
+      code = 0;
+      if (asprintf(message, "created %s %s (id %lld)", role, email, (long long)id) < 0) *message = NULL;
     } else {
-      db_rollback(w);
-      if (asprintf(message, id == 0 ? "a user with e-mail %s already exists" : "could not create %s", email) < 0)
-        *message = NULL;
+      *message = util_strdup("could not save the user");
     }
   } else {
-    *message = util_strdup("the database is busy; try again");
+    call_end(&c, 0);
+    if (asprintf(message, id == 0 ? "a user with e-mail %s already exists" : "could not create %s", email) < 0)
+      *message = NULL;
   }
-  db_writer_release(w);
-  free(hash);
   return code;
 }
 
@@ -111,6 +108,8 @@ static int run_writer_command(const struct config *cfg, const char *name, cJSON 
     if (lk < 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
     if (lk == 0) {
       if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
+      /* Plugins are loaded so that events this command emits reach their subscribers and webhooks. */
+      if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek: the core could not start\n"); db_close_all(); return 1; }
       code = control_run_local(name, args, &message);
       db_close_all();
       break;
@@ -126,6 +125,24 @@ static int run_writer_command(const struct config *cfg, const char *name, cJSON 
   if (message && *message) fprintf(code == 0 ? stdout : stderr, "%s%s\n", code == 0 ? "" : "destek: ", message);
   free(message);
   return code;
+}
+
+int cli_plugins(const struct config *cfg, const char *action)
+{
+  if (!strcmp(action, "reload")) {
+    char err[1024], *message = NULL;
+    int lk = datadir_lock(cfg->data, err, sizeof err);
+    if (lk == 0) {
+      fprintf(stderr, "destek plugins reload: no server is running on %s; plugins are loaded when it starts\n", cfg->data);
+      return 1;
+    }
+    int code = control_call(cfg->data, "plugins_reload", NULL, &message, err, sizeof err);
+    if (code < 0) { fprintf(stderr, "destek plugins reload: %s\n", err); return 1; }
+    if (message) fprintf(code ? stderr : stdout, "%s\n", message);
+    free(message);
+    return code;
+  }
+  return run_writer_command(cfg, "plugins_list", NULL);
 }
 
 int cli_admin_add(const struct config *cfg, const char *email, const char *name, const char *role)

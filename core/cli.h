@@ -8,6 +8,8 @@ int cli_admin_add(const struct config *cfg, const char *email, const char *name,
 int cli_backup(const struct config *cfg, const char *file);
 int cli_restore(const struct config *cfg, const char *file);
 int cli_migrate(const struct config *cfg);
+/* action: "list" or "reload" (reload needs a running server). */
+int cli_plugins(const struct config *cfg, const char *action);
 
 /* Registers the commands a running server performs for the CLI (control.h). */
 void cli_control_init(void);

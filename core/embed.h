@@ -12,5 +12,6 @@ struct embed_file {
 
 extern const struct embed_file embed_core_sql[];  /* core/migrations/NNN_*.sql */
 extern const struct embed_file embed_web[];       /* build/web: the UI */
+extern const struct embed_file embed_lua[];       /* plugins/lua/NAME.lua: built-in Lua plugins */
 
 #endif

@@ -18,8 +18,10 @@
 
 #include "assets.h"
 #include "auth.h"
+#include "bus.h"
 #include "db.h"
 #include "log.h"
+#include "lua_host.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -27,7 +29,7 @@
 
 struct http_route {
   struct destek_route decl;
-  char owner[32];
+  const char *owner;              /* interned: requests keep pointing at it after the table changes */
   int n_segments;
   char *segments[MAX_SEGMENTS];   /* literal text, or "{name}" */
   int is_param[MAX_SEGMENTS];
@@ -113,7 +115,7 @@ int http_routes_add(const char *owner, const struct destek_route *table)
       continue;
     }
     struct http_route rt = { .decl = *d };
-    snprintf(rt.owner, sizeof rt.owner, "%s", owner);
+    rt.owner = util_intern(owner);
     char buf[512];
     char *segs[MAX_SEGMENTS];
     int n = split_path(d->pattern, buf, sizeof buf, segs, MAX_SEGMENTS);
@@ -191,14 +193,10 @@ static const struct http_route *route_match(struct destek_req *r, int *path_know
   r->n_params = 0;
   for (int s = 0; s < n && r->n_params < HTTP_MAX_PARAMS; s++) {
     if (!best->is_param[s]) continue;
-    size_t len = strlen(best->segments[s]);
-    char *name = best->segments[s] + 1;
-    r->param_names[r->n_params] = name;
-    char *v = malloc(strlen(segs[s]) + 1);
-    if (!v) abort();
-    strcpy(v, segs[s]);
-    r->param_values[r->n_params++] = v;
-    (void)len;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strlen(best->segments[s]) - 2, best->segments[s] + 1);
+    r->param_names[r->n_params] = util_intern(name);
+    r->param_values[r->n_params++] = util_strdup(segs[s]);
   }
   return best;
 }
@@ -219,9 +217,8 @@ static int params_valid(struct destek_req *r, const struct http_route *rt)
 
 const char *http_param(struct destek_req *r, const char *name)
 {
-  size_t nlen = strlen(name);
   for (int i = 0; i < r->n_params; i++)
-    if (strncmp(r->param_names[i], name, nlen) == 0 && r->param_names[i][nlen] == '}') return r->param_values[i];
+    if (!strcmp(r->param_names[i], name)) return r->param_values[i];
   return NULL;
 }
 
@@ -368,7 +365,7 @@ static void send_response(struct destek_req *r)
                    server_tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
                    r->out_type && !no_body ? "Content-Type: " : "", r->out_type && !no_body ? r->out_type : "",
                    r->out_type && !no_body ? "\r\n" : "",
-                   (r->route || r->out_json) && !strstr(r->out_headers, "Cache-Control") ? "Cache-Control: no-store\r\n"
+                   (r->route.method || r->out_json) && !strstr(r->out_headers, "Cache-Control") ? "Cache-Control: no-store\r\n"
                                                                                          : "",
                    "", len, conn_hdr, (int)r->out_headers_len, r->out_headers);
   if (n < 0 || (size_t)n >= sizeof head) n = 0;  /* cannot happen: out_headers is bounded */
@@ -587,22 +584,62 @@ struct db *http_tx(struct destek_req *r)
 
 struct db *http_db(struct destek_req *r) { return r->tx ? r->tx : db_reader(); }
 
-static void finish_tx(struct destek_req *r)
+/* Commits (when commit) or rolls back the call's transaction. Returns 0 when committed or nothing was open. */
+static int finish_tx(struct destek_req *r, int commit)
 {
-  if (!r->tx) return;
-  if (r->status < 400) {
-    if (db_commit(r->tx) != 0) {
-      log_error("http", "commit failed for %s %s", r->method, r->path);
-      http_error(r, 503, "db_busy", "the change could not be saved; try again");
-    }
+  if (!r->tx) return 0;
+  int rc = 0;
+  if (commit) {
+    if (db_commit(r->tx) != 0) rc = -1;
   } else {
     db_rollback(r->tx);
+    rc = -1;
   }
   db_writer_release(r->tx);
   r->tx = NULL;
+  if (rc == 0 && r->emitted) bus_wake();
+  return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------ dispatch */
+
+const struct destek_route *http_matched_route(struct destek_req *r) { return r->route.method ? &r->route : NULL; }
+
+void http_routes_remove_owner(const char *owner)
+{
+  pthread_rwlock_wrlock(&routes_lock);
+  size_t keep = 0;
+  for (size_t i = 0; i < n_routes; i++) {
+    if (strcmp(routes[i].owner, owner) == 0) {
+      for (int s = 0; s < routes[i].n_segments; s++) free(routes[i].segments[s]);
+    } else {
+      routes[keep++] = routes[i];
+    }
+  }
+  n_routes = keep;
+  pthread_rwlock_unlock(&routes_lock);
+}
+
+static void req_free(struct destek_req *r);
+
+void call_begin(struct destek_req *c, const char *owner)
+{
+  memset(c, 0, sizeof *c);
+  c->owner = owner ? owner : "core";
+  c->method = "CALL";
+  c->path = "";
+  c->status = 200;
+  c->started = util_mono();
+  snprintf(c->ip, sizeof c->ip, "local");
+}
+
+int call_end(struct destek_req *c, int ok)
+{
+  int rc = finish_tx(c, ok);
+  req_free(c);
+  memset(c, 0, sizeof *c);
+  return ok ? rc : -1;
+}
 
 static void req_free(struct destek_req *r)
 {
@@ -622,8 +659,10 @@ static int dispatch(struct destek_req *r)
   char allow[128];
   pthread_rwlock_rdlock(&routes_lock);
   const struct http_route *rt = route_match(r, &path_known, allow, sizeof allow);
+  int valid = rt && params_valid(r, rt);
+  /* Copied while the table is locked: a reload may change the table while this request runs. */
+  if (rt) { r->route = rt->decl; r->owner = rt->owner; }
   pthread_rwlock_unlock(&routes_lock);
-  r->route = rt;
   if (!rt) {
     if (!path_known && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))) {
       int st = assets_serve(r);
@@ -635,10 +674,10 @@ static int dispatch(struct destek_req *r)
     }
     return http_error(r, 404, "not_found", "no such page or API route");
   }
-  if (!params_valid(r, rt)) return http_error(r, 404, "not_found", "no such resource");
+  if (!valid) return http_error(r, 404, "not_found", "no such resource");
   int rc = auth_identify(r);
   if (rc) return rc;
-  const char *access = rt->decl.access;
+  const char *access = r->route.access;
   if (strcmp(access, DESTEK_PUBLIC) != 0) {
     if (r->who.via == AUTH_NONE) return http_error(r, 401, "unauthenticated", "sign in or send an API token");
     if (!auth_allows(&r->who, access))
@@ -646,11 +685,11 @@ static int dispatch(struct destek_req *r)
   }
   if (r->who.via == AUTH_COOKIE && !is_safe_method(r->method) && !auth_csrf_ok(r))
     return http_error(r, 403, "csrf_failed", "missing or wrong X-CSRF-Token header; reload the page");
-  int status = rt->decl.handler(r);
+  int status = r->route.handler(r);
   if (status != r->status) {
     /* A handler must set up the response it returns: a mismatch is a bug in the handler. */
-    log_error("http", "%s handler for %s %s returned %d without a response", rt->owner, rt->decl.method,
-              rt->decl.pattern, status);
+    log_error("http", "%s handler for %s %s returned %d without a response", r->owner, r->route.method,
+              r->route.pattern, status);
     http_error(r, 500, "internal", "internal error");
   }
   return r->status;
@@ -660,7 +699,7 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
 {
   (void)cbdata;
   const struct mg_request_info *ri = mg_get_request_info(conn);
-  struct destek_req r = { .conn = conn };
+  struct destek_req r = { .conn = conn, .owner = "core" };
   r.started = util_mono();
   r.method = ri->request_method;
   r.path = ri->local_uri ? ri->local_uri : "/";
@@ -670,11 +709,14 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
   r.status = 500;
 
   dispatch(&r);
-  finish_tx(&r);
+  if (finish_tx(&r, r.status < 400) != 0 && r.status < 400) {
+    log_error("http", "commit failed for %s %s", r.method, r.path);
+    http_error(&r, 503, "db_busy", "the change could not be saved; try again");
+  }
   send_response(&r);
 
   double secs = util_mono() - r.started;
-  const char *route_name = r.route ? r.route->decl.pattern : (r.out_static ? "static" : "unmatched");
+  const char *route_name = r.route.method ? r.route.pattern : (r.out_static ? "static" : "unmatched");
   metrics_record(r.method, route_name, r.status, secs);
   log_info("http", "%s %s %d %.2fms route=%s ip=%s%s%s", r.method, r.path, r.status, secs * 1000.0, route_name,
            r.ip, r.who.email[0] ? " user=" : "", r.who.email);
@@ -686,6 +728,7 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
 static void thread_exit(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
   (void)ctx; (void)thread_type; (void)thread_pointer;
+  lua_host_thread_release();
   db_reader_release();
 }
 

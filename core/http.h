@@ -30,12 +30,15 @@ struct auth_who {
   char csrf[48];
 };
 
+/* One call: an HTTP request, or (conn == NULL) a job, timer or event delivery run by the bus thread. */
 struct destek_req {
   struct mg_connection *conn;
+  const char *owner;              /* the plugin whose code runs ("core" by default), for logs and SQL limits */
+  int emitted;                    /* events were written: wake the bus after commit */
   const char *method;
   const char *path;               /* decoded, without the query string */
   const char *query;              /* raw query string or NULL */
-  const struct http_route *route;
+  struct destek_route route;      /* copy of the matched declaration; route.method is NULL when none matched */
   int n_params;
   const char *param_names[HTTP_MAX_PARAMS];
   char *param_values[HTTP_MAX_PARAMS];   /* owned */
@@ -77,6 +80,16 @@ void http_stop(void);
 /* The URL the server listens on, e.g. "http://127.0.0.1:8080" (for messages and the CLI). */
 const char *http_base_url(void);
 int http_is_tls(void);
+
+/* Drops every route of owner (a Lua plugin being reloaded). */
+void http_routes_remove_owner(const char *owner);
+/* The route declaration that matched this request (NULL outside HTTP). */
+const struct destek_route *http_matched_route(struct destek_req *r);
+
+/* A call outside HTTP: zeroed, with owner set. call_end commits its transaction when ok (returning 0 when it did),
+ * rolls back otherwise, and frees what the call holds. */
+void call_begin(struct destek_req *c, const char *owner);
+int call_end(struct destek_req *c, int ok);
 
 /* Registers routes (a table ending with a zeroed entry) for owner ("core" or a plugin name). A route without an
  * access declaration, with an unknown parameter validator, or that duplicates another is refused: -1, logged. */

@@ -17,6 +17,7 @@ static const char USAGE[] =
   "  backup FILE           write a consistent copy of the database to FILE (works while the server runs)\n"
   "  restore FILE          replace the database with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
+  "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
   "  version               print the version\n"
   "  help                  show this text\n"
   "\n"
@@ -59,6 +60,14 @@ static const char MIGRATE_HELP[] =
   "\n"
   "Applies pending database migrations (the server also does this when it starts) and prints the schema version.\n"
   "A database written by a newer Destek is refused and left untouched.\n";
+
+static const char PLUGINS_HELP[] =
+  "usage: destek plugins [list|reload] [--data DIR]\n"
+  "\n"
+  "  list (default)  the loaded plugins: name, version, kind (C built-in, C .so, Lua built-in, Lua) and source\n"
+  "  reload          make the running server reload its Lua plugins from DIR/plugins without a restart\n"
+  "                  (the same as sending it SIGHUP)\n"
+  "C plugins (.so) and Lua plugins (.lua) are loaded from DIR/plugins when the server starts.\n";
 
 static const char VERSION_HELP[] = "usage: destek version\n\nPrints the version.\n";
 
@@ -136,6 +145,16 @@ int main(int argc, char **argv)
     if (rc == CONFIG_HELP) { fputs(MIGRATE_HELP, stdout); return 0; }
     if (rc) return rc;
     return cli_migrate(&cfg);
+  }
+
+  if (!strcmp(cmd, "plugins")) {
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 1, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(PLUGINS_HELP, stdout); return 0; }
+    if (rc) return rc;
+    const char *action = n_pos ? pos[0] : "list";
+    if (strcmp(action, "list") && strcmp(action, "reload")) return usage_error("usage: destek plugins [list|reload]");
+    return cli_plugins(&cfg, action);
   }
 
   char msg[256];

@@ -13,16 +13,22 @@
 #include "audit.h"
 #include "auth.h"
 #include "auth_api.h"
+#include "bus.h"
 #include "cli.h"
 #include "control.h"
 #include "datadir.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "lua_host.h"
 #include "metrics.h"
+#include "net.h"
+#include "plugin.h"
+#include "settings.h"
 #include "tokens_api.h"
 #include "users_api.h"
 #include "util.h"
+#include "webhooks.h"
 
 int server_open_store(const char *data, int durability_full, char *err, size_t errlen)
 {
@@ -51,10 +57,15 @@ static const struct destek_route core_routes[] = {
   { 0 }
 };
 
-static int routes_init(void)
+int server_core_init(const char *data_dir)
 {
-  return http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
-         audit_routes_init() | metrics_routes_init();
+  int rc = http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
+           audit_routes_init() | metrics_routes_init() | settings_routes_init() | bus_init() | webhooks_init() |
+           plugin_routes_init();
+  if (rc != 0) return -1;
+  plugin_load_all(data_dir);
+  if (lua_host_init(data_dir) < 0) log_error("plugin", "the Lua plugins could not be loaded");
+  return 0;
 }
 
 /* CivetWeb reads certificate and key from one PEM file: join the two into the data directory (0600). */
@@ -111,7 +122,12 @@ int server_run(const struct config *cfg)
     fprintf(stderr, "destek: %s\n", err);
     return 1;
   }
-  if (routes_init() != 0) {
+  if (net_init(cfg->allow_private_net) != 0) {
+    fprintf(stderr, "destek: cannot initialise outbound HTTP (libcurl)\n");
+    db_close_all();
+    return 1;
+  }
+  if (server_core_init(cfg->data) != 0) {
     fprintf(stderr, "destek: some routes could not be registered (see the log above)\n");
     db_close_all();
     return 1;
@@ -132,6 +148,7 @@ int server_run(const struct config *cfg)
     return 1;
   }
   cli_control_init();
+  bus_start();
   if (control_start(cfg->data, err, sizeof err) != 0) log_warn("control", "%s: CLI commands cannot reach this server", err);
 
   struct db *w = db_writer_acquire();
@@ -149,13 +166,22 @@ int server_run(const struct config *cfg)
   for (;;) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
-    if (sig == SIGHUP) { log_info("server", "SIGHUP: nothing to reload yet"); continue; }
+    if (sig == SIGHUP) {
+      int n = lua_host_reload();
+      if (n < 0) log_error("server", "SIGHUP: reloading the Lua plugins failed; the previous ones keep running");
+      else log_info("server", "SIGHUP: reloaded %d Lua plugin%s", n, n == 1 ? "" : "s");
+      continue;
+    }
     log_info("server", "signal %d: shutting down", sig);
     break;
   }
   control_stop();
   http_stop();
+  bus_stop();
+  plugin_unload_all();
+  lua_host_shutdown();
   db_close_all();
+  net_cleanup();
   if (cfg->tls_cert) unlink(bundle);
   log_info("server", "stopped");
   return 0;

@@ -9,6 +9,9 @@
  * directory's lock. 0, or -1 with err filled (a database newer than the binary is refused untouched). */
 int server_open_store(const char *data, int durability_full, char *err, size_t errlen);
 
+/* Registers the core's routes, settings and event sinks, then loads the C and Lua plugins. 0 or -1. */
+int server_core_init(const char *data_dir);
+
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit code. */
 int server_run(const struct config *cfg);
 

@@ -8,11 +8,21 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "bus.h"
 #include "db.h"
 #include "util.h"
 
 static const char *const ROLES[] = { "admin", "agent", NULL };
 static const char *const LANGS[] = { "tr", "en", NULL };
+
+int users_emit(struct destek_req *call, const char *event, int64_t user_id)
+{
+  cJSON *u = auth_user_json(http_db(call), user_id);
+  if (!u) return -1;
+  char subject[32];
+  snprintf(subject, sizeof subject, "user:%lld", (long long)user_id);
+  return bus_emit(call, event, subject, u);
+}
 
 static int users_list(struct destek_req *r)
 {
@@ -62,6 +72,7 @@ static int users_create(struct destek_req *r)
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "role", role);
   audit_log(w, r, "user.created", email, d);
+  if ((rc = users_emit(r, "user.created", id))) return rc;
   return http_reply_json(r, 201, auth_user_json(w, id));
 }
 
@@ -115,6 +126,7 @@ static int users_update(struct destek_req *r)
   if (password) cJSON_AddBoolToObject(d, "password_changed", 1);
   audit_log(w, r, "user.updated", email, d);
   free(email);
+  if ((rc = users_emit(r, "user.updated", id))) return rc;
   return http_reply_json(r, 200, auth_user_json(w, id));
 }
 

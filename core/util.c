@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -170,4 +171,23 @@ int util_utf8_valid(const char *str, size_t len)
     s += n + 1;
   }
   return 1;
+}
+
+const char *util_intern(const char *s)
+{
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static char **table;
+  static size_t n, cap;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(table[i], s)) { pthread_mutex_unlock(&lock); return table[i]; }
+  if (n == cap) {
+    cap = cap ? cap * 2 : 64;
+    table = realloc(table, cap * sizeof *table);
+    if (!table) abort();
+  }
+  char *copy = util_strdup(s);
+  table[n++] = copy;
+  pthread_mutex_unlock(&lock);
+  return copy;
 }

@@ -37,6 +37,9 @@ double util_mono(void);
 /* strdup that aborts on out-of-memory; NULL in, NULL out. Caller frees. */
 char *util_strdup(const char *s);
 
+/* A copy of s that lives until the process exits; equal strings give the same pointer. */
+const char *util_intern(const char *s);
+
 /* Valid UTF-8 without NUL or C0 controls other than tab/newline: 1, else 0. */
 int util_utf8_valid(const char *s, size_t len);
 

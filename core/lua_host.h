@@ -1,0 +1,28 @@
+/* Lua plugins: built-in ones embedded in the binary and merchants' ones from <data>/plugins/NAME.lua. One Lua state
+ * per thread, each with every plugin loaded; nothing Lua crosses threads. Sandboxed: no io, os.execute, os.exit,
+ * bytecode, package.loadlib or C require; an instruction budget per call and a memory cap per state. */
+#ifndef DESTEK_LUA_HOST_H
+#define DESTEK_LUA_HOST_H
+
+#include <cjson/cJSON.h>
+
+struct destek_req;
+
+/* Loads every Lua plugin: applies its migrations, registers its routes, subscriptions, jobs, policies and settings.
+ * A plugin that fails to load is logged with its name and skipped. Returns the number loaded, or -1. */
+int lua_host_init(const char *data_dir);
+/* Reloads the Lua plugins from disk without a restart (SIGHUP, `destek plugins reload`). Returns the number
+ * loaded, or -1 (the previous set stays). */
+int lua_host_reload(void);
+void lua_host_shutdown(void);
+/* Closes this thread's Lua state, if any (threads call it before they exit). */
+void lua_host_thread_release(void);
+
+/* Runs the policy named policy with args (a JSON array, borrowed) in this thread's state. Returns the policy's
+ * return values as a JSON array (caller frees), or NULL when no plugin defines it or it failed (logged). */
+cJSON *lua_host_decide_new(struct destek_req *call, const char *policy, const cJSON *args);
+
+/* Appends {name, version, kind, source} objects for the loaded Lua plugins to arr. */
+void lua_host_list(cJSON *arr);
+
+#endif

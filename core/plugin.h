@@ -1,0 +1,27 @@
+/* C plugins: built-in ones from the registry table, and .so files from <data>/plugins/. */
+#ifndef DESTEK_PLUGIN_H
+#define DESTEK_PLUGIN_H
+
+#include <cjson/cJSON.h>
+
+#include "destek.h"
+
+/* Loads the built-in plugins, then <data>/plugins/NAME.so: checks the ABI number and struct size, applies migrations,
+ * registers routes, calls init. A refused or failing plugin is logged by name and the server runs on without it.
+ * Returns the number loaded. */
+int plugin_load_all(const char *data_dir);
+void plugin_unload_all(void);
+
+/* Every loaded plugin, C and Lua: [{name, version, kind, source}] (caller frees). */
+cJSON *plugin_list_new(void);
+
+/* The host function table for owner (a plugin name, or "core"). Never NULL; lives until exit. */
+const struct destek_host *plugin_host(const char *owner);
+
+/* Applies a plugin's migrations (owner = plugin name). 0, or -1 with err filled. */
+int plugin_migrate(const char *owner, const struct destek_migration *steps, char *err, size_t errlen);
+
+/* GET /api/v1/plugins (admin) and the control commands plugins_list / plugins_reload. */
+int plugin_routes_init(void);
+
+#endif

@@ -1,0 +1,6 @@
+/* The built-in C plugins (see plugin_registry.h). A module under plugins/<name>/ adds its struct here. */
+#include "plugin_registry.h"
+
+const struct destek_plugin *const plugin_registry[] = {
+  NULL
+};
