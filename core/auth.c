@@ -164,7 +164,7 @@ static const char SQL_TOKEN_LOOKUP[] =
   " FROM core_tokens t JOIN core_users u ON u.id = t.user_id"
   " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.active = 1";
 
-static int identify_bearer(struct destek_req *r, const char *token)
+static int identify_bearer(struct destek_req *r, const char *token, int lenient)
 {
   char hash[65];
   util_sha256_hex(token, strlen(token), hash);
@@ -194,7 +194,11 @@ static int identify_bearer(struct destek_req *r, const char *token)
     fill_user(&r->who, st, 3);
   }
   db_done(st);
-  if (!token_id) return http_error(r, 401, "unauthenticated", "the API token is unknown or revoked");
+  if (!token_id) {
+    free(r->who.scopes);
+    memset(&r->who, 0, sizeof r->who);
+    return lenient ? 0 : http_error(r, 401, "unauthenticated", "the API token is unknown or revoked");
+  }
   char now[21];
   util_iso_time(time(NULL), now);
   if (strncmp(last_used, now, 16) != 0 && !r->tx) {  /* at most once a minute */
@@ -205,15 +209,16 @@ static int identify_bearer(struct destek_req *r, const char *token)
   return 0;
 }
 
-int auth_identify(struct destek_req *r)
+int auth_identify(struct destek_req *r, int lenient)
 {
   const char *authz = http_header(r, "Authorization");
   if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
     const char *tok = authz + 7;
     while (*tok == ' ') tok++;
-    return identify_bearer(r, tok);
+    return identify_bearer(r, tok, lenient);
   }
-  if (authz) return http_error(r, 401, "unauthenticated", "use Authorization: Bearer <token>");
+  /* Another scheme (e.g. Basic auth of a proxy in front of a staging site) means nothing to public routes. */
+  if (authz && !lenient) return http_error(r, 401, "unauthenticated", "use Authorization: Bearer <token>");
   const char *cookies = http_header(r, "Cookie");
   char token[128];
   if (cookies && mg_get_cookie(cookies, "destek_session", token, sizeof token) > 0) identify_cookie(r, token);

@@ -18,8 +18,9 @@ char *auth_password_hash_new(const char *password);
  * stored is NULL (unknown user), so that timing does not tell which accounts exist. */
 int auth_password_verify(const char *password, const char *stored);
 
-/* Fills r->who from the session cookie or the bearer token. Returns 0, or the 401 it set up for a bad token. */
-int auth_identify(struct destek_req *r);
+/* Fills r->who from the session cookie or the bearer token. Returns 0, or the 401 it set up for a bad token or
+ * another Authorization scheme; with lenient (public routes) those leave the caller anonymous instead. */
+int auth_identify(struct destek_req *r, int lenient);
 /* Whether who may call a route declared with access. */
 int auth_allows(const struct auth_who *who, const char *access);
 /* Whether a cookie-authenticated write carries the session's CSRF token. */

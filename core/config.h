@@ -9,6 +9,7 @@ struct config {
   const char *tls_key;         /* --tls-key */
   const char *durability;      /* --durability normal|full */
   int allow_private_net;       /* --allow-private-net */
+  int trust_proxy;             /* --trust-proxy */
 };
 
 /* A flag a command accepts: "--name VALUE" / "--name=VALUE", or a switch when value is NULL. */

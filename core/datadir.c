@@ -41,6 +41,9 @@ int datadir_ensure(const char *dir, char *err, size_t errlen)
     snprintf(err, errlen, "data directory %s is not a directory", path);
     return -1;
   }
+  if (st.st_mode & 077)
+    fprintf(stderr, "destek: warning: the data directory %s can be read by other users (mode %03o); it holds the "
+                    "database and secrets: chmod 700 %s\n", path, (unsigned)(st.st_mode & 0777), path);
   if (access(path, W_OK | X_OK) != 0) {
     snprintf(err, errlen, "data directory %s is not writable: %s", path, strerror(errno));
     return -1;

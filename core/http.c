@@ -44,6 +44,7 @@ static pthread_rwlock_t routes_lock = PTHREAD_RWLOCK_INITIALIZER;
 static size_t body_cap = HTTP_BODY_CAP_DEFAULT;
 static char base_url[128];
 static int server_tls;
+static int trust_proxy;
 
 static const char SECURITY_HEADERS[] =
   "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -675,9 +676,9 @@ static int dispatch(struct destek_req *r)
     return http_error(r, 404, "not_found", "no such page or API route");
   }
   if (!valid) return http_error(r, 404, "not_found", "no such resource");
-  int rc = auth_identify(r);
-  if (rc) return rc;
   const char *access = r->route.access;
+  int rc = auth_identify(r, strcmp(access, DESTEK_PUBLIC) == 0);
+  if (rc) return rc;
   if (strcmp(access, DESTEK_PUBLIC) != 0) {
     if (r->who.via == AUTH_NONE) return http_error(r, 401, "unauthenticated", "sign in or send an API token");
     if (!auth_allows(&r->who, access))
@@ -695,6 +696,28 @@ static int dispatch(struct destek_req *r)
   return r->status;
 }
 
+/* Behind a reverse proxy on the same machine, the client is the last address the proxy added to X-Forwarded-For,
+ * and X-Forwarded-Proto tells whether the client used HTTPS. Only a loopback peer is believed. */
+static void from_proxy(struct destek_req *r)
+{
+  if (strcmp(r->ip, "127.0.0.1") != 0 && strcmp(r->ip, "::1") != 0) return;
+  const char *xff = mg_get_header(r->conn, "X-Forwarded-For");
+  if (xff && *xff) {
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ') last++;
+    char ip[48];
+    size_t n = strcspn(last, " ");
+    if (n > 0 && n < sizeof ip) {
+      memcpy(ip, last, n);
+      ip[n] = 0;
+      if (strspn(ip, "0123456789abcdefABCDEF.:") == n) snprintf(r->ip, sizeof r->ip, "%s", ip);
+    }
+  }
+  const char *proto = mg_get_header(r->conn, "X-Forwarded-Proto");
+  if (proto && !strcasecmp(proto, "https")) r->tls = 1;
+}
+
 static int handle_request(struct mg_connection *conn, void *cbdata)
 {
   (void)cbdata;
@@ -706,6 +729,7 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
   r.query = ri->query_string;
   r.tls = ri->is_ssl;
   snprintf(r.ip, sizeof r.ip, "%s", ri->remote_addr);
+  if (trust_proxy) from_proxy(&r);
   r.status = 500;
 
   dispatch(&r);
@@ -737,24 +761,6 @@ static int log_civetweb(const struct mg_connection *conn, const char *message)
   (void)conn;
   log_warn("civetweb", "%s", message);
   return 1;
-}
-
-/* CivetWeb refuses port 0, so a free loopback port is found first (for tests and `--listen 127.0.0.1:0`). */
-static int free_port(const char *host)
-{
-  struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
-  struct sockaddr_in a4 = { .sin_family = AF_INET };
-  int v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
-  if (!v6 && inet_pton(AF_INET, host, &a4.sin_addr) != 1) a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  socklen_t len = v6 ? sizeof a6 : sizeof a4;
-  int port = -1;
-  if (bind(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, len) == 0 &&
-      getsockname(fd, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, &len) == 0)
-    port = ntohs(v6 ? a6.sin6_port : a4.sin_port);
-  close(fd);
-  return port;
 }
 
 /* Splits "host:port" / "[v6]:port" / "port". host gets "" for all interfaces. */
@@ -790,10 +796,6 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
     snprintf(err, errlen, "bad --listen address '%s' (expected HOST:PORT, e.g. 127.0.0.1:8080)", cfg->listen);
     return -1;
   }
-  if (port == 0 && (port = free_port(host)) <= 0) {
-    snprintf(err, errlen, "cannot find a free port on %s", host[0] ? host : "all interfaces");
-    return -1;
-  }
   int is_v6 = strchr(host, ':') != NULL;
   server_tls = cfg->tls_cert != NULL;
   char ports[128];
@@ -802,6 +804,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   else snprintf(ports, sizeof ports, "%s:%d%s", host, port, server_tls ? "s" : "");
   if (!strcmp(host, "::")) snprintf(ports, sizeof ports, "+%d%s", port, server_tls ? "s" : "");
   if (cfg->body_cap) body_cap = cfg->body_cap;
+  trust_proxy = cfg->trust_proxy;
   char threads[16];
   snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);
   const char *opts[40];
@@ -833,6 +836,11 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
     return -1;
   }
   mg_set_request_handler(server, "/", handle_request, NULL);
+  if (port == 0) {  /* the kernel chose one */
+    struct mg_server_port sp[4];
+    int n_ports = mg_get_server_ports(server, 4, sp);
+    if (n_ports > 0) port = sp[0].port;
+  }
   const char *shown = host;
   if (!host[0] || !strcmp(host, "0.0.0.0")) shown = "127.0.0.1";
   else if (!strcmp(host, "::")) shown = "::1";

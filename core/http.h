@@ -72,6 +72,7 @@ struct http_config {
   const char *tls_cert, *tls_key; /* both or neither */
   size_t body_cap;
   int threads;
+  int trust_proxy;                /* take the client address and scheme from X-Forwarded-* of a loopback peer */
 };
 
 /* Starts the server. Returns 0, or -1 with err filled (e.g. the port is taken). */

@@ -33,6 +33,8 @@ static const char SERVE_HELP[] =
   "  --tls-key FILE         ... and this PEM private key\n"
   "  --durability MODE      normal (default: survives a crash of the process) or full (also a power cut; slower)\n"
   "  --allow-private-net    let outbound calls (webhooks, plugins) reach loopback and private addresses\n"
+  "  --trust-proxy          behind a reverse proxy on this machine: take the client's address and scheme from\n"
+  "                         X-Forwarded-For / X-Forwarded-Proto of loopback connections\n"
   "\n"
   "On first start, while no admin exists, it prints a one-time /setup link for creating the first admin.\n";
 
@@ -100,11 +102,11 @@ int main(int argc, char **argv)
   }
 
   if (!strcmp(cmd, "serve")) {
-    int allow_private = 0;
+    int allow_private = 0, trust_proxy = 0;
     const struct flag flags[] = {
       { "listen", &cfg.listen, NULL }, { "data", &cfg.data, NULL }, { "tls-cert", &cfg.tls_cert, NULL },
       { "tls-key", &cfg.tls_key, NULL }, { "durability", &cfg.durability, NULL },
-      { "allow-private-net", NULL, &allow_private }, { 0 }
+      { "allow-private-net", NULL, &allow_private }, { "trust-proxy", NULL, &trust_proxy }, { 0 }
     };
     rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
     if (rc == CONFIG_HELP) { fputs(SERVE_HELP, stdout); return 0; }
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
     if (strcmp(cfg.durability, "normal") && strcmp(cfg.durability, "full"))
       return usage_error("--durability must be normal or full");
     cfg.allow_private_net = allow_private;
+    cfg.trust_proxy = trust_proxy;
     return server_run(&cfg);
   }
 

@@ -133,7 +133,7 @@ int server_run(const struct config *cfg)
     return 1;
   }
   char bundle[4096];
-  struct http_config hc = { .listen = cfg->listen, .threads = 32 };
+  struct http_config hc = { .listen = cfg->listen, .threads = 32, .trust_proxy = cfg->trust_proxy };
   if (cfg->tls_cert) {
     if (tls_bundle(cfg->data, cfg->tls_cert, cfg->tls_key, bundle, sizeof bundle, err, sizeof err) != 0) {
       fprintf(stderr, "destek: %s\n", err);

@@ -13,6 +13,18 @@ target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSO
   PRIVATE NO_FILESYSTEMS_CHECK MG_EXPERIMENTAL_INTERFACES)
 target_compile_options(destek_civetweb PRIVATE -w)
 
+set(CJSON_DIR "${DESTEK_DEPS}/cjson")
+if(NOT EXISTS "${CJSON_DIR}/cJSON.c")
+  message(FATAL_ERROR "cJSON source not found in ${CJSON_DIR}: run scripts/fetch-deps.sh (build.sh does)")
+endif()
+# Plugins include <cjson/cJSON.h>: give the header that path.
+file(COPY "${CJSON_DIR}/cJSON.h" DESTINATION "${CMAKE_BINARY_DIR}/cjson-include/cjson")
+set(CJSON_INCLUDE "${CMAKE_BINARY_DIR}/cjson-include")
+add_library(destek_cjson STATIC "${CJSON_DIR}/cJSON.c")
+target_include_directories(destek_cjson PUBLIC "${CJSON_INCLUDE}")
+set_target_properties(destek_cjson PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_compile_options(destek_cjson PRIVATE -w)
+
 function(destek_static_lib var name)
   find_library(${var} NAMES ${name} PATHS /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu NO_CACHE)
   if(NOT ${var})
@@ -29,12 +41,10 @@ destek_static_lib(MBEDCRYPTO_A libmbedcrypto.a)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
-find_path(CJSON_INCLUDE cjson/cJSON.h REQUIRED)
-find_library(CJSON_LIB cjson REQUIRED)
 find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
 
 add_library(destek_deps INTERFACE)
 target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE})
 target_link_libraries(destek_deps INTERFACE
   ${SQLITE_A} ${LUA_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
-  ${CJSON_LIB} PkgConfig::CURL pthread m dl)
+  destek_cjson PkgConfig::CURL pthread m dl)
