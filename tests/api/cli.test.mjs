@@ -29,6 +29,8 @@ function findDb(dataDir) {
 }
 const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
+// Every group works in its own data directories, so the groups run side by side.
+describe('destek CLI', {concurrency: true}, () => {
 describe('version, help and usage errors', () => {
   test('version prints "destek X.Y.Z"', async () => {
     const r = await runCli(['version']);
@@ -47,6 +49,7 @@ describe('version, help and usage errors', () => {
       assert.equal(r.code, 0, `destek ${args}: ${out(r)}`);
       assert.ok((r.stdout + r.stderr).trim().length > 20, `destek ${args} prints help: ${out(r)}`);
       assert.match(r.stdout + r.stderr, /usage|destek/i, `destek ${args}: ${out(r)}`);
+      assert.doesNotMatch(r.stdout + r.stderr, /%%/, `destek ${args}: a doubled printf escape (%%) leaked into the help`);
     });
     // the top-level help names every command
     const top = results[0].stdout + results[0].stderr;
@@ -214,4 +217,5 @@ describe('a database newer than the binary', () => {
     const rows = sqlite3(db, "SELECT count(*) FROM schema_migrations WHERE version=9999");
     assert.equal(rows.stdout.trim(), '1');
   });
+});
 });
