@@ -182,6 +182,43 @@ describe('backup and restore', () => {
   });
 });
 
+describe('serve and migrate', () => {
+  test('serve is the default command and reads DESTEK_DATA and DESTEK_LISTEN', async () => {
+    const data = tempDir();
+    const cwd = tempDir();
+    const server = await startServer({rawArgs: [], cwd, env: {DESTEK_DATA: data, DESTEK_LISTEN: '127.0.0.1:0'}});
+    assert.equal((await server.api('GET', '/healthz')).status, 200);
+    assert.ok(fs.readdirSync(data).length > 0, 'the data went to $DESTEK_DATA');
+    assert.deepEqual(fs.readdirSync(cwd), [], 'nothing in the working directory');
+    const {code} = await server.stop();
+    assert.equal(code, 0);
+  });
+
+  test('SIGINT stops the server cleanly and frees the data directory at once', async () => {
+    const server = await startServer({args: ['--durability', 'full']});
+    assert.equal((await server.api('GET', '/healthz')).status, 200);
+    server.stopped = true;
+    server.proc.kill('SIGINT');
+    const {code, signal} = await server.exited;
+    assert.equal(code, 0, `exit on SIGINT: code ${code} signal ${signal}\n${server.stderrText()}`);
+    const again = await startServer({dataDir: server.dataDir});
+    assert.equal((await again.api('GET', '/healthz')).status, 200);
+    await again.stop();
+  });
+
+  test('migrate on a fresh directory succeeds, and the server then starts on it', async () => {
+    const data = tempDir();
+    const r = await runCli(['migrate', '--data', data]);
+    assert.equal(r.code, 0, out(r));
+    assert.ok((r.stdout + r.stderr).trim().length > 0, 'migrate reports something');
+    const again = await runCli(['migrate', '--data', data]);
+    assert.equal(again.code, 0, `migrate twice: ${out(again)}`);
+    const server = await startServer({dataDir: data});
+    assert.deepEqual((await server.api('GET', '/api/v1/setup')).json, {needed: true});
+    await server.stop();
+  });
+});
+
 describe('one process per data directory', () => {
   test('a second serve on the same data dir is refused, and says the directory is in use', async () => {
     const server = await startServer();

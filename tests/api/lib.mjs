@@ -25,7 +25,7 @@ function resolveBin() {
 export const BIN = resolveBin();
 
 // Sanitizer builds are several times slower: every wait scales with this.
-export const SLOW = /asan|sanitize/i.test(BIN) || process.env.DESTEK_TEST_SLOW === '1' ? 4 : 1;
+export const SLOW = /asan|sanitize/i.test(BIN) || process.env.DESTEK_SANITIZED === '1' || process.env.DESTEK_TEST_SLOW === '1' ? 4 : 1;
 export const T = (ms) => ms * SLOW;
 
 const servers = new Set();
@@ -56,17 +56,19 @@ const SETUP_RE = /\/setup\?token=([A-Za-z0-9_-]+)/;
 
 /**
  * Starts `destek serve --listen 127.0.0.1:0 --data <dir> ...args` and resolves once it prints its listening line.
- * opts: {dataDir, args, env, startTimeout}. Returns the server handle:
+ * opts: {dataDir, args (added after those), rawArgs (instead of all of them), env, cwd, startTimeout}.
+ * Returns the server handle:
  *   {url, dataDir, proc, stderrText(), setupToken(), api(), stop(), kill9(), exited}
  */
 export async function startServer(opts = {}) {
   checkBinary();
   const dataDir = opts.dataDir || tempDir();
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args || [])];
-  const env = {...process.env, ...(opts.env || {})};
+  const args = opts.rawArgs || ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args || [])];
+  const env = {...process.env};
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
-  const proc = spawn(BIN, args, {env, cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe']});
+  Object.assign(env, opts.env || {});
+  const proc = spawn(BIN, args, {env, cwd: opts.cwd || dataDir, stdio: ['ignore', 'pipe', 'pipe']});
   let stderr = '';
   let stdout = '';
   const listeners = new Set();
@@ -509,10 +511,10 @@ const maxId = (items) => items.reduce((m, a) => Math.max(m, Number(a.id) || 0), 
  */
 export function runCli(args, opts = {}) {
   checkBinary();
-  const env = {...process.env, ...(opts.env || {})};
+  const env = {...process.env};
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
-  for (const [k, val] of Object.entries(opts.env || {})) env[k] = val;
+  Object.assign(env, opts.env || {});
   return new Promise((resolve) => {
     const proc = spawn(BIN, args, {env, cwd: opts.cwd || tempDir('destek-cli-'), stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';

@@ -33,6 +33,14 @@ test('the 52nd attempt from the same address is refused too', async () => {
   assertError(res, 429, ['rate_limited', 'too_many_attempts']);
 });
 
+test('X-Forwarded-For does not get around it (no --trust-proxy)', async () => {
+  for (const xff of ['10.9.8.7', '203.0.113.5, 10.0.0.1']) {
+    const res = await server.api('POST', '/api/v1/auth/login', {headers: {'x-forwarded-for': xff, 'x-real-ip': xff},
+      body: {email: uniqueEmail('ip'), password: 'wrong password'}});
+    assertError(res, 429, ['rate_limited', 'too_many_attempts']);
+  }
+});
+
 test('sessions that already exist keep working', async () => {
   const res = await server.api('GET', '/api/v1/me', {session: admin});
   assert.equal(res.status, 200, res.text);
