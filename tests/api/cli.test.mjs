@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import {startServer, runCli, tempDir, login, setupAdmin, sqlite3, assertError, T} from './lib.mjs';
+import {startServer, runCli, tempDir, login, setupAdmin, sqlite3, T} from './lib.mjs';
 
 const out = (r) => `exit ${r.code}${r.timedOut ? ' (timed out)' : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const addAdmin = (dataDir, {email, name = 'CLI User', role = 'admin', password = 'cli password 1'}, extra = []) =>

@@ -3,7 +3,7 @@
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, setupAdmin, login, createUser, createToken, assertError, assertUser, auditAll, eventually, listAll,
+  startServer, setupAdmin, login, createToken, assertError, assertUser, auditAll, eventually, listAll,
   uniqueEmail,
 } from './lib.mjs';
 
