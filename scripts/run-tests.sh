@@ -20,9 +20,9 @@ run() {  # name command...
 
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
-run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/
-run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/
-run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/
+run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
+run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
+run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 echo
 ((failed)) && printf 'failed: %s\n' "${failures[*]}"
