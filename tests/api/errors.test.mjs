@@ -184,6 +184,9 @@ table('404 not_found', [
     expect: {status: 404, code: 'not_found'}},
   {name: 'non-numeric user id', method: 'GET', path: '/api/v1/users/abc', as: 'adminToken',
     expect: {status: [404, 422]}},
+  {name: 'user id too big for 64 bits', method: 'GET', path: '/api/v1/users/99999999999999999999', as: 'adminToken',
+    expect: {status: [404, 422]}},
+  {name: 'negative user id', method: 'GET', path: '/api/v1/users/-1', as: 'adminToken', expect: {status: [404, 422]}},
   {name: 'unknown page outside the API', method: 'GET', path: '/wp-admin/setup.php', expect: {status: 404}},
 ]);
 

@@ -474,6 +474,7 @@ export async function runScenario(ctx, row) {
     const st = Array.isArray(e.status) ? e.status : [e.status];
     assert.ok(st.includes(res.status), `${what}: expected ${st.join('|')}, got ${res.status}: ${res.text}`);
   }
+  assert.ok(res.status < 500, `${what}: server error ${res.status}: ${res.text}`);
   if (e.notStatus !== undefined) assert.notEqual(res.status, e.notStatus, `${what}: must not be ${e.notStatus}: ${res.text}`);
   if (res.status >= 400 && p.startsWith('/api/')) assertError(res, res.status);
   if (e.body !== undefined) assertSubset(res.json, v(e.body));
