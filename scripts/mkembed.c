@@ -1,7 +1,10 @@
 /* mkembed — build-time embedder, in the manner of Fossil's mkbuiltin.
  *
  *   mkembed SET DIR OUT.c
+ *   mkembed --migrations SET DIR OUT.c
  *
+ * The second form also defines `const struct destek_migration SET_migrations[]` (include/destek.h) for a built-in
+ * plugin's migrations/NNN_*.sql.
  * Writes OUT.c defining `const struct embed_file embed_SET[]`: every regular file under DIR (recursively, names
  * relative to DIR, sorted so that numbered migrations keep their order), except dot-files, followed by an entry whose
  * name is NULL. Each blob is followed by a NUL byte so text (SQL, Lua) can be used as a C string, and carries a
@@ -54,7 +57,9 @@ static int by_rel(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-  if (argc != 4) { fprintf(stderr, "usage: mkembed SET DIR OUT.c\n"); return 2; }
+  int migrations = argc == 5 && !strcmp(argv[1], "--migrations");
+  if (migrations) { argv++; argc--; }
+  if (argc != 4) { fprintf(stderr, "usage: mkembed [--migrations] SET DIR OUT.c\n"); return 2; }
   walk(argv[2], "");
   qsort(entries, n_entries, sizeof *entries, by_rel);
   char *tmp;
@@ -81,6 +86,12 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < n_entries; i++)
     fprintf(out, "  {\"%s\", blob%zu, sizeof blob%zu - 1, \"%s\"},\n", entries[i].rel, i, i, etags[i]);
   fprintf(out, "  {0}\n};\n");
+  if (migrations) {
+    fprintf(out, "#include \"destek.h\"\nconst struct destek_migration %s_migrations[] = {\n", argv[1]);
+    for (size_t i = 0; i < n_entries; i++)
+      fprintf(out, "  {\"%s\", (const char *)blob%zu},\n", entries[i].rel, i);
+    fprintf(out, "  {0}\n};\n");
+  }
   if (fclose(out) != 0 || rename(tmp, argv[3]) != 0) { perror(argv[3]); return 1; }
   for (size_t i = 0; i < n_entries; i++) { free(entries[i].rel); free(entries[i].path); }
   free(entries);
