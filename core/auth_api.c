@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "users_api.h"
 #include "util.h"
 
 static const char *const LANGS[] = { "tr", "en", NULL };
@@ -74,6 +75,7 @@ static int setup_create(struct destek_req *r)
   if (auth_session_start(r, id) != 0) return r->status;
   snprintf(r->who.email, sizeof r->who.email, "%s", email);
   audit_log(w, r, "setup", email, NULL);
+  if ((rc = users_emit(r, "user.created", id))) return rc;
   log_info("auth", "first admin %s created through setup", email);
   return reply_me(r, 201);
 }
