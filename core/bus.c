@@ -113,7 +113,7 @@ static int add_delivery(struct db *w, int64_t event_id, const char *subscriber, 
 {
   char uid[40];
   util_token(uid, 18);
-  return db_exec(w, SQL_DELIVERY_INSERT, "titiit", uid, event_id, subscriber, subject, now, now_iso) == SQLITE_OK ? 0 : -1;
+  return db_exec(w, SQL_DELIVERY_INSERT, "tittit", uid, event_id, subscriber, subject, now, now_iso) == SQLITE_OK ? 0 : -1;
 }
 
 int bus_emit(struct destek_req *call, const char *event, const char *subject, cJSON *payload)

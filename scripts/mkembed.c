@@ -61,7 +61,7 @@ int main(int argc, char **argv)
   if (migrations) { argv++; argc--; }
   if (argc != 4) { fprintf(stderr, "usage: mkembed [--migrations] SET DIR OUT.c\n"); return 2; }
   walk(argv[2], "");
-  qsort(entries, n_entries, sizeof *entries, by_rel);
+  if (n_entries) qsort(entries, n_entries, sizeof *entries, by_rel);
   char *tmp;
   if (asprintf(&tmp, "%s.tmp", argv[3]) < 0) abort();
   FILE *out = fopen(tmp, "w");

@@ -101,7 +101,7 @@ static int timer_set(struct destek_req *r)
   return host->reply_json(r, 201, cJSON_CreateObject());
 }
 
-static int timer_delete(struct destek_req *r)
+static int timer_remove(struct destek_req *r)
 {
   if (host->timer_cancel(r, "capi.ping", host->param(r, "key")) != 0) return host->error(r, 500, "internal", "x");
   return host->reply_body(r, 200, "text/plain; charset=utf-8", "cancelled", 9);
