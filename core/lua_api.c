@@ -1,0 +1,833 @@
+/* The destek module: what a Lua plugin gets from require "destek".
+ *
+ * Every plugin has its own module table; each function carries the plugin's slot as an upvalue, so the plugin a
+ * function acts for (its log name, the tables its SQL may write) is the one whose file required it, whoever calls
+ * it (a policy of plugin B decided from plugin A still writes only B's tables).
+ *
+ * A C function here never raises a Lua error while it holds memory or an SQLite statement: results that need Lua
+ * allocations are pushed through lh_protect, the resource is released, then the error (if any) is raised. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bus.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "lua_host_internal.h"
+#include "net.h"
+#include "plugin.h"
+#include "settings.h"
+#include "util.h"
+
+static struct lh_state *ctx(lua_State *L, int *slot)
+{
+  *slot = (int)lua_tointeger(L, lua_upvalueindex(1));
+  return lh_state_of(L);
+}
+
+static const char *slot_name(struct lh_state *s, int slot) { return s->slots[slot].name; }
+
+/* Grows a declaration array by one zeroed entry (plus a zeroed terminator). */
+static void *grow(void *p, int n, size_t size)
+{
+  char *q = realloc(p, (size_t)(n + 2) * size);
+  if (!q) abort();
+  memset(q + (size_t)n * size, 0, 2 * size);
+  return q;
+}
+
+static void require_init(lua_State *L, struct lh_state *s, int slot, const char *fn)
+{
+  if (s->init_slot != slot) luaL_error(L, "destek.%s: declare it from the plugin's init (or its file's top level)", fn);
+}
+
+/* ------------------------------------------------------------------------------------------------ declarations */
+
+static int l_route(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  require_init(L, s, slot, "route");
+  const char *method = luaL_checkstring(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  const char *access = luaL_checkstring(L, 3);
+  luaL_checktype(L, 4, LUA_TFUNCTION);
+  const char *params = luaL_optstring(L, 5, NULL);
+  char m[8];
+  size_t ml = strlen(method);
+  if (ml >= sizeof m) return luaL_error(L, "destek.route: unknown method '%s'", method);
+  for (size_t i = 0; i <= ml; i++) m[i] = (char)toupper((unsigned char)method[i]);
+  if (strcmp(m, "GET") && strcmp(m, "POST") && strcmp(m, "PUT") && strcmp(m, "PATCH") && strcmp(m, "DELETE"))
+    return luaL_error(L, "destek.route: unknown method '%s' (GET, POST, PUT, PATCH or DELETE)", method);
+  if (path[0] != '/' || strlen(path) > 200 || strpbrk(path, " ?#\r\n"))
+    return luaL_error(L, "destek.route: '%s' is not a path pattern like /api/v1/things/{id}", path);
+  if (!*access || strlen(access) > 64)
+    return luaL_error(L, "destek.route: access must be \"public\", \"agent\", \"admin\" or a scope name");
+  const char *mi = util_intern(m), *pi = util_intern(path);
+  lua_pushvalue(L, 4);
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot) != 0) {
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    return luaL_error(L, "destek.route: %s %s is declared twice", m, path);
+  }
+  if (s->collecting) {
+    struct lh_decls *d = &s->slots[slot].decls;
+    d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);
+    d->routes[d->n_routes++] = (struct destek_route){ mi, pi, lh_route_handler, util_intern(access),
+                                                      params ? util_intern(params) : NULL };
+  }
+  return 0;
+}
+
+static int subscribe(lua_State *L, int mode)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  const char *fn = mode == DESTEK_SYNC ? "on" : "on_async";
+  require_init(L, s, slot, fn);
+  const char *event = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!*event || strlen(event) > 100) return luaL_error(L, "destek.%s: '%s' is not an event name", fn, event);
+  char key[200];
+  snprintf(key, sizeof key, "%s:%s:%s#%d", slot_name(s, slot), fn, event, ++s->slots[slot].n_on);
+  const char *ki = util_intern(key);
+  lua_pushvalue(L, 2);
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lh_bind_add(s, mode == DESTEK_SYNC ? LH_ON : LH_ON_ASYNC, ki, NULL, ref, slot);
+  if (s->collecting) {
+    struct lh_decls *d = &s->slots[slot].decls;
+    d->subs = grow(d->subs, d->n_subs, sizeof *d->subs);
+    d->subs[d->n_subs++] = (struct lh_sub_decl){ util_intern(event), mode, ki };
+  }
+  return 0;
+}
+
+static int l_on(lua_State *L) { return subscribe(L, DESTEK_SYNC); }
+static int l_on_async(lua_State *L) { return subscribe(L, DESTEK_ASYNC); }
+
+static int l_every(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  require_init(L, s, slot, "every");
+  lua_Integer seconds = luaL_checkinteger(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (seconds < 1 || seconds > 366 * 86400) return luaL_error(L, "destek.every: seconds must be from 1 to a year");
+  int n = ++s->slots[slot].n_every;
+  char key[120], job[32];
+  snprintf(key, sizeof key, "%s:every#%d", slot_name(s, slot), n);
+  snprintf(job, sizeof job, "every_%d", n);
+  const char *ki = util_intern(key);
+  lua_pushvalue(L, 2);
+  lh_bind_add(s, LH_EVERY, ki, NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  if (s->collecting) {
+    struct lh_decls *d = &s->slots[slot].decls;
+    d->jobs = grow(d->jobs, d->n_jobs, sizeof *d->jobs);
+    d->jobs[d->n_jobs++] = (struct lh_job_decl){ util_intern(job), (int)seconds, ki };
+  }
+  return 0;
+}
+
+static int l_policy(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  require_init(L, s, slot, "policy");
+  const char *name = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!*name || strlen(name) > 100) return luaL_error(L, "destek.policy: '%s' is not a policy name", name);
+  lua_pushvalue(L, 2);
+  lh_bind_add(s, LH_POLICY, util_intern(name), NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  return 0;
+}
+
+/* decide(name, ...): the values the policy returns, or nothing when no plugin defines it. */
+static int l_decide(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  const char *name = luaL_checkstring(L, 1);
+  struct lh_bind *b = lh_bind_find(s, LH_POLICY, name, NULL);
+  if (!b) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref);
+  lua_replace(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* ------------------------------------------------------------------------------------------------ within a call */
+
+static int l_emit(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  const char *event = luaL_checkstring(L, 1);
+  int pt = lua_type(L, 2);
+  luaL_argexpected(L, pt == LUA_TTABLE || pt == LUA_TNIL || pt == LUA_TNONE, 2, "table");
+  const char *subject = luaL_optstring(L, 3, NULL);
+  if (!s->call) return luaL_error(L, "destek.emit: not inside a call (a route, event handler, job or policy)");
+  char err[256];
+  cJSON *payload = pt == LUA_TTABLE ? lh_to_json(L, 2, err, sizeof err) : cJSON_CreateObject();
+  if (!payload) return luaL_error(L, "destek.emit: the payload %s", err);
+  if (!cJSON_IsObject(payload)) {
+    cJSON_Delete(payload);
+    return luaL_error(L, "destek.emit: the payload must be a table with named fields (a JSON object)");
+  }
+  lua_State *saved = s->running;
+  s->running = L;
+  int rc = bus_emit(s->call, event, subject, payload);
+  s->running = saved;
+  lh_check_killed(L);
+  if (rc == 0) return 0;
+  char msg[512] = "the event was refused";
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(s->call->out_json, "error");
+  const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+  if (m) snprintf(msg, sizeof msg, "%s", m);
+  if (rc == 422) {
+    lh_push_veto(L, msg);
+    return lua_error(L);
+  }
+  return luaL_error(L, "destek.emit %s: %s", event, msg);
+}
+
+struct owned_text { char *text; int type; };
+
+static int push_setting(lua_State *L)
+{
+  struct owned_text *o = lua_touserdata(L, 1);
+  if (o->type == DESTEK_SETTING_INT) {
+    char *end;
+    long long v = strtoll(o->text, &end, 10);
+    if (*o->text && !*end) lua_pushinteger(L, (lua_Integer)v);
+    else lua_pushnil(L);
+  } else if (o->type == DESTEK_SETTING_BOOL) {
+    lua_pushboolean(L, !strcmp(o->text, "true") || !strcmp(o->text, "1"));
+  } else {
+    lua_pushstring(L, o->text);
+  }
+  return 1;
+}
+
+/* setting(name): the value (typed for settings a Lua plugin declared, text otherwise), or nil when unknown. */
+static int l_setting(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  const char *name = luaL_checkstring(L, 1);
+  struct owned_text o = { settings_get_new(name), lh_setting_type(s, name) };
+  if (!o.text) {
+    lua_pushnil(L);
+    return 1;
+  }
+  int rc = lh_protect(L, push_setting, &o, 1);
+  free(o.text);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+static const char *call_lang(struct lh_state *s)
+{
+  struct destek_req *r = s->call;
+  if (r && r->who.lang[0]) return r->who.lang;
+  const char *al = r && r->conn ? http_header(r, "Accept-Language") : NULL;
+  return al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
+}
+
+/* Pushes i18n[lang][key] of the plugin's table when it is a string; returns 1 if it did. */
+static int lookup_text(lua_State *L, int i18n, const char *lang, int key)
+{
+  if (lua_getfield(L, i18n, lang) != LUA_TTABLE) { lua_pop(L, 1); return 0; }
+  lua_pushvalue(L, key);
+  if (lua_gettable(L, -2) != LUA_TSTRING) { lua_pop(L, 2); return 0; }
+  lua_remove(L, -2);
+  return 1;
+}
+
+/* t(key[, lang]): the plugin's text for key in lang (default: the caller's language), else English, else key. */
+static int l_t(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  luaL_checkstring(L, 1);
+  const char *lang = luaL_optstring(L, 2, NULL);
+  if (!lang) lang = call_lang(s);
+  lua_settop(L, 2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->slots[slot].spec_ref);
+  if (lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, "i18n") == LUA_TTABLE) {
+    int i18n = lua_gettop(L);
+    if (lookup_text(L, i18n, lang, 1) || lookup_text(L, i18n, "en", 1)) return 1;
+  }
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------------ log */
+
+static int log_at(lua_State *L, enum log_level level)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; i++) {
+    if (i > 1) luaL_addchar(&b, ' ');
+    luaL_tolstring(L, i, NULL);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  log_msg(level, slot_name(s, slot), "%.4000s", lua_tostring(L, -1));
+  return 0;
+}
+
+static int l_log_info(lua_State *L) { return log_at(L, LOG_INFO); }
+static int l_log_warn(lua_State *L) { return log_at(L, LOG_WARN); }
+static int l_log_error(lua_State *L) { return log_at(L, LOG_ERROR); }
+
+/* ------------------------------------------------------------------------------------------------ json */
+
+static int push_owned_string(lua_State *L)
+{
+  lua_pushstring(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+static int l_json_encode(lua_State *L)
+{
+  luaL_checkany(L, 1);
+  char err[256];
+  cJSON *j = lh_to_json(L, 1, err, sizeof err);
+  if (!j) return luaL_error(L, "json.encode: %s", err);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  if (!text) return luaL_error(L, "json.encode: out of memory");
+  int rc = lh_protect(L, push_owned_string, text, 1);
+  cJSON_free(text);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+static int push_json_ud(lua_State *L)
+{
+  lh_push_json(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* json.decode(text): the value, or nil and a message. JSON null becomes json.null. */
+static int l_json_decode(lua_State *L)
+{
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *end = NULL;
+  cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  if (!j) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "invalid JSON near byte %d", end ? (int)(end - text) : 0);
+    return 2;
+  }
+  int rc = lh_protect(L, push_json_ud, j, 1);
+  cJSON_Delete(j);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* json.array([t]): marks t (or a new table) to be encoded as a JSON array even when empty. */
+static int l_json_array(lua_State *L)
+{
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lh_mark_array(L, 1);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------------ SQL */
+
+enum { SQL_OFF, SQL_QUERY, SQL_EXEC, SQL_MIGRATE };
+static __thread int tl_mode;
+static __thread const char *tl_plugin;
+static __thread char tl_denied[160];
+static __thread sqlite3 *tl_reader_ready;
+
+static int own(const char *name)
+{
+  size_t n = strlen(tl_plugin);
+  return name && strncasecmp(name, tl_plugin, n) == 0 && name[n] == '_' && name[n + 1];
+}
+
+static int is(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
+
+/* Columns a plugin's SQL reads as NULL: credentials and secrets of the core. */
+static int sensitive(const char *table, const char *column)
+{
+  if (!table || !column || strncasecmp(table, "core_", 5) != 0) return 0;
+  if (is(column, "password_hash") || is(column, "token_hash") || is(column, "csrf_token") || is(column, "secret"))
+    return 1;
+  size_t n = strlen(column);
+  if (n > 7 && strcasecmp(column + n - 7, "_secret") == 0) return 1;
+  return is(table, "core_settings") && is(column, "value");
+}
+
+static int deny(const char *what, const char *name)
+{
+  if (!tl_denied[0]) snprintf(tl_denied, sizeof tl_denied, "%s%s%s", what, name ? " " : "", name ? name : "");
+  return SQLITE_DENY;
+}
+
+/* Allows everything unless a Lua plugin's statement is being prepared on this thread. Then: reads anywhere (core
+ * secrets read as NULL); writes only to the plugin's own tables "<name>_*"; schema changes (of its own tables and
+ * indexes) only in its migrations; no transactions, ATTACH, temp objects or pragmas. */
+static int authorizer(void *ud, int action, const char *a, const char *b, const char *dbname, const char *trigger)
+{
+  (void)ud; (void)dbname; (void)trigger;
+  if (tl_mode == SQL_OFF) return SQLITE_OK;
+  int migrate = tl_mode == SQL_MIGRATE;
+  switch (action) {
+  case SQLITE_READ: return sensitive(a, b) ? SQLITE_IGNORE : SQLITE_OK;
+  case SQLITE_SELECT: case SQLITE_RECURSIVE: return SQLITE_OK;
+  case SQLITE_FUNCTION: return is(b, "load_extension") ? deny("call", b) : SQLITE_OK;
+  case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
+    if (tl_mode == SQL_QUERY) return deny("write to", a);
+    if (own(a)) return SQLITE_OK;
+    if (!migrate && (is(a, "sqlite_master") || is(a, "sqlite_schema"))) return deny("change the schema", NULL);
+    if (migrate && (is(a, "schema_migrations") || is(a, "sqlite_master") || is(a, "sqlite_schema") ||
+                    is(a, "sqlite_sequence") || is(a, "sqlite_stat1")))
+      return SQLITE_OK;
+    return deny("write to", a);
+  case SQLITE_TRANSACTION: case SQLITE_SAVEPOINT:
+    return migrate ? SQLITE_OK : deny("begin, commit or roll back", NULL);
+  case SQLITE_CREATE_TABLE:
+    if (migrate && (own(a) || is(a, "schema_migrations"))) return SQLITE_OK;
+    return deny("create table", a);
+  case SQLITE_CREATE_INDEX: case SQLITE_DROP_INDEX:
+    /* UNIQUE and PRIMARY KEY constraints make indexes named sqlite_autoindex_<table>_N */
+    return migrate && own(b) && (own(a) || !strncmp(a, "sqlite_autoindex_", 17)) ? SQLITE_OK
+                                                                              : deny("create or drop", a);
+  case SQLITE_CREATE_TRIGGER: case SQLITE_DROP_TRIGGER:
+    return migrate && own(a) && own(b) ? SQLITE_OK : deny("create or drop", a);
+  case SQLITE_CREATE_VIEW: case SQLITE_DROP_VIEW: case SQLITE_DROP_TABLE: case SQLITE_CREATE_VTABLE:
+  case SQLITE_DROP_VTABLE:
+    return migrate && own(a) ? SQLITE_OK : deny("create or drop", a);
+  case SQLITE_ALTER_TABLE: return migrate && own(b) ? SQLITE_OK : deny("alter", b);
+  case SQLITE_ATTACH: case SQLITE_DETACH: return deny("attach or detach a database", NULL);
+  case SQLITE_REINDEX: case SQLITE_ANALYZE: return migrate ? SQLITE_OK : deny("reindex or analyze", a);
+  case SQLITE_PRAGMA:
+    if (!b && (is(a, "table_info") || is(a, "table_xinfo") || is(a, "index_list") || is(a, "index_info") ||
+               is(a, "foreign_key_list")))
+      return SQLITE_OK;
+    return deny("pragma", a);
+  default: return deny("this statement", NULL);
+  }
+}
+
+void lh_sql_install(sqlite3 *h) { sqlite3_set_authorizer(h, authorizer, NULL); }
+
+int lh_migrate(const char *plugin, const struct destek_migration *steps, char *err, size_t errlen)
+{
+  tl_mode = SQL_MIGRATE;
+  tl_plugin = plugin;
+  tl_denied[0] = 0;
+  int rc = plugin_migrate(plugin, steps, err, errlen);
+  if (rc != 0 && tl_denied[0]) {
+    size_t n = strlen(err);
+    snprintf(err + n, errlen - n, " (a Lua plugin's migrations may only touch tables named %s_*; refused: %s)",
+             plugin, tl_denied);
+  }
+  tl_mode = SQL_OFF;
+  return rc;
+}
+
+static int progress(void *ud)
+{
+  struct lh_state *s = ud;
+  return s->depth > 0 && util_mono() > s->deadline;
+}
+
+/* Binds arguments first.. as ?1..; 0, or -1 with err filled. */
+static int bind_args(lua_State *L, sqlite3_stmt *st, int first, char *err, size_t errlen)
+{
+  int n = lua_gettop(L) - first + 1, want = sqlite3_bind_parameter_count(st);
+  if (n < 0) n = 0;
+  if (n != want) {
+    snprintf(err, errlen, "the SQL has %d parameter%s, %d value%s given", want, want == 1 ? "" : "s", n,
+             n == 1 ? "" : "s");
+    return -1;
+  }
+  for (int i = 0; i < n; i++) {
+    int idx = first + i, rc;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: rc = sqlite3_bind_null(st, i + 1); break;
+    case LUA_TBOOLEAN: rc = sqlite3_bind_int(st, i + 1, lua_toboolean(L, idx)); break;
+    case LUA_TNUMBER:
+      rc = lua_isinteger(L, idx) ? sqlite3_bind_int64(st, i + 1, lua_tointeger(L, idx))
+                                 : sqlite3_bind_double(st, i + 1, lua_tonumber(L, idx));
+      break;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *v = lua_tolstring(L, idx, &len);
+      rc = sqlite3_bind_text(st, i + 1, v, (int)len, SQLITE_TRANSIENT);
+      break;
+    }
+    case LUA_TLIGHTUSERDATA:
+      if (!lua_touserdata(L, idx)) { rc = sqlite3_bind_null(st, i + 1); break; }
+      /* fall through */
+    default:
+      snprintf(err, errlen, "parameter %d is a %s; bind nil, booleans, numbers or strings", i + 1,
+               luaL_typename(L, idx));
+      return -1;
+    }
+    if (rc != SQLITE_OK) {
+      snprintf(err, errlen, "cannot bind parameter %d: %s", i + 1, sqlite3_errstr(rc));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Prepares exactly one statement of sql on h in mode, for the plugin. NULL with err filled on failure. */
+static sqlite3_stmt *prepare(sqlite3 *h, const char *plugin, int mode, const char *sql, size_t len, char *err,
+                             size_t errlen)
+{
+  tl_mode = mode;
+  tl_plugin = plugin;
+  tl_denied[0] = 0;
+  sqlite3_stmt *st = NULL, *extra = NULL;
+  const char *tail = NULL;
+  int rc = sqlite3_prepare_v2(h, sql, (int)len, &st, &tail);
+  if (rc == SQLITE_OK && tail && tail < sql + len) {
+    int rc2 = sqlite3_prepare_v2(h, tail, (int)(sql + len - tail), &extra, NULL);
+    if (rc2 != SQLITE_OK || extra) {
+      sqlite3_finalize(extra);
+      sqlite3_finalize(st);
+      tl_mode = SQL_OFF;
+      snprintf(err, errlen, "one SQL statement at a time");
+      return NULL;
+    }
+  }
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_AUTH && tl_denied[0])
+      snprintf(err, errlen, "refused: plugin %s may %s only its own tables (%s_*)%s; it tried to %s", plugin,
+               mode == SQL_QUERY ? "read with db.query; write with db.exec to" : "write to", plugin,
+               mode == SQL_EXEC ? " and changes schemas only in its migrations" : "", tl_denied);
+    else
+      snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    tl_mode = SQL_OFF;
+    return NULL;
+  }
+  if (!st) {
+    tl_mode = SQL_OFF;
+    snprintf(err, errlen, "no SQL statement");
+  }
+  return st;
+}
+
+static int query_rows(lua_State *L)
+{
+  sqlite3_stmt *st = lua_touserdata(L, 1);
+  int cols = sqlite3_column_count(st), rc;
+  lua_newtable(L);
+  lua_Integer n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    lua_createtable(L, 0, cols);
+    for (int i = 0; i < cols; i++) {
+      switch (sqlite3_column_type(st, i)) {
+      case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(st, i)); break;
+      case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(st, i)); break;
+      case SQLITE_NULL: continue;
+      default:
+        lua_pushlstring(L, (const char *)sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
+        break;
+      }
+      lua_setfield(L, -2, sqlite3_column_name(st, i));
+    }
+    lua_rawseti(L, -2, ++n);
+  }
+  lh_mark_array(L, -1);
+  if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.query ran past the time limit");
+  if (rc != SQLITE_DONE) return luaL_error(L, "db.query: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+  return 1;
+}
+
+/* db.query(sql, ...): rows as an array of tables keyed by column name (NULL columns are absent). Reads only. */
+static int l_db_query(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 1, &len);
+  struct db *db = s->call ? http_db(s->call) : db_reader();
+  if (!db) return luaL_error(L, "db.query: the database is not available");
+  sqlite3 *h = db_handle(db);
+  if (!(s->call && s->call->tx) && h != tl_reader_ready) {
+    lh_sql_install(h);
+    tl_reader_ready = h;
+  }
+  char err[512];
+  sqlite3_stmt *st = prepare(h, slot_name(s, slot), SQL_QUERY, sql, len, err, sizeof err);
+  if (!st) return luaL_error(L, "db.query: %s", err);
+  if (!sqlite3_stmt_readonly(st)) {
+    sqlite3_finalize(st);
+    tl_mode = SQL_OFF;
+    return luaL_error(L, "db.query runs reads only; write with db.exec");
+  }
+  if (bind_args(L, st, 2, err, sizeof err) != 0) {
+    sqlite3_finalize(st);
+    tl_mode = SQL_OFF;
+    return luaL_error(L, "db.query: %s", err);
+  }
+  sqlite3_progress_handler(h, 1000, progress, s);
+  int rc = lh_protect(L, query_rows, st, 1);
+  sqlite3_progress_handler(h, 0, NULL, NULL);
+  sqlite3_finalize(st);
+  tl_mode = SQL_OFF;
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* db.exec(sql, ...): {changes=, last_id=} (last_id for INSERT and REPLACE); nil, message, "constraint" on a constraint violation. Writes go into
+ * the call's transaction and only to the plugin's own tables. */
+static int l_db_exec(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 1, &len);
+  if (!s->call)
+    return luaL_error(L, "db.exec: not inside a call (a route, event handler or job); put fixed data in migrations");
+  double t0 = util_mono();
+  struct db *w = http_tx(s->call);
+  lh_pause_credit(s, util_mono() - t0);
+  if (!w) return luaL_error(L, "db.exec: the database is busy");
+  sqlite3 *h = db_handle(w);
+  char err[512];
+  sqlite3_stmt *st = prepare(h, slot_name(s, slot), SQL_EXEC, sql, len, err, sizeof err);
+  if (!st) return luaL_error(L, "db.exec: %s", err);
+  if (bind_args(L, st, 2, err, sizeof err) != 0) {
+    sqlite3_finalize(st);
+    tl_mode = SQL_OFF;
+    return luaL_error(L, "db.exec: %s", err);
+  }
+  const char *p = sql;
+  while (isspace((unsigned char)*p)) p++;
+  int inserts = !strncasecmp(p, "INSERT", 6) || !strncasecmp(p, "REPLACE", 7);
+  sqlite3_progress_handler(h, 1000, progress, s);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+  sqlite3_progress_handler(h, 0, NULL, NULL);
+  if (rc != SQLITE_DONE) snprintf(err, sizeof err, "%s", sqlite3_errmsg(h));
+  sqlite3_finalize(st);
+  tl_mode = SQL_OFF;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    lua_pushliteral(L, "constraint");
+    return 3;
+  }
+  if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.exec ran past the time limit");
+  if (rc != SQLITE_DONE) return luaL_error(L, "db.exec: %s", err);
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, (lua_Integer)sqlite3_changes(h));
+  lua_setfield(L, -2, "changes");
+  if (inserts) {
+    lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(h));
+    lua_setfield(L, -2, "last_id");
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------------ http */
+
+static int push_response(lua_State *L)
+{
+  const struct net_response *resp = lua_touserdata(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, resp->status);
+  lua_setfield(L, -2, "status");
+  lua_pushlstring(L, resp->body ? resp->body : "", resp->body ? resp->body_len : 0);
+  lua_setfield(L, -2, "body");
+  lua_newtable(L);
+  for (const char *p = resp->headers; p && *p;) {
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    const char *colon = memchr(p, ':', n);
+    if (colon && colon > p && strncmp(p, "HTTP/", 5) != 0) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (const char *c = p; c < colon; c++) luaL_addchar(&b, (char)tolower((unsigned char)*c));
+      luaL_pushresult(&b);
+      const char *v = colon + 1, *end = p + n;
+      while (v < end && (*v == ' ' || *v == '\t')) v++;
+      while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
+      lua_pushlstring(L, v, (size_t)(end - v));
+      lua_settable(L, -3);
+    }
+    p += n + (eol ? 1 : 0);
+  }
+  lua_setfield(L, -2, "headers");
+  return 1;
+}
+
+static int header_ok(const char *s, int name)
+{
+  if (!*s && name) return 0;
+  for (; *s; s++)
+    if (*s == '\r' || *s == '\n' || (name && (*s == ':' || *s == ' '))) return 0;
+  return 1;
+}
+
+/* http.request{method=, url=, headers={name=value}, body=string|table, timeout=seconds}: {status, body, headers}
+ * (header names lower-cased), or nil and a message. A table body is sent as JSON. Not while the call holds the
+ * database writer: a slow server would stall every write. */
+static int l_http_request(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  if (s->call && s->call->tx)
+    return luaL_error(L, "http.request: not after db.exec or emit in the same call (the database writer would wait"
+                         " on the network); call out first, or from destek.on_async");
+  lua_getfield(L, 1, "url");                                     /* 2 */
+  const char *url = lua_tostring(L, 2);
+  if (!url) return luaL_error(L, "http.request: url is required");
+  lua_getfield(L, 1, "body");                                    /* 3 */
+  int json_body = lua_type(L, 3) == LUA_TTABLE;
+  if (json_body) {
+    char err[256];
+    cJSON *j = lh_to_json(L, 3, err, sizeof err);
+    if (!j) return luaL_error(L, "http.request: body %s", err);
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    int rc = lh_protect(L, push_owned_string, text, 1);
+    cJSON_free(text);
+    if (rc != LUA_OK) return lua_error(L);
+    lua_replace(L, 3);
+  } else if (!lua_isnil(L, 3) && lua_type(L, 3) != LUA_TSTRING) {
+    return luaL_error(L, "http.request: body must be a string or a table");
+  }
+  size_t body_len = 0;
+  const char *body = lua_tolstring(L, 3, &body_len);
+  lua_getfield(L, 1, "method");                                  /* 4 */
+  const char *method = lua_tostring(L, 4);
+  if (!method) method = body ? "POST" : "GET";
+  lua_getfield(L, 1, "timeout");                                 /* 5 */
+  double timeout = lua_isnumber(L, 5) ? lua_tonumber(L, 5) : 10;
+  if (timeout <= 0 || timeout > 30) return luaL_error(L, "http.request: timeout must be from 0 to 30 seconds");
+
+  /* Header lines as one Lua string "Name: value\n..." at index 7 (nothing is held if building it raises). */
+  lua_getfield(L, 1, "headers");                                 /* 6 */
+  lua_pushliteral(L, "");                                        /* 7 */
+  int has_ct = 0, n_headers = 0;
+  if (lua_type(L, 6) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, 6)) {
+      if (lua_type(L, -2) != LUA_TSTRING || (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
+        return luaL_error(L, "http.request: headers must map names to strings");
+      lua_pushvalue(L, -1);                                      /* a copy: converting a number must not touch the table */
+      const char *name = lua_tostring(L, -3), *value = lua_tostring(L, -1);
+      char line[2048];
+      if (!header_ok(name, 1) || !header_ok(value, 0) ||
+          (size_t)snprintf(line, sizeof line, "%s: %s\n", name, value) >= sizeof line)
+        return luaL_error(L, "http.request: header %s is malformed or too long", name);
+      if (!strcasecmp(name, "content-type")) has_ct = 1;
+      lua_pop(L, 2);
+      lua_pushvalue(L, 7);
+      lua_pushstring(L, line);
+      lua_concat(L, 2);
+      lua_replace(L, 7);
+      n_headers++;
+    }
+  } else if (!lua_isnil(L, 6)) {
+    return luaL_error(L, "http.request: headers must be a table");
+  }
+  if (json_body && !has_ct) {
+    lua_pushliteral(L, "Content-Type: application/json\n");
+    lua_concat(L, 2);
+    n_headers++;
+  }
+  size_t blob_len;
+  const char *blob = lua_tolstring(L, 7, &blob_len);
+
+  char *lines = malloc(blob_len + 1);
+  const char **headers = calloc((size_t)n_headers + 1, sizeof *headers);
+  if (!lines || !headers) abort();
+  memcpy(lines, blob, blob_len + 1);
+  int k = 0;
+  for (char *p = lines; *p && k < n_headers;) {
+    char *nl = strchr(p, '\n');
+    if (nl) *nl = 0;
+    headers[k++] = p;
+    if (!nl) break;
+    p = nl + 1;
+  }
+  struct net_request req = { method, url, headers, body, body_len, (long)(timeout * 1000), 0 };
+  struct net_response resp = { 0 };
+  char err[512] = "";
+  double t0 = util_mono();
+  int rc = net_request(&req, &resp, err, sizeof err);
+  lh_pause_credit(s, util_mono() - t0);
+  free(headers);
+  free(lines);
+  if (rc != 0) {
+    net_response_free(&resp);
+    lua_pushnil(L);
+    lua_pushstring(L, err[0] ? err : "the request failed");
+    return 2;
+  }
+  rc = lh_protect(L, push_response, &resp, 1);
+  net_response_free(&resp);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------------ the module */
+
+static const luaL_Reg top_fns[] = {
+  { "route", l_route }, { "on", l_on }, { "on_async", l_on_async }, { "every", l_every },
+  { "policy", l_policy }, { "decide", l_decide }, { "emit", l_emit }, { "setting", l_setting }, { "t", l_t },
+  { NULL, NULL }
+};
+static const luaL_Reg db_fns[] = { { "query", l_db_query }, { "exec", l_db_exec }, { NULL, NULL } };
+static const luaL_Reg http_fns[] = { { "request", l_http_request }, { NULL, NULL } };
+static const luaL_Reg json_fns[] = {
+  { "encode", l_json_encode }, { "decode", l_json_decode }, { "array", l_json_array }, { NULL, NULL }
+};
+static const luaL_Reg log_fns[] = {
+  { "info", l_log_info }, { "warn", l_log_warn }, { "error", l_log_error }, { NULL, NULL }
+};
+
+static void sub_table(lua_State *L, int slot, const char *name, const luaL_Reg *fns)
+{
+  lua_newtable(L);
+  lua_pushinteger(L, slot);
+  luaL_setfuncs(L, fns, 1);
+  lua_setfield(L, -2, name);
+}
+
+void lh_push_module(lua_State *L, int slot)
+{
+  lua_createtable(L, 0, 16);
+  lua_pushinteger(L, slot);
+  luaL_setfuncs(L, top_fns, 1);
+  sub_table(L, slot, "db", db_fns);
+  sub_table(L, slot, "http", http_fns);
+  sub_table(L, slot, "json", json_fns);
+  lua_getfield(L, -1, "json");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  lua_pop(L, 1);
+  sub_table(L, slot, "log", log_fns);
+  lua_pushliteral(L, DESTEK_VERSION);
+  lua_setfield(L, -2, "version");
+}
+
+/* Called by lua_host_thread_release: the thread's reader may be reopened at another address. */
+void lh_sql_thread_release(void);
+void lh_sql_thread_release(void) { tl_reader_ready = NULL; }

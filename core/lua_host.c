@@ -1,0 +1,1102 @@
+/* The Lua host: plugin sets, one Lua state per thread, loading, registration with the core, reload, and the C
+ * entry points through which the core reaches Lua functions.
+ *
+ * A plugin is a .lua file returning a table:
+ *   { name = "kargo_tags", version = "1.0",
+ *     migrations = { "CREATE TABLE kargo_tags_seen (...)", ... },   -- step N is "00N_step.sql"; own tables only
+ *     settings = { { name = "kargo_tags.tag", type = "string"|"int"|"bool", default = "kargo",
+ *                    secret = false, description = "..." } },
+ *     i18n = { tr = { key = "metin" }, en = { key = "text" } },
+ *     init = function(destek) ... destek.route / on / on_async / every / policy ... end }
+ * Built-in plugins come from embed_lua[] (plugins/lua/), merchants' from <data>/plugins/NAME.lua in name order.
+ *
+ * How declarations reach the core: a reload (and lua_host_init) reads every source into a new set and loads it in a
+ * "collecting" state, which applies migrations, declares settings and records what each plugin's init declared
+ * (routes, subscriptions, jobs). Those are registered with the core under the plugin's name, all pointing at the
+ * generic functions below, with interned keys as user data. Each thread then builds its own state from the set at
+ * its next use (the set's generation tells it the set changed); loading there only binds the functions, by the same
+ * keys, in that state. Policies are not registered: each state resolves them by name, last loaded wins. */
+#include "lua_host.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <civetweb.h>
+
+#include "bus.h"
+#include "db.h"
+#include "embed.h"
+#include "http.h"
+#include "jobs.h"
+#include "log.h"
+#include "lua_host_internal.h"
+#include "plugin.h"
+#include "settings.h"
+#include "tokens_api.h"
+#include "util.h"
+
+#define MAX_SOURCES 128
+#define MAX_SOURCE_BYTES (1024 * 1024)
+
+static char *data_dir;
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;  /* one reload at a time */
+static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;     /* cur_set and every set's refs */
+static struct lh_set *cur_set;
+static atomic_uint cur_gen;
+static unsigned gen_counter;
+static __thread struct lh_state *tls;
+
+void lh_sql_thread_release(void);
+
+/* ------------------------------------------------------------------------------------------------ binds */
+
+int lh_bind_add(struct lh_state *s, int kind, const char *a, const char *b, int ref, int slot)
+{
+  if (kind != LH_POLICY && lh_bind_find(s, kind, a, b)) return -1;
+  if (s->n_binds == s->cap_binds) {
+    s->cap_binds = s->cap_binds ? s->cap_binds * 2 : 16;
+    s->binds = realloc(s->binds, (size_t)s->cap_binds * sizeof *s->binds);
+    if (!s->binds) abort();
+  }
+  s->binds[s->n_binds++] = (struct lh_bind){ kind, a, b, ref, slot };
+  return 0;
+}
+
+/* Routes and handlers match by address (interned strings); policies by name, the last one declared winning. */
+struct lh_bind *lh_bind_find(struct lh_state *s, int kind, const char *a, const char *b)
+{
+  if (kind == LH_POLICY) {
+    for (int i = s->n_binds - 1; i >= 0; i--)
+      if (s->binds[i].kind == LH_POLICY && !strcmp(s->binds[i].a, a)) return &s->binds[i];
+    return NULL;
+  }
+  for (int i = 0; i < s->n_binds; i++)
+    if (s->binds[i].kind == kind && s->binds[i].a == a && s->binds[i].b == b) return &s->binds[i];
+  return NULL;
+}
+
+/* Forgets what slot bound (its init failed in this state). */
+static void unbind_slot(struct lh_state *s, int slot)
+{
+  int keep = 0;
+  for (int i = 0; i < s->n_binds; i++) {
+    if (s->binds[i].slot == slot) luaL_unref(s->L, LUA_REGISTRYINDEX, s->binds[i].ref);
+    else s->binds[keep++] = s->binds[i];
+  }
+  s->n_binds = keep;
+}
+
+int lh_setting_type(struct lh_state *s, const char *name)
+{
+  for (int i = 0; s->set && i < s->set->n_plugins; i++)
+    for (int k = 0; k < s->set->plugins[i].decls.n_settings; k++)
+      if (!strcmp(s->set->plugins[i].decls.settings[k].name, name)) return s->set->plugins[i].decls.settings[k].type;
+  for (int i = 0; s->collecting && i < s->n_slots; i++)
+    for (int k = 0; k < s->slots[i].decls.n_settings; k++)
+      if (!strcmp(s->slots[i].decls.settings[k].name, name)) return s->slots[i].decls.settings[k].type;
+  return 0;
+}
+
+const char *lh_strip_position(const char *msg)
+{
+  const char *p = msg;
+  while (*p && *p != ':' && *p != ' ' && *p != '\n') p++;
+  if (*p != ':' || !isdigit((unsigned char)p[1])) return msg;
+  p++;
+  while (isdigit((unsigned char)*p)) p++;
+  return p[0] == ':' && p[1] == ' ' ? p + 2 : msg;
+}
+
+/* ------------------------------------------------------------------------------------------------ sets */
+
+static void decls_free(struct lh_decls *d)
+{
+  free(d->routes);
+  free(d->subs);
+  free(d->jobs);
+  free(d->settings);
+  memset(d, 0, sizeof *d);
+}
+
+static void set_free(struct lh_set *set)
+{
+  if (!set) return;
+  for (int i = 0; i < set->n_sources; i++) {
+    struct lh_source *src = &set->sources[i];
+    if (!src->builtin) free((char *)src->text);
+    free(src->origin);
+    free(src->stem);
+    free(src->chunkname);
+  }
+  for (int i = 0; i < set->n_plugins; i++) {
+    free(set->plugins[i].version);
+    decls_free(&set->plugins[i].decls);
+  }
+  free(set->sources);
+  free(set->plugins);
+  free(set);
+}
+
+static void set_unref(struct lh_set *set)
+{
+  if (!set) return;
+  pthread_mutex_lock(&set_lock);
+  int last = --set->refs == 0;
+  pthread_mutex_unlock(&set_lock);
+  if (last) set_free(set);
+}
+
+static char *stem_of(const char *file)
+{
+  const char *base = strrchr(file, '/');
+  base = base ? base + 1 : file;
+  size_t n = strlen(base);
+  if (n > 4 && !strcmp(base + n - 4, ".lua")) n -= 4;
+  char *stem = malloc(n + 1);
+  if (!stem) abort();
+  memcpy(stem, base, n);
+  stem[n] = 0;
+  return stem;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) { snprintf(err, errlen, "%s", strerror(errno)); return NULL; }
+  char *buf = malloc(MAX_SOURCE_BYTES + 1);
+  if (!buf) abort();
+  size_t n = fread(buf, 1, MAX_SOURCE_BYTES + 1, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad || n > MAX_SOURCE_BYTES) {
+    snprintf(err, errlen, "%s", bad ? "read error" : "larger than 1 MiB");
+    free(buf);
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The built-in sources, then <data>/plugins/NAME.lua in name order. NULL when the directory cannot be read. */
+static struct lh_set *set_read(void)
+{
+  struct lh_set *set = calloc(1, sizeof *set);
+  if (!set || !(set->sources = calloc(MAX_SOURCES, sizeof *set->sources))) abort();
+  for (const struct embed_file *e = embed_lua; e->name && set->n_sources < MAX_SOURCES; e++) {
+    size_t n = strlen(e->name);
+    if (n < 5 || strcmp(e->name + n - 4, ".lua")) continue;
+    struct lh_source *src = &set->sources[set->n_sources++];
+    src->builtin = 1;
+    src->origin = util_strdup("built-in");
+    src->stem = stem_of(e->name);
+    if (asprintf(&src->chunkname, "@builtin/%s", e->name) < 0) abort();
+    src->text = (const char *)e->data;
+    src->len = e->size;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/plugins", data_dir);
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno == ENOENT) return set;
+    log_error("lua", "cannot read %s: %s", dir, strerror(errno));
+    set_free(set);
+    return NULL;
+  }
+  char *names[MAX_SOURCES];
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    if (len < 5 || de->d_name[0] == '.' || strcmp(de->d_name + len - 4, ".lua")) continue;
+    if (n == MAX_SOURCES) { log_error("lua", "%s: more than %d Lua files; the rest are ignored", dir, MAX_SOURCES); break; }
+    names[n++] = util_strdup(de->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, by_name);
+  for (int i = 0; i < n; i++) {
+    char path[4352], err[128];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    struct stat st;
+    size_t len = 0;
+    char *text = NULL;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) snprintf(err, sizeof err, "not a regular file");
+    else text = read_file(path, &len, err, sizeof err);
+    if (!text || set->n_sources == MAX_SOURCES) {
+      log_error("lua", "%s: not loaded: %s", path, text ? "too many Lua plugins" : err);
+      free(text);
+      free(names[i]);
+      continue;
+    }
+    struct lh_source *src = &set->sources[set->n_sources++];
+    src->origin = util_strdup(path);
+    src->stem = stem_of(names[i]);
+    if (asprintf(&src->chunkname, "@%s", names[i]) < 0) abort();
+    src->text = text;
+    src->len = len;
+    free(names[i]);
+  }
+  return set;
+}
+
+/* ------------------------------------------------------------------------------------------------ loading */
+
+struct load_arg {
+  struct lh_state *s;
+  int slot;
+  const struct lh_source *src;
+  struct destek_migration *steps;   /* read_migrations: owned by the caller */
+  char (*step_names)[16];
+};
+
+static int name_ok(const char *name)
+{
+  size_t n = strlen(name);
+  if (n == 0 || n > LH_NAME_MAX || !strncmp(name, "core", 4) || !strncmp(name, "sqlite", 6)) return 0;
+  for (const char *p = name; *p; p++)
+    if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') return 0;
+  return 1;
+}
+
+/* Runs the file in a fresh environment and checks the table it returns. */
+static int load_chunk(lua_State *L)
+{
+  struct load_arg *a = lua_touserdata(L, 1);
+  struct lh_slot *sl = &a->s->slots[a->slot];
+  const char *stem = a->src->stem;
+  if (luaL_loadbufferx(L, a->src->text, a->src->len, a->src->chunkname, "t") != LUA_OK) return lua_error(L);
+  lh_push_module(L, a->slot);
+  lua_pushvalue(L, -1);
+  sl->module_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lh_push_env(L, a->slot);
+  lua_remove(L, -2);
+  lua_setupvalue(L, -2, 1);
+  a->s->init_slot = a->slot;
+  lua_call(L, 0, 1);
+  a->s->init_slot = -1;
+  if (!lua_istable(L, -1))
+    return luaL_error(L, "%s: the file must return the plugin table {name=, version=, migrations=, init=}", stem);
+  int t = lua_gettop(L);
+  if (lua_getfield(L, t, "name") != LUA_TSTRING || !name_ok(lua_tostring(L, -1)))
+    return luaL_error(L, "%s: name must be lower-case letters, digits or _ (at most %d, not starting with core"
+                         " or sqlite)", stem, LH_NAME_MAX);
+  snprintf(sl->name, sizeof sl->name, "%s", lua_tostring(L, -1));
+  if (lua_getfield(L, t, "version") != LUA_TSTRING) return luaL_error(L, "%s: version must be a string", sl->name);
+  int ty = lua_getfield(L, t, "init");
+  if (ty != LUA_TNIL && ty != LUA_TFUNCTION) return luaL_error(L, "%s: init must be a function", sl->name);
+  static const char *const tables[] = { "migrations", "settings", "i18n", NULL };
+  for (const char *const *f = tables; *f; f++) {
+    ty = lua_getfield(L, t, *f);
+    if (ty != LUA_TNIL && ty != LUA_TTABLE) return luaL_error(L, "%s: %s must be a table", sl->name, *f);
+  }
+  lua_settop(L, t);
+  sl->spec_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+static int run_init(lua_State *L)
+{
+  struct load_arg *a = lua_touserdata(L, 1);
+  struct lh_slot *sl = &a->s->slots[a->slot];
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sl->spec_ref);
+  if (lua_getfield(L, -1, "init") != LUA_TFUNCTION) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sl->module_ref);
+  a->s->init_slot = a->slot;
+  lua_call(L, 1, 0);
+  a->s->init_slot = -1;
+  return 0;
+}
+
+/* Copies the plugin table's settings into the slot's declarations (strings interned). */
+static int read_settings(lua_State *L)
+{
+  struct load_arg *a = lua_touserdata(L, 1);
+  struct lh_slot *sl = &a->s->slots[a->slot];
+  struct lh_decls *d = &sl->decls;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sl->spec_ref);
+  if (lua_getfield(L, -1, "settings") != LUA_TTABLE) return 0;
+  int t = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  size_t plen = strlen(sl->name);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, t, i) != LUA_TTABLE) return luaL_error(L, "%s: settings[%d] must be a table", sl->name, (int)i);
+    int e = lua_gettop(L);
+    const char *name = lua_getfield(L, e, "name") == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!name || strncmp(name, sl->name, plen) != 0 || name[plen] != '.' || !name[plen + 1])
+      return luaL_error(L, "%s: settings[%d].name must be \"%s.<what>\"", sl->name, (int)i, sl->name);
+    const char *tn = lua_getfield(L, e, "type") == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    int type = !strcmp(tn, "string") ? DESTEK_SETTING_STRING : !strcmp(tn, "int") ? DESTEK_SETTING_INT
+             : !strcmp(tn, "bool") ? DESTEK_SETTING_BOOL : 0;
+    if (!type) return luaL_error(L, "%s: %s's type must be \"string\", \"int\" or \"bool\"", sl->name, name);
+    char dflt[64];
+    const char *dv = NULL;
+    switch (lua_getfield(L, e, "default")) {
+    case LUA_TSTRING: dv = lua_tostring(L, -1); break;
+    case LUA_TBOOLEAN: dv = lua_toboolean(L, -1) ? "true" : "false"; break;
+    case LUA_TNUMBER:
+      if (!lua_isinteger(L, -1)) return luaL_error(L, "%s: %s's default must be a whole number", sl->name, name);
+      snprintf(dflt, sizeof dflt, "%lld", (long long)lua_tointeger(L, -1));
+      dv = dflt;
+      break;
+    case LUA_TNIL: break;
+    default: return luaL_error(L, "%s: %s's default must be text, a number or a boolean", sl->name, name);
+    }
+    lua_getfield(L, e, "secret");
+    int secret = lua_toboolean(L, -1);
+    const char *desc = lua_getfield(L, e, "description") == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    d->settings = realloc(d->settings, (size_t)(d->n_settings + 2) * sizeof *d->settings);
+    if (!d->settings) abort();
+    d->settings[d->n_settings++] = (struct destek_setting){ util_intern(name), type, dv ? util_intern(dv) : NULL,
+                                                            secret, util_intern(desc) };
+    memset(&d->settings[d->n_settings], 0, sizeof *d->settings);
+    lua_settop(L, t);
+  }
+  return 0;
+}
+
+/* Fills a->steps from the plugin table's migrations (SQL strings stay anchored in the table). */
+static int read_migrations(lua_State *L)
+{
+  struct load_arg *a = lua_touserdata(L, 1);
+  struct lh_slot *sl = &a->s->slots[a->slot];
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sl->spec_ref);
+  if (lua_getfield(L, -1, "migrations") != LUA_TTABLE) return 0;
+  int t = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  if (n > 999) return luaL_error(L, "%s: too many migrations", sl->name);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, t, i) != LUA_TSTRING)
+      return luaL_error(L, "%s: migrations[%d] must be a string of SQL", sl->name, (int)i);
+    lua_pop(L, 1);
+  }
+  a->steps = calloc((size_t)n + 1, sizeof *a->steps);
+  a->step_names = calloc((size_t)n + 1, sizeof *a->step_names);
+  if (!a->steps || !a->step_names) abort();
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, t, i);
+    snprintf(a->step_names[i - 1], sizeof a->step_names[i - 1], "%03d_step.sql", (int)i);
+    a->steps[i - 1] = (struct destek_migration){ a->step_names[i - 1], lua_tostring(L, -1) };
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static int prefix_clash(const char *a, const char *b)
+{
+  size_t n = strlen(a);
+  return strncmp(a, b, n) == 0 && b[n] == '_';
+}
+
+/* Why a plugin named name may not load next to the ones already accepted, or NULL. */
+static const char *name_conflict(struct lh_state *s, int slot, const char *name, char *buf, size_t buflen)
+{
+  for (int i = 0; i < slot; i++) {
+    if (!s->slots[i].ok) continue;
+    const char *other = s->slots[i].name;
+    if (!strcmp(other, name)) {
+      snprintf(buf, buflen, "a Lua plugin named %s is already loaded (from %s)", name,
+               s->set->sources[s->slots[i].source].origin);
+      return buf;
+    }
+    if (prefix_clash(name, other) || prefix_clash(other, name)) {
+      snprintf(buf, buflen, "its name and that of plugin %s overlap (table prefixes %s_ and %s_)", other, name, other);
+      return buf;
+    }
+  }
+  cJSON *all = plugin_list_new();
+  const char *why = NULL;
+  for (const cJSON *p = all ? all->child : NULL; p && !why; p = p->next) {
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(p, "kind"));
+    const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+    if (!kind || !other || !strncmp(kind, "lua", 3)) continue;
+    if (!strcmp(other, name)) snprintf(buf, buflen, "a C plugin named %s is loaded", name), why = buf;
+    else if (prefix_clash(name, other) || prefix_clash(other, name))
+      snprintf(buf, buflen, "its name and that of C plugin %s overlap", other), why = buf;
+  }
+  cJSON_Delete(all);
+  if (why) return why;
+  /* Tables named <name>_* that exist although this plugin never migrated belong to someone else. */
+  struct db *db = db_reader();
+  if (db && db_schema_version(db, name) == 0) {
+    char pattern[2 * LH_NAME_MAX + 8], *o = pattern;
+    for (const char *p = name; *p; p++) {
+      if (*p == '_' || *p == '%' || *p == '\\') *o++ = '\\';
+      *o++ = *p;
+    }
+    strcpy(o, "\\_%");
+    if (db_int(db, 0, "SELECT count(*) FROM sqlite_master WHERE name LIKE ?1 ESCAPE '\\'", "t", pattern) > 0) {
+      snprintf(buf, buflen, "tables named %s_* exist and belong to another module", name);
+      return buf;
+    }
+  }
+  return NULL;
+}
+
+/* Collecting: checks, settings, migrations, then init. Returns 0 when the plugin is in. */
+static int collect_one(struct lh_state *s, int slot)
+{
+  struct lh_slot *sl = &s->slots[slot];
+  struct load_arg a = { s, slot, &s->set->sources[sl->source], NULL, NULL };
+  char err[700], why[300];
+  if (lh_run(s, slot, NULL, load_chunk, &a, err, sizeof err) != 0) {
+    s->init_slot = -1;
+    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    return -1;
+  }
+  const char *conflict = name_conflict(s, slot, sl->name, why, sizeof why);
+  if (conflict) {
+    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, conflict);
+    return -1;
+  }
+  if (lh_run(s, slot, NULL, read_settings, &a, err, sizeof err) != 0) {
+    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    return -1;
+  }
+  if (sl->decls.n_settings && settings_declare(util_intern(sl->name), sl->decls.settings) != 0) {
+    log_error("lua", "%s (%s): not loaded: a setting was refused (see above)", sl->name, a.src->origin);
+    return -1;
+  }
+  int rc = lh_run(s, slot, NULL, read_migrations, &a, err, sizeof err);
+  if (rc == 0 && a.steps && a.steps[0].name) rc = lh_migrate(util_intern(sl->name), a.steps, err, sizeof err);
+  free(a.steps);
+  free(a.step_names);
+  if (rc != 0) {
+    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    return -1;
+  }
+  if (lh_run(s, slot, NULL, run_init, &a, err, sizeof err) != 0) {
+    s->init_slot = -1;
+    log_error("lua", "%s (%s): not loaded: init failed: %s", sl->name, a.src->origin, err);
+    unbind_slot(s, slot);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads the sources and collects them into a new set (not yet published). NULL when nothing could be read. */
+static struct lh_set *set_collect(void)
+{
+  struct lh_set *set = set_read();
+  if (!set) return NULL;
+  char err[300];
+  struct lh_state *s = lh_state_new(set, 1, err, sizeof err);
+  if (!s) {
+    log_error("lua", "%s", err);
+    set_free(set);
+    return NULL;
+  }
+  s->slots = calloc((size_t)set->n_sources + 1, sizeof *s->slots);
+  set->plugins = calloc((size_t)set->n_sources + 1, sizeof *set->plugins);
+  if (!s->slots || !set->plugins) abort();
+  s->n_slots = set->n_sources;
+  for (int i = 0; i < set->n_sources; i++) {
+    struct lh_slot *sl = &s->slots[i];
+    sl->source = i;
+    snprintf(sl->name, sizeof sl->name, "%s", set->sources[i].stem);
+    sl->spec_ref = sl->module_ref = LUA_NOREF;
+    if (collect_one(s, i) != 0) continue;
+    sl->ok = 1;
+    struct lh_plugin *p = &set->plugins[set->n_plugins++];
+    p->name = util_intern(sl->name);
+    p->source = i;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, sl->spec_ref);
+    lua_getfield(s->L, -1, "version");
+    p->version = util_strdup(lua_tostring(s->L, -1));
+    lua_pop(s->L, 2);
+    p->decls = sl->decls;
+    memset(&sl->decls, 0, sizeof sl->decls);
+    log_info("lua", "loaded %s %s (%s): %d route%s, %d subscription%s, %d job%s", p->name, p->version,
+             set->sources[i].origin, p->decls.n_routes, p->decls.n_routes == 1 ? "" : "s", p->decls.n_subs,
+             p->decls.n_subs == 1 ? "" : "s", p->decls.n_jobs, p->decls.n_jobs == 1 ? "" : "s");
+  }
+  s->set = NULL;  /* the collecting state holds no reference */
+  lh_state_free(s);
+  return set;
+}
+
+/* A thread's state: every plugin of set loaded, its functions bound. NULL if the state cannot be made. */
+static struct lh_state *state_build(struct lh_set *set)
+{
+  char err[700];
+  struct lh_state *s = lh_state_new(set, 0, err, sizeof err);
+  if (!s) {
+    log_error("lua", "%s", err);
+    return NULL;
+  }
+  s->gen = set->gen;
+  s->slots = calloc((size_t)set->n_plugins + 1, sizeof *s->slots);
+  if (!s->slots) abort();
+  s->n_slots = set->n_plugins;
+  for (int i = 0; i < set->n_plugins; i++) {
+    const struct lh_plugin *p = &set->plugins[i];
+    struct lh_slot *sl = &s->slots[i];
+    sl->source = p->source;
+    snprintf(sl->name, sizeof sl->name, "%s", p->name);
+    sl->spec_ref = sl->module_ref = LUA_NOREF;
+    struct load_arg a = { s, i, &set->sources[p->source], NULL, NULL };
+    int rc = lh_run(s, i, NULL, load_chunk, &a, err, sizeof err);
+    if (rc == 0 && strcmp(sl->name, p->name) != 0) {
+      snprintf(err, sizeof err, "it named itself %s this time", sl->name);
+      rc = -1;
+    }
+    if (rc == 0) rc = lh_run(s, i, NULL, run_init, &a, err, sizeof err);
+    s->init_slot = -1;
+    if (rc != 0) {
+      log_error("lua", "%s: failed to load in a worker's state (its routes answer 500 there): %s", p->name, err);
+      unbind_slot(s, i);
+      continue;
+    }
+    sl->ok = 1;
+  }
+  return s;
+}
+
+static void state_release(struct lh_state *s)
+{
+  if (!s) return;
+  struct lh_set *set = s->set;
+  lh_state_free(s);
+  set_unref(set);
+}
+
+/* This thread's state, rebuilt when the set changed (never in the middle of a call). */
+static struct lh_state *state_get(void)
+{
+  unsigned g = atomic_load_explicit(&cur_gen, memory_order_acquire);
+  if (tls && ((tls->gen == g && !tls->stale) || tls->depth > 0)) return tls;
+  pthread_mutex_lock(&set_lock);
+  struct lh_set *set = cur_set;
+  if (set) set->refs++;
+  pthread_mutex_unlock(&set_lock);
+  state_release(tls);
+  tls = NULL;
+  if (!set) return NULL;
+  tls = state_build(set);
+  if (!tls) set_unref(set);
+  return tls;
+}
+
+/* ------------------------------------------------------------------------------------------------ routes */
+
+static const char KEY_REQ_MT, KEY_REQ_CUR;
+
+static void push_query(lua_State *L, const char *q)
+{
+  lua_newtable(L);
+  int t = lua_gettop(L);
+  for (const char *p = q; p && *p;) {
+    const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+    const char *eq = memchr(p, '=', (size_t)(end - p));
+    for (int part = 0; part < 2; part++) {
+      const char *a = part ? (eq ? eq + 1 : end) : p, *b = part ? end : (eq ? eq : end);
+      luaL_Buffer buf;
+      luaL_buffinit(L, &buf);
+      for (const char *c = a; c < b; c++) {
+        if (*c == '+') luaL_addchar(&buf, ' ');
+        else if (*c == '%' && c + 2 < b && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2])) {
+          char hex[3] = { c[1], c[2], 0 };
+          luaL_addchar(&buf, (char)strtol(hex, NULL, 16));
+          c += 2;
+        } else luaL_addchar(&buf, *c);
+      }
+      luaL_pushresult(&buf);
+    }
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, t) == LUA_TNIL && lua_rawlen(L, -3) > 0) {  /* the first value of a name wins */
+      lua_pop(L, 1);
+      lua_rawset(L, t);
+    } else {
+      lua_pop(L, 3);
+    }
+    p = amp ? amp + 1 : end;
+  }
+}
+
+static void push_headers(lua_State *L, struct destek_req *r)
+{
+  lua_newtable(L);
+  if (!r->conn) return;
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  for (int i = 0; i < ri->num_headers; i++) {
+    char name[128];
+    size_t n = 0;
+    for (const char *c = ri->http_headers[i].name; *c && n < sizeof name - 1; c++) name[n++] = (char)tolower((unsigned char)*c);
+    name[n] = 0;
+    if (lua_getfield(L, -1, name) == LUA_TSTRING) {   /* repeated: joined as HTTP allows */
+      lua_pushliteral(L, ", ");
+      lua_pushstring(L, ri->http_headers[i].value);
+      lua_concat(L, 3);
+    } else {
+      lua_pop(L, 1);
+      lua_pushstring(L, ri->http_headers[i].value);
+    }
+    lua_setfield(L, -2, name);
+  }
+}
+
+static int push_parsed(lua_State *L)
+{
+  lh_push_json(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* __index of a request table: headers, query, body and json are made on first use, for the current request only. */
+static int req_index(lua_State *L)
+{
+  struct lh_state *s = lh_state_of(L);
+  const char *k = lua_tostring(L, 2);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_REQ_CUR);
+  if (!k || !s->req || !lua_rawequal(L, 1, -1)) return 0;
+  struct destek_req *r = s->req;
+  if (!strcmp(k, "headers")) {
+    push_headers(L, r);
+  } else if (!strcmp(k, "query")) {
+    push_query(L, r->query);
+  } else if (!strcmp(k, "body") || !strcmp(k, "json")) {
+    cJSON *obj;
+    if (r->conn && !r->body_read) http_body_object(r, &obj);  /* reads the body; its error answer is replaced */
+    if (k[0] == 'b') {
+      if (r->body && r->body_len) lua_pushlstring(L, r->body, r->body_len);
+      else lua_pushnil(L);
+    } else if (r->json) {
+      lh_push_json(L, r->json);
+    } else if (r->body && r->body_len) {
+      cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+      if (!j) return 0;
+      int rc = lh_protect(L, push_parsed, j, 1);
+      cJSON_Delete(j);
+      if (rc != LUA_OK) return lua_error(L);
+    } else {
+      return 0;
+    }
+  } else {
+    return 0;
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+static void push_request(lua_State *L, struct lh_state *s, struct destek_req *r)
+{
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, r->method);
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, r->path);
+  lua_setfield(L, -2, "path");
+  lua_createtable(L, 0, r->n_params);
+  for (int i = 0; i < r->n_params; i++) {
+    lua_pushstring(L, r->param_values[i]);
+    lua_setfield(L, -2, r->param_names[i]);
+  }
+  lua_setfield(L, -2, "params");
+  if (r->who.user_id > 0) {
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, r->who.user_id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, r->who.email);
+    lua_setfield(L, -2, "email");
+    lua_pushstring(L, r->who.name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, r->who.role);
+    lua_setfield(L, -2, "role");
+    lua_pushstring(L, r->who.lang[0] ? r->who.lang : "tr");
+    lua_setfield(L, -2, "lang");
+    lua_setfield(L, -2, "user");
+  }
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_REQ_MT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, req_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_REQ_MT);
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_REQ_CUR);
+  s->req = r;
+}
+
+struct route_arg {
+  struct lh_state *s;
+  const struct lh_bind *b;
+  struct destek_req *r;
+  int status;
+  cJSON *json;           /* the body, when a table */
+  char *text;            /* the body, when a string */
+  size_t text_len;
+  int has_ctype;
+  char bad[300];         /* what was wrong with the values the handler returned */
+};
+
+/* Checks the returned headers table (at idx) and adds its headers to the response; Content-Type is kept apart. */
+static int apply_headers(lua_State *L, int idx, struct route_arg *a, int apply)
+{
+  if (lua_isnil(L, idx)) return 0;
+  if (!lua_istable(L, idx)) { snprintf(a->bad, sizeof a->bad, "the third value (headers) must be a table"); return -1; }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      snprintf(a->bad, sizeof a->bad, "headers must map names to strings");
+      return -1;
+    }
+    const char *name = lua_tostring(L, -2), *value = lua_tostring(L, -1);
+    if (!*name || strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
+      lua_pop(L, 2);
+      snprintf(a->bad, sizeof a->bad, "header %.100s is malformed", name);
+      return -1;
+    }
+    if (!strcasecmp(name, "content-type")) {
+      if (apply) snprintf(a->s->ctype, sizeof a->s->ctype, "%s", value);
+      a->has_ctype = 1;
+    } else if (apply) {
+      http_add_header(a->r, name, value);
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static int route_tramp(lua_State *L)
+{
+  struct route_arg *a = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
+  push_request(L, a->s, a->r);
+  lua_call(L, 1, 3);
+  int base = lua_gettop(L) - 2;
+  int isint = 0;
+  lua_Integer status = lua_type(L, base) == LUA_TNUMBER ? lua_tointegerx(L, base, &isint) : 0;
+  if (!isint || status < 100 || status > 599) {
+    snprintf(a->bad, sizeof a->bad, "the handler must return a status (100..599) first, not %s",
+             luaL_typename(L, base));
+    return 0;
+  }
+  a->status = (int)status;
+  if (apply_headers(L, base + 2, a, 0) != 0) return 0;
+  switch (lua_type(L, base + 1)) {
+  case LUA_TNIL: break;
+  case LUA_TTABLE:
+    a->json = lh_to_json(L, base + 1, a->bad, sizeof a->bad);
+    if (!a->json) return 0;
+    break;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *v = lua_tolstring(L, base + 1, &len);
+    a->text = malloc(len + 1);
+    if (!a->text) abort();
+    memcpy(a->text, v, len + 1);
+    a->text_len = len;
+    break;
+  }
+  default:
+    snprintf(a->bad, sizeof a->bad, "the body must be a table (sent as JSON) or a string, not %s",
+             luaL_typename(L, base + 1));
+    return 0;
+  }
+  apply_headers(L, base + 2, a, 1);
+  return 0;
+}
+
+int lh_route_handler(struct destek_req *r)
+{
+  const struct destek_route *rt = http_matched_route(r);
+  struct lh_state *s = rt ? state_get() : NULL;
+  struct lh_bind *b = s ? lh_bind_find(s, LH_ROUTE, rt->method, rt->pattern) : NULL;
+  if (!b) {
+    log_error(r->owner, "%s %s: the plugin's function is not loaded in this thread", r->method, r->path);
+    return http_error(r, 500, "plugin_error", "the plugin %s is not available", r->owner);
+  }
+  const char *plugin = s->slots[b->slot].name;
+  struct route_arg a = { .s = s, .b = b, .r = r };
+  char err[700];
+  s->ctype[0] = 0;
+  int rc = lh_run(s, b->slot, r, route_tramp, &a, err, sizeof err);
+  s->req = NULL;
+  if (rc == LH_VETO && r->status >= 400) return r->status;  /* the bus set up the 422 */
+  if (rc != 0 || a.bad[0]) {
+    cJSON_Delete(a.json);
+    free(a.text);
+    log_error(plugin, "%s %s failed: %s", rt->method, rt->pattern, rc ? err : a.bad);
+    return http_error(r, 500, "plugin_error", "the plugin %s could not answer this request; the server log says why",
+                      plugin);
+  }
+  if (a.json) http_reply_json(r, a.status, a.json);
+  else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
+  else http_reply_empty(r, a.status);
+  if (a.has_ctype && (a.json || a.text)) r->out_type = s->ctype;  /* per thread: valid until its next request */
+  return a.status;
+}
+
+/* ------------------------------------------------------------------------------------------------ events, jobs */
+
+struct event_arg {
+  const struct lh_bind *b;
+  const struct destek_event *ev;
+  int vetoed;
+  char veto[400];
+};
+
+static int event_tramp(lua_State *L)
+{
+  struct event_arg *a = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
+  if (a->ev->payload) lh_push_json(L, a->ev->payload);
+  else lua_newtable(L);
+  lua_pushstring(L, a->ev->name);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, a->ev->id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, a->ev->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, a->ev->subject ? a->ev->subject : "");
+  lua_setfield(L, -2, "subject");
+  lua_pushinteger(L, a->ev->attempt);
+  lua_setfield(L, -2, "attempt");
+  lua_call(L, 3, 2);
+  int first = lua_type(L, -2);
+  if ((first == LUA_TBOOLEAN && !lua_toboolean(L, -2)) || (first == LUA_TNIL && lua_type(L, -1) == LUA_TSTRING)) {
+    a->vetoed = 1;
+    if (lua_type(L, -1) == LUA_TSTRING) snprintf(a->veto, sizeof a->veto, "%s", lua_tostring(L, -1));
+  }
+  return 0;
+}
+
+/* Sync: a veto (false / nil, "message" / an error) refuses the emit with its message. Async: 0 when delivered,
+ * 1 to be retried. */
+static int lua_event_fn(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+{
+  const char *key = ud;
+  struct lh_state *s = state_get();
+  struct lh_bind *b = s ? lh_bind_find(s, LH_ON, key, NULL) : NULL;
+  int sync = b != NULL;
+  if (!b && s) b = lh_bind_find(s, LH_ON_ASYNC, key, NULL);
+  if (!b) {
+    log_error("lua", "%s: the handler for %s is not loaded in this thread", key, ev->name);
+    snprintf(err, errlen, "a plugin that handles %s is not available", ev->name);
+    return 1;
+  }
+  const char *plugin = s->slots[b->slot].name;
+  struct event_arg a = { b, ev, 0, "" };
+  char msg[700];
+  int rc = lh_run(s, b->slot, call, event_tramp, &a, msg, sizeof msg);
+  if (rc == 0 && !a.vetoed) return 0;
+  if (rc == 0) {
+    if (a.veto[0]) snprintf(err, errlen, "%s", a.veto);
+    else snprintf(err, errlen, "%s refused this change", plugin);
+    if (!sync) log_warn(plugin, "%s handler failed: %s", ev->name, err);
+    return 1;
+  }
+  if (sync && rc == LH_VETO) {
+    snprintf(err, errlen, "%s", msg);
+    return 1;
+  }
+  log_error(plugin, "%s handler for %s failed: %s", sync ? "sync" : "async", ev->name, msg);
+  if (sync && !s->killed) snprintf(err, errlen, "%s", lh_strip_position(msg));
+  else if (sync) snprintf(err, errlen, "the plugin %s failed", plugin);
+  else snprintf(err, errlen, "%s", msg);
+  return 1;
+}
+
+struct job_arg { const struct lh_bind *b; int failed; };
+
+static int job_tramp(lua_State *L)
+{
+  struct job_arg *a = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
+  lua_call(L, 0, 1);
+  a->failed = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  return 0;
+}
+
+/* A job's writes commit unless it raised an error or returned false. */
+static int lua_job_fn(struct destek_req *call, void *ud)
+{
+  struct lh_state *s = state_get();
+  struct lh_bind *b = s ? lh_bind_find(s, LH_EVERY, ud, NULL) : NULL;
+  if (!b) {
+    log_error("lua", "%s: the job is not loaded in this thread", (const char *)ud);
+    return 1;
+  }
+  struct job_arg a = { b, 0 };
+  char err[700];
+  int rc = lh_run(s, b->slot, call, job_tramp, &a, err, sizeof err);
+  if (rc != 0) log_error(s->slots[b->slot].name, "job every %s failed: %s", (const char *)ud, err);
+  return rc != 0 || a.failed;
+}
+
+/* ------------------------------------------------------------------------------------------------ policies */
+
+struct decide_arg {
+  const struct lh_bind *b;
+  const cJSON *args;
+  cJSON *out;
+  char bad[300];
+};
+
+static int decide_tramp(lua_State *L)
+{
+  struct decide_arg *a = lua_touserdata(L, 1);
+  int base = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
+  int n = 0;
+  if (cJSON_IsArray(a->args))
+    for (const cJSON *c = a->args->child; c; c = c->next, n++) {
+      luaL_checkstack(L, 2, "too many policy arguments");
+      lh_push_json(L, c);
+    }
+  lua_call(L, n, LUA_MULTRET);
+  a->out = cJSON_CreateArray();
+  for (int i = base + 1; i <= lua_gettop(L); i++) {
+    cJSON *v = lh_to_json(L, i, a->bad, sizeof a->bad);
+    if (!v) return 0;
+    cJSON_AddItemToArray(a->out, v);
+  }
+  return 0;
+}
+
+cJSON *lua_host_decide_new(struct destek_req *call, const char *policy, const cJSON *args)
+{
+  struct lh_state *s = state_get();
+  struct lh_bind *b = s && policy ? lh_bind_find(s, LH_POLICY, policy, NULL) : NULL;
+  if (!b) return NULL;
+  struct decide_arg a = { b, args, NULL, "" };
+  char err[700];
+  int rc = lh_run(s, b->slot, call, decide_tramp, &a, err, sizeof err);
+  if (rc != 0 || a.bad[0]) {
+    log_error(s->slots[b->slot].name, "policy %s failed: %s", policy, rc ? err : a.bad);
+    cJSON_Delete(a.out);
+    return NULL;
+  }
+  return a.out;
+}
+
+/* ------------------------------------------------------------------------------------------------ lifecycle */
+
+static void set_register(const struct lh_set *set)
+{
+  for (int i = 0; i < set->n_plugins; i++) {
+    const struct lh_plugin *p = &set->plugins[i];
+    for (int k = 0; k < p->decls.n_routes; k++) {
+      const char *access = p->decls.routes[k].access;
+      if (strcmp(access, DESTEK_PUBLIC) && strcmp(access, DESTEK_AGENT) && strcmp(access, DESTEK_ADMIN) &&
+          tokens_scope_register(access) != 0)
+        log_error(p->name, "route %s %s: '%s' is not a valid scope name", p->decls.routes[k].method,
+                  p->decls.routes[k].pattern, access);
+    }
+    if (p->decls.n_routes && http_routes_add(p->name, p->decls.routes) != 0)
+      log_error(p->name, "some of its routes were refused (see above)");
+    for (int k = 0; k < p->decls.n_subs; k++)
+      bus_subscribe(p->name, p->decls.subs[k].event, p->decls.subs[k].mode, lua_event_fn, (void *)p->decls.subs[k].key);
+    for (int k = 0; k < p->decls.n_jobs; k++)
+      jobs_every(p->name, p->decls.jobs[k].job, p->decls.jobs[k].seconds, lua_job_fn, (void *)p->decls.jobs[k].key);
+  }
+}
+
+static void set_unregister(const struct lh_set *set)
+{
+  for (int i = 0; i < set->n_plugins; i++) {
+    http_routes_remove_owner(set->plugins[i].name);
+    bus_unsubscribe_owner(set->plugins[i].name);
+    jobs_forget_owner(set->plugins[i].name);
+  }
+}
+
+/* Collects a new set and makes it current. first: at start-up, publish whatever loaded. */
+static int load_all(int first)
+{
+  pthread_mutex_lock(&reload_lock);
+  struct lh_set *ns = set_collect();
+  if (!ns) {
+    pthread_mutex_unlock(&reload_lock);
+    return -1;
+  }
+  if (!first && ns->n_plugins == 0 && ns->n_sources > 0) {
+    log_error("lua", "reload: none of the %d Lua plugins loaded; the previous ones keep running", ns->n_sources);
+    set_free(ns);
+    pthread_mutex_unlock(&reload_lock);
+    return -1;
+  }
+  pthread_mutex_lock(&set_lock);
+  struct lh_set *old = cur_set;
+  pthread_mutex_unlock(&set_lock);
+  /* Old routes go before the generation changes; new ones come after it, so no request finds a route whose
+   * function its thread's state does not have (a request in the gap is answered 404). */
+  if (old) set_unregister(old);
+  pthread_mutex_lock(&set_lock);
+  ns->refs = 1;
+  ns->gen = ++gen_counter;
+  cur_set = ns;
+  atomic_store_explicit(&cur_gen, ns->gen, memory_order_release);
+  pthread_mutex_unlock(&set_lock);
+  set_register(ns);
+  set_unref(old);
+  int n = ns->n_plugins;
+  pthread_mutex_unlock(&reload_lock);
+  return n;
+}
+
+int lua_host_init(const char *dir)
+{
+  free(data_dir);
+  data_dir = util_strdup(dir);
+  struct db *w = db_writer_acquire();
+  lh_sql_install(db_handle(w));
+  db_writer_release(w);
+  return load_all(1);
+}
+
+int lua_host_reload(void)
+{
+  if (!data_dir) return -1;
+  int n = load_all(0);
+  if (n >= 0) log_info("lua", "reloaded: %d Lua plugin%s", n, n == 1 ? "" : "s");
+  return n;
+}
+
+void lua_host_thread_release(void)
+{
+  state_release(tls);
+  tls = NULL;
+  lh_sql_thread_release();
+}
+
+void lua_host_shutdown(void)
+{
+  lua_host_thread_release();
+  pthread_mutex_lock(&reload_lock);
+  pthread_mutex_lock(&set_lock);
+  struct lh_set *old = cur_set;
+  cur_set = NULL;
+  atomic_store_explicit(&cur_gen, ++gen_counter, memory_order_release);
+  pthread_mutex_unlock(&set_lock);
+  set_unref(old);
+  pthread_mutex_unlock(&reload_lock);
+}
+
+void lua_host_list(cJSON *arr)
+{
+  pthread_mutex_lock(&set_lock);
+  for (int i = 0; cur_set && i < cur_set->n_plugins; i++) {
+    const struct lh_plugin *p = &cur_set->plugins[i];
+    const struct lh_source *src = &cur_set->sources[p->source];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", p->name);
+    cJSON_AddStringToObject(o, "version", p->version);
+    cJSON_AddStringToObject(o, "kind", src->builtin ? "lua (built-in)" : "lua");
+    cJSON_AddStringToObject(o, "source", src->origin);
+    cJSON_AddItemToArray(arr, o);
+  }
+  pthread_mutex_unlock(&set_lock);
+}
