@@ -1,0 +1,248 @@
+/* Attachments: files sent with a message (JSON, base64) are stored under <data>/attachments/ with a random name
+ * and served to agents only, always as a download with a Content-Type that cannot run in the browser. */
+#include "tkt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/base64.h>
+
+#include "settings.h"
+#include "util.h"
+
+#define ATTACHMENTS_MAX 10
+
+static long max_bytes(void) { return settings_get_int("ticketing.attachment_max_bytes", 10L * 1024 * 1024); }
+
+static int filename_ok(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > 200 || !util_utf8_valid(s, n) || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == '/' || *p == '\\' || *p == '"' || *p == 0x7f) return 0;
+  return 1;
+}
+
+static int content_type_ok(const char *s)
+{
+  size_t n = strlen(s);
+  const char *slash = strchr(s, '/');
+  if (n == 0 || n > 100 || !slash || slash == s || !slash[1] || strchr(slash + 1, '/')) return 0;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/.+-_", *p))) return 0;
+  return 1;
+}
+
+int tkt_attachments_check(struct destek_req *r, const cJSON *list)
+{
+  if (!cJSON_IsArray(list))
+    return http_field_error(r, "invalid_field", "attachments", "attachments must be an array of"
+                            " {filename, content_type, data_base64}");
+  if (cJSON_GetArraySize(list) > ATTACHMENTS_MAX)
+    return http_field_error(r, "invalid_field", "attachments", "at most %d attachments per message", ATTACHMENTS_MAX);
+  long cap = max_bytes();
+  const cJSON *a;
+  cJSON_ArrayForEach(a, list) {
+    if (!cJSON_IsObject(a))
+      return http_field_error(r, "invalid_field", "attachments", "each attachment is {filename, content_type, data_base64}");
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(a, "filename");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(a, "content_type");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(a, "data_base64");
+    if (!cJSON_IsString(fn) || !filename_ok(fn->valuestring))
+      return http_field_error(r, "invalid_field", "attachments.filename",
+                              "filename: 1 to 200 bytes, without / \\ \" or control characters");
+    if (ct && !cJSON_IsNull(ct)) {
+      if (cJSON_IsString(ct))
+        for (char *p = ct->valuestring; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+      if (!cJSON_IsString(ct) || !content_type_ok(ct->valuestring))
+        return http_field_error(r, "invalid_field", "attachments.content_type", "content_type is not a media type");
+    }
+    if (!cJSON_IsString(data))
+      return http_field_error(r, "missing_field", "attachments.data_base64", "data_base64 is required");
+    size_t len = strlen(data->valuestring), olen = 0;
+    if (len / 4 * 3 > (size_t)cap + 3)
+      return http_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
+    int rc = mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *)data->valuestring, len);
+    if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
+      return http_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
+    if (olen > (size_t)cap)
+      return http_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
+  }
+  return 0;
+}
+
+/* <data>/attachments, where <data> is the directory of the database file. */
+static void attachments_dir(char *out, size_t outlen)
+{
+  const char *db = db_path();
+  const char *slash = strrchr(db, '/');
+  if (slash) snprintf(out, outlen, "%.*s/attachments", (int)(slash - db), db);
+  else snprintf(out, outlen, "attachments");
+}
+
+/* Writes len bytes to dir/name durably (temporary file, fsync, rename). 0 or -1 (errno). */
+static int write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+  char tmp[4200], path[4200];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  const char *p = data;
+  size_t left = len;
+  while (left) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { close(fd); unlink(tmp); return -1; }
+    p += n;
+    left -= (size_t)n;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) { unlink(tmp); return -1; }
+  if (rename(tmp, path) != 0) { unlink(tmp); return -1; }
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) { fsync(dfd); close(dfd); }
+  return 0;
+}
+
+int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t message_id,
+                         const cJSON *list)
+{
+  char dir[4096];
+  attachments_dir(dir, sizeof dir);
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
+    return http_error(r, 500, "internal", "the attachment could not be stored");
+  }
+  char now[21];
+  tkt_now(now);
+  const cJSON *a;
+  cJSON_ArrayForEach(a, list) {
+    const char *filename = cJSON_GetObjectItemCaseSensitive(a, "filename")->valuestring;
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(a, "content_type");
+    const char *type = cJSON_IsString(ct) ? ct->valuestring : "application/octet-stream";
+    const char *b64 = cJSON_GetObjectItemCaseSensitive(a, "data_base64")->valuestring;
+    size_t len = strlen(b64), olen = 0;
+    unsigned char *data = malloc(len / 4 * 3 + 4);
+    if (!data) abort();
+    if (mbedtls_base64_decode(data, len / 4 * 3 + 4, &olen, (const unsigned char *)b64, len) != 0) {
+      free(data);
+      return http_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
+    }
+    char sha[65], storage[48];
+    util_sha256_hex(data, olen, sha);
+    util_token(storage, 18);
+    int wrc = write_file(dir, storage, data, olen);
+    free(data);
+    if (wrc != 0) {
+      tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "cannot write an attachment in %s: %s", dir, strerror(errno));
+      return http_error(r, 500, "internal", "the attachment could not be stored");
+    }
+    if (db_exec(w, "INSERT INTO tkt_attachments(ticket_id, message_id, filename, content_type, size, sha256, storage,"
+                   " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "iittitt" "t", ticket_id, message_id,
+                filename, type, (int64_t)olen, sha, storage, now) != SQLITE_OK)
+      return http_error(r, 500, "internal", "the attachment could not be recorded");
+  }
+  return 0;
+}
+
+cJSON *tkt_attachments_json(struct db *db, int64_t message_id)
+{
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st = db_prepare(db, "SELECT id, filename, content_type, size, sha256, created_at FROM tkt_attachments"
+                                    " WHERE message_id = ?1 ORDER BY id");
+  if (!st) return arr;
+  db_bind(st, "i", message_id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    int64_t id = sqlite3_column_int64(st, 0);
+    char url[64];
+    snprintf(url, sizeof url, "/api/v1/attachments/%lld", (long long)id);
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "filename", (const char *)sqlite3_column_text(st, 1));
+    cJSON_AddStringToObject(o, "content_type", (const char *)sqlite3_column_text(st, 2));
+    cJSON_AddNumberToObject(o, "size", (double)sqlite3_column_int64(st, 3));
+    cJSON_AddStringToObject(o, "sha256", (const char *)sqlite3_column_text(st, 4));
+    cJSON_AddStringToObject(o, "url", url);
+    cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 5));
+    cJSON_AddItemToArray(arr, o);
+  }
+  db_done(st);
+  return arr;
+}
+
+/* The type a file is served with: a short list of types browsers do not execute; everything else (HTML, SVG,
+ * XML, scripts) is application/octet-stream. Served as a download either way. */
+static const char *served_type(const char *type)
+{
+  static const char *const SAFE[] = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
+    "application/zip", "audio/mpeg", "video/mp4", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL
+  };
+  for (const char *const *s = SAFE; *s; s++)
+    if (!strcmp(*s, type)) return *s;
+  return "application/octet-stream";
+}
+
+/* Content-Disposition: attachment with an ASCII fallback name and the UTF-8 name percent-encoded (RFC 6266). */
+static void disposition(const char *filename, char *out, size_t outlen)
+{
+  char ascii[256], enc[700];
+  size_t a = 0, e = 0;
+  for (const unsigned char *p = (const unsigned char *)filename; *p && a < sizeof ascii - 1; p++)
+    ascii[a++] = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != ';') ? (char)*p : '_';
+  ascii[a] = 0;
+  for (const unsigned char *p = (const unsigned char *)filename; *p && e < sizeof enc - 4; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+      enc[e++] = (char)*p;
+    else e += (size_t)snprintf(enc + e, sizeof enc - e, "%%%02X", *p);
+  }
+  enc[e] = 0;
+  snprintf(out, outlen, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, enc);
+}
+
+static int attachment_get(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  struct db *db = http_db(r);
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
+                                         " WHERE id = ?1") : NULL;
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  db_bind(st, "i", id);
+  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such attachment"); }
+  char filename[256], type[128], storage[64];
+  snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
+  snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 1));
+  snprintf(storage, sizeof storage, "%s", (const char *)sqlite3_column_text(st, 2));
+  int64_t size = sqlite3_column_int64(st, 3);
+  db_done(st);
+  char dir[4096], path[4200];
+  attachments_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/%s", dir, storage);
+  FILE *f = fopen(path, "rb");
+  char *data = malloc((size_t)size + 1);
+  if (!data) abort();
+  if (!f || fread(data, 1, (size_t)size, f) != (size_t)size) {
+    if (f) fclose(f);
+    free(data);
+    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "attachment %lld: cannot read %s", (long long)id, path);
+    return http_error(r, 500, "internal", "the attachment's file is missing");
+  }
+  fclose(f);
+  char cd[1024];
+  disposition(filename, cd, sizeof cd);
+  http_add_header(r, "Content-Disposition", cd);
+  http_add_header(r, "Cache-Control", "private, no-store");
+  return http_reply_body(r, 200, served_type(type), data, (size_t)size);
+}
+
+const struct destek_route tkt_attachment_routes[] = {
+  { "GET", "/api/v1/attachments/{id}", attachment_get, DESTEK_AGENT, "id:int" },
+  { 0 }
+};

@@ -1,0 +1,22 @@
+/* Turkish-aware folding for search: one function used on the indexed text and on the query alike. */
+#ifndef TKT_FOLD_H
+#define TKT_FOLD_H
+#include <stddef.h>
+
+/* Folds UTF-8 text s (len bytes) for matching: ASCII lower-case; İ, I, ı -> i; ş -> s, ç -> c, ğ -> g, ö -> o,
+ * ü -> u, â/î/û -> a/i/u (either case), other Latin-1 accented letters to their base letter; a combining dot
+ * above (U+0307) is dropped. Other characters are copied. Returns a new NUL-terminated string (caller frees); the
+ * result is never longer than the input. */
+char *tkt_fold_new(const char *s, size_t len);
+
+/* Splits folded text into search terms (runs of letters/digits, any non-ASCII byte counts as a letter) and writes
+ * an FTS5 query of quoted prefix terms joined by AND ("kargo"* "iade"*) into out. At most max_terms terms of at
+ * most 64 bytes each. Returns the number of terms (0: nothing to search for). */
+int tkt_fts_query(const char *folded, char *out, size_t outlen, int max_terms);
+
+/* Builds a highlighted snippet of original text: HTML-escaped, with words whose folded form starts with one of
+ * the query's terms wrapped in <mark></mark>, cut to about `words` words around the first match. Returns a new
+ * string (caller frees), or NULL when no word of text matches. */
+char *tkt_snippet_new(const char *text, const char *folded_query, int words);
+
+#endif

@@ -1,0 +1,903 @@
+/* Tickets: the agents' API for one ticket at a time (list, create, read, update, reply, assign) and the rules
+ * every change follows (README.md: statuses and transitions). */
+#include "tkt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fold.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------------------------------ JSON views */
+
+static void add_int_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int col)
+{
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) cJSON_AddNullToObject(o, name);
+  else cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(st, col));
+}
+
+static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int col)
+{
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) cJSON_AddNullToObject(o, name);
+  else cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, col));
+}
+
+static cJSON *message_row_json(struct db *db, sqlite3_stmt *st)
+{
+  cJSON *m = cJSON_CreateObject();
+  int64_t id = sqlite3_column_int64(st, 0);
+  cJSON_AddNumberToObject(m, "id", (double)id);
+  cJSON_AddStringToObject(m, "kind", (const char *)sqlite3_column_text(st, 1));
+  cJSON *a = cJSON_AddObjectToObject(m, "author");
+  if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+    cJSON_AddStringToObject(a, "type", "user");
+    cJSON_AddNumberToObject(a, "id", (double)sqlite3_column_int64(st, 2));
+    add_text_or_null(a, "name", st, 3);
+  } else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+    cJSON_AddStringToObject(a, "type", "customer");
+    cJSON_AddNumberToObject(a, "id", (double)sqlite3_column_int64(st, 4));
+    add_text_or_null(a, "name", st, 5);
+  } else {
+    cJSON_AddStringToObject(a, "type", "system");
+  }
+  cJSON_AddStringToObject(m, "body", (const char *)sqlite3_column_text(st, 6));
+  add_text_or_null(m, "body_html", st, 7);
+  cJSON_AddItemToObject(m, "attachments", tkt_attachments_json(db, id));
+  cJSON_AddStringToObject(m, "created_at", (const char *)sqlite3_column_text(st, 8));
+  return m;
+}
+
+#define MESSAGE_COLUMNS \
+  "m.id, m.kind, m.author_user_id, u.name, m.author_customer_id, c.name, m.body, m.body_html, m.created_at" \
+  " FROM tkt_messages m LEFT JOIN core_users u ON u.id = m.author_user_id" \
+  " LEFT JOIN tkt_customers c ON c.id = m.author_customer_id"
+
+cJSON *tkt_message_json(struct db *db, int64_t message_id)
+{
+  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " WHERE m.id = ?1");
+  if (!st) return NULL;
+  db_bind(st, "i", message_id);
+  cJSON *m = sqlite3_step(st) == SQLITE_ROW ? message_row_json(db, st) : NULL;
+  db_done(st);
+  return m;
+}
+
+cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only)
+{
+  cJSON *a = cJSON_CreateArray();
+  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS
+                                    " WHERE m.ticket_id = ?1 AND (?2 = 0 OR m.kind <> 'note') ORDER BY m.id");
+  if (!st) return a;
+  db_bind(st, "ii", ticket_id, (int64_t)public_only);
+  while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(a, message_row_json(db, st));
+  db_done(st);
+  return a;
+}
+
+static cJSON *history_json(struct db *db, int64_t ticket_id)
+{
+  cJSON *a = cJSON_CreateArray();
+  sqlite3_stmt *st = db_prepare(db,
+    "SELECT h.id, h.actor, h.field, h.old_value, h.new_value, h.created_at,"
+    " CASE WHEN h.actor LIKE 'user:%' THEN (SELECT name FROM core_users WHERE id = CAST(substr(h.actor, 6) AS INTEGER))"
+    "      WHEN h.actor LIKE 'customer:%' THEN (SELECT name FROM tkt_customers"
+    "                                           WHERE id = CAST(substr(h.actor, 10) AS INTEGER)) END"
+    " FROM tkt_history h WHERE h.ticket_id = ?1 ORDER BY h.id");
+  if (!st) return a;
+  db_bind(st, "i", ticket_id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddNumberToObject(h, "id", (double)sqlite3_column_int64(st, 0));
+    cJSON_AddStringToObject(h, "actor", (const char *)sqlite3_column_text(st, 1));
+    add_text_or_null(h, "actor_name", st, 6);
+    cJSON_AddStringToObject(h, "field", (const char *)sqlite3_column_text(st, 2));
+    add_text_or_null(h, "old", st, 3);
+    add_text_or_null(h, "new", st, 4);
+    cJSON_AddStringToObject(h, "created_at", (const char *)sqlite3_column_text(st, 5));
+    cJSON_AddItemToArray(a, h);
+  }
+  db_done(st);
+  return a;
+}
+
+cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
+{
+  sqlite3_stmt *st = db_prepare(db,
+    "SELECT t.id, t.reference, t.subject, t.status, t.priority, t.channel, t.customer_id, c.name, c.email, c.phone,"
+    " t.assignee_id, t.team_id, t.custom_fields, t.order_number, t.merged_into, t.first_response_at, t.solved_at,"
+    " t.closed_at, t.created_at, t.updated_at"
+    " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+  if (!st) return NULL;
+  db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
+  cJSON *o = cJSON_CreateObject();
+  char ref[24];
+  snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 1));
+  cJSON_AddNumberToObject(o, "id", (double)ticket_id);
+  cJSON_AddStringToObject(o, "reference", ref);
+  cJSON_AddNumberToObject(o, "number", (double)sqlite3_column_int64(st, 1));
+  cJSON_AddStringToObject(o, "subject", (const char *)sqlite3_column_text(st, 2));
+  cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 3));
+  cJSON_AddStringToObject(o, "priority", (const char *)sqlite3_column_text(st, 4));
+  cJSON_AddStringToObject(o, "channel", (const char *)sqlite3_column_text(st, 5));
+  cJSON *c = cJSON_AddObjectToObject(o, "customer");
+  cJSON_AddNumberToObject(c, "id", (double)sqlite3_column_int64(st, 6));
+  cJSON_AddStringToObject(c, "name", (const char *)sqlite3_column_text(st, 7));
+  add_text_or_null(c, "email", st, 8);
+  add_text_or_null(c, "phone", st, 9);
+  add_int_or_null(o, "assignee_id", st, 10);
+  add_int_or_null(o, "team_id", st, 11);
+  cJSON *cf = cJSON_Parse((const char *)sqlite3_column_text(st, 12));
+  cJSON_AddItemToObject(o, "custom_fields", cf ? cf : cJSON_CreateObject());
+  add_text_or_null(o, "order_number", st, 13);
+  add_int_or_null(o, "merged_into", st, 14);
+  add_text_or_null(o, "first_response_at", st, 15);
+  add_text_or_null(o, "solved_at", st, 16);
+  add_text_or_null(o, "closed_at", st, 17);
+  cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 18));
+  cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 19));
+  db_done(st);
+  cJSON_AddItemToObject(o, "tags", tkt_tags_json(db, ticket_id));
+  if (detail) {
+    char sig[65];
+    tkt_link_sig(db, ticket_id, sig);
+    cJSON_AddStringToObject(o, "public_sig", sig);
+    cJSON_AddItemToObject(o, "messages", tkt_messages_json(db, ticket_id, 0));
+    cJSON_AddItemToObject(o, "history", history_json(db, ticket_id));
+  }
+  return o;
+}
+
+/* ------------------------------------------------------------------------------------------------ field checks */
+
+/* Renames the field of the 422 just set up (for members of nested objects, "customer.email"). */
+void tkt_rename_field(struct destek_req *r, const char *field)
+{
+  cJSON *e = r->out_json ? cJSON_GetObjectItemCaseSensitive(r->out_json, "error") : NULL;
+  if (e && cJSON_GetObjectItemCaseSensitive(e, "field"))
+    cJSON_ReplaceItemInObjectCaseSensitive(e, "field", cJSON_CreateString(field));
+}
+
+int tkt_tags_check(struct destek_req *r, const cJSON *tags, const char *field)
+{
+  if (!cJSON_IsArray(tags)) return http_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
+  if (cJSON_GetArraySize(tags) > TKT_TAGS_MAX)
+    return http_field_error(r, "invalid_field", field, "%s has more than %d tags", field, TKT_TAGS_MAX);
+  const cJSON *t;
+  cJSON_ArrayForEach(t, tags) {
+    if (!cJSON_IsString(t))
+      return http_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
+    size_t len = strlen(t->valuestring);
+    if (len == 0 || len > TKT_TAG_MAX || !util_utf8_valid(t->valuestring, len) || strchr(t->valuestring, ',') ||
+        t->valuestring[0] == ' ' || t->valuestring[len - 1] == ' ')
+      return http_field_error(r, "invalid_field", field,
+                              "each tag is 1 to %d bytes of text, without commas or surrounding spaces", TKT_TAG_MAX);
+    for (char *p = t->valuestring; *p; p++)   /* tags compare ASCII-case-insensitively: kept lower-case */
+      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+  }
+  return 0;
+}
+
+int tkt_assignee_field(struct destek_req *r, const cJSON *obj, const char *name, int *set, int64_t *assignee_id)
+{
+  *set = 0;
+  *assignee_id = 0;
+  cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!it) return 0;
+  *set = 1;
+  if (cJSON_IsNull(it) || (cJSON_IsString(it) && !strcmp(it->valuestring, "none"))) return 0;
+  if (cJSON_IsString(it) && !strcmp(it->valuestring, "me")) {
+    if (r->who.user_id <= 0) return http_field_error(r, "invalid_field", name, "\"me\" needs a signed-in user");
+    *assignee_id = r->who.user_id;
+  } else if (cJSON_IsNumber(it) && it->valuedouble >= 1 && it->valuedouble <= 9007199254740991.0 &&
+             it->valuedouble == (double)(int64_t)it->valuedouble) {
+    *assignee_id = (int64_t)it->valuedouble;
+  } else {
+    return http_field_error(r, "invalid_field", name, "%s must be a user id, \"me\" or null", name);
+  }
+  if (!db_int(http_db(r), 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", *assignee_id))
+    return http_field_error(r, "invalid_field", name, "%s is not an active user", name);
+  return 0;
+}
+
+static int team_field(struct destek_req *r, const cJSON *obj, int *set, int64_t *team_id)
+{
+  *set = 0;
+  *team_id = 0;
+  cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, "team_id");
+  if (!it) return 0;
+  *set = 1;
+  if (cJSON_IsNull(it)) return 0;
+  if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble != (double)(int64_t)it->valuedouble ||
+      !db_int(http_db(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", (int64_t)it->valuedouble))
+    return http_field_error(r, "invalid_field", "team_id", "team_id is not a team");
+  *team_id = (int64_t)it->valuedouble;
+  return 0;
+}
+
+#define CUSTOM_KEYS_MAX 50
+#define CUSTOM_VALUE_MAX 1000
+
+static int custom_key_ok(const char *k)
+{
+  size_t n = strlen(k);
+  if (n == 0 || n > 64) return 0;
+  for (; *k; k++)
+    if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_')) return 0;
+  return 1;
+}
+
+/* custom_fields: an object of at most 50 keys ([a-z0-9_], 1..64) with string (<= 1000 bytes), number, boolean or
+ * null (removes the key) values. */
+static int custom_fields_check(struct destek_req *r, const cJSON *cf)
+{
+  if (!cJSON_IsObject(cf)) return http_field_error(r, "invalid_field", "custom_fields", "custom_fields must be an object");
+  if (cJSON_GetArraySize(cf) > CUSTOM_KEYS_MAX)
+    return http_field_error(r, "invalid_field", "custom_fields", "custom_fields has more than %d keys", CUSTOM_KEYS_MAX);
+  const cJSON *v;
+  cJSON_ArrayForEach(v, cf) {
+    if (!custom_key_ok(v->string))
+      return http_field_error(r, "invalid_field", "custom_fields",
+                              "custom field names are 1 to 64 characters of a-z, 0-9 and _");
+    if (cJSON_IsString(v)) {
+      size_t n = strlen(v->valuestring);
+      if (n > CUSTOM_VALUE_MAX || !util_utf8_valid(v->valuestring, n))
+        return http_field_error(r, "invalid_field", "custom_fields",
+                                "custom field %s: text of at most %d bytes", v->string, CUSTOM_VALUE_MAX);
+    } else if (!cJSON_IsNumber(v) && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
+      return http_field_error(r, "invalid_field", "custom_fields",
+                              "custom field %s must be text, a number, true/false or null", v->string);
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ rules */
+
+/* Agents' status changes (README.md): "new" is only where tickets start; "closed" is final (only a customer's
+ * message reopens it); a solved ticket can only be reopened or closed. */
+static int transition_ok(const char *from, const char *to)
+{
+  if (!strcmp(from, to)) return 1;
+  if (!strcmp(to, "new") || !strcmp(from, "closed")) return 0;
+  if (!strcmp(from, "solved")) return !strcmp(to, "open") || !strcmp(to, "closed");
+  return 1;
+}
+
+static void add_change(cJSON *changes, const char *field, cJSON *old_value, cJSON *new_value)
+{
+  cJSON *c = cJSON_AddObjectToObject(changes, field);
+  cJSON_AddItemToObject(c, "old", old_value);
+  cJSON_AddItemToObject(c, "new", new_value);
+}
+
+static cJSON *id_or_null(int64_t id) { return id > 0 ? cJSON_CreateNumber((double)id) : cJSON_CreateNull(); }
+
+static void id_text(int64_t id, char out[24])
+{
+  if (id > 0) snprintf(out, 24, "%lld", (long long)id);
+  else out[0] = 0;
+}
+
+/* Sets the ticket's tags to the array `tags` (strings). */
+static int tags_replace(struct db *w, int64_t ticket_id, const cJSON *tags)
+{
+  if (db_exec(w, "DELETE FROM tkt_ticket_tags WHERE ticket_id = ?1", "i", ticket_id) != SQLITE_OK) return -1;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, tags)
+    if (db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", "it", ticket_id,
+                t->valuestring) != SQLITE_OK)
+      return -1;
+  return 0;
+}
+
+static int array_has(const cJSON *a, const char *s)
+{
+  const cJSON *t;
+  cJSON_ArrayForEach(t, a)
+    if (cJSON_IsString(t) && !strcmp(t->valuestring, s)) return 1;
+  return 0;
+}
+
+int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, const struct tkt_changes *c,
+                      const char *actor)
+{
+  sqlite3_stmt *st = db_prepare(w, "SELECT status, priority, subject, assignee_id, team_id, custom_fields,"
+                                   " reference FROM tkt_tickets WHERE id = ?1");
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such ticket"); }
+  char status[16], priority[16];
+  snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(st, 0));
+  snprintf(priority, sizeof priority, "%s", (const char *)sqlite3_column_text(st, 1));
+  char *subject = util_strdup((const char *)sqlite3_column_text(st, 2));
+  int64_t assignee = sqlite3_column_int64(st, 3), team = sqlite3_column_int64(st, 4);
+  cJSON *custom = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
+  int64_t reference = sqlite3_column_int64(st, 6);
+  db_done(st);
+  if (!custom) custom = cJSON_CreateObject();
+
+  int rc = 0;
+  cJSON *changes = cJSON_CreateObject();
+  cJSON *old_tags = tkt_tags_json(w, ticket_id), *new_tags = NULL;
+  const char *new_status = c->status ? c->status : status;
+  const char *new_priority = c->priority ? c->priority : priority;
+  const char *new_subject = c->subject ? c->subject : subject;
+  int64_t new_assignee = c->set_assignee ? c->assignee_id : assignee;
+  int64_t new_team = c->set_team ? c->team_id : team;
+  char now[21];
+  tkt_now(now);
+
+  if (!strcmp(status, "closed")) {
+    rc = http_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", (long long)reference);
+    goto out;
+  }
+  if (!transition_ok(status, new_status)) {
+    rc = http_error(r, 409, "invalid_transition", "ticket #%lld cannot go from %s to %s", (long long)reference,
+                    status, new_status);
+    goto out;
+  }
+
+  /* Tags: replaced, or added to and removed from. */
+  if (c->tags || c->add_tags || c->remove_tags) {
+    new_tags = cJSON_CreateArray();
+    const cJSON *t;
+    if (c->tags) {
+      cJSON_ArrayForEach(t, c->tags) if (!array_has(new_tags, t->valuestring))
+        cJSON_AddItemToArray(new_tags, cJSON_CreateString(t->valuestring));
+    } else {
+      cJSON_ArrayForEach(t, old_tags) if (!c->remove_tags || !array_has(c->remove_tags, t->valuestring))
+        cJSON_AddItemToArray(new_tags, cJSON_CreateString(t->valuestring));
+      if (c->add_tags) cJSON_ArrayForEach(t, c->add_tags) if (!array_has(new_tags, t->valuestring))
+        cJSON_AddItemToArray(new_tags, cJSON_CreateString(t->valuestring));
+    }
+    if (cJSON_GetArraySize(new_tags) > TKT_TAGS_MAX) {
+      rc = http_field_error(r, "invalid_field", "tags", "a ticket has at most %d tags", TKT_TAGS_MAX);
+      goto out;
+    }
+    if (tags_replace(w, ticket_id, new_tags) != 0) { rc = http_error(r, 500, "internal", "internal error"); goto out; }
+    cJSON *sorted = tkt_tags_json(w, ticket_id);
+    cJSON_Delete(new_tags);
+    new_tags = sorted;
+    if (cJSON_Compare(old_tags, new_tags, 1)) { cJSON_Delete(new_tags); new_tags = NULL; }
+  }
+
+  /* Custom fields: merged; null removes a key. */
+  char *old_custom = cJSON_PrintUnformatted(custom), *new_custom = NULL;
+  if (c->custom_fields) {
+    const cJSON *v;
+    cJSON_ArrayForEach(v, c->custom_fields) {
+      cJSON_DeleteItemFromObjectCaseSensitive(custom, v->string);
+      if (!cJSON_IsNull(v)) cJSON_AddItemToObject(custom, v->string, cJSON_Duplicate(v, 1));
+    }
+    if (cJSON_GetArraySize(custom) > CUSTOM_KEYS_MAX) {
+      free(old_custom);
+      rc = http_field_error(r, "invalid_field", "custom_fields", "a ticket has at most %d custom fields",
+                            CUSTOM_KEYS_MAX);
+      goto out;
+    }
+    new_custom = cJSON_PrintUnformatted(custom);
+    if (!strcmp(old_custom, new_custom)) { free(new_custom); new_custom = NULL; }
+  }
+
+  int status_changed = strcmp(status, new_status) != 0;
+  if (status_changed) {
+    tkt_history(w, ticket_id, actor, "status", status, new_status);
+    add_change(changes, "status", cJSON_CreateString(status), cJSON_CreateString(new_status));
+  }
+  if (strcmp(priority, new_priority)) {
+    tkt_history(w, ticket_id, actor, "priority", priority, new_priority);
+    add_change(changes, "priority", cJSON_CreateString(priority), cJSON_CreateString(new_priority));
+  }
+  if (strcmp(subject, new_subject)) {
+    tkt_history(w, ticket_id, actor, "subject", subject, new_subject);
+    add_change(changes, "subject", cJSON_CreateString(subject), cJSON_CreateString(new_subject));
+  }
+  if (assignee != new_assignee) {
+    char a[24], b[24];
+    id_text(assignee, a);
+    id_text(new_assignee, b);
+    tkt_history(w, ticket_id, actor, "assignee_id", *a ? a : NULL, *b ? b : NULL);
+    add_change(changes, "assignee_id", id_or_null(assignee), id_or_null(new_assignee));
+  }
+  if (team != new_team) {
+    char a[24], b[24];
+    id_text(team, a);
+    id_text(new_team, b);
+    tkt_history(w, ticket_id, actor, "team_id", *a ? a : NULL, *b ? b : NULL);
+    add_change(changes, "team_id", id_or_null(team), id_or_null(new_team));
+  }
+  if (new_tags) {
+    char *a = cJSON_PrintUnformatted(old_tags), *b = cJSON_PrintUnformatted(new_tags);
+    tkt_history(w, ticket_id, actor, "tags", a, b);
+    free(a);
+    free(b);
+    add_change(changes, "tags", cJSON_Duplicate(old_tags, 1), cJSON_Duplicate(new_tags, 1));
+  }
+  if (new_custom) {
+    tkt_history(w, ticket_id, actor, "custom_fields", old_custom, new_custom);
+    add_change(changes, "custom_fields", cJSON_Parse(old_custom), cJSON_Parse(new_custom));
+  }
+  free(old_custom);
+
+  if (!changes->child) { free(new_custom); goto out; }   /* nothing changed: no write, no event */
+
+  int64_t assignee_arg = new_assignee, team_arg = new_team;
+  int solved = status_changed && !strcmp(new_status, "solved");
+  int closed = status_changed && !strcmp(new_status, "closed");
+  int reopened = status_changed && !strcmp(status, "solved");
+  if (db_exec(w, "UPDATE tkt_tickets SET status = ?2, priority = ?3, subject = ?4, assignee_id = ?5, team_id = ?6,"
+                 " custom_fields = coalesce(?7, custom_fields),"
+                 " solved_at = CASE WHEN ?9 THEN ?8 WHEN ?10 THEN NULL ELSE solved_at END,"
+                 " closed_at = CASE WHEN ?11 THEN ?8 ELSE closed_at END,"
+                 " updated_at = ?8, seq = ?12 WHERE id = ?1",
+              "itttIIttiiii", ticket_id, new_status, new_priority, new_subject, new_assignee > 0 ? &assignee_arg : NULL,
+              new_team > 0 ? &team_arg : NULL, new_custom, now, (int64_t)solved, (int64_t)reopened, (int64_t)closed,
+              tkt_next_seq(w)) != SQLITE_OK) {
+    free(new_custom);
+    rc = http_error(r, 500, "internal", "the ticket could not be saved");
+    goto out;
+  }
+  free(new_custom);
+  if (strcmp(subject, new_subject) && tkt_search_refresh(w, ticket_id) != 0) {
+    rc = http_error(r, 500, "internal", "the search index could not be updated");
+    goto out;
+  }
+  cJSON *extra = cJSON_CreateObject();
+  cJSON_AddItemToObject(extra, "changes", cJSON_Duplicate(changes, 1));
+  cJSON_AddStringToObject(extra, "actor", actor);
+  if ((rc = tkt_emit(r, "ticket.updated", ticket_id, extra))) goto out;
+  if (assignee != new_assignee) {
+    extra = cJSON_CreateObject();
+    cJSON_AddItemToObject(extra, "previous_assignee_id", id_or_null(assignee));
+    cJSON_AddStringToObject(extra, "actor", actor);
+    if ((rc = tkt_emit(r, "ticket.assigned", ticket_id, extra))) goto out;
+  }
+  if (solved) {
+    extra = cJSON_CreateObject();
+    cJSON_AddStringToObject(extra, "solved_at", now);
+    cJSON_AddStringToObject(extra, "actor", actor);
+    if ((rc = tkt_emit(r, "ticket.solved", ticket_id, extra))) goto out;
+  }
+out:
+  free(subject);
+  cJSON_Delete(custom);
+  cJSON_Delete(changes);
+  cJSON_Delete(old_tags);
+  cJSON_Delete(new_tags);
+  return rc;
+}
+
+/* The first 200 bytes of body, cut at a character boundary. */
+static cJSON *excerpt_new(const char *body)
+{
+  size_t n = strlen(body);
+  if (n <= 200) return cJSON_CreateString(body);
+  n = 200;
+  while (n && ((unsigned char)body[n] & 0xC0) == 0x80) n--;
+  char buf[208];
+  snprintf(buf, sizeof buf, "%.*s…", (int)n, body);
+  return cJSON_CreateString(buf);
+}
+
+static cJSON *message_event_extra(int64_t message_id, const char *kind, int64_t user_id, int64_t customer_id,
+                                  const char *body, int n_attachments)
+{
+  cJSON *extra = cJSON_CreateObject();
+  cJSON *m = cJSON_AddObjectToObject(extra, "message");
+  cJSON_AddNumberToObject(m, "id", (double)message_id);
+  cJSON_AddStringToObject(m, "kind", kind);
+  cJSON_AddItemToObject(m, "author_user_id", id_or_null(user_id));
+  cJSON_AddItemToObject(m, "author_customer_id", id_or_null(customer_id));
+  cJSON_AddItemToObject(m, "body_excerpt", excerpt_new(body));
+  cJSON_AddNumberToObject(m, "attachments", n_attachments);
+  return extra;
+}
+
+static int64_t insert_message(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind,
+                              int64_t user_id, int64_t customer_id, const char *body, const char *body_html,
+                              const cJSON *attachments)
+{
+  char now[21];
+  tkt_now(now);
+  if (db_exec(w, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body, body_html,"
+                 " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "itIIttt", ticket_id, kind,
+              user_id > 0 ? &user_id : NULL, customer_id > 0 ? &customer_id : NULL, body, body_html, now) != SQLITE_OK)
+    return -http_error(r, 500, "internal", "the message could not be saved");
+  int64_t id = db_last_id(w);
+  int rc = attachments ? tkt_attachments_save(r, w, ticket_id, id, attachments) : 0;
+  return rc ? -rc : id;
+}
+
+int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind, int64_t user_id,
+                        int64_t customer_id, const char *body, const char *body_html, const cJSON *attachments,
+                        const char *actor)
+{
+  sqlite3_stmt *st = db_prepare(w, "SELECT status, first_response_at IS NULL, reference FROM tkt_tickets WHERE id = ?1");
+  if (!st) return -http_error(r, 500, "internal", "internal error");
+  db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return -http_error(r, 404, "not_found", "no such ticket"); }
+  char status[16];
+  snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(st, 0));
+  int no_response_yet = sqlite3_column_int(st, 1);
+  long long reference = sqlite3_column_int64(st, 2);
+  db_done(st);
+  int from_customer = !strcmp(kind, "customer");
+  if (!from_customer && !strcmp(status, "closed"))
+    return -http_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", reference);
+
+  int64_t message_id = insert_message(r, w, ticket_id, kind, user_id, customer_id, body, body_html, attachments);
+  if (message_id < 0) return message_id;
+
+  const char *new_status = status;
+  if (!strcmp(kind, "reply") && !strcmp(status, "new")) new_status = "open";
+  if (from_customer && (!strcmp(status, "solved") || !strcmp(status, "closed") || !strcmp(status, "pending")))
+    new_status = "open";
+  int first_response = !strcmp(kind, "reply") && no_response_yet;
+  char now[21];
+  tkt_now(now);
+  if (db_exec(w, "UPDATE tkt_tickets SET status = ?2, updated_at = ?3, seq = ?4,"
+                 " first_response_at = CASE WHEN ?5 THEN ?3 ELSE first_response_at END,"
+                 " solved_at = CASE WHEN ?6 THEN NULL ELSE solved_at END,"
+                 " closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END WHERE id = ?1",
+              "ittiiii", ticket_id, new_status, now, tkt_next_seq(w), (int64_t)first_response,
+              (int64_t)(strcmp(status, new_status) && !strcmp(status, "solved")),
+              (int64_t)(strcmp(status, new_status) && !strcmp(status, "closed"))) != SQLITE_OK)
+    return -http_error(r, 500, "internal", "the ticket could not be saved");
+  char mid[24];
+  id_text(message_id, mid);
+  tkt_history(w, ticket_id, actor, kind, NULL, mid);
+  if (first_response) tkt_history(w, ticket_id, actor, "first_response_at", NULL, now);
+  if (tkt_search_refresh(w, ticket_id) != 0)
+    return -http_error(r, 500, "internal", "the search index could not be updated");
+  int rc = tkt_emit(r, "message.added", ticket_id,
+                    message_event_extra(message_id, kind, user_id, customer_id, body, cJSON_GetArraySize(attachments)));
+  if (rc) return -rc;
+  if (strcmp(status, new_status)) {
+    tkt_history(w, ticket_id, actor, "status", status, new_status);
+    cJSON *extra = cJSON_CreateObject();
+    cJSON *changes = cJSON_AddObjectToObject(extra, "changes");
+    add_change(changes, "status", cJSON_CreateString(status), cJSON_CreateString(new_status));
+    cJSON_AddStringToObject(extra, "actor", actor);
+    if ((rc = tkt_emit(r, "ticket.updated", ticket_id, extra))) return -rc;
+  }
+  return message_id;
+}
+
+int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+                          const char *body, const char *channel, const char *priority, const cJSON *tags,
+                          const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra)
+{
+  char now[21];
+  tkt_now(now);
+  int64_t reference = db_int(w, 1000, "SELECT coalesce(max(reference), 1000) + 1 FROM tkt_tickets", "");
+  if (db_exec(w, "INSERT INTO tkt_tickets(reference, subject, status, priority, channel, customer_id, order_number,"
+                 " created_at, updated_at, seq) VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+              "itttitti", reference, subject, priority, channel, customer_id, order_number, now,
+              tkt_next_seq(w)) != SQLITE_OK) {
+    cJSON_Delete(extra);
+    return -http_error(r, 500, "internal", "the ticket could not be saved");
+  }
+  int64_t ticket_id = db_last_id(w);
+  if (tags && tags_replace(w, ticket_id, tags) != 0) {
+    cJSON_Delete(extra);
+    return -http_error(r, 500, "internal", "the ticket could not be saved");
+  }
+  int64_t message_id = insert_message(r, w, ticket_id, "customer", 0, customer_id, body, NULL, attachments);
+  if (message_id < 0) { cJSON_Delete(extra); return message_id; }
+  char ref[24];
+  snprintf(ref, sizeof ref, "#%lld", (long long)reference);
+  tkt_history(w, ticket_id, actor, "created", NULL, ref);
+  if (tkt_search_refresh(w, ticket_id) != 0) {
+    cJSON_Delete(extra);
+    return -http_error(r, 500, "internal", "the search index could not be updated");
+  }
+  cJSON *x = message_event_extra(message_id, "customer", 0, customer_id, body, cJSON_GetArraySize(attachments));
+  cJSON_AddStringToObject(x, "actor", actor);
+  if (order_number) cJSON_AddStringToObject(x, "order_number", order_number);
+  if (extra) {
+    cJSON *item;
+    while ((item = extra->child)) {
+      cJSON_DetachItemViaPointer(extra, item);
+      cJSON_AddItemToObject(x, item->string, item);
+    }
+    cJSON_Delete(extra);
+  }
+  int rc = tkt_emit(r, "ticket.created", ticket_id, x);
+  return rc ? -rc : ticket_id;
+}
+
+/* ------------------------------------------------------------------------------------------------ handlers */
+
+static int ticket_create(struct destek_req *r)
+{
+  cJSON *body;
+  const char *subject, *text, *channel, *priority, *name, *phone_in, *order_number, *lang;
+  char email[256], phone[24] = "";
+  int rc;
+  if ((rc = http_body_object(r, &body)) ||
+      (rc = http_field_str(r, body, "subject", FIELD_REQUIRED, TKT_SUBJECT_MAX, &subject)) ||
+      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_BODY_MAX, &text)) ||
+      (rc = http_field_enum(r, body, "channel", FIELD_OPTIONAL, TKT_CHANNELS, &channel)) ||
+      (rc = http_field_enum(r, body, "priority", FIELD_OPTIONAL, TKT_PRIORITIES, &priority)) ||
+      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, 64, &order_number)))
+    return rc;
+  cJSON *cust = cJSON_GetObjectItemCaseSensitive(body, "customer");
+  if (!cust || cJSON_IsNull(cust)) return http_field_error(r, "missing_field", "customer", "customer is required");
+  if (!cJSON_IsObject(cust))
+    return http_field_error(r, "invalid_field", "customer", "customer must be an object {email, name, phone}");
+  static const char *const LANGS[] = { "tr", "en", NULL };
+  if ((rc = http_field_email(r, cust, "email", FIELD_OPTIONAL, email))) { tkt_rename_field(r, "customer.email"); return rc; }
+  if ((rc = http_field_str(r, cust, "name", FIELD_OPTIONAL, 200, &name))) { tkt_rename_field(r, "customer.name"); return rc; }
+  if ((rc = http_field_str(r, cust, "phone", FIELD_OPTIONAL, 40, &phone_in))) { tkt_rename_field(r, "customer.phone"); return rc; }
+  if ((rc = http_field_enum(r, cust, "lang", FIELD_OPTIONAL, LANGS, &lang))) { tkt_rename_field(r, "customer.lang"); return rc; }
+  if (phone_in && *phone_in && tkt_phone_normalise(phone_in, phone) != 0)
+    return http_field_error(r, "invalid_field", "customer.phone", "customer.phone is not a phone number");
+  if (!*email && !*phone)
+    return http_field_error(r, "missing_field", "customer.email", "customer.email (or customer.phone) is required");
+  cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
+  if (tags && cJSON_IsNull(tags)) tags = NULL;
+  if (tags && (rc = tkt_tags_check(r, tags, "tags"))) return rc;
+  cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
+  if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
+
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  int64_t customer_id = tkt_customer_match(w, *email ? email : NULL, name, *phone ? phone : NULL, lang);
+  if (customer_id <= 0) return http_error(r, 500, "internal", "the customer could not be saved");
+  char actor[48];
+  tkt_actor(r, actor);
+  int64_t id = tkt_ticket_create(r, w, subject, customer_id, text, channel ? channel : "api",
+                                 priority ? priority : "normal", tags, order_number && *order_number ? order_number : NULL,
+                                 atts, actor, NULL);
+  if (id < 0) return (int)-id;
+  return http_reply_json(r, 201, tkt_ticket_json(w, id, 1));
+}
+
+static int ticket_get(struct destek_req *r)
+{
+  cJSON *t = tkt_ticket_json(http_db(r), http_param_int(r, "id"), 1);
+  if (!t) return http_error(r, 404, "not_found", "no such ticket");
+  return http_reply_json(r, 200, t);
+}
+
+static int ticket_update(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  cJSON *body;
+  struct tkt_changes c = { 0 };
+  int rc;
+  if ((rc = http_body_object(r, &body)) ||
+      (rc = http_field_enum(r, body, "status", FIELD_OPTIONAL, TKT_STATUSES, &c.status)) ||
+      (rc = http_field_enum(r, body, "priority", FIELD_OPTIONAL, TKT_PRIORITIES, &c.priority)) ||
+      (rc = http_field_str(r, body, "subject", FIELD_OPTIONAL, TKT_SUBJECT_MAX, &c.subject)))
+    return rc;
+  if (c.subject && !*c.subject) return http_field_error(r, "invalid_field", "subject", "subject cannot be empty");
+  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such ticket");
+  if ((rc = tkt_assignee_field(r, body, "assignee_id", &c.set_assignee, &c.assignee_id)) ||
+      (rc = team_field(r, body, &c.set_team, &c.team_id)))
+    return rc;
+  cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
+  if (tags && (rc = tkt_tags_check(r, tags, "tags"))) return rc;
+  c.tags = tags;
+  cJSON *cf = cJSON_GetObjectItemCaseSensitive(body, "custom_fields");
+  if (cf && (rc = custom_fields_check(r, cf))) return rc;
+  c.custom_fields = cf;
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  char actor[48];
+  tkt_actor(r, actor);
+  if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
+  return http_reply_json(r, 200, tkt_ticket_json(w, id, 1));
+}
+
+static int ticket_assign(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  cJSON *body;
+  struct tkt_changes c = { 0 };
+  int rc;
+  if ((rc = http_body_object(r, &body))) return rc;
+  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such ticket");
+  if ((rc = tkt_assignee_field(r, body, "assignee_id", &c.set_assignee, &c.assignee_id))) return rc;
+  if (!c.set_assignee)
+    return http_field_error(r, "missing_field", "assignee_id", "assignee_id is required (a user id, \"me\" or null)");
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  char actor[48];
+  tkt_actor(r, actor);
+  if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
+  return http_reply_json(r, 200, tkt_ticket_json(w, id, 0));
+}
+
+static int message_create(struct destek_req *r)
+{
+  static const char *const KINDS[] = { "reply", "note", NULL };
+  int64_t id = http_param_int(r, "id");
+  cJSON *body;
+  const char *text, *kind, *html;
+  int rc;
+  if ((rc = http_body_object(r, &body)) ||
+      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_BODY_MAX, &text)) ||
+      (rc = http_field_enum(r, body, "kind", FIELD_OPTIONAL, KINDS, &kind)) ||
+      (rc = http_field_str(r, body, "body_html", FIELD_OPTIONAL, TKT_HTML_MAX, &html)))
+    return rc;
+  cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
+  if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such ticket");
+  if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  char actor[48];
+  tkt_actor(r, actor);
+  int64_t mid = tkt_message_add(r, w, id, kind ? kind : "reply", r->who.user_id, 0, text,
+                                html && *html ? html : NULL, atts, actor);
+  if (mid < 0) return (int)-mid;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddItemToObject(o, "message", tkt_message_json(w, mid));
+  cJSON_AddItemToObject(o, "ticket", tkt_ticket_json(w, id, 0));
+  return http_reply_json(r, 201, o);
+}
+
+/* GET /api/v1/tickets: filters, newest-updated first (seq), or ranked by the search when q is given. */
+static const char SQL_LIST[] =
+  "SELECT t.id, t.seq FROM tkt_tickets t"
+  " WHERE (?1 = 0 OR t.seq < ?1)"
+  " AND (?2 IS NULL OR instr(?2, ',' || t.status || ',') > 0)"
+  " AND (?3 IS NULL OR t.priority = ?3)"
+  " AND (?4 = 0 OR (?4 = -1 AND t.assignee_id IS NULL) OR t.assignee_id = ?4)"
+  " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tkt_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?5))"
+  " AND (?6 IS NULL OR t.channel = ?6)"
+  " AND (?7 = 0 OR t.customer_id = ?7)"
+  " AND (?8 = 0 OR t.team_id = ?8)"
+  " ORDER BY t.seq DESC LIMIT ?9";
+
+static const char SQL_SEARCH[] =
+  "SELECT t.id, 0 FROM tkt_search s JOIN tkt_tickets t ON t.id = s.rowid"
+  " WHERE tkt_search MATCH ?11 AND ?1 = 0"
+  " AND (?2 IS NULL OR instr(?2, ',' || t.status || ',') > 0)"
+  " AND (?3 IS NULL OR t.priority = ?3)"
+  " AND (?4 = 0 OR (?4 = -1 AND t.assignee_id IS NULL) OR t.assignee_id = ?4)"
+  " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tkt_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?5))"
+  " AND (?6 IS NULL OR t.channel = ?6)"
+  " AND (?7 = 0 OR t.customer_id = ?7)"
+  " AND (?8 = 0 OR t.team_id = ?8)"
+  " ORDER BY bm25(tkt_search, 10.0, 1.0, 5.0), t.seq DESC LIMIT ?9 OFFSET ?10";
+
+static int64_t positive_id(const char *s)
+{
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  return (*s && !*end && v > 0) ? v : 0;
+}
+
+/* A snippet for a search hit: the subject, else the first matching message, else the customer's name. */
+static void add_snippet(struct db *db, cJSON *item, int64_t ticket_id, const char *folded_query)
+{
+  const cJSON *subject = cJSON_GetObjectItemCaseSensitive(item, "subject");
+  char *s = tkt_snippet_new(subject->valuestring, folded_query, 24);
+  const char *field = "subject";
+  if (!s) {
+    sqlite3_stmt *st = db_prepare(db, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id");
+    if (st) {
+      db_bind(st, "i", ticket_id);
+      while (!s && sqlite3_step(st) == SQLITE_ROW) s = tkt_snippet_new((const char *)sqlite3_column_text(st, 0),
+                                                                      folded_query, 24);
+      db_done(st);
+    }
+    field = "body";
+  }
+  if (!s) {
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "customer");
+    s = tkt_snippet_new(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring, folded_query, 24);
+    field = "customer";
+  }
+  cJSON *o = cJSON_AddObjectToObject(item, "search");
+  cJSON_AddStringToObject(o, "field", field);
+  if (s) cJSON_AddStringToObject(o, "snippet_html", s);
+  else cJSON_AddNullToObject(o, "snippet_html");
+  free(s);
+}
+
+static int ticket_list(struct destek_req *r)
+{
+  int limit;
+  int64_t after;
+  int rc = http_page(r, &limit, &after);
+  if (rc) return rc;
+  char status[128], priority[32], assignee[32], tag[64], channel[32], customer[32], team[32], q[512];
+  char statuses[140] = "";
+  int has_status = http_query_get(r, "status", status, sizeof status) && *status;
+  if (has_status) {
+    /* "open" or "open,pending": each must be a status. */
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s", status);
+    snprintf(statuses, sizeof statuses, ",");
+    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      int ok = 0;
+      for (const char *const *s = TKT_STATUSES; *s; s++) ok |= !strcmp(*s, tok);
+      if (!ok) return http_field_error(r, "invalid_field", "status", "status must be one or more of: new, open,"
+                                       " pending, on_hold, solved, closed (comma-separated)");
+      size_t l = strlen(statuses);
+      snprintf(statuses + l, sizeof statuses - l, "%s,", tok);
+    }
+  }
+  int has_priority = http_query_get(r, "priority", priority, sizeof priority) && *priority;
+  if (has_priority) {
+    int ok = 0;
+    for (const char *const *s = TKT_PRIORITIES; *s; s++) ok |= !strcmp(*s, priority);
+    if (!ok) return http_field_error(r, "invalid_field", "priority", "priority must be one of: low, normal, high, urgent");
+  }
+  int has_channel = http_query_get(r, "channel", channel, sizeof channel) && *channel;
+  if (has_channel) {
+    int ok = 0;
+    for (const char *const *s = TKT_CHANNELS; *s; s++) ok |= !strcmp(*s, channel);
+    if (!ok) return http_field_error(r, "invalid_field", "channel",
+                                     "channel must be one of: email, web, api, chat, whatsapp, phone");
+  }
+  int64_t assignee_id = 0, customer_id = 0, team_id = 0;
+  if (http_query_get(r, "assignee", assignee, sizeof assignee) && *assignee) {
+    if (!strcmp(assignee, "me")) assignee_id = r->who.user_id > 0 ? r->who.user_id : -2;
+    else if (!strcmp(assignee, "none")) assignee_id = -1;
+    else if (!(assignee_id = positive_id(assignee)))
+      return http_field_error(r, "invalid_field", "assignee", "assignee must be a user id, \"me\" or \"none\"");
+  }
+  if (http_query_get(r, "customer", customer, sizeof customer) && *customer && !(customer_id = positive_id(customer)))
+    return http_field_error(r, "invalid_field", "customer", "customer must be a customer id");
+  if (http_query_get(r, "team", team, sizeof team) && *team && !(team_id = positive_id(team)))
+    return http_field_error(r, "invalid_field", "team", "team must be a team id");
+  int has_tag = http_query_get(r, "tag", tag, sizeof tag) && *tag;
+  for (char *p = tag; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+  int has_q = http_query_get(r, "q", q, sizeof q) && *q;
+  char *folded = NULL, match[1024] = "";
+  if (has_q) {
+    folded = tkt_fold_new(q, strlen(q));
+    if (!tkt_fts_query(folded, match, sizeof match, 10)) {
+      free(folded);
+      return http_reply_json(r, 200, http_list_new(cJSON_CreateArray(), 0));
+    }
+  }
+  struct db *db = http_db(r);
+  sqlite3_stmt *st = db ? db_prepare(db, has_q ? SQL_SEARCH : SQL_LIST) : NULL;
+  if (!st) { free(folded); return http_error(r, 500, "internal", "internal error"); }
+  db_bind(st, "ittittiii", has_q ? 0 : after, has_status ? statuses : NULL, has_priority ? priority : NULL,
+          assignee_id, has_tag ? tag : NULL, has_channel ? channel : NULL, customer_id, team_id,
+          (int64_t)limit + 1);
+  if (has_q) {
+    sqlite3_bind_int64(st, 10, after);
+    sqlite3_bind_text(st, 11, match, -1, SQLITE_TRANSIENT);
+  }
+  int64_t ids[201], seqs[201];
+  int n = 0;
+  while (n < limit + 1 && sqlite3_step(st) == SQLITE_ROW) {
+    ids[n] = sqlite3_column_int64(st, 0);
+    seqs[n++] = sqlite3_column_int64(st, 1);
+  }
+  db_done(st);
+  cJSON *items = cJSON_CreateArray();
+  for (int i = 0; i < n && i < limit; i++) {
+    cJSON *t = tkt_ticket_json(db, ids[i], 0);
+    if (!t) continue;
+    if (has_q) add_snippet(db, t, ids[i], folded);
+    cJSON_AddItemToArray(items, t);
+  }
+  free(folded);
+  /* The cursor: the last seq shown, or for a search the offset of the next page. */
+  int64_t next = n > limit ? (has_q ? after + limit : seqs[limit - 1]) : 0;
+  return http_reply_json(r, 200, http_list_new(items, next));
+}
+
+const struct destek_route tkt_ticket_routes[] = {
+  { "GET",   "/api/v1/tickets",               ticket_list,    DESTEK_AGENT, NULL },
+  { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL },
+  { "GET",   "/api/v1/tickets/{id}",          ticket_get,     DESTEK_AGENT, "id:int" },
+  { "PATCH", "/api/v1/tickets/{id}",          ticket_update,  DESTEK_AGENT, "id:int" },
+  { "POST",  "/api/v1/tickets/{id}/messages", message_create, DESTEK_AGENT, "id:int" },
+  { "POST",  "/api/v1/tickets/{id}/assign",   ticket_assign,  DESTEK_AGENT, "id:int" },
+  { 0 }
+};

@@ -1,0 +1,111 @@
+/* Ticketing: what the files of plugins/ticketing share. Built in, so it uses the core's request and storage layer
+ * (http.h, db.h, bus.h) directly; a .so plugin would go through include/destek.h instead. */
+#ifndef TKT_H
+#define TKT_H
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "destek.h"
+#include "http.h"
+
+extern const struct destek_host *tkt_host;
+
+extern const char *const TKT_STATUSES[];    /* new open pending on_hold solved closed */
+extern const char *const TKT_PRIORITIES[];  /* low normal high urgent */
+extern const char *const TKT_CHANNELS[];    /* email web api chat whatsapp phone */
+
+#define TKT_BODY_MAX 100000        /* bytes of a message's text */
+#define TKT_HTML_MAX 500000        /* bytes of a message's HTML */
+#define TKT_SUBJECT_MAX 250
+#define TKT_TAG_MAX 50
+#define TKT_TAGS_MAX 20
+#define TKT_BULK_MAX 100
+
+/* Route tables of the files. */
+extern const struct destek_route tkt_ticket_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
+  tkt_public_routes[], tkt_attachment_routes[], tkt_presence_routes[];
+
+/* --- ticketing.c: shared helpers --- */
+void tkt_now(char out[21]);
+/* The next value of tkt_tickets.seq (call inside the write transaction). */
+int64_t tkt_next_seq(struct db *w);
+/* "user:3" for the signed-in caller, or "system". */
+void tkt_actor(struct destek_req *r, char out[48]);
+/* Appends one history row. 0 or -1. */
+int tkt_history(struct db *w, int64_t ticket_id, const char *actor, const char *field, const char *old_value,
+                const char *new_value);
+/* The signature of a customer's link to a ticket: HMAC-SHA256 over "ticket:<id>" with the install's key. */
+void tkt_link_sig(struct db *db, int64_t ticket_id, char out[65]);
+/* Emits event about ticket_id with the standard payload (see EVENTS.md) plus the members of extra (taken, may be
+ * NULL). 0 or the error status (a veto). */
+int tkt_emit(struct destek_req *r, const char *event, int64_t ticket_id, cJSON *extra);
+/* Tags as a sorted JSON array. */
+cJSON *tkt_tags_json(struct db *db, int64_t ticket_id);
+
+/* --- tickets.c --- */
+/* The ticket as the agents' API shows it; with detail, its messages and history too. NULL if absent. */
+cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail);
+cJSON *tkt_message_json(struct db *db, int64_t message_id);
+/* A ticket's messages in order; public_only leaves out internal notes. */
+cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only);
+/* Renames the field of the 422 just set up (members of nested objects: "customer.email"). */
+void tkt_rename_field(struct destek_req *r, const char *field);
+/* Checks a "tags" array (strings, 1..TKT_TAG_MAX bytes, at most TKT_TAGS_MAX). 0 or the 422 it set up. */
+int tkt_tags_check(struct destek_req *r, const cJSON *tags, const char *field);
+/* Reads an assignee field: absent (*set = 0), null or "none" (0), "me" (the caller) or an active user's id.
+ * 0 or the 422 it set up. */
+int tkt_assignee_field(struct destek_req *r, const cJSON *obj, const char *name, int *set, int64_t *assignee_id);
+
+struct tkt_changes {
+  const char *status, *priority, *subject;
+  int set_assignee;
+  int64_t assignee_id;        /* 0: nobody */
+  int set_team;
+  int64_t team_id;            /* 0: no team */
+  const cJSON *tags;          /* replaces the tags */
+  const cJSON *add_tags, *remove_tags;
+  const cJSON *custom_fields; /* merged: null removes a key */
+};
+/* Applies changes to a ticket: transition rules, history, seq, and the events ticket.updated (+ ticket.assigned,
+ * ticket.solved). 0, or the error status it set up (404, 409 invalid_transition, ...). */
+int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, const struct tkt_changes *c,
+                      const char *actor);
+/* Adds a message (kind reply/customer/note) with its attachments (validated JSON array or NULL), applies the
+ * status rules (a reply on a new ticket opens it; a customer message reopens solved, closed and pending tickets),
+ * records history and emits message.added. Returns the message id (> 0), or minus the error status. */
+int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind, int64_t user_id,
+                        int64_t customer_id, const char *body, const char *body_html, const cJSON *attachments,
+                        const char *actor);
+/* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
+ * Returns the ticket id, or minus the error status. */
+int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+                          const char *body, const char *channel, const char *priority, const cJSON *tags,
+                          const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra);
+
+/* --- customers.c --- */
+/* Finds the customer by e-mail (case-insensitive) or phone, or creates one; fills in a missing name or phone.
+ * email and phone may be NULL (not both). Returns the id, or -1 (logged). */
+int64_t tkt_customer_match(struct db *w, const char *email, const char *name, const char *phone, const char *lang);
+/* Normalises a phone number to + and digits into out[24]; 0, or -1 when it is not one. */
+int tkt_phone_normalise(const char *in, char out[24]);
+cJSON *tkt_customer_json(struct db *db, int64_t customer_id);
+
+/* --- attachments.c --- */
+/* Checks an "attachments" array before anything is written. 0 or the error status it set up (422, 413). */
+int tkt_attachments_check(struct destek_req *r, const cJSON *list);
+/* Stores the files of a checked array under <data>/attachments/ and records them. 0 or the error status. */
+int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t message_id,
+                         const cJSON *list);
+/* The attachments of a message as JSON. */
+cJSON *tkt_attachments_json(struct db *db, int64_t message_id);
+
+/* --- search.c --- */
+/* Rewrites the ticket's row of the search index from its subject, messages and customer. 0 or -1. */
+int tkt_search_refresh(struct db *w, int64_t ticket_id);
+
+/* --- presence.c --- */
+void tkt_presence_forget(int64_t ticket_id);
+
+#endif
