@@ -41,10 +41,14 @@ destek_static_lib(MBEDCRYPTO_A libmbedcrypto.a)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+# GMime 3 (inbound MIME, core/mail*.c) is linked dynamically: a static GMime drags in a static GIO, GLib, PCRE2 and
+# GPGME (+4.5 MB stripped, measured), needs libgpgme-dev and libassuan-dev for their .a files, and still cannot be
+# fully static because Debian 12 ships no libmount.a for GIO. See core/mail.h.
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
 
 add_library(destek_deps INTERFACE)
 target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE})
 target_link_libraries(destek_deps INTERFACE
   ${SQLITE_A} ${LUA_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
-  destek_cjson PkgConfig::CURL pthread m dl)
+  destek_cjson PkgConfig::CURL PkgConfig::GMIME pthread m dl)
