@@ -109,11 +109,13 @@ static void test_zones(void)
 
   /* southern hemisphere and a rule with DST all year */
   struct sla_tz *syd = sla_tz_from_posix("AEST-10AEDT,M10.1.0,M4.1.0/3", err);
-  CHECK(syd && sla_tz_offset(syd, UTC(2026, 1, 15, 0, 0)) == 11 * H && sla_tz_offset(syd, UTC(2026, 7, 1, 0, 0)) == 10 * H);
+  CHECK(syd && sla_tz_offset(syd, UTC(2026, 1, 15, 0, 0)) == 11 * H &&
+        sla_tz_offset(syd, UTC(2026, 7, 1, 0, 0)) == 10 * H);
   sla_tz_free(syd);
   struct sla_tz *always = sla_tz_from_posix("EST5EDT,0/0,J365/25", err);
   CHECK(always && sla_tz_offset(always, UTC(2026, 1, 1, 0, 0)) == -4 * H &&
-        sla_tz_offset(always, UTC(2026, 12, 31, 23, 59)) == -4 * H && sla_tz_offset(always, UTC(2027, 1, 1, 5, 0)) == -4 * H);
+        sla_tz_offset(always, UTC(2026, 12, 31, 23, 59)) == -4 * H &&
+        sla_tz_offset(always, UTC(2027, 1, 1, 5, 0)) == -4 * H);
   sla_tz_free(always);
   struct sla_tz *fixed = sla_tz_from_posix("<+03>-3", err);
   CHECK(fixed && sla_tz_offset(fixed, UTC(2026, 6, 1, 0, 0)) == 3 * H);
