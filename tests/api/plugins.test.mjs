@@ -28,7 +28,7 @@ after(cleanup);
 describe('C plugin host', () => {
   let server, admin, agent;
   before(async () => {
-    server = await startServer({dataDir: dataDirWithPlugins(['capi', 'bad_abi', 'capi_policy.lua']),
+    server = await startServer({dataDir: dataDirWithPlugins(['capi', 'bad_abi', 'policyfix.lua']),
       args: ['--allow-private-net']});
     admin = await setupAdmin(server);
     const u = await createUser(server, admin, {role: 'agent'});

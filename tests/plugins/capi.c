@@ -141,7 +141,7 @@ static const struct destek_route routes[] = {
   { "GET",    "/capi/log",          log_list,     DESTEK_AGENT,  NULL },
   { "GET",    "/capi/ticks",        ticks,        DESTEK_AGENT,  NULL },
   { "POST",   "/capi/timers",       timer_set,    DESTEK_ADMIN,  NULL },
-  { "DELETE", "/capi/timers/{key}", timer_delete, DESTEK_ADMIN,  "key:text" },
+  { "DELETE", "/capi/timers/{key}", timer_remove, DESTEK_ADMIN,  "key:text" },
   { "GET",    "/capi/decide",       decide,       DESTEK_AGENT,  NULL },
   { "GET",    "/capi/me",           me,           DESTEK_AGENT,  NULL },
   { "POST",   "/capi/fail",         fail_emit,    DESTEK_AGENT,  NULL },
