@@ -315,7 +315,8 @@ static void append_style(sqlite3_str *out, const struct html_attr *a)
 {
   char *v = attr_decoded_new(a);
   sqlite3_str *kept = sqlite3_str_new(NULL);
-  for (char *decl = strtok(v, ";"); decl; decl = strtok(NULL, ";")) {
+  char *save = NULL;
+  for (char *decl = strtok_r(v, ";", &save); decl; decl = strtok_r(NULL, ";", &save)) {
     char *colon = strchr(decl, ':');
     if (!colon) continue;
     *colon = 0;
@@ -326,7 +327,7 @@ static void append_style(sqlite3_str *out, const struct html_attr *a)
     for (char *e = val + strlen(val); e > val && is_space(e[-1]);) *--e = 0;
     for (char *c = prop; *c; c++) *c = (char)tolower((unsigned char)*c);
     if (!in_list(prop, style_properties) || !*val) continue;
-    int bad = strpbrk(val, "\\<>{}@\"'") != NULL || strstr(val, "/*") != NULL;
+    int bad = strpbrk(val, "\\<>{}@") != NULL || strstr(val, "/*") != NULL;
     for (char *c = val; *c && !bad; c++) {
       if (*c == '(') {
         /* only colour functions: rgb( rgba( hsl( hsla( */
@@ -573,7 +574,8 @@ char *mail_html_bind_attachments_new(const char *html, const char *const *urls, 
   static const char marker[] = "data-attachment-index=\"";
   sqlite3_str *out = sqlite3_str_new(NULL);
   const char *p = html ? html : "";
-  for (const char *hit; (hit = strstr(p, marker));) {
+  for (const char *hit = p; (hit = strchr(hit, 'd'));) {
+    if (strncmp(hit, marker, sizeof marker - 1)) { hit++; continue; }
     const char *num = hit + sizeof marker - 1;
     char *end;
     unsigned long i = strtoul(num, &end, 10);
@@ -582,10 +584,10 @@ char *mail_html_bind_attachments_new(const char *html, const char *const *urls, 
       sqlite3_str_appendall(out, "src=\"");
       mail_html_escape(out, urls[i], strlen(urls[i]));
       sqlite3_str_appendall(out, "\"");
-      p = end + 1;
+      p = hit = end + 1;
     } else {
       sqlite3_str_append(out, hit, (int)(sizeof marker - 1));
-      p = num;
+      p = hit = num;
     }
   }
   sqlite3_str_appendall(out, p);

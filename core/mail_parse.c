@@ -209,20 +209,19 @@ static char *header_text_new(const char *value)
 /* The header value with padded B words rewritten as Q words, or NULL when there is none. */
 static char *rfc2047_unpad_new(const char *raw)
 {
-  if (!raw || !strstr(raw, "=?=")) return NULL;
+  if (!raw) return NULL;
   GString *out = g_string_new(NULL);
   int changed = 0;
-  const char *p = raw;
-  for (const char *w; (w = strstr(p, "=?"));) {
-    const char *q1 = strchr(w + 2, '?');
-    const char *end = q1 && q1[1] && q1[2] == '?' ? strstr(q1 + 3, "?=") : NULL;
-    const char *space = w + 2;
-    while (space < (end ? end : w + 2) && !g_ascii_isspace(*space)) space++;
-    if (!end || space < end || (q1[1] != 'b' && q1[1] != 'B') || end == q1 + 3 || end[-1] != '=') {
-      g_string_append_len(out, p, (gssize)(w + 2 - p));
-      p = w + 2;
-      continue;
-    }
+  const char *p = raw, *w = raw;
+  /* one pass, no strstr: the scans below never go back, so a header of many words stays linear */
+  while ((w = strchr(w, '='))) {
+    if (w[1] != '?') { w++; continue; }
+    const char *q1 = w + 2;
+    while (*q1 && *q1 != '?' && !g_ascii_isspace(*q1)) q1++;
+    if (*q1 != '?' || !q1[1] || q1[2] != '?' || (q1[1] != 'b' && q1[1] != 'B')) { w += 2; continue; }
+    const char *end = q1 + 3;
+    while (*end && !g_ascii_isspace(*end) && !(end[0] == '?' && end[1] == '=')) end++;
+    if (*end != '?' || end == q1 + 3 || end[-1] != '=') { if (!*end) break; w = end; continue; }
     g_string_append_len(out, p, (gssize)(w - p));
     char *payload = g_strndup(q1 + 3, (gsize)(end - q1 - 3));
     gsize n = 0;
@@ -237,10 +236,10 @@ static char *rfc2047_unpad_new(const char *raw)
     g_free(bytes);
     g_free(payload);
     changed = 1;
-    p = end + 2;
+    p = w = end + 2;
   }
-  g_string_append(out, p);
   if (!changed) { g_string_free(out, TRUE); return NULL; }
+  g_string_append(out, p);
   return g_string_free(out, FALSE);
 }
 
@@ -608,6 +607,27 @@ static void set_references(struct mail_message *m, GMimeObject *top)
   if (refs) g_mime_references_free(refs);
 }
 
+/* Marks as inline every attachment whose Content-ID the HTML references as cid:… (one pass over the HTML). */
+static void mark_cid_references(const char *html, struct mail_attachment *atts, size_t count)
+{
+  GHashTable *by_id = g_hash_table_new(g_str_hash, g_str_equal);
+  for (size_t i = 0; i < count; i++)
+    if (atts[i].content_id) g_hash_table_insert(by_id, atts[i].content_id, &atts[i]);
+  if (g_hash_table_size(by_id)) {
+    for (const char *p = html; (p = strchr(p, ':'));) {
+      p++;
+      if (p - html < 4 || g_ascii_strncasecmp(p - 4, "cid:", 4)) continue;
+      size_t n = strcspn(p, "\"' >");
+      char *id = g_strndup(p, n);
+      struct mail_attachment *a = g_hash_table_lookup(by_id, id);
+      if (a) a->is_inline = 1;
+      g_free(id);
+      p += n;
+    }
+  }
+  g_hash_table_destroy(by_id);
+}
+
 /* ---- entry points ---------------------------------------------------------------------------------------- */
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -667,12 +687,7 @@ struct mail_message *mail_parse_new(const char *raw, size_t len, char *err, size
   m->attachments_count = w.attachments->len;
   m->attachments = (struct mail_attachment *)(void *)g_array_free(w.attachments, FALSE);
   if (w.html->len) {
-    for (size_t i = 0; i < m->attachments_count; i++) {
-      struct mail_attachment *a = &m->attachments[i];
-      char *ref = a->content_id ? g_strdup_printf("cid:%s", a->content_id) : NULL;
-      if (ref && strstr(w.html->str, ref)) a->is_inline = 1;
-      g_free(ref);
-    }
+    mark_cid_references(w.html->str, m->attachments, m->attachments_count);
     m->html = mail_html_sanitize_new(w.html->str, m->attachments, m->attachments_count);
   }
   if (w.text->len) {

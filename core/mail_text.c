@@ -35,7 +35,8 @@ char *mail_text_trim_new(const char *text)
 
 char *mail_ticket_ref_new(const char *subject)
 {
-  for (const char *p = subject ? strstr(subject, "[#") : NULL; p; p = strstr(p + 1, "[#")) {
+  for (const char *p = subject; p && (p = strchr(p, '[')); p++) {
+    if (p[1] != '#') continue;
     const char *d = p + 2;
     size_t n = 0;
     while (isdigit((unsigned char)d[n])) n++;

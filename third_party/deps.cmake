@@ -43,7 +43,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 # GMime 3 (inbound MIME, core/mail*.c) is linked dynamically: a static GMime drags in a static GIO, GLib, PCRE2 and
 # GPGME (+4.5 MB stripped, measured), needs libgpgme-dev and libassuan-dev for their .a files, and still cannot be
-# fully static because Debian 12 ships no libmount.a for GIO. See core/mail.h.
+# fully static because Debian 12 ships no libmount.a for GIO. Runtime: libgmime-3.0-0 (GLib, GPGME).
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
 

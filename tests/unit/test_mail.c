@@ -388,6 +388,8 @@ static void test_sanitize_edges(void)
     { "<span style=\"color:expression(alert(1));width:10px;background:url(x)\">s</span>",
       "<span style=\"width: 10px\">s</span>" },
     { "<span style=\"color: rgb(1,2,3)\">c</span>", "<span style=\"color: rgb(1,2,3)\">c</span>" },
+    { "<p style='font-family:\"Calibri\",sans-serif;position:fixed'>o</p>",
+      "<p style=\"font-family: &quot;Calibri&quot;,sans-serif\">o</p>" },
     { "<div onmouseover=x() class=c id=i>d</div>", "<div>d</div>" },
     { "<scr<script>ipt>alert(1)</script>", "ipt&gt;alert(1)" },
     { "<svg><script>alert(1)</script></svg>ok", "ok" },
