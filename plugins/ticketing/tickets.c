@@ -810,12 +810,14 @@ static int ticket_list(struct destek_req *r)
   int64_t after;
   int rc = http_page(r, &limit, &after);
   if (rc) return rc;
-  char status[128], priority[32], assignee[32], tag[64], channel[32], customer[32], team[32], q[512];
-  char statuses[140] = "";
+  /* Buffers as large as a request line can be: a value too long for its buffer would read as absent. */
+  char status[1024] = "", priority[1024] = "", assignee[1024] = "", tag[1024] = "", channel[1024] = "",
+       customer[1024] = "", team[1024] = "", q[8192] = "";
+  char statuses[1100] = "";
   int has_status = http_query_get(r, "status", status, sizeof status) && *status;
   if (has_status) {
     /* "open" or "open,pending": each must be a status. */
-    char copy[128];
+    char copy[1024];
     snprintf(copy, sizeof copy, "%s", status);
     snprintf(statuses, sizeof statuses, ",");
     for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
