@@ -229,11 +229,36 @@ int64_t http_param_int(struct destek_req *r, const char *name)
   return v ? strtoll(v, NULL, 10) : 0;
 }
 
+static int hexval(int c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes the first name=value of the query. An encoded NUL or control character becomes 0x7f rather than ending
+ * the string early, so that every validator refuses the value instead of seeing a harmless prefix. */
 int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buflen)
 {
-  if (!r->query) return 0;
-  int n = mg_get_var(r->query, strlen(r->query), name, buf, buflen);
-  return n >= 0;
+  if (!r->query || buflen == 0) return 0;
+  size_t nlen = strlen(name);
+  for (const char *p = r->query; p && *p;) {
+    const char *end = strchr(p, '&');
+    size_t seglen = end ? (size_t)(end - p) : strlen(p);
+    if (seglen >= nlen && !strncmp(p, name, nlen) && (seglen == nlen || p[nlen] == '=')) {
+      const char *v = seglen == nlen ? p + nlen : p + nlen + 1, *vend = p + seglen;
+      size_t o = 0;
+      while (v < vend && o + 1 < buflen) {
+        int c = (unsigned char)*v;
+        if (c == '+') { c = ' '; v++; }
+        else if (c == '%' && vend - v >= 3 && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) { c = hexval(v[1]) * 16 + hexval(v[2]); v += 3; }
+        else v++;
+        buf[o++] = (char)(c < 0x20 ? 0x7f : c);
+      }
+      buf[o] = 0;
+      return 1;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return 0;
 }
 
 const char *http_header(struct destek_req *r, const char *name) { return mg_get_header(r->conn, name); }

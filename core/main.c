@@ -42,7 +42,7 @@ static const char ADMIN_HELP[] =
   "usage: destek admin add --email EMAIL --name NAME --role admin|agent [--data DIR]\n"
   "\n"
   "Adds a user. The password is read from standard input (one line), e.g.\n"
-  "  printf '%%s\\n' \"$PASSWORD\" | destek admin add --email ayse@example.com --name 'Ayşe Yılmaz' --role admin\n"
+  "  printf '%s\\n' \"$PASSWORD\" | destek admin add --email ayse@example.com --name 'Ayşe Yılmaz' --role admin\n"
   "Works whether or not the server is running: a running server does the work itself.\n";
 
 static const char BACKUP_HELP[] =

@@ -63,6 +63,7 @@ int server_core_init(const char *data_dir)
            audit_routes_init() | metrics_routes_init() | settings_routes_init() | bus_init() | webhooks_init() |
            plugin_routes_init();
   if (rc != 0) return -1;
+  cli_control_init();
   plugin_load_all(data_dir);
   if (lua_host_init(data_dir) < 0) log_error("plugin", "the Lua plugins could not be loaded");
   return 0;
@@ -147,7 +148,6 @@ int server_run(const struct config *cfg)
     db_close_all();
     return 1;
   }
-  cli_control_init();
   bus_start();
   if (control_start(cfg->data, err, sizeof err) != 0) log_warn("control", "%s: CLI commands cannot reach this server", err);
 
