@@ -1022,8 +1022,13 @@ static int load_all(int first)
     pthread_mutex_unlock(&reload_lock);
     return -1;
   }
-  if (!first && ns->n_plugins == 0 && ns->n_sources > 0) {
-    log_error("lua", "reload: none of the %d Lua plugins loaded; the previous ones keep running", ns->n_sources);
+  /* "Failed entirely": there are files in <data>/plugins and not one of them loaded (built-ins always do). */
+  int files = 0, files_loaded = 0;
+  for (int i = 0; i < ns->n_sources; i++) files += !ns->sources[i].builtin;
+  for (int i = 0; i < ns->n_plugins; i++) files_loaded += !ns->sources[ns->plugins[i].source].builtin;
+  if (!first && files > 0 && files_loaded == 0) {
+    log_error("lua", "reload: none of the %d Lua plugins in %s/plugins loaded; the previous ones keep running", files,
+              data_dir);
     set_free(ns);
     pthread_mutex_unlock(&reload_lock);
     return -1;

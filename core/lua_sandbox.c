@@ -58,7 +58,7 @@ static void hook(lua_State *L, lua_Debug *ar)
   if (!s->killed) {
     if (--s->ticks > 0 && util_mono() < s->deadline) return;
     s->killed = 1;
-    char where[160] = "";
+    char where[120] = "";
     lua_Debug d;
     if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
       snprintf(where, sizeof where, "%s:%d: ", d.short_src, d.currentline);

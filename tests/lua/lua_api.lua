@@ -125,7 +125,10 @@ return {
     destek.policy("lua.who", function() return "lua_api" end)
     destek.route("GET", "/lua/decide", "public", function(req)
       local ok, pct = destek.decide("lua.discount", tonumber(req.query.total))
-      return 200, { ok = ok, pct = pct, who = destek.decide("lua.who"), none = destek.decide("lua.none") == nil }
+      local r_ok = destek.decide("returns.eligible", { delivered_days_ago = 3 }, {}, "damaged")
+      local r_late, r_msg = destek.decide("returns.eligible", { delivered_days_ago = 40 }, {}, "changed_mind")
+      return 200, { ok = ok, pct = pct, who = destek.decide("lua.who"), none = destek.decide("lua.none") == nil,
+                    returns_ok = r_ok, returns_late = r_late, returns_msg = r_msg }
     end)
 
     -- jobs ----------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ return {
     end)
     destek.route("GET", "/sandbox/memory-tables", "public", function()
       local t, i = {}, 0
-      while true do i = i + 1; t[i] = { i, i } end
+      while true do i = i + 1; t[i] = { i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i } end
     end)
     destek.route("GET", "/sandbox/sql-loop", "public", function()
       return 200, destek.db.query(
