@@ -9,8 +9,8 @@ endif()
 
 add_library(destek_civetweb STATIC "${CIVETWEB_DIR}/src/civetweb.c")
 target_include_directories(destek_civetweb PUBLIC "${CIVETWEB_DIR}/include")
-target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSOCKET NO_CGI
-  PRIVATE NO_FILESYSTEMS_CHECK MG_EXPERIMENTAL_INTERFACES)
+# PUBLIC: civetweb.h's structs (mg_callbacks) change with these, so both sides must see the same set.
+target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSOCKET NO_CGI)
 target_compile_options(destek_civetweb PRIVATE -w)
 
 set(CJSON_DIR "${DESTEK_DEPS}/cjson")

@@ -70,7 +70,7 @@ trap 'exit 143' TERM
 cc=${CC:-cc}
 libdir=/usr/lib/$($cc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 [[ -d $libdir ]] || libdir=/usr/lib/x86_64-linux-gnu
-defs=(-DUSE_MBEDTLS -DUSE_IPV6 -DUSE_WEBSOCKET -DNO_CGI -DNO_FILESYSTEMS_CHECK -DMG_EXPERIMENTAL_INTERFACES)
+defs=(-DUSE_MBEDTLS -DUSE_IPV6 -DUSE_WEBSOCKET -DNO_CGI)
 mkdir -p build/bench
 if [[ ! -x $ceiling_bin || tests/bench/ceiling.c -nt $ceiling_bin || $civetweb/src/civetweb.c -nt $ceiling_bin ]]; then
   say "building $ceiling_bin from $civetweb/src/civetweb.c" >&2
