@@ -41,7 +41,7 @@ static struct mg_context *server;
 static struct http_route *routes;
 static size_t n_routes, cap_routes;
 static pthread_rwlock_t routes_lock = PTHREAD_RWLOCK_INITIALIZER;
-static size_t body_cap = HTTP_BODY_CAP_DEFAULT;
+static size_t default_body_cap = HTTP_BODY_CAP_DEFAULT;
 static char base_url[128];
 static int server_tls;
 static int trust_proxy;
@@ -414,6 +414,7 @@ static int read_body(struct destek_req *r)
 {
   if (r->body_read) return 0;
   r->body_read = 1;
+  size_t body_cap = r->route.max_body ? r->route.max_body : default_body_cap;
   const struct mg_request_info *ri = mg_get_request_info(r->conn);
   if (ri->content_length > 0 && (size_t)ri->content_length > body_cap) {
     r->close_after = 1;
@@ -828,7 +829,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   else if (is_v6) snprintf(ports, sizeof ports, "[%s]:%d%s", host, port, server_tls ? "s" : "");
   else snprintf(ports, sizeof ports, "%s:%d%s", host, port, server_tls ? "s" : "");
   if (!strcmp(host, "::")) snprintf(ports, sizeof ports, "+%d%s", port, server_tls ? "s" : "");
-  if (cfg->body_cap) body_cap = cfg->body_cap;
+  if (cfg->body_cap) default_body_cap = cfg->body_cap;
   trust_proxy = cfg->trust_proxy;
   char threads[16];
   snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);

@@ -179,6 +179,11 @@ static int h_field_error(struct destek_req *r, const char *code, const char *fie
   return http_field_error(r, code, field, "%s", msg);
 }
 
+static const char *data_directory = ".";
+
+void plugin_set_data_dir(const char *dir) { data_directory = util_intern(dir); }
+static const char *h_data_dir(void) { return data_directory; }
+
 static const struct destek_host host_template = {
   .abi = DESTEK_PLUGIN_ABI,
   .size = sizeof(struct destek_host),
@@ -210,6 +215,7 @@ static const struct destek_host host_template = {
   .error = h_error,
   .field_error = h_field_error,
   .add_header = http_add_header,
+  .data_dir = h_data_dir,
 };
 
 const struct destek_host *plugin_host(const char *owner)
@@ -341,6 +347,7 @@ static void load_shared_objects(const char *data_dir)
 
 int plugin_load_all(const char *data_dir)
 {
+  plugin_set_data_dir(data_dir);
   for (const struct destek_plugin *const *p = plugin_registry; *p; p++) start_plugin(*p, "builtin", "built-in", NULL);
   load_shared_objects(data_dir);
   return n_plugins;

@@ -11,6 +11,8 @@
  * Returns the number loaded. */
 int plugin_load_all(const char *data_dir);
 void plugin_unload_all(void);
+/* The data directory plugins see through host->data_dir (set by plugin_load_all). */
+void plugin_set_data_dir(const char *dir);
 
 /* Every loaded plugin, C and Lua: [{name, version, kind, source}] (caller frees). */
 cJSON *plugin_list_new(void);

@@ -44,6 +44,7 @@ struct destek_route {
   destek_handler handler;
   const char *access;       /* required: DESTEK_PUBLIC, DESTEK_AGENT, DESTEK_ADMIN or a scope name */
   const char *params;       /* validators for path parameters, "id:int name:text"; NULL when there are none */
+  size_t max_body;          /* largest request body in bytes; 0 for the server's default (1 MiB) */
 };
 
 /* One migration step: name "NNN_description.sql" (NNN orders and versions it), sql the statements. */
@@ -157,6 +158,9 @@ struct destek_host {
   int (*field_error)(struct destek_req *req, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
   void (*add_header)(struct destek_req *req, const char *name, const char *value);
+
+  /* The data directory (attachments and other files a plugin keeps live under it). */
+  const char *(*data_dir)(void);
 
   /* Functions added after ABI 1 was published go here, at the end. */
 };

@@ -896,10 +896,10 @@ static int ticket_list(struct destek_req *r)
 
 const struct destek_route tkt_ticket_routes[] = {
   { "GET",   "/api/v1/tickets",               ticket_list,    DESTEK_AGENT, NULL },
-  { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL },
+  { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL, 16 << 20 },
   { "GET",   "/api/v1/tickets/{id}",          ticket_get,     DESTEK_AGENT, "id:int" },
   { "PATCH", "/api/v1/tickets/{id}",          ticket_update,  DESTEK_AGENT, "id:int" },
-  { "POST",  "/api/v1/tickets/{id}/messages", message_create, DESTEK_AGENT, "id:int" },
+  { "POST",  "/api/v1/tickets/{id}/messages", message_create, DESTEK_AGENT, "id:int", 16 << 20 },
   { "POST",  "/api/v1/tickets/{id}/assign",   ticket_assign,  DESTEK_AGENT, "id:int" },
   { 0 }
 };
