@@ -69,10 +69,12 @@ static int l_route(lua_State *L)
   const char *mi = util_intern(m), *pi = util_intern(path);
   lua_pushvalue(L, 4);
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot) != 0) {
+  const struct lh_bind *dup = lh_bind_find(s, LH_ROUTE, mi, pi);
+  if (dup) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    return luaL_error(L, "destek.route: %s %s is declared twice", m, path);
+    return luaL_error(L, "destek.route: %s %s is already declared by plugin %s", m, path, slot_name(s, dup->slot));
   }
+  lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot);
   if (s->collecting) {
     struct lh_decls *d = &s->slots[slot].decls;
     d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);

@@ -476,7 +476,6 @@ static int collect_one(struct lh_state *s, int slot)
   if (lh_run(s, slot, NULL, run_init, &a, err, sizeof err) != 0) {
     s->init_slot = -1;
     log_error("lua", "%s (%s): not loaded: init failed: %s", sl->name, a.src->origin, err);
-    unbind_slot(s, slot);
     return -1;
   }
   return 0;
@@ -503,7 +502,10 @@ static struct lh_set *set_collect(void)
     sl->source = i;
     snprintf(sl->name, sizeof sl->name, "%s", set->sources[i].stem);
     sl->spec_ref = sl->module_ref = LUA_NOREF;
-    if (collect_one(s, i) != 0) continue;
+    if (collect_one(s, i) != 0) {
+      unbind_slot(s, i);  /* what its file's top level declared must not block a later plugin */
+      continue;
+    }
     sl->ok = 1;
     struct lh_plugin *p = &set->plugins[set->n_plugins++];
     p->name = util_intern(sl->name);
