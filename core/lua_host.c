@@ -28,8 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <civetweb.h>
-
 #include "bus.h"
 #include "db.h"
 #include "embed.h"
@@ -570,8 +568,7 @@ static void state_release(struct lh_state *s)
   set_unref(set);
 }
 
-/* This thread's state, rebuilt when the set changed (never in the middle of a call). */
-static struct lh_state *state_get(void)
+struct lh_state *lh_state_get(void)
 {
   unsigned g = atomic_load_explicit(&cur_gen, memory_order_acquire);
   if (tls && ((tls->gen == g && !tls->stale) || tls->depth > 0)) return tls;
@@ -585,260 +582,6 @@ static struct lh_state *state_get(void)
   tls = state_build(set);
   if (!tls) set_unref(set);
   return tls;
-}
-
-/* ------------------------------------------------------------------------------------------------ routes */
-
-static const char KEY_REQ_MT, KEY_REQ_CUR;
-
-static void push_query(lua_State *L, const char *q)
-{
-  lua_newtable(L);
-  int t = lua_gettop(L);
-  for (const char *p = q; p && *p;) {
-    const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
-    const char *eq = memchr(p, '=', (size_t)(end - p));
-    for (int part = 0; part < 2; part++) {
-      const char *a = part ? (eq ? eq + 1 : end) : p, *b = part ? end : (eq ? eq : end);
-      luaL_Buffer buf;
-      luaL_buffinit(L, &buf);
-      for (const char *c = a; c < b; c++) {
-        if (*c == '+') luaL_addchar(&buf, ' ');
-        else if (*c == '%' && c + 2 < b && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2])) {
-          char hex[3] = { c[1], c[2], 0 };
-          luaL_addchar(&buf, (char)strtol(hex, NULL, 16));
-          c += 2;
-        } else luaL_addchar(&buf, *c);
-      }
-      luaL_pushresult(&buf);
-    }
-    lua_pushvalue(L, -2);
-    if (lua_rawget(L, t) == LUA_TNIL && lua_rawlen(L, -3) > 0) {  /* the first value of a name wins */
-      lua_pop(L, 1);
-      lua_rawset(L, t);
-    } else {
-      lua_pop(L, 3);
-    }
-    p = amp ? amp + 1 : end;
-  }
-}
-
-static void push_headers(lua_State *L, struct destek_req *r)
-{
-  lua_newtable(L);
-  if (!r->conn) return;
-  const struct mg_request_info *ri = mg_get_request_info(r->conn);
-  for (int i = 0; i < ri->num_headers; i++) {
-    char name[128];
-    size_t n = 0;
-    for (const char *c = ri->http_headers[i].name; *c && n < sizeof name - 1; c++) name[n++] = (char)tolower((unsigned char)*c);
-    name[n] = 0;
-    if (lua_getfield(L, -1, name) == LUA_TSTRING) {   /* repeated: joined as HTTP allows */
-      lua_pushliteral(L, ", ");
-      lua_pushstring(L, ri->http_headers[i].value);
-      lua_concat(L, 3);
-    } else {
-      lua_pop(L, 1);
-      lua_pushstring(L, ri->http_headers[i].value);
-    }
-    lua_setfield(L, -2, name);
-  }
-}
-
-static int push_parsed(lua_State *L)
-{
-  lh_push_json(L, lua_touserdata(L, 1));
-  return 1;
-}
-
-/* __index of a request table: headers, query, body and json are made on first use, for the current request only. */
-static int req_index(lua_State *L)
-{
-  struct lh_state *s = lh_state_of(L);
-  const char *k = lua_tostring(L, 2);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_REQ_CUR);
-  if (!k || !s->req || !lua_rawequal(L, 1, -1)) return 0;
-  struct destek_req *r = s->req;
-  if (!strcmp(k, "headers")) {
-    push_headers(L, r);
-  } else if (!strcmp(k, "query")) {
-    push_query(L, r->query);
-  } else if (!strcmp(k, "body") || !strcmp(k, "json")) {
-    cJSON *obj;
-    if (r->conn && !r->body_read) http_body_object(r, &obj);  /* reads the body; its error answer is replaced */
-    if (k[0] == 'b') {
-      if (r->body && r->body_len) lua_pushlstring(L, r->body, r->body_len);
-      else lua_pushnil(L);
-    } else if (r->json) {
-      lh_push_json(L, r->json);
-    } else if (r->body && r->body_len) {
-      cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
-      if (!j) return 0;
-      int rc = lh_protect(L, push_parsed, j, 1);
-      cJSON_Delete(j);
-      if (rc != LUA_OK) return lua_error(L);
-    } else {
-      return 0;
-    }
-  } else {
-    return 0;
-  }
-  lua_pushvalue(L, 2);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, 1);
-  return 1;
-}
-
-static void push_request(lua_State *L, struct lh_state *s, struct destek_req *r)
-{
-  lua_createtable(L, 0, 8);
-  lua_pushstring(L, r->method);
-  lua_setfield(L, -2, "method");
-  lua_pushstring(L, r->path);
-  lua_setfield(L, -2, "path");
-  lua_createtable(L, 0, r->n_params);
-  for (int i = 0; i < r->n_params; i++) {
-    lua_pushstring(L, r->param_values[i]);
-    lua_setfield(L, -2, r->param_names[i]);
-  }
-  lua_setfield(L, -2, "params");
-  if (r->who.user_id > 0) {
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, r->who.user_id);
-    lua_setfield(L, -2, "id");
-    lua_pushstring(L, r->who.email);
-    lua_setfield(L, -2, "email");
-    lua_pushstring(L, r->who.name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, r->who.role);
-    lua_setfield(L, -2, "role");
-    lua_pushstring(L, r->who.lang[0] ? r->who.lang : "tr");
-    lua_setfield(L, -2, "lang");
-    lua_setfield(L, -2, "user");
-  }
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_REQ_MT) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 2);
-    lua_pushcfunction(L, req_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_REQ_MT);
-  }
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_REQ_CUR);
-  s->req = r;
-}
-
-struct route_arg {
-  struct lh_state *s;
-  const struct lh_bind *b;
-  struct destek_req *r;
-  int status;
-  cJSON *json;           /* the body, when a table */
-  char *text;            /* the body, when a string */
-  size_t text_len;
-  int has_ctype;
-  char bad[300];         /* what was wrong with the values the handler returned */
-};
-
-/* Checks the returned headers table (at idx) and adds its headers to the response; Content-Type is kept apart. */
-static int apply_headers(lua_State *L, int idx, struct route_arg *a, int apply)
-{
-  if (lua_isnil(L, idx)) return 0;
-  if (!lua_istable(L, idx)) { snprintf(a->bad, sizeof a->bad, "the third value (headers) must be a table"); return -1; }
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
-      lua_pop(L, 2);
-      snprintf(a->bad, sizeof a->bad, "headers must map names to strings");
-      return -1;
-    }
-    const char *name = lua_tostring(L, -2), *value = lua_tostring(L, -1);
-    if (!*name || strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
-      lua_pop(L, 2);
-      snprintf(a->bad, sizeof a->bad, "header %.100s is malformed", name);
-      return -1;
-    }
-    if (!strcasecmp(name, "content-type")) {
-      if (apply) snprintf(a->s->ctype, sizeof a->s->ctype, "%s", value);
-      a->has_ctype = 1;
-    } else if (apply) {
-      http_add_header(a->r, name, value);
-    }
-    lua_pop(L, 1);
-  }
-  return 0;
-}
-
-static int route_tramp(lua_State *L)
-{
-  struct route_arg *a = lua_touserdata(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
-  push_request(L, a->s, a->r);
-  lua_call(L, 1, 3);
-  int base = lua_gettop(L) - 2;
-  int isint = 0;
-  lua_Integer status = lua_type(L, base) == LUA_TNUMBER ? lua_tointegerx(L, base, &isint) : 0;
-  if (!isint || status < 100 || status > 599) {
-    snprintf(a->bad, sizeof a->bad, "the handler must return a status (100..599) first, not %s",
-             luaL_typename(L, base));
-    return 0;
-  }
-  a->status = (int)status;
-  if (apply_headers(L, base + 2, a, 0) != 0) return 0;
-  switch (lua_type(L, base + 1)) {
-  case LUA_TNIL: break;
-  case LUA_TTABLE:
-    a->json = lh_to_json(L, base + 1, a->bad, sizeof a->bad);
-    if (!a->json) return 0;
-    break;
-  case LUA_TSTRING: {
-    size_t len;
-    const char *v = lua_tolstring(L, base + 1, &len);
-    a->text = malloc(len + 1);
-    if (!a->text) abort();
-    memcpy(a->text, v, len + 1);
-    a->text_len = len;
-    break;
-  }
-  default:
-    snprintf(a->bad, sizeof a->bad, "the body must be a table (sent as JSON) or a string, not %s",
-             luaL_typename(L, base + 1));
-    return 0;
-  }
-  apply_headers(L, base + 2, a, 1);
-  return 0;
-}
-
-int lh_route_handler(struct destek_req *r)
-{
-  const struct destek_route *rt = http_matched_route(r);
-  struct lh_state *s = rt ? state_get() : NULL;
-  struct lh_bind *b = s ? lh_bind_find(s, LH_ROUTE, rt->method, rt->pattern) : NULL;
-  if (!b) {
-    log_error(r->owner, "%s %s: the plugin's function is not loaded in this thread", r->method, r->path);
-    return http_error(r, 500, "plugin_error", "the plugin %s is not available", r->owner);
-  }
-  const char *plugin = s->slots[b->slot].name;
-  struct route_arg a = { .s = s, .b = b, .r = r };
-  char err[700];
-  s->ctype[0] = 0;
-  int rc = lh_run(s, b->slot, r, route_tramp, &a, err, sizeof err);
-  s->req = NULL;
-  if (rc == LH_VETO && r->status >= 400) return r->status;  /* the bus set up the 422 */
-  if (rc != 0 || a.bad[0]) {
-    cJSON_Delete(a.json);
-    free(a.text);
-    log_error(plugin, "%s %s failed: %s", rt->method, rt->pattern, rc ? err : a.bad);
-    return http_error(r, 500, "plugin_error", "the plugin %s could not answer this request; the server log says why",
-                      plugin);
-  }
-  if (a.json) http_reply_json(r, a.status, a.json);
-  else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
-  else http_reply_empty(r, a.status);
-  if (a.has_ctype && (a.json || a.text)) r->out_type = s->ctype;  /* per thread: valid until its next request */
-  return a.status;
 }
 
 /* ------------------------------------------------------------------------------------------------ events, jobs */
@@ -880,7 +623,7 @@ static int event_tramp(lua_State *L)
 static int lua_event_fn(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
 {
   const char *key = ud;
-  struct lh_state *s = state_get();
+  struct lh_state *s = lh_state_get();
   struct lh_bind *b = s ? lh_bind_find(s, LH_ON, key, NULL) : NULL;
   int sync = b != NULL;
   if (!b && s) b = lh_bind_find(s, LH_ON_ASYNC, key, NULL);
@@ -925,7 +668,7 @@ static int job_tramp(lua_State *L)
 /* A job's writes commit unless it raised an error or returned false. */
 static int lua_job_fn(struct destek_req *call, void *ud)
 {
-  struct lh_state *s = state_get();
+  struct lh_state *s = lh_state_get();
   struct lh_bind *b = s ? lh_bind_find(s, LH_EVERY, ud, NULL) : NULL;
   if (!b) {
     log_error("lua", "%s: the job is not loaded in this thread", (const char *)ud);
@@ -970,7 +713,7 @@ static int decide_tramp(lua_State *L)
 
 cJSON *lua_host_decide_new(struct destek_req *call, const char *policy, const cJSON *args)
 {
-  struct lh_state *s = state_get();
+  struct lh_state *s = lh_state_get();
   struct lh_bind *b = s && policy ? lh_bind_find(s, LH_POLICY, policy, NULL) : NULL;
   if (!b) return NULL;
   struct decide_arg a = { b, args, NULL, "" };

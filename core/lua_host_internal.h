@@ -4,6 +4,7 @@
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the
  *                  sandboxed environment each plugin runs in, protected runs, and Lua <-> JSON conversion.
  *   lua_api.c      the `destek` module a plugin gets from require "destek", and the SQL authorizer.
+ *   lua_route.c    the generic route handler: the request table and turning return values into the response.
  *
  * Threads: a struct lh_state belongs to the thread that built it (or to the reload that collects declarations)
  * and is never touched by another thread. A struct lh_set is shared, read-only once published, and refcounted. */
@@ -165,6 +166,11 @@ void lh_sql_install(sqlite3 *h);
 int lh_migrate(const char *plugin, const struct destek_migration *steps, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------------------------------------ lua_host.c */
+
+/* This thread's state, rebuilt when the set changed (never in the middle of a call); NULL if none can be made. */
+struct lh_state *lh_state_get(void);
+
+/* ------------------------------------------------------------------------------------------------ lua_route.c */
 
 /* The handler every Lua route is registered with: it finds the plugin's function in this thread's state. */
 int lh_route_handler(struct destek_req *r);
