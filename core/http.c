@@ -388,7 +388,7 @@ static void send_response(struct destek_req *r)
                    "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s"
                    "Content-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
                    r->status, reason_phrase(r->status), SECURITY_HEADERS,
-                   server_tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
+                   r->tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
                    r->out_type && !no_body ? "Content-Type: " : "", r->out_type && !no_body ? r->out_type : "",
                    r->out_type && !no_body ? "\r\n" : "",
                    (r->route.method || r->out_json) && !strstr(r->out_headers, "Cache-Control") ? "Cache-Control: no-store\r\n"
