@@ -68,7 +68,9 @@ static struct db *conn_open(int for_writer, char *err, size_t errlen)
   } else {
     /* Readers never checkpoint: only the writer may (the WAL-reset race). */
     sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    /* A small page cache per reader: there is one per worker thread, and the OS caches the file anyway. */
     if (run_pragma(h, "PRAGMA wal_autocheckpoint=0") || run_pragma(h, "PRAGMA query_only=1") ||
+        run_pragma(h, "PRAGMA cache_size=-512") ||
         run_pragma(h, "PRAGMA foreign_keys=ON")) {
       snprintf(err, errlen, "cannot configure read connection: %s", sqlite3_errmsg(h));
       sqlite3_close(h);

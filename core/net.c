@@ -134,17 +134,24 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t outlen)
 
 static void handle_free(void *h) { curl_easy_cleanup(h); }
 
+/* libcurl (and the TLS library under it) starts on the first outbound call, not at start-up: its initialisation
+ * alone keeps a few megabytes resident, and many desks make no outbound call for hours. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_started = CURLE_FAILED_INIT;
+static void curl_start(void) { curl_started = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+int net_curl_ready(void)
+{
+  pthread_once(&curl_once, curl_start);
+  if (curl_started != CURLE_OK) log_error("net", "libcurl cannot start: %s", curl_easy_strerror(curl_started));
+  return curl_started == CURLE_OK ? 0 : -1;
+}
+
 int net_init(int allow_private)
 {
   net_allow_private = allow_private ? 1 : 0;
   if (net_ready) return 0;
-  CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (rc != CURLE_OK) {
-    log_error("net", "libcurl cannot start: %s", curl_easy_strerror(rc));
-    return -1;
-  }
   if (pthread_key_create(&handle_key, handle_free) != 0) {
-    curl_global_cleanup();
     log_error("net", "cannot create the thread key for curl handles");
     return -1;
   }
@@ -160,7 +167,7 @@ void net_cleanup(void)
   CURL *h = pthread_getspecific(handle_key);
   if (h) { curl_easy_cleanup(h); pthread_setspecific(handle_key, NULL); }
   net_ready = 0;
-  curl_global_cleanup();
+  if (curl_started == CURLE_OK) curl_global_cleanup();
 }
 
 /* This thread's easy handle, reset for a new transfer (its connection cache survives the reset). */
@@ -372,6 +379,7 @@ int net_request(const struct net_request *req, struct net_response *resp, char *
   memset(resp, 0, sizeof *resp);
   if (errlen) err[0] = 0;
   if (!net_ready) { snprintf(err, errlen, "outbound HTTP is not initialised"); return -1; }
+  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return -1; }
   const char *method = req->method && *req->method ? req->method : "GET";
   for (const char *p = method; *p; p++)
     if (!isupper((unsigned char)*p)) { snprintf(err, errlen, "bad HTTP method %s", method); return -1; }

@@ -27,6 +27,8 @@ struct net_response {
 /* Call once before threads start. */
 int net_init(int allow_private);
 void net_cleanup(void);
+/* Starts libcurl once (thread-safe); call before using curl directly (SMTP, IMAP). 0, or -1 (logged). */
+int net_curl_ready(void);
 /* 0 when a response arrived (any status), -1 when refused or failed (err says why). Free resp with
  * net_response_free in both cases. A body longer than max_response is cut there (the call still returns 0). */
 int net_request(const struct net_request *req, struct net_response *resp, char *err, size_t errlen);
