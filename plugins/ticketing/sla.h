@@ -1,0 +1,36 @@
+/* SLAs of the ticketing plugin: business calendars, SLA policies and each ticket's SLA clock (sla.c), on top of
+ * the business-time engine sla_clock.h. */
+#ifndef TKT_SLA_H
+#define TKT_SLA_H
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "destek.h"
+#include "sla_clock.h"
+
+extern const struct destek_route tkt_sla_routes[];
+
+/* Registers the SLA subscribers (ticket.created, ticket.updated, message.added, sync), the timer kind
+ * "ticketing.sla" and, only when the environment has DESTEK_TEST_CLOCK=1, the test clock route. 0 or -1. */
+int tkt_sla_init(const struct destek_host *host);
+
+/* "Now" for everything SLA (and the triggers' business-hours test): time(NULL), unless the server runs with
+ * DESTEK_TEST_CLOCK=1 and a test set the fake clock through POST /api/v1/test/clock. */
+int64_t tkt_sla_now(void);
+
+/* Loads calendar calendar_id from the database: a new calendar (free with sla_calendar_free), or NULL with a
+ * message in err (SLA_ERR_MAX bytes) when it is absent or no longer parses. */
+struct sla_calendar *tkt_calendar_load_new(struct db *db, int64_t calendar_id, char *err);
+/* The id of the default calendar, or 0 when there is none. */
+int64_t tkt_calendar_default_id(struct db *db);
+
+/* Re-evaluates ticket_id's SLA at tkt_sla_now(): picks its policy, stores the clocks, emits sla.warning and
+ * sla.breached once each, and moves its timer. 0, or the error status it set up. */
+int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id);
+
+/* The ticket's SLA as the API shows it (an object), or a JSON null when no policy applies. */
+cJSON *tkt_sla_json(struct db *db, int64_t ticket_id);
+
+#endif
