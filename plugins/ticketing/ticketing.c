@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "sla.h"
 #include "util.h"
 
 const struct destek_host *tkt_host;
@@ -155,6 +156,7 @@ static int ticketing_init(const struct destek_host *host)
   if (host->settings(host, settings) != 0) return -1;
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;
+  if (tkt_sla_init(host) != 0) return -1;
   if (ensure_link_key() != 0) {
     host->log(host, DESTEK_LOG_ERROR, "the link signing key could not be created");
     return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fold.h"
+#include "sla.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ JSON views */
@@ -139,6 +140,7 @@ cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
   cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 19));
   db_done(st);
   cJSON_AddItemToObject(o, "tags", tkt_tags_json(db, ticket_id));
+  cJSON_AddItemToObject(o, "sla", tkt_sla_json(db, ticket_id));
   if (detail) {
     char sig[65];
     tkt_link_sig(db, ticket_id, sig);
