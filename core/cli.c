@@ -20,6 +20,7 @@
 #include "http.h"
 #include "server.h"
 #include "users_api.h"
+#include "../plugins/ticketing/demo.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ admin add */
@@ -350,4 +351,23 @@ int cli_migrate(const struct config *cfg)
   db_close_all();
   printf("database %s is up to date (core schema version %d)\n", dbpath, version);
   return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ demo */
+
+int cli_demo(const struct config *cfg, int force, long size)
+{
+  char err[1024];
+  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
+  int lk = datadir_lock(cfg->data, err, sizeof err);
+  if (lk == 1) {
+    fprintf(stderr, "destek demo: a server is running on %s; stop it first (the demo fills a desk offline)\n", cfg->data);
+    return 1;
+  }
+  if (lk < 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
+  if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
+  if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek demo: the core could not start\n"); db_close_all(); return 1; }
+  int code = tkt_demo_fill(force, size, stdout);
+  db_close_all();
+  return code;
 }

@@ -11,6 +11,9 @@ int cli_migrate(const struct config *cfg);
 /* action: "list" or "reload" (reload needs a running server). */
 int cli_plugins(const struct config *cfg, const char *action);
 
+/* Fills DIR with the demo shop (size 0) or size bench tickets; refuses a desk with tickets unless force. */
+int cli_demo(const struct config *cfg, int force, long size);
+
 /* Registers the commands a running server performs for the CLI (control.h). */
 void cli_control_init(void);
 

@@ -1,6 +1,7 @@
 /* destek — the command line. `destek` alone (or `destek serve`) runs the server. */
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -19,6 +20,7 @@ static const char USAGE[] =
   "  restore FILE          replace the database with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
   "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
+  "  demo                  fill a new desk with a demo shop (Anadolu Tekstil) to try Destek\n"
   "  version               print the version\n"
   "  help                  show this text\n"
   "\n"
@@ -71,6 +73,15 @@ static const char PLUGINS_HELP[] =
   "  reload          make the running server reload its Lua plugins from DIR/plugins without a restart\n"
   "                  (the same as sending it SIGHUP)\n"
   "C plugins (.so) and Lua plugins (.lua) are loaded from DIR/plugins when the server starts.\n";
+
+static const char DEMO_HELP[] =
+  "usage: destek demo [--data DIR] [--force]\n"
+  "\n"
+  "Fills the desk in DIR with demo data: Anadolu Tekstil, an online towel and bathrobe shop, with an admin and\n"
+  "four agents (their demo passwords are printed at the end), about 120 customers and a few hundred tickets in\n"
+  "Turkish and English over the last four weeks. Run it on a new data directory with the server stopped; a desk\n"
+  "that already has tickets is refused unless --force (which adds the demo data beside them).\n"
+  "--size N writes N bench tickets of 5 messages each instead (for tests/bench/tickets.sh).\n";
 
 static const char VERSION_HELP[] = "usage: destek version\n\nPrints the version.\n";
 
@@ -162,6 +173,19 @@ int main(int argc, char **argv)
     const char *action = n_pos ? pos[0] : "list";
     if (strcmp(action, "list") && strcmp(action, "reload")) return usage_error("usage: destek plugins [list|reload]");
     return cli_plugins(&cfg, action);
+  }
+
+  if (!strcmp(cmd, "demo")) {
+    int force = 0;
+    const char *size = NULL;
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { "force", NULL, &force }, { "size", &size, NULL }, { 0 } };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(DEMO_HELP, stdout); return 0; }
+    if (rc) return rc;
+    char *end = NULL;
+    long n = size ? strtol(size, &end, 10) : 0;
+    if (size && (*end || n < 1 || n > 10000000)) return usage_error("--size must be a number of tickets (1 to 10000000)");
+    return cli_demo(&cfg, force, n);
   }
 
   char msg[256];
