@@ -1,0 +1,68 @@
+// `destek demo`: fills a new desk with the Anadolu Tekstil demo shop; the desk then serves its tickets, a printed
+// agent signs in, the search finds Turkish demo tickets (same index as the API writes), and a second run, or a run
+// while a server holds the directory, is refused.
+import {before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {runCli, startServer, tempDir, login, T} from './lib.mjs';
+
+let dir, first;
+
+before(async () => {
+  dir = tempDir('destek-demo-');
+  first = await runCli(['demo', '--data', dir], {timeout: T(60000)});
+});
+
+test('demo fills a fresh desk and prints the demo log-ins', () => {
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /Anadolu Tekstil/);
+  assert.match(first.stdout, /admin\s+admin@anadolutekstil\.example\s+password: \S+/);
+  assert.match(first.stdout, /agent\s+ayse@anadolutekstil\.example\s+password: \S+/);
+});
+
+test('a second run refuses (exit 1) and adds nothing', async () => {
+  const again = await runCli(['demo', '--data', dir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already has \d+ tickets/);
+  assert.match(again.stderr, /--force/);
+});
+
+test('the desk serves the demo tickets; a printed agent signs in; search finds Turkish tickets', async () => {
+  const server = await startServer({dataDir: dir});
+  const m = /agent\s+(\S+@anadolutekstil\.example)\s+password: (\S+)/.exec(first.stdout);
+  const agent = await login(server, m[1], m[2]);
+  assert.equal(agent.user.role, 'agent');
+
+  const list = await server.api('GET', '/api/v1/tickets?limit=50', {session: agent});
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.json.items.length, 50);
+  assert.ok(list.json.next_cursor, 'more than one page of demo tickets');
+  const channels = new Set(list.json.items.map((t) => t.channel));
+  assert.ok(channels.size >= 3, `several channels: ${[...channels]}`);
+  // Most recently updated first, and spread over past weeks rather than all "now".
+  const times = list.json.items.map((t) => Date.parse(t.updated_at));
+  assert.deepEqual([...times].sort((a, b) => b - a), times);
+  const all = await server.api('GET', '/api/v1/tickets?status=closed&limit=50', {session: agent});
+  assert.ok(all.json.items.length > 0);
+  assert.ok(Date.now() - Date.parse(all.json.items.at(-1).created_at) > 7 * 86400e3, 'closed tickets are weeks old');
+
+  // Turkish search, with and without the Turkish letters (the index is the one the API keeps).
+  for (const q of ['kargo', 'iade', 'hasarlı', 'hasarli', 'ücretsiz kargo']) {
+    const s = await server.api('GET', `/api/v1/tickets?q=${encodeURIComponent(q)}&limit=5`, {session: agent});
+    assert.equal(s.status, 200, s.text);
+    assert.ok(s.json.items.length > 0, `search "${q}" finds demo tickets`);
+    assert.match(s.json.items[0].search.snippet_html, /<mark>/);
+  }
+
+  // A ticket's thread: customer message first, history present.
+  const t = await server.api('GET', `/api/v1/tickets/${all.json.items[0].id}`, {session: agent});
+  assert.equal(t.status, 200, t.text);
+  assert.equal(t.json.messages[0].kind, 'customer');
+  assert.ok(t.json.messages.some((x) => x.kind === 'reply'));
+  assert.ok(t.json.history.length >= 2);
+
+  // The demo refuses while a server holds the directory.
+  const busy = await runCli(['demo', '--data', dir, '--force']);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /server is running/);
+  await server.stop();
+});
