@@ -1,12 +1,15 @@
-// /app: the agents' workspace. The core alone has no modules, so the inbox is an honest empty state;
-// modules will add their views here.
-import { useState } from 'preact/hooks';
+// /app: the agents' workspace: top bar, the page the address names (inbox, ticket, admin), shortcut help.
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { formatDate, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { useStore } from '../store.js';
 import { onLinkClick } from '../router.js';
 import { logout } from '../session.js';
 import { Alert, LangSwitch, Logo } from '../components.js';
+import { startKeys } from '../keys.js';
+import { Inbox } from './inbox.js';
+import { TicketPage } from './ticket.js';
+import { AdminPage } from './admin.js';
 
 function initials(name) {
   const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
@@ -14,7 +17,7 @@ function initials(name) {
   return letters.toLocaleUpperCase(document.documentElement.lang || undefined);
 }
 
-function TopBar({ user, onLangError }) {
+function TopBar({ user, onLangError, path }) {
   const [busy, setBusy] = useState(false);
   async function signOut() {
     setBusy(true);
@@ -22,6 +25,12 @@ function TopBar({ user, onLangError }) {
   }
   return html`<header class="topbar">
     <a class="brand" href="/app" onClick=${onLinkClick}><${Logo} /><span class="brand-name">${t('app.name')}</span></a>
+    <nav class="mainnav" aria-label=${t('nav.main')}>
+      <a href="/app/tickets" onClick=${onLinkClick} data-nav="inbox"
+        class=${!path.startsWith('/app/admin') ? 'is-active' : ''}>${t('nav.inbox')}</a>
+      ${user.role === 'admin' ? html`<a href="/app/admin/users" onClick=${onLinkClick} data-nav="admin"
+        class=${path.startsWith('/app/admin') ? 'is-active' : ''}>${t('nav.admin')}</a>` : null}
+    </nav>
     <div class="topbar-end">
       <${LangSwitch} onError=${onLangError} />
       <div class="user" title=${user.name}>
@@ -42,28 +51,46 @@ function TopBar({ user, onLangError }) {
   </header>`;
 }
 
+const SHORTCUTS = [['j / k', 'keys.move'], ['Enter', 'keys.open'], ['r', 'keys.reply'], ['n', 'keys.note'],
+  ['a', 'keys.assign'], ['/', 'keys.search'], ['u', 'keys.back'], ['?', 'keys.help']];
+
+function Help({ onClose }) {
+  return html`<div class="overlay" onClick=${onClose}>
+    <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="keys-title" data-region="shortcuts"
+      onClick=${(e) => e.stopPropagation()}>
+      <h2 id="keys-title">${t('keys.title')}</h2>
+      <dl class="keys">${SHORTCUTS.map(([k, label]) => html`<div><dt><kbd>${k}</kbd></dt><dd>${t(label)}</dd></div>`)}</dl>
+      <button class="btn btn-secondary" type="button" onClick=${onClose}>${t('keys.close')}</button>
+    </div></div>`;
+}
+
+let helpToggle = () => {};
+startKeys(() => helpToggle());
+
 export function Shell() {
-  const { user } = useStore();
+  const { user, path } = useStore();
   const [langError, setLangError] = useState(null);
+  const [help, setHelp] = useState(false);
+  helpToggle = () => setHelp((h) => !h);
+  useEffect(() => {
+    const esc = (e) => { if (e.key === 'Escape') setHelp(false); };
+    document.addEventListener('keydown', esc);
+    return () => document.removeEventListener('keydown', esc);
+  }, []);
   if (!user) return null;
-  const today = new Date();
+  const ticketMatch = path.match(/^\/app\/tickets\/(\d+)$/);
+  const adminMatch = path.match(/^\/app\/admin(?:\/(\w+))?$/);
+  let content;
+  if (ticketMatch) content = html`<${TicketPage} id=${ticketMatch[1]} />`;
+  else if (adminMatch) content = html`<${AdminPage} tab=${adminMatch[1]} user=${user} />`;
+  else content = html`<${Inbox} />`;
   return html`<div class="shell">
     <a class="skip" href="#main">${t('common.skip_to_content')}</a>
-    <${TopBar} user=${user} onLangError=${setLangError} />
-    <main class="page" id="main" tabindex="-1">
+    <${TopBar} user=${user} onLangError=${setLangError} path=${path} />
+    <main class="page page-wide" id="main" tabindex="-1">
       ${langError ? html`<${Alert}>${langError}<//>` : null}
-      <div class="page-head">
-        <h1>${t('nav.inbox')}</h1>
-        <p class="muted"><span>${t('inbox.greeting', { name: user.name })}</span><span class="sep" aria-hidden="true"> · </span><time datetime=${today.toISOString().slice(0, 10)}>${formatDate(today)}</time></p>
-      </div>
-      <section class="card empty" aria-labelledby="empty-title" data-region="inbox">
-        <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true" focusable="false">
-          <path d="M6 28l6-16a3 3 0 0 1 2.8-2h18.4a3 3 0 0 1 2.8 2l6 16v8a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z" />
-          <path d="M6 28h10l2 5h12l2-5h10" />
-        </svg>
-        <h2 id="empty-title">${t('inbox.empty_title')}</h2>
-        <p class="muted">${t('inbox.empty_body')}</p>
-      </section>
+      ${content}
     </main>
+    ${help ? html`<${Help} onClose=${() => setHelp(false)} />` : null}
   </div>`;
 }
