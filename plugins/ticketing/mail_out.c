@@ -1,0 +1,459 @@
+/* The e-mail channel, outbound: the mail settings, the async bus subscribers that mail the customer (the
+ * acknowledgement of a web-form ticket, an agent's reply, the solved notice, a merge notice), SMTP through libcurl,
+ * and GET /api/v1/tickets/{id}/mail-status.
+ *
+ * Delivery: each mail is one row of tkt_mail_out, keyed by (event id, kind), written before the first attempt with
+ * the Message-ID it will carry, so a retried send keeps that id and a send that already succeeded is not repeated.
+ * A failed send returns non-zero and the bus retries it with backoff; on the bus's last attempt the row becomes
+ * "dead", which the mail-status route shows beside the message.
+ *
+ * Mail servers: the SMTP URL is set by an admin (mail.smtp_url), so unlike net.c's webhooks it is not checked
+ * against private addresses — a relay on localhost or the LAN is the usual setup. Only smtp:// and smtps:// are
+ * accepted, and libcurl is limited to those protocols. */
+#include "mail_tkt.h"
+#include "tkt.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mail.h"
+#include "net.h"
+#include "settings.h"
+
+static const struct destek_setting mail_settings[] = {
+  { "mail.smtp_url", DESTEK_SETTING_STRING, "", 0, "Outgoing mail server: smtp://host:port or smtps://host:port" },
+  { "mail.smtp_user", DESTEK_SETTING_STRING, "", 0, "User name for the SMTP server (empty: no login)" },
+  { "mail.smtp_password", DESTEK_SETTING_STRING, "", 1, "Password for the SMTP server" },
+  { "mail.from", DESTEK_SETTING_STRING, "", 0, "The address mail to customers comes from (and replies go to)" },
+  { "mail.from_name", DESTEK_SETTING_STRING, "", 0, "The display name of mail.from" },
+  { "mail.imap_url", DESTEK_SETTING_STRING, "", 0, "Mailbox to poll: imap://host:port/INBOX or imaps://host/INBOX" },
+  { "mail.imap_user", DESTEK_SETTING_STRING, "", 0, "User name for the IMAP server" },
+  { "mail.imap_password", DESTEK_SETTING_STRING, "", 1, "Password for the IMAP server" },
+  { "mail.poll_seconds", DESTEK_SETTING_INT, "60", 0, "How often the mailbox is polled, in seconds; 0 disables" },
+  { "mail.public_url", DESTEK_SETTING_STRING, "", 0,
+    "The address customers reach this desk at, for links in mail (e.g. https://destek.example.com); empty: the"
+    " server's listening address" },
+  { 0 }
+};
+
+/* --- SMTP --- */
+
+struct upload {
+  const char *data;
+  size_t len, pos;
+};
+
+static size_t upload_read(char *buf, size_t size, size_t n, void *ud)
+{
+  struct upload *u = ud;
+  size_t want = size * n, left = u->len - u->pos;
+  if (want > left) want = left;
+  memcpy(buf, u->data + u->pos, want);
+  u->pos += want;
+  return want;
+}
+
+/* Sends msg (len bytes, CRLF lines) to one recipient. 0, or -1 with the reason in err. */
+static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len, char *err,
+                     size_t errlen)
+{
+  if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8)) {
+    snprintf(err, errlen, "mail.smtp_url must start with smtp:// or smtps://");
+    return -1;
+  }
+  if (net_curl_ready() != 0) {
+    snprintf(err, errlen, "libcurl cannot start");
+    return -1;
+  }
+  char *user = settings_get_new("mail.smtp_user"), *password = settings_get_new("mail.smtp_password");
+  CURL *c = curl_easy_init();
+  if (!c) abort();
+  char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
+  snprintf(from_angle, sizeof from_angle, "<%s>", from);
+  struct curl_slist *rcpt = curl_slist_append(NULL, to);
+  struct upload up = { msg, len, 0 };
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  if (user && *user) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+    /* A password is not sent in the clear to a server that offers STARTTLS. */
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+  }
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
+  curl_easy_setopt(c, CURLOPT_READDATA, &up);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) snprintf(err, errlen, "SMTP: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(c);
+  free(user);
+  free(password);
+  return rc == CURLE_OK ? 0 : -1;
+}
+
+/* --- composing --- */
+
+static char *setting_or_empty(const char *name)
+{
+  char *v = settings_get_new(name);
+  if (!v) v = strdup("");
+  if (!v) abort();
+  return v;
+}
+
+/* The customer's signed link to the ticket, or "" (caller frees). */
+static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *reference)
+{
+  char *base = setting_or_empty("mail.public_url");
+  if (!*base) {
+    free(base);
+    base = strdup(http_base_url());
+    if (!base) abort();
+  }
+  size_t bl = strlen(base);
+  while (bl && base[bl - 1] == '/') base[--bl] = 0;
+  char sig[65];
+  tkt_link_sig(db, ticket_id, sig);
+  const char *num = reference[0] == '#' ? reference + 1 : reference;
+  size_t n = bl + strlen(num) + 120;
+  char *link = malloc(n);
+  if (!link) abort();
+  snprintf(link, n, "%s/api/v1/public/tickets/%s?sig=%s", base, num, sig);
+  free(base);
+  return link;
+}
+
+/* The Message-IDs threading a mail about ticket_id: In-Reply-To is the customer's last message (else our last
+ * mail), References the ticket's ids oldest first (at most 20, the newest). The arrays are the caller's. */
+struct thread_ids {
+  char *in_reply_to;
+  char *refs[20];
+  size_t refs_count;
+};
+
+static void thread_ids_load(struct db *db, int64_t ticket_id, const char *except, struct thread_ids *t)
+{
+  memset(t, 0, sizeof *t);
+  t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
+                                   " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it", ticket_id, except);
+  sqlite3_stmt *st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
+                                    " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
+                                    " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  if (!st) return;
+  db_bind(st, "it", ticket_id, except);
+  while (t->refs_count < 20 && sqlite3_step(st) == SQLITE_ROW) {
+    t->refs[t->refs_count] = strdup((const char *)sqlite3_column_text(st, 0));
+    if (!t->refs[t->refs_count]) abort();
+    t->refs_count++;
+  }
+  db_done(st);
+}
+
+static void thread_ids_free(struct thread_ids *t)
+{
+  free(t->in_reply_to);
+  for (size_t i = 0; i < t->refs_count; i++) free(t->refs[i]);
+}
+
+static void attachments_dir(char *out, size_t outlen)
+{
+  const char *db = db_path();
+  const char *slash = strrchr(db, '/');
+  if (slash) snprintf(out, outlen, "%.*s/attachments", (int)(slash - db), db);
+  else snprintf(out, outlen, "attachments");
+}
+
+/* The files of message_id as outgoing attachments (data read from disk). Fills *count; NULL when none.
+ * 0, or -1 (err) when a file cannot be read. Free with attachments_free. */
+static int attachments_load(struct db *db, int64_t message_id, struct mail_attachment **out, size_t *count,
+                            char *err, size_t errlen)
+{
+  *out = NULL;
+  *count = 0;
+  sqlite3_stmt *st = db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
+                                    " WHERE message_id = ?1 ORDER BY id");
+  if (!st) { snprintf(err, errlen, "cannot read the attachments"); return -1; }
+  db_bind(st, "i", message_id);
+  char dir[4096];
+  attachments_dir(dir, sizeof dir);
+  int rc = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    struct mail_attachment *grown = realloc(*out, (*count + 1) * sizeof **out);
+    if (!grown) abort();
+    *out = grown;
+    struct mail_attachment *a = &(*out)[*count];
+    memset(a, 0, sizeof *a);
+    (*count)++;
+    a->filename = strdup((const char *)sqlite3_column_text(st, 0));
+    a->content_type = strdup((const char *)sqlite3_column_text(st, 1));
+    if (!a->filename || !a->content_type) abort();
+    size_t size = (size_t)sqlite3_column_int64(st, 3);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, (const char *)sqlite3_column_text(st, 2));
+    a->data = malloc(size + 1);
+    if (!a->data) abort();
+    FILE *f = fopen(path, "rb");
+    if (!f || fread(a->data, 1, size, f) != size) {
+      snprintf(err, errlen, "attachment %s cannot be read", a->filename);
+      rc = -1;
+    }
+    if (f) fclose(f);
+    a->size = size;
+    if (rc) break;
+  }
+  db_done(st);
+  return rc;
+}
+
+static void attachments_free(struct mail_attachment *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(a[i].filename);
+    free(a[i].content_type);
+    free(a[i].data);
+  }
+  free(a);
+}
+
+/* --- delivery --- */
+
+static const char *json_str(const cJSON *o, const char *name)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Runs a statement on the writer outside the bus call's transaction, so that it stays when the call fails
+ * (a failed attempt is recorded even though the bus rolls back the call). 0 or -1. */
+static int write_now(const char *sql, const char *types, ...)
+{
+  struct db *w = db_writer_acquire();
+  va_list ap;
+  va_start(ap, types);
+  sqlite3_stmt *st = db_prepare(w, sql);
+  int rc = -1;
+  if (st && db_bindv(st, types, ap) == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+  va_end(ap);
+  if (st) db_done(st);
+  if (rc) tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", db_errmsg(w));
+  db_writer_release(w);
+  return rc;
+}
+
+/* Mails the customer of the event's ticket: kind is ack, reply, solved or merged; message_id the reply's message
+ * (0 otherwise). The bus contract: 0 when done (or nothing to do), non-zero with err to be retried. */
+static int mail_deliver(struct destek_req *call, const struct destek_event *ev, const char *kind,
+                        int64_t message_id, char *err, size_t errlen)
+{
+  const cJSON *p = ev->payload;
+  const cJSON *customer = cJSON_GetObjectItemCaseSensitive(p, "customer");
+  const char *to = json_str(customer, "email");
+  const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id");
+  if (!to || !*to || !cJSON_IsNumber(idj)) return 0;   /* a customer without an address is not mailed */
+  int64_t ticket_id = (int64_t)idj->valuedouble;
+  char *smtp_url = setting_or_empty("mail.smtp_url"), *from = setting_or_empty("mail.from");
+  int rc = 0;
+  if (!*smtp_url || !*from) {
+    tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: not configured (mail.smtp_url, mail.from); %s for %s not sent",
+                  kind, json_str(p, "reference") ? json_str(p, "reference") : "?");
+    goto out;
+  }
+  struct db *db = http_db(call);
+  char *mid = db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
+                          "it", ev->id, kind);
+  if (mid && db_int(db, 0, "SELECT status = 'sent' FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2", "it",
+                    ev->id, kind)) {
+    free(mid);
+    goto out;   /* sent by an earlier attempt whose bookkeeping was lost */
+  }
+  char now[21];
+  tkt_now(now);
+  if (!mid) {
+    mid = mail_message_id_new(from);
+    if (!mid) abort();
+    if (write_now("INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
+                  " created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?7)", "itiittt", ev->id, kind,
+                  ticket_id, message_id ? message_id : 0, to, mid, now) != 0 ||
+        write_now("INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+                  " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != 0) {
+      snprintf(err, errlen, "cannot record the mail");
+      free(mid);
+      rc = -1;
+      goto out;
+    }
+  }
+
+  const char *reference = json_str(p, "reference") ? json_str(p, "reference") : "";
+  char *link = ticket_link_new(db, ticket_id, reference);
+  char *body = NULL, *body_html_raw = NULL, *body_html = NULL;
+  struct mail_attachment *atts = NULL;
+  size_t atts_count = 0;
+  if (message_id) {
+    body = db_text_new(db, "SELECT body FROM tkt_messages WHERE id = ?1", "i", message_id);
+    body_html_raw = db_text_new(db, "SELECT body_html FROM tkt_messages WHERE id = ?1", "i", message_id);
+    if (body_html_raw && *body_html_raw) body_html = mail_html_sanitize_new(body_html_raw, NULL, 0);
+    rc = attachments_load(db, message_id, &atts, &atts_count, err, errlen);
+  }
+  const cJSON *source = cJSON_GetObjectItemCaseSensitive(p, "source");
+  struct mail_tpl_vars vars = {
+    json_str(customer, "lang"), json_str(customer, "name"), reference, json_str(p, "subject"), link,
+    body, body_html, json_str(source, "reference")
+  };
+  char *subject = NULL, *text = NULL, *html = NULL;
+  char *msg = NULL;
+  size_t msg_len = 0;
+  struct thread_ids th;
+  thread_ids_load(db, ticket_id, mid, &th);
+  if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
+    char *from_name = setting_or_empty("mail.from_name");
+    struct mail_address to_addr = { (char *)json_str(customer, "name"), (char *)to };
+    if (to_addr.name && !*to_addr.name) to_addr.name = NULL;
+    struct mail_outgoing out = { 0 };
+    out.from.name = *from_name ? from_name : NULL;
+    out.from.address = from;
+    out.to = &to_addr;
+    out.to_count = 1;
+    out.subject = subject;
+    out.message_id = mid;
+    out.in_reply_to = th.in_reply_to;
+    out.references = (const char *const *)th.refs;
+    out.references_count = th.refs_count;
+    out.text = text;
+    out.html = html;
+    out.attachments = atts;
+    out.attachments_count = atts_count;
+    out.auto_submitted = strcmp(kind, "reply") != 0;
+    msg = mail_compose_new(&out, &msg_len);
+    free(from_name);
+    if (!msg) { snprintf(err, errlen, "the mail could not be composed"); rc = -1; }
+  } else if (rc == 0) {
+    snprintf(err, errlen, "no template for %s", kind);
+    rc = -1;
+  }
+  if (rc == 0) rc = smtp_send(smtp_url, from, to, msg, msg_len, err, errlen);
+
+  tkt_now(now);
+  if (rc == 0) {
+    write_now("UPDATE tkt_mail_out SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = ?3,"
+              " sent_at = ?3 WHERE event_id = ?1 AND kind = ?2", "itt", ev->id, kind, now);
+  } else {
+    long limit = settings_get_int("events.retry_limit", 10);
+    int dead = ev->attempt >= limit;
+    write_now("UPDATE tkt_mail_out SET status = ?3, attempts = attempts + 1, last_error = ?4, updated_at = ?5"
+              " WHERE event_id = ?1 AND kind = ?2", "ittt" "t", ev->id, kind, dead ? "dead" : "sending", err, now);
+    tkt_host->log(tkt_host, dead ? DESTEK_LOG_ERROR : DESTEK_LOG_WARN, "mail: %s for %s to %s failed (attempt %d%s): %s",
+                  kind, reference, to, ev->attempt, dead ? ", giving up" : "", err);
+  }
+  thread_ids_free(&th);
+  free(msg);
+  free(subject);
+  free(text);
+  free(html);
+  attachments_free(atts, atts_count);
+  free(body);
+  free(body_html_raw);
+  free(body_html);
+  free(link);
+  free(mid);
+out:
+  free(smtp_url);
+  free(from);
+  return rc;
+}
+
+static int on_ticket_created(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
+                             size_t errlen)
+{
+  (void)ud;
+  if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "ack_needed"))) return 0;
+  return mail_deliver(call, ev, "ack", 0, err, errlen);
+}
+
+static int on_message_added(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
+                            size_t errlen)
+{
+  (void)ud;
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev->payload, "message");
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+  const char *kind = json_str(m, "kind");
+  if (!kind || strcmp(kind, "reply") || !cJSON_IsNumber(id)) return 0;
+  return mail_deliver(call, ev, "reply", (int64_t)id->valuedouble, err, errlen);
+}
+
+static int on_ticket_solved(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
+                            size_t errlen)
+{
+  (void)ud;
+  return mail_deliver(call, ev, "solved", 0, err, errlen);
+}
+
+static int on_ticket_merged(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
+                            size_t errlen)
+{
+  (void)ud;
+  if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "notify_customer"))) return 0;
+  return mail_deliver(call, ev, "merged", 0, err, errlen);
+}
+
+/* GET /api/v1/tickets/{id}/mail-status: every mail sent (or being sent) about the ticket, oldest first. */
+static int mail_status_get(struct destek_req *r)
+{
+  int64_t ticket_id = http_param_int(r, "id");
+  struct db *db = http_db(r);
+  if (!db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", ticket_id))
+    return http_error(r, 404, "not_found", "no such ticket");
+  sqlite3_stmt *st = db_prepare(db, "SELECT id, kind, message_id, to_address, message_id_header, status, attempts,"
+                                    " last_error, created_at, updated_at, sent_at FROM tkt_mail_out"
+                                    " WHERE ticket_id = ?1 ORDER BY id");
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  db_bind(st, "i", ticket_id);
+  cJSON *items = cJSON_CreateArray();
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+    cJSON_AddStringToObject(o, "kind", (const char *)sqlite3_column_text(st, 1));
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL || !sqlite3_column_int64(st, 2)) cJSON_AddNullToObject(o, "message_id");
+    else cJSON_AddNumberToObject(o, "message_id", (double)sqlite3_column_int64(st, 2));
+    cJSON_AddStringToObject(o, "to", (const char *)sqlite3_column_text(st, 3));
+    cJSON_AddStringToObject(o, "message_id_header", (const char *)sqlite3_column_text(st, 4));
+    cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 5));
+    cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(st, 6));
+    if (sqlite3_column_type(st, 7) == SQLITE_NULL) cJSON_AddNullToObject(o, "last_error");
+    else cJSON_AddStringToObject(o, "last_error", (const char *)sqlite3_column_text(st, 7));
+    cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 8));
+    cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 9));
+    if (sqlite3_column_type(st, 10) == SQLITE_NULL) cJSON_AddNullToObject(o, "sent_at");
+    else cJSON_AddStringToObject(o, "sent_at", (const char *)sqlite3_column_text(st, 10));
+    cJSON_AddItemToArray(items, o);
+  }
+  db_done(st);
+  return http_reply_json(r, 200, http_list_new(items, 0));
+}
+
+static const struct destek_route mail_routes[] = {
+  { "GET", "/api/v1/tickets/{id}/mail-status", mail_status_get, DESTEK_AGENT, "id:int", 0 },
+  { 0 }
+};
+
+int tkt_mail_init(const struct destek_host *host)
+{
+  if (host->settings(host, mail_settings) != 0 || host->routes(host, mail_routes) != 0) return -1;
+  if (host->on(host, "ticket.created", DESTEK_ASYNC, on_ticket_created, NULL) != 0 ||
+      host->on(host, "message.added", DESTEK_ASYNC, on_message_added, NULL) != 0 ||
+      host->on(host, "ticket.solved", DESTEK_ASYNC, on_ticket_solved, NULL) != 0 ||
+      host->on(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, NULL) != 0)
+    return -1;
+  return 0;
+}
