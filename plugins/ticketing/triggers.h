@@ -1,0 +1,19 @@
+/* Automation of the ticketing plugin: the ticket.triage Lua policy on new tickets and admins' triggers (triggers.c). */
+#ifndef TKT_TRIGGERS_H
+#define TKT_TRIGGERS_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "destek.h"
+
+extern const struct destek_route tkt_trigger_routes[];
+
+/* Expands {{customer.name}}, {{ticket.reference}}, {{ticket.subject}}, {{order_number}}, {{agent.name}} in tpl
+ * for ticket_id (agent_id 0: none); unknown variables stay as written. Returns a new string (caller frees). */
+char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id);
+
+/* Registers the trigger routes and the sync subscribers of ticket.created, message.added and ticket.updated. */
+int tkt_triggers_init(const struct destek_host *host);
+
+#endif
