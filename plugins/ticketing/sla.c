@@ -779,7 +779,10 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
   int64_t id = event_ticket_id(ev);
   struct db *w = http_tx(call);
   const cJSON *kind = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev->payload, "message"), "kind");
-  if (!id || !w || !cJSON_IsString(kind) || strcmp(kind->valuestring, "reply")) return 0;
+  const cJSON *author = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev->payload, "message"),
+                                                        "author_user_id");
+  /* Only an agent's reply answers the customer: an automatic one (a trigger's) does not stop the clock. */
+  if (!id || !w || !cJSON_IsString(kind) || strcmp(kind->valuestring, "reply") || !cJSON_IsNumber(author)) return 0;
   if (db_exec(w, "INSERT OR IGNORE INTO tkt_sla(ticket_id) VALUES (?1)", "i", id) != SQLITE_OK ||
       db_exec(w, "UPDATE tkt_sla SET first_response_stop = coalesce(first_response_stop, ?2) WHERE ticket_id = ?1",
               "ii", id, tkt_sla_now()) != SQLITE_OK)
