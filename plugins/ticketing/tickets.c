@@ -532,11 +532,14 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, c
   int64_t message_id = insert_message(r, w, ticket_id, kind, user_id, customer_id, body, body_html, attachments);
   if (message_id < 0) return message_id;
 
+  /* An automatic reply (no user: a trigger's) answers nobody's question: it neither opens the ticket nor counts as
+   * the first response. */
+  int agent_reply = !strcmp(kind, "reply") && user_id > 0;
   const char *new_status = status;
-  if (!strcmp(kind, "reply") && !strcmp(status, "new")) new_status = "open";
+  if (agent_reply && !strcmp(status, "new")) new_status = "open";
   if (from_customer && (!strcmp(status, "solved") || !strcmp(status, "closed") || !strcmp(status, "pending")))
     new_status = "open";
-  int first_response = !strcmp(kind, "reply") && no_response_yet;
+  int first_response = agent_reply && no_response_yet;
   char now[21];
   tkt_now(now);
   if (db_exec(w, "UPDATE tkt_tickets SET status = ?2, updated_at = ?3, seq = ?4,"

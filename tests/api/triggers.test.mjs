@@ -39,6 +39,8 @@ describe('out-of-hours auto-reply', () => {
     assert.equal(replies.length, 1);
     assert.match(replies[0].body, new RegExp(`Merhaba Zeynep ${seq}, ${t.reference} numaralı`));
     assert.equal(replies[0].author.type, 'system');
+    assert.equal(t.status, 'new');                    // an automatic reply neither opens the ticket
+    assert.equal(t.first_response_at, null);          // nor counts as the first response
     assert.equal(t.sla === null || t.sla.first_response === null || t.sla.first_response.clock !== 'stopped', true);
   });
 
