@@ -338,6 +338,21 @@ static int demo_shop(FILE *out)
                    "ii", first_id, top) == SQLITE_OK;
   if (call_end(&c, ok) != 0 || !ok) { fprintf(stderr, "destek: the demo tickets could not be ordered\n"); return 1; }
 
+  /* SLA policies, when this desk has them (migrations/002_sla.sql), added after the tickets: the SLA clock runs on
+   * real time, so only tickets made from now on get a clock; the demo's back-dated ones would read as breached. */
+  int sla = 0;
+  call_begin(&c, "ticketing");
+  w = http_tx(&c);
+  if (w && db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_sla_policies'", "") &&
+      db_int(w, 0, "SELECT count(*) FROM tkt_sla_policies", "") == 0) {
+    tkt_now(now);
+    sla = db_exec(w, "INSERT INTO tkt_sla_policies(name, position, priority, first_response_minutes,"
+                     " resolution_minutes, created_at, updated_at) VALUES"
+                     " ('Acil talepler (demo)', 1, 'urgent', 60, 480, ?1, ?1),"
+                     " ('Standart (demo)', 2, NULL, 240, 2880, ?1, ?1)", "t", now) == SQLITE_OK;
+  }
+  if (call_end(&c, sla) != 0) sla = 0;
+
   fprintf(out,
           "Demo desk ready: Anadolu Tekstil (towels and bathrobes, online), %d customers, %d tickets.\n"
           "This is demo data; start it with `destek serve --data DIR` and sign in as:\n", N_CUST, made);
@@ -347,7 +362,10 @@ static int demo_shop(FILE *out)
     else
       fprintf(out, "  %-6s %-32s (existed already: password unchanged)\n", AGENTS[i].role, AGENTS[i].email);
   }
-  fprintf(out, "No macros or SLA policies are added (this version of the desk has none to fill).\n");
+  if (sla)
+    fprintf(out, "SLA policies added: 'Acil talepler (demo)' (urgent: first reply 1 h, solved in 8 h) and 'Standart (demo)'\n"
+                 "(first reply 4 h, solved in 2 days), in business hours; they apply to tickets made from now on.\n");
+  fprintf(out, "No macros are added (this version of the desk has none).\n");
   return 0;
 }
 
