@@ -8,6 +8,7 @@
 #include "destek.h"
 
 extern const struct destek_route tkt_trigger_routes[];
+extern const struct destek_route tkt_macro_routes[];  /* macros.c */
 
 /* Expands {{customer.name}}, {{ticket.reference}}, {{ticket.subject}}, {{order_number}}, {{agent.name}} in tpl
  * for ticket_id (agent_id 0: none); unknown variables stay as written. Returns a new string (caller frees). */

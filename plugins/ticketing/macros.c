@@ -1,0 +1,196 @@
+/* Macros: canned replies in both languages with variables, plus field changes, applied to a ticket in one
+ * transaction through the same paths as an agent's reply and PATCH (so history, events and mail follow). */
+#include "tkt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "triggers.h"
+
+static cJSON *macro_json(struct db *db, int64_t id)
+{
+  sqlite3_stmt *st = db_prepare(db, "SELECT name, body_tr, body_en, changes, created_at, updated_at FROM tkt_macros"
+                                    " WHERE id = ?1");
+  if (!st) return NULL;
+  db_bind(st, "i", id);
+  cJSON *o = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "name", (const char *)sqlite3_column_text(st, 0));
+    cJSON_AddStringToObject(o, "body_tr", (const char *)sqlite3_column_text(st, 1));
+    cJSON_AddStringToObject(o, "body_en", (const char *)sqlite3_column_text(st, 2));
+    cJSON *c = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
+    cJSON_AddItemToObject(o, "changes", c ? c : cJSON_CreateObject());
+    cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 4));
+    cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 5));
+  }
+  db_done(st);
+  return o;
+}
+
+/* Checks a macro's "changes" object. 0 or the 422 it set up. */
+static int changes_check(struct destek_req *r, const cJSON *c)
+{
+  if (!cJSON_IsObject(c)) return http_field_error(r, "invalid_field", "changes", "changes must be an object");
+  const cJSON *v;
+  cJSON_ArrayForEach(v, c) {
+    const char *k = v->string;
+    int ok = 0;
+    if (!strcmp(k, "status")) for (int i = 1; cJSON_IsString(v) && TKT_STATUSES[i]; i++) ok |= !strcmp(v->valuestring, TKT_STATUSES[i]);
+    else if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
+    else if (!strcmp(k, "add_tags") || !strcmp(k, "remove_tags")) {
+      int rc = tkt_tags_check(r, v, "changes");
+      if (rc) return rc;
+      ok = 1;
+    } else if (!strcmp(k, "assignee_id")) {
+      ok = cJSON_IsNull(v) || (cJSON_IsString(v) && (!strcmp(v->valuestring, "me") || !strcmp(v->valuestring, "none"))) ||
+           (cJSON_IsNumber(v) && v->valuedouble >= 1);
+    }
+    if (!ok) return http_field_error(r, "invalid_field", "changes", "changes.%s is not valid", k);
+  }
+  return 0;
+}
+
+static int macro_save(struct destek_req *r, int64_t id)
+{
+  cJSON *body;
+  int rc;
+  const char *name;
+  if ((rc = http_body_object(r, &body)) ||
+      (rc = http_field_str(r, body, "name", id ? FIELD_OPTIONAL : FIELD_REQUIRED, 100, &name)))
+    return rc;
+  const char *bodies[2] = { NULL, NULL }, *bnames[2] = { "body_tr", "body_en" };
+  for (int i = 0; i < 2; i++) {
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(body, bnames[i]);
+    if (!b) continue;
+    if (!cJSON_IsString(b) || strlen(b->valuestring) > TKT_BODY_MAX)
+      return http_field_error(r, "invalid_field", bnames[i], "%s must be text of at most %d bytes", bnames[i], TKT_BODY_MAX);
+    bodies[i] = b->valuestring;
+  }
+  const cJSON *ch = cJSON_GetObjectItemCaseSensitive(body, "changes");
+  if (ch && (rc = changes_check(r, ch))) return rc;
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  if (id && !db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such macro");
+  char *changes = ch ? cJSON_PrintUnformatted(ch) : NULL;
+  char now[21];
+  tkt_now(now);
+  if (!id)
+    rc = db_exec(w, "INSERT INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
+                    " VALUES (?1, coalesce(?2, ''), coalesce(?3, ''), coalesce(?4, '{}'), ?5, ?5)", "ttttt", name,
+                 bodies[0], bodies[1], changes, now);
+  else
+    rc = db_exec(w, "UPDATE tkt_macros SET name = coalesce(?2, name), body_tr = coalesce(?3, body_tr),"
+                    " body_en = coalesce(?4, body_en), changes = coalesce(?5, changes), updated_at = ?6 WHERE id = ?1",
+                 "itttt" "t", id, name, bodies[0], bodies[1], changes, now);
+  cJSON_free(changes);
+  if (rc == SQLITE_CONSTRAINT) return http_error(r, 409, "name_taken", "a macro with this name exists");
+  if (rc != SQLITE_OK) return http_error(r, 500, "internal", "the macro could not be saved");
+  if (!db_int(w, 0, "SELECT body_tr <> '' OR body_en <> '' OR changes <> '{}' FROM tkt_macros WHERE id = ?1", "i",
+              id ? id : db_last_id(w)))
+    return http_field_error(r, "invalid_field", "body_tr", "a macro needs a reply text or changes");
+  return 0;
+}
+
+static int macro_list(struct destek_req *r)
+{
+  struct db *db = http_db(r);
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id FROM tkt_macros ORDER BY name, id LIMIT 1000") : NULL;
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  cJSON *items = cJSON_CreateArray();
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *m = macro_json(db, sqlite3_column_int64(st, 0));
+    if (m) cJSON_AddItemToArray(items, m);
+  }
+  db_done(st);
+  return http_reply_json(r, 200, http_list_new(items, 0));
+}
+
+static int macro_create(struct destek_req *r)
+{
+  int rc = macro_save(r, 0);
+  if (rc) return rc;
+  struct db *w = http_tx(r);
+  return http_reply_json(r, 201, macro_json(w, db_last_id(w)));
+}
+
+static int macro_get(struct destek_req *r)
+{
+  cJSON *m = macro_json(http_db(r), http_param_int(r, "id"));
+  if (!m) return http_error(r, 404, "not_found", "no such macro");
+  return http_reply_json(r, 200, m);
+}
+
+static int macro_update(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  int rc = macro_save(r, id);
+  if (rc) return rc;
+  return http_reply_json(r, 200, macro_json(http_tx(r), id));
+}
+
+static int macro_delete(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  if (!db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such macro");
+  if (db_exec(w, "DELETE FROM tkt_macros WHERE id = ?1", "i", id) != SQLITE_OK)
+    return http_error(r, 500, "internal", "the macro could not be deleted");
+  return http_reply_empty(r, 204);
+}
+
+/* POST /api/v1/tickets/{id}/macros/{macro_id}/apply: the reply in the customer's language (the other language
+ * when that one is empty) as the caller, then the changes; all or nothing. Answers with the ticket. */
+static int macro_apply(struct destek_req *r)
+{
+  int64_t ticket_id = http_param_int(r, "id"), macro_id = http_param_int(r, "macro_id");
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  cJSON *m = macro_json(w, macro_id);
+  if (!m) return http_error(r, 404, "not_found", "no such macro");
+  char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                              " WHERE t.id = ?1", "i", ticket_id);
+  if (!lang) { cJSON_Delete(m); return http_error(r, 404, "not_found", "no such ticket"); }
+  int en = !strcmp(lang, "en");
+  free(lang);
+  const char *tpl = cJSON_GetObjectItem(m, en ? "body_en" : "body_tr")->valuestring;
+  if (!*tpl) tpl = cJSON_GetObjectItem(m, en ? "body_tr" : "body_en")->valuestring;
+  char actor[48];
+  tkt_actor(r, actor);
+  int rc = 0;
+  if (*tpl) {
+    char *text = tkt_template_expand_new(w, tpl, ticket_id, r->who.user_id);
+    int64_t mid = tkt_message_add(r, w, ticket_id, "reply", r->who.user_id, 0, text, NULL, NULL, actor);
+    free(text);
+    if (mid < 0) rc = (int)-mid;
+  }
+  const cJSON *ch = cJSON_GetObjectItem(m, "changes");
+  if (!rc && ch->child) {
+    struct tkt_changes c = { 0 };
+    const cJSON *v;
+    if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "status"))) c.status = v->valuestring;
+    if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "priority"))) c.priority = v->valuestring;
+    c.add_tags = cJSON_GetObjectItem(ch, "add_tags");
+    c.remove_tags = cJSON_GetObjectItem(ch, "remove_tags");
+    rc = tkt_assignee_field(r, ch, "assignee_id", &c.set_assignee, &c.assignee_id);
+    if (!rc) rc = tkt_apply_changes(r, w, ticket_id, &c, actor);
+  }
+  cJSON_Delete(m);
+  if (rc) return rc;
+  return http_reply_json(r, 200, tkt_ticket_json(w, ticket_id, 1));
+}
+
+const struct destek_route tkt_macro_routes[] = {
+  { "GET",    "/api/v1/macros",                                macro_list,   DESTEK_AGENT, NULL },
+  { "POST",   "/api/v1/macros",                                macro_create, DESTEK_ADMIN, NULL },
+  { "GET",    "/api/v1/macros/{id}",                           macro_get,    DESTEK_AGENT, "id:int" },
+  { "PATCH",  "/api/v1/macros/{id}",                           macro_update, DESTEK_ADMIN, "id:int" },
+  { "DELETE", "/api/v1/macros/{id}",                           macro_delete, DESTEK_ADMIN, "id:int" },
+  { "POST",   "/api/v1/tickets/{id}/macros/{macro_id}/apply",  macro_apply,  DESTEK_AGENT, "id:int macro_id:int" },
+  { 0 }
+};
