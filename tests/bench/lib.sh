@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2034  # sourced: the caller sets bin, tmp, duration, conns, wthreads and reads ceiling_url
 # Shared by the bench scripts (sourced): tools, clean-up of started processes, the CivetWeb ceiling build, waiting
 # for a log line, wrk runs and small number helpers. http.sh keeps its own copy of the same steps for now.
 # The sourcing script sets: bin, tmp (after bench_tmp), and uses ceiling_pid / destek_pid / wrk_pid.
