@@ -30,6 +30,14 @@ int64_t tkt_calendar_default_id(struct db *db);
  * sla.breached once each, and moves its timer. 0, or the error status it set up. */
 int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id);
 
+/* A condition for the ticket list on tkt_tickets t: with ?12 = 1, only tickets with an SLA clock that is not
+ * stopped and in warning or breached, by its last evaluation or by ?13 (tkt_sla_now()) having passed its warning or
+ * due instant since. */
+#define TKT_SLA_AT_RISK_SQL \
+  " AND (?12 = 0 OR EXISTS (SELECT 1 FROM tkt_sla a WHERE a.ticket_id = t.id AND (" \
+  "   (a.frt_clock IN ('running', 'paused') AND (a.frt_state <> 'ok' OR a.frt_warn_at <= ?13 OR a.frt_due_at <= ?13))" \
+  "   OR (a.res_clock IN ('running', 'paused') AND (a.res_state <> 'ok' OR a.res_warn_at <= ?13 OR a.res_due_at <= ?13)))))"
+
 /* The ticket's SLA as the API shows it (an object), or a JSON null when no policy applies. */
 cJSON *tkt_sla_json(struct db *db, int64_t ticket_id);
 
