@@ -760,6 +760,7 @@ static const char SQL_LIST[] =
   " AND (?6 IS NULL OR t.channel = ?6)"
   " AND (?7 = 0 OR t.customer_id = ?7)"
   " AND (?8 = 0 OR t.team_id = ?8)"
+  TKT_SLA_AT_RISK_SQL
   " ORDER BY t.seq DESC LIMIT ?9";
 
 static const char SQL_SEARCH[] =
@@ -772,6 +773,7 @@ static const char SQL_SEARCH[] =
   " AND (?6 IS NULL OR t.channel = ?6)"
   " AND (?7 = 0 OR t.customer_id = ?7)"
   " AND (?8 = 0 OR t.team_id = ?8)"
+  TKT_SLA_AT_RISK_SQL
   " ORDER BY bm25(tkt_search, 10.0, 1.0, 5.0), t.seq DESC LIMIT ?9 OFFSET ?10";
 
 static int64_t positive_id(const char *s)
@@ -860,6 +862,13 @@ static int ticket_list(struct destek_req *r)
     return http_field_error(r, "invalid_field", "team", "team must be a team id");
   int has_tag = http_query_get(r, "tag", tag, sizeof tag) && *tag;
   for (char *p = tag; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+  char at_risk[16] = "";
+  int sla_at_risk = 0;
+  if (http_query_get(r, "sla_at_risk", at_risk, sizeof at_risk) && *at_risk) {
+    if (!strcmp(at_risk, "1") || !strcmp(at_risk, "true")) sla_at_risk = 1;
+    else if (strcmp(at_risk, "0") && strcmp(at_risk, "false"))
+      return http_field_error(r, "invalid_field", "sla_at_risk", "sla_at_risk must be true or false");
+  }
   int has_q = http_query_get(r, "q", q, sizeof q) && *q;
   char *folded = NULL, match[1024] = "";
   if (has_q) {
@@ -875,6 +884,8 @@ static int ticket_list(struct destek_req *r)
   db_bind(st, "ittittiii", has_q ? 0 : after, has_status ? statuses : NULL, has_priority ? priority : NULL,
           assignee_id, has_tag ? tag : NULL, has_channel ? channel : NULL, customer_id, team_id,
           (int64_t)limit + 1);
+  sqlite3_bind_int64(st, 12, sla_at_risk);
+  sqlite3_bind_int64(st, 13, tkt_sla_now());
   if (has_q) {
     sqlite3_bind_int64(st, 10, after);
     sqlite3_bind_text(st, 11, match, -1, SQLITE_TRANSIENT);

@@ -145,4 +145,17 @@ describe('SLA clocks', () => {
     const list = await api('GET', '/api/v1/tickets?limit=5');
     assert.ok(list.json.items.every((i) => 'sla' in i));
   });
+
+  test('sla_at_risk lists tickets whose running clock is in warning or breached', async () => {
+    await clock('2026-11-10T06:00:00Z');              // Tuesday 09:00 local
+    const t = await newTicket({priority: 'urgent'});  // first response due in 60 business minutes
+    const ids = async () => (await api('GET', '/api/v1/tickets?sla_at_risk=true&limit=200')).json.items.map((i) => i.id);
+    assert.ok(!(await ids()).includes(t.id));
+    await clock('2026-11-10T06:50:00Z');              // past 80 %
+    assert.ok((await ids()).includes(t.id));
+    await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'Yanıt', kind: 'reply'});
+    await api('PATCH', `/api/v1/tickets/${t.id}`, {status: 'solved'});
+    assert.ok(!(await ids()).includes(t.id));
+    assertError(await api('GET', '/api/v1/tickets?sla_at_risk=maybe'), 422, 'invalid_field', 'sla_at_risk');
+  });
 });
