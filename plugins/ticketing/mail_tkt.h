@@ -24,4 +24,13 @@ int mail_tpl_render(const char *kind, const struct mail_tpl_vars *v, char **subj
 /* Registers the mail settings, the outbound subscribers and the mail-status route. 0 or -1. */
 int tkt_mail_init(const struct destek_host *host);
 
+/* Files one raw message (len bytes) in call c's transaction (begun here; the caller commits with call_end): see
+ * mail_in.c. source is "cli" or "imap". Returns {"result": "created"|"threaded"|"bounce"|"auto_reply"|"duplicate"|
+ * "unparsed", "ticket_id", "reference", "unparsed_id"} for the caller to free, or NULL with err (nothing to
+ * commit). A message that cannot be filed is kept raw (result "unparsed"): only a database failure returns NULL. */
+cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const char *source, char *err,
+                       size_t errlen);
+/* mail_in.c: the control command "mail_import" and the admin's unparsed-mail routes. 0 or -1. */
+int tkt_mail_in_init(const struct destek_host *host);
+
 #endif

@@ -1,0 +1,415 @@
+/* The e-mail channel, inbound: one raw message becomes a customer message on the ticket it answers (by
+ * In-Reply-To/References against the Message-IDs of tkt_mail_ids, or by "[#1042]" in the subject when it comes
+ * from that ticket's customer), or a new e-mail ticket. Automatic mail (mail.h's MAIL_AUTO_HEADER) never opens a
+ * ticket and is never answered; a bounce becomes a note on the ticket of the message that bounced. Whatever does not
+ * become part of a ticket is kept raw in tkt_mail_unparsed and listed by GET /api/v1/mail/unparsed.
+ *
+ * Entry points: the control command "mail_import" (destek mail import, from an MTA pipe) and the IMAP poller
+ * (mail_imap.c), both through tkt_mail_ingest. */
+#include "mail_tkt.h"
+#include "tkt.h"
+
+#include <mbedtls/base64.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "mail.h"
+#include "settings.h"
+#include "util.h"
+
+static int keep_raw(struct db *w, const char *reason, const char *source, const char *raw, size_t len,
+                    int64_t *id)
+{
+  char now[21];
+  tkt_now(now);
+  sqlite3_stmt *st = db_prepare(w, "INSERT INTO tkt_mail_unparsed(reason, source, raw, created_at)"
+                                   " VALUES (?1, ?2, ?3, ?4)");
+  if (!st) return -1;
+  db_bind(st, "tt", reason, source);
+  sqlite3_bind_blob(st, 3, raw, (int)len, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+  db_done(st);
+  if (rc == 0 && id) *id = db_last_id(w);
+  return rc;
+}
+
+/* The ticket a Message-ID belongs to (following merges), or 0. */
+static int64_t ticket_of_message_id(struct db *w, const char *mid)
+{
+  if (!mid || !*mid) return 0;
+  int64_t id = db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
+  for (int hops = 0; id && hops < 10; hops++) {
+    int64_t next = db_int(w, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", id);
+    if (!next) break;
+    id = next;
+  }
+  return id;
+}
+
+static int64_t follow_merges(struct db *w, int64_t id)
+{
+  for (int hops = 0; id && hops < 10; hops++) {
+    int64_t next = db_int(w, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", id);
+    if (!next) break;
+    id = next;
+  }
+  return id;
+}
+
+/* Cuts s to at most max bytes at a UTF-8 boundary (in place). */
+static void utf8_cut(char *s, size_t max)
+{
+  size_t n = strlen(s);
+  if (n <= max) return;
+  while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+  s[max] = 0;
+}
+
+/* The message's files as the ticketing API's attachment array: at most 10, each within the size limit; the rest
+ * are named in *skipped (caller frees, may stay NULL). map[i] is the array index of m's attachment i, or -1. */
+static cJSON *attachments_json_new(const struct mail_message *m, int *map, char **skipped)
+{
+  cJSON *list = cJSON_CreateArray();
+  long cap = settings_get_int("ticketing.attachment_max_bytes", 10485760);
+  int n = 0;
+  for (size_t i = 0; i < m->attachments_count; i++) {
+    const struct mail_attachment *a = &m->attachments[i];
+    map[i] = -1;
+    if (n >= 10 || (long)a->size > cap || a->size == 0) {
+      char *prev = *skipped;
+      if (asprintf(skipped, "%s%s%s", prev ? prev : "", prev ? ", " : "", a->filename) < 0) abort();
+      free(prev);
+      continue;
+    }
+    char name[201];
+    snprintf(name, sizeof name, "%s", a->filename && *a->filename ? a->filename : "attachment");
+    utf8_cut(name, 200);
+    for (char *p = name; *p; p++)
+      if ((unsigned char)*p < 0x20 || *p == '"' || *p == '/' || *p == '\\' || *p == 0x7f) *p = '_';
+    const char *type = a->content_type;
+    int type_ok = type && strlen(type) <= 100 && strchr(type, '/');
+    for (const char *p = type; type_ok && *p; p++)
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/.+-_", *p))) type_ok = 0;
+    size_t olen = 0;
+    mbedtls_base64_encode(NULL, 0, &olen, a->data, a->size);
+    unsigned char *b64 = malloc(olen + 1);
+    if (!b64) abort();
+    mbedtls_base64_encode(b64, olen + 1, &olen, a->data, a->size);
+    b64[olen] = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "filename", name);
+    cJSON_AddStringToObject(o, "content_type", type_ok ? type : "application/octet-stream");
+    cJSON_AddStringToObject(o, "data_base64", (char *)b64);
+    free(b64);
+    cJSON_AddItemToArray(list, o);
+    map[i] = n++;
+  }
+  return list;
+}
+
+/* Points the inline images of message_id's HTML at its stored attachments. */
+static void bind_inline_images(struct db *w, int64_t message_id, const struct mail_message *m, const int *map)
+{
+  if (!m->html || !m->attachments_count) return;
+  int64_t ids[10];
+  int n = 0;
+  sqlite3_stmt *st = db_prepare(w, "SELECT id FROM tkt_attachments WHERE message_id = ?1 ORDER BY id");
+  if (!st) return;
+  db_bind(st, "i", message_id);
+  while (n < 10 && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
+  db_done(st);
+  char **urls = calloc(m->attachments_count, sizeof *urls);
+  if (!urls) abort();
+  for (size_t i = 0; i < m->attachments_count; i++)
+    if (map[i] >= 0 && map[i] < n && asprintf(&urls[i], "/api/v1/attachments/%lld", (long long)ids[map[i]]) < 0) abort();
+  char *html = mail_html_bind_attachments_new(m->html, (const char *const *)urls, m->attachments_count);
+  if (html && strlen(html) <= TKT_HTML_MAX)
+    db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
+  free(html);
+  for (size_t i = 0; i < m->attachments_count; i++) free(urls[i]);
+  free(urls);
+}
+
+static void record_ids(struct db *w, const struct mail_message *m, int64_t ticket_id, int64_t message_id)
+{
+  if (!m->message_id || !*m->message_id) return;
+  char now[21];
+  tkt_now(now);
+  db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+             " VALUES (?1, ?2, ?3, 'in', ?4)", "tiit", m->message_id, ticket_id, message_id, now);
+}
+
+static cJSON *result_new(const char *result, struct db *w, int64_t ticket_id)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "result", result);
+  if (ticket_id) {
+    cJSON_AddNumberToObject(o, "ticket_id", (double)ticket_id);
+    char ref[24];
+    snprintf(ref, sizeof ref, "#%lld",
+             (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
+    cJSON_AddStringToObject(o, "reference", ref);
+  }
+  return o;
+}
+
+cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const char *source, char *err,
+                       size_t errlen)
+{
+  struct db *w = http_tx(c);
+  if (!w) { snprintf(err, errlen, "the database is busy"); return NULL; }
+  char perr[256] = "";
+  struct mail_message *m = mail_parse_new(raw, len, perr, sizeof perr);
+  int64_t kept = 0;
+  if (!m) {
+    char reason[300];
+    snprintf(reason, sizeof reason, "unparsable: %s", perr[0] ? perr : "not a mail message");
+    if (keep_raw(w, reason, source, raw, len, &kept) != 0) { snprintf(err, errlen, "cannot keep the message"); return NULL; }
+    cJSON *o = result_new("unparsed", w, 0);
+    cJSON_AddNumberToObject(o, "unparsed_id", (double)kept);
+    return o;
+  }
+  cJSON *out = NULL;
+  /* The same message twice (an IMAP fetch whose \Seen flag was lost, an MTA retry): already done. */
+  if (m->message_id && *m->message_id &&
+      db_int(w, 0, "SELECT count(*) FROM tkt_mail_ids WHERE message_id_header = ?1 AND direction = 'in'", "t",
+             m->message_id)) {
+    out = result_new("duplicate", w, ticket_of_message_id(w, m->message_id));
+    goto done;
+  }
+
+  if (m->is_bounce) {
+    int64_t ticket_id = ticket_of_message_id(w, m->bounce_message_id);
+    if (!ticket_id) ticket_id = ticket_of_message_id(w, m->in_reply_to);
+    if (ticket_id) {
+      char *body = NULL;
+      if (asprintf(&body, "Mail delivery failed (bounce from %s):\n\n%s", m->from.address ? m->from.address : "?",
+                   m->text) < 0) abort();
+      utf8_cut(body, TKT_BODY_MAX);
+      char actor[48] = "system";
+      int64_t mid = tkt_message_add(c, w, ticket_id, "note", 0, 0, body, NULL, NULL, actor);
+      free(body);
+      if (mid <= 0) { snprintf(err, errlen, "cannot add the bounce to the ticket"); goto done; }
+      record_ids(w, m, ticket_id, mid);
+      out = result_new("bounce", w, ticket_id);
+    } else {
+      if (keep_raw(w, "bounce of an unknown message", source, raw, len, &kept) != 0) goto fail_keep;
+      out = result_new("unparsed", w, 0);
+      cJSON_AddNumberToObject(out, "unparsed_id", (double)kept);
+    }
+    goto done;
+  }
+
+  const char *from = m->reply_to.address ? m->reply_to.address : m->from.address;
+  if (!from || !strchr(from, '@') || strlen(from) > 254) {
+    if (keep_raw(w, "no sender address", source, raw, len, &kept) != 0) goto fail_keep;
+    out = result_new("unparsed", w, 0);
+    cJSON_AddNumberToObject(out, "unparsed_id", (double)kept);
+    goto done;
+  }
+
+  /* The ticket it answers: by the ids it refers to (newest first), then by the reference in the subject when the
+   * sender is that ticket's customer (a reference alone is guessable). */
+  int64_t ticket_id = ticket_of_message_id(w, m->in_reply_to);
+  for (size_t i = m->references_count; !ticket_id && i > 0; i--)
+    ticket_id = ticket_of_message_id(w, m->references[i - 1]);
+  if (!ticket_id) {
+    char *ref = mail_ticket_ref_new(m->subject);
+    if (ref) {
+      int64_t t = follow_merges(w, db_int(w, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "t", ref));
+      if (t && db_int(w, 0, "SELECT count(*) FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                            " WHERE t.id = ?1 AND c.email = ?2 COLLATE NOCASE", "it", t, from))
+        ticket_id = t;
+      free(ref);
+    }
+  }
+
+  if (m->is_auto_reply == MAIL_AUTO_HEADER) {
+    /* An out-of-office or list mail: filed as a note where it belongs, so it neither reopens the ticket nor
+     * reaches the customer; without a ticket it opens nothing and is kept for an admin. */
+    if (ticket_id) {
+      char *body = NULL;
+      if (asprintf(&body, "Automatic reply from %s:\n\n%s", from, m->text) < 0) abort();
+      utf8_cut(body, TKT_BODY_MAX);
+      int64_t mid = tkt_message_add(c, w, ticket_id, "note", 0, 0, body, NULL, NULL, "system");
+      free(body);
+      if (mid <= 0) { snprintf(err, errlen, "cannot add the automatic reply to the ticket"); goto done; }
+      record_ids(w, m, ticket_id, mid);
+      out = result_new("auto_reply", w, ticket_id);
+    } else {
+      if (keep_raw(w, "automatic message (opens no ticket)", source, raw, len, &kept) != 0) goto fail_keep;
+      out = result_new("unparsed", w, 0);
+      cJSON_AddNumberToObject(out, "unparsed_id", (double)kept);
+    }
+    goto done;
+  }
+
+  int64_t customer_id = tkt_customer_match(w, from, m->from.name ? m->from.name : "", NULL, NULL);
+  if (customer_id <= 0) { snprintf(err, errlen, "cannot match the customer"); goto done; }
+  char actor[48];
+  snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
+
+  char *text = ticket_id ? mail_strip_quoted_new(m->text) : strdup(m->text);
+  if (!text) abort();
+  utf8_cut(text, TKT_BODY_MAX);
+  const char *body = *text ? text : "(no text)";
+  char *html = m->html && strlen(m->html) <= TKT_HTML_MAX ? m->html : NULL;
+  int *map = calloc(m->attachments_count + 1, sizeof *map);
+  if (!map) abort();
+  char *skipped = NULL;
+  cJSON *atts = attachments_json_new(m, map, &skipped);
+  char *body_full = NULL;
+  if (skipped) {
+    if (asprintf(&body_full, "%s\n\n[not stored, too large or too many: %s]", body, skipped) < 0) abort();
+    utf8_cut(body_full, TKT_BODY_MAX);
+    body = body_full;
+  }
+  int64_t message_id = 0;
+  if (ticket_id) {
+    message_id = tkt_message_add(c, w, ticket_id, "customer", 0, customer_id, body, html,
+                                 cJSON_GetArraySize(atts) ? atts : NULL, actor);
+    if (message_id > 0) out = result_new("threaded", w, ticket_id);
+  } else {
+    char subject[TKT_SUBJECT_MAX + 1];
+    snprintf(subject, sizeof subject, "%s", *m->subject ? m->subject : "(no subject)");
+    utf8_cut(subject, TKT_SUBJECT_MAX);
+    cJSON *extra = NULL;
+    if (m->is_auto_reply == MAIL_AUTO_NONE) {   /* a human wrote it: acknowledge it */
+      extra = cJSON_CreateObject();
+      cJSON_AddBoolToObject(extra, "ack_needed", 1);
+    }
+    ticket_id = tkt_ticket_create(c, w, subject, customer_id, body, "email", "normal", NULL, NULL,
+                                  cJSON_GetArraySize(atts) ? atts : NULL, actor, extra);
+    if (ticket_id > 0) {
+      message_id = db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
+      if (html) db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
+      out = result_new("created", w, ticket_id);
+    } else {
+      ticket_id = 0;
+    }
+  }
+  if (out) {
+    bind_inline_images(w, message_id, m, map);
+    record_ids(w, m, ticket_id, message_id);
+  } else {
+    snprintf(err, errlen, "the ticket could not be written (%d)", c->status);
+  }
+  cJSON_Delete(atts);
+  free(skipped);
+  free(body_full);
+  free(map);
+  free(text);
+  goto done;
+fail_keep:
+  snprintf(err, errlen, "cannot keep the message");
+done:
+  mail_message_free(m);
+  return out;
+}
+
+/* The control command "mail_import" {raw_base64, source}: one message from destek mail import. */
+static int mail_import_exec(const cJSON *args, char **message)
+{
+  const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "raw_base64"));
+  if (!b64) { *message = util_strdup("mail import: incomplete request"); return 2; }
+  size_t len = strlen(b64), olen = 0;
+  unsigned char *raw = malloc(len / 4 * 3 + 4);
+  if (!raw) abort();
+  if (mbedtls_base64_decode(raw, len / 4 * 3 + 4, &olen, (const unsigned char *)b64, len) != 0) {
+    free(raw);
+    *message = util_strdup("mail import: the message is not base64");
+    return 2;
+  }
+  raw[olen] = 0;
+  struct destek_req c;
+  call_begin(&c, "ticketing");
+  char err[300] = "";
+  cJSON *res = tkt_mail_ingest(&c, (const char *)raw, olen, "cli", err, sizeof err);
+  free(raw);
+  int code = 1;
+  if (res && call_end(&c, 1) == 0) {
+    code = 0;
+    char *text = cJSON_PrintUnformatted(res);
+    *message = util_strdup(text);
+    cJSON_free(text);
+  } else {
+    if (!res) call_end(&c, 0);
+    *message = util_strdup(err[0] ? err : "the message could not be saved");
+  }
+  cJSON_Delete(res);
+  return code;
+}
+
+/* GET /api/v1/mail/unparsed: what the inbound channel kept for an admin, newest first. */
+static int unparsed_list(struct destek_req *r)
+{
+  int limit;
+  int64_t after;
+  int rc = http_page(r, &limit, &after);
+  if (rc) return rc;
+  struct db *db = http_db(r);
+  sqlite3_stmt *st = db_prepare(db, "SELECT id, reason, source, length(raw), substr(raw, 1, 2000), created_at"
+                                    " FROM tkt_mail_unparsed WHERE (?1 = 0 OR id < ?1) ORDER BY id DESC LIMIT ?2");
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  db_bind(st, "ii", after, (int64_t)limit + 1);
+  cJSON *items = cJSON_CreateArray();
+  int n = 0;
+  int64_t last = 0, next = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (n == limit) { next = last; break; }
+    cJSON *o = cJSON_CreateObject();
+    last = sqlite3_column_int64(st, 0);
+    cJSON_AddNumberToObject(o, "id", (double)last);
+    cJSON_AddStringToObject(o, "reason", (const char *)sqlite3_column_text(st, 1));
+    cJSON_AddStringToObject(o, "source", (const char *)sqlite3_column_text(st, 2));
+    cJSON_AddNumberToObject(o, "size", sqlite3_column_int(st, 3));
+    /* The start of the raw text, bytes that are not UTF-8 shown as U+FFFD by cJSON's reader on the other side:
+     * replace them here so the JSON stays valid. */
+    const unsigned char *p = sqlite3_column_blob(st, 4);
+    int plen = sqlite3_column_bytes(st, 4);
+    char *excerpt = malloc((size_t)plen + 1);
+    if (!excerpt) abort();
+    for (int i = 0; i < plen; i++) excerpt[i] = (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' || p[i] == '\r' ||
+                                                p[i] == '\t' ? (char)p[i] : '?';
+    excerpt[plen] = 0;
+    cJSON_AddStringToObject(o, "raw_excerpt", excerpt);
+    free(excerpt);
+    cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 5));
+    cJSON_AddItemToArray(items, o);
+    n++;
+  }
+  db_done(st);
+  return http_reply_json(r, 200, http_list_new(items, next));
+}
+
+/* GET /api/v1/mail/unparsed/{id}/raw: the message as it came, for an admin to read or re-import. */
+static int unparsed_raw(struct destek_req *r)
+{
+  struct db *db = http_db(r);
+  sqlite3_stmt *st = db_prepare(db, "SELECT raw FROM tkt_mail_unparsed WHERE id = ?1");
+  if (!st) return http_error(r, 500, "internal", "internal error");
+  db_bind(st, "i", http_param_int(r, "id"));
+  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such message"); }
+  size_t len = (size_t)sqlite3_column_bytes(st, 0);
+  char *copy = malloc(len + 1);
+  if (!copy) abort();
+  if (len) memcpy(copy, sqlite3_column_blob(st, 0), len);
+  db_done(st);
+  int rc = http_reply_body(r, 200, "text/plain; charset=us-ascii", copy, len);
+  return rc;
+}
+
+static const struct destek_route mail_in_routes[] = {
+  { "GET", "/api/v1/mail/unparsed", unparsed_list, DESTEK_ADMIN, NULL, 0 },
+  { "GET", "/api/v1/mail/unparsed/{id}/raw", unparsed_raw, DESTEK_ADMIN, "id:int", 0 },
+  { 0 }
+};
+
+int tkt_mail_in_init(const struct destek_host *host)
+{
+  control_register("mail_import", mail_import_exec);
+  return host->routes(host, mail_in_routes);
+}
