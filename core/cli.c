@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <mbedtls/base64.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +175,30 @@ int cli_admin_add(const struct config *cfg, const char *email, const char *name,
   memset(password, 0, plen);
   free(password);
   int code = run_writer_command(cfg, "admin_add", args);
+  cJSON_Delete(args);
+  return code;
+}
+
+int cli_mail_import(const struct config *cfg)
+{
+  /* The control socket carries at most 1 MiB of JSON: the message travels base64-encoded inside it. */
+  enum { MAIL_MAX = 700 * 1024 };
+  char *raw = malloc(MAIL_MAX + 1);
+  if (!raw) abort();
+  size_t len = 0, n;
+  while (len <= MAIL_MAX && (n = fread(raw + len, 1, MAIL_MAX + 1 - len, stdin)) > 0) len += n;
+  if (len > MAIL_MAX) { fprintf(stderr, "destek mail import: the message is larger than 700 KiB\n"); free(raw); return 1; }
+  if (len == 0) { fprintf(stderr, "destek mail import: give the message on standard input\n"); free(raw); return 2; }
+  char *b64 = malloc((len + 2) / 3 * 4 + 1);
+  if (!b64) abort();
+  size_t olen = 0;
+  mbedtls_base64_encode((unsigned char *)b64, (len + 2) / 3 * 4 + 1, &olen, (const unsigned char *)raw, len);
+  b64[olen] = 0;
+  free(raw);
+  cJSON *args = cJSON_CreateObject();
+  cJSON_AddStringToObject(args, "raw_base64", b64);
+  free(b64);
+  int code = run_writer_command(cfg, "mail_import", args);
   cJSON_Delete(args);
   return code;
 }

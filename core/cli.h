@@ -14,6 +14,9 @@ int cli_plugins(const struct config *cfg, const char *action);
 /* Fills DIR with the demo shop (size 0) or size bench tickets; refuses a desk with tickets unless force. */
 int cli_demo(const struct config *cfg, int force, long size);
 
+/* Reads one raw mail message from standard input and files it (the ticketing plugin's "mail_import"). */
+int cli_mail_import(const struct config *cfg);
+
 /* Registers the commands a running server performs for the CLI (control.h). */
 void cli_control_init(void);
 

@@ -20,6 +20,7 @@ static const char USAGE[] =
   "  restore FILE          replace the database with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
   "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
+  "  mail import           file one raw e-mail message from standard input (for an MTA pipe)\n"
   "  demo                  fill a new desk with a demo shop (Anadolu Tekstil) to try Destek\n"
   "  version               print the version\n"
   "  help                  show this text\n"
@@ -73,6 +74,14 @@ static const char PLUGINS_HELP[] =
   "  reload          make the running server reload its Lua plugins from DIR/plugins without a restart\n"
   "                  (the same as sending it SIGHUP)\n"
   "C plugins (.so) and Lua plugins (.lua) are loaded from DIR/plugins when the server starts.\n";
+
+static const char MAIL_HELP[] =
+  "usage: destek mail import [--data DIR] < message.eml\n"
+  "\n"
+  "Files one raw e-mail message read from standard input (for an MTA pipe, e.g. a .forward or an aliases entry\n"
+  "\"|destek mail import --data DIR\"): a reply joins its ticket, other mail opens an e-mail ticket, and a message\n"
+  "that cannot be filed is kept for an admin (GET /api/v1/mail/unparsed). A running server does the work; without\n"
+  "one it is done here. Exits 0 once the message is stored; at most 700 KiB.\n";
 
 static const char DEMO_HELP[] =
   "usage: destek demo [--data DIR] [--force]\n"
@@ -173,6 +182,15 @@ int main(int argc, char **argv)
     const char *action = n_pos ? pos[0] : "list";
     if (strcmp(action, "list") && strcmp(action, "reload")) return usage_error("usage: destek plugins [list|reload]");
     return cli_plugins(&cfg, action);
+  }
+
+  if (!strcmp(cmd, "mail")) {
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 1, &n_pos);
+    if (rc == CONFIG_HELP) { fputs(MAIL_HELP, stdout); return 0; }
+    if (rc) return rc;
+    if (n_pos != 1 || strcmp(pos[0], "import")) return usage_error("usage: destek mail import [--data DIR] < message");
+    return cli_mail_import(&cfg);
   }
 
   if (!strcmp(cmd, "demo")) {
