@@ -136,6 +136,13 @@ static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int6
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "message"), "kind");
     if (!cJSON_IsString(k) || strcmp(k->valuestring, v->valuestring)) return 0;
   }
+  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "actor"))) {
+    /* who made the change: "customer" (public form, e-mail, signed link), "agent" (a user), "system" */
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(p, "actor");
+    const char *who = !cJSON_IsString(actor) ? "system" : !strncmp(actor->valuestring, "customer:", 9) ? "customer"
+                      : !strncmp(actor->valuestring, "user:", 5) ? "agent" : "system";
+    if (strcmp(v->valuestring, who)) return 0;
+  }
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "business_hours"))) {
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(cond, "calendar_id");
     int64_t cal_id = cJSON_IsNumber(cid) ? (int64_t)cid->valuedouble : tkt_calendar_default_id(w);
@@ -272,6 +279,7 @@ static int check_conditions(struct destek_req *r, struct db *w, const cJSON *c)
     else if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
     else if (!strcmp(k, "tag") || !strcmp(k, "contains")) ok = cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 200;
     else if (!strcmp(k, "message_kind")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "reply") || !strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "note"));
+    else if (!strcmp(k, "actor")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "agent") || !strcmp(v->valuestring, "system"));
     else if (!strcmp(k, "business_hours")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "closed"));
     else if (!strcmp(k, "calendar_id")) ok = cJSON_IsNumber(v) && db_int(w, 0, "SELECT count(*) FROM tkt_calendars WHERE id = ?1", "i", (int64_t)v->valuedouble);
     if (!ok) { rc_field = k; break; }

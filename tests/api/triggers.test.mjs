@@ -23,36 +23,55 @@ async function newTicket(over = {}) {
   return (await api('GET', `/api/v1/tickets/${res.json.id}`)).json;
 }
 
+/** A ticket opened by a customer through the public form; resolves the agents' view of it. */
+async function publicTicket(lang = 'tr') {
+  seq += 1;
+  const res = await server.api('POST', '/api/v1/public/tickets', {headers: {'accept-language': lang}, body: {name: `Zeynep ${seq}`,
+    email: `pub${seq}@example.com`, subject: `Soru ${seq}`, body: 'Merhaba'}});
+  assert.equal(res.status, 201, res.text);
+  const list = await api('GET', '/api/v1/tickets?limit=1');
+  return (await api('GET', `/api/v1/tickets/${list.json.items[0].id}`)).json;
+}
+
 describe('out-of-hours auto-reply', () => {
   test('the default set has it, active, on the default calendar', async () => {
     const res = await api('GET', '/api/v1/triggers');
     assert.equal(res.status, 200, res.text);
     const t = res.json.items.find((x) => x.conditions.business_hours === 'closed');
-    assert.ok(t && t.active && t.event === 'ticket.created');
+    assert.ok(t && t.active && t.event === 'ticket.created' && t.conditions.actor === 'customer');
     assert.ok(t.actions.reply_tr && t.actions.reply_en);
   });
 
   test('at night it replies in the customer language with variables filled in', async () => {
     await clock('2026-11-04T20:00:00Z');             // Wednesday 23:00 in Istanbul
-    const t = await newTicket();
+    const t = await publicTicket();
     const replies = t.messages.filter((m) => m.kind === 'reply');
     assert.equal(replies.length, 1);
     assert.match(replies[0].body, new RegExp(`Merhaba Zeynep ${seq}, ${t.reference} numaralı`));
     assert.equal(replies[0].author.type, 'system');
     assert.equal(t.status, 'new');                    // an automatic reply neither opens the ticket
     assert.equal(t.first_response_at, null);          // nor counts as the first response
+    const en = await publicTicket('en');
+    assert.match(en.messages.find((m) => m.kind === 'reply').body,
+      new RegExp(`^Hello Zeynep ${seq}, we have received your request ${en.reference}\\.`));
     assert.equal(t.sla === null || t.sla.first_response === null || t.sla.first_response.clock !== 'stopped', true);
+  });
+
+  test('a ticket an agent opens for a customer gets none', async () => {
+    await clock('2026-11-04T20:00:00Z');
+    const t = await newTicket();
+    assert.equal(t.messages.filter((m) => m.kind === 'reply').length, 0);
   });
 
   test('in business hours it does not', async () => {
     await clock('2026-11-04T08:00:00Z');             // Wednesday 11:00
-    const t = await newTicket();
+    const t = await publicTicket();
     assert.equal(t.messages.filter((m) => m.kind === 'reply').length, 0);
   });
 
   test('on a holiday it does', async () => {
     await clock('2026-10-29T08:00:00Z');             // Cumhuriyet Bayramı, 11:00
-    const t = await newTicket();
+    const t = await publicTicket();
     assert.equal(t.messages.filter((m) => m.kind === 'reply').length, 1);
   });
 });
