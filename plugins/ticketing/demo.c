@@ -353,6 +353,44 @@ static int demo_shop(FILE *out)
   }
   if (call_end(&c, sla) != 0) sla = 0;
 
+  /* Macros, when this desk has them (migrations/005_macros.sql): the replies agents of such a shop keep. */
+  int macros = 0;
+  call_begin(&c, "ticketing");
+  w = http_tx(&c);
+  if (w && db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_macros'", "")) {
+    static const char *const M[][4] = {
+      { "Kargo gecikmesi (demo)",
+        "Merhaba {{customer.name}}, {{order_number}} numaralı siparişiniz için beklettiğimiz için özür dileriz. "
+        "Siparişiniz kargoya verildi; takip numaranız SMS ile gönderildi. İyi günler dileriz, {{agent.name}}",
+        "Hello {{customer.name}}, sorry for the wait with order {{order_number}}. It has been shipped; the tracking "
+        "number was sent by text message. Best regards, {{agent.name}}",
+        "{\"status\":\"pending\",\"add_tags\":[\"kargo\"]}" },
+      { "İade süreci (demo)",
+        "Merhaba {{customer.name}}, 14 gün içinde koşulsuz iade hakkınız var. Ürünü etiketiyle, AT-IADE kargo "
+        "koduyla ücretsiz gönderebilirsiniz; ücret iadeniz ürün depomuza ulaştıktan sonra 3 iş günü içinde yapılır.",
+        "Hello {{customer.name}}, you can return the item within 14 days; we will e-mail you a prepaid label. The "
+        "refund follows within 3 working days of it reaching us.",
+        "{\"status\":\"pending\",\"add_tags\":[\"iade\"]}" },
+      { "Hasarlı ürün: yenisi gönderiliyor (demo)",
+        "Merhaba {{customer.name}}, yaşadığınız sorun için çok üzgünüz. Yenisini hemen gönderiyoruz; hasarlı ürünü "
+        "geri göndermenize gerek yok. {{ticket.reference}} numaralı talebinizden takip edebilirsiniz.",
+        "Hello {{customer.name}}, we are very sorry. A replacement is on its way; no need to send the damaged "
+        "item back.",
+        "{\"status\":\"solved\",\"add_tags\":[\"hasarli-urun\"]}" },
+      { "Kargo ücreti iadesi (demo)",
+        "Merhaba {{customer.name}}, haklısınız: ücretsiz kargo eşiğini geçen siparişinizden alınan kargo ücreti "
+        "kartınıza iade edildi, 2-5 iş günü içinde yansır.",
+        "", "{\"status\":\"solved\",\"add_tags\":[\"kargo-ucreti\"]}" },
+    };
+    tkt_now(now);
+    macros = 1;
+    for (size_t i = 0; i < COUNT(M) && macros; i++)
+      macros = db_exec(w, "INSERT OR IGNORE INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?5)", "ttttt", M[i][0], M[i][1], M[i][2], M[i][3], now)
+               == SQLITE_OK;
+  }
+  if (call_end(&c, macros) != 0) macros = 0;
+
   fprintf(out,
           "Demo desk ready: Anadolu Tekstil (towels and bathrobes, online), %d customers, %d tickets.\n"
           "This is demo data; start it with `destek serve --data DIR` and sign in as:\n", N_CUST, made);
@@ -365,7 +403,8 @@ static int demo_shop(FILE *out)
   if (sla)
     fprintf(out, "SLA policies added: 'Acil talepler (demo)' (urgent: first reply 1 h, solved in 8 h) and 'Standart (demo)'\n"
                  "(first reply 4 h, solved in 2 days), in business hours; they apply to tickets made from now on.\n");
-  fprintf(out, "No macros are added (this version of the desk has none).\n");
+  fprintf(out, macros ? "Macros added: kargo gecikmesi, iade süreci, hasarlı ürün, kargo ücreti iadesi.\n"
+                      : "No macros are added (this version of the desk has none).\n");
   return 0;
 }
 

@@ -60,6 +60,20 @@ test('the desk serves the demo tickets; a printed agent signs in; search finds T
   assert.ok(t.json.messages.some((x) => x.kind === 'reply'));
   assert.ok(t.json.history.length >= 2);
 
+  // The demo's macros are the desk's own: listed, and applying one replies in the customer's language.
+  const macros = await server.api('GET', '/api/v1/macros', {session: agent});
+  assert.equal(macros.status, 200, macros.text);
+  const kargo = macros.json.items.find((x) => /^Kargo gecikmesi/.test(x.name));
+  assert.ok(kargo, 'the demo macros are there');
+  const open = (await server.api('GET', '/api/v1/tickets?status=new,open&limit=50', {session: agent})).json.items
+    .find((x) => x.customer?.lang !== 'en' && !/^(Where|Return|Damaged)/.test(x.subject));
+  assert.ok(open, 'a new or open Turkish demo ticket');
+  const applied = await server.api('POST', `/api/v1/tickets/${open.id}/macros/${kargo.id}/apply`, {session: agent});
+  assert.equal(applied.status, 200, applied.text);
+  assert.equal(applied.json.status, 'pending');
+  const after = await server.api('GET', `/api/v1/tickets/${open.id}`, {session: agent});
+  assert.match(after.json.messages.at(-1).body, /siparişiniz/);
+
   // The demo refuses while a server holds the directory.
   const busy = await runCli(['demo', '--data', dir, '--force']);
   assert.equal(busy.code, 1);
