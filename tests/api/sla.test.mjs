@@ -32,7 +32,7 @@ const events = async (name, id) =>
 const sla = async (id) => (await api('GET', `/api/v1/tickets/${id}`)).json.sla;
 
 test('without DESTEK_TEST_CLOCK=1 there is no test clock', async () => {
-  const plain = await startServer();
+  const plain = await startServer({env: {DESTEK_TEST_CLOCK: ''}});
   const a = await setupAdmin(plain);
   const res = await plain.api('POST', '/api/v1/test/clock', {session: a, body: {now: '2026-10-28T08:00:00Z'}});
   assert.equal(res.status, 404, res.text);
