@@ -205,20 +205,33 @@ int db_in_tx(struct db *db) { return !sqlite3_get_autocommit(db->h); }
 
 static size_t slot_of(const char *sql) { return ((uintptr_t)sql >> 3) % STMT_CACHE; }
 
+/* Open addressing over STMT_CACHE_PROBES slots: a statement still in use (stepped and not yet reset, e.g. the
+ * outer query of a loop that runs another query per row) is never evicted, whatever slot its neighbours hash to.
+ * Evicting one finalized it under its user (a crash seen when a build's string addresses happened to collide). */
+#define STMT_CACHE_PROBES 8
+
 sqlite3_stmt *db_prepare(struct db *db, const char *sql)
 {
   size_t slot = slot_of(sql);
-  struct cached_stmt *c = &db->cache[slot];
-  if (c->sql == sql && c->st) return c->st;
+  struct cached_stmt *victim = NULL;
+  for (size_t i = 0; i < STMT_CACHE_PROBES; i++) {
+    struct cached_stmt *c = &db->cache[(slot + i) % STMT_CACHE];
+    if (c->sql == sql && c->st) return c->st;
+    if (!victim && (!c->st || !sqlite3_stmt_busy(c->st))) victim = c;
+  }
+  if (!victim) {
+    log_error("db", "every statement cache slot near this one is in use: %s", sql);
+    return NULL;
+  }
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
   if (rc != SQLITE_OK) {
     log_error("db", "prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
     return NULL;
   }
-  if (c->st) sqlite3_finalize(c->st);
-  c->sql = sql;
-  c->st = st;
+  if (victim->st) sqlite3_finalize(victim->st);
+  victim->sql = sql;
+  victim->st = st;
   return st;
 }
 
