@@ -455,5 +455,5 @@ int tkt_mail_init(const struct destek_host *host)
       host->on(host, "ticket.solved", DESTEK_ASYNC, on_ticket_solved, NULL) != 0 ||
       host->on(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, NULL) != 0)
     return -1;
-  return tkt_mail_in_init(host);
+  return tkt_mail_in_init(host) != 0 || tkt_mail_imap_init(host) != 0 ? -1 : 0;
 }

@@ -32,5 +32,7 @@ cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const 
                        size_t errlen);
 /* mail_in.c: the control command "mail_import" and the admin's unparsed-mail routes. 0 or -1. */
 int tkt_mail_in_init(const struct destek_host *host);
+/* mail_imap.c: the IMAP polling job. 0 or -1. */
+int tkt_mail_imap_init(const struct destek_host *host);
 
 #endif
