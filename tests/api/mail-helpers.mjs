@@ -76,3 +76,88 @@ export function qp(s) {
   const bytes = s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
+
+/**
+ * Starts Debian's dovecot (dovecot-imapd) in the foreground on 127.0.0.1:port with a config generated in a temp
+ * dir: IMAP only, plaintext auth on loopback, one passwd-file user whose Maildir is in the temp dir (owned by
+ * nobody, the uid dovecot's mail processes run as). Resolves {port, url, user, password, deliver(raw), flags(),
+ * stop()}; deliver() drops a message into the Maildir's new/ as an MTA would.
+ */
+export async function startDovecot() {
+  const dir = tempDir('destek-dovecot-');
+  fs.chmodSync(dir, 0o755);
+  const port = await freePort();
+  const user = 'destek@test.example';
+  const password = 'imap secret 1';
+  const maildir = path.join(dir, 'home', 'Maildir');
+  for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(maildir, d), {recursive: true});
+  for (const d of ['run', 'state']) fs.mkdirSync(path.join(dir, d));
+  fs.writeFileSync(path.join(dir, 'passwd'), `${user}:{PLAIN}${password}::::::\n`);
+  const nobody = 65534;
+  const chownR = (p) => { fs.chownSync(p, nobody, nobody); if (fs.statSync(p).isDirectory()) for (const f of fs.readdirSync(p)) chownR(path.join(p, f)); };
+  chownR(path.join(dir, 'home'));
+  const conf = `protocols = imap
+listen = 127.0.0.1
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=${nobody} gid=${nobody} home=${dir}/home
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+}
+service submission-login {
+  inet_listener submission {
+    port = 0
+  }
+}
+`;
+  fs.writeFileSync(path.join(dir, 'dovecot.conf'), conf);
+  const proc = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(dir, 'dovecot.conf')], {stdio: ['ignore', 'pipe', 'pipe']});
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => proc.on('exit', r));
+  let n = 0;
+  const dv = {
+    port, user, password, url: `imap://127.0.0.1:${port}/INBOX`, maildir,
+    deliver(raw) {
+      const name = `${Date.now()}.${process.pid}_${++n}.test`;
+      const tmp = path.join(maildir, 'tmp', name);
+      fs.writeFileSync(tmp, raw);
+      fs.chownSync(tmp, nobody, nobody);
+      fs.renameSync(tmp, path.join(maildir, 'new', name));
+    },
+    /** Maildir flags of every message ("S" = \Seen), from the file names in cur/ (new/ ones have none). */
+    flags() {
+      return [...fs.readdirSync(path.join(maildir, 'new')).map(() => ''),
+        ...fs.readdirSync(path.join(maildir, 'cur')).map((f) => (f.split(':2,')[1] || ''))];
+    },
+    stop: async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; } },
+  };
+  sinks.add(dv);
+  try { await waitListening(port, T(10000)); } catch (e) { await dv.stop(); throw new Error(`dovecot did not start: ${e.message}: ${out}`); }
+  return dv;
+}
