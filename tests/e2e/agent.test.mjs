@@ -115,10 +115,11 @@ test('ticket view: reply with status, note, assign to me, tags, customer panel, 
   await page.locator('[data-field="send-status"]').selectOption('pending');
   await page.locator('[data-action="send"]').click();
   await page.locator('.msg-reply').getByText('kargo kodu').waitFor();
-  await page.locator('[data-field="status"]').and(page.locator(':scope')).waitFor();
-  assert.equal(await page.locator('[data-field="status"]').inputValue(), 'pending');
+  await page.waitForFunction(() => document.querySelector('[data-field="status"]').value === 'pending');
   await page.locator('textarea').blur();
   await page.keyboard.press('n');
+  await page.waitForFunction(() => document.activeElement.tagName === 'TEXTAREA');
+  await page.locator('.composer-note').waitFor();
   await page.keyboard.type('Depoya haber verildi.');
   await page.locator('[data-action="send"]').click();
   await page.locator('.msg-note').getByText('Depoya haber verildi.').waitFor();
@@ -128,7 +129,6 @@ test('ticket view: reply with status, note, assign to me, tags, customer panel, 
   const t = (await call('GET', '/tickets/' + kargo.id, undefined, { bearer })).json;
   assert.equal(t.status, 'pending');
   assert.ok(t.assignee_id > 0);
-  assert.deepEqual(t.messages.map((m) => m.kind), ['reply', 'reply', 'note'].slice(3 - t.messages.length).length ? t.messages.map((m) => m.kind) : []);
   assert.equal(t.messages.filter((m) => m.kind === 'note').length, 1);
   await page.locator('input[placeholder="Etiket ekle"]').fill('hasarlı');
   await page.keyboard.press('Enter');
@@ -211,6 +211,7 @@ test('admin creates an agent; the agent signs in and sees no admin screens', asy
   const phone = await other.newPage();
   await login(phone, AGENT);
   assert.equal(await phone.locator('[data-nav="admin"]').count(), 0);
+  await phone.goto(server.url + '/app/tickets?view=unassigned');
   await phone.locator('.ticket-row').first().waitFor();
   await shot('phone.png', phone);
   const width = await phone.evaluate(() => document.documentElement.scrollWidth);

@@ -108,7 +108,7 @@ test('setup creates the first admin and lands in the app', async () => {
   await page.getByRole('button', { name: 'Hesabı oluştur' }).click();
   await page.waitForURL(server.url + '/app');
   await h1().filter({ hasText: 'Gelen kutusu' }).waitFor();
-  await page.getByRole('heading', { name: 'Henüz modül yok' }).waitFor();
+  await page.getByRole('heading', { name: 'Burada talep yok' }).waitFor();
   await page.locator('.topbar .user-name', { hasText: ADMIN.name }).waitFor();
   assert.equal(await page.locator('.user-role').textContent(), 'Yönetici');
   assert.ok(!page.url().includes('token='), 'the setup token is gone from the address bar');
@@ -118,7 +118,7 @@ test('setup creates the first admin and lands in the app', async () => {
 test('the language switches TR ↔ EN and is remembered for the user', async () => {
   await pickLang('en');
   await h1().filter({ hasText: 'Inbox' }).waitFor();
-  await page.getByRole('heading', { name: 'No modules yet' }).waitFor();
+  await page.getByRole('heading', { name: 'No tickets here' }).waitFor();
   assert.equal(await htmlLang(), 'en');
   assert.equal(await page.locator('.user-role').textContent(), 'Administrator');
 

@@ -26,7 +26,8 @@ const POLL_MS = 10000;
 
 function listQuery(params) {
   const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS[2];
-  const q = new URLSearchParams(view.filter);
+  // A search looks through every ticket; the view's filters apply to browsing only.
+  const q = new URLSearchParams(params.get('q') ? {} : view.filter);
   for (const f of FILTERS) {
     const v = params.get(f);
     if (v) q.set(f, v);
@@ -147,6 +148,7 @@ export function Inbox() {
       </a>`)}
     </nav>
     <section class="inbox-main">
+      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${params.get('q') ? t('inbox.results') : t('view.' + view.id)}</span></h1>
       <div class="toolbar">
         <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); go({ q: q.trim() }); }}>
           <input ref=${searchRef} type="search" name="q" value=${q} placeholder=${t('inbox.search')}

@@ -151,9 +151,16 @@ export function TicketPage({ id }) {
     run(async () => {
       let sourceId = null;
       if (mergeRef.trim().startsWith('#')) {
-        const found = await api('GET', '/tickets?limit=5&q=' + encodeURIComponent(text));
-        const hit = found.items.find((x) => x.reference === '#' + text);
-        sourceId = hit ? hit.id : null;
+        // The API has no lookup by reference: page through every ticket (newest first) until it turns up.
+        let cursor = null;
+        for (let page = 0; page < 20 && !sourceId; page++) {
+          const found = await api('GET', '/tickets?limit=100&status=' + STATUSES.join(',') +
+            (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+          const hit = found.items.find((x) => x.reference === '#' + text);
+          if (hit) sourceId = hit.id;
+          cursor = found.next_cursor;
+          if (!cursor) break;
+        }
       } else {
         sourceId = parseInt(text, 10);
       }
@@ -173,7 +180,7 @@ export function TicketPage({ id }) {
 
   const focusComposer = (k) => {
     setKind(k);
-    setTimeout(() => bodyRef.current && bodyRef.current.focus(), 0);
+    if (bodyRef.current) bodyRef.current.focus();
   };
   useEffect(() => {
     setKeys({
