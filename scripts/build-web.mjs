@@ -136,5 +136,11 @@ writeIfChanged(path.join(outdir, '.stamp'), Buffer.from(manifest.digest('hex') +
 const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
 const size = (name) => kb(files.get(name).length) + ' (' + kb((files.get(name + '.gz') || files.get(name)).length) + ' gzip)';
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
+// The agents' app must stay small (issue 5: <= 150 KB gzipped for JS + CSS + HTML).
+const BUDGET = 150 * 1024;
+const gzTotal = ['assets/app.js', 'assets/app.css', 'index.html']
+  .reduce((n, name) => n + (files.get(name + '.gz') || files.get(name)).length, 0);
 process.stdout.write(`build-web: ${path.relative(process.cwd(), outdir) || '.'}: app.js ${size('assets/app.js')}, ` +
-  `app.css ${size('assets/app.css')}, index.html ${size('index.html')} in ${ms.toFixed(0)} ms\n`);
+  `app.css ${size('assets/app.css')}, index.html ${size('index.html')} in ${ms.toFixed(0)} ms\n` +
+  `build-web: bundle ${kb(gzTotal)} gzip of ${kb(BUDGET)} budget\n`);
+if (gzTotal > BUDGET) die('the bundle is over its budget of 150 KiB gzipped');
