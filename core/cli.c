@@ -111,9 +111,9 @@ static int run_writer_command(const struct config *cfg, const char *name, cJSON 
     if (lk == 0) {
       if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek: %s\n", err); return 1; }
       /* Plugins are loaded so that events this command emits reach their subscribers and webhooks. */
-      if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek: the core could not start\n"); db_close_all(); return 1; }
+      if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek: the core could not start\n"); server_core_shutdown(); return 1; }
       code = control_run_local(name, args, &message);
-      db_close_all();
+      server_core_shutdown();
       break;
     }
     code = control_call(cfg->data, name, args, &message, err, sizeof err);
@@ -391,8 +391,8 @@ int cli_demo(const struct config *cfg, int force, long size)
   }
   if (lk < 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
   if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
-  if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek demo: the core could not start\n"); db_close_all(); return 1; }
+  if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek demo: the core could not start\n"); server_core_shutdown(); return 1; }
   int code = tkt_demo_fill(force, size, stdout);
-  db_close_all();
+  server_core_shutdown();
   return code;
 }

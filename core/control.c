@@ -13,7 +13,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "log.h"
+#include "lua_host.h"
 #include "util.h"
 
 #define MAX_COMMANDS 16
@@ -139,6 +141,9 @@ static void *control_main(void *arg)
       }
     }
   }
+  /* Commands run plugin code on this thread: its Lua state and read connection go with it. */
+  lua_host_thread_release();
+  db_reader_release();
   return NULL;
 }
 

@@ -57,6 +57,14 @@ static const struct destek_route core_routes[] = {
   { 0 }
 };
 
+void server_core_shutdown(void)
+{
+  plugin_unload_all();
+  lua_host_shutdown();
+  db_close_all();
+  net_cleanup();
+}
+
 int server_core_init(const char *data_dir)
 {
   int rc = http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
@@ -130,7 +138,7 @@ int server_run(const struct config *cfg)
   }
   if (server_core_init(cfg->data) != 0) {
     fprintf(stderr, "destek: some routes could not be registered (see the log above)\n");
-    db_close_all();
+    server_core_shutdown();
     return 1;
   }
   char bundle[4096];
@@ -138,14 +146,14 @@ int server_run(const struct config *cfg)
   if (cfg->tls_cert) {
     if (tls_bundle(cfg->data, cfg->tls_cert, cfg->tls_key, bundle, sizeof bundle, err, sizeof err) != 0) {
       fprintf(stderr, "destek: %s\n", err);
-      db_close_all();
+      server_core_shutdown();
       return 1;
     }
     hc.tls_cert = bundle;
   }
   if (http_start(&hc, err, sizeof err) != 0) {
     fprintf(stderr, "destek: %s\n", err);
-    db_close_all();
+    server_core_shutdown();
     return 1;
   }
   bus_start();

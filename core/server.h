@@ -12,6 +12,9 @@ int server_open_store(const char *data, int durability_full, char *err, size_t e
 /* Registers the core's routes, settings and event sinks, then loads the C and Lua plugins. 0 or -1. */
 int server_core_init(const char *data_dir);
 
+/* Undoes server_core_init and server_open_store: unloads plugins, closes Lua states and the database. */
+void server_core_shutdown(void);
+
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit code. */
 int server_run(const struct config *cfg);
 

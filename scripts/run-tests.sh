@@ -11,7 +11,7 @@ run() {  # name command...
   local name=$1; shift
   local t0=$SECONDS
   printf '== %s\n' "$name"
-  if "$@"; then
+  if timeout 1500 "$@"; then
     passed=$((passed + 1)); printf '== %s: ok (%ss)\n' "$name" $((SECONDS - t0))
   else
     failed=$((failed + 1)); failures+=("$name"); printf '== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
