@@ -542,3 +542,16 @@ export function sqlite3(file, sql) {
   const r = spawnSync('sqlite3', [file, sql], {encoding: 'utf8'});
   return {code: r.status, stdout: r.stdout, stderr: r.stderr};
 }
+
+/**
+ * Turns off the default out-of-hours auto-reply trigger, for tests that count the mails or messages a ticket
+ * gets: otherwise their result would depend on the time of day they run at (the trigger follows the real clock).
+ */
+export async function disableOutOfHoursReply(server, session) {
+  const list = await server.api('GET', '/api/v1/triggers', {session});
+  assert.equal(list.status, 200, `GET /api/v1/triggers: ${list.status} ${list.text}`);
+  for (const t of list.json.items.filter((x) => /business_hours/.test(JSON.stringify(x.conditions || {})))) {
+    const res = await server.api('PATCH', `/api/v1/triggers/${t.id}`, {session, body: {active: false}});
+    assert.equal(res.status, 200, `PATCH trigger ${t.id}: ${res.status} ${res.text}`);
+  }
+}

@@ -3,7 +3,7 @@
 // afterwards, a malformed message is kept for an admin, and an IMAP server that is down is simply polled again.
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T} from './lib.mjs';
+import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T, disableOutOfHoursReply} from './lib.mjs';
 import {startSmtp, startDovecot} from './mail-helpers.mjs';
 
 let server, admin, smtp, imap;
@@ -13,6 +13,7 @@ before(async () => {
   imap = await startDovecot();
   server = await startServer();
   admin = await setupAdmin(server);
+  await disableOutOfHoursReply(server, admin);
   const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example',
     'mail.imap_url': imap.url, 'mail.imap_user': imap.user, 'mail.imap_password': imap.password, 'mail.poll_seconds': 1});
   assert.equal(set.status, 200, set.text);

@@ -6,7 +6,7 @@ import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {ROOT, startServer, setupAdmin, runCli, listAll, eventually, uniqueEmail, tempDir, T} from './lib.mjs';
+import {ROOT, startServer, setupAdmin, runCli, listAll, eventually, uniqueEmail, tempDir, T, disableOutOfHoursReply} from './lib.mjs';
 import {startSmtp, qp} from './mail-helpers.mjs';
 
 const corpus = (name) => fs.readFileSync(path.join(ROOT, 'tests/mail/corpus', name));
@@ -18,6 +18,7 @@ before(async () => {
   smtp = await startSmtp();
   server = await startServer();
   admin = await setupAdmin(server);
+  await disableOutOfHoursReply(server, admin);
   const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example'});
   assert.equal(set.status, 200, set.text);
 });
@@ -52,6 +53,7 @@ describe('destek mail import', () => {
     assert.match(res.reference, /^#\d+$/);
     const s = await startServer({dataDir: dir});
     const a = await setupAdmin(s);
+    await disableOutOfHoursReply(s, a);
     const t = (await s.api('GET', `/api/v1/tickets/${res.ticket_id}`, {session: a})).json;
     assert.equal(t.channel, 'email');
     assert.equal(t.subject, 'İade talebi ğüşıöç');

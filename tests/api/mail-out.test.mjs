@@ -3,7 +3,7 @@
 // link, attachments, a server that is down (retried, then delivered; or dead, shown in mail-status).
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T} from './lib.mjs';
+import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T, disableOutOfHoursReply} from './lib.mjs';
 import {startSmtp, freePort, qp} from './mail-helpers.mjs';
 
 let server, admin, smtp;
@@ -12,6 +12,7 @@ before(async () => {
   smtp = await startSmtp();
   server = await startServer();
   admin = await setupAdmin(server);
+  await disableOutOfHoursReply(server, admin);
   const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example',
     'mail.from_name': 'Dükkan Destek', 'ticketing.public_form_limit': 1000, 'events.retry_base_seconds': 1});
   assert.equal(set.status, 200, set.text);
@@ -131,6 +132,7 @@ describe('SMTP failures', () => {
     const port = await freePort();
     const s = await startServer();
     const a = await setupAdmin(s);
+    await disableOutOfHoursReply(s, a);
     const set = await s.api('PATCH', '/api/v1/settings', {session: a, body: {'mail.smtp_url': `smtp://127.0.0.1:${port}`,
       'mail.from': 'destek@shop.example', 'events.retry_base_seconds': 1}});
     assert.equal(set.status, 200, set.text);
@@ -157,6 +159,7 @@ describe('SMTP failures', () => {
     const port = await freePort();
     const s = await startServer();
     const a = await setupAdmin(s);
+    await disableOutOfHoursReply(s, a);
     const set = await s.api('PATCH', '/api/v1/settings', {session: a, body: {'mail.smtp_url': `smtp://127.0.0.1:${port}`,
       'mail.from': 'destek@shop.example', 'events.retry_base_seconds': 1, 'events.retry_limit': 2}});
     assert.equal(set.status, 200, set.text);
