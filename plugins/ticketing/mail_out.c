@@ -255,7 +255,7 @@ static int write_now(const char *sql, const char *types, ...)
 /* Mails the customer of the event's ticket: kind is ack, reply, solved or merged; message_id the reply's message
  * (0 otherwise). The bus contract: 0 when done (or nothing to do), non-zero with err to be retried. */
 static int mail_deliver(struct destek_req *call, const struct destek_event *ev, const char *kind,
-                        int64_t message_id, char *err, size_t errlen)
+                        int64_t message_id, int automatic, char *err, size_t errlen)
 {
   const cJSON *p = ev->payload;
   const cJSON *customer = cJSON_GetObjectItemCaseSensitive(p, "customer");
@@ -334,7 +334,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     out.html = html;
     out.attachments = atts;
     out.attachments_count = atts_count;
-    out.auto_submitted = strcmp(kind, "reply") != 0;
+    out.auto_submitted = automatic;
     msg = mail_compose_new(&out, &msg_len);
     free(from_name);
     if (!msg) { snprintf(err, errlen, "the mail could not be composed"); rc = -1; }
@@ -378,7 +378,7 @@ static int on_ticket_created(struct destek_req *call, const struct destek_event 
 {
   (void)ud;
   if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "ack_needed"))) return 0;
-  return mail_deliver(call, ev, "ack", 0, err, errlen);
+  return mail_deliver(call, ev, "ack", 0, 1, err, errlen);
 }
 
 static int on_message_added(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
@@ -389,14 +389,17 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
   const char *kind = json_str(m, "kind");
   if (!kind || strcmp(kind, "reply") || !cJSON_IsNumber(id)) return 0;
-  return mail_deliver(call, ev, "reply", (int64_t)id->valuedouble, err, errlen);
+  /* A reply no agent wrote (a trigger's automatic answer) is marked Auto-Submitted, so that the customer's own
+   * auto-responder does not answer it (RFC 3834). */
+  int automatic = !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "author_user_id"));
+  return mail_deliver(call, ev, "reply", (int64_t)id->valuedouble, automatic, err, errlen);
 }
 
 static int on_ticket_solved(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
                             size_t errlen)
 {
   (void)ud;
-  return mail_deliver(call, ev, "solved", 0, err, errlen);
+  return mail_deliver(call, ev, "solved", 0, 1, err, errlen);
 }
 
 static int on_ticket_merged(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
@@ -404,7 +407,7 @@ static int on_ticket_merged(struct destek_req *call, const struct destek_event *
 {
   (void)ud;
   if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "notify_customer"))) return 0;
-  return mail_deliver(call, ev, "merged", 0, err, errlen);
+  return mail_deliver(call, ev, "merged", 0, 1, err, errlen);
 }
 
 /* GET /api/v1/tickets/{id}/mail-status: every mail sent (or being sent) about the ticket, oldest first. */
