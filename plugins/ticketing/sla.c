@@ -5,6 +5,7 @@
 #include "sla.h"
 #include "jbuf.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,33 @@ static int64_t parse_iso(const char *s)
 
 /* ------------------------------------------------------------------------------------------------ calendars */
 
+/* Zones read from the zone files, by name: a trigger or SLA evaluation on every new ticket read and parsed
+ * /usr/share/zoneinfo/<zone> each time. Zone files change only with a tzdata upgrade, which a restart picks up. */
+#define TZ_CACHE 16
+static struct { char name[128]; struct sla_tz *tz; } tz_cache[TZ_CACHE];
+static pthread_mutex_t tz_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sla_tz *tz_load_new(const char *name, char *err)
+{
+  struct sla_tz *tz = NULL;
+  pthread_mutex_lock(&tz_cache_lock);
+  int i = 0;
+  for (; i < TZ_CACHE && tz_cache[i].tz; i++)
+    if (!strcmp(tz_cache[i].name, name)) {
+      if (!(tz = sla_tz_dup(tz_cache[i].tz))) abort();   /* out of memory */
+      break;
+    }
+  if (!tz) {
+    tz = sla_tz_load(name, err);
+    if (tz && i < TZ_CACHE && strlen(name) < sizeof tz_cache[i].name) {
+      if (!(tz_cache[i].tz = sla_tz_dup(tz))) abort();
+      snprintf(tz_cache[i].name, sizeof tz_cache[i].name, "%s", name);
+    }
+  }
+  pthread_mutex_unlock(&tz_cache_lock);
+  return tz;
+}
+
 struct sla_calendar *tkt_calendar_load_new(struct db *db, int64_t calendar_id, char *err)
 {
   sqlite3_stmt *st = db_prepare(db, "SELECT time_zone, hours, holidays FROM tkt_calendars WHERE id = ?1");
@@ -60,7 +88,7 @@ struct sla_calendar *tkt_calendar_load_new(struct db *db, int64_t calendar_id, c
   db_bind(st, "i", calendar_id);
   struct sla_calendar *cal = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
-    struct sla_tz *tz = sla_tz_load((const char *)sqlite3_column_text(st, 0), err);
+    struct sla_tz *tz = tz_load_new((const char *)sqlite3_column_text(st, 0), err);
     cal = tz ? sla_calendar_new(tz) : NULL;
     if (cal && (sla_calendar_parse_hours(cal, (const char *)sqlite3_column_text(st, 1), err) != 0 ||
                 sla_calendar_parse_holidays(cal, (const char *)sqlite3_column_text(st, 2), err) != 0)) {

@@ -333,6 +333,23 @@ void sla_tz_free(struct sla_tz *tz)
   free(tz);
 }
 
+struct sla_tz *sla_tz_dup(const struct sla_tz *tz)
+{
+  struct sla_tz *d = malloc(sizeof *d);
+  if (!d) return NULL;
+  *d = *tz;
+  d->trans = NULL;
+  d->after = NULL;
+  if (tz->ntrans) {
+    d->trans = malloc(tz->ntrans * sizeof *d->trans);
+    d->after = malloc(tz->ntrans * sizeof *d->after);
+    if (!d->trans || !d->after) { sla_tz_free(d); return NULL; }
+    memcpy(d->trans, tz->trans, tz->ntrans * sizeof *d->trans);
+    memcpy(d->after, tz->after, tz->ntrans * sizeof *d->after);
+  }
+  return d;
+}
+
 struct sla_tz *sla_tz_from_posix(const char *spec, char *err)
 {
   struct tz_rule rule;

@@ -46,6 +46,8 @@ struct sla_tz *sla_tz_from_tzif(const void *data, size_t len, const char *name, 
  * "EST5EDT,M3.2.0,M11.1.0". A DST rule without dates uses the US rule M3.2.0,M11.1.0. */
 struct sla_tz *sla_tz_from_posix(const char *spec, char *err);
 void sla_tz_free(struct sla_tz *tz);
+/* A copy of tz (free with sla_tz_free), or NULL when out of memory. */
+struct sla_tz *sla_tz_dup(const struct sla_tz *tz);
 /* The name given when loading (borrowed). */
 const char *sla_tz_name(const struct sla_tz *tz);
 /* Seconds east of UTC in effect at instant t (Istanbul: 10800). */
