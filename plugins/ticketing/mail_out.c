@@ -307,9 +307,13 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     rc = attachments_load(db, message_id, &atts, &atts_count, err, errlen);
   }
   const cJSON *source = cJSON_GetObjectItemCaseSensitive(p, "source");
+  char *notice = !strcmp(kind, "ack")
+    ? db_text_new(db, "SELECT group_concat(body, char(10) || char(10)) FROM (SELECT body FROM tkt_messages"
+                      " WHERE ticket_id = ?1 AND mail_with_ack = 1 ORDER BY id)", "i", ticket_id)
+    : NULL;
   struct mail_tpl_vars vars = {
     json_str(customer, "lang"), json_str(customer, "name"), reference, json_str(p, "subject"), link,
-    body, body_html, json_str(source, "reference")
+    body, body_html, json_str(source, "reference"), notice
   };
   char *subject = NULL, *text = NULL, *html = NULL;
   char *msg = NULL;
@@ -365,6 +369,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   free(body);
   free(body_html_raw);
   free(body_html);
+  free(notice);
   free(link);
   free(mid);
 out:
@@ -392,6 +397,10 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
   /* A reply no agent wrote (a trigger's automatic answer) is marked Auto-Submitted, so that the customer's own
    * auto-responder does not answer it (RFC 3834). */
   int automatic = !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "author_user_id"));
+  /* An automatic reply said as the ticket opened is in the acknowledgement already. */
+  if (automatic && db_int(http_db(call), 0, "SELECT mail_with_ack FROM tkt_messages WHERE id = ?1", "i",
+                          (int64_t)id->valuedouble))
+    return 0;
   return mail_deliver(call, ev, "reply", (int64_t)id->valuedouble, automatic, err, errlen);
 }
 

@@ -122,6 +122,13 @@ int mail_tpl_render(const char *kind, const struct mail_tpl_vars *v, char **subj
     sqlite3_str_appendall(hx, "</strong>");
     html_escape(hx, pct + 2);
     sqlite3_str_appendall(hx, "</p>\n");
+    if (v->notice && *v->notice) {
+      sqlite3_str_appendall(tx, v->notice);
+      sqlite3_str_appendall(tx, "\n\n");
+      sqlite3_str_appendall(hx, "<p>");
+      html_escape(hx, v->notice);
+      sqlite3_str_appendall(hx, "</p>\n");
+    }
   } else {
     sqlite3_str_appendall(tx, S(v->body_text));
     sqlite3_str_appendall(tx, "\n\n");

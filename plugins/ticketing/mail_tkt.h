@@ -15,6 +15,7 @@ struct mail_tpl_vars {
   const char *body_text;   /* the agent's reply (kind "reply") */
   const char *body_html;   /* the agent's reply as HTML, or NULL (then body_text is escaped) */
   const char *source_reference; /* kind "merged": the reference of the ticket merged in */
+  const char *notice;      /* kind "ack": automatic replies said as the ticket opened (out of hours), or NULL */
 };
 
 /* Renders kind ("ack", "reply", "solved", "merged") into a subject with "[#ref]", a text body and an HTML body,

@@ -159,8 +159,10 @@ static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int6
   return 1;
 }
 
-static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, const cJSON *p, int64_t ticket_id)
+static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, const struct destek_event *ev,
+                       int64_t ticket_id)
 {
+  const cJSON *p = ev->payload;
   struct tkt_changes c = { 0 };
   const cJSON *v;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(act, "priority"))) c.priority = v->valuestring;
@@ -181,6 +183,11 @@ static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, con
     int64_t mid = tkt_message_add(r, w, ticket_id, "reply", 0, 0, body, NULL, NULL, "system");
     free(body);
     if (mid < 0) return (int)-mid;
+    /* Said while the ticket is being opened, when the customer is about to get its acknowledgement: it goes in
+     * that mail (mail_out.c), not in a second one. */
+    if (!strcmp(ev->name, "ticket.created") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ack_needed")) &&
+        db_exec(w, "UPDATE tkt_messages SET mail_with_ack = 1 WHERE id = ?1", "i", mid) != SQLITE_OK)
+      return http_error(r, 500, "internal", "the automatic reply could not be saved");
   }
   return 0;
 }
@@ -207,7 +214,7 @@ static int run_triggers(struct destek_req *r, struct db *w, const struct destek_
   for (int i = 0; i < n; i++) {
     cJSON *cond = cJSON_Parse(list[i].cond), *act = cJSON_Parse(list[i].act);
     if (!rc && cond && act && conditions_hold(w, cond, ev->payload, ticket_id, text ? text : "")) {
-      rc = actions_run(r, w, act, ev->payload, ticket_id);
+      rc = actions_run(r, w, act, ev, ticket_id);
       if (!rc) {
         char name[32];
         snprintf(name, sizeof name, "trigger:%lld", (long long)list[i].id);

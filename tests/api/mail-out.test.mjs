@@ -127,6 +127,41 @@ describe('outbound mail', () => {
   });
 });
 
+describe('one mail when a ticket opens', () => {
+  // The out-of-hours auto-reply answers as the ticket opens, just when its acknowledgement goes out: the customer gets
+  // one mail, the acknowledgement with the notice in it. A trigger like it (here: at any hour) stands in for it.
+  test('an automatic reply said as a web-form ticket opens goes inside the acknowledgement, not in a second mail', async () => {
+    const mark = `Bayram tatilindeyiz ${Date.now()}`;
+    const trg = await api('POST', '/api/v1/triggers', {name: `Tatil ${Date.now()}`, event: 'ticket.created',
+      conditions: {actor: 'customer'}, actions: {reply_tr: `${mark}; {{ticket.reference}} numaralı talebinize döneceğiz.`,
+        reply_en: `${mark} (en)`}});
+    assert.equal(trg.status, 201, trg.text);
+    try {
+      const email = uniqueEmail('tatil');
+      const t = await webTicket(email);
+      const [m] = await mailTo(email, t.reference);
+      const text = qp(m.body);
+      assert.ok(text.includes(`Talebinizi aldık; numarası ${t.reference}`), text);
+      assert.ok(text.includes(`${mark}; ${t.reference} numaralı talebinize döneceğiz.`), text);
+      const full = (await api('GET', `/api/v1/tickets/${t.id}`)).json;
+      assert.deepEqual(full.messages.map((x) => x.kind), ['customer', 'reply'], 'the notice is in the thread');
+      await new Promise((r) => setTimeout(r, T(1500)));
+      assert.equal(smtp.mails().filter((x) => x.headers['x-sink-rcpt-to'] === email).length, 1, 'one mail');
+      assert.deepEqual((await mailStatus(t.id)).map((s) => s.kind), ['ack']);
+      // Later automatic replies (the customer writes again) are mailed on their own.
+      const follow = await server.api('POST', `/api/v1/public/tickets/${t.reference.slice(1)}/messages`,
+        {body: {body: 'Bir şey daha', sig: full.public_sig}});
+      assert.equal(follow.status, 201, follow.text);
+      const agentReply = await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'Tamam, kontrol edildi.'});
+      assert.equal(agentReply.status, 201, agentReply.text);
+      const replies = await mailTo(email, 'Tamam, kontrol edildi.');
+      assert.equal(replies.length, 1);
+    } finally {
+      await api('DELETE', `/api/v1/triggers/${trg.json.id}`);
+    }
+  });
+});
+
 describe('SMTP failures', () => {
   test('server down: the send is retried with backoff and delivered when it comes back', async () => {
     const port = await freePort();
