@@ -13,7 +13,8 @@ local FOLD = {
 }
 
 local function fold(s)
-  s = s:gsub("[\xC3\xC4\xC5][\x80-\xBF]", function(c) return FOLD[c] end)
+  -- a table as the replacement: letters it does not name stay as they are
+  s = s:gsub("[\xC3\xC4\xC5][\x80-\xBF]", FOLD)
   s = s:gsub("I", "i")
   return s:lower()
 end
