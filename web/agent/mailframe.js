@@ -52,10 +52,9 @@ function clean(el) {
     for (const attr of [...child.attributes]) {
       const name = attr.name.toLowerCase();
       const value = attr.value.trim();
-      if (name === 'style') {
+      if (name === 'data-style') {
         const style = safeStyle(value);
-        child.removeAttribute(name);
-        if (style) child.setAttribute('data-style', style);
+        if (style) child.setAttribute(name, style); else child.removeAttribute(name);
       } else if (name === 'href' && tag === 'a') {
         if (!SAFE_LINK.test(value)) child.removeAttribute(name);
       } else if (name === 'src' && tag === 'img') {
@@ -64,7 +63,7 @@ function clean(el) {
         if (REMOTE.test(value)) child.setAttribute('data-remote-src', value.startsWith('//') ? 'https:' + value : value);
       } else if (name === 'data-remote-src' && tag === 'img') {
         if (!/^https?:\/\//i.test(value)) child.removeAttribute(name);
-      } else if (name !== 'data-style' && !ALLOWED_ATTRS.has(name)) {
+      } else if (!ALLOWED_ATTRS.has(name)) {
         child.removeAttribute(name);
       }
     }
@@ -75,9 +74,60 @@ function clean(el) {
   }
 }
 
+/* The markup with every style attribute renamed data-style, before any parsing: parsing a style attribute in this
+ * page, even into an inert document, is refused by the app's CSP and logged as a violation. A small scanner that
+ * knows tags, quoted values and comments; text outside tags is copied as it is. */
+export function renameStyles(markup) {
+  let out = '';
+  let i = 0;
+  const n = markup.length;
+  while (i < n) {
+    const lt = markup.indexOf('<', i);
+    if (lt < 0) { out += markup.slice(i); break; }
+    out += markup.slice(i, lt);
+    i = lt;
+    if (markup.startsWith('<!--', i)) {
+      const end = markup.indexOf('-->', i + 4);
+      const stop = end < 0 ? n : end + 3;
+      out += markup.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    const name = /^<([a-zA-Z][^\s/>]*)/.exec(markup.slice(i, i + 64));
+    if (!name) { out += '<'; i += 1; continue; }
+    out += name[0];
+    i += name[0].length;
+    while (i < n && markup[i] !== '>') {
+      const ws = /^[\s/]+/.exec(markup.slice(i, i + 256));
+      if (ws) { out += ws[0]; i += ws[0].length; continue; }
+      const attr = /^[^\s/>=]+/.exec(markup.slice(i, i + 256));
+      if (!attr) { out += markup[i]; i += 1; continue; }
+      out += attr[0].toLowerCase() === 'style' ? 'data-style' : attr[0];
+      i += attr[0].length;
+      const eq = /^\s*=\s*/.exec(markup.slice(i, i + 256));
+      if (!eq) continue;
+      out += eq[0];
+      i += eq[0].length;
+      const q = markup[i];
+      if (q === '"' || q === "'") {
+        const end = markup.indexOf(q, i + 1);
+        const stop = end < 0 ? n : end + 1;
+        out += markup.slice(i, stop);
+        i = stop;
+      } else {
+        const v = /^[^\s>]*/.exec(markup.slice(i));
+        out += v[0];
+        i += v[0].length;
+      }
+    }
+    if (i < n) { out += '>'; i += 1; }
+  }
+  return out;
+}
+
 /* {srcdoc, remote}: the document for the frame and how many remote images it holds. */
 export function prepareMail(bodyHtml, showImages) {
-  const doc = new DOMParser().parseFromString(String(bodyHtml || ''), 'text/html');
+  const doc = new DOMParser().parseFromString(renameStyles(String(bodyHtml || '')), 'text/html');
   clean(doc.body);
   const remote = doc.body.querySelectorAll('img[data-remote-src]');
   if (showImages) remote.forEach((img) => img.setAttribute('src', img.getAttribute('data-remote-src')));

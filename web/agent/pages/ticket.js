@@ -2,7 +2,7 @@
 // the customer panel (details, other tickets, a slot for plugin panels).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { t } from '../i18n.js';
+import { formatDate, t } from '../i18n.js';
 import { api } from '../api.js';
 import { useStore } from '../store.js';
 import { navigate, onLinkClick } from '../router.js';
@@ -71,7 +71,7 @@ function CustomerPanel({ ticket, customer }) {
         ${c.phone ? html`<div><dt>${t('customer.phone')}</dt><dd><a href=${'tel:' + c.phone}>${c.phone}</a></dd></div>` : null}
         ${customer && customer.lang ? html`<div><dt>${t('customer.lang')}</dt><dd>${t('lang.' + customer.lang)}</dd></div>` : null}
         ${customer && customer.created_at ? html`<div><dt>${t('customer.since')}</dt>
-          <dd><time datetime=${customer.created_at} title=${dateTime(customer.created_at)}>${when(customer.created_at)}</time></dd></div>` : null}
+          <dd><time datetime=${customer.created_at} title=${dateTime(customer.created_at)}>${formatDate(customer.created_at, { dateStyle: 'medium' })}</time></dd></div>` : null}
         ${customer ? html`<div><dt>${t('customer.tickets')}</dt>
           <dd data-field="ticket-count">${t('customer.tickets_count', { n: number(others.length + 1), open: number(open) })}</dd></div>` : null}
       </dl>
