@@ -103,7 +103,21 @@ function fold(s) {
   return String(s || '').toLocaleLowerCase('tr-TR').replace(/ı/g, 'i').normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 }
 
-function MacroPicker({ macros, customerLang, disabled, onApply }) {
+/* The macro's reply as the server will write it: the same variables, filled from what this page knows. */
+function fillMacro(text, ticket, customer) {
+  const user = store.get().user;
+  const values = {
+    'customer.name': (customer && customer.name) || '',
+    'ticket.reference': ticket.reference,
+    'ticket.subject': ticket.subject,
+    order_number: ticket.order_number || '',
+    'agent.name': (user && user.name) || '',
+  };
+  return text.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (m, name) => (name in values ? values[name] : m));
+}
+
+function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
+  const customerLang = customer && customer.lang;
   const [open, setOpen] = useState(false);
   const [q, setQ] = useState('');
   const [picked, setPicked] = useState(null);
@@ -132,7 +146,8 @@ function MacroPicker({ macros, customerLang, disabled, onApply }) {
     else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(a - 1, 0)); }
     else if (e.key === 'Enter') { e.preventDefault(); if (matches[active]) setPicked(matches[active]); }
   }
-  const preview = picked && ((customerLang === 'en' ? picked.body_en || picked.body_tr : picked.body_tr || picked.body_en) || '');
+  const preview = picked && fillMacro((customerLang === 'en' ? picked.body_en || picked.body_tr
+    : picked.body_tr || picked.body_en) || '', ticket, customer);
   const changes = picked && picked.changes ? Object.entries(picked.changes).filter(([, v]) => v !== null && v !== undefined &&
     !(Array.isArray(v) && !v.length)) : [];
   return html`<div class="macro-picker" ref=${root}>
@@ -307,7 +322,7 @@ export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyp
         <button type="button" role="tab" aria-selected=${note} class=${note ? 'is-active is-note' : ''}
           onClick=${() => setKind('note')} data-kind="note">${t('composer.note')}</button>
       </div>
-      ${macros.length ? html`<${MacroPicker} macros=${macros} customerLang=${customer && customer.lang}
+      ${macros.length ? html`<${MacroPicker} macros=${macros} ticket=${ticket} customer=${customer}
         disabled=${busy || disabled} onApply=${onApplyMacro} />` : null}
     </div>
     <p class=${'composer-to small' + (note ? ' is-note' : '')} data-region="composer-audience">

@@ -66,8 +66,9 @@ function CustomerPanel({ ticket, customer }) {
     <section class="card customer-card" data-region="customer">
       <h2 class="h3">${t('customer.title')}</h2>
       <p class="customer-name"><strong>${c.name || c.email || c.phone}</strong></p>
+      ${c.email ? html`<p class="customer-email small"><a href=${'mailto:' + c.email} class="break"
+        aria-label=${t('customer.email') + ': ' + c.email}>${c.email}</a></p>` : null}
       <dl class="facts">
-        ${c.email ? html`<div><dt>${t('customer.email')}</dt><dd><a href=${'mailto:' + c.email} class="break">${c.email}</a></dd></div>` : null}
         ${c.phone ? html`<div><dt>${t('customer.phone')}</dt><dd><a href=${'tel:' + c.phone}>${c.phone}</a></dd></div>` : null}
         ${customer && customer.lang ? html`<div><dt>${t('customer.lang')}</dt><dd>${t('lang.' + customer.lang)}</dd></div>` : null}
         ${customer && customer.created_at ? html`<div><dt>${t('customer.since')}</dt>
