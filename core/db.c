@@ -11,13 +11,18 @@
 #include "log.h"
 #include "util.h"
 
-#define STMT_CACHE 128  /* slots per connection; a miss beyond that prepares and finalizes on the fly */
+/* The statement cache: an open-addressing table keyed by the address of the SQL text (the code's string
+ * literals), verified against the statement's own text so that a reused address (a plugin reloaded at the same
+ * place) never answers with another statement. It grows instead of evicting: the set of SQL texts is the code's, so
+ * it is bounded, and an eviction could finalize a statement still being stepped by a caller up the stack. */
+#define STMT_CACHE_START 256
 
 struct cached_stmt { const char *sql; sqlite3_stmt *st; };
 
 struct db {
   sqlite3 *h;
-  struct cached_stmt cache[STMT_CACHE];
+  struct cached_stmt *cache;   /* cache_cap slots (a power of two), cache_count in use */
+  size_t cache_cap, cache_count;
   struct db *next_reader;   /* list of all readers, closed at shutdown */
 };
 
@@ -80,14 +85,18 @@ static struct db *conn_open(int for_writer, char *err, size_t errlen)
   struct db *db = calloc(1, sizeof *db);
   if (!db) abort();
   db->h = h;
+  db->cache_cap = STMT_CACHE_START;
+  db->cache = calloc(db->cache_cap, sizeof *db->cache);
+  if (!db->cache) abort();
   return db;
 }
 
 static void conn_close(struct db *db)
 {
   if (!db) return;
-  for (int i = 0; i < STMT_CACHE; i++)
+  for (size_t i = 0; i < db->cache_cap; i++)
     if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
+  free(db->cache);
   int rc = sqlite3_close(db->h);
   if (rc != SQLITE_OK) log_error("db", "close: %s", sqlite3_errstr(rc));
   free(db);
@@ -203,35 +212,61 @@ void db_rollback(struct db *w)
 
 int db_in_tx(struct db *db) { return !sqlite3_get_autocommit(db->h); }
 
-static size_t slot_of(const char *sql) { return ((uintptr_t)sql >> 3) % STMT_CACHE; }
-
-/* Open addressing over STMT_CACHE_PROBES slots: a statement still in use (stepped and not yet reset, e.g. the
- * outer query of a loop that runs another query per row) is never evicted, whatever slot its neighbours hash to.
- * Evicting one finalized it under its user (a crash seen when a build's string addresses happened to collide). */
-#define STMT_CACHE_PROBES 8
-
-sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+static size_t slot_of(const char *sql, size_t cap)
 {
-  size_t slot = slot_of(sql);
-  struct cached_stmt *victim = NULL;
-  for (size_t i = 0; i < STMT_CACHE_PROBES; i++) {
-    struct cached_stmt *c = &db->cache[(slot + i) % STMT_CACHE];
-    if (c->sql == sql && c->st) return c->st;
-    if (!victim && (!c->st || !sqlite3_stmt_busy(c->st))) victim = c;
+  uint64_t x = (uint64_t)(uintptr_t)sql;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ULL;   /* splitmix64's mixer: literal addresses are close together */
+  x ^= x >> 32;
+  return (size_t)x & (cap - 1);
+}
+
+static void cache_grow(struct db *db)
+{
+  size_t cap = db->cache_cap * 2;
+  struct cached_stmt *grown = calloc(cap, sizeof *grown);
+  if (!grown) abort();
+  for (size_t i = 0; i < db->cache_cap; i++) {
+    if (!db->cache[i].st) continue;
+    size_t j = slot_of(db->cache[i].sql, cap);
+    while (grown[j].st) j = (j + 1) & (cap - 1);
+    grown[j] = db->cache[i];
   }
-  if (!victim) {
-    log_error("db", "every statement cache slot near this one is in use: %s", sql);
-    return NULL;
-  }
+  free(db->cache);
+  db->cache = grown;
+  db->cache_cap = cap;
+}
+
+static sqlite3_stmt *prepare_new(struct db *db, const char *sql)
+{
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-  if (rc != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
     log_error("db", "prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
     return NULL;
   }
-  if (victim->st) sqlite3_finalize(victim->st);
-  victim->sql = sql;
-  victim->st = st;
+  return st;
+}
+
+sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+{
+  size_t mask = db->cache_cap - 1, i = slot_of(sql, db->cache_cap);
+  struct cached_stmt *c;
+  for (; (c = &db->cache[i])->st; i = (i + 1) & mask) {
+    if (c->sql != sql) continue;
+    if (!strcmp(sqlite3_sql(c->st), sql)) return c->st;
+    /* The same address now holds other SQL (a plugin was reloaded): the old statement cannot be in use, its text
+     * is gone. Replaced in place, so the probe chain stays whole. */
+    sqlite3_stmt *st = prepare_new(db, sql);
+    if (!st) return NULL;
+    sqlite3_finalize(c->st);
+    c->st = st;
+    return st;
+  }
+  sqlite3_stmt *st = prepare_new(db, sql);
+  if (!st) return NULL;
+  c->sql = sql;
+  c->st = st;
+  if (++db->cache_count * 2 > db->cache_cap) cache_grow(db);
   return st;
 }
 

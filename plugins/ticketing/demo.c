@@ -426,8 +426,8 @@ static int bulk(long size, FILE *out)
   int rc = sqlite3_prepare_v2(h, "INSERT INTO tkt_customers(id, name, email, lang, created_at, updated_at)"
                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?5)", -1, &sc, NULL);
   rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_tickets(id, reference, subject, status, priority, channel, customer_id,"
-                              " assignee_id, order_number, created_at, updated_at, seq)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", -1, &st, NULL);
+                              " assignee_id, order_number, created_at, updated_at, seq, tags_json)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, json_array(?13))", -1, &st, NULL);
   rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body,"
                               " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &sm, NULL);
   rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_search(rowid, subject, body, customer) VALUES (?1, ?2, ?3, ?4)", -1,
@@ -487,6 +487,7 @@ static int bulk(long size, FILE *out)
     sqlite3_bind_text(st, 10, ts, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 11, upd, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 12, seq0 + i + 1);
+    sqlite3_bind_text(st, 13, s->tag, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); free(bodies); goto fail; }
     sqlite3_reset(st);
     size_t bl = 0;

@@ -44,6 +44,7 @@ static int ticket_merge(struct destek_req *r)
     db_exec(w, "UPDATE tkt_attachments SET ticket_id = ?2 WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
     db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) SELECT ?2, tag FROM tkt_ticket_tags"
                " WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
+    tkt_tags_copy_refresh(w, target) == 0 &&
     db_exec(w, "UPDATE tkt_tickets SET status = 'closed', merged_into = ?2, closed_at = ?3, updated_at = ?3, seq = ?4"
                " WHERE id = ?1", "iiti", source, target, now, tkt_next_seq(w)) == SQLITE_OK &&
     db_exec(w, "UPDATE tkt_tickets SET updated_at = ?2, seq = ?3 WHERE id = ?1", "iti", target, now,

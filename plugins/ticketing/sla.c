@@ -3,6 +3,7 @@
  * needs no calls into this file; it is evaluated with sla_evaluate, stored in tkt_sla and kept awake by one
  * one-shot timer per ticket ("ticketing.sla", key = ticket id) at its next warning or due instant. */
 #include "sla.h"
+#include "jbuf.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -676,50 +677,65 @@ int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id)
 
 /* ------------------------------------------------------------------------------------------------ JSON view */
 
-static cJSON *target_json(sqlite3_stmt *st, int col, int64_t now)
+static void write_target(struct jbuf *b, sqlite3_stmt *st, int col, int64_t now)
 {
   /* columns from col: minutes, state, clock, warn_at, due_at, elapsed */
-  if (sqlite3_column_type(st, col) == SQLITE_NULL) return cJSON_CreateNull();
-  cJSON *o = cJSON_CreateObject();
-  int64_t minutes = sqlite3_column_int64(st, col);
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) { jbuf_null(b); return; }
   const char *state = (const char *)sqlite3_column_text(st, col + 1);
   const char *clock = (const char *)sqlite3_column_text(st, col + 2);
   int has_warn = sqlite3_column_type(st, col + 3) != SQLITE_NULL, has_due = sqlite3_column_type(st, col + 4) != SQLITE_NULL;
   int64_t warn_at = sqlite3_column_int64(st, col + 3), due_at = sqlite3_column_int64(st, col + 4);
-  int64_t elapsed = sqlite3_column_int64(st, col + 5);
   /* The stored state is as of the last evaluation; a running clock has moved on since. */
   if (clock && !strcmp(clock, "running")) {
     if (has_due && now >= due_at) state = "breached";
-    else if (has_warn && now >= warn_at && strcmp(state, "breached")) state = "warning";
+    else if (has_warn && now >= warn_at && (!state || strcmp(state, "breached"))) state = "warning";
   }
   char buf[21];
-  cJSON_AddNumberToObject(o, "target_minutes", (double)minutes);
-  cJSON_AddStringToObject(o, "state", state ? state : "ok");
-  cJSON_AddStringToObject(o, "clock", clock ? clock : "running");
-  if (has_warn) { iso(warn_at, buf); cJSON_AddStringToObject(o, "warn_at", buf); } else cJSON_AddNullToObject(o, "warn_at");
-  if (has_due) { iso(due_at, buf); cJSON_AddStringToObject(o, "due_at", buf); } else cJSON_AddNullToObject(o, "due_at");
-  cJSON_AddNumberToObject(o, "elapsed_minutes", (double)(elapsed / 60));
-  return o;
+  JBUF_LIT(b, "{\"target_minutes\":");
+  jbuf_int(b, sqlite3_column_int64(st, col));
+  JBUF_LIT(b, ",\"state\":");
+  jbuf_str(b, state ? state : "ok");
+  JBUF_LIT(b, ",\"clock\":");
+  jbuf_str(b, clock ? clock : "running");
+  JBUF_LIT(b, ",\"warn_at\":");
+  if (has_warn) { iso(warn_at, buf); jbuf_str(b, buf); } else jbuf_null(b);
+  JBUF_LIT(b, ",\"due_at\":");
+  if (has_due) { iso(due_at, buf); jbuf_str(b, buf); } else jbuf_null(b);
+  JBUF_LIT(b, ",\"elapsed_minutes\":");
+  jbuf_int(b, sqlite3_column_int64(st, col + 5) / 60);
+  JBUF_LIT(b, "}");
+}
+
+void tkt_sla_write(struct jbuf *b, sqlite3_stmt *st, int col, int64_t now)
+{
+  if (sqlite3_column_type(st, col + 2) == SQLITE_NULL && sqlite3_column_type(st, col + 8) == SQLITE_NULL) {
+    jbuf_null(b);
+    return;
+  }
+  JBUF_LIT(b, "{\"policy_id\":");
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) jbuf_null(b); else jbuf_int(b, sqlite3_column_int64(st, col));
+  JBUF_LIT(b, ",\"calendar_id\":");
+  if (sqlite3_column_type(st, col + 1) == SQLITE_NULL) jbuf_null(b); else jbuf_int(b, sqlite3_column_int64(st, col + 1));
+  JBUF_LIT(b, ",\"first_response\":");
+  write_target(b, st, col + 2, now);
+  JBUF_LIT(b, ",\"resolution\":");
+  write_target(b, st, col + 8, now);
+  JBUF_LIT(b, "}");
 }
 
 cJSON *tkt_sla_json(struct db *db, int64_t ticket_id)
 {
-  sqlite3_stmt *st = db_prepare(db,
-    "SELECT policy_id, calendar_id, first_response_minutes, frt_state, frt_clock, frt_warn_at, frt_due_at, frt_elapsed,"
-    " resolution_minutes, res_state, res_clock, res_warn_at, res_due_at, res_elapsed FROM tkt_sla"
-    " WHERE ticket_id = ?1 AND (first_response_minutes IS NOT NULL OR resolution_minutes IS NOT NULL)");
+  sqlite3_stmt *st = db_prepare(db, "SELECT " TKT_SLA_COLUMNS " FROM tkt_sla s WHERE s.ticket_id = ?1");
   if (!st) return cJSON_CreateNull();
   db_bind(st, "i", ticket_id);
   cJSON *o = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
-    int64_t now = tkt_sla_now();
-    o = cJSON_CreateObject();
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL) cJSON_AddNullToObject(o, "policy_id");
-    else cJSON_AddNumberToObject(o, "policy_id", (double)sqlite3_column_int64(st, 0));
-    if (sqlite3_column_type(st, 1) == SQLITE_NULL) cJSON_AddNullToObject(o, "calendar_id");
-    else cJSON_AddNumberToObject(o, "calendar_id", (double)sqlite3_column_int64(st, 1));
-    cJSON_AddItemToObject(o, "first_response", target_json(st, 2, now));
-    cJSON_AddItemToObject(o, "resolution", target_json(st, 8, now));
+    struct jbuf b;
+    jbuf_init(&b, 512);
+    tkt_sla_write(&b, st, 0, tkt_sla_now());
+    char *text = jbuf_take(&b, NULL);
+    o = cJSON_Parse(text);
+    free(text);
   }
   db_done(st);
   return o ? o : cJSON_CreateNull();

@@ -30,15 +30,24 @@ int64_t tkt_calendar_default_id(struct db *db);
  * sla.breached once each, and moves its timer. 0, or the error status it set up. */
 int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id);
 
-/* A condition for the ticket list on tkt_tickets t: with ?12 = 1, only tickets with an SLA clock that is not
- * stopped and in warning or breached, by its last evaluation or by ?13 (tkt_sla_now()) having passed its warning or
+/* A condition for the ticket list on tkt_tickets t: with ?8 = 1, only tickets with an SLA clock that is not
+ * stopped and in warning or breached, by its last evaluation or by ?9 (tkt_sla_now()) having passed its warning or
  * due instant since. */
 #define TKT_SLA_AT_RISK_SQL \
-  " AND (?12 = 0 OR EXISTS (SELECT 1 FROM tkt_sla a WHERE a.ticket_id = t.id AND (" \
-  "   (a.frt_clock IN ('running', 'paused') AND (a.frt_state <> 'ok' OR a.frt_warn_at <= ?13 OR a.frt_due_at <= ?13))" \
-  "   OR (a.res_clock IN ('running', 'paused') AND (a.res_state <> 'ok' OR a.res_warn_at <= ?13 OR a.res_due_at <= ?13)))))"
+  " AND (?8 = 0 OR EXISTS (SELECT 1 FROM tkt_sla a WHERE a.ticket_id = t.id AND (" \
+  "   (a.frt_clock IN ('running', 'paused') AND (a.frt_state <> 'ok' OR a.frt_warn_at <= ?9 OR a.frt_due_at <= ?9))" \
+  "   OR (a.res_clock IN ('running', 'paused') AND (a.res_state <> 'ok' OR a.res_warn_at <= ?9 OR a.res_due_at <= ?9)))))"
 
 /* The ticket's SLA as the API shows it (an object), or a JSON null when no policy applies. */
 cJSON *tkt_sla_json(struct db *db, int64_t ticket_id);
+/* The columns of tkt_sla (aliased s) that tkt_sla_write reads, in its order. */
+#define TKT_SLA_COLUMNS \
+  "s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \
+  " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed"
+#define TKT_SLA_NCOLS 14
+struct jbuf;
+/* Writes the ticket's sla object (or null: no targets, or no row — all columns NULL) from the TKT_SLA_COLUMNS
+ * starting at column col of st, with the states as of now. */
+void tkt_sla_write(struct jbuf *b, sqlite3_stmt *st, int col, int64_t now);
 
 #endif

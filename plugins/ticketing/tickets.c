@@ -7,16 +7,11 @@
 #include <string.h>
 
 #include "fold.h"
+#include "jbuf.h"
 #include "sla.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ JSON views */
-
-static void add_int_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int col)
-{
-  if (sqlite3_column_type(st, col) == SQLITE_NULL) cJSON_AddNullToObject(o, name);
-  else cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(st, col));
-}
 
 static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int col)
 {
@@ -102,45 +97,85 @@ static cJSON *history_json(struct db *db, int64_t ticket_id)
   return a;
 }
 
+static void write_text_or_null(struct jbuf *b, sqlite3_stmt *st, int col)
+{
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) jbuf_null(b);
+  else jbuf_strn(b, (const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void write_int_or_null(struct jbuf *b, sqlite3_stmt *st, int col)
+{
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) jbuf_null(b);
+  else jbuf_int(b, sqlite3_column_int64(st, col));
+}
+
+void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now)
+{
+  int64_t number = sqlite3_column_int64(st, 1);
+  JBUF_LIT(b, "{\"id\":");
+  jbuf_int(b, sqlite3_column_int64(st, 0));
+  JBUF_LIT(b, ",\"reference\":\"#");
+  jbuf_int(b, number);
+  JBUF_LIT(b, "\",\"number\":");
+  jbuf_int(b, number);
+  JBUF_LIT(b, ",\"subject\":");
+  write_text_or_null(b, st, 2);
+  JBUF_LIT(b, ",\"status\":");
+  write_text_or_null(b, st, 3);
+  JBUF_LIT(b, ",\"priority\":");
+  write_text_or_null(b, st, 4);
+  JBUF_LIT(b, ",\"channel\":");
+  write_text_or_null(b, st, 5);
+  JBUF_LIT(b, ",\"customer\":{\"id\":");
+  jbuf_int(b, sqlite3_column_int64(st, 6));
+  JBUF_LIT(b, ",\"name\":");
+  write_text_or_null(b, st, 7);
+  JBUF_LIT(b, ",\"email\":");
+  write_text_or_null(b, st, 8);
+  JBUF_LIT(b, ",\"phone\":");
+  write_text_or_null(b, st, 9);
+  JBUF_LIT(b, "},\"assignee_id\":");
+  write_int_or_null(b, st, 10);
+  JBUF_LIT(b, ",\"team_id\":");
+  write_int_or_null(b, st, 11);
+  JBUF_LIT(b, ",\"custom_fields\":");
+  /* Written by tkt_apply_changes from a checked cJSON object: JSON already. */
+  if (sqlite3_column_bytes(st, 12) > 0) jbuf_raw(b, (const char *)sqlite3_column_text(st, 12),
+                                                 (size_t)sqlite3_column_bytes(st, 12));
+  else JBUF_LIT(b, "{}");
+  static const char *const names[] = { ",\"order_number\":", NULL, ",\"first_response_at\":", ",\"solved_at\":",
+                                       ",\"closed_at\":", ",\"created_at\":", ",\"updated_at\":" };
+  for (int i = 0; i < 7; i++) {
+    if (i == 1) {
+      JBUF_LIT(b, ",\"merged_into\":");
+      write_int_or_null(b, st, 14);
+      continue;
+    }
+    jbuf_raw(b, names[i], strlen(names[i]));
+    write_text_or_null(b, st, 13 + i);
+  }
+  JBUF_LIT(b, ",\"tags\":");
+  /* tags_json: a JSON array kept by tags_replace. */
+  jbuf_raw(b, (const char *)sqlite3_column_text(st, 20), (size_t)sqlite3_column_bytes(st, 20));
+  JBUF_LIT(b, ",\"sla\":");
+  tkt_sla_write(b, st, 21, now);
+  JBUF_LIT(b, "}");
+}
+
 cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
 {
-  sqlite3_stmt *st = db_prepare(db,
-    "SELECT t.id, t.reference, t.subject, t.status, t.priority, t.channel, t.customer_id, c.name, c.email, c.phone,"
-    " t.assignee_id, t.team_id, t.custom_fields, t.order_number, t.merged_into, t.first_response_at, t.solved_at,"
-    " t.closed_at, t.created_at, t.updated_at"
-    " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+  sqlite3_stmt *st = db_prepare(db, TKT_SUMMARY_SELECT " WHERE t.id = ?1");
   if (!st) return NULL;
   db_bind(st, "i", ticket_id);
   if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
-  cJSON *o = cJSON_CreateObject();
-  char ref[24];
-  snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 1));
-  cJSON_AddNumberToObject(o, "id", (double)ticket_id);
-  cJSON_AddStringToObject(o, "reference", ref);
-  cJSON_AddNumberToObject(o, "number", (double)sqlite3_column_int64(st, 1));
-  cJSON_AddStringToObject(o, "subject", (const char *)sqlite3_column_text(st, 2));
-  cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 3));
-  cJSON_AddStringToObject(o, "priority", (const char *)sqlite3_column_text(st, 4));
-  cJSON_AddStringToObject(o, "channel", (const char *)sqlite3_column_text(st, 5));
-  cJSON *c = cJSON_AddObjectToObject(o, "customer");
-  cJSON_AddNumberToObject(c, "id", (double)sqlite3_column_int64(st, 6));
-  cJSON_AddStringToObject(c, "name", (const char *)sqlite3_column_text(st, 7));
-  add_text_or_null(c, "email", st, 8);
-  add_text_or_null(c, "phone", st, 9);
-  add_int_or_null(o, "assignee_id", st, 10);
-  add_int_or_null(o, "team_id", st, 11);
-  cJSON *cf = cJSON_Parse((const char *)sqlite3_column_text(st, 12));
-  cJSON_AddItemToObject(o, "custom_fields", cf ? cf : cJSON_CreateObject());
-  add_text_or_null(o, "order_number", st, 13);
-  add_int_or_null(o, "merged_into", st, 14);
-  add_text_or_null(o, "first_response_at", st, 15);
-  add_text_or_null(o, "solved_at", st, 16);
-  add_text_or_null(o, "closed_at", st, 17);
-  cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 18));
-  cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 19));
+  struct jbuf b;
+  jbuf_init(&b, 1024);
+  tkt_summary_write(&b, st, tkt_sla_now());
   db_done(st);
-  cJSON_AddItemToObject(o, "tags", tkt_tags_json(db, ticket_id));
-  cJSON_AddItemToObject(o, "sla", tkt_sla_json(db, ticket_id));
+  char *text = jbuf_take(&b, NULL);
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  if (!o) abort();   /* the writer produced invalid JSON: a bug, not an input */
   if (detail) {
     char sig[65];
     tkt_link_sig(db, ticket_id, sig);
@@ -291,7 +326,13 @@ static int tags_replace(struct db *w, int64_t ticket_id, const cJSON *tags)
     if (db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", "it", ticket_id,
                 t->valuestring) != SQLITE_OK)
       return -1;
-  return 0;
+  return tkt_tags_copy_refresh(w, ticket_id);
+}
+
+int tkt_tags_copy_refresh(struct db *w, int64_t ticket_id)
+{
+  return db_exec(w, "UPDATE tkt_tickets SET tags_json = (SELECT json_group_array(tag) FROM tkt_ticket_tags g"
+                    " WHERE g.ticket_id = ?1) WHERE id = ?1", "i", ticket_id) == SQLITE_OK ? 0 : -1;
 }
 
 static int array_has(const cJSON *a, const char *s)
@@ -749,169 +790,7 @@ static int message_create(struct destek_req *r)
   return http_reply_json(r, 201, o);
 }
 
-/* GET /api/v1/tickets: filters, newest-updated first (seq), or ranked by the search when q is given. */
-static const char SQL_LIST[] =
-  "SELECT t.id, t.seq FROM tkt_tickets t"
-  " WHERE (?1 = 0 OR t.seq < ?1)"
-  " AND (?2 IS NULL OR instr(?2, ',' || t.status || ',') > 0)"
-  " AND (?3 IS NULL OR t.priority = ?3)"
-  " AND (?4 = 0 OR (?4 = -1 AND t.assignee_id IS NULL) OR t.assignee_id = ?4)"
-  " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tkt_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?5))"
-  " AND (?6 IS NULL OR t.channel = ?6)"
-  " AND (?7 = 0 OR t.customer_id = ?7)"
-  " AND (?8 = 0 OR t.team_id = ?8)"
-  TKT_SLA_AT_RISK_SQL
-  " ORDER BY t.seq DESC LIMIT ?9";
-
-static const char SQL_SEARCH[] =
-  "SELECT t.id, 0 FROM tkt_search s JOIN tkt_tickets t ON t.id = s.rowid"
-  " WHERE tkt_search MATCH ?11 AND ?1 = 0"
-  " AND (?2 IS NULL OR instr(?2, ',' || t.status || ',') > 0)"
-  " AND (?3 IS NULL OR t.priority = ?3)"
-  " AND (?4 = 0 OR (?4 = -1 AND t.assignee_id IS NULL) OR t.assignee_id = ?4)"
-  " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tkt_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?5))"
-  " AND (?6 IS NULL OR t.channel = ?6)"
-  " AND (?7 = 0 OR t.customer_id = ?7)"
-  " AND (?8 = 0 OR t.team_id = ?8)"
-  TKT_SLA_AT_RISK_SQL
-  " ORDER BY bm25(tkt_search, 10.0, 1.0, 5.0), t.seq DESC LIMIT ?9 OFFSET ?10";
-
-static int64_t positive_id(const char *s)
-{
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  return (*s && !*end && v > 0) ? v : 0;
-}
-
-/* A snippet for a search hit: the subject, else the first matching message, else the customer's name. */
-static void add_snippet(struct db *db, cJSON *item, int64_t ticket_id, const char *folded_query)
-{
-  const cJSON *subject = cJSON_GetObjectItemCaseSensitive(item, "subject");
-  char *s = tkt_snippet_new(subject->valuestring, folded_query, 24);
-  const char *field = "subject";
-  if (!s) {
-    sqlite3_stmt *st = db_prepare(db, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id");
-    if (st) {
-      db_bind(st, "i", ticket_id);
-      while (!s && sqlite3_step(st) == SQLITE_ROW) s = tkt_snippet_new((const char *)sqlite3_column_text(st, 0),
-                                                                      folded_query, 24);
-      db_done(st);
-    }
-    field = "body";
-  }
-  if (!s) {
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "customer");
-    s = tkt_snippet_new(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring, folded_query, 24);
-    field = "customer";
-  }
-  cJSON *o = cJSON_AddObjectToObject(item, "search");
-  cJSON_AddStringToObject(o, "field", field);
-  if (s) cJSON_AddStringToObject(o, "snippet_html", s);
-  else cJSON_AddNullToObject(o, "snippet_html");
-  free(s);
-}
-
-static int ticket_list(struct destek_req *r)
-{
-  int limit;
-  int64_t after;
-  int rc = http_page(r, &limit, &after);
-  if (rc) return rc;
-  /* Buffers as large as a request line can be: a value too long for its buffer would read as absent. */
-  char status[1024] = "", priority[1024] = "", assignee[1024] = "", tag[1024] = "", channel[1024] = "",
-       customer[1024] = "", team[1024] = "", q[8192] = "";
-  char statuses[1100] = "";
-  int has_status = http_query_get(r, "status", status, sizeof status) && *status;
-  if (has_status) {
-    /* "open" or "open,pending": each must be a status. */
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", status);
-    snprintf(statuses, sizeof statuses, ",");
-    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      int ok = 0;
-      for (const char *const *s = TKT_STATUSES; *s; s++) ok |= !strcmp(*s, tok);
-      if (!ok) return http_field_error(r, "invalid_field", "status", "status must be one or more of: new, open,"
-                                       " pending, on_hold, solved, closed (comma-separated)");
-      size_t l = strlen(statuses);
-      snprintf(statuses + l, sizeof statuses - l, "%s,", tok);
-    }
-  }
-  int has_priority = http_query_get(r, "priority", priority, sizeof priority) && *priority;
-  if (has_priority) {
-    int ok = 0;
-    for (const char *const *s = TKT_PRIORITIES; *s; s++) ok |= !strcmp(*s, priority);
-    if (!ok) return http_field_error(r, "invalid_field", "priority", "priority must be one of: low, normal, high, urgent");
-  }
-  int has_channel = http_query_get(r, "channel", channel, sizeof channel) && *channel;
-  if (has_channel) {
-    int ok = 0;
-    for (const char *const *s = TKT_CHANNELS; *s; s++) ok |= !strcmp(*s, channel);
-    if (!ok) return http_field_error(r, "invalid_field", "channel",
-                                     "channel must be one of: email, web, api, chat, whatsapp, phone");
-  }
-  int64_t assignee_id = 0, customer_id = 0, team_id = 0;
-  if (http_query_get(r, "assignee", assignee, sizeof assignee) && *assignee) {
-    if (!strcmp(assignee, "me")) assignee_id = r->who.user_id > 0 ? r->who.user_id : -2;
-    else if (!strcmp(assignee, "none")) assignee_id = -1;
-    else if (!(assignee_id = positive_id(assignee)))
-      return http_field_error(r, "invalid_field", "assignee", "assignee must be a user id, \"me\" or \"none\"");
-  }
-  if (http_query_get(r, "customer", customer, sizeof customer) && *customer && !(customer_id = positive_id(customer)))
-    return http_field_error(r, "invalid_field", "customer", "customer must be a customer id");
-  if (http_query_get(r, "team", team, sizeof team) && *team && !(team_id = positive_id(team)))
-    return http_field_error(r, "invalid_field", "team", "team must be a team id");
-  int has_tag = http_query_get(r, "tag", tag, sizeof tag) && *tag;
-  for (char *p = tag; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-  char at_risk[16] = "";
-  int sla_at_risk = 0;
-  if (http_query_get(r, "sla_at_risk", at_risk, sizeof at_risk) && *at_risk) {
-    if (!strcmp(at_risk, "1") || !strcmp(at_risk, "true")) sla_at_risk = 1;
-    else if (strcmp(at_risk, "0") && strcmp(at_risk, "false"))
-      return http_field_error(r, "invalid_field", "sla_at_risk", "sla_at_risk must be true or false");
-  }
-  int has_q = http_query_get(r, "q", q, sizeof q) && *q;
-  char *folded = NULL, match[1024] = "";
-  if (has_q) {
-    folded = tkt_fold_new(q, strlen(q));
-    if (!tkt_fts_query(folded, match, sizeof match, 10)) {
-      free(folded);
-      return http_reply_json(r, 200, http_list_new(cJSON_CreateArray(), 0));
-    }
-  }
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, has_q ? SQL_SEARCH : SQL_LIST) : NULL;
-  if (!st) { free(folded); return http_error(r, 500, "internal", "internal error"); }
-  db_bind(st, "ittittiii", has_q ? 0 : after, has_status ? statuses : NULL, has_priority ? priority : NULL,
-          assignee_id, has_tag ? tag : NULL, has_channel ? channel : NULL, customer_id, team_id,
-          (int64_t)limit + 1);
-  sqlite3_bind_int64(st, 12, sla_at_risk);
-  sqlite3_bind_int64(st, 13, tkt_sla_now());
-  if (has_q) {
-    sqlite3_bind_int64(st, 10, after);
-    sqlite3_bind_text(st, 11, match, -1, SQLITE_TRANSIENT);
-  }
-  int64_t ids[201], seqs[201];
-  int n = 0;
-  while (n < limit + 1 && sqlite3_step(st) == SQLITE_ROW) {
-    ids[n] = sqlite3_column_int64(st, 0);
-    seqs[n++] = sqlite3_column_int64(st, 1);
-  }
-  db_done(st);
-  cJSON *items = cJSON_CreateArray();
-  for (int i = 0; i < n && i < limit; i++) {
-    cJSON *t = tkt_ticket_json(db, ids[i], 0);
-    if (!t) continue;
-    if (has_q) add_snippet(db, t, ids[i], folded);
-    cJSON_AddItemToArray(items, t);
-  }
-  free(folded);
-  /* The cursor: the last seq shown, or for a search the offset of the next page. */
-  int64_t next = n > limit ? (has_q ? after + limit : seqs[limit - 1]) : 0;
-  return http_reply_json(r, 200, http_list_new(items, next));
-}
-
 const struct destek_route tkt_ticket_routes[] = {
-  { "GET",   "/api/v1/tickets",               ticket_list,    DESTEK_AGENT, NULL },
   { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL, 16 << 20 },
   { "GET",   "/api/v1/tickets/{id}",          ticket_get,     DESTEK_AGENT, "id:int" },
   { "PATCH", "/api/v1/tickets/{id}",          ticket_update,  DESTEK_AGENT, "id:int" },

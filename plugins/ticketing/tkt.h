@@ -24,7 +24,7 @@ extern const char *const TKT_CHANNELS[];    /* email web api chat whatsapp phone
 #define TKT_BULK_MAX 100
 
 /* Route tables of the files. */
-extern const struct destek_route tkt_ticket_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
+extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
   tkt_public_routes[], tkt_attachment_routes[], tkt_presence_routes[];
 
 /* --- ticketing.c: shared helpers --- */
@@ -41,10 +41,31 @@ void tkt_link_sig(struct db *db, int64_t ticket_id, char out[65]);
 /* Emits event about ticket_id with the standard payload (see EVENTS.md) plus the members of extra (taken, may be
  * NULL). 0 or the error status (a veto). */
 int tkt_emit(struct destek_req *r, const char *event, int64_t ticket_id, cJSON *extra);
+/* After a change to tkt_ticket_tags of ticket_id: rewrites tkt_tickets.tags_json, the copy lists read. 0 or -1. */
+int tkt_tags_copy_refresh(struct db *w, int64_t ticket_id);
 /* Tags as a sorted JSON array. */
 cJSON *tkt_tags_json(struct db *db, int64_t ticket_id);
 
 /* --- tickets.c --- */
+/* The columns of a ticket summary (the list item, and the start of the detail view), for tkt_summary_write. */
+#define TKT_SUMMARY_COLS \
+  "t.id, t.reference, t.subject, t.status, t.priority, t.channel, t.customer_id, c.name, c.email, c.phone," \
+  " t.assignee_id, t.team_id, t.custom_fields, t.order_number, t.merged_into, t.first_response_at, t.solved_at," \
+  " t.closed_at, t.created_at, t.updated_at," \
+  " t.tags_json," \
+  " s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \
+  " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed"
+#define TKT_SUMMARY_JOINS \
+  " JOIN tkt_customers c ON c.id = t.customer_id LEFT JOIN tkt_sla s ON s.ticket_id = t.id"
+/* SELECT the summary columns of tickets t; _KEYS adds columns after them (", t.seq"), _FROM a FROM clause that
+ * names t (the joins for the summary follow it). */
+#define TKT_SUMMARY_SELECT "SELECT " TKT_SUMMARY_COLS " FROM tkt_tickets t" TKT_SUMMARY_JOINS
+#define TKT_SUMMARY_SELECT_KEYS(keys) "SELECT " TKT_SUMMARY_COLS keys " FROM tkt_tickets t" TKT_SUMMARY_JOINS
+#define TKT_SUMMARY_SELECT_FROM(keys, from) "SELECT " TKT_SUMMARY_COLS keys " FROM " from TKT_SUMMARY_JOINS
+#define TKT_SUMMARY_NCOLS 35
+struct jbuf;
+/* Writes the summary of the ticket on st's current row (TKT_SUMMARY_SELECT's columns first), SLA states as of now. */
+void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now);
 /* The ticket as the agents' API shows it; with detail, its messages and history too. NULL if absent. */
 cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail);
 cJSON *tkt_message_json(struct db *db, int64_t message_id);
