@@ -19,7 +19,7 @@ import { bytes } from './format.js';
 
 const MAX_FILES = 10;
 const DEFAULT_FILE_MAX = 10 * 1024 * 1024;
-const TOTAL_MAX = 12 * 1000 * 1000;       // 16 MiB request cap, minus base64's third and the text
+const TOTAL_MAX = 11 * 1024 * 1024;       // the 16 MiB request cap, less base64's third and the text
 const BODY_MAX = 100000;                  // bytes, as the server counts
 const SEND_STATUSES = ['open', 'pending', 'on_hold', 'solved'];
 const STATUS_KEYS = { open: 'status.open', pending: 'status.pending', on_hold: 'status.on_hold', solved: 'status.solved' };

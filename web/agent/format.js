@@ -18,9 +18,10 @@ export function number(n) {
   return fmt('NumberFormat').format(n);
 }
 
-/* A file size: 934 B, 12 kB, 3,4 MB. */
+/* A file size: 934 B, 12 kB, 3,4 MB — in powers of 1024, as file managers show them, so that the server's
+ * 10485760-byte limit reads "10 MB". */
 export function bytes(n) {
-  const units = [['megabyte', 1e6], ['kilobyte', 1e3]];
+  const units = [['megabyte', 1024 * 1024], ['kilobyte', 1024]];
   for (const [unit, size] of units) {
     if (n >= size) {
       const v = n / size;

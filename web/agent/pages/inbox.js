@@ -223,7 +223,8 @@ export function Inbox() {
             (s) => (s === 'me' ? t('inbox.me') : s === 'none' ? t('ticket.unassigned') : userName(users, Number(s))))}
           <input class=${'tag-filter' + (params.get('tag') ? ' is-set' : '')} type="text" value=${params.get('tag') || ''}
             placeholder=${t('filter.tag')} aria-label=${t('filter.tag')} data-filter="tag"
-            onChange=${(e) => go({ tag: e.currentTarget.value.trim() })} />
+            onChange=${(e) => go({ tag: e.currentTarget.value.trim() })}
+            onKeyDown=${(e) => { if (e.key === 'Escape') e.currentTarget.value = params.get('tag') || ''; }} />
           ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
             onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '' })}>${t('filter.clear')}</button>` : null}
         </div>
