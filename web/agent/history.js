@@ -77,7 +77,7 @@ export function History({ items, names }) {
   if (!items || !items.length) return null;
   return html`<details class="history card" data-region="history">
     <summary>${t('ticket.history')} <span class="muted">(${items.length})</span></summary>
-    <ol class="history-list">${items.map((h) => html`<li key=${h.id} data-field=${h.field}>
+    <ol class="history-list">${items.map((h) => html`<li key=${h.id} data-history-field=${h.field}>
       <time datetime=${h.created_at} title=${dateTime(h.created_at)}>${when(h.created_at)}</time>
       <span class="history-text">${historyText(h, names)}</span>
     </li>`)}</ol>

@@ -74,10 +74,11 @@ function clean(el) {
   }
 }
 
-/* The markup with every style attribute renamed data-style, before any parsing: parsing a style attribute in this
- * page, even into an inert document, is refused by the app's CSP and logged as a violation. A small scanner that
- * knows tags, quoted values and comments; text outside tags is copied as it is. */
-export function renameStyles(markup) {
+/* The markup with every style attribute renamed data-style and every event handler attribute (on…) renamed
+ * data-blocked-on…, before any parsing: parsing either in this page, even into an inert document, is refused by
+ * the app's CSP and logged as a violation. A small scanner that knows tags, quoted values and comments; text
+ * outside tags is copied as it is. */
+export function neutralise(markup) {
   let out = '';
   let i = 0;
   const n = markup.length;
@@ -102,7 +103,8 @@ export function renameStyles(markup) {
       if (ws) { out += ws[0]; i += ws[0].length; continue; }
       const attr = /^[^\s/>=]+/.exec(markup.slice(i, i + 256));
       if (!attr) { out += markup[i]; i += 1; continue; }
-      out += attr[0].toLowerCase() === 'style' ? 'data-style' : attr[0];
+      const lower = attr[0].toLowerCase();
+      out += lower === 'style' ? 'data-style' : lower.startsWith('on') ? 'data-blocked-' + lower : attr[0];
       i += attr[0].length;
       const eq = /^\s*=\s*/.exec(markup.slice(i, i + 256));
       if (!eq) continue;
@@ -127,7 +129,7 @@ export function renameStyles(markup) {
 
 /* {srcdoc, remote}: the document for the frame and how many remote images it holds. */
 export function prepareMail(bodyHtml, showImages) {
-  const doc = new DOMParser().parseFromString(renameStyles(String(bodyHtml || '')), 'text/html');
+  const doc = new DOMParser().parseFromString(neutralise(String(bodyHtml || '')), 'text/html');
   clean(doc.body);
   const remote = doc.body.querySelectorAll('img[data-remote-src]');
   if (showImages) remote.forEach((img) => img.setAttribute('src', img.getAttribute('data-remote-src')));

@@ -61,7 +61,7 @@ function TargetCell({ which, target }) {
   let status;
   let detail = null;
   if (target.clock === 'stopped') {
-    tone = target.state === 'breached' ? 'breached' : 'met';
+    tone = target.state === 'breached' ? 'missed' : 'met';
     status = t(tone === 'met' ? 'sla.met' : 'sla.missed');
   } else {
     const d = describe(target);
@@ -69,6 +69,7 @@ function TargetCell({ which, target }) {
     status = t(tone === 'paused' ? 'sla.paused' : tone === 'breached' ? 'sla.breached' : tone === 'warning' ? 'sla.warning' : 'sla.on_track');
     detail = d.text && tone !== 'paused' ? d.text : null;
   }
+  // The bar's width is set through the CSSOM (Preact's style object), which the CSP allows; no style attribute.
   const used = target.target_minutes > 0 ? Math.min(100, Math.round((target.elapsed_minutes / target.target_minutes) * 100)) : 0;
   return html`<div class=${'sla-cell sla-' + tone} data-sla-target=${which} data-sla=${tone}>
     <div class="sla-cell-head">

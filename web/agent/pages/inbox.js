@@ -160,6 +160,11 @@ export function Inbox() {
     return () => setKeys({});
   }, []);
   useEffect(() => {
+    // On a phone the views scroll sideways: keep the current one in sight.
+    const active = document.querySelector('.views .view.is-active');
+    if (active && active.scrollIntoView) active.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [view.id]);
+  useEffect(() => {
     const row = document.querySelector('.ticket-row.is-cursor');
     if (row && row.scrollIntoView) row.scrollIntoView({ block: 'nearest' });
   }, [cursor]);
