@@ -344,7 +344,10 @@ test('customer panel: details, the other tickets with their status, a labelled s
   assert.match(await panel.textContent(), /Zeynep Demir.*zeynep@example.com.*Dil.*Türkçe.*Toplam 3, 3 açık/s);
   assert.equal(await panel.locator('[data-region="other-tickets"] li').count(), 2);
   assert.equal(await page.locator('[data-slot="ticket.side"]').getAttribute('aria-label'), 'Eklenti panelleri (siparişler, iadeler)');
-  await page.locator('.ticket-side').screenshot({ path: path.join(SHOTS, 'customer-panel.png') });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = await page.locator('aside.side').boundingBox();
+  await page.screenshot({ path: path.join(SHOTS, 'customer-panel.png'), fullPage: true,
+    clip: { x: box.x - 12, y: box.y - 12, width: box.width + 24, height: box.height + 24 } });
 });
 
 test('phone width: the ticket view fits 360 px', async () => {

@@ -84,10 +84,8 @@ export function Inbox() {
   async function refresh() {
     const asked = query;
     const loaded = state.current.data ? state.current.data.items.length : 0;
-    const counting = Promise.all([
-      countOf(countQuery).catch(() => null),
-      ...VIEWS.map((v) => countOf(new URLSearchParams(v.filter).toString()).catch(() => null)),
-    ]);
+    // The list first and alone (on a first load the rows matter, and the browser opens at most six connections),
+    // then the counts, each distinct query once.
     try {
       const d = await fetchList(query, Math.max(PAGE, loaded));
       if (state.current.query !== asked) return;
@@ -96,11 +94,16 @@ export function Inbox() {
     } catch (e) {
       if (state.current.query === asked) setError(e);
     }
-    const [all, ...views] = await counting;
+    const queries = [...new Set([countQuery, ...VIEWS.map((v) => new URLSearchParams(v.filter).toString())])];
+    const answers = await Promise.all(queries.map((q) => countOf(q).catch(() => null)));
     if (state.current.query !== asked) return;
-    setTotal(all);
+    const byQuery = new Map(queries.map((q, i) => [q, answers[i]]));
+    setTotal(byQuery.get(countQuery));
     const next = {};
-    VIEWS.forEach((v, i) => { if (views[i] !== null) next[v.id] = views[i]; });
+    for (const v of VIEWS) {
+      const n = byQuery.get(new URLSearchParams(v.filter).toString());
+      if (n !== null && n !== undefined) next[v.id] = n;
+    }
     setCounts(next);
   }
 
