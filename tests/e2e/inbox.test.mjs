@@ -139,6 +139,11 @@ test('no shortcut fires while typing in the search or a filter; they work again 
   await page.keyboard.press('j');
   await page.locator('.ticket-row').nth(1).and(page.locator('.is-cursor')).waitFor();
   assert.ok(page.url().endsWith('view=open'), page.url());
+  // A ticked checkbox is not a text field: j/k keep working after bulk selection.
+  await page.locator('.ticket-row').nth(2).locator('input[type="checkbox"]').check();
+  await page.keyboard.press('k');
+  await page.locator('.ticket-row').nth(0).and(page.locator('.is-cursor')).waitFor();
+  await page.locator('.ticket-row').nth(2).locator('input[type="checkbox"]').uncheck();
 });
 
 test('English: the same badges and counts in English, with en-GB numbers', async () => {
