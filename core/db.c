@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,10 @@ static struct db *conn_open(int for_writer, char *err, size_t errlen)
     if (run_pragma(h, "PRAGMA journal_mode=WAL") ||
         run_pragma(h, durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
         run_pragma(h, "PRAGMA foreign_keys=ON") ||
-        run_pragma(h, "PRAGMA journal_size_limit=67108864")) {
+        run_pragma(h, "PRAGMA journal_size_limit=67108864") ||
+        /* Savepoints (one per request in a group commit, one per event) keep the pages they change in a
+         * sub-journal: in memory, not a temporary file written for every request. */
+        run_pragma(h, "PRAGMA temp_store=MEMORY")) {
       snprintf(err, errlen, "cannot configure database %s: %s", database_path, sqlite3_errmsg(h));
       sqlite3_close(h);
       return NULL;
@@ -177,9 +181,51 @@ void db_reader_release(void)
   reader_destroy(db);
 }
 
+/* --- group commit ---
+ * Requests write in one shared transaction, each inside its own savepoint (db_tx_begin/db_tx_end). The caller that
+ * leaves the batch when nobody else is queued for the writer commits it for everyone, and the others (who wait for
+ * that commit before they answer) learn the outcome: one COMMIT, one WAL write of the shared pages and one flush of
+ * the search index for many requests. A caller that wants the writer outside a batch (db_writer_acquire: the bus,
+ * jobs, tools) first commits the open batch. Everything here runs under writer_lock. */
+#define BATCH_MAX 64   /* members per batch: bounds how long the first waits for the commit */
+
+struct batch_waiter {
+  struct batch_waiter *next;
+  int done, ok;
+};
+
+static atomic_int writer_wanted;          /* threads queued on writer_lock (not those waiting for a commit) */
+static int batch_open, batch_pending;     /* a batch transaction is open; members waiting for its commit */
+static struct batch_waiter *batch_waiters;
+static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
+
+static void writer_lock_take(void)
+{
+  atomic_fetch_add(&writer_wanted, 1);
+  pthread_mutex_lock(&writer_lock);
+  atomic_fetch_sub(&writer_wanted, 1);
+}
+
+/* Commits (ok) or rolls back the open batch and tells its waiting members. 0 when committed. */
+static int batch_finish(int ok)
+{
+  int rc = -1;
+  if (ok) rc = db_commit(writer);
+  else db_rollback(writer);
+  for (struct batch_waiter *w = batch_waiters; w; w = w->next) {
+    w->done = 1;
+    w->ok = rc == 0;
+  }
+  batch_waiters = NULL;
+  batch_open = batch_pending = 0;
+  pthread_cond_broadcast(&batch_cond);
+  return rc;
+}
+
 struct db *db_writer_acquire(void)
 {
-  pthread_mutex_lock(&writer_lock);
+  writer_lock_take();
+  if (batch_open) batch_finish(1);
   return writer;
 }
 
@@ -187,6 +233,50 @@ void db_writer_release(struct db *w)
 {
   (void)w;
   pthread_mutex_unlock(&writer_lock);
+}
+
+struct db *db_tx_begin(void)
+{
+  writer_lock_take();
+  if (!writer) { pthread_mutex_unlock(&writer_lock); return NULL; }
+  if (!batch_open) {
+    if (db_begin(writer) != 0) { pthread_mutex_unlock(&writer_lock); return NULL; }
+    batch_open = 1;
+  }
+  if (run_pragma(writer->h, "SAVEPOINT db_tx") != SQLITE_OK) {
+    if (!batch_pending) batch_finish(0);
+    pthread_mutex_unlock(&writer_lock);
+    return NULL;
+  }
+  return writer;
+}
+
+int db_tx_end(struct db *w, int commit)
+{
+  (void)w;
+  int kept = commit && run_pragma(writer->h, "RELEASE db_tx") == SQLITE_OK;
+  if (!kept) {
+    sqlite3_exec(writer->h, "ROLLBACK TO db_tx", NULL, NULL, NULL);
+    sqlite3_exec(writer->h, "RELEASE db_tx", NULL, NULL, NULL);
+  }
+  if (!batch_pending && !kept) {            /* nothing of anyone's to keep */
+    batch_finish(0);
+    pthread_mutex_unlock(&writer_lock);
+    return -1;
+  }
+  if (kept) batch_pending++;
+  if (atomic_load(&writer_wanted) == 0 || batch_pending >= BATCH_MAX) {
+    int rc = batch_finish(1);
+    pthread_mutex_unlock(&writer_lock);
+    return kept && rc == 0 ? 0 : -1;
+  }
+  if (!kept) { pthread_mutex_unlock(&writer_lock); return -1; }
+  /* Someone is queued for the writer: they continue the batch, and whoever leaves it last commits it. */
+  struct batch_waiter me = { batch_waiters, 0, 0 };
+  batch_waiters = &me;
+  while (!me.done) pthread_cond_wait(&batch_cond, &writer_lock);
+  pthread_mutex_unlock(&writer_lock);
+  return me.ok ? 0 : -1;
 }
 
 void db_checkpoint(void)
@@ -198,9 +288,32 @@ void db_checkpoint(void)
 
 int db_begin(struct db *w) { return run_pragma(w->h, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 : -1; }
 
+#define PRECOMMIT_MAX 8
+static struct { int (*before)(struct db *w); void (*done)(void); } precommit[PRECOMMIT_MAX];
+static int n_precommit;
+
+void db_on_commit(int (*before)(struct db *w), void (*done)(void))
+{
+  if (n_precommit == PRECOMMIT_MAX) abort();   /* a fixed, small set of callers */
+  precommit[n_precommit].before = before;
+  precommit[n_precommit].done = done;
+  n_precommit++;
+}
+
+static void precommit_done(void)
+{
+  for (int i = 0; i < n_precommit; i++) if (precommit[i].done) precommit[i].done();
+}
+
 int db_commit(struct db *w)
 {
-  if (run_pragma(w->h, "COMMIT") == SQLITE_OK) return 0;
+  int rc = 0;
+  for (int i = 0; i < n_precommit && rc == 0; i++)
+    if (precommit[i].before && precommit[i].before(w) != 0) rc = -1;
+  if (rc == 0 && run_pragma(w->h, "COMMIT") == SQLITE_OK) {
+    precommit_done();
+    return 0;
+  }
   db_rollback(w);
   return -1;
 }
@@ -208,6 +321,7 @@ int db_commit(struct db *w)
 void db_rollback(struct db *w)
 {
   if (!sqlite3_get_autocommit(w->h)) sqlite3_exec(w->h, "ROLLBACK", NULL, NULL, NULL);
+  precommit_done();
 }
 
 int db_in_tx(struct db *db) { return !sqlite3_get_autocommit(db->h); }

@@ -25,11 +25,24 @@ struct db *db_reader(void);
 /* Closes this thread's read connection, if any (threads call it before they exit). */
 void db_reader_release(void);
 
-/* The writer connection, locked for the caller until db_writer_release. Never NULL. */
+/* The writer connection, locked for the caller until db_writer_release, with no transaction open (an open group
+ * commit batch is committed first). Never NULL while the database is open. */
 struct db *db_writer_acquire(void);
 void db_writer_release(struct db *w);
 /* Runs a passive checkpoint on the writer (it holds the lock meanwhile). */
 void db_checkpoint(void);
+
+/* A write transaction for one request, in a group commit: the writer, locked, inside a savepoint of its own within
+ * the shared batch transaction. NULL (nothing held) when no transaction can be started. End it with db_tx_end. */
+struct db *db_tx_begin(void);
+/* Keeps (commit) or takes back the caller's writes and releases the writer. Returns once they are committed —
+ * 0 — or known lost or taken back — -1. May wait for another member of the batch to commit. */
+int db_tx_end(struct db *w, int commit);
+
+/* A hook pair around every commit of the writer: before runs inside the transaction just before COMMIT (non-zero
+ * makes the commit fail and roll back), done after the transaction ends either way. For work a transaction should
+ * do once however many changes it holds (the search index). At most 8, registered at start-up. */
+void db_on_commit(int (*before)(struct db *w), void (*done)(void));
 
 /* Transactions on the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 on success. */
 int db_begin(struct db *w);

@@ -602,9 +602,8 @@ cJSON *http_list_new(cJSON *items, int64_t next_after)
 struct db *http_tx(struct destek_req *r)
 {
   if (r->tx) return r->tx;
-  struct db *w = db_writer_acquire();
-  if (db_begin(w) != 0) {
-    db_writer_release(w);
+  struct db *w = db_tx_begin();
+  if (!w) {
     http_error(r, 503, "db_busy", "the database is busy; try again");
     return NULL;
   }
@@ -618,14 +617,7 @@ struct db *http_db(struct destek_req *r) { return r->tx ? r->tx : db_reader(); }
 static int finish_tx(struct destek_req *r, int commit)
 {
   if (!r->tx) return 0;
-  int rc = 0;
-  if (commit) {
-    if (db_commit(r->tx) != 0) rc = -1;
-  } else {
-    db_rollback(r->tx);
-    rc = -1;
-  }
-  db_writer_release(r->tx);
+  int rc = db_tx_end(r->tx, commit);
   r->tx = NULL;
   if (rc == 0 && r->emitted) bus_wake();
   return rc;

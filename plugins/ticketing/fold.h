@@ -9,8 +9,12 @@
  * result is never longer than the input. */
 char *tkt_fold_new(const char *s, size_t len);
 
+/* Query terms shorter than this many characters match whole words only, longer ones are prefixes. */
+#define TKT_PREFIX_MIN 3
+
 /* Splits folded text into search terms (runs of letters/digits, any non-ASCII byte counts as a letter) and writes
- * an FTS5 query of quoted prefix terms joined by AND ("kargo"* "iade"*) into out. At most max_terms terms of at
+ * an FTS5 query of quoted terms joined by AND ("kargo"* "iade"*; a term shorter than TKT_PREFIX_MIN characters
+ * without the prefix star) into out. At most max_terms terms of at
  * most 64 bytes each. Returns the number of terms (0: nothing to search for). */
 int tkt_fts_query(const char *folded, char *out, size_t outlen, int max_terms);
 

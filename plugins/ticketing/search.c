@@ -1,13 +1,36 @@
 /* The search index: one row of tkt_search per ticket (rowid = ticket id) holding the folded subject, message
- * bodies and customer name, rewritten by the code that changes them, in the same transaction. */
+ * bodies and customer name, rewritten in the transaction that changes them.
+ *
+ * The rewrite waits for the commit (db_on_commit): code that changes a ticket marks it, and the rows of every ticket
+ * marked in the transaction are rewritten once, just before COMMIT. FTS5 writes its pending changes out as a new
+ * index segment at every savepoint and commit, and each request's transaction is a savepoint in a group commit, with
+ * more savepoints per emitted event: refreshing at the change cost a segment (and its merges) per savepoint. */
 #include "tkt.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fold.h"
 
+/* The tickets marked in the open write transaction. Only touched with the writer held. */
+static int64_t *dirty;
+static size_t dirty_count, dirty_cap;
+
 int tkt_search_refresh(struct db *w, int64_t ticket_id)
+{
+  (void)w;
+  for (size_t i = dirty_count; i > 0; i--) if (dirty[i - 1] == ticket_id) return 0;
+  if (dirty_count == dirty_cap) {
+    dirty_cap = dirty_cap ? dirty_cap * 2 : 64;
+    dirty = realloc(dirty, dirty_cap * sizeof *dirty);
+    if (!dirty) abort();
+  }
+  dirty[dirty_count++] = ticket_id;
+  return 0;
+}
+
+static int rewrite_row(struct db *w, int64_t ticket_id)
 {
   char *subject = db_text_new(w, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *customer = db_text_new(w, "SELECT c.name || ' ' || coalesce(c.email, '') FROM tkt_tickets t"
@@ -31,4 +54,30 @@ int tkt_search_refresh(struct db *w, int64_t ticket_id)
   free(customer);
   free(bodies);
   return rc;
+}
+
+static int before_commit(struct db *w);
+static void after_transaction(void);
+static void search_hooks_register(void) { db_on_commit(before_commit, after_transaction); }
+
+static int before_commit(struct db *w)
+{
+  for (size_t i = 0; i < dirty_count; i++) {
+    /* A ticket created and taken back in the same transaction has no row to index: nothing to do. */
+    if (!db_int(w, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", dirty[i])) continue;
+    if (rewrite_row(w, dirty[i]) != 0) {
+      tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "search: the index row of ticket %lld could not be written: %s",
+                    (long long)dirty[i], db_errmsg(w));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void after_transaction(void) { dirty_count = 0; }
+
+void tkt_search_init(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, search_hooks_register);
 }

@@ -153,6 +153,7 @@ static int ensure_link_key(void)
 static int ticketing_init(const struct destek_host *host)
 {
   tkt_host = host;
+  tkt_search_init();
   const struct destek_route *tables[] = { tkt_ticket_routes, tkt_list_routes, tkt_ops_routes, tkt_customer_routes, tkt_team_routes,
                                           tkt_public_routes, tkt_attachment_routes, tkt_presence_routes };
   if (host->settings(host, settings) != 0) return -1;

@@ -123,8 +123,11 @@ int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, 
 cJSON *tkt_attachments_json(struct db *db, int64_t message_id);
 
 /* --- search.c --- */
-/* Rewrites the ticket's row of the search index from its subject, messages and customer. 0 or -1. */
+/* Marks the ticket's row of the search index (subject, messages, customer) to be rewritten when the open write
+ * transaction commits. Returns 0. */
 int tkt_search_refresh(struct db *w, int64_t ticket_id);
+/* Registers the commit hook that writes the marked rows (once per process). */
+void tkt_search_init(void);
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);

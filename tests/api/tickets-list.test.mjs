@@ -140,6 +140,14 @@ describe('search groups', () => {
     assert.equal((await api('PATCH', `/api/v1/tickets/${subjOld.id}`, {status: 'pending'})).status, 200);
     assert.deepEqual(await ids(`q=${word}&status=pending`), [subjOld.id]);
     assert.deepEqual(await ids(`q=${word}&status=new`, 1), [subjNew.id, cust.id, bodyNew.id, bodyOld.id]);
+    // a word of one or two letters matches whole words only ("e" of "e-fatura"), longer words are prefixes
+    const ef = await newTicket({subject: `E-fatura ${word}b isteği`});
+    assert.deepEqual(await ids(`q=${encodeURIComponent(`e ${word}b`)}`), [ef.id]);
+    assert.deepEqual(await ids(`q=${encodeURIComponent(`e-fatura ${word}b`)}`), [ef.id]);
+    assert.deepEqual(await ids(`q=${encodeURIComponent(`fat ${word}b`)}`), [ef.id]);
+    assert.deepEqual(await ids(`q=${encodeURIComponent(`fa ${word}b`)}`), []);
+    assert.match((await api('GET', `/api/v1/tickets?q=${encodeURIComponent(`e ${word}b`)}`)).json.items[0].search.snippet_html,
+      /^<mark>E<\/mark>-fatura <mark>/);
     // a search cursor does not page a plain list
     const page = await api('GET', `/api/v1/tickets?q=${word}&limit=1`);
     assertError(await api('GET', `/api/v1/tickets?cursor=${encodeURIComponent(page.json.next_cursor)}`), 422,
