@@ -213,8 +213,10 @@ export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyp
     if (files.length) draftFiles.set(id, files); else draftFiles.delete(id);
   }, [files]);
   useEffect(() => { if (onTyping) onTyping(body.length > 0); }, [body]);
+  const focusSeen = useRef(focus ? focus.n : 0);   // a request made before this ticket opened is not for it
   useEffect(() => {
-    if (!focus || !focus.n) return;
+    if (!focus || focus.n === focusSeen.current) return;
+    focusSeen.current = focus.n;
     setKind(focus.kind);
     if (textarea.current) textarea.current.focus();
   }, [focus && focus.n]);
