@@ -46,10 +46,13 @@ static char base_url[128];
 static int server_tls;
 static int trust_proxy;
 
+/* img-src allows remote images for one reason: an HTML mail's images, which the agents' app shows in a sandboxed
+ * srcdoc frame (no scripts) only after the agent clicks "show images" for that message. A srcdoc frame inherits
+ * this policy, so it has to allow them; the frame's own CSP keeps them off until then (web/agent/mailframe.js). */
 static const char SECURITY_HEADERS[] =
-  "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-  "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-  "frame-ancestors 'none'\r\n"
+  "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+  "img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
   "X-Content-Type-Options: nosniff\r\n"
   "X-Frame-Options: DENY\r\n"
   "Referrer-Policy: same-origin\r\n"

@@ -143,7 +143,10 @@ test('a macro (created by the admin through the API) replies from the composer',
     adminAuth);
   assert.ok(m.json.id > 0);
   await page.goto(server.url + '/app/tickets/' + kargo.id);
-  await page.locator('[data-field="macro"]').selectOption({ label: 'Kargo bilgisi' });
+  await page.locator('[data-action="macros"]').click();
+  await page.locator('[data-field="macro"]').fill('kargo');
+  await page.locator('[data-macro]', { hasText: 'Kargo bilgisi' }).click();
+  await page.locator('[data-action="apply-macro"]').click();
   await page.locator('.msg-reply').getByText('Kargonuz yola çıktı.').waitFor();
 });
 

@@ -6,7 +6,7 @@ import { t } from './i18n.js';
 
 export const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
-export const CHANNELS = ['email', 'web', 'chat', 'phone', 'api'];
+export const CHANNELS = ['email', 'web', 'chat', 'whatsapp', 'phone', 'api'];
 
 const LOCALES = { tr: 'tr-TR', en: 'en-GB' };
 export const locale = () => LOCALES[store.get().lang] || 'en-GB';

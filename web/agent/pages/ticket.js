@@ -1,88 +1,115 @@
-// /app/tickets/{id}: the thread, the composer, the ticket's fields, merge, presence, and the customer panel.
+// /app/tickets/{id}: the SLA clocks, the thread, the composer, the ticket's fields, merge, presence, history, and
+// the customer panel (details, other tickets, a slot for plugin panels).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { t } from '../i18n.js';
+import { formatDate, t } from '../i18n.js';
 import { api } from '../api.js';
 import { useStore } from '../store.js';
 import { navigate, onLinkClick } from '../router.js';
 import { Alert, errorText } from '../components.js';
-import { PRIORITIES, STATUSES, StatusBadge, ago, dateTime, loadUsers, userName } from '../tickets.js';
+import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, ago, dateTime, loadUsers, userName } from '../tickets.js';
+import { bytes, number, when } from '../format.js';
 import { setKeys } from '../keys.js';
+import { SlaClock } from '../sla.js';
+import { History } from '../history.js';
+import { HtmlBody } from '../mailframe.js';
+import { Composer } from '../composer.js';
 
 const PRESENCE_MS = 5000;
+const OTHER_TICKETS_SHOWN = 8;
+
+/* customer | reply | note | auto (a trigger's reply, no author). */
+function messageKind(m) {
+  if (m.kind === 'note') return 'note';
+  if (m.author && m.author.type === 'customer') return 'customer';
+  if (m.author && m.author.type === 'system') return 'auto';
+  return 'reply';
+}
+const KIND_LABEL = { customer: 'kind.customer', reply: 'kind.reply', note: 'kind.note', auto: 'kind.auto' };
+
+function Attachments({ items }) {
+  if (!items || !items.length) return null;
+  return html`<ul class="attachments" data-region="attachments">
+    ${items.map((a) => html`<li key=${a.id} class="attachment" data-attachment=${a.id}>
+      ${/^image\/(png|jpeg|gif|webp)$/.test(a.content_type) ? html`<img class="thumb" src=${a.url} alt="" loading="lazy" />`
+        : html`<svg class="icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+          <path d="M12 3H6a1 1 0 0 0-1 1v12a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V6zM12 3v3h3" /></svg>`}
+      <a href=${a.url} download=${a.filename} rel="noopener" data-action="download">${a.filename}</a>
+      <span class="muted small" data-size=${a.size}>${bytes(a.size)}</span>
+    </li>`)}
+  </ul>`;
+}
 
 function Message({ m }) {
-  const who = m.author ? (m.author.name || t('author.' + m.author.type)) : '';
-  const kind = m.kind === 'note' ? 'note' : m.author && m.author.type === 'customer' ? 'customer' : 'reply';
+  const kind = messageKind(m);
+  const who = m.author && m.author.name ? m.author.name : t('author.' + ((m.author && m.author.type) || 'system'));
   return html`<article class=${'msg msg-' + kind} data-message=${m.id} data-kind=${kind}>
     <header class="msg-head">
+      <span class="msg-avatar" aria-hidden="true">${kind === 'note' ? '✎' : (who || '?').slice(0, 1).toLocaleUpperCase()}</span>
       <strong class="msg-author">${who}</strong>
-      <span class="msg-kind">${t('kind.' + kind)}</span>
-      <time datetime=${m.created_at} title=${dateTime(m.created_at)}>${ago(m.created_at)}</time>
+      <span class=${'msg-kind kind-' + kind}>${t(KIND_LABEL[kind])}</span>
+      <time datetime=${m.created_at} title=${dateTime(m.created_at)}>${when(m.created_at)} · ${ago(m.created_at)}</time>
     </header>
-    ${m.body_html ? html`<iframe class="msg-html" sandbox="" title=${t('ticket.html_body')}
-        srcdoc=${m.body_html} referrerpolicy="no-referrer"></iframe>` : html`<div class="msg-body">${m.body}</div>`}
-    ${m.attachments && m.attachments.length ? html`<ul class="attachments">
-      ${m.attachments.map((a) => html`<li><a href=${a.url} download=${a.filename} rel="noopener">
-        ${a.filename}</a> <span class="muted small">${Math.ceil(a.size / 1024)} KB</span></li>`)}
-    </ul>` : null}
+    ${m.body_html ? html`<${HtmlBody} message=${m} />` : html`<div class="msg-body">${m.body}</div>`}
+    <${Attachments} items=${m.attachments} />
   </article>`;
 }
 
-function History({ items, users }) {
-  if (!items || !items.length) return null;
-  return html`<details class="history card"><summary>${t('ticket.history')} (${items.length})</summary>
-    <ol>${items.map((h) => html`<li>
-      <time datetime=${h.created_at}>${dateTime(h.created_at)}</time>
-      <span> · ${h.actor && h.actor.name ? h.actor.name : ''} · ${h.field || h.type}</span>
-      ${h.old !== undefined || h.new !== undefined ? html`<span>: ${fmt(h.old)} → ${fmt(h.new)}</span>` : null}
-    </li>`)}</ol></details>`;
-  function fmt(v) {
-    if (v === null || v === undefined) return '—';
-    return typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }
-}
-
-function CustomerPanel({ customer, ticketId }) {
-  const [data, setData] = useState(null);
-  useEffect(() => {
-    if (!customer) return;
-    api('GET', '/customers/' + customer.id).then(setData, () => setData(null));
-  }, [customer && customer.id, ticketId]);
-  if (!customer) return null;
-  const c = data || customer;
-  const others = ((data && data.tickets) || []).filter((x) => x.id !== ticketId);
+function CustomerPanel({ ticket, customer }) {
+  const [all, setAll] = useState(false);
+  const c = customer || ticket.customer;
+  const others = ((customer && customer.tickets) || []).filter((x) => x.id !== ticket.id);
+  const isOpen = (x) => x.status !== 'solved' && x.status !== 'closed';
+  const open = others.filter(isOpen).length + (isOpen(ticket) ? 1 : 0);
+  const shown = all ? others : others.slice(0, OTHER_TICKETS_SHOWN);
   return html`<aside class="side" aria-label=${t('customer.panel')}>
-    <section class="card" data-region="customer">
+    <section class="card customer-card" data-region="customer">
       <h2 class="h3">${t('customer.title')}</h2>
-      <p><strong>${c.name}</strong></p>
-      ${c.email ? html`<p class="muted small">${c.email}</p>` : null}
-      ${c.phone ? html`<p class="muted small">${c.phone}</p>` : null}
+      <p class="customer-name"><strong>${c.name || c.email || c.phone}</strong></p>
+      ${c.email ? html`<p class="customer-email small"><a href=${'mailto:' + c.email} class="break"
+        aria-label=${t('customer.email') + ': ' + c.email}>${c.email}</a></p>` : null}
+      <dl class="facts">
+        ${c.phone ? html`<div><dt>${t('customer.phone')}</dt><dd><a href=${'tel:' + c.phone}>${c.phone}</a></dd></div>` : null}
+        ${customer && customer.lang ? html`<div><dt>${t('customer.lang')}</dt><dd>${t('lang.' + customer.lang)}</dd></div>` : null}
+        ${customer && customer.created_at ? html`<div><dt>${t('customer.since')}</dt>
+          <dd><time datetime=${customer.created_at} title=${dateTime(customer.created_at)}>${formatDate(customer.created_at, { dateStyle: 'medium' })}</time></dd></div>` : null}
+        ${customer ? html`<div><dt>${t('customer.tickets')}</dt>
+          <dd data-field="ticket-count">${t('customer.tickets_count', { n: number(others.length + 1), open: number(open) })}</dd></div>` : null}
+      </dl>
       <h3 class="h4">${t('customer.other_tickets')}</h3>
-      ${others.length ? html`<ul class="mini-list">${others.map((x) => html`<li>
-        <a href=${'/app/tickets/' + x.id} onClick=${onLinkClick}>${x.reference} ${x.subject}</a>
-        <${StatusBadge} status=${x.status} /></li>`)}</ul>` : html`<p class="muted small">${t('customer.no_other')}</p>`}
+      ${others.length ? html`<ul class="mini-list" data-region="other-tickets">${shown.map((x) => html`<li key=${x.id}>
+        <a href=${'/app/tickets/' + x.id} onClick=${onLinkClick}><span class="ref">${x.reference}</span> ${x.subject}</a>
+        <span class="mini-meta"><${StatusBadge} status=${x.status} />
+          <time class="muted small" datetime=${x.updated_at} title=${dateTime(x.updated_at)}>${ago(x.updated_at)}</time></span>
+      </li>`)}</ul>
+      ${others.length > OTHER_TICKETS_SHOWN ? html`<button type="button" class="btn btn-ghost btn-sm" onClick=${() => setAll(!all)}>
+        ${all ? t('customer.show_fewer') : t('customer.show_all', { n: number(others.length) })}</button>` : null}`
+        : html`<p class="muted small">${t('customer.no_other')}</p>`}
     </section>
-    <div class="plugin-slot" data-slot="ticket.side" aria-hidden="true"></div>
+    <section class="plugin-slot" data-slot="ticket.side" aria-label=${t('customer.plugin_panels')}></section>
   </aside>`;
 }
 
 export function TicketPage({ id }) {
   const { user } = useStore();
   const [ticket, setTicket] = useState(null);
+  const [customer, setCustomer] = useState(null);
   const [error, setError] = useState(null);
   const [users, setUsers] = useState([]);
-  const [kind, setKind] = useState('reply');
-  const [body, setBody] = useState('');
-  const [sendStatus, setSendStatus] = useState('');
+  const [teams, setTeams] = useState([]);
   const [busy, setBusy] = useState(false);
   const [others, setOthers] = useState([]);
   const [mergeRef, setMergeRef] = useState('');
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
-  const bodyRef = useRef(null);
+  const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
   const typing = useRef(false);
 
+  async function loadCustomer(customerId) {
+    try {
+      setCustomer(await api('GET', '/customers/' + customerId));
+    } catch (e) { /* the panel shows what the ticket carries */ }
+  }
   async function load() {
     try {
       const d = await api('GET', '/tickets/' + id);
@@ -92,14 +119,17 @@ export function TicketPage({ id }) {
       }
       setTicket(d);
       setError(null);
+      if (d.customer) loadCustomer(d.customer.id);
     } catch (e) {
       setError(e);
     }
   }
   useEffect(() => {
     setTicket(null);
+    setCustomer(null);
     load();
     loadUsers().then(setUsers);
+    api('GET', '/teams').then((d) => setTeams((d && d.items) || []), () => setTeams([]));
     api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
   }, [id]);
 
@@ -116,7 +146,6 @@ export function TicketPage({ id }) {
     const timer = setInterval(beat, PRESENCE_MS);
     return () => { stop = true; clearInterval(timer); };
   }, [id]);
-  useEffect(() => { typing.current = body.length > 0; }, [body]);
 
   async function run(fn) {
     setBusy(true);
@@ -134,18 +163,6 @@ export function TicketPage({ id }) {
     await api('POST', '/tickets/' + id + '/assign', { assignee_id: assignee });
     await load();
   });
-  const send = (e) => {
-    if (e) e.preventDefault();
-    if (!body.trim()) return;
-    run(async () => {
-      await api('POST', '/tickets/' + id + '/messages', { body, kind });
-      if (sendStatus) await api('PATCH', '/tickets/' + id, { status: sendStatus });
-      setBody('');
-      setSendStatus('');
-      typing.current = false;
-      await load();
-    });
-  };
   // A macro is applied by the server: it sends its reply (in the customer's language) and its changes at once.
   const applyMacro = (macroId) => run(async () => {
     await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply');
@@ -185,19 +202,29 @@ export function TicketPage({ id }) {
     setTagText('');
   };
 
-  const focusComposer = (k) => {
-    setKind(k);
-    if (bodyRef.current) bodyRef.current.focus();
-  };
   useEffect(() => {
     setKeys({
-      r: () => focusComposer('reply'),
-      n: () => focusComposer('note'),
+      r: () => setFocus((f) => ({ kind: 'reply', n: f.n + 1 })),
+      n: () => setFocus((f) => ({ kind: 'note', n: f.n + 1 })),
       a: () => assign('me'),
       u: () => navigate('/app/tickets'),
     });
     return () => setKeys({});
   }, [id]);
+
+  /* Names for the history: the users list (admins), else whoever appears as an author or actor. */
+  function names(kind, nameId) {
+    if (kind === 'team') {
+      const team = teams.find((x) => x.id === nameId);
+      return team ? team.name : '#' + nameId;
+    }
+    const known = userName(users, nameId);
+    if (!known.startsWith('#') || !ticket) return known;
+    const h = (ticket.history || []).find((x) => x.actor === 'user:' + nameId && x.actor_name);
+    if (h) return h.actor_name;
+    const m = (ticket.messages || []).find((x) => x.author && x.author.type === 'user' && x.author.id === nameId && x.author.name);
+    return m ? m.author.name : known;
+  }
 
   if (!ticket) {
     return html`<div class="pad">${error ? html`<${Alert}>${errorText(error)}<//>` : html`<p class="muted">${t('common.loading')}</p>`}</div>`;
@@ -208,8 +235,15 @@ export function TicketPage({ id }) {
       <div class="ticket-head">
         <a class="back" href="/app/tickets" onClick=${onLinkClick}>← ${t('nav.inbox')}</a>
         <h1><span class="ref">${ticket.reference}</span> <span class="subject">${ticket.subject}</span></h1>
-        <p class="muted small">${t('channel.' + ticket.channel)} · ${dateTime(ticket.created_at)}</p>
+        <p class="ticket-meta muted small">
+          <${StatusBadge} status=${ticket.status} />
+          ${ticket.priority !== 'normal' ? html`<${PriorityBadge} priority=${ticket.priority} />` : null}
+          <span>${t('channel.' + ticket.channel)}</span>
+          <span>· <time datetime=${ticket.created_at} title=${dateTime(ticket.created_at)}>${t('ticket.opened', { time: when(ticket.created_at) })}</time></span>
+          ${ticket.order_number ? html`<span>· ${t('ticket.order', { number: ticket.order_number })}</span>` : null}
+        </p>
       </div>
+      <${SlaClock} sla=${ticket.sla} />
       ${others.length ? html`<div class="alert alert-warning" role="status" data-region="presence">
         ${others.map((o) => html`<span>${t(o.typing ? 'presence.typing' : 'presence.viewing', { name: o.name })} </span>`)}
       </div>` : null}
@@ -217,33 +251,11 @@ export function TicketPage({ id }) {
       <div class="thread" data-region="thread">
         ${(ticket.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} />`)}
       </div>
-      ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>` : html`<form class=${'composer card composer-' + kind} onSubmit=${send}>
-        <div class="tabs" role="tablist">
-          <button type="button" role="tab" aria-selected=${kind === 'reply'} class=${kind === 'reply' ? 'is-active' : ''}
-            onClick=${() => setKind('reply')} data-kind="reply">${t('composer.reply')}</button>
-          <button type="button" role="tab" aria-selected=${kind === 'note'} class=${kind === 'note' ? 'is-active' : ''}
-            onClick=${() => setKind('note')} data-kind="note">${t('composer.note')}</button>
-        </div>
-        <textarea ref=${bodyRef} name="body" rows="5" value=${body} aria-label=${t('composer.' + kind)}
-          placeholder=${t(kind === 'note' ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
-          onInput=${(e) => setBody(e.currentTarget.value)}
-          onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
-        <div class="composer-foot">
-          ${macros.length ? html`<select class="macro-pick" data-field="macro" aria-label=${t('composer.macro')} disabled=${busy}
-            onChange=${(e) => { const v = e.currentTarget.value; e.currentTarget.value = ''; if (v) applyMacro(v); }}>
-            <option value="">${t('composer.macro')}</option>
-            ${macros.map((m) => html`<option value=${m.id}>${m.name}</option>`)}
-          </select>` : null}
-          <label class="inline"><span>${t('composer.then')}</span>
-            <select value=${sendStatus} onChange=${(e) => setSendStatus(e.currentTarget.value)} data-field="send-status">
-              <option value="">${t('composer.keep_status')}</option>
-              ${['open', 'pending', 'on_hold', 'solved'].map((s) => html`<option value=${s}>${t('status.' + s)}</option>`)}
-            </select></label>
-          <button class="btn btn-primary" type="submit" disabled=${busy || !body.trim()} data-action="send">
-            ${t(kind === 'note' ? 'composer.add_note' : 'composer.send')}</button>
-        </div>
-      </form>`}
-      <${History} items=${ticket.history} users=${users} />
+      ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
+        : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
+          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
+          onTyping=${(v) => { typing.current = v; }} />`}
+      <${History} items=${ticket.history} names=${names} />
     </div>
     <div class="ticket-side">
       <section class="card props" aria-label=${t('ticket.properties')}>
@@ -258,7 +270,7 @@ export function TicketPage({ id }) {
             ${PRIORITIES.map((s) => html`<option value=${s}>${t('priority.' + s)}</option>`)}
           </select></label>
         <div class="prop"><span>${t('ticket.assignee')}</span>
-          <strong data-field="assignee">${userName(users, ticket.assignee_id)}</strong>
+          <strong data-field="assignee">${ticket.assignee_id == null ? t('ticket.unassigned') : names('user', ticket.assignee_id)}</strong>
           <div class="row-actions">
             ${ticket.assignee_id !== user.id ? html`<button class="btn btn-secondary btn-sm" type="button"
               disabled=${busy || closed} data-action="assign-me" onClick=${() => assign('me')}>${t('ticket.assign_me')}</button>` : null}
@@ -288,7 +300,7 @@ export function TicketPage({ id }) {
           <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
         </form>`}
       </section>
-      <${CustomerPanel} customer=${ticket.customer} ticketId=${ticket.id} />
+      <${CustomerPanel} ticket=${ticket} customer=${customer} />
     </div>
   </div>`;
 }
