@@ -8,6 +8,7 @@
 
 #include "fold.h"
 #include "jbuf.h"
+#include "mail.h"
 #include "sla.h"
 #include "util.h"
 
@@ -781,8 +782,12 @@ static int message_create(struct destek_req *r)
   if (!w) return r->status;
   char actor[48];
   tkt_actor(r, actor);
+  /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
+   * remote images held back), so every reader of body_html gets safe markup. */
+  char *safe_html = html && *html ? mail_html_sanitize_new(html, NULL, 0) : NULL;
   int64_t mid = tkt_message_add(r, w, id, kind ? kind : "reply", r->who.user_id, 0, text,
-                                html && *html ? html : NULL, atts, actor);
+                                safe_html && *safe_html ? safe_html : NULL, atts, actor);
+  free(safe_html);
   if (mid < 0) return (int)-mid;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "message", tkt_message_json(w, mid));

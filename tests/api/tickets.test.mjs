@@ -256,11 +256,14 @@ describe('thread', () => {
   test('a reply opens a new ticket, records the first response and emits message.added and ticket.updated', async () => {
     const t = await newTicket();
     const res = await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'Merhaba, kontrol ediyorum.', kind: 'reply',
-      body_html: '<p onclick="x()">Merhaba</p>'});
+      body_html: '<p onclick="x()">Merhaba</p><script>alert(1)</script><img src="https://izle.example/p.gif"><a href="javascript:x()">a</a>'});
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.message.kind, 'reply');
     assert.deepEqual(res.json.message.author, {type: 'user', id: agentA.user.id, name: 'Ayşe Agent'});
-    assert.equal(res.json.message.body_html, '<p onclick="x()">Merhaba</p>', 'HTML is stored as given');
+    const html = res.json.message.body_html;
+    assert.match(html, /^<p>Merhaba<\/p>/, 'HTML is stored sanitised, as mail HTML is');
+    assert.doesNotMatch(html, /onclick|<script|alert|javascript:|\ssrc=/i, html);
+    assert.match(html, /data-remote-src="https:\/\/izle\.example\/p\.gif"/, 'remote images held back');
     assert.equal(res.json.ticket.status, 'open');
     assert.match(res.json.ticket.first_response_at, ISO_UTC);
     const first = res.json.ticket.first_response_at;
