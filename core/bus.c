@@ -2,6 +2,7 @@
 #include "bus.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,7 +258,10 @@ static void record_failure(struct db *w, const struct due *d, const char *err)
   int dead = attempts >= limit;
   char now[21];
   util_iso_time(time(NULL), now);
-  db_exec(w, SQL_FAILED, "ittit", d->id, dead ? "dead" : "pending", err, (int64_t)time(NULL) + delay, now);
+  /* Due times are whole seconds: rounded up, so the wait is never shorter than the delay (a failure at x.99 s
+   * would otherwise be retried 10 ms later). */
+  int64_t due = (int64_t)ceil(util_now() + (double)delay);
+  db_exec(w, SQL_FAILED, "ittit", d->id, dead ? "dead" : "pending", err, due, now);
   if (dead) log_warn("bus", "delivery %s of %s to %s is dead after %d attempts: %s", d->uid, d->event, d->subscriber,
                      attempts, err);
 }
