@@ -20,6 +20,15 @@
 #define TEST_SECONDS 15L
 #define TEST_CONNECT_SECONDS 8L
 
+/* Whether a server line is a refusal worth quoting: SMTP 4xx/5xx, IMAP "tag NO/BAD" or "* BYE". */
+static int is_refusal(const char *line)
+{
+  if ((line[0] == '4' || line[0] == '5') && line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9')
+    return 1;
+  const char *sp = strchr(line, ' ');
+  return sp && (!strncmp(sp, " NO", 3) || !strncmp(sp, " BAD", 4) || !strncmp(sp, " BYE", 4));
+}
+
 static int probe_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
   (void)h;
@@ -29,12 +38,21 @@ static int probe_debug(CURL *h, curl_infotype type, char *data, size_t size, voi
   } else if (type == CURLINFO_HEADER_IN) {
     while (size && (data[size - 1] == '\n' || data[size - 1] == '\r')) size--;
     if (!size) return 0;
-    if (size >= sizeof p->last) size = sizeof p->last - 1;
+    char line[sizeof p->last];
+    if (size >= sizeof line) size = sizeof line - 1;
     for (size_t i = 0; i < size; i++) {
       unsigned char ch = (unsigned char)data[i];
-      p->last[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+      line[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
     }
-    p->last[size] = 0;
+    line[size] = 0;
+    /* Dovecot ends its replies with timings, "(0.004 + 0.000 secs).": not for people. */
+    char *timing = strrchr(line, '(');
+    if (timing && timing > line && timing[-1] == ' ' && timing[1] >= '0' && timing[1] <= '9' && strstr(timing, "secs)")) {
+      timing[-1] = 0;
+      size = strlen(line);
+    }
+    /* The last refusal; libcurl logs out after a failed command, and that goodbye is not the reason. */
+    if (is_refusal(line) && !(p->last[0] && !strncmp(line, "* BYE", 5))) memcpy(p->last, line, size + 1);
   }
   return 0;
 }
@@ -45,15 +63,6 @@ void tkt_curl_probe_attach(CURL *c, struct tkt_curl_probe *p)
   curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, probe_debug);
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, p);
   curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-}
-
-/* Whether a server line is a refusal worth quoting: SMTP 4xx/5xx, IMAP "tag NO/BAD" or "* BYE". */
-static int is_refusal(const char *line)
-{
-  if ((line[0] == '4' || line[0] == '5') && line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9')
-    return 1;
-  const char *sp = strchr(line, ' ');
-  return sp && (!strncmp(sp, " NO", 3) || !strncmp(sp, " BAD", 4) || !strncmp(sp, " BYE", 4));
 }
 
 /* Replaces every occurrence of secret in s (in place) with asterisks. */
@@ -68,7 +77,7 @@ void tkt_curl_error_text(CURLcode rc, const char *errbuf, const struct tkt_curl_
                          char *out, size_t outlen)
 {
   const char *what = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
-  if (p && p->last[0] && is_refusal(p->last) && !strstr(what, p->last))
+  if (p && p->last[0] && !strstr(what, p->last))
     snprintf(out, outlen, "%s (server: %s)", what, p->last);
   else
     snprintf(out, outlen, "%s", what);

@@ -63,8 +63,8 @@ char *tkt_imap_url_new(const char *url, char *err, size_t errlen);
 /* Checks an SMTP URL: smtp:// or smtps:// and a host. 0, or -1 with err. */
 int tkt_smtp_url_check(const char *url, char *err, size_t errlen);
 
-/* What a connection said, for errors a person can act on: the server's last reply line (SMTP "535 ...", IMAP
- * "A002 NO ...") and whether TLS was used. Attach before curl_easy_perform; the handle must outlive nothing else.
+/* What a connection said, for errors a person can act on: the server's last refusal (SMTP "535 ...", IMAP
+ * "A002 NO ...", "* BYE ...") and whether TLS was used. Attach before curl_easy_perform; the handle must outlive nothing else.
  * Lines we send are never looked at (they carry the login). */
 struct tkt_curl_probe {
   char last[300];
