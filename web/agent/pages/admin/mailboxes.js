@@ -62,12 +62,11 @@ function StatusLine({ status, smtp }) {
   const count = smtp ? t('mailboxes.sent_count', { n: status.messages_sent })
     : t('mailboxes.filed_count', { n: status.messages_filed });
   return html`<div class="small mbx-status" data-status=${status.ok ? 'ok' : 'error'}>
-    <p class="muted">${smtp ? t('mailboxes.last_send') : t('mailboxes.last_poll')}: ${dateTime(when)} ·
-      <span class=${status.ok ? 'mbx-ok' : 'mbx-bad'}>${status.ok ? t('mailboxes.state_ok') : t('mailboxes.state_error')}</span>
-      · ${count}</p>
-    ${status.last_error ? html`<p class=${status.ok ? 'muted' : 'mbx-bad'}>
-      ${status.ok ? t('mailboxes.earlier_error') : t('mailboxes.last_error')}${status.last_error_at ? ' (' + dateTime(status.last_error_at) + ')' : ''}:
-      <span class="break">${status.last_error}</span></p>` : null}
+    <p class="muted">${(smtp ? t('mailboxes.last_send') : t('mailboxes.last_poll')) + ': ' + dateTime(when) + ' · '}<span
+      class=${status.ok ? 'mbx-ok' : 'mbx-bad'}>${status.ok ? t('mailboxes.state_ok') : t('mailboxes.state_error')}</span>${' · ' + count}</p>
+    ${status.last_error ? html`<p class=${status.ok ? 'muted' : 'mbx-bad'}>${(status.ok ? t('mailboxes.earlier_error')
+      : t('mailboxes.last_error')) + (status.last_error_at ? ' (' + dateTime(status.last_error_at) + ')' : '') + ': '}<span
+      class="break">${status.last_error}</span></p>` : null}
   </div>`;
 }
 
@@ -142,8 +141,7 @@ function SettingsCard({ kind, settings, status, onSaved }) {
       </div>
     </form>
     ${smtp ? html`<form class="mbx-actions mbx-send" onSubmit=${sendTest}>
-      <${Input} label=${t('mailboxes.send_to')} name="smtp-send-to" type="email" value=${sendTo} onInput=${setSendTo} required
-        placeholder="siz@magaza.example" />
+      <${Input} label=${t('mailboxes.send_to')} name="smtp-send-to" type="email" value=${sendTo} onInput=${setSendTo} required />
       <button class="btn btn-secondary btn-sm" type="submit" disabled=${result && result.busy}>${t('mailboxes.send_test')}</button>
     </form>` : null}
     <${TestResult} result=${result} />
