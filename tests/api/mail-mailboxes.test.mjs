@@ -6,8 +6,9 @@
 // ok:false with the server's words; only admins reach any of it.
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import {startServer, setupAdmin, createUser, login, listAll, eventually, uniqueEmail, assertError, T,
-  disableOutOfHoursReply} from './lib.mjs';
+  disableOutOfHoursReply, sqlite3} from './lib.mjs';
 import {startSmtp, startDovecot, freePort} from './mail-helpers.mjs';
 
 const SMTP_AUTH = {user: 'desk-smtp', password: 'smtp secret 77'};
@@ -203,6 +204,10 @@ describe('crash safety', () => {
     assert.equal(res.status, 201, res.text);
     await srv.waitStderr(/IMAP message \d+ of mailbox:\d+ filed/, T(20000), 'a message filed');
     await srv.kill9();
+    // Killed within the first poll: it files at most 25 messages, the rest wait for the next one.
+    const mid = sqlite3(path.join(srv.dataDir, 'destek.db'), 'SELECT count(*) FROM tkt_tickets');
+    assert.equal(mid.code, 0, mid.stderr);
+    assert.ok(Number(mid.stdout) >= 1 && Number(mid.stdout) < N, `filed before the kill: ${mid.stdout}`);
     const again = await startServer({dataDir: srv.dataDir});
     const sess = await login(again, adm.email, adm.password);
     const all = await eventually(() => tickets(again, sess), (l) => l.length >= N, {ms: T(30000)});

@@ -172,8 +172,9 @@ function MailboxForm({ box, teams, onDone, onCancel }) {
   };
   const test = () => {
     const body = { kind: 'imap', url: f.imap_url.trim(), user: f.imap_user.trim() };
+    /* An edited mailbox without a typed password tests its saved one; a new one has none to fall back to. */
     if (box) body.mailbox_id = box.id;
-    if (f.imap_password) body.password = f.imap_password;
+    if (f.imap_password || !box) body.password = f.imap_password;
     runTest(body);
   };
   return html`<form class="mbx-form" onSubmit=${submit} data-form=${box ? 'mailbox-' + box.id : 'mailbox-new'}>
