@@ -1,6 +1,7 @@
-/* The e-mail channel: polling one IMAP mailbox (mail.imap_url, e.g. imaps://mail.example.com/INBOX) with libcurl
- * every mail.poll_seconds. Each poll: UID SEARCH UNSEEN, then for each message (at most 25 a poll) fetch it, file it
- * with tkt_mail_ingest in a transaction of its own, and only after that commit flag it \Seen.
+/* The e-mail channel: polling IMAP mailboxes with libcurl — the one in the settings (mail.imap_url, e.g.
+ * imaps://mail.example.com/INBOX, every mail.poll_seconds) and every active row of tkt_mailboxes (mailboxes.c),
+ * each on its own schedule. Each poll: UID SEARCH UNSEEN, then for each message (at most 25 a poll) fetch it, file
+ * it with tkt_mail_ingest_from in a transaction of its own, and only after that commit flag it \Seen.
  *
  * libcurl's IMAP fetch is "UID FETCH n BODY[]", which the server answers by setting \Seen already (libcurl hands a
  * custom "BODY.PEEK[]" request's literal to nobody). So the UID is written to tkt_mail_imap_pending before the
@@ -8,8 +9,16 @@
  * again and retried, and one fetched just before a crash is fetched again at the next poll from that table. A
  * message filed twice is recognised by its Message-ID (tkt_mail_ids).
  *
- * The poll runs on the bus thread (jobs), so a slow mail server delays event delivery by at most the timeouts
- * below. Like SMTP, the IMAP server is an admin's setting and may be on loopback or the LAN. */
+ * Each mailbox has its own rows in that table: the settings mailbox under its URL (as before there were several),
+ * a saved mailbox under "mailbox:<id>" (ids are never reused, and its rows are deleted with it). A saved mailbox's
+ * rows are written only while it still exists, is active and has the URL and user its poll started with: a poll
+ * under way when an admin deletes, deactivates or repoints it stops at the next message. Rows already pending when
+ * the URL or user changes are kept and fetched from the new address (a message already fetched is \Seen and would
+ * otherwise be lost; a UID the new mailbox does not have fetches nothing and is dropped).
+ *
+ * The polls run on the bus thread (jobs), one mailbox after another, so a slow mail server delays event delivery by
+ * at most the timeouts below. Like SMTP, the IMAP servers are an admin's setting and may be on loopback or the LAN.
+ * Each poll's outcome is recorded in tkt_mail_status (channel "imap" or "mailbox:<id>"). */
 #include "mail_tkt.h"
 #include "tkt.h"
 
@@ -47,9 +56,72 @@ static size_t buf_write(char *p, size_t size, size_t n, void *ud)
   return add;
 }
 
+void tkt_imap_curl_setup(CURL *c, const char *user, const char *password)
+{
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+  if (user && *user) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+  }
+  curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);   /* STARTTLS when the server offers it */
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+}
+
+char *tkt_imap_url_new(const char *url, char *err, size_t errlen)
+{
+  if (!url || !*url) { snprintf(err, errlen, "the IMAP URL is empty"); return NULL; }
+  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return NULL; }
+  CURLU *u = curl_url();
+  if (!u) abort();
+  char *scheme = NULL, *host = NULL, *user = NULL, *path = NULL, *out = NULL;
+  if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+    snprintf(err, errlen, "not a URL: use imap://host:port/INBOX or imaps://host/INBOX");
+  } else if (strcmp(scheme, "imap") && strcmp(scheme, "imaps")) {
+    snprintf(err, errlen, "the URL must start with imap:// or imaps://");
+  } else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+    snprintf(err, errlen, "the URL names no host");
+  } else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+    snprintf(err, errlen, "put the user name and password in their own fields, not in the URL");
+  } else {
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/') n--;
+    int no_mailbox = curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK || !path[0] || !strcmp(path, "/");
+    if (asprintf(&out, "%.*s%s", (int)n, url, no_mailbox ? "/INBOX" : "") < 0) abort();
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(user);
+  curl_free(path);
+  curl_url_cleanup(u);
+  return out;
+}
+
+/* One mailbox to poll. */
+struct source {
+  int64_t mailbox_id;     /* 0: the settings mailbox */
+  char channel[40];       /* its tkt_mail_status channel */
+  char *pending_key;      /* its rows of tkt_mail_imap_pending */
+  char *url;              /* checked, without a trailing '/' */
+  char *user, *password;
+  struct tkt_mail_origin origin;
+  cJSON *tags;            /* owned; origin.tags points here */
+};
+
+static void source_free(struct source *s)
+{
+  free(s->pending_key);
+  free(s->url);
+  free(s->user);
+  free(s->password);
+  cJSON_Delete(s->tags);
+  memset(s, 0, sizeof *s);
+}
+
 struct imap {
   CURL *curl;
-  char *url;     /* the mailbox URL, without a trailing '/' */
+  const struct source *src;
+  struct tkt_curl_probe probe;
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -57,9 +129,9 @@ struct imap {
  * mailbox. The answer (the message, or the untagged lines) goes to out. 0, or -1 with err. */
 static int imap_do(struct imap *im, const char *path, const char *request, struct buf *out, char *err, size_t errlen)
 {
-  char url[1200];
-  if (path) snprintf(url, sizeof url, "%s/%s", im->url, path);
-  else snprintf(url, sizeof url, "%s", im->url);
+  char *url = NULL;
+  if (path) { if (asprintf(&url, "%s/%s", im->src->url, path) < 0) abort(); }
+  else if (!(url = strdup(im->src->url))) abort();
   out->len = 0;
   out->too_big = 0;
   im->errbuf[0] = 0;
@@ -67,50 +139,34 @@ static int imap_do(struct imap *im, const char *path, const char *request, struc
   curl_easy_setopt(im->curl, CURLOPT_CUSTOMREQUEST, request);
   curl_easy_setopt(im->curl, CURLOPT_WRITEDATA, out);
   CURLcode rc = curl_easy_perform(im->curl);
+  free(url);
   if (rc != CURLE_OK) {
-    snprintf(err, errlen, "IMAP %s: %s", request ? request : path,
-             out->too_big ? "message too large" : im->errbuf[0] ? im->errbuf : curl_easy_strerror(rc));
+    char why[600];
+    if (out->too_big) snprintf(why, sizeof why, "message too large");
+    else tkt_curl_error_text(rc, im->errbuf, &im->probe, im->src->password, why, sizeof why);
+    snprintf(err, errlen, "IMAP %s: %s", request ? request : path, why);
     return -1;
   }
   return 0;
 }
 
-static int imap_open(struct imap *im, char *err, size_t errlen)
+static void imap_open(struct imap *im, const struct source *src)
 {
   memset(im, 0, sizeof *im);
-  im->url = settings_get_new("mail.imap_url");
-  if (!im->url || !*im->url) { free(im->url); im->url = NULL; return 1; }   /* not configured */
-  if (strncmp(im->url, "imap://", 7) && strncmp(im->url, "imaps://", 8)) {
-    snprintf(err, errlen, "mail.imap_url must start with imap:// or imaps://");
-    free(im->url);
-    return -1;
-  }
-  size_t n = strlen(im->url);
-  while (n && im->url[n - 1] == '/') im->url[--n] = 0;
-  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); free(im->url); return -1; }
+  im->src = src;
   im->curl = curl_easy_init();
   if (!im->curl) abort();
-  char *user = settings_get_new("mail.imap_user"), *password = settings_get_new("mail.imap_password");
-  curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
-  if (user && *user) {
-    curl_easy_setopt(im->curl, CURLOPT_USERNAME, user);
-    curl_easy_setopt(im->curl, CURLOPT_PASSWORD, password ? password : "");
-  }
-  curl_easy_setopt(im->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);   /* STARTTLS when the server offers it */
+  tkt_imap_curl_setup(im->curl, src->user, src->password);
   curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, buf_write);
   curl_easy_setopt(im->curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(im->curl, CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(im->curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, im->errbuf);
-  free(user);
-  free(password);
-  return 0;
+  tkt_curl_probe_attach(im->curl, &im->probe);
 }
 
 static void imap_close(struct imap *im)
 {
   if (im->curl) curl_easy_cleanup(im->curl);
-  free(im->url);
 }
 
 /* The UIDs of "* SEARCH 3 7 9" lines, up to max. Returns the count. */
@@ -135,97 +191,106 @@ static int parse_search(const char *text, int64_t *uids, int max)
   return n;
 }
 
-static int write_pending(const char *sql, const char *types, ...)
+/* Runs one statement on the writer in a transaction of its own. The number of rows it changed, or -1. */
+static int write_now(const char *sql, const char *types, ...)
 {
   struct db *w = db_writer_acquire();
   va_list ap;
   va_start(ap, types);
   sqlite3_stmt *st = db_prepare(w, sql);
   int rc = -1;
-  if (st && db_bindv(st, types, ap) == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+  if (st && db_bindv(st, types, ap) == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? db_changes(w) : -1;
   va_end(ap);
   if (st) db_done(st);
   db_writer_release(w);
   return rc;
 }
 
-/* Fetches, files and flags one message. 0 when it was filed (or is gone), -1 to try again later. */
-static int poll_one(struct imap *im, int64_t uid, struct buf *b)
+/* Notes that uid is being fetched. 1 when recorded, 0 when a saved mailbox was deleted, deactivated or pointed
+ * elsewhere since the poll began (stop polling it), -1 on a database error. */
+static int pending_begin(const struct source *src, int64_t uid)
 {
-  char err[512] = "", path[40], req[80], now[21];
+  char now[21];
   tkt_now(now);
-  write_pending("INSERT INTO tkt_mail_imap_pending(mailbox, uid, attempts, created_at) VALUES (?1, ?2, 1, ?3)"
-                " ON CONFLICT (mailbox, uid) DO UPDATE SET attempts = attempts + 1", "tit", im->url, uid, now);
+  return write_now("INSERT INTO tkt_mail_imap_pending(mailbox, uid, attempts, created_at) SELECT ?1, ?2, 1, ?3"
+                   " WHERE ?4 = 0 OR EXISTS (SELECT 1 FROM tkt_mailboxes WHERE id = ?4 AND active = 1"
+                   " AND imap_url = ?5 AND imap_user = ?6)"
+                   " ON CONFLICT (mailbox, uid) DO UPDATE SET attempts = attempts + 1",
+                   "tit" "itt", src->pending_key, uid, now, src->mailbox_id, src->url, src->user);
+}
+
+/* Fetches, files and flags one message. 1 when it was filed (or is gone), 0 when it is to be tried again later
+ * (err says why), -1 when the mailbox is no longer to be polled. */
+static int poll_one(struct imap *im, int64_t uid, struct buf *b, char *err, size_t errlen)
+{
+  const struct source *src = im->src;
+  char path[40], req[80];
+  int begun = pending_begin(src, uid);
+  if (begun == 0) return -1;
+  if (begun < 0) { snprintf(err, errlen, "the database is busy"); return 0; }
   snprintf(path, sizeof path, ";UID=%lld", (long long)uid);
-  if (imap_do(im, path, NULL, b, err, sizeof err) != 0) {
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s", err);
-    return -1;
+  if (imap_do(im, path, NULL, b, err, errlen) != 0) {
+    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
+    return 0;
   }
   if (b->len == 0) {   /* expunged meanwhile: nothing to file */
-    write_pending("DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti", im->url, uid);
-    return 0;
+    write_now("DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti", src->pending_key, uid);
+    return 1;
   }
   struct destek_req c;
   call_begin(&c, "ticketing");
-  cJSON *res = tkt_mail_ingest(&c, b->data, b->len, "imap", err, sizeof err);
+  char ierr[512] = "";
+  cJSON *res = tkt_mail_ingest_from(&c, b->data, b->len, "imap", &src->origin, ierr, sizeof ierr);
   struct db *w = res ? http_tx(&c) : NULL;
-  int ok = res && w && db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti", im->url,
-                               uid) == SQLITE_OK;
+  int ok = res && w && db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti",
+                               src->pending_key, uid) == SQLITE_OK;
+  /* The count commits with the message; a mailbox deleted meanwhile keeps no status. */
+  if (ok && (!src->mailbox_id || db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", src->mailbox_id)))
+    ok = tkt_mail_status_bump(w, src->channel) == 0;
   if (ok) ok = call_end(&c, 1) == 0;
   else call_end(&c, 0);
   if (ok) {
     snprintf(req, sizeof req, "UID STORE %lld +FLAGS (\\Seen)", (long long)uid);
     char *text = cJSON_PrintUnformatted(res);
-    tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: IMAP message %lld filed: %s", (long long)uid, text);
+    tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: IMAP message %lld of %s filed: %s", (long long)uid, src->channel,
+                  text);
     cJSON_free(text);
   } else {
     snprintf(req, sizeof req, "UID STORE %lld -FLAGS (\\Seen)", (long long)uid);
-    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: IMAP message %lld could not be filed: %s", (long long)uid,
-                  err[0] ? err : "the transaction failed");
+    snprintf(err, errlen, "message %lld could not be filed: %s", (long long)uid,
+             ierr[0] ? ierr : "the transaction failed");
+    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: %s: %s", src->channel, err);
   }
   cJSON_Delete(res);
-  char serr[512];
+  char serr[700];
   if (imap_do(im, NULL, req, b, serr, sizeof serr) != 0)
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s", serr);
-  return ok ? 0 : -1;
+    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, serr);
+  return ok ? 1 : 0;
 }
 
-static double last_poll;
-
-static double mono_now(void)
+/* Polls one mailbox once and records the outcome. */
+static void poll_source(const struct source *src)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The periodic job (every second): polls when mail.poll_seconds have passed since the last poll. */
-static int imap_poll_job(struct destek_req *call, void *ud)
-{
-  (void)call;
-  (void)ud;
-  long every = settings_get_int("mail.poll_seconds", 60);
-  if (every <= 0 || (last_poll > 0 && mono_now() - last_poll < (double)every)) return 0;
-  last_poll = mono_now();
   struct imap im;
-  char err[512] = "";
-  int rc = imap_open(&im, err, sizeof err);
-  if (rc == 1) return 0;
-  if (rc != 0) { tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: %s", err); return 0; }
+  imap_open(&im, src);
+  char err[700] = "";
   struct buf b = { 0 };
   int64_t uids[POLL_BATCH];
   int n = 0;
   /* First what an earlier poll fetched but did not file, then what is new. */
   struct db *db = db_reader();
-  sqlite3_stmt *st = db_prepare(db, "SELECT uid FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND attempts < ?2"
-                                    " ORDER BY uid LIMIT ?3");
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT uid FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND attempts < ?2"
+                                         " ORDER BY uid LIMIT ?3") : NULL;
   if (st) {
-    db_bind(st, "tii", im.url, (int64_t)PENDING_ATTEMPTS_MAX, (int64_t)POLL_BATCH);
+    db_bind(st, "tii", src->pending_key, (int64_t)PENDING_ATTEMPTS_MAX, (int64_t)POLL_BATCH);
     while (n < POLL_BATCH && sqlite3_step(st) == SQLITE_ROW) uids[n++] = sqlite3_column_int64(st, 0);
     db_done(st);
   }
+  int failed = 0;
   if (imap_do(&im, NULL, "UID SEARCH UNSEEN", &b, err, sizeof err) != 0) {
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s", err);
+    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
+    failed = 1;
+    n = 0;   /* the server cannot be reached: the pending ones wait too */
   } else if (b.data) {
     int64_t found[POLL_BATCH];
     int m = parse_search(b.data, found, POLL_BATCH);
@@ -235,9 +300,145 @@ static int imap_poll_job(struct destek_req *call, void *ud)
       if (!seen) uids[n++] = found[i];
     }
   }
-  for (int i = 0; i < n; i++) poll_one(&im, uids[i], &b);
+  int gone = 0;
+  for (int i = 0; i < n && !gone; i++) {
+    char one[700] = "";
+    int rc = poll_one(&im, uids[i], &b, one, sizeof one);
+    if (rc < 0) gone = 1;
+    else if (rc == 0 && !failed) { failed = 1; snprintf(err, sizeof err, "%s", one); }
+  }
   free(b.data);
   imap_close(&im);
+  if (!gone) tkt_mail_status_record(src->channel, !failed, err);
+}
+
+/* The settings mailbox, or 1 when none is configured, -1 (err) when its URL is wrong. */
+static int source_from_settings(struct source *s, char *err, size_t errlen)
+{
+  memset(s, 0, sizeof *s);
+  char *url = settings_get_new("mail.imap_url");
+  if (!url || !*url) { free(url); return 1; }
+  s->url = tkt_imap_url_new(url, err, errlen);
+  /* Keyed as before there were several mailboxes (the URL without a trailing '/'), so that what was pending
+   * before an upgrade is still found. */
+  size_t n = strlen(url);
+  while (n && url[n - 1] == '/') url[--n] = 0;
+  s->pending_key = url;
+  if (!s->url) { source_free(s); return -1; }
+  snprintf(s->channel, sizeof s->channel, "imap");
+  s->user = settings_get_new("mail.imap_user");
+  s->password = settings_get_new("mail.imap_password");
+  if (!s->user || !s->password) abort();
+  return 0;
+}
+
+/* Saved mailbox id (active), or 1 when it is gone. */
+static int source_from_mailbox(struct source *s, struct db *db, int64_t id)
+{
+  memset(s, 0, sizeof *s);
+  sqlite3_stmt *st = db_prepare(db, "SELECT imap_url, imap_user, imap_password, coalesce(team_id, 0), tags"
+                                    " FROM tkt_mailboxes WHERE id = ?1 AND active = 1");
+  if (!st) return 1;
+  db_bind(st, "i", id);
+  int rc = 1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    s->mailbox_id = id;
+    snprintf(s->channel, sizeof s->channel, "mailbox:%lld", (long long)id);
+    s->pending_key = strdup(s->channel);
+    s->url = strdup((const char *)sqlite3_column_text(st, 0));
+    s->user = strdup((const char *)sqlite3_column_text(st, 1));
+    s->password = strdup((const char *)sqlite3_column_text(st, 2));
+    if (!s->pending_key || !s->url || !s->user || !s->password) abort();
+    s->origin.team_id = sqlite3_column_int64(st, 3);
+    s->tags = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
+    if (!cJSON_IsArray(s->tags)) { cJSON_Delete(s->tags); s->tags = NULL; }
+    s->origin.tags = s->tags;
+    rc = 0;
+  }
+  db_done(st);
+  return rc;
+}
+
+/* When each mailbox was last polled (monotonic seconds); id 0 is the settings mailbox. Bus thread only. */
+static struct { int64_t id; double last; } polled[TKT_MAILBOXES_MAX + 1];
+static int polled_count;
+
+static double mono_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether mailbox id is due after every seconds; marks it polled now when it is. seen[] collects the ids still
+ * configured, so that the others are forgotten. */
+static int due(int64_t id, long every, int64_t *seen, int *seen_count)
+{
+  if (*seen_count < TKT_MAILBOXES_MAX + 1) seen[(*seen_count)++] = id;
+  double now = mono_now();
+  for (int i = 0; i < polled_count; i++) {
+    if (polled[i].id != id) continue;
+    if (now - polled[i].last < (double)every) return 0;
+    polled[i].last = now;
+    return 1;
+  }
+  if (polled_count < TKT_MAILBOXES_MAX + 1) {
+    polled[polled_count].id = id;
+    polled[polled_count++].last = now;
+  }
+  return 1;
+}
+
+/* The periodic job (every second): polls each mailbox whose interval has passed since its last poll. */
+static int imap_poll_job(struct destek_req *call, void *ud)
+{
+  (void)call;
+  (void)ud;
+  int64_t seen[TKT_MAILBOXES_MAX + 1];
+  int seen_count = 0;
+  long every = settings_get_int("mail.poll_seconds", 60);
+  if (every > 0) {
+    char *url = settings_get_new("mail.imap_url");
+    int configured = url && *url;
+    free(url);
+    if (configured && due(0, every, seen, &seen_count)) {
+      struct source s;
+      char err[300] = "";
+      int rc = source_from_settings(&s, err, sizeof err);
+      if (rc == 0) poll_source(&s);
+      else if (rc < 0) {
+        tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: mail.imap_url: %s", err);
+        tkt_mail_status_record("imap", 0, err);
+      }
+      source_free(&s);
+    }
+  }
+  struct db *db = db_reader();
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id, poll_seconds FROM tkt_mailboxes WHERE active = 1 ORDER BY id"
+                                         " LIMIT ?1") : NULL;
+  int64_t todo[TKT_MAILBOXES_MAX];
+  int n = 0;
+  if (st) {
+    db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
+    while (n < TKT_MAILBOXES_MAX && sqlite3_step(st) == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(st, 0);
+      if (due(id, (long)sqlite3_column_int64(st, 1), seen, &seen_count)) todo[n++] = id;
+    }
+    db_done(st);
+  }
+  /* Forget the mailboxes that are gone or inactive: polled at once when they come back. */
+  int kept = 0;
+  for (int i = 0; i < polled_count; i++) {
+    int still = 0;
+    for (int j = 0; j < seen_count && !still; j++) still = seen[j] == polled[i].id;
+    if (still) polled[kept++] = polled[i];
+  }
+  polled_count = kept;
+  for (int i = 0; i < n; i++) {
+    struct source s;
+    if (source_from_mailbox(&s, db_reader(), todo[i]) == 0) poll_source(&s);
+    source_free(&s);
+  }
   return 0;
 }
 

@@ -159,6 +159,12 @@ static cJSON *result_new(const char *result, struct db *w, int64_t ticket_id)
 cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const char *source, char *err,
                        size_t errlen)
 {
+  return tkt_mail_ingest_from(c, raw, len, source, NULL, err, errlen);
+}
+
+cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, const char *source,
+                            const struct tkt_mail_origin *origin, char *err, size_t errlen)
+{
   struct db *w = http_tx(c);
   if (!w) { snprintf(err, errlen, "the database is busy"); return NULL; }
   char perr[256] = "";
@@ -281,8 +287,12 @@ cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const 
       extra = cJSON_CreateObject();
       cJSON_AddBoolToObject(extra, "ack_needed", 1);
     }
-    ticket_id = tkt_ticket_create(c, w, subject, customer_id, body, "email", "normal", NULL, NULL,
-                                  cJSON_GetArraySize(atts) ? atts : NULL, actor, extra);
+    /* The mailbox's routing: its team (unless deleted meanwhile) and tags. */
+    int64_t team_id = origin && origin->team_id
+      ? db_int(w, 0, "SELECT id FROM tkt_teams WHERE id = ?1", "i", origin->team_id) : 0;
+    const cJSON *tags = origin && cJSON_GetArraySize(origin->tags) ? origin->tags : NULL;
+    ticket_id = tkt_ticket_create_in_team(c, w, subject, customer_id, body, "email", "normal", tags, NULL,
+                                          cJSON_GetArraySize(atts) ? atts : NULL, actor, team_id, extra);
     if (ticket_id > 0) {
       message_id = db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
       if (html) db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);

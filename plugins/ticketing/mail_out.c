@@ -57,9 +57,44 @@ static size_t upload_read(char *buf, size_t size, size_t n, void *ud)
   return want;
 }
 
-/* Sends msg (len bytes, CRLF lines) to one recipient. 0, or -1 with the reason in err. */
-static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len, char *err,
-                     size_t errlen)
+void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password)
+{
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  if (user && *user) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+    /* A password is not sent in the clear to a server that offers STARTTLS. */
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+  }
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+}
+
+int tkt_smtp_url_check(const char *url, char *err, size_t errlen)
+{
+  if (!url || !*url) { snprintf(err, errlen, "the SMTP URL is empty"); return -1; }
+  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return -1; }
+  CURLU *u = curl_url();
+  if (!u) abort();
+  char *scheme = NULL, *host = NULL;
+  int rc = -1;
+  if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+    snprintf(err, errlen, "not a URL: use smtp://host:port or smtps://host:port");
+  else if (strcmp(scheme, "smtp") && strcmp(scheme, "smtps"))
+    snprintf(err, errlen, "the URL must start with smtp:// or smtps://");
+  else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+    snprintf(err, errlen, "the URL names no host");
+  else
+    rc = 0;
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
+}
+
+int tkt_smtp_send(const char *url, const char *user, const char *password, const char *from, const char *to,
+                  const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen)
 {
   if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8)) {
     snprintf(err, errlen, "mail.smtp_url must start with smtp:// or smtps://");
@@ -69,38 +104,45 @@ static int smtp_send(const char *url, const char *from, const char *to, const ch
     snprintf(err, errlen, "libcurl cannot start");
     return -1;
   }
-  char *user = settings_get_new("mail.smtp_user"), *password = settings_get_new("mail.smtp_password");
   CURL *c = curl_easy_init();
   if (!c) abort();
   char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
   snprintf(from_angle, sizeof from_angle, "<%s>", from);
   struct curl_slist *rcpt = curl_slist_append(NULL, to);
   struct upload up = { msg, len, 0 };
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  if (user && *user) {
-    curl_easy_setopt(c, CURLOPT_USERNAME, user);
-    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
-    /* A password is not sent in the clear to a server that offers STARTTLS. */
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-  }
+  struct tkt_curl_probe probe;
+  tkt_smtp_curl_setup(c, url, user, password);
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
   curl_easy_setopt(c, CURLOPT_READDATA, &up);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  tkt_curl_probe_attach(c, &probe);
   CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) snprintf(err, errlen, "SMTP: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+  if (rc != CURLE_OK) {
+    char why[600];
+    tkt_curl_error_text(rc, errbuf, &probe, password, why, sizeof why);
+    snprintf(err, errlen, "SMTP: %s", why);
+  }
+  if (tls) *tls = probe.tls || !strncmp(url, "smtps://", 8);
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(c);
+  return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Sends msg (len bytes, CRLF lines) to one recipient with the saved settings. 0, or -1 with the reason in err. */
+static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len, char *err,
+                     size_t errlen)
+{
+  char *user = settings_get_new("mail.smtp_user"), *password = settings_get_new("mail.smtp_password");
+  int rc = tkt_smtp_send(url, user, password, from, to, msg, len, 120L, NULL, err, errlen);
   free(user);
   free(password);
-  return rc == CURLE_OK ? 0 : -1;
+  return rc;
 }
 
 /* --- composing --- */
@@ -346,12 +388,18 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     snprintf(err, errlen, "no template for %s", kind);
     rc = -1;
   }
-  if (rc == 0) rc = smtp_send(smtp_url, from, to, msg, msg_len, err, errlen);
+  if (rc == 0) {
+    rc = smtp_send(smtp_url, from, to, msg, msg_len, err, errlen);
+    tkt_mail_status_record("smtp", rc == 0, err);
+  }
 
   tkt_now(now);
   if (rc == 0) {
     write_now("UPDATE tkt_mail_out SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = ?3,"
               " sent_at = ?3 WHERE event_id = ?1 AND kind = ?2", "itt", ev->id, kind, now);
+    struct db *sw = db_writer_acquire();
+    tkt_mail_status_bump(sw, "smtp");
+    db_writer_release(sw);
   } else {
     long limit = settings_get_int("events.retry_limit", 10);
     int dead = ev->attempt >= limit;
@@ -467,5 +515,5 @@ int tkt_mail_init(const struct destek_host *host)
       host->on(host, "ticket.solved", DESTEK_ASYNC, on_ticket_solved, NULL) != 0 ||
       host->on(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, NULL) != 0)
     return -1;
-  return tkt_mail_in_init(host) != 0 || tkt_mail_imap_init(host) != 0 ? -1 : 0;
+  return tkt_mail_in_init(host) != 0 || tkt_mail_imap_init(host) != 0 || tkt_mailboxes_init(host) != 0 ? -1 : 0;
 }

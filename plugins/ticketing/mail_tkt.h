@@ -3,6 +3,9 @@
 #ifndef TKT_MAIL_H
 #define TKT_MAIL_H
 
+#include <curl/curl.h>
+
+#include "db.h"
 #include "destek.h"
 
 /* What a template is filled with. Strings are UTF-8; NULL reads as "". */
@@ -31,9 +34,70 @@ int tkt_mail_init(const struct destek_host *host);
  * commit). A message that cannot be filed is kept raw (result "unparsed"): only a database failure returns NULL. */
 cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const char *source, char *err,
                        size_t errlen);
+/* Where an inbound message came from: a saved mailbox routes the tickets it opens (team_id 0: none; tags: an array
+ * of checked tags, or NULL). Replies threaded into existing tickets are not rerouted. */
+struct tkt_mail_origin {
+  int64_t team_id;
+  const cJSON *tags;
+};
+/* tkt_mail_ingest for a message from origin (NULL: no routing). */
+cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, const char *source,
+                            const struct tkt_mail_origin *origin, char *err, size_t errlen);
 /* mail_in.c: the control command "mail_import" and the admin's unparsed-mail routes. 0 or -1. */
 int tkt_mail_in_init(const struct destek_host *host);
-/* mail_imap.c: the IMAP polling job. 0 or -1. */
+/* mail_imap.c: the IMAP polling job (the settings mailbox and every active row of tkt_mailboxes). 0 or -1. */
 int tkt_mail_imap_init(const struct destek_host *host);
+
+/* --- libcurl set-up shared by sending/polling and the connection tests (mail_test.c) --- */
+/* Options of an SMTP transfer to url: protocols smtp/smtps, the login when user is not empty (then STARTTLS when
+ * the server offers it), no signals. Timeouts are the caller's. */
+void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password);
+/* Sends msg (len bytes, CRLF lines) from from to to through url with the given login, within timeout seconds.
+ * *tls (may be NULL) says whether the connection was encrypted. 0, or -1 with the reason in err. */
+int tkt_smtp_send(const char *url, const char *user, const char *password, const char *from, const char *to,
+                  const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen);
+/* Options of an IMAP session: protocols imap/imaps, the login when user is not empty, STARTTLS when offered. */
+void tkt_imap_curl_setup(CURL *c, const char *user, const char *password);
+/* Checks an IMAP URL: imap:// or imaps://, a host, no user or password inside it. Returns the URL to use (caller
+ * frees): without trailing '/', and ending in "/INBOX" when it names no mailbox; or NULL with err. */
+char *tkt_imap_url_new(const char *url, char *err, size_t errlen);
+/* Checks an SMTP URL: smtp:// or smtps:// and a host. 0, or -1 with err. */
+int tkt_smtp_url_check(const char *url, char *err, size_t errlen);
+
+/* What a connection said, for errors a person can act on: the server's last refusal (SMTP "535 ...", IMAP
+ * "A002 NO ...", "* BYE ...") and whether TLS was used. Attach before curl_easy_perform; the handle must outlive nothing else.
+ * Lines we send are never looked at (they carry the login). */
+struct tkt_curl_probe {
+  char last[300];
+  int tls;
+};
+void tkt_curl_probe_attach(CURL *c, struct tkt_curl_probe *p);
+/* A failed transfer as one line of text: libcurl's error buffer (or the code's text), then the server's last reply
+ * when that adds something; password (may be NULL) is blanked out wherever it appears. */
+void tkt_curl_error_text(CURLcode rc, const char *errbuf, const struct tkt_curl_probe *p, const char *password,
+                         char *out, size_t outlen);
+
+#define TKT_MAILBOXES_MAX 50
+
+/* --- mail_status.c: what the channel last did (tkt_mail_status) --- */
+/* Records an attempt on channel ("smtp", "imap", "mailbox:<id>"): ok, or failed with error (kept without
+ * passwords by the caller). Writes in a transaction of its own: call it without holding the writer. */
+void tkt_mail_status_record(const char *channel, int ok, const char *error);
+/* Adds one to channel's count in w's open transaction (a message filed commits with its count). 0 or -1. */
+int tkt_mail_status_bump(struct db *w, const char *channel);
+/* {last_attempt_at, ok, last_success_at, last_error, last_error_at, <count_name>} of channel (nulls and 0 when
+ * nothing happened yet). */
+cJSON *tkt_mail_status_json(struct db *db, const char *channel, const char *attempt_name, const char *count_name);
+
+/* --- mail_test.c: "test connection" --- */
+/* Logs in to the IMAP server and examines the mailbox of url (checked by tkt_imap_url_new). Fills out with
+ * {"ok":true,"mailbox","messages","unseen","tls"} or {"ok":false,"error"}. Returns within about 15 s. */
+void tkt_imap_test(const char *url, const char *user, const char *password, cJSON *out);
+/* Connects to the SMTP server (EHLO, STARTTLS, AUTH when user is set) without sending; with send_to, sends a test
+ * mail from from in lang instead. Fills out like tkt_imap_test ({"ok":true,"tls","auth"[,"sent_to"]}). */
+void tkt_smtp_test(const char *url, const char *user, const char *password, const char *from, const char *from_name,
+                   const char *send_to, const char *lang, cJSON *out);
+/* mailboxes.c: /api/v1/mailboxes, /api/v1/mail/status, /api/v1/mail/test. 0 or -1. */
+int tkt_mailboxes_init(const struct destek_host *host);
 
 #endif

@@ -616,13 +616,23 @@ int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subjec
                           const char *body, const char *channel, const char *priority, const cJSON *tags,
                           const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra)
 {
+  return tkt_ticket_create_in_team(r, w, subject, customer_id, body, channel, priority, tags, order_number,
+                                   attachments, actor, 0, extra);
+}
+
+int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+                                  const char *body, const char *channel, const char *priority, const cJSON *tags,
+                                  const char *order_number, const cJSON *attachments, const char *actor,
+                                  int64_t team_id, cJSON *extra)
+{
   char now[21];
   tkt_now(now);
   int64_t reference = db_int(w, 1000, "SELECT coalesce(max(reference), 1000) + 1 FROM tkt_tickets", "");
   if (db_exec(w, "INSERT INTO tkt_tickets(reference, subject, status, priority, channel, customer_id, order_number,"
-                 " created_at, updated_at, seq) VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
-              "itttitti", reference, subject, priority, channel, customer_id, order_number, now,
-              tkt_next_seq(w)) != SQLITE_OK) {
+                 " created_at, updated_at, seq, team_id) VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?7, ?8,"
+                 " nullif(?9, 0))",
+              "itttitti" "i", reference, subject, priority, channel, customer_id, order_number, now,
+              tkt_next_seq(w), team_id) != SQLITE_OK) {
     cJSON_Delete(extra);
     return -http_error(r, 500, "internal", "the ticket could not be saved");
   }

@@ -104,6 +104,11 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, c
 int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
                           const char *body, const char *channel, const char *priority, const cJSON *tags,
                           const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra);
+/* The same, routed to team_id (0: no team) from the start, so that ticket.created already names the team. */
+int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+                                  const char *body, const char *channel, const char *priority, const cJSON *tags,
+                                  const char *order_number, const cJSON *attachments, const char *actor,
+                                  int64_t team_id, cJSON *extra);
 
 /* --- customers.c --- */
 /* Finds the customer by e-mail (case-insensitive) or phone, or creates one; fills in a missing name or phone.

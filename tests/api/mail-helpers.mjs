@@ -33,12 +33,18 @@ async function waitListening(port, ms) {
   }
 }
 
-/** Starts aiosmtpd on 127.0.0.1:port (a free one when omitted). Resolves {port, dir, url, mails(), stop()}. */
-export async function startSmtp({port, dir} = {}) {
+/**
+ * Starts aiosmtpd on 127.0.0.1:port (a free one when omitted). With auth {user, password} the server requires that
+ * login (tests/mail/smtp_auth.py). Resolves {port, dir, url, mails(), stop()}.
+ */
+export async function startSmtp({port, dir, auth} = {}) {
   port = port || await freePort();
   dir = dir || tempDir('destek-smtp-');
-  const proc = spawn('/usr/bin/python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'smtp_sink.Handler'],
-    {env: {...process.env, PYTHONPATH: path.join(ROOT, 'tests/mail'), MAIL_SINK_DIR: dir}, stdio: ['ignore', 'ignore', 'pipe']});
+  const env = {...process.env, PYTHONPATH: path.join(ROOT, 'tests/mail'), MAIL_SINK_DIR: dir};
+  const args = auth ? ['-W', 'ignore', path.join(ROOT, 'tests/mail/smtp_auth.py'), '127.0.0.1', String(port)]
+    : ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'smtp_sink.Handler'];
+  if (auth) Object.assign(env, {MAIL_SINK_USER: auth.user, MAIL_SINK_PASSWORD: auth.password});
+  const proc = spawn('/usr/bin/python3', args, {env, stdio: ['ignore', 'ignore', 'pipe']});
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => proc.on('exit', r));

@@ -7,8 +7,9 @@ import { api } from '../api.js';
 import { onLinkClick } from '../router.js';
 import { Alert, errorText } from '../components.js';
 import { dateTime } from '../tickets.js';
+import { Mailboxes } from './admin/mailboxes.js';
 
-export const ADMIN_TABS = ['users', 'tokens', 'webhooks', 'settings', 'plugins'];
+export const ADMIN_TABS = ['users', 'tokens', 'webhooks', 'settings', 'mailboxes', 'plugins'];
 
 function useList(path) {
   const [items, setItems] = useState(null);
@@ -188,7 +189,7 @@ function Plugins() {
       rows=${items.map((p) => html`<tr><td>${p.name}</td><td>${p.version}</td><td>${p.kind}</td></tr>`)} />` : null}`;
 }
 
-const SCREENS = { users: Users, tokens: Tokens, webhooks: Webhooks, settings: Settings, plugins: Plugins };
+const SCREENS = { users: Users, tokens: Tokens, webhooks: Webhooks, settings: Settings, mailboxes: Mailboxes, plugins: Plugins };
 
 export function AdminPage({ tab, user }) {
   if (user.role !== 'admin') {
