@@ -243,7 +243,7 @@ struct db *db_tx_begin(void)
     if (db_begin(writer) != 0) { pthread_mutex_unlock(&writer_lock); return NULL; }
     batch_open = 1;
   }
-  if (run_pragma(writer->h, "SAVEPOINT db_tx") != SQLITE_OK) {
+  if (db_exec(writer, "SAVEPOINT db_tx", NULL) != SQLITE_OK) {
     if (!batch_pending) batch_finish(0);
     pthread_mutex_unlock(&writer_lock);
     return NULL;
@@ -254,10 +254,10 @@ struct db *db_tx_begin(void)
 int db_tx_end(struct db *w, int commit)
 {
   (void)w;
-  int kept = commit && run_pragma(writer->h, "RELEASE db_tx") == SQLITE_OK;
+  int kept = commit && db_exec(writer, "RELEASE db_tx", NULL) == SQLITE_OK;
   if (!kept) {
-    sqlite3_exec(writer->h, "ROLLBACK TO db_tx", NULL, NULL, NULL);
-    sqlite3_exec(writer->h, "RELEASE db_tx", NULL, NULL, NULL);
+    db_exec(writer, "ROLLBACK TO db_tx", NULL);
+    db_exec(writer, "RELEASE db_tx", NULL);
   }
   if (!batch_pending && !kept) {            /* nothing of anyone's to keep */
     batch_finish(0);
