@@ -6,7 +6,7 @@ import { html } from '../../html.js';
 import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { Empty, ErrorAlert, F, FormActions, MoreButton, Section, Table, required, useConfirm, useForm,
-  useList, useFocusOnMount } from './common.js';
+  useList, useFocusOnMount, NewButton } from './common.js';
 
 let zones = null;
 function timeZones() {
@@ -31,7 +31,7 @@ function CalendarForm({ calendar, onSaved, onCancel }) {
     ? { name: calendar.name, time_zone: calendar.time_zone, hours: calendar.hours, holidays: calendar.holidays || '',
       is_default: calendar.is_default }
     : { name: '', time_zone: 'Europe/Istanbul', hours: 'mon-fri 09:00-18:00', holidays: '', is_default: false };
-  useFocusOnMount('edit-cal-name', !!calendar);
+  useFocusOnMount(calendar ? 'edit-cal-name' : 'cal-name');
   const form = useForm(calendar ? 'edit-cal' : 'cal', initial, {
     fieldOf: (err) => (err.code === 'name_taken' ? 'name' : err.field),
     validate: (v) => required(v, ['name', 'time_zone', 'hours']),
@@ -158,9 +158,11 @@ export function CalendarsScreen() {
   const items = list.items || [];
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.calendars_intro')}</p>
-    ${editing ? html`<${CalendarForm} key=${'e' + editing.id} calendar=${editing} onCancel=${() => setEditing(null)}
+    ${editing === 'new' ? html`<${CalendarForm} key="new" onCancel=${() => setEditing(null)}
       onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : html`<${CalendarForm} key="new" onSaved=${() => list.reload()} />`}
+      : editing ? html`<${CalendarForm} key=${'e' + editing.id} calendar=${editing} onCancel=${() => setEditing(null)}
+      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      : html`<${NewButton} label=${t('admin.new_calendar')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_calendars')}<//>` : null}
     ${items.length ? html`<${Table} caption=${t('admin.tab_calendars')} items=${items}

@@ -184,7 +184,7 @@ export function Table({ columns, items, rowKey, rowAttrs, caption }) {
     ${caption ? html`<caption class="visually-hidden">${caption}</caption>` : null}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.cls}>${c.label}</th>`)}</tr></thead>
     <tbody>${items.map((it) => html`<tr key=${rowKey ? rowKey(it) : it.id} ...${rowAttrs ? rowAttrs(it) : {}}>
-      ${columns.map((c) => html`<td data-label=${c.label || undefined} class=${c.cls}>${c.cell(it)}</td>`)}</tr>`)}
+      ${columns.map((c) => html`<td data-label=${c.label || undefined} class=${c.cls}><div class="cell">${c.cell(it)}</div></td>`)}</tr>`)}
     </tbody></table></div>`;
 }
 
@@ -195,6 +195,12 @@ export function useFocusOnMount(id, when = true) {
     const el = document.getElementById(id);
     if (el) { el.focus(); if (el.scrollIntoView) el.scrollIntoView({ block: 'center' }); }
   }, []);
+}
+
+/* The button that opens a screen's "new ..." form. */
+export function NewButton({ label, onClick }) {
+  return html`<div class="screen-actions"><button class="btn btn-primary" type="button" data-action="new" onClick=${onClick}>
+    <span aria-hidden="true">+</span> ${label}</button></div>`;
 }
 
 export function Empty({ children }) {

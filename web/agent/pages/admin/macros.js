@@ -6,7 +6,7 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { locale, PRIORITIES, STATUSES } from '../../tickets.js';
 import { Empty, ErrorAlert, F, FormActions, Section, VarButtons, insertAt, placeCaret, required, splitList,
-  useConfirm, useForm, useList, useUsers, useFocusOnMount } from './common.js';
+  useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from './common.js';
 
 const CHANGE_FIELD = { status: 'status', priority: 'priority', add_tags: 'add_tags', remove_tags: 'remove_tags',
   assignee_id: 'assignee' };
@@ -45,7 +45,7 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
     status: c.status || '', priority: c.priority || '', add_tags: (c.add_tags || []).join(', '),
     remove_tags: (c.remove_tags || []).join(', '), assignee: assigneeValue(c),
   };
-  useFocusOnMount('edit-macro-name', !!macro);
+  useFocusOnMount(macro ? 'edit-macro-name' : 'macro-name');
   const form = useForm(macro ? 'edit-macro' : 'macro', initial, {
     fieldOf: (err) => {
       if (err.code === 'name_taken') return 'name';
@@ -119,9 +119,11 @@ export function MacrosScreen() {
   const items = needle ? all.filter((m) => m.name.toLocaleLowerCase(locale()).includes(needle)) : all;
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.macros_intro')}</p>
-    ${editing ? html`<${MacroForm} key=${'e' + editing.id} macro=${editing} users=${users} onCancel=${() => setEditing(null)}
+    ${editing === 'new' ? html`<${MacroForm} key="new" users=${users} onCancel=${() => setEditing(null)}
       onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : html`<${MacroForm} key="new" users=${users} onSaved=${() => list.reload()} />`}
+      : editing ? html`<${MacroForm} key=${'e' + editing.id} macro=${editing} users=${users} onCancel=${() => setEditing(null)}
+      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      : html`<${NewButton} label=${t('admin.new_macro')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${all.length ? html`<div class="search list-search">
       <label class="visually-hidden" for="macro-search">${t('admin.search_macros')}</label>

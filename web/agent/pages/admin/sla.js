@@ -7,7 +7,7 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { CHANNELS, PRIORITIES } from '../../tickets.js';
 import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, Table, hoursMinutes, reorder, required,
-  useConfirm, useForm, useList, useFocusOnMount } from './common.js';
+  useConfirm, useForm, useList, useFocusOnMount, NewButton } from './common.js';
 
 const FIELD_OF = { first_response_minutes: 'frt_h', resolution_minutes: 'res_h' };
 
@@ -31,7 +31,7 @@ function PolicyForm({ policy, calendars, onSaved, onCancel }) {
     warn_percent: String(policy ? policy.warn_percent : 80), pause_on_hold: policy ? policy.pause_on_hold : false,
     calendar_id: policy && policy.calendar_id ? String(policy.calendar_id) : '', active: policy ? policy.active : true,
   };
-  useFocusOnMount('edit-sla-name', !!policy);
+  useFocusOnMount(policy ? 'edit-sla-name' : 'sla-name');
   const form = useForm(policy ? 'edit-sla' : 'sla', initial, {
     fieldOf: (err) => FIELD_OF[err.field] || err.field,
     validate: (v) => {
@@ -129,9 +129,11 @@ export function SlaScreen() {
     onConfirm: async () => { await api('DELETE', '/sla-policies/' + p.id); await list.reload(); } });
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.sla_intro')}</p>
-    ${editing ? html`<${PolicyForm} key=${'e' + editing.id} policy=${editing} calendars=${calendars}
+    ${editing === 'new' ? html`<${PolicyForm} key="new" calendars=${calendars} onCancel=${() => setEditing(null)}
+      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      : editing ? html`<${PolicyForm} key=${'e' + editing.id} policy=${editing} calendars=${calendars}
       onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : html`<${PolicyForm} key="new" calendars=${calendars} onSaved=${() => list.reload()} />`}
+      : html`<${NewButton} label=${t('admin.new_sla')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error || cals.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_sla')}<//>` : null}
     ${items.length ? html`<${Table} caption=${t('admin.tab_sla')} items=${items}

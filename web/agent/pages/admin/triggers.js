@@ -7,7 +7,7 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { CHANNELS, PRIORITIES } from '../../tickets.js';
 import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, TEMPLATE_VARS, Table, VarButtons,
-  insertAt, placeCaret, reorder, required, splitList, useConfirm, useForm, useList, useUsers, useFocusOnMount } from './common.js';
+  insertAt, placeCaret, reorder, required, splitList, useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from './common.js';
 
 const EVENTS = { 'ticket.created': 'admin.ev_created', 'message.added': 'admin.ev_message', 'ticket.updated': 'admin.ev_updated' };
 const ACTORS = { customer: 'admin.actor_customer', agent: 'admin.actor_agent', system: 'admin.actor_system' };
@@ -39,7 +39,7 @@ function TriggerForm({ trigger, users, calendars, onSaved, onCancel }) {
     a_tags: (a.add_tags || []).join(', '), a_assignee: a.assignee_id ? String(a.assignee_id) : '', a_priority: a.priority || '',
     reply_tr: a.reply_tr || '', reply_en: a.reply_en || '', conditions: null, actions: null,
   };
-  useFocusOnMount('edit-trigger-name', !!trigger);
+  useFocusOnMount(trigger ? 'edit-trigger-name' : 'trigger-name');
   const form = useForm(trigger ? 'edit-trigger' : 'trigger', initial, {
     fieldOf,
     validate: (v) => {
@@ -120,7 +120,7 @@ function conditionsText(c, calendars) {
   if (c.priority) out.push(t('priority.' + c.priority));
   if (c.tag) out.push('#' + c.tag);
   if (c.contains) out.push(t('admin.contains_text', { text: c.contains }));
-  if (c.actor) out.push(t(ACTORS[c.actor] || 'admin.actor_system'));
+  if (c.actor) out.push(t('admin.by_actor', { who: t(ACTORS[c.actor] || 'admin.actor_system') }));
   if (c.message_kind) out.push(t(KINDS[c.message_kind] || 'admin.kind_reply'));
   if (c.business_hours) {
     const cal = c.calendar_id && calendars.find((x) => x.id === c.calendar_id);
@@ -172,9 +172,11 @@ export function TriggersScreen() {
     onConfirm: async () => { await api('DELETE', '/triggers/' + tr.id); await list.reload(); } });
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.triggers_intro')}</p>
-    ${editing ? html`<${TriggerForm} key=${'e' + editing.id} trigger=${editing} users=${users} calendars=${calendars}
+    ${editing === 'new' ? html`<${TriggerForm} key="new" users=${users} calendars=${calendars}
       onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : html`<${TriggerForm} key="new" users=${users} calendars=${calendars} onSaved=${() => list.reload()} />`}
+      : editing ? html`<${TriggerForm} key=${'e' + editing.id} trigger=${editing} users=${users} calendars=${calendars}
+      onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
+      : html`<${NewButton} label=${t('admin.new_trigger')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_triggers')}<//>` : null}
     ${items.length ? html`<${Table} caption=${t('admin.tab_triggers')} items=${items}

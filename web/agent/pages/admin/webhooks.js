@@ -7,7 +7,7 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { dateTime } from '../../tickets.js';
 import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoreButton, SecretOnce, Section, Table, required, splitList,
-  useConfirm, useForm, useList, useFocusOnMount } from './common.js';
+  useConfirm, useForm, useList, useFocusOnMount, NewButton } from './common.js';
 
 const KNOWN_EVENTS = ['*', 'ticket.*', 'ticket.created', 'ticket.updated', 'ticket.assigned', 'ticket.solved',
   'ticket.merged', 'message.added', 'customer.merged', 'sla.warning', 'sla.breached', 'user.created', 'user.updated'];
@@ -22,7 +22,7 @@ function WebhookForm({ hook, onSaved, onCancel }) {
   const initial = hook
     ? { url: hook.url, events: (hook.events || []).join(', '), description: hook.description || '', active: hook.active !== false, secret: '' }
     : { url: '', events: 'ticket.*', description: '', active: true, secret: '' };
-  useFocusOnMount('edit-hook-url', !!hook);
+  useFocusOnMount(hook ? 'edit-hook-url' : 'hook-url');
   const form = useForm(hook ? 'edit-hook' : 'hook', initial, {
     validate: (v) => {
       const e = required(v, ['url']);
@@ -194,9 +194,11 @@ export function WebhooksScreen() {
     <p class="muted screen-intro">${t('admin.webhooks_intro')}</p>
     ${created ? html`<${SecretOnce} secret=${created.secret} title=${t('admin.hook_created', { url: created.url })}
       onDone=${() => setCreated(null)} />` : null}
-    ${editing ? html`<${WebhookForm} key=${'e' + editing.id} hook=${editing} onCancel=${() => setEditing(null)}
+    ${editing === 'new' ? html`<${WebhookForm} key="new" onCancel=${() => setEditing(null)}
+      onSaved=${(h) => { setEditing(null); if (h.secret) setCreated(h); list.reload(); }} />`
+      : editing ? html`<${WebhookForm} key=${'e' + editing.id} hook=${editing} onCancel=${() => setEditing(null)}
       onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : html`<${WebhookForm} key="new" onSaved=${(h) => { if (h.secret) setCreated(h); list.reload(); }} />`}
+      : html`<${NewButton} label=${t('admin.new_webhook')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_webhooks')}<//>` : null}
     <div class="item-list">
