@@ -100,6 +100,14 @@ async function photograph(tab) {
   const width = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 360, `${tab}: no horizontal scroll at 360 px (scrollWidth ${width})`);
   await shot(`admin-${tab}-phone.png`, phone);
+  const open = phone.locator('[data-action="new"]');
+  if (await open.count()) {
+    await open.click();
+    await phone.locator('form[data-form]').first().waitFor();
+    const w = await phone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(w <= 360, `${tab} form: no horizontal scroll at 360 px (scrollWidth ${w})`);
+    await shot(`admin-${tab}-form-phone.png`, phone);
+  }
   await phone.close();
 }
 let phoneContext;

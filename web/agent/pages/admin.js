@@ -4,6 +4,7 @@
 //
 // To add a screen: write admin/<name>.js exporting a component, import it here and add one line to ADMIN_TABS
 // (id: the address /app/admin/<id>, letters, digits and _ only; its label is the i18n key admin.tab_<id>).
+import { useEffect, useRef } from 'preact/hooks';
 import { html } from '../html.js';
 import { t } from '../i18n.js';
 import { onLinkClick } from '../router.js';
@@ -40,10 +41,22 @@ export function AdminPage({ tab, user }) {
   const Screen = current.Screen;
   return html`<div class="admin" data-admin=${current.id}>
     <h1>${t('nav.admin')}</h1>
-    <nav class="admin-tabs" aria-label=${t('admin.sections')}>
-      ${ADMIN_TABS.map((x) => html`<a href=${'/app/admin/' + x.id} onClick=${onLinkClick} data-tab=${x.id}
-        class=${x === current ? 'is-active' : ''} aria-current=${x === current ? 'page' : undefined}>${t('admin.tab_' + x.id)}</a>`)}
-    </nav>
+    <${Tabs} current=${current} />
     <div class="admin-body"><${Screen} key=${current.id} /></div>
   </div>`;
+}
+
+/* On a phone the tabs are one scrolling row: keep the current one in view. */
+function Tabs({ current }) {
+  const nav = useRef(null);
+  useEffect(() => {
+    const el = nav.current && nav.current.querySelector('.is-active');
+    if (el && nav.current.scrollWidth > nav.current.clientWidth) {
+      nav.current.scrollLeft = el.offsetLeft - (nav.current.clientWidth - el.offsetWidth) / 2;
+    }
+  }, [current.id]);
+  return html`<nav class="admin-tabs" ref=${nav} aria-label=${t('admin.sections')}>
+      ${ADMIN_TABS.map((x) => html`<a href=${'/app/admin/' + x.id} onClick=${onLinkClick} data-tab=${x.id}
+        class=${x === current ? 'is-active' : ''} aria-current=${x === current ? 'page' : undefined}>${t('admin.tab_' + x.id)}</a>`)}
+    </nav>`;
 }

@@ -331,6 +331,7 @@ export async function reorder(items, i, delta, pathOf) {
 
 /* Up and down buttons for an ordered list. */
 export function MoveButtons({ index, count, onMove, name, busy }) {
+  if (count < 2) return null;
   return html`<span class="move">
     <button class="btn btn-ghost btn-sm" type="button" disabled=${busy || index === 0} data-action="up"
       aria-label=${t('admin.move_up', { name })} title=${t('admin.move_up', { name })} onClick=${() => onMove(index, -1)}>↑</button>
@@ -343,14 +344,16 @@ export function ActiveBadge({ active }) {
   return html`<span class=${'badge ' + (active ? 'badge-on' : 'badge-off')}>${active ? t('admin.active') : t('admin.inactive')}</span>`;
 }
 
-/* The agents and admins, for assignee pickers: [[id, name], ...] of active users. */
+/* The agents and admins (the first 200), for assignee pickers (active ones only) and names; fetched again each
+ * time a screen opens, so that a user added on the users screen shows up. */
 let usersCache = null;
-export function useUsers() {
-  const [users, setUsers] = useState(usersCache || []);
+export function useUsers({ all = false } = {}) {
+  const pick = (list) => (all ? list : list.filter((u) => u.active !== false));
+  const [users, setUsers] = useState(pick(usersCache || []));
   useEffect(() => {
     api('GET', '/users?limit=200').then((d) => {
-      usersCache = ((d && d.items) || []).filter((u) => u.active !== false);
-      setUsers(usersCache);
+      usersCache = (d && d.items) || [];
+      setUsers(pick(usersCache));
     }, () => {});
   }, []);
   return users;

@@ -6,7 +6,7 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { dateTime } from '../../tickets.js';
 import { Empty, ErrorAlert, F, FormActions, MoreButton, SecretOnce, Section, Table, required, useConfirm, useForm,
-  useList } from './common.js';
+  useList, useUsers } from './common.js';
 
 const SCOPE_TEXT = { admin: 'admin.scope_admin', agent: 'admin.scope_agent', metrics: 'admin.scope_metrics' };
 
@@ -51,6 +51,8 @@ function NewToken({ onCreated }) {
 
 export function TokensScreen() {
   const list = useList('/tokens');
+  const users = useUsers({ all: true });
+  const owner = (id) => { const u = users.find((x) => x.id === id); return u ? u.name : '#' + id; };
   const [created, setCreated] = useState(null);
   const [ask, dialog] = useConfirm();
   const revoke = (tok) => ask({
@@ -72,6 +74,7 @@ export function TokensScreen() {
         { label: t('admin.f_name'), cell: (tok) => html`<strong>${tok.name}</strong>` },
         { label: t('admin.prefix'), cell: (tok) => html`<code>${tok.prefix}…</code>` },
         { label: t('admin.scopes'), cell: (tok) => (tok.scopes || []).map((s) => html`<span class="badge mono">${s}</span> `) },
+        { label: t('admin.token_owner'), cell: (tok) => owner(tok.user_id) },
         { label: t('admin.created'), cell: (tok) => dateTime(tok.created_at) },
         { label: t('admin.last_used'), cell: (tok) => (tok.last_used_at ? dateTime(tok.last_used_at) : t('admin.never')) },
         { label: '', cls: 'cell-actions', cell: (tok) => (tok.revoked
