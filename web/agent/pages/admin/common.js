@@ -222,6 +222,7 @@ export function useConfirm() {
   const [error, setError] = useState(null);
   const cancelRef = useRef(null);
   const opener = useRef(null);
+  const busyRef = useRef(false);  // read by the key handler, which may be older than the last render
   const close = () => {
     setPending(null);
     setError(null);
@@ -230,12 +231,13 @@ export function useConfirm() {
   useEffect(() => {
     if (!pending) return undefined;
     if (cancelRef.current) cancelRef.current.focus();
-    const onKey = (e) => { if (e.key === 'Escape' && !busy) { e.stopPropagation(); close(); } };
+    const onKey = (e) => { if (e.key === 'Escape' && !busyRef.current) { e.stopPropagation(); close(); } };
     document.addEventListener('keydown', onKey, true);
     return () => document.removeEventListener('keydown', onKey, true);
-  }, [pending, busy]);
+  }, [pending]);
   const ask = (p) => { opener.current = document.activeElement; setError(null); setPending(p); };
   const confirm = async () => {
+    busyRef.current = true;
     setBusy(true);
     try {
       await pending.onConfirm();
@@ -243,6 +245,7 @@ export function useConfirm() {
     } catch (e) {
       setError(e);
     } finally {
+      busyRef.current = false;
       setBusy(false);
     }
   };
