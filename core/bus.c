@@ -300,10 +300,14 @@ static void deliver_one(struct due *d)
   for (int s = 0; s < n_sinks && !sink; s++)
     if (!strncmp(d->subscriber, sinks[s]->prefix, strlen(sinks[s]->prefix))) sink = sinks[s];
   if (sink) {
-    int rc = sink->deliver(d->subscriber, d->uid, &ev, err, sizeof err);
+    long response_status = 0;
+    int rc = sink->deliver(d->subscriber, d->uid, &ev, &response_status, err, sizeof err);
     struct db *w = db_writer_acquire();
     if (db_begin(w) == 0) {
       if (rc == 0) mark_done(w, d->id); else record_failure(w, d, err[0] ? err : "failed");
+      /* the last attempt's answer; none (NULL) when there was no HTTP answer */
+      db_exec(w, "UPDATE core_deliveries SET response_status = nullif(?2, 0) WHERE id = ?1", "ii", d->id,
+              (int64_t)response_status);
       db_commit(w);
     }
     db_writer_release(w);
@@ -425,6 +429,8 @@ cJSON *bus_delivery_json(void *stmt)
   if (dl) cJSON_AddStringToObject(o, "delivered_at", dl); else cJSON_AddNullToObject(o, "delivered_at");
   cJSON_AddNumberToObject(o, "event_id", (double)sqlite3_column_int64(st, 11));
   cJSON_AddStringToObject(o, "event", (const char *)sqlite3_column_text(st, 12));
+  if (sqlite3_column_type(st, 13) == SQLITE_NULL) cJSON_AddNullToObject(o, "response_status");
+  else cJSON_AddNumberToObject(o, "response_status", sqlite3_column_int(st, 13));
   return o;
 }
 

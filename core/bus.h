@@ -19,11 +19,14 @@ void bus_unsubscribe_owner(const char *owner);
 
 /* A sink delivers events to targets kept in the database, e.g. webhooks. targets() is called inside the emitting
  * transaction and fills up to max subscriber names ("webhook:12") for the event; deliver() runs on the bus thread
- * outside any transaction. uid is the delivery's stable unique id (the same across retries). */
+ * outside any transaction. uid is the delivery's stable unique id (the same across retries). deliver() sets
+ * *response_status to the receiver's HTTP status when it got one (it starts at 0: none, e.g. a refused connection);
+ * the bus records it with the attempt, for the delivery log. */
 struct bus_sink {
   const char *prefix;                                    /* "webhook:" */
   int (*targets)(struct db *w, const char *event, char (*names)[64], int max);
-  int (*deliver)(const char *subscriber, const char *uid, const struct destek_event *ev, char *err, size_t errlen);
+  int (*deliver)(const char *subscriber, const char *uid, const struct destek_event *ev, long *response_status,
+                 char *err, size_t errlen);
 };
 int bus_add_sink(const struct bus_sink *sink);
 
@@ -44,7 +47,7 @@ int bus_init(void);
  * JOIN core_outbox o ON o.id = d.event_id ...". */
 #define BUS_DELIVERY_COLUMNS \
   "d.id, d.uid, d.subscriber, d.subject, d.status, d.attempts, d.next_at, d.last_error, d.created_at, d.updated_at," \
-  " d.delivered_at, o.id, o.event"
+  " d.delivered_at, o.id, o.event, d.response_status"
 /* One such row (a sqlite3_stmt positioned on it) as a JSON object, for the deliveries APIs. */
 cJSON *bus_delivery_json(void *stmt);
 

@@ -154,8 +154,20 @@ static int tokens_revoke(struct destek_req *r)
   return http_reply_empty(r, 204);
 }
 
+/* GET /api/v1/tokens/scopes: every scope a token may carry (the core's and those plugins declared), in the order
+ * they were registered, for the admin's token form. */
+static int tokens_scopes(struct destek_req *r)
+{
+  cJSON *items = cJSON_CreateArray();
+  pthread_mutex_lock(&scopes_lock);
+  for (int i = 0; i < n_scopes; i++) cJSON_AddItemToArray(items, cJSON_CreateString(scopes[i]));
+  pthread_mutex_unlock(&scopes_lock);
+  return http_reply_json(r, 200, http_list_new(items, 0));
+}
+
 static const struct destek_route routes[] = {
-  { "GET",    "/api/v1/tokens",      tokens_list,   DESTEK_ADMIN, NULL },
+  { "GET",    "/api/v1/tokens",        tokens_list,   DESTEK_ADMIN, NULL },
+  { "GET",    "/api/v1/tokens/scopes", tokens_scopes, DESTEK_ADMIN, NULL },
   { "POST",   "/api/v1/tokens",      tokens_create, DESTEK_ADMIN, NULL },
   { "DELETE", "/api/v1/tokens/{id}", tokens_revoke, DESTEK_ADMIN, "id:int" },
   { 0 }

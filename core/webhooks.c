@@ -409,8 +409,8 @@ static void answer_snippet(const char *body, size_t len, char *out, size_t outle
   out[j] = 0;
 }
 
-static int sink_deliver(const char *subscriber, const char *uid, const struct destek_event *ev, char *err,
-                        size_t errlen)
+static int sink_deliver(const char *subscriber, const char *uid, const struct destek_event *ev, long *response_status,
+                        char *err, size_t errlen)
 {
   int64_t id = strtoll(subscriber + strlen(WEBHOOK_PREFIX), NULL, 10);
   struct db *db = db_reader();
@@ -464,7 +464,9 @@ static int sink_deliver(const char *subscriber, const char *uid, const struct de
   };
   struct net_response resp;
   char nerr[400];
-  if (net_request(&req, &resp, nerr, sizeof nerr) != 0) {
+  int answered = net_request(&req, &resp, nerr, sizeof nerr) == 0;
+  if (answered) *response_status = resp.status;
+  if (!answered) {
     snprintf(err, errlen, "%s", nerr);
   } else if (resp.status >= 200 && resp.status < 300) {
     rc = 0;

@@ -91,6 +91,17 @@ describe('tokens', () => {
     assertError(await server.api('GET', '/api/v1/users', {token: tok.both.secret}), 403, 'forbidden');
   });
 
+  test('GET /api/v1/tokens/scopes lists the scopes a token may carry (admins only)', async () => {
+    const r = await server.api('GET', '/api/v1/tokens/scopes', {session: admin});
+    assert.equal(r.status, 200, r.text);
+    assertApiHeaders(r, 'GET /api/v1/tokens/scopes');
+    assert.equal(r.json.next_cursor, null);
+    for (const s of ['admin', 'agent', 'metrics']) assert.ok(r.json.items.includes(s), `${s} in ${r.text}`);
+    assert.ok(r.json.items.every((s) => typeof s === 'string' && /^[a-z0-9:._-]+$/.test(s)), r.text);
+    assertError(await server.api('GET', '/api/v1/tokens/scopes', {token: tok.agent.secret}), 403, 'forbidden');
+    assertError(await server.api('GET', '/api/v1/tokens/scopes'), 401, 'unauthenticated');
+  });
+
   test('scope admin: everything', async () => {
     assert.equal((await server.api('GET', '/api/v1/users', {token: tok.admin.secret})).status, 200);
     assert.equal((await server.api('GET', '/metrics', {token: tok.admin.secret})).status, 200);

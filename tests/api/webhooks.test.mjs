@@ -255,6 +255,7 @@ describe('webhooks: delivery', () => {
       assert.equal(d.event_id, ev.id);
       assert.equal(d.attempts, 1);
       assert.equal(d.last_error, null);
+      assert.equal(d.response_status, 200, 'the receiver\'s answer is in the log');
       assert.match(d.created_at, ISO_UTC);
       assert.match(d.delivered_at, ISO_UTC);
 
@@ -329,6 +330,7 @@ describe('webhooks: delivery', () => {
       const d = dead[0];
       assert.equal(d.attempts, 3, 'events.retry_limit = 3 attempts');
       assert.match(d.last_error, /HTTP 503/);
+      assert.equal(d.response_status, 503);
       assert.equal(rx.hits.length, 3);
       await sleep(T(1500));
       assert.equal(rx.hits.length, 3, 'no attempt after the dead letter');
@@ -351,6 +353,7 @@ describe('webhooks: delivery', () => {
       const ok = await waitFor('delivered', () => deliveries(server, admin, hook.id),
         (items) => items[0]?.status === 'delivered');
       assert.equal(ok[0].last_error, null);
+      assert.equal(ok[0].response_status, 200, 'the retried attempt\'s answer replaces the failed one');
 
       // by uid too (what the receiver saw)
       const again = await server.api('POST', `/api/v1/webhooks/${hook.id}/deliveries/${d.uid}/retry`, {session: admin});
@@ -392,6 +395,7 @@ describe('webhooks: durability and the private-address guard', () => {
       (items) => items.length === 1 && items[0].attempts >= 1);
     assert.equal(first[0].status, 'pending');
     assert.ok(first[0].last_error, 'the transport error is recorded');
+    assert.equal(first[0].response_status, null, 'no HTTP answer, no response status');
     const uid = first[0].uid;
 
     const {signal} = await srv.kill9();

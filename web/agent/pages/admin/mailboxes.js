@@ -94,6 +94,7 @@ function SettingsCard({ kind, settings, status, onSaved }) {
     try {
       await api('PATCH', '/settings', body);
       setError(null);
+      setF({ ...f, password: '' });   /* the saved secret is never shown again */
       setSaved(true);
       onSaved();
     } catch (err) { setError(err); }

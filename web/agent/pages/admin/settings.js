@@ -1,0 +1,107 @@
+// Settings declared by the core and the plugins, grouped by their owner. Only what was changed is sent; a value can
+// be put back to its default. Secrets are never shown, only whether one is set.
+import { useState } from 'preact/hooks';
+import { html } from '../../html.js';
+import { t } from '../../i18n.js';
+import { api } from '../../api.js';
+import { Alert } from '../../components.js';
+import { ErrorAlert, fieldMessage, useList } from './common.js';
+
+function shown(v) {
+  if (v === true) return t('admin.yes');
+  if (v === false) return t('admin.no');
+  if (v === '' || v == null) return t('admin.empty_value');
+  return String(v);
+}
+
+export function SettingsScreen() {
+  const list = useList('/settings');
+  const [edits, setEdits] = useState({});
+  const [errors, setErrors] = useState({});
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const set = (name, value) => {
+    setSaved(false);
+    setEdits((e) => ({ ...e, [name]: value }));
+    setErrors((e) => { const c = { ...e }; delete c[name]; return c; });
+  };
+  const save = async (e) => {
+    e.preventDefault();
+    if (!Object.keys(edits).length || busy) return;
+    const body = {};
+    const bad = {};
+    for (const s of list.items || []) {
+      if (!(s.name in edits)) continue;
+      let v = edits[s.name];
+      if (s.type === 'int' && v !== null) {
+        if (!/^-?\d+$/.test(String(v).trim())) { bad[s.name] = t('admin.whole_number'); continue; }
+        v = parseInt(v, 10);
+      }
+      body[s.name] = v;
+    }
+    if (Object.keys(bad).length) { setErrors(bad); return; }
+    setBusy(true);
+    try {
+      await api('PATCH', '/settings', body);
+      setEdits({});
+      setErrors({});
+      setSaved(true);
+      await list.reload();
+    } catch (err) {
+      if (err.status === 422 && err.field) setErrors({ [err.field]: fieldMessage(err) });
+      else list.setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const groups = {};
+  for (const s of list.items || []) (groups[s.plugin] = groups[s.plugin] || []).push(s);
+  const field = (s) => {
+    const id = 'setting-' + s.name.replace(/[^a-z0-9_-]/gi, '-');
+    const v = s.name in edits ? edits[s.name] : s.value;
+    const err = errors[s.name];
+    const described = id + '-desc' + (err ? ' ' + id + '-error' : '');
+    const common = { id, 'aria-describedby': described, 'aria-invalid': err ? 'true' : 'false', 'data-setting': s.name };
+    let control;
+    if (s.secret) {
+      control = html`<input type="password" autocomplete="new-password" ...${common} value=${edits[s.name] || ''}
+        placeholder=${s.set ? t('admin.secret_set') : t('admin.secret_unset')} onInput=${(e) => set(s.name, e.currentTarget.value)} />`;
+    } else if (s.type === 'bool') {
+      control = html`<input type="checkbox" ...${common} checked=${!!v} onChange=${(e) => set(s.name, e.currentTarget.checked)} />`;
+    } else if (s.type === 'int') {
+      control = html`<input type="number" inputmode="numeric" step="1" ...${common} value=${v == null ? '' : v}
+        onInput=${(e) => set(s.name, e.currentTarget.value)} />`;
+    } else {
+      control = html`<input type="text" ...${common} value=${v == null ? '' : v} onInput=${(e) => set(s.name, e.currentTarget.value)} />`;
+    }
+    const changed = s.name in edits;
+    return html`<div class=${'setting' + (err ? ' field-invalid' : '') + (changed ? ' is-changed' : '')} key=${s.name}>
+      <label for=${id} class="setting-name"><code>${s.name}</code>
+        ${s.secret ? html` <span class="badge">${s.set ? t('admin.set') : t('admin.unset')}</span>` : null}</label>
+      <p class="muted small" id=${id + '-desc'} lang="en">${s.description}
+        ${!s.secret && s.default !== undefined ? html` <span class="default">(${t('admin.default_value', { value: shown(s.default) })})</span>` : null}</p>
+      <div class="inline-form">${control}
+        ${s.set && !changed ? html`<button class="btn btn-ghost btn-sm" type="button" onClick=${() => set(s.name, null)}
+          data-action="reset">${s.secret ? t('admin.clear_secret') : t('admin.reset_default')}</button>` : null}
+        ${changed ? html`<span class="small muted">${edits[s.name] === null ? t('admin.will_reset') : t('admin.unsaved')}</span>` : null}
+      </div>
+      ${err ? html`<p class="field-error" id=${id + '-error'}>${err}</p>` : null}
+    </div>`;
+  };
+  return html`<div class="admin-screen">
+    <p class="muted screen-intro">${t('admin.settings_intro')}</p>
+    <${ErrorAlert} error=${list.error} />
+    ${saved ? html`<${Alert} kind="info">${t('admin.saved')}<//>` : null}
+    <form class="settings" onSubmit=${save} novalidate data-form="settings">
+      ${Object.keys(groups).map((g) => html`<fieldset class="card setting-group" key=${g}>
+        <legend class="h3">${g === 'core' ? t('admin.core_settings') : t('admin.plugin_settings', { name: g })}</legend>
+        ${groups[g].map(field)}</fieldset>`)}
+      <div class="form-actions sticky-actions">
+        <button class="btn btn-primary" type="submit" disabled=${busy || !Object.keys(edits).length} data-action="save">
+          ${busy ? t('admin.saving') : t('admin.save')}</button>
+        ${Object.keys(edits).length ? html`<button class="btn btn-ghost-text" type="button" disabled=${busy}
+          onClick=${() => { setEdits({}); setErrors({}); }}>${t('admin.discard')}</button>` : null}
+      </div>
+    </form>
+  </div>`;
+}
