@@ -134,7 +134,6 @@ static int public_config_get(struct destek_req *r)
   cJSON_AddNumberToObject(l, "attachments", TKT_ATTACHMENTS_MAX);
   cJSON_AddNumberToObject(l, "attachment_bytes", (double)tkt_attachment_max_bytes());
   cJSON_AddNumberToObject(l, "request_bytes", TKT_UPLOAD_BODY_MAX);
-  http_add_header(r, "Cache-Control", "no-cache");
   return http_reply_json(r, 200, o);
 }
 
