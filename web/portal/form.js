@@ -3,7 +3,7 @@
 // whatever the server still refuses is explained in the customer's language (errors.js).
 import { h, icon, utf8Bytes } from './dom.js';
 import { lang, t } from './i18n.js';
-import { api, config } from './api.js';
+import { api, config, loadConfig } from './api.js';
 import { explain } from './errors.js';
 import { alert, control, field } from './fields.js';
 import { checkFiles, filePicker, readFiles } from './files.js';
@@ -69,6 +69,8 @@ export function contactPage(params, update) {
         st.errors.files = t('valid.file_unreadable', { name: err.file.name });
         st.focus = 'f-files';
       } else {
+        // The limit may have changed since the page loaded: say the one the server applies now.
+        if (err.code === 'attachment_too_large') await loadConfig();
         const e = explain(err);
         if (e.field) {
           st.errors[e.field] = e.text;

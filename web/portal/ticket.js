@@ -3,7 +3,7 @@
 // reply box; a wrong or missing signature is "not found", like an unknown number.
 import { fill, h, icon, linkify, utf8Bytes } from './dom.js';
 import { formatDate, formatSize, t } from './i18n.js';
-import { api, config } from './api.js';
+import { api, config, loadConfig } from './api.js';
 import { explain } from './errors.js';
 import { alert, control, field } from './fields.js';
 import { checkFiles, filePicker, readFiles } from './files.js';
@@ -151,6 +151,8 @@ export function ticketPage(number, sig, update, onLang) {
       } else if (err.status === 404) {
         st.missing = true;
       } else {
+        // The limit may have changed since the page loaded: say the one the server applies now.
+        if (err.code === 'attachment_too_large') await loadConfig();
         const e = explain(err);
         if (e.field === 'files' || e.field === 'body') {
           st.errors[e.field] = e.text;
