@@ -3,7 +3,7 @@
 // the ticket page from the mail's link, sees the agent's reply (never the internal note), downloads the agent's
 // file, replies from the page (which reopens the solved ticket); hostile text is shown as text and runs nothing; a
 // wrong signature is "not found". The steps run in order, as one customer's story.
-// Screenshots: build/screenshots/portal-{form,done,ticket,notfound}-{phone,desktop}.png.
+// Screenshots: build/screenshots/portal-*.png (form, done, ticket, ticket-solved, notfound; phone and desktop).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -116,6 +116,7 @@ test('on a 360 px phone in Turkish: the form checks itself, then sends and shows
   await page.locator('button[type="submit"]').click();
   await page.locator('#f-email-error', { hasText: tr['valid.email'] }).waitFor();
   await page.locator('#f-email').fill(CUSTOMER.email);
+  assert.equal(await page.locator('#form-errors').count(), 0, 'the summary goes once every field is right');
   await page.locator('#f-files').setInputFiles([{ name: 'kutu.txt', mimeType: 'text/plain', buffer: Buffer.from('EZIK-KUTU') }]);
   await page.locator('.file .file-name', { hasText: 'kutu.txt' }).waitFor();
   await shot(page, 'portal-form-phone.png');
@@ -193,6 +194,7 @@ test('solved: the page says a reply reopens it; the customer replies from the pa
   await page.goto(link);
   await page.locator('.alert-success', { hasText: tr['ticket.solved_hint'] }).waitFor();
   await page.locator('.badge[data-status="solved"]').waitFor();
+  await shot(page, 'portal-ticket-solved-phone.png');
   await page.locator('.reply button[type="submit"]').click();
   await page.locator('#r-body-error', { hasText: tr['valid.required'] }).waitFor();
   await page.locator('#r-body').fill('Teşekkürler, ama yeni ürün de <b>hasarlı</b> geldi.');

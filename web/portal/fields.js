@@ -30,6 +30,8 @@ export function control(tag, key, values, errors, props) {
         el.setAttribute('aria-invalid', 'false');
         const msg = wrap.querySelector('.field-error');
         if (msg) wrap.removeChild(msg);
+        const summary = document.getElementById('form-errors');
+        if (summary && !Object.keys(errors).length) summary.parentNode.removeChild(summary);
       }
     },
   }));

@@ -93,7 +93,7 @@ export function contactPage(params, update) {
       h('h1', { class: 'page-title' }, t('form.title')),
       h('p', { class: 'lead' }, t('form.lead')),
       st.failure ? h('div', { id: 'form-failure', tabindex: '-1' }, alert('error', st.failure)) : null,
-      errorCount ? alert('error', t('form.errors_title')) : null,
+      errorCount ? h('div', { id: 'form-errors' }, alert('error', t('form.errors_title'))) : null,
       h('form', { class: 'form', novalidate: true, onSubmit: submit, 'aria-busy': st.busy ? 'true' : null },
         h('div', { class: 'row' },
           field({ id: 'f-name', label: t('form.name'), error: E.name,
