@@ -4,7 +4,7 @@ import { t } from './i18n.js';
 
 /* A field around control (an <input> or <textarea> made by the caller, given its id here). */
 export function field({ id, label, optional, hint, error, control }) {
-  const described = [hint ? id + '-hint' : '', error ? id + '-error' : ''].filter(Boolean).join(' ');
+  const described = [hint && !error ? id + '-hint' : '', error ? id + '-error' : ''].filter(Boolean).join(' ');
   control.id = id;
   control.name = id;
   control.setAttribute('aria-invalid', error ? 'true' : 'false');
@@ -13,7 +13,7 @@ export function field({ id, label, optional, hint, error, control }) {
   return h('div', { class: 'field' + (error ? ' field-invalid' : '') },
     h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (' + t('form.optional') + ')') : null),
     control,
-    hint ? h('p', { class: 'field-hint', id: id + '-hint' }, hint) : null,
+    hint && !error ? h('p', { class: 'field-hint', id: id + '-hint' }, hint) : null,
     error ? h('p', { class: 'field-error', id: id + '-error' }, error) : null);
 }
 
