@@ -51,24 +51,26 @@ static void rate_record_now(struct destek_req *r, const char *kind)
   db_writer_release(w);
 }
 
+/* A public request body larger than this cannot be an ordinary message (the texts' limits add up to about 21 KB):
+ * reading it costs enough to count. */
+#define PUBLIC_SMALL_BODY (64 * 1024)
+
 /* Reads the JSON body of a public write and its "attachments" (*atts: NULL when absent, null or empty). A request
- * that carries files, or is too large to read, counts against the address's `kind` limit at once, whether it is
- * accepted or not, so that large uploads cannot be repeated without end; *counted tells the caller not to count
- * it again. 0, or the error status it set up. */
+ * that carries files or is large (over PUBLIC_SMALL_BODY, or too large to read) counts against the address's
+ * `kind` limit at once, whether it is accepted or not, so that big uploads cannot be repeated without end; *counted
+ * tells the caller not to count it again. 0, or the error status it set up. */
 static int public_body(struct destek_req *r, const char *kind, cJSON **body, const cJSON **atts, int *counted)
 {
   *atts = NULL;
   *counted = 0;
   int rc = http_body_object(r, body);
-  if (rc == 413) {
+  const cJSON *a = rc ? NULL : cJSON_GetObjectItemCaseSensitive(*body, "attachments");
+  int has_files = a && !cJSON_IsNull(a) && !(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 0);
+  if (rc == 413 || r->body_len > PUBLIC_SMALL_BODY || has_files) {
     rate_record_now(r, kind);
     *counted = 1;
   }
-  if (rc) return rc;
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(*body, "attachments");
-  if (!a || cJSON_IsNull(a) || (cJSON_IsArray(a) && cJSON_GetArraySize(a) == 0)) return 0;
-  rate_record_now(r, kind);
-  *counted = 1;
+  if (rc || !has_files) return rc;
   *atts = a;
   return tkt_attachments_check(r, a);
 }

@@ -139,16 +139,18 @@ describe('the web form with files', () => {
     assert.equal((await listAll(server, '/api/v1/tickets', {session: admin})).length, before);
   });
 
-  test('files count against the per-address limit even when refused; a plain refused form does not', async () => {
+  test('files and large bodies count against the per-address limit even when refused; a small refused form does not', async () => {
     const s = await startServer({args: ['--trust-proxy']});
     const a = await setupAdmin(s);
-    await s.api('PATCH', '/api/v1/settings', {session: a, body: {'ticketing.public_form_limit': 3, 'ticketing.attachment_max_bytes': 10}});
+    await s.api('PATCH', '/api/v1/settings', {session: a, body: {'ticketing.public_form_limit': 4, 'ticketing.attachment_max_bytes': 10}});
     const post = (ip, over) => s.api('POST', '/api/v1/public/tickets', {headers: {'x-forwarded-for': ip},
       body: {name: 'n', email: 'spam@example.com', subject: 's', body: 'b', ...over}});
     const ip = '198.51.100.20';
     assertError(await post(ip, {subject: ''}), 422);                                   // not counted
     assertError(await post(ip, {attachments: [file('big.txt', 'x'.repeat(50))]}), 413); // counted
     assertError(await post(ip, {attachments: [file('ok.txt', 'x')], email: 'bad'}), 422, 'invalid_field', 'email'); // counted
+    assertError(await s.api('POST', '/api/v1/public/tickets', {headers: {'x-forwarded-for': ip}, rawBody: '{"x":"' + 'y'.repeat(70000)}),
+      400, 'bad_json');                                                                // large: counted
     assert.equal((await post(ip, {attachments: [file('ok.txt', 'x')]})).status, 201);   // counted once
     const res = await post(ip);
     assertError(res, 429, 'rate_limited');
