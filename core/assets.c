@@ -40,6 +40,14 @@ static int is_app_page(const char *path)
   return strncmp(path, "/app/", 5) == 0;
 }
 
+/* Pages of the customer portal (web/portal/, built to portal.html): the web form and a ticket's page, which reads
+ * the ticket through the signed public API (a bad link shows the portal's "not found"). */
+static int is_portal_page(const char *path)
+{
+  if (!strcmp(path, "/contact") || !strcmp(path, "/contact/")) return 1;
+  return strncmp(path, "/t/", 3) == 0 && path[3] && !strchr(path + 3, '/');
+}
+
 static int accepts_gzip(struct destek_req *r)
 {
   const char *ae = http_header(r, "Accept-Encoding");
@@ -48,7 +56,8 @@ static int accepts_gzip(struct destek_req *r)
 
 int assets_serve(struct destek_req *r)
 {
-  const char *name = is_app_page(r->path) ? "index.html" : r->path + 1;
+  int portal = is_portal_page(r->path);
+  const char *name = is_app_page(r->path) ? "index.html" : portal ? "portal.html" : r->path + 1;
   if (!*name || strstr(name, "..") || (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".gz"))) return 0;
   const struct embed_file *f = find(name);
   if (!f) return 0;
@@ -61,7 +70,10 @@ int assets_serve(struct destek_req *r)
   http_add_header(r, "Vary", "Accept-Encoding");
   /* index.html must be revalidated so a new binary's UI is picked up; hashed assets could be cached longer, but
    * revalidation with ETag costs a 304 and keeps upgrades simple. */
-  http_add_header(r, "Cache-Control", !strcmp(name, "index.html") ? "no-cache" : "public, max-age=300");
+  int page = !strcmp(name, "index.html") || !strcmp(name, "portal.html");
+  http_add_header(r, "Cache-Control", page ? "no-cache" : "public, max-age=300");
+  /* A ticket's page is one customer's conversation: search engines must not keep it even if a link leaks. */
+  if (portal && r->path[1] == 't') http_add_header(r, "X-Robots-Tag", "noindex, nofollow");
   const char *inm = http_header(r, "If-None-Match");
   if (inm && strstr(inm, etag)) return http_reply_empty(r, 304);
   if (gz) {

@@ -2,9 +2,11 @@
 // Builds the web UI into OUTDIR for the binary to embed:
 //   node scripts/build-web.mjs OUTDIR        (build.sh runs: node scripts/build-web.mjs build/web)
 //
-// OUTDIR/index.html            the one page of the app; loads the two assets below with ?v=<content hash>
+// OUTDIR/index.html            the one page of the agents' app; loads the two assets below with ?v=<content hash>
 // OUTDIR/assets/app.js         web/agent/main.js bundled by esbuild (minified, ES2018, IIFE)
 // OUTDIR/assets/app.css        web/agent/app.css, minified
+// OUTDIR/portal.html           the customer portal's page (web/portal/index.html; the server answers /contact and
+//                              /t/{number} with it); loads assets/portal.js and assets/portal.css likewise
 // OUTDIR/favicon.svg
 // OUTDIR/<file>.gz             gzip -9 copy of each file above, when smaller (served to clients that accept it)
 // OUTDIR/.stamp                written last; its content is a hash of everything else
@@ -67,30 +69,40 @@ async function bundle(entry, loader) {
 
 const shortHash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 12);
 
-let js, css;
+let js, css, portalJs, portalCss;
 try {
-  [js, css] = await Promise.all([
+  [js, css, portalJs, portalCss] = await Promise.all([
     bundle('agent/main.js', { '.json': 'json' }),
     bundle('agent/app.css', {}),
+    bundle('portal/main.js', { '.json': 'json' }),
+    bundle('portal/portal.css', {}),
   ]);
 } catch (e) {
   die('esbuild failed:\n' + (e.errors ? e.errors.map((x) => '  ' + (x.location ? x.location.file + ':' +
     x.location.line + ': ' : '') + x.text).join('\n') : e.message));
 }
 
-const template = fs.readFileSync(path.join(web, 'agent/index.html'), 'utf8');
-// The Content-Security-Policy allows no inline script or handler: keep the page honest at build time.
-if (/<script(?![^>]*\ssrc=)[^>]*>/i.test(template) || /\son[a-z]+\s*=/i.test(template) || /\sstyle\s*=/i.test(template)) {
-  die('web/agent/index.html must not contain inline scripts, event handler attributes or style attributes');
+// The Content-Security-Policy allows no inline script or handler: keep the pages honest at build time.
+function page(file, jsBuf, cssBuf) {
+  const template = fs.readFileSync(path.join(web, file), 'utf8');
+  if (/<script(?![^>]*\ssrc=)[^>]*>/i.test(template) || /\son[a-z]+\s*=/i.test(template) || /\sstyle\s*=/i.test(template)) {
+    die(`web/${file} must not contain inline scripts, event handler attributes or style attributes`);
+  }
+  const out = Buffer.from(template.replace('%JS_HASH%', shortHash(jsBuf)).replace('%CSS_HASH%', shortHash(cssBuf)));
+  if (out.includes('%')) die(`web/${file} has an unknown %PLACEHOLDER%`);
+  return out;
 }
-const index = Buffer.from(template.replace('%JS_HASH%', shortHash(js)).replace('%CSS_HASH%', shortHash(css)));
-if (index.includes('%')) die('web/agent/index.html has an unknown %PLACEHOLDER%');
+const index = page('agent/index.html', js, css);
+const portal = page('portal/index.html', portalJs, portalCss);
 
 const files = new Map([
   ['index.html', index],
   ['favicon.svg', fs.readFileSync(path.join(web, 'agent/favicon.svg'))],
   ['assets/app.js', js],
   ['assets/app.css', css],
+  ['portal.html', portal],
+  ['assets/portal.js', portalJs],
+  ['assets/portal.css', portalCss],
 ]);
 
 // gzip -9 copies (zlib's header carries no file name and mtime 0, so the bytes are reproducible).
@@ -134,13 +146,19 @@ for (const name of [...files.keys()].sort()) {
 writeIfChanged(path.join(outdir, '.stamp'), Buffer.from(manifest.digest('hex') + '\n'));
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
-const size = (name) => kb(files.get(name).length) + ' (' + kb((files.get(name + '.gz') || files.get(name)).length) + ' gzip)';
+const gzSize = (name) => (files.get(name + '.gz') || files.get(name)).length;
+const size = (name) => kb(files.get(name).length) + ' (' + kb(gzSize(name)) + ' gzip)';
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
-// The agents' app must stay small (issue 5: <= 150 KB gzipped for JS + CSS + HTML).
+// The agents' app must stay small (issue 5: <= 150 KB gzipped for JS + CSS + HTML); the customer portal, opened on
+// phones from a link in a mail, much smaller still.
 const BUDGET = 150 * 1024;
-const gzTotal = ['assets/app.js', 'assets/app.css', 'index.html']
-  .reduce((n, name) => n + (files.get(name + '.gz') || files.get(name)).length, 0);
+const PORTAL_BUDGET = 16 * 1024;
+const gzTotal = ['assets/app.js', 'assets/app.css', 'index.html'].reduce((n, name) => n + gzSize(name), 0);
+const portalTotal = ['assets/portal.js', 'assets/portal.css', 'portal.html'].reduce((n, name) => n + gzSize(name), 0);
 process.stdout.write(`build-web: ${path.relative(process.cwd(), outdir) || '.'}: app.js ${size('assets/app.js')}, ` +
   `app.css ${size('assets/app.css')}, index.html ${size('index.html')} in ${ms.toFixed(0)} ms\n` +
-  `build-web: bundle ${kb(gzTotal)} gzip of ${kb(BUDGET)} budget\n`);
+  `build-web: bundle ${kb(gzTotal)} gzip of ${kb(BUDGET)} budget\n` +
+  `build-web: portal: portal.js ${size('assets/portal.js')}, portal.css ${size('assets/portal.css')}, ` +
+  `portal.html ${size('portal.html')}: ${kb(portalTotal)} gzip of ${kb(PORTAL_BUDGET)} budget\n`);
 if (gzTotal > BUDGET) die('the bundle is over its budget of 150 KiB gzipped');
+if (portalTotal > PORTAL_BUDGET) die('the customer portal is over its budget of 16 KiB gzipped');

@@ -1,5 +1,6 @@
 /* Attachments: files sent with a message (JSON, base64) are stored under <data>/attachments/ with a random name
- * and served to agents only, always as a download with a Content-Type that cannot run in the browser. */
+ * and served to agents (and, through a signed link, to the ticket's customer: public.c), always as a download with
+ * a Content-Type that cannot run in the browser. */
 #include "tkt.h"
 
 #include <errno.h>
@@ -15,9 +16,7 @@
 #include "settings.h"
 #include "util.h"
 
-#define ATTACHMENTS_MAX 10
-
-static long max_bytes(void) { return settings_get_int("ticketing.attachment_max_bytes", 10L * 1024 * 1024); }
+long tkt_attachment_max_bytes(void) { return settings_get_int("ticketing.attachment_max_bytes", 10L * 1024 * 1024); }
 
 static int filename_ok(const char *s)
 {
@@ -43,9 +42,9 @@ int tkt_attachments_check(struct destek_req *r, const cJSON *list)
   if (!cJSON_IsArray(list))
     return http_field_error(r, "invalid_field", "attachments", "attachments must be an array of"
                             " {filename, content_type, data_base64}");
-  if (cJSON_GetArraySize(list) > ATTACHMENTS_MAX)
-    return http_field_error(r, "invalid_field", "attachments", "at most %d attachments per message", ATTACHMENTS_MAX);
-  long cap = max_bytes();
+  if (cJSON_GetArraySize(list) > TKT_ATTACHMENTS_MAX)
+    return http_field_error(r, "invalid_field", "attachments", "at most %d attachments per message", TKT_ATTACHMENTS_MAX);
+  long cap = tkt_attachment_max_bytes();
   const cJSON *a;
   cJSON_ArrayForEach(a, list) {
     if (!cJSON_IsObject(a))
@@ -207,10 +206,8 @@ static void disposition(const char *filename, char *out, size_t outlen)
   snprintf(out, outlen, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, enc);
 }
 
-static int attachment_get(struct destek_req *r)
+int tkt_attachment_send(struct destek_req *r, struct db *db, int64_t id)
 {
-  int64_t id = http_param_int(r, "id");
-  struct db *db = http_db(r);
   sqlite3_stmt *st = db ? db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
                                          " WHERE id = ?1") : NULL;
   if (!st) return http_error(r, 500, "internal", "internal error");
@@ -240,6 +237,11 @@ static int attachment_get(struct destek_req *r)
   http_add_header(r, "Content-Disposition", cd);
   http_add_header(r, "Cache-Control", "private, no-store");
   return http_reply_body(r, 200, served_type(type), data, (size_t)size);
+}
+
+static int attachment_get(struct destek_req *r)
+{
+  return tkt_attachment_send(r, http_db(r), http_param_int(r, "id"));
 }
 
 const struct destek_route tkt_attachment_routes[] = {

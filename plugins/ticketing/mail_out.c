@@ -155,7 +155,8 @@ static char *setting_or_empty(const char *name)
   return v;
 }
 
-/* The customer's signed link to the ticket, or "" (caller frees). */
+/* The customer's signed link to the ticket: its page in the customer portal, <mail.public_url>/t/<number>?sig=...
+ * (web/portal/; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
 static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *reference)
 {
   char *base = setting_or_empty("mail.public_url");
@@ -172,7 +173,7 @@ static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *refer
   size_t n = bl + strlen(num) + 120;
   char *link = malloc(n);
   if (!link) abort();
-  snprintf(link, n, "%s/api/v1/public/tickets/%s?sig=%s", base, num, sig);
+  snprintf(link, n, "%s/t/%s?sig=%s", base, num, sig);
   free(base);
   return link;
 }

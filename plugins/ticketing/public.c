@@ -1,5 +1,6 @@
 /* The customers' side: the public ticket form (rate-limited per address) and a ticket followed through a signed
- * link (GET to read its public thread, POST to reply). Internal notes never leave through here. */
+ * link (GET to read its public thread, POST to reply, GET its files). Internal notes, and the files sent with them,
+ * never leave through here. The customer portal (web/portal/: /contact and /t/{number}) is built on these routes. */
 #include "tkt.h"
 
 #include <stdio.h>
@@ -29,6 +30,7 @@ static int rate_check(struct destek_req *r, const char *kind, const char *limit_
   return http_error(r, 429, "rate_limited", "too many submissions from this address; try again in %s seconds", buf);
 }
 
+/* Records one `kind` submission from r's address on w (the request's transaction, or the writer alone). 0 or -1. */
 static int rate_record(struct db *w, struct destek_req *r, const char *kind)
 {
   int64_t now = (int64_t)time(NULL);
@@ -39,23 +41,65 @@ static int rate_record(struct db *w, struct destek_req *r, const char *kind)
          == SQLITE_OK ? 0 : -1;
 }
 
-/* POST /api/v1/public/tickets {name, email, subject, body, order_number?} -> 201 {"reference":"#1042"} */
+/* Records a hit at once, on the writer outside the request's transaction, so that it stays when the request is
+ * refused. Must be called before the request opens its transaction (http_tx). */
+static void rate_record_now(struct destek_req *r, const char *kind)
+{
+  struct db *w = db_writer_acquire();
+  if (rate_record(w, r, kind) != 0)
+    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "public: cannot record a %s submission from %s", kind, r->ip);
+  db_writer_release(w);
+}
+
+/* A public request body larger than this cannot be an ordinary message (the texts' limits add up to about 21 KB):
+ * reading it costs enough to count. */
+#define PUBLIC_SMALL_BODY (64 * 1024)
+
+/* Reads the JSON body of a public write and its "attachments" (*atts: NULL when absent, null or empty). A request
+ * that carries files or is large (over PUBLIC_SMALL_BODY, or too large to read) counts against the address's
+ * `kind` limit at once, whether it is accepted or not, so that big uploads cannot be repeated without end; *counted
+ * tells the caller not to count it again. 0, or the error status it set up. */
+static int public_body(struct destek_req *r, const char *kind, cJSON **body, const cJSON **atts, int *counted)
+{
+  *atts = NULL;
+  *counted = 0;
+  int rc = http_body_object(r, body);
+  const cJSON *a = rc ? NULL : cJSON_GetObjectItemCaseSensitive(*body, "attachments");
+  int has_files = a && !cJSON_IsNull(a) && !(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 0);
+  if (rc == 413 || r->body_len > PUBLIC_SMALL_BODY || has_files) {
+    rate_record_now(r, kind);
+    *counted = 1;
+  }
+  if (rc || !has_files) return rc;
+  *atts = a;
+  return tkt_attachments_check(r, a);
+}
+
+static const char *const LANGS[] = { "tr", "en", NULL };
+
+/* POST /api/v1/public/tickets {name, email, subject, body, order_number?, lang?, attachments?}
+ *   -> 201 {"reference":"#1042"}
+ * lang (tr, en) is the language the customer wrote in, for a new customer's mails; without it, Accept-Language.
+ * The answer does not carry the signed link: it goes to the address given, which proves it is the customer's. */
 static int public_ticket_create(struct destek_req *r)
 {
   cJSON *body;
-  const char *name, *subject, *text, *order_number;
+  const cJSON *atts;
+  const char *name, *subject, *text, *order_number, *lang;
   char email[256];
-  int rc;
+  int rc, counted;
   if ((rc = rate_check(r, "form", "ticketing.public_form_limit", 5))) return rc;
-  if ((rc = http_body_object(r, &body)) || (rc = http_field_str(r, body, "name", FIELD_REQUIRED, 200, &name)) ||
+  if ((rc = public_body(r, "form", &body, &atts, &counted)) ||
+      (rc = http_field_str(r, body, "name", FIELD_REQUIRED, TKT_PUBLIC_NAME_MAX, &name)) ||
       (rc = http_field_email(r, body, "email", FIELD_REQUIRED, email)) ||
       (rc = http_field_str(r, body, "subject", FIELD_REQUIRED, TKT_SUBJECT_MAX, &subject)) ||
-      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, 20000, &text)) ||
-      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, 64, &order_number)))
+      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_PUBLIC_BODY_MAX, &text)) ||
+      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, TKT_ORDER_NUMBER_MAX, &order_number)) ||
+      (rc = http_field_enum(r, body, "lang", FIELD_OPTIONAL, LANGS, &lang)))
     return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
-  const char *lang = tkt_host->lang(r);
+  if (!lang) lang = tkt_host->lang(r);
   int64_t customer_id = tkt_customer_match(w, email, name, NULL, lang);
   if (customer_id <= 0) return http_error(r, 500, "internal", "the request could not be saved");
   char actor[48];
@@ -63,15 +107,36 @@ static int public_ticket_create(struct destek_req *r)
   cJSON *extra = cJSON_CreateObject();
   cJSON_AddBoolToObject(extra, "ack_needed", 1);
   int64_t reference_id = tkt_ticket_create(r, w, subject, customer_id, text, "web", "normal", NULL,
-                                           order_number && *order_number ? order_number : NULL, NULL, actor, extra);
+                                           order_number && *order_number ? order_number : NULL, atts, actor, extra);
   if (reference_id < 0) return (int)-reference_id;
-  if (rate_record(w, r, "form") != 0) return http_error(r, 500, "internal", "the request could not be saved");
+  if (!counted && rate_record(w, r, "form") != 0)
+    return http_error(r, 500, "internal", "the request could not be saved");
   int64_t reference = db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", reference_id);
   char ref[24];
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "reference", ref);
   return http_reply_json(r, 201, o);
+}
+
+/* GET /api/v1/public/config: what the customer portal needs before it sends anything — the limits the public
+ * routes check (so that the page can say what is wrong before uploading) and the name mail to customers carries. */
+static int public_config_get(struct destek_req *r)
+{
+  cJSON *o = cJSON_CreateObject();
+  char *from_name = settings_get_new("mail.from_name");
+  cJSON_AddStringToObject(o, "name", from_name ? from_name : "");
+  free(from_name);
+  cJSON *l = cJSON_AddObjectToObject(o, "limits");
+  cJSON_AddNumberToObject(l, "name_bytes", TKT_PUBLIC_NAME_MAX);
+  cJSON_AddNumberToObject(l, "email_bytes", 254);
+  cJSON_AddNumberToObject(l, "subject_bytes", TKT_SUBJECT_MAX);
+  cJSON_AddNumberToObject(l, "body_bytes", TKT_PUBLIC_BODY_MAX);
+  cJSON_AddNumberToObject(l, "order_number_bytes", TKT_ORDER_NUMBER_MAX);
+  cJSON_AddNumberToObject(l, "attachments", TKT_ATTACHMENTS_MAX);
+  cJSON_AddNumberToObject(l, "attachment_bytes", (double)tkt_attachment_max_bytes());
+  cJSON_AddNumberToObject(l, "request_bytes", TKT_UPLOAD_BODY_MAX);
+  return http_reply_json(r, 200, o);
 }
 
 /* The ticket a signed link names: its id, or 0 when the reference or the signature is wrong (the same 404 for
@@ -85,29 +150,67 @@ static int64_t signed_ticket(struct destek_req *r, struct db *db, const char *si
   return util_ct_equal(want, sig, 64) ? id : 0;
 }
 
+/* The ticket a message through ticket_id's link lands in: ticket_id, or the end of its chain of merges. */
+static int64_t merge_target(struct db *db, int64_t ticket_id)
+{
+  for (int hops = 0; hops < 16; hops++) {
+    int64_t next = db_int(db, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+    if (!next) break;
+    ticket_id = next;
+  }
+  return ticket_id;
+}
+
+static int64_t ticket_customer(struct db *db, int64_t ticket_id)
+{
+  return db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+}
+
+/* The customer portal's address of a ticket, "/t/1042?sig=...", into out. */
+static void portal_link(struct db *db, int64_t ticket_id, int64_t reference, char *out, size_t outlen)
+{
+  char sig[65];
+  tkt_link_sig(db, ticket_id, sig);
+  snprintf(out, outlen, "/t/%lld?sig=%s", (long long)reference, sig);
+}
+
+/* What the holder of a ticket's link sees: reference, subject, status, dates, the customer's name and language,
+ * the public messages (without the agents' HTML, user ids and file hashes) with signed download URLs for their
+ * files, and, for a merged ticket, where it went (with its link when it belongs to the same customer). */
 static cJSON *public_view(struct db *db, int64_t id)
 {
   sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, t.status, t.created_at, t.updated_at, c.name,"
-                                    " (SELECT reference FROM tkt_tickets WHERE id = t.merged_into)"
-                                    " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+                                    " c.lang, m.id, m.reference, m.customer_id = t.customer_id"
+                                    " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                                    " LEFT JOIN tkt_tickets m ON m.id = t.merged_into WHERE t.id = ?1");
   if (!st) return NULL;
   db_bind(st, "i", id);
   if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
   cJSON *o = cJSON_CreateObject();
-  char ref[24];
-  snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 0));
+  int64_t reference = sqlite3_column_int64(st, 0);
+  char ref[24], link[128], sig[65];
+  snprintf(ref, sizeof ref, "#%lld", (long long)reference);
   cJSON_AddStringToObject(o, "reference", ref);
   cJSON_AddStringToObject(o, "subject", (const char *)sqlite3_column_text(st, 1));
   cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 2));
   cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 3));
   cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 4));
   cJSON_AddStringToObject(o, "customer_name", (const char *)sqlite3_column_text(st, 5));
-  if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-    snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 6));
+  cJSON_AddStringToObject(o, "lang", (const char *)sqlite3_column_text(st, 6));
+  portal_link(db, id, reference, link, sizeof link);
+  cJSON_AddStringToObject(o, "link", link);
+  if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+    int64_t target = sqlite3_column_int64(st, 7), target_ref = sqlite3_column_int64(st, 8);
+    int same_customer = sqlite3_column_int(st, 9);
+    snprintf(ref, sizeof ref, "#%lld", (long long)target_ref);
     cJSON_AddStringToObject(o, "merged_into", ref);
+    if (same_customer) {
+      portal_link(db, target, target_ref, link, sizeof link);
+      cJSON_AddStringToObject(o, "merged_into_link", link);
+    }
   }
   db_done(st);
-  /* Public messages only, without what is for agents: HTML as received, attachment URLs and user ids. */
+  tkt_link_sig(db, id, sig);
   cJSON *msgs = tkt_messages_json(db, id, 1), *m;
   cJSON_ArrayForEach(m, msgs) {
     cJSON_DeleteItemFromObjectCaseSensitive(m, "body_html");
@@ -115,9 +218,13 @@ static cJSON *public_view(struct db *db, int64_t id)
     cJSON_DeleteItemFromObjectCaseSensitive(author, "id");
     cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(m, "attachments")) {
-      cJSON_DeleteItemFromObjectCaseSensitive(a, "url");
+      const cJSON *aid = cJSON_GetObjectItemCaseSensitive(a, "id");
+      char url[200];
+      snprintf(url, sizeof url, "/api/v1/public/tickets/%lld/attachments/%lld?sig=%s", (long long)reference,
+               (long long)aid->valuedouble, sig);
       cJSON_DeleteItemFromObjectCaseSensitive(a, "sha256");
       cJSON_DeleteItemFromObjectCaseSensitive(a, "id");
+      cJSON_ReplaceItemInObjectCaseSensitive(a, "url", cJSON_CreateString(url));
     }
   }
   cJSON_AddItemToObject(o, "messages", msgs);
@@ -135,40 +242,59 @@ static int public_ticket_get(struct destek_req *r)
   return http_reply_json(r, 200, o);
 }
 
-/* POST /api/v1/public/tickets/{ref}/messages {body, sig}: the customer's reply; reopens a solved or closed ticket.
- * A reply to a merged ticket goes to the ticket it was merged into. */
+/* GET /api/v1/public/tickets/{ref}/attachments/{id}?sig=: a file of one of the ticket's public messages. Another
+ * ticket's file, or one sent with an internal note, is the same 404 as a wrong signature. */
+static int public_attachment_get(struct destek_req *r)
+{
+  char sig[80] = "";
+  http_query_get(r, "sig", sig, sizeof sig);
+  struct db *db = http_db(r);
+  int64_t ticket_id = signed_ticket(r, db, sig), attachment_id = http_param_int(r, "id");
+  if (!ticket_id || !db_int(db, 0, "SELECT count(*) FROM tkt_attachments a JOIN tkt_messages m ON m.id = a.message_id"
+                                   " WHERE a.id = ?1 AND a.ticket_id = ?2 AND m.ticket_id = ?2 AND m.kind <> 'note'",
+                            "ii", attachment_id, ticket_id))
+    return http_error(r, 404, "not_found", "no such file, or the link is not valid");
+  return tkt_attachment_send(r, db, attachment_id);
+}
+
+/* POST /api/v1/public/tickets/{ref}/messages {body, sig, attachments?}: the customer's reply; reopens a solved,
+ * closed or pending ticket. A reply to a merged ticket goes to the ticket it was merged into; the answer shows that
+ * ticket when it is the same customer's, else the one the link names (never another customer's thread). */
 static int public_message_create(struct destek_req *r)
 {
   cJSON *body;
+  const cJSON *atts;
   const char *text, *sig;
-  int rc;
+  int rc, counted;
   if ((rc = rate_check(r, "reply", "ticketing.public_reply_limit", 30))) return rc;
-  if ((rc = http_body_object(r, &body)) || (rc = http_field_str(r, body, "sig", FIELD_OPTIONAL, 80, &sig)))
+  if ((rc = public_body(r, "reply", &body, &atts, &counted)) ||
+      (rc = http_field_str(r, body, "sig", FIELD_OPTIONAL, 80, &sig)))
     return rc;
   char qsig[80] = "";
   if (!sig && http_query_get(r, "sig", qsig, sizeof qsig)) sig = qsig;
   int64_t id = signed_ticket(r, http_db(r), sig);
   if (!id) return http_error(r, 404, "not_found", "no such ticket, or the link is not valid");
-  if ((rc = http_field_str(r, body, "body", FIELD_REQUIRED, 20000, &text))) return rc;
+  if ((rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_PUBLIC_BODY_MAX, &text))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
-  for (int hops = 0; hops < 16; hops++) {
-    int64_t next = db_int(w, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", id);
-    if (!next) break;
-    id = next;
-  }
-  int64_t customer_id = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", id);
+  int64_t target = merge_target(w, id), customer_id = ticket_customer(w, id);
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
-  int64_t mid = tkt_message_add(r, w, id, "customer", 0, customer_id, text, NULL, NULL, actor);
+  int64_t mid = tkt_message_add(r, w, target, "customer", 0, customer_id, text, NULL, atts, actor);
   if (mid < 0) return (int)-mid;
-  if (rate_record(w, r, "reply") != 0) return http_error(r, 500, "internal", "the reply could not be saved");
-  return http_reply_json(r, 201, public_view(w, id));
+  if (!counted && rate_record(w, r, "reply") != 0)
+    return http_error(r, 500, "internal", "the reply could not be saved");
+  int64_t show = ticket_customer(w, target) == customer_id ? target : id;
+  return http_reply_json(r, 201, public_view(w, show));
 }
 
 const struct destek_route tkt_public_routes[] = {
-  { "POST", "/api/v1/public/tickets",                      public_ticket_create,  DESTEK_PUBLIC, NULL },
+  { "GET",  "/api/v1/public/config",                       public_config_get,     DESTEK_PUBLIC, NULL },
+  { "POST", "/api/v1/public/tickets",                      public_ticket_create,  DESTEK_PUBLIC, NULL,
+    TKT_UPLOAD_BODY_MAX },
   { "GET",  "/api/v1/public/tickets/{ref}",                public_ticket_get,     DESTEK_PUBLIC, "ref:int" },
-  { "POST", "/api/v1/public/tickets/{ref}/messages",       public_message_create, DESTEK_PUBLIC, "ref:int" },
+  { "POST", "/api/v1/public/tickets/{ref}/messages",       public_message_create, DESTEK_PUBLIC, "ref:int",
+    TKT_UPLOAD_BODY_MAX },
+  { "GET",  "/api/v1/public/tickets/{ref}/attachments/{id}", public_attachment_get, DESTEK_PUBLIC, "ref:int id:int" },
   { 0 }
 };

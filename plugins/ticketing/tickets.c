@@ -678,7 +678,7 @@ static int ticket_create(struct destek_req *r)
       (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_BODY_MAX, &text)) ||
       (rc = http_field_enum(r, body, "channel", FIELD_OPTIONAL, TKT_CHANNELS, &channel)) ||
       (rc = http_field_enum(r, body, "priority", FIELD_OPTIONAL, TKT_PRIORITIES, &priority)) ||
-      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, 64, &order_number)))
+      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, TKT_ORDER_NUMBER_MAX, &order_number)))
     return rc;
   cJSON *cust = cJSON_GetObjectItemCaseSensitive(body, "customer");
   if (!cust || cJSON_IsNull(cust)) return http_field_error(r, "missing_field", "customer", "customer is required");
@@ -806,10 +806,10 @@ static int message_create(struct destek_req *r)
 }
 
 const struct destek_route tkt_ticket_routes[] = {
-  { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL, 16 << 20 },
+  { "POST",  "/api/v1/tickets",               ticket_create,  DESTEK_AGENT, NULL, TKT_UPLOAD_BODY_MAX },
   { "GET",   "/api/v1/tickets/{id}",          ticket_get,     DESTEK_AGENT, "id:int" },
   { "PATCH", "/api/v1/tickets/{id}",          ticket_update,  DESTEK_AGENT, "id:int" },
-  { "POST",  "/api/v1/tickets/{id}/messages", message_create, DESTEK_AGENT, "id:int", 16 << 20 },
+  { "POST",  "/api/v1/tickets/{id}/messages", message_create, DESTEK_AGENT, "id:int", TKT_UPLOAD_BODY_MAX },
   { "POST",  "/api/v1/tickets/{id}/assign",   ticket_assign,  DESTEK_AGENT, "id:int" },
   { 0 }
 };

@@ -22,6 +22,11 @@ extern const char *const TKT_CHANNELS[];    /* email web api chat whatsapp phone
 #define TKT_TAG_MAX 50
 #define TKT_TAGS_MAX 20
 #define TKT_BULK_MAX 100
+#define TKT_PUBLIC_BODY_MAX 20000  /* bytes of a message from the public side (form, signed link) */
+#define TKT_PUBLIC_NAME_MAX 200    /* bytes of a customer's name */
+#define TKT_ORDER_NUMBER_MAX 64
+#define TKT_ATTACHMENTS_MAX 10     /* files per message */
+#define TKT_UPLOAD_BODY_MAX (16 << 20) /* request body of a route that takes attachments (base64 in JSON) */
 
 /* Route tables of the files. */
 extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
@@ -119,6 +124,8 @@ int tkt_phone_normalise(const char *in, char out[24]);
 cJSON *tkt_customer_json(struct db *db, int64_t customer_id);
 
 /* --- attachments.c --- */
+/* The largest attachment accepted, in bytes (the setting ticketing.attachment_max_bytes). */
+long tkt_attachment_max_bytes(void);
 /* Checks an "attachments" array before anything is written. 0 or the error status it set up (422, 413). */
 int tkt_attachments_check(struct destek_req *r, const cJSON *list);
 /* Stores the files of a checked array under <data>/attachments/ and records them. 0 or the error status. */
@@ -126,6 +133,9 @@ int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, 
                          const cJSON *list);
 /* The attachments of a message as JSON. */
 cJSON *tkt_attachments_json(struct db *db, int64_t message_id);
+/* Answers with the file of attachment id (a download, an inert Content-Type); 404 when there is none. The caller
+ * has decided that the requester may have it. Returns the status. */
+int tkt_attachment_send(struct destek_req *r, struct db *db, int64_t id);
 
 /* --- search.c --- */
 /* Marks the ticket's row of the search index (subject, messages, customer) to be rewritten when the open write

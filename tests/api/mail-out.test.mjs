@@ -55,18 +55,37 @@ describe('outbound mail', () => {
     assert.ok(text.includes(`Talebinizi aldık; numarası ${t.reference}`), text);
     const full = await api('GET', `/api/v1/tickets/${t.id}`);
     const num = t.reference.slice(1);
-    assert.ok(text.includes(`/api/v1/public/tickets/${num}?sig=${full.json.public_sig}`), 'the signed link');
+    // The signed link is the ticket's page in the customer portal, on the server's own address (no mail.public_url).
+    assert.ok(text.includes(`${server.url}/t/${num}?sig=${full.json.public_sig}`), 'the signed link');
     assert.match(text, /text\/html/);
-    // The link works for the customer.
-    const link = text.match(/(http:\/\/\S+sig=[0-9a-f]{64})/)[1];
-    const pub = await server.api('GET', link.slice(link.indexOf('/api/')));
+    // The link works for the customer: the page, and the API it reads with the same signature.
+    const link = new URL(text.match(/(http:\/\/\S+sig=[0-9a-f]{64})/)[1]);
+    const page = await server.api('GET', link.pathname + link.search);
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'], /^text\/html/);
+    assert.match(page.text, /\/assets\/portal\.js\?v=/);
+    const pub = await server.api('GET', `/api/v1/public/tickets/${num}${link.search}`);
     assert.equal(pub.status, 200, pub.text);
+    assert.equal(pub.json.reference, t.reference);
     const st = await eventually(() => mailStatus(t.id), (s) => s.length === 1 && s[0].status === 'sent');
     assert.equal(st[0].kind, 'ack');
     assert.equal(st[0].to, email);
     assert.equal(`<${st[0].message_id_header}>`, m.headers['message-id']);
     assert.equal(st[0].attempts, 1);
     assert.equal(st[0].last_error, null);
+  });
+
+  test('mail.public_url is the base of the link (a trailing slash is dropped)', async () => {
+    assert.equal((await api('PATCH', '/api/v1/settings', {'mail.public_url': 'https://destek.shop.example/'})).status, 200);
+    try {
+      const email = uniqueEmail('base');
+      const t = await webTicket(email);
+      const [m] = await mailTo(email, t.reference);
+      const sig = (await api('GET', `/api/v1/tickets/${t.id}`)).json.public_sig;
+      assert.ok(qp(m.body).includes(`https://destek.shop.example/t/${t.reference.slice(1)}?sig=${sig}`), qp(m.body));
+    } finally {
+      assert.equal((await api('PATCH', '/api/v1/settings', {'mail.public_url': ''})).status, 200);
+    }
   });
 
   test('English customer: English acknowledgement', async () => {

@@ -114,17 +114,37 @@ describe('signed link', () => {
       const ev = await listAll(server, `/api/v1/events?event=message.added&subject=ticket:${t.id}`, {session: admin});
       assert.equal(ev[0].payload.message.kind, 'customer');
     }
-    const target = await newTicket();
+    // Merged into another customer's ticket: the reply lands there (by its real author), but the answer is the
+    // view of the ticket the link names, never the other customer's thread.
+    const target = await newTicket({body: 'OTHER CUSTOMER THREAD'});
     const source = await newTicket();
     const sig = (await getTicket(source.id)).public_sig;
     await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: source.id});
     const view = await pub('GET', `/api/v1/public/tickets/${source.number}?sig=${sig}`);
     assert.equal(view.json.merged_into, target.reference);
+    assert.ok(!('merged_into_link' in view.json), 'no link into another customer\'s ticket');
     const res = await pub('POST', `/api/v1/public/tickets/${source.number}/messages`, {body: 'to the merged one', sig});
     assert.equal(res.status, 201, res.text);
-    assert.equal(res.json.reference, target.reference);
-    assert.equal((await getTicket(target.id)).messages.at(-1).body, 'to the merged one');
+    assert.equal(res.json.reference, source.reference);
+    assert.equal(res.json.merged_into, target.reference);
+    assert.ok(!res.text.includes('OTHER CUSTOMER THREAD'), 'the other customer\'s thread does not leak');
+    const landed = (await getTicket(target.id)).messages.at(-1);
+    assert.deepEqual([landed.body, landed.author.id], ['to the merged one', source.customer.id]);
     assert.equal((await getTicket(source.id)).status, 'closed');
+
+    // The same customer's duplicate: the view links on to the target, and the answer is the target's view.
+    const email = uniqueEmail('dup');
+    const mine = await newTicket({customer: {email, name: 'D'}, body: 'first'});
+    const dup = await newTicket({customer: {email, name: 'D'}, body: 'second'});
+    const dsig = (await getTicket(dup.id)).public_sig;
+    await api('POST', `/api/v1/tickets/${mine.id}/merge`, {source_id: dup.id});
+    const dview = await pub('GET', `/api/v1/public/tickets/${dup.number}?sig=${dsig}`);
+    assert.equal(dview.json.merged_into_link, `/t/${mine.number}?sig=${(await getTicket(mine.id)).public_sig}`);
+    const dres = await pub('POST', `/api/v1/public/tickets/${dup.number}/messages`, {body: 'still here', sig: dsig});
+    assert.equal(dres.status, 201, dres.text);
+    assert.equal(dres.json.reference, mine.reference);
+    assert.equal(dres.json.link, dview.json.merged_into_link);
+    assert.deepEqual(dres.json.messages.map((m) => m.body), ['first', 'second', 'still here']);
   });
 });
 
