@@ -107,5 +107,7 @@ int tkt_search_refresh(struct db *w, int64_t ticket_id);
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);
+/* Declares the ticket events streamed to agents' sockets and the "ticket:<id>" presence subjects. 0 or -1. */
+int tkt_live_init(void);
 
 #endif
