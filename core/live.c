@@ -37,7 +37,7 @@
 #define RATE_MAX 100                   /* ... and messages a client may send in them */
 #define PER_USER_MAX 8                 /* sockets one user may hold (tabs, devices) */
 #define HEARTBEAT_SECONDS 25
-#define REVALIDATE_SECONDS 30
+#define REVALIDATE_SECONDS 10             /* two cheap lookups per socket */
 #define TYPING_TTL 8.0                 /* a socket's "typing" lasts this long unless repeated */
 #define REPORTS_MAX 512                /* HTTP presence reports */
 #define SENDER_STACK (256 * 1024)
