@@ -712,6 +712,14 @@ static void on_presence(struct conn *c, const cJSON *msg)
   char was[SUBJECT_MAX];
   snprintf(was, sizeof was, "%s", c->subject);
   int changed = strcmp(was, subject) != 0 || c->typing != typing;
+  /* The socket speaks for its agent now: a report the page made by HTTP before its socket opened (or while it
+   * was down) must not keep them on a ticket they left. */
+  for (int i = 0; i < REPORTS_MAX; i++)
+    if (reports[i].subject[0] && reports[i].user_id == c->user_id &&
+        (!strcmp(reports[i].subject, was) || !strcmp(reports[i].subject, subject))) {
+      reports[i].subject[0] = 0;
+      changed = 1;
+    }
   snprintf(c->subject, sizeof c->subject, "%s", subject);
   c->typing = typing;
   if (typing) c->typing_at = now;

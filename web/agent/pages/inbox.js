@@ -1,7 +1,7 @@
 // /app and /app/tickets?view=&status=&priority=&channel=&tag=&assignee=&q= : the inbox.
 // Views are list calls with filters; counts are the number of items a limit=100 call returns ("100+" when the
-// API says there are more) — there is no count API. The list refreshes by short poll every 10 s (no websocket
-// in the server yet).
+// API says there are more) — there is no count API. The list refreshes when the live stream (live.js) reports a
+// ticket change, and by short poll every 10 s while the stream is down.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { t } from '../i18n.js';
@@ -12,6 +12,7 @@ import { Alert, errorText } from '../components.js';
 import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, ago, loadUsers, userName }
   from '../tickets.js';
 import { setKeys } from '../keys.js';
+import { useLiveRefresh, useLiveState } from '../live.js';
 
 const ACTIVE = 'new,open,pending,on_hold';
 export const VIEWS = [
@@ -83,9 +84,10 @@ export function Inbox() {
     setCursor(0);
     setQ(params.get('q') || '');
     refresh();
-    const timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
-    return () => clearInterval(timer);
   }, [query]);
+  // Any ticket event may move a ticket into, out of or within this list or change a view's count.
+  useLiveRefresh(refresh, { pollMs: POLL_MS }, [query]);
+  const live = useLiveState();
 
   function go(patch) {
     const p = new URLSearchParams(search);
@@ -207,7 +209,7 @@ export function Inbox() {
           </span>
         </li>`)}
       </ul>`}
-      <p class="muted small pad">${t('inbox.live_note')}</p>
+      <p class="muted small pad">${t(live === 'open' ? 'live.inbox_note' : 'inbox.live_note')}</p>
     </section>
   </div>`;
 }

@@ -8,8 +8,7 @@ import { navigate, onLinkClick } from '../router.js';
 import { Alert, errorText } from '../components.js';
 import { PRIORITIES, STATUSES, StatusBadge, ago, dateTime, loadUsers, userName } from '../tickets.js';
 import { setKeys } from '../keys.js';
-
-const PRESENCE_MS = 5000;
+import { useLiveRefresh, usePresence } from '../live.js';
 
 function Message({ m }) {
   const who = m.author ? (m.author.name || t('author.' + m.author.type)) : '';
@@ -76,12 +75,10 @@ export function TicketPage({ id }) {
   const [body, setBody] = useState('');
   const [sendStatus, setSendStatus] = useState('');
   const [busy, setBusy] = useState(false);
-  const [others, setOthers] = useState([]);
   const [mergeRef, setMergeRef] = useState('');
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
   const bodyRef = useRef(null);
-  const typing = useRef(false);
 
   async function load() {
     try {
@@ -103,20 +100,11 @@ export function TicketPage({ id }) {
     api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
   }, [id]);
 
-  useEffect(() => {
-    let stop = false;
-    async function beat() {
-      try {
-        await api('POST', '/tickets/' + id + '/presence', { typing: typing.current });
-        const p = await api('GET', '/tickets/' + id + '/presence');
-        if (!stop) setOthers((p && p.items) || []);
-      } catch (e) { /* presence is best effort */ }
-    }
-    beat();
-    const timer = setInterval(beat, PRESENCE_MS);
-    return () => { stop = true; clearInterval(timer); };
-  }, [id]);
-  useEffect(() => { typing.current = body.length > 0; }, [body]);
+  // Collision warning, and the thread refetched when someone else changes this ticket (the draft is kept: it is
+  // the composer's own state). A merge away from this ticket shows here too, and load() follows it.
+  const others = usePresence(id, body, user.id);
+  useLiveRefresh(load, { match: (f) => String(f.ticket_id) === String(id) || String(f.source_id) === String(id),
+    pollMs: 30000, livePollMs: 300000 }, [id]);
 
   async function run(fn) {
     setBusy(true);
@@ -142,7 +130,6 @@ export function TicketPage({ id }) {
       if (sendStatus) await api('PATCH', '/tickets/' + id, { status: sendStatus });
       setBody('');
       setSendStatus('');
-      typing.current = false;
       await load();
     });
   };
