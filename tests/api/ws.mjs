@@ -12,7 +12,7 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * Opens url (http(s)://… — the ws scheme is implied). opts: {headers, origin, cookie, token, timeout}.
  * Resolves a client once the server answered 101; rejects with an Error carrying {status, headers, text, json}
  * when it answered anything else.
- * The client: {frames (every text frame, parsed), next(pred, ms), none(pred, ms), send(obj), sendRaw(opcode,
+ * The client: {frames (every text frame, parsed), onFrame (set it to be called with each), next(pred, ms), none(pred, ms), send(obj), sendRaw(opcode,
  * payload, fin), ping(), close(code, reason), closed (a promise of {code, reason}), socket, headers}.
  */
 export function wsConnect(url, opts = {}) {
@@ -138,6 +138,7 @@ function makeClient(socket, head, headers) {
         try { f = JSON.parse(payload.toString('utf8')); } catch { f = {type: '(not json)', text: payload.toString('utf8')}; }
         f._at = Date.now();
         client.frames.push(f);
+        if (client.onFrame) client.onFrame(f);
         for (const w of [...waiters]) if (w.pred(f)) w.resolve(f);
       } else if (opcode === 9) {
         client.sendRaw(10, payload);
