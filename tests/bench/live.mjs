@@ -20,6 +20,8 @@ const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 const server = await startServer();
 const pid = server.proc.pid;
+process.on('unhandledRejection', (e) => { server.proc.kill('SIGKILL'); console.error('live:', e); process.exit(1); });
+process.on('uncaughtException', (e) => { server.proc.kill('SIGKILL'); console.error('live:', e); process.exit(1); });
 const admin = await setupAdmin(server);
 const token = (await createToken(server, admin, {scopes: ['agent']})).secret;
 const sessions = [admin];
