@@ -5,6 +5,7 @@ import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import {spawnSync} from 'node:child_process';
 import {ROOT, T, startServer, tempDir, setupAdmin, createUser, login, createToken, uniqueEmail, assertError,
   disableOutOfHoursReply} from './lib.mjs';
 import {wsConnect} from './ws.mjs';
@@ -303,3 +304,43 @@ test('40 sockets open: the 41st is refused (503), requests are still served, SIG
   const closes = await Promise.all(socks.map((c) => c.closed));
   assert.ok(closes.every((c) => c.code === 1001 && c.reason === 'server restarting'), JSON.stringify(closes.slice(0, 3)));
 });
+
+test('over TLS: frames flow while the client talks (reads and writes at once on one TLS session)', async () => {
+  const dir = tempDir('destek-stream-tls-');
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+    '-keyout', key, '-out', cert], {encoding: 'utf8'});
+  assert.equal(r.status, 0, `openssl: ${r.stderr}`);
+  const s = await startServer({args: ['--tls-cert', cert, '--tls-key', key]});
+  assert.match(s.url, /^https:/);
+  const adm = await setupAdmin(s);
+  const tok = (await createToken(s, adm, {scopes: ['agent']})).secret;
+  const c = await wsConnect(s.url + '/api/v1/stream', {cookie: adm.cookie});
+  await c.next((f) => f.type === 'hello');
+  const first = await s.api('POST', '/api/v1/tickets', {token: tok, body: {subject: 'TLS', body: 'x',
+    customer: {email: uniqueEmail('tls'), name: 'T'}}});
+  const subject = `ticket:${first.json.id}`;
+  let talking = true;
+  const talker = (async () => {
+    for (let typing = false; talking; typing = !typing) {
+      c.send({type: 'presence', subject, typing});
+      await new Promise((res) => setTimeout(res, 120));
+    }
+  })();
+  const ids = [];
+  for (let i = 0; i < 60; i++) {
+    const res = await s.api('POST', '/api/v1/tickets', {token: tok, body: {subject: `TLS ${i}`, body: 'x',
+      customer: {email: uniqueEmail('tls'), name: 'T'}}});
+    assert.equal(res.status, 201, res.text);
+    ids.push(res.json.id);
+  }
+  for (const id of ids) await c.next((f) => f.type === 'event' && f.ticket_id === id);
+  talking = false;
+  await talker;
+  assert.ok(c.frames.some((f) => f.type === 'presence'), 'presence answers came back');
+  assert.ok(c.frames.every((f) => f.type !== '(not json)' && f.type !== 'error'), 'every frame is whole');
+  await c.close();
+  await s.stop();
+});
+
