@@ -100,8 +100,9 @@ export function TicketPage({ id }) {
     api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
   }, [id]);
 
-  // Collision warning, and the thread refetched when someone else changes this ticket (the draft is kept: it is
-  // the composer's own state). A merge away from this ticket shows here too, and load() follows it.
+  // Collision warning, and the thread refetched whenever this ticket changes — another agent's reply, the
+  // customer's mail, a trigger — without touching the draft (the composer's own state). A merge away from this
+  // ticket shows here too, and load() follows it.
   const others = usePresence(id, body, user.id);
   useLiveRefresh(load, { match: (f) => String(f.ticket_id) === String(id) || String(f.source_id) === String(id),
     pollMs: 30000, livePollMs: 300000 }, [id]);
