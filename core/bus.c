@@ -12,6 +12,7 @@
 #include "db.h"
 #include "http.h"
 #include "jobs.h"
+#include "live.h"
 #include "log.h"
 #include "lua_host.h"
 #include "settings.h"
@@ -149,6 +150,9 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
     return http_error(call, 500, "internal", "the event could not be recorded");
   }
   struct destek_event ev = { event_id, event, subject, payload, 1 };
+  /* Noted for the live stream now, sent only if the transaction commits; a veto takes it back with the rest. */
+  size_t live_at = live_mark(call);
+  live_note(call, &ev);
 
   /* Snapshot the subscribers, so none is called with the registry locked. */
   struct subscriber sync[64], async_[64];
@@ -168,6 +172,7 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
     int rc = sync[i].fn(call, &ev, sync[i].ud, err, sizeof err);
     call->owner = owner;
     if (rc != 0) {
+      live_rewind(call, live_at);
       db_exec(w, "ROLLBACK TO bus_emit", NULL);
       db_exec(w, "RELEASE bus_emit", NULL);
       cJSON_Delete(payload);

@@ -289,10 +289,10 @@ void db_checkpoint(void)
 int db_begin(struct db *w) { return run_pragma(w->h, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 : -1; }
 
 #define PRECOMMIT_MAX 8
-static struct { int (*before)(struct db *w); void (*done)(void); } precommit[PRECOMMIT_MAX];
+static struct { int (*before)(struct db *w); void (*done)(int committed); } precommit[PRECOMMIT_MAX];
 static int n_precommit;
 
-void db_on_commit(int (*before)(struct db *w), void (*done)(void))
+void db_on_commit(int (*before)(struct db *w), void (*done)(int committed))
 {
   if (n_precommit == PRECOMMIT_MAX) abort();   /* a fixed, small set of callers */
   precommit[n_precommit].before = before;
@@ -300,9 +300,9 @@ void db_on_commit(int (*before)(struct db *w), void (*done)(void))
   n_precommit++;
 }
 
-static void precommit_done(void)
+static void precommit_done(int committed)
 {
-  for (int i = 0; i < n_precommit; i++) if (precommit[i].done) precommit[i].done();
+  for (int i = 0; i < n_precommit; i++) if (precommit[i].done) precommit[i].done(committed);
 }
 
 int db_commit(struct db *w)
@@ -311,7 +311,7 @@ int db_commit(struct db *w)
   for (int i = 0; i < n_precommit && rc == 0; i++)
     if (precommit[i].before && precommit[i].before(w) != 0) rc = -1;
   if (rc == 0 && run_pragma(w->h, "COMMIT") == SQLITE_OK) {
-    precommit_done();
+    precommit_done(1);
     return 0;
   }
   db_rollback(w);
@@ -321,7 +321,7 @@ int db_commit(struct db *w)
 void db_rollback(struct db *w)
 {
   if (!sqlite3_get_autocommit(w->h)) sqlite3_exec(w->h, "ROLLBACK", NULL, NULL, NULL);
-  precommit_done();
+  precommit_done(0);
 }
 
 int db_in_tx(struct db *db) { return !sqlite3_get_autocommit(db->h); }

@@ -42,7 +42,7 @@ int db_tx_end(struct db *w, int commit);
 /* A hook pair around every commit of the writer: before runs inside the transaction just before COMMIT (non-zero
  * makes the commit fail and roll back), done after the transaction ends either way. For work a transaction should
  * do once however many changes it holds (the search index). At most 8, registered at start-up. */
-void db_on_commit(int (*before)(struct db *w), void (*done)(void));
+void db_on_commit(int (*before)(struct db *w), void (*done)(int committed));
 
 /* Transactions on the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 on success. */
 int db_begin(struct db *w);

@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "db.h"
+#include "live.h"
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
@@ -358,7 +359,7 @@ static const char *reason_phrase(int status)
   case 304: return "Not Modified"; case 400: return "Bad Request"; case 401: return "Unauthorized";
   case 403: return "Forbidden"; case 404: return "Not Found"; case 405: return "Method Not Allowed";
   case 409: return "Conflict"; case 413: return "Payload Too Large"; case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Entity"; case 429: return "Too Many Requests";
+  case 422: return "Unprocessable Entity"; case 426: return "Upgrade Required"; case 429: return "Too Many Requests";
   case 500: return "Internal Server Error"; case 503: return "Service Unavailable";
   default: return status < 400 ? "OK" : "Error";
   }
@@ -616,7 +617,14 @@ struct db *http_db(struct destek_req *r) { return r->tx ? r->tx : db_reader(); }
 /* Commits (when commit) or rolls back the call's transaction. Returns 0 when committed or nothing was open. */
 static int finish_tx(struct destek_req *r, int commit)
 {
-  if (!r->tx) return 0;
+  if (!r->tx) {
+    live_discard(r);
+    return 0;
+  }
+  /* The call's frames wait for its batch's COMMIT, which publishes them still holding the writer, so that frames
+   * follow commit order (live_stage; a rolled-back batch drops them). */
+  if (commit) live_stage(r);
+  else live_discard(r);
   int rc = db_tx_end(r->tx, commit);
   r->tx = NULL;
   if (rc == 0 && r->emitted) bus_wake();
@@ -665,6 +673,7 @@ int call_end(struct destek_req *c, int ok)
 
 static void req_free(struct destek_req *r)
 {
+  live_discard(r);
   for (int i = 0; i < r->n_params; i++) free(r->param_values[i]);
   free(r->body);
   cJSON_Delete(r->json);
@@ -770,6 +779,87 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
   return status;
 }
 
+/* ------------------------------------------------------------------------------------------------ websockets */
+
+static int is_loopback(const char *ip) { return !strcmp(ip, "127.0.0.1") || !strcmp(ip, "::1"); }
+
+/* host[:port] with the scheme's default port left out, lower-cased, into out. */
+static void host_norm(const char *host, size_t n, int https, char *out, size_t outlen)
+{
+  if (n >= outlen) n = outlen - 1;
+  for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)host[i]);
+  out[n] = 0;
+  const char *dflt = https ? ":443" : ":80";
+  size_t dl = strlen(dflt);
+  if (n > dl && !strcmp(out + n - dl, dflt) && out[n - dl - 1] != ':') out[n - dl] = 0;
+}
+
+/* Cross-site websocket hijacking: a page elsewhere may open a socket here, and the browser would send the
+ * session cookie with it. Browsers always send Origin on a websocket handshake, so it must name this host. */
+static int origin_matches(struct destek_req *r, const char *origin, int proxied)
+{
+  int https;
+  if (!strncasecmp(origin, "https://", 8)) { https = 1; origin += 8; }
+  else if (!strncasecmp(origin, "http://", 7)) { https = 0; origin += 7; }
+  else return 0;
+  const char *host = NULL;
+  if (proxied) host = mg_get_header(r->conn, "X-Forwarded-Host");
+  if (!host || !*host) host = mg_get_header(r->conn, "Host");
+  if (!host || !*host) return 0;
+  size_t hn = strcspn(host, ", ");
+  size_t on = strcspn(origin, "/");
+  if (origin[on] == '/' && origin[on + 1]) return 0;  /* an Origin has no path */
+  char a[256], b[256];
+  host_norm(origin, on, https, a, sizeof a);
+  host_norm(host, hn, https, b, sizeof b);
+  return a[0] && !strcmp(a, b);
+}
+
+static int upgrade_checks(struct destek_req *r, const char *access, int proxied)
+{
+  if (strcmp(r->method, "GET") != 0) return http_error(r, 405, "method_not_allowed", "a websocket opens with GET");
+  const char *origin = mg_get_header(r->conn, "Origin");
+  if (origin && !origin_matches(r, origin, proxied))
+    return http_error(r, 403, "origin_refused", "live updates are only for pages served by this server");
+  int rc = auth_identify(r, 0);
+  if (rc) return rc;
+  if (r->who.via == AUTH_NONE) return http_error(r, 401, "unauthenticated", "sign in or send an API token");
+  if (!auth_allows(&r->who, access)) return http_error(r, 403, "forbidden", "you are not allowed to do this");
+  if (!origin && r->who.via != AUTH_BEARER)
+    return http_error(r, 403, "origin_refused", "a browser's websocket must say where its page came from (Origin)");
+  return 0;
+}
+
+int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
+                       int (*admit)(struct destek_req *r, void *ud), void *ud)
+{
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  struct destek_req r = { .conn = conn, .owner = "core" };
+  r.started = util_mono();
+  r.method = ri->request_method;
+  r.path = ri->local_uri ? ri->local_uri : "/";
+  r.query = ri->query_string;
+  r.tls = ri->is_ssl;
+  snprintf(r.ip, sizeof r.ip, "%s", ri->remote_addr);
+  int proxied = trust_proxy && is_loopback(r.ip);
+  if (trust_proxy) from_proxy(&r);
+  r.route = (struct destek_route){ "GET", pattern, NULL, access, NULL, 0 };
+  r.status = 101;
+  int status = upgrade_checks(&r, access, proxied);
+  if (!status) status = admit(&r, ud);
+  finish_tx(&r, 0);
+  if (status) {
+    r.close_after = 1;
+    send_response(&r);
+  }
+  double secs = util_mono() - r.started;
+  metrics_record(r.method, pattern, status ? r.status : 101, secs);
+  log_info("http", "%s %s %d %.2fms route=%s ip=%s%s%s", r.method, r.path, status ? r.status : 101, secs * 1000.0,
+           pattern, r.ip, r.who.email[0] ? " user=" : "", r.who.email);
+  req_free(&r);
+  return status;
+}
+
 static void thread_exit(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
   (void)ctx; (void)thread_type; (void)thread_pointer;
@@ -828,6 +918,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   trust_proxy = cfg->trust_proxy;
   char threads[16];
   snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);
+  int streams = cfg->streams > 0 ? cfg->streams : 0;
   const char *opts[40];
   int n = 0;
   opts[n++] = "listening_ports";        opts[n++] = ports;
@@ -838,7 +929,8 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   opts[n++] = "enable_keep_alive";      opts[n++] = "yes";
   opts[n++] = "enable_directory_listing"; opts[n++] = "no";
   opts[n++] = "max_request_size";       opts[n++] = "16384";
-  opts[n++] = "websocket_timeout_ms";   opts[n++] = "60000";
+  /* A socket silent this long is pinged; one that leaves MG_MAX_UNANSWERED_PING pings unanswered is closed. */
+  opts[n++] = "websocket_timeout_ms";   opts[n++] = "20000";
   opts[n++] = "enable_websocket_ping_pong"; opts[n++] = "yes";
   opts[n++] = "linger_timeout_ms";      opts[n++] = "500";
   if (server_tls) {
@@ -857,6 +949,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
     return -1;
   }
   mg_set_request_handler(server, "/", handle_request, NULL);
+  if (streams && live_start(server, streams) != 0) log_error("http", "live updates are off: see the log above");
   if (port == 0) {  /* the kernel chose one */
     struct mg_server_port sp[4];
     int n_ports = mg_get_server_ports(server, 4, sp);
@@ -872,6 +965,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
 
 void http_stop(void)
 {
+  if (server) live_stop();
   if (server) mg_stop(server);
   server = NULL;
 }

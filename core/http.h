@@ -10,6 +10,7 @@
 
 struct mg_connection;
 struct db;
+struct live_batch;
 
 #define HTTP_MAX_PARAMS 8
 #define HTTP_BODY_CAP_DEFAULT (1024 * 1024)
@@ -54,6 +55,7 @@ struct destek_req {
   struct auth_who who;
 
   struct db *tx;                  /* the writer, while this request's transaction is open */
+  struct live_batch *live;        /* events to stream once the transaction commits (live.c); owned */
 
   /* response, sent by the core after the handler returns */
   int status;
@@ -71,7 +73,8 @@ struct http_config {
   const char *listen;             /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */
   const char *tls_cert, *tls_key; /* both or neither */
   size_t body_cap;
-  int threads;
+  int threads;                    /* CivetWeb worker threads; each open websocket holds one */
+  int streams;                    /* at most this many websockets (GET /api/v1/stream) at once */
   int trust_proxy;                /* take the client address and scheme from X-Forwarded-* of a loopback peer */
 };
 
@@ -81,6 +84,14 @@ void http_stop(void);
 /* The URL the server listens on, e.g. "http://127.0.0.1:8080" (for messages and the CLI). */
 const char *http_base_url(void);
 int http_is_tls(void);
+
+/* A websocket upgrade to pattern (live.c), before the handshake: checks it as a request to a route declared with
+ * access (the caller is identified; the access level holds), refuses a cross-site Origin (it must name the Host
+ * the request went to; only an API token may send none), then asks admit, which may set up an error on r and
+ * return its status. A refusal is answered here like any response, and the connection closed. Returns 0 when the
+ * handshake may go on, else the status sent. */
+int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
+                       int (*admit)(struct destek_req *r, void *ud), void *ud);
 
 /* Drops every route of owner (a Lua plugin being reloaded). */
 void http_routes_remove_owner(const char *owner);

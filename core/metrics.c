@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "http.h"
+#include "live.h"
 #include "util.h"
 
 #define MAX_SERIES 512
@@ -99,6 +100,15 @@ char *metrics_render_new(void)
   pthread_mutex_unlock(&lock);
   appendf(&b, "# HELP destek_db_size_bytes Size of the database file and its WAL.\n# TYPE destek_db_size_bytes gauge\n"
               "destek_db_size_bytes %lld\n", (long long)db_size_bytes());
+  int live_n;
+  unsigned long long live_frames, live_dropped;
+  live_stats(&live_n, &live_frames, &live_dropped);
+  appendf(&b, "# HELP destek_live_connections Open live-updates websockets.\n# TYPE destek_live_connections gauge\n"
+              "destek_live_connections %d\n", live_n);
+  appendf(&b, "# HELP destek_live_frames_total Frames queued to live-updates websockets.\n"
+              "# TYPE destek_live_frames_total counter\ndestek_live_frames_total %llu\n", live_frames);
+  appendf(&b, "# HELP destek_live_dropped_total Frames dropped because a client read too slowly (it resyncs).\n"
+              "# TYPE destek_live_dropped_total counter\ndestek_live_dropped_total %llu\n", live_dropped);
   appendf(&b, "# HELP destek_uptime_seconds Seconds since the first request.\n# TYPE destek_uptime_seconds gauge\n"
               "destek_uptime_seconds %.0f\n", up);
   return b.p;

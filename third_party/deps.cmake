@@ -11,6 +11,10 @@ add_library(destek_civetweb STATIC "${CIVETWEB_DIR}/src/civetweb.c")
 target_include_directories(destek_civetweb PUBLIC "${CIVETWEB_DIR}/include")
 # PUBLIC: civetweb.h's structs (mg_callbacks) change with these, so both sides must see the same set.
 target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSOCKET NO_CGI)
+# A websocket left silent for 20 s (websocket_timeout_ms) is pinged; after more than 3 unanswered pings it is closed.
+# CivetWeb's threads look at the stop flag every SOCKET_TIMEOUT_QUANTUM ms (2000 by default): 500 lets SIGTERM end
+# the server within half a second, for an idle wakeup twice a second per open connection.
+target_compile_definitions(destek_civetweb PRIVATE MG_MAX_UNANSWERED_PING=3 SOCKET_TIMEOUT_QUANTUM=500)
 target_compile_options(destek_civetweb PRIVATE -w)
 
 set(CJSON_DIR "${DESTEK_DEPS}/cjson")

@@ -1,32 +1,20 @@
-/* Collision detection by short polling: an agent with a ticket open posts {typing} every few seconds; others
- * read who else was there in the last PRESENCE_TTL seconds. Kept in memory: it is worthless after a restart. */
+/* Collision detection and live updates for tickets. Agents' apps hold a websocket (GET /api/v1/stream, core/live.c)
+ * that tells them who else views or types on a ticket and which tickets changed; this file declares what of the
+ * ticket events goes over it and which subjects ("ticket:<id>") may be watched. The short-poll routes below remain
+ * for integrations and as the app's fallback while its socket is down; both share the core's presence table. */
 #include "tkt.h"
 
-#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-
-#define PRESENCE_TTL 20.0
-#define PRESENCE_MAX 1024
-
-struct presence {
-  int64_t ticket_id, user_id;
-  char name[256];
-  int typing;
-  double seen;                /* util_mono() */
-};
-
-static struct presence table[PRESENCE_MAX];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+#include "live.h"
 
 void tkt_presence_forget(int64_t ticket_id)
 {
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < PRESENCE_MAX; i++)
-    if (table[i].ticket_id == ticket_id) table[i].ticket_id = 0;
-  pthread_mutex_unlock(&lock);
+  char subject[40];
+  snprintf(subject, sizeof subject, "ticket:%lld", (long long)ticket_id);
+  live_presence_forget(subject);
 }
 
 static int ticket_exists(struct destek_req *r, int64_t id)
@@ -43,21 +31,9 @@ static int presence_post(struct destek_req *r)
     return rc;
   if (!ticket_exists(r, id)) return http_error(r, 404, "not_found", "no such ticket");
   if (r->who.user_id <= 0) return http_error(r, 403, "forbidden", "presence is for signed-in agents");
-  double now = util_mono();
-  pthread_mutex_lock(&lock);
-  int slot = -1, oldest = 0;
-  for (int i = 0; i < PRESENCE_MAX; i++) {
-    if (table[i].ticket_id == id && table[i].user_id == r->who.user_id) { slot = i; break; }
-    if (slot < 0 && (table[i].ticket_id == 0 || now - table[i].seen > PRESENCE_TTL)) slot = i;
-    if (table[i].seen < table[oldest].seen) oldest = i;
-  }
-  if (slot < 0) slot = oldest;   /* full: the stalest entry goes */
-  table[slot].ticket_id = id;
-  table[slot].user_id = r->who.user_id;
-  snprintf(table[slot].name, sizeof table[slot].name, "%s", r->who.name);
-  table[slot].typing = typing > 0;
-  table[slot].seen = now;
-  pthread_mutex_unlock(&lock);
+  char subject[40];
+  snprintf(subject, sizeof subject, "ticket:%lld", (long long)id);
+  live_presence_touch(subject, r->who.user_id, r->who.name, typing > 0);
   return http_reply_empty(r, 204);
 }
 
@@ -65,22 +41,10 @@ static int presence_get(struct destek_req *r)
 {
   int64_t id = http_param_int(r, "id");
   if (!ticket_exists(r, id)) return http_error(r, 404, "not_found", "no such ticket");
-  double now = util_mono();
-  cJSON *items = cJSON_CreateArray();
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < PRESENCE_MAX; i++) {
-    struct presence *p = &table[i];
-    if (p->ticket_id != id || p->user_id == r->who.user_id || now - p->seen > PRESENCE_TTL) continue;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "user_id", (double)p->user_id);
-    cJSON_AddStringToObject(o, "name", p->name);
-    cJSON_AddBoolToObject(o, "typing", p->typing);
-    cJSON_AddNumberToObject(o, "seconds_ago", (int)(now - p->seen));
-    cJSON_AddItemToArray(items, o);
-  }
-  pthread_mutex_unlock(&lock);
+  char subject[40];
+  snprintf(subject, sizeof subject, "ticket:%lld", (long long)id);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddItemToObject(o, "items", items);
+  cJSON_AddItemToObject(o, "items", live_presence_items_new(subject, r->who.user_id));
   return http_reply_json(r, 200, o);
 }
 
@@ -89,3 +53,59 @@ const struct destek_route tkt_presence_routes[] = {
   { "GET",  "/api/v1/tickets/{id}/presence", presence_get,  DESTEK_AGENT, "id:int" },
   { 0 }
 };
+
+/* ------------------------------------------------------------------------------------------------ live stream */
+
+static void copy_member(const cJSON *from, const char *name, cJSON *to, const char *as)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, name);
+  if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(to, as, v->valuedouble);
+  else if (cJSON_IsString(v)) cJSON_AddStringToObject(to, as, v->valuestring);
+  else if (cJSON_IsNull(v)) cJSON_AddNullToObject(to, as);
+  else if (cJSON_IsBool(v)) cJSON_AddBoolToObject(to, as, cJSON_IsTrue(v));
+}
+
+/* What a client needs to decide whether to refetch a list or a ticket: ids, status, assignment, who did it and
+ * which fields changed. No subject, no customer, no message text: an internal note's body never travels here. */
+static void ticket_summary(const struct destek_event *ev, cJSON *frame)
+{
+  const cJSON *p = ev->payload;
+  copy_member(p, "id", frame, "ticket_id");
+  copy_member(p, "status", frame, "status");
+  copy_member(p, "priority", frame, "priority");
+  copy_member(p, "assignee_id", frame, "assignee_id");
+  copy_member(p, "team_id", frame, "team_id");
+  copy_member(p, "actor", frame, "actor");
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "message");
+  if (cJSON_IsObject(m)) {
+    cJSON *o = cJSON_AddObjectToObject(frame, "message");
+    copy_member(m, "id", o, "id");
+    copy_member(m, "kind", o, "kind");
+  }
+  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(p, "changes");
+  if (cJSON_IsObject(changes)) {
+    cJSON *names = cJSON_AddArrayToObject(frame, "changes");
+    for (const cJSON *c = changes->child; c; c = c->next) cJSON_AddItemToArray(names, cJSON_CreateString(c->string));
+  }
+  const cJSON *source = cJSON_GetObjectItemCaseSensitive(p, "source");
+  if (cJSON_IsObject(source)) copy_member(source, "id", frame, "source_id");
+  const cJSON *sla = cJSON_GetObjectItemCaseSensitive(p, "sla");
+  if (cJSON_IsObject(sla)) copy_member(sla, "target", frame, "sla_target");
+}
+
+/* "ticket:<id>" of an existing ticket. Runs on the socket's worker thread. */
+static int ticket_subject(const char *subject)
+{
+  const char *digits = subject + strlen("ticket:");
+  if (strncmp(subject, "ticket:", 7) || !*digits || strlen(digits) > 18 || strspn(digits, "0123456789") != strlen(digits))
+    return 0;
+  struct db *db = db_reader();
+  return db && db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", (int64_t)strtoll(digits, NULL, 10)) > 0;
+}
+
+int tkt_live_init(void)
+{
+  return live_stream_events("ticketing", "ticket.*", ticket_summary) |
+         live_stream_events("ticketing", "message.added", ticket_summary) |
+         live_stream_events("ticketing", "sla.*", ticket_summary) | live_subjects("ticketing", "ticket", ticket_subject);
+}

@@ -57,7 +57,7 @@ static int rewrite_row(struct db *w, int64_t ticket_id)
 }
 
 static int before_commit(struct db *w);
-static void after_transaction(void);
+static void after_transaction(int committed);
 static void search_hooks_register(void) { db_on_commit(before_commit, after_transaction); }
 
 static int before_commit(struct db *w)
@@ -74,7 +74,7 @@ static int before_commit(struct db *w)
   return 0;
 }
 
-static void after_transaction(void) { dirty_count = 0; }
+static void after_transaction(int committed) { (void)committed; dirty_count = 0; }
 
 void tkt_search_init(void)
 {

@@ -160,7 +160,7 @@ static int ticketing_init(const struct destek_host *host)
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (tkt_sla_init(host) != 0 || tkt_triggers_init(host) != 0 || host->routes(host, tkt_macro_routes) != 0) return -1;
-  if (tkt_mail_init(host) != 0) return -1;
+  if (tkt_mail_init(host) != 0 || tkt_live_init() != 0) return -1;
   if (ensure_link_key() != 0) {
     host->log(host, DESTEK_LOG_ERROR, "the link signing key could not be created");
     return -1;

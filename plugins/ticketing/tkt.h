@@ -146,5 +146,7 @@ void tkt_search_init(void);
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);
+/* Declares the ticket events streamed to agents' sockets and the "ticket:<id>" presence subjects. 0 or -1. */
+int tkt_live_init(void);
 
 #endif

@@ -212,7 +212,7 @@ export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyp
   useEffect(() => {
     if (files.length) draftFiles.set(id, files); else draftFiles.delete(id);
   }, [files]);
-  useEffect(() => { if (onTyping) onTyping(body.length > 0); }, [body]);
+  useEffect(() => { if (onTyping) onTyping(body); }, [body]);
   const focusSeen = useRef(focus ? focus.n : 0);   // a request made before this ticket opened is not for it
   useEffect(() => {
     if (!focus || focus.n === focusSeen.current) return;

@@ -1,7 +1,8 @@
 // /app and /app/tickets?view=&status=&priority=&channel=&tag=&assignee=&q=&sort= : the inbox.
 // Views are list calls with filters; their counts come from GET /tickets/count with the same filters. The list
 // is sorted by the server (sort=updated|created|priority|sla_due; a search is ranked by relevance), paged with
-// its opaque cursor ("show more"), and refreshed by short poll every 10 s while the tab is visible.
+// its opaque cursor ("show more"), and refreshed when the live stream (live.js) reports a ticket change (by short poll every 10 s while
+// the stream is down).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { t } from '../i18n.js';
@@ -14,6 +15,7 @@ import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, ag
 import { number } from '../format.js';
 import { SlaBadge } from '../sla.js';
 import { setKeys } from '../keys.js';
+import { useLiveRefresh, useLiveState } from '../live.js';
 
 const ACTIVE = 'new,open,pending,on_hold';
 export const VIEWS = [
@@ -136,9 +138,10 @@ export function Inbox() {
     setQ(params.get('q') || '');
     state.current.data = null;
     refresh();
-    const timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
-    return () => clearInterval(timer);
   }, [query]);
+  // Any ticket event may move a ticket into, out of or within this list or change a view's count.
+  useLiveRefresh(refresh, { pollMs: POLL_MS }, [query]);
+  const live = useLiveState();
 
   function go(patch) {
     const p = new URLSearchParams(search);
@@ -299,7 +302,7 @@ export function Inbox() {
       </ul>`}
       ${data && data.next_cursor ? html`<div class="more"><button type="button" class="btn btn-ghost" data-action="more"
         disabled=${more} onClick=${showMore}>${more ? t('common.loading') : t('inbox.more')}</button></div>` : null}
-      <p class="muted small pad">${t('inbox.live_note')}</p>
+      <p class="muted small pad">${t(live === 'open' ? 'live.inbox_note' : 'inbox.live_note')}</p>
     </section>
   </div>`;
 }

@@ -7,6 +7,7 @@ import { onLinkClick } from '../router.js';
 import { logout } from '../session.js';
 import { Alert, LangSwitch, Logo } from '../components.js';
 import { startKeys } from '../keys.js';
+import { LiveStatus } from '../live.js';
 import { Inbox } from './inbox.js';
 import { TicketPage } from './ticket.js';
 import { AdminPage } from './admin.js';
@@ -32,6 +33,7 @@ function TopBar({ user, onLangError, path }) {
         class=${path.startsWith('/app/admin') ? 'is-active' : ''}>${t('nav.admin')}</a>` : null}
     </nav>
     <div class="topbar-end">
+      <${LiveStatus} />
       <${LangSwitch} onError=${onLangError} />
       <div class="user" title=${user.name}>
         <span class="avatar" aria-hidden="true">${initials(user.name)}</span>

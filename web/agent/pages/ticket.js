@@ -15,7 +15,6 @@ import { History } from '../history.js';
 import { HtmlBody } from '../mailframe.js';
 import { Composer } from '../composer.js';
 
-const PRESENCE_MS = 5000;
 const OTHER_TICKETS_SHOWN = 8;
 
 /* customer | reply | note | auto (a trigger's reply, no author). */
@@ -39,6 +38,7 @@ function Attachments({ items }) {
     </li>`)}
   </ul>`;
 }
+import { useLiveRefresh, usePresence } from '../live.js';
 
 function Message({ m }) {
   const kind = messageKind(m);
@@ -98,12 +98,21 @@ export function TicketPage({ id }) {
   const [users, setUsers] = useState([]);
   const [teams, setTeams] = useState([]);
   const [busy, setBusy] = useState(false);
-  const [others, setOthers] = useState([]);
   const [mergeRef, setMergeRef] = useState('');
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
   const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
-  const typing = useRef(false);
+  // The draft's text for presence ("typing"), taken from the composer at most once a second: a state set on
+  // every keystroke would redraw the whole thread as the agent types.
+  const [draftText, setDraftText] = useState('');
+  const draftLatest = useRef('');
+  const draftTimer = useRef(null);
+  const onDraft = (text) => {
+    draftLatest.current = text;
+    if (draftTimer.current) return;
+    draftTimer.current = setTimeout(() => { draftTimer.current = null; setDraftText(draftLatest.current); }, 1000);
+  };
+  useEffect(() => () => clearTimeout(draftTimer.current), []);
 
   async function loadCustomer(customerId) {
     try {
@@ -133,19 +142,12 @@ export function TicketPage({ id }) {
     api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
   }, [id]);
 
-  useEffect(() => {
-    let stop = false;
-    async function beat() {
-      try {
-        await api('POST', '/tickets/' + id + '/presence', { typing: typing.current });
-        const p = await api('GET', '/tickets/' + id + '/presence');
-        if (!stop) setOthers((p && p.items) || []);
-      } catch (e) { /* presence is best effort */ }
-    }
-    beat();
-    const timer = setInterval(beat, PRESENCE_MS);
-    return () => { stop = true; clearInterval(timer); };
-  }, [id]);
+  // Collision warning, and the thread refetched whenever this ticket changes — another agent's reply, the
+  // customer's mail, a trigger — without touching the draft (the composer's own state). A merge away from this
+  // ticket shows here too, and load() follows it.
+  const others = usePresence(id, draftText, user.id);
+  useLiveRefresh(load, { match: (f) => String(f.ticket_id) === String(id) || String(f.source_id) === String(id),
+    pollMs: 30000, livePollMs: 300000 }, [id]);
 
   async function run(fn) {
     setBusy(true);
@@ -254,7 +256,7 @@ export function TicketPage({ id }) {
       ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
         : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
           focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
-          onTyping=${(v) => { typing.current = v; }} />`}
+          onTyping=${onDraft} />`}
       <${History} items=${ticket.history} names=${names} />
     </div>
     <div class="ticket-side">
