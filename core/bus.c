@@ -287,12 +287,11 @@ static int n_quiet_done;
 static void quiet_done_flush(void)
 {
   if (!n_quiet_done) return;
-  struct db *w = db_writer_acquire();
-  if (db_begin(w) == 0) {
+  struct db *w = db_tx_begin();
+  if (w) {
     for (int i = 0; i < n_quiet_done; i++) mark_done(w, quiet_done[i]);
-    db_commit(w);
+    db_tx_end(w, 1);
   }
-  db_writer_release(w);
   n_quiet_done = 0;
 }
 
@@ -307,15 +306,14 @@ static void deliver_one(struct due *d)
   if (sink) {
     long response_status = 0;
     int rc = sink->deliver(d->subscriber, d->uid, &ev, &response_status, err, sizeof err);
-    struct db *w = db_writer_acquire();
-    if (db_begin(w) == 0) {
+    struct db *w = db_tx_begin();
+    if (w) {
       if (rc == 0) mark_done(w, d->id); else record_failure(w, d, err[0] ? err : "failed");
       /* the last attempt's answer; none (NULL) when there was no HTTP answer */
       db_exec(w, "UPDATE core_deliveries SET response_status = nullif(?2, 0) WHERE id = ?1", "ii", d->id,
               (int64_t)response_status);
-      db_commit(w);
+      db_tx_end(w, 1);
     }
-    db_writer_release(w);
   } else {
     struct subscriber sub = { 0 };
     pthread_rwlock_rdlock(&subs_lock);
@@ -343,12 +341,11 @@ static void deliver_one(struct due *d)
       call_end(&c, 0);
     }
     if (rc != 0) {
-      struct db *w = db_writer_acquire();
-      if (db_begin(w) == 0) {
+      struct db *w = db_tx_begin();
+      if (w) {
         record_failure(w, d, err[0] ? err : "failed");
-        db_commit(w);
+        db_tx_end(w, 1);
       }
-      db_writer_release(w);
     }
   }
   cJSON_Delete(payload);
@@ -370,7 +367,14 @@ static void *bus_main(void *arg)
   while (running) {
     double wait = jobs_run_due();
     int n = deliver_batch();
-    if (n > 0) continue;
+    if (n == BATCH) continue;
+    if (n > 0) {
+      /* A short batch: wait a moment so that the events of the next few commits go out together (fewer
+       * transactions for the delivery marks) rather than one wake-up per commit. */
+      struct timespec pause = { 0, 20 * 1000 * 1000 };
+      nanosleep(&pause, NULL);
+      continue;
+    }
     pthread_mutex_lock(&wake_lock);
     if (!woken && running) {
       struct timespec ts;
