@@ -136,7 +136,7 @@ function retryNow() {
 }
 
 function follow(s) {
-  const id = s.user ? s.user.id : null;
+  const id = s.user && !s.signingOut ? s.user.id : null;
   if (id === userId) return;
   if (userId !== null) disconnect();
   userId = id;
@@ -193,7 +193,7 @@ export function useLiveRefresh(reload, { match = () => true, pollMs = 10000, liv
     let timer = null;
     const kick = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => current.current(), debounceMs);
+      timer = setTimeout(() => { if (userId !== null) current.current(); }, debounceMs);
     };
     const off = subscribe((f) => {
       if (f.type === 'resync' || (f.type === 'event' && matcher.current(f))) kick();
@@ -202,7 +202,7 @@ export function useLiveRefresh(reload, { match = () => true, pollMs = 10000, liv
   }, deps);
   useEffect(() => {
     const every = live === 'open' ? livePollMs : pollMs;
-    const poll = setInterval(() => { if (!document.hidden) current.current(); }, every);
+    const poll = setInterval(() => { if (!document.hidden && userId !== null) current.current(); }, every);
     return () => clearInterval(poll);
   }, [live, ...deps]);
 }

@@ -16,7 +16,7 @@ function signedIn(data) {
 
 function signedOut(notice) {
   setCsrfToken(null);
-  store.set({ user: null, notice: notice || null });
+  store.set({ user: null, signingOut: false, notice: notice || null });
 }
 
 /* Start-up: ask the server who we are (401 means nobody), and if nobody, whether setup is still needed. */
@@ -50,6 +50,9 @@ export async function login(email, password) {
 }
 
 export async function logout() {
+  /* Live updates stop first: the server closes the socket as the session ends, and pages must not refetch with
+   * a session that is going away. */
+  store.set({ signingOut: true });
   try {
     await api('POST', '/auth/logout');
   } catch (e) {

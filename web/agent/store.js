@@ -24,7 +24,8 @@ export function createStore(initial) {
  *   setupNeeded true when the server has no admin yet (only asked when nobody is signed in)
  *   lang       "tr" | "en", the language the UI shows
  *   path, query  the current location (history routing)
- *   notice     a one-shot message key shown on the next page (e.g. "login.signed_out") */
+ *   notice     a one-shot message key shown on the next page (e.g. "login.signed_out")
+ *   signingOut true while a sign-out is on its way to the server (live updates stop at once) */
 export const store = createStore({
   boot: true,
   user: null,
@@ -33,6 +34,7 @@ export const store = createStore({
   path: '/',
   query: '',
   notice: null,
+  signingOut: false,
 });
 
 export function useStore() {
