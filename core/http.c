@@ -748,17 +748,26 @@ static void from_proxy(struct destek_req *r)
   if (proto && !strcasecmp(proto, "https")) r->tls = 1;
 }
 
+/* A request's start: what CivetWeb parsed, before proxy headers are looked at. */
+static void req_from_conn(struct destek_req *r, struct mg_connection *conn)
+{
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  memset(r, 0, sizeof *r);
+  r->conn = conn;
+  r->owner = "core";
+  r->started = util_mono();
+  r->method = ri->request_method;
+  r->path = ri->local_uri ? ri->local_uri : "/";
+  r->query = ri->query_string;
+  r->tls = ri->is_ssl;
+  snprintf(r->ip, sizeof r->ip, "%s", ri->remote_addr);
+}
+
 static int handle_request(struct mg_connection *conn, void *cbdata)
 {
   (void)cbdata;
-  const struct mg_request_info *ri = mg_get_request_info(conn);
-  struct destek_req r = { .conn = conn, .owner = "core" };
-  r.started = util_mono();
-  r.method = ri->request_method;
-  r.path = ri->local_uri ? ri->local_uri : "/";
-  r.query = ri->query_string;
-  r.tls = ri->is_ssl;
-  snprintf(r.ip, sizeof r.ip, "%s", ri->remote_addr);
+  struct destek_req r;
+  req_from_conn(&r, conn);
   if (trust_proxy) from_proxy(&r);
   r.status = 500;
 
@@ -833,14 +842,8 @@ static int upgrade_checks(struct destek_req *r, const char *access, int proxied)
 int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
                        int (*admit)(struct destek_req *r, void *ud), void *ud)
 {
-  const struct mg_request_info *ri = mg_get_request_info(conn);
-  struct destek_req r = { .conn = conn, .owner = "core" };
-  r.started = util_mono();
-  r.method = ri->request_method;
-  r.path = ri->local_uri ? ri->local_uri : "/";
-  r.query = ri->query_string;
-  r.tls = ri->is_ssl;
-  snprintf(r.ip, sizeof r.ip, "%s", ri->remote_addr);
+  struct destek_req r;
+  req_from_conn(&r, conn);
   int proxied = trust_proxy && is_loopback(r.ip);
   if (trust_proxy) from_proxy(&r);
   r.route = (struct destek_route){ "GET", pattern, NULL, access, NULL, 0 };

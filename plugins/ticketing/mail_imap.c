@@ -36,25 +36,6 @@
 #define MAIL_FETCH_MAX (50 * 1024 * 1024)
 #define PENDING_ATTEMPTS_MAX 10
 
-struct buf {
-  char *data;
-  size_t len;
-  int too_big;
-};
-
-static size_t buf_write(char *p, size_t size, size_t n, void *ud)
-{
-  struct buf *b = ud;
-  size_t add = size * n;
-  if (b->len + add > MAIL_FETCH_MAX) { b->too_big = 1; return 0; }
-  char *grown = realloc(b->data, b->len + add + 1);
-  if (!grown) abort();
-  b->data = grown;
-  memcpy(b->data + b->len, p, add);
-  b->len += add;
-  b->data[b->len] = 0;
-  return add;
-}
 
 void tkt_imap_curl_setup(CURL *c, const char *user, const char *password)
 {
@@ -127,7 +108,7 @@ struct imap {
 
 /* Runs one request: request NULL fetches path (";UID=n") below the mailbox, else a custom command on the
  * mailbox. The answer (the message, or the untagged lines) goes to out. 0, or -1 with err. */
-static int imap_do(struct imap *im, const char *path, const char *request, struct buf *out, char *err, size_t errlen)
+static int imap_do(struct imap *im, const char *path, const char *request, struct tkt_curl_answer *out, char *err, size_t errlen)
 {
   char *url = NULL;
   if (path) { if (asprintf(&url, "%s/%s", im->src->url, path) < 0) abort(); }
@@ -157,7 +138,7 @@ static void imap_open(struct imap *im, const struct source *src)
   im->curl = curl_easy_init();
   if (!im->curl) abort();
   tkt_imap_curl_setup(im->curl, src->user, src->password);
-  curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, buf_write);
+  curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, tkt_curl_answer_write);
   curl_easy_setopt(im->curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(im->curl, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, im->errbuf);
@@ -221,7 +202,7 @@ static int pending_begin(const struct source *src, int64_t uid)
 
 /* Fetches, files and flags one message. 1 when it was filed (or is gone), 0 when it is to be tried again later
  * (err says why), -1 when the mailbox is no longer to be polled. */
-static int poll_one(struct imap *im, int64_t uid, struct buf *b, char *err, size_t errlen)
+static int poll_one(struct imap *im, int64_t uid, struct tkt_curl_answer *b, char *err, size_t errlen)
 {
   const struct source *src = im->src;
   char path[40], req[80];
@@ -274,7 +255,7 @@ static void poll_source(const struct source *src)
   struct imap im;
   imap_open(&im, src);
   char err[700] = "";
-  struct buf b = { 0 };
+  struct tkt_curl_answer b = { .max = MAIL_FETCH_MAX };
   int64_t uids[POLL_BATCH];
   int n = 0;
   /* First what an earlier poll fetched but did not file, then what is new. */

@@ -90,18 +90,13 @@ static void fail(cJSON *out, const char *error)
   cJSON_AddStringToObject(out, "error", error);
 }
 
-struct buf {
-  char *data;
-  size_t len;
-};
-
 #define ANSWER_MAX (4 * 1024 * 1024)
 
-static size_t buf_write(char *p, size_t size, size_t n, void *ud)
+size_t tkt_curl_answer_write(char *p, size_t size, size_t n, void *answer)
 {
-  struct buf *b = ud;
+  struct tkt_curl_answer *b = answer;
   size_t add = size * n;
-  if (b->len + add > ANSWER_MAX) return 0;
+  if (b->len + add > b->max) { b->too_big = 1; return 0; }
   char *grown = realloc(b->data, b->len + add + 1);
   if (!grown) abort();
   b->data = grown;
@@ -180,12 +175,12 @@ void tkt_imap_test(const char *url, const char *user, const char *password, cJSO
   CURL *c = curl_easy_init();
   if (!c) abort();
   char errbuf[CURL_ERROR_SIZE] = "";
-  struct buf b = { 0 };
+  struct tkt_curl_answer b = { .max = ANSWER_MAX };
   struct tkt_curl_probe probe;
   tkt_imap_curl_setup(c, user, password);
   curl_easy_setopt(c, CURLOPT_URL, server);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tkt_curl_answer_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, TEST_CONNECT_SECONDS);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, left(deadline));

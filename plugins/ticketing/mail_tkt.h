@@ -77,6 +77,15 @@ void tkt_curl_probe_attach(CURL *c, struct tkt_curl_probe *p);
 void tkt_curl_error_text(CURLcode rc, const char *errbuf, const struct tkt_curl_probe *p, const char *password,
                          char *out, size_t outlen);
 
+/* A server's answer collected in memory by CURLOPT_WRITEFUNCTION tkt_curl_answer_write (WRITEDATA the struct):
+ * NUL-terminated, at most max bytes; past that the transfer stops and too_big is set. The caller frees data. */
+struct tkt_curl_answer {
+  char *data;
+  size_t len, max;
+  int too_big;
+};
+size_t tkt_curl_answer_write(char *p, size_t size, size_t n, void *answer);
+
 #define TKT_MAILBOXES_MAX 50
 
 /* --- mail_status.c: what the channel last did (tkt_mail_status) --- */
