@@ -397,13 +397,13 @@ static int imap_poll_job(struct destek_req *call, void *ud)
   struct db *db = db_reader();
   sqlite3_stmt *st = db ? db_prepare(db, "SELECT id, poll_seconds FROM tkt_mailboxes WHERE active = 1 ORDER BY id"
                                          " LIMIT ?1") : NULL;
-  int64_t todo[TKT_MAILBOXES_MAX];
+  int64_t due_ids[TKT_MAILBOXES_MAX];
   int n = 0;
   if (st) {
     db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
     while (n < TKT_MAILBOXES_MAX && sqlite3_step(st) == SQLITE_ROW) {
       int64_t id = sqlite3_column_int64(st, 0);
-      if (due(id, (long)sqlite3_column_int64(st, 1), seen, &seen_count)) todo[n++] = id;
+      if (due(id, (long)sqlite3_column_int64(st, 1), seen, &seen_count)) due_ids[n++] = id;
     }
     db_done(st);
   }
@@ -417,7 +417,7 @@ static int imap_poll_job(struct destek_req *call, void *ud)
   polled_count = kept;
   for (int i = 0; i < n; i++) {
     struct source s;
-    if (source_from_mailbox(&s, db_reader(), todo[i]) == 0) poll_source(&s);
+    if (source_from_mailbox(&s, db_reader(), due_ids[i]) == 0) poll_source(&s);
     source_free(&s);
   }
   return 0;
