@@ -83,14 +83,17 @@ export function Inbox() {
   const state = useRef({});
   state.current = { data, cursor, query };
 
+  const grown = useRef(0);   // bumped by each "show more": a refresh begun before one must not shrink the list
   async function refresh() {
     const asked = query;
     const loaded = state.current.data ? state.current.data.items.length : 0;
+    const before = grown.current;
     // The list first and alone (on a first load the rows matter, and the browser opens at most six connections),
     // then the counts, each distinct query once.
     try {
       const d = await fetchList(query, Math.max(PAGE, loaded));
       if (state.current.query !== asked) return;
+      if (grown.current !== before) { refresh(); return; }   /* the list grew meanwhile: ask again for all of it */
       setData(d);
       setError(null);
     } catch (e) {
@@ -119,7 +122,10 @@ export function Inbox() {
       if (state.current.query !== asked) return;
       const cur = state.current.data;
       const seen = new Set(cur.items.map((x) => x.id));
-      setData({ items: cur.items.concat((page.items || []).filter((x) => !seen.has(x.id))), next_cursor: page.next_cursor || null });
+      const next = { items: cur.items.concat((page.items || []).filter((x) => !seen.has(x.id))), next_cursor: page.next_cursor || null };
+      state.current.data = next;   /* before the next render, for a refresh that reads it meanwhile */
+      setData(next);
+      grown.current++;
     } catch (e) {
       setError(e);
     } finally {
