@@ -23,4 +23,8 @@ int tkt_fts_query(const char *folded, char *out, size_t outlen, int max_terms);
  * string (caller frees), or NULL when no word of text matches. */
 char *tkt_snippet_new(const char *text, const char *folded_query, int words);
 
+/* Lower-cases a tag in place, the same way wherever tags are compared: A-Z as in English (I -> i), and the
+ * Turkish capitals Ç Ğ İ Ö Ş Ü Â Î Û to ç ğ i ö ş ü â î û. The result is never longer than the input. */
+void tkt_tag_lower(char *s);
+
 #endif

@@ -149,7 +149,7 @@ static int filters_read(struct destek_req *r, struct filters *f)
       f->has_tag = 2;   /* longer than any tag: matches nothing */
     } else {
       memcpy(f->tag, buf, strlen(buf) + 1);
-      for (char *p = f->tag; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+      tkt_tag_lower(f->tag);
       f->has_tag = 1;
     }
   }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fold.h"
 #include "tkt.h"
 #include "util.h"
 
@@ -361,6 +362,8 @@ static int cond_field(struct destek_req *r, const cJSON *obj, const char *name, 
   int rc = choices ? http_field_enum(r, obj, name, FIELD_REQUIRED, choices, &v)
                    : http_field_str(r, obj, name, FIELD_REQUIRED, TKT_TAG_MAX, &v);
   if (rc) return rc;
+  /* A tag condition compares with tickets' tags, which are kept lower-case (the body's string, ours to change). */
+  if (!choices) tkt_tag_lower((char *)v);
   *out = v;
   return 0;
 }

@@ -211,8 +211,7 @@ int tkt_tags_check(struct destek_req *r, const cJSON *tags, const char *field)
         t->valuestring[0] == ' ' || t->valuestring[len - 1] == ' ')
       return http_field_error(r, "invalid_field", field,
                               "each tag is 1 to %d bytes of text, without commas or surrounding spaces", TKT_TAG_MAX);
-    for (char *p = t->valuestring; *p; p++)   /* tags compare ASCII-case-insensitively: kept lower-case */
-      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    tkt_tag_lower(t->valuestring);   /* tags compare case-insensitively, Turkish capitals too: kept lower-case */
   }
   return 0;
 }

@@ -284,7 +284,10 @@ static int check_conditions(struct destek_req *r, struct db *w, const cJSON *c)
     int ok = 0;
     if (!strcmp(k, "channel")) for (int i = 0; cJSON_IsString(v) && TKT_CHANNELS[i]; i++) ok |= !strcmp(v->valuestring, TKT_CHANNELS[i]);
     else if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
-    else if (!strcmp(k, "tag") || !strcmp(k, "contains")) ok = cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 200;
+    else if (!strcmp(k, "tag") || !strcmp(k, "contains")) {
+      ok = cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 200;
+      if (ok && !strcmp(k, "tag")) tkt_tag_lower(v->valuestring);   /* tickets' tags are kept lower-case */
+    }
     else if (!strcmp(k, "message_kind")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "reply") || !strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "note"));
     else if (!strcmp(k, "actor")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "agent") || !strcmp(v->valuestring, "system"));
     else if (!strcmp(k, "business_hours")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "closed"));

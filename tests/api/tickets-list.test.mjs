@@ -181,3 +181,29 @@ describe('list items', () => {
     assert.equal(again.subject, odd.trim());
   });
 });
+
+describe('tags in Turkish capitals', () => {
+  test('tags, the tag filter, SLA policy and trigger tag conditions all compare Turkish capitals lower-cased', async () => {
+    const mark = `ŞİKAYET${Date.now()}`;
+    const t = await newTicket({tags: [mark, 'İADE', 'ÇOK-ÖNEMLİ', 'Ürün']});
+    const low = `şikayet${mark.slice('ŞİKAYET'.length)}`;
+    assert.deepEqual(t.tags, ['iade', 'çok-önemli', low, 'ürün'].sort());
+    assert.deepEqual(await ids(`tag=${encodeURIComponent(mark)}`), [t.id]);
+    assert.deepEqual(await ids(`tag=${encodeURIComponent(low)}`), [t.id]);
+    const pol = await api('POST', '/api/v1/sla-policies', {name: `Şikayet ${Date.now()}`, tag: mark, position: 1,
+      first_response_minutes: 45}, admin);
+    assert.equal(pol.status, 201, pol.text);
+    assert.equal(pol.json.tag, low);
+    const trg = await api('POST', '/api/v1/triggers', {name: `Etiket ${Date.now()}`, event: 'ticket.created',
+      conditions: {tag: mark}, actions: {add_tags: ['Öncelikli']}}, admin);
+    assert.equal(trg.status, 201, trg.text);
+    try {
+      const u = await newTicket({tags: [mark]});
+      assert.equal(u.sla && u.sla.first_response.target_minutes, 45, 'the policy matched the tag');
+      assert.ok(u.tags.includes('öncelikli'), `the trigger matched the tag: ${u.tags}`);
+    } finally {
+      await api('DELETE', `/api/v1/sla-policies/${pol.json.id}`, null, admin);
+      await api('DELETE', `/api/v1/triggers/${trg.json.id}`, null, admin);
+    }
+  });
+});
