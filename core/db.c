@@ -244,7 +244,8 @@ struct db *db_tx_begin(void)
     batch_open = 1;
   }
   if (db_exec(writer, "SAVEPOINT db_tx", NULL) != SQLITE_OK) {
-    if (!batch_pending) batch_finish(0);
+    /* Members waiting for this batch would wait for the next writer: commit what they wrote now. */
+    batch_finish(batch_pending > 0);
     pthread_mutex_unlock(&writer_lock);
     return NULL;
   }
