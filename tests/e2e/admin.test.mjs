@@ -15,6 +15,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { destekBin, repoRoot, startServer } from './server.mjs';
+import { apiCall } from './ui-lib.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -34,17 +35,7 @@ const pageErrors = [];
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-async function call(method, p, body, auth) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && auth.cookie) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
-  if (auth && auth.bearer) headers.Authorization = 'Bearer ' + auth.bearer;
-  const res = await fetch(server.url + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null;
-  if (!res.ok) throw Object.assign(new Error(`${method} ${p}: ${res.status} ${text}`), { status: res.status });
-  return { json, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
-}
+const call = (method, p, body, auth) => apiCall(server.url, method, p, body, auth);
 const get = (p) => call('GET', p, undefined, adminAuth).then((r) => r.json);
 const createTicket = (subject, body, customer) => call('POST', '/tickets', { subject, body, customer }, { bearer }).then((r) => r.json);
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { repoRoot, startServer } from './server.mjs';
+import { apiCall } from './ui-lib.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -25,17 +26,7 @@ let bearer;
 let adminAuth;
 const pageErrors = [];
 
-async function call(method, p, body, auth) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && auth.cookie) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
-  if (auth && auth.bearer) headers.Authorization = 'Bearer ' + auth.bearer;
-  const res = await fetch(server.url + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return { json, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
-}
+const call = (method, p, body, auth) => apiCall(server.url, method, p, body, auth);
 const createTicket = (subject, body, email, extra) => call('POST', '/tickets', {
   subject, body, customer: { email, name: email.split('@')[0] }, ...(extra || {}) }, { bearer }).then((r) => r.json);
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { destekBin, repoRoot, startServer } from './server.mjs';
+import { apiCall } from './ui-lib.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -28,16 +29,7 @@ let browser;
 let bearer;
 const pageErrors = [];
 
-async function call(method, p, body, auth) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && auth.cookie) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
-  if (auth && auth.bearer) headers.Authorization = 'Bearer ' + auth.bearer;
-  const res = await fetch(server.url + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return { json: text ? JSON.parse(text) : null, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
-}
+const call = (method, p, body, auth) => apiCall(server.url, method, p, body, auth);
 
 /* Pipes a raw message to `destek mail import --data DIR`, which hands it to the running server. */
 function importMail(raw) {

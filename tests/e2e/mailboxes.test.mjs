@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { repoRoot, startServer } from './server.mjs';
 import { startSmtp, startDovecot } from '../api/mail-helpers.mjs';
+import { apiCall } from './ui-lib.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -20,15 +21,7 @@ const SMTP_AUTH = { user: 'desk', password: 'smtp parolası 9' };
 let server, browser, context, page, smtp, imap, admin;
 const pageErrors = [];
 
-async function call(method, p, body, auth) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
-  const res = await fetch(server.url + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return { json: text ? JSON.parse(text) : null, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
-}
+const call = (method, p, body, auth) => apiCall(server.url, method, p, body, auth);
 
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { repoRoot, startServer } from './server.mjs';
 import { startSmtp, qp } from '../api/mail-helpers.mjs';
+import { apiCall } from './ui-lib.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -28,16 +29,7 @@ let server, smtp, browser, bearer, admin;
 let reference, ticketId, link;
 const pageErrors = [];
 
-async function call(method, p, body, auth = { bearer }) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth.cookie) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
-  if (auth.bearer) headers.Authorization = 'Bearer ' + auth.bearer;
-  const res = await fetch(server.url + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return { json: text ? JSON.parse(text) : null, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
-}
+const call = (method, p, body, auth = { bearer }) => apiCall(server.url, method, p, body, auth);
 const settings = (s) => call('PATCH', '/settings', s, admin);
 
 async function newPage(viewport, locale) {

@@ -117,3 +117,17 @@ export async function eventually(fn, ms = 10000, what = 'condition') {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/* A JSON call to baseUrl/api/v1<p> as auth ({cookie, csrf} of a session, or {bearer}); rejects with an Error
+ * carrying .status when the answer is not 2xx. Resolves {json, cookie} (the session cookie a sign-in set). */
+export async function apiCall(baseUrl, method, p, body, auth) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && auth.cookie) { headers.Cookie = auth.cookie; if (method !== 'GET') headers['X-CSRF-Token'] = auth.csrf; }
+  if (auth && auth.bearer) headers.Authorization = 'Bearer ' + auth.bearer;
+  const res = await fetch(baseUrl + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw Object.assign(new Error(`${method} ${p}: ${res.status} ${text}`), { status: res.status });
+  const json = text && (res.headers.get('content-type') || '').includes('json') ? JSON.parse(text) : null;
+  return { json, cookie: (res.headers.get('set-cookie') || '').split(';')[0] || null };
+}
