@@ -10,12 +10,7 @@
 // changed it), and the whole request at most 16 MiB — checked here first, so that the agent learns before the
 // upload which file is too large.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { html } from './html.js';
-import { t } from './i18n.js';
-import { api } from './api.js';
-import { store } from './store.js';
-import { errorText } from './components.js';
-import { bytes } from './format.js';
+import { api, bytes, errorText, html, store, t } from '@destek/agent';
 
 const MAX_FILES = 10;
 const DEFAULT_FILE_MAX = 10 * 1024 * 1024;

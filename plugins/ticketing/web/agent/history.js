@@ -1,9 +1,6 @@
 // A ticket's history (GET /tickets/{id} -> history: {actor, actor_name, field, old, new, created_at}) written
 // out as sentences in the user's language: "Ayşe Demir changed the status from Open to Pending".
-import { html } from './html.js';
-import { t } from './i18n.js';
-import { dateTime } from './tickets.js';
-import { when } from './format.js';
+import { dateTime, html, t, when } from '@destek/agent';
 
 function parseList(text) {
   try {

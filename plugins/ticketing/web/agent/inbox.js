@@ -4,18 +4,10 @@
 // its opaque cursor ("show more"), and refreshed when the live stream (live.js) reports a ticket change (by short poll every 10 s while
 // the stream is down).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { html } from '../html.js';
-import { t } from '../i18n.js';
-import { api } from '../api.js';
-import { useStore } from '../store.js';
-import { navigate, onLinkClick } from '../router.js';
-import { Alert, errorText } from '../components.js';
-import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, ago, dateTime, loadUsers, userName }
-  from '../tickets.js';
-import { number } from '../format.js';
-import { SlaBadge } from '../sla.js';
-import { setKeys } from '../keys.js';
-import { useLiveRefresh, useLiveState } from '../live.js';
+import { Alert, ago, api, dateTime, errorText, html, navigate, number, onLinkClick, setKeys, t, useLiveRefresh, useLiveState,
+  useStore } from '@destek/agent';
+import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, loadUsers, userName } from './tickets.js';
+import { SlaBadge } from './sla.js';
 
 const ACTIVE = 'new,open,pending,on_hold';
 export const VIEWS = [

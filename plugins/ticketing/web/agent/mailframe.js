@@ -14,8 +14,7 @@
 // Remote images need the app's CSP to allow https:/http: images (core/http.c); the meta CSP here keeps them off
 // until the agent asks.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { html } from './html.js';
-import { t } from './i18n.js';
+import { html, t } from '@destek/agent';
 
 const ALLOWED_TAGS = new Set(('a abbr address b bdi bdo big blockquote br caption center cite code col colgroup dd del ' +
   'dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strike strong sub ' +

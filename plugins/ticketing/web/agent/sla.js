@@ -2,10 +2,7 @@
 // (first response, resolution) at the top of a ticket. The server says ok / warning / breached and running /
 // paused / stopped (plugins/ticketing/README.md, "SLAs"); the time left is counted here from due_at.
 import { useEffect, useState } from 'preact/hooks';
-import { html } from './html.js';
-import { t } from './i18n.js';
-import { dateTime } from './tickets.js';
-import { duration, when } from './format.js';
+import { dateTime, duration, html, t, when } from '@destek/agent';
 
 const TARGETS = ['first_response', 'resolution'];
 const TARGET_LABEL = { first_response: 'sla.first_response', resolution: 'sla.resolution' };

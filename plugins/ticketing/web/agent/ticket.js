@@ -1,19 +1,14 @@
 // /app/tickets/{id}: the SLA clocks, the thread, the composer, the ticket's fields, merge, presence, history, and
 // the customer panel (details, other tickets, a slot for plugin panels).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { html } from '../html.js';
-import { formatDate, t } from '../i18n.js';
-import { api } from '../api.js';
-import { useStore } from '../store.js';
-import { navigate, onLinkClick } from '../router.js';
-import { Alert, errorText } from '../components.js';
-import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, ago, dateTime, loadUsers, userName } from '../tickets.js';
-import { bytes, number, when } from '../format.js';
-import { setKeys } from '../keys.js';
-import { SlaClock } from '../sla.js';
-import { History } from '../history.js';
-import { HtmlBody } from '../mailframe.js';
-import { Composer } from '../composer.js';
+import { Alert, Slot, ago, api, bytes, dateTime, errorText, formatDate, html, navigate, number, onLinkClick, setKeys, t,
+  useLiveRefresh, useStore, when } from '@destek/agent';
+import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, loadUsers, userName } from './tickets.js';
+import { SlaClock } from './sla.js';
+import { History } from './history.js';
+import { HtmlBody } from './mailframe.js';
+import { Composer } from './composer.js';
+import { usePresence } from './presence.js';
 
 const OTHER_TICKETS_SHOWN = 8;
 
@@ -38,8 +33,6 @@ function Attachments({ items }) {
     </li>`)}
   </ul>`;
 }
-import { useLiveRefresh, usePresence } from '../live.js';
-
 function Message({ m }) {
   const kind = messageKind(m);
   const who = m.author && m.author.name ? m.author.name : t('author.' + ((m.author && m.author.type) || 'system'));
@@ -86,7 +79,7 @@ function CustomerPanel({ ticket, customer }) {
         ${all ? t('customer.show_fewer') : t('customer.show_all', { n: number(others.length) })}</button>` : null}`
         : html`<p class="muted small">${t('customer.no_other')}</p>`}
     </section>
-    <section class="plugin-slot" data-slot="ticket.side" aria-label=${t('customer.plugin_panels')}></section>
+    <${Slot} name="ticket.side" label=${t('customer.plugin_panels')} ticket=${ticket} customer=${customer} />
   </aside>`;
 }
 

@@ -1,34 +1,10 @@
-// Shared helpers for the ticket screens: labels, the <mark> snippet renderer, relative times, users.
-import { html } from './html.js';
-import { api } from './api.js';
-import { store } from './store.js';
-import { t } from './i18n.js';
+// Shared helpers for the ticket screens: labels, the <mark> snippet renderer, users. (Relative times and dates are
+// the core's: ago, dateTime from '@destek/agent'.)
+import { api, html, store, t } from '@destek/agent';
 
 export const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 export const CHANNELS = ['email', 'web', 'chat', 'whatsapp', 'phone', 'api'];
-
-const LOCALES = { tr: 'tr-TR', en: 'en-GB' };
-export const locale = () => LOCALES[store.get().lang] || 'en-GB';
-
-/* "5 min ago" in the user's language (Intl.RelativeTimeFormat). */
-export function ago(value) {
-  const d = new Date(value);
-  if (isNaN(d.getTime())) return '';
-  const s = Math.round((d.getTime() - Date.now()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
-  const abs = Math.abs(s);
-  if (abs < 60) return rtf.format(s, 'second');
-  if (abs < 3600) return rtf.format(Math.round(s / 60), 'minute');
-  if (abs < 86400) return rtf.format(Math.round(s / 3600), 'hour');
-  return rtf.format(Math.round(s / 86400), 'day');
-}
-
-export function dateTime(value) {
-  const d = new Date(value);
-  if (isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
-}
 
 /* Renders the API's snippet_html (HTML-escaped text with <mark>…</mark>) without innerHTML: split on the
  * two tags we expect and unescape the five entities; everything else stays text. */

@@ -1,12 +1,8 @@
 // /contact: the web form (POST /api/v1/public/tickets). The checks mirror the server's (required fields, byte
 // limits, the e-mail syntax, the files' number and size), so most mistakes get a message before anything is sent;
 // whatever the server still refuses is explained in the customer's language (errors.js).
-import { h, icon, utf8Bytes } from './dom.js';
-import { lang, t } from './i18n.js';
-import { api, config, loadConfig } from './api.js';
-import { explain } from './errors.js';
-import { alert, control, field } from './fields.js';
-import { checkFiles, filePicker, readFiles } from './files.js';
+import { alert, api, checkFiles, config, control, explain, field, filePicker, h, icon, lang, loadConfig, readFiles, t,
+  utf8Bytes } from '@destek/portal';
 
 const FIELDS = ['name', 'email', 'order_number', 'subject', 'body'];
 

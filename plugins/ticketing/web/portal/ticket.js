@@ -1,12 +1,8 @@
 // /t/{number}?sig=...: the customer's page of one ticket, opened from the link in our mails. It shows the status
 // and the public thread (the API leaves out internal notes), the files with their signed download links, and a
 // reply box; a wrong or missing signature is "not found", like an unknown number.
-import { fill, h, icon, linkify, utf8Bytes } from './dom.js';
-import { formatDate, formatSize, t } from './i18n.js';
-import { api, config, loadConfig } from './api.js';
-import { explain } from './errors.js';
-import { alert, control, field } from './fields.js';
-import { checkFiles, filePicker, readFiles } from './files.js';
+import { alert, api, checkFiles, config, control, explain, field, filePicker, fill, formatDate, formatSize, h, icon, linkify,
+  loadConfig, readFiles, t, utf8Bytes } from '@destek/portal';
 
 const REFRESH_MS = 60000;
 
@@ -214,9 +210,4 @@ export function ticketPage(number, sig, update, onLang) {
       return f;
     },
   };
-}
-
-/* Any other address: the same "not found" as a bad link. */
-export function notFoundPage() {
-  return ticketPage('', '', () => {}, () => {});
 }

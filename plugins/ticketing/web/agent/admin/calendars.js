@@ -2,11 +2,8 @@
 // teams, each of which may have its own calendar. The server parses the hours and holidays text; its error is
 // shown on the field it names.
 import { useState } from 'preact/hooks';
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { api } from '../../api.js';
-import { Empty, ErrorAlert, F, FormActions, MoreButton, Section, Table, required, useConfirm, useForm,
-  useList, useFocusOnMount, NewButton } from './common.js';
+import { Empty, ErrorAlert, F, FormActions, MoreButton, Section, Table, api, html, required, t, useConfirm, useForm,
+  useList, useFocusOnMount, NewButton } from '@destek/agent';
 
 let zones = null;
 function timeZones() {

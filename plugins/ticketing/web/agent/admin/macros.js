@@ -1,12 +1,10 @@
 // Macros: canned replies in Turkish and English (the customer's language is sent; the other when that one is
 // empty) with variables, plus field changes (status, priority, tags, assignee), applied from a ticket's composer.
 import { useState } from 'preact/hooks';
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { api } from '../../api.js';
-import { locale, PRIORITIES, STATUSES } from '../../tickets.js';
-import { Empty, ErrorAlert, F, FormActions, Section, VarButtons, insertAt, placeCaret, required, splitList,
-  useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from './common.js';
+import { PRIORITIES, STATUSES } from '../tickets.js';
+import { VarButtons } from './vars.js';
+import { Empty, ErrorAlert, F, FormActions, Section, api, html, insertAt, locale, placeCaret, required, splitList, t,
+  useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from '@destek/agent';
 
 const CHANGE_FIELD = { status: 'status', priority: 'priority', add_tags: 'add_tags', remove_tags: 'remove_tags',
   assignee_id: 'assignee' };

@@ -3,11 +3,7 @@
 // and what it last did (/api/v1/mail/status, reloaded every 15 s). Passwords are write-only: the server says
 // whether one is set, an empty password field keeps it, and a test without a typed password uses the saved one.
 import { useEffect, useState } from 'preact/hooks';
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { api } from '../../api.js';
-import { Alert, errorText } from '../../components.js';
-import { dateTime } from '../../tickets.js';
+import { Alert, api, dateTime, errorText, html, t } from '@destek/agent';
 
 const SMTP_KEYS = { url: 'mail.smtp_url', user: 'mail.smtp_user', password: 'mail.smtp_password', from: 'mail.from',
   from_name: 'mail.from_name' };

@@ -2,12 +2,9 @@
 // ticket gives it its targets — first response and resolution in business minutes of a calendar (the policy's,
 // else the ticket team's, else the default). Create, edit, reorder, delete.
 import { useState } from 'preact/hooks';
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { api } from '../../api.js';
-import { CHANNELS, PRIORITIES } from '../../tickets.js';
-import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, Table, hoursMinutes, reorder, required,
-  useConfirm, useForm, useList, useFocusOnMount, NewButton } from './common.js';
+import { CHANNELS, PRIORITIES } from '../tickets.js';
+import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, Table, api, hoursMinutes, html, reorder,
+  required, t, useConfirm, useForm, useList, useFocusOnMount, NewButton } from '@destek/agent';
 
 const FIELD_OF = { first_response_minutes: 'frt_h', resolution_minutes: 'res_h' };
 

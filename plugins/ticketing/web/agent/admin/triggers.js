@@ -2,12 +2,10 @@
 // reply in the customer's language). They run in position order; the built-in out-of-hours auto-reply is one of
 // them and can be switched off here like any other.
 import { useState } from 'preact/hooks';
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { api } from '../../api.js';
-import { CHANNELS, PRIORITIES } from '../../tickets.js';
-import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, TEMPLATE_VARS, Table, VarButtons,
-  insertAt, placeCaret, reorder, required, splitList, useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from './common.js';
+import { CHANNELS, PRIORITIES } from '../tickets.js';
+import { TEMPLATE_VARS, VarButtons } from './vars.js';
+import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoveButtons, Section, Table, api, html, insertAt, placeCaret,
+  reorder, required, splitList, t, useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from '@destek/agent';
 
 const EVENTS = { 'ticket.created': 'admin.ev_created', 'message.added': 'admin.ev_message', 'ticket.updated': 'admin.ev_updated' };
 const ACTORS = { customer: 'admin.actor_customer', agent: 'admin.actor_agent', system: 'admin.actor_system' };

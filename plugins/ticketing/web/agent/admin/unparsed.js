@@ -1,9 +1,6 @@
 // Mail the inbound channel could not file (no header block, a bounce or automatic mail for no known ticket): kept
 // raw for an admin to read or download.
-import { html } from '../../html.js';
-import { t } from '../../i18n.js';
-import { dateTime } from '../../tickets.js';
-import { Empty, ErrorAlert, MoreButton, useList } from './common.js';
+import { Empty, ErrorAlert, MoreButton, dateTime, html, t, useList } from '@destek/agent';
 
 const SOURCES = { cli: 'admin.src_cli', imap: 'admin.src_imap' };
 
