@@ -49,7 +49,7 @@ static int trust_proxy;
 
 /* img-src allows remote images for one reason: an HTML mail's images, which the agents' app shows in a sandboxed
  * srcdoc frame (no scripts) only after the agent clicks "show images" for that message. A srcdoc frame inherits
- * this policy, so it has to allow them; the frame's own CSP keeps them off until then (web/agent/mailframe.js). */
+ * this policy, so it has to allow them; the frame's own CSP keeps them off until then (plugins/ticketing/web/agent/mailframe.js). */
 static const char SECURITY_HEADERS[] =
   "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
   "img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "bus.h"
 #include "control.h"
 #include "db.h"
@@ -264,6 +265,7 @@ static int name_ok(const char *name)
 static void forget(const char *name)
 {
   http_routes_remove_owner(name);
+  assets_portal_pages_remove_owner(name);
   bus_unsubscribe_owner(name);
   jobs_forget_owner(name);
 }

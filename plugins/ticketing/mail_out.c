@@ -156,7 +156,7 @@ static char *setting_or_empty(const char *name)
 }
 
 /* The customer's signed link to the ticket: its page in the customer portal, <mail.public_url>/t/<number>?sig=...
- * (web/portal/; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
+ * (plugins/ticketing/web/portal/ticket.js; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
 static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *reference)
 {
   char *base = setting_or_empty("mail.public_url");

@@ -1,6 +1,7 @@
 /* The customers' side: the public ticket form (rate-limited per address) and a ticket followed through a signed
  * link (GET to read its public thread, POST to reply, GET its files). Internal notes, and the files sent with them,
- * never leave through here. The customer portal (web/portal/: /contact and /t/{number}) is built on these routes. */
+ * never leave through here. The customer portal's pages (plugins/ticketing/web/portal/: /contact and /t/{number}) are built on these
+ * routes. */
 #include "tkt.h"
 
 #include <stdio.h>

@@ -12,12 +12,14 @@ import { createRequire } from 'node:module';
 import { repoRoot, startServer } from './server.mjs';
 import { startSmtp, qp } from '../api/mail-helpers.mjs';
 import { apiCall } from './ui-lib.mjs';
+import { findModules, mergeStrings } from '../../scripts/web-modules.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'build/screenshots');
-const tr = JSON.parse(fs.readFileSync(path.join(repoRoot, 'web/i18n/portal/tr.json'), 'utf8'));
-const en = JSON.parse(fs.readFileSync(path.join(repoRoot, 'web/i18n/portal/en.json'), 'utf8'));
+// The portal's strings as the build merges them: the core's (web/portal/i18n/) and the modules' (ticketing's).
+const { tr, en } = mergeStrings('portal', path.join(repoRoot, 'web/portal/i18n'),
+  findModules(path.join(repoRoot, 'plugins'), repoRoot), repoRoot).messages;
 const XSS_SUBJECT = 'Kargo hasarlı <img src=x onerror="window.__xss=1">';
 const XSS_BODY = 'Kutu ezik geldi.\n<script>window.__xss=1</script>\n<a href="javascript:window.__xss=1">tıkla</a>\n' +
   'Takip: https://kargo.example.com/takip?no=123';

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from '../../html.js';
 import { t } from '../../i18n.js';
 import { api } from '../../api.js';
-import { dateTime } from '../../tickets.js';
+import { dateTime } from '../../format.js';
 import { Empty, ErrorAlert, F, FormActions, MoreButton, SecretOnce, Section, Table, required, useConfirm, useForm,
   useList, useUsers } from './common.js';
 

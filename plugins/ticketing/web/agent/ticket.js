@@ -1,0 +1,301 @@
+// /app/tickets/{id}: the SLA clocks, the thread, the composer, the ticket's fields, merge, presence, history, and
+// the customer panel (details, other tickets, a slot for plugin panels).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Alert, Slot, ago, api, bytes, dateTime, errorText, formatDate, html, navigate, number, onLinkClick, setKeys, t,
+  useLiveRefresh, useStore, when } from '@destek/agent';
+import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, loadUsers, userName } from './tickets.js';
+import { SlaClock } from './sla.js';
+import { History } from './history.js';
+import { HtmlBody } from './mailframe.js';
+import { Composer } from './composer.js';
+import { usePresence } from './presence.js';
+
+const OTHER_TICKETS_SHOWN = 8;
+
+/* customer | reply | note | auto (a trigger's reply, no author). */
+function messageKind(m) {
+  if (m.kind === 'note') return 'note';
+  if (m.author && m.author.type === 'customer') return 'customer';
+  if (m.author && m.author.type === 'system') return 'auto';
+  return 'reply';
+}
+const KIND_LABEL = { customer: 'kind.customer', reply: 'kind.reply', note: 'kind.note', auto: 'kind.auto' };
+
+function Attachments({ items }) {
+  if (!items || !items.length) return null;
+  return html`<ul class="attachments" data-region="attachments">
+    ${items.map((a) => html`<li key=${a.id} class="attachment" data-attachment=${a.id}>
+      ${/^image\/(png|jpeg|gif|webp)$/.test(a.content_type) ? html`<img class="thumb" src=${a.url} alt="" loading="lazy" />`
+        : html`<svg class="icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+          <path d="M12 3H6a1 1 0 0 0-1 1v12a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V6zM12 3v3h3" /></svg>`}
+      <a href=${a.url} download=${a.filename} rel="noopener" data-action="download">${a.filename}</a>
+      <span class="muted small" data-size=${a.size}>${bytes(a.size)}</span>
+    </li>`)}
+  </ul>`;
+}
+function Message({ m }) {
+  const kind = messageKind(m);
+  const who = m.author && m.author.name ? m.author.name : t('author.' + ((m.author && m.author.type) || 'system'));
+  return html`<article class=${'msg msg-' + kind} data-message=${m.id} data-kind=${kind}>
+    <header class="msg-head">
+      <span class="msg-avatar" aria-hidden="true">${kind === 'note' ? '✎' : (who || '?').slice(0, 1).toLocaleUpperCase()}</span>
+      <strong class="msg-author">${who}</strong>
+      <span class=${'msg-kind kind-' + kind}>${t(KIND_LABEL[kind])}</span>
+      <time datetime=${m.created_at} title=${dateTime(m.created_at)}>${when(m.created_at)} · ${ago(m.created_at)}</time>
+    </header>
+    ${m.body_html ? html`<${HtmlBody} message=${m} />` : html`<div class="msg-body">${m.body}</div>`}
+    <${Attachments} items=${m.attachments} />
+  </article>`;
+}
+
+function CustomerPanel({ ticket, customer }) {
+  const [all, setAll] = useState(false);
+  const c = customer || ticket.customer;
+  const others = ((customer && customer.tickets) || []).filter((x) => x.id !== ticket.id);
+  const isOpen = (x) => x.status !== 'solved' && x.status !== 'closed';
+  const open = others.filter(isOpen).length + (isOpen(ticket) ? 1 : 0);
+  const shown = all ? others : others.slice(0, OTHER_TICKETS_SHOWN);
+  return html`<aside class="side" aria-label=${t('customer.panel')}>
+    <section class="card customer-card" data-region="customer">
+      <h2 class="h3">${t('customer.title')}</h2>
+      <p class="customer-name"><strong>${c.name || c.email || c.phone}</strong></p>
+      ${c.email ? html`<p class="customer-email small"><a href=${'mailto:' + c.email} class="break"
+        aria-label=${t('customer.email') + ': ' + c.email}>${c.email}</a></p>` : null}
+      <dl class="facts">
+        ${c.phone ? html`<div><dt>${t('customer.phone')}</dt><dd><a href=${'tel:' + c.phone}>${c.phone}</a></dd></div>` : null}
+        ${customer && customer.lang ? html`<div><dt>${t('customer.lang')}</dt><dd>${t('lang.' + customer.lang)}</dd></div>` : null}
+        ${customer && customer.created_at ? html`<div><dt>${t('customer.since')}</dt>
+          <dd><time datetime=${customer.created_at} title=${dateTime(customer.created_at)}>${formatDate(customer.created_at, { dateStyle: 'medium' })}</time></dd></div>` : null}
+        ${customer ? html`<div><dt>${t('customer.tickets')}</dt>
+          <dd data-field="ticket-count">${t('customer.tickets_count', { n: number(others.length + 1), open: number(open) })}</dd></div>` : null}
+      </dl>
+      <h3 class="h4">${t('customer.other_tickets')}</h3>
+      ${others.length ? html`<ul class="mini-list" data-region="other-tickets">${shown.map((x) => html`<li key=${x.id}>
+        <a href=${'/app/tickets/' + x.id} onClick=${onLinkClick}><span class="ref">${x.reference}</span> ${x.subject}</a>
+        <span class="mini-meta"><${StatusBadge} status=${x.status} />
+          <time class="muted small" datetime=${x.updated_at} title=${dateTime(x.updated_at)}>${ago(x.updated_at)}</time></span>
+      </li>`)}</ul>
+      ${others.length > OTHER_TICKETS_SHOWN ? html`<button type="button" class="btn btn-ghost btn-sm" onClick=${() => setAll(!all)}>
+        ${all ? t('customer.show_fewer') : t('customer.show_all', { n: number(others.length) })}</button>` : null}`
+        : html`<p class="muted small">${t('customer.no_other')}</p>`}
+    </section>
+    <${Slot} name="ticket.side" label=${t('customer.plugin_panels')} ticket=${ticket} customer=${customer} />
+  </aside>`;
+}
+
+export function TicketPage({ id }) {
+  const { user } = useStore();
+  const [ticket, setTicket] = useState(null);
+  const [customer, setCustomer] = useState(null);
+  const [error, setError] = useState(null);
+  const [users, setUsers] = useState([]);
+  const [teams, setTeams] = useState([]);
+  const [busy, setBusy] = useState(false);
+  const [mergeRef, setMergeRef] = useState('');
+  const [tagText, setTagText] = useState('');
+  const [macros, setMacros] = useState([]);
+  const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
+  // The draft's text for presence ("typing"), taken from the composer at most once a second: a state set on
+  // every keystroke would redraw the whole thread as the agent types.
+  const [draftText, setDraftText] = useState('');
+  const draftLatest = useRef('');
+  const draftTimer = useRef(null);
+  const onDraft = (text) => {
+    draftLatest.current = text;
+    if (draftTimer.current) return;
+    draftTimer.current = setTimeout(() => { draftTimer.current = null; setDraftText(draftLatest.current); }, 1000);
+  };
+  useEffect(() => () => clearTimeout(draftTimer.current), []);
+
+  async function loadCustomer(customerId) {
+    try {
+      setCustomer(await api('GET', '/customers/' + customerId));
+    } catch (e) { /* the panel shows what the ticket carries */ }
+  }
+  async function load() {
+    try {
+      const d = await api('GET', '/tickets/' + id);
+      if (d.merged_into) {
+        navigate('/app/tickets/' + d.merged_into, true);
+        return;
+      }
+      setTicket(d);
+      setError(null);
+      if (d.customer) loadCustomer(d.customer.id);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    setTicket(null);
+    setCustomer(null);
+    load();
+    loadUsers().then(setUsers);
+    api('GET', '/teams').then((d) => setTeams((d && d.items) || []), () => setTeams([]));
+    api('GET', '/macros').then((d) => setMacros((d && d.items) || []), () => setMacros([]));
+  }, [id]);
+
+  // Collision warning, and the thread refetched whenever this ticket changes — another agent's reply, the
+  // customer's mail, a trigger — without touching the draft (the composer's own state). A merge away from this
+  // ticket shows here too, and load() follows it.
+  const others = usePresence(id, draftText, user.id);
+  useLiveRefresh(load, { match: (f) => String(f.ticket_id) === String(id) || String(f.source_id) === String(id),
+    pollMs: 30000, livePollMs: 300000 }, [id]);
+
+  async function run(fn) {
+    setBusy(true);
+    try {
+      await fn();
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const patch = (changes) => run(async () => setTicket(await api('PATCH', '/tickets/' + id, changes)));
+  const assign = (assignee) => run(async () => {
+    await api('POST', '/tickets/' + id + '/assign', { assignee_id: assignee });
+    await load();
+  });
+  // A macro is applied by the server: it sends its reply (in the customer's language) and its changes at once.
+  const applyMacro = (macroId) => run(async () => {
+    await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply');
+    await load();
+  });
+  const merge = (e) => {
+    e.preventDefault();
+    const text = mergeRef.trim().replace(/^#/, '');
+    if (!text) return;
+    run(async () => {
+      let sourceId = null;
+      if (mergeRef.trim().startsWith('#')) {
+        // The API has no lookup by reference: page through every ticket (newest first) until it turns up.
+        let cursor = null;
+        for (let page = 0; page < 20 && !sourceId; page++) {
+          const found = await api('GET', '/tickets?limit=100&status=' + STATUSES.join(',') +
+            (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+          const hit = found.items.find((x) => x.reference === '#' + text);
+          if (hit) sourceId = hit.id;
+          cursor = found.next_cursor;
+          if (!cursor) break;
+        }
+      } else {
+        sourceId = parseInt(text, 10);
+      }
+      if (!sourceId) throw Object.assign(new Error(t('merge.not_found')), { status: 404, message: t('merge.not_found') });
+      setTicket(await api('POST', '/tickets/' + id + '/merge', { source_id: sourceId }));
+      setMergeRef('');
+      await load();
+    });
+  };
+  const addTag = (e) => {
+    e.preventDefault();
+    const tag = tagText.trim();
+    if (!tag || !ticket) return;
+    patch({ tags: [...ticket.tags.filter((x) => x !== tag), tag] });
+    setTagText('');
+  };
+
+  useEffect(() => {
+    setKeys({
+      r: () => setFocus((f) => ({ kind: 'reply', n: f.n + 1 })),
+      n: () => setFocus((f) => ({ kind: 'note', n: f.n + 1 })),
+      a: () => assign('me'),
+      u: () => navigate('/app/tickets'),
+    });
+    return () => setKeys({});
+  }, [id]);
+
+  /* Names for the history: the users list (admins), else whoever appears as an author or actor. */
+  function names(kind, nameId) {
+    if (kind === 'team') {
+      const team = teams.find((x) => x.id === nameId);
+      return team ? team.name : '#' + nameId;
+    }
+    const known = userName(users, nameId);
+    if (!known.startsWith('#') || !ticket) return known;
+    const h = (ticket.history || []).find((x) => x.actor === 'user:' + nameId && x.actor_name);
+    if (h) return h.actor_name;
+    const m = (ticket.messages || []).find((x) => x.author && x.author.type === 'user' && x.author.id === nameId && x.author.name);
+    return m ? m.author.name : known;
+  }
+
+  if (!ticket) {
+    return html`<div class="pad">${error ? html`<${Alert}>${errorText(error)}<//>` : html`<p class="muted">${t('common.loading')}</p>`}</div>`;
+  }
+  const closed = ticket.status === 'closed';
+  return html`<div class="ticket-page" data-ticket-id=${ticket.id}>
+    <div class="ticket-main">
+      <div class="ticket-head">
+        <a class="back" href="/app/tickets" onClick=${onLinkClick}>← ${t('nav.inbox')}</a>
+        <h1><span class="ref">${ticket.reference}</span> <span class="subject">${ticket.subject}</span></h1>
+        <p class="ticket-meta muted small">
+          <${StatusBadge} status=${ticket.status} />
+          ${ticket.priority !== 'normal' ? html`<${PriorityBadge} priority=${ticket.priority} />` : null}
+          <span>${t('channel.' + ticket.channel)}</span>
+          <span>· <time datetime=${ticket.created_at} title=${dateTime(ticket.created_at)}>${t('ticket.opened', { time: when(ticket.created_at) })}</time></span>
+          ${ticket.order_number ? html`<span>· ${t('ticket.order', { number: ticket.order_number })}</span>` : null}
+        </p>
+      </div>
+      <${SlaClock} sla=${ticket.sla} />
+      ${others.length ? html`<div class="alert alert-warning" role="status" data-region="presence">
+        ${others.map((o) => html`<span>${t(o.typing ? 'presence.typing' : 'presence.viewing', { name: o.name })} </span>`)}
+      </div>` : null}
+      ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
+      <div class="thread" data-region="thread">
+        ${(ticket.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} />`)}
+      </div>
+      ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
+        : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
+          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
+          onTyping=${onDraft} />`}
+      <${History} items=${ticket.history} names=${names} />
+    </div>
+    <div class="ticket-side">
+      <section class="card props" aria-label=${t('ticket.properties')}>
+        <label class="prop"><span>${t('ticket.status')}</span>
+          <select data-field="status" value=${ticket.status} disabled=${busy || closed}
+            onChange=${(e) => patch({ status: e.currentTarget.value })}>
+            ${STATUSES.filter((s) => s !== 'new' || ticket.status === 'new').map((s) => html`<option value=${s}>${t('status.' + s)}</option>`)}
+          </select></label>
+        <label class="prop"><span>${t('ticket.priority')}</span>
+          <select data-field="priority" value=${ticket.priority} disabled=${busy || closed}
+            onChange=${(e) => patch({ priority: e.currentTarget.value })}>
+            ${PRIORITIES.map((s) => html`<option value=${s}>${t('priority.' + s)}</option>`)}
+          </select></label>
+        <div class="prop"><span>${t('ticket.assignee')}</span>
+          <strong data-field="assignee">${ticket.assignee_id == null ? t('ticket.unassigned') : names('user', ticket.assignee_id)}</strong>
+          <div class="row-actions">
+            ${ticket.assignee_id !== user.id ? html`<button class="btn btn-secondary btn-sm" type="button"
+              disabled=${busy || closed} data-action="assign-me" onClick=${() => assign('me')}>${t('ticket.assign_me')}</button>` : null}
+            ${users.length ? html`<select aria-label=${t('ticket.assign_to')} disabled=${busy || closed}
+              onChange=${(e) => e.currentTarget.value && assign(e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value))}>
+              <option value="">${t('ticket.assign_to')}</option>
+              <option value="none">${t('ticket.unassigned')}</option>
+              ${users.filter((u) => u.active !== false && u.id !== user.id).map((u) => html`<option value=${u.id}>${u.name}</option>`)}
+            </select>` : null}
+          </div>
+        </div>
+        <div class="prop"><span>${t('ticket.tags')}</span>
+          <ul class="tags">${ticket.tags.map((tag) => html`<li class="tag">${tag}
+            <button type="button" class="tag-x" aria-label=${t('ticket.remove_tag', { tag })} disabled=${busy || closed}
+              onClick=${() => patch({ tags: ticket.tags.filter((x) => x !== tag) })}>×</button></li>`)}</ul>
+          ${closed ? null : html`<form class="inline-form" onSubmit=${addTag}>
+            <input type="text" value=${tagText} aria-label=${t('ticket.add_tag')} placeholder=${t('ticket.add_tag')}
+              onInput=${(e) => setTagText(e.currentTarget.value)} /></form>`}
+        </div>
+        ${closed ? null : html`<form class="prop" onSubmit=${merge}>
+          <label for="merge-ref">${t('merge.label')}</label>
+          <div class="inline-form">
+            <input id="merge-ref" type="text" value=${mergeRef} placeholder=${t('merge.placeholder')}
+              onInput=${(e) => setMergeRef(e.currentTarget.value)} />
+            <button class="btn btn-secondary btn-sm" type="submit" disabled=${busy} data-action="merge">${t('merge.submit')}</button>
+          </div>
+          <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
+        </form>`}
+      </section>
+      <${CustomerPanel} ticket=${ticket} customer=${customer} />
+    </div>
+  </div>`;
+}
