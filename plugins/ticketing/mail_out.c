@@ -323,7 +323,7 @@ static int write_now(const char *sql, const char *types, ...)
 
 /* Whom a mail goes to and what it is about, when that is not the event's ticket and its customer: a message in
  * another customer's part of a thread (parts.c) goes to that customer, about their own ticket. Strings: the
- * caller frees them (part_free). */
+ * caller frees them (part_mail_free). */
 struct part_mail {
   int64_t ticket_id, customer_id;
   char *email, *name, *lang, *reference, *subject;
