@@ -186,16 +186,42 @@ struct thread_ids {
   size_t refs_count;
 };
 
-static void thread_ids_load(struct db *db, int64_t ticket_id, const char *except, struct thread_ids *t)
+/* The Message-IDs of a thread with several customers (parts.c) that are customer_id's: of the mail they sent, and
+ * of the mail sent to them (a message of their part, or another mail sent to email), in the thread's tickets. */
+#define PART_MAIL_IDS \
+  "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT t.id FROM tkt_tickets t JOIN tree ON t.merged_into = tree.id)" \
+  " SELECT i.message_id_header, i.id, i.direction FROM tree JOIN tkt_mail_ids i ON i.ticket_id = tree.id" \
+  " LEFT JOIN tkt_messages m ON m.id = i.message_id" \
+  " LEFT JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)" \
+  " WHERE i.message_id_header <> ?2 AND (p.customer_id = ?3 OR (m.id IS NULL AND EXISTS (SELECT 1" \
+  "   FROM tkt_mail_out o WHERE o.ticket_id = i.ticket_id AND o.message_id_header = i.message_id_header" \
+  "   AND o.to_address = ?4 COLLATE NOCASE)))"
+
+/* Loads the ids of a mail about ticket_id to customer_id (at email). In a thread with several customers only that
+ * customer's mail counts, so that nothing of another customer's part (not even its Message-IDs) reaches them. */
+static void thread_ids_load(struct db *db, int64_t ticket_id, int64_t customer_id, const char *email,
+                            const char *except, struct thread_ids *t)
 {
   memset(t, 0, sizeof *t);
-  t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
-                                   " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it", ticket_id, except);
-  sqlite3_stmt *st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
-                                    " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
-                                    " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  int several = tkt_thread_customers(db, ticket_id) > 1;
+  sqlite3_stmt *st;
+  if (several) {
+    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM (" PART_MAIL_IDS ")"
+                                     " ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "itit", ticket_id, except,
+                                 customer_id, email);
+    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM (" PART_MAIL_IDS ")"
+                        " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  } else {
+    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
+                                     " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it",
+                                 ticket_id, except);
+    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
+                        " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
+                        " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  }
   if (!st) return;
-  db_bind(st, "it", ticket_id, except);
+  if (several) db_bind(st, "itit", ticket_id, except, customer_id, email);
+  else db_bind(st, "it", ticket_id, except);
   while (t->refs_count < 20 && sqlite3_step(st) == SQLITE_ROW) {
     t->refs[t->refs_count] = strdup((const char *)sqlite3_column_text(st, 0));
     if (!t->refs[t->refs_count]) abort();
@@ -295,25 +321,76 @@ static int write_now(const char *sql, const char *types, ...)
   return rc;
 }
 
+/* Whom a mail goes to and what it is about, when that is not the event's ticket and its customer: a message in
+ * another customer's part of a thread (parts.c) goes to that customer, about their own ticket. Strings: the
+ * caller frees them (part_mail_free). */
+struct part_mail {
+  int64_t ticket_id, customer_id;
+  char *email, *name, *lang, *reference, *subject;
+};
+
+/* Fills pm when message_id belongs to the part of a customer other than ticket_id's; 0 when it does, else -1. */
+static int part_mail_load(struct db *db, int64_t ticket_id, int64_t message_id, struct part_mail *pm)
+{
+  memset(pm, 0, sizeof *pm);
+  sqlite3_stmt *st = db_prepare(db, "SELECT p.id, c.id, c.email, c.name, c.lang, '#' || p.reference, p.subject"
+                                    " FROM tkt_messages m"
+                                    " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
+                                    " JOIN tkt_customers c ON c.id = p.customer_id WHERE m.id = ?1"
+                                    " AND p.customer_id <> (SELECT customer_id FROM tkt_tickets WHERE id = ?2)");
+  if (!st) return -1;
+  db_bind(st, "ii", message_id, ticket_id);
+  int rc = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    pm->ticket_id = sqlite3_column_int64(st, 0);
+    pm->customer_id = sqlite3_column_int64(st, 1);
+    char **fields[] = { &pm->email, &pm->name, &pm->lang, &pm->reference, &pm->subject };
+    for (int i = 0; i < 5; i++) {
+      const char *v = (const char *)sqlite3_column_text(st, 2 + i);
+      *fields[i] = v ? strdup(v) : NULL;
+      if (v && !*fields[i]) abort();
+    }
+    rc = 0;
+  }
+  db_done(st);
+  return rc;
+}
+
+static void part_mail_free(struct part_mail *pm)
+{
+  free(pm->email);
+  free(pm->name);
+  free(pm->lang);
+  free(pm->reference);
+  free(pm->subject);
+}
+
 /* Mails the customer of the event's ticket: kind is ack, reply, solved or merged; message_id the reply's message
- * (0 otherwise). The bus contract: 0 when done (or nothing to do), non-zero with err to be retried. */
+ * (0 otherwise), which goes to the customer whose part of the thread it is. The bus contract: 0 when done (or
+ * nothing to do), non-zero with err to be retried. */
 static int mail_deliver(struct destek_req *call, const struct destek_event *ev, const char *kind,
                         int64_t message_id, int automatic, char *err, size_t errlen)
 {
   const cJSON *p = ev->payload;
   const cJSON *customer = cJSON_GetObjectItemCaseSensitive(p, "customer");
-  const char *to = json_str(customer, "email");
-  const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id");
-  if (!to || !*to || !cJSON_IsNumber(idj)) return 0;   /* a customer without an address is not mailed */
+  const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id"), *cidj = cJSON_GetObjectItemCaseSensitive(customer, "id");
+  if (!cJSON_IsNumber(idj)) return 0;
   int64_t ticket_id = (int64_t)idj->valuedouble;
+  struct db *db = http_db(call);
+  struct part_mail pm;
+  int in_part = message_id && part_mail_load(db, ticket_id, message_id, &pm) == 0;
+  const char *to = in_part ? pm.email : json_str(customer, "email");
+  const char *reference = in_part ? pm.reference : json_str(p, "reference") ? json_str(p, "reference") : "";
+  int64_t about = in_part ? pm.ticket_id : ticket_id;
+  int64_t to_customer = in_part ? pm.customer_id : cJSON_IsNumber(cidj) ? (int64_t)cidj->valuedouble : 0;
   char *smtp_url = setting_or_empty("mail.smtp_url"), *from = setting_or_empty("mail.from");
   int rc = 0;
+  if (!to || !*to) goto out;   /* a customer without an address is not mailed */
   if (!*smtp_url || !*from) {
     tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: not configured (mail.smtp_url, mail.from); %s for %s not sent",
-                  kind, json_str(p, "reference") ? json_str(p, "reference") : "?");
+                  kind, *reference ? reference : "?");
     goto out;
   }
-  struct db *db = http_db(call);
   char *mid = db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
                           "it", ev->id, kind);
   if (mid && db_int(db, 0, "SELECT status = 'sent' FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2", "it",
@@ -338,8 +415,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     }
   }
 
-  const char *reference = json_str(p, "reference") ? json_str(p, "reference") : "";
-  char *link = ticket_link_new(db, ticket_id, reference);
+  char *link = ticket_link_new(db, about, reference);
   char *body = NULL, *body_html_raw = NULL, *body_html = NULL;
   struct mail_attachment *atts = NULL;
   size_t atts_count = 0;
@@ -355,17 +431,17 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
                       " WHERE ticket_id = ?1 AND mail_with_ack = 1 ORDER BY id)", "i", ticket_id)
     : NULL;
   struct mail_tpl_vars vars = {
-    json_str(customer, "lang"), json_str(customer, "name"), reference, json_str(p, "subject"), link,
-    body, body_html, json_str(source, "reference"), notice
+    in_part ? pm.lang : json_str(customer, "lang"), in_part ? pm.name : json_str(customer, "name"), reference,
+    in_part ? pm.subject : json_str(p, "subject"), link, body, body_html, json_str(source, "reference"), notice
   };
   char *subject = NULL, *text = NULL, *html = NULL;
   char *msg = NULL;
   size_t msg_len = 0;
   struct thread_ids th;
-  thread_ids_load(db, ticket_id, mid, &th);
+  thread_ids_load(db, ticket_id, to_customer, to, mid, &th);
   if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
     char *from_name = setting_or_empty("mail.from_name");
-    struct mail_address to_addr = { (char *)json_str(customer, "name"), (char *)to };
+    struct mail_address to_addr = { (char *)(in_part ? pm.name : json_str(customer, "name")), (char *)to };
     if (to_addr.name && !*to_addr.name) to_addr.name = NULL;
     struct mail_outgoing out = { 0 };
     out.from.name = *from_name ? from_name : NULL;
@@ -422,6 +498,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   free(link);
   free(mid);
 out:
+  if (in_part) part_mail_free(&pm);
   free(smtp_url);
   free(from);
   return rc;

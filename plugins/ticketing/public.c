@@ -1,7 +1,8 @@
 /* The customers' side: the public ticket form (rate-limited per address) and a ticket followed through a signed
  * link (GET to read its public thread, POST to reply, GET its files). Internal notes, and the files sent with them,
- * never leave through here. The customer portal's pages (plugins/ticketing/web/portal/: /contact and /t/{number}) are built on these
- * routes. */
+ * never leave through here; nor does another customer's part of a thread their tickets were merged into (parts.c):
+ * a link shows its customer's own part. The customer portal (plugins/ticketing/web/portal/: /contact and /t/{number}) is built on
+ * these routes. */
 #include "tkt.h"
 
 #include <stdio.h>
@@ -151,17 +152,6 @@ static int64_t signed_ticket(struct destek_req *r, struct db *db, const char *si
   return util_ct_equal(want, sig, 64) ? id : 0;
 }
 
-/* The ticket a message through ticket_id's link lands in: ticket_id, or the end of its chain of merges. */
-static int64_t merge_target(struct db *db, int64_t ticket_id)
-{
-  for (int hops = 0; hops < 16; hops++) {
-    int64_t next = db_int(db, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
-    if (!next) break;
-    ticket_id = next;
-  }
-  return ticket_id;
-}
-
 static int64_t ticket_customer(struct db *db, int64_t ticket_id)
 {
   return db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
@@ -176,16 +166,26 @@ static void portal_link(struct db *db, int64_t ticket_id, int64_t reference, cha
 }
 
 /* What the holder of a ticket's link sees: reference, subject, status, dates, the customer's name and language,
- * the public messages (without the agents' HTML, user ids and file hashes) with signed download URLs for their
- * files, and, for a merged ticket, where it went (with its link when it belongs to the same customer). */
+ * the customer's own part of the thread (public messages, without the agents' HTML, user ids and file hashes) with
+ * signed download URLs for their files. A ticket merged into another of the same customer's says where it went
+ * (merged_into, merged_into_link); one merged into another customer's ticket carries on as before, its status that
+ * of the thread it is part of now, never naming the other ticket. */
 static cJSON *public_view(struct db *db, int64_t id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, t.status, t.created_at, t.updated_at, c.name,"
-                                    " c.lang, m.id, m.reference, m.customer_id = t.customer_id"
+  int64_t thread = tkt_thread_of(db, id), customer_id = ticket_customer(db, id);
+  int own_thread = ticket_customer(db, thread) == customer_id;
+  /* In another customer's thread: its status, but updated_at moves only with this customer's part, so that the
+   * other customer's activity does not show through it. */
+  sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, CASE WHEN ?3 THEN t.status ELSE h.status END,"
+                                    " t.created_at, CASE WHEN ?3 THEN t.updated_at ELSE max(t.updated_at,"
+                                    "   coalesce((SELECT max(m.created_at) FROM tkt_messages m JOIN tkt_tickets p"
+                                    "     ON p.id = coalesce(m.part_ticket_id, m.ticket_id) WHERE m.ticket_id = h.id"
+                                    "     AND m.kind <> 'note' AND p.customer_id = t.customer_id), '')) END,"
+                                    " c.name, c.lang, h.reference"
                                     " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
-                                    " LEFT JOIN tkt_tickets m ON m.id = t.merged_into WHERE t.id = ?1");
+                                    " JOIN tkt_tickets h ON h.id = ?2 WHERE t.id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", id);
+  db_bind(st, "iii", id, thread, (int64_t)own_thread);
   if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
   cJSON *o = cJSON_CreateObject();
   int64_t reference = sqlite3_column_int64(st, 0);
@@ -200,21 +200,20 @@ static cJSON *public_view(struct db *db, int64_t id)
   cJSON_AddStringToObject(o, "lang", (const char *)sqlite3_column_text(st, 6));
   portal_link(db, id, reference, link, sizeof link);
   cJSON_AddStringToObject(o, "link", link);
-  if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-    int64_t target = sqlite3_column_int64(st, 7), target_ref = sqlite3_column_int64(st, 8);
-    int same_customer = sqlite3_column_int(st, 9);
-    snprintf(ref, sizeof ref, "#%lld", (long long)target_ref);
+  if (thread != id && own_thread) {
+    int64_t thread_ref = sqlite3_column_int64(st, 7);
+    snprintf(ref, sizeof ref, "#%lld", (long long)thread_ref);
     cJSON_AddStringToObject(o, "merged_into", ref);
-    if (same_customer) {
-      portal_link(db, target, target_ref, link, sizeof link);
-      cJSON_AddStringToObject(o, "merged_into_link", link);
-    }
+    portal_link(db, thread, thread_ref, link, sizeof link);
+    cJSON_AddStringToObject(o, "merged_into_link", link);
   }
   db_done(st);
   tkt_link_sig(db, id, sig);
-  cJSON *msgs = tkt_messages_json(db, id, 1), *m;
+  cJSON *msgs = tkt_customer_messages_json(db, thread, customer_id), *m;
   cJSON_ArrayForEach(m, msgs) {
     cJSON_DeleteItemFromObjectCaseSensitive(m, "body_html");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "part_ticket_id");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "notice");
     cJSON *author = cJSON_GetObjectItemCaseSensitive(m, "author");
     cJSON_DeleteItemFromObjectCaseSensitive(author, "id");
     cJSON *a;
@@ -243,8 +242,9 @@ static int public_ticket_get(struct destek_req *r)
   return http_reply_json(r, 200, o);
 }
 
-/* GET /api/v1/public/tickets/{ref}/attachments/{id}?sig=: a file of one of the ticket's public messages. Another
- * ticket's file, or one sent with an internal note, is the same 404 as a wrong signature. */
+/* GET /api/v1/public/tickets/{ref}/attachments/{id}?sig=: a file of a public message of the link's customer's part
+ * of the thread (what public_view lists). Another ticket's or customer's file, or one sent with an internal note, is
+ * the same 404 as a wrong signature. */
 static int public_attachment_get(struct destek_req *r)
 {
   char sig[80] = "";
@@ -252,15 +252,16 @@ static int public_attachment_get(struct destek_req *r)
   struct db *db = http_db(r);
   int64_t ticket_id = signed_ticket(r, db, sig), attachment_id = http_param_int(r, "id");
   if (!ticket_id || !db_int(db, 0, "SELECT count(*) FROM tkt_attachments a JOIN tkt_messages m ON m.id = a.message_id"
-                                   " WHERE a.id = ?1 AND a.ticket_id = ?2 AND m.ticket_id = ?2 AND m.kind <> 'note'",
-                            "ii", attachment_id, ticket_id))
+                                   " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
+                                   " WHERE a.id = ?1 AND m.ticket_id = ?2 AND m.kind <> 'note' AND p.customer_id = ?3",
+                            "iii", attachment_id, tkt_thread_of(db, ticket_id), ticket_customer(db, ticket_id)))
     return http_error(r, 404, "not_found", "no such file, or the link is not valid");
   return tkt_attachment_send(r, db, attachment_id);
 }
 
 /* POST /api/v1/public/tickets/{ref}/messages {body, sig, attachments?}: the customer's reply; reopens a solved,
- * closed or pending ticket. A reply to a merged ticket goes to the ticket it was merged into; the answer shows that
- * ticket when it is the same customer's, else the one the link names (never another customer's thread). */
+ * closed or pending ticket. A reply to a merged ticket goes to the thread it was merged into, in the link's part;
+ * the answer shows that thread when it is the same customer's, else the one the link names (the customer's part). */
 static int public_message_create(struct destek_req *r)
 {
   cJSON *body;
@@ -278,10 +279,10 @@ static int public_message_create(struct destek_req *r)
   if ((rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_PUBLIC_BODY_MAX, &text))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
-  int64_t target = merge_target(w, id), customer_id = ticket_customer(w, id);
+  int64_t target = tkt_thread_of(w, id), customer_id = ticket_customer(w, id);
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
-  int64_t mid = tkt_message_add(r, w, target, "customer", 0, customer_id, text, NULL, atts, actor);
+  int64_t mid = tkt_message_add(r, w, target, id, "customer", 0, customer_id, text, NULL, atts, actor);
   if (mid < 0) return (int)-mid;
   if (!counted && rate_record(w, r, "reply") != 0)
     return http_error(r, 500, "internal", "the reply could not be saved");

@@ -174,13 +174,22 @@ static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, con
   int rc = 0;
   if ((c.priority || c.add_tags || c.set_assignee) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
     return rc;
-  const cJSON *lang = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "customer"), "lang");
-  int en = cJSON_IsString(lang) && !strcmp(lang->valuestring, "en");
+  /* The reply answers the customer who acted, in that customer's part of the thread (after a merge of several
+   * customers' tickets, not always the ticket's customer): their language, their ticket's reference and subject. */
+  const cJSON *actor = cJSON_GetObjectItemCaseSensitive(p, "actor");
+  int64_t part = 0;
+  if (cJSON_IsString(actor) && !strncmp(actor->valuestring, "customer:", 9))
+    part = tkt_part_of(w, ticket_id, strtoll(actor->valuestring + 9, NULL, 10));
+  if (!part) part = ticket_id;
+  char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                              " WHERE t.id = ?1", "i", part);
+  int en = lang && !strcmp(lang, "en");
+  free(lang);
   const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(act, en ? "reply_en" : "reply_tr");
   if (!cJSON_IsString(tpl)) tpl = cJSON_GetObjectItemCaseSensitive(act, en ? "reply_tr" : "reply_en");
   if (cJSON_IsString(tpl) && *tpl->valuestring) {
-    char *body = tkt_template_expand_new(w, tpl->valuestring, ticket_id, 0);
-    int64_t mid = tkt_message_add(r, w, ticket_id, "reply", 0, 0, body, NULL, NULL, "system");
+    char *body = tkt_template_expand_new(w, tpl->valuestring, part, 0);
+    int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", 0, 0, body, NULL, NULL, "system");
     free(body);
     if (mid < 0) return (int)-mid;
     /* Said while the ticket is being opened, when the customer is about to get its acknowledgement: it goes in

@@ -1,5 +1,6 @@
 // The composer of a ticket: reply to the customer or internal note, files (picker, drag and drop, pasted
-// images), "send and set status", macros searchable by name, and a draft kept per ticket.
+// images), "send and set status", macros searchable by name, and a draft kept per ticket. On a ticket that other
+// customers' tickets were merged into, a reply (or a macro's) is for one of them, picked here (to_customer_id).
 //
 // Drafts: the text, the kind and the chosen status are kept in sessionStorage ("destek.draft.<ticket id>"), so
 // they survive leaving the ticket and coming back, and a reload; files are kept in memory for the session's
@@ -186,9 +187,15 @@ function macroChange(key, value) {
 
 /* ---- the composer ---------------------------------------------------------------------------------------------- */
 /* Keyed by ticket id by the caller, so that each ticket gets its own state and draft. focus: {kind, n} — a new
- * n switches to that kind and focuses the text (the r and n shortcuts). */
-export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyping, focus, disabled }) {
+ * n switches to that kind and focuses the text (the r and n shortcuts). recipients: the customers of a ticket with
+ * several (each {id, name, email, lang, reference, subject, order_number}), else null; defaultTo: the id picked
+ * first. onApplyMacro(macroId, customerId). */
+export function Composer({ ticket, customer, recipients, defaultTo, macros, onSent, onApplyMacro, onTyping, focus,
+  disabled }) {
   const id = ticket.id;
+  const [toId, setToId] = useState(null);
+  const recipient = recipients ? recipients.find((c) => c.id === toId) || recipients.find((c) => c.id === defaultTo)
+    || recipients[0] : null;
   const [draft] = useState(() => loadDraft(id));
   const [kind, setKind] = useState(draft.kind);
   const [body, setBody] = useState(draft.body);
@@ -275,7 +282,9 @@ export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyp
     try {
       const attachments = await Promise.all(files.map(async (f) => ({
         filename: f.name, content_type: f.type, data_base64: await toBase64(f.file) })));
-      await api('POST', '/tickets/' + id + '/messages', { body: text, kind, ...(attachments.length ? { attachments } : {}) });
+      await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
+        ...(recipient && kind === 'reply' ? { to_customer_id: recipient.id } : {}),
+        ...(attachments.length ? { attachments } : {}) });
       setBody('');
       setFiles([]);
       setProblems([]);
@@ -319,13 +328,24 @@ export function Composer({ ticket, customer, macros, onSent, onApplyMacro, onTyp
         <button type="button" role="tab" aria-selected=${note} class=${note ? 'is-active is-note' : ''}
           onClick=${() => setKind('note')} data-kind="note">${t('composer.note')}</button>
       </div>
-      ${macros.length ? html`<${MacroPicker} macros=${macros} ticket=${ticket} customer=${customer}
-        disabled=${busy || disabled} onApply=${onApplyMacro} />` : null}
+      ${macros.length ? html`<${MacroPicker} macros=${macros}
+        ticket=${recipient ? { ...ticket, reference: recipient.reference, subject: recipient.subject,
+          order_number: recipient.order_number } : ticket}
+        customer=${recipient || customer}
+        disabled=${busy || disabled} onApply=${(macroId) => onApplyMacro(macroId, recipient && recipient.id)} />` : null}
     </div>
-    <p class=${'composer-to small' + (note ? ' is-note' : '')} data-region="composer-audience">
+    ${recipient && !note ? html`<label class="composer-to small" data-region="composer-audience">
+        <span>${t('composer.reply_to')}</span>
+        <select data-field="reply-to" value=${recipient.id} disabled=${busy || disabled}
+          onChange=${(e) => setToId(Number(e.currentTarget.value))}>
+          ${recipients.map((c) => html`<option value=${c.id}>${`${c.name || c.email} <${c.email || ''}> · ${c.reference}`}</option>`)}
+        </select>
+        <span class="muted">${t('composer.reply_to_hint')}</span>
+      </label>`
+      : html`<p class=${'composer-to small' + (note ? ' is-note' : '')} data-region="composer-audience">
       ${note ? t('composer.note_audience') : to ? t('composer.to', { name: (customer && customer.name) || to, address: to })
         : t('composer.reply_audience')}
-    </p>
+    </p>`}
     <textarea ref=${textarea} name="body" rows="5" value=${body} aria-label=${t('composer.' + kind)}
       placeholder=${t(note ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
       onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}

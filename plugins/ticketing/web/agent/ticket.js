@@ -1,5 +1,9 @@
 // /app/tickets/{id}: the SLA clocks, the thread, the composer, the ticket's fields, merge, presence, history, and
 // the customer panel (details, other tickets, a slot for plugin panels).
+//
+// Tickets of two different customers merged into one keep each customer's part (ticket.parts, message
+// part_ticket_id): the thread labels whose part each message is, the composer asks whom a reply is for, and a merge
+// of another customer's ticket is confirmed first in a dialog that shows both tickets and both customers.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Alert, Slot, ago, api, bytes, dateTime, errorText, formatDate, html, navigate, number, onLinkClick, setKeys, t,
   useLiveRefresh, useStore, when } from '@destek/agent';
@@ -33,22 +37,84 @@ function Attachments({ items }) {
     </li>`)}
   </ul>`;
 }
-function Message({ m }) {
+/* A note the desk wrote with a fixed meaning (message.notice), in the agent's language; null for one it does not know. */
+function Notice({ notice }) {
+  if (notice.code === 'mail_other_sender') {
+    return html`<div class="msg-body" data-notice=${notice.code}>
+      ${t('notice.mail_other_sender', { address: notice.address })}${' '}
+      <a href=${'/app/tickets/' + notice.ticket_id} onClick=${onLinkClick} data-action="notice-ticket">${notice.reference}</a>
+    </div>`;
+  }
+  return null;
+}
+
+/* part: the ticket (of ticket.parts) whose customer's conversation m belongs to, shown when the thread has several
+ * customers. */
+function Message({ m, part }) {
   const kind = messageKind(m);
   const who = m.author && m.author.name ? m.author.name : t('author.' + ((m.author && m.author.type) || 'system'));
+  const notice = m.notice ? Notice({ notice: m.notice }) : null;
   return html`<article class=${'msg msg-' + kind} data-message=${m.id} data-kind=${kind}>
     <header class="msg-head">
       <span class="msg-avatar" aria-hidden="true">${kind === 'note' ? '✎' : (who || '?').slice(0, 1).toLocaleUpperCase()}</span>
       <strong class="msg-author">${who}</strong>
       <span class=${'msg-kind kind-' + kind}>${t(KIND_LABEL[kind])}</span>
+      ${part && kind !== 'note' ? html`<span class="msg-part muted small" data-part=${part.ticket_id}>
+        ${t('part.of', { ref: part.reference, name: part.customer.name || part.customer.email || '' })}</span>` : null}
       <time datetime=${m.created_at} title=${dateTime(m.created_at)}>${when(m.created_at)} · ${ago(m.created_at)}</time>
     </header>
-    ${m.body_html ? html`<${HtmlBody} message=${m} />` : html`<div class="msg-body">${m.body}</div>`}
+    ${notice || (m.body_html ? html`<${HtmlBody} message=${m} />` : html`<div class="msg-body">${m.body}</div>`)}
     <${Attachments} items=${m.attachments} />
   </article>`;
 }
 
+/* The customers of a thread (ticket.parts), each once with its first ticket there (the thread's own first). */
+function partCustomers(parts) {
+  const seen = new Map();
+  for (const p of parts || []) {
+    if (!seen.has(p.customer.id)) {
+      seen.set(p.customer.id, { ...p.customer, ticket_id: p.ticket_id, reference: p.reference, subject: p.subject,
+        order_number: p.order_number });
+    }
+  }
+  return [...seen.values()];
+}
+
+/* The confirmation of a merge of another customer's ticket (the API's 409 customers_differ names both sides). */
+function MergeConfirm({ ask, busy, onConfirm, onCancel }) {
+  const cancel = useRef(null);
+  useEffect(() => {
+    if (cancel.current) cancel.current.focus();
+    const esc = (e) => { if (e.key === 'Escape') { e.stopPropagation(); onCancel(); } };
+    document.addEventListener('keydown', esc, true);
+    return () => document.removeEventListener('keydown', esc, true);
+  }, []);
+  const side = (x, label, role) => html`<section class="merge-side" data-merge-side=${role}>
+    <h3 class="h4">${label}</h3>
+    <p><span class="ref">${x.reference}</span> <span data-field="merge-subject">${x.subject}</span></p>
+    <p data-field="merge-customer"><strong>${x.customer.name || x.customer.email}</strong>
+      ${x.customer.email ? html` <span class="muted break">${x.customer.email}</span>` : null}</p>
+  </section>`;
+  return html`<div class="overlay" onClick=${onCancel}>
+    <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="merge-confirm-title"
+      aria-describedby="merge-confirm-lead" data-region="merge-confirm" onClick=${(e) => e.stopPropagation()}>
+      <h2 id="merge-confirm-title">${t('merge.confirm_title')}</h2>
+      <p id="merge-confirm-lead">${t('merge.confirm_lead')}</p>
+      ${side(ask.target, t('merge.confirm_target'), 'target')}
+      ${side(ask.source, t('merge.confirm_source'), 'source')}
+      <p class="muted small">${t('merge.confirm_note')}</p>
+      <div class="row-actions">
+        <button class="btn btn-primary" type="button" data-action="merge-confirm" disabled=${busy}
+          onClick=${onConfirm}>${t('merge.confirm')}</button>
+        <button class="btn btn-secondary" type="button" data-action="merge-cancel" ref=${cancel}
+          onClick=${onCancel}>${t('merge.cancel')}</button>
+      </div>
+    </div>
+  </div>`;
+}
+
 function CustomerPanel({ ticket, customer }) {
+  const otherParts = partCustomers(ticket.parts).filter((x) => x.id !== ticket.customer.id);
   const [all, setAll] = useState(false);
   const c = customer || ticket.customer;
   const others = ((customer && customer.tickets) || []).filter((x) => x.id !== ticket.id);
@@ -78,6 +144,11 @@ function CustomerPanel({ ticket, customer }) {
       ${others.length > OTHER_TICKETS_SHOWN ? html`<button type="button" class="btn btn-ghost btn-sm" onClick=${() => setAll(!all)}>
         ${all ? t('customer.show_fewer') : t('customer.show_all', { n: number(others.length) })}</button>` : null}`
         : html`<p class="muted small">${t('customer.no_other')}</p>`}
+      ${otherParts.length ? html`<h3 class="h4">${t('customer.other_parts')}</h3>
+        <ul class="mini-list parts-list" data-region="other-parts">${otherParts.map((x) => html`<li key=${x.id}>
+          <span><span class="ref">${x.reference}</span> ${x.name || x.email}</span>
+          ${x.email ? html`<span class="muted small break">${x.email}</span>` : null}
+        </li>`)}</ul>` : null}
     </section>
     <${Slot} name="ticket.side" label=${t('customer.plugin_panels')} ticket=${ticket} customer=${customer} />
   </aside>`;
@@ -92,6 +163,7 @@ export function TicketPage({ id }) {
   const [teams, setTeams] = useState([]);
   const [busy, setBusy] = useState(false);
   const [mergeRef, setMergeRef] = useState('');
+  const [mergeAsk, setMergeAsk] = useState(null);   // {sourceId, target, source}: another customer's ticket
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
   const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
@@ -158,11 +230,29 @@ export function TicketPage({ id }) {
     await api('POST', '/tickets/' + id + '/assign', { assignee_id: assignee });
     await load();
   });
-  // A macro is applied by the server: it sends its reply (in the customer's language) and its changes at once.
-  const applyMacro = (macroId) => run(async () => {
-    await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply');
+  // A macro is applied by the server: it sends its reply (in the customer's language) and its changes at once;
+  // toId names the customer it is for when the ticket has several.
+  const applyMacro = (macroId, toId) => run(async () => {
+    await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply', toId ? { to_customer_id: toId } : undefined);
     await load();
   });
+  // Merges sourceId in; another customer's ticket is merged only once the agent confirmed it (the dialog).
+  async function mergeIn(sourceId, confirmed) {
+    try {
+      setTicket(await api('POST', '/tickets/' + id + '/merge',
+        confirmed ? { source_id: sourceId, confirm_different_customers: true } : { source_id: sourceId }));
+    } catch (e) {
+      if (e.code === 'customers_differ' && !confirmed && e.details && e.details.source) {
+        setMergeAsk({ sourceId, target: e.details.target, source: e.details.source });
+        return;
+      }
+      throw e;
+    }
+    setMergeAsk(null);
+    setMergeRef('');
+    await load();
+  }
+  const confirmMerge = () => run(() => mergeIn(mergeAsk.sourceId, true));
   const merge = (e) => {
     e.preventDefault();
     const text = mergeRef.trim().replace(/^#/, '');
@@ -184,9 +274,7 @@ export function TicketPage({ id }) {
         sourceId = parseInt(text, 10);
       }
       if (!sourceId) throw Object.assign(new Error(t('merge.not_found')), { status: 404, message: t('merge.not_found') });
-      setTicket(await api('POST', '/tickets/' + id + '/merge', { source_id: sourceId }));
-      setMergeRef('');
-      await load();
+      await mergeIn(sourceId, false);
     });
   };
   const addTag = (e) => {
@@ -225,6 +313,12 @@ export function TicketPage({ id }) {
     return html`<div class="pad">${error ? html`<${Alert}>${errorText(error)}<//>` : html`<p class="muted">${t('common.loading')}</p>`}</div>`;
   }
   const closed = ticket.status === 'closed';
+  const customers = partCustomers(ticket.parts);
+  const several = customers.length > 1;
+  const partOf = new Map((ticket.parts || []).map((p) => [p.ticket_id, p]));
+  // A reply is for the customer who wrote last, unless the agent picks another.
+  const lastFrom = [...(ticket.messages || [])].reverse().find((m) => m.kind === 'customer');
+  const lastPart = lastFrom && partOf.get(lastFrom.part_ticket_id);
   return html`<div class="ticket-page" data-ticket-id=${ticket.id}>
     <div class="ticket-main">
       <div class="ticket-head">
@@ -244,10 +338,11 @@ export function TicketPage({ id }) {
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
       <div class="thread" data-region="thread">
-        ${(ticket.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} />`)}
+        ${(ticket.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} part=${several ? partOf.get(m.part_ticket_id) : null} />`)}
       </div>
       ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
         : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
+          recipients=${several ? customers : null} defaultTo=${lastPart ? lastPart.customer.id : ticket.customer.id}
           focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
           onTyping=${onDraft} />`}
       <${History} items=${ticket.history} names=${names} />
@@ -297,5 +392,7 @@ export function TicketPage({ id }) {
       </section>
       <${CustomerPanel} ticket=${ticket} customer=${customer} />
     </div>
+    ${mergeAsk ? html`<${MergeConfirm} ask=${mergeAsk} busy=${busy} onConfirm=${confirmMerge}
+      onCancel=${() => setMergeAsk(null)} />` : null}
   </div>`;
 }

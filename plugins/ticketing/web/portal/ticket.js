@@ -1,6 +1,7 @@
 // /t/{number}?sig=...: the customer's page of one ticket, opened from the link in our mails. It shows the status
-// and the public thread (the API leaves out internal notes), the files with their signed download links, and a
-// reply box; a wrong or missing signature is "not found", like an unknown number.
+// and the customer's public thread (the API leaves out internal notes, and another customer's part of a ticket
+// theirs was merged into), the files with their signed download links, and a reply box; a wrong or missing
+// signature is "not found", like an unknown number.
 import { alert, api, checkFiles, config, control, explain, field, filePicker, fill, formatDate, formatSize, h, icon, linkify,
   loadConfig, readFiles, t, utf8Bytes } from '@destek/portal';
 
@@ -48,10 +49,12 @@ export function ticketPage(number, sig, update, onLang) {
   }
 
   function hint(v) {
+    // Only a request merged into another of the same customer's says so (with its link); one merged into another
+    // customer's carries on here as it was, showing this customer's part of the conversation.
     if (v.merged_into) {
       return alert('info', h('p', null, t('ticket.merged', { reference: v.merged_into })),
-        v.merged_into_link ? h('p', null, h('a', { href: v.merged_into_link, class: 'alert-link' },
-          t('ticket.merged_open', { reference: v.merged_into }))) : null);
+        h('p', null, h('a', { href: v.merged_into_link, class: 'alert-link' },
+          t('ticket.merged_open', { reference: v.merged_into }))));
     }
     if (v.status === 'solved') return alert('success', t('ticket.solved_hint'));
     if (v.status === 'closed') return alert('info', t('ticket.closed_hint'));
@@ -135,7 +138,7 @@ export function ticketPage(number, sig, update, onLang) {
         st.number = u.pathname.split('/').pop();
         st.sig = u.searchParams.get('sig');
       }
-      st.notice = view.merged_into && !moved ? t('reply.sent_merged', { reference: view.merged_into }) : t('reply.sent');
+      st.notice = t('reply.sent');
       st.view = view;
       st.values.body = '';
       st.files.files = [];
@@ -169,7 +172,6 @@ export function ticketPage(number, sig, update, onLang) {
       h('h2', { id: 'reply-title' }, t('reply.title')),
       st.notice ? h('div', { id: 'reply-notice', tabindex: '-1' }, alert('success', st.notice)) : null,
       st.failure ? h('div', { id: 'reply-failure', tabindex: '-1' }, alert('error', st.failure)) : null,
-      v.merged_into && !v.merged_into_link ? h('p', { class: 'fine' }, t('ticket.merged_reply', { reference: v.merged_into })) : null,
       h('form', { class: 'form', novalidate: true, onSubmit: submit },
         field({ id: 'r-body', label: t('reply.label'), error: E.body,
           control: control('textarea', 'body', st.values, E, { rows: 5 }) }),
