@@ -688,8 +688,9 @@ static int check_objects(sqlite3 *h, const char *p, char *why, size_t whylen)
       char inner[700];
       rc = compile_as(h, p, LH_SQL_CHECK, sql, inner, sizeof inner);
       if (rc == SQLITE_AUTH) snprintf(why, whylen, "%s", inner);
-      else if (rc != SQLITE_OK)
-        snprintf(why, whylen, "refused: plugin %s's %s %s cannot be compiled: %s", p, ob->type, ob->name, inner);
+      else if (rc != SQLITE_OK)   /* SQLite does not say which of the triggers it compiled along failed */
+        snprintf(why, whylen, "refused: plugin %s's %s %s%s cannot be compiled: %s", p, ob->type, ob->name,
+                 !strcmp(ob->type, "trigger") ? ", or a trigger it fires," : "", inner);
       sqlite3_free(sql);
     }
   }
