@@ -60,11 +60,14 @@ static int n_secrets, cap_secrets;
 
 static int is(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
 
-/* name is one of plugin's: "<plugin>_<something>" (case-insensitive, like SQLite's names). */
+/* name is one of plugin's: "<plugin>_<something>" (case-insensitive, like SQLite's names). The host's
+ * schema_migrations is nobody's (the Lua host refuses a plugin named after a prefix of existing tables, but this one
+ * is not to depend on that). */
 static int own_by(const char *plugin, const char *name)
 {
   size_t n = strlen(plugin);
-  return name && strncasecmp(name, plugin, n) == 0 && name[n] == '_' && name[n + 1];
+  return name && strncasecmp(name, plugin, n) == 0 && name[n] == '_' && name[n + 1] &&
+         strcasecmp(name, "schema_migrations") != 0;
 }
 
 static void owner_add(const char *plugin)
