@@ -802,7 +802,7 @@ int lua_host_init(const char *dir)
   free(data_dir);
   data_dir = util_strdup(dir);
   struct db *w = db_writer_acquire();
-  lh_sql_install(db_handle(w));
+  lh_sql_start(w);
   db_writer_release(w);
   return load_all(1);
 }

@@ -3,7 +3,8 @@
  *                  core, reload, and the C entry points the core calls (routes, events, jobs, policies).
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the
  *                  sandboxed environment each plugin runs in, protected runs, and Lua <-> JSON conversion.
- *   lua_api.c      the `destek` module a plugin gets from require "destek", and the SQL authorizer.
+ *   lua_api.c      the `destek` module a plugin gets from require "destek".
+ *   lua_sql.c      what a plugin's SQL may do: the SQLite authorizer, and the checks of its migrations.
  *   lua_route.c    the generic route handler: the request table and turning return values into the response.
  *
  * Threads: a struct lh_state belongs to the thread that built it (or to the reload that collects declarations)
@@ -159,10 +160,31 @@ int lh_is_veto(lua_State *L, int idx);
 
 /* Pushes the destek module for slot. May raise (memory). */
 void lh_push_module(lua_State *L, int slot);
-/* The authorizer that limits plugin SQL; installed once per connection (it allows everything unless a Lua plugin's
- * statement is being prepared on this thread). */
+
+/* ------------------------------------------------------------------------------------------------ lua_sql.c */
+
+/* Whose SQL is being compiled on this thread, and under which rules: the core's (off), a plugin's db.query or
+ * db.exec, a step of its migrations, or the code of its triggers, views and defaults (checked when made; at run
+ * time). */
+enum lh_sql_mode { LH_SQL_OFF, LH_SQL_QUERY, LH_SQL_EXEC, LH_SQL_MIGRATE, LH_SQL_CHECK, LH_SQL_OBJECT };
+
+/* The authorizer that limits plugin SQL; installed once per connection. It allows the core's statements, except what
+ * a Lua plugin's trigger or view inside them does, which keeps its owner's rules. */
 void lh_sql_install(sqlite3 *h);
-/* Runs plugin_migrate for a Lua plugin with the authorizer limiting it to its own tables. */
+/* From before plugin's statement is prepared until it is finalized (sqlite3_step may compile it again), the
+ * authorizer applies the plugin's rules for mode. plugin must outlive the statement. */
+void lh_sql_enter(const char *plugin, int mode);
+void lh_sql_leave(void);
+/* Between enter and leave, after a prepare or step failed with errmsg: why, for the plugin's author ("refused: plugin
+ * P may not ..." when the rules refused something, else SQLite's message). */
+void lh_sql_why(const char *errmsg, char *why, size_t whylen);
+/* Before any Lua plugin loads, on the writer w (held by the caller): installs the authorizer, learns which Lua
+ * plugins own objects and which columns are declared SECRET, and drops the triggers of Lua plugins that would write
+ * outside their tables (logged). */
+struct db;
+int lh_sql_start(struct db *w);
+/* Applies a Lua plugin's migrations, each step under the plugin's rights and checked before it commits (its objects,
+ * and what it changed of others'). 0, or -1 with err filled. */
 int lh_migrate(const char *plugin, const struct destek_migration *steps, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------------------------------------ lua_host.c */

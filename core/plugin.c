@@ -241,6 +241,12 @@ const struct destek_host *plugin_host(const char *owner)
 
 int plugin_migrate(const char *owner, const struct destek_migration *steps, char *err, size_t errlen)
 {
+  return plugin_migrate_run(owner, steps, NULL, err, errlen);
+}
+
+int plugin_migrate_run(const char *owner, const struct destek_migration *steps, const struct db_step_runner *runner,
+                       char *err, size_t errlen)
+{
   int n = 0;
   while (steps && steps[n].name) n++;
   struct embed_file *files = calloc((size_t)n + 1, sizeof *files);
@@ -248,7 +254,7 @@ int plugin_migrate(const char *owner, const struct destek_migration *steps, char
   for (int i = 0; i < n; i++)
     files[i] = (struct embed_file){ steps[i].name, (const unsigned char *)steps[i].sql, strlen(steps[i].sql), "" };
   struct db *w = db_writer_acquire();
-  int rc = db_migrate(w, owner, files, err, errlen);
+  int rc = db_migrate_run(w, owner, files, runner, err, errlen);
   db_writer_release(w);
   free(files);
   return rc < 0 ? -1 : 0;
