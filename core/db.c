@@ -557,9 +557,17 @@ int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, 
 int db_migrate_run(struct db *w, const char *owner, const struct embed_file *steps, const struct db_step_runner *runner,
                    char *err, size_t errlen)
 {
+  /* Versions must rise strictly in name order: two steps with one number (say, from two branches) would have one
+   * skipped on a database that already recorded the other. */
   int known = 0;
-  for (const struct embed_file *s = steps; s && s->name; s++)
-    if (step_version(s->name) > known) known = step_version(s->name);
+  for (const struct embed_file *s = steps; s && s->name; s++) {
+    if (step_version(s->name) <= known) {
+      snprintf(err, errlen, "migration %s of %s does not have a number above the step before it (%d)", s->name, owner,
+               known);
+      return -1;
+    }
+    known = step_version(s->name);
+  }
   int current = db_schema_version(w, owner);
   if (current > known) {
     snprintf(err, errlen,
