@@ -28,6 +28,8 @@
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
 #define LH_NAME_MAX 40
+#define LH_CHUNK_MAX ((size_t)1 << 20)      /* load(): the largest chunk of text, like a plugin file */
+#define LH_JSON_DEPTH 100                   /* nesting of a table converted to JSON */
 
 /* ------------------------------------------------------------------------------------------------ sets */
 
@@ -106,6 +108,7 @@ struct lh_state {
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;
   long ticks;                   /* hook calls left */
+  long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
   int killed;                   /* the budget ran out: every pcall rethrows until the outermost run ends */
   char why[200];
   struct destek_req *call;
@@ -144,6 +147,10 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 void lh_pause_credit(struct lh_state *s, double seconds);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
 void lh_check_killed(lua_State *L);
+/* Charges work a C function did (in VM-instruction equivalents) to the running call's budget; raises the budget
+ * error when the budget or the deadline has run out. Does nothing outside a call, or on a state that is not a
+ * plugin state (a unit test's). */
+void lh_budget_charge(lua_State *L, long instructions);
 
 /* JSON: push a cJSON value (objects/arrays become tables, null becomes destek.json.null); may raise. */
 void lh_push_json(lua_State *L, const cJSON *j);
@@ -154,6 +161,12 @@ void lh_mark_array(lua_State *L, int idx);
 /* Registers the veto error metatable and creates a veto error value {code="vetoed", message=msg}. */
 void lh_push_veto(lua_State *L, const char *msg);
 int lh_is_veto(lua_State *L, int idx);
+
+/* ------------------------------------------------------------------------------------------------ lua_pattern.c */
+
+/* Replaces find, match, gmatch and gsub in the string table at index with the host's pattern matcher, which
+ * charges its work to the call's budget (lh_budget_charge). */
+void lh_pattern_install(lua_State *L, int string_table);
 
 /* ------------------------------------------------------------------------------------------------ lua_api.c */
 

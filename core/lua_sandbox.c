@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lualib.h>
 
@@ -50,35 +51,74 @@ static void *lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ------------------------------------------------------------------------------------------------ budget */
 
+/* CLOCK_MONOTONIC_COARSE: a few nanoseconds instead of a few tens, ticking every few milliseconds; good enough for a
+ * 250 ms deadline where it is read after every metered library call. */
+static double coarse_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Has the running call used up its instructions or its time? Marks it killed (once, with why) if so. Never raises. */
+static int budget_expired(lua_State *L, struct lh_state *s)
+{
+  if (s->killed) return 1;
+  if (s->ticks > 0 && util_mono() < s->deadline) return 0;
+  s->killed = 1;
+  char where[120] = "";
+  lua_Debug d;
+  for (int level = 0; level < 8 && L && lua_getstack(L, level, &d); level++)
+    if (lua_getinfo(L, "Sl", &d) && d.currentline > 0 && strcmp(d.short_src, "sandbox") != 0) {
+      snprintf(where, sizeof where, "%s:%d: ", d.short_src, d.currentline);
+      break;
+    }
+  if (s->ticks <= 0)
+    snprintf(s->why, sizeof s->why, "%sran out of its instruction budget (%ld million)", where,
+             LH_INSTRUCTION_LIMIT / 1000000);
+  else
+    snprintf(s->why, sizeof s->why, "%sran past its time limit (%d ms)", where, (int)(LH_TIME_LIMIT * 1000));
+  return 1;
+}
+
+static int raise_why(lua_State *L, struct lh_state *s)
+{
+  lua_pushstring(L, s->why);
+  return lua_error(L);
+}
+
+/* The count hook. Within a call: every LH_HOOK_EVERY instructions, the budget. Outside any call (depth 0) no plugin
+ * code may run at all, and the hook counts every instruction there (see lh_run): host code never calls into a
+ * plugin outside a run, and finalizers, the one way Lua could, are refused to plugins (sb_setmetatable, locked host
+ * metatables; Lua 5.4 runs finalizers with hooks off, so no budget could stop one). */
 static void hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   struct lh_state *s = lh_state_of(L);
-  if (s->depth == 0) return;
-  if (!s->killed) {
-    if (--s->ticks > 0 && util_mono() < s->deadline) return;
-    s->killed = 1;
-    char where[120] = "";
-    lua_Debug d;
-    if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
-      snprintf(where, sizeof where, "%s:%d: ", d.short_src, d.currentline);
-    if (s->ticks <= 0)
-      snprintf(s->why, sizeof s->why, "%sran out of its instruction budget (%ld million)", where,
-               LH_INSTRUCTION_LIMIT / 1000000);
-    else
-      snprintf(s->why, sizeof s->why, "%sran past its time limit (%d ms)", where, (int)(LH_TIME_LIMIT * 1000));
+  if (s->depth == 0) {
+    lua_pushliteral(L, "plugin code cannot run outside a call");
+    lua_error(L);
   }
-  lua_pushstring(L, s->why);
-  lua_error(L);
+  if (!s->killed && --s->ticks > 0 && util_mono() < s->deadline) return;
+  budget_expired(L, s);
+  raise_why(L, s);
+}
+
+void lh_budget_charge(lua_State *L, long instructions)
+{
+  struct lh_state *s = lh_state_of(L);
+  if (!s || s->depth == 0) return;
+  s->charged += instructions;
+  if (s->charged < LH_HOOK_EVERY && !s->killed) return;
+  s->ticks -= s->charged / LH_HOOK_EVERY;
+  s->charged %= LH_HOOK_EVERY;
+  if (budget_expired(L, s)) raise_why(L, s);
 }
 
 void lh_check_killed(lua_State *L)
 {
   struct lh_state *s = lh_state_of(L);
-  if (s->killed && s->depth > 0) {
-    lua_pushstring(L, s->why);
-    lua_error(L);
-  }
+  if (s->killed && s->depth > 0) raise_why(L, s);
 }
 
 void lh_pause_credit(struct lh_state *s, double seconds)
@@ -127,9 +167,192 @@ static int sb_collectgarbage(lua_State *L)
   }
 }
 
+/* Library functions whose single call can take long (their work grows with their arguments: up to the 64 MiB a
+ * state may hold) run through metered(): it checks the call's deadline as soon as the function returns. The hook
+ * alone would notice only after LH_HOOK_EVERY instructions, that is after up to a thousand such calls. The original
+ * C function is kept in a userdata upvalue and called directly, in the same frame (so its argument errors still
+ * name it); none of the wrapped functions uses upvalues of its own. */
+static int metered(lua_State *L)
+{
+  lua_CFunction f = *(lua_CFunction *)lua_touserdata(L, lua_upvalueindex(1));
+  int n = f(L);
+  struct lh_state *s = lh_state_of(L);
+  if (s->depth > 0 && (s->killed || coarse_now() >= s->deadline) && budget_expired(L, s)) raise_why(L, s);
+  return n;
+}
+
+/* Replaces t[name] (a C function) by a metered wrapper; with pre, pre runs first, with the original as upvalue 1. */
+static void meter(lua_State *L, int t, const char *name, lua_CFunction pre)
+{
+  lua_getfield(L, t, name);
+  lua_CFunction f = lua_tocfunction(L, -1);
+  lua_pop(L, 1);
+  if (!f) return;
+  *(lua_CFunction *)lua_newuserdatauv(L, sizeof f, 0) = f;
+  lua_pushcclosure(L, pre ? pre : metered, 1);
+  lua_setfield(L, t, name);
+}
+
+static int call_original(lua_State *L) { return metered(L); }
+
+/* table.sort without a comparator compares in C, n log n times, out of the hook's sight. Up to SORT_NATIVE_MAX
+ * elements (a few milliseconds) the library sorts; past that, a plain table is sorted here with the same "<"
+ * (lua_compare), charging the budget as it goes, and a table with a metatable is sorted by the library through a C
+ * comparator that charges each comparison. The order of equal elements may differ from the library's, which the
+ * manual leaves unspecified ("the sort algorithm is not stable"). */
+#define SORT_NATIVE_MAX 65536
+
+static int sort_less(lua_State *L)
+{
+  lh_budget_charge(L, 25);
+  lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+  return 1;
+}
+
+/* t[i] < the value at stack index v? */
+static int elem_less(lua_State *L, lua_Integer i, int v)
+{
+  lua_rawgeti(L, 1, i);
+  int yes = lua_compare(L, -1, v, LUA_OPLT);
+  lua_pop(L, 1);
+  return yes;
+}
+
+static int less_elem(lua_State *L, int v, lua_Integer i)
+{
+  lua_rawgeti(L, 1, i);
+  int yes = lua_compare(L, v, -1, LUA_OPLT);
+  lua_pop(L, 1);
+  return yes;
+}
+
+static void swap_elems(lua_State *L, lua_Integer i, lua_Integer j)
+{
+  lua_rawgeti(L, 1, i);
+  lua_rawgeti(L, 1, j);
+  lua_rawseti(L, 1, i);
+  lua_rawseti(L, 1, j);
+}
+
+/* Quicksort of the table at index 1, t[lo..hi]: median of three, Hoare partition (bounded, so that an inconsistent
+ * "<" cannot run off the range), the smaller side first, insertion sort for short ranges. */
+static void sort_range(lua_State *L, lua_Integer lo, lua_Integer hi)
+{
+  while (hi - lo > 12) {
+    lh_budget_charge(L, (long)(hi - lo) * 12);
+    lua_Integer mid = lo + (hi - lo) / 2;
+    lua_rawgeti(L, 1, mid);
+    if (elem_less(L, lo, -1) == 0 && less_elem(L, -1, lo)) swap_elems(L, lo, mid);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 1, hi);
+    if (elem_less(L, mid, -1) == 0 && less_elem(L, -1, mid)) swap_elems(L, mid, hi);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 1, mid);
+    if (elem_less(L, lo, -1) == 0 && less_elem(L, -1, lo)) swap_elems(L, lo, mid);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 1, mid);
+    int pivot = lua_gettop(L);
+    lua_Integer i = lo, j = hi;
+    while (i <= j) {
+      while (i < hi && elem_less(L, i, pivot)) i++;
+      while (j > lo && less_elem(L, pivot, j)) j--;
+      if (i <= j) {
+        swap_elems(L, i, j);
+        i++;
+        j--;
+      }
+    }
+    lua_pop(L, 1);
+    if (j - lo < hi - i) {
+      sort_range(L, lo, j);
+      lo = i;
+    } else {
+      sort_range(L, i, hi);
+      hi = j;
+    }
+  }
+  lh_budget_charge(L, (long)(hi - lo + 1) * 40);
+  for (lua_Integer k = lo + 1; k <= hi; k++) {
+    lua_rawgeti(L, 1, k);
+    int v = lua_gettop(L);
+    lua_Integer m = k - 1;
+    while (m >= lo && less_elem(L, v, m)) {
+      lua_rawgeti(L, 1, m);
+      lua_rawseti(L, 1, m + 1);
+      m--;
+    }
+    lua_rawseti(L, 1, m + 1);
+  }
+}
+
+static int sb_sort(lua_State *L)
+{
+  if (lua_type(L, 1) == LUA_TTABLE && lua_isnoneornil(L, 2) && lua_rawlen(L, 1) > SORT_NATIVE_MAX) {
+    lua_settop(L, 1);
+    if (!lua_getmetatable(L, 1)) {
+      luaL_checkstack(L, 8, "table.sort");
+      sort_range(L, 1, (lua_Integer)lua_rawlen(L, 1));
+      return 0;
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, sort_less);
+  }
+  return call_original(L);
+}
+
+/* table.move copies element by element even when they are all nil: a range longer than any table a state can hold
+ * (64 MiB of 16-byte values) is refused instead of looping for ever. */
+#define MOVE_MAX ((lua_Unsigned)LH_MEMORY_LIMIT / 16)
+
+static int sb_move(lua_State *L)
+{
+  if (lua_isinteger(L, 2) && lua_isinteger(L, 3)) {
+    lua_Integer f = lua_tointeger(L, 2), e = lua_tointeger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
+      return luaL_error(L, "table.move: at most %I elements at a time", (lua_Integer)MOVE_MAX);
+  }
+  return call_original(L);
+}
+
+/* os.date calls strftime once per conversion of its format: formats are short. */
+#define DATE_FORMAT_MAX 256
+
+static int sb_date(lua_State *L)
+{
+  size_t len = 0;
+  if (lua_type(L, 1) == LUA_TSTRING && (lua_tolstring(L, 1, &len), len > DATE_FORMAT_MAX))
+    return luaL_error(L, "os.date: the format may be at most %d bytes", DATE_FORMAT_MAX);
+  return call_original(L);
+}
+
+static void meter_library(lua_State *L, int G)
+{
+  static const struct { const char *lib; const char *const names[16]; } plain[] = {
+    { "string", { "byte", "char", "format", "lower", "upper", "rep", "reverse", "sub", "pack", "unpack", NULL } },
+    { "table", { "concat", "insert", "remove", "pack", "unpack", NULL } },
+    { "utf8", { "char", "codepoint", "len", "offset", NULL } },
+    { NULL, { "tonumber", "load", NULL } },
+  };
+  for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+    if (plain[i].lib) lua_getfield(L, G, plain[i].lib);
+    else lua_pushvalue(L, G);
+    for (const char *const *n = plain[i].names; *n; n++) meter(L, lua_gettop(L), *n, NULL);
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, G, "table");
+  meter(L, lua_gettop(L), "sort", sb_sort);
+  meter(L, lua_gettop(L), "move", sb_move);
+  lua_getfield(L, G, "os");
+  meter(L, lua_gettop(L), "date", sb_date);
+  lua_getfield(L, G, "string");
+  lh_pattern_install(L, -1);
+  lua_pop(L, 3);
+}
+
 /* Wraps what can catch errors, makes each plugin's environment. Arguments: base, libs, and the originals. */
 static const char PRELUDE[] =
-  "local base, libs, pcall, xpcall, resume, close, check, load, select, pairs, error, tostring, type = ...\n"
+  "local base, libs, pcall, xpcall, resume, close, check, load, select, pairs, error, tostring, type, CHUNK_MAX = ...\n"
+  "local TOO_BIG = 'load: a chunk may be at most ' .. CHUNK_MAX // 1048576 .. ' MiB'\n"
   "base.pcall = function(f, ...) return check(pcall(f, ...)) end\n"
   "base.xpcall = function(f, h, ...) return check(xpcall(f, h, ...)) end\n"
   "libs.coroutine.resume = function(co, ...) return check(resume(co, ...)) end\n"
@@ -151,6 +374,18 @@ static const char PRELUDE[] =
   "  env.load = function(chunk, chunkname, mode, ...)\n"
   "    if type(mode) == 'string' and not mode:find('t', 1, true) then\n"
   "      return nil, 'binary chunks are not allowed'\n"
+  "    end\n"
+  "    if type(chunk) == 'string' and #chunk > CHUNK_MAX then return nil, TOO_BIG end\n"
+  "    if type(chunk) == 'function' then\n"
+  "      local read, total = chunk, 0\n"
+  "      chunk = function()\n"
+  "        local piece = read()\n"
+  "        if type(piece) == 'string' then\n"
+  "          total = total + #piece\n"
+  "          if total > CHUNK_MAX then error(TOO_BIG, 0) end\n"
+  "        end\n"
+  "        return piece\n"
+  "      end\n"
   "    end\n"
   "    if select('#', ...) > 0 then return load(chunk, chunkname, 't', (...)) end\n"
   "    return load(chunk, chunkname, 't', env)\n"
@@ -193,6 +428,7 @@ static int open_sandbox(lua_State *L)
   lua_pushliteral(L, "string");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 2);
+  meter_library(L, G);
 
   static const char *const base_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "rawlen", "rawset", "select",
@@ -204,6 +440,7 @@ static int open_sandbox(lua_State *L)
   lua_setfield(L, base, "setmetatable");
   lua_pushcfunction(L, sb_collectgarbage);
   lua_setfield(L, base, "collectgarbage");
+  meter(L, base, "collectgarbage", NULL);   /* a full collection of a big heap takes a while */
 
   lua_newtable(L);
   int libt = lua_gettop(L);
@@ -237,16 +474,22 @@ static int open_sandbox(lua_State *L)
   lua_pushcfunction(L, sb_check);
   static const char *const more[] = { "load", "select", "pairs", "error", "tostring", "type", NULL };
   for (const char *const *n = more; *n; n++) lua_getfield(L, G, *n);
-  lua_call(L, 13, 1);
+  lua_pushinteger(L, (lua_Integer)LH_CHUNK_MAX);
+  lua_call(L, 14, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ENV_FACTORY);
 
   /* Nothing reaches the real globals any more; replace them with an empty table all the same. */
   lua_newtable(L);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 
+  /* Every JSON array of the state (json.array(), db.query rows, decoded arrays) shares this metatable: locked, so
+   * that no plugin can read or change it (an __index there would forge another plugin's rows, a __gc would run
+   * unbudgeted). The host's metatables hold no state of their own, so one per state is enough once locked. */
   lua_newtable(L);
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "json.array");
+  lua_setfield(L, -2, "__metatable");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARRAY_MT);
   return 0;
 }
@@ -264,6 +507,8 @@ static int open_veto(lua_State *L)
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "veto");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "veto");
+  lua_setfield(L, -2, "__metatable");   /* locked, as the array metatable */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_VETO_MT);
   return 0;
 }
@@ -325,7 +570,6 @@ struct lh_state *lh_state_new(struct lh_set *set, int collecting, char *err, siz
   }
   *(struct lh_state **)lua_getextraspace(s->L) = s;
   lua_atpanic(s->L, on_panic);
-  lua_sethook(s->L, hook, LUA_MASKCOUNT, LH_HOOK_EVERY);
   lua_gc(s->L, LUA_GCGEN, 0, 0);
   if (lh_protect(s->L, open_sandbox, NULL, 0) != LUA_OK || lh_protect(s->L, open_veto, NULL, 0) != LUA_OK) {
     snprintf(err, errlen, "cannot set up the Lua sandbox: %s",
@@ -334,6 +578,7 @@ struct lh_state *lh_state_new(struct lh_set *set, int collecting, char *err, siz
     free(s);
     return NULL;
   }
+  lua_sethook(s->L, hook, LUA_MASKCOUNT, 1);   /* idle: no plugin instruction runs outside a call */
   return s;
 }
 
@@ -375,8 +620,10 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   if (outermost) {
     s->deadline = util_mono() + LH_TIME_LIMIT;
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
+    s->charged = 0;
     s->killed = 0;
     s->why[0] = 0;
+    lua_sethook(s->L, hook, LUA_MASKCOUNT, LH_HOOK_EVERY);
   }
   struct destek_req *saved_call = s->call;
   s->call = call;
@@ -384,6 +631,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   int rc = lh_protect(L, f, arg, 0);
   s->depth--;
   s->call = saved_call;
+  if (outermost) lua_sethook(s->L, hook, LUA_MASKCOUNT, 1);
   if (rc == LUA_OK && !s->killed) return 0;
 
   int result = -1;
@@ -431,6 +679,7 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
 {
   if (depth > 200) luaL_error(L, "JSON nested too deeply");
   luaL_checkstack(L, 4, "JSON nested too deeply");
+  lh_budget_charge(L, 8);
   if (cJSON_IsObject(j)) {
     lua_createtable(L, 0, cJSON_GetArraySize(j));
     for (const cJSON *c = j->child; c; c = c->next) {
@@ -472,21 +721,89 @@ static int has_array_mt(lua_State *L, int idx)
   return yes;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+/* Converting a Lua value to cJSON builds memory outside the state's allocator, and a table that holds the same
+ * table twice per level doubles the work at every level: so the conversion refuses cycles, counts what it builds
+ * (and what printing it will take) against the memory the state may still use, and watches the call's deadline. */
+struct to_json_ctx {
+  lua_State *L;
+  struct lh_state *s;         /* NULL outside a plugin state (then only cycles and depth are checked) */
+  size_t room;                /* bytes the result may still take */
+  long nodes;
+  int depth;
+  const void *path[LH_JSON_DEPTH + 1];   /* the tables being converted, outermost first */
+  char *err;
+  size_t errlen;
+};
+
+/* What one value costs: its cJSON node and, for text, the copy and its printed (escaped, quoted) form. */
+#define JSON_NODE_COST (sizeof(cJSON) + 48)
+
+static size_t json_text_cost(const char *v, size_t len)
 {
+  size_t printed = len + 2;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)v[i];
+    if (c < 32) printed += 5;
+    else if (c == '"' || c == '\\') printed += 1;
+  }
+  return len + 17 + printed;
+}
+
+static int json_charge(struct to_json_ctx *c, size_t bytes)
+{
+  if (bytes > c->room) {
+    snprintf(c->err, c->errlen, "the JSON would be too big: a plugin state may use %zu MiB",
+             (c->s ? c->s->mem_limit : LH_MEMORY_LIMIT) >> 20);
+    return -1;
+  }
+  c->room -= bytes;
+  if (c->s && (++c->nodes & 4095) == 0 && c->s->depth > 0) {
+    c->s->charged += 4096;
+    if (c->s->charged >= LH_HOOK_EVERY) {
+      c->s->ticks -= c->s->charged / LH_HOOK_EVERY;
+      c->s->charged %= LH_HOOK_EVERY;
+    }
+    if (budget_expired(c->L, c->s)) {
+      snprintf(c->err, c->errlen, "%s", c->s->why);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static cJSON *to_json(struct to_json_ctx *c, int idx)
+{
+  lua_State *L = c->L;
+  if (json_charge(c, JSON_NODE_COST) != 0) return NULL;
   switch (lua_type(L, idx)) {
   case LUA_TNIL: return cJSON_CreateNull();
   case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx)) return cJSON_CreateNumber((double)lua_tointeger(L, idx));
     return isfinite(lua_tonumber(L, idx)) ? cJSON_CreateNumber(lua_tonumber(L, idx)) : cJSON_CreateNull();
-  case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+  case LUA_TSTRING: {
+    size_t len;
+    const char *v = lua_tolstring(L, idx, &len);
+    if (json_charge(c, json_text_cost(v, len)) != 0) return NULL;
+    return cJSON_CreateString(v);
+  }
   case LUA_TLIGHTUSERDATA:
     if (!lua_touserdata(L, idx)) return cJSON_CreateNull();
     break;
   case LUA_TTABLE: {
-    if (depth > 100) { snprintf(err, errlen, "a table nested too deeply (or a cycle) cannot become JSON"); return NULL; }
-    if (!lua_checkstack(L, 4)) { snprintf(err, errlen, "Lua stack overflow"); return NULL; }
+    const void *me = lua_topointer(L, idx);
+    for (int i = 0; i < c->depth; i++)
+      if (c->path[i] == me) {
+        snprintf(c->err, c->errlen, "a table that contains itself (a cycle) cannot become JSON");
+        return NULL;
+      }
+    if (c->depth >= LH_JSON_DEPTH) {
+      snprintf(c->err, c->errlen, "a table nested more than %d levels deep cannot become JSON", LH_JSON_DEPTH);
+      return NULL;
+    }
+    if (!lua_checkstack(L, 4)) { snprintf(c->err, c->errlen, "Lua stack overflow"); return NULL; }
+    c->path[c->depth++] = me;
+    cJSON *out = NULL;
     lua_Integer n = 0, max = 0;
     int all_int = 1;
     lua_pushnil(L);
@@ -500,46 +817,51 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
       n++;
     }
     if (all_int && ((n > 0 && max == n) || (n == 0 && has_array_mt(L, idx)))) {
-      cJSON *arr = cJSON_CreateArray();
+      out = cJSON_CreateArray();
       for (lua_Integer i = 1; i <= max; i++) {
         lua_rawgeti(L, idx, i);
-        cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
+        cJSON *v = to_json(c, lua_gettop(L));
         lua_pop(L, 1);
-        if (!v) { cJSON_Delete(arr); return NULL; }
-        cJSON_AddItemToArray(arr, v);
+        if (!v) { cJSON_Delete(out); out = NULL; break; }
+        cJSON_AddItemToArray(out, v);
       }
-      return arr;
-    }
-    cJSON *obj = cJSON_CreateObject();
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-      char keybuf[32];
-      const char *key;
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        key = lua_tostring(L, -2);
-      } else if (lua_isinteger(L, -2)) {
-        snprintf(keybuf, sizeof keybuf, "%lld", (long long)lua_tointeger(L, -2));
-        key = keybuf;
-      } else {
-        snprintf(err, errlen, "a table with a %s key cannot become a JSON object", luaL_typename(L, -2));
-        lua_pop(L, 2);
-        cJSON_Delete(obj);
-        return NULL;
+    } else {
+      out = cJSON_CreateObject();
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        char keybuf[32];
+        const char *key;
+        size_t keylen;
+        if (lua_type(L, -2) == LUA_TSTRING) {
+          key = lua_tolstring(L, -2, &keylen);
+        } else if (lua_isinteger(L, -2)) {
+          keylen = (size_t)snprintf(keybuf, sizeof keybuf, "%lld", (long long)lua_tointeger(L, -2));
+          key = keybuf;
+        } else {
+          snprintf(c->err, c->errlen, "a table with a %s key cannot become a JSON object", luaL_typename(L, -2));
+          lua_pop(L, 2);
+          cJSON_Delete(out);
+          out = NULL;
+          break;
+        }
+        cJSON *v = json_charge(c, json_text_cost(key, keylen)) == 0 ? to_json(c, lua_gettop(L)) : NULL;
+        lua_pop(L, 1);
+        if (!v) { lua_pop(L, 1); cJSON_Delete(out); out = NULL; break; }
+        cJSON_AddItemToObject(out, key, v);
       }
-      cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
-      lua_pop(L, 1);
-      if (!v) { lua_pop(L, 1); cJSON_Delete(obj); return NULL; }
-      cJSON_AddItemToObject(obj, key, v);
     }
-    return obj;
+    c->depth--;
+    return out;
   }
   default: break;
   }
-  snprintf(err, errlen, "a %s value cannot become JSON", luaL_typename(L, idx));
+  snprintf(c->err, c->errlen, "a %s value cannot become JSON", luaL_typename(L, idx));
   return NULL;
 }
 
 cJSON *lh_to_json(lua_State *L, int idx, char *err, size_t errlen)
 {
-  return to_json(L, lua_absindex(L, idx), 0, err, errlen);
+  struct to_json_ctx c = { .L = L, .s = lh_state_of(L), .err = err, .errlen = errlen };
+  c.room = !c.s ? (size_t)LH_MEMORY_LIMIT : c.s->mem < c.s->mem_limit ? c.s->mem_limit - c.s->mem : 0;
+  return to_json(&c, lua_absindex(L, idx));
 }
