@@ -285,9 +285,21 @@ static void sort_range(lua_State *L, lua_Integer lo, lua_Integer hi)
   }
 }
 
+/* A comparator that is not a Lua function (a C function of the library, a table with __call) runs no instruction
+ * the hook could count: each call is charged here. Upvalue 1: the comparator. */
+static int sort_call(lua_State *L)
+{
+  lh_budget_charge(L, 25);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 static int sb_sort(lua_State *L)
 {
-  if (lua_type(L, 1) == LUA_TTABLE && lua_isnoneornil(L, 2) && lua_rawlen(L, 1) > SORT_NATIVE_MAX) {
+  if (lua_type(L, 1) != LUA_TTABLE || lua_rawlen(L, 1) <= SORT_NATIVE_MAX) return call_original(L);
+  if (lua_isnoneornil(L, 2)) {
     lua_settop(L, 1);
     if (!lua_getmetatable(L, 1)) {
       luaL_checkstack(L, 8, "table.sort");
@@ -296,6 +308,9 @@ static int sb_sort(lua_State *L)
     }
     lua_pop(L, 1);
     lua_pushcfunction(L, sort_less);
+  } else if (!lua_isfunction(L, 2) || lua_iscfunction(L, 2)) {
+    lua_settop(L, 2);
+    lua_pushcclosure(L, sort_call, 1);
   }
   return call_original(L);
 }
@@ -306,10 +321,63 @@ static int sb_sort(lua_State *L)
 
 static int sb_move(lua_State *L)
 {
-  if (lua_isinteger(L, 2) && lua_isinteger(L, 3)) {
-    lua_Integer f = lua_tointeger(L, 2), e = lua_tointeger(L, 3);
+  int f_ok, e_ok;
+  lua_Integer f = lua_tointegerx(L, 2, &f_ok), e = lua_tointegerx(L, 3, &e_ok);
+  if (f_ok && e_ok) {
     if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
       return luaL_error(L, "table.move: at most %I elements at a time", (lua_Integer)MOVE_MAX);
+  }
+  return call_original(L);
+}
+
+/* table.insert/remove shift elements up to the table's length, and table.concat walks its range, in C: a length that
+ * a __len metamethod makes up (or a range given) is refused past what a state can hold, like table.move's. The
+ * check calls __len itself, so a table with __len has it called twice by these functions. */
+static void check_length(lua_State *L, const char *fn)
+{
+  if (lua_type(L, 1) != LUA_TTABLE || luaL_getmetafield(L, 1, "__len") == LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_Integer n = luaL_len(L, 1);
+  if (n < 0 || (lua_Unsigned)n > MOVE_MAX)
+    luaL_error(L, "table.%s: a length over %I (from __len) is refused", fn, (lua_Integer)MOVE_MAX);
+}
+
+static int sb_insert(lua_State *L)
+{
+  check_length(L, "insert");
+  return call_original(L);
+}
+
+static int sb_remove(lua_State *L)
+{
+  check_length(L, "remove");
+  return call_original(L);
+}
+
+static int sb_concat(lua_State *L)
+{
+  if (lua_isnoneornil(L, 4)) {
+    check_length(L, "concat");
+  } else {
+    int i_ok = 1, j_ok;
+    lua_Integer i = 1, j = lua_tointegerx(L, 4, &j_ok);
+    if (!lua_isnoneornil(L, 3)) i = lua_tointegerx(L, 3, &i_ok);
+    if (i_ok && j_ok && j >= i && (lua_Unsigned)j - (lua_Unsigned)i >= MOVE_MAX)
+      return luaL_error(L, "table.concat: at most %I elements at a time", (lua_Integer)MOVE_MAX);
+  }
+  return call_original(L);
+}
+
+/* string.rep of an empty string with an empty separator loops n times copying nothing, whatever n is. */
+static int sb_rep(lua_State *L)
+{
+  size_t l, lsep;
+  luaL_checklstring(L, 1, &l);
+  luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &lsep);
+  if (l == 0 && lsep == 0) {
+    lua_pushliteral(L, "");
+    return 1;
   }
   return call_original(L);
 }
@@ -328,10 +396,10 @@ static int sb_date(lua_State *L)
 static void meter_library(lua_State *L, int G)
 {
   static const struct { const char *lib; const char *const names[16]; } plain[] = {
-    { "string", { "byte", "char", "format", "lower", "upper", "rep", "reverse", "sub", "pack", "unpack", NULL } },
-    { "table", { "concat", "insert", "remove", "pack", "unpack", NULL } },
+    { "string", { "byte", "char", "format", "lower", "upper", "reverse", "sub", "pack", "unpack", NULL } },
+    { "table", { "pack", "unpack", NULL } },
     { "utf8", { "char", "codepoint", "len", "offset", NULL } },
-    { NULL, { "tonumber", "load", NULL } },
+    { NULL, { "tonumber", "load", "rawequal", NULL } },
   };
   for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
     if (plain[i].lib) lua_getfield(L, G, plain[i].lib);
@@ -342,6 +410,12 @@ static void meter_library(lua_State *L, int G)
   lua_getfield(L, G, "table");
   meter(L, lua_gettop(L), "sort", sb_sort);
   meter(L, lua_gettop(L), "move", sb_move);
+  meter(L, lua_gettop(L), "insert", sb_insert);
+  meter(L, lua_gettop(L), "remove", sb_remove);
+  meter(L, lua_gettop(L), "concat", sb_concat);
+  lua_getfield(L, G, "string");
+  meter(L, lua_gettop(L), "rep", sb_rep);
+  lua_pop(L, 1);
   lua_getfield(L, G, "os");
   meter(L, lua_gettop(L), "date", sb_date);
   lua_getfield(L, G, "string");

@@ -116,6 +116,24 @@ test('a loop of library calls that each take milliseconds (string.rep, collectga
   }
 });
 
+test('library loops over an empty string.rep, a length made up by __len, or a C comparator are bounded', async () => {
+  const rep = await timedGet(srv, '/hostile/rep-empty');
+  assert.equal(rep.status, 200, rep.text);
+  assert.deepEqual(rep.json, [0]);
+  const len = await timedGet(srv, '/hostile/made-up-length');
+  assert.equal(len.status, 200, len.text);
+  assertSubset(len.json, {
+    remove: /table\.remove: a length over 4194304 \(from __len\) is refused/,
+    insert: /table\.insert: a length over 4194304 \(from __len\) is refused/,
+    concat: /table\.concat: a length over 4194304 \(from __len\) is refused/,
+    concat_range: /table\.concat: at most 4194304 elements at a time/,
+  });
+  const sort = await timedGet(srv, '/hostile/sort-cfunction');
+  assertError(sort, 500, 'plugin_error');
+  assert.ok(sort.ms < T(1000), `took ${sort.ms} ms`);
+  await logged(srv, /GET \/hostile\/sort-cfunction failed: .*(ran past its time limit|instruction budget)/);
+});
+
 test('table.move over a range no table can hold is refused instead of looping for ever', async () => {
   const res = await timedGet(srv, '/hostile/move');
   assertError(res, 500, 'plugin_error');

@@ -42,6 +42,23 @@ return {
       table.sort(t)
       return 200, { t[1] }
     end)
+    r("rep-empty", function() return 200, { #string.rep("", math.maxinteger) } end)
+    r("made-up-length", function()
+      local huge = { __len = function() return 1e15 end }
+      local strings = { __len = function() return 1e15 end, __index = tostring }   -- a C function: no hook
+      local out = {}
+      out.remove = select(2, pcall(table.remove, setmetatable({}, huge), 1))
+      out.insert = select(2, pcall(table.insert, setmetatable({}, huge), 1, "x"))
+      out.concat = select(2, pcall(table.concat, setmetatable({}, strings)))
+      out.concat_range = select(2, pcall(table.concat, setmetatable({}, { __index = tostring }), "", 1, 1e12))
+      return 200, out
+    end)
+    r("sort-cfunction", function()
+      local t = {}
+      for i = 1, 1e6 do t[i] = i end
+      table.sort(t, rawequal)   -- a C comparator: the library calls it n log n times
+      return 200, {}
+    end)
     r("move", function() table.move({}, 1, math.maxinteger - 1, 2) return 200, {} end)
     r("date", function() return 200, { #os.date(("%c"):rep(1e6)) } end)
     r("load", function()
