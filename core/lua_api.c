@@ -282,6 +282,7 @@ static int log_at(lua_State *L, enum log_level level)
   }
   luaL_pushresult(&b);
   log_msg(level, slot_name(s, slot), "%.4000s", lua_tostring(L, -1));
+  lh_budget_charge(L, LH_HOOK_EVERY);   /* a log line costs a thousand instructions, and the deadline is checked */
   return 0;
 }
 

@@ -3,6 +3,8 @@
  *                  core, reload, and the C entry points the core calls (routes, events, jobs, policies).
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the
  *                  sandboxed environment each plugin runs in, protected runs, and Lua <-> JSON conversion.
+ *   lua_limits.c   the library functions whose one call can take long, metered or bounded.
+ *   lua_pattern.c  string.find/match/gmatch/gsub: Lua patterns, charged to the call's budget.
  *   lua_api.c      the `destek` module a plugin gets from require "destek", and the SQL authorizer.
  *   lua_route.c    the generic route handler: the request table and turning return values into the response.
  *
@@ -161,6 +163,16 @@ void lh_mark_array(lua_State *L, int idx);
 /* Registers the veto error metatable and creates a veto error value {code="vetoed", message=msg}. */
 void lh_push_veto(lua_State *L, const char *msg);
 int lh_is_veto(lua_State *L, int idx);
+
+/* Checks the running call's deadline (a coarse clock: a few nanoseconds) and raises the budget error when it has
+ * passed; nothing outside a call. */
+void lh_budget_check(lua_State *L);
+
+/* ------------------------------------------------------------------------------------------------ lua_limits.c */
+
+/* Replaces, in the global table at index G (before the environments copy it), the library functions whose one call
+ * can take long by metered or bounded versions, and the pattern functions by the host's. */
+void lh_limits_install(lua_State *L, int G);
 
 /* ------------------------------------------------------------------------------------------------ lua_pattern.c */
 

@@ -173,6 +173,7 @@ static int ignore(lua_State *L) { (void)L; return 0; }
 static int run_chunk(lua_State *L)
 {
   const char *code = lua_touserdata(L, 1);
+  if (!strncmp(code, "--slow\n", 7)) lh_pause_credit(lh_state_of(L), 10);   /* more time: correctness, not speed */
   if (luaL_loadbufferx(L, code, strlen(code), "=test", "t") != LUA_OK) return lua_error(L);
   lua_newtable(L);                     /* a stand-in for the destek module: lh_push_env reads module.log.info */
   lua_newtable(L);
@@ -210,17 +211,16 @@ static void budget(void)
   rc = sandboxed("local s = string.rep('a', 300) local ok = pcall(string.gsub, s, ('a-'):rep(4) .. 'b', '')", err,
                  sizeof err, &ms);
   CHECK(rc == -1 && ms < 1000);   /* pcall cannot catch it */
-  /* Past 65536 elements, table.sort without a comparator is the host's own, charging the budget. Its CPU time is
-   * about 60 ms: on a machine shared by many jobs the 250 ms of wall clock may run out, so that is tried again. */
-  for (int attempt = 0; attempt < 5; attempt++) {
-    rc = sandboxed("local t = {} for i = 1, 70000 do t[i] = (i * 7919) % 70001 end\n"
-                   "t[70001] = 0.5 table.sort(t)\n"
-                   "for i = 2, #t do if t[i - 1] > t[i] then error('unsorted') end end\n"
-                   "if t[1] ~= 0.5 then error('0.5 is not first') end",
-                   err, sizeof err, &ms);
-    printf("sort of 70001 elements: %s in %.0f ms\n", rc ? err : "sorted", ms);
-    if (rc == 0 || !strstr(err, "ran past its time limit")) break;
-  }
+  /* Past 65536 elements, table.sort without a comparator is the host's own, charging the budget (about 60 ms of
+   * CPU here; given more time, so that a busy machine cannot fail it). */
+  rc = sandboxed("--slow\nlocal t = {} for i = 1, 70000 do t[i] = (i * 7919) % 70001 end\n"
+                 "t[70001] = 0.5 table.sort(t)\n"
+                 "for i = 2, #t do if t[i - 1] > t[i] then error('unsorted') end end\n"
+                 "if t[1] ~= 0.5 then error('0.5 is not first') end\n"
+                 "local s = {} for i = 1, 70000 do s[i] = tostring((i * 31) % 1009) end table.sort(s)\n"
+                 "for i = 2, #s do if s[i - 1] > s[i] then error('strings unsorted') end end",
+                 err, sizeof err, &ms);
+  printf("sort of 70001 numbers and 70000 strings: %s in %.0f ms\n", rc ? err : "sorted", ms);
   CHECK(rc == 0);
 }
 
@@ -262,7 +262,9 @@ static void speed(void)
   }
   printf("common patterns: library %.1f ms, host %.1f ms (%.2f x)\n", best1 * 1000, best2 * 1000, best2 / best1);
   CHECK(r1 == r2);
+#ifndef __SANITIZE_ADDRESS__   /* instrumented, the host's matcher is several times slower than the library's */
   CHECK(best2 < best1 * 3);   /* loose: the machine is shared; typically close to 1 */
+#endif
   lua_close(lib);
   lua_close(host);
 }
