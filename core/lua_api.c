@@ -282,6 +282,7 @@ static int log_at(lua_State *L, enum log_level level)
   }
   luaL_pushresult(&b);
   log_msg(level, slot_name(s, slot), "%.4000s", lua_tostring(L, -1));
+  lh_budget_charge(L, LH_HOOK_EVERY);   /* a log line costs a thousand instructions, and the deadline is checked */
   return 0;
 }
 
@@ -309,6 +310,7 @@ static int l_json_encode(lua_State *L)
   int rc = lh_protect(L, push_owned_string, text, 1);
   cJSON_free(text);
   if (rc != LUA_OK) return lua_error(L);
+  lh_budget_charge(L, LH_HOOK_EVERY);   /* and the deadline is checked */
   return 1;
 }
 
@@ -318,11 +320,38 @@ static int push_json_ud(lua_State *L)
   return 1;
 }
 
-/* json.decode(text): the value, or nil and a message. JSON null becomes json.null. */
+/* An upper bound of the bytes cJSON allocates to parse text: a node per value (a value starts the text, or
+ * follows '[', '{', ',' or ':' outside strings, where a key's copy also goes) and copies of the strings. */
+static size_t json_parse_cost(const char *text, size_t len)
+{
+  size_t values = 1;
+  int in_string = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c == ',' || c == '[' || c == '{' || c == ':') {
+      values++;
+    }
+  }
+  return values * (sizeof(cJSON) + 32) + len;
+}
+
+/* json.decode(text): the value, or nil and a message. JSON null becomes json.null. What cJSON builds (outside the
+ * state's allocator) must fit in the memory the state may still use. */
 static int l_json_decode(lua_State *L)
 {
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
+  lh_budget_charge(L, (long)(len / 8));
+  if (json_parse_cost(text, len) > (s->mem < s->mem_limit ? s->mem_limit - s->mem : 0))
+    return luaL_error(L, "json.decode: the text is too big to decode within the %d MiB a plugin state may use",
+                      (int)(s->mem_limit >> 20));
   const char *end = NULL;
   cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (!j) {
