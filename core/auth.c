@@ -160,6 +160,21 @@ static void identify_cookie(struct destek_req *r, const char *token)
   }
 }
 
+cJSON *auth_token_scopes_new(const cJSON *held, const char *role, int active)
+{
+  cJSON *out = cJSON_CreateArray();
+  if (!active || !role) return out;
+  int is_admin = !strcmp(role, "admin"), as_agent = 0;
+  const cJSON *s;
+  cJSON_ArrayForEach(s, held) {
+    if (!cJSON_IsString(s)) continue;
+    if (is_admin) cJSON_AddItemToArray(out, cJSON_CreateString(s->valuestring));
+    else if (!strcmp(s->valuestring, "agent") || !strcmp(s->valuestring, "admin")) as_agent = 1;
+  }
+  if (as_agent) cJSON_AddItemToArray(out, cJSON_CreateString("agent"));
+  return out;
+}
+
 static const char SQL_TOKEN_LOOKUP[] =
   "SELECT t.id, t.scopes, t.last_used_at, u.id, u.role, u.email, u.name, u.lang"
   " FROM core_tokens t JOIN core_users u ON u.id = t.user_id"
@@ -180,8 +195,10 @@ static int identify_bearer(struct destek_req *r, const char *token, int lenient)
     token_id = sqlite3_column_int64(st, 0);
     r->who.via = AUTH_BEARER;
     r->who.token_id = token_id;
-    /* scopes as " a b c " for whole-word lookups */
-    cJSON *arr = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    /* scopes as " a b c " for whole-word lookups: those the owner's role lets the token use now */
+    cJSON *held = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    cJSON *arr = auth_token_scopes_new(held, (const char *)sqlite3_column_text(st, 4), 1);
+    cJSON_Delete(held);
     size_t cap = 4;
     for (cJSON *s = arr ? arr->child : NULL; s; s = s->next) if (cJSON_IsString(s)) cap += strlen(s->valuestring) + 1;
     r->who.scopes = malloc(cap);
@@ -247,8 +264,10 @@ int auth_allows(const struct auth_who *who, const char *access)
     return !strcmp(access, DESTEK_PUBLIC) || !strcmp(access, DESTEK_AGENT);
   case AUTH_BEARER:
     if (!strcmp(access, DESTEK_PUBLIC)) return 1;
-    /* A token never does more than its owner could. */
-    if (has_scope(who, "admin")) return is_admin;
+    /* who->scopes holds only what the owner's role lets the token use now (auth_token_scopes_new), so a token never
+     * does more than its owner could; the role is checked here again all the same: an agent's token is an agent's. */
+    if (!is_admin) return !strcmp(access, DESTEK_AGENT) && (has_scope(who, "agent") || has_scope(who, "admin"));
+    if (has_scope(who, "admin")) return 1;
     if (!strcmp(access, DESTEK_ADMIN)) return 0;
     return has_scope(who, access) || (!strcmp(access, DESTEK_AGENT) && has_scope(who, "agent"));
   }

@@ -21,6 +21,11 @@ int auth_password_verify(const char *password, const char *stored);
 /* Fills r->who from the session cookie or the bearer token. Returns 0, or the 401 it set up for a bad token or
  * another Authorization scheme; with lenient (public routes) those leave the caller anonymous instead. */
 int auth_identify(struct destek_req *r, int lenient);
+/* The scopes a token may use now, from those it holds (held, a JSON array) and its owner's current role: an admin's
+ * token all of them; an agent's token only "agent" (held as "agent" or "admin"), because every other scope —
+ * "metrics" and those plugins declare — names routes that only admins' sessions reach; an inactive owner's token
+ * none. A new array (caller frees). Checked at every use, so demoting or deactivating the owner takes effect at once. */
+cJSON *auth_token_scopes_new(const cJSON *held, const char *role, int active);
 /* Whether who may call a route declared with access. */
 int auth_allows(const struct auth_who *who, const char *access);
 /* Whether a cookie-authenticated write carries the session's CSRF token. */
