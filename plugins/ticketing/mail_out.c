@@ -13,6 +13,7 @@
 #include "mail_tkt.h"
 #include "tkt.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -317,7 +318,11 @@ static int first_attempt_record(const struct destek_event *ev, const char *kind,
   struct db *w = db_writer_acquire();
   int rc = db_begin(w);
   if (rc == 0 && limit > 0) {
-    int64_t hit = ratelimit_take(w, "tkt.ack", to, limit, ACK_WINDOW, &wait);
+    char key[256];   /* one mailbox, however its address is capitalised */
+    size_t i = 0;
+    for (; to[i] && i < sizeof key - 1; i++) key[i] = (char)tolower((unsigned char)to[i]);
+    key[i] = 0;
+    int64_t hit = ratelimit_take(w, "tkt.ack", key, limit, ACK_WINDOW, &wait);
     if (hit < 0) rc = -1;
     if (hit == 0) {
       *withheld = 1;
