@@ -44,7 +44,7 @@ const want = [{size: big.length, sha256: sha(big)}, {size: small.length, sha256:
 
 const post = () => request(server.url + '/api/v1/public/tickets', {method: 'POST', body, timeout: 120000,
   headers: {'content-type': 'application/json', 'content-length': String(body.length), accept: 'application/json'}})
-  .catch((e) => ({status: `error (${e.code || e.message})`, headers: {}}));
+  .catch((e) => ({status: `closed unread (${e.code || e.message})`, headers: {}}));
 
 const idle = status(pid, 'VmRSS');
 const one = await post();
