@@ -13,6 +13,7 @@
 #include "mail_tkt.h"
 #include "tkt.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "mail.h"
 #include "net.h"
+#include "ratelimit.h"
 #include "settings.h"
 
 static const struct destek_setting mail_settings[] = {
@@ -34,6 +36,8 @@ static const struct destek_setting mail_settings[] = {
   { "mail.imap_user", DESTEK_SETTING_STRING, "", 0, "User name for the IMAP server" },
   { "mail.imap_password", DESTEK_SETTING_STRING, "", 1, "Password for the IMAP server" },
   { "mail.poll_seconds", DESTEK_SETTING_INT, "60", 0, "How often the mailbox is polled, in seconds; 0 disables" },
+  { "mail.ack_limit", DESTEK_SETTING_INT, "3", 0,
+    "Acknowledgements mailed to one address per hour; tickets beyond it are still filed, unacknowledged (0: no limit)" },
   { "mail.public_url", DESTEK_SETTING_STRING, "", 0,
     "The address customers reach this desk at, for links in mail (e.g. https://destek.example.com); empty: the"
     " server's listening address" },
@@ -365,6 +369,55 @@ static void part_mail_free(struct part_mail *pm)
   free(pm->subject);
 }
 
+/* An acknowledgement goes to an address anyone may type into the web form (or forge as a mail's sender): at most
+ * mail.ack_limit of them an hour go to one address, counted as core_rate_hits of kind "tkt.ack". */
+#define ACK_WINDOW 3600
+
+/* Records the first attempt of a mail: its tkt_mail_out row with the Message-ID it will carry, and that id for
+ * threading, in one transaction on the writer. For an acknowledgement the address's hourly allowance is taken in
+ * the same step (so that one burst cannot get past it, and a retry never counts twice); without one the row is
+ * "withheld" and *withheld set. 0, or -1 with err. */
+static int first_attempt_record(const struct destek_event *ev, const char *kind, int64_t ticket_id,
+                                int64_t message_id, const char *to, const char *mid, int *withheld, char *err,
+                                size_t errlen)
+{
+  *withheld = 0;
+  long limit = !strcmp(kind, "ack") ? settings_get_int("mail.ack_limit", 3) : 0, wait = 0;
+  char now[21], why[200] = "";
+  tkt_now(now);
+  struct db *w = db_writer_acquire();
+  int rc = db_begin(w);
+  if (rc == 0 && limit > 0) {
+    char key[256];   /* one mailbox, however its address is capitalised */
+    size_t i = 0;
+    for (; to[i] && i < sizeof key - 1; i++) key[i] = (char)tolower((unsigned char)to[i]);
+    key[i] = 0;
+    int64_t hit = ratelimit_take(w, "tkt.ack", key, limit, ACK_WINDOW, &wait);
+    if (hit < 0) rc = -1;
+    if (hit == 0) {
+      *withheld = 1;
+      snprintf(why, sizeof why, "not sent: %ld acknowledgements went to this address in the last hour (mail.ack_limit)",
+               limit);
+    }
+  }
+  if (rc == 0 &&
+      db_exec(w, "INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
+                 " status, last_error, created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7,"
+                 " nullif(?8, ''), ?9, ?9)", "itiittttt", ev->id, kind, ticket_id, message_id, to, mid,
+              *withheld ? "withheld" : "sending", why, now) != SQLITE_OK)
+    rc = -1;
+  if (rc == 0 && !*withheld &&
+      db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+                 " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != SQLITE_OK)
+    rc = -1;
+  if (rc == 0) rc = db_commit(w);
+  else db_rollback(w);
+  if (rc) tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", db_errmsg(w));
+  db_writer_release(w);
+  if (rc) snprintf(err, errlen, "cannot record the mail");
+  return rc;
+}
+
 /* Mails the customer of the event's ticket: kind is ack, reply, solved or merged; message_id the reply's message
  * (0 otherwise), which goes to the customer whose part of the thread it is. The bus contract: 0 when done (or
  * nothing to do), non-zero with err to be retried. */
@@ -393,24 +446,25 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   }
   char *mid = db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
                           "it", ev->id, kind);
-  if (mid && db_int(db, 0, "SELECT status = 'sent' FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2", "it",
-                    ev->id, kind)) {
+  if (mid && db_int(db, 0, "SELECT status IN ('sent', 'withheld') FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
+                    "it", ev->id, kind)) {
     free(mid);
-    goto out;   /* sent by an earlier attempt whose bookkeeping was lost */
+    goto out;   /* sent (or withheld) by an earlier attempt whose bookkeeping was lost */
   }
   char now[21];
-  tkt_now(now);
   if (!mid) {
     mid = mail_message_id_new(from);
     if (!mid) abort();
-    if (write_now("INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
-                  " created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?7)", "itiittt", ev->id, kind,
-                  ticket_id, message_id ? message_id : 0, to, mid, now) != 0 ||
-        write_now("INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
-                  " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != 0) {
-      snprintf(err, errlen, "cannot record the mail");
+    int withheld;
+    if (first_attempt_record(ev, kind, ticket_id, message_id, to, mid, &withheld, err, errlen) != 0) {
       free(mid);
       rc = -1;
+      goto out;
+    }
+    if (withheld) {
+      tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s for %s to %s withheld: mail.ack_limit reached for the hour",
+                    kind, json_str(p, "reference") ? json_str(p, "reference") : "?", to);
+      free(mid);
       goto out;
     }
   }
@@ -441,7 +495,9 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   thread_ids_load(db, ticket_id, to_customer, to, mid, &th);
   if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
     char *from_name = setting_or_empty("mail.from_name");
-    struct mail_address to_addr = { (char *)(in_part ? pm.name : json_str(customer, "name")), (char *)to };
+    /* An acknowledgement carries nothing the sender typed, not even as the recipient's display name. */
+    struct mail_address to_addr = { strcmp(kind, "ack") ? (char *)(in_part ? pm.name : json_str(customer, "name")) : NULL,
+                                    (char *)to };
     if (to_addr.name && !*to_addr.name) to_addr.name = NULL;
     struct mail_outgoing out = { 0 };
     out.from.name = *from_name ? from_name : NULL;

@@ -732,6 +732,7 @@ static int ticket_create(struct destek_req *r)
   if (tags && (rc = tkt_tags_check(r, tags, "tags"))) return rc;
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
 
   struct db *w = http_tx(r);
@@ -819,6 +820,7 @@ static int message_create(struct destek_req *r)
     return rc;
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
   if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
     return http_error(r, 404, "not_found", "no such ticket");
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;

@@ -89,7 +89,9 @@ export function ticketPage(number, sig, update, onLang) {
         h('strong', { class: 'msg-author' }, name),
         role ? h('span', { class: 'msg-role' }, role) : null,
         h('time', { datetime: m.created_at }, formatDate(m.created_at))),
-      h('div', { class: 'msg-body' }, linkify(m.body)),
+      // Web addresses become links only in what the shop wrote: the customer's messages are whatever was typed
+      // into the form, maybe by someone else, and this page is reached from the shop's own acknowledgement mail.
+      h('div', { class: 'msg-body' }, m.kind === 'customer' ? m.body : linkify(m.body)),
       m.attachments && m.attachments.length ? h('ul', { class: 'atts', 'aria-label': t('ticket.files') },
         m.attachments.map((a) => h('li', null,
           h('a', { href: a.url, download: a.filename, class: 'att', 'aria-label': t('ticket.download', { name: a.filename, size: formatSize(a.size) }) },
