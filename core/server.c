@@ -86,7 +86,7 @@ static int tls_bundle(const char *data, const char *cert, const char *key, char 
   datadir_path(data, "tls-bundle.pem", out, outlen);
   const char *parts[2] = { key, cert };
   int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) { snprintf(err, errlen, "cannot write %s: %s", out, strerror(errno)); return -1; }
+  if (fd < 0) { snprintf(err, errlen, "cannot write %.900s: %s", out, strerror(errno)); return -1; }
   for (int i = 0; i < 2; i++) {
     FILE *in = fopen(parts[i], "rb");
     if (!in) {
@@ -97,7 +97,7 @@ static int tls_bundle(const char *data, const char *cert, const char *key, char 
     char buf[8192];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-      if (write(fd, buf, n) != (ssize_t)n) { fclose(in); close(fd); snprintf(err, errlen, "cannot write %s", out); return -1; }
+      if (write(fd, buf, n) != (ssize_t)n) { fclose(in); close(fd); snprintf(err, errlen, "cannot write %.900s", out); return -1; }
     fclose(in);
     if (write(fd, "\n", 1) != 1) { close(fd); return -1; }
   }

@@ -438,7 +438,7 @@ static int bulk(long size, FILE *out)
   time_t t_now = time(NULL), span = 90 * 86400;
   char ts[21];
   for (long i = 0; i < n_cust; i++) {
-    char name[64], email[96], sf[32], sl[32];
+    char name[64], email[128], sf[32], sl[32];
     int en = i % 12 == 11;
     const char *f = en ? PICK(FIRST_EN) : PICK(FIRST_TR), *l = en ? PICK(LAST_EN) : PICK(LAST_TR);
     snprintf(name, sizeof name, "%s %s", f, l);
