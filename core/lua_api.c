@@ -213,12 +213,19 @@ static int push_setting(lua_State *L)
   return 1;
 }
 
-/* setting(name): the value (typed for settings a Lua plugin declared, text otherwise), or nil when unknown. */
+/* setting(name): the value (typed for settings a Lua plugin declared, text otherwise), or nil when unknown. A plugin
+ * reads all of its own settings and the settings of others (the core, C modules, other Lua plugins) that are not
+ * secret: another owner's secret (mail.smtp_password, a partner's API key) raises an error. */
 static int l_setting(lua_State *L)
 {
   int slot;
   struct lh_state *s = ctx(L, &slot);
   const char *name = luaL_checkstring(L, 1);
+  int secret;
+  const char *owner = settings_owner(name, &secret);
+  if (owner && secret && strcmp(owner, slot_name(s, slot)) != 0)
+    return luaL_error(L, "destek.setting: %s is a secret setting of %s: a plugin reads its own settings and only the"
+                         " settings of others that are not secret", name, owner);
   struct owned_text o = { settings_get_new(name), lh_setting_type(s, name) };
   if (!o.text) {
     lua_pushnil(L);

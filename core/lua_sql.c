@@ -151,6 +151,7 @@ static int secret(const char *table, const char *column)
 {
   if (!table || !column) return 0;
   if (credential_name(column) || declared_secret(table, column)) return 1;
+  if (is(table, "core_webhooks") && is(column, "url")) return 1;   /* a chat's incoming-webhook URL is its credential */
   return is(table, "sqlite_stat4") && is(column, "sample");   /* index keys, which may be a SECRET column's */
 }
 
