@@ -171,6 +171,18 @@ static int l_emit(lua_State *L)
   luaL_argexpected(L, pt == LUA_TTABLE || pt == LUA_TNIL || pt == LUA_TNONE, 2, "table");
   const char *subject = luaL_optstring(L, 3, NULL);
   if (!s->call) return luaL_error(L, "destek.emit: not inside a call (a route, event handler, job or policy)");
+  const char *owner;
+  if (!lh_may_emit(s, slot, event, &owner)) {
+    const char *p = slot_name(s, slot);
+    char noun[64];
+    snprintf(noun, sizeof noun, "%.*s", (int)strcspn(event, "."), event);
+    if (owner)   /* luaL_error knows no %.*s */
+      return luaL_error(L, "destek.emit: plugin %s may not emit %s (the event noun %s belongs to %s): a plugin emits"
+                           " only %s.<verb> and the nouns its table declares in events = {...}", p, event, noun, owner,
+                        p);
+    return luaL_error(L, "destek.emit: plugin %s may not emit %s: a plugin emits only %s.<verb> and the nouns its"
+                         " table declares in events = {...}", p, event, p);
+  }
   char err[256];
   cJSON *payload = pt == LUA_TTABLE ? lh_to_json(L, 2, err, sizeof err) : cJSON_CreateObject();
   if (!payload) return luaL_error(L, "destek.emit: the payload %s", err);

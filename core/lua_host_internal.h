@@ -55,6 +55,7 @@ struct lh_decls {
   struct lh_sub_decl *subs;     int n_subs;
   struct lh_job_decl *jobs;     int n_jobs;
   struct destek_setting *settings; int n_settings; /* ends with a zeroed entry when n_settings > 0 */
+  const char **events;          int n_events;      /* the event nouns its table declares (events = {...}) */
 };
 
 /* A plugin that loaded when the set was collected. */
@@ -227,6 +228,10 @@ int lh_bind_add(struct lh_state *s, int kind, const char *a, const char *b, int 
 struct lh_bind *lh_bind_find(struct lh_state *s, int kind, const char *a, const char *b);
 /* The declared type of a Lua plugin's setting (DESTEK_SETTING_*), or 0 when not declared by a Lua plugin. */
 int lh_setting_type(struct lh_state *s, const char *name);
+/* Whether slot's plugin may emit event: its noun (the part before the first '.') is the plugin's name or one its
+ * table declares in events = {...}. When not, *owner is who owns the noun (the core, a C module, another Lua
+ * plugin), or NULL when nobody does. */
+int lh_may_emit(struct lh_state *s, int slot, const char *event, const char **owner);
 /* Strips the "chunk.lua:12: " position from an error message meant for a person. */
 const char *lh_strip_position(const char *msg);
 
