@@ -95,6 +95,59 @@ void bus_unsubscribe_owner(const char *owner)
   pthread_rwlock_unlock(&subs_lock);
 }
 
+/* ------------------------------------------------------------------------------------------------ event nouns */
+
+#define MAX_NOUNS 128
+
+static struct { const char *noun, *owner; } nouns[MAX_NOUNS];
+static int n_nouns;
+static pthread_mutex_t nouns_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int bus_event_noun_ok(const char *noun)
+{
+  size_t n = strlen(noun);
+  if (n < 1 || n > 60) return 0;
+  for (const char *p = noun; *p; p++)
+    if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') return 0;
+  return 1;
+}
+
+int bus_event_owner(const char *noun, const char *owner)
+{
+  if (!noun || !bus_event_noun_ok(noun)) {
+    log_error("bus", "%s: '%s' is not an event noun (lower-case letters, digits and _)", owner, noun ? noun : "");
+    return -1;
+  }
+  const char *taken = NULL;
+  int rc = 0;
+  pthread_mutex_lock(&nouns_lock);
+  for (int i = 0; i < n_nouns && !taken; i++)
+    if (!strcmp(nouns[i].noun, noun)) taken = nouns[i].owner;
+  if (!taken && n_nouns < MAX_NOUNS) {
+    nouns[n_nouns].noun = util_intern(noun);
+    nouns[n_nouns++].owner = util_intern(owner);
+  } else if (!taken) {
+    rc = -1;
+  }
+  pthread_mutex_unlock(&nouns_lock);
+  if (taken && strcmp(taken, owner) != 0) {
+    log_error("bus", "%s: the event noun %s is already %s's", owner, noun, taken);
+    return -1;
+  }
+  if (rc) log_error("bus", "%s: too many event nouns", owner);
+  return rc;
+}
+
+const char *bus_event_noun_owner(const char *noun)
+{
+  const char *owner = NULL;
+  pthread_mutex_lock(&nouns_lock);
+  for (int i = 0; i < n_nouns && !owner; i++)
+    if (!strcmp(nouns[i].noun, noun)) owner = nouns[i].owner;
+  pthread_mutex_unlock(&nouns_lock);
+  return owner;   /* entries are never removed */
+}
+
 int bus_add_sink(const struct bus_sink *sink)
 {
   if (n_sinks == MAX_SINKS) return -1;
@@ -575,5 +628,7 @@ int bus_init(void)
 {
   int rc = settings_declare("core", bus_settings) | http_routes_add("core", routes);
   rc |= jobs_every("core", "events.prune", 3600, prune, NULL);
+  /* The core's events: user.created, user.updated (users_api.c); "core" is kept for the core's future events. */
+  rc |= bus_event_owner("user", "core") | bus_event_owner("core", "core");
   return rc;
 }

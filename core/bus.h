@@ -30,6 +30,16 @@ struct bus_sink {
 };
 int bus_add_sink(const struct bus_sink *sink);
 
+/* Event nouns and who owns them: the noun of "ticket.created" is "ticket", ticketing's. The core and C modules
+ * declare the nouns they emit from their init (host->events), before any Lua plugin loads; a Lua plugin emits only
+ * its own (lua_api.c), and a Lua plugin that would claim one of these is refused (lua_host.c).
+ * bus_event_owner: 0, or -1 (logged) when noun is malformed or already another owner's. Owners are interned. */
+int bus_event_owner(const char *noun, const char *owner);
+/* The owner of noun, or NULL when the core and C modules do not own it. */
+const char *bus_event_noun_owner(const char *noun);
+/* Whether noun can be an event noun: 1 to 60 of [a-z0-9_]. */
+int bus_event_noun_ok(const char *noun);
+
 /* See destek_host.emit. */
 int bus_emit(struct destek_req *call, const char *event, const char *subject, cJSON *payload);
 

@@ -40,6 +40,73 @@ static pthread_once_t reader_key_once = PTHREAD_ONCE_INIT;
 static void reader_destroy(void *p);
 static void make_reader_key(void) { pthread_key_create(&reader_key, reader_destroy); }
 
+/* ------------------------------------------------------------------------------------------------ memory budgets */
+
+/* SQLite's allocator, wrapped: while this thread has a budget, its allocations are counted (by their real size) and
+ * refused past it. The wrapper is installed before SQLite initialises (the first connection); outside a budget it only
+ * reads a thread-local flag. */
+static sqlite3_mem_methods mem_base;
+static int mem_wrapped;
+static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
+static __thread int tl_budget_on, tl_budget_refused;
+static __thread sqlite3_int64 tl_budget_left;
+
+static void *mem_malloc(int n)
+{
+  if (!tl_budget_on) return mem_base.xMalloc(n);
+  if (n > tl_budget_left) { tl_budget_refused = 1; return NULL; }
+  void *p = mem_base.xMalloc(n);
+  if (p) tl_budget_left -= mem_base.xSize(p);
+  return p;
+}
+
+static void mem_free(void *p)
+{
+  if (tl_budget_on && p) tl_budget_left += mem_base.xSize(p);
+  mem_base.xFree(p);
+}
+
+static void *mem_realloc(void *p, int n)
+{
+  if (!tl_budget_on) return mem_base.xRealloc(p, n);
+  int old = p ? mem_base.xSize(p) : 0;
+  if (n - old > tl_budget_left) { tl_budget_refused = 1; return NULL; }
+  void *q = mem_base.xRealloc(p, n);
+  if (q) tl_budget_left -= mem_base.xSize(q) - old;
+  return q;
+}
+
+static int mem_size(void *p) { return mem_base.xSize(p); }
+static int mem_roundup(int n) { return mem_base.xRoundup(n); }
+static int mem_init(void *ud) { (void)ud; return mem_base.xInit(mem_base.pAppData); }
+static void mem_shutdown(void *ud) { (void)ud; mem_base.xShutdown(mem_base.pAppData); }
+
+static void mem_setup(void)
+{
+  static const sqlite3_mem_methods wrapped = { mem_malloc, mem_free, mem_realloc, mem_size, mem_roundup, mem_init,
+                                               mem_shutdown, NULL };
+  if (sqlite3_config(SQLITE_CONFIG_GETMALLOC, &mem_base) == SQLITE_OK &&
+      sqlite3_config(SQLITE_CONFIG_MALLOC, &wrapped) == SQLITE_OK)
+    mem_wrapped = 1;
+  else
+    log_warn("db", "SQLite was initialised before its allocator could be wrapped: plugins' SQL has no memory budget");
+}
+
+void db_budget_begin(size_t bytes)
+{
+  tl_budget_refused = 0;
+  tl_budget_left = (sqlite3_int64)bytes;
+  tl_budget_on = mem_wrapped;
+}
+
+int db_budget_hit(void) { return tl_budget_refused; }
+
+int db_budget_end(void)
+{
+  tl_budget_on = 0;
+  return tl_budget_refused;
+}
+
 static int run_pragma(sqlite3 *h, const char *sql)
 {
   char *msg = NULL;
@@ -70,6 +137,87 @@ int db_function_removed(const char *name)
   return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------ printf, guarded */
+
+/* SQLite 3.40's printf() (and format()) repeats %c once per unit of precision even after the result has outgrown the
+ * length limit, so printf('%.*c', 2000000000, 'x') loops for seconds inside one function call, where no progress
+ * handler (no time budget) reaches, and on the writer every other write waits. The guard refuses a width or precision
+ * above the connection's length limit as too big, then runs SQLite's own printf, with the same arguments and limit, on
+ * a private in-memory connection of the thread (closed by db_reader_release). */
+#define FMT_MAX_ARGS 128
+
+static __thread sqlite3 *tl_fmt_db;
+static __thread sqlite3_stmt *tl_fmt_st[FMT_MAX_ARGS + 1];
+
+static void fmt_release(void)
+{
+  for (int i = 0; i <= FMT_MAX_ARGS; i++) {
+    sqlite3_finalize(tl_fmt_st[i]);
+    tl_fmt_st[i] = NULL;
+  }
+  sqlite3_close(tl_fmt_db);
+  tl_fmt_db = NULL;
+}
+
+/* Whether a width or precision of fmt, written in it or taken from an argument ('*'), is above max. Any argument may
+ * be the one a '*' takes, so with a '*' in fmt every argument counts. */
+static int fmt_too_big(const char *fmt, int argc, sqlite3_value **argv, sqlite3_int64 max)
+{
+  int star = 0;
+  for (const char *p = fmt; (p = strchr(p, '%'));) {
+    p++;
+    while (*p && strchr("-+ #!0,", *p)) p++;
+    for (int part = 0; part < 2; part++) {
+      if (*p == '*') { star = 1; p++; }
+      sqlite3_int64 n = 0;
+      while (*p >= '0' && *p <= '9') if ((n = n * 10 + (*p++ - '0')) > max) return 1;
+      if (part == 0 && *p == '.') p++;
+      else break;
+    }
+    if (*p == '%') p++;
+  }
+  for (int i = 1; star && i < argc; i++) {
+    sqlite3_int64 n = sqlite3_value_int64(argv[i]);
+    if (n > max || n < -max) return 1;
+  }
+  return 0;
+}
+
+static void fmt_guarded(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  sqlite3 *outer = sqlite3_context_db_handle(ctx);
+  int max = sqlite3_limit(outer, SQLITE_LIMIT_LENGTH, -1);
+  const char *fmt = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : NULL;
+  if (fmt && fmt_too_big(fmt, argc, argv, max)) { sqlite3_result_error_toobig(ctx); return; }
+  if (argc > FMT_MAX_ARGS) { sqlite3_result_error(ctx, "too many arguments on function printf", -1); return; }
+  if (!tl_fmt_db && sqlite3_open_v2(":memory:", &tl_fmt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)) {
+    sqlite3_close(tl_fmt_db);
+    tl_fmt_db = NULL;
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_limit(tl_fmt_db, SQLITE_LIMIT_LENGTH, max);
+  sqlite3_stmt **st = &tl_fmt_st[argc];
+  if (!*st) {
+    char sql[16 + 5 * FMT_MAX_ARGS] = "SELECT printf(";
+    size_t n = strlen(sql);
+    for (int i = 1; i <= argc; i++) n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?%d", i > 1 ? "," : "", i);
+    snprintf(sql + n, sizeof sql - n, ")");
+    if (sqlite3_prepare_v2(tl_fmt_db, sql, -1, st, NULL) != SQLITE_OK) {
+      sqlite3_result_error(ctx, sqlite3_errmsg(tl_fmt_db), -1);
+      return;
+    }
+  }
+  for (int i = 0; i < argc; i++) sqlite3_bind_value(*st, i + 1, argv[i]);
+  int rc = sqlite3_step(*st);
+  if (rc == SQLITE_ROW) sqlite3_result_value(ctx, sqlite3_column_value(*st, 0));
+  else if (rc == SQLITE_TOOBIG) sqlite3_result_error_toobig(ctx);
+  else if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_error(ctx, sqlite3_errmsg(tl_fmt_db), -1);
+  sqlite3_reset(*st);
+  sqlite3_clear_bindings(*st);
+}
+
 static void conn_harden(sqlite3 *h)
 {
   static const char *const keep_modules[] = { "fts5", "json_each", "json_tree", NULL };
@@ -80,10 +228,15 @@ static void conn_harden(sqlite3 *h)
   for (size_t i = 0; i < sizeof drop_functions / sizeof *drop_functions; i++)
     sqlite3_create_function_v2(h, drop_functions[i].name, drop_functions[i].args, SQLITE_UTF8, NULL, NULL, NULL,
                                NULL, NULL);
+  static const char *const guarded[] = { "printf", "format" };
+  for (size_t i = 0; i < sizeof guarded / sizeof *guarded; i++)
+    sqlite3_create_function_v2(h, guarded[i], -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                               fmt_guarded, NULL, NULL, NULL);
 }
 
 static struct db *conn_open(int for_writer, char *err, size_t errlen)
 {
+  pthread_once(&mem_once, mem_setup);
   sqlite3 *h = NULL;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (for_writer ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(database_path, &h, flags, NULL);
@@ -94,6 +247,7 @@ static struct db *conn_open(int for_writer, char *err, size_t errlen)
   }
   sqlite3_busy_timeout(h, 5000);
   sqlite3_extended_result_codes(h, 0);
+  sqlite3_limit(h, SQLITE_LIMIT_LENGTH, DB_VALUE_MAX);
   conn_harden(h);
   if (for_writer) {
     if (run_pragma(h, "PRAGMA journal_mode=WAL") ||
@@ -153,6 +307,7 @@ const char *db_path(void) { return database_path; }
 
 void db_close_all(void)
 {
+  fmt_release();
   pthread_mutex_lock(&readers_lock);
   struct db *r = readers;
   readers = NULL;
@@ -207,6 +362,7 @@ struct db *db_reader(void)
 
 void db_reader_release(void)
 {
+  fmt_release();
   pthread_once(&reader_key_once, make_reader_key);
   struct db *db = pthread_getspecific(reader_key);
   if (!db) return;
@@ -229,6 +385,7 @@ struct batch_waiter {
 
 static atomic_int writer_wanted;          /* threads queued on writer_lock (not those waiting for a commit) */
 static int batch_open, batch_pending;     /* a batch transaction is open; members waiting for its commit */
+static int batch_lost;                    /* SQLite rolled it back under a member (db_tx_check) */
 static struct batch_waiter *batch_waiters;
 static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
 
@@ -243,6 +400,7 @@ static void writer_lock_take(void)
 static int batch_finish(int ok)
 {
   int rc = -1;
+  if (batch_lost) ok = 0;
   if (ok) rc = db_commit(writer);
   else db_rollback(writer);
   for (struct batch_waiter *w = batch_waiters; w; w = w->next) {
@@ -250,7 +408,7 @@ static int batch_finish(int ok)
     w->ok = rc == 0;
   }
   batch_waiters = NULL;
-  batch_open = batch_pending = 0;
+  batch_open = batch_pending = batch_lost = 0;
   pthread_cond_broadcast(&batch_cond);
   return rc;
 }
@@ -288,12 +446,12 @@ struct db *db_tx_begin(void)
 int db_tx_end(struct db *w, int commit)
 {
   (void)w;
-  int kept = commit && db_exec(writer, "RELEASE db_tx", NULL) == SQLITE_OK;
-  if (!kept) {
+  int kept = commit && !batch_lost && db_exec(writer, "RELEASE db_tx", NULL) == SQLITE_OK;
+  if (!kept && !batch_lost) {
     db_exec(writer, "ROLLBACK TO db_tx", NULL);
     db_exec(writer, "RELEASE db_tx", NULL);
   }
-  if (!batch_pending && !kept) {            /* nothing of anyone's to keep */
+  if (batch_lost || (!batch_pending && !kept)) {   /* nothing of anyone's to keep */
     batch_finish(0);
     pthread_mutex_unlock(&writer_lock);
     return -1;
@@ -311,6 +469,17 @@ int db_tx_end(struct db *w, int commit)
   while (!me.done) pthread_cond_wait(&batch_cond, &writer_lock);
   pthread_mutex_unlock(&writer_lock);
   return me.ok ? 0 : -1;
+}
+
+int db_tx_check(struct db *w)
+{
+  if (w != writer || !batch_open || !sqlite3_get_autocommit(w->h)) return w == writer && batch_lost;
+  if (!batch_lost)
+    log_warn("db", "SQLite rolled back the open transaction (a statement was interrupted or ran out of memory):"
+                   " the writes of every call in it are lost, and each of those calls fails");
+  batch_lost = 1;
+  if (db_begin(w) != 0) log_error("db", "cannot begin a transaction after the loss: %s", sqlite3_errmsg(w->h));
+  return 1;
 }
 
 void db_checkpoint(void)

@@ -42,6 +42,22 @@ struct db *db_tx_begin(void);
 /* Keeps (commit) or takes back the caller's writes and releases the writer. Returns once they are committed —
  * 0 — or known lost or taken back — -1. May wait for another member of the batch to commit. */
 int db_tx_end(struct db *w, int commit);
+/* After a statement failed on w inside a call's transaction: SQLite rolls back the whole transaction when a write is
+ * interrupted (a plugin's time budget) or a statement runs out of memory, which takes every member's savepoint with it
+ * and leaves the connection in autocommit mode, where each later statement would commit at once. Then this begins a
+ * new transaction, so that nothing commits early, and marks the batch lost: it is rolled back, and every member (the
+ * caller too) fails, when the caller ends its transaction. Returns 1 when the batch was lost, 0 otherwise. */
+int db_tx_check(struct db *w);
+
+/* Bounds on SQLite for a statement of a plugin (lua_sql.c). Every connection refuses a string, blob or row longer than
+ * DB_VALUE_MAX bytes (SQLITE_TOOBIG), more than the core ever stores: mail bodies are at most 700 KiB, request
+ * bodies 16 MiB, attachments are files. Between db_budget_begin and db_budget_end, what SQLite allocates on this
+ * thread, net of what it frees there, may grow by at most bytes; an allocation past that fails (SQLITE_NOMEM), and
+ * the statement with it. db_budget_hit tells whether one did; db_budget_end returns it too. Budgets do not nest. */
+#define DB_VALUE_MAX (256 << 20)
+void db_budget_begin(size_t bytes);
+int db_budget_hit(void);
+int db_budget_end(void);
 
 /* A hook pair around every commit of the writer: before runs inside the transaction just before COMMIT (non-zero
  * makes the commit fail and roll back), done after the transaction ends either way. For work a transaction should

@@ -353,6 +353,115 @@ void http_add_header(struct destek_req *r, const char *name, const char *value)
   else log_error("http", "response header %s dropped: too many headers", name);
 }
 
+/* ------------------------------------------------------------------------------------------------ plugins' headers */
+
+/* Headers that frame the response or the connection: written by send_response alone. */
+static const char *const FRAMING_HEADERS[] = {
+  "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "proxy-connection", NULL
+};
+/* SECURITY_HEADERS and HSTS, and Clear-Site-Data (which would remove the server's cookies). */
+static const char *const SECURITY_HEADER_NAMES[] = {
+  "content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
+  "cross-origin-opener-policy", "permissions-policy", "strict-transport-security", "clear-site-data", NULL
+};
+static const char *const COOKIE_ATTRIBUTES[] = { "expires", "max-age", "path", "secure", "httponly", "samesite", NULL };
+
+static int listed(const char *const *list, const char *name, size_t n)
+{
+  for (; *list; list++)
+    if (strlen(*list) == n && !strncasecmp(*list, name, n)) return 1;
+  return 0;
+}
+
+/* RFC 9110 token characters (header and cookie names). */
+static int token_char(int c) { return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c); }
+
+/* RFC 6265 cookie-octet: no spaces, quotes, commas, semicolons or backslashes. Also what keeps a value from reading
+ * as another cookie to a parser that splits at spaces, as CivetWeb's mg_get_cookie does. */
+static int cookie_octet(int c) { return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\'; }
+
+static int plugin_cookie(const struct destek_req *r, const char *plugin, const char *value, char *out, size_t outlen,
+                         char *why, size_t whylen)
+{
+  const char *eq = strchr(value, '=');
+  size_t plen = strlen(plugin), nlen = eq ? (size_t)(eq - value) : 0;
+  int named = eq && nlen > plen + 1 && !strncmp(value, plugin, plen) && value[plen] == '_' &&
+              strncasecmp(value, "destek_", 7) != 0;
+  for (size_t i = 0; named && i < nlen; i++) named = token_char((unsigned char)value[i]);
+  if (!named) {
+    snprintf(why, whylen, "the header Set-Cookie sets the cookie %.*s, which is not the plugin's: a plugin's route"
+             " sets only cookies named %s_<name> (never the server's destek_*)", (int)(eq ? nlen : strcspn(value, ";")),
+             value, plugin);
+    return -1;
+  }
+  const char *v = eq + 1, *vend = v + strcspn(v, ";");
+  while (vend > v && vend[-1] == ' ') vend--;
+  const char *inner = v, *inner_end = vend;
+  if (vend - v >= 2 && *v == '"' && vend[-1] == '"') inner++, inner_end--;
+  for (const char *c = inner; c < inner_end; c++) {
+    if (!cookie_octet((unsigned char)*c)) {
+      snprintf(why, whylen, "the header Set-Cookie sets the cookie %.*s to a value with a character a cookie may not"
+               " hold (a space, quote, comma, semicolon or backslash)", (int)nlen, value);
+      return -1;
+    }
+  }
+  int path = 0, httponly = 0, samesite = 0, secure = 0;
+  for (const char *a = strchr(v, ';'); a; a = strchr(a, ';')) {
+    a++;
+    while (*a == ' ') a++;
+    size_t an = strcspn(a, "=;");
+    while (an > 0 && a[an - 1] == ' ') an--;
+    if (an == 6 && !strncasecmp(a, "domain", 6)) {
+      snprintf(why, whylen, "the header Set-Cookie gives the cookie %.*s a Domain: a plugin's cookies are for this"
+               " host alone", (int)nlen, value);
+      return -1;
+    }
+    if (an == 0 && !a[strcspn(a, ";")]) break;   /* a trailing ";" */
+    if (!listed(COOKIE_ATTRIBUTES, a, an)) {
+      snprintf(why, whylen, "the header Set-Cookie gives the cookie %.*s the attribute %.*s: a plugin's cookie may have"
+               " Expires, Max-Age, Path, Secure, HttpOnly and SameSite", (int)nlen, value, (int)an, a);
+      return -1;
+    }
+    path |= an == 4 && !strncasecmp(a, "path", 4);
+    httponly |= an == 8 && !strncasecmp(a, "httponly", 8);
+    samesite |= an == 8 && !strncasecmp(a, "samesite", 8);
+    secure |= an == 6 && !strncasecmp(a, "secure", 6);
+  }
+  int n = snprintf(out, outlen, "%s%s%s%s%s", value, path ? "" : "; Path=/", httponly ? "" : "; HttpOnly",
+                   samesite ? "" : "; SameSite=Lax", secure || !r->tls ? "" : "; Secure");
+  if (n < 0 || (size_t)n >= outlen) {
+    snprintf(why, whylen, "the header Set-Cookie is too long");
+    return -1;
+  }
+  return 0;
+}
+
+int http_plugin_header(const struct destek_req *r, const char *plugin, const char *name, const char *value, char *out,
+                       size_t outlen, char *why, size_t whylen)
+{
+  size_t n = strlen(name);
+  int ok = n > 0 && n <= 100;
+  for (size_t i = 0; ok && i < n; i++) ok = token_char((unsigned char)name[i]);
+  for (const char *c = value; ok && *c; c++) ok = (unsigned char)*c >= 0x20 || *c == '\t';
+  if (!ok || (size_t)snprintf(out, outlen, "%s", value) >= outlen) {
+    snprintf(why, whylen, "the header %.100s is malformed or too long", name);
+    return -1;
+  }
+  if (listed(FRAMING_HEADERS, name, n)) {
+    snprintf(why, whylen, "the header %s frames the response, which only the server does: a plugin's route may not set"
+             " Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE or Trailer", name);
+    return -1;
+  }
+  if (listed(SECURITY_HEADER_NAMES, name, n)) {
+    snprintf(why, whylen, "the header %s is one of the server's security headers, which a plugin's route may not set,"
+             " change or remove (Content-Security-Policy, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,"
+             " Cross-Origin-Opener-Policy, Permissions-Policy, Strict-Transport-Security, Clear-Site-Data)", name);
+    return -1;
+  }
+  if (!strcasecmp(name, "set-cookie")) return plugin_cookie(r, plugin, value, out, outlen, why, whylen);
+  return 0;
+}
+
 static const char *reason_phrase(int status)
 {
   switch (status) {

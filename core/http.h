@@ -123,6 +123,12 @@ int http_field_error(struct destek_req *r, const char *code, const char *field, 
   __attribute__((format(printf, 4, 5)));
 /* Adds a response header; name and value must not contain CR or LF. */
 void http_add_header(struct destek_req *r, const char *name, const char *value);
+/* Checks a response header that a route of the Lua plugin plugin returned for r. 0 with the value to send in out (a
+ * cookie gets what it lacks of Path=/, HttpOnly, SameSite=Lax and, over HTTPS, Secure), or -1 with why filled (for
+ * the log; it names the header): the headers that frame the response and the server's security headers are the
+ * server's alone, and a plugin sets only cookies named <plugin>_..., host-only. */
+int http_plugin_header(const struct destek_req *r, const char *plugin, const char *name, const char *value, char *out,
+                       size_t outlen, char *why, size_t whylen);
 
 /* --- request --- */
 const char *http_param(struct destek_req *r, const char *name);

@@ -171,6 +171,18 @@ static int l_emit(lua_State *L)
   luaL_argexpected(L, pt == LUA_TTABLE || pt == LUA_TNIL || pt == LUA_TNONE, 2, "table");
   const char *subject = luaL_optstring(L, 3, NULL);
   if (!s->call) return luaL_error(L, "destek.emit: not inside a call (a route, event handler, job or policy)");
+  const char *owner;
+  if (!lh_may_emit(s, slot, event, &owner)) {
+    const char *p = slot_name(s, slot);
+    char noun[64];
+    snprintf(noun, sizeof noun, "%.*s", (int)strcspn(event, "."), event);
+    if (owner)   /* luaL_error knows no %.*s */
+      return luaL_error(L, "destek.emit: plugin %s may not emit %s (the event noun %s belongs to %s): a plugin emits"
+                           " only %s.<verb> and the nouns its table declares in events = {...}", p, event, noun, owner,
+                        p);
+    return luaL_error(L, "destek.emit: plugin %s may not emit %s: a plugin emits only %s.<verb> and the nouns its"
+                         " table declares in events = {...}", p, event, p);
+  }
   char err[256];
   cJSON *payload = pt == LUA_TTABLE ? lh_to_json(L, 2, err, sizeof err) : cJSON_CreateObject();
   if (!payload) return luaL_error(L, "destek.emit: the payload %s", err);
@@ -213,12 +225,19 @@ static int push_setting(lua_State *L)
   return 1;
 }
 
-/* setting(name): the value (typed for settings a Lua plugin declared, text otherwise), or nil when unknown. */
+/* setting(name): the value (typed for settings a Lua plugin declared, text otherwise), or nil when unknown. A plugin
+ * reads all of its own settings and the settings of others (the core, C modules, other Lua plugins) that are not
+ * secret: another owner's secret (mail.smtp_password, a partner's API key) raises an error. */
 static int l_setting(lua_State *L)
 {
   int slot;
   struct lh_state *s = ctx(L, &slot);
   const char *name = luaL_checkstring(L, 1);
+  int secret;
+  const char *owner = settings_owner(name, &secret);
+  if (owner && secret && strcmp(owner, slot_name(s, slot)) != 0)
+    return luaL_error(L, "destek.setting: %s is a secret setting of %s: a plugin reads its own settings and only the"
+                         " settings of others that are not secret", name, owner);
   struct owned_text o = { settings_get_new(name), lh_setting_type(s, name) };
   if (!o.text) {
     lua_pushnil(L);
@@ -430,13 +449,28 @@ static int bind_args(lua_State *L, sqlite3_stmt *st, int first, char *err, size_
   return 0;
 }
 
+/* Ends a plugin's statement on db (st may be NULL): finalized, its bounds and rights lifted. On the writer, a statement
+ * that SQLite answered by rolling back the whole transaction (an interrupted write, out of memory) leaves the call's
+ * batch lost (db_tx_check): nothing the call wrote, or writes after, commits. Returns 1 then. */
+static int sql_done(struct db *db, sqlite3_stmt *st)
+{
+  sqlite3_finalize(st);
+  lh_sql_unbound(db_handle(db));
+  lh_sql_leave();
+  return db_tx_check(db);
+}
+
+#define LOST_TEXT "; SQLite rolled back the call's transaction, so nothing the call writes is kept"
+
 /* Prepares exactly one statement of sql on h in mode (LH_SQL_QUERY or LH_SQL_EXEC), for the plugin. NULL with err
  * filled on failure. On success the plugin's rights stay in force until the caller has finalized the statement and
  * called lh_sql_leave: sqlite3_step compiles it again after a schema change, and must do so under the same rights. */
-static sqlite3_stmt *prepare(sqlite3 *h, const char *plugin, int mode, const char *sql, size_t len, char *err,
+static sqlite3_stmt *prepare(struct db *db, const char *plugin, int mode, const char *sql, size_t len, char *err,
                              size_t errlen)
 {
+  sqlite3 *h = db_handle(db);
   lh_sql_enter(plugin, mode);
+  lh_sql_bound(h, LH_SQL_MEMORY);
   sqlite3_stmt *st = NULL, *extra = NULL;
   const char *tail = NULL;
   int rc = sqlite3_prepare_v2(h, sql, (int)len, &st, &tail);
@@ -444,20 +478,18 @@ static sqlite3_stmt *prepare(sqlite3 *h, const char *plugin, int mode, const cha
     int rc2 = sqlite3_prepare_v2(h, tail, (int)(sql + len - tail), &extra, NULL);
     if (rc2 != SQLITE_OK || extra) {
       sqlite3_finalize(extra);
-      sqlite3_finalize(st);
-      lh_sql_leave();
+      sql_done(db, st);
       snprintf(err, errlen, "one SQL statement at a time");
       return NULL;
     }
   }
   if (rc != SQLITE_OK) {
     lh_sql_why(sqlite3_errmsg(h), err, errlen);
-    sqlite3_finalize(st);
-    lh_sql_leave();
+    sql_done(db, st);
     return NULL;
   }
   if (!st) {
-    lh_sql_leave();
+    sql_done(db, NULL);
     snprintf(err, errlen, "no SQL statement");
   }
   return st;
@@ -509,23 +541,23 @@ static int l_db_query(lua_State *L)
     tl_reader_ready = h;
   }
   char err[700];
-  sqlite3_stmt *st = prepare(h, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
+  sqlite3_stmt *st = prepare(db, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.query: %s", err);
   if (!sqlite3_stmt_readonly(st)) {
-    sqlite3_finalize(st);
-    lh_sql_leave();
+    sql_done(db, st);
     return luaL_error(L, "db.query runs reads only; write with db.exec");
   }
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sqlite3_finalize(st);
-    lh_sql_leave();
+    sql_done(db, st);
     return luaL_error(L, "db.query: %s", err);
   }
   sqlite3_progress_handler(h, 1000, progress, s);
   int rc = lh_protect(L, query_rows, st, 1);
   sqlite3_progress_handler(h, 0, NULL, NULL);
-  sqlite3_finalize(st);
-  lh_sql_leave();
+  if (sql_done(db, st) && rc != LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+    lua_pushliteral(L, LOST_TEXT);
+    lua_concat(L, 2);
+  }
   if (rc != LUA_OK) return lua_error(L);
   return 1;
 }
@@ -546,11 +578,10 @@ static int l_db_exec(lua_State *L)
   if (!w) return luaL_error(L, "db.exec: the database is busy");
   sqlite3 *h = db_handle(w);
   char err[700];
-  sqlite3_stmt *st = prepare(h, slot_name(s, slot), LH_SQL_EXEC, sql, len, err, sizeof err);
+  sqlite3_stmt *st = prepare(w, slot_name(s, slot), LH_SQL_EXEC, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.exec: %s", err);
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sqlite3_finalize(st);
-    lh_sql_leave();
+    sql_done(w, st);
     return luaL_error(L, "db.exec: %s", err);
   }
   const char *p = sql;
@@ -561,16 +592,15 @@ static int l_db_exec(lua_State *L)
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
   sqlite3_progress_handler(h, 0, NULL, NULL);
   if (rc != SQLITE_DONE) lh_sql_why(sqlite3_errmsg(h), err, sizeof err);   /* it may have been compiled again */
-  sqlite3_finalize(st);
-  lh_sql_leave();
+  const char *lost = sql_done(w, st) ? LOST_TEXT : "";
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
     lua_pushnil(L);
     lua_pushstring(L, err);
     lua_pushliteral(L, "constraint");
     return 3;
   }
-  if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.exec ran past the time limit");
-  if (rc != SQLITE_DONE) return luaL_error(L, "db.exec: %s", err);
+  if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.exec ran past the time limit%s", lost);
+  if (rc != SQLITE_DONE) return luaL_error(L, "db.exec: %s%s", err, lost);
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, (lua_Integer)sqlite3_changes(h));
   lua_setfield(L, -2, "changes");

@@ -6,6 +6,7 @@
  *     migrations = { "CREATE TABLE kargo_tags_seen (...)", ... },   -- step N is "00N_step.sql"; own tables only
  *     settings = { { name = "kargo_tags.tag", type = "string"|"int"|"bool", default = "kargo",
  *                    secret = false, description = "..." } },
+ *     events = { "kargo" },        -- nouns of the events it emits besides kargo_tags.<verb>: kargo.found, ...
  *     i18n = { tr = { key = "metin" }, en = { key = "text" } },
  *     init = function(destek) ... destek.route / on / on_async / every / policy ... end }
  * Built-in plugins come from embed_lua[] (plugins/lua/), merchants' from <data>/plugins/NAME.lua in name order.
@@ -102,6 +103,51 @@ int lh_setting_type(struct lh_state *s, const char *name)
   return 0;
 }
 
+/* The C plugin named name, when one is loaded (interned), or NULL. */
+static const char *c_plugin_named(const char *name)
+{
+  cJSON *all = plugin_list_new();
+  const char *found = NULL;
+  for (const cJSON *p = all ? all->child : NULL; p && !found; p = p->next) {
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(p, "kind"));
+    const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+    if (kind && other && strncmp(kind, "lua", 3) != 0 && !strcmp(other, name)) found = util_intern(other);
+  }
+  cJSON_Delete(all);
+  return found;
+}
+
+/* The declarations of slot's plugin: in a thread's state its set's, while collecting its slot's. */
+static const struct lh_decls *decls_of(struct lh_state *s, int slot)
+{
+  if (s->collecting) return &s->slots[slot].decls;
+  return s->set && slot < s->set->n_plugins ? &s->set->plugins[slot].decls : NULL;
+}
+
+static int declares(const struct lh_decls *d, const char *noun)
+{
+  for (int i = 0; d && i < d->n_events; i++)
+    if (!strcmp(d->events[i], noun)) return 1;
+  return 0;
+}
+
+int lh_may_emit(struct lh_state *s, int slot, const char *event, const char **owner)
+{
+  char noun[64];
+  size_t n = strcspn(event, ".");
+  *owner = NULL;
+  if (n >= sizeof noun) return 0;
+  memcpy(noun, event, n);
+  noun[n] = 0;
+  if (!strcmp(noun, s->slots[slot].name) || declares(decls_of(s, slot), noun)) return 1;
+  *owner = bus_event_noun_owner(noun);
+  if (!*owner) *owner = c_plugin_named(noun);
+  for (int i = 0; !*owner && s->set && i < s->set->n_plugins; i++)
+    if (!strcmp(s->set->plugins[i].name, noun) || declares(&s->set->plugins[i].decls, noun))
+      *owner = s->set->plugins[i].name;
+  return 0;
+}
+
 const char *lh_strip_position(const char *msg)
 {
   const char *p = msg;
@@ -120,6 +166,7 @@ static void decls_free(struct lh_decls *d)
   free(d->subs);
   free(d->jobs);
   free(d->settings);
+  free(d->events);
   memset(d, 0, sizeof *d);
 }
 
@@ -365,6 +412,32 @@ static int read_settings(lua_State *L)
   return 0;
 }
 
+/* Copies the plugin table's events (the nouns of the events it emits besides <name>.<verb>) into its declarations. */
+static int read_events(lua_State *L)
+{
+  struct load_arg *a = lua_touserdata(L, 1);
+  struct lh_slot *sl = &a->s->slots[a->slot];
+  struct lh_decls *d = &sl->decls;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sl->spec_ref);
+  int ty = lua_getfield(L, -1, "events");
+  if (ty == LUA_TNIL) return 0;
+  if (ty != LUA_TTABLE)
+    return luaL_error(L, "%s: events must be a list of event nouns, such as { \"note\" } for note.added", sl->name);
+  int t = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  if (n > 32) return luaL_error(L, "%s: events may name at most 32 nouns", sl->name);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, t, i) != LUA_TSTRING || !bus_event_noun_ok(lua_tostring(L, -1)))
+      return luaL_error(L, "%s: events[%d] must be an event noun (1 to 60 lower-case letters, digits or _), such as"
+                           " \"note\" for note.added", sl->name, (int)i);
+    d->events = realloc(d->events, (size_t)(d->n_events + 1) * sizeof *d->events);
+    if (!d->events) abort();
+    d->events[d->n_events++] = util_intern(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 /* Fills a->steps from the plugin table's migrations (SQL strings stay anchored in the table). */
 static int read_migrations(lua_State *L)
 {
@@ -443,6 +516,32 @@ static const char *name_conflict(struct lh_state *s, int slot, const char *name,
   return NULL;
 }
 
+/* Why slot's plugin may not have the event nouns it would own (its name, and those its table declares), or NULL. A
+ * noun belongs to the core or the C module that declared it (bus_event_owner), to the C plugin of that name, or to
+ * the Lua plugin loaded first that is named so or declares it: events are their emitter's, and no plugin may emit
+ * ticket.created or user.updated for the subscribers and webhooks that trust them. */
+static const char *noun_conflict(struct lh_state *s, int slot, char *buf, size_t buflen)
+{
+  struct lh_slot *sl = &s->slots[slot];
+  for (int k = -1; k < sl->decls.n_events; k++) {
+    const char *noun = k < 0 ? sl->name : sl->decls.events[k];
+    const char *owner = bus_event_noun_owner(noun);
+    if (!owner) owner = c_plugin_named(noun);
+    for (int i = 0; !owner && i < s->set->n_plugins; i++)
+      if (!strcmp(s->set->plugins[i].name, noun) || declares(&s->set->plugins[i].decls, noun))
+        owner = s->set->plugins[i].name;
+    if (!owner || !strcmp(owner, sl->name)) continue;
+    if (k < 0)
+      snprintf(buf, buflen, "its name is the event noun %s, which belongs to %s: a plugin's events are named after"
+               " it (%s.<verb>), so it needs another name", noun, owner, noun);
+    else
+      snprintf(buf, buflen, "events = {...}: the event noun %s belongs to %s; a plugin declares only nouns that no one"
+               " else emits", noun, owner);
+    return buf;
+  }
+  return NULL;
+}
+
 /* Collecting: checks, settings, migrations, then init. Returns 0 when the plugin is in. */
 static int collect_one(struct lh_state *s, int slot)
 {
@@ -459,8 +558,13 @@ static int collect_one(struct lh_state *s, int slot)
     log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, conflict);
     return -1;
   }
-  if (lh_run(s, slot, NULL, read_settings, &a, err, sizeof err) != 0) {
+  if (lh_run(s, slot, NULL, read_events, &a, err, sizeof err) != 0 ||
+      lh_run(s, slot, NULL, read_settings, &a, err, sizeof err) != 0) {
     log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    return -1;
+  }
+  if ((conflict = noun_conflict(s, slot, why, sizeof why))) {
+    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, conflict);
     return -1;
   }
   if (sl->decls.n_settings && settings_declare(util_intern(sl->name), sl->decls.settings) != 0) {

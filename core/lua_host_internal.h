@@ -33,6 +33,12 @@
 #define LH_NAME_MAX 40
 #define LH_CHUNK_MAX ((size_t)1 << 20)      /* load(): the largest chunk of text, like a plugin file */
 #define LH_JSON_DEPTH 100                   /* nesting of a table converted to JSON */
+/* A plugin's SQL: the longest string, blob or row a statement may make or read, and how much memory SQLite may take
+ * for one statement (outside the state's LH_MEMORY_LIMIT), and for one step of its migrations (sorts on the writer,
+ * CREATE INDEX among them, happen in memory). */
+#define LH_SQL_VALUE_MAX (16 << 20)
+#define LH_SQL_MEMORY ((size_t)64 << 20)
+#define LH_SQL_MIGRATION_MEMORY ((size_t)256 << 20)
 
 /* ------------------------------------------------------------------------------------------------ sets */
 
@@ -55,6 +61,7 @@ struct lh_decls {
   struct lh_sub_decl *subs;     int n_subs;
   struct lh_job_decl *jobs;     int n_jobs;
   struct destek_setting *settings; int n_settings; /* ends with a zeroed entry when n_settings > 0 */
+  const char **events;          int n_events;      /* the event nouns its table declares (events = {...}) */
 };
 
 /* A plugin that loaded when the set was collected. */
@@ -200,6 +207,11 @@ void lh_sql_install(sqlite3 *h);
  * authorizer applies the plugin's rules for mode. plugin must outlive the statement. */
 void lh_sql_enter(const char *plugin, int mode);
 void lh_sql_leave(void);
+/* From before a plugin's statement on h is prepared until it is finalized: a string, blob or row of at most
+ * LH_SQL_VALUE_MAX bytes, and SQLite's memory on this thread bounded by memory bytes (db_budget_begin). Not nested.
+ * lh_sql_unbound restores h's limit and returns 1 when the memory budget refused an allocation. */
+void lh_sql_bound(sqlite3 *h, size_t memory);
+int lh_sql_unbound(sqlite3 *h);
 /* Between enter and leave, after a prepare or step failed with errmsg: why, for the plugin's author ("refused: plugin
  * P may not ..." when the rules refused something, else SQLite's message). */
 void lh_sql_why(const char *errmsg, char *why, size_t whylen);
@@ -227,6 +239,10 @@ int lh_bind_add(struct lh_state *s, int kind, const char *a, const char *b, int 
 struct lh_bind *lh_bind_find(struct lh_state *s, int kind, const char *a, const char *b);
 /* The declared type of a Lua plugin's setting (DESTEK_SETTING_*), or 0 when not declared by a Lua plugin. */
 int lh_setting_type(struct lh_state *s, const char *name);
+/* Whether slot's plugin may emit event: its noun (the part before the first '.') is the plugin's name or one its
+ * table declares in events = {...}. When not, *owner is who owns the noun (the core, a C module, another Lua
+ * plugin), or NULL when nobody does. */
+int lh_may_emit(struct lh_state *s, int slot, const char *event, const char **owner);
 /* Strips the "chunk.lua:12: " position from an error message meant for a person. */
 const char *lh_strip_position(const char *msg);
 

@@ -181,10 +181,12 @@ struct route_arg {
   char *text;            /* the body, when a string */
   size_t text_len;
   int has_ctype;
-  char bad[300];         /* what was wrong with the values the handler returned */
+  char bad[512];         /* what was wrong with the values the handler returned */
 };
 
-/* Checks the returned headers table (at idx) and adds its headers to the response; Content-Type is kept apart. */
+/* Checks the returned headers table (at idx) and adds its headers to the response; Content-Type is kept apart. What
+ * a plugin may send is http_plugin_header's to say: a header it may not set fails the route (a 500 plugin_error, the
+ * log naming the header), never silently dropped. */
 static int apply_headers(lua_State *L, int idx, struct route_arg *a, int apply)
 {
   if (lua_isnil(L, idx)) return 0;
@@ -197,16 +199,25 @@ static int apply_headers(lua_State *L, int idx, struct route_arg *a, int apply)
       return -1;
     }
     const char *name = lua_tostring(L, -2), *value = lua_tostring(L, -1);
-    if (!*name || strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
+    char send[1024];
+    size_t name_len, value_len;
+    lua_tolstring(L, -2, &name_len);
+    lua_tolstring(L, -1, &value_len);
+    if (name_len != strlen(name) || value_len != strlen(value)) {   /* a NUL inside */
       lua_pop(L, 2);
-      snprintf(a->bad, sizeof a->bad, "header %.100s is malformed", name);
+      snprintf(a->bad, sizeof a->bad, "the header %.100s is malformed or too long", name);
+      return -1;
+    }
+    if (http_plugin_header(a->r, a->s->slots[a->b->slot].name, name, value, send, sizeof send, a->bad,
+                           sizeof a->bad) != 0) {
+      lua_pop(L, 2);
       return -1;
     }
     if (!strcasecmp(name, "content-type")) {
       if (apply) snprintf(a->s->ctype, sizeof a->s->ctype, "%s", value);
       a->has_ctype = 1;
     } else if (apply) {
-      http_add_header(a->r, name, value);
+      http_add_header(a->r, name, send);
     }
     lua_pop(L, 1);
   }

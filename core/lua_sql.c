@@ -151,6 +151,7 @@ static int secret(const char *table, const char *column)
 {
   if (!table || !column) return 0;
   if (credential_name(column) || declared_secret(table, column)) return 1;
+  if (is(table, "core_webhooks") && is(column, "url")) return 1;   /* a chat's incoming-webhook URL is its credential */
   return is(table, "sqlite_stat4") && is(column, "sample");   /* index keys, which may be a SECRET column's */
 }
 
@@ -520,6 +521,23 @@ void lh_sql_enter(const char *plugin, int mode)
 
 void lh_sql_leave(void) { tl_mode = LH_SQL_OFF; }
 
+static __thread int tl_length_saved = -1;
+static __thread size_t tl_memory;
+
+void lh_sql_bound(sqlite3 *h, size_t memory)
+{
+  tl_length_saved = sqlite3_limit(h, SQLITE_LIMIT_LENGTH, LH_SQL_VALUE_MAX);
+  tl_memory = memory;
+  db_budget_begin(memory);
+}
+
+int lh_sql_unbound(sqlite3 *h)
+{
+  if (tl_length_saved >= 0) sqlite3_limit(h, SQLITE_LIMIT_LENGTH, tl_length_saved);
+  tl_length_saved = -1;
+  return db_budget_end();
+}
+
 /* Why SQLite refused a plugin's statement (prepare or step failed with errmsg): the authorizer's reason when it
  * refused something (SQLite's own text for that is "not authorized..."), a function every connection has deleted
  * named as refused, else SQLite's message. */
@@ -529,6 +547,12 @@ static void refusal(const char *p, const char *errmsg, char *why, size_t whylen)
     snprintf(why, whylen, "refused: %s (in its %s %s)", tl_denied, kind_of(tl_denied_in), tl_denied_in);
   else if (tl_denied[0])
     snprintf(why, whylen, "refused: %s", tl_denied);
+  else if (!strcmp(errmsg, "string or blob too big"))
+    snprintf(why, whylen, "a string, blob or row in plugin %s's SQL may be at most %d MiB (string or blob too big)", p,
+             LH_SQL_VALUE_MAX >> 20);
+  else if (!strcmp(errmsg, "out of memory") && db_budget_hit())
+    snprintf(why, whylen, "the statement needed more than the %zu MiB of memory SQLite may use for one of plugin %s's"
+             " statements (out of memory)", tl_memory >> 20, p);
   else if (!strncmp(errmsg, "no such function: ", 18) && db_function_removed(errmsg + 18))
     snprintf(why, whylen, "refused: plugin %s may not call the SQL function %s(): a plugin's SQL calls only SQLite's"
              " ordinary scalar, aggregate, window, math, date and time, JSON and FTS5 (bm25, highlight, snippet)"
@@ -813,11 +837,13 @@ static int run_step(struct db *w, const char *owner, const char *step, const cha
   rows_read(h, owner, &rows_before);
 
   lh_sql_enter(owner, LH_SQL_MIGRATE);
+  lh_sql_bound(h, LH_SQL_MIGRATION_MEMORY);
   char *msg = NULL;
   int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) refusal(owner, msg ? msg : sqlite3_errmsg(h), err, errlen);
+  lh_sql_unbound(h);
   lh_sql_leave();
   if (rc != SQLITE_OK) {
-    refusal(owner, msg ? msg : sqlite3_errmsg(h), err, errlen);
     sqlite3_free(msg);
     objects_free(before, n_before);
     rows_free(&rows_before);

@@ -80,6 +80,13 @@ static int h_scope(const struct destek_host *h, const char *scope)
   return tokens_scope_register(scope);
 }
 
+static int h_events(const struct destek_host *h, const char *const *nouns)
+{
+  int rc = 0;
+  for (const char *const *n = nouns; n && *n; n++) rc |= bus_event_owner(*n, h->plugin);
+  return rc;
+}
+
 static cJSON *h_decide_new(struct destek_req *call, const char *policy, const cJSON *args)
 {
   return lua_host_decide_new(call, policy, args);
@@ -217,6 +224,7 @@ static const struct destek_host host_template = {
   .field_error = h_field_error,
   .add_header = http_add_header,
   .data_dir = h_data_dir,
+  .events = h_events,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -86,6 +86,13 @@ char *settings_get_new(const char *name)
   return v;
 }
 
+const char *settings_owner(const char *name, int *secret)
+{
+  const struct declared *d = find(name);
+  *secret = d && d->s.secret;
+  return d ? d->owner : NULL;
+}
+
 long settings_get_int(const char *name, long dflt)
 {
   char *v = settings_get_new(name);

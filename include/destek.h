@@ -163,6 +163,11 @@ struct destek_host {
   const char *(*data_dir)(void);
 
   /* Functions added after ABI 1 was published go here, at the end. */
+
+  /* Declares, from init(), the nouns of the events the plugin emits (a NULL-terminated list: { "return", NULL }
+   * for return.requested, return.approved, ...). A noun has one owner: 0, or -1 (logged) when another module owns
+   * one. Lua plugins can neither emit nor claim a declared noun (they emit only their own events). */
+  int (*events)(const struct destek_host *h, const char *const *nouns);
 };
 
 /* A .so plugin defines this symbol. */

@@ -157,6 +157,9 @@ static int ticketing_init(const struct destek_host *host)
   tkt_search_init();
   const struct destek_route *tables[] = { tkt_ticket_routes, tkt_list_routes, tkt_ops_routes, tkt_customer_routes, tkt_team_routes,
                                           tkt_public_routes, tkt_attachment_routes, tkt_presence_routes };
+  /* The nouns of its events (EVENTS.md): no Lua plugin may emit ticket.created, message.added, sla.breached, ... */
+  static const char *const event_nouns[] = { "ticket", "message", "customer", "sla", NULL };
+  if (host->events(host, event_nouns) != 0) return -1;
   if (host->settings(host, settings) != 0) return -1;
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;

@@ -15,6 +15,7 @@ end
 return {
   name = "lua_api",
   version = "1.2.3",
+  events = { "lua_item" },                 -- it emits lua_item.created besides lua_api.* events
   migrations = {
     "CREATE TABLE lua_api_items (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE, n INTEGER)",
     [[CREATE TABLE lua_api_seen (id INTEGER PRIMARY KEY, event TEXT, item TEXT, attempt INTEGER);
