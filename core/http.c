@@ -51,10 +51,17 @@ static int trust_proxy;
 /* img-src allows remote images for one reason: an HTML mail's images, which the agents' app shows in a sandboxed
  * srcdoc frame (no scripts) only after the agent clicks "show images" for that message. A srcdoc frame inherits
  * this policy, so it has to allow them; the frame's own CSP keeps them off until then (plugins/ticketing/web/agent/mailframe.js). */
+#define CSP_POLICY \
+  "default-src 'self'; script-src 'self'; style-src 'self'; " \
+  "img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; " \
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+/* What a Lua plugin's route answers is a stranger's: a page (or a script a page loads) would otherwise run with the
+ * app's origin and act as whichever agent opened it, through the session cookie. The sandbox gives such a document
+ * an opaque origin: its scripts run, its forms post, but nothing it does carries the app's cookies or reads its
+ * pages. */
+#define CSP_SANDBOX \
+  "; sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads"
 static const char SECURITY_HEADERS[] =
-  "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
-  "img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
-  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
   "X-Content-Type-Options: nosniff\r\n"
   "X-Frame-Options: DENY\r\n"
   "Referrer-Policy: same-origin\r\n"
@@ -499,9 +506,9 @@ static void send_response(struct destek_req *r)
   }
   char head[4096];
   int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s"
+                   "HTTP/1.1 %d %s\r\nContent-Security-Policy: " CSP_POLICY "%s\r\n%s%s%s%s%s%s%s"
                    "Content-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
-                   r->status, reason_phrase(r->status), SECURITY_HEADERS,
+                   r->status, reason_phrase(r->status), r->sandboxed ? CSP_SANDBOX : "", SECURITY_HEADERS,
                    r->tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
                    r->out_type && !no_body ? "Content-Type: " : "", r->out_type && !no_body ? r->out_type : "",
                    r->out_type && !no_body ? "\r\n" : "",

@@ -70,6 +70,7 @@ struct destek_req {
   char out_headers[1024];         /* extra "Name: value\r\n" lines */
   size_t out_headers_len;
   int close_after;
+  int sandboxed;                  /* a Lua plugin answered: the CSP sandboxes the document (http.c) */
 };
 
 struct http_config {

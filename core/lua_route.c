@@ -287,6 +287,7 @@ int lh_route_handler(struct destek_req *r)
     return http_error(r, 500, "plugin_error", "the plugin %s could not answer this request; the server log says why",
                       plugin);
   }
+  r->sandboxed = 1;
   if (a.json) http_reply_json(r, a.status, a.json);
   else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
   else http_reply_empty(r, a.status);

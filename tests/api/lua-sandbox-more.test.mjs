@@ -207,7 +207,23 @@ test('a route sets its own cookies, given safe defaults, and ordinary headers', 
   // one CSP, the server's (a raw look: Node joins repeated headers)
   const raw = await request(`${srv.url}/hostile-more/headers/own_cookie`);
   assert.equal(raw.status, 200);
-  assert.match(raw.headers['content-security-policy'], /^default-src 'self'; [^,]*frame-ancestors 'none'$/);
+  assert.match(raw.headers['content-security-policy'], /^default-src 'self'; [^,]*frame-ancestors 'none'; sandbox [^,]*$/);
+});
+
+test('a plugin\'s page runs sandboxed, in an origin of its own: it cannot act as the agent who opens it', async () => {
+  const page = await request(`${srv.url}/hostile-more/page`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers['content-type'], /^text\/html/);
+  const csp = page.headers['content-security-policy'];
+  assert.match(csp, /^default-src 'self'; .*frame-ancestors 'none'; sandbox allow-scripts allow-forms/);
+  assert.ok(!/allow-same-origin/.test(csp), csp);
+  // its JSON too (a document the browser may be sent to); the server's own pages and answers are not sandboxed
+  const json = await request(`${srv.url}/hostile-more/headers/own_cookie`);
+  assert.match(json.headers['content-security-policy'], /; sandbox /);
+  for (const p of ['/healthz', '/login', '/api/v1/me']) {
+    const res = await request(`${srv.url}${p}`);
+    assert.ok(!/sandbox/.test(res.headers['content-security-policy']), `${p}: ${res.headers['content-security-policy']}`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------------------

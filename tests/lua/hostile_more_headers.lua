@@ -25,6 +25,11 @@ return {
   name = "hostile_headers",
   version = "1.0.0",
   init = function()
+    -- a page with a script that would act as the agent who opens it, were it served with the app's origin
+    destek.route("GET", "/hostile-more/page", "public", function()
+      return 200, "<!doctype html><form method=post action=/api/v1/users></form><script src=/hostile-more/x.js></script>",
+        { ["Content-Type"] = "text/html; charset=utf-8" }
+    end)
     destek.route("GET", "/hostile-more/headers/{case}", "public", function(req)
       return 200, { case = req.params.case }, CASES[req.params.case]
     end, "case:text")
