@@ -684,17 +684,23 @@ static void req_free(struct destek_req *r)
 
 static int is_safe_method(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"); }
 
-static int dispatch(struct destek_req *r)
+int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen)
 {
-  int path_known;
-  char allow[128];
   pthread_rwlock_rdlock(&routes_lock);
-  const struct http_route *rt = route_match(r, &path_known, allow, sizeof allow);
+  const struct http_route *rt = route_match(r, path_known, allow, allowlen);
   int valid = rt && params_valid(r, rt);
   /* Copied while the table is locked: a reload may change the table while this request runs. */
   if (rt) { r->route = rt->decl; r->owner = rt->owner; }
   pthread_rwlock_unlock(&routes_lock);
-  if (!rt) {
+  return !rt ? 0 : valid ? 1 : -1;
+}
+
+static int dispatch(struct destek_req *r)
+{
+  int path_known;
+  char allow[128];
+  int found = http_route_find(r, &path_known, allow, sizeof allow);
+  if (!found) {
     if (!path_known && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))) {
       int st = assets_serve(r);
       if (st) return st;
@@ -705,7 +711,7 @@ static int dispatch(struct destek_req *r)
     }
     return http_error(r, 404, "not_found", "no such page or API route");
   }
-  if (!valid) return http_error(r, 404, "not_found", "no such resource");
+  if (found < 0) return http_error(r, 404, "not_found", "no such resource");
   const char *access = r->route.access;
   int rc = auth_identify(r, strcmp(access, DESTEK_PUBLIC) == 0);
   if (rc) return rc;

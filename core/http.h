@@ -93,6 +93,11 @@ int http_is_tls(void);
 int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
                        int (*admit)(struct destek_req *r, void *ud), void *ud);
 
+/* Matches r->method and r->path against the route table, as every request is dispatched. Returns 1 when a route
+ * matched and its path parameters passed their validators, -1 when one matched but a parameter did not, with
+ * r->route, r->owner and the parameters (owned by r) set either way; or 0 when none matched: *path_known then tells
+ * whether the path matched for another method (405), and allow (allowlen bytes) names those methods. */
+int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen);
 /* Drops every route of owner (a Lua plugin being reloaded). */
 void http_routes_remove_owner(const char *owner);
 /* The route declaration that matched this request (NULL outside HTTP). */
