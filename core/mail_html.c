@@ -540,7 +540,7 @@ char *mail_html_to_text_new(const char *html)
       if (start) {
         free(href);
         href = NULL;
-        for (int i = 0; i < t.attrs_count; i++)
+        for (int i = 0; i < t.attrs_count && !href; i++)  /* the first href counts, as in a browser */
           if (!strcmp(t.attrs[i].name, "href")) href = url_clean_new(&t.attrs[i]);
         link_start = (size_t)sqlite3_str_length(o.s);
       } else if (href) {

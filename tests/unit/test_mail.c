@@ -410,6 +410,11 @@ static void test_sanitize_edges(void)
   char *t = mail_html_to_text_new("<p>Fiyat:&nbsp;10&euro;</p><pre>  a\n  b</pre><a href=\"mailto:x@y.example\">x@y.example</a>");
   CHECK(streq(t, "Fiyat: 10€\n  a\n  b\nx@y.example"));
   free(t);
+  /* A link with two hrefs: the first counts, as in a browser, and the other is not leaked (found by
+   * tests/fuzz/fuzz_mail_html.c; the ASan build's leak check fails this test without the fix). */
+  t = mail_html_to_text_new("<a href=\"https://a.example/\" href=\"https://b.example/\">x</a>");
+  CHECK(streq(t, "x <https://a.example/>"));
+  free(t);
 }
 
 /* ---- compose --------------------------------------------------------------------------------------------- */
