@@ -69,7 +69,7 @@ void mail_message_free(struct mail_message *m);
 char *mail_html_sanitize_new(const char *html, const struct mail_attachment *attachments, size_t attachments_count);
 
 /* A readable plain-text rendering of an HTML fragment (blocks as lines, list items as "- ", links as
- * "text <URL>", entities decoded, script/style dropped). Caller frees. */
+ * "text <URL>", entities decoded, script/style dropped, no control characters but tab and newline). Caller frees. */
 char *mail_html_to_text_new(const char *html);
 
 /* Replaces each data-attachment-index="i" that mail_html_sanitize_new wrote with src="urls[i]" (HTML-escaped);

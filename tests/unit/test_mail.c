@@ -415,6 +415,11 @@ static void test_sanitize_edges(void)
   t = mail_html_to_text_new("<a href=\"https://a.example/\" href=\"https://b.example/\">x</a>");
   CHECK(streq(t, "x <https://a.example/>"));
   free(t);
+  /* Character references to control characters put none in the text, as a text/plain body would have none
+   * (found by tests/fuzz/fuzz_mail_parse.c: "ho&#3haba" in an HTML-only message). */
+  t = mail_html_to_text_new("<p>a&#3;b&#1</p><pre>x&#2;\ty&#13;z&#x1F;</pre>ho&#3haba");
+  CHECK(streq(t, "ab\nx\tyz\nhohaba"));
+  free(t);
 }
 
 /* ---- compose --------------------------------------------------------------------------------------------- */
