@@ -472,8 +472,19 @@ static int has_array_mt(lua_State *L, int idx)
   return yes;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+/* The most JSON values one conversion makes. A table referenced twice is converted twice, so sharing multiplies:
+ * `local t = {} for i = 1, 40 do t = {t, t} end` is a few hundred bytes of Lua and 2^40 values of JSON, built in C
+ * where neither the instruction budget nor the memory cap reaches. This many take well under a call's time limit to
+ * convert (~0.1 s here) and are still hundreds of times what a response or an event payload holds. */
+#define LH_JSON_MAX_VALUES 250000
+
+static cJSON *to_json(lua_State *L, int idx, int depth, long *budget, char *err, size_t errlen)
 {
+  if (--*budget < 0) {
+    snprintf(err, errlen, "a value of more than %d parts (a table shared many times over?) cannot become JSON",
+             LH_JSON_MAX_VALUES);
+    return NULL;
+  }
   switch (lua_type(L, idx)) {
   case LUA_TNIL: return cJSON_CreateNull();
   case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
@@ -503,7 +514,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
       cJSON *arr = cJSON_CreateArray();
       for (lua_Integer i = 1; i <= max; i++) {
         lua_rawgeti(L, idx, i);
-        cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
+        cJSON *v = to_json(L, lua_gettop(L), depth + 1, budget, err, errlen);
         lua_pop(L, 1);
         if (!v) { cJSON_Delete(arr); return NULL; }
         cJSON_AddItemToArray(arr, v);
@@ -526,7 +537,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
         cJSON_Delete(obj);
         return NULL;
       }
-      cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
+      cJSON *v = to_json(L, lua_gettop(L), depth + 1, budget, err, errlen);
       lua_pop(L, 1);
       if (!v) { lua_pop(L, 1); cJSON_Delete(obj); return NULL; }
       cJSON_AddItemToObject(obj, key, v);
@@ -541,5 +552,6 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
 
 cJSON *lh_to_json(lua_State *L, int idx, char *err, size_t errlen)
 {
-  return to_json(L, lua_absindex(L, idx), 0, err, errlen);
+  long budget = LH_JSON_MAX_VALUES;
+  return to_json(L, lua_absindex(L, idx), 0, &budget, err, errlen);
 }
