@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -553,6 +554,15 @@ int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, i
   for (; v[i] && i < 255; i++) out[i] = (char)tolower((unsigned char)v[i]);
   out[i] = 0;
   return 0;
+}
+
+int http_json_id(const cJSON *v, int64_t *out)
+{
+  if (!cJSON_IsNumber(v)) return 0;
+  double d = v->valuedouble;
+  if (!(d >= 1 && d <= 9007199254740991.0) || d != floor(d)) return 0;  /* NaN fails the first test */
+  *out = (int64_t)d;
+  return 1;
 }
 
 /* ------------------------------------------------------------------------------------------------ lists */

@@ -147,6 +147,10 @@ int http_field_enum(struct destek_req *r, const cJSON *obj, const char *name, in
 int http_field_bool(struct destek_req *r, const cJSON *obj, const char *name, int required, int *out);
 /* An e-mail address (simple syntax check), lower-cased into out[256]. *out is "" when absent. */
 int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, int required, char out[256]);
+/* Whether v is a JSON number holding an id: a whole number from 1 to 2^53 - 1 (what a double holds exactly). Sets
+ * *out when it is. The range is checked before the conversion: casting a double outside int64_t's range (1e300 in a
+ * request) is undefined behaviour. */
+int http_json_id(const cJSON *v, int64_t *out);
 
 /* --- lists: {"items":[...],"next_cursor":...} --- */
 /* Reads ?limit (1..200, default 50) and ?cursor (an opaque id position). 0, or the 422 status it set up. */

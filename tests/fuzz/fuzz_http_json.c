@@ -75,8 +75,17 @@ static void check_email(struct destek_req *r, const cJSON *obj, const char *name
   for (const char *p = out; *p; p++) FUZZ_CHECK(!isupper((unsigned char)*p) && (unsigned char)*p > ' ');
 }
 
+static void check_id(const cJSON *obj, const char *name)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+  int64_t id = -7;
+  if (http_json_id(v, &id)) FUZZ_CHECK(id >= 1 && id <= 9007199254740991LL && (double)id == v->valuedouble);
+  else FUZZ_CHECK(id == -7);
+}
+
 static void check_all(struct destek_req *r, const cJSON *obj, const char *name)
 {
+  check_id(obj, name);
   for (int required = 0; required <= 1; required++) {
     check_bool(r, obj, name, required);
     check_enum(r, obj, name, required, STATUSES);
