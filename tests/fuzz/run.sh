@@ -71,7 +71,7 @@ long_one() {  # target seconds
   local t=$1 secs=$2
   mkdir -p "build/fuzz/corpus/$t" build/fuzz/logs build/fuzz/artifacts
   mapfile -t fl < <(flags "$t")
-  nice -n 19 "$targets_dir/$t" "${fl[@]}" -max_total_time="$secs" -timeout=25 \
+  nice -n 19 "$targets_dir/$t" "${fl[@]}" -max_total_time="$secs" -timeout=60 \
     "build/fuzz/corpus/$t" "$seeds/$t" >"build/fuzz/logs/$t.log" 2>&1
   local rc=$?
   printf '%-12s rc=%d  %s\n' "$t" "$rc" "$(grep -E '^#[0-9]+' "build/fuzz/logs/$t.log" | tail -1)"
