@@ -585,12 +585,21 @@ static void set_flags(struct mail_message *m, GMimeMessage *msg, struct walk *w)
   m->is_auto_reply = strong ? MAIL_AUTO_HEADER : subject_says_auto(m->subject) ? MAIL_AUTO_SUBJECT : MAIL_AUTO_NONE;
 }
 
+/* A message id as clean text, or NULL when nothing is left of it (an id of control characters): an empty id would
+ * match any other empty one. */
+static char *message_id_text_new(const char *id)
+{
+  char *r = id && *id ? header_text_new(id) : NULL;
+  if (r && !*r) { free(r); r = NULL; }
+  return r;
+}
+
 static char *message_id_header_new(GMimeObject *top, const char *name)
 {
   const char *v = g_mime_object_get_header(top, name);
   if (!v) return NULL;
   char *id = g_mime_utils_decode_message_id(v);
-  char *r = id && *id ? header_text_new(id) : NULL;
+  char *r = message_id_text_new(id);
   g_free(id);
   return r;
 }
@@ -602,8 +611,8 @@ static void set_references(struct mail_message *m, GMimeObject *top)
   int n = refs ? g_mime_references_length(refs) : 0;
   if (n > 0) m->references = xmalloc((size_t)n * sizeof *m->references);
   for (int i = 0; i < n; i++) {
-    const char *id = g_mime_references_get_message_id(refs, i);
-    if (id && *id) m->references[m->references_count++] = header_text_new(id);
+    char *text = message_id_text_new(g_mime_references_get_message_id(refs, i));
+    if (text) m->references[m->references_count++] = text;
   }
   if (refs) g_mime_references_free(refs);
 }
@@ -662,7 +671,7 @@ struct mail_message *mail_parse_new(const char *raw, size_t len, char *err, size
   struct mail_message *m = calloc(1, sizeof *m);
   if (!m) abort();
   const char *id = g_mime_message_get_message_id(msg);
-  m->message_id = id && *id ? header_text_new(id) : NULL;
+  m->message_id = message_id_text_new(id);
   m->in_reply_to = message_id_header_new(top, "In-Reply-To");
   set_references(m, top);
   static const struct { const char *header; GMimeAddressType type; } address_headers[] = {

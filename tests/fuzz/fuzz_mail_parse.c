@@ -6,7 +6,8 @@
  * Input: the raw message, as piped from an MTA or fetched over IMAP.
  * Checked (mail.h's contracts): a message or an error text; subject and text never NULL; what was decoded for
  * people (subject, text, HTML, names, file names) is valid UTF-8; the text has no control characters but tab and
- * newline; file names carry no path separator; attachment sizes and counts agree. */
+ * newline; message ids are absent or non-empty; file names carry no path separator; attachment sizes and counts
+ * agree. */
 #include "fuzz.h"
 #include "mail.h"
 
@@ -28,6 +29,8 @@ static void check_message(const struct mail_message *m)
   for (size_t i = 0; i < m->to_count; i++) check_address(&m->to[i]);
   for (size_t i = 0; i < m->cc_count; i++) check_address(&m->cc[i]);
   for (size_t i = 0; i < m->references_count; i++) FUZZ_CHECK(m->references[i] && *m->references[i]);
+  FUZZ_CHECK(!m->message_id || *m->message_id);
+  FUZZ_CHECK(!m->in_reply_to || *m->in_reply_to);
   FUZZ_CHECK(m->is_auto_reply >= MAIL_AUTO_NONE && m->is_auto_reply <= MAIL_AUTO_HEADER);
   FUZZ_CHECK(!m->is_bounce || m->is_auto_reply == MAIL_AUTO_HEADER);
   for (size_t i = 0; i < m->attachments_count; i++) {

@@ -326,6 +326,26 @@ static void test_truncated(void)
   CHECK(parsed > 0 && cuts > 0);
 }
 
+/* Message ids made only of control characters are absent, not "" (found by tests/fuzz/fuzz_mail_parse.c:
+ * "References: <\x1f\x1f…>"; an empty id would match any other empty one). */
+static void test_empty_ids(void)
+{
+  static const char raw[] = "From: a@b.example\r\nSubject: x\r\nMessage-ID: <\x1f\x1f>\r\nIn-Reply-To: <\x01>\r\n"
+                            "References: <one@b.example> <two@b.example> <\x1f\x1f\x1f>\r\n\r\nbody\r\n";
+  char err[200];
+  struct mail_message *m = mail_parse_new(raw, sizeof raw - 1, err, sizeof err);
+  CHECK(m);
+  if (!m) return;
+  CHECK(m->message_id == NULL);
+  CHECK(m->in_reply_to == NULL);
+  CHECK(m->references_count == 2);
+  if (m->references_count == 2) {
+    CHECK(streq(m->references[0], "one@b.example"));
+    CHECK(streq(m->references[1], "two@b.example"));
+  }
+  mail_message_free(m);
+}
+
 /* ---- helpers without fixtures ---------------------------------------------------------------------------- */
 
 static void test_ticket_ref(void)
@@ -541,6 +561,7 @@ int main(int argc, char **argv)
   test_bounce();
   test_malformed();
   test_truncated();
+  test_empty_ids();
   test_ticket_ref();
   test_strip_quoted();
   test_sanitize_edges();
