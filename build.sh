@@ -2,7 +2,8 @@
 # Destek build driver.
 #   ./build.sh          build build/destek (release, stripped, UI embedded)
 #   ./build.sh run      build, then start the server on the embedded default (./destek-data, 127.0.0.1:8080)
-#   ./build.sh test     build, then run every test: C unit tests, API tests (also under ASan+UBSan), browser tests
+#   ./build.sh test     build, then run every test: C unit tests, fuzz targets (briefly), API tests (also under
+#                       ASan+UBSan), browser tests
 #   ./build.sh bench    build, then run the benchmarks in tests/bench/
 #   ./build.sh fuzz     build the libFuzzer targets (clang) into build/fuzz/targets/; with arguments, then run
 #                       tests/fuzz/run.sh with them, e.g. `./build.sh fuzz smoke` or `./build.sh fuzz long 600 mail_parse`
