@@ -2,8 +2,11 @@
 # Destek build driver.
 #   ./build.sh          build build/destek (release, stripped, UI embedded)
 #   ./build.sh run      build, then start the server on the embedded default (./destek-data, 127.0.0.1:8080)
-#   ./build.sh test     build, then run every test: C unit tests, API tests (also under ASan+UBSan), browser tests
+#   ./build.sh test     build, then run every test: C unit tests, fuzz targets (briefly), API tests (also under
+#                       ASan+UBSan), browser tests
 #   ./build.sh bench    build, then run the benchmarks in tests/bench/
+#   ./build.sh fuzz     build the libFuzzer targets (clang) into build/fuzz/targets/; with arguments, then run
+#                       tests/fuzz/run.sh with them, e.g. `./build.sh fuzz smoke` or `./build.sh fuzz long 600 mail_parse`
 # On a fresh Debian 12 machine, as root, it installs the Debian packages it needs; otherwise it prints the command.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,9 +18,11 @@ die() { say "build.sh: $*"; exit 1; }
 
 # --- Debian packages -------------------------------------------------------------------------------------------
 # The manifest names each package and the version it was tested with; stage is "build" or "test".
+# "fuzz" (./build.sh fuzz) is the build packages and the test packages whose note names it: clang and its runtimes.
 want_packages() {
   local stage=$1
-  awk -v s="$stage" '$1=="build" || (s=="test" && $1=="test") {print $2"\t"$3}' third_party/manifest
+  awk -v s="$stage" '$1=="build" || (s=="test" && $1=="test") || (s=="fuzz" && $1=="test" && /fuzz/) {print $2"\t"$3}' \
+    third_party/manifest
 }
 
 ensure_packages() {
@@ -74,6 +79,17 @@ build_asan() {
   cmake --build build/asan -j "$jobs" >/dev/null || cmake --build build/asan -j 1
 }
 
+# The fuzz targets of tests/fuzz: the core and the built-in plugins compiled again with clang, libFuzzer's coverage
+# instrumentation and ASan+UBSan. They serve no page, so an empty directory stands in for the web UI (no npm).
+build_fuzz() {
+  command -v clang-14 >/dev/null || die "clang-14 is missing (a test package in third_party/manifest)"
+  scripts/fetch-deps.sh build/deps
+  mkdir -p build/fuzz/no-web && touch build/fuzz/no-web/.stamp
+  CC=clang-14 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DDESTEK_FUZZ=ON -DDESTEK_DEPS=build/deps \
+    -DDESTEK_WEB="$top/build/fuzz/no-web" >/dev/null
+  cmake --build build/fuzz -j "$jobs" >/dev/null || cmake --build build/fuzz -j 1
+}
+
 cmd=${1:-build}
 case $cmd in
   build)
@@ -84,12 +100,17 @@ case $cmd in
     shift || true
     exec build/destek serve "$@" ;;
   test)
-    ensure_packages test; ensure_npm; build_release; build_asan
+    ensure_packages test; ensure_npm; build_release; build_asan; build_fuzz
     exec scripts/run-tests.sh ;;
   bench)
     ensure_packages test; ensure_npm; build_release
     exec tests/bench/run.sh ;;
+  fuzz)
+    ensure_packages fuzz; build_fuzz
+    shift || true
+    if (($#)); then exec tests/fuzz/run.sh "$@"; fi
+    say "built the fuzz targets in build/fuzz/targets/ (run them: tests/fuzz/run.sh smoke, or see tests/fuzz/README.md)" ;;
   -h|--help|help)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$cmd' (try: build, run, test, bench)" ;;
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$cmd' (try: build, run, test, bench, fuzz)" ;;
 esac

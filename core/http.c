@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -793,6 +794,15 @@ int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, i
   return 0;
 }
 
+int http_json_id(const cJSON *v, int64_t *out)
+{
+  if (!cJSON_IsNumber(v)) return 0;
+  double d = v->valuedouble;
+  if (!(d >= 1 && d <= 9007199254740991.0) || d != floor(d)) return 0;  /* NaN fails the first test */
+  *out = (int64_t)d;
+  return 1;
+}
+
 /* ------------------------------------------------------------------------------------------------ lists */
 
 int http_page(struct destek_req *r, int *limit, int64_t *after_id)
@@ -923,17 +933,23 @@ static void req_free(struct destek_req *r)
 
 static int is_safe_method(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS"); }
 
-static int dispatch(struct destek_req *r)
+int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen)
 {
-  int path_known;
-  char allow[128];
   pthread_rwlock_rdlock(&routes_lock);
-  const struct http_route *rt = route_match(r, &path_known, allow, sizeof allow);
+  const struct http_route *rt = route_match(r, path_known, allow, allowlen);
   int valid = rt && params_valid(r, rt);
   /* Copied while the table is locked: a reload may change the table while this request runs. */
   if (rt) { r->route = rt->decl; r->owner = rt->owner; }
   pthread_rwlock_unlock(&routes_lock);
-  if (!rt) {
+  return !rt ? 0 : valid ? 1 : -1;
+}
+
+static int dispatch(struct destek_req *r)
+{
+  int path_known;
+  char allow[128];
+  int found = http_route_find(r, &path_known, allow, sizeof allow);
+  if (!found) {
     if (!path_known && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))) {
       int st = assets_serve(r);
       if (st) return st;
@@ -944,7 +960,7 @@ static int dispatch(struct destek_req *r)
     }
     return http_error(r, 404, "not_found", "no such page or API route");
   }
-  if (!valid) return http_error(r, 404, "not_found", "no such resource");
+  if (found < 0) return http_error(r, 404, "not_found", "no such resource");
   const char *access = r->route.access;
   int rc = auth_identify(r, strcmp(access, DESTEK_PUBLIC) == 0);
   if (rc) return rc;

@@ -98,6 +98,11 @@ int http_is_tls(void);
 int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
                        int (*admit)(struct destek_req *r, void *ud), void *ud);
 
+/* Matches r->method and r->path against the route table, as every request is dispatched. Returns 1 when a route
+ * matched and its path parameters passed their validators, -1 when one matched but a parameter did not, with
+ * r->route, r->owner and the parameters (owned by r) set either way; or 0 when none matched: *path_known then tells
+ * whether the path matched for another method (405), and allow (allowlen bytes) names those methods. */
+int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen);
 /* Drops every route of owner (a Lua plugin being reloaded). */
 void http_routes_remove_owner(const char *owner);
 /* The route declaration that matched this request (NULL outside HTTP). */
@@ -158,6 +163,10 @@ int http_field_enum(struct destek_req *r, const cJSON *obj, const char *name, in
 int http_field_bool(struct destek_req *r, const cJSON *obj, const char *name, int required, int *out);
 /* An e-mail address (simple syntax check), lower-cased into out[256]. *out is "" when absent. */
 int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, int required, char out[256]);
+/* Whether v is a JSON number holding an id: a whole number from 1 to 2^53 - 1 (what a double holds exactly). Sets
+ * *out when it is. The range is checked before the conversion: casting a double outside int64_t's range (1e300 in a
+ * request) is undefined behaviour. */
+int http_json_id(const cJSON *v, int64_t *out);
 
 /* --- lists: {"items":[...],"next_cursor":...} --- */
 /* Reads ?limit (1..200, default 50) and ?cursor (an opaque id position). 0, or the 422 status it set up. */

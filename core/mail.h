@@ -32,9 +32,9 @@ struct mail_attachment {
 enum { MAIL_AUTO_NONE = 0, MAIL_AUTO_SUBJECT = 1, MAIL_AUTO_HEADER = 2 };
 
 struct mail_message {
-  char *message_id;             /* without <>, or NULL */
+  char *message_id;             /* without <>, or NULL (also when nothing is left of it once cleaned) */
   char *in_reply_to;            /* the first message id of In-Reply-To, without <>, or NULL */
-  char **references;            /* References, oldest first, without <> */
+  char **references;            /* References, oldest first, without <>, none empty */
   size_t references_count;
   struct mail_address from;     /* first mailbox of From (fields NULL when absent) */
   struct mail_address reply_to; /* first mailbox of Reply-To (fields NULL when absent) */
@@ -69,7 +69,7 @@ void mail_message_free(struct mail_message *m);
 char *mail_html_sanitize_new(const char *html, const struct mail_attachment *attachments, size_t attachments_count);
 
 /* A readable plain-text rendering of an HTML fragment (blocks as lines, list items as "- ", links as
- * "text <URL>", entities decoded, script/style dropped). Caller frees. */
+ * "text <URL>", entities decoded, script/style dropped, no control characters but tab and newline). Caller frees. */
 char *mail_html_to_text_new(const char *html);
 
 /* Replaces each data-attachment-index="i" that mail_html_sanitize_new wrote with src="urls[i]" (HTML-escaped);

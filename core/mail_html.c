@@ -480,6 +480,8 @@ static void text_block(struct text_out *o)
   o->pending_space = 0;
 }
 
+/* Appends text (entities already decoded). Control characters other than tab and newline are dropped, as they are
+ * from text/plain bodies (mail_parse.c): "&#3;" must not put one in a message's text. */
 static void text_word(struct text_out *o, const char *s, size_t n, int pre)
 {
   for (size_t i = 0; i < n; i++) {
@@ -487,6 +489,7 @@ static void text_word(struct text_out *o, const char *s, size_t n, int pre)
     if (pre) {
       if (c == '\r') continue;
       if (c == '\n') { text_newline(o); continue; }
+      if ((unsigned char)c < 0x20 && c != '\t') continue;
       sqlite3_str_appendchar(o->s, 1, c);
       o->at_line_start = 0;
       continue;
@@ -497,6 +500,7 @@ static void text_word(struct text_out *o, const char *s, size_t n, int pre)
       o->pending_space = 1;
       continue;
     }
+    if ((unsigned char)c < 0x20) continue;
     if (o->pending_space && !o->at_line_start) sqlite3_str_appendchar(o->s, 1, ' ');
     o->pending_space = 0;
     sqlite3_str_appendchar(o->s, 1, c);
@@ -540,7 +544,7 @@ char *mail_html_to_text_new(const char *html)
       if (start) {
         free(href);
         href = NULL;
-        for (int i = 0; i < t.attrs_count; i++)
+        for (int i = 0; i < t.attrs_count && !href; i++)  /* the first href counts, as in a browser */
           if (!strcmp(t.attrs[i].name, "href")) href = url_clean_new(&t.attrs[i]);
         link_start = (size_t)sqlite3_str_length(o.s);
       } else if (href) {

@@ -206,8 +206,9 @@ static char *header_text_new(const char *value)
  * after 3.2.13). Gmail and Outlook split long subjects, names and file names exactly so, and Turkish text needs
  * encoded words. So before GMime decodes a header we rewrite each padded B word as the equivalent Q word. */
 
-/* The header value with padded B words rewritten as Q words, or NULL when there is none. */
-static char *rfc2047_unpad_new(const char *raw)
+/* The header value with padded B words rewritten as Q words, or NULL when there is none (mail_internal.h; the
+ * fuzz target tests/fuzz/fuzz_rfc2047.c calls it directly). */
+char *mail_rfc2047_unpad_new(const char *raw)
 {
   if (!raw) return NULL;
   GString *out = g_string_new(NULL);
@@ -253,7 +254,7 @@ static const char *raw_header(GMimeObject *obj, const char *name)
 /* The decoded Subject, working around the bug above. Caller g_frees. */
 static char *subject_decoded_new(GMimeMessage *msg)
 {
-  char *fixed = rfc2047_unpad_new(raw_header(GMIME_OBJECT(msg), "Subject"));
+  char *fixed = mail_rfc2047_unpad_new(raw_header(GMIME_OBJECT(msg), "Subject"));
   if (!fixed) return g_strdup(g_mime_message_get_subject(msg) ? g_mime_message_get_subject(msg) : "");
   char *unfolded = g_mime_utils_header_unfold(fixed);
   char *decoded = g_mime_utils_header_decode_text(parser_options, unfolded);
@@ -265,7 +266,7 @@ static char *subject_decoded_new(GMimeMessage *msg)
 /* An address header as a list (a new reference: caller unrefs), working around the bug above. */
 static InternetAddressList *addresses_of(GMimeMessage *msg, const char *header, GMimeAddressType type)
 {
-  char *fixed = rfc2047_unpad_new(raw_header(GMIME_OBJECT(msg), header));
+  char *fixed = mail_rfc2047_unpad_new(raw_header(GMIME_OBJECT(msg), header));
   if (!fixed) return g_object_ref(g_mime_message_get_addresses(msg, type));
   char *unfolded = g_mime_utils_header_unfold(fixed);
   InternetAddressList *list = internet_address_list_parse(parser_options, unfolded);
@@ -277,7 +278,7 @@ static InternetAddressList *addresses_of(GMimeMessage *msg, const char *header, 
 /* A part's file name (Content-Disposition filename, else Content-Type name), decoded; caller g_frees. */
 static char *part_filename_new(GMimeObject *obj)
 {
-  char *fixed = rfc2047_unpad_new(raw_header(obj, "Content-Disposition"));
+  char *fixed = mail_rfc2047_unpad_new(raw_header(obj, "Content-Disposition"));
   char *name = NULL;
   if (fixed) {
     GMimeContentDisposition *d = g_mime_content_disposition_parse(parser_options, fixed);
@@ -286,7 +287,7 @@ static char *part_filename_new(GMimeObject *obj)
     if (d) g_object_unref(d);
     g_free(fixed);
   }
-  if (!name && (fixed = rfc2047_unpad_new(raw_header(obj, "Content-Type")))) {
+  if (!name && (fixed = mail_rfc2047_unpad_new(raw_header(obj, "Content-Type")))) {
     GMimeContentType *ct = g_mime_content_type_parse(parser_options, fixed);
     if (ct && g_mime_content_type_get_parameter(ct, "name"))
       name = g_strdup(g_mime_content_type_get_parameter(ct, "name"));
@@ -584,12 +585,21 @@ static void set_flags(struct mail_message *m, GMimeMessage *msg, struct walk *w)
   m->is_auto_reply = strong ? MAIL_AUTO_HEADER : subject_says_auto(m->subject) ? MAIL_AUTO_SUBJECT : MAIL_AUTO_NONE;
 }
 
+/* A message id as clean text, or NULL when nothing is left of it (an id of control characters): an empty id would
+ * match any other empty one. */
+static char *message_id_text_new(const char *id)
+{
+  char *r = id && *id ? header_text_new(id) : NULL;
+  if (r && !*r) { free(r); r = NULL; }
+  return r;
+}
+
 static char *message_id_header_new(GMimeObject *top, const char *name)
 {
   const char *v = g_mime_object_get_header(top, name);
   if (!v) return NULL;
   char *id = g_mime_utils_decode_message_id(v);
-  char *r = id && *id ? header_text_new(id) : NULL;
+  char *r = message_id_text_new(id);
   g_free(id);
   return r;
 }
@@ -601,8 +611,8 @@ static void set_references(struct mail_message *m, GMimeObject *top)
   int n = refs ? g_mime_references_length(refs) : 0;
   if (n > 0) m->references = xmalloc((size_t)n * sizeof *m->references);
   for (int i = 0; i < n; i++) {
-    const char *id = g_mime_references_get_message_id(refs, i);
-    if (id && *id) m->references[m->references_count++] = header_text_new(id);
+    char *text = message_id_text_new(g_mime_references_get_message_id(refs, i));
+    if (text) m->references[m->references_count++] = text;
   }
   if (refs) g_mime_references_free(refs);
 }
@@ -661,7 +671,7 @@ struct mail_message *mail_parse_new(const char *raw, size_t len, char *err, size
   struct mail_message *m = calloc(1, sizeof *m);
   if (!m) abort();
   const char *id = g_mime_message_get_message_id(msg);
-  m->message_id = id && *id ? header_text_new(id) : NULL;
+  m->message_id = message_id_text_new(id);
   m->in_reply_to = message_id_header_new(top, "In-Reply-To");
   set_references(m, top);
   static const struct { const char *header; GMimeAddressType type; } address_headers[] = {

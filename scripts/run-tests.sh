@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: C unit tests (release and ASan+UBSan builds), API tests against both binaries, browser tests.
+# Runs every test: C unit tests (release and ASan+UBSan builds), the fuzz targets over their seed corpora (a few
+# seconds each), API tests against both binaries, browser tests.
 # Called by `./build.sh test` after the builds. Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ run() {  # name command...
 
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
+run "fuzz (libFuzzer smoke)" tests/fuzz/run.sh smoke
 run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
 run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs

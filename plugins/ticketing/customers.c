@@ -154,9 +154,9 @@ static int customer_merge(struct destek_req *r)
   if (rc) return rc;
   cJSON *src = cJSON_GetObjectItemCaseSensitive(body, "source_id");
   if (!src || cJSON_IsNull(src)) return http_field_error(r, "missing_field", "source_id", "source_id is required");
-  if (!cJSON_IsNumber(src) || src->valuedouble < 1 || src->valuedouble != (double)(int64_t)src->valuedouble)
+  int64_t source;
+  if (!http_json_id(src, &source))
     return http_field_error(r, "invalid_field", "source_id", "source_id must be a customer id");
-  int64_t source = (int64_t)src->valuedouble;
   struct db *w = http_tx(r);
   if (!w) return r->status;
   if (!db_int(w, 0, "SELECT count(*) FROM tkt_customers WHERE id = ?1 AND merged_into IS NULL", "i", target))

@@ -43,9 +43,9 @@ static int ticket_merge(struct destek_req *r)
   if (rc) return rc;
   cJSON *src = cJSON_GetObjectItemCaseSensitive(body, "source_id");
   if (!src || cJSON_IsNull(src)) return http_field_error(r, "missing_field", "source_id", "source_id is required");
-  if (!cJSON_IsNumber(src) || src->valuedouble < 1 || src->valuedouble != (double)(int64_t)src->valuedouble)
+  int64_t source;
+  if (!http_json_id(src, &source))
     return http_field_error(r, "invalid_field", "source_id", "source_id must be a ticket id");
-  int64_t source = (int64_t)src->valuedouble;
   int confirmed;
   if ((rc = http_field_bool(r, body, "confirm_different_customers", FIELD_OPTIONAL, &confirmed))) return rc;
   struct db *w = http_tx(r);
@@ -123,9 +123,10 @@ static int ticket_bulk(struct destek_req *r)
   if (!cJSON_IsArray(ids) || n < 1 || n > TKT_BULK_MAX)
     return http_field_error(r, "invalid_field", "ids", "ids must be an array of 1 to %d ticket ids", TKT_BULK_MAX);
   const cJSON *it;
-  cJSON_ArrayForEach(it, ids)
-    if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble != (double)(int64_t)it->valuedouble)
-      return http_field_error(r, "invalid_field", "ids", "ids must be an array of ticket ids");
+  cJSON_ArrayForEach(it, ids) {
+    int64_t id;
+    if (!http_json_id(it, &id)) return http_field_error(r, "invalid_field", "ids", "ids must be an array of ticket ids");
+  }
   cJSON *ch = cJSON_GetObjectItemCaseSensitive(body, "changes");
   if (!ch || cJSON_IsNull(ch)) return http_field_error(r, "missing_field", "changes", "changes is required");
   if (!cJSON_IsObject(ch)) return http_field_error(r, "invalid_field", "changes", "changes must be an object");

@@ -861,7 +861,7 @@ static int test_clock_set(struct destek_req *r)
   int64_t t = -1;
   if (cJSON_IsNull(v)) t = 0;
   else if (cJSON_IsString(v)) t = parse_iso(v->valuestring);
-  else if (cJSON_IsNumber(v) && v->valuedouble >= 1) t = (int64_t)v->valuedouble;
+  else if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9e15) t = (int64_t)v->valuedouble;
   if (t < 0) return http_field_error(r, "invalid_field", "now", "now must be an ISO UTC time, unix seconds or null");
   atomic_store(&fake_now, t);
   struct db *w = http_tx(r);

@@ -248,10 +248,7 @@ int tkt_assignee_field(struct destek_req *r, const cJSON *obj, const char *name,
   if (cJSON_IsString(it) && !strcmp(it->valuestring, "me")) {
     if (r->who.user_id <= 0) return http_field_error(r, "invalid_field", name, "\"me\" needs a signed-in user");
     *assignee_id = r->who.user_id;
-  } else if (cJSON_IsNumber(it) && it->valuedouble >= 1 && it->valuedouble <= 9007199254740991.0 &&
-             it->valuedouble == (double)(int64_t)it->valuedouble) {
-    *assignee_id = (int64_t)it->valuedouble;
-  } else {
+  } else if (!http_json_id(it, assignee_id)) {
     return http_field_error(r, "invalid_field", name, "%s must be a user id, \"me\" or null", name);
   }
   if (!db_int(http_db(r), 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", *assignee_id))
@@ -267,10 +264,10 @@ static int team_field(struct destek_req *r, const cJSON *obj, int *set, int64_t 
   if (!it) return 0;
   *set = 1;
   if (cJSON_IsNull(it)) return 0;
-  if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble != (double)(int64_t)it->valuedouble ||
-      !db_int(http_db(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", (int64_t)it->valuedouble))
+  int64_t id;
+  if (!http_json_id(it, &id) || !db_int(http_db(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", id))
     return http_field_error(r, "invalid_field", "team_id", "team_id is not a team");
-  *team_id = (int64_t)it->valuedouble;
+  *team_id = id;
   return 0;
 }
 

@@ -387,6 +387,12 @@ describe('merge and bulk', () => {
     assertError(await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: target.id}), 422, 'invalid_field', 'source_id');
     assertError(await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: 999999}), 422, 'invalid_field', 'source_id');
     assertError(await api('POST', `/api/v1/tickets/${target.id}/merge`, {}), 422, 'missing_field', 'source_id');
+    // ids beyond int64_t were cast before their range was checked (undefined behaviour; clang's UBSan reports it)
+    for (const bad of [1e300, -1e300, 1.5, 2 ** 53, '7']) {
+      assertError(await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: bad}), 422, 'invalid_field', 'source_id');
+      assertError(await api('POST', '/api/v1/tickets/bulk', {ids: [target.id, bad], changes: {priority: 'low'}}),
+        422, 'invalid_field', 'ids');
+    }
     assertError(await api('POST', '/api/v1/tickets/999999/merge', {source_id: target.id}), 404, 'not_found');
   });
 

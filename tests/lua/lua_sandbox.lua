@@ -43,6 +43,17 @@ return {
       local f = assert(load(BYTECODE, "x", "b"))
       return 200, { escaped = f ~= nil }
     end)
+    -- {t, t} forty deep: a few hundred bytes of Lua, 2^40 values as JSON (tests/fuzz/fuzz_lua_json.c)
+    local function shared_tables()
+      local t = {}
+      for _ = 1, 40 do t = { t, t } end
+      return t
+    end
+    destek.route("GET", "/sandbox/json-shared", "public", function() return 200, shared_tables() end)
+    destek.route("GET", "/sandbox/json-encode-shared", "public", function()
+      local ok, err = pcall(destek.json.encode, shared_tables())
+      return 200, { ok = ok, err = tostring(err) }
+    end)
     destek.route("GET", "/sandbox/probe", "public", function()
       local f1, e1 = load(BYTECODE)
       local f2, e2 = load(BYTECODE, "x", "b")

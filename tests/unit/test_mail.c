@@ -326,6 +326,26 @@ static void test_truncated(void)
   CHECK(parsed > 0 && cuts > 0);
 }
 
+/* Message ids made only of control characters are absent, not "" (found by tests/fuzz/fuzz_mail_parse.c:
+ * "References: <\x1f\x1f…>"; an empty id would match any other empty one). */
+static void test_empty_ids(void)
+{
+  static const char raw[] = "From: a@b.example\r\nSubject: x\r\nMessage-ID: <\x1f\x1f>\r\nIn-Reply-To: <\x01>\r\n"
+                            "References: <one@b.example> <two@b.example> <\x1f\x1f\x1f>\r\n\r\nbody\r\n";
+  char err[200];
+  struct mail_message *m = mail_parse_new(raw, sizeof raw - 1, err, sizeof err);
+  CHECK(m);
+  if (!m) return;
+  CHECK(m->message_id == NULL);
+  CHECK(m->in_reply_to == NULL);
+  CHECK(m->references_count == 2);
+  if (m->references_count == 2) {
+    CHECK(streq(m->references[0], "one@b.example"));
+    CHECK(streq(m->references[1], "two@b.example"));
+  }
+  mail_message_free(m);
+}
+
 /* ---- helpers without fixtures ---------------------------------------------------------------------------- */
 
 static void test_ticket_ref(void)
@@ -409,6 +429,16 @@ static void test_sanitize_edges(void)
   }
   char *t = mail_html_to_text_new("<p>Fiyat:&nbsp;10&euro;</p><pre>  a\n  b</pre><a href=\"mailto:x@y.example\">x@y.example</a>");
   CHECK(streq(t, "Fiyat: 10€\n  a\n  b\nx@y.example"));
+  free(t);
+  /* A link with two hrefs: the first counts, as in a browser, and the other is not leaked (found by
+   * tests/fuzz/fuzz_mail_html.c; the ASan build's leak check fails this test without the fix). */
+  t = mail_html_to_text_new("<a href=\"https://a.example/\" href=\"https://b.example/\">x</a>");
+  CHECK(streq(t, "x <https://a.example/>"));
+  free(t);
+  /* Character references to control characters put none in the text, as a text/plain body would have none
+   * (found by tests/fuzz/fuzz_mail_parse.c: "ho&#3haba" in an HTML-only message). */
+  t = mail_html_to_text_new("<p>a&#3;b&#1</p><pre>x&#2;\ty&#13;z&#x1F;</pre>ho&#3haba");
+  CHECK(streq(t, "ab\nx\tyz\nhohaba"));
   free(t);
 }
 
@@ -531,6 +561,7 @@ int main(int argc, char **argv)
   test_bounce();
   test_malformed();
   test_truncated();
+  test_empty_ids();
   test_ticket_ref();
   test_strip_quoted();
   test_sanitize_edges();
