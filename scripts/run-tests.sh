@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: C unit tests (release and ASan+UBSan builds), API tests against both binaries, browser tests.
+# Runs every test: the module boundary, C unit tests (release and ASan+UBSan builds), API tests against both
+# binaries, browser tests.
 # Called by `./build.sh test` after the builds. Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ run() {  # name command...
   fi
 }
 
+run "plugin boundary" scripts/check-plugins.sh build/destek
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
 run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
