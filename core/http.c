@@ -454,6 +454,17 @@ static int read_body(struct destek_req *r)
   return 0;
 }
 
+int http_body_raw(struct destek_req *r, const char **data, size_t *len)
+{
+  *data = "";
+  *len = 0;
+  if (!r->conn) return 0;
+  int rc = read_body(r);
+  if (rc) return rc;
+  if (r->body) { *data = r->body; *len = r->body_len; }
+  return 0;
+}
+
 int http_body_object(struct destek_req *r, cJSON **out)
 {
   *out = NULL;

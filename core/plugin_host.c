@@ -472,6 +472,7 @@ static const struct destek_host host_template = {
   .on_commit = h_on_commit,
   .client_ip = h_client_ip,
   .base_url = http_base_url,
+  .body_raw = http_body_raw,
   .status = h_status,
   .error_object = h_error_object,
   .reply_take = h_reply_take,

@@ -289,6 +289,10 @@ struct destek_host {
   const char *(*client_ip)(struct destek_req *r);
   /* The URL the server listens on, "https://destek.example.com:8443" ("" when no server runs: a CLI command). */
   const char *(*base_url)(void);
+  /* The request body as it came (read on first use; NUL-terminated; borrowed), for a signature over the raw bytes
+   * or a size check: 0 with *data and *len (0 bytes without a body, or once body() refused it), or the error
+   * status set up (413 body_too_large). */
+  int (*body_raw)(struct destek_req *r, const char **data, size_t *len);
   /* The status of the response set up on the call so far (what to return after db_write gave NULL). */
   int (*status)(struct destek_req *r);
   /* The "error" member of the error response set up on the call, {code, message[, field]}: borrowed and changeable

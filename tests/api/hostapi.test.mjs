@@ -5,6 +5,7 @@
 // the binary exports nothing but the promised API.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -154,6 +155,15 @@ describe('host API for modules', () => {
     const again = (await server.api('GET', '/hostapi/misc')).json;
     assert.equal(again.limit, 9);
     assert.equal(again.on, 0);
+  });
+
+  test('body_raw: the bytes as they came, for a signature; the route\'s body cap holds', async () => {
+    const text = '{"olay":"sipariş","n":1}';
+    const res = await server.api('POST', '/hostapi/raw', {rawBody: text, headers: {'content-type': 'application/json'}});
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.len, Buffer.byteLength(text));
+    assert.equal(res.json.hmac, crypto.createHmac('sha256', 'secret').update(text).digest('hex'));
+    assertError(await server.api('POST', '/hostapi/raw', {rawBody: 'x'.repeat(65)}), 413, 'body_too_large');
   });
 
   test('services: result, the service\'s own error passed on, 501 service_unavailable for an absent one', async () => {

@@ -322,6 +322,21 @@ static int fetch(struct destek_req *r)
   return host->reply_json(r, 200, o);
 }
 
+/* POST /hostapi/raw: the body as it came, measured and hashed (how a webhook receiver checks a signature). */
+static int raw(struct destek_req *r)
+{
+  const char *data;
+  size_t len;
+  int rc = host->body_raw(r, &data, &len);
+  if (rc) return rc;
+  char hex[65];
+  host->hmac_sha256_hex("secret", 6, data, len, hex);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "len", (double)len);
+  cJSON_AddStringToObject(o, "hmac", hex);
+  return host->reply_json(r, 200, o);
+}
+
 /* POST /hostapi/presence/{id} {typing} and GET: presence on "hostapi:<id>". */
 static int presence_post(struct destek_req *r)
 {
@@ -362,6 +377,7 @@ static const struct destek_route routes[] = {
   { "POST",   "/hostapi/act-as",              act_as,          DESTEK_ADMIN, NULL },
   { "POST",   "/hostapi/users",               user_add,        DESTEK_ADMIN, NULL },
   { "GET",    "/hostapi/misc",                misc,            DESTEK_PUBLIC, NULL },
+  { "POST",   "/hostapi/raw",                 raw,             DESTEK_PUBLIC, NULL, 64 },
   { "POST",   "/hostapi/fetch",               fetch,           DESTEK_ADMIN, NULL },
   { "POST",   "/hostapi/presence/{id}",       presence_post,   DESTEK_AGENT, "id:int" },
   { "GET",    "/hostapi/presence/{id}",       presence_get,    DESTEK_AGENT, "id:int" },
