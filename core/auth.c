@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ passwords */
@@ -159,6 +160,21 @@ static void identify_cookie(struct destek_req *r, const char *token)
   }
 }
 
+cJSON *auth_token_scopes_new(const cJSON *held, const char *role, int active)
+{
+  cJSON *out = cJSON_CreateArray();
+  if (!active || !role) return out;
+  int is_admin = !strcmp(role, "admin"), as_agent = 0;
+  const cJSON *s;
+  cJSON_ArrayForEach(s, held) {
+    if (!cJSON_IsString(s)) continue;
+    if (is_admin) cJSON_AddItemToArray(out, cJSON_CreateString(s->valuestring));
+    else if (!strcmp(s->valuestring, "agent") || !strcmp(s->valuestring, "admin")) as_agent = 1;
+  }
+  if (as_agent) cJSON_AddItemToArray(out, cJSON_CreateString("agent"));
+  return out;
+}
+
 static const char SQL_TOKEN_LOOKUP[] =
   "SELECT t.id, t.scopes, t.last_used_at, u.id, u.role, u.email, u.name, u.lang"
   " FROM core_tokens t JOIN core_users u ON u.id = t.user_id"
@@ -179,8 +195,10 @@ static int identify_bearer(struct destek_req *r, const char *token, int lenient)
     token_id = sqlite3_column_int64(st, 0);
     r->who.via = AUTH_BEARER;
     r->who.token_id = token_id;
-    /* scopes as " a b c " for whole-word lookups */
-    cJSON *arr = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    /* scopes as " a b c " for whole-word lookups: those the owner's role lets the token use now */
+    cJSON *held = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    cJSON *arr = auth_token_scopes_new(held, (const char *)sqlite3_column_text(st, 4), 1);
+    cJSON_Delete(held);
     size_t cap = 4;
     for (cJSON *s = arr ? arr->child : NULL; s; s = s->next) if (cJSON_IsString(s)) cap += strlen(s->valuestring) + 1;
     r->who.scopes = malloc(cap);
@@ -246,8 +264,10 @@ int auth_allows(const struct auth_who *who, const char *access)
     return !strcmp(access, DESTEK_PUBLIC) || !strcmp(access, DESTEK_AGENT);
   case AUTH_BEARER:
     if (!strcmp(access, DESTEK_PUBLIC)) return 1;
-    /* A token never does more than its owner could. */
-    if (has_scope(who, "admin")) return is_admin;
+    /* who->scopes holds only what the owner's role lets the token use now (auth_token_scopes_new), so a token never
+     * does more than its owner could; the role is checked here again all the same: an agent's token is an agent's. */
+    if (!is_admin) return !strcmp(access, DESTEK_AGENT) && (has_scope(who, "agent") || has_scope(who, "admin"));
+    if (has_scope(who, "admin")) return 1;
     if (!strcmp(access, DESTEK_ADMIN)) return 0;
     return has_scope(who, access) || (!strcmp(access, DESTEK_AGENT) && has_scope(who, "agent"));
   }
@@ -314,34 +334,48 @@ int auth_sessions_revoke_user(struct db *w, int64_t user_id)
 
 /* ------------------------------------------------------------------------------------------------ limits */
 
-#define LOGIN_WINDOW 900
-#define LOGIN_MAX_PER_ACCOUNT 10
-#define LOGIN_MAX_PER_IP 50
+#define ATTEMPT_WINDOW 900
+#define ATTEMPT_MAX_PER_ACCOUNT 10
+#define ATTEMPT_MAX_PER_IP 50
 
-int auth_login_blocked(struct db *db, const char *email, const char *ip)
+int auth_attempt_begin(struct auth_attempt *a, const char *what, const char *account, const char *ip)
 {
-  int64_t now = time(NULL), since = now - LOGIN_WINDOW;
-  /* Per account: failures since the last successful login, within the window. */
-  int64_t last_ok = db_int(db, 0, "SELECT max(at_unix) FROM core_audit WHERE action = 'login' AND target = ?1",
-                           "t", email);
-  int64_t from = last_ok >= since ? last_ok + 1 : since;
-  int64_t n = db_int(db, 0, "SELECT count(*) FROM core_audit WHERE action = 'login_failed' AND target = ?1"
-                            " AND at_unix >= ?2", "ti", email, from);
-  if (n >= LOGIN_MAX_PER_ACCOUNT) {
-    int64_t oldest = db_int(db, now, "SELECT at_unix FROM core_audit WHERE action = 'login_failed' AND target = ?1"
-                                     " AND at_unix >= ?2 ORDER BY at_unix DESC LIMIT 1 OFFSET 9", "ti", email, from);
-    int wait = (int)(oldest + LOGIN_WINDOW - now);
-    return wait > 0 ? wait : 1;
+  memset(a, 0, sizeof *a);
+  snprintf(a->kind, sizeof a->kind, "%s.account", what);
+  snprintf(a->account, sizeof a->account, "%s", account);
+  long wait = 0;
+  int rc = -1;
+  struct db *w = db_writer_acquire();
+  if (db_begin(w) == 0) {
+    a->account_hit = ratelimit_take(w, a->kind, account, ATTEMPT_MAX_PER_ACCOUNT, ATTEMPT_WINDOW, &wait);
+    if (a->account_hit > 0 && ip) {
+      char ip_kind[24];
+      snprintf(ip_kind, sizeof ip_kind, "%s.ip", what);
+      a->ip_hit = ratelimit_take(w, ip_kind, ip, ATTEMPT_MAX_PER_IP, ATTEMPT_WINDOW, &wait);
+    }
+    int taken = a->account_hit > 0 && (!ip || a->ip_hit > 0);
+    if (taken && db_commit(w) == 0) {
+      rc = 0;
+    } else {
+      if (!taken) db_rollback(w);   /* one slot without the other is no slot: neither is kept */
+      if (!taken && a->account_hit >= 0 && a->ip_hit >= 0) rc = (int)(wait > 0 ? wait : 1);
+      a->account_hit = a->ip_hit = 0;
+    }
   }
-  n = db_int(db, 0, "SELECT count(*) FROM core_audit WHERE action = 'login_failed' AND ip = ?1 AND at_unix >= ?2",
-             "ti", ip, since);
-  if (n >= LOGIN_MAX_PER_IP) {
-    int64_t oldest = db_int(db, now, "SELECT at_unix FROM core_audit WHERE action = 'login_failed' AND ip = ?1"
-                                     " AND at_unix >= ?2 ORDER BY at_unix DESC LIMIT 1 OFFSET 49", "ti", ip, since);
-    int wait = (int)(oldest + LOGIN_WINDOW - now);
-    return wait > 0 ? wait : 1;
+  db_writer_release(w);
+  return rc;
+}
+
+void auth_attempt_end(struct auth_attempt *a, struct db *w, int outcome)
+{
+  if (outcome > 0 && w) {
+    ratelimit_clear(w, a->kind, a->account);
+    ratelimit_forget(w, a->ip_hit);
+  } else if (outcome < 0) {
+    ratelimit_forget_now(a->account_hit);
+    ratelimit_forget_now(a->ip_hit);
   }
-  return 0;
+  a->account_hit = a->ip_hit = 0;
 }
 
 /* ------------------------------------------------------------------------------------------------ users */

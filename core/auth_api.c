@@ -26,6 +26,32 @@ static int reply_me(struct destek_req *r, int status)
   return http_reply_json(r, status, o);
 }
 
+/* Takes the slots of a password attempt (auth_attempt_begin): 0, or the 429 (with Retry-After) or 503 it set up.
+ * what_plural names the attempts in the message. */
+static int attempt_begin(struct destek_req *r, struct auth_attempt *a, const char *what, const char *account,
+                         const char *ip, const char *what_plural)
+{
+  int wait = auth_attempt_begin(a, what, account, ip);
+  if (wait < 0) return http_error(r, 503, "db_busy", "the database is busy; try again");
+  if (wait == 0) return 0;
+  char secs[16];
+  snprintf(secs, sizeof secs, "%d", wait);
+  http_add_header(r, "Retry-After", secs);
+  return http_error(r, 429, "too_many_attempts", "too many failed %s; try again in %d minutes", what_plural,
+                    (wait + 59) / 60);
+}
+
+/* Whether token is the setup token whose hash db holds (compared in constant time). */
+static int setup_token_ok(struct db *db, const char *token)
+{
+  char *stored = db_text_new(db, "SELECT value FROM core_kv WHERE key = 'setup_token_hash'", NULL);
+  char sent_hash[65];
+  util_sha256_hex(token, strlen(token), sent_hash);
+  int ok = stored && strlen(stored) == 64 && util_ct_equal(stored, sent_hash, 64);
+  free(stored);
+  return ok;
+}
+
 static int setup_status(struct destek_req *r)
 {
   struct db *db = http_db(r);
@@ -49,6 +75,9 @@ static int setup_create(struct destek_req *r)
       (rc = auth_password_check(r, "password", password)))
     return rc;
   if (auth_admin_exists(http_db(r))) return http_error(r, 409, "setup_done", "setup is already done; sign in");
+  /* The token first: a wrong one costs no password hash (the check is repeated inside the transaction). */
+  if (!setup_token_ok(http_db(r), token))
+    return http_error(r, 403, "bad_setup_token", "the setup link is wrong or has expired; use the one the server printed");
   char *hash = auth_password_hash_new(password);
   if (!hash) {
     http_add_header(r, "Retry-After", "5");
@@ -58,12 +87,7 @@ static int setup_create(struct destek_req *r)
   if (!w) { free(hash); return r->status; }
   /* Checked again inside the transaction: two setups racing must not both win. */
   if (auth_admin_exists(w)) { free(hash); return http_error(r, 409, "setup_done", "setup is already done; sign in"); }
-  char *stored = db_text_new(w, "SELECT value FROM core_kv WHERE key = 'setup_token_hash'", NULL);
-  char sent_hash[65];
-  util_sha256_hex(token, strlen(token), sent_hash);
-  int token_ok = stored && strlen(stored) == 64 && util_ct_equal(stored, sent_hash, 64);
-  free(stored);
-  if (!token_ok) {
+  if (!setup_token_ok(w, token)) {
     free(hash);
     return http_error(r, 403, "bad_setup_token", "the setup link is wrong or has expired; use the one the server printed");
   }
@@ -91,14 +115,8 @@ static int login(struct destek_req *r)
     return rc;
   struct db *db = http_db(r);
   if (!db) return http_error(r, 503, "db_unavailable", "the database cannot be opened");
-  int wait = auth_login_blocked(db, email, r->ip);
-  if (wait > 0) {
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", wait);
-    http_add_header(r, "Retry-After", secs);
-    return http_error(r, 429, "too_many_attempts", "too many failed sign-ins; try again in %d minutes",
-                      (wait + 59) / 60);
-  }
+  struct auth_attempt attempt;
+  if ((rc = attempt_begin(r, &attempt, "login", email, r->ip, "sign-ins"))) return rc;
   int64_t user_id = 0;
   char *stored = NULL;
   sqlite3_stmt *st = db_prepare(db, "SELECT id, password_hash FROM core_users WHERE email = ?1 AND active = 1");
@@ -113,15 +131,18 @@ static int login(struct destek_req *r)
   int ok = auth_password_verify(password, stored);
   free(stored);
   if (ok < 0) {
+    auth_attempt_end(&attempt, NULL, -1);
     http_add_header(r, "Retry-After", "5");
     return http_error(r, 429, "rate_limited", "the server is busy checking passwords; try again in a few seconds");
   }
   if (!ok || !user_id) {
+    auth_attempt_end(&attempt, NULL, 0);
     audit_log_now(r, "anonymous", "login_failed", email, NULL);
     return http_error(r, 401, "bad_credentials", "wrong e-mail or password");
   }
   struct db *w = http_tx(r);
   if (!w) return r->status;
+  auth_attempt_end(&attempt, w, 1);
   if (auth_session_start(r, user_id) != 0) return r->status;
   snprintf(r->who.email, sizeof r->who.email, "%s", email);
   audit_log(w, r, "login", email, NULL);
@@ -151,20 +172,33 @@ static int me_update(struct destek_req *r)
       (rc = http_field_str(r, body, "current_password", FIELD_OPTIONAL, AUTH_PASSWORD_MAX, &current)))
     return rc;
   char *hash = NULL;
+  struct auth_attempt attempt;
   if (password) {
     if ((rc = auth_password_check(r, "password", password))) return rc;
     if (!current) return http_field_error(r, "missing_field", "current_password",
                                           "current_password is required to change the password");
+    char account[32];
+    snprintf(account, sizeof account, "user:%lld", (long long)r->who.user_id);
+    if ((rc = attempt_begin(r, &attempt, "password", account, NULL, "password checks"))) return rc;
     char *stored = db_text_new(http_db(r), "SELECT password_hash FROM core_users WHERE id = ?1", "i", r->who.user_id);
     int ok = auth_password_verify(current, stored);
     free(stored);
-    if (ok < 0) return http_error(r, 429, "rate_limited", "the server is busy checking passwords; try again");
-    if (!ok) return http_error(r, 403, "bad_credentials", "the current password is wrong");
-    if (!(hash = auth_password_hash_new(password)))
+    if (ok < 0) {
+      auth_attempt_end(&attempt, NULL, -1);
       return http_error(r, 429, "rate_limited", "the server is busy checking passwords; try again");
+    }
+    if (!ok) {
+      auth_attempt_end(&attempt, NULL, 0);
+      return http_error(r, 403, "bad_credentials", "the current password is wrong");
+    }
+    if (!(hash = auth_password_hash_new(password))) {
+      auth_attempt_end(&attempt, NULL, -1);
+      return http_error(r, 429, "rate_limited", "the server is busy checking passwords; try again");
+    }
   }
   struct db *w = http_tx(r);
   if (!w) { free(hash); return r->status; }
+  if (hash) auth_attempt_end(&attempt, w, 1);
   char now[21];
   util_iso_time(time(NULL), now);
   rc = db_exec(w, "UPDATE core_users SET name = coalesce(?2, name), lang = coalesce(?3, lang),"

@@ -282,7 +282,10 @@ int cli_restore(const struct config *cfg, const char *file)
   }
   char dbpath[4096], keep[4096], tmp[4096], side[4200];
   datadir_path(cfg->data, "destek.db", dbpath, sizeof dbpath);
-  snprintf(tmp, sizeof tmp, "%s.restoring", dbpath);
+  if (snprintf(tmp, sizeof tmp, "%s.restoring", dbpath) >= (int)sizeof tmp) {
+    fprintf(stderr, "destek restore: the data directory's path is too long; nothing was changed\n");
+    return 1;
+  }
   if (copy_file(file, tmp) != 0) {
     fprintf(stderr, "destek restore: cannot copy %s: %s\n", file, strerror(errno));
     unlink(tmp);
@@ -294,7 +297,11 @@ int cli_restore(const struct config *cfg, const char *file)
     char stamp[32];
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
-    snprintf(keep, sizeof keep, "%s.before-restore-%s", dbpath, stamp);
+    if (snprintf(keep, sizeof keep, "%s.before-restore-%s", dbpath, stamp) >= (int)sizeof keep) {
+      fprintf(stderr, "destek restore: the data directory's path is too long; nothing was changed\n");
+      unlink(tmp);
+      return 1;
+    }
     if (rename(dbpath, keep) != 0) { fprintf(stderr, "destek restore: cannot move the old database aside\n"); return 1; }
     printf("the previous database was kept as %s\n", keep);
   }

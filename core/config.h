@@ -10,6 +10,7 @@ struct config {
   const char *durability;      /* --durability normal|full */
   int allow_private_net;       /* --allow-private-net */
   int trust_proxy;             /* --trust-proxy */
+  long body_memory_mib;        /* --body-memory: MiB request bodies may hold at once; 0 for the default */
 };
 
 /* A flag a command accepts: "--name VALUE" / "--name=VALUE", or a switch when value is NULL. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -50,6 +51,37 @@ static int run_pragma(sqlite3 *h, const char *sql)
   return rc;
 }
 
+/* What no statement on a server connection needs, taken away before any runs (Lua plugins' SQL is also limited by
+ * their authorizer, lua_sql.c; this is the second wall). Debian builds SQLite with FTS3, its fts3_tokenizer() (which
+ * hands out and takes function pointers: native code from SQL), R-Tree, dbstat and sqlite_stmt:
+ *   - defensive mode: no writable_schema, no direct writes to shadow tables (an FTS5 index's _data rows);
+ *   - the two-argument fts3_tokenizer() switched off, and the function itself deleted (the switch does not cover
+ *     the one-argument form, which leaks a pointer, nor a pointer passed as a bound parameter);
+ *   - every virtual table module dropped except fts5 (the search index) and json_each/json_tree;
+ *   - the R-Tree functions that parse raw node blobs deleted. */
+static const struct { const char *name; int args; } drop_functions[] = {
+  { "fts3_tokenizer", 1 }, { "fts3_tokenizer", 2 }, { "rtreenode", 2 }, { "rtreedepth", 1 }, { "rtreecheck", -1 },
+};
+
+int db_function_removed(const char *name)
+{
+  for (size_t i = 0; name && i < sizeof drop_functions / sizeof *drop_functions; i++)
+    if (!strcasecmp(drop_functions[i].name, name)) return 1;
+  return 0;
+}
+
+static void conn_harden(sqlite3 *h)
+{
+  static const char *const keep_modules[] = { "fts5", "json_each", "json_tree", NULL };
+  sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+  sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, (int *)NULL);
+  sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+  sqlite3_drop_modules(h, (const char **)keep_modules);
+  for (size_t i = 0; i < sizeof drop_functions / sizeof *drop_functions; i++)
+    sqlite3_create_function_v2(h, drop_functions[i].name, drop_functions[i].args, SQLITE_UTF8, NULL, NULL, NULL,
+                               NULL, NULL);
+}
+
 static struct db *conn_open(int for_writer, char *err, size_t errlen)
 {
   sqlite3 *h = NULL;
@@ -62,6 +94,7 @@ static struct db *conn_open(int for_writer, char *err, size_t errlen)
   }
   sqlite3_busy_timeout(h, 5000);
   sqlite3_extended_result_codes(h, 0);
+  conn_harden(h);
   if (for_writer) {
     if (run_pragma(h, "PRAGMA journal_mode=WAL") ||
         run_pragma(h, durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
@@ -560,9 +593,23 @@ static int step_version(const char *name) { return atoi(name); }
 
 int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen)
 {
+  return db_migrate_run(w, owner, steps, NULL, err, errlen);
+}
+
+int db_migrate_run(struct db *w, const char *owner, const struct embed_file *steps, const struct db_step_runner *runner,
+                   char *err, size_t errlen)
+{
+  /* Versions must rise strictly in name order: two steps with one number (say, from two branches) would have one
+   * skipped on a database that already recorded the other. */
   int known = 0;
-  for (const struct embed_file *s = steps; s && s->name; s++)
-    if (step_version(s->name) > known) known = step_version(s->name);
+  for (const struct embed_file *s = steps; s && s->name; s++) {
+    if (step_version(s->name) <= known) {
+      snprintf(err, errlen, "migration %s of %s does not have a number above the step before it (%d)", s->name, owner,
+               known);
+      return -1;
+    }
+    known = step_version(s->name);
+  }
   int current = db_schema_version(w, owner);
   if (current > known) {
     snprintf(err, errlen,
@@ -579,10 +626,14 @@ int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, 
     }
     if (version <= current) continue;
     if (db_begin(w) != 0) { snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(w->h)); return -1; }
-    char *msg = NULL;
-    if (sqlite3_exec(w->h, SQL_MIGRATIONS_TABLE, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(w->h, (const char *)s->data, NULL, NULL, &msg) != SQLITE_OK) {
-      snprintf(err, errlen, "migration %s/%s failed: %s", owner, s->name, msg ? msg : sqlite3_errmsg(w->h));
+    char *msg = NULL, why[1024] = "";
+    int rc = sqlite3_exec(w->h, SQL_MIGRATIONS_TABLE, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && runner) rc = runner->run(w, owner, s->name, (const char *)s->data, runner->ud, why,
+                                                    sizeof why);
+    else if (rc == SQLITE_OK) rc = sqlite3_exec(w->h, (const char *)s->data, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+      snprintf(err, errlen, "migration %s/%s failed: %s", owner, s->name,
+               why[0] ? why : msg ? msg : sqlite3_errmsg(w->h));
       sqlite3_free(msg);
       db_rollback(w);
       return -1;

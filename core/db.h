@@ -20,6 +20,10 @@ void db_close_all(void);
 /* The database file's path, as given to db_open. */
 const char *db_path(void);
 
+/* Whether name is one of the SQL functions every connection has deleted (fts3_tokenizer, the R-Tree blob parsers):
+ * "no such function" then means "taken away", for messages. */
+int db_function_removed(const char *name);
+
 /* This thread's read connection, opened on first use; NULL if it cannot be opened (logged). */
 struct db *db_reader(void);
 /* Closes this thread's read connection, if any (threads call it before they exit). */
@@ -91,6 +95,17 @@ int64_t db_size_bytes(void);
  * in its own transaction, recording them in schema_migrations. Refuses (-1, err filled, nothing changed) a database
  * that has a step of this owner newer than the binary knows. Returns the number of steps applied, or -1. */
 int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen);
+
+/* db_migrate with a hook for the step's SQL: runner->run executes sql (the step's text) on w inside the step's
+ * transaction, after the host made schema_migrations and before it records the step, and returns SQLITE_OK or an
+ * error code with err filled (the step is then rolled back and db_migrate_run returns -1). A NULL runner runs the
+ * SQL as it is. */
+struct db_step_runner {
+  int (*run)(struct db *w, const char *owner, const char *step, const char *sql, void *ud, char *err, size_t errlen);
+  void *ud;
+};
+int db_migrate_run(struct db *w, const char *owner, const struct embed_file *steps, const struct db_step_runner *runner,
+                   char *err, size_t errlen);
 
 /* Highest migration version recorded for owner (0 if none), read on the given connection. */
 int db_schema_version(struct db *db, const char *owner);

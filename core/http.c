@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <civetweb.h>
@@ -49,7 +50,7 @@ static int trust_proxy;
 
 /* img-src allows remote images for one reason: an HTML mail's images, which the agents' app shows in a sandboxed
  * srcdoc frame (no scripts) only after the agent clicks "show images" for that message. A srcdoc frame inherits
- * this policy, so it has to allow them; the frame's own CSP keeps them off until then (web/agent/mailframe.js). */
+ * this policy, so it has to allow them; the frame's own CSP keeps them off until then (plugins/ticketing/web/agent/mailframe.js). */
 static const char SECURITY_HEADERS[] =
   "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
   "img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
@@ -412,6 +413,108 @@ static void send_response(struct destek_req *r)
   if (json_text) cJSON_free(json_text);
 }
 
+/* ------------------------------------------------------------------------------------------------ body memory */
+
+/* A burst of large posts must not take more memory than a small server has: 64 posts of 16 MiB of JSON once took
+ * 2 GB. A body larger than BODY_FREE is read only once its cost is reserved from a process-wide budget (--body-memory):
+ * BODY_COST times its Content-Length (the text and the parsed JSON's copies of its strings are both alive while it
+ * is parsed; files are decoded in place), or times the route's cap when no length is given. When the budget is
+ * spent the request waits up to BODY_WAIT_SECONDS for others to finish — at most BODY_WAITERS_MAX wait, so that
+ * uploads cannot hold every worker thread — and is otherwise answered 503 with Retry-After, before any of it is
+ * kept (body_drain). Smaller bodies are not counted: the worker threads bound them (64 x 64 KiB). */
+#define BODY_FREE (64 * 1024)
+#define BODY_COST 2
+#define BODY_WAIT_SECONDS 10
+#define BODY_WAITERS_MAX 4
+#define BODY_DRAINERS_MAX 8
+#define BODY_DRAIN_SECONDS 10
+
+static size_t body_budget = HTTP_BODY_MEMORY_DEFAULT, body_held, body_peak;
+static int body_waiters, body_drainers;
+static unsigned long long body_refused;
+static pthread_mutex_t body_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t body_cond = PTHREAD_COND_INITIALIZER;
+
+/* Reserves want bytes of the budget for r (held until body_release or the end of the request). 0, or -1 when the
+ * budget stayed spent (or too many already wait). */
+static int body_reserve(struct destek_req *r, size_t want)
+{
+  if (want > body_budget) want = body_budget;   /* the largest body a route takes can always be read alone */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += BODY_WAIT_SECONDS;
+  int rc = 0;
+  pthread_mutex_lock(&body_lock);
+  if (body_held + want > body_budget) {
+    if (body_waiters >= BODY_WAITERS_MAX) {
+      rc = -1;
+    } else {
+      body_waiters++;
+      while (body_held + want > body_budget)
+        if (pthread_cond_timedwait(&body_cond, &body_lock, &until) != 0 && body_held + want > body_budget) {
+          rc = -1;
+          break;
+        }
+      body_waiters--;
+    }
+  }
+  if (rc == 0) {
+    body_held += want;
+    r->body_reserved += want;
+    if (body_held > body_peak) body_peak = body_held;
+  } else {
+    body_refused++;
+  }
+  pthread_mutex_unlock(&body_lock);
+  return rc;
+}
+
+void http_body_stats(size_t *held, size_t *peak, size_t *budget, unsigned long long *refused)
+{
+  pthread_mutex_lock(&body_lock);
+  *held = body_held;
+  *peak = body_peak;
+  *budget = body_budget;
+  *refused = body_refused;
+  pthread_mutex_unlock(&body_lock);
+}
+
+/* Gives n bytes of r's reservation back (all of it when n is larger). */
+static void body_release(struct destek_req *r, size_t n)
+{
+  if (n > r->body_reserved) n = r->body_reserved;
+  if (!n) return;
+  pthread_mutex_lock(&body_lock);
+  body_held -= n;
+  r->body_reserved -= n;
+  pthread_cond_broadcast(&body_cond);
+  pthread_mutex_unlock(&body_lock);
+}
+
+/* Reads and throws away a body of length bytes that will not be kept, so that the client, still sending it, gets the
+ * answer: a connection closed with data unread is reset, and the client then sees only that, not the 503 and its
+ * Retry-After. Reading it holds a worker thread but no memory; at most BODY_DRAINERS_MAX threads do it at once, each
+ * for at most BODY_DRAIN_SECONDS. 1 when all of it was read (the connection can stay open), 0 otherwise. */
+static int body_drain(struct destek_req *r, long long length)
+{
+  pthread_mutex_lock(&body_lock);
+  int may = body_drainers < BODY_DRAINERS_MAX;
+  if (may) body_drainers++;
+  pthread_mutex_unlock(&body_lock);
+  if (!may) return 0;
+  char buf[16384];
+  double until = util_mono() + BODY_DRAIN_SECONDS;
+  while (length > 0 && util_mono() < until) {
+    int got = mg_read(r->conn, buf, length < (long long)sizeof buf ? (size_t)length : sizeof buf);
+    if (got <= 0) break;
+    length -= got;
+  }
+  pthread_mutex_lock(&body_lock);
+  body_drainers--;
+  pthread_mutex_unlock(&body_lock);
+  return length == 0;
+}
+
 /* ------------------------------------------------------------------------------------------------ request body */
 
 static int read_body(struct destek_req *r)
@@ -423,6 +526,17 @@ static int read_body(struct destek_req *r)
   if (ri->content_length > 0 && (size_t)ri->content_length > body_cap) {
     r->close_after = 1;
     return http_error(r, 413, "body_too_large", "the request body is larger than %zu bytes", body_cap);
+  }
+  size_t expected = ri->content_length >= 0 ? (size_t)ri->content_length : body_cap;
+  if (expected > BODY_FREE && body_reserve(r, expected * BODY_COST) != 0) {
+    if (ri->content_length < 0 || !body_drain(r, ri->content_length)) r->close_after = 1;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", BODY_WAIT_SECONDS);
+    http_add_header(r, "Retry-After", secs);
+    log_warn("http", "%s %s from %s: refused a body of %zu bytes, %zu of %zu bytes of body memory are in use",
+             r->method, r->path, r->ip, expected, body_held, body_budget);
+    return http_error(r, 503, "server_busy", "the server is receiving too many large requests; try again in %s"
+                      " seconds", secs);
   }
   size_t cap = ri->content_length >= 0 ? (size_t)ri->content_length : 65536, len = 0;
   char *buf = malloc(cap + 1);
@@ -482,6 +596,14 @@ int http_body_object(struct destek_req *r, cJSON **out)
   if (!cJSON_IsObject(r->json)) return http_error(r, 400, "bad_json", "the body must be a JSON object");
   *out = r->json;
   return 0;
+}
+
+void http_body_text_drop(struct destek_req *r)
+{
+  if (!r->json || !r->body) return;
+  free(r->body);
+  r->body = NULL;
+  body_release(r, r->body_len);
 }
 
 /* ------------------------------------------------------------------------------------------------ fields */
@@ -684,6 +806,7 @@ int call_end(struct destek_req *c, int ok)
 
 static void req_free(struct destek_req *r)
 {
+  body_release(r, r->body_reserved);
   live_discard(r);
   for (int i = 0; i < r->n_params; i++) free(r->param_values[i]);
   free(r->body);
@@ -929,6 +1052,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   else snprintf(ports, sizeof ports, "%s:%d%s", host, port, server_tls ? "s" : "");
   if (!strcmp(host, "::")) snprintf(ports, sizeof ports, "+%d%s", port, server_tls ? "s" : "");
   if (cfg->body_cap) default_body_cap = cfg->body_cap;
+  if (cfg->body_memory) body_budget = cfg->body_memory;
   trust_proxy = cfg->trust_proxy;
   char threads[16];
   snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);

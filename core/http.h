@@ -14,6 +14,8 @@ struct live_batch;
 
 #define HTTP_MAX_PARAMS 8
 #define HTTP_BODY_CAP_DEFAULT (1024 * 1024)
+/* The memory request bodies may hold at once (http.c, "body memory"); --body-memory changes it. */
+#define HTTP_BODY_MEMORY_DEFAULT ((size_t)128 << 20)
 
 enum auth_via { AUTH_NONE, AUTH_COOKIE, AUTH_BEARER, AUTH_CONTROL };
 
@@ -47,9 +49,10 @@ struct destek_req {
   int tls;
   double started;
 
-  char *body;                     /* owned; NUL-terminated */
+  char *body;                     /* owned; NUL-terminated; NULL once dropped (http_body_text_drop) */
   size_t body_len;
   int body_read;
+  size_t body_reserved;           /* bytes of the body memory budget this request holds */
   cJSON *json;                    /* parsed body, owned */
 
   struct auth_who who;
@@ -73,6 +76,7 @@ struct http_config {
   const char *listen;             /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */
   const char *tls_cert, *tls_key; /* both or neither */
   size_t body_cap;
+  size_t body_memory;             /* bytes request bodies may hold at once; 0: HTTP_BODY_MEMORY_DEFAULT */
   int threads;                    /* CivetWeb worker threads; each open websocket holds one */
   int streams;                    /* at most this many websockets (GET /api/v1/stream) at once */
   int trust_proxy;                /* take the client address and scheme from X-Forwarded-* of a loopback peer */
@@ -131,6 +135,11 @@ int http_body_raw(struct destek_req *r, const char **data, size_t *len);
 /* The body parsed as a JSON object. Returns 0 and sets *out (borrowed), or the error status it set up
  * (400 bad_json, 413, 415, 422 when the body is not an object). */
 int http_body_object(struct destek_req *r, cJSON **out);
+/* The body memory (http.c): bytes reserved now, the most ever reserved at once, the budget, and bodies refused (503). */
+void http_body_stats(size_t *held, size_t *peak, size_t *budget, unsigned long long *refused);
+/* Frees the raw text of a body already parsed by http_body_object (r->body becomes NULL; r->body_len stays) and gives
+ * its share of the body memory back: for a route taking large bodies that reads only the parsed JSON. */
+void http_body_text_drop(struct destek_req *r);
 
 /* --- typed fields of a JSON object; each returns 0 or the 422 status it set up --- */
 enum { FIELD_OPTIONAL = 0, FIELD_REQUIRED = 1 };

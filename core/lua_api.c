@@ -282,6 +282,7 @@ static int log_at(lua_State *L, enum log_level level)
   }
   luaL_pushresult(&b);
   log_msg(level, slot_name(s, slot), "%.4000s", lua_tostring(L, -1));
+  lh_budget_charge(L, LH_HOOK_EVERY);   /* a log line costs a thousand instructions, and the deadline is checked */
   return 0;
 }
 
@@ -309,6 +310,7 @@ static int l_json_encode(lua_State *L)
   int rc = lh_protect(L, push_owned_string, text, 1);
   cJSON_free(text);
   if (rc != LUA_OK) return lua_error(L);
+  lh_budget_charge(L, LH_HOOK_EVERY);   /* and the deadline is checked */
   return 1;
 }
 
@@ -318,11 +320,38 @@ static int push_json_ud(lua_State *L)
   return 1;
 }
 
-/* json.decode(text): the value, or nil and a message. JSON null becomes json.null. */
+/* An upper bound of the bytes cJSON allocates to parse text: a node per value (a value starts the text, or
+ * follows '[', '{', ',' or ':' outside strings, where a key's copy also goes) and copies of the strings. */
+static size_t json_parse_cost(const char *text, size_t len)
+{
+  size_t values = 1;
+  int in_string = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c == ',' || c == '[' || c == '{' || c == ':') {
+      values++;
+    }
+  }
+  return values * (sizeof(cJSON) + 32) + len;
+}
+
+/* json.decode(text): the value, or nil and a message. JSON null becomes json.null. What cJSON builds (outside the
+ * state's allocator) must fit in the memory the state may still use. */
 static int l_json_decode(lua_State *L)
 {
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
+  lh_budget_charge(L, (long)(len / 8));
+  if (json_parse_cost(text, len) > (s->mem < s->mem_limit ? s->mem_limit - s->mem : 0))
+    return luaL_error(L, "json.decode: the text is too big to decode within the %d MiB a plugin state may use",
+                      (int)(s->mem_limit >> 20));
   const char *end = NULL;
   cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (!j) {
@@ -351,99 +380,8 @@ static int l_json_array(lua_State *L)
 
 /* ------------------------------------------------------------------------------------------------ SQL */
 
-enum { SQL_OFF, SQL_QUERY, SQL_EXEC, SQL_MIGRATE };
-static __thread int tl_mode;
-static __thread const char *tl_plugin;
-static __thread char tl_denied[160];
+/* The rules (the authorizer) and migrations are lua_sql.c's; here are the functions a plugin calls. */
 static __thread sqlite3 *tl_reader_ready;
-
-static int own(const char *name)
-{
-  size_t n = strlen(tl_plugin);
-  return name && strncasecmp(name, tl_plugin, n) == 0 && name[n] == '_' && name[n + 1];
-}
-
-static int is(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
-
-/* Columns a plugin's SQL reads as NULL: credentials and secrets of the core. */
-static int sensitive(const char *table, const char *column)
-{
-  if (!table || !column || strncasecmp(table, "core_", 5) != 0) return 0;
-  if (is(column, "password_hash") || is(column, "token_hash") || is(column, "csrf_token") || is(column, "secret"))
-    return 1;
-  size_t n = strlen(column);
-  if (n > 7 && strcasecmp(column + n - 7, "_secret") == 0) return 1;
-  return is(table, "core_settings") && is(column, "value");
-}
-
-static int deny(const char *what, const char *name)
-{
-  if (!tl_denied[0]) snprintf(tl_denied, sizeof tl_denied, "%s%s%s", what, name ? " " : "", name ? name : "");
-  return SQLITE_DENY;
-}
-
-/* Allows everything unless a Lua plugin's statement is being prepared on this thread. Then: reads anywhere (core
- * secrets read as NULL); writes only to the plugin's own tables "<name>_*"; schema changes (of its own tables and
- * indexes) only in its migrations; no transactions, ATTACH, temp objects or pragmas. */
-static int authorizer(void *ud, int action, const char *a, const char *b, const char *dbname, const char *trigger)
-{
-  (void)ud; (void)dbname; (void)trigger;
-  if (tl_mode == SQL_OFF) return SQLITE_OK;
-  int migrate = tl_mode == SQL_MIGRATE;
-  switch (action) {
-  case SQLITE_READ: return sensitive(a, b) ? SQLITE_IGNORE : SQLITE_OK;
-  case SQLITE_SELECT: case SQLITE_RECURSIVE: return SQLITE_OK;
-  case SQLITE_FUNCTION: return is(b, "load_extension") ? deny("call", b) : SQLITE_OK;
-  case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
-    if (tl_mode == SQL_QUERY) return deny("write to", a);
-    if (own(a)) return SQLITE_OK;
-    if (!migrate && (is(a, "sqlite_master") || is(a, "sqlite_schema"))) return deny("change the schema", NULL);
-    if (migrate && (is(a, "schema_migrations") || is(a, "sqlite_master") || is(a, "sqlite_schema") ||
-                    is(a, "sqlite_sequence") || is(a, "sqlite_stat1")))
-      return SQLITE_OK;
-    return deny("write to", a);
-  case SQLITE_TRANSACTION: case SQLITE_SAVEPOINT:
-    return migrate ? SQLITE_OK : deny("begin, commit or roll back", NULL);
-  case SQLITE_CREATE_TABLE:
-    if (migrate && (own(a) || is(a, "schema_migrations"))) return SQLITE_OK;
-    return deny("create table", a);
-  case SQLITE_CREATE_INDEX: case SQLITE_DROP_INDEX:
-    /* UNIQUE and PRIMARY KEY constraints make indexes named sqlite_autoindex_<table>_N */
-    return migrate && own(b) && (own(a) || !strncmp(a, "sqlite_autoindex_", 17)) ? SQLITE_OK
-                                                                              : deny("create or drop", a);
-  case SQLITE_CREATE_TRIGGER: case SQLITE_DROP_TRIGGER:
-    return migrate && own(a) && own(b) ? SQLITE_OK : deny("create or drop", a);
-  case SQLITE_CREATE_VIEW: case SQLITE_DROP_VIEW: case SQLITE_DROP_TABLE: case SQLITE_CREATE_VTABLE:
-  case SQLITE_DROP_VTABLE:
-    return migrate && own(a) ? SQLITE_OK : deny("create or drop", a);
-  case SQLITE_ALTER_TABLE: return migrate && own(b) ? SQLITE_OK : deny("alter", b);
-  case SQLITE_ATTACH: case SQLITE_DETACH: return deny("attach or detach a database", NULL);
-  case SQLITE_REINDEX: case SQLITE_ANALYZE: return migrate ? SQLITE_OK : deny("reindex or analyze", a);
-  case SQLITE_PRAGMA:
-    if (!b && (is(a, "table_info") || is(a, "table_xinfo") || is(a, "index_list") || is(a, "index_info") ||
-               is(a, "foreign_key_list")))
-      return SQLITE_OK;
-    return deny("pragma", a);
-  default: return deny("this statement", NULL);
-  }
-}
-
-void lh_sql_install(sqlite3 *h) { sqlite3_set_authorizer(h, authorizer, NULL); }
-
-int lh_migrate(const char *plugin, const struct destek_migration *steps, char *err, size_t errlen)
-{
-  tl_mode = SQL_MIGRATE;
-  tl_plugin = plugin;
-  tl_denied[0] = 0;
-  int rc = plugin_migrate(plugin, steps, err, errlen);
-  if (rc != 0 && tl_denied[0]) {
-    size_t n = strlen(err);
-    snprintf(err + n, errlen - n, " (a Lua plugin's migrations may only touch tables named %s_*; refused: %s)",
-             plugin, tl_denied);
-  }
-  tl_mode = SQL_OFF;
-  return rc;
-}
 
 static int progress(void *ud)
 {
@@ -492,13 +430,13 @@ static int bind_args(lua_State *L, sqlite3_stmt *st, int first, char *err, size_
   return 0;
 }
 
-/* Prepares exactly one statement of sql on h in mode, for the plugin. NULL with err filled on failure. */
+/* Prepares exactly one statement of sql on h in mode (LH_SQL_QUERY or LH_SQL_EXEC), for the plugin. NULL with err
+ * filled on failure. On success the plugin's rights stay in force until the caller has finalized the statement and
+ * called lh_sql_leave: sqlite3_step compiles it again after a schema change, and must do so under the same rights. */
 static sqlite3_stmt *prepare(sqlite3 *h, const char *plugin, int mode, const char *sql, size_t len, char *err,
                              size_t errlen)
 {
-  tl_mode = mode;
-  tl_plugin = plugin;
-  tl_denied[0] = 0;
+  lh_sql_enter(plugin, mode);
   sqlite3_stmt *st = NULL, *extra = NULL;
   const char *tail = NULL;
   int rc = sqlite3_prepare_v2(h, sql, (int)len, &st, &tail);
@@ -507,24 +445,19 @@ static sqlite3_stmt *prepare(sqlite3 *h, const char *plugin, int mode, const cha
     if (rc2 != SQLITE_OK || extra) {
       sqlite3_finalize(extra);
       sqlite3_finalize(st);
-      tl_mode = SQL_OFF;
+      lh_sql_leave();
       snprintf(err, errlen, "one SQL statement at a time");
       return NULL;
     }
   }
   if (rc != SQLITE_OK) {
-    if (rc == SQLITE_AUTH && tl_denied[0])
-      snprintf(err, errlen, "refused: plugin %s may %s only its own tables (%s_*)%s; it tried to %s", plugin,
-               mode == SQL_QUERY ? "read with db.query; write with db.exec to" : "write to", plugin,
-               mode == SQL_EXEC ? " and changes schemas only in its migrations" : "", tl_denied);
-    else
-      snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+    lh_sql_why(sqlite3_errmsg(h), err, errlen);
     sqlite3_finalize(st);
-    tl_mode = SQL_OFF;
+    lh_sql_leave();
     return NULL;
   }
   if (!st) {
-    tl_mode = SQL_OFF;
+    lh_sql_leave();
     snprintf(err, errlen, "no SQL statement");
   }
   return st;
@@ -553,7 +486,11 @@ static int query_rows(lua_State *L)
   }
   lh_mark_array(L, -1);
   if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.query ran past the time limit");
-  if (rc != SQLITE_DONE) return luaL_error(L, "db.query: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+  if (rc != SQLITE_DONE) {
+    char err[700];
+    lh_sql_why(sqlite3_errmsg(sqlite3_db_handle(st)), err, sizeof err);   /* it may have been compiled again */
+    return luaL_error(L, "db.query: %s", err);
+  }
   return 1;
 }
 
@@ -571,24 +508,24 @@ static int l_db_query(lua_State *L)
     lh_sql_install(h);
     tl_reader_ready = h;
   }
-  char err[512];
-  sqlite3_stmt *st = prepare(h, slot_name(s, slot), SQL_QUERY, sql, len, err, sizeof err);
+  char err[700];
+  sqlite3_stmt *st = prepare(h, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.query: %s", err);
   if (!sqlite3_stmt_readonly(st)) {
     sqlite3_finalize(st);
-    tl_mode = SQL_OFF;
+    lh_sql_leave();
     return luaL_error(L, "db.query runs reads only; write with db.exec");
   }
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
     sqlite3_finalize(st);
-    tl_mode = SQL_OFF;
+    lh_sql_leave();
     return luaL_error(L, "db.query: %s", err);
   }
   sqlite3_progress_handler(h, 1000, progress, s);
   int rc = lh_protect(L, query_rows, st, 1);
   sqlite3_progress_handler(h, 0, NULL, NULL);
   sqlite3_finalize(st);
-  tl_mode = SQL_OFF;
+  lh_sql_leave();
   if (rc != LUA_OK) return lua_error(L);
   return 1;
 }
@@ -608,12 +545,12 @@ static int l_db_exec(lua_State *L)
   lh_pause_credit(s, util_mono() - t0);
   if (!w) return luaL_error(L, "db.exec: the database is busy");
   sqlite3 *h = db_handle(w);
-  char err[512];
-  sqlite3_stmt *st = prepare(h, slot_name(s, slot), SQL_EXEC, sql, len, err, sizeof err);
+  char err[700];
+  sqlite3_stmt *st = prepare(h, slot_name(s, slot), LH_SQL_EXEC, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.exec: %s", err);
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
     sqlite3_finalize(st);
-    tl_mode = SQL_OFF;
+    lh_sql_leave();
     return luaL_error(L, "db.exec: %s", err);
   }
   const char *p = sql;
@@ -623,9 +560,9 @@ static int l_db_exec(lua_State *L)
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
   sqlite3_progress_handler(h, 0, NULL, NULL);
-  if (rc != SQLITE_DONE) snprintf(err, sizeof err, "%s", sqlite3_errmsg(h));
+  if (rc != SQLITE_DONE) lh_sql_why(sqlite3_errmsg(h), err, sizeof err);   /* it may have been compiled again */
   sqlite3_finalize(st);
-  tl_mode = SQL_OFF;
+  lh_sql_leave();
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
     lua_pushnil(L);
     lua_pushstring(L, err);

@@ -284,11 +284,15 @@ static int load_chunk(lua_State *L)
   if (!lua_istable(L, -1))
     return luaL_error(L, "%s: the file must return the plugin table {name=, version=, migrations=, init=}", stem);
   int t = lua_gettop(L);
-  if (lua_getfield(L, t, "name") != LUA_TSTRING || !name_ok(lua_tostring(L, -1)))
+  /* name and version are read raw: the host reads version again outside any call (set_collect), where a plugin's
+   * __index must not run. */
+  lua_pushliteral(L, "name");
+  if (lua_rawget(L, t) != LUA_TSTRING || !name_ok(lua_tostring(L, -1)))
     return luaL_error(L, "%s: name must be lower-case letters, digits or _ (at most %d, not starting with core"
                          " or sqlite)", stem, LH_NAME_MAX);
   snprintf(sl->name, sizeof sl->name, "%s", lua_tostring(L, -1));
-  if (lua_getfield(L, t, "version") != LUA_TSTRING) return luaL_error(L, "%s: version must be a string", sl->name);
+  lua_pushliteral(L, "version");
+  if (lua_rawget(L, t) != LUA_TSTRING) return luaL_error(L, "%s: version must be a string", sl->name);
   int ty = lua_getfield(L, t, "init");
   if (ty != LUA_TNIL && ty != LUA_TFUNCTION) return luaL_error(L, "%s: init must be a function", sl->name);
   static const char *const tables[] = { "migrations", "settings", "i18n", NULL };
@@ -509,8 +513,9 @@ static struct lh_set *set_collect(void)
     p->name = util_intern(sl->name);
     p->source = i;
     lua_rawgeti(s->L, LUA_REGISTRYINDEX, sl->spec_ref);
-    lua_getfield(s->L, -1, "version");
-    p->version = util_strdup(lua_tostring(s->L, -1));
+    lua_pushliteral(s->L, "version");
+    lua_rawget(s->L, -2);                    /* raw, outside any call; init may have changed it since load_chunk */
+    p->version = util_strdup(lua_type(s->L, -1) == LUA_TSTRING ? lua_tostring(s->L, -1) : "?");
     lua_pop(s->L, 2);
     p->decls = sl->decls;
     memset(&sl->decls, 0, sizeof sl->decls);
@@ -802,7 +807,7 @@ int lua_host_init(const char *dir)
   free(data_dir);
   data_dir = util_strdup(dir);
   struct db *w = db_writer_acquire();
-  lh_sql_install(db_handle(w));
+  lh_sql_start(w);
   db_writer_release(w);
   return load_all(1);
 }

@@ -3,7 +3,10 @@
  *                  core, reload, and the C entry points the core calls (routes, events, jobs, policies).
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the
  *                  sandboxed environment each plugin runs in, protected runs, and Lua <-> JSON conversion.
- *   lua_api.c      the `destek` module a plugin gets from require "destek", and the SQL authorizer.
+ *   lua_limits.c   the library functions whose one call can take long, metered or bounded.
+ *   lua_pattern.c  string.find/match/gmatch/gsub: Lua patterns, charged to the call's budget.
+ *   lua_api.c      the `destek` module a plugin gets from require "destek".
+ *   lua_sql.c      what a plugin's SQL may do: the SQLite authorizer, and the checks of its migrations.
  *   lua_route.c    the generic route handler: the request table and turning return values into the response.
  *
  * Threads: a struct lh_state belongs to the thread that built it (or to the reload that collects declarations)
@@ -28,6 +31,8 @@
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
 #define LH_NAME_MAX 40
+#define LH_CHUNK_MAX ((size_t)1 << 20)      /* load(): the largest chunk of text, like a plugin file */
+#define LH_JSON_DEPTH 100                   /* nesting of a table converted to JSON */
 
 /* ------------------------------------------------------------------------------------------------ sets */
 
@@ -106,6 +111,7 @@ struct lh_state {
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;
   long ticks;                   /* hook calls left */
+  long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
   int killed;                   /* the budget ran out: every pcall rethrows until the outermost run ends */
   char why[200];
   struct destek_req *call;
@@ -144,6 +150,10 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 void lh_pause_credit(struct lh_state *s, double seconds);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
 void lh_check_killed(lua_State *L);
+/* Charges work a C function did (in VM-instruction equivalents) to the running call's budget; raises the budget
+ * error when the budget or the deadline has run out. Does nothing outside a call, or on a state that is not a
+ * plugin state (a unit test's). */
+void lh_budget_charge(lua_State *L, long instructions);
 
 /* JSON: push a cJSON value (objects/arrays become tables, null becomes destek.json.null); may raise. */
 void lh_push_json(lua_State *L, const cJSON *j);
@@ -155,14 +165,51 @@ void lh_mark_array(lua_State *L, int idx);
 void lh_push_veto(lua_State *L, const char *msg);
 int lh_is_veto(lua_State *L, int idx);
 
+/* Checks the running call's deadline (a coarse clock: a few nanoseconds) and raises the budget error when it has
+ * passed; nothing outside a call. */
+void lh_budget_check(lua_State *L);
+
+/* ------------------------------------------------------------------------------------------------ lua_limits.c */
+
+/* Replaces, in the global table at index G (before the environments copy it), the library functions whose one call
+ * can take long by metered or bounded versions, and the pattern functions by the host's. */
+void lh_limits_install(lua_State *L, int G);
+
+/* ------------------------------------------------------------------------------------------------ lua_pattern.c */
+
+/* Replaces find, match, gmatch and gsub in the string table at index with the host's pattern matcher, which
+ * charges its work to the call's budget (lh_budget_charge). */
+void lh_pattern_install(lua_State *L, int string_table);
+
 /* ------------------------------------------------------------------------------------------------ lua_api.c */
 
 /* Pushes the destek module for slot. May raise (memory). */
 void lh_push_module(lua_State *L, int slot);
-/* The authorizer that limits plugin SQL; installed once per connection (it allows everything unless a Lua plugin's
- * statement is being prepared on this thread). */
+
+/* ------------------------------------------------------------------------------------------------ lua_sql.c */
+
+/* Whose SQL is being compiled on this thread, and under which rules: the core's (off), a plugin's db.query or
+ * db.exec, a step of its migrations, or the code of its triggers, views and defaults (checked when made; at run
+ * time). */
+enum lh_sql_mode { LH_SQL_OFF, LH_SQL_QUERY, LH_SQL_EXEC, LH_SQL_MIGRATE, LH_SQL_CHECK, LH_SQL_OBJECT };
+
+/* The authorizer that limits plugin SQL; installed once per connection. It allows the core's statements, except what
+ * a Lua plugin's trigger or view inside them does, which keeps its owner's rules. */
 void lh_sql_install(sqlite3 *h);
-/* Runs plugin_migrate for a Lua plugin with the authorizer limiting it to its own tables. */
+/* From before plugin's statement is prepared until it is finalized (sqlite3_step may compile it again), the
+ * authorizer applies the plugin's rules for mode. plugin must outlive the statement. */
+void lh_sql_enter(const char *plugin, int mode);
+void lh_sql_leave(void);
+/* Between enter and leave, after a prepare or step failed with errmsg: why, for the plugin's author ("refused: plugin
+ * P may not ..." when the rules refused something, else SQLite's message). */
+void lh_sql_why(const char *errmsg, char *why, size_t whylen);
+/* Before any Lua plugin loads, on the writer w (held by the caller): installs the authorizer, learns which Lua
+ * plugins own objects and which columns are declared SECRET, and drops the triggers of Lua plugins that would write
+ * outside their tables (logged). */
+struct db;
+int lh_sql_start(struct db *w);
+/* Applies a Lua plugin's migrations, each step under the plugin's rights and checked before it commits (its objects,
+ * and what it changed of others'). 0, or -1 with err filled. */
 int lh_migrate(const char *plugin, const struct destek_migration *steps, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------------------------------------ lua_host.c */

@@ -2,8 +2,9 @@
  * return values (status, body, headers) become the response.
  *
  * The request table has method, path, params and user (for a signed-in caller: id, email, name, role, lang) from the
- * start; headers (names lower-cased), query (first value of each name wins), body (the raw text) and json (the body
- * parsed) are made on first use, through __index, and only while that request runs. */
+ * start; headers (names lower-cased; without the caller's credentials), query (first value of each name wins), body
+ * (the raw text) and json (the body parsed) are made on first use, through __index, and only while that request
+ * runs. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,16 @@ static void push_query(lua_State *L, const char *q)
   }
 }
 
+/* The caller's credentials, which the core has already checked (core/auth.c reads the first three): a plugin sees
+ * who is calling in req.user, never what proves it, so it cannot replay a session or a token. */
+static int is_credential(const char *lower_name)
+{
+  static const char *const names[] = { "cookie", "authorization", "x-csrf-token", "proxy-authorization", NULL };
+  for (const char *const *n = names; *n; n++)
+    if (!strcmp(lower_name, *n)) return 1;
+  return 0;
+}
+
 static void push_headers(lua_State *L, struct destek_req *r)
 {
   lua_newtable(L);
@@ -61,6 +72,7 @@ static void push_headers(lua_State *L, struct destek_req *r)
     size_t n = 0;
     for (const char *c = ri->http_headers[i].name; *c && n < sizeof name - 1; c++) name[n++] = (char)tolower((unsigned char)*c);
     name[n] = 0;
+    if (is_credential(name)) continue;
     if (lua_getfield(L, -1, name) == LUA_TSTRING) {   /* repeated: joined as HTTP allows */
       lua_pushliteral(L, ", ");
       lua_pushstring(L, ri->http_headers[i].value);
@@ -149,6 +161,8 @@ static void push_request(lua_State *L, struct lh_state *s, struct destek_req *r)
     lua_createtable(L, 0, 2);
     lua_pushcfunction(L, req_index);
     lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "request");
+    lua_setfield(L, -2, "__metatable");   /* shared by every plugin's requests: locked */
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_REQ_MT);
   }

@@ -11,9 +11,11 @@
  * error, so the call ends at the boundary in lh_run. */
 #include <malloc.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lualib.h>
 
@@ -50,35 +52,80 @@ static void *lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ------------------------------------------------------------------------------------------------ budget */
 
+/* CLOCK_MONOTONIC_COARSE: a few nanoseconds instead of a few tens, ticking every few milliseconds; good enough for a
+ * 250 ms deadline where it is read after every metered library call. */
+static double coarse_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Has the running call used up its instructions or its time? Marks it killed (once, with why) if so. Never raises. */
+static int budget_expired(lua_State *L, struct lh_state *s)
+{
+  if (s->killed) return 1;
+  if (s->ticks > 0 && util_mono() < s->deadline) return 0;
+  s->killed = 1;
+  char where[120] = "";
+  lua_Debug d;
+  for (int level = 0; level < 8 && L && lua_getstack(L, level, &d); level++)
+    if (lua_getinfo(L, "Sl", &d) && d.currentline > 0 && strcmp(d.short_src, "sandbox") != 0) {
+      snprintf(where, sizeof where, "%s:%d: ", d.short_src, d.currentline);
+      break;
+    }
+  if (s->ticks <= 0)
+    snprintf(s->why, sizeof s->why, "%sran out of its instruction budget (%ld million)", where,
+             LH_INSTRUCTION_LIMIT / 1000000);
+  else
+    snprintf(s->why, sizeof s->why, "%sran past its time limit (%d ms)", where, (int)(LH_TIME_LIMIT * 1000));
+  return 1;
+}
+
+static int raise_why(lua_State *L, struct lh_state *s)
+{
+  lua_pushstring(L, s->why);
+  return lua_error(L);
+}
+
+/* The count hook. Within a call: every LH_HOOK_EVERY instructions, the budget. Outside any call (depth 0) no plugin
+ * code may run at all, and the hook counts every instruction there (see lh_run): host code never calls into a
+ * plugin outside a run, and finalizers, the one way Lua could, are refused to plugins (sb_setmetatable, locked host
+ * metatables; Lua 5.4 runs finalizers with hooks off, so no budget could stop one). */
 static void hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   struct lh_state *s = lh_state_of(L);
-  if (s->depth == 0) return;
-  if (!s->killed) {
-    if (--s->ticks > 0 && util_mono() < s->deadline) return;
-    s->killed = 1;
-    char where[120] = "";
-    lua_Debug d;
-    if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
-      snprintf(where, sizeof where, "%s:%d: ", d.short_src, d.currentline);
-    if (s->ticks <= 0)
-      snprintf(s->why, sizeof s->why, "%sran out of its instruction budget (%ld million)", where,
-               LH_INSTRUCTION_LIMIT / 1000000);
-    else
-      snprintf(s->why, sizeof s->why, "%sran past its time limit (%d ms)", where, (int)(LH_TIME_LIMIT * 1000));
+  if (s->depth == 0) {
+    lua_pushliteral(L, "plugin code cannot run outside a call");
+    lua_error(L);
   }
-  lua_pushstring(L, s->why);
-  lua_error(L);
+  if (!s->killed && --s->ticks > 0 && util_mono() < s->deadline) return;
+  budget_expired(L, s);
+  raise_why(L, s);
+}
+
+void lh_budget_charge(lua_State *L, long instructions)
+{
+  struct lh_state *s = lh_state_of(L);
+  if (!s || s->depth == 0) return;
+  s->charged += instructions;
+  if (s->charged < LH_HOOK_EVERY && !s->killed) return;
+  s->ticks -= s->charged / LH_HOOK_EVERY;
+  s->charged %= LH_HOOK_EVERY;
+  if (budget_expired(L, s)) raise_why(L, s);
+}
+
+void lh_budget_check(lua_State *L)
+{
+  struct lh_state *s = lh_state_of(L);
+  if (s && s->depth > 0 && (s->killed || coarse_now() >= s->deadline) && budget_expired(L, s)) raise_why(L, s);
 }
 
 void lh_check_killed(lua_State *L)
 {
   struct lh_state *s = lh_state_of(L);
-  if (s->killed && s->depth > 0) {
-    lua_pushstring(L, s->why);
-    lua_error(L);
-  }
+  if (s->killed && s->depth > 0) raise_why(L, s);
 }
 
 void lh_pause_credit(struct lh_state *s, double seconds)
@@ -129,7 +176,8 @@ static int sb_collectgarbage(lua_State *L)
 
 /* Wraps what can catch errors, makes each plugin's environment. Arguments: base, libs, and the originals. */
 static const char PRELUDE[] =
-  "local base, libs, pcall, xpcall, resume, close, check, load, select, pairs, error, tostring, type = ...\n"
+  "local base, libs, pcall, xpcall, resume, close, check, load, select, pairs, error, tostring, type, CHUNK_MAX = ...\n"
+  "local TOO_BIG = 'load: a chunk may be at most ' .. CHUNK_MAX // 1048576 .. ' MiB'\n"
   "base.pcall = function(f, ...) return check(pcall(f, ...)) end\n"
   "base.xpcall = function(f, h, ...) return check(xpcall(f, h, ...)) end\n"
   "libs.coroutine.resume = function(co, ...) return check(resume(co, ...)) end\n"
@@ -151,6 +199,18 @@ static const char PRELUDE[] =
   "  env.load = function(chunk, chunkname, mode, ...)\n"
   "    if type(mode) == 'string' and not mode:find('t', 1, true) then\n"
   "      return nil, 'binary chunks are not allowed'\n"
+  "    end\n"
+  "    if type(chunk) == 'string' and #chunk > CHUNK_MAX then return nil, TOO_BIG end\n"
+  "    if type(chunk) == 'function' then\n"
+  "      local read, total = chunk, 0\n"
+  "      chunk = function()\n"
+  "        local piece = read()\n"
+  "        if type(piece) == 'string' then\n"
+  "          total = total + #piece\n"
+  "          if total > CHUNK_MAX then error(TOO_BIG, 0) end\n"
+  "        end\n"
+  "        return piece\n"
+  "      end\n"
   "    end\n"
   "    if select('#', ...) > 0 then return load(chunk, chunkname, 't', (...)) end\n"
   "    return load(chunk, chunkname, 't', env)\n"
@@ -193,17 +253,18 @@ static int open_sandbox(lua_State *L)
   lua_pushliteral(L, "string");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 2);
+  lua_pushcfunction(L, sb_collectgarbage);
+  lua_setfield(L, G, "collectgarbage");
+  lh_limits_install(L, G);
 
   static const char *const base_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "rawlen", "rawset", "select",
-    "tonumber", "tostring", "type", "getmetatable", "_VERSION", NULL
+    "tonumber", "tostring", "type", "getmetatable", "_VERSION", "collectgarbage", NULL
   };
   copy_fields(L, G, base_names);
   int base = lua_gettop(L);
   lua_pushcfunction(L, sb_setmetatable);
   lua_setfield(L, base, "setmetatable");
-  lua_pushcfunction(L, sb_collectgarbage);
-  lua_setfield(L, base, "collectgarbage");
 
   lua_newtable(L);
   int libt = lua_gettop(L);
@@ -237,16 +298,22 @@ static int open_sandbox(lua_State *L)
   lua_pushcfunction(L, sb_check);
   static const char *const more[] = { "load", "select", "pairs", "error", "tostring", "type", NULL };
   for (const char *const *n = more; *n; n++) lua_getfield(L, G, *n);
-  lua_call(L, 13, 1);
+  lua_pushinteger(L, (lua_Integer)LH_CHUNK_MAX);
+  lua_call(L, 14, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ENV_FACTORY);
 
   /* Nothing reaches the real globals any more; replace them with an empty table all the same. */
   lua_newtable(L);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 
+  /* Every JSON array of the state (json.array(), db.query rows, decoded arrays) shares this metatable: locked, so
+   * that no plugin can read or change it (an __index there would forge another plugin's rows, a __gc would run
+   * unbudgeted). The host's metatables hold no state of their own, so one per state is enough once locked. */
   lua_newtable(L);
   lua_pushliteral(L, "array");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "json.array");
+  lua_setfield(L, -2, "__metatable");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARRAY_MT);
   return 0;
 }
@@ -264,6 +331,8 @@ static int open_veto(lua_State *L)
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "veto");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "veto");
+  lua_setfield(L, -2, "__metatable");   /* locked, as the array metatable */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_VETO_MT);
   return 0;
 }
@@ -325,7 +394,6 @@ struct lh_state *lh_state_new(struct lh_set *set, int collecting, char *err, siz
   }
   *(struct lh_state **)lua_getextraspace(s->L) = s;
   lua_atpanic(s->L, on_panic);
-  lua_sethook(s->L, hook, LUA_MASKCOUNT, LH_HOOK_EVERY);
   lua_gc(s->L, LUA_GCGEN, 0, 0);
   if (lh_protect(s->L, open_sandbox, NULL, 0) != LUA_OK || lh_protect(s->L, open_veto, NULL, 0) != LUA_OK) {
     snprintf(err, errlen, "cannot set up the Lua sandbox: %s",
@@ -334,6 +402,7 @@ struct lh_state *lh_state_new(struct lh_set *set, int collecting, char *err, siz
     free(s);
     return NULL;
   }
+  lua_sethook(s->L, hook, LUA_MASKCOUNT, 1);   /* idle: no plugin instruction runs outside a call */
   return s;
 }
 
@@ -375,8 +444,10 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   if (outermost) {
     s->deadline = util_mono() + LH_TIME_LIMIT;
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
+    s->charged = 0;
     s->killed = 0;
     s->why[0] = 0;
+    lua_sethook(s->L, hook, LUA_MASKCOUNT, LH_HOOK_EVERY);
   }
   struct destek_req *saved_call = s->call;
   s->call = call;
@@ -384,6 +455,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   int rc = lh_protect(L, f, arg, 0);
   s->depth--;
   s->call = saved_call;
+  if (outermost) lua_sethook(s->L, hook, LUA_MASKCOUNT, 1);
   if (rc == LUA_OK && !s->killed) return 0;
 
   int result = -1;
@@ -431,6 +503,7 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
 {
   if (depth > 200) luaL_error(L, "JSON nested too deeply");
   luaL_checkstack(L, 4, "JSON nested too deeply");
+  lh_budget_charge(L, 8);
   if (cJSON_IsObject(j)) {
     lua_createtable(L, 0, cJSON_GetArraySize(j));
     for (const cJSON *c = j->child; c; c = c->next) {
@@ -472,21 +545,103 @@ static int has_array_mt(lua_State *L, int idx)
   return yes;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+/* Converting a Lua value to cJSON builds memory outside the state's allocator, and a table that holds the same
+ * table twice per level doubles the work at every level: so the conversion refuses cycles, counts what it builds
+ * (and what printing it will take) against the memory the state may still use, and watches the call's deadline. */
+struct to_json_ctx {
+  lua_State *L;
+  struct lh_state *s;         /* NULL outside a plugin state (then only cycles and depth are checked) */
+  size_t room;                /* bytes the result may still take */
+  long nodes;
+  int depth;
+  const void *path[LH_JSON_DEPTH + 1];   /* the tables being converted, outermost first */
+  char *err;
+  size_t errlen;
+};
+
+/* What one value costs: its cJSON node and, for text, the copy and its printed (escaped, quoted) form. */
+#define JSON_NODE_COST (sizeof(cJSON) + 48)
+
+static size_t json_text_cost(const char *v, size_t len)
 {
+  size_t printed = len + 2, i = 0;
+  /* Eight bytes at a time; only a word that may hold an escaped byte (below 0x20, '"' or '\\') is looked at
+   * byte by byte. */
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  size_t end = len;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w, q, b;
+    memcpy(&w, v + i, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    if (!((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)) continue;
+    for (size_t k = i; k < i + 8; k++) {
+      unsigned char c = (unsigned char)v[k];
+      printed += c < 32 ? 5 : c == '"' || c == '\\';
+    }
+  }
+  for (; i < end; i++) {
+    unsigned char c = (unsigned char)v[i];
+    printed += c < 32 ? 5 : c == '"' || c == '\\';
+  }
+  return len + 17 + printed;
+}
+
+static int json_charge(struct to_json_ctx *c, size_t bytes)
+{
+  if (bytes > c->room) {
+    snprintf(c->err, c->errlen, "the JSON would be too big: a plugin state may use %zu MiB",
+             (c->s ? c->s->mem_limit : LH_MEMORY_LIMIT) >> 20);
+    return -1;
+  }
+  c->room -= bytes;
+  if (c->s && (++c->nodes & 4095) == 0 && c->s->depth > 0) {
+    c->s->charged += 4096;
+    if (c->s->charged >= LH_HOOK_EVERY) {
+      c->s->ticks -= c->s->charged / LH_HOOK_EVERY;
+      c->s->charged %= LH_HOOK_EVERY;
+    }
+    if (budget_expired(c->L, c->s)) {
+      snprintf(c->err, c->errlen, "%s", c->s->why);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static cJSON *to_json(struct to_json_ctx *c, int idx)
+{
+  lua_State *L = c->L;
+  if (json_charge(c, JSON_NODE_COST) != 0) return NULL;
   switch (lua_type(L, idx)) {
   case LUA_TNIL: return cJSON_CreateNull();
   case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx)) return cJSON_CreateNumber((double)lua_tointeger(L, idx));
     return isfinite(lua_tonumber(L, idx)) ? cJSON_CreateNumber(lua_tonumber(L, idx)) : cJSON_CreateNull();
-  case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+  case LUA_TSTRING: {
+    size_t len;
+    const char *v = lua_tolstring(L, idx, &len);
+    if (json_charge(c, json_text_cost(v, len)) != 0) return NULL;
+    return cJSON_CreateString(v);
+  }
   case LUA_TLIGHTUSERDATA:
     if (!lua_touserdata(L, idx)) return cJSON_CreateNull();
     break;
   case LUA_TTABLE: {
-    if (depth > 100) { snprintf(err, errlen, "a table nested too deeply (or a cycle) cannot become JSON"); return NULL; }
-    if (!lua_checkstack(L, 4)) { snprintf(err, errlen, "Lua stack overflow"); return NULL; }
+    const void *me = lua_topointer(L, idx);
+    for (int i = 0; i < c->depth; i++)
+      if (c->path[i] == me) {
+        snprintf(c->err, c->errlen, "a table that contains itself (a cycle) cannot become JSON");
+        return NULL;
+      }
+    if (c->depth >= LH_JSON_DEPTH) {
+      snprintf(c->err, c->errlen, "a table nested more than %d levels deep cannot become JSON", LH_JSON_DEPTH);
+      return NULL;
+    }
+    if (!lua_checkstack(L, 4)) { snprintf(c->err, c->errlen, "Lua stack overflow"); return NULL; }
+    c->path[c->depth++] = me;
+    cJSON *out = NULL;
     lua_Integer n = 0, max = 0;
     int all_int = 1;
     lua_pushnil(L);
@@ -500,46 +655,51 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
       n++;
     }
     if (all_int && ((n > 0 && max == n) || (n == 0 && has_array_mt(L, idx)))) {
-      cJSON *arr = cJSON_CreateArray();
+      out = cJSON_CreateArray();
       for (lua_Integer i = 1; i <= max; i++) {
         lua_rawgeti(L, idx, i);
-        cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
+        cJSON *v = to_json(c, lua_gettop(L));
         lua_pop(L, 1);
-        if (!v) { cJSON_Delete(arr); return NULL; }
-        cJSON_AddItemToArray(arr, v);
+        if (!v) { cJSON_Delete(out); out = NULL; break; }
+        cJSON_AddItemToArray(out, v);
       }
-      return arr;
-    }
-    cJSON *obj = cJSON_CreateObject();
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-      char keybuf[32];
-      const char *key;
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        key = lua_tostring(L, -2);
-      } else if (lua_isinteger(L, -2)) {
-        snprintf(keybuf, sizeof keybuf, "%lld", (long long)lua_tointeger(L, -2));
-        key = keybuf;
-      } else {
-        snprintf(err, errlen, "a table with a %s key cannot become a JSON object", luaL_typename(L, -2));
-        lua_pop(L, 2);
-        cJSON_Delete(obj);
-        return NULL;
+    } else {
+      out = cJSON_CreateObject();
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        char keybuf[32];
+        const char *key;
+        size_t keylen;
+        if (lua_type(L, -2) == LUA_TSTRING) {
+          key = lua_tolstring(L, -2, &keylen);
+        } else if (lua_isinteger(L, -2)) {
+          keylen = (size_t)snprintf(keybuf, sizeof keybuf, "%lld", (long long)lua_tointeger(L, -2));
+          key = keybuf;
+        } else {
+          snprintf(c->err, c->errlen, "a table with a %s key cannot become a JSON object", luaL_typename(L, -2));
+          lua_pop(L, 2);
+          cJSON_Delete(out);
+          out = NULL;
+          break;
+        }
+        cJSON *v = json_charge(c, json_text_cost(key, keylen)) == 0 ? to_json(c, lua_gettop(L)) : NULL;
+        lua_pop(L, 1);
+        if (!v) { lua_pop(L, 1); cJSON_Delete(out); out = NULL; break; }
+        cJSON_AddItemToObject(out, key, v);
       }
-      cJSON *v = to_json(L, lua_gettop(L), depth + 1, err, errlen);
-      lua_pop(L, 1);
-      if (!v) { lua_pop(L, 1); cJSON_Delete(obj); return NULL; }
-      cJSON_AddItemToObject(obj, key, v);
     }
-    return obj;
+    c->depth--;
+    return out;
   }
   default: break;
   }
-  snprintf(err, errlen, "a %s value cannot become JSON", luaL_typename(L, idx));
+  snprintf(c->err, c->errlen, "a %s value cannot become JSON", luaL_typename(L, idx));
   return NULL;
 }
 
 cJSON *lh_to_json(lua_State *L, int idx, char *err, size_t errlen)
 {
-  return to_json(L, lua_absindex(L, idx), 0, err, errlen);
+  struct to_json_ctx c = { .L = L, .s = lh_state_of(L), .err = err, .errlen = errlen };
+  c.room = !c.s ? (size_t)LH_MEMORY_LIMIT : c.s->mem < c.s->mem_limit ? c.s->mem_limit - c.s->mem : 0;
+  return to_json(&c, lua_absindex(L, idx));
 }

@@ -43,6 +43,8 @@ static const char SERVE_HELP[] =
   "  --allow-private-net    let outbound calls (webhooks, plugins) reach loopback and private addresses\n"
   "  --trust-proxy          behind a reverse proxy on this machine: take the client's address and scheme from\n"
   "                         X-Forwarded-For / X-Forwarded-Proto of loopback connections\n"
+  "  --body-memory MIB      memory large request bodies (uploads) may hold at once (default 128); beyond it they\n"
+  "                         wait briefly, then get 503 with Retry-After\n"
   "\n"
   "On first start, while no admin exists, it prints a one-time /setup link for creating the first admin.\n";
 
@@ -132,16 +134,25 @@ int main(int argc, char **argv)
 
   if (!strcmp(cmd, "serve")) {
     int allow_private = 0, trust_proxy = 0;
+    const char *body_memory = NULL;
     const struct flag flags[] = {
       { "listen", &cfg.listen, NULL }, { "data", &cfg.data, NULL }, { "tls-cert", &cfg.tls_cert, NULL },
       { "tls-key", &cfg.tls_key, NULL }, { "durability", &cfg.durability, NULL },
-      { "allow-private-net", NULL, &allow_private }, { "trust-proxy", NULL, &trust_proxy }, { 0 }
+      { "allow-private-net", NULL, &allow_private }, { "trust-proxy", NULL, &trust_proxy },
+      { "body-memory", &body_memory, NULL }, { 0 }
     };
     rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
     if (rc == CONFIG_HELP) { fputs(SERVE_HELP, stdout); return 0; }
     if (rc) return rc;
     if (strcmp(cfg.durability, "normal") && strcmp(cfg.durability, "full"))
       return usage_error("--durability must be normal or full");
+    if (body_memory) {
+      char *end;
+      long mib = strtol(body_memory, &end, 10);
+      if (!*body_memory || *end || mib < 8 || mib > 65536)
+        return usage_error("--body-memory is a number of MiB from 8 to 65536");
+      cfg.body_memory_mib = mib;
+    }
     cfg.allow_private_net = allow_private;
     cfg.trust_proxy = trust_proxy;
     return server_run(&cfg);

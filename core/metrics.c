@@ -109,6 +109,17 @@ char *metrics_render_new(void)
               "# TYPE destek_live_frames_total counter\ndestek_live_frames_total %llu\n", live_frames);
   appendf(&b, "# HELP destek_live_dropped_total Frames dropped because a client read too slowly (it resyncs).\n"
               "# TYPE destek_live_dropped_total counter\ndestek_live_dropped_total %llu\n", live_dropped);
+  size_t body_held, body_peak, body_budget;
+  unsigned long long body_refused;
+  http_body_stats(&body_held, &body_peak, &body_budget, &body_refused);
+  appendf(&b, "# HELP destek_http_body_memory_bytes Memory reserved by large request bodies being read now.\n"
+              "# TYPE destek_http_body_memory_bytes gauge\ndestek_http_body_memory_bytes %zu\n", body_held);
+  appendf(&b, "# HELP destek_http_body_memory_peak_bytes The most large request bodies held at once since start.\n"
+              "# TYPE destek_http_body_memory_peak_bytes gauge\ndestek_http_body_memory_peak_bytes %zu\n", body_peak);
+  appendf(&b, "# HELP destek_http_body_memory_limit_bytes What they may hold at once (--body-memory).\n"
+              "# TYPE destek_http_body_memory_limit_bytes gauge\ndestek_http_body_memory_limit_bytes %zu\n", body_budget);
+  appendf(&b, "# HELP destek_http_body_refused_total Large bodies answered 503 because that memory was in use.\n"
+              "# TYPE destek_http_body_refused_total counter\ndestek_http_body_refused_total %llu\n", body_refused);
   appendf(&b, "# HELP destek_uptime_seconds Seconds since the first request.\n# TYPE destek_uptime_seconds gauge\n"
               "destek_uptime_seconds %.0f\n", up);
   return b.p;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "bus.h"
 #include "commands.h"
 #include "control.h"
@@ -40,6 +41,12 @@ static int n_plugins;
 
 int plugin_migrate(const char *owner, const struct destek_migration *steps, char *err, size_t errlen)
 {
+  return plugin_migrate_run(owner, steps, NULL, err, errlen);
+}
+
+int plugin_migrate_run(const char *owner, const struct destek_migration *steps, const struct db_step_runner *runner,
+                       char *err, size_t errlen)
+{
   int n = 0;
   while (steps && steps[n].name) n++;
   struct embed_file *files = calloc((size_t)n + 1, sizeof *files);
@@ -47,7 +54,7 @@ int plugin_migrate(const char *owner, const struct destek_migration *steps, char
   for (int i = 0; i < n; i++)
     files[i] = (struct embed_file){ steps[i].name, (const unsigned char *)steps[i].sql, strlen(steps[i].sql), "" };
   struct db *w = db_writer_acquire();
-  int rc = db_migrate(w, owner, files, err, errlen);
+  int rc = db_migrate_run(w, owner, files, runner, err, errlen);
   db_writer_release(w);
   free(files);
   return rc < 0 ? -1 : 0;
@@ -64,6 +71,7 @@ static int name_ok(const char *name)
 static void forget(const char *name)
 {
   http_routes_remove_owner(name);
+  assets_portal_pages_remove_owner(name);
   bus_unsubscribe_owner(name);
   jobs_forget_owner(name);
   services_forget_owner(name);

@@ -30,6 +30,10 @@ const struct destek_command *plugin_command_find(const char *name, const char **
 
 /* Applies a plugin's migrations (owner = plugin name). 0, or -1 with err filled. */
 int plugin_migrate(const char *owner, const struct destek_migration *steps, char *err, size_t errlen);
+/* The same, each step's SQL run by runner (db.h; NULL: as it is). */
+struct db_step_runner;
+int plugin_migrate_run(const char *owner, const struct destek_migration *steps, const struct db_step_runner *runner,
+                       char *err, size_t errlen);
 
 /* GET /api/v1/plugins (admin) and the control commands plugins_list / plugins_reload. */
 int plugin_routes_init(void);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "auth.h"
 #include "db.h"
 #include "http.h"
 #include "util.h"
@@ -53,14 +54,27 @@ static cJSON *token_json(sqlite3_stmt *st)
   cJSON_AddStringToObject(o, "name", (const char *)sqlite3_column_text(st, 1));
   cJSON_AddStringToObject(o, "prefix", (const char *)sqlite3_column_text(st, 2));
   cJSON *sc = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
-  cJSON_AddItemToObject(o, "scopes", sc ? sc : cJSON_CreateArray());
+  if (!sc) sc = cJSON_CreateArray();
+  cJSON_AddItemToObject(o, "scopes", sc);
   cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 4));
   const char *used = (const char *)sqlite3_column_text(st, 5);
   if (used) cJSON_AddStringToObject(o, "last_used_at", used); else cJSON_AddNullToObject(o, "last_used_at");
   cJSON_AddBoolToObject(o, "revoked", sqlite3_column_type(st, 6) != SQLITE_NULL);
   cJSON_AddNumberToObject(o, "user_id", (double)sqlite3_column_int64(st, 7));
+  /* What the token can do now is its scopes as far as its owner's current role allows (auth_token_scopes_new): the
+   * admin's screen shows both, so that a token made by an admin who was demoted since is seen for what it is. */
+  const char *role = (const char *)sqlite3_column_text(st, 8);
+  int active = sqlite3_column_int(st, 9);
+  cJSON_AddItemToObject(o, "effective_scopes", auth_token_scopes_new(sc, role, active));
+  cJSON *owner = cJSON_AddObjectToObject(o, "owner");
+  cJSON_AddNumberToObject(owner, "id", (double)sqlite3_column_int64(st, 7));
+  cJSON_AddStringToObject(owner, "role", role ? role : "");
+  cJSON_AddBoolToObject(owner, "active", active);
   return o;
 }
+
+#define TOKEN_COLUMNS "t.id, t.name, t.prefix, t.scopes, t.created_at, t.last_used_at, t.revoked_at, t.user_id," \
+                      " u.role, u.active"
 
 static int tokens_list(struct destek_req *r)
 {
@@ -69,8 +83,9 @@ static int tokens_list(struct destek_req *r)
   int rc = http_page(r, &limit, &after);
   if (rc) return rc;
   struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id, name, prefix, scopes, created_at, last_used_at, revoked_at,"
-                                         " user_id FROM core_tokens WHERE id > ?1 ORDER BY id LIMIT ?2") : NULL;
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT " TOKEN_COLUMNS " FROM core_tokens t"
+                                         " JOIN core_users u ON u.id = t.user_id WHERE t.id > ?1 ORDER BY t.id LIMIT ?2")
+                        : NULL;
   if (!st) return http_error(r, 500, "internal", "internal error");
   db_bind(st, "ii", after, (int64_t)limit + 1);
   cJSON *items = cJSON_CreateArray();
@@ -126,8 +141,8 @@ static int tokens_create(struct destek_req *r)
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "name", name);
   audit_log(w, r, "token.created", target, d);
-  sqlite3_stmt *st = db_prepare(w, "SELECT id, name, prefix, scopes, created_at, last_used_at, revoked_at, user_id"
-                                   " FROM core_tokens WHERE id = ?1");
+  sqlite3_stmt *st = db_prepare(w, "SELECT " TOKEN_COLUMNS " FROM core_tokens t JOIN core_users u ON u.id = t.user_id"
+                                   " WHERE t.id = ?1");
   cJSON *o = cJSON_CreateObject();
   if (st) {
     db_bind(st, "i", id);

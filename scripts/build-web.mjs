@@ -1,25 +1,37 @@
 #!/usr/bin/env node
 // Builds the web UI into OUTDIR for the binary to embed:
-//   node scripts/build-web.mjs OUTDIR        (build.sh runs: node scripts/build-web.mjs build/web)
+//   node scripts/build-web.mjs [--plugins DIR] OUTDIR     (build.sh runs: node scripts/build-web.mjs build/web)
 //
 // OUTDIR/index.html            the one page of the agents' app; loads the two assets below with ?v=<content hash>
-// OUTDIR/assets/app.js         web/agent/main.js bundled by esbuild (minified, ES2018, IIFE)
-// OUTDIR/assets/app.css        web/agent/app.css, minified
-// OUTDIR/portal.html           the customer portal's page (web/portal/index.html; the server answers /contact and
-//                              /t/{number} with it); loads assets/portal.js and assets/portal.css likewise
+// OUTDIR/assets/app.js         web/agent/main.js bundled by esbuild (minified, ES2018, IIFE), with every module's
+//                              plugins/<name>/web/agent/index.js
+// OUTDIR/assets/app.css        web/agent/app.css, then each module's plugins/<name>/web/agent/style.css, minified
+// OUTDIR/portal.html           the customer portal's page (web/portal/index.html; the server answers the pages the
+//                              modules register, e.g. /contact and /t/{number}, with it); loads assets/portal.js
+//                              (web/portal/main.js with every plugins/<name>/web/portal/index.js) and
+//                              assets/portal.css likewise
 // OUTDIR/favicon.svg
 // OUTDIR/<file>.gz             gzip -9 copy of each file above, when smaller (served to clients that accept it)
 // OUTDIR/.stamp                written last; its content is a hash of everything else
 //
+// The modules (plugins/<name>/, or DIR/<name>/ with --plugins, which the tests use) are found by
+// scripts/web-modules.mjs. For each bundle this generates two modules the core imports: 'destek:modules' (the
+// modules' manifests, in name order) and 'destek:strings' (the core's and the modules' strings merged; a key
+// defined twice fails the build). A module reaches the core's shared code through one alias, '@destek/agent'
+// (web/agent/shared.js) or '@destek/portal' (web/portal/shared.js); a relative import that leaves the module's
+// folder, or one from web/ into plugins/, fails the build. See plugins/README.md, "A module's screens and pages".
+//
 // Deterministic: the same sources give byte-identical files. A file is only rewritten when its content changes,
 // and .stamp likewise, so an unchanged UI does not make the binary re-embed anything.
-// esbuild comes from web/node_modules (build.sh runs `npm ci` in web/ first).
+// esbuild comes from web/node_modules (build.sh runs `npm ci` in web/ first); modules' imports of preact and htm
+// resolve there too.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { APPS, WebModuleError, findModules, mergeStrings } from './web-modules.mjs';
 
 const top = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const web = path.join(top, 'web');
@@ -30,15 +42,18 @@ function die(message, code) {
   process.exit(code || 1);
 }
 
+const usage = 'usage: node scripts/build-web.mjs [--plugins DIR] OUTDIR\n';
 const args = process.argv.slice(2);
-if (args.length !== 1 || args[0].startsWith('-')) {
-  const usage = 'usage: node scripts/build-web.mjs OUTDIR\n';
-  if (args[0] === '-h' || args[0] === '--help') {
-    process.stdout.write(usage);
-    process.exit(0);
-  }
-  die(usage.trim(), 2);
+if (args[0] === '-h' || args[0] === '--help') {
+  process.stdout.write(usage);
+  process.exit(0);
 }
+let pluginsDir = path.join(top, 'plugins');
+if (args[0] === '--plugins' && args.length > 1) {
+  pluginsDir = path.resolve(args[1]);
+  args.splice(0, 2);
+}
+if (args.length !== 1 || args[0].startsWith('-')) die(usage.trim(), 2);
 const outdir = path.resolve(args[0]);
 
 let esbuild;
@@ -48,7 +63,61 @@ try {
   die('esbuild is not installed in web/node_modules; run: (cd web && npm ci)');
 }
 
-async function bundle(entry, loader) {
+let modules;
+const strings = {};
+try {
+  modules = findModules(pluginsDir, top);
+  for (const app of APPS) strings[app] = mergeStrings(app, path.join(web, app, 'i18n'), modules, top).messages;
+} catch (e) {
+  if (e instanceof WebModuleError) die(e.message);
+  throw e;
+}
+
+const inside = (dir, file) => file === dir || file.startsWith(dir + path.sep);
+const rel = (file) => path.relative(top, file).split(path.sep).join('/');
+const importPath = (file) => (inside(top, file) ? './' + rel(file) : file.split(path.sep).join('/'));
+
+/* The esbuild plugin of one bundle (app: "agent" or "portal"): the two generated modules, the alias, and the
+ * folder boundaries between the core and the modules. */
+function destek(app) {
+  const shared = path.join(web, app, 'shared.js');
+  return {
+    name: 'destek',
+    setup(build) {
+      build.onResolve({ filter: /^destek:/ }, (args) => {
+        if (args.path === 'destek:modules' || args.path === 'destek:strings') return { path: args.path, namespace: 'destek' };
+        return { errors: [{ text: `${args.path} is not something build-web.mjs generates (destek:modules, destek:strings)` }] };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'destek' }, (args) => {
+        if (args.path === 'destek:strings') return { contents: JSON.stringify(strings[app]), loader: 'json' };
+        const list = modules.filter((m) => m.entry[app]);
+        const lines = list.map((m, i) => `import * as m${i} from ${JSON.stringify(importPath(m.entry[app]))};`);
+        lines.push(`export default [${list.map((m, i) => `{ name: ${JSON.stringify(m.name)}, manifest: m${i} }`).join(', ')}];`);
+        return { contents: lines.join('\n') + '\n', loader: 'js', resolveDir: top };
+      });
+      build.onResolve({ filter: /^@destek(\/|$)/ }, (args) => {
+        if (args.path === '@destek/' + app) return { path: shared };
+        return { errors: [{ text: `${args.path}: the ${app === 'agent' ? "agents' app" : 'portal'}'s shared code is '@destek/${app}'` }] };
+      });
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace !== 'file' || !args.importer) return undefined;
+        const target = path.resolve(args.resolveDir, args.path);
+        const owner = modules.find((m) => inside(m.dir, args.importer));
+        if (owner && !inside(owner.dir, target)) {
+          return { errors: [{ text: `${rel(args.importer)} imports ${args.path}, outside its module: shared code comes through ` +
+            `'@destek/${app}', and other modules are reached through slots and the API, never imported` }] };
+        }
+        if (!owner && inside(pluginsDir, target)) {
+          return { errors: [{ text: `${rel(args.importer)} imports ${args.path}: web/ knows no module by name; a module ` +
+            'contributes through its manifest (plugins/<name>/web/<app>/index.js)' }] };
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
+async function bundle(app, entry, loader) {
   const result = await esbuild.build({
     entryPoints: [path.join(web, entry)],
     absWorkingDir: top,
@@ -62,6 +131,28 @@ async function bundle(entry, loader) {
     write: false,
     outdir: 'out', // nothing is written; esbuild wants a name for the output
     loader,
+    nodePaths: [path.join(web, 'node_modules')],
+    plugins: [destek(app)],
+  });
+  if (result.outputFiles.length !== 1) die('unexpected esbuild output for ' + entry);
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+/* The core's stylesheet, then each module's style.css (name order), as one minified file. */
+async function bundleCss(app, entry) {
+  const imports = [path.join(web, entry), ...modules.map((m) => m.style[app]).filter(Boolean)];
+  const result = await esbuild.build({
+    stdin: { contents: imports.map((f) => `@import ${JSON.stringify(importPath(f))};`).join('\n') + '\n',
+      resolveDir: top, sourcefile: app + '.css', loader: 'css' },
+    absWorkingDir: top,
+    bundle: true,
+    minify: true,
+    target: 'es2018',
+    charset: 'utf8',
+    legalComments: 'none',
+    logLevel: 'silent',
+    write: false,
+    outdir: 'out',
   });
   if (result.outputFiles.length !== 1) die('unexpected esbuild output for ' + entry);
   return Buffer.from(result.outputFiles[0].contents);
@@ -72,10 +163,10 @@ const shortHash = (buf) => createHash('sha256').update(buf).digest('hex').slice(
 let js, css, portalJs, portalCss;
 try {
   [js, css, portalJs, portalCss] = await Promise.all([
-    bundle('agent/main.js', { '.json': 'json' }),
-    bundle('agent/app.css', {}),
-    bundle('portal/main.js', { '.json': 'json' }),
-    bundle('portal/portal.css', {}),
+    bundle('agent', 'agent/main.js', { '.json': 'json' }),
+    bundleCss('agent', 'agent/app.css'),
+    bundle('portal', 'portal/main.js', { '.json': 'json' }),
+    bundleCss('portal', 'portal/portal.css'),
   ]);
 } catch (e) {
   die('esbuild failed:\n' + (e.errors ? e.errors.map((x) => '  ' + (x.location ? x.location.file + ':' +

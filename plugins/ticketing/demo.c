@@ -299,14 +299,14 @@ static int demo_shop(FILE *out)
         if (stage == 1) ch.status = "open";
         if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
         if (s->note && rnd(3) == 0 &&
-            tkt_message_add(&c, w, id, "note", ag->id, 0, s->note, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
+            tkt_message_add(&c, w, id, 0, "note", ag->id, 0, s->note, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
       }
-      if (stage >= 2 && tkt_message_add(&c, w, id, "reply", ag->id, 0, reply, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
+      if (stage >= 2 && tkt_message_add(&c, w, id, 0, "reply", ag->id, 0, reply, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
       if (stage == 2) {
         struct tkt_changes ch = { .status = rnd(3) ? "pending" : "on_hold" };
         if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
       }
-      if (stage >= 3 && tkt_message_add(&c, w, id, "customer", 0, cid, follow, NULL, NULL, actor) < 0) { ok = 0; break; }
+      if (stage >= 3 && tkt_message_add(&c, w, id, 0, "customer", 0, cid, follow, NULL, NULL, actor) < 0) { ok = 0; break; }
       if (stage >= 4) {
         struct tkt_changes ch = { .status = "solved" };
         if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
@@ -438,7 +438,7 @@ static int bulk(long size, FILE *out)
   time_t t_now = time(NULL), span = 90 * 86400;
   char ts[21];
   for (long i = 0; i < n_cust; i++) {
-    char name[64], email[96], sf[32], sl[32];
+    char name[64], email[128], sf[32], sl[32];
     int en = i % 12 == 11;
     const char *f = en ? PICK(FIRST_EN) : PICK(FIRST_TR), *l = en ? PICK(LAST_EN) : PICK(LAST_TR);
     snprintf(name, sizeof name, "%s %s", f, l);

@@ -161,7 +161,7 @@ static int filters_read(struct destek_req *r, struct filters *f)
   if (http_query_get(r, "q", buf, sizeof buf) && *buf) {
     if (strlen(buf) >= sizeof f->q)
       return http_field_error(r, "invalid_field", "q", "q is longer than %zu bytes", sizeof f->q - 1);
-    snprintf(f->q, sizeof f->q, "%s", buf);
+    memcpy(f->q, buf, strlen(buf) + 1);   /* fits: checked above */
     f->has_q = 1;
   }
   return 0;

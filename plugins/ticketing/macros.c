@@ -144,17 +144,27 @@ static int macro_delete(struct destek_req *r)
   return http_reply_empty(r, 204);
 }
 
-/* POST /api/v1/tickets/{id}/macros/{macro_id}/apply: the reply in the customer's language (the other language
- * when that one is empty) as the caller, then the changes; all or nothing. Answers with the ticket. */
+/* POST /api/v1/tickets/{id}/macros/{macro_id}/apply [{to_customer_id}]: the reply in the customer's language (the
+ * other language when that one is empty) as the caller, then the changes; all or nothing. Answers with the ticket.
+ * On a ticket other customers' tickets were merged into, to_customer_id names whom the reply is for (parts.c): its
+ * variables are that customer's and their ticket's. */
 static int macro_apply(struct destek_req *r)
 {
   int64_t ticket_id = http_param_int(r, "id"), macro_id = http_param_int(r, "macro_id");
+  cJSON *body = NULL;
+  const char *length = http_header(r, "Content-Length");
+  int rc = 0;
+  if (length && strcmp(length, "0") && (rc = http_body_object(r, &body))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
   cJSON *m = macro_json(w, macro_id);
   if (!m) return http_error(r, 404, "not_found", "no such macro");
+  /* A reply is for one customer: on a ticket of several, the one named (parts.c). */
+  int64_t part = ticket_id;
+  int replies = *cJSON_GetObjectItem(m, "body_tr")->valuestring || *cJSON_GetObjectItem(m, "body_en")->valuestring;
+  if (replies && (rc = tkt_reply_part_field(r, w, body, ticket_id, &part))) { cJSON_Delete(m); return rc; }
   char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
-                              " WHERE t.id = ?1", "i", ticket_id);
+                              " WHERE t.id = ?1", "i", part);
   if (!lang) { cJSON_Delete(m); return http_error(r, 404, "not_found", "no such ticket"); }
   int en = !strcmp(lang, "en");
   free(lang);
@@ -162,10 +172,9 @@ static int macro_apply(struct destek_req *r)
   if (!*tpl) tpl = cJSON_GetObjectItem(m, en ? "body_tr" : "body_en")->valuestring;
   char actor[48];
   tkt_actor(r, actor);
-  int rc = 0;
   if (*tpl) {
-    char *text = tkt_template_expand_new(w, tpl, ticket_id, r->who.user_id);
-    int64_t mid = tkt_message_add(r, w, ticket_id, "reply", r->who.user_id, 0, text, NULL, NULL, actor);
+    char *text = tkt_template_expand_new(w, tpl, part, r->who.user_id);
+    int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", r->who.user_id, 0, text, NULL, NULL, actor);
     free(text);
     if (mid < 0) rc = (int)-mid;
   }

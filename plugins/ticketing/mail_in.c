@@ -1,6 +1,7 @@
 /* The e-mail channel, inbound: one raw message becomes a customer message on the ticket it answers (by
- * In-Reply-To/References against the Message-IDs of tkt_mail_ids, or by "[#1042]" in the subject when it comes
- * from that ticket's customer), or a new e-mail ticket. Automatic mail (mail.h's MAIL_AUTO_HEADER) never opens a
+ * In-Reply-To/References against the Message-IDs of tkt_mail_ids, or by "[#1042]" in the subject) when its author —
+ * the From address, never Reply-To — is a customer of that ticket; otherwise a new e-mail ticket (with a note on the
+ * ticket it referred to, when it came from another address). Automatic mail (mail.h's MAIL_AUTO_HEADER) never opens a
  * ticket and is never answered; a bounce becomes a note on the ticket of the message that bounced. Whatever does not
  * become part of a ticket is kept raw in tkt_mail_unparsed and listed by GET /api/v1/mail/unparsed.
  *
@@ -36,27 +37,11 @@ static int keep_raw(struct db *w, const char *reason, const char *source, const 
   return rc;
 }
 
-/* The ticket a Message-ID belongs to (following merges), or 0. */
+/* The ticket a Message-ID was recorded for (not following merges), or 0. */
 static int64_t ticket_of_message_id(struct db *w, const char *mid)
 {
   if (!mid || !*mid) return 0;
-  int64_t id = db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
-  for (int hops = 0; id && hops < 10; hops++) {
-    int64_t next = db_int(w, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", id);
-    if (!next) break;
-    id = next;
-  }
-  return id;
-}
-
-static int64_t follow_merges(struct db *w, int64_t id)
-{
-  for (int hops = 0; id && hops < 10; hops++) {
-    int64_t next = db_int(w, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", id);
-    if (!next) break;
-    id = next;
-  }
-  return id;
+  return db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
 }
 
 /* Cuts s to at most max bytes at a UTF-8 boundary (in place). */
@@ -142,6 +127,36 @@ static void record_ids(struct db *w, const struct mail_message *m, int64_t ticke
              " VALUES (?1, ?2, ?3, 'in', ?4)", "tiit", m->message_id, ticket_id, message_id, now);
 }
 
+/* The note on referred_id that mail referring to it came from address, not from a customer of it, and was filed as
+ * ticket_id. Its text is fixed (nothing the sender wrote): the agents' app shows it in the agent's language from
+ * its notice, the body is a plain copy in both. 0, or -1 (the call's error is set up). */
+static int note_other_sender(struct destek_req *c, struct db *w, int64_t referred_id, const char *address,
+                             int64_t ticket_id)
+{
+  /* A closed ticket takes no more notes (closed is final); the new ticket's subject names it anyway. */
+  if (db_int(w, 0, "SELECT status = 'closed' FROM tkt_tickets WHERE id = ?1", "i", referred_id)) return 0;
+  char ref[24], *body = NULL;
+  snprintf(ref, sizeof ref, "#%lld",
+           (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
+  if (asprintf(&body, "Bu talebe atıf yapan bir e-posta, talebin müşterisinin olmayan bir adresten (%s) geldi; yeni"
+                      " talep %s olarak açıldı.\n\nMail referring to this ticket came from an address that is not its"
+                      " customer's (%s); it was filed as a new ticket, %s.", address, ref, address, ref) < 0)
+    abort();
+  int64_t mid = tkt_message_add(c, w, referred_id, 0, "note", 0, 0, body, NULL, NULL, "system");
+  free(body);
+  if (mid <= 0) return -1;
+  cJSON *notice = cJSON_CreateObject();
+  cJSON_AddStringToObject(notice, "code", "mail_other_sender");
+  cJSON_AddStringToObject(notice, "address", address);
+  cJSON_AddNumberToObject(notice, "ticket_id", (double)ticket_id);
+  cJSON_AddStringToObject(notice, "reference", ref);
+  char *text = cJSON_PrintUnformatted(notice);
+  cJSON_Delete(notice);
+  int rc = db_exec(w, "UPDATE tkt_messages SET notice = ?2 WHERE id = ?1", "it", mid, text) == SQLITE_OK ? 0 : -1;
+  cJSON_free(text);
+  return rc;
+}
+
 static cJSON *result_new(const char *result, struct db *w, int64_t ticket_id)
 {
   cJSON *o = cJSON_CreateObject();
@@ -183,20 +198,20 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
   if (m->message_id && *m->message_id &&
       db_int(w, 0, "SELECT count(*) FROM tkt_mail_ids WHERE message_id_header = ?1 AND direction = 'in'", "t",
              m->message_id)) {
-    out = result_new("duplicate", w, ticket_of_message_id(w, m->message_id));
+    out = result_new("duplicate", w, tkt_thread_of(w, ticket_of_message_id(w, m->message_id)));
     goto done;
   }
 
   if (m->is_bounce) {
-    int64_t ticket_id = ticket_of_message_id(w, m->bounce_message_id);
-    if (!ticket_id) ticket_id = ticket_of_message_id(w, m->in_reply_to);
+    int64_t ticket_id = tkt_thread_of(w, ticket_of_message_id(w, m->bounce_message_id));
+    if (!ticket_id) ticket_id = tkt_thread_of(w, ticket_of_message_id(w, m->in_reply_to));
     if (ticket_id) {
       char *body = NULL;
       if (asprintf(&body, "Mail delivery failed (bounce from %s):\n\n%s", m->from.address ? m->from.address : "?",
                    m->text) < 0) abort();
       utf8_cut(body, TKT_BODY_MAX);
       char actor[48] = "system";
-      int64_t mid = tkt_message_add(c, w, ticket_id, "note", 0, 0, body, NULL, NULL, actor);
+      int64_t mid = tkt_message_add(c, w, ticket_id, 0, "note", 0, 0, body, NULL, NULL, actor);
       free(body);
       if (mid <= 0) { snprintf(err, errlen, "cannot add the bounce to the ticket"); goto done; }
       record_ids(w, m, ticket_id, mid);
@@ -209,7 +224,9 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     goto done;
   }
 
-  const char *from = m->reply_to.address ? m->reply_to.address : m->from.address;
+  /* Who wrote it is From, and only From: Reply-To is where a sender wants answers, which anyone can set to anyone's
+   * address, so it never makes a message someone else's. */
+  const char *from = m->from.address;
   if (!from || !strchr(from, '@') || strlen(from) > 254) {
     if (keep_raw(w, "no sender address", source, raw, len, &kept) != 0) goto fail_keep;
     out = result_new("unparsed", w, 0);
@@ -217,21 +234,23 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     goto done;
   }
 
-  /* The ticket it answers: by the ids it refers to (newest first), then by the reference in the subject when the
-   * sender is that ticket's customer (a reference alone is guessable). */
-  int64_t ticket_id = ticket_of_message_id(w, m->in_reply_to);
-  for (size_t i = m->references_count; !ticket_id && i > 0; i--)
-    ticket_id = ticket_of_message_id(w, m->references[i - 1]);
-  if (!ticket_id) {
+  /* The ticket it refers to: by the ids it answers (newest first), else by the reference in its subject. */
+  int64_t referred = ticket_of_message_id(w, m->in_reply_to);
+  for (size_t i = m->references_count; !referred && i > 0; i--)
+    referred = ticket_of_message_id(w, m->references[i - 1]);
+  if (!referred) {
     char *ref = mail_ticket_ref_new(m->subject);
-    if (ref) {
-      int64_t t = follow_merges(w, db_int(w, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "t", ref));
-      if (t && db_int(w, 0, "SELECT count(*) FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
-                            " WHERE t.id = ?1 AND c.email = ?2 COLLATE NOCASE", "it", t, from))
-        ticket_id = t;
-      free(ref);
-    }
+    if (ref) referred = db_int(w, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "t", ref);
+    free(ref);
   }
+  /* It joins that ticket's thread only when its author is a customer of it (the referred ticket's, or one whose
+   * ticket was merged into the thread): ids and references travel with forwarded and quoted mail and a reference is
+   * guessable, so none of them says who is writing. part is the author's conversation in the thread (parts.c). */
+  int64_t ticket_id = tkt_thread_of(w, referred), part = 0;
+  int64_t author_id = db_int(w, 0, "SELECT id FROM tkt_customers WHERE email = ?1", "t", from);
+  if (ticket_id && author_id)
+    part = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", referred) == author_id
+           ? referred : tkt_part_of(w, ticket_id, author_id);
 
   if (m->is_auto_reply == MAIL_AUTO_HEADER) {
     /* An out-of-office or list mail: filed as a note where it belongs, so it neither reopens the ticket nor
@@ -240,7 +259,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
       char *body = NULL;
       if (asprintf(&body, "Automatic reply from %s:\n\n%s", from, m->text) < 0) abort();
       utf8_cut(body, TKT_BODY_MAX);
-      int64_t mid = tkt_message_add(c, w, ticket_id, "note", 0, 0, body, NULL, NULL, "system");
+      int64_t mid = tkt_message_add(c, w, ticket_id, 0, "note", 0, 0, body, NULL, NULL, "system");
       free(body);
       if (mid <= 0) { snprintf(err, errlen, "cannot add the automatic reply to the ticket"); goto done; }
       record_ids(w, m, ticket_id, mid);
@@ -253,6 +272,10 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     goto done;
   }
 
+  /* From someone who is not a customer of the ticket it refers to: their own new ticket (acknowledged to them, about
+   * what they wrote only), and a note on the referred one so that agents see the connection. */
+  int64_t noted = part ? 0 : ticket_id;
+  if (!part) ticket_id = 0;
   int64_t customer_id = tkt_customer_match(w, from, m->from.name ? m->from.name : "", NULL, NULL);
   if (customer_id <= 0) { snprintf(err, errlen, "cannot match the customer"); goto done; }
   char actor[48];
@@ -275,7 +298,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
   }
   int64_t message_id = 0;
   if (ticket_id) {
-    message_id = tkt_message_add(c, w, ticket_id, "customer", 0, customer_id, body, html,
+    message_id = tkt_message_add(c, w, ticket_id, part, "customer", 0, customer_id, body, html,
                                  cJSON_GetArraySize(atts) ? atts : NULL, actor);
     if (message_id > 0) out = result_new("threaded", w, ticket_id);
   } else {
@@ -297,6 +320,10 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
       message_id = db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
       if (html) db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
       out = result_new("created", w, ticket_id);
+      if (noted && note_other_sender(c, w, noted, from, ticket_id) != 0) {
+        cJSON_Delete(out);
+        out = NULL;
+      }
     } else {
       ticket_id = 0;
     }

@@ -13,6 +13,7 @@
 #include "mail_tkt.h"
 #include "tkt.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "mail.h"
 #include "net.h"
+#include "ratelimit.h"
 #include "settings.h"
 
 static const struct destek_setting mail_settings[] = {
@@ -34,6 +36,8 @@ static const struct destek_setting mail_settings[] = {
   { "mail.imap_user", DESTEK_SETTING_STRING, "", 0, "User name for the IMAP server" },
   { "mail.imap_password", DESTEK_SETTING_STRING, "", 1, "Password for the IMAP server" },
   { "mail.poll_seconds", DESTEK_SETTING_INT, "60", 0, "How often the mailbox is polled, in seconds; 0 disables" },
+  { "mail.ack_limit", DESTEK_SETTING_INT, "3", 0,
+    "Acknowledgements mailed to one address per hour; tickets beyond it are still filed, unacknowledged (0: no limit)" },
   { "mail.public_url", DESTEK_SETTING_STRING, "", 0,
     "The address customers reach this desk at, for links in mail (e.g. https://destek.example.com); empty: the"
     " server's listening address" },
@@ -156,7 +160,7 @@ static char *setting_or_empty(const char *name)
 }
 
 /* The customer's signed link to the ticket: its page in the customer portal, <mail.public_url>/t/<number>?sig=...
- * (web/portal/; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
+ * (plugins/ticketing/web/portal/ticket.js; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
 static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *reference)
 {
   char *base = setting_or_empty("mail.public_url");
@@ -186,16 +190,42 @@ struct thread_ids {
   size_t refs_count;
 };
 
-static void thread_ids_load(struct db *db, int64_t ticket_id, const char *except, struct thread_ids *t)
+/* The Message-IDs of a thread with several customers (parts.c) that are customer_id's: of the mail they sent, and
+ * of the mail sent to them (a message of their part, or another mail sent to email), in the thread's tickets. */
+#define PART_MAIL_IDS \
+  "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT t.id FROM tkt_tickets t JOIN tree ON t.merged_into = tree.id)" \
+  " SELECT i.message_id_header, i.id, i.direction FROM tree JOIN tkt_mail_ids i ON i.ticket_id = tree.id" \
+  " LEFT JOIN tkt_messages m ON m.id = i.message_id" \
+  " LEFT JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)" \
+  " WHERE i.message_id_header <> ?2 AND (p.customer_id = ?3 OR (m.id IS NULL AND EXISTS (SELECT 1" \
+  "   FROM tkt_mail_out o WHERE o.ticket_id = i.ticket_id AND o.message_id_header = i.message_id_header" \
+  "   AND o.to_address = ?4 COLLATE NOCASE)))"
+
+/* Loads the ids of a mail about ticket_id to customer_id (at email). In a thread with several customers only that
+ * customer's mail counts, so that nothing of another customer's part (not even its Message-IDs) reaches them. */
+static void thread_ids_load(struct db *db, int64_t ticket_id, int64_t customer_id, const char *email,
+                            const char *except, struct thread_ids *t)
 {
   memset(t, 0, sizeof *t);
-  t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
-                                   " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it", ticket_id, except);
-  sqlite3_stmt *st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
-                                    " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
-                                    " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  int several = tkt_thread_customers(db, ticket_id) > 1;
+  sqlite3_stmt *st;
+  if (several) {
+    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM (" PART_MAIL_IDS ")"
+                                     " ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "itit", ticket_id, except,
+                                 customer_id, email);
+    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM (" PART_MAIL_IDS ")"
+                        " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  } else {
+    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
+                                     " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it",
+                                 ticket_id, except);
+    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
+                        " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
+                        " ORDER BY id DESC LIMIT 20) ORDER BY id");
+  }
   if (!st) return;
-  db_bind(st, "it", ticket_id, except);
+  if (several) db_bind(st, "itit", ticket_id, except, customer_id, email);
+  else db_bind(st, "it", ticket_id, except);
   while (t->refs_count < 20 && sqlite3_step(st) == SQLITE_ROW) {
     t->refs[t->refs_count] = strdup((const char *)sqlite3_column_text(st, 0));
     if (!t->refs[t->refs_count]) abort();
@@ -295,51 +325,151 @@ static int write_now(const char *sql, const char *types, ...)
   return rc;
 }
 
+/* Whom a mail goes to and what it is about, when that is not the event's ticket and its customer: a message in
+ * another customer's part of a thread (parts.c) goes to that customer, about their own ticket. Strings: the
+ * caller frees them (part_mail_free). */
+struct part_mail {
+  int64_t ticket_id, customer_id;
+  char *email, *name, *lang, *reference, *subject;
+};
+
+/* Fills pm when message_id belongs to the part of a customer other than ticket_id's; 0 when it does, else -1. */
+static int part_mail_load(struct db *db, int64_t ticket_id, int64_t message_id, struct part_mail *pm)
+{
+  memset(pm, 0, sizeof *pm);
+  sqlite3_stmt *st = db_prepare(db, "SELECT p.id, c.id, c.email, c.name, c.lang, '#' || p.reference, p.subject"
+                                    " FROM tkt_messages m"
+                                    " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
+                                    " JOIN tkt_customers c ON c.id = p.customer_id WHERE m.id = ?1"
+                                    " AND p.customer_id <> (SELECT customer_id FROM tkt_tickets WHERE id = ?2)");
+  if (!st) return -1;
+  db_bind(st, "ii", message_id, ticket_id);
+  int rc = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    pm->ticket_id = sqlite3_column_int64(st, 0);
+    pm->customer_id = sqlite3_column_int64(st, 1);
+    char **fields[] = { &pm->email, &pm->name, &pm->lang, &pm->reference, &pm->subject };
+    for (int i = 0; i < 5; i++) {
+      const char *v = (const char *)sqlite3_column_text(st, 2 + i);
+      *fields[i] = v ? strdup(v) : NULL;
+      if (v && !*fields[i]) abort();
+    }
+    rc = 0;
+  }
+  db_done(st);
+  return rc;
+}
+
+static void part_mail_free(struct part_mail *pm)
+{
+  free(pm->email);
+  free(pm->name);
+  free(pm->lang);
+  free(pm->reference);
+  free(pm->subject);
+}
+
+/* An acknowledgement goes to an address anyone may type into the web form (or forge as a mail's sender): at most
+ * mail.ack_limit of them an hour go to one address, counted as core_rate_hits of kind "tkt.ack". */
+#define ACK_WINDOW 3600
+
+/* Records the first attempt of a mail: its tkt_mail_out row with the Message-ID it will carry, and that id for
+ * threading, in one transaction on the writer. For an acknowledgement the address's hourly allowance is taken in
+ * the same step (so that one burst cannot get past it, and a retry never counts twice); without one the row is
+ * "withheld" and *withheld set. 0, or -1 with err. */
+static int first_attempt_record(const struct destek_event *ev, const char *kind, int64_t ticket_id,
+                                int64_t message_id, const char *to, const char *mid, int *withheld, char *err,
+                                size_t errlen)
+{
+  *withheld = 0;
+  long limit = !strcmp(kind, "ack") ? settings_get_int("mail.ack_limit", 3) : 0, wait = 0;
+  char now[21], why[200] = "";
+  tkt_now(now);
+  struct db *w = db_writer_acquire();
+  int rc = db_begin(w);
+  if (rc == 0 && limit > 0) {
+    char key[256];   /* one mailbox, however its address is capitalised */
+    size_t i = 0;
+    for (; to[i] && i < sizeof key - 1; i++) key[i] = (char)tolower((unsigned char)to[i]);
+    key[i] = 0;
+    int64_t hit = ratelimit_take(w, "tkt.ack", key, limit, ACK_WINDOW, &wait);
+    if (hit < 0) rc = -1;
+    if (hit == 0) {
+      *withheld = 1;
+      snprintf(why, sizeof why, "not sent: %ld acknowledgements went to this address in the last hour (mail.ack_limit)",
+               limit);
+    }
+  }
+  if (rc == 0 &&
+      db_exec(w, "INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
+                 " status, last_error, created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7,"
+                 " nullif(?8, ''), ?9, ?9)", "itiittttt", ev->id, kind, ticket_id, message_id, to, mid,
+              *withheld ? "withheld" : "sending", why, now) != SQLITE_OK)
+    rc = -1;
+  if (rc == 0 && !*withheld &&
+      db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+                 " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != SQLITE_OK)
+    rc = -1;
+  if (rc == 0) rc = db_commit(w);
+  else db_rollback(w);
+  if (rc) tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", db_errmsg(w));
+  db_writer_release(w);
+  if (rc) snprintf(err, errlen, "cannot record the mail");
+  return rc;
+}
+
 /* Mails the customer of the event's ticket: kind is ack, reply, solved or merged; message_id the reply's message
- * (0 otherwise). The bus contract: 0 when done (or nothing to do), non-zero with err to be retried. */
+ * (0 otherwise), which goes to the customer whose part of the thread it is. The bus contract: 0 when done (or
+ * nothing to do), non-zero with err to be retried. */
 static int mail_deliver(struct destek_req *call, const struct destek_event *ev, const char *kind,
                         int64_t message_id, int automatic, char *err, size_t errlen)
 {
   const cJSON *p = ev->payload;
   const cJSON *customer = cJSON_GetObjectItemCaseSensitive(p, "customer");
-  const char *to = json_str(customer, "email");
-  const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id");
-  if (!to || !*to || !cJSON_IsNumber(idj)) return 0;   /* a customer without an address is not mailed */
+  const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id"), *cidj = cJSON_GetObjectItemCaseSensitive(customer, "id");
+  if (!cJSON_IsNumber(idj)) return 0;
   int64_t ticket_id = (int64_t)idj->valuedouble;
+  struct db *db = http_db(call);
+  struct part_mail pm;
+  int in_part = message_id && part_mail_load(db, ticket_id, message_id, &pm) == 0;
+  const char *to = in_part ? pm.email : json_str(customer, "email");
+  const char *reference = in_part ? pm.reference : json_str(p, "reference") ? json_str(p, "reference") : "";
+  int64_t about = in_part ? pm.ticket_id : ticket_id;
+  int64_t to_customer = in_part ? pm.customer_id : cJSON_IsNumber(cidj) ? (int64_t)cidj->valuedouble : 0;
   char *smtp_url = setting_or_empty("mail.smtp_url"), *from = setting_or_empty("mail.from");
   int rc = 0;
+  if (!to || !*to) goto out;   /* a customer without an address is not mailed */
   if (!*smtp_url || !*from) {
     tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: not configured (mail.smtp_url, mail.from); %s for %s not sent",
-                  kind, json_str(p, "reference") ? json_str(p, "reference") : "?");
+                  kind, *reference ? reference : "?");
     goto out;
   }
-  struct db *db = http_db(call);
   char *mid = db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
                           "it", ev->id, kind);
-  if (mid && db_int(db, 0, "SELECT status = 'sent' FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2", "it",
-                    ev->id, kind)) {
+  if (mid && db_int(db, 0, "SELECT status IN ('sent', 'withheld') FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
+                    "it", ev->id, kind)) {
     free(mid);
-    goto out;   /* sent by an earlier attempt whose bookkeeping was lost */
+    goto out;   /* sent (or withheld) by an earlier attempt whose bookkeeping was lost */
   }
   char now[21];
-  tkt_now(now);
   if (!mid) {
     mid = mail_message_id_new(from);
     if (!mid) abort();
-    if (write_now("INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
-                  " created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?7)", "itiittt", ev->id, kind,
-                  ticket_id, message_id ? message_id : 0, to, mid, now) != 0 ||
-        write_now("INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
-                  " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != 0) {
-      snprintf(err, errlen, "cannot record the mail");
+    int withheld;
+    if (first_attempt_record(ev, kind, ticket_id, message_id, to, mid, &withheld, err, errlen) != 0) {
       free(mid);
       rc = -1;
       goto out;
     }
+    if (withheld) {
+      tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s for %s to %s withheld: mail.ack_limit reached for the hour",
+                    kind, json_str(p, "reference") ? json_str(p, "reference") : "?", to);
+      free(mid);
+      goto out;
+    }
   }
 
-  const char *reference = json_str(p, "reference") ? json_str(p, "reference") : "";
-  char *link = ticket_link_new(db, ticket_id, reference);
+  char *link = ticket_link_new(db, about, reference);
   char *body = NULL, *body_html_raw = NULL, *body_html = NULL;
   struct mail_attachment *atts = NULL;
   size_t atts_count = 0;
@@ -355,17 +485,19 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
                       " WHERE ticket_id = ?1 AND mail_with_ack = 1 ORDER BY id)", "i", ticket_id)
     : NULL;
   struct mail_tpl_vars vars = {
-    json_str(customer, "lang"), json_str(customer, "name"), reference, json_str(p, "subject"), link,
-    body, body_html, json_str(source, "reference"), notice
+    in_part ? pm.lang : json_str(customer, "lang"), in_part ? pm.name : json_str(customer, "name"), reference,
+    in_part ? pm.subject : json_str(p, "subject"), link, body, body_html, json_str(source, "reference"), notice
   };
   char *subject = NULL, *text = NULL, *html = NULL;
   char *msg = NULL;
   size_t msg_len = 0;
   struct thread_ids th;
-  thread_ids_load(db, ticket_id, mid, &th);
+  thread_ids_load(db, ticket_id, to_customer, to, mid, &th);
   if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
     char *from_name = setting_or_empty("mail.from_name");
-    struct mail_address to_addr = { (char *)json_str(customer, "name"), (char *)to };
+    /* An acknowledgement carries nothing the sender typed, not even as the recipient's display name. */
+    struct mail_address to_addr = { strcmp(kind, "ack") ? (char *)(in_part ? pm.name : json_str(customer, "name")) : NULL,
+                                    (char *)to };
     if (to_addr.name && !*to_addr.name) to_addr.name = NULL;
     struct mail_outgoing out = { 0 };
     out.from.name = *from_name ? from_name : NULL;
@@ -422,6 +554,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   free(link);
   free(mid);
 out:
+  if (in_part) part_mail_free(&pm);
   free(smtp_url);
   free(from);
   return rc;

@@ -1,5 +1,10 @@
 /* Templates of the mails ticketing sends: the acknowledgement, the agent's reply, the solved notice and the merge
- * notice, in Turkish and English, as plain text and HTML. The HTML escapes every value it is given. */
+ * notice, in Turkish and English, as plain text and HTML. The HTML escapes every value it is given.
+ *
+ * The acknowledgement goes to whatever address was typed into the web form (or forged as a mail's sender), before
+ * anyone at the shop has seen the request: it carries no text the sender wrote — not the name, not the subject —
+ * only the ticket's number, our own words and the link, so that the shop's mail server cannot be made to carry
+ * someone's words to a stranger. */
 #include "mail_tkt.h"
 
 #include <sqlite3.h>
@@ -26,6 +31,7 @@ static void html_escape(sqlite3_str *s, const char *t)
 
 struct texts {
   const char *subject_prefix;   /* before "[#ref] subject" */
+  const char *own_subject;      /* when set, "[#ref] own_subject": nothing the sender typed (the acknowledgement) */
   const char *greeting, *greeting_anon; /* "%s" is the name */
   const char *lead;             /* "%s" is the reference */
   const char *link_intro;
@@ -35,35 +41,35 @@ struct texts {
 static const struct texts *texts_for(const char *kind, int en)
 {
   static const struct texts ack[2] = {
-    { "", "Merhaba %s,", "Merhaba,",
+    { "", "Talebinizi aldık", NULL, "Merhaba,",
       "Talebinizi aldık; numarası %s. Ekibimiz en kısa sürede size dönecek. Bu e-postayı yanıtlayarak talebinize"
       " ekleme yapabilirsiniz.",
       "Talebinizi buradan izleyebilirsiniz:", "Teşekkürler,\nDestek ekibi" },
-    { "", "Hello %s,", "Hello,",
+    { "", "We have received your request", NULL, "Hello,",
       "We have received your request; its reference is %s. Our team will get back to you soon. Reply to this e-mail"
       " to add to it.",
       "You can follow your request here:", "Thank you,\nThe support team" },
   };
   static const struct texts reply[2] = {
-    { "Re: ", "Merhaba %s,", "Merhaba,", NULL, "Talebinizi buradan izleyebilirsiniz:",
+    { "Re: ", NULL, "Merhaba %s,", "Merhaba,", NULL, "Talebinizi buradan izleyebilirsiniz:",
       "Destek ekibi" },
-    { "Re: ", "Hello %s,", "Hello,", NULL, "You can follow your request here:", "The support team" },
+    { "Re: ", NULL, "Hello %s,", "Hello,", NULL, "You can follow your request here:", "The support team" },
   };
   static const struct texts solved[2] = {
-    { "", "Merhaba %s,", "Merhaba,",
+    { "", NULL, "Merhaba %s,", "Merhaba,",
       "%s numaralı talebiniz çözüldü olarak işaretlendi. Hâlâ yardıma ihtiyacınız varsa bu e-postayı yanıtlamanız"
       " yeterli; talebiniz yeniden açılır.",
       "Talebinizi buradan görebilirsiniz:", "Teşekkürler,\nDestek ekibi" },
-    { "", "Hello %s,", "Hello,",
+    { "", NULL, "Hello %s,", "Hello,",
       "Your request %s has been marked as solved. If you still need help, just reply to this e-mail and it will be"
       " reopened.",
       "You can see your request here:", "Thank you,\nThe support team" },
   };
   static const struct texts merged[2] = {
-    { "", "Merhaba %s,", "Merhaba,",
+    { "", NULL, "Merhaba %s,", "Merhaba,",
       "%s numaralı talebiniz bu taleple birleştirildi; yazışmanız artık burada devam edecek.",
       "Talebinizi buradan izleyebilirsiniz:", "Teşekkürler,\nDestek ekibi" },
-    { "", "Hello %s,", "Hello,",
+    { "", NULL, "Hello %s,", "Hello,",
       "Your request %s has been merged into this one; the conversation continues here.",
       "You can follow your request here:", "Thank you,\nThe support team" },
   };
@@ -89,12 +95,13 @@ int mail_tpl_render(const char *kind, const struct mail_tpl_vars *v, char **subj
   int en = v->lang && !strcmp(v->lang, "en");
   const struct texts *t = texts_for(kind, en);
   if (!t) return -1;
-  const char *name = S(v->name);
+  const char *name = t->own_subject ? "" : S(v->name);   /* an acknowledgement names no one */
   /* The lead names the merged-in ticket for a merge notice, this ticket otherwise. */
   const char *lead_ref = !strcmp(kind, "merged") ? S(v->source_reference) : S(v->reference);
 
   sqlite3_str *s = sqlite3_str_new(NULL);
-  sqlite3_str_appendf(s, "%s[%s] %s", t->subject_prefix, S(v->reference), S(v->subject));
+  sqlite3_str_appendf(s, "%s[%s] %s", t->subject_prefix, S(v->reference),
+                      t->own_subject ? t->own_subject : S(v->subject));
   *subject = finish(s);
 
   sqlite3_str *tx = sqlite3_str_new(NULL), *hx = sqlite3_str_new(NULL);

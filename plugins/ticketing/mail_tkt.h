@@ -11,9 +11,9 @@
 /* What a template is filled with. Strings are UTF-8; NULL reads as "". */
 struct mail_tpl_vars {
   const char *lang;        /* "tr" or "en" (anything else: "tr") */
-  const char *name;        /* the customer's name; "" greets without a name */
+  const char *name;        /* the customer's name; "" greets without a name (the acknowledgement never uses it) */
   const char *reference;   /* "#1042" */
-  const char *subject;     /* the ticket's subject */
+  const char *subject;     /* the ticket's subject (the acknowledgement has its own) */
   const char *link;        /* the signed link that follows the ticket, or NULL */
   const char *body_text;   /* the agent's reply (kind "reply") */
   const char *body_html;   /* the agent's reply as HTML, or NULL (then body_text is escaped) */

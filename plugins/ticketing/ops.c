@@ -5,9 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* POST /api/v1/tickets/{id}/merge {source_id}: the source's thread and attachments move into the target (this
- * ticket), its tags are added, and it is closed with merged_into; history on both; ticket.merged tells the mail
- * module to notify the customer once (notify_customer). */
+/* One side of a merge as the refusal below shows it: {id, reference, subject, customer: {id, name, email}}. */
+static cJSON *merge_side_json(struct db *db, int64_t ticket_id)
+{
+  cJSON *o = cJSON_CreateObject();
+  sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, c.id, c.name, c.email FROM tkt_tickets t"
+                                    " JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+  if (!st) return o;
+  db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    char ref[24];
+    snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 0));
+    cJSON_AddNumberToObject(o, "id", (double)ticket_id);
+    cJSON_AddStringToObject(o, "reference", ref);
+    cJSON_AddStringToObject(o, "subject", (const char *)sqlite3_column_text(st, 1));
+    cJSON *c = cJSON_AddObjectToObject(o, "customer");
+    cJSON_AddNumberToObject(c, "id", (double)sqlite3_column_int64(st, 2));
+    cJSON_AddStringToObject(c, "name", (const char *)sqlite3_column_text(st, 3));
+    if (sqlite3_column_type(st, 4) == SQLITE_NULL) cJSON_AddNullToObject(c, "email");
+    else cJSON_AddStringToObject(c, "email", (const char *)sqlite3_column_text(st, 4));
+  }
+  db_done(st);
+  return o;
+}
+
+/* POST /api/v1/tickets/{id}/merge {source_id, confirm_different_customers?}: the source's thread and attachments
+ * move into the target (this ticket), its tags are added, and it is closed with merged_into; history on both.
+ * Tickets of two different customers merge only when the request confirms it (else 409 customers_differ, naming
+ * both sides): each message keeps its part (parts.c), so each customer still sees only their own conversation
+ * through their link. ticket.merged tells the mail module to notify the customer once (notify_customer) when the
+ * source was the same customer's; a customer whose ticket went into another customer's carries on as before. */
 static int ticket_merge(struct destek_req *r)
 {
   int64_t target = http_param_int(r, "id");
@@ -19,6 +46,8 @@ static int ticket_merge(struct destek_req *r)
   if (!cJSON_IsNumber(src) || src->valuedouble < 1 || src->valuedouble != (double)(int64_t)src->valuedouble)
     return http_field_error(r, "invalid_field", "source_id", "source_id must be a ticket id");
   int64_t source = (int64_t)src->valuedouble;
+  int confirmed;
+  if ((rc = http_field_bool(r, body, "confirm_different_customers", FIELD_OPTIONAL, &confirmed))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
   char *target_status = db_text_new(w, "SELECT status FROM tkt_tickets WHERE id = ?1", "i", target);
@@ -31,6 +60,17 @@ static int ticket_merge(struct destek_req *r)
   int source_closed = !strcmp(source_status, "closed");
   if (target_closed) { free(source_status); return http_error(r, 409, "ticket_closed", "the target ticket is closed"); }
   if (source_closed) { free(source_status); return http_error(r, 409, "ticket_closed", "the source ticket is closed"); }
+  int64_t source_customer = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", source);
+  int same_customer = source_customer == db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", target);
+  if (!same_customer && confirmed != 1) {
+    free(source_status);
+    http_error(r, 409, "customers_differ", "these tickets belong to two different customers; to merge them anyway,"
+               " send \"confirm_different_customers\": true (each customer keeps seeing only their own messages)");
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(r->out_json, "error");
+    cJSON_AddItemToObject(e, "target", merge_side_json(w, target));
+    cJSON_AddItemToObject(e, "source", merge_side_json(w, source));
+    return 409;
+  }
   int64_t target_ref = db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", target);
   int64_t source_ref = db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", source);
   int moved = (int)db_int(w, 0, "SELECT count(*) FROM tkt_messages WHERE ticket_id = ?1", "i", source);
@@ -40,7 +80,8 @@ static int ticket_merge(struct destek_req *r)
   snprintf(tref, sizeof tref, "#%lld", (long long)target_ref);
   snprintf(sref, sizeof sref, "#%lld", (long long)source_ref);
   int ok =
-    db_exec(w, "UPDATE tkt_messages SET ticket_id = ?2 WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
+    db_exec(w, "UPDATE tkt_messages SET part_ticket_id = coalesce(part_ticket_id, ticket_id), ticket_id = ?2"
+               " WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
     db_exec(w, "UPDATE tkt_attachments SET ticket_id = ?2 WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
     db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) SELECT ?2, tag FROM tkt_ticket_tags"
                " WHERE ticket_id = ?1", "ii", source, target) == SQLITE_OK &&
@@ -60,8 +101,9 @@ static int ticket_merge(struct destek_req *r)
   cJSON *s = cJSON_AddObjectToObject(extra, "source");
   cJSON_AddNumberToObject(s, "id", (double)source);
   cJSON_AddStringToObject(s, "reference", sref);
+  cJSON_AddNumberToObject(s, "customer_id", (double)source_customer);
   cJSON_AddNumberToObject(extra, "messages_moved", moved);
-  cJSON_AddBoolToObject(extra, "notify_customer", 1);
+  cJSON_AddBoolToObject(extra, "notify_customer", same_customer);
   cJSON_AddStringToObject(extra, "actor", actor);
   if ((rc = tkt_emit(r, "ticket.merged", target, extra))) return rc;
   cJSON *o = tkt_ticket_json(w, target, 1);

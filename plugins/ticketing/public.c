@@ -1,54 +1,59 @@
 /* The customers' side: the public ticket form (rate-limited per address) and a ticket followed through a signed
  * link (GET to read its public thread, POST to reply, GET its files). Internal notes, and the files sent with them,
- * never leave through here. The customer portal (web/portal/: /contact and /t/{number}) is built on these routes. */
+ * never leave through here; nor does another customer's part of a thread their tickets were merged into (parts.c):
+ * a link shows its customer's own part. The customer portal (plugins/ticketing/web/portal/: /contact and /t/{number}) is built on
+ * these routes. */
 #include "tkt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "ratelimit.h"
 #include "settings.h"
 #include "util.h"
 
-/* 0 when ip may make another `kind` submission, else the 429 it set up (with Retry-After). */
-static int rate_check(struct destek_req *r, const char *kind, const char *limit_setting, long dflt)
+/* The public limits: at most ticketing.public_form_limit forms and ticketing.public_reply_limit replies per
+ * client address per ticketing.public_window_seconds, counted as rows of core_rate_hits (kinds "tkt.form",
+ * "tkt.reply"). A submission is checked and counted in one step on the writer (ratelimit.c): counted only after the
+ * work, fifteen parallel forms with three slots left were all accepted. */
+static long rate_limit_of(const char *kind)
 {
-  long limit = settings_get_int(limit_setting, dflt);
-  long window = settings_get_int("ticketing.public_window_seconds", 600);
-  int64_t now = (int64_t)time(NULL);
-  struct db *db = http_db(r);
-  int64_t n = db_int(db, 0, "SELECT count(*) FROM tkt_public_hits WHERE ip = ?1 AND kind = ?2 AND at > ?3", "tti",
-                     r->ip, kind, now - window);
-  if (n < limit) return 0;
-  int64_t oldest = db_int(db, now, "SELECT min(at) FROM tkt_public_hits WHERE ip = ?1 AND kind = ?2 AND at > ?3",
-                          "tti", r->ip, kind, now - window);
-  int64_t wait = oldest + window - now;
+  return !strcmp(kind, "tkt.form") ? settings_get_int("ticketing.public_form_limit", 5)
+                                   : settings_get_int("ticketing.public_reply_limit", 30);
+}
+
+static long rate_window(void) { return settings_get_int("ticketing.public_window_seconds", 600); }
+
+/* Sets up the 429 (with Retry-After) of a full limit; returns its status. */
+static int rate_refuse(struct destek_req *r, long wait)
+{
   char buf[24];
-  snprintf(buf, sizeof buf, "%lld", (long long)(wait > 0 ? wait : 1));
+  snprintf(buf, sizeof buf, "%ld", wait > 0 ? wait : 1);
   http_add_header(r, "Retry-After", buf);
   return http_error(r, 429, "rate_limited", "too many submissions from this address; try again in %s seconds", buf);
 }
 
-/* Records one `kind` submission from r's address on w (the request's transaction, or the writer alone). 0 or -1. */
-static int rate_record(struct db *w, struct destek_req *r, const char *kind)
+/* A cheap early refusal, read on this thread's reader, before a request does any work: 0, or the 429 it set up.
+ * Only rate_take decides. */
+static int rate_check(struct destek_req *r, const char *kind)
 {
-  int64_t now = (int64_t)time(NULL);
-  long window = settings_get_int("ticketing.public_window_seconds", 600);
-  db_exec(w, "DELETE FROM tkt_public_hits WHERE ip = ?1 AND kind = ?2 AND at <= ?3", "tti", r->ip, kind,
-          now - window);
-  return db_exec(w, "INSERT INTO tkt_public_hits(ip, kind, at) VALUES (?1, ?2, ?3)", "tti", r->ip, kind, now)
-         == SQLITE_OK ? 0 : -1;
+  long wait = ratelimit_full(http_db(r), kind, r->ip, rate_limit_of(kind), rate_window());
+  return wait > 0 ? rate_refuse(r, wait) : 0;
 }
 
-/* Records a hit at once, on the writer outside the request's transaction, so that it stays when the request is
- * refused. Must be called before the request opens its transaction (http_tx). */
-static void rate_record_now(struct destek_req *r, const char *kind)
+/* Takes one `kind` slot of r's address: on w, the request's transaction (kept only if the request succeeds), or,
+ * when w is NULL, on the writer alone, kept whatever becomes of the request (the caller must not have opened its
+ * transaction yet). check 0 counts without checking. 0 with *hit set, or the 429/500 it set up. */
+static int rate_take(struct destek_req *r, struct db *w, const char *kind, int check, int64_t *hit)
 {
-  struct db *w = db_writer_acquire();
-  if (rate_record(w, r, kind) != 0)
-    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "public: cannot record a %s submission from %s", kind, r->ip);
-  db_writer_release(w);
+  long wait = 0, limit = check ? rate_limit_of(kind) : 0;
+  int64_t id = w ? ratelimit_take(w, kind, r->ip, limit, rate_window(), &wait)
+                 : ratelimit_take_now(kind, r->ip, limit, rate_window(), &wait);
+  if (id < 0) return http_error(r, 500, "internal", "the submission could not be counted");
+  if (id == 0) return rate_refuse(r, wait);
+  if (hit) *hit = id;
+  return 0;
 }
 
 /* A public request body larger than this cannot be an ordinary message (the texts' limits add up to about 21 KB):
@@ -57,20 +62,34 @@ static void rate_record_now(struct destek_req *r, const char *kind)
 
 /* Reads the JSON body of a public write and its "attachments" (*atts: NULL when absent, null or empty). A request
  * that carries files or is large (over PUBLIC_SMALL_BODY, or too large to read) counts against the address's
- * `kind` limit at once, whether it is accepted or not, so that big uploads cannot be repeated without end; *counted
- * tells the caller not to count it again. 0, or the error status it set up. */
+ * `kind` limit at once, whether it is accepted or not, so that big uploads cannot be repeated without end; a large
+ * one (by its Content-Length, or without one) is counted before it is read, so that parallel uploads cannot all get
+ * in. *counted tells the caller not to count it again. 0, or the error status it set up. */
 static int public_body(struct destek_req *r, const char *kind, cJSON **body, const cJSON **atts, int *counted)
 {
   *atts = NULL;
   *counted = 0;
-  int rc = http_body_object(r, body);
+  int64_t hit = 0;
+  const char *length = http_header(r, "Content-Length");
+  int rc, large = !length || strtoll(length, NULL, 10) > PUBLIC_SMALL_BODY;
+  if (large && (rc = rate_take(r, NULL, kind, 1, &hit))) return rc;
+  rc = http_body_object(r, body);
+  if (rc == 503 && hit) {    /* the server was too busy to read it: nothing was read, nothing counts */
+    ratelimit_forget_now(hit);
+    return rc;
+  }
+  *counted = hit > 0;
   const cJSON *a = rc ? NULL : cJSON_GetObjectItemCaseSensitive(*body, "attachments");
   int has_files = a && !cJSON_IsNull(a) && !(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 0);
-  if (rc == 413 || r->body_len > PUBLIC_SMALL_BODY || has_files) {
-    rate_record_now(r, kind);
+  if (!*counted && (rc == 413 || r->body_len > PUBLIC_SMALL_BODY || has_files)) {
+    /* Too large to read (413) counts whatever the limit says; files are refused once the limit is reached. */
+    int rc2 = rate_take(r, NULL, kind, rc != 413, NULL);
+    if (rc2 && !rc) return rc2;
     *counted = 1;
   }
   if (rc || !has_files) return rc;
+  /* Only the parsed JSON is read from here on: its text goes, and its files are decoded in place. */
+  http_body_text_drop(r);
   *atts = a;
   return tkt_attachments_check(r, a);
 }
@@ -88,8 +107,8 @@ static int public_ticket_create(struct destek_req *r)
   const char *name, *subject, *text, *order_number, *lang;
   char email[256];
   int rc, counted;
-  if ((rc = rate_check(r, "form", "ticketing.public_form_limit", 5))) return rc;
-  if ((rc = public_body(r, "form", &body, &atts, &counted)) ||
+  if ((rc = rate_check(r, "tkt.form"))) return rc;
+  if ((rc = public_body(r, "tkt.form", &body, &atts, &counted)) ||
       (rc = http_field_str(r, body, "name", FIELD_REQUIRED, TKT_PUBLIC_NAME_MAX, &name)) ||
       (rc = http_field_email(r, body, "email", FIELD_REQUIRED, email)) ||
       (rc = http_field_str(r, body, "subject", FIELD_REQUIRED, TKT_SUBJECT_MAX, &subject)) ||
@@ -99,6 +118,7 @@ static int public_ticket_create(struct destek_req *r)
     return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
+  if (!counted && (rc = rate_take(r, w, "tkt.form", 1, NULL))) return rc;
   if (!lang) lang = tkt_host->lang(r);
   int64_t customer_id = tkt_customer_match(w, email, name, NULL, lang);
   if (customer_id <= 0) return http_error(r, 500, "internal", "the request could not be saved");
@@ -109,8 +129,6 @@ static int public_ticket_create(struct destek_req *r)
   int64_t reference_id = tkt_ticket_create(r, w, subject, customer_id, text, "web", "normal", NULL,
                                            order_number && *order_number ? order_number : NULL, atts, actor, extra);
   if (reference_id < 0) return (int)-reference_id;
-  if (!counted && rate_record(w, r, "form") != 0)
-    return http_error(r, 500, "internal", "the request could not be saved");
   int64_t reference = db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", reference_id);
   char ref[24];
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
@@ -150,17 +168,6 @@ static int64_t signed_ticket(struct destek_req *r, struct db *db, const char *si
   return util_ct_equal(want, sig, 64) ? id : 0;
 }
 
-/* The ticket a message through ticket_id's link lands in: ticket_id, or the end of its chain of merges. */
-static int64_t merge_target(struct db *db, int64_t ticket_id)
-{
-  for (int hops = 0; hops < 16; hops++) {
-    int64_t next = db_int(db, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
-    if (!next) break;
-    ticket_id = next;
-  }
-  return ticket_id;
-}
-
 static int64_t ticket_customer(struct db *db, int64_t ticket_id)
 {
   return db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
@@ -175,16 +182,26 @@ static void portal_link(struct db *db, int64_t ticket_id, int64_t reference, cha
 }
 
 /* What the holder of a ticket's link sees: reference, subject, status, dates, the customer's name and language,
- * the public messages (without the agents' HTML, user ids and file hashes) with signed download URLs for their
- * files, and, for a merged ticket, where it went (with its link when it belongs to the same customer). */
+ * the customer's own part of the thread (public messages, without the agents' HTML, user ids and file hashes) with
+ * signed download URLs for their files. A ticket merged into another of the same customer's says where it went
+ * (merged_into, merged_into_link); one merged into another customer's ticket carries on as before, its status that
+ * of the thread it is part of now, never naming the other ticket. */
 static cJSON *public_view(struct db *db, int64_t id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, t.status, t.created_at, t.updated_at, c.name,"
-                                    " c.lang, m.id, m.reference, m.customer_id = t.customer_id"
+  int64_t thread = tkt_thread_of(db, id), customer_id = ticket_customer(db, id);
+  int own_thread = ticket_customer(db, thread) == customer_id;
+  /* In another customer's thread: its status, but updated_at moves only with this customer's part, so that the
+   * other customer's activity does not show through it. */
+  sqlite3_stmt *st = db_prepare(db, "SELECT t.reference, t.subject, CASE WHEN ?3 THEN t.status ELSE h.status END,"
+                                    " t.created_at, CASE WHEN ?3 THEN t.updated_at ELSE max(t.updated_at,"
+                                    "   coalesce((SELECT max(m.created_at) FROM tkt_messages m JOIN tkt_tickets p"
+                                    "     ON p.id = coalesce(m.part_ticket_id, m.ticket_id) WHERE m.ticket_id = h.id"
+                                    "     AND m.kind <> 'note' AND p.customer_id = t.customer_id), '')) END,"
+                                    " c.name, c.lang, h.reference"
                                     " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
-                                    " LEFT JOIN tkt_tickets m ON m.id = t.merged_into WHERE t.id = ?1");
+                                    " JOIN tkt_tickets h ON h.id = ?2 WHERE t.id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", id);
+  db_bind(st, "iii", id, thread, (int64_t)own_thread);
   if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
   cJSON *o = cJSON_CreateObject();
   int64_t reference = sqlite3_column_int64(st, 0);
@@ -199,21 +216,20 @@ static cJSON *public_view(struct db *db, int64_t id)
   cJSON_AddStringToObject(o, "lang", (const char *)sqlite3_column_text(st, 6));
   portal_link(db, id, reference, link, sizeof link);
   cJSON_AddStringToObject(o, "link", link);
-  if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-    int64_t target = sqlite3_column_int64(st, 7), target_ref = sqlite3_column_int64(st, 8);
-    int same_customer = sqlite3_column_int(st, 9);
-    snprintf(ref, sizeof ref, "#%lld", (long long)target_ref);
+  if (thread != id && own_thread) {
+    int64_t thread_ref = sqlite3_column_int64(st, 7);
+    snprintf(ref, sizeof ref, "#%lld", (long long)thread_ref);
     cJSON_AddStringToObject(o, "merged_into", ref);
-    if (same_customer) {
-      portal_link(db, target, target_ref, link, sizeof link);
-      cJSON_AddStringToObject(o, "merged_into_link", link);
-    }
+    portal_link(db, thread, thread_ref, link, sizeof link);
+    cJSON_AddStringToObject(o, "merged_into_link", link);
   }
   db_done(st);
   tkt_link_sig(db, id, sig);
-  cJSON *msgs = tkt_messages_json(db, id, 1), *m;
+  cJSON *msgs = tkt_customer_messages_json(db, thread, customer_id), *m;
   cJSON_ArrayForEach(m, msgs) {
     cJSON_DeleteItemFromObjectCaseSensitive(m, "body_html");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "part_ticket_id");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "notice");
     cJSON *author = cJSON_GetObjectItemCaseSensitive(m, "author");
     cJSON_DeleteItemFromObjectCaseSensitive(author, "id");
     cJSON *a;
@@ -242,8 +258,9 @@ static int public_ticket_get(struct destek_req *r)
   return http_reply_json(r, 200, o);
 }
 
-/* GET /api/v1/public/tickets/{ref}/attachments/{id}?sig=: a file of one of the ticket's public messages. Another
- * ticket's file, or one sent with an internal note, is the same 404 as a wrong signature. */
+/* GET /api/v1/public/tickets/{ref}/attachments/{id}?sig=: a file of a public message of the link's customer's part
+ * of the thread (what public_view lists). Another ticket's or customer's file, or one sent with an internal note, is
+ * the same 404 as a wrong signature. */
 static int public_attachment_get(struct destek_req *r)
 {
   char sig[80] = "";
@@ -251,23 +268,24 @@ static int public_attachment_get(struct destek_req *r)
   struct db *db = http_db(r);
   int64_t ticket_id = signed_ticket(r, db, sig), attachment_id = http_param_int(r, "id");
   if (!ticket_id || !db_int(db, 0, "SELECT count(*) FROM tkt_attachments a JOIN tkt_messages m ON m.id = a.message_id"
-                                   " WHERE a.id = ?1 AND a.ticket_id = ?2 AND m.ticket_id = ?2 AND m.kind <> 'note'",
-                            "ii", attachment_id, ticket_id))
+                                   " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
+                                   " WHERE a.id = ?1 AND m.ticket_id = ?2 AND m.kind <> 'note' AND p.customer_id = ?3",
+                            "iii", attachment_id, tkt_thread_of(db, ticket_id), ticket_customer(db, ticket_id)))
     return http_error(r, 404, "not_found", "no such file, or the link is not valid");
   return tkt_attachment_send(r, db, attachment_id);
 }
 
 /* POST /api/v1/public/tickets/{ref}/messages {body, sig, attachments?}: the customer's reply; reopens a solved,
- * closed or pending ticket. A reply to a merged ticket goes to the ticket it was merged into; the answer shows that
- * ticket when it is the same customer's, else the one the link names (never another customer's thread). */
+ * closed or pending ticket. A reply to a merged ticket goes to the thread it was merged into, in the link's part;
+ * the answer shows that thread when it is the same customer's, else the one the link names (the customer's part). */
 static int public_message_create(struct destek_req *r)
 {
   cJSON *body;
   const cJSON *atts;
   const char *text, *sig;
   int rc, counted;
-  if ((rc = rate_check(r, "reply", "ticketing.public_reply_limit", 30))) return rc;
-  if ((rc = public_body(r, "reply", &body, &atts, &counted)) ||
+  if ((rc = rate_check(r, "tkt.reply"))) return rc;
+  if ((rc = public_body(r, "tkt.reply", &body, &atts, &counted)) ||
       (rc = http_field_str(r, body, "sig", FIELD_OPTIONAL, 80, &sig)))
     return rc;
   char qsig[80] = "";
@@ -277,13 +295,12 @@ static int public_message_create(struct destek_req *r)
   if ((rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_PUBLIC_BODY_MAX, &text))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
-  int64_t target = merge_target(w, id), customer_id = ticket_customer(w, id);
+  if (!counted && (rc = rate_take(r, w, "tkt.reply", 1, NULL))) return rc;
+  int64_t target = tkt_thread_of(w, id), customer_id = ticket_customer(w, id);
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
-  int64_t mid = tkt_message_add(r, w, target, "customer", 0, customer_id, text, NULL, atts, actor);
+  int64_t mid = tkt_message_add(r, w, target, id, "customer", 0, customer_id, text, NULL, atts, actor);
   if (mid < 0) return (int)-mid;
-  if (!counted && rate_record(w, r, "reply") != 0)
-    return http_error(r, 500, "internal", "the reply could not be saved");
   int64_t show = ticket_customer(w, target) == customer_id ? target : id;
   return http_reply_json(r, 201, public_view(w, show));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "assets.h"
 #include "bus.h"
 #include "mail_tkt.h"
 #include "sla.h"
@@ -161,6 +162,10 @@ static int ticketing_init(const struct destek_host *host)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (tkt_sla_init(host) != 0 || tkt_triggers_init(host) != 0 || host->routes(host, tkt_macro_routes) != 0) return -1;
   if (tkt_mail_init(host) != 0 || tkt_live_init() != 0) return -1;
+  /* The customer portal's pages (plugins/ticketing/web/portal/index.js): the web form, and a ticket's page from the
+   * link in our mails, which is one customer's conversation and kept out of search engines. */
+  if (assets_portal_page("ticketing", "/contact", 0) != 0 || assets_portal_page("ticketing", "/t/{number}", ASSETS_NOINDEX) != 0)
+    return -1;
   if (ensure_link_key() != 0) {
     host->log(host, DESTEK_LOG_ERROR, "the link signing key could not be created");
     return -1;

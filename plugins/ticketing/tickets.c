@@ -42,11 +42,18 @@ static cJSON *message_row_json(struct db *db, sqlite3_stmt *st)
   add_text_or_null(m, "body_html", st, 7);
   cJSON_AddItemToObject(m, "attachments", tkt_attachments_json(db, id));
   cJSON_AddStringToObject(m, "created_at", (const char *)sqlite3_column_text(st, 8));
+  cJSON_AddNumberToObject(m, "part_ticket_id", (double)sqlite3_column_int64(st, 9));
+  /* A note the desk wrote with a fixed meaning: {"code", ...} for the agents' app to say in the agent's language. */
+  cJSON *notice = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL
+                  : cJSON_Parse((const char *)sqlite3_column_text(st, 10));
+  if (cJSON_IsObject(notice)) cJSON_AddItemToObject(m, "notice", notice);
+  else cJSON_Delete(notice);
   return m;
 }
 
 #define MESSAGE_COLUMNS \
-  "m.id, m.kind, m.author_user_id, u.name, m.author_customer_id, c.name, m.body, m.body_html, m.created_at" \
+  "m.id, m.kind, m.author_user_id, u.name, m.author_customer_id, c.name, m.body, m.body_html, m.created_at," \
+  " coalesce(m.part_ticket_id, m.ticket_id), m.notice" \
   " FROM tkt_messages m LEFT JOIN core_users u ON u.id = m.author_user_id" \
   " LEFT JOIN tkt_customers c ON c.id = m.author_customer_id"
 
@@ -67,6 +74,19 @@ cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only)
                                     " WHERE m.ticket_id = ?1 AND (?2 = 0 OR m.kind <> 'note') ORDER BY m.id");
   if (!st) return a;
   db_bind(st, "ii", ticket_id, (int64_t)public_only);
+  while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(a, message_row_json(db, st));
+  db_done(st);
+  return a;
+}
+
+cJSON *tkt_customer_messages_json(struct db *db, int64_t thread_id, int64_t customer_id)
+{
+  cJSON *a = cJSON_CreateArray();
+  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS
+                                    " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
+                                    " WHERE m.ticket_id = ?1 AND m.kind <> 'note' AND p.customer_id = ?2 ORDER BY m.id");
+  if (!st) return a;
+  db_bind(st, "ii", thread_id, customer_id);
   while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(a, message_row_json(db, st));
   db_done(st);
   return a;
@@ -181,6 +201,7 @@ cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
     char sig[65];
     tkt_link_sig(db, ticket_id, sig);
     cJSON_AddStringToObject(o, "public_sig", sig);
+    cJSON_AddItemToObject(o, "parts", tkt_parts_json(db, ticket_id));
     cJSON_AddItemToObject(o, "messages", tkt_messages_json(db, ticket_id, 0));
     cJSON_AddItemToObject(o, "history", history_json(db, ticket_id));
   }
@@ -524,8 +545,8 @@ static cJSON *excerpt_new(const char *body)
   return cJSON_CreateString(buf);
 }
 
-static cJSON *message_event_extra(int64_t message_id, const char *kind, int64_t user_id, int64_t customer_id,
-                                  const char *body, int n_attachments)
+static cJSON *message_event_extra(struct db *w, int64_t message_id, const char *kind, int64_t user_id,
+                                  int64_t customer_id, int64_t part_ticket_id, const char *body, int n_attachments)
 {
   cJSON *extra = cJSON_CreateObject();
   cJSON *m = cJSON_AddObjectToObject(extra, "message");
@@ -535,28 +556,39 @@ static cJSON *message_event_extra(int64_t message_id, const char *kind, int64_t 
   cJSON_AddItemToObject(m, "author_customer_id", id_or_null(customer_id));
   cJSON_AddItemToObject(m, "body_excerpt", excerpt_new(body));
   cJSON_AddNumberToObject(m, "attachments", n_attachments);
+  /* Whose conversation it is part of: after a merge of two customers' tickets, not always the ticket's customer. */
+  cJSON *part = cJSON_AddObjectToObject(m, "part");
+  char ref[24];
+  snprintf(ref, sizeof ref, "#%lld",
+           (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id));
+  cJSON_AddNumberToObject(part, "ticket_id", (double)part_ticket_id);
+  cJSON_AddStringToObject(part, "reference", ref);
+  int64_t part_customer = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id);
+  cJSON_AddNumberToObject(part, "customer_id", (double)part_customer);
   return extra;
 }
 
-static int64_t insert_message(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind,
-                              int64_t user_id, int64_t customer_id, const char *body, const char *body_html,
-                              const cJSON *attachments)
+static int64_t insert_message(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+                              const char *kind, int64_t user_id, int64_t customer_id, const char *body,
+                              const char *body_html, const cJSON *attachments)
 {
   char now[21];
   tkt_now(now);
   if (db_exec(w, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body, body_html,"
-                 " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "itIIttt", ticket_id, kind,
-              user_id > 0 ? &user_id : NULL, customer_id > 0 ? &customer_id : NULL, body, body_html, now) != SQLITE_OK)
+                 " created_at, part_ticket_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "itIItttI", ticket_id, kind,
+              user_id > 0 ? &user_id : NULL, customer_id > 0 ? &customer_id : NULL, body, body_html, now,
+              part_ticket_id > 0 ? &part_ticket_id : &ticket_id) != SQLITE_OK)
     return -http_error(r, 500, "internal", "the message could not be saved");
   int64_t id = db_last_id(w);
   int rc = attachments ? tkt_attachments_save(r, w, ticket_id, id, attachments) : 0;
   return rc ? -rc : id;
 }
 
-int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind, int64_t user_id,
-                        int64_t customer_id, const char *body, const char *body_html, const cJSON *attachments,
-                        const char *actor)
+int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+                        const char *kind, int64_t user_id, int64_t customer_id, const char *body,
+                        const char *body_html, const cJSON *attachments, const char *actor)
 {
+  if (part_ticket_id <= 0) part_ticket_id = ticket_id;
   sqlite3_stmt *st = db_prepare(w, "SELECT status, first_response_at IS NULL, reference FROM tkt_tickets WHERE id = ?1");
   if (!st) return -http_error(r, 500, "internal", "internal error");
   db_bind(st, "i", ticket_id);
@@ -570,7 +602,8 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, c
   if (!from_customer && !strcmp(status, "closed"))
     return -http_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", reference);
 
-  int64_t message_id = insert_message(r, w, ticket_id, kind, user_id, customer_id, body, body_html, attachments);
+  int64_t message_id = insert_message(r, w, ticket_id, part_ticket_id, kind, user_id, customer_id, body, body_html,
+                                      attachments);
   if (message_id < 0) return message_id;
 
   /* An automatic reply (no user: a trigger's) answers nobody's question: it neither opens the ticket nor counts as
@@ -598,7 +631,8 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, c
   if (tkt_search_refresh(w, ticket_id) != 0)
     return -http_error(r, 500, "internal", "the search index could not be updated");
   int rc = tkt_emit(r, "message.added", ticket_id,
-                    message_event_extra(message_id, kind, user_id, customer_id, body, cJSON_GetArraySize(attachments)));
+                    message_event_extra(w, message_id, kind, user_id, customer_id, part_ticket_id, body,
+                                        cJSON_GetArraySize(attachments)));
   if (rc) return -rc;
   if (strcmp(status, new_status)) {
     tkt_history(w, ticket_id, actor, "status", status, new_status);
@@ -640,7 +674,7 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char
     cJSON_Delete(extra);
     return -http_error(r, 500, "internal", "the ticket could not be saved");
   }
-  int64_t message_id = insert_message(r, w, ticket_id, "customer", 0, customer_id, body, NULL, attachments);
+  int64_t message_id = insert_message(r, w, ticket_id, ticket_id, "customer", 0, customer_id, body, NULL, attachments);
   if (message_id < 0) { cJSON_Delete(extra); return message_id; }
   char ref[24];
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
@@ -649,7 +683,8 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char
     cJSON_Delete(extra);
     return -http_error(r, 500, "internal", "the search index could not be updated");
   }
-  cJSON *x = message_event_extra(message_id, "customer", 0, customer_id, body, cJSON_GetArraySize(attachments));
+  cJSON *x = message_event_extra(w, message_id, "customer", 0, customer_id, ticket_id, body,
+                                 cJSON_GetArraySize(attachments));
   cJSON_AddStringToObject(x, "actor", actor);
   if (order_number) cJSON_AddStringToObject(x, "order_number", order_number);
   if (extra) {
@@ -697,6 +732,7 @@ static int ticket_create(struct destek_req *r)
   if (tags && (rc = tkt_tags_check(r, tags, "tags"))) return rc;
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
 
   struct db *w = http_tx(r);
@@ -784,17 +820,21 @@ static int message_create(struct destek_req *r)
     return rc;
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
   if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
     return http_error(r, 404, "not_found", "no such ticket");
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
   struct db *w = http_tx(r);
   if (!w) return r->status;
+  /* A reply goes to one customer: the ticket's, or after a merge of several customers' tickets the one named. */
+  int64_t part = id;
+  if ((!kind || !strcmp(kind, "reply")) && (rc = tkt_reply_part_field(r, w, body, id, &part))) return rc;
   char actor[48];
   tkt_actor(r, actor);
   /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
    * remote images held back), so every reader of body_html gets safe markup. */
   char *safe_html = html && *html ? mail_html_sanitize_new(html, NULL, 0) : NULL;
-  int64_t mid = tkt_message_add(r, w, id, kind ? kind : "reply", r->who.user_id, 0, text,
+  int64_t mid = tkt_message_add(r, w, id, part, kind ? kind : "reply", r->who.user_id, 0, text,
                                 safe_html && *safe_html ? safe_html : NULL, atts, actor);
   free(safe_html);
   if (mid < 0) return (int)-mid;

@@ -76,6 +76,8 @@ cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail);
 cJSON *tkt_message_json(struct db *db, int64_t message_id);
 /* A ticket's messages in order; public_only leaves out internal notes. */
 cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only);
+/* What customer_id may see of thread_id's thread: the messages of that customer's part (parts.c), no notes. */
+cJSON *tkt_customer_messages_json(struct db *db, int64_t thread_id, int64_t customer_id);
 /* Renames the field of the 422 just set up (members of nested objects: "customer.email"). */
 void tkt_rename_field(struct destek_req *r, const char *field);
 /* Checks a "tags" array (strings, 1..TKT_TAG_MAX bytes, at most TKT_TAGS_MAX). 0 or the 422 it set up. */
@@ -100,10 +102,12 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
                       const char *actor);
 /* Adds a message (kind reply/customer/note) with its attachments (validated JSON array or NULL), applies the
  * status rules (a reply on a new ticket opens it; a customer message reopens solved, closed and pending tickets),
- * records history and emits message.added. Returns the message id (> 0), or minus the error status. */
-int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, const char *kind, int64_t user_id,
-                        int64_t customer_id, const char *body, const char *body_html, const cJSON *attachments,
-                        const char *actor);
+ * records history and emits message.added. part_ticket_id is the part of the thread it belongs to (parts.c): the
+ * ticket of the customer who wrote it or whom the reply answers, a ticket of ticket_id's thread; 0 means ticket_id
+ * itself. Returns the message id (> 0), or minus the error status. */
+int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+                        const char *kind, int64_t user_id, int64_t customer_id, const char *body,
+                        const char *body_html, const cJSON *attachments, const char *actor);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
@@ -114,6 +118,24 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char
                                   const char *body, const char *channel, const char *priority, const cJSON *tags,
                                   const char *order_number, const cJSON *attachments, const char *actor,
                                   int64_t team_id, cJSON *extra);
+
+/* --- parts.c: the customers of a thread after merges --- */
+/* The ticket whose thread ticket_id's messages are in: itself, or the end of its chain of merges. */
+int64_t tkt_thread_of(struct db *db, int64_t ticket_id);
+/* customer_id's part of thread_id's thread: thread_id when it is that customer's ticket, else the first of the
+ * customer's tickets merged into it (directly or through others); 0 when the customer has no part in it. */
+int64_t tkt_part_of(struct db *db, int64_t thread_id, int64_t customer_id);
+/* How many different customers have a part in thread_id's thread (1 unless other customers' tickets were merged
+ * into it). */
+int tkt_thread_customers(struct db *db, int64_t thread_id);
+/* The thread's tickets, thread_id first: [{ticket_id, reference, subject, order_number, customer: {id, name, email,
+ * lang}}]. */
+cJSON *tkt_parts_json(struct db *db, int64_t thread_id);
+/* Reads "to_customer_id" of obj (may be NULL): which customer's part a public reply on thread_id is for. Absent:
+ * the thread's own customer, unless the thread has several (then it is required). Sets *part_ticket_id. 0 or the
+ * 422 it set up. */
+int tkt_reply_part_field(struct destek_req *r, struct db *db, const cJSON *obj, int64_t thread_id,
+                         int64_t *part_ticket_id);
 
 /* --- customers.c --- */
 /* Finds the customer by e-mail (case-insensitive) or phone, or creates one; fills in a missing name or phone.

@@ -17,9 +17,12 @@ static _Thread_local int running;   /* inside a trigger or the triage: their own
 
 /* ------------------------------------------------------------------------------------------------ templates */
 
-/* Expands {{customer.name}}, {{ticket.reference}}, {{ticket.subject}}, {{order_number}} and {{agent.name}} in tpl
- * for ticket_id (agent_id 0: no agent). Unknown variables are left as written. Returns a new string. */
-char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id)
+/* The variables a customer types (name, subject, order number): TYPED_FIRST and after in the lists below. */
+#define TYPED_FIRST 2
+
+/* tkt_template_expand_new; with withhold_typed, the variables the customer typed expand to nothing, and a space left
+ * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). */
+static char *expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id, int withhold_typed)
 {
   char *cust = db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
                                " WHERE t.id = ?1", "i", ticket_id);
@@ -27,9 +30,11 @@ char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id,
   char *subject = db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *order = db_text_new(db, "SELECT coalesce(order_number, '') FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *agent = agent_id ? db_text_new(db, "SELECT name FROM core_users WHERE id = ?1", "i", agent_id) : NULL;
-  const char *names[] = { "customer.name", "ticket.reference", "ticket.subject", "order_number", "agent.name" };
-  const char *vals[] = { cust ? cust : "", ref ? ref : "", subject ? subject : "", order ? order : "",
-                         agent ? agent : "" };
+  const char *names[] = { "ticket.reference", "agent.name", "customer.name", "ticket.subject", "order_number" };
+  const char *vals[] = { ref ? ref : "", agent ? agent : "", cust ? cust : "", subject ? subject : "",
+                         order ? order : "" };
+  if (withhold_typed)
+    for (int i = TYPED_FIRST; i < 5; i++) vals[i] = "";
   size_t cap = strlen(tpl) + 1, len = 0;
   for (int i = 0; i < 5; i++) cap += 8 * strlen(vals[i]);
   char *out = malloc(cap + 1);
@@ -40,11 +45,16 @@ char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id,
       for (int i = 0; i < 5 && !done; i++) {
         size_t n = strlen(names[i]);
         if (!strncmp(p + 2, names[i], n) && p[2 + n] == '}' && p[3 + n] == '}') {
-          size_t vl = strlen(vals[i]);
+          size_t vl = strlen(vals[i]), skip = n + 4;
+          char next = p[skip];
+          if (!vl && len > 0 && out[len - 1] == ' ' && (!next || strchr(" ,.;:!?)\n", next)))
+            len--;    /* "Merhaba {{customer.name}}," -> "Merhaba," */
+          else if (!vl && (len == 0 || out[len - 1] == '\n') && next == ' ')
+            skip++;   /* "{{order_number}} numaralı" at a line's start */
           if (len + vl + strlen(p) + 1 > cap && !(out = realloc(out, cap = (len + vl + strlen(p)) * 2 + 1))) abort();
           memcpy(out + len, vals[i], vl);
           len += vl;
-          p += n + 4;
+          p += skip;
           done = 1;
         }
       }
@@ -57,6 +67,11 @@ char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id,
   out[len] = 0;
   free(cust); free(ref); free(subject); free(order); free(agent);
   return out;
+}
+
+char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id)
+{
+  return expand_new(db, tpl, ticket_id, agent_id, 0);
 }
 
 /* ------------------------------------------------------------------------------------------------ triage */
@@ -174,19 +189,31 @@ static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, con
   int rc = 0;
   if ((c.priority || c.add_tags || c.set_assignee) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
     return rc;
-  const cJSON *lang = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "customer"), "lang");
-  int en = cJSON_IsString(lang) && !strcmp(lang->valuestring, "en");
+  /* The reply answers the customer who acted, in that customer's part of the thread (after a merge of several
+   * customers' tickets, not always the ticket's customer): their language, their ticket's reference and subject. */
+  const cJSON *actor = cJSON_GetObjectItemCaseSensitive(p, "actor");
+  int64_t part = 0;
+  if (cJSON_IsString(actor) && !strncmp(actor->valuestring, "customer:", 9))
+    part = tkt_part_of(w, ticket_id, strtoll(actor->valuestring + 9, NULL, 10));
+  if (!part) part = ticket_id;
+  char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                              " WHERE t.id = ?1", "i", part);
+  int en = lang && !strcmp(lang, "en");
+  free(lang);
   const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(act, en ? "reply_en" : "reply_tr");
   if (!cJSON_IsString(tpl)) tpl = cJSON_GetObjectItemCaseSensitive(act, en ? "reply_tr" : "reply_en");
   if (cJSON_IsString(tpl) && *tpl->valuestring) {
-    char *body = tkt_template_expand_new(w, tpl->valuestring, ticket_id, 0);
-    int64_t mid = tkt_message_add(r, w, ticket_id, "reply", 0, 0, body, NULL, NULL, "system");
+    /* Said while the ticket is being opened, when the customer is about to get its acknowledgement: it goes in
+     * that mail (mail_out.c), not in a second one. Like the rest of the acknowledgement it carries nothing the
+     * sender typed (mail_templates.c): the customer's name, the subject and the order number are left out. The
+     * message in the thread is the text that was mailed. The text is for the part (parts.c) of the customer who set
+     * the trigger off. */
+    int with_ack = !strcmp(ev->name, "ticket.created") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ack_needed"));
+    char *body = expand_new(w, tpl->valuestring, part, 0, with_ack);
+    int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", 0, 0, body, NULL, NULL, "system");
     free(body);
     if (mid < 0) return (int)-mid;
-    /* Said while the ticket is being opened, when the customer is about to get its acknowledgement: it goes in
-     * that mail (mail_out.c), not in a second one. */
-    if (!strcmp(ev->name, "ticket.created") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ack_needed")) &&
-        db_exec(w, "UPDATE tkt_messages SET mail_with_ack = 1 WHERE id = ?1", "i", mid) != SQLITE_OK)
+    if (with_ack && db_exec(w, "UPDATE tkt_messages SET mail_with_ack = 1 WHERE id = ?1", "i", mid) != SQLITE_OK)
       return http_error(r, 500, "internal", "the automatic reply could not be saved");
   }
   return 0;

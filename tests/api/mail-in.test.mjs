@@ -19,7 +19,9 @@ before(async () => {
   server = await startServer();
   admin = await setupAdmin(server);
   await disableOutOfHoursReply(server, admin);
-  const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example'});
+  // mail.ack_limit above the four acknowledgements one sender gets below (the limit has tests of its own: mail-ack).
+  const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example',
+    'mail.ack_limit': 10});
   assert.equal(set.status, 200, set.text);
 });
 
@@ -106,6 +108,66 @@ describe('destek mail import', () => {
     const other = await importMail(mail({from: uniqueEmail('stranger'), subject: `[${t.reference}] başka`, body: 'c'}).raw);
     assert.equal(other.result, 'created');
     assert.notEqual(other.ticket_id, t.id);
+  });
+
+  test('mail From mallory with Reply-To bob and bob\'s reference never becomes bob\'s message, and nothing of bob\'s ticket is mailed to her', async () => {
+    const bob = uniqueEmail('bob');
+    const first = mail({from: `Bob Kaya <${bob}>`, subject: 'Kargom nerede?', body: 'Adresim BOB-SECRET Kadıköy 34710.'});
+    const res = await importMail(first.raw);
+    assert.equal(res.result, 'created');
+    const [ack] = await eventually(() => mailsTo(bob), (ms) => ms.length === 1);
+    const ackId = ack.headers['message-id'];
+    const t = await ticket(res.ticket_id);
+    // Every way a mail can point at bob's ticket, each from mallory with Reply-To: bob — none makes it bob's.
+    const ways = [
+      {name: 'all of them', inReplyTo: ackId, references: `${first.messageId} ${ackId}`, subject: `Re: [${t.reference}] Kargom nerede?`},
+      {name: 'In-Reply-To', inReplyTo: ackId, subject: 'Re: Kargom nerede?'},
+      {name: 'References', references: `${first.messageId} ${ackId}`, subject: 'Re: Kargom nerede?'},
+      {name: 'subject reference', subject: `Re: [${t.reference}] Kargom nerede?`},
+    ];
+    const mallory = uniqueEmail('mallory');
+    const filed = [];
+    for (const w of ways) {
+      const m = mail({from: `Bob Kaya <${mallory}>`, extra: [`Reply-To: ${bob}`], subject: w.subject, inReplyTo: w.inReplyTo,
+        references: w.references, body: `Adresimi değiştirin (MALLORY-${w.name}).\r\n\r\n> Kargom nerede?`});
+      const r = await importMail(m.raw);
+      assert.equal(r.result, 'created', `${w.name}: a new ticket, not bob's (${JSON.stringify(r)})`);
+      assert.notEqual(r.ticket_id, t.id, w.name);
+      const mt = await ticket(r.ticket_id);
+      assert.equal(mt.customer.email, mallory, `${w.name}: written by the From address`);
+      assert.ok(mt.messages[0].body.includes(`MALLORY-${w.name}`));
+      filed.push(mt);
+    }
+    // Bob's ticket: still only bob's message, unchanged; the agents see a note per mail, pointing at its ticket.
+    const after = await ticket(t.id);
+    assert.equal(after.status, 'new');
+    assert.deepEqual(after.messages.filter((x) => x.kind !== 'note').map((x) => [x.kind, x.author.id]), [['customer', t.customer.id]]);
+    const notes = after.messages.filter((x) => x.kind === 'note');
+    assert.deepEqual(notes.map((x) => x.notice), filed.map((mt) => ({code: 'mail_other_sender', address: mallory,
+      ticket_id: mt.id, reference: mt.reference})));
+    assert.ok(notes.every((x) => x.body.includes(mallory) && !x.body.includes('MALLORY')), 'the note says who, not what');
+    // Bob's link shows nothing of it.
+    const view = await server.api('GET', `/api/v1/public/tickets/${t.number}?sig=${after.public_sig}`);
+    assert.equal(view.status, 200, view.text);
+    assert.ok(!view.text.includes('MALLORY') && !view.text.includes(mallory));
+    // Mail: mallory gets the acknowledgement of each of her own tickets, nothing of bob's; bob gets nothing new.
+    const hers = await eventually(() => mailsTo(mallory), (ms) => ms.length === ways.length);
+    await new Promise((r) => setTimeout(r, T(700)));
+    assert.equal(mailsTo(mallory).length, ways.length);
+    for (const m of hers) {
+      assert.ok(filed.some((mt) => m.headers.subject.includes(`[${mt.reference}]`)), m.headers.subject);
+      for (const text of [m.raw, qp(m.raw)]) {   // 7bit or quoted-printable
+        assert.ok(!text.includes('BOB-SECRET') && !text.includes(after.public_sig), 'nothing of bob\'s ticket');
+      }
+      assert.ok(!m.raw.includes(first.messageId) && !m.raw.includes(ackId), 'not threaded on bob\'s mail');
+    }
+    assert.equal(mailsTo(bob).length, 1, 'bob is not mailed about mallory\'s mail');
+    // Bob himself, from his own address in capitals, still answers his ticket by mail.
+    const own = await importMail(mail({from: bob.toUpperCase(), subject: `Re: [${t.reference}] Kargom nerede?`, inReplyTo: ackId,
+      references: ackId, body: 'Hâlâ bekliyorum.'}).raw);
+    assert.deepEqual([own.result, own.ticket_id], ['threaded', t.id]);
+    const last = (await ticket(t.id)).messages.at(-1);
+    assert.deepEqual([last.kind, last.author.id, last.body], ['customer', t.customer.id, 'Hâlâ bekliyorum.']);
   });
 
   test('auto-replies and bounces open nothing and trigger no mail; a bounce is a note on the ticket', async () => {

@@ -115,19 +115,22 @@ describe('signed link', () => {
       assert.equal(ev[0].payload.message.kind, 'customer');
     }
     // Merged into another customer's ticket: the reply lands there (by its real author), but the answer is the
-    // view of the ticket the link names, never the other customer's thread.
+    // view of the ticket the link names — its customer's own part, never the other customer's thread or reference.
     const target = await newTicket({body: 'OTHER CUSTOMER THREAD'});
     const source = await newTicket();
     const sig = (await getTicket(source.id)).public_sig;
-    await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: source.id});
+    const merged = await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: source.id, confirm_different_customers: true});
+    assert.equal(merged.status, 200, merged.text);
     const view = await pub('GET', `/api/v1/public/tickets/${source.number}?sig=${sig}`);
-    assert.equal(view.json.merged_into, target.reference);
-    assert.ok(!('merged_into_link' in view.json), 'no link into another customer\'s ticket');
+    assert.ok(!('merged_into' in view.json) && !('merged_into_link' in view.json), 'nothing about another customer\'s ticket');
+    assert.equal(view.json.status, 'new', 'the status of the thread it is part of now');
+    assert.deepEqual(view.json.messages.map((m) => m.body), ['Body']);
     const res = await pub('POST', `/api/v1/public/tickets/${source.number}/messages`, {body: 'to the merged one', sig});
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.reference, source.reference);
-    assert.equal(res.json.merged_into, target.reference);
-    assert.ok(!res.text.includes('OTHER CUSTOMER THREAD'), 'the other customer\'s thread does not leak');
+    assert.deepEqual(res.json.messages.map((m) => m.body), ['Body', 'to the merged one']);
+    assert.ok(!res.text.includes('OTHER CUSTOMER THREAD') && !res.text.includes(target.reference),
+      'the other customer\'s thread does not leak');
     const landed = (await getTicket(target.id)).messages.at(-1);
     assert.deepEqual([landed.body, landed.author.id], ['to the merged one', source.customer.id]);
     assert.equal((await getTicket(source.id)).status, 'closed');
@@ -216,7 +219,8 @@ describe('search', () => {
     await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'Zımpara kağıdı', kind: 'note'});
     assert.ok((await search('zimpara kagidi')).some((x) => x.id === t.id));
     const src = await newTicket({subject: 'x', body: 'benzersizkelime'});
-    await api('POST', `/api/v1/tickets/${t.id}/merge`, {source_id: src.id});
+    const merged = await api('POST', `/api/v1/tickets/${t.id}/merge`, {source_id: src.id, confirm_different_customers: true});
+    assert.equal(merged.status, 200, merged.text);
     assert.ok((await search('benzersizkelime')).some((x) => x.id === t.id));
   });
 });

@@ -270,7 +270,8 @@ describe('thread', () => {
     const added = await eventsFor('message.added', t.id);
     assert.equal(added.length, 1);
     assert.deepEqual(added[0].message, {id: res.json.message.id, kind: 'reply', author_user_id: agentA.user.id,
-      author_customer_id: null, body_excerpt: 'Merhaba, kontrol ediyorum.', attachments: 0});
+      author_customer_id: null, body_excerpt: 'Merhaba, kontrol ediyorum.', attachments: 0,
+      part: {ticket_id: t.id, reference: t.reference, customer_id: t.customer.id}});
     const upd = await eventsFor('ticket.updated', t.id);
     assert.deepEqual(upd[0].changes.status, {old: 'new', new: 'open'});
     // a second reply keeps the first response time
@@ -363,7 +364,7 @@ describe('assignment and list', () => {
 describe('merge and bulk', () => {
   test('merge: the thread moves, the source is closed with a pointer, history on both, ticket.merged once', async () => {
     const target = await newTicket({tags: ['t']});
-    const source = await newTicket({tags: ['s'], body: 'duplicate question'});
+    const source = await newTicket({tags: ['s'], body: 'duplicate question', customer: {email: target.customer.email}});
     await api('POST', `/api/v1/tickets/${source.id}/messages`, {body: 'internal', kind: 'note'});
     const res = await api('POST', `/api/v1/tickets/${target.id}/merge`, {source_id: source.id});
     assert.equal(res.status, 200, res.text);
@@ -377,7 +378,7 @@ describe('merge and bulk', () => {
     assert.ok(src.history.some((h) => h.field === 'merged_into' && h.new === target.reference));
     const ev = await eventsFor('ticket.merged', target.id);
     assert.equal(ev.length, 1);
-    assert.deepEqual(ev[0].source, {id: source.id, reference: source.reference});
+    assert.deepEqual(ev[0].source, {id: source.id, reference: source.reference, customer_id: source.customer.id});
     assert.equal(ev[0].notify_customer, true);
     assert.equal(ev[0].messages_moved, 2);
     // refusals

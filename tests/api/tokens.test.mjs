@@ -5,6 +5,7 @@ import {
   startServer, setupAdmin, login, createUser, assertError, assertApiHeaders, assertSecurityHeaders, auditAll, eventually,
   listAll, ISO_UTC,
 } from './lib.mjs';
+import {wsConnect} from './ws.mjs';
 
 let server;
 let admin;
@@ -190,5 +191,58 @@ describe('/metrics', () => {
     // the route label is the route, not the raw path: ids and unknown paths do not become series of their own
     assert.ok(!text.includes('nonexistent-route-4711'), 'raw unknown path used as a label');
     assert.ok(!new RegExp(`route="/api/v1/users/${admin.user.id}"`).test(text), 'raw id used as a route label');
+  });
+});
+
+describe('a token never grants more than its owner has now (issue 9, item 10)', () => {
+  test('a demoted admin\'s metrics token no longer reads /metrics; its admin token acts as an agent; the list and the stream say so', async () => {
+    const b = await createUser(server, admin, {role: 'admin', name: 'Burak Yönetici'});
+    const bs = await login(server, b.email, b.password);
+    const made = {};
+    for (const [name, scopes] of [['metrics', ['metrics']], ['admin', ['admin']], ['agent', ['agent']]]) {
+      const r = await server.api('POST', '/api/v1/tokens', {session: bs, body: {name: `b-${name}`, scopes}});
+      assert.equal(r.status, 201, r.text);
+      made[name] = r.json;
+    }
+    assert.equal((await server.api('GET', '/metrics', {token: made.metrics.secret})).status, 200);
+    assert.equal((await server.api('GET', '/api/v1/users', {token: made.admin.secret})).status, 200);
+
+    const demote = await server.api('PATCH', `/api/v1/users/${b.id}`, {session: admin, body: {role: 'agent'}});
+    assert.equal(demote.status, 200, demote.text);
+    assertError(await server.api('GET', '/metrics', {token: made.metrics.secret}), 403, 'forbidden');
+    assertError(await server.api('GET', '/api/v1/me', {token: made.metrics.secret}), 403, 'forbidden');
+    assertError(await server.api('GET', '/api/v1/users', {token: made.admin.secret}), 403, 'forbidden');
+    assertError(await server.api('GET', '/api/v1/tokens', {token: made.admin.secret}), 403, 'forbidden');
+    const me = await server.api('GET', '/api/v1/me', {token: made.admin.secret});
+    assert.equal(me.status, 200, 'an admin token of an agent does what an agent may');
+    assert.equal(me.json.user.role, 'agent');
+    assert.equal((await server.api('GET', '/api/v1/me', {token: made.agent.secret})).status, 200);
+
+    // The tokens list shows what each token can do now beside what it holds.
+    const items = (await server.api('GET', '/api/v1/tokens?limit=200', {session: admin})).json.items;
+    const row = (name) => items.find((t) => t.id === made[name].token.id);
+    assert.deepEqual([row('metrics').scopes, row('metrics').effective_scopes], [['metrics'], []]);
+    assert.deepEqual([row('admin').scopes, row('admin').effective_scopes], [['admin'], ['agent']]);
+    assert.deepEqual(row('agent').effective_scopes, ['agent']);
+    assert.deepEqual(row('metrics').owner, {id: b.id, role: 'agent', active: true});
+
+    // The live stream's bearer path: agents' access for the admin token, none for the metrics token.
+    const sock = await wsConnect(server.url + '/api/v1/stream', {token: made.admin.secret});
+    await sock.next((f) => f.type === 'hello');
+    sock.close();
+    const refused = await wsConnect(server.url + '/api/v1/stream', {token: made.metrics.secret}).then(() => null, (e) => e);
+    assert.equal(refused && refused.status, 403);
+
+    // Checked at each use: promoted again, the token works again; deactivated, none of them does.
+    assert.equal((await server.api('PATCH', `/api/v1/users/${b.id}`, {session: admin, body: {role: 'admin'}})).status, 200);
+    assert.equal((await server.api('GET', '/metrics', {token: made.metrics.secret})).status, 200);
+    assert.equal((await server.api('PATCH', `/api/v1/users/${b.id}`, {session: admin, body: {active: false}})).status, 200);
+    for (const name of ['metrics', 'admin', 'agent']) {
+      assertError(await server.api('GET', name === 'metrics' ? '/metrics' : '/api/v1/me', {token: made[name].secret}), 401,
+        'unauthenticated');
+    }
+    const gone = (await server.api('GET', '/api/v1/tokens?limit=200', {session: admin})).json.items
+      .find((t) => t.id === made.admin.token.id);
+    assert.deepEqual([gone.owner.active, gone.effective_scopes], [false, []]);
   });
 });

@@ -152,6 +152,49 @@ test('merge a ticket by reference', async () => {
   assert.equal(src.merged_into, kargo.id);
 });
 
+test('merging another customer\'s ticket asks first, showing both tickets and both customers; replies then name their customer', async () => {
+  const ali = await createTicket('Fatura adresi yanlış', 'ALİ-MESAJ faturam yanlış adrese kesilmiş.', 'ali.kaya@example.com');
+  const ayse = await createTicket('Fatura hatası', 'AYŞE-MESAJ faturadaki adres hatalı.', 'ayse.demir@example.com');
+  await page.goto(server.url + '/app/tickets/' + ali.id);
+  await page.locator('.composer').waitFor();
+  await page.locator('#merge-ref').fill(ayse.reference);
+  await page.locator('[data-action="merge"]').click();
+  const dialog = page.locator('[data-region="merge-confirm"]');
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('role'), 'alertdialog');
+  const target = dialog.locator('[data-merge-side="target"]');
+  const source = dialog.locator('[data-merge-side="source"]');
+  for (const [side, t, name] of [[target, ali, 'ali.kaya'], [source, ayse, 'ayse.demir']]) {
+    const text = await side.textContent();
+    assert.ok(text.includes(t.reference) && text.includes(t.subject), text);
+    assert.ok(text.includes(name + '@example.com'), `${name}: the customer and the address: ${text}`);
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'merge-cancel', 'the safe choice has the focus');
+  await shot('merge-confirm.png');
+  // Cancel: nothing is merged.
+  await page.locator('[data-action="merge-cancel"]').click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await call('GET', '/tickets/' + ayse.id, undefined, { bearer })).json.merged_into, null);
+  // Confirm: merged; each message says whose part it is, and the reply says whom it goes to.
+  await page.locator('[data-action="merge"]').click();
+  await dialog.waitFor();
+  await page.locator('[data-action="merge-confirm"]').click();
+  await page.locator('.msg').getByText('AYŞE-MESAJ').waitFor();
+  assert.equal((await call('GET', '/tickets/' + ayse.id, undefined, { bearer })).json.merged_into, ali.id);
+  assert.equal(await page.locator(`.msg [data-part="${ayse.id}"]`).count(), 1);
+  await page.locator('[data-region="other-parts"]').getByText('ayse.demir@example.com').waitFor();
+  const to = page.locator('[data-field="reply-to"]');
+  assert.equal(await to.inputValue(), String(ayse.customer.id), 'the customer who wrote last is picked first');
+  await to.selectOption(String(ali.customer.id));
+  await page.locator('.composer textarea').fill('ALİ-YANIT adresiniz düzeltildi.');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('.msg-reply').getByText('ALİ-YANIT').waitFor();
+  await shot('merge-parts.png');
+  const t = (await call('GET', '/tickets/' + ali.id, undefined, { bearer })).json;
+  assert.equal(t.messages.at(-1).part_ticket_id, ali.id, 'the reply is for ali');
+  assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
+});
+
 test('Turkish search: "kargo İADE" finds "Kargo iade" with a highlighted snippet', async () => {
   await page.goto(server.url + '/app/tickets?view=open');
   await page.locator('.ticket-row').first().waitFor();

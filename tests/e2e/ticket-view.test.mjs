@@ -2,7 +2,8 @@
 // the thread's three kinds of message, files in the composer (picker, drag and drop, paste; size limits checked
 // before the upload and explained when the server refuses), downloads, an HTML mail in a sandboxed frame whose
 // remote images load only after "show images", hostile body_html, reply vs note, "send and set status", macros
-// searched by name, a draft kept per ticket, no shortcuts while typing, history in words, the customer panel.
+// searched by name, a draft kept per ticket, no shortcuts while typing, history in words, the customer panel, the
+// note that mail about a ticket came from another address.
 // Screenshots: build/screenshots/ticket-sla.png, composer-attachment.png, ticket-html-mail.png,
 // customer-panel.png, phone-ticket.png.
 import { after, before, test } from 'node:test';
@@ -207,6 +208,23 @@ test('HTML mail: a sandboxed frame without scripts; inline images show, remote o
   await page.locator('[data-action="toggle-text"]').click();
   await iframe.waitFor();
   await shot(page, 'ticket-html-mail.png');
+});
+
+test('mail about a ticket from another address is a note in the agent\'s language, linking the ticket it opened', async () => {
+  const raw = Buffer.from(['From: Yabancı <yabanci@example.net>', 'Reply-To: deniz@example.com', 'To: destek@shop.example',
+    'Subject: Re: Siparişim gelmedi (HTML)', 'Message-ID: <other-e2e-1@example.net>', 'In-Reply-To: <html-e2e-1@example.com>',
+    'Content-Type: text/plain; charset=utf-8', '', 'Adresi değiştirin.', ''].join('\r\n'));
+  const filed = await importMail(server, raw);
+  assert.equal(filed.result, 'created');
+  assert.notEqual(filed.ticket_id, ids.html);
+  await open(page, ids.html);
+  const notice = page.locator('.msg-note [data-notice="mail_other_sender"]');
+  await notice.waitFor();
+  const text = await notice.textContent();
+  assert.ok(text.includes('yabanci@example.net') && text.includes('Yeni talep olarak açıldı'), text);
+  assert.ok(!text.includes('Mail referring'), 'in the agent\'s language only');
+  await notice.locator('[data-action="notice-ticket"]', { hasText: filed.reference }).click();
+  await page.locator(`[data-ticket-id="${filed.ticket_id}"]`).waitFor();
 });
 
 test('body_html posted through the API with scripts, handlers and frames runs nothing', async () => {

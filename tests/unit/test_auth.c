@@ -33,6 +33,17 @@ int main(void)
   CHECK(auth_allows(&admin, "admin") && auth_allows(&admin, "metrics"));
   CHECK(auth_allows(&none, "public") && !auth_allows(&none, "agent"));
   CHECK(auth_allows(&tok, "metrics") && !auth_allows(&tok, "agent") && !auth_allows(&tok, "admin"));
+  /* A token never does more than its owner's current role: an agent's token is an agent's, whatever it holds. */
+  char held_scopes[] = " metrics admin agent ";
+  struct auth_who demoted = { .via = AUTH_BEARER, .role = "agent", .scopes = held_scopes };
+  CHECK(auth_allows(&demoted, "agent") && !auth_allows(&demoted, "metrics") && !auth_allows(&demoted, "admin"));
+  cJSON *held = cJSON_Parse("[\"metrics\",\"admin\",\"reports:read\"]");
+  cJSON *as_admin = auth_token_scopes_new(held, "admin", 1), *as_agent = auth_token_scopes_new(held, "agent", 1),
+        *inactive = auth_token_scopes_new(held, "admin", 0);
+  char *a = cJSON_PrintUnformatted(as_admin), *g = cJSON_PrintUnformatted(as_agent), *n = cJSON_PrintUnformatted(inactive);
+  CHECK(!strcmp(a, "[\"metrics\",\"admin\",\"reports:read\"]") && !strcmp(g, "[\"agent\"]") && !strcmp(n, "[]"));
+  cJSON_free(a); cJSON_free(g); cJSON_free(n);
+  cJSON_Delete(held); cJSON_Delete(as_admin); cJSON_Delete(as_agent); cJSON_Delete(inactive);
 
   const struct destek_route no_access[] = { { "GET", "/x", dummy, NULL, NULL }, { 0 } };
   const struct destek_route empty_access[] = { { "GET", "/y", dummy, "", NULL }, { 0 } };

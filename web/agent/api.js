@@ -7,7 +7,8 @@ export function setCsrfToken(token) {
 }
 
 /* An error answered by the API ({"error":{"code","message","field"}}), or code "network" when the server
- * could not be reached. retryAfter is the Retry-After header in seconds, when there is one. */
+ * could not be reached. retryAfter is the Retry-After header in seconds, when there is one; details is the whole
+ * "error" object, for the members some errors add (a merge refused as customers_differ names both tickets). */
 export class ApiError extends Error {
   constructor(status, code, message, field, retryAfter) {
     super(message || code);
@@ -48,8 +49,10 @@ export async function api(method, path, body) {
   if (!res.ok) {
     const err = (data && data.error) || {};
     const retry = parseInt(res.headers.get('Retry-After') || '', 10);
-    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || res.statusText,
+    const e = new ApiError(res.status, err.code || 'http_' + res.status, err.message || res.statusText,
       err.field, Number.isFinite(retry) ? retry : null);
+    e.details = err;
+    throw e;
   }
   if (data && typeof data.csrf_token === 'string') setCsrfToken(data.csrf_token);
   return data;

@@ -1,6 +1,10 @@
 // Numbers, sizes, durations and dates in the user's language (Intl, tr-TR / en-GB). Nothing here hard-codes a
 // unit name or a date order: the browser's locale data writes them.
-import { locale } from './tickets.js';
+import { store } from './store.js';
+
+const LOCALES = { tr: 'tr-TR', en: 'en-GB' };
+/* The Intl locale of the language the UI shows. */
+export const locale = () => LOCALES[store.get().lang] || 'en-GB';
 
 const cache = new Map();
 function fmt(kind, options) {
@@ -62,4 +66,24 @@ export function when(value) {
     return fmt('DateTimeFormat', { weekday: 'short', hour: '2-digit', minute: '2-digit' }).format(d);
   }
   return fmt('DateTimeFormat', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+/* "5 min ago" in the user's language (Intl.RelativeTimeFormat). */
+export function ago(value) {
+  const d = new Date(value);
+  if (isNaN(d.getTime())) return '';
+  const s = Math.round((d.getTime() - Date.now()) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  const abs = Math.abs(s);
+  if (abs < 60) return rtf.format(s, 'second');
+  if (abs < 3600) return rtf.format(Math.round(s / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(s / 3600), 'hour');
+  return rtf.format(Math.round(s / 86400), 'day');
+}
+
+/* A date and time, medium length: "3 Ara 2026 17:30". */
+export function dateTime(value) {
+  const d = new Date(value);
+  if (isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }

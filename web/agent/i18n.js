@@ -1,11 +1,11 @@
-// User-visible text lives in web/i18n/<lang>.json (same keys in every language); t() looks it up in the
-// current language. Dates go through Intl so that they read naturally in each language.
-import tr from '../i18n/tr.json';
-import en from '../i18n/en.json';
+// User-visible text lives in web/agent/i18n/<lang>.json (the core's) and plugins/<name>/i18n/agent/<lang>.json (each
+// module's), the same keys in every language; scripts/build-web.mjs merges them into 'destek:strings'. t() looks a
+// key up in the current language. Dates go through Intl so that they read naturally in each language.
+import MESSAGES from 'destek:strings';
 import { store } from './store.js';
 
 export const LANGS = ['tr', 'en'];
-const MESSAGES = { tr, en };
+const en = MESSAGES.en;
 const LOCALES = { tr: 'tr-TR', en: 'en-GB' };
 const STORAGE_KEY = 'destek.lang';
 

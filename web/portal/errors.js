@@ -17,6 +17,8 @@ export function explain(err) {
   if (err.code === 'attachment_too_large') return { field: 'files', text: t('error.too_large', { size: formatSize(L.attachment_bytes) }) };
   if (err.code === 'body_too_large') return { field: 'files', text: t('valid.files_too_large', { size: formatSize(Math.floor(L.request_bytes * 3 / 4)) }) };
   if (err.status === 429) return { text: t('error.rate_limited', { minutes: Math.max(1, Math.ceil((err.retryAfter || 600) / 60)) }) };
+  // Too many large uploads at once: nothing was kept, and sending the same again shortly is the thing to do.
+  if (err.code === 'server_busy') return { text: t('error.busy', { seconds: err.retryAfter || 10 }) };
   if (err.code === 'network') return { text: t('error.network') };
   if (err.status === 422) return { text: t('error.invalid') };
   return { text: t('error.unexpected') };

@@ -1,11 +1,10 @@
-// The portal's texts (web/i18n/portal/<lang>.json, the same keys in each) and the customer's language: the one
-// they picked on this device, else the one the page was given (the ticket's customer, a shop's ?lang=), else the
-// browser's, else Turkish.
-import tr from '../i18n/portal/tr.json';
-import en from '../i18n/portal/en.json';
+// The portal's texts (web/portal/i18n/<lang>.json and each module's plugins/<name>/i18n/portal/<lang>.json, the
+// same keys in each language, merged by scripts/build-web.mjs into 'destek:strings') and the customer's language:
+// the one they picked on this device, else the one the page was given (the ticket's customer, a shop's ?lang=),
+// else the browser's, else Turkish.
+import MESSAGES from 'destek:strings';
 
 export const LANGS = ['tr', 'en'];
-const MESSAGES = { tr, en };
 const LOCALES = { tr: 'tr-TR', en: 'en-GB' };
 const STORAGE_KEY = 'destek.portal.lang';
 let current = 'tr';

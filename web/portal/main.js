@@ -1,24 +1,67 @@
-// The customer portal: the pages a shop's customers open (no sign-in). The server answers /contact and /t/{number}
-// with portal.html; this picks the page from the address. Separate from the agents' app and a fraction of its size.
+// The customer portal: the pages a shop's customers open (no sign-in). The modules say which pages there are
+// (plugins/<name>/web/portal/index.js, gathered by scripts/build-web.mjs into 'destek:modules') and register the
+// same addresses with the server, which answers them with portal.html; this picks the page from the address.
+// Separate from the agents' app and a fraction of its size.
+import installed from 'destek:modules';
 import { fill, h, icon } from './dom.js';
 import { browserLang, chosenLang, isLang, lang, LANGS, setLang, t } from './i18n.js';
 import { config, loadConfig } from './api.js';
-import { contactPage } from './form.js';
-import { notFoundPage, ticketPage } from './ticket.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
 const given = params.get('lang');
 setLang(chosenLang() || (isLang(given) ? given : null) || browserLang());
 
-let page;
-const contact = /^\/contact\/?$/.test(location.pathname);
-const ticket = /^\/t\/([^/]+)$/.exec(location.pathname);
-if (contact) page = contactPage(params, render);
-else if (ticket) {
-  // The ticket's customer's language, unless the customer picked one on this device.
-  page = ticketPage(ticket[1], params.get('sig'), render, (l) => { if (!chosenLang()) setLang(l); });
-} else page = notFoundPage();
+/* The {name} parts of path if it matches pattern ("/t/{number}": one non-empty part each; one trailing slash is
+ * allowed, as the server allows it), else null. */
+function match(pattern, path) {
+  const want = pattern.split('/');
+  const have = path.replace(/(.)\/$/, '$1').split('/');
+  if (want.length !== have.length) return null;
+  const out = {};
+  for (let i = 0; i < want.length; i++) {
+    const param = /^\{(\w+)\}$/.exec(want[i]);
+    if (!param) {
+      if (want[i] !== have[i]) return null;
+      continue;
+    }
+    if (!have[i]) return null;
+    try {
+      out[param[1]] = decodeURIComponent(have[i]);
+    } catch (e) {
+      return null; // a malformed %-escape names no page
+    }
+  }
+  return out;
+}
+
+/* An address no module claims (the server does not send one here; kept for a mismatch between the two lists). */
+function notFoundPage() {
+  return {
+    title: () => t('shell.not_found'),
+    view: () => h('section', { class: 'card empty' }, h('h1', { class: 'page-title', id: 'nf-title', tabindex: '-1' }, t('shell.not_found'))),
+    takeFocus: () => null,
+  };
+}
+
+function pickPage() {
+  for (const { name, manifest } of installed) {
+    for (const p of manifest.pages || []) {
+      const found = match(p.path, location.pathname);
+      if (!found) continue;
+      try {
+        // suggestLang: the page's customer's language (a ticket's), used unless the customer picked one here.
+        return p.page({ params: found, query: params, update: render, suggestLang: (l) => { if (!chosenLang()) setLang(l); } });
+      } catch (e) {
+        console.error(`destek: module ${name}: page ${p.path} failed`, e);
+        return notFoundPage();
+      }
+    }
+  }
+  return notFoundPage();
+}
+
+const page = pickPage();
 
 function langSwitch() {
   return h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.label') },

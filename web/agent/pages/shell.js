@@ -1,4 +1,5 @@
-// /app: the agents' workspace: top bar, the page the address names (inbox, ticket, admin), shortcut help.
+// /app: the agents' workspace: top bar, the page the address names (a module's route, or the admin page), shortcut
+// help. What the pages and the navigation are comes from the modules (modules.js); the shell names none of them.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { t } from '../i18n.js';
@@ -8,9 +9,7 @@ import { logout } from '../session.js';
 import { Alert, LangSwitch, Logo } from '../components.js';
 import { startKeys } from '../keys.js';
 import { LiveStatus } from '../live.js';
-import { Inbox } from './inbox.js';
-import { TicketPage } from './ticket.js';
-import { AdminPage } from './admin.js';
+import { Guard, navItems, pageFor, shortcuts } from '../modules.js';
 
 function initials(name) {
   const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
@@ -18,7 +17,7 @@ function initials(name) {
   return letters.toLocaleUpperCase(document.documentElement.lang || undefined);
 }
 
-function TopBar({ user, onLangError, path }) {
+function TopBar({ user, onLangError, path, home }) {
   const [busy, setBusy] = useState(false);
   async function signOut() {
     setBusy(true);
@@ -27,10 +26,12 @@ function TopBar({ user, onLangError, path }) {
   return html`<header class="topbar">
     <a class="brand" href="/app" onClick=${onLinkClick}><${Logo} /><span class="brand-name">${t('app.name')}</span></a>
     <nav class="mainnav" aria-label=${t('nav.main')}>
-      <a href="/app/tickets" onClick=${onLinkClick} data-nav="inbox"
-        class=${!path.startsWith('/app/admin') ? 'is-active' : ''}>${t('nav.inbox')}</a>
-      ${user.role === 'admin' ? html`<a href="/app/admin/users" onClick=${onLinkClick} data-nav="admin"
-        class=${path.startsWith('/app/admin') ? 'is-active' : ''}>${t('nav.admin')}</a>` : null}
+      ${navItems(user).map((n) => {
+        const base = n.href.split('?')[0];
+        const active = n === home || path === base || path.startsWith(base + '/');
+        return html`<a key=${n.id} href=${n.href} onClick=${onLinkClick} data-nav=${n.id}
+          class=${active ? 'is-active' : ''}>${t(n.label)}</a>`;
+      })}
     </nav>
     <div class="topbar-end">
       <${LiveStatus} />
@@ -53,15 +54,12 @@ function TopBar({ user, onLangError, path }) {
   </header>`;
 }
 
-const SHORTCUTS = [['j / k', 'keys.move'], ['Enter', 'keys.open'], ['r', 'keys.reply'], ['n', 'keys.note'],
-  ['a', 'keys.assign'], ['/', 'keys.search'], ['u', 'keys.back'], ['?', 'keys.help']];
-
 function Help({ onClose }) {
   return html`<div class="overlay" onClick=${onClose}>
     <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="keys-title" data-region="shortcuts"
       onClick=${(e) => e.stopPropagation()}>
       <h2 id="keys-title">${t('keys.title')}</h2>
-      <dl class="keys">${SHORTCUTS.map(([k, label]) => html`<div><dt><kbd>${k}</kbd></dt><dd>${t(label)}</dd></div>`)}</dl>
+      <dl class="keys">${shortcuts().map((s) => html`<div><dt><kbd>${s.keys}</kbd></dt><dd>${t(s.label)}</dd></div>`)}</dl>
       <button class="btn btn-secondary" type="button" onClick=${onClose}>${t('keys.close')}</button>
     </div></div>`;
 }
@@ -80,15 +78,20 @@ export function Shell() {
     return () => document.removeEventListener('keydown', esc);
   }, []);
   if (!user) return null;
-  const ticketMatch = path.match(/^\/app\/tickets\/(\d+)$/);
-  const adminMatch = path.match(/^\/app\/admin(?:\/(\w+))?$/);
+  const found = pageFor(path, user);
   let content;
-  if (ticketMatch) content = html`<${TicketPage} id=${ticketMatch[1]} />`;
-  else if (adminMatch) content = html`<${AdminPage} tab=${adminMatch[1]} user=${user} />`;
-  else content = html`<${Inbox} />`;
+  if (!found) {
+    content = html`<p class="pad muted" data-region="no-pages">${t('shell.no_pages')}</p>`;
+  } else if (found.route.role === 'admin' && user.role !== 'admin') {
+    content = html`<div class="pad" data-region="forbidden"><${Alert}>${t('admin.only')}<//></div>`;
+  } else {
+    const { route, params } = found;
+    content = html`<${Guard} key=${route.path} owner=${route.owner}
+      fallback=${html`<${Alert}>${t('shell.page_failed')}<//>`}><${route.page} ...${params} user=${user} /><//>`;
+  }
   return html`<div class="shell">
     <a class="skip" href="#main">${t('common.skip_to_content')}</a>
-    <${TopBar} user=${user} onLangError=${setLangError} path=${path} />
+    <${TopBar} user=${user} onLangError=${setLangError} path=${path} home=${found && found.home} />
     <main class="page page-wide" id="main" tabindex="-1">
       ${langError ? html`<${Alert}>${langError}<//>` : null}
       ${content}

@@ -6,21 +6,20 @@ import { t } from '../../i18n.js';
 import { api } from '../../api.js';
 import { store } from '../../store.js';
 import { Alert, errorText } from '../../components.js';
+import { errorWords } from '../../modules.js';
 
-/* Error codes of the admin APIs that have words of their own; the rest go through errorText (the server's
- * message for a 4xx, a generic line otherwise). */
+/* Error codes of the admin APIs that have words of their own (the core's here, the modules' from their manifests'
+ * `errors`); the rest go through errorText (the server's message for a 4xx, a generic line otherwise). */
 const ADMIN_ERRORS = {
   last_admin: 'admin.err_last_admin',
   name_taken: 'admin.err_name_taken',
-  calendar_in_use: 'admin.err_calendar_in_use',
-  team_in_use: 'admin.err_team_in_use',
   not_found: 'admin.err_not_found',
   forbidden: 'admin.only',
 };
 
 export function adminErrorText(err) {
-  if (err && ADMIN_ERRORS[err.code]) return t(ADMIN_ERRORS[err.code]);
-  return errorText(err);
+  const key = err && (ADMIN_ERRORS[err.code] || errorWords()[err.code]);
+  return key ? t(key) : errorText(err);
 }
 
 export function ErrorAlert({ error }) {
@@ -386,16 +385,4 @@ export function required(values, names) {
   const out = {};
   for (const n of names) if (!String(values[n] == null ? '' : values[n]).trim()) out[n] = t('validation.required');
   return out;
-}
-
-export const TEMPLATE_VARS = ['{{customer.name}}', '{{ticket.reference}}', '{{ticket.subject}}', '{{order_number}}',
-  '{{agent.name}}'];
-
-/* The variables a reply may use, as buttons that insert one at the caret of the last reply box used. */
-export function VarButtons({ onPick, vars }) {
-  return html`<div class="vars" role="group" aria-label=${t('admin.variables')}>
-    <span class="small muted">${t('admin.variables')}:</span>
-    ${(vars || TEMPLATE_VARS).map((v) => html`<button type="button" class="chip mono" data-var=${v}
-      onMouseDown=${(e) => e.preventDefault()} onClick=${() => onPick(v)}>${v}</button>`)}
-  </div>`;
 }

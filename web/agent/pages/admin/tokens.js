@@ -1,10 +1,11 @@
 // API tokens: create one with its scopes (the secret is shown once, with a copy button), list, revoke. A token acts
-// as the admin who created it, never with more rights than that user.
+// as the admin who created it, never with more rights than that user has now: the list says when a token's owner
+// was demoted or deactivated since, and which of its scopes still work.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../../html.js';
 import { t } from '../../i18n.js';
 import { api } from '../../api.js';
-import { dateTime } from '../../tickets.js';
+import { dateTime } from '../../format.js';
 import { Empty, ErrorAlert, F, FormActions, MoreButton, SecretOnce, Section, Table, required, useConfirm, useForm,
   useList, useUsers } from './common.js';
 
@@ -49,6 +50,21 @@ function NewToken({ onCreated }) {
     </form><//>`;
 }
 
+/* What a token can do now: its scopes as far as its owner's current role allows (the server's effective_scopes). A
+ * scope it holds but cannot use is shown struck through, with why. */
+function ScopesCell({ tok }) {
+  const usable = tok.effective_scopes || tok.scopes || [];
+  const owner = tok.owner || {};
+  const held = tok.scopes || [];
+  const limited = !tok.revoked && (owner.active === false || held.some((s) => !usable.includes(s)));
+  return html`${held.map((s) => (usable.includes(s)
+    ? html`<span class="badge mono">${s}</span> `
+    : html`<s class="badge mono badge-off" title=${t('admin.scope_unusable')}>${s}</s> `))}
+    ${limited ? html`<p class="muted small" data-token-limited>${owner.active === false
+      ? t('admin.token_owner_inactive')
+      : usable.length ? t('admin.token_limited', { scopes: usable.join(', ') }) : t('admin.token_unusable')}</p>` : null}`;
+}
+
 export function TokensScreen() {
   const list = useList('/tokens');
   const users = useUsers({ all: true });
@@ -73,7 +89,7 @@ export function TokensScreen() {
       columns=${[
         { label: t('admin.f_name'), cell: (tok) => html`<strong>${tok.name}</strong>` },
         { label: t('admin.prefix'), cell: (tok) => html`<code>${tok.prefix}…</code>` },
-        { label: t('admin.scopes'), cell: (tok) => (tok.scopes || []).map((s) => html`<span class="badge mono">${s}</span> `) },
+        { label: t('admin.scopes'), cell: (tok) => html`<${ScopesCell} tok=${tok} />` },
         { label: t('admin.token_owner'), cell: (tok) => owner(tok.user_id) },
         { label: t('admin.created'), cell: (tok) => dateTime(tok.created_at) },
         { label: t('admin.last_used'), cell: (tok) => (tok.last_used_at ? dateTime(tok.last_used_at) : t('admin.never')) },

@@ -5,12 +5,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from '../../html.js';
 import { t } from '../../i18n.js';
 import { api } from '../../api.js';
-import { dateTime } from '../../tickets.js';
+import { dateTime } from '../../format.js';
+import { eventNames } from '../../modules.js';
 import { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoreButton, SecretOnce, Section, Table, required, splitList,
   useConfirm, useForm, useList, useFocusOnMount, NewButton } from './common.js';
 
-const KNOWN_EVENTS = ['*', 'ticket.*', 'ticket.created', 'ticket.updated', 'ticket.assigned', 'ticket.solved',
-  'ticket.merged', 'message.added', 'customer.merged', 'sla.warning', 'sla.breached', 'user.created', 'user.updated'];
+// The quick picks: every event, then what the modules emit (their manifests' `events`), then the core's own.
+const knownEvents = () => ['*', ...eventNames()];
 const POLL_MS = 4000;
 
 const STATUS_TEXT = { pending: 'admin.st_pending', delivered: 'admin.st_delivered', dead: 'admin.st_dead' };
@@ -18,10 +19,11 @@ function DeliveryStatus({ status }) {
   return html`<span class=${'badge dl-' + status} data-status=${status}>${t(STATUS_TEXT[status] || 'admin.st_pending')}</span>`;
 }
 
+/* A new webhook starts with the first quick pick after "*" (ticketing's "ticket.*"; the core's first without modules). */
 function WebhookForm({ hook, onSaved, onCancel }) {
   const initial = hook
     ? { url: hook.url, events: (hook.events || []).join(', '), description: hook.description || '', active: hook.active !== false, secret: '' }
-    : { url: '', events: 'ticket.*', description: '', active: true, secret: '' };
+    : { url: '', events: eventNames()[0] || '*', description: '', active: true, secret: '' };
   useFocusOnMount(hook ? 'edit-hook-url' : 'hook-url');
   const form = useForm(hook ? 'edit-hook' : 'hook', initial, {
     validate: (v) => {
@@ -46,7 +48,7 @@ function WebhookForm({ hook, onSaved, onCancel }) {
         hint=${t('admin.url_hint')} />
       <${F} form=${form} name="events" label=${t('admin.events')} required wide mono hint=${t('admin.events_hint')} />
       <div class="field-wide chips" role="group" aria-label=${t('admin.quick_events')}>
-        ${KNOWN_EVENTS.map((ev) => html`<button type="button" class=${'chip mono' + (events.includes(ev) ? ' is-on' : '')}
+        ${knownEvents().map((ev) => html`<button type="button" class=${'chip mono' + (events.includes(ev) ? ' is-on' : '')}
           aria-pressed=${events.includes(ev) ? 'true' : 'false'} data-event=${ev} onClick=${() => toggleEvent(ev)}>${ev}</button>`)}
       </div>
       <${F} form=${form} name="description" label=${t('admin.description')} wide />

@@ -1,0 +1,381 @@
+// The composer of a ticket: reply to the customer or internal note, files (picker, drag and drop, pasted
+// images), "send and set status", macros searchable by name, and a draft kept per ticket. On a ticket that other
+// customers' tickets were merged into, a reply (or a macro's) is for one of them, picked here (to_customer_id).
+//
+// Drafts: the text, the kind and the chosen status are kept in sessionStorage ("destek.draft.<ticket id>"), so
+// they survive leaving the ticket and coming back, and a reload; files are kept in memory for the session's
+// navigation only (they can be large; storage is small).
+//
+// Files go in the JSON body as base64 (POST /tickets/{id}/messages, attachments: [{filename, content_type,
+// data_base64}]): at most 10 per message, each at most ticketing.attachment_max_bytes (10 MiB unless an admin
+// changed it), and the whole request at most 16 MiB — checked here first, so that the agent learns before the
+// upload which file is too large.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, bytes, errorText, html, store, t } from '@destek/agent';
+
+const MAX_FILES = 10;
+const DEFAULT_FILE_MAX = 10 * 1024 * 1024;
+const TOTAL_MAX = 11 * 1024 * 1024;       // the 16 MiB request cap, less base64's third and the text
+const BODY_MAX = 100000;                  // bytes, as the server counts
+const SEND_STATUSES = ['open', 'pending', 'on_hold', 'solved'];
+const STATUS_KEYS = { open: 'status.open', pending: 'status.pending', on_hold: 'status.on_hold', solved: 'status.solved' };
+
+/* ---- the per-ticket draft ---------------------------------------------------------------------------------- */
+const draftKey = (ticketId) => 'destek.draft.' + ticketId;
+const draftFiles = new Map();             // ticket id -> pending files, for this page's life
+
+function loadDraft(ticketId) {
+  try {
+    const d = JSON.parse(sessionStorage.getItem(draftKey(ticketId)) || 'null');
+    if (d && typeof d.body === 'string') {
+      return { kind: d.kind === 'note' ? 'note' : 'reply', body: d.body, status: SEND_STATUSES.includes(d.status) ? d.status : '' };
+    }
+  } catch (e) { /* storage disabled or a bad value: start empty */ }
+  return { kind: 'reply', body: '', status: '' };
+}
+
+function saveDraft(ticketId, draft) {
+  try {
+    if (!draft.body && !draft.status && draft.kind === 'reply') sessionStorage.removeItem(draftKey(ticketId));
+    else sessionStorage.setItem(draftKey(ticketId), JSON.stringify(draft));
+  } catch (e) { /* storage full or disabled: the draft lasts while the page stays */ }
+}
+
+/* ---- files ---------------------------------------------------------------------------------------------------- */
+let fileMax = DEFAULT_FILE_MAX;
+let fileMaxAsked = false;
+/* Admins can read the real per-file limit; agents go by the default until the server says otherwise (413). */
+function askFileMax() {
+  if (fileMaxAsked) return;
+  fileMaxAsked = true;
+  const user = store.get().user;
+  if (!user || user.role !== 'admin') return;
+  api('GET', '/settings').then((d) => {
+    const s = ((d && d.items) || []).find((x) => x.name === 'ticketing.attachment_max_bytes');
+    if (s && typeof s.value === 'number' && s.value > 0) fileMax = s.value;
+  }, () => {});
+}
+
+const utf8Length = (s) => new TextEncoder().encode(s).length;
+
+/* A file name the server accepts: no / \ " or control characters, at most 200 bytes. */
+function safeName(name, type) {
+  let n = String(name || '').replace(/[\u0000-\u001f\u007f/\\"]/g, '_').trim();
+  if (!n || n === '.' || n === '..') {
+    const ext = (type && type.startsWith('image/')) ? '.' + type.slice(6).replace(/[^a-z0-9]/g, '') : '';
+    n = 'file' + ext;
+  }
+  while (utf8Length(n) > 200) n = n.slice(0, -1);
+  return n;
+}
+
+/* Pasted screenshots are all called image.png: give them a name that says when. */
+function pastedName(file) {
+  const d = new Date();
+  const p = (x) => String(x).padStart(2, '0');
+  const ext = (file.type.split('/')[1] || 'png').replace(/[^a-z0-9]/g, '') || 'png';
+  return `image-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${ext}`;
+}
+
+const mediaType = (type) => (/^[a-z0-9.+_-]+\/[a-z0-9.+_-]+$/.test(String(type || '').toLowerCase()) ? type.toLowerCase() : null);
+
+function toBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const s = String(reader.result);
+      resolve(s.slice(s.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+let nextFileId = 1;
+
+/* ---- macros ---------------------------------------------------------------------------------------------------- */
+/* Case- and accent-insensitive the way Turkish agents type: "İADE", "iade" and "Iade" all match "İade süreci". */
+function fold(s) {
+  return String(s || '').toLocaleLowerCase('tr-TR').replace(/ı/g, 'i').normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+}
+
+/* The macro's reply as the server will write it: the same variables, filled from what this page knows. */
+function fillMacro(text, ticket, customer) {
+  const user = store.get().user;
+  const values = {
+    'customer.name': (customer && customer.name) || '',
+    'ticket.reference': ticket.reference,
+    'ticket.subject': ticket.subject,
+    order_number: ticket.order_number || '',
+    'agent.name': (user && user.name) || '',
+  };
+  return text.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (m, name) => (name in values ? values[name] : m));
+}
+
+function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
+  const customerLang = customer && customer.lang;
+  const [open, setOpen] = useState(false);
+  const [q, setQ] = useState('');
+  const [picked, setPicked] = useState(null);
+  const [active, setActive] = useState(0);
+  const input = useRef(null);
+  const root = useRef(null);
+  const matches = macros.filter((m) => fold(m.name).includes(fold(q.trim())));
+  useEffect(() => {
+    if (open && input.current) input.current.focus();
+  }, [open]);
+  useEffect(() => {
+    if (!open) return undefined;
+    const away = (e) => { if (root.current && !root.current.contains(e.target)) close(); };
+    document.addEventListener('mousedown', away);
+    return () => document.removeEventListener('mousedown', away);
+  }, [open]);
+  function close() {
+    setOpen(false);
+    setPicked(null);
+    setQ('');
+    setActive(0);
+  }
+  function onKey(e) {
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); }
+    else if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(a + 1, matches.length - 1)); }
+    else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(a - 1, 0)); }
+    else if (e.key === 'Enter') { e.preventDefault(); if (matches[active]) setPicked(matches[active]); }
+  }
+  const preview = picked && fillMacro((customerLang === 'en' ? picked.body_en || picked.body_tr
+    : picked.body_tr || picked.body_en) || '', ticket, customer);
+  const changes = picked && picked.changes ? Object.entries(picked.changes).filter(([, v]) => v !== null && v !== undefined &&
+    !(Array.isArray(v) && !v.length)) : [];
+  return html`<div class="macro-picker" ref=${root}>
+    <button type="button" class="btn btn-ghost btn-sm" data-action="macros" aria-expanded=${open ? 'true' : 'false'}
+      disabled=${disabled} onClick=${() => (open ? close() : setOpen(true))}>${t('composer.macros')}</button>
+    ${open ? html`<div class="macro-pop card" role="dialog" aria-label=${t('composer.macros')}>
+      ${picked ? html`<div class="macro-preview" data-region="macro-preview">
+        <strong>${picked.name}</strong>
+        ${preview ? html`<p class="macro-body">${preview}</p>` : html`<p class="muted small">${t('macro.no_reply')}</p>`}
+        ${changes.length ? html`<ul class="macro-changes">${changes.map(([k, v]) => html`<li>${macroChange(k, v)}</li>`)}</ul>` : null}
+        <p class="muted small">${t('macro.applies_now')}</p>
+        <div class="row-actions">
+          <button type="button" class="btn btn-primary btn-sm" data-action="apply-macro" disabled=${disabled}
+            onClick=${() => { const m = picked; close(); onApply(m.id); }}>${t('macro.apply')}</button>
+          <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setPicked(null)}>${t('macro.back')}</button>
+        </div>
+      </div>` : html`<div>
+        <input ref=${input} type="search" class="macro-search" data-field="macro" value=${q}
+          placeholder=${t('macro.search')} aria-label=${t('macro.search')}
+          onInput=${(e) => { setQ(e.currentTarget.value); setActive(0); }} onKeyDown=${onKey} />
+        ${matches.length ? html`<ul class="macro-list" role="listbox" aria-label=${t('composer.macros')}>
+          ${matches.map((m, i) => html`<li key=${m.id} role="option" aria-selected=${i === active ? 'true' : 'false'}
+              class=${i === active ? 'is-active' : ''}>
+            <button type="button" data-macro=${m.id} onClick=${() => setPicked(m)}>${m.name}</button></li>`)}
+        </ul>` : html`<p class="muted small pad">${t('macro.none_match')}</p>`}
+      </div>`}
+    </div>` : null}
+  </div>`;
+}
+
+function macroChange(key, value) {
+  switch (key) {
+    case 'status': return t('macro.sets_status', { status: STATUS_KEYS[value] ? t(STATUS_KEYS[value]) : value });
+    case 'priority': return t('macro.sets_priority', { priority: t('priority.' + value) });
+    case 'add_tags': return t('macro.adds_tags', { tags: value.join(', ') });
+    case 'remove_tags': return t('macro.removes_tags', { tags: value.join(', ') });
+    case 'assignee_id': return value === 'me' ? t('macro.assigns_me') : t('macro.assigns');
+    default: return key;
+  }
+}
+
+/* ---- the composer ---------------------------------------------------------------------------------------------- */
+/* Keyed by ticket id by the caller, so that each ticket gets its own state and draft. focus: {kind, n} — a new
+ * n switches to that kind and focuses the text (the r and n shortcuts). recipients: the customers of a ticket with
+ * several (each {id, name, email, lang, reference, subject, order_number}), else null; defaultTo: the id picked
+ * first. onApplyMacro(macroId, customerId). */
+export function Composer({ ticket, customer, recipients, defaultTo, macros, onSent, onApplyMacro, onTyping, focus,
+  disabled }) {
+  const id = ticket.id;
+  const [toId, setToId] = useState(null);
+  const recipient = recipients ? recipients.find((c) => c.id === toId) || recipients.find((c) => c.id === defaultTo)
+    || recipients[0] : null;
+  const [draft] = useState(() => loadDraft(id));
+  const [kind, setKind] = useState(draft.kind);
+  const [body, setBody] = useState(draft.body);
+  const [status, setStatus] = useState(draft.status);
+  const [files, setFiles] = useState(() => draftFiles.get(id) || []);
+  const [problems, setProblems] = useState([]);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const picker = useRef(null);
+  const textarea = useRef(null);
+  const drag = useRef(0);
+
+  useEffect(askFileMax, []);
+  useEffect(() => { saveDraft(id, { kind, body, status }); }, [kind, body, status]);
+  useEffect(() => {
+    if (files.length) draftFiles.set(id, files); else draftFiles.delete(id);
+  }, [files]);
+  useEffect(() => { if (onTyping) onTyping(body); }, [body]);
+  const focusSeen = useRef(focus ? focus.n : 0);   // a request made before this ticket opened is not for it
+  useEffect(() => {
+    if (!focus || focus.n === focusSeen.current) return;
+    focusSeen.current = focus.n;
+    setKind(focus.kind);
+    if (textarea.current) textarea.current.focus();
+  }, [focus && focus.n]);
+
+  function addFiles(list, pasted) {
+    const next = [...files];
+    const bad = [];
+    let total = next.reduce((n, f) => n + f.size, 0);
+    for (const file of list) {
+      const name = safeName(pasted ? pastedName(file) : file.name, file.type);
+      if (next.length >= MAX_FILES) { bad.push(t('attach.too_many', { max: MAX_FILES })); break; }
+      if (!file.size) { bad.push(t('attach.empty', { name })); continue; }
+      if (file.size > fileMax) { bad.push(t('attach.too_large', { name, size: bytes(file.size), max: bytes(fileMax) })); continue; }
+      if (total + file.size > TOTAL_MAX) { bad.push(t('attach.total_too_large', { name, max: bytes(TOTAL_MAX) })); continue; }
+      total += file.size;
+      next.push({ key: nextFileId++, file, name, size: file.size, type: mediaType(file.type) });
+    }
+    setFiles(next);
+    setProblems(bad);
+  }
+  const removeFile = (key) => { setFiles(files.filter((f) => f.key !== key)); setProblems([]); };
+
+  function onPaste(e) {
+    const items = (e.clipboardData && e.clipboardData.files) ? [...e.clipboardData.files] : [];
+    const images = items.filter((f) => f.type.startsWith('image/'));
+    if (!images.length) return;
+    e.preventDefault();
+    addFiles(images, true);
+  }
+  function onDragEnter(e) {
+    if (!e.dataTransfer || ![...e.dataTransfer.types].includes('Files')) return;
+    e.preventDefault();
+    drag.current += 1;
+    setDragging(true);
+  }
+  function onDragOver(e) {
+    if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }
+  function onDragLeave() {
+    drag.current = Math.max(0, drag.current - 1);
+    if (!drag.current) setDragging(false);
+  }
+  function onDrop(e) {
+    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    drag.current = 0;
+    setDragging(false);
+    addFiles([...e.dataTransfer.files], false);
+  }
+
+  async function send(e) {
+    if (e) e.preventDefault();
+    const text = body.trim();
+    if (!text || busy || disabled) return;
+    if (utf8Length(text) > BODY_MAX) { setError({ status: 422, message: t('composer.too_long', { max: bytes(BODY_MAX) }) }); return; }
+    setBusy(true);
+    setError(null);
+    try {
+      const attachments = await Promise.all(files.map(async (f) => ({
+        filename: f.name, content_type: f.type, data_base64: await toBase64(f.file) })));
+      await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
+        ...(recipient && kind === 'reply' ? { to_customer_id: recipient.id } : {}),
+        ...(attachments.length ? { attachments } : {}) });
+      setBody('');
+      setFiles([]);
+      setProblems([]);
+      saveDraft(id, { kind: 'reply', body: '', status: '' });
+      draftFiles.delete(id);
+      const then = status;
+      setStatus('');
+      if (then && then !== ticket.status) {
+        try {
+          await api('PATCH', '/tickets/' + id, { status: then });
+        } catch (err) {
+          setError(err);
+        }
+      }
+      setKind('reply');
+      await onSent();
+    } catch (err) {
+      if (err.code === 'attachment_too_large') {
+        const m = /larger than (\d+) bytes/.exec(err.message || '');
+        if (m) fileMax = Number(m[1]);
+        setError({ status: 413, message: t('attach.server_too_large', { max: bytes(fileMax) }) });
+      } else if (err.code === 'body_too_large') {
+        setError({ status: 413, message: t('attach.total_too_large_server') });
+      } else {
+        setError(err);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const note = kind === 'note';
+  const to = customer && (customer.email || customer.phone);
+  const label = t(note ? 'composer.add_note' : 'composer.send');
+  return html`<form class=${'composer card composer-' + kind + (dragging ? ' is-dragging' : '')} onSubmit=${send}
+      data-region="composer" onDragEnter=${onDragEnter} onDragOver=${onDragOver} onDragLeave=${onDragLeave} onDrop=${onDrop}>
+    <div class="composer-top">
+      <div class="tabs" role="tablist" aria-label=${t('composer.kind')}>
+        <button type="button" role="tab" aria-selected=${!note} class=${!note ? 'is-active' : ''}
+          onClick=${() => setKind('reply')} data-kind="reply">${t('composer.reply')}</button>
+        <button type="button" role="tab" aria-selected=${note} class=${note ? 'is-active is-note' : ''}
+          onClick=${() => setKind('note')} data-kind="note">${t('composer.note')}</button>
+      </div>
+      ${macros.length ? html`<${MacroPicker} macros=${macros}
+        ticket=${recipient ? { ...ticket, reference: recipient.reference, subject: recipient.subject,
+          order_number: recipient.order_number } : ticket}
+        customer=${recipient || customer}
+        disabled=${busy || disabled} onApply=${(macroId) => onApplyMacro(macroId, recipient && recipient.id)} />` : null}
+    </div>
+    ${recipient && !note ? html`<label class="composer-to small" data-region="composer-audience">
+        <span>${t('composer.reply_to')}</span>
+        <select data-field="reply-to" value=${recipient.id} disabled=${busy || disabled}
+          onChange=${(e) => setToId(Number(e.currentTarget.value))}>
+          ${recipients.map((c) => html`<option value=${c.id}>${`${c.name || c.email} <${c.email || ''}> · ${c.reference}`}</option>`)}
+        </select>
+        <span class="muted">${t('composer.reply_to_hint')}</span>
+      </label>`
+      : html`<p class=${'composer-to small' + (note ? ' is-note' : '')} data-region="composer-audience">
+      ${note ? t('composer.note_audience') : to ? t('composer.to', { name: (customer && customer.name) || to, address: to })
+        : t('composer.reply_audience')}
+    </p>`}
+    <textarea ref=${textarea} name="body" rows="5" value=${body} aria-label=${t('composer.' + kind)}
+      placeholder=${t(note ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
+      onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}
+      onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
+    ${files.length ? html`<ul class="pending-files" data-region="pending-files">
+      ${files.map((f) => html`<li key=${f.key} class="file-chip" data-file=${f.name}>
+        <span class="file-name">${f.name}</span> <span class="muted small">${bytes(f.size)}</span>
+        <button type="button" class="tag-x" aria-label=${t('attach.remove', { name: f.name })} onClick=${() => removeFile(f.key)}>×</button>
+      </li>`)}
+    </ul>` : null}
+    ${problems.length ? html`<div class="alert alert-error" role="alert" data-region="attach-errors">
+      ${problems.map((p) => html`<span>${p}</span>`)}</div>` : null}
+    ${error ? html`<div class="alert alert-error" role="alert">${errorText(error)}</div>` : null}
+    ${dragging ? html`<div class="drop-hint" aria-hidden="true">${t('attach.drop')}</div>` : null}
+    <div class="composer-foot">
+      <input ref=${picker} type="file" multiple class="visually-hidden" tabindex="-1" data-field="files"
+        aria-hidden="true" onChange=${(e) => { addFiles([...e.currentTarget.files], false); e.currentTarget.value = ''; }} />
+      <button type="button" class="btn btn-ghost btn-sm" data-action="attach" disabled=${busy || disabled}
+        onClick=${() => picker.current && picker.current.click()}>
+        <svg class="icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+          <path d="M14.5 9.5l-5.3 5.3a3.2 3.2 0 0 1-4.5-4.5l5.8-5.8a2.1 2.1 0 0 1 3 3l-5.6 5.6a1 1 0 0 1-1.5-1.5l5-5" />
+        </svg>${t('attach.add')}</button>
+      <span class="muted small composer-hint">${files.length && !body.trim() ? t('attach.needs_text') : t('composer.hint')}</span>
+      <label class="inline"><span>${t('composer.then')}</span>
+        <select value=${status} onChange=${(e) => setStatus(e.currentTarget.value)} data-field="send-status" disabled=${busy || disabled}>
+          <option value="">${t('composer.keep_status')}</option>
+          ${SEND_STATUSES.map((s) => html`<option value=${s}>${t(STATUS_KEYS[s])}</option>`)}
+        </select></label>
+      <button class=${'btn ' + (note ? 'btn-note' : 'btn-primary')} type="submit" disabled=${busy || disabled || !body.trim()} data-action="send">
+        ${busy ? t('composer.sending') : status ? t('composer.send_and_set', { action: label, status: t(STATUS_KEYS[status]) }) : label}</button>
+    </div>
+  </form>`;
+}

@@ -1,0 +1,306 @@
+// /app and /app/tickets?view=&status=&priority=&channel=&tag=&assignee=&q=&sort= : the inbox.
+// Views are list calls with filters; their counts come from GET /tickets/count with the same filters. The list
+// is sorted by the server (sort=updated|created|priority|sla_due; a search is ranked by relevance), paged with
+// its opaque cursor ("show more"), and refreshed when the live stream (live.js) reports a ticket change (by short poll every 10 s while
+// the stream is down).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Alert, ago, api, dateTime, errorText, html, navigate, number, onLinkClick, setKeys, t, useLiveRefresh, useLiveState,
+  useStore } from '@destek/agent';
+import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, loadUsers, userName } from './tickets.js';
+import { SlaBadge } from './sla.js';
+
+const ACTIVE = 'new,open,pending,on_hold';
+export const VIEWS = [
+  { id: 'mine', filter: { assignee: 'me', status: ACTIVE } },
+  { id: 'unassigned', filter: { assignee: 'none', status: ACTIVE } },
+  { id: 'open', filter: { status: 'new,open' } },
+  { id: 'pending', filter: { status: 'pending' } },
+  { id: 'sla_at_risk', filter: { sla_at_risk: 'true' }, sort: 'sla_due' },
+  { id: 'solved', filter: { status: 'solved' } },
+];
+const VIEW_KEYS = { mine: 'view.mine', unassigned: 'view.unassigned', open: 'view.open', pending: 'view.pending',
+  sla_at_risk: 'view.sla_at_risk', solved: 'view.solved' };
+export const SORTS = ['updated', 'created', 'priority', 'sla_due'];
+const SORT_KEYS = { updated: 'sort.updated', created: 'sort.created', priority: 'sort.priority', sla_due: 'sort.sla_due' };
+const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'q'];
+const PAGE = 50;
+const POLL_MS = 10000;
+
+/* The list call for the address: the view's filters (not when searching: a search looks through every ticket),
+ * the filters the agent chose on top, and the sort. */
+function listQuery(params) {
+  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS[2];
+  const searching = !!params.get('q');
+  const q = new URLSearchParams(searching ? {} : view.filter);
+  for (const f of FILTERS) {
+    const v = params.get(f);
+    if (v) q.set(f, v);
+  }
+  const sort = searching ? null : (SORTS.includes(params.get('sort')) ? params.get('sort') : view.sort || 'updated');
+  const count = q.toString();
+  if (sort && sort !== 'updated') q.set('sort', sort);
+  q.set('limit', String(PAGE));
+  return { view, sort, searching, query: q.toString(), countQuery: count };
+}
+
+/* Pages through the list until at least min items (the poll keeps what "show more" loaded). */
+async function fetchList(query, min) {
+  let items = [];
+  let cursor = null;
+  for (;;) {
+    const d = await api('GET', '/tickets?' + query + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    items = items.concat(d.items || []);
+    cursor = d.next_cursor || null;
+    if (!cursor || items.length >= min) return { items, next_cursor: cursor };
+  }
+}
+
+const countOf = (query) => api('GET', '/tickets/count?' + query).then((d) => (d && typeof d.count === 'number' ? d.count : null));
+
+export function Inbox() {
+  const { query: search, user } = useStore();
+  const params = new URLSearchParams(search);
+  const { view, sort, searching, query, countQuery } = listQuery(params);
+  const [data, setData] = useState(null);
+  const [total, setTotal] = useState(null);
+  const [counts, setCounts] = useState({});
+  const [error, setError] = useState(null);
+  const [cursor, setCursor] = useState(0);
+  const [selected, setSelected] = useState(new Set());
+  const [users, setUsers] = useState([]);
+  const [q, setQ] = useState(params.get('q') || '');
+  const [bulkBusy, setBulkBusy] = useState(false);
+  const [more, setMore] = useState(false);
+  const searchRef = useRef(null);
+  const state = useRef({});
+  state.current = { data, cursor, query };
+
+  const grown = useRef(0);   // bumped by each "show more": a refresh begun before one must not shrink the list
+  async function refresh() {
+    const asked = query;
+    const loaded = state.current.data ? state.current.data.items.length : 0;
+    const before = grown.current;
+    // The list first and alone (on a first load the rows matter, and the browser opens at most six connections),
+    // then the counts, each distinct query once.
+    try {
+      const d = await fetchList(query, Math.max(PAGE, loaded));
+      if (state.current.query !== asked) return;
+      if (grown.current !== before) { refresh(); return; }   /* the list grew meanwhile: ask again for all of it */
+      setData(d);
+      setError(null);
+    } catch (e) {
+      if (state.current.query === asked) setError(e);
+    }
+    const queries = [...new Set([countQuery, ...VIEWS.map((v) => new URLSearchParams(v.filter).toString())])];
+    const answers = await Promise.all(queries.map((q) => countOf(q).catch(() => null)));
+    if (state.current.query !== asked) return;
+    const byQuery = new Map(queries.map((q, i) => [q, answers[i]]));
+    setTotal(byQuery.get(countQuery));
+    const next = {};
+    for (const v of VIEWS) {
+      const n = byQuery.get(new URLSearchParams(v.filter).toString());
+      if (n !== null && n !== undefined) next[v.id] = n;
+    }
+    setCounts(next);
+  }
+
+  async function showMore() {
+    const d = state.current.data;
+    if (!d || !d.next_cursor || more) return;
+    const asked = query;
+    setMore(true);
+    try {
+      const page = await api('GET', '/tickets?' + query + '&cursor=' + encodeURIComponent(d.next_cursor));
+      if (state.current.query !== asked) return;
+      const cur = state.current.data;
+      const seen = new Set(cur.items.map((x) => x.id));
+      const next = { items: cur.items.concat((page.items || []).filter((x) => !seen.has(x.id))), next_cursor: page.next_cursor || null };
+      state.current.data = next;   /* before the next render, for a refresh that reads it meanwhile */
+      setData(next);
+      grown.current++;
+    } catch (e) {
+      setError(e);
+    } finally {
+      setMore(false);
+    }
+  }
+
+  useEffect(() => {
+    loadUsers().then(setUsers);
+  }, []);
+  useEffect(() => {
+    setData(null);
+    setTotal(null);
+    setSelected(new Set());
+    setCursor(0);
+    setQ(params.get('q') || '');
+    state.current.data = null;
+    refresh();
+  }, [query]);
+  // Any ticket event may move a ticket into, out of or within this list or change a view's count.
+  useLiveRefresh(refresh, { pollMs: POLL_MS }, [query]);
+  const live = useLiveState();
+
+  function go(patch) {
+    const p = new URLSearchParams(search);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) p.set(k, v); else p.delete(k);
+    }
+    const s = p.toString();
+    navigate('/app/tickets' + (s ? '?' + s : ''));
+  }
+
+  const items = (data && data.items) || [];
+  useEffect(() => {
+    setKeys({
+      j: () => setCursor((c) => Math.min(c + 1, Math.max(0, state.current.data ? state.current.data.items.length - 1 : 0))),
+      k: () => setCursor((c) => Math.max(c - 1, 0)),
+      Enter: () => {
+        const it = state.current.data && state.current.data.items[state.current.cursor];
+        if (it) navigate('/app/tickets/' + it.id);
+      },
+      '/': () => searchRef.current && searchRef.current.focus(),
+    });
+    return () => setKeys({});
+  }, []);
+  useEffect(() => {
+    // On a phone the views scroll sideways: keep the current one in sight.
+    const active = document.querySelector('.views .view.is-active');
+    if (active && active.scrollIntoView) active.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [view.id]);
+  useEffect(() => {
+    const row = document.querySelector('.ticket-row.is-cursor');
+    if (row && row.scrollIntoView) row.scrollIntoView({ block: 'nearest' });
+  }, [cursor]);
+
+  function toggle(id) {
+    setSelected((prev) => {
+      const s = new Set(prev);
+      if (s.has(id)) s.delete(id); else s.add(id);
+      return s;
+    });
+  }
+  const allSelected = items.length > 0 && items.every((it) => selected.has(it.id));
+  function toggleAll() {
+    setSelected(allSelected ? new Set() : new Set(items.slice(0, 100).map((it) => it.id)));
+  }
+  async function bulk(changes) {
+    if (!selected.size) return;
+    setBulkBusy(true);
+    try {
+      await api('POST', '/tickets/bulk', { ids: [...selected], changes });
+      setSelected(new Set());
+      await refresh();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBulkBusy(false);
+    }
+  }
+
+  const select = (name, options, label) => html`<label class="filter">
+    <span class="visually-hidden">${t('filter.' + name)}</span>
+    <select data-filter=${name} value=${params.get(name) || ''} class=${params.get(name) ? 'is-set' : ''}
+      onChange=${(e) => go({ [name]: e.currentTarget.value })}>
+      <option value="">${t('filter.' + name)}: ${t('filter.any')}</option>
+      ${options.map((o) => html`<option value=${o}>${label(o)}</option>`)}
+    </select></label>`;
+  const filtered = FILTERS.some((f) => f !== 'q' && params.get(f));
+  const timeField = sort === 'created' ? 'created_at' : 'updated_at';
+
+  return html`<div class="inbox">
+    <nav class="views" aria-label=${t('inbox.views')}>
+      ${VIEWS.map((v) => html`<a href=${'/app/tickets?view=' + v.id} onClick=${onLinkClick} data-view=${v.id}
+          class=${'view' + (v === view && !searching ? ' is-active' : '') + (v.id === 'sla_at_risk' && counts[v.id] ? ' has-risk' : '')}
+          aria-current=${v === view && !searching ? 'page' : undefined}>
+        <span>${t(VIEW_KEYS[v.id])}</span>${counts[v.id] !== undefined
+          ? html`<span class="count" data-count=${counts[v.id]}>${number(counts[v.id])}</span>` : null}
+      </a>`)}
+    </nav>
+    <section class="inbox-main">
+      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : t(VIEW_KEYS[view.id])}</span></h1>
+      <div class="toolbar">
+        <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); go({ q: q.trim() }); }}>
+          <input ref=${searchRef} type="search" name="q" value=${q} placeholder=${t('inbox.search')}
+            aria-label=${t('inbox.search')} onInput=${(e) => setQ(e.currentTarget.value)} />
+        </form>
+        <div class="filters">
+          ${select('status', STATUSES, (s) => t('status.' + s))}
+          ${select('priority', PRIORITIES, (s) => t('priority.' + s))}
+          ${select('channel', CHANNELS, (s) => t('channel.' + s))}
+          ${select('assignee', ['me', 'none', ...users.filter((u) => u.id !== user.id).map((u) => String(u.id))],
+            (s) => (s === 'me' ? t('inbox.me') : s === 'none' ? t('ticket.unassigned') : userName(users, Number(s))))}
+          <input class=${'tag-filter' + (params.get('tag') ? ' is-set' : '')} type="text" value=${params.get('tag') || ''}
+            placeholder=${t('filter.tag')} aria-label=${t('filter.tag')} data-filter="tag"
+            onChange=${(e) => go({ tag: e.currentTarget.value.trim() })}
+            onKeyDown=${(e) => { if (e.key === 'Escape') e.currentTarget.value = params.get('tag') || ''; }} />
+          ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
+            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '' })}>${t('filter.clear')}</button>` : null}
+        </div>
+      </div>
+      ${selected.size ? html`<div class="bulkbar" role="region" aria-label=${t('bulk.label')}>
+        <span>${t('bulk.selected', { n: number(selected.size) })}</span>
+        <select aria-label=${t('bulk.status')} data-bulk="status" disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ status: e.currentTarget.value })}>
+          <option value="">${t('bulk.status')}</option>
+          ${STATUSES.filter((s) => s !== 'new').map((s) => html`<option value=${s}>${t('status.' + s)}</option>`)}
+        </select>
+        <select aria-label=${t('bulk.priority')} disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ priority: e.currentTarget.value })}>
+          <option value="">${t('bulk.priority')}</option>
+          ${PRIORITIES.map((s) => html`<option value=${s}>${t('priority.' + s)}</option>`)}
+        </select>
+        <button class="btn btn-secondary" type="button" disabled=${bulkBusy} onClick=${() => bulk({ assignee_id: 'me' })}>
+          ${t('ticket.assign_me')}</button>
+        <button class="btn btn-ghost" type="button" onClick=${() => setSelected(new Set())}>${t('bulk.clear')}</button>
+      </div>` : null}
+      ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
+      <div class="list-head">
+        <label class="select-all">
+          <input type="checkbox" checked=${allSelected} disabled=${!items.length} onChange=${toggleAll}
+            aria-label=${t('bulk.select_all')} />
+        </label>
+        <span class="list-total muted small" data-region="total">${total !== null
+          ? t('inbox.total', { n: number(total) }) : data ? t('inbox.shown', { n: number(items.length) }) : ''}</span>
+        <label class="sort">
+          <span class="muted small">${t('sort.label')}</span>
+          ${searching ? html`<select data-field="sort" disabled><option>${t('sort.relevance')}</option></select>`
+            : html`<select data-field="sort" value=${sort} onChange=${(e) => go({ sort: e.currentTarget.value === (view.sort || 'updated') ? '' : e.currentTarget.value })}>
+              ${SORTS.map((s) => html`<option value=${s}>${t(SORT_KEYS[s])}</option>`)}
+            </select>`}
+        </label>
+      </div>
+      ${!data ? html`<p class="muted pad">${t('common.loading')}</p>` : !items.length
+        ? html`<div class="card empty"><h2>${t('inbox.none_title')}</h2><p class="muted">${t('inbox.none_body')}</p></div>`
+        : html`<ul class="ticket-list" data-region="inbox">
+        ${items.map((it, i) => html`<li key=${it.id} data-ticket=${it.id}
+            class=${'ticket-row' + (i === cursor ? ' is-cursor' : '') + (selected.has(it.id) ? ' is-selected' : '')}>
+          <input type="checkbox" checked=${selected.has(it.id)} onChange=${() => toggle(it.id)}
+            aria-label=${t('bulk.select', { ref: it.reference })} />
+          <a class="row-main" href=${'/app/tickets/' + it.id} onClick=${onLinkClick}>
+            <span class="row-top">
+              <span class="ref">${it.reference}</span>
+              <span class="subject">${it.subject}</span>
+            </span>
+            <span class="row-sub">
+              <span class="customer">${it.customer && (it.customer.name || it.customer.email)}</span>
+              ${it.search && it.search.snippet_html ? html`<${Snippet} html=${it.search.snippet_html} />`
+                : it.body_excerpt ? html`<span class="excerpt">${it.body_excerpt}</span>` : null}
+            </span>
+          </a>
+          <span class="row-meta">
+            <${SlaBadge} sla=${it.sla} />
+            <${StatusBadge} status=${it.status} />
+            ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
+            <span class="assignee">${userName(users, it.assignee_id)}</span>
+            <time datetime=${it[timeField]} title=${t(sort === 'created' ? 'inbox.created_at' : 'inbox.updated_at',
+              { time: dateTime(it[timeField]) })}>${ago(it[timeField])}</time>
+          </span>
+        </li>`)}
+      </ul>`}
+      ${data && data.next_cursor ? html`<div class="more"><button type="button" class="btn btn-ghost" data-action="more"
+        disabled=${more} onClick=${showMore}>${more ? t('common.loading') : t('inbox.more')}</button></div>` : null}
+      <p class="muted small pad">${t(live === 'open' ? 'live.inbox_note' : 'inbox.live_note')}</p>
+    </section>
+  </div>`;
+}
