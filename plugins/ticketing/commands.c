@@ -55,17 +55,17 @@ static int mail_import_run(int argc, const char *const *argv, const char *input,
   (void)argv;
   if (argc) return say(message, 2, "mail import takes no arguments: the message comes on standard input");
   if (!input_len) return say(message, 2, "give the message on standard input");
-  struct destek_req *c = tkt_host->call_new(tkt_host);
+  struct destek_req *c = tkt_call_new();
   char err[300] = "";
   cJSON *res = tkt_mail_ingest(c, input, input_len, "cli", err, sizeof err);
   int code = 1;
-  if (res && tkt_host->call_end(c, 1) == 0) {
+  if (res && tkt_call_end(c, 1) == 0) {
     code = 0;
     char *text = cJSON_PrintUnformatted(res);
     say(message, 0, text);
     cJSON_free(text);
   } else {
-    if (!res) tkt_host->call_end(c, 0);
+    if (!res) tkt_call_end(c, 0);
     say(message, 1, err[0] ? err : "the message could not be saved");
   }
   cJSON_Delete(res);

@@ -158,6 +158,12 @@ export async function startServer(opts = {}) {
   servers.add(server);
   const m = await waitStderr(LISTEN_RE, opts.startTimeout || T(20000), 'the "listening on" line');
   server.url = m[1].replace(/\/+$/, '');
+  // A run with modules as .so files proves nothing unless the server loaded them (and not a built-in copy).
+  for (const so of MODULE_SO) {
+    const name = path.basename(so, '.so');
+    if (!new RegExp(`loaded ${name} \\S+ \\(so\\)`).test(stderr))
+      throw new Error(`DESTEK_TEST_MODULE_SO: the server did not load ${name} from ${so}; stderr:\n${stderr}`);
+  }
   return server;
 }
 
