@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
@@ -20,6 +21,7 @@
 #include "lua_host.h"
 #include "mail.h"
 #include "net.h"
+#include "ratelimit.h"
 #include "services.h"
 #include "settings.h"
 #include "tokens_api.h"
@@ -414,6 +416,41 @@ static void h_http_response_free(struct destek_http_response *resp)
   memset(resp, 0, sizeof *resp);
 }
 
+static int64_t h_rate_take(struct destek_req *call, const char *kind, const char *key, long limit, long window,
+                           long *wait)
+{
+  long dummy;
+  if (!wait) wait = &dummy;
+  *wait = 0;
+  if (!call) {
+    if (db_writer_held()) {
+      log_error("plugin", "rate_take(NULL) while this thread holds the writer: refused");
+      return -1;
+    }
+    return ratelimit_take_now(kind, key, limit, window, wait);
+  }
+  struct db *w = call_writer(call);
+  return w ? ratelimit_take(w, kind, key, limit, window, wait) : -1;
+}
+
+static long h_rate_full(struct destek_req *call, const char *kind, const char *key, long limit, long window)
+{
+  struct db *db = call ? http_db(call) : db_reader();
+  return db ? ratelimit_full(db, kind, key, limit, window) : 0;
+}
+
+static void h_rate_forget(struct destek_req *call, int64_t hit_id)
+{
+  if (!call) { ratelimit_forget_now(hit_id); return; }
+  struct db *w = call_writer(call);
+  if (w) ratelimit_forget(w, hit_id);
+}
+
+static int h_portal_page(const struct destek_host *h, const char *pattern, int flags)
+{
+  return assets_portal_page(h->plugin, pattern, flags & DESTEK_PORTAL_NOINDEX ? ASSETS_NOINDEX : 0);
+}
+
 static int h_service(const struct destek_host *h, const char *name, destek_service_fn fn, void *ud)
 {
   return services_publish(h->plugin, name, fn, ud);
@@ -503,6 +540,12 @@ static const struct destek_host host_template = {
   .curl_ready = net_curl_ready,
   .service = h_service,
   .call_service = services_call,
+  .rate_take = h_rate_take,
+  .rate_full = h_rate_full,
+  .rate_forget = h_rate_forget,
+  .portal_page = h_portal_page,
+  .body_drop = http_body_text_drop,
+  .has_policy = lua_host_has_policy,
 };
 
 const struct destek_host *plugin_host(const char *owner)

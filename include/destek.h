@@ -378,7 +378,39 @@ struct destek_host {
    * on call: the service's own error, or 501 service_unavailable when no loaded module publishes name (so a caller
    * can treat a module as optional). A service that fails leaves nothing of what it wrote or emitted. */
   int (*call_service)(struct destek_req *call, const char *name, const cJSON *args, cJSON **result);
+
+  /* --- rate limits: "at most limit of this per window seconds", per (kind, key); kind is the plugin's own --- */
+  /* Takes one of the limit slots (kind, key) has per window, counted and recorded in one step on the writer: in the
+   * call's transaction (the hit is kept only if the call commits), or, with call NULL, in a transaction of its own
+   * committed at once (kept whatever becomes of the request; never while this thread holds the writer). The hit's id
+   * (> 0); 0 when every slot is taken (*wait: seconds until one frees, at least 1); -1 on error (logged). limit <= 0
+   * records a hit without checking. */
+  int64_t (*rate_take)(struct destek_req *call, const char *kind, const char *key, long limit, long window,
+                       long *wait);
+  /* Whether (kind, key) looks full, read without the writer: a cheap early refusal before costly work (only
+   * rate_take decides). 0 when a slot looks free, else the seconds to wait. */
+  long (*rate_full)(struct destek_req *call, const char *kind, const char *key, long limit, long window);
+  /* Gives a hit back (a slot taken for work that did not happen): in the call's transaction, or at once (NULL). */
+  void (*rate_forget)(struct destek_req *call, int64_t hit_id);
+
+  /* --- the customer portal --- */
+  /* The portal's page answers paths matching pattern ("/contact", "/t/{number}": literal parts of a-z, 0-9, _ and -,
+   * {name} one part), for the plugin's portal screens (web/portal/ of its folder). flags: 0 or DESTEK_PORTAL_NOINDEX.
+   * From init. 0, or -1 (logged: malformed, or taken by another plugin). */
+  int (*portal_page)(const struct destek_host *h, const char *pattern, int flags);
+
+  /* --- large bodies --- */
+  /* Frees the raw text of a body body() already parsed and gives its share of the server's body memory back, for a
+   * route taking large bodies (files as base64) that reads only the parsed JSON from then on; body_raw answers 0
+   * bytes afterwards. */
+  void (*body_drop)(struct destek_req *r);
+
+  /* --- policies --- */
+  /* 1 when a Lua plugin defines policy: ask decide_new only then when its arguments cost more than the answer. */
+  int (*has_policy)(const char *policy);
 };
+
+#define DESTEK_PORTAL_NOINDEX 1   /* a portal page search engines must not keep (X-Robots-Tag: noindex, nofollow) */
 
 /* 1 when the host table h has the function `member` (a host older than the header a plugin was built with has not). */
 #define DESTEK_HOST_HAS(h, member) \

@@ -565,7 +565,7 @@ static int emit_sla(struct destek_req *r, const char *event, int64_t ticket_id, 
  * resolution_minutes}) and may return a table replacing either (a positive number) or dropping it (false). */
 static void lua_targets(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t *frt, int64_t *res)
 {
-  if (!tkt_host || !tkt_host->decide_new) return;
+  if (!tkt_host->has_policy("sla.targets")) return;   /* none by default: no ticket JSON to build */
   cJSON *args = cJSON_CreateArray();
   cJSON *t = tkt_ticket_json(w, ticket_id, 0);
   cJSON_AddItemToArray(args, t ? t : cJSON_CreateObject());
