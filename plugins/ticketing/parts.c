@@ -41,9 +41,15 @@ int tkt_thread_customers(struct destek_db *db, int64_t thread_id)
 cJSON *tkt_parts_json(struct destek_db *db, int64_t thread_id)
 {
   cJSON *a = cJSON_CreateArray();
-  sqlite3_stmt *st = tkt_db_prepare(db, THREAD_TICKETS "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email,"
-                                    " t.order_number, c.lang FROM tree JOIN tkt_tickets t ON t.id = tree.id"
-                                    " JOIN tkt_customers c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id");
+  /* Nearly every ticket has nothing merged into it: it is then its own only part, read without the recursive walk
+   * and its temporary tables (every ticket's detail view shows its parts). */
+  int merged = tkt_db_int(db, 0, "SELECT EXISTS (SELECT 1 FROM tkt_tickets WHERE merged_into = ?1)", "i", thread_id) != 0;
+  sqlite3_stmt *st = merged
+    ? tkt_db_prepare(db, THREAD_TICKETS "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email,"
+                         " t.order_number, c.lang FROM tree JOIN tkt_tickets t ON t.id = tree.id"
+                         " JOIN tkt_customers c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id")
+    : tkt_db_prepare(db, "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email, t.order_number, c.lang"
+                         " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return a;
   tkt_db_bind(st, "i", thread_id);
   while (sqlite3_step(st) == SQLITE_ROW) {
