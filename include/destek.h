@@ -113,7 +113,7 @@ enum destek_command_where {
 /* argv: the words after the command's name, without the core's --data DIR. input: standard input (NUL-terminated,
  * input_len bytes) when the command declared input_max, else NULL. Returns the exit code (0 done, 1 failed, 2 a usage
  * error) and may set *message (malloc'd; the core frees it), which the CLI prints: to standard output on 0, else to
- * standard error after "destek NAME: ". It reaches storage with call_new/call_end. */
+ * standard error after "destek: ". It reaches storage with call_new/call_end. */
 typedef int (*destek_command_fn)(int argc, const char *const *argv, const char *input, size_t input_len,
                                  char **message);
 
