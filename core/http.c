@@ -685,6 +685,17 @@ static int read_body(struct destek_req *r)
   return 0;
 }
 
+int http_body_raw(struct destek_req *r, const char **data, size_t *len)
+{
+  *data = "";
+  *len = 0;
+  if (!r->conn) return 0;
+  int rc = read_body(r);
+  if (rc) return rc;
+  if (r->body) { *data = r->body; *len = r->body_len; }
+  return 0;
+}
+
 int http_body_object(struct destek_req *r, cJSON **out)
 {
   *out = NULL;
@@ -796,11 +807,7 @@ int http_field_email(struct destek_req *r, const cJSON *obj, const char *name, i
 
 int http_json_id(const cJSON *v, int64_t *out)
 {
-  if (!cJSON_IsNumber(v)) return 0;
-  double d = v->valuedouble;
-  if (!(d >= 1 && d <= 9007199254740991.0) || d != floor(d)) return 0;  /* NaN fails the first test */
-  *out = (int64_t)d;
-  return 1;
+  return util_json_id(v, out);
 }
 
 /* ------------------------------------------------------------------------------------------------ lists */

@@ -142,6 +142,8 @@ int64_t http_param_int(struct destek_req *r, const char *name);   /* validated b
 /* Decoded query parameter into buf; 1 if present, 0 if absent. */
 int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buflen);
 const char *http_header(struct destek_req *r, const char *name);
+/* The body as it came: 0 with *data (NUL-terminated, borrowed) and *len, or the error status set up (413). */
+int http_body_raw(struct destek_req *r, const char **data, size_t *len);
 /* The body parsed as a JSON object. Returns 0 and sets *out (borrowed), or the error status it set up
  * (400 bad_json, 413, 415, 422 when the body is not an object). */
 int http_body_object(struct destek_req *r, cJSON **out);

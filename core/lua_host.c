@@ -820,6 +820,12 @@ static int decide_tramp(lua_State *L)
   return 0;
 }
 
+int lua_host_has_policy(const char *policy)
+{
+  struct lh_state *s = lh_state_get();
+  return s && policy && lh_bind_find(s, LH_POLICY, policy, NULL) != NULL;
+}
+
 cJSON *lua_host_decide_new(struct destek_req *call, const char *policy, const cJSON *args)
 {
   struct lh_state *s = lh_state_get();

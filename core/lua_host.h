@@ -22,6 +22,10 @@ void lua_host_thread_release(void);
  * return values as a JSON array (caller frees), or NULL when no plugin defines it or it failed (logged). */
 cJSON *lua_host_decide_new(struct destek_req *call, const char *policy, const cJSON *args);
 
+/* 1 when a loaded Lua plugin defines policy (this thread's state, loaded on first use), so that a caller can skip
+ * building arguments nobody would read. */
+int lua_host_has_policy(const char *policy);
+
 /* Appends {name, version, kind, source} objects for the loaded Lua plugins to arr. */
 void lua_host_list(cJSON *arr);
 

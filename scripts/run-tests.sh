@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: C unit tests (release and ASan+UBSan builds), the fuzz targets over their seed corpora (a few
-# seconds each), API tests against both binaries, browser tests.
+# Runs every test: the module boundary, C unit tests (release and ASan+UBSan builds), the fuzz targets over their seed
+# corpora (a few seconds each), API tests against both binaries, browser tests.
 # Called by `./build.sh test` after the builds. Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +19,21 @@ run() {  # name command...
   fi
 }
 
+run "plugin boundary" scripts/check-plugins.sh build/destek
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
 run "fuzz (libFuzzer smoke)" tests/fuzz/run.sh smoke
 run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
+# The ticketing module once more as a plugin would run: its built-in copy switched off, build/release/plugins/
+# ticketing.so loaded from each test's <data>/plugins/ (tests/api/lib.mjs copies it there).
+TICKETING_TESTS=(demo macros mail-ack mail-imap mail-in mail-mailboxes mail-out ratelimit-race sla stream tickets-list
+  tickets-merge tickets-portal tickets-public tickets-services tickets triggers upload-memory)
+ticketing_files=()
+for t in "${TICKETING_TESTS[@]}"; do ticketing_files+=("tests/api/$t.test.mjs"); done
+if [[ -f build/release/plugins/ticketing.so ]]; then
+  run "api: ticketing as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=ticketing \
+    DESTEK_TEST_MODULE_SO=build/release/plugins/ticketing.so node --test --test-concurrency=4 "${ticketing_files[@]}"
+fi
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
 run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs
 

@@ -11,12 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <mbedtls/base64.h>
 
-#include "settings.h"
-#include "util.h"
+#include "destek_util.h"
 
-long tkt_attachment_max_bytes(void) { return settings_get_int("ticketing.attachment_max_bytes", 10L * 1024 * 1024); }
+long tkt_attachment_max_bytes(void) { return tkt_setting_int("ticketing.attachment_max_bytes", 10L * 1024 * 1024); }
 
 static int filename_ok(const char *s)
 {
@@ -40,42 +38,42 @@ static int content_type_ok(const char *s)
 int tkt_attachments_check(struct destek_req *r, const cJSON *list)
 {
   if (!cJSON_IsArray(list))
-    return http_field_error(r, "invalid_field", "attachments", "attachments must be an array of"
+    return tkt_field_error(r, "invalid_field", "attachments", "attachments must be an array of"
                             " {filename, content_type, data_base64}");
   if (cJSON_GetArraySize(list) > TKT_ATTACHMENTS_MAX)
-    return http_field_error(r, "invalid_field", "attachments", "at most %d attachments per message", TKT_ATTACHMENTS_MAX);
+    return tkt_field_error(r, "invalid_field", "attachments", "at most %d attachments per message", TKT_ATTACHMENTS_MAX);
   long cap = tkt_attachment_max_bytes();
   const cJSON *a;
   cJSON_ArrayForEach(a, list) {
     if (!cJSON_IsObject(a))
-      return http_field_error(r, "invalid_field", "attachments", "each attachment is {filename, content_type, data_base64}");
+      return tkt_field_error(r, "invalid_field", "attachments", "each attachment is {filename, content_type, data_base64}");
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(a, "filename");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(a, "content_type");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(a, "data_base64");
     if (!cJSON_IsString(fn) || !filename_ok(fn->valuestring))
-      return http_field_error(r, "invalid_field", "attachments.filename",
+      return tkt_field_error(r, "invalid_field", "attachments.filename",
                               "filename: 1 to 200 bytes, without / \\ \" or control characters");
     if (ct && !cJSON_IsNull(ct)) {
       if (cJSON_IsString(ct))
         for (char *p = ct->valuestring; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
       if (!cJSON_IsString(ct) || !content_type_ok(ct->valuestring))
-        return http_field_error(r, "invalid_field", "attachments.content_type", "content_type is not a media type");
+        return tkt_field_error(r, "invalid_field", "attachments.content_type", "content_type is not a media type");
     }
     if (!cJSON_IsString(data))
-      return http_field_error(r, "missing_field", "attachments.data_base64", "data_base64 is required");
-    size_t len = strlen(data->valuestring), olen = 0;
+      return tkt_field_error(r, "missing_field", "attachments.data_base64", "data_base64 is required");
+    size_t len = strlen(data->valuestring);
     if (len / 4 * 3 > (size_t)cap + 3)
-      return http_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
-    int rc = mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *)data->valuestring, len);
-    if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
-      return http_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
-    if (olen > (size_t)cap)
-      return http_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
+      return tkt_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
+    long olen = util_b64_decode(data->valuestring, len, NULL, 0);   /* checks and measures, writes nothing */
+    if (olen < 0)
+      return tkt_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
+    if ((size_t)olen > (size_t)cap)
+      return tkt_error(r, 413, "attachment_too_large", "%s is larger than %ld bytes", fn->valuestring, cap);
   }
   return 0;
 }
 
-/* Decodes base64 text (padding optional; CR, LF and spaces skipped, as mbedtls_base64_decode does) over itself: each
+/* Decodes base64 text (padding optional; CR, LF and spaces skipped, as util_b64_decode does) over itself: each
  * 4 characters read give at most 3 bytes written behind them. *len gets the number of bytes. 0, or -1 when the text
  * is not base64. */
 static int base64_value(unsigned char c)
@@ -114,13 +112,10 @@ static int base64_decode_in_place(char *text, size_t *len)
   return 0;
 }
 
-/* <data>/attachments, where <data> is the directory of the database file. */
+/* <data>/attachments. */
 static void attachments_dir(char *out, size_t outlen)
 {
-  const char *db = db_path();
-  const char *slash = strrchr(db, '/');
-  if (slash) snprintf(out, outlen, "%.*s/attachments", (int)(slash - db), db);
-  else snprintf(out, outlen, "attachments");
+  snprintf(out, outlen, "%s/attachments", tkt_data_dir());
 }
 
 /* Writes len bytes to dir/name durably (temporary file, fsync, rename). 0 or -1 (errno). */
@@ -147,14 +142,14 @@ static int write_file(const char *dir, const char *name, const void *data, size_
   return 0;
 }
 
-int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t message_id,
+int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
                          const cJSON *list)
 {
   char dir[4096];
   attachments_dir(dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
-    return http_error(r, 500, "internal", "the attachment could not be stored");
+    tkt_log(DESTEK_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
+    return tkt_error(r, 500, "internal", "the attachment could not be stored");
   }
   char now[21];
   tkt_now(now);
@@ -169,31 +164,31 @@ int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, 
     size_t olen = 0;
     unsigned char *data = (unsigned char *)value->valuestring;
     if (base64_decode_in_place(value->valuestring, &olen) != 0)
-      return http_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
+      return tkt_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
     char sha[65], storage[48];
-    util_sha256_hex(data, olen, sha);
-    util_token(storage, 18);
+    tkt_sha256_hex(data, olen, sha);
+    tkt_token(storage, 18);
     int wrc = write_file(dir, storage, data, olen);
     value->valuestring[0] = 0;
     if (wrc != 0) {
-      tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "cannot write an attachment in %s: %s", dir, strerror(errno));
-      return http_error(r, 500, "internal", "the attachment could not be stored");
+      tkt_log(DESTEK_LOG_ERROR, "cannot write an attachment in %s: %s", dir, strerror(errno));
+      return tkt_error(r, 500, "internal", "the attachment could not be stored");
     }
-    if (db_exec(w, "INSERT INTO tkt_attachments(ticket_id, message_id, filename, content_type, size, sha256, storage,"
+    if (tkt_db_exec(w, "INSERT INTO tkt_attachments(ticket_id, message_id, filename, content_type, size, sha256, storage,"
                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "iittitt" "t", ticket_id, message_id,
                 filename, type, (int64_t)olen, sha, storage, now) != SQLITE_OK)
-      return http_error(r, 500, "internal", "the attachment could not be recorded");
+      return tkt_error(r, 500, "internal", "the attachment could not be recorded");
   }
   return 0;
 }
 
-cJSON *tkt_attachments_json(struct db *db, int64_t message_id)
+cJSON *tkt_attachments_json(struct destek_db *db, int64_t message_id)
 {
   cJSON *arr = cJSON_CreateArray();
-  sqlite3_stmt *st = db_prepare(db, "SELECT id, filename, content_type, size, sha256, created_at FROM tkt_attachments"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id, filename, content_type, size, sha256, created_at FROM tkt_attachments"
                                     " WHERE message_id = ?1 ORDER BY id");
   if (!st) return arr;
-  db_bind(st, "i", message_id);
+  tkt_db_bind(st, "i", message_id);
   while (sqlite3_step(st) == SQLITE_ROW) {
     cJSON *o = cJSON_CreateObject();
     int64_t id = sqlite3_column_int64(st, 0);
@@ -208,7 +203,7 @@ cJSON *tkt_attachments_json(struct db *db, int64_t message_id)
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 5));
     cJSON_AddItemToArray(arr, o);
   }
-  db_done(st);
+  tkt_db_done(st);
   return arr;
 }
 
@@ -244,19 +239,19 @@ static void disposition(const char *filename, char *out, size_t outlen)
   snprintf(out, outlen, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, enc);
 }
 
-int tkt_attachment_send(struct destek_req *r, struct db *db, int64_t id)
+int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id)
 {
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
                                          " WHERE id = ?1") : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", id);
-  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such attachment"); }
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", id);
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(r, 404, "not_found", "no such attachment"); }
   char filename[256], type[128], storage[64];
   snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
   snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 1));
   snprintf(storage, sizeof storage, "%s", (const char *)sqlite3_column_text(st, 2));
   int64_t size = sqlite3_column_int64(st, 3);
-  db_done(st);
+  tkt_db_done(st);
   char dir[4096], path[4200];
   attachments_dir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/%s", dir, storage);
@@ -266,20 +261,20 @@ int tkt_attachment_send(struct destek_req *r, struct db *db, int64_t id)
   if (!f || fread(data, 1, (size_t)size, f) != (size_t)size) {
     if (f) fclose(f);
     free(data);
-    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "attachment %lld: cannot read %s", (long long)id, path);
-    return http_error(r, 500, "internal", "the attachment's file is missing");
+    tkt_log(DESTEK_LOG_ERROR, "attachment %lld: cannot read %s", (long long)id, path);
+    return tkt_error(r, 500, "internal", "the attachment's file is missing");
   }
   fclose(f);
   char cd[1024];
   disposition(filename, cd, sizeof cd);
-  http_add_header(r, "Content-Disposition", cd);
-  http_add_header(r, "Cache-Control", "private, no-store");
-  return http_reply_body(r, 200, served_type(type), data, (size_t)size);
+  tkt_add_header(r, "Content-Disposition", cd);
+  tkt_add_header(r, "Cache-Control", "private, no-store");
+  return tkt_reply_take(r, 200, served_type(type), data, (size_t)size);
 }
 
 static int attachment_get(struct destek_req *r)
 {
-  return tkt_attachment_send(r, http_db(r), http_param_int(r, "id"));
+  return tkt_attachment_send(r, tkt_db_read(r), tkt_param_int(r, "id"));
 }
 
 const struct destek_route tkt_attachment_routes[] = {

@@ -12,10 +12,9 @@
 
 #include <sqlite3.h>
 
-#include "auth.h"
 #include "fold.h"
 #include "tkt.h"
-#include "util.h"
+#include "destek_util.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static unsigned rnd(unsigned n)
@@ -172,31 +171,30 @@ static void fill(char *out, size_t cap, const char *fmt, const char *product, in
   out[n] = 0;
 }
 
-static int64_t ensure_user(struct db *w, struct agent *a)
+/* The agent's user, created in c's transaction (audited, user.created; an admin retires the setup link) unless a
+ * user with that e-mail exists. Its id, or -1. */
+static int64_t ensure_user(struct destek_req *c, struct agent *a)
 {
-  int64_t id = db_int(w, 0, "SELECT id FROM core_users WHERE email = ?1 COLLATE NOCASE", "t", a->email);
+  int64_t id = tkt_db_int(tkt_db_read(c), 0, "SELECT id FROM core_users WHERE email = ?1 COLLATE NOCASE", "t", a->email);
   if (id > 0) { a->password = NULL; return id; }  /* already there: its password is left alone */
-  char *hash = auth_password_hash_new(a->password);
-  if (!hash) return -1;
-  id = auth_user_insert(w, a->email, a->name, a->role, "tr", hash);
-  free(hash);
-  return id;
+  id = tkt_user_create(c, a->email, a->name, a->role, "tr", a->password);
+  return id > 0 ? id : -1;
 }
 
 /* Moves a ticket's timestamps to start at base (unix time), a message every step seconds. */
-static void retime(struct db *w, int64_t ticket_id, time_t base, int step)
+static void retime(struct destek_db *w, int64_t ticket_id, time_t base, int step)
 {
-  int64_t first_msg = db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
-  int64_t first_hist = db_int(w, 0, "SELECT min(id) FROM tkt_history WHERE ticket_id = ?1", "i", ticket_id);
-  db_exec(w, "UPDATE tkt_messages SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2 + (id - ?3) * ?4, 'unixepoch')"
+  int64_t first_msg = tkt_db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
+  int64_t first_hist = tkt_db_int(w, 0, "SELECT min(id) FROM tkt_history WHERE ticket_id = ?1", "i", ticket_id);
+  tkt_db_exec(w, "UPDATE tkt_messages SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2 + (id - ?3) * ?4, 'unixepoch')"
              " WHERE ticket_id = ?1", "iiii", ticket_id, (int64_t)base, first_msg, (int64_t)step);
   /* History rows follow the message they came with, roughly: spread over the same span. */
-  int64_t n_msg = db_int(w, 1, "SELECT count(*) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
-  int64_t n_hist = db_int(w, 1, "SELECT count(*) FROM tkt_history WHERE ticket_id = ?1", "i", ticket_id);
+  int64_t n_msg = tkt_db_int(w, 1, "SELECT count(*) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
+  int64_t n_hist = tkt_db_int(w, 1, "SELECT count(*) FROM tkt_history WHERE ticket_id = ?1", "i", ticket_id);
   int64_t hstep = n_hist > 1 ? (n_msg * step) / n_hist : step;
-  db_exec(w, "UPDATE tkt_history SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2 + (id - ?3) * ?4, 'unixepoch')"
+  tkt_db_exec(w, "UPDATE tkt_history SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2 + (id - ?3) * ?4, 'unixepoch')"
              " WHERE ticket_id = ?1", "iiii", ticket_id, (int64_t)base, first_hist, hstep);
-  db_exec(w,
+  tkt_db_exec(w,
           "UPDATE tkt_tickets SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch'),"
           " updated_at = (SELECT max(created_at) FROM tkt_messages WHERE ticket_id = ?1),"
           " first_response_at = CASE WHEN first_response_at IS NULL THEN NULL ELSE"
@@ -210,24 +208,20 @@ static void retime(struct db *w, int64_t ticket_id, time_t base, int step)
 
 static int demo_shop(FILE *out)
 {
-  struct destek_req c;
-  call_begin(&c, "ticketing");
-  struct db *w = http_tx(&c);
-  if (!w) { call_end(&c, 0); return 1; }
-  int admin_made = 0;
+  struct destek_req *c = tkt_call_new();
   for (size_t i = 0; i < COUNT(AGENTS); i++) {
-    AGENTS[i].id = ensure_user(w, &AGENTS[i]);
-    if (AGENTS[i].id <= 0) { fprintf(stderr, "destek: could not create %s\n", AGENTS[i].email); call_end(&c, 0); return 1; }
-    if (AGENTS[i].password && !strcmp(AGENTS[i].role, "admin")) admin_made = 1;
+    AGENTS[i].id = ensure_user(c, &AGENTS[i]);
+    if (AGENTS[i].id <= 0) { fprintf(stderr, "destek: could not create %s\n", AGENTS[i].email); tkt_call_end(c, 0); return 1; }
   }
-  if (admin_made) db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL);
+  struct destek_db *w = tkt_db_write(c);
+  if (!w) { tkt_call_end(c, 0); return 1; }
   char now[21];
   tkt_now(now);
-  db_exec(w, "INSERT OR IGNORE INTO tkt_teams(name, created_at, updated_at) VALUES ('Kargo ve Teslimat', ?1, ?1),"
+  tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_teams(name, created_at, updated_at) VALUES ('Kargo ve Teslimat', ?1, ?1),"
              " ('İade ve Değişim', ?1, ?1)", "t", now);
-  int64_t team_ship = db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'Kargo ve Teslimat'", "");
-  int64_t team_ret = db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'İade ve Değişim'", "");
-  if (call_end(&c, 1) != 0) { fprintf(stderr, "destek: could not save the agents\n"); return 1; }
+  int64_t team_ship = tkt_db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'Kargo ve Teslimat'", "");
+  int64_t team_ret = tkt_db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'İade ve Değişim'", "");
+  if (tkt_call_end(c, 1) != 0) { fprintf(stderr, "destek: could not save the agents\n"); return 1; }
 
   /* ~120 customers: some with a phone (WhatsApp), a few English-speaking. */
   enum { N_CUST = 120, N_TICKETS = 320, BATCH = 40 };
@@ -247,12 +241,11 @@ static int demo_shop(FILE *out)
 
   time_t t_now = time(NULL), span = 28 * 86400;
   int made = 0;
-  struct db *rd = db_reader();
-  int64_t first_id = db_int(rd, 0, "SELECT coalesce(max(id), 0) FROM tkt_tickets", "") + 1;
-  db_reader_release();
+  struct destek_db *rd = tkt_db_read(NULL);
+  int64_t first_id = tkt_db_int(rd, 0, "SELECT coalesce(max(id), 0) FROM tkt_tickets", "") + 1;
   for (int b = 0; b < N_TICKETS; b += BATCH) {
-    call_begin(&c, "ticketing");
-    w = http_tx(&c);
+    c = tkt_call_new();
+    w = tkt_db_write(c);
     int ok = w != NULL;
     for (int k = b; ok && k < b + BATCH && k < N_TICKETS; k++) {
       int ci = (int)rnd(N_CUST);
@@ -278,7 +271,7 @@ static int demo_shop(FILE *out)
       snprintf(actor, sizeof actor, "customer:%lld", (long long)cid);
       char order_s[16];
       snprintf(order_s, sizeof order_s, "%d", order);
-      int64_t id = tkt_ticket_create(&c, w, subject, cid, body, channel, PICK(PRIORITIES), tags,
+      int64_t id = tkt_ticket_create(c, w, subject, cid, body, channel, PICK(PRIORITIES), tags,
                                      strcmp(s->tag, "kupon") && strcmp(s->tag, "urun-bilgisi") ? order_s : NULL,
                                      NULL, actor, NULL);
       cJSON_Delete(tags);
@@ -291,73 +284,73 @@ static int demo_shop(FILE *out)
       struct agent *ag = &AGENTS[1 + rnd(COUNT(AGENTS) - 1)];
       char agent_actor[48];
       snprintf(agent_actor, sizeof agent_actor, "user:%lld", (long long)ag->id);
-      c.who.user_id = ag->id;
+      tkt_act_as(c, ag->id);
       if (stage >= 1) {
         struct tkt_changes ch = { .set_assignee = 1, .assignee_id = ag->id };
         if (!strcmp(s->tag, "kargo") || !strcmp(s->tag, "hasarli-urun")) { ch.set_team = 1; ch.team_id = team_ship; }
         else if (!strcmp(s->tag, "iade") || !strcmp(s->tag, "beden")) { ch.set_team = 1; ch.team_id = team_ret; }
         if (stage == 1) ch.status = "open";
-        if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
+        if (tkt_apply_changes(c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
         if (s->note && rnd(3) == 0 &&
-            tkt_message_add(&c, w, id, 0, "note", ag->id, 0, s->note, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
+            tkt_message_add(c, w, id, 0, "note", ag->id, 0, s->note, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
       }
-      if (stage >= 2 && tkt_message_add(&c, w, id, 0, "reply", ag->id, 0, reply, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
+      if (stage >= 2 && tkt_message_add(c, w, id, 0, "reply", ag->id, 0, reply, NULL, NULL, agent_actor) < 0) { ok = 0; break; }
       if (stage == 2) {
         struct tkt_changes ch = { .status = rnd(3) ? "pending" : "on_hold" };
-        if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
+        if (tkt_apply_changes(c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
       }
-      if (stage >= 3 && tkt_message_add(&c, w, id, 0, "customer", 0, cid, follow, NULL, NULL, actor) < 0) { ok = 0; break; }
+      if (stage >= 3 && tkt_message_add(c, w, id, 0, "customer", 0, cid, follow, NULL, NULL, actor) < 0) { ok = 0; break; }
       if (stage >= 4) {
         struct tkt_changes ch = { .status = "solved" };
-        if (tkt_apply_changes(&c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
+        if (tkt_apply_changes(c, w, id, &ch, agent_actor) != 0) { ok = 0; break; }
       }
       if (stage >= 5) {
         struct tkt_changes ch = { .status = "closed" };
-        if (tkt_apply_changes(&c, w, id, &ch, "system") != 0) { ok = 0; break; }
+        if (tkt_apply_changes(c, w, id, &ch, "system") != 0) { ok = 0; break; }
       }
-      c.who.user_id = 0;
+      tkt_act_as(c, 0);
       time_t base = t_now - (time_t)(age * (double)span) + (time_t)rnd(3600);
       int step = 600 + (int)rnd(4 * 3600);
       if (base + 6 * step > t_now) step = (int)((t_now - base) / 6) + 1;
       retime(w, id, base, step);
       made++;
     }
-    if (call_end(&c, ok) != 0 || !ok) {
+    if (tkt_call_end(c, ok) != 0 || !ok) {
       fprintf(stderr, "destek: the demo tickets could not be saved (after %d)\n", made - (made % BATCH));
       return 1;
     }
   }
 
   /* The list is ordered by seq (the order of changes): renumber the demo tickets by their moved updated_at. */
-  call_begin(&c, "ticketing");
-  w = http_tx(&c);
-  int64_t top = w ? db_int(w, 0, "SELECT coalesce(max(seq), 0) FROM tkt_tickets", "") : 0;
-  int ok = w && db_exec(w, "UPDATE tkt_tickets SET seq = -id WHERE id >= ?1", "i", first_id) == SQLITE_OK &&
-           db_exec(w, "UPDATE tkt_tickets AS t SET seq = ?2 + r.n FROM (SELECT id, row_number() OVER"
+  c = tkt_call_new();
+  w = tkt_db_write(c);
+  int64_t top = w ? tkt_db_int(w, 0, "SELECT coalesce(max(seq), 0) FROM tkt_tickets", "") : 0;
+  int ok = w && tkt_db_exec(w, "UPDATE tkt_tickets SET seq = -id WHERE id >= ?1", "i", first_id) == SQLITE_OK &&
+           tkt_db_exec(w, "UPDATE tkt_tickets AS t SET seq = ?2 + r.n FROM (SELECT id, row_number() OVER"
                       " (ORDER BY updated_at, id) AS n FROM tkt_tickets WHERE id >= ?1) AS r WHERE t.id = r.id",
                    "ii", first_id, top) == SQLITE_OK;
-  if (call_end(&c, ok) != 0 || !ok) { fprintf(stderr, "destek: the demo tickets could not be ordered\n"); return 1; }
+  if (tkt_call_end(c, ok) != 0 || !ok) { fprintf(stderr, "destek: the demo tickets could not be ordered\n"); return 1; }
 
   /* SLA policies, when this desk has them (migrations/002_sla.sql), added after the tickets: the SLA clock runs on
    * real time, so only tickets made from now on get a clock; the demo's back-dated ones would read as breached. */
   int sla = 0;
-  call_begin(&c, "ticketing");
-  w = http_tx(&c);
-  if (w && db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_sla_policies'", "") &&
-      db_int(w, 0, "SELECT count(*) FROM tkt_sla_policies", "") == 0) {
+  c = tkt_call_new();
+  w = tkt_db_write(c);
+  if (w && tkt_db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_sla_policies'", "") &&
+      tkt_db_int(w, 0, "SELECT count(*) FROM tkt_sla_policies", "") == 0) {
     tkt_now(now);
-    sla = db_exec(w, "INSERT INTO tkt_sla_policies(name, position, priority, first_response_minutes,"
+    sla = tkt_db_exec(w, "INSERT INTO tkt_sla_policies(name, position, priority, first_response_minutes,"
                      " resolution_minutes, created_at, updated_at) VALUES"
                      " ('Acil talepler (demo)', 1, 'urgent', 60, 480, ?1, ?1),"
                      " ('Standart (demo)', 2, NULL, 240, 2880, ?1, ?1)", "t", now) == SQLITE_OK;
   }
-  if (call_end(&c, sla) != 0) sla = 0;
+  if (tkt_call_end(c, sla) != 0) sla = 0;
 
   /* Macros, when this desk has them (migrations/005_macros.sql): the replies agents of such a shop keep. */
   int macros = 0;
-  call_begin(&c, "ticketing");
-  w = http_tx(&c);
-  if (w && db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_macros'", "")) {
+  c = tkt_call_new();
+  w = tkt_db_write(c);
+  if (w && tkt_db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_macros'", "")) {
     static const char *const M[][4] = {
       { "Kargo gecikmesi (demo)",
         "Merhaba {{customer.name}}, {{order_number}} numaralı siparişiniz için beklettiğimiz için özür dileriz. "
@@ -385,11 +378,11 @@ static int demo_shop(FILE *out)
     tkt_now(now);
     macros = 1;
     for (size_t i = 0; i < COUNT(M) && macros; i++)
-      macros = db_exec(w, "INSERT OR IGNORE INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
+      macros = tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?5)", "ttttt", M[i][0], M[i][1], M[i][2], M[i][3], now)
                == SQLITE_OK;
   }
-  if (call_end(&c, macros) != 0) macros = 0;
+  if (tkt_call_end(c, macros) != 0) macros = 0;
 
   fprintf(out,
           "Demo desk ready: Anadolu Tekstil (towels and bathrobes, online), %d customers, %d tickets.\n"
@@ -412,29 +405,26 @@ static int demo_shop(FILE *out)
 
 static int bulk(long size, FILE *out)
 {
-  struct destek_req c;
-  call_begin(&c, "ticketing");
-  struct db *w = http_tx(&c);
-  if (!w) { call_end(&c, 0); return 1; }
-  sqlite3 *h = db_handle(w);
-  int64_t seq0 = db_int(w, 0, "SELECT coalesce(max(seq), 0) FROM tkt_tickets", "");
-  int64_t ref0 = db_int(w, 1000, "SELECT coalesce(max(reference), 1000) FROM tkt_tickets", "");
-  int64_t cust0 = db_int(w, 0, "SELECT coalesce(max(id), 0) FROM tkt_customers", "");
-  int64_t tick0 = db_int(w, 0, "SELECT coalesce(max(id), 0) FROM tkt_tickets", "");
+  struct destek_req *c = tkt_call_new();
+  struct destek_db *w = tkt_db_write(c);
+  if (!w) { tkt_call_end(c, 0); return 1; }
+  int64_t seq0 = tkt_db_int(w, 0, "SELECT coalesce(max(seq), 0) FROM tkt_tickets", "");
+  int64_t ref0 = tkt_db_int(w, 1000, "SELECT coalesce(max(reference), 1000) FROM tkt_tickets", "");
+  int64_t cust0 = tkt_db_int(w, 0, "SELECT coalesce(max(id), 0) FROM tkt_customers", "");
+  int64_t tick0 = tkt_db_int(w, 0, "SELECT coalesce(max(id), 0) FROM tkt_tickets", "");
   long n_cust = size / 20 + 1;
-  sqlite3_stmt *sc = NULL, *st = NULL, *sm = NULL, *ss = NULL, *sg = NULL;
-  int rc = sqlite3_prepare_v2(h, "INSERT INTO tkt_customers(id, name, email, lang, created_at, updated_at)"
-                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)", -1, &sc, NULL);
-  rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_tickets(id, reference, subject, status, priority, channel, customer_id,"
-                              " assignee_id, order_number, created_at, updated_at, seq, tags_json)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, json_array(?13))", -1, &st, NULL);
-  rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body,"
-                              " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &sm, NULL);
-  rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_search(rowid, subject, body, customer) VALUES (?1, ?2, ?3, ?4)", -1,
-                           &ss, NULL);
-  rc |= sqlite3_prepare_v2(h, "INSERT INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", -1, &sg, NULL);
-  if (rc != SQLITE_OK) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); goto fail; }
-  int64_t agent = db_int(w, 0, "SELECT min(id) FROM core_users", "");
+  /* The writer's cached statements, stepped directly: the bulk path of a bench desk. */
+  sqlite3_stmt *sc = tkt_db_prepare(w, "INSERT INTO tkt_customers(id, name, email, lang, created_at, updated_at)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+  sqlite3_stmt *st = tkt_db_prepare(w, "INSERT INTO tkt_tickets(id, reference, subject, status, priority, channel,"
+                                       " customer_id, assignee_id, order_number, created_at, updated_at, seq, tags_json)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, json_array(?13))");
+  sqlite3_stmt *sm = tkt_db_prepare(w, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id,"
+                                       " body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  sqlite3_stmt *ss = tkt_db_prepare(w, "INSERT INTO tkt_search(rowid, subject, body, customer) VALUES (?1, ?2, ?3, ?4)");
+  sqlite3_stmt *sg = tkt_db_prepare(w, "INSERT INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)");
+  if (!sc || !st || !sm || !ss || !sg) { fprintf(stderr, "destek: %s\n", tkt_db_errmsg(w)); goto fail; }
+  int64_t agent = tkt_db_int(w, 0, "SELECT min(id) FROM core_users", "");
   time_t t_now = time(NULL), span = 90 * 86400;
   char ts[21];
   for (long i = 0; i < n_cust; i++) {
@@ -451,7 +441,7 @@ static int bulk(long size, FILE *out)
     sqlite3_bind_text(sc, 3, email, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(sc, 4, en ? "en" : "tr", -1, SQLITE_STATIC);
     sqlite3_bind_text(sc, 5, ts, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(sc) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); goto fail; }
+    if (sqlite3_step(sc) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", tkt_db_errmsg(w)); goto fail; }
     sqlite3_reset(sc);
   }
   static const char *const STATUSES[] = { "new", "open", "open", "pending", "on_hold", "solved", "closed", "closed",
@@ -488,7 +478,7 @@ static int bulk(long size, FILE *out)
     sqlite3_bind_text(st, 11, upd, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 12, seq0 + i + 1);
     sqlite3_bind_text(st, 13, s->tag, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); free(bodies); goto fail; }
+    if (sqlite3_step(st) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", tkt_db_errmsg(w)); free(bodies); goto fail; }
     sqlite3_reset(st);
     size_t bl = 0;
     static const char *const KINDS[] = { "customer", "reply", "customer", "note", "reply" };
@@ -501,7 +491,7 @@ static int bulk(long size, FILE *out)
       else { if (agent > 0) sqlite3_bind_int64(sm, 3, agent); else sqlite3_bind_null(sm, 3); sqlite3_bind_null(sm, 4); }
       sqlite3_bind_text(sm, 5, msg[m], -1, SQLITE_STATIC);
       sqlite3_bind_text(sm, 6, mts, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(sm) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); free(bodies); goto fail; }
+      if (sqlite3_step(sm) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", tkt_db_errmsg(w)); free(bodies); goto fail; }
       sqlite3_reset(sm);
       size_t l = strlen(msg[m]);
       memcpy(bodies + bl, msg[m], l);
@@ -513,7 +503,7 @@ static int bulk(long size, FILE *out)
     sqlite3_bind_text(sg, 2, s->tag, -1, SQLITE_STATIC);
     sqlite3_step(sg);
     sqlite3_reset(sg);
-    char *cn = db_text_new(w, "SELECT name || ' ' || coalesce(email, '') FROM tkt_customers WHERE id = ?1", "i", cid);
+    char *cn = tkt_db_text_new(w, "SELECT name || ' ' || coalesce(email, '') FROM tkt_customers WHERE id = ?1", "i", cid);
     snprintf(cname, sizeof cname, "%s", cn ? cn : "");
     free(cn);
     char *fs = tkt_fold_new(subject, strlen(subject)), *fb = tkt_fold_new(bodies, strlen(bodies)),
@@ -522,25 +512,24 @@ static int bulk(long size, FILE *out)
     sqlite3_bind_text(ss, 2, fs, -1, free);
     sqlite3_bind_text(ss, 3, fb, -1, free);
     sqlite3_bind_text(ss, 4, fc, -1, free);
-    if (sqlite3_step(ss) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", sqlite3_errmsg(h)); free(bodies); goto fail; }
+    if (sqlite3_step(ss) != SQLITE_DONE) { fprintf(stderr, "destek: %s\n", tkt_db_errmsg(w)); free(bodies); goto fail; }
     sqlite3_reset(ss);
   }
   free(bodies);
-  sqlite3_finalize(sc); sqlite3_finalize(st); sqlite3_finalize(sm); sqlite3_finalize(ss); sqlite3_finalize(sg);
-  if (call_end(&c, 1) != 0) { fprintf(stderr, "destek: the bench data could not be saved\n"); return 1; }
+  tkt_db_done(sc); tkt_db_done(st); tkt_db_done(sm); tkt_db_done(ss); tkt_db_done(sg);
+  if (tkt_call_end(c, 1) != 0) { fprintf(stderr, "destek: the bench data could not be saved\n"); return 1; }
   fprintf(out, "bench data: %ld tickets, %ld messages, %ld customers\n", size, size * 5, n_cust);
   return 0;
 fail:
-  sqlite3_finalize(sc); sqlite3_finalize(st); sqlite3_finalize(sm); sqlite3_finalize(ss); sqlite3_finalize(sg);
-  call_end(&c, 0);
+  tkt_db_done(sc); tkt_db_done(st); tkt_db_done(sm); tkt_db_done(ss); tkt_db_done(sg);
+  tkt_call_end(c, 0);
   return 1;
 }
 
 int tkt_demo_fill(int force, long size, FILE *out)
 {
-  struct db *r = db_reader();
-  int64_t n = r ? db_int(r, 0, "SELECT count(*) FROM tkt_tickets", "") : 0;
-  db_reader_release();
+  struct destek_db *r = tkt_db_read(NULL);
+  int64_t n = r ? tkt_db_int(r, 0, "SELECT count(*) FROM tkt_tickets", "") : 0;
   if (n > 0 && !force) {
     fprintf(stderr, "destek: this desk already has %lld tickets; the demo only fills an empty desk "
                     "(use a new --data directory, or --force to add demo data anyway)\n", (long long)n);

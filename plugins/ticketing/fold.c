@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "destek_util.h"
 
 /* The ASCII letter a code point folds to, 0 to keep it, or -1 to drop it. */
 static int fold_cp(uint32_t cp)

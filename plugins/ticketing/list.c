@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "fold.h"
-#include "jbuf.h"
+#include "destek_jbuf.h"
 #include "sla.h"
-#include "util.h"
+#include "destek_util.h"
 
 #define LIST_MAX 200
 
@@ -88,9 +88,9 @@ struct filters {
   int has_q;
 };
 
-static void log_failure(struct db *db, const char *what)
+static void log_failure(struct destek_db *db, const char *what)
 {
-  tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "ticket %s failed: %s", what, db ? db_errmsg(db) : "no database");
+  tkt_log(DESTEK_LOG_ERROR, "ticket %s failed: %s", what, db ? tkt_db_errmsg(db) : "no database");
 }
 
 static int64_t positive_id(const char *s)
@@ -113,38 +113,38 @@ static int filters_read(struct destek_req *r, struct filters *f)
   memset(f, 0, sizeof *f);
   /* Buffers as large as a request line can be: a value too long for its buffer would read as absent. */
   char buf[8192];
-  if (http_query_get(r, "status", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "status", buf, sizeof buf) && *buf) {
     /* "open" or "open,pending": each must be a status. */
     for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       const char *status = one_of(TKT_STATUSES, tok);
       if (!status)
-        return http_field_error(r, "invalid_field", "status", "status must be one or more of: new, open, pending,"
+        return tkt_field_error(r, "invalid_field", "status", "status must be one or more of: new, open, pending,"
                                 " on_hold, solved, closed (comma-separated)");
       int dup = 0;
       for (int i = 0; i < f->n_statuses; i++) dup |= f->statuses[i] == status;
       if (!dup) f->statuses[f->n_statuses++] = status;   /* six statuses: at most six distinct */
     }
   }
-  if (http_query_get(r, "priority", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "priority", buf, sizeof buf) && *buf) {
     if (!(f->priority = one_of(TKT_PRIORITIES, buf)))
-      return http_field_error(r, "invalid_field", "priority", "priority must be one of: low, normal, high, urgent");
+      return tkt_field_error(r, "invalid_field", "priority", "priority must be one of: low, normal, high, urgent");
   }
-  if (http_query_get(r, "channel", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "channel", buf, sizeof buf) && *buf) {
     if (!(f->channel = one_of(TKT_CHANNELS, buf)))
-      return http_field_error(r, "invalid_field", "channel",
+      return tkt_field_error(r, "invalid_field", "channel",
                               "channel must be one of: email, web, api, chat, whatsapp, phone");
   }
-  if (http_query_get(r, "assignee", buf, sizeof buf) && *buf) {
-    if (!strcmp(buf, "me")) f->assignee_id = r->who.user_id > 0 ? r->who.user_id : -2;   /* -2: nobody's */
+  if (tkt_query_get(r, "assignee", buf, sizeof buf) && *buf) {
+    if (!strcmp(buf, "me")) f->assignee_id = tkt_user_id(r) > 0 ? tkt_user_id(r) : -2;   /* -2: nobody's */
     else if (!strcmp(buf, "none")) f->assignee_id = -1;
     else if (!(f->assignee_id = positive_id(buf)))
-      return http_field_error(r, "invalid_field", "assignee", "assignee must be a user id, \"me\" or \"none\"");
+      return tkt_field_error(r, "invalid_field", "assignee", "assignee must be a user id, \"me\" or \"none\"");
   }
-  if (http_query_get(r, "customer", buf, sizeof buf) && *buf && !(f->customer_id = positive_id(buf)))
-    return http_field_error(r, "invalid_field", "customer", "customer must be a customer id");
-  if (http_query_get(r, "team", buf, sizeof buf) && *buf && !(f->team_id = positive_id(buf)))
-    return http_field_error(r, "invalid_field", "team", "team must be a team id");
-  if (http_query_get(r, "tag", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "customer", buf, sizeof buf) && *buf && !(f->customer_id = positive_id(buf)))
+    return tkt_field_error(r, "invalid_field", "customer", "customer must be a customer id");
+  if (tkt_query_get(r, "team", buf, sizeof buf) && *buf && !(f->team_id = positive_id(buf)))
+    return tkt_field_error(r, "invalid_field", "team", "team must be a team id");
+  if (tkt_query_get(r, "tag", buf, sizeof buf) && *buf) {
     if (strlen(buf) > TKT_TAG_MAX) {
       f->has_tag = 2;   /* longer than any tag: matches nothing */
     } else {
@@ -153,14 +153,14 @@ static int filters_read(struct destek_req *r, struct filters *f)
       f->has_tag = 1;
     }
   }
-  if (http_query_get(r, "sla_at_risk", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "sla_at_risk", buf, sizeof buf) && *buf) {
     if (!strcmp(buf, "1") || !strcmp(buf, "true")) f->sla_at_risk = 1;
     else if (strcmp(buf, "0") && strcmp(buf, "false"))
-      return http_field_error(r, "invalid_field", "sla_at_risk", "sla_at_risk must be true or false");
+      return tkt_field_error(r, "invalid_field", "sla_at_risk", "sla_at_risk must be true or false");
   }
-  if (http_query_get(r, "q", buf, sizeof buf) && *buf) {
+  if (tkt_query_get(r, "q", buf, sizeof buf) && *buf) {
     if (strlen(buf) >= sizeof f->q)
-      return http_field_error(r, "invalid_field", "q", "q is longer than %zu bytes", sizeof f->q - 1);
+      return tkt_field_error(r, "invalid_field", "q", "q is longer than %zu bytes", sizeof f->q - 1);
     memcpy(f->q, buf, strlen(buf) + 1);   /* fits: checked above */
     f->has_q = 1;
   }
@@ -198,7 +198,7 @@ static int cursor_read(struct destek_req *r, char tag, int two, int *has, int64_
 {
   char buf[128];
   *has = 0;
-  if (!http_query_get(r, "cursor", buf, sizeof buf) || !*buf) return 0;
+  if (!tkt_query_get(r, "cursor", buf, sizeof buf) || !*buf) return 0;
   char raw[96];
   long n = util_b64url_decode(buf, raw, sizeof raw - 1);
   if (n > 2 && raw[0] == tag && raw[1] == ':') {
@@ -219,18 +219,18 @@ static int cursor_read(struct destek_req *r, char tag, int two, int *has, int64_
       return 0;
     }
   }
-  return http_field_error(r, "invalid_field", "cursor", "cursor is not one this server gave out for this list");
+  return tkt_field_error(r, "invalid_field", "cursor", "cursor is not one this server gave out for this list");
 }
 
 static int limit_read(struct destek_req *r, int *limit)
 {
   char buf[32];
   *limit = 50;
-  if (!http_query_get(r, "limit", buf, sizeof buf)) return 0;
+  if (!tkt_query_get(r, "limit", buf, sizeof buf)) return 0;
   char *end;
   long v = strtol(buf, &end, 10);
   if (!*buf || *end || v < 1 || v > LIST_MAX)
-    return http_field_error(r, "invalid_field", "limit", "limit must be a whole number from 1 to %d", LIST_MAX);
+    return tkt_field_error(r, "invalid_field", "limit", "limit must be a whole number from 1 to %d", LIST_MAX);
   *limit = (int)v;
   return 0;
 }
@@ -239,7 +239,7 @@ static int reply_list(struct destek_req *r, struct jbuf *b)
 {
   size_t len;
   char *text = jbuf_take(b, &len);
-  http_reply_body(r, 200, "application/json; charset=utf-8", text, len);
+  tkt_reply_take(r, 200, "application/json; charset=utf-8", text, len);
   return 200;
 }
 
@@ -247,18 +247,18 @@ static int reply_list(struct destek_req *r, struct jbuf *b)
 
 /* Writes the search member of a hit: the subject if it matches, else the first matching message, else the
  * customer's name (the row is st's current one, columns of TKT_SUMMARY_SELECT). */
-static void write_snippet(struct jbuf *b, struct db *db, sqlite3_stmt *row, const char *folded_query)
+static void write_snippet(struct jbuf *b, struct destek_db *db, sqlite3_stmt *row, const char *folded_query)
 {
   const char *field = "subject";
   char *s = tkt_snippet_new((const char *)sqlite3_column_text(row, 2), folded_query, 24);
   if (!s) {
     field = "body";
-    sqlite3_stmt *st = db_prepare(db, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id");
+    sqlite3_stmt *st = tkt_db_prepare(db, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id");
     if (st) {
-      db_bind(st, "i", sqlite3_column_int64(row, 0));
+      tkt_db_bind(st, "i", sqlite3_column_int64(row, 0));
       while (!s && sqlite3_step(st) == SQLITE_ROW)
         s = tkt_snippet_new((const char *)sqlite3_column_text(st, 0), folded_query, 24);
-      db_done(st);
+      tkt_db_done(st);
     }
   }
   if (!s) {
@@ -302,16 +302,16 @@ static int search_list(struct destek_req *r, const struct filters *f, int limit)
   if (has && (group < 0 || group > 2)) {
     free(folded);
     jbuf_free(&b);
-    return http_field_error(r, "invalid_field", "cursor", "cursor is not one this server gave out for this list");
+    return tkt_field_error(r, "invalid_field", "cursor", "cursor is not one this server gave out for this list");
   }
   char groups[3][3300];
   search_groups(terms, groups);
-  struct db *db = http_db(r);
+  struct destek_db *db = tkt_db_read(r);
   int shown = 0, more = 0;
   int64_t last_group = 0, last_rowid = 0, now = tkt_sla_now();
   for (int g = (int)group; g < 3 && !more; g++) {
-    sqlite3_stmt *st = db ? db_prepare(db, SQL_SEARCH) : NULL;
-    if (!st) { free(folded); jbuf_free(&b); return http_error(r, 500, "internal", "internal error"); }
+    sqlite3_stmt *st = db ? tkt_db_prepare(db, SQL_SEARCH) : NULL;
+    if (!st) { free(folded); jbuf_free(&b); return tkt_error(r, 500, "internal", "internal error"); }
     bind_filters(st, f);
     sqlite3_bind_int(st, 10, limit - shown + 1);
     if (has && g == group) sqlite3_bind_int64(st, 11, below);
@@ -330,8 +330,8 @@ static int search_list(struct destek_req *r, const struct filters *f, int limit)
     }
     int failed = step != SQLITE_ROW && step != SQLITE_DONE;
     if (failed) log_failure(db, "search");
-    db_done(st);
-    if (failed) { free(folded); jbuf_free(&b); return http_error(r, 500, "internal", "the search failed"); }
+    tkt_db_done(st);
+    if (failed) { free(folded); jbuf_free(&b); return tkt_error(r, 500, "internal", "the search failed"); }
   }
   free(folded);
   JBUF_LIT(&b, "],\"next_cursor\":");
@@ -352,11 +352,11 @@ static int ticket_list(struct destek_req *r)
   if ((rc = limit_read(r, &limit)) || (rc = filters_read(r, &f))) return rc;
   char sort_name[32] = "";
   enum sort sort = SORT_UPDATED;
-  if (http_query_get(r, "sort", sort_name, sizeof sort_name) && *sort_name) {
+  if (tkt_query_get(r, "sort", sort_name, sizeof sort_name) && *sort_name) {
     int i = 0;
     while (SORTS[i] && strcmp(SORTS[i], sort_name)) i++;
     if (!SORTS[i])
-      return http_field_error(r, "invalid_field", "sort", "sort must be one of: updated, created, priority, sla_due");
+      return tkt_field_error(r, "invalid_field", "sort", "sort must be one of: updated, created, priority, sla_due");
     sort = (enum sort)i;
   }
   if (f.has_q) return search_list(r, &f, limit);
@@ -365,9 +365,9 @@ static int ticket_list(struct destek_req *r)
   int64_t key1 = 0, key2 = 0;
   if ((rc = cursor_read(r, CURSOR_TAG[sort], two, &has, &key1, &key2))) return rc;
   static const char *const sql[] = { SQL_BY_UPDATED, SQL_BY_CREATED, SQL_BY_PRIORITY, SQL_BY_SLA_DUE };
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, sql[sort]) : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, sql[sort]) : NULL;
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
   bind_filters(st, &f);
   sqlite3_bind_int(st, 10, limit + 1);
   if (has) {
@@ -388,8 +388,8 @@ static int ticket_list(struct destek_req *r)
   }
   int failed = step != SQLITE_ROW && step != SQLITE_DONE;
   if (failed) log_failure(db, "list");
-  db_done(st);
-  if (failed) { jbuf_free(&b); return http_error(r, 500, "internal", "the list failed"); }
+  tkt_db_done(st);
+  if (failed) { jbuf_free(&b); return tkt_error(r, 500, "internal", "the list failed"); }
   JBUF_LIT(&b, "],\"next_cursor\":");
   if (more) cursor_write(&b, CURSOR_TAG[sort], last1, last2, two);
   else jbuf_null(&b);
@@ -411,23 +411,23 @@ static int ticket_count(struct destek_req *r)
     if (!n) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddNumberToObject(o, "count", 0);
-      return http_reply_json(r, 200, o);
+      return tkt_reply_json(r, 200, o);
     }
   }
-  struct db *db = http_db(r);
+  struct destek_db *db = tkt_db_read(r);
   const char *sql = f.has_q ? SQL_COUNT_SEARCH : f.n_statuses ? SQL_COUNT_BY_STATUS : SQL_COUNT;
-  sqlite3_stmt *st = db ? db_prepare(db, sql) : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, sql) : NULL;
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
   bind_filters(st, &f);
   if (f.has_q) sqlite3_bind_text(st, 13, terms, -1, SQLITE_STATIC);
   int step = sqlite3_step(st);
   int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
   if (step != SQLITE_ROW) log_failure(db, "count");
-  db_done(st);
-  if (n < 0) return http_error(r, 500, "internal", "the count failed");
+  tkt_db_done(st);
+  if (n < 0) return tkt_error(r, 500, "internal", "the count failed");
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "count", (double)n);
-  return http_reply_json(r, 200, o);
+  return tkt_reply_json(r, 200, o);
 }
 
 const struct destek_route tkt_list_routes[] = {

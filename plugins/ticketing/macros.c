@@ -8,12 +8,12 @@
 
 #include "triggers.h"
 
-static cJSON *macro_json(struct db *db, int64_t id)
+static cJSON *macro_json(struct destek_db *db, int64_t id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT name, body_tr, body_en, changes, created_at, updated_at FROM tkt_macros"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT name, body_tr, body_en, changes, created_at, updated_at FROM tkt_macros"
                                     " WHERE id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", id);
+  tkt_db_bind(st, "i", id);
   cJSON *o = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
     o = cJSON_CreateObject();
@@ -26,14 +26,14 @@ static cJSON *macro_json(struct db *db, int64_t id)
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 4));
     cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 5));
   }
-  db_done(st);
+  tkt_db_done(st);
   return o;
 }
 
 /* Checks a macro's "changes" object. 0 or the 422 it set up. */
 static int changes_check(struct destek_req *r, const cJSON *c)
 {
-  if (!cJSON_IsObject(c)) return http_field_error(r, "invalid_field", "changes", "changes must be an object");
+  if (!cJSON_IsObject(c)) return tkt_field_error(r, "invalid_field", "changes", "changes must be an object");
   const cJSON *v;
   cJSON_ArrayForEach(v, c) {
     const char *k = v->string;
@@ -48,7 +48,7 @@ static int changes_check(struct destek_req *r, const cJSON *c)
       ok = cJSON_IsNull(v) || (cJSON_IsString(v) && (!strcmp(v->valuestring, "me") || !strcmp(v->valuestring, "none"))) ||
            (cJSON_IsNumber(v) && v->valuedouble >= 1);
     }
-    if (!ok) return http_field_error(r, "invalid_field", "changes", "changes.%s is not valid", k);
+    if (!ok) return tkt_field_error(r, "invalid_field", "changes", "changes.%s is not valid", k);
   }
   return 0;
 }
@@ -58,90 +58,90 @@ static int macro_save(struct destek_req *r, int64_t id)
   cJSON *body;
   int rc;
   const char *name;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_str(r, body, "name", id ? FIELD_OPTIONAL : FIELD_REQUIRED, 100, &name)))
+  if ((rc = tkt_body(r, &body)) ||
+      (rc = tkt_field_str(r, body, "name", id ? DESTEK_OPTIONAL : DESTEK_REQUIRED, 100, &name)))
     return rc;
   const char *bodies[2] = { NULL, NULL }, *bnames[2] = { "body_tr", "body_en" };
   for (int i = 0; i < 2; i++) {
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(body, bnames[i]);
     if (!b) continue;
     if (!cJSON_IsString(b) || strlen(b->valuestring) > TKT_BODY_MAX)
-      return http_field_error(r, "invalid_field", bnames[i], "%s must be text of at most %d bytes", bnames[i], TKT_BODY_MAX);
+      return tkt_field_error(r, "invalid_field", bnames[i], "%s must be text of at most %d bytes", bnames[i], TKT_BODY_MAX);
     bodies[i] = b->valuestring;
   }
   const cJSON *ch = cJSON_GetObjectItemCaseSensitive(body, "changes");
   if (ch && (rc = changes_check(r, ch))) return rc;
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
-  if (id && !db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such macro");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  if (id && !tkt_db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such macro");
   char *changes = ch ? cJSON_PrintUnformatted(ch) : NULL;
   char now[21];
   tkt_now(now);
   if (!id)
-    rc = db_exec(w, "INSERT INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
+    rc = tkt_db_exec(w, "INSERT INTO tkt_macros(name, body_tr, body_en, changes, created_at, updated_at)"
                     " VALUES (?1, coalesce(?2, ''), coalesce(?3, ''), coalesce(?4, '{}'), ?5, ?5)", "ttttt", name,
                  bodies[0], bodies[1], changes, now);
   else
-    rc = db_exec(w, "UPDATE tkt_macros SET name = coalesce(?2, name), body_tr = coalesce(?3, body_tr),"
+    rc = tkt_db_exec(w, "UPDATE tkt_macros SET name = coalesce(?2, name), body_tr = coalesce(?3, body_tr),"
                     " body_en = coalesce(?4, body_en), changes = coalesce(?5, changes), updated_at = ?6 WHERE id = ?1",
                  "itttt" "t", id, name, bodies[0], bodies[1], changes, now);
   cJSON_free(changes);
-  if (rc == SQLITE_CONSTRAINT) return http_error(r, 409, "name_taken", "a macro with this name exists");
-  if (rc != SQLITE_OK) return http_error(r, 500, "internal", "the macro could not be saved");
-  if (!db_int(w, 0, "SELECT body_tr <> '' OR body_en <> '' OR changes <> '{}' FROM tkt_macros WHERE id = ?1", "i",
-              id ? id : db_last_id(w)))
-    return http_field_error(r, "invalid_field", "body_tr", "a macro needs a reply text or changes");
+  if (rc == SQLITE_CONSTRAINT) return tkt_error(r, 409, "name_taken", "a macro with this name exists");
+  if (rc != SQLITE_OK) return tkt_error(r, 500, "internal", "the macro could not be saved");
+  if (!tkt_db_int(w, 0, "SELECT body_tr <> '' OR body_en <> '' OR changes <> '{}' FROM tkt_macros WHERE id = ?1", "i",
+              id ? id : tkt_db_last_id(w)))
+    return tkt_field_error(r, "invalid_field", "body_tr", "a macro needs a reply text or changes");
   return 0;
 }
 
 static int macro_list(struct destek_req *r)
 {
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id FROM tkt_macros ORDER BY name, id LIMIT 1000") : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_macros ORDER BY name, id LIMIT 1000") : NULL;
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
   cJSON *items = cJSON_CreateArray();
   while (sqlite3_step(st) == SQLITE_ROW) {
     cJSON *m = macro_json(db, sqlite3_column_int64(st, 0));
     if (m) cJSON_AddItemToArray(items, m);
   }
-  db_done(st);
-  return http_reply_json(r, 200, http_list_new(items, 0));
+  tkt_db_done(st);
+  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
 }
 
 static int macro_create(struct destek_req *r)
 {
   int rc = macro_save(r, 0);
   if (rc) return rc;
-  struct db *w = http_tx(r);
-  return http_reply_json(r, 201, macro_json(w, db_last_id(w)));
+  struct destek_db *w = tkt_db_write(r);
+  return tkt_reply_json(r, 201, macro_json(w, tkt_db_last_id(w)));
 }
 
 static int macro_get(struct destek_req *r)
 {
-  cJSON *m = macro_json(http_db(r), http_param_int(r, "id"));
-  if (!m) return http_error(r, 404, "not_found", "no such macro");
-  return http_reply_json(r, 200, m);
+  cJSON *m = macro_json(tkt_db_read(r), tkt_param_int(r, "id"));
+  if (!m) return tkt_error(r, 404, "not_found", "no such macro");
+  return tkt_reply_json(r, 200, m);
 }
 
 static int macro_update(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   int rc = macro_save(r, id);
   if (rc) return rc;
-  return http_reply_json(r, 200, macro_json(http_tx(r), id));
+  return tkt_reply_json(r, 200, macro_json(tkt_db_write(r), id));
 }
 
 static int macro_delete(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
-  if (!db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such macro");
-  if (db_exec(w, "DELETE FROM tkt_macros WHERE id = ?1", "i", id) != SQLITE_OK)
-    return http_error(r, 500, "internal", "the macro could not be deleted");
-  return http_reply_empty(r, 204);
+  int64_t id = tkt_param_int(r, "id");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  if (!tkt_db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such macro");
+  if (tkt_db_exec(w, "DELETE FROM tkt_macros WHERE id = ?1", "i", id) != SQLITE_OK)
+    return tkt_error(r, 500, "internal", "the macro could not be deleted");
+  return tkt_reply_empty(r, 204);
 }
 
 /* POST /api/v1/tickets/{id}/macros/{macro_id}/apply [{to_customer_id}]: the reply in the customer's language (the
@@ -150,22 +150,22 @@ static int macro_delete(struct destek_req *r)
  * variables are that customer's and their ticket's. */
 static int macro_apply(struct destek_req *r)
 {
-  int64_t ticket_id = http_param_int(r, "id"), macro_id = http_param_int(r, "macro_id");
+  int64_t ticket_id = tkt_param_int(r, "id"), macro_id = tkt_param_int(r, "macro_id");
   cJSON *body = NULL;
-  const char *length = http_header(r, "Content-Length");
+  const char *length = tkt_header(r, "Content-Length");
   int rc = 0;
-  if (length && strcmp(length, "0") && (rc = http_body_object(r, &body))) return rc;
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
+  if (length && strcmp(length, "0") && (rc = tkt_body(r, &body))) return rc;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
   cJSON *m = macro_json(w, macro_id);
-  if (!m) return http_error(r, 404, "not_found", "no such macro");
+  if (!m) return tkt_error(r, 404, "not_found", "no such macro");
   /* A reply is for one customer: on a ticket of several, the one named (parts.c). */
   int64_t part = ticket_id;
   int replies = *cJSON_GetObjectItem(m, "body_tr")->valuestring || *cJSON_GetObjectItem(m, "body_en")->valuestring;
   if (replies && (rc = tkt_reply_part_field(r, w, body, ticket_id, &part))) { cJSON_Delete(m); return rc; }
-  char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
                               " WHERE t.id = ?1", "i", part);
-  if (!lang) { cJSON_Delete(m); return http_error(r, 404, "not_found", "no such ticket"); }
+  if (!lang) { cJSON_Delete(m); return tkt_error(r, 404, "not_found", "no such ticket"); }
   int en = !strcmp(lang, "en");
   free(lang);
   const char *tpl = cJSON_GetObjectItem(m, en ? "body_en" : "body_tr")->valuestring;
@@ -173,8 +173,8 @@ static int macro_apply(struct destek_req *r)
   char actor[48];
   tkt_actor(r, actor);
   if (*tpl) {
-    char *text = tkt_template_expand_new(w, tpl, part, r->who.user_id);
-    int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", r->who.user_id, 0, text, NULL, NULL, actor);
+    char *text = tkt_template_expand_new(w, tpl, part, tkt_user_id(r));
+    int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", tkt_user_id(r), 0, text, NULL, NULL, actor);
     free(text);
     if (mid < 0) rc = (int)-mid;
   }
@@ -191,7 +191,7 @@ static int macro_apply(struct destek_req *r)
   }
   cJSON_Delete(m);
   if (rc) return rc;
-  return http_reply_json(r, 200, tkt_ticket_json(w, ticket_id, 1));
+  return tkt_reply_json(r, 200, tkt_ticket_json(w, ticket_id, 1));
 }
 
 const struct destek_route tkt_macro_routes[] = {

@@ -29,8 +29,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "net.h"
-#include "settings.h"
 
 #define POLL_BATCH 25
 #define MAIL_FETCH_MAX (50 * 1024 * 1024)
@@ -51,7 +49,7 @@ void tkt_imap_curl_setup(CURL *c, const char *user, const char *password)
 char *tkt_imap_url_new(const char *url, char *err, size_t errlen)
 {
   if (!url || !*url) { snprintf(err, errlen, "the IMAP URL is empty"); return NULL; }
-  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return NULL; }
+  if (tkt_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return NULL; }
   CURLU *u = curl_url();
   if (!u) abort();
   char *scheme = NULL, *host = NULL, *user = NULL, *path = NULL, *out = NULL;
@@ -172,28 +170,13 @@ static int parse_search(const char *text, int64_t *uids, int max)
   return n;
 }
 
-/* Runs one statement on the writer in a transaction of its own. The number of rows it changed, or -1. */
-static int write_now(const char *sql, const char *types, ...)
-{
-  struct db *w = db_writer_acquire();
-  va_list ap;
-  va_start(ap, types);
-  sqlite3_stmt *st = db_prepare(w, sql);
-  int rc = -1;
-  if (st && db_bindv(st, types, ap) == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? db_changes(w) : -1;
-  va_end(ap);
-  if (st) db_done(st);
-  db_writer_release(w);
-  return rc;
-}
-
 /* Notes that uid is being fetched. 1 when recorded, 0 when a saved mailbox was deleted, deactivated or pointed
  * elsewhere since the poll began (stop polling it), -1 on a database error. */
 static int pending_begin(const struct source *src, int64_t uid)
 {
   char now[21];
   tkt_now(now);
-  return write_now("INSERT INTO tkt_mail_imap_pending(mailbox, uid, attempts, created_at) SELECT ?1, ?2, 1, ?3"
+  return tkt_write_now("INSERT INTO tkt_mail_imap_pending(mailbox, uid, attempts, created_at) SELECT ?1, ?2, 1, ?3"
                    " WHERE ?4 = 0 OR EXISTS (SELECT 1 FROM tkt_mailboxes WHERE id = ?4 AND active = 1"
                    " AND imap_url = ?5 AND imap_user = ?6)"
                    " ON CONFLICT (mailbox, uid) DO UPDATE SET attempts = attempts + 1",
@@ -211,41 +194,40 @@ static int poll_one(struct imap *im, int64_t uid, struct tkt_curl_answer *b, cha
   if (begun < 0) { snprintf(err, errlen, "the database is busy"); return 0; }
   snprintf(path, sizeof path, ";UID=%lld", (long long)uid);
   if (imap_do(im, path, NULL, b, err, errlen) != 0) {
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
+    tkt_log(DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
     return 0;
   }
   if (b->len == 0) {   /* expunged meanwhile: nothing to file */
-    write_now("DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti", src->pending_key, uid);
+    tkt_write_now("DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti", src->pending_key, uid);
     return 1;
   }
-  struct destek_req c;
-  call_begin(&c, "ticketing");
+  struct destek_req *c = tkt_call_new();
   char ierr[512] = "";
-  cJSON *res = tkt_mail_ingest_from(&c, b->data, b->len, "imap", &src->origin, ierr, sizeof ierr);
-  struct db *w = res ? http_tx(&c) : NULL;
-  int ok = res && w && db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti",
+  cJSON *res = tkt_mail_ingest_from(c, b->data, b->len, "imap", &src->origin, ierr, sizeof ierr);
+  struct destek_db *w = res ? tkt_db_write(c) : NULL;
+  int ok = res && w && tkt_db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND uid = ?2", "ti",
                                src->pending_key, uid) == SQLITE_OK;
   /* The count commits with the message; a mailbox deleted meanwhile keeps no status. */
-  if (ok && (!src->mailbox_id || db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", src->mailbox_id)))
+  if (ok && (!src->mailbox_id || tkt_db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", src->mailbox_id)))
     ok = tkt_mail_status_bump(w, src->channel) == 0;
-  if (ok) ok = call_end(&c, 1) == 0;
-  else call_end(&c, 0);
+  if (ok) ok = tkt_call_end(c, 1) == 0;
+  else tkt_call_end(c, 0);
   if (ok) {
     snprintf(req, sizeof req, "UID STORE %lld +FLAGS (\\Seen)", (long long)uid);
     char *text = cJSON_PrintUnformatted(res);
-    tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: IMAP message %lld of %s filed: %s", (long long)uid, src->channel,
+    tkt_log(DESTEK_LOG_INFO, "mail: IMAP message %lld of %s filed: %s", (long long)uid, src->channel,
                   text);
     cJSON_free(text);
   } else {
     snprintf(req, sizeof req, "UID STORE %lld -FLAGS (\\Seen)", (long long)uid);
     snprintf(err, errlen, "message %lld could not be filed: %s", (long long)uid,
              ierr[0] ? ierr : "the transaction failed");
-    tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: %s: %s", src->channel, err);
+    tkt_log(DESTEK_LOG_ERROR, "mail: %s: %s", src->channel, err);
   }
   cJSON_Delete(res);
   char serr[700];
   if (imap_do(im, NULL, req, b, serr, sizeof serr) != 0)
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, serr);
+    tkt_log(DESTEK_LOG_WARN, "mail: %s: %s", src->channel, serr);
   return ok ? 1 : 0;
 }
 
@@ -259,17 +241,17 @@ static void poll_source(const struct source *src)
   int64_t uids[POLL_BATCH];
   int n = 0;
   /* First what an earlier poll fetched but did not file, then what is new. */
-  struct db *db = db_reader();
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT uid FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND attempts < ?2"
+  struct destek_db *db = tkt_db_read(NULL);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT uid FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND attempts < ?2"
                                          " ORDER BY uid LIMIT ?3") : NULL;
   if (st) {
-    db_bind(st, "tii", src->pending_key, (int64_t)PENDING_ATTEMPTS_MAX, (int64_t)POLL_BATCH);
+    tkt_db_bind(st, "tii", src->pending_key, (int64_t)PENDING_ATTEMPTS_MAX, (int64_t)POLL_BATCH);
     while (n < POLL_BATCH && sqlite3_step(st) == SQLITE_ROW) uids[n++] = sqlite3_column_int64(st, 0);
-    db_done(st);
+    tkt_db_done(st);
   }
   int failed = 0;
   if (imap_do(&im, NULL, "UID SEARCH UNSEEN", &b, err, sizeof err) != 0) {
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
+    tkt_log(DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
     failed = 1;
     n = 0;   /* the server cannot be reached: the pending ones wait too */
   } else if (b.data) {
@@ -297,7 +279,7 @@ static void poll_source(const struct source *src)
 static int source_from_settings(struct source *s, char *err, size_t errlen)
 {
   memset(s, 0, sizeof *s);
-  char *url = settings_get_new("mail.imap_url");
+  char *url = tkt_setting_new("mail.imap_url");
   if (!url || !*url) { free(url); return 1; }
   s->url = tkt_imap_url_new(url, err, errlen);
   /* Keyed as before there were several mailboxes (the URL without a trailing '/'), so that what was pending
@@ -307,20 +289,20 @@ static int source_from_settings(struct source *s, char *err, size_t errlen)
   s->pending_key = url;
   if (!s->url) { source_free(s); return -1; }
   snprintf(s->channel, sizeof s->channel, "imap");
-  s->user = settings_get_new("mail.imap_user");
-  s->password = settings_get_new("mail.imap_password");
+  s->user = tkt_setting_new("mail.imap_user");
+  s->password = tkt_setting_new("mail.imap_password");
   if (!s->user || !s->password) abort();
   return 0;
 }
 
 /* Saved mailbox id (active), or 1 when it is gone. */
-static int source_from_mailbox(struct source *s, struct db *db, int64_t id)
+static int source_from_mailbox(struct source *s, struct destek_db *db, int64_t id)
 {
   memset(s, 0, sizeof *s);
-  sqlite3_stmt *st = db_prepare(db, "SELECT imap_url, imap_user, imap_password, coalesce(team_id, 0), tags"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT imap_url, imap_user, imap_password, coalesce(team_id, 0), tags"
                                     " FROM tkt_mailboxes WHERE id = ?1 AND active = 1");
   if (!st) return 1;
-  db_bind(st, "i", id);
+  tkt_db_bind(st, "i", id);
   int rc = 1;
   if (sqlite3_step(st) == SQLITE_ROW) {
     s->mailbox_id = id;
@@ -336,7 +318,7 @@ static int source_from_mailbox(struct source *s, struct db *db, int64_t id)
     s->origin.tags = s->tags;
     rc = 0;
   }
-  db_done(st);
+  tkt_db_done(st);
   return rc;
 }
 
@@ -377,9 +359,9 @@ static int imap_poll_job(struct destek_req *call, void *ud)
   (void)ud;
   int64_t seen[TKT_MAILBOXES_MAX + 1];
   int seen_count = 0;
-  long every = settings_get_int("mail.poll_seconds", 60);
+  long every = tkt_setting_int("mail.poll_seconds", 60);
   if (every > 0) {
-    char *url = settings_get_new("mail.imap_url");
+    char *url = tkt_setting_new("mail.imap_url");
     int configured = url && *url;
     free(url);
     if (configured && due(0, every, seen, &seen_count)) {
@@ -388,24 +370,24 @@ static int imap_poll_job(struct destek_req *call, void *ud)
       int rc = source_from_settings(&s, err, sizeof err);
       if (rc == 0) poll_source(&s);
       else if (rc < 0) {
-        tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: mail.imap_url: %s", err);
+        tkt_log(DESTEK_LOG_ERROR, "mail: mail.imap_url: %s", err);
         tkt_mail_status_record("imap", 0, err);
       }
       source_free(&s);
     }
   }
-  struct db *db = db_reader();
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id, poll_seconds FROM tkt_mailboxes WHERE active = 1 ORDER BY id"
+  struct destek_db *db = tkt_db_read(NULL);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id, poll_seconds FROM tkt_mailboxes WHERE active = 1 ORDER BY id"
                                          " LIMIT ?1") : NULL;
   int64_t due_ids[TKT_MAILBOXES_MAX];
   int n = 0;
   if (st) {
-    db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
+    tkt_db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
     while (n < TKT_MAILBOXES_MAX && sqlite3_step(st) == SQLITE_ROW) {
       int64_t id = sqlite3_column_int64(st, 0);
       if (due(id, (long)sqlite3_column_int64(st, 1), seen, &seen_count)) due_ids[n++] = id;
     }
-    db_done(st);
+    tkt_db_done(st);
   }
   /* Forget the mailboxes that are gone or inactive: polled at once when they come back. */
   int kept = 0;
@@ -417,7 +399,7 @@ static int imap_poll_job(struct destek_req *call, void *ud)
   polled_count = kept;
   for (int i = 0; i < n; i++) {
     struct source s;
-    if (source_from_mailbox(&s, db_reader(), due_ids[i]) == 0) poll_source(&s);
+    if (source_from_mailbox(&s, tkt_db_read(NULL), due_ids[i]) == 0) poll_source(&s);
     source_free(&s);
   }
   return 0;

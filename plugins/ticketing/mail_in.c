@@ -10,38 +10,35 @@
 #include "mail_tkt.h"
 #include "tkt.h"
 
-#include <mbedtls/base64.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
-#include "mail.h"
-#include "settings.h"
-#include "util.h"
+#include "destek_mail.h"
+#include "destek_util.h"
 
-static int keep_raw(struct db *w, const char *reason, const char *source, const char *raw, size_t len,
+static int keep_raw(struct destek_db *w, const char *reason, const char *source, const char *raw, size_t len,
                     int64_t *id)
 {
   char now[21];
   tkt_now(now);
-  sqlite3_stmt *st = db_prepare(w, "INSERT INTO tkt_mail_unparsed(reason, source, raw, created_at)"
+  sqlite3_stmt *st = tkt_db_prepare(w, "INSERT INTO tkt_mail_unparsed(reason, source, raw, created_at)"
                                    " VALUES (?1, ?2, ?3, ?4)");
   if (!st) return -1;
-  db_bind(st, "tt", reason, source);
+  tkt_db_bind(st, "tt", reason, source);
   sqlite3_bind_blob(st, 3, raw, (int)len, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
   int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-  db_done(st);
-  if (rc == 0 && id) *id = db_last_id(w);
+  tkt_db_done(st);
+  if (rc == 0 && id) *id = tkt_db_last_id(w);
   return rc;
 }
 
 /* The ticket a Message-ID was recorded for (not following merges), or 0. */
-static int64_t ticket_of_message_id(struct db *w, const char *mid)
+static int64_t ticket_of_message_id(struct destek_db *w, const char *mid)
 {
   if (!mid || !*mid) return 0;
-  return db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
+  return tkt_db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
 }
 
 /* Cuts s to at most max bytes at a UTF-8 boundary (in place). */
@@ -58,7 +55,7 @@ static void utf8_cut(char *s, size_t max)
 static cJSON *attachments_json_new(const struct mail_message *m, int *map, char **skipped)
 {
   cJSON *list = cJSON_CreateArray();
-  long cap = settings_get_int("ticketing.attachment_max_bytes", 10485760);
+  long cap = tkt_setting_int("ticketing.attachment_max_bytes", 10485760);
   int n = 0;
   for (size_t i = 0; i < m->attachments_count; i++) {
     const struct mail_attachment *a = &m->attachments[i];
@@ -78,16 +75,13 @@ static cJSON *attachments_json_new(const struct mail_message *m, int *map, char 
     int type_ok = type && strlen(type) <= 100 && strchr(type, '/');
     for (const char *p = type; type_ok && *p; p++)
       if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/.+-_", *p))) type_ok = 0;
-    size_t olen = 0;
-    mbedtls_base64_encode(NULL, 0, &olen, a->data, a->size);
-    unsigned char *b64 = malloc(olen + 1);
+    char *b64 = malloc(util_b64_len(a->size) + 1);
     if (!b64) abort();
-    mbedtls_base64_encode(b64, olen + 1, &olen, a->data, a->size);
-    b64[olen] = 0;
+    util_b64_encode(a->data, a->size, b64);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "filename", name);
     cJSON_AddStringToObject(o, "content_type", type_ok ? type : "application/octet-stream");
-    cJSON_AddStringToObject(o, "data_base64", (char *)b64);
+    cJSON_AddStringToObject(o, "data_base64", b64);
     free(b64);
     cJSON_AddItemToArray(list, o);
     map[i] = n++;
@@ -96,48 +90,48 @@ static cJSON *attachments_json_new(const struct mail_message *m, int *map, char 
 }
 
 /* Points the inline images of message_id's HTML at its stored attachments. */
-static void bind_inline_images(struct db *w, int64_t message_id, const struct mail_message *m, const int *map)
+static void bind_inline_images(struct destek_db *w, int64_t message_id, const struct mail_message *m, const int *map)
 {
   if (!m->html || !m->attachments_count) return;
   int64_t ids[10];
   int n = 0;
-  sqlite3_stmt *st = db_prepare(w, "SELECT id FROM tkt_attachments WHERE message_id = ?1 ORDER BY id");
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT id FROM tkt_attachments WHERE message_id = ?1 ORDER BY id");
   if (!st) return;
-  db_bind(st, "i", message_id);
+  tkt_db_bind(st, "i", message_id);
   while (n < 10 && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
-  db_done(st);
+  tkt_db_done(st);
   char **urls = calloc(m->attachments_count, sizeof *urls);
   if (!urls) abort();
   for (size_t i = 0; i < m->attachments_count; i++)
     if (map[i] >= 0 && map[i] < n && asprintf(&urls[i], "/api/v1/attachments/%lld", (long long)ids[map[i]]) < 0) abort();
   char *html = mail_html_bind_attachments_new(m->html, (const char *const *)urls, m->attachments_count);
   if (html && strlen(html) <= TKT_HTML_MAX)
-    db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
+    tkt_db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
   free(html);
   for (size_t i = 0; i < m->attachments_count; i++) free(urls[i]);
   free(urls);
 }
 
-static void record_ids(struct db *w, const struct mail_message *m, int64_t ticket_id, int64_t message_id)
+static void record_ids(struct destek_db *w, const struct mail_message *m, int64_t ticket_id, int64_t message_id)
 {
   if (!m->message_id || !*m->message_id) return;
   char now[21];
   tkt_now(now);
-  db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+  tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
              " VALUES (?1, ?2, ?3, 'in', ?4)", "tiit", m->message_id, ticket_id, message_id, now);
 }
 
 /* The note on referred_id that mail referring to it came from address, not from a customer of it, and was filed as
  * ticket_id. Its text is fixed (nothing the sender wrote): the agents' app shows it in the agent's language from
  * its notice, the body is a plain copy in both. 0, or -1 (the call's error is set up). */
-static int note_other_sender(struct destek_req *c, struct db *w, int64_t referred_id, const char *address,
+static int note_other_sender(struct destek_req *c, struct destek_db *w, int64_t referred_id, const char *address,
                              int64_t ticket_id)
 {
   /* A closed ticket takes no more notes (closed is final); the new ticket's subject names it anyway. */
-  if (db_int(w, 0, "SELECT status = 'closed' FROM tkt_tickets WHERE id = ?1", "i", referred_id)) return 0;
+  if (tkt_db_int(w, 0, "SELECT status = 'closed' FROM tkt_tickets WHERE id = ?1", "i", referred_id)) return 0;
   char ref[24], *body = NULL;
   snprintf(ref, sizeof ref, "#%lld",
-           (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
+           (long long)tkt_db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
   if (asprintf(&body, "Bu talebe atıf yapan bir e-posta, talebin müşterisinin olmayan bir adresten (%s) geldi; yeni"
                       " talep %s olarak açıldı.\n\nMail referring to this ticket came from an address that is not its"
                       " customer's (%s); it was filed as a new ticket, %s.", address, ref, address, ref) < 0)
@@ -152,12 +146,12 @@ static int note_other_sender(struct destek_req *c, struct db *w, int64_t referre
   cJSON_AddStringToObject(notice, "reference", ref);
   char *text = cJSON_PrintUnformatted(notice);
   cJSON_Delete(notice);
-  int rc = db_exec(w, "UPDATE tkt_messages SET notice = ?2 WHERE id = ?1", "it", mid, text) == SQLITE_OK ? 0 : -1;
+  int rc = tkt_db_exec(w, "UPDATE tkt_messages SET notice = ?2 WHERE id = ?1", "it", mid, text) == SQLITE_OK ? 0 : -1;
   cJSON_free(text);
   return rc;
 }
 
-static cJSON *result_new(const char *result, struct db *w, int64_t ticket_id)
+static cJSON *result_new(const char *result, struct destek_db *w, int64_t ticket_id)
 {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "result", result);
@@ -165,7 +159,7 @@ static cJSON *result_new(const char *result, struct db *w, int64_t ticket_id)
     cJSON_AddNumberToObject(o, "ticket_id", (double)ticket_id);
     char ref[24];
     snprintf(ref, sizeof ref, "#%lld",
-             (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
+             (long long)tkt_db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id));
     cJSON_AddStringToObject(o, "reference", ref);
   }
   return o;
@@ -180,7 +174,7 @@ cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const 
 cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, const char *source,
                             const struct tkt_mail_origin *origin, char *err, size_t errlen)
 {
-  struct db *w = http_tx(c);
+  struct destek_db *w = tkt_db_write(c);
   if (!w) { snprintf(err, errlen, "the database is busy"); return NULL; }
   char perr[256] = "";
   struct mail_message *m = mail_parse_new(raw, len, perr, sizeof perr);
@@ -196,7 +190,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
   cJSON *out = NULL;
   /* The same message twice (an IMAP fetch whose \Seen flag was lost, an MTA retry): already done. */
   if (m->message_id && *m->message_id &&
-      db_int(w, 0, "SELECT count(*) FROM tkt_mail_ids WHERE message_id_header = ?1 AND direction = 'in'", "t",
+      tkt_db_int(w, 0, "SELECT count(*) FROM tkt_mail_ids WHERE message_id_header = ?1 AND direction = 'in'", "t",
              m->message_id)) {
     out = result_new("duplicate", w, tkt_thread_of(w, ticket_of_message_id(w, m->message_id)));
     goto done;
@@ -240,16 +234,16 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     referred = ticket_of_message_id(w, m->references[i - 1]);
   if (!referred) {
     char *ref = mail_ticket_ref_new(m->subject);
-    if (ref) referred = db_int(w, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "t", ref);
+    if (ref) referred = tkt_db_int(w, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "t", ref);
     free(ref);
   }
   /* It joins that ticket's thread only when its author is a customer of it (the referred ticket's, or one whose
    * ticket was merged into the thread): ids and references travel with forwarded and quoted mail and a reference is
    * guessable, so none of them says who is writing. part is the author's conversation in the thread (parts.c). */
   int64_t ticket_id = tkt_thread_of(w, referred), part = 0;
-  int64_t author_id = db_int(w, 0, "SELECT id FROM tkt_customers WHERE email = ?1", "t", from);
+  int64_t author_id = tkt_db_int(w, 0, "SELECT id FROM tkt_customers WHERE email = ?1", "t", from);
   if (ticket_id && author_id)
-    part = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", referred) == author_id
+    part = tkt_db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", referred) == author_id
            ? referred : tkt_part_of(w, ticket_id, author_id);
 
   if (m->is_auto_reply == MAIL_AUTO_HEADER) {
@@ -312,13 +306,13 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     }
     /* The mailbox's routing: its team (unless deleted meanwhile) and tags. */
     int64_t team_id = origin && origin->team_id
-      ? db_int(w, 0, "SELECT id FROM tkt_teams WHERE id = ?1", "i", origin->team_id) : 0;
+      ? tkt_db_int(w, 0, "SELECT id FROM tkt_teams WHERE id = ?1", "i", origin->team_id) : 0;
     const cJSON *tags = origin && cJSON_GetArraySize(origin->tags) ? origin->tags : NULL;
     ticket_id = tkt_ticket_create_in_team(c, w, subject, customer_id, body, "email", "normal", tags, NULL,
                                           cJSON_GetArraySize(atts) ? atts : NULL, actor, team_id, extra);
     if (ticket_id > 0) {
-      message_id = db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
-      if (html) db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
+      message_id = tkt_db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
+      if (html) tkt_db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
       out = result_new("created", w, ticket_id);
       if (noted && note_other_sender(c, w, noted, from, ticket_id) != 0) {
         cJSON_Delete(out);
@@ -332,7 +326,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     bind_inline_images(w, message_id, m, map);
     record_ids(w, m, ticket_id, message_id);
   } else {
-    snprintf(err, errlen, "the ticket could not be written (%d)", c->status);
+    snprintf(err, errlen, "the ticket could not be written (%d)", tkt_status(c));
   }
   cJSON_Delete(atts);
   free(skipped);
@@ -347,51 +341,18 @@ done:
   return out;
 }
 
-/* The control command "mail_import" {raw_base64, source}: one message from destek mail import. */
-static int mail_import_exec(const cJSON *args, char **message)
-{
-  const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "raw_base64"));
-  if (!b64) { *message = util_strdup("mail import: incomplete request"); return 2; }
-  size_t len = strlen(b64), olen = 0;
-  unsigned char *raw = malloc(len / 4 * 3 + 4);
-  if (!raw) abort();
-  if (mbedtls_base64_decode(raw, len / 4 * 3 + 4, &olen, (const unsigned char *)b64, len) != 0) {
-    free(raw);
-    *message = util_strdup("mail import: the message is not base64");
-    return 2;
-  }
-  raw[olen] = 0;
-  struct destek_req c;
-  call_begin(&c, "ticketing");
-  char err[300] = "";
-  cJSON *res = tkt_mail_ingest(&c, (const char *)raw, olen, "cli", err, sizeof err);
-  free(raw);
-  int code = 1;
-  if (res && call_end(&c, 1) == 0) {
-    code = 0;
-    char *text = cJSON_PrintUnformatted(res);
-    *message = util_strdup(text);
-    cJSON_free(text);
-  } else {
-    if (!res) call_end(&c, 0);
-    *message = util_strdup(err[0] ? err : "the message could not be saved");
-  }
-  cJSON_Delete(res);
-  return code;
-}
-
 /* GET /api/v1/mail/unparsed: what the inbound channel kept for an admin, newest first. */
 static int unparsed_list(struct destek_req *r)
 {
   int limit;
   int64_t after;
-  int rc = http_page(r, &limit, &after);
+  int rc = tkt_page(r, &limit, &after);
   if (rc) return rc;
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db_prepare(db, "SELECT id, reason, source, length(raw), substr(raw, 1, 2000), created_at"
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id, reason, source, length(raw), substr(raw, 1, 2000), created_at"
                                     " FROM tkt_mail_unparsed WHERE (?1 = 0 OR id < ?1) ORDER BY id DESC LIMIT ?2");
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "ii", after, (int64_t)limit + 1);
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "ii", after, (int64_t)limit + 1);
   cJSON *items = cJSON_CreateArray();
   int n = 0;
   int64_t last = 0, next = 0;
@@ -418,24 +379,24 @@ static int unparsed_list(struct destek_req *r)
     cJSON_AddItemToArray(items, o);
     n++;
   }
-  db_done(st);
-  return http_reply_json(r, 200, http_list_new(items, next));
+  tkt_db_done(st);
+  return tkt_reply_json(r, 200, tkt_list_new(items, next));
 }
 
 /* GET /api/v1/mail/unparsed/{id}/raw: the message as it came, for an admin to read or re-import. */
 static int unparsed_raw(struct destek_req *r)
 {
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db_prepare(db, "SELECT raw FROM tkt_mail_unparsed WHERE id = ?1");
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", http_param_int(r, "id"));
-  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such message"); }
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT raw FROM tkt_mail_unparsed WHERE id = ?1");
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", tkt_param_int(r, "id"));
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(r, 404, "not_found", "no such message"); }
   size_t len = (size_t)sqlite3_column_bytes(st, 0);
   char *copy = malloc(len + 1);
   if (!copy) abort();
   if (len) memcpy(copy, sqlite3_column_blob(st, 0), len);
-  db_done(st);
-  int rc = http_reply_body(r, 200, "text/plain; charset=us-ascii", copy, len);
+  tkt_db_done(st);
+  int rc = tkt_reply_take(r, 200, "text/plain; charset=us-ascii", copy, len);
   return rc;
 }
 
@@ -447,6 +408,5 @@ static const struct destek_route mail_in_routes[] = {
 
 int tkt_mail_in_init(const struct destek_host *host)
 {
-  control_register("mail_import", mail_import_exec);
   return host->routes(host, mail_in_routes);
 }

@@ -21,10 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mail.h"
-#include "net.h"
-#include "ratelimit.h"
-#include "settings.h"
+#include "destek_mail.h"
 
 static const struct destek_setting mail_settings[] = {
   { "mail.smtp_url", DESTEK_SETTING_STRING, "", 0, "Outgoing mail server: smtp://host:port or smtps://host:port" },
@@ -77,7 +74,7 @@ void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char 
 int tkt_smtp_url_check(const char *url, char *err, size_t errlen)
 {
   if (!url || !*url) { snprintf(err, errlen, "the SMTP URL is empty"); return -1; }
-  if (net_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return -1; }
+  if (tkt_curl_ready() != 0) { snprintf(err, errlen, "libcurl cannot start"); return -1; }
   CURLU *u = curl_url();
   if (!u) abort();
   char *scheme = NULL, *host = NULL;
@@ -104,7 +101,7 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
     snprintf(err, errlen, "mail.smtp_url must start with smtp:// or smtps://");
     return -1;
   }
-  if (net_curl_ready() != 0) {
+  if (tkt_curl_ready() != 0) {
     snprintf(err, errlen, "libcurl cannot start");
     return -1;
   }
@@ -142,7 +139,7 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
 static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len, char *err,
                      size_t errlen)
 {
-  char *user = settings_get_new("mail.smtp_user"), *password = settings_get_new("mail.smtp_password");
+  char *user = tkt_setting_new("mail.smtp_user"), *password = tkt_setting_new("mail.smtp_password");
   int rc = tkt_smtp_send(url, user, password, from, to, msg, len, 120L, NULL, err, errlen);
   free(user);
   free(password);
@@ -153,33 +150,10 @@ static int smtp_send(const char *url, const char *from, const char *to, const ch
 
 static char *setting_or_empty(const char *name)
 {
-  char *v = settings_get_new(name);
+  char *v = tkt_setting_new(name);
   if (!v) v = strdup("");
   if (!v) abort();
   return v;
-}
-
-/* The customer's signed link to the ticket: its page in the customer portal, <mail.public_url>/t/<number>?sig=...
- * (plugins/ticketing/web/portal/ticket.js; the page reads GET /api/v1/public/tickets/<number>?sig=). Caller frees. */
-static char *ticket_link_new(struct db *db, int64_t ticket_id, const char *reference)
-{
-  char *base = setting_or_empty("mail.public_url");
-  if (!*base) {
-    free(base);
-    base = strdup(http_base_url());
-    if (!base) abort();
-  }
-  size_t bl = strlen(base);
-  while (bl && base[bl - 1] == '/') base[--bl] = 0;
-  char sig[65];
-  tkt_link_sig(db, ticket_id, sig);
-  const char *num = reference[0] == '#' ? reference + 1 : reference;
-  size_t n = bl + strlen(num) + 120;
-  char *link = malloc(n);
-  if (!link) abort();
-  snprintf(link, n, "%s/t/%s?sig=%s", base, num, sig);
-  free(base);
-  return link;
 }
 
 /* The Message-IDs threading a mail about ticket_id: In-Reply-To is the customer's last message (else our last
@@ -203,35 +177,35 @@ struct thread_ids {
 
 /* Loads the ids of a mail about ticket_id to customer_id (at email). In a thread with several customers only that
  * customer's mail counts, so that nothing of another customer's part (not even its Message-IDs) reaches them. */
-static void thread_ids_load(struct db *db, int64_t ticket_id, int64_t customer_id, const char *email,
+static void thread_ids_load(struct destek_db *db, int64_t ticket_id, int64_t customer_id, const char *email,
                             const char *except, struct thread_ids *t)
 {
   memset(t, 0, sizeof *t);
   int several = tkt_thread_customers(db, ticket_id) > 1;
   sqlite3_stmt *st;
   if (several) {
-    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM (" PART_MAIL_IDS ")"
+    t->in_reply_to = tkt_db_text_new(db, "SELECT message_id_header FROM (" PART_MAIL_IDS ")"
                                      " ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "itit", ticket_id, except,
                                  customer_id, email);
-    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM (" PART_MAIL_IDS ")"
+    st = tkt_db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM (" PART_MAIL_IDS ")"
                         " ORDER BY id DESC LIMIT 20) ORDER BY id");
   } else {
-    t->in_reply_to = db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
+    t->in_reply_to = tkt_db_text_new(db, "SELECT message_id_header FROM tkt_mail_ids WHERE ticket_id = ?1 AND"
                                      " message_id_header <> ?2 ORDER BY direction = 'in' DESC, id DESC LIMIT 1", "it",
                                  ticket_id, except);
-    st = db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
+    st = tkt_db_prepare(db, "SELECT message_id_header FROM (SELECT message_id_header, id FROM"
                         " tkt_mail_ids WHERE ticket_id = ?1 AND message_id_header <> ?2"
                         " ORDER BY id DESC LIMIT 20) ORDER BY id");
   }
   if (!st) return;
-  if (several) db_bind(st, "itit", ticket_id, except, customer_id, email);
-  else db_bind(st, "it", ticket_id, except);
+  if (several) tkt_db_bind(st, "itit", ticket_id, except, customer_id, email);
+  else tkt_db_bind(st, "it", ticket_id, except);
   while (t->refs_count < 20 && sqlite3_step(st) == SQLITE_ROW) {
     t->refs[t->refs_count] = strdup((const char *)sqlite3_column_text(st, 0));
     if (!t->refs[t->refs_count]) abort();
     t->refs_count++;
   }
-  db_done(st);
+  tkt_db_done(st);
 }
 
 static void thread_ids_free(struct thread_ids *t)
@@ -242,23 +216,20 @@ static void thread_ids_free(struct thread_ids *t)
 
 static void attachments_dir(char *out, size_t outlen)
 {
-  const char *db = db_path();
-  const char *slash = strrchr(db, '/');
-  if (slash) snprintf(out, outlen, "%.*s/attachments", (int)(slash - db), db);
-  else snprintf(out, outlen, "attachments");
+  snprintf(out, outlen, "%s/attachments", tkt_data_dir());
 }
 
 /* The files of message_id as outgoing attachments (data read from disk). Fills *count; NULL when none.
  * 0, or -1 (err) when a file cannot be read. Free with attachments_free. */
-static int attachments_load(struct db *db, int64_t message_id, struct mail_attachment **out, size_t *count,
+static int attachments_load(struct destek_db *db, int64_t message_id, struct mail_attachment **out, size_t *count,
                             char *err, size_t errlen)
 {
   *out = NULL;
   *count = 0;
-  sqlite3_stmt *st = db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments"
                                     " WHERE message_id = ?1 ORDER BY id");
   if (!st) { snprintf(err, errlen, "cannot read the attachments"); return -1; }
-  db_bind(st, "i", message_id);
+  tkt_db_bind(st, "i", message_id);
   char dir[4096];
   attachments_dir(dir, sizeof dir);
   int rc = 0;
@@ -286,7 +257,7 @@ static int attachments_load(struct db *db, int64_t message_id, struct mail_attac
     a->size = size;
     if (rc) break;
   }
-  db_done(st);
+  tkt_db_done(st);
   return rc;
 }
 
@@ -308,23 +279,6 @@ static const char *json_str(const cJSON *o, const char *name)
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Runs a statement on the writer outside the bus call's transaction, so that it stays when the call fails
- * (a failed attempt is recorded even though the bus rolls back the call). 0 or -1. */
-static int write_now(const char *sql, const char *types, ...)
-{
-  struct db *w = db_writer_acquire();
-  va_list ap;
-  va_start(ap, types);
-  sqlite3_stmt *st = db_prepare(w, sql);
-  int rc = -1;
-  if (st && db_bindv(st, types, ap) == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-  va_end(ap);
-  if (st) db_done(st);
-  if (rc) tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", db_errmsg(w));
-  db_writer_release(w);
-  return rc;
-}
-
 /* Whom a mail goes to and what it is about, when that is not the event's ticket and its customer: a message in
  * another customer's part of a thread (parts.c) goes to that customer, about their own ticket. Strings: the
  * caller frees them (part_mail_free). */
@@ -334,16 +288,16 @@ struct part_mail {
 };
 
 /* Fills pm when message_id belongs to the part of a customer other than ticket_id's; 0 when it does, else -1. */
-static int part_mail_load(struct db *db, int64_t ticket_id, int64_t message_id, struct part_mail *pm)
+static int part_mail_load(struct destek_db *db, int64_t ticket_id, int64_t message_id, struct part_mail *pm)
 {
   memset(pm, 0, sizeof *pm);
-  sqlite3_stmt *st = db_prepare(db, "SELECT p.id, c.id, c.email, c.name, c.lang, '#' || p.reference, p.subject"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT p.id, c.id, c.email, c.name, c.lang, '#' || p.reference, p.subject"
                                     " FROM tkt_messages m"
                                     " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
                                     " JOIN tkt_customers c ON c.id = p.customer_id WHERE m.id = ?1"
                                     " AND p.customer_id <> (SELECT customer_id FROM tkt_tickets WHERE id = ?2)");
   if (!st) return -1;
-  db_bind(st, "ii", message_id, ticket_id);
+  tkt_db_bind(st, "ii", message_id, ticket_id);
   int rc = -1;
   if (sqlite3_step(st) == SQLITE_ROW) {
     pm->ticket_id = sqlite3_column_int64(st, 0);
@@ -356,7 +310,7 @@ static int part_mail_load(struct db *db, int64_t ticket_id, int64_t message_id, 
     }
     rc = 0;
   }
-  db_done(st);
+  tkt_db_done(st);
   return rc;
 }
 
@@ -382,17 +336,18 @@ static int first_attempt_record(const struct destek_event *ev, const char *kind,
                                 size_t errlen)
 {
   *withheld = 0;
-  long limit = !strcmp(kind, "ack") ? settings_get_int("mail.ack_limit", 3) : 0, wait = 0;
+  long limit = !strcmp(kind, "ack") ? tkt_setting_int("mail.ack_limit", 3) : 0, wait = 0;
   char now[21], why[200] = "";
   tkt_now(now);
-  struct db *w = db_writer_acquire();
-  int rc = db_begin(w);
+  struct destek_req *c = tkt_call_new();   /* a transaction of its own: it stays when the bus call rolls back */
+  struct destek_db *w = tkt_db_write(c);
+  int rc = w ? 0 : -1;
   if (rc == 0 && limit > 0) {
     char key[256];   /* one mailbox, however its address is capitalised */
     size_t i = 0;
     for (; to[i] && i < sizeof key - 1; i++) key[i] = (char)tolower((unsigned char)to[i]);
     key[i] = 0;
-    int64_t hit = ratelimit_take(w, "tkt.ack", key, limit, ACK_WINDOW, &wait);
+    int64_t hit = tkt_rate_take(c, "tkt.ack", key, limit, ACK_WINDOW, &wait);
     if (hit < 0) rc = -1;
     if (hit == 0) {
       *withheld = 1;
@@ -401,19 +356,20 @@ static int first_attempt_record(const struct destek_event *ev, const char *kind,
     }
   }
   if (rc == 0 &&
-      db_exec(w, "INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
+      tkt_db_exec(w, "INSERT INTO tkt_mail_out(event_id, kind, ticket_id, message_id, to_address, message_id_header,"
                  " status, last_error, created_at, updated_at) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7,"
                  " nullif(?8, ''), ?9, ?9)", "itiittttt", ev->id, kind, ticket_id, message_id, to, mid,
               *withheld ? "withheld" : "sending", why, now) != SQLITE_OK)
     rc = -1;
   if (rc == 0 && !*withheld &&
-      db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
+      tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_mail_ids(message_id_header, ticket_id, message_id, direction, created_at)"
                  " VALUES (?1, ?2, nullif(?3, 0), 'out', ?4)", "tiit", mid, ticket_id, message_id, now) != SQLITE_OK)
     rc = -1;
-  if (rc == 0) rc = db_commit(w);
-  else db_rollback(w);
-  if (rc) tkt_host->log(tkt_host, DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", db_errmsg(w));
-  db_writer_release(w);
+  if (rc) tkt_log(DESTEK_LOG_ERROR, "mail: cannot record a delivery: %s", w ? tkt_db_errmsg(w) : "no writer");
+  if (tkt_call_end(c, rc == 0) != 0 && rc == 0) {
+    tkt_log(DESTEK_LOG_ERROR, "mail: cannot record a delivery: the commit failed");
+    rc = -1;
+  }
   if (rc) snprintf(err, errlen, "cannot record the mail");
   return rc;
 }
@@ -429,7 +385,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   const cJSON *idj = cJSON_GetObjectItemCaseSensitive(p, "id"), *cidj = cJSON_GetObjectItemCaseSensitive(customer, "id");
   if (!cJSON_IsNumber(idj)) return 0;
   int64_t ticket_id = (int64_t)idj->valuedouble;
-  struct db *db = http_db(call);
+  struct destek_db *db = tkt_db_read(call);
   struct part_mail pm;
   int in_part = message_id && part_mail_load(db, ticket_id, message_id, &pm) == 0;
   const char *to = in_part ? pm.email : json_str(customer, "email");
@@ -440,13 +396,13 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   int rc = 0;
   if (!to || !*to) goto out;   /* a customer without an address is not mailed */
   if (!*smtp_url || !*from) {
-    tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: not configured (mail.smtp_url, mail.from); %s for %s not sent",
+    tkt_log(DESTEK_LOG_INFO, "mail: not configured (mail.smtp_url, mail.from); %s for %s not sent",
                   kind, *reference ? reference : "?");
     goto out;
   }
-  char *mid = db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
+  char *mid = tkt_db_text_new(db, "SELECT message_id_header FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
                           "it", ev->id, kind);
-  if (mid && db_int(db, 0, "SELECT status IN ('sent', 'withheld') FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
+  if (mid && tkt_db_int(db, 0, "SELECT status IN ('sent', 'withheld') FROM tkt_mail_out WHERE event_id = ?1 AND kind = ?2",
                     "it", ev->id, kind)) {
     free(mid);
     goto out;   /* sent (or withheld) by an earlier attempt whose bookkeeping was lost */
@@ -462,26 +418,26 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
       goto out;
     }
     if (withheld) {
-      tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: %s for %s to %s withheld: mail.ack_limit reached for the hour",
+      tkt_log(DESTEK_LOG_WARN, "mail: %s for %s to %s withheld: mail.ack_limit reached for the hour",
                     kind, json_str(p, "reference") ? json_str(p, "reference") : "?", to);
       free(mid);
       goto out;
     }
   }
 
-  char *link = ticket_link_new(db, about, reference);
+  char *link = tkt_ticket_link_new(db, about, reference);
   char *body = NULL, *body_html_raw = NULL, *body_html = NULL;
   struct mail_attachment *atts = NULL;
   size_t atts_count = 0;
   if (message_id) {
-    body = db_text_new(db, "SELECT body FROM tkt_messages WHERE id = ?1", "i", message_id);
-    body_html_raw = db_text_new(db, "SELECT body_html FROM tkt_messages WHERE id = ?1", "i", message_id);
+    body = tkt_db_text_new(db, "SELECT body FROM tkt_messages WHERE id = ?1", "i", message_id);
+    body_html_raw = tkt_db_text_new(db, "SELECT body_html FROM tkt_messages WHERE id = ?1", "i", message_id);
     if (body_html_raw && *body_html_raw) body_html = mail_html_sanitize_new(body_html_raw, NULL, 0);
     rc = attachments_load(db, message_id, &atts, &atts_count, err, errlen);
   }
   const cJSON *source = cJSON_GetObjectItemCaseSensitive(p, "source");
   char *notice = !strcmp(kind, "ack")
-    ? db_text_new(db, "SELECT group_concat(body, char(10) || char(10)) FROM (SELECT body FROM tkt_messages"
+    ? tkt_db_text_new(db, "SELECT group_concat(body, char(10) || char(10)) FROM (SELECT body FROM tkt_messages"
                       " WHERE ticket_id = ?1 AND mail_with_ack = 1 ORDER BY id)", "i", ticket_id)
     : NULL;
   struct mail_tpl_vars vars = {
@@ -528,17 +484,17 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
 
   tkt_now(now);
   if (rc == 0) {
-    write_now("UPDATE tkt_mail_out SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = ?3,"
+    tkt_write_now("UPDATE tkt_mail_out SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = ?3,"
               " sent_at = ?3 WHERE event_id = ?1 AND kind = ?2", "itt", ev->id, kind, now);
-    struct db *sw = db_writer_acquire();
-    tkt_mail_status_bump(sw, "smtp");
-    db_writer_release(sw);
+    struct destek_req *sc = tkt_call_new();   /* a count of its own: the bus call may yet roll back */
+    struct destek_db *sw = tkt_db_write(sc);
+    tkt_call_end(sc, sw && tkt_mail_status_bump(sw, "smtp") == 0);
   } else {
-    long limit = settings_get_int("events.retry_limit", 10);
+    long limit = tkt_setting_int("events.retry_limit", 10);
     int dead = ev->attempt >= limit;
-    write_now("UPDATE tkt_mail_out SET status = ?3, attempts = attempts + 1, last_error = ?4, updated_at = ?5"
+    tkt_write_now("UPDATE tkt_mail_out SET status = ?3, attempts = attempts + 1, last_error = ?4, updated_at = ?5"
               " WHERE event_id = ?1 AND kind = ?2", "ittt" "t", ev->id, kind, dead ? "dead" : "sending", err, now);
-    tkt_host->log(tkt_host, dead ? DESTEK_LOG_ERROR : DESTEK_LOG_WARN, "mail: %s for %s to %s failed (attempt %d%s): %s",
+    tkt_log(dead ? DESTEK_LOG_ERROR : DESTEK_LOG_WARN, "mail: %s for %s to %s failed (attempt %d%s): %s",
                   kind, reference, to, ev->attempt, dead ? ", giving up" : "", err);
   }
   thread_ids_free(&th);
@@ -580,7 +536,7 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
    * auto-responder does not answer it (RFC 3834). */
   int automatic = !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "author_user_id"));
   /* An automatic reply said as the ticket opened is in the acknowledgement already. */
-  if (automatic && db_int(http_db(call), 0, "SELECT mail_with_ack FROM tkt_messages WHERE id = ?1", "i",
+  if (automatic && tkt_db_int(tkt_db_read(call), 0, "SELECT mail_with_ack FROM tkt_messages WHERE id = ?1", "i",
                           (int64_t)id->valuedouble))
     return 0;
   return mail_deliver(call, ev, "reply", (int64_t)id->valuedouble, automatic, err, errlen);
@@ -604,15 +560,15 @@ static int on_ticket_merged(struct destek_req *call, const struct destek_event *
 /* GET /api/v1/tickets/{id}/mail-status: every mail sent (or being sent) about the ticket, oldest first. */
 static int mail_status_get(struct destek_req *r)
 {
-  int64_t ticket_id = http_param_int(r, "id");
-  struct db *db = http_db(r);
-  if (!db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", ticket_id))
-    return http_error(r, 404, "not_found", "no such ticket");
-  sqlite3_stmt *st = db_prepare(db, "SELECT id, kind, message_id, to_address, message_id_header, status, attempts,"
+  int64_t ticket_id = tkt_param_int(r, "id");
+  struct destek_db *db = tkt_db_read(r);
+  if (!tkt_db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", ticket_id))
+    return tkt_error(r, 404, "not_found", "no such ticket");
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id, kind, message_id, to_address, message_id_header, status, attempts,"
                                     " last_error, created_at, updated_at, sent_at FROM tkt_mail_out"
                                     " WHERE ticket_id = ?1 ORDER BY id");
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", ticket_id);
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", ticket_id);
   cJSON *items = cJSON_CreateArray();
   while (sqlite3_step(st) == SQLITE_ROW) {
     cJSON *o = cJSON_CreateObject();
@@ -632,8 +588,8 @@ static int mail_status_get(struct destek_req *r)
     else cJSON_AddStringToObject(o, "sent_at", (const char *)sqlite3_column_text(st, 10));
     cJSON_AddItemToArray(items, o);
   }
-  db_done(st);
-  return http_reply_json(r, 200, http_list_new(items, 0));
+  tkt_db_done(st);
+  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
 }
 
 static const struct destek_route mail_routes[] = {

@@ -24,23 +24,24 @@ void tkt_mail_status_record(const char *channel, int ok, const char *error)
     memcpy(text, src, n);
     text[n] = 0;
   }
-  struct db *w = db_writer_acquire();
-  int rc = ok
-    ? db_exec(w, "INSERT INTO tkt_mail_status(channel, last_attempt_at, last_ok, last_success_at) VALUES (?1, ?2, 1, ?2)"
+  struct destek_req *c = tkt_call_new();
+  struct destek_db *w = tkt_db_write(c);
+  int rc = !w ? SQLITE_BUSY : ok
+    ? tkt_db_exec(w, "INSERT INTO tkt_mail_status(channel, last_attempt_at, last_ok, last_success_at) VALUES (?1, ?2, 1, ?2)"
                  " ON CONFLICT (channel) DO UPDATE SET last_attempt_at = ?2, last_ok = 1, last_success_at = ?2",
               "tt", channel, now)
-    : db_exec(w, "INSERT INTO tkt_mail_status(channel, last_attempt_at, last_ok, last_error, last_error_at)"
+    : tkt_db_exec(w, "INSERT INTO tkt_mail_status(channel, last_attempt_at, last_ok, last_error, last_error_at)"
                  " VALUES (?1, ?2, 0, ?3, ?2) ON CONFLICT (channel) DO UPDATE SET last_attempt_at = ?2, last_ok = 0,"
                  " last_error = ?3, last_error_at = ?2", "ttt", channel, now, text);
   if (rc != SQLITE_OK)
-    tkt_host->log(tkt_host, DESTEK_LOG_WARN, "mail: the status of %s could not be recorded: %s", channel,
-                  db_errmsg(w));
-  db_writer_release(w);
+    tkt_log(DESTEK_LOG_WARN, "mail: the status of %s could not be recorded: %s", channel,
+            w ? tkt_db_errmsg(w) : "the database is busy");
+  tkt_call_end(c, rc == SQLITE_OK);
 }
 
-int tkt_mail_status_bump(struct db *w, const char *channel)
+int tkt_mail_status_bump(struct destek_db *w, const char *channel)
 {
-  return db_exec(w, "INSERT INTO tkt_mail_status(channel, count) VALUES (?1, 1)"
+  return tkt_db_exec(w, "INSERT INTO tkt_mail_status(channel, count) VALUES (?1, 1)"
                     " ON CONFLICT (channel) DO UPDATE SET count = count + 1", "t", channel) == SQLITE_OK ? 0 : -1;
 }
 
@@ -50,14 +51,14 @@ static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int c
   else cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, col));
 }
 
-cJSON *tkt_mail_status_json(struct db *db, const char *channel, const char *attempt_name, const char *count_name)
+cJSON *tkt_mail_status_json(struct destek_db *db, const char *channel, const char *attempt_name, const char *count_name)
 {
   cJSON *o = cJSON_CreateObject();
-  sqlite3_stmt *st = db_prepare(db, "SELECT last_attempt_at, last_ok, last_success_at, last_error, last_error_at,"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT last_attempt_at, last_ok, last_success_at, last_error, last_error_at,"
                                     " count FROM tkt_mail_status WHERE channel = ?1");
   int row = 0;
   if (st) {
-    db_bind(st, "t", channel);
+    tkt_db_bind(st, "t", channel);
     row = sqlite3_step(st) == SQLITE_ROW;
   }
   if (row) {
@@ -76,6 +77,6 @@ cJSON *tkt_mail_status_json(struct db *db, const char *channel, const char *atte
     cJSON_AddNullToObject(o, "last_error_at");
     cJSON_AddNumberToObject(o, count_name, 0);
   }
-  if (st) db_done(st);
+  if (st) tkt_db_done(st);
   return o;
 }

@@ -14,8 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mail.h"
-#include "net.h"
+#include "destek_mail.h"
 
 #define TEST_SECONDS 15L
 #define TEST_CONNECT_SECONDS 8L
@@ -154,7 +153,7 @@ void tkt_imap_test(const char *url, const char *user, const char *password, cJSO
 {
   char err[700] = "";
   char *server = NULL, *mailbox = NULL;
-  if (net_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
+  if (tkt_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
   if (split_mailbox(url, &server, &mailbox, err, sizeof err) != 0) { fail(out, err); return; }
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -241,7 +240,7 @@ void tkt_smtp_test(const char *url, const char *user, const char *password, cons
                    const char *send_to, const char *lang, cJSON *out)
 {
   char err[700] = "";
-  if (net_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
+  if (tkt_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
   int tls = 0;
   if (send_to) {
     int en = lang && !strcmp(lang, "en");

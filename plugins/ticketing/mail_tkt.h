@@ -5,7 +5,6 @@
 
 #include <curl/curl.h>
 
-#include "db.h"
 #include "destek.h"
 
 /* What a template is filled with. Strings are UTF-8; NULL reads as "". */
@@ -43,7 +42,7 @@ struct tkt_mail_origin {
 /* tkt_mail_ingest for a message from origin (NULL: no routing). */
 cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, const char *source,
                             const struct tkt_mail_origin *origin, char *err, size_t errlen);
-/* mail_in.c: the control command "mail_import" and the admin's unparsed-mail routes. 0 or -1. */
+/* mail_in.c: the admin's unparsed-mail routes (`destek mail import` is in commands.c). 0 or -1. */
 int tkt_mail_in_init(const struct destek_host *host);
 /* mail_imap.c: the IMAP polling job (the settings mailbox and every active row of tkt_mailboxes). 0 or -1. */
 int tkt_mail_imap_init(const struct destek_host *host);
@@ -93,10 +92,10 @@ size_t tkt_curl_answer_write(char *p, size_t size, size_t n, void *answer);
  * passwords by the caller). Writes in a transaction of its own: call it without holding the writer. */
 void tkt_mail_status_record(const char *channel, int ok, const char *error);
 /* Adds one to channel's count in w's open transaction (a message filed commits with its count). 0 or -1. */
-int tkt_mail_status_bump(struct db *w, const char *channel);
+int tkt_mail_status_bump(struct destek_db *w, const char *channel);
 /* {last_attempt_at, ok, last_success_at, last_error, last_error_at, <count_name>} of channel (nulls and 0 when
  * nothing happened yet). */
-cJSON *tkt_mail_status_json(struct db *db, const char *channel, const char *attempt_name, const char *count_name);
+cJSON *tkt_mail_status_json(struct destek_db *db, const char *channel, const char *attempt_name, const char *count_name);
 
 /* --- mail_test.c: "test connection" --- */
 /* Logs in to the IMAP server and examines the mailbox of url (checked by tkt_imap_url_new). Fills out with

@@ -16,9 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "settings.h"
-#include "util.h"
+#include "destek_util.h"
 
 #define NAME_MAX_BYTES 100
 #define URL_MAX_BYTES 2000
@@ -28,12 +26,12 @@
 #define POLL_MAX 86400
 #define TESTS_AT_ONCE 2
 
-static cJSON *mailbox_json(struct db *db, int64_t id)
+static cJSON *mailbox_json(struct destek_db *db, int64_t id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT id, name, imap_url, imap_user, imap_password <> '', poll_seconds, active,"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id, name, imap_url, imap_user, imap_password <> '', poll_seconds, active,"
                                     " team_id, tags, created_at, updated_at FROM tkt_mailboxes WHERE id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", id);
+  tkt_db_bind(st, "i", id);
   cJSON *o = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
     o = cJSON_CreateObject();
@@ -52,7 +50,7 @@ static cJSON *mailbox_json(struct db *db, int64_t id)
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 9));
     cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 10));
   }
-  db_done(st);
+  tkt_db_done(st);
   if (o) {
     char channel[40];
     snprintf(channel, sizeof channel, "mailbox:%lld", (long long)id);
@@ -87,10 +85,10 @@ static int raw_string(struct destek_req *r, const cJSON *body, const char *name,
   *out = NULL;
   if (!it) return 0;
   if (cJSON_IsNull(it)) { *out = ""; return 0; }
-  if (!cJSON_IsString(it)) return http_field_error(r, "invalid_field", name, "%s must be a string", name);
+  if (!cJSON_IsString(it)) return tkt_field_error(r, "invalid_field", name, "%s must be a string", name);
   size_t n = strlen(it->valuestring);
   if (n > max || !util_utf8_valid(it->valuestring, n))
-    return http_field_error(r, "invalid_field", name, "%s must be text of at most %zu bytes", name, max);
+    return tkt_field_error(r, "invalid_field", name, "%s must be text of at most %zu bytes", name, max);
   *out = it->valuestring;
   return 0;
 }
@@ -101,24 +99,24 @@ static int read_fields(struct destek_req *r, const cJSON *body, int creating, st
   f->active = -1;
   const char *url;
   int rc;
-  if ((rc = http_field_str(r, body, "name", creating, NAME_MAX_BYTES, &f->name)) ||
-      (rc = http_field_str(r, body, "imap_url", creating, URL_MAX_BYTES, &url)) ||
-      (rc = http_field_str(r, body, "imap_user", FIELD_OPTIONAL, USER_MAX_BYTES, &f->imap_user)) ||
+  if ((rc = tkt_field_str(r, body, "name", creating, NAME_MAX_BYTES, &f->name)) ||
+      (rc = tkt_field_str(r, body, "imap_url", creating, URL_MAX_BYTES, &url)) ||
+      (rc = tkt_field_str(r, body, "imap_user", DESTEK_OPTIONAL, USER_MAX_BYTES, &f->imap_user)) ||
       (rc = raw_string(r, body, "imap_password", PASSWORD_MAX_BYTES, &f->imap_password)) ||
-      (rc = http_field_bool(r, body, "active", FIELD_OPTIONAL, &f->active)))
+      (rc = tkt_field_bool(r, body, "active", DESTEK_OPTIONAL, &f->active)))
     return rc;
-  if (f->name && !*f->name) return http_field_error(r, "invalid_field", "name", "name cannot be empty");
+  if (f->name && !*f->name) return tkt_field_error(r, "invalid_field", "name", "name cannot be empty");
   if (!f->imap_user && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(body, "imap_user"))) f->imap_user = "";
   if (url) {
     char err[200];
     if (!(f->imap_url = tkt_imap_url_new(url, err, sizeof err)))
-      return http_field_error(r, "invalid_field", "imap_url", "imap_url: %s", err);
+      return tkt_field_error(r, "invalid_field", "imap_url", "imap_url: %s", err);
   }
   const cJSON *poll = cJSON_GetObjectItemCaseSensitive(body, "poll_seconds");
   if (poll && !cJSON_IsNull(poll)) {
     if (!cJSON_IsNumber(poll) || poll->valuedouble != floor(poll->valuedouble) || poll->valuedouble < POLL_MIN ||
         poll->valuedouble > POLL_MAX)
-      return http_field_error(r, "invalid_field", "poll_seconds", "poll_seconds must be a whole number from %d to %d",
+      return tkt_field_error(r, "invalid_field", "poll_seconds", "poll_seconds must be a whole number from %d to %d",
                               POLL_MIN, POLL_MAX);
     f->poll_seconds = (int64_t)poll->valuedouble;
   }
@@ -128,10 +126,10 @@ static int read_fields(struct destek_req *r, const cJSON *body, int creating, st
     if (!cJSON_IsNull(team)) {
       if (!cJSON_IsNumber(team) || team->valuedouble != floor(team->valuedouble) || team->valuedouble < 1 ||
           team->valuedouble > 9e15)
-        return http_field_error(r, "invalid_field", "team_id", "team_id must be a team's id or null");
+        return tkt_field_error(r, "invalid_field", "team_id", "team_id must be a team's id or null");
       f->team_id = (int64_t)team->valuedouble;
-      if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", f->team_id))
-        return http_field_error(r, "invalid_field", "team_id", "there is no team %lld", (long long)f->team_id);
+      if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", f->team_id))
+        return tkt_field_error(r, "invalid_field", "team_id", "there is no team %lld", (long long)f->team_id);
     }
   }
   cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
@@ -159,20 +157,20 @@ static int read_fields(struct destek_req *r, const cJSON *body, int creating, st
 
 static int mailbox_list(struct destek_req *r)
 {
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id FROM tkt_mailboxes ORDER BY name COLLATE NOCASE, id LIMIT ?1") : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_mailboxes ORDER BY name COLLATE NOCASE, id LIMIT ?1") : NULL;
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
   int64_t ids[TKT_MAILBOXES_MAX];
   int n = 0;
   while (n < TKT_MAILBOXES_MAX && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
-  db_done(st);
+  tkt_db_done(st);
   cJSON *items = cJSON_CreateArray();
   for (int i = 0; i < n; i++) {
     cJSON *o = mailbox_json(db, ids[i]);
     if (o) cJSON_AddItemToArray(items, o);
   }
-  return http_reply_json(r, 200, http_list_new(items, 0));
+  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
 }
 
 static cJSON *audit_detail_new(const char *name)
@@ -186,123 +184,123 @@ static int mailbox_create(struct destek_req *r)
 {
   cJSON *body;
   struct fields f;
-  int rc = http_body_object(r, &body);
+  int rc = tkt_body(r, &body);
   if (rc) return rc;
   if ((rc = read_fields(r, body, 1, &f))) { fields_free(&f); return rc; }
-  struct db *w = http_tx(r);
-  if (!w) { fields_free(&f); return r->status; }
-  if (db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes", "") >= TKT_MAILBOXES_MAX) {
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) { fields_free(&f); return tkt_status(r); }
+  if (tkt_db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes", "") >= TKT_MAILBOXES_MAX) {
     fields_free(&f);
-    return http_error(r, 409, "too_many_mailboxes", "at most %d mailboxes can be added", TKT_MAILBOXES_MAX);
+    return tkt_error(r, 409, "too_many_mailboxes", "at most %d mailboxes can be added", TKT_MAILBOXES_MAX);
   }
   char now[21];
   tkt_now(now);
-  rc = db_exec(w, "INSERT INTO tkt_mailboxes(name, imap_url, imap_user, imap_password, poll_seconds, active, team_id,"
+  rc = tkt_db_exec(w, "INSERT INTO tkt_mailboxes(name, imap_url, imap_user, imap_password, poll_seconds, active, team_id,"
                   " tags, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9, ?9)",
                "tttti" "iitt", f.name, f.imap_url, f.imap_user ? f.imap_user : "",
                f.imap_password ? f.imap_password : "", f.poll_seconds ? f.poll_seconds : (int64_t)60,
                (int64_t)(f.active != 0), f.team_id, f.tags ? f.tags : "[]", now);
-  if (rc == SQLITE_CONSTRAINT) { fields_free(&f); return http_error(r, 409, "name_taken", "a mailbox with this name exists"); }
-  if (rc != SQLITE_OK) { fields_free(&f); return http_error(r, 500, "internal", "the mailbox could not be saved"); }
-  int64_t id = db_last_id(w);
+  if (rc == SQLITE_CONSTRAINT) { fields_free(&f); return tkt_error(r, 409, "name_taken", "a mailbox with this name exists"); }
+  if (rc != SQLITE_OK) { fields_free(&f); return tkt_error(r, 500, "internal", "the mailbox could not be saved"); }
+  int64_t id = tkt_db_last_id(w);
   char target[40];
   snprintf(target, sizeof target, "mailbox:%lld", (long long)id);
-  audit_log(w, r, "mailbox.created", target, audit_detail_new(f.name));
+  tkt_audit(r, "mailbox.created", target, audit_detail_new(f.name));
   fields_free(&f);
-  return http_reply_json(r, 201, mailbox_json(w, id));
+  return tkt_reply_json(r, 201, mailbox_json(w, id));
 }
 
 static int mailbox_get(struct destek_req *r)
 {
-  cJSON *o = mailbox_json(http_db(r), http_param_int(r, "id"));
-  if (!o) return http_error(r, 404, "not_found", "no such mailbox");
-  return http_reply_json(r, 200, o);
+  cJSON *o = mailbox_json(tkt_db_read(r), tkt_param_int(r, "id"));
+  if (!o) return tkt_error(r, 404, "not_found", "no such mailbox");
+  return tkt_reply_json(r, 200, o);
 }
 
 static int mailbox_update(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   struct fields f;
-  int rc = http_body_object(r, &body);
+  int rc = tkt_body(r, &body);
   if (rc) return rc;
-  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such mailbox");
+  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such mailbox");
   if ((rc = read_fields(r, body, 0, &f))) { fields_free(&f); return rc; }
-  struct db *w = http_tx(r);
-  if (!w) { fields_free(&f); return r->status; }
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) { fields_free(&f); return tkt_status(r); }
   char now[21];
   tkt_now(now);
   /* Absent fields keep their value: NULL binds leave coalesce() to the column. */
-  rc = db_exec(w, "UPDATE tkt_mailboxes SET name = coalesce(?2, name), imap_url = coalesce(?3, imap_url),"
+  rc = tkt_db_exec(w, "UPDATE tkt_mailboxes SET name = coalesce(?2, name), imap_url = coalesce(?3, imap_url),"
                   " imap_user = coalesce(?4, imap_user), imap_password = coalesce(?5, imap_password),"
                   " poll_seconds = coalesce(nullif(?6, 0), poll_seconds), active = coalesce(nullif(?7, -1), active),"
                   " team_id = CASE WHEN ?8 THEN nullif(?9, 0) ELSE team_id END, tags = coalesce(?10, tags),"
                   " updated_at = ?11 WHERE id = ?1",
                "itttt" "iiiit" "t", id, f.name, f.imap_url, f.imap_user, f.imap_password, f.poll_seconds,
                (int64_t)f.active, (int64_t)f.team_set, f.team_id, f.tags, now);
-  if (rc == SQLITE_CONSTRAINT) { fields_free(&f); return http_error(r, 409, "name_taken", "a mailbox with this name exists"); }
-  if (rc != SQLITE_OK) { fields_free(&f); return http_error(r, 500, "internal", "the mailbox could not be saved"); }
+  if (rc == SQLITE_CONSTRAINT) { fields_free(&f); return tkt_error(r, 409, "name_taken", "a mailbox with this name exists"); }
+  if (rc != SQLITE_OK) { fields_free(&f); return tkt_error(r, 500, "internal", "the mailbox could not be saved"); }
   char target[40];
   snprintf(target, sizeof target, "mailbox:%lld", (long long)id);
   cJSON *changed = cJSON_CreateArray();   /* names only: the password is a secret */
   for (cJSON *it = body->child; it; it = it->next) cJSON_AddItemToArray(changed, cJSON_CreateString(it->string));
   cJSON *d = cJSON_CreateObject();
   cJSON_AddItemToObject(d, "changed", changed);
-  audit_log(w, r, "mailbox.updated", target, d);
+  tkt_audit(r, "mailbox.updated", target, d);
   fields_free(&f);
-  return http_reply_json(r, 200, mailbox_json(w, id));
+  return tkt_reply_json(r, 200, mailbox_json(w, id));
 }
 
 static int mailbox_delete(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
-  char *name = db_text_new(w, "SELECT name FROM tkt_mailboxes WHERE id = ?1", "i", id);
-  if (!name) return http_error(r, 404, "not_found", "no such mailbox");
+  int64_t id = tkt_param_int(r, "id");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  char *name = tkt_db_text_new(w, "SELECT name FROM tkt_mailboxes WHERE id = ?1", "i", id);
+  if (!name) return tkt_error(r, 404, "not_found", "no such mailbox");
   char channel[40];
   snprintf(channel, sizeof channel, "mailbox:%lld", (long long)id);
   /* Its pending UIDs go too: polling stops, and an id is never reused, so nothing would read them again. */
-  if (db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1", "t", channel) != SQLITE_OK ||
-      db_exec(w, "DELETE FROM tkt_mail_status WHERE channel = ?1", "t", channel) != SQLITE_OK ||
-      db_exec(w, "DELETE FROM tkt_mailboxes WHERE id = ?1", "i", id) != SQLITE_OK) {
+  if (tkt_db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1", "t", channel) != SQLITE_OK ||
+      tkt_db_exec(w, "DELETE FROM tkt_mail_status WHERE channel = ?1", "t", channel) != SQLITE_OK ||
+      tkt_db_exec(w, "DELETE FROM tkt_mailboxes WHERE id = ?1", "i", id) != SQLITE_OK) {
     free(name);
-    return http_error(r, 500, "internal", "the mailbox could not be deleted");
+    return tkt_error(r, 500, "internal", "the mailbox could not be deleted");
   }
-  audit_log(w, r, "mailbox.deleted", channel, audit_detail_new(name));
+  tkt_audit(r, "mailbox.deleted", channel, audit_detail_new(name));
   free(name);
-  return http_reply_empty(r, 204);
+  return tkt_reply_empty(r, 204);
 }
 
 /* --- status --- */
 
 static int mail_status(struct destek_req *r)
 {
-  struct db *db = http_db(r);
-  if (!db) return http_error(r, 503, "db_unavailable", "the database cannot be opened");
+  struct destek_db *db = tkt_db_read(r);
+  if (!db) return tkt_error(r, 503, "db_unavailable", "the database cannot be opened");
   cJSON *o = cJSON_CreateObject();
 
   cJSON *smtp = tkt_mail_status_json(db, "smtp", "last_send_at", "messages_sent");
-  char *url = settings_get_new("mail.smtp_url");
+  char *url = tkt_setting_new("mail.smtp_url");
   cJSON_AddBoolToObject(smtp, "configured", url && *url);
   cJSON_AddStringToObject(smtp, "url", url ? url : "");
   free(url);
   cJSON_AddItemToObject(o, "smtp", smtp);
 
   cJSON *imap = tkt_mail_status_json(db, "imap", "last_poll_at", "messages_filed");
-  url = settings_get_new("mail.imap_url");
+  url = tkt_setting_new("mail.imap_url");
   cJSON_AddBoolToObject(imap, "configured", url && *url);
   cJSON_AddStringToObject(imap, "url", url ? url : "");
   free(url);
-  cJSON_AddNumberToObject(imap, "poll_seconds", (double)settings_get_int("mail.poll_seconds", 60));
+  cJSON_AddNumberToObject(imap, "poll_seconds", (double)tkt_setting_int("mail.poll_seconds", 60));
   cJSON_AddItemToObject(o, "imap", imap);
 
   cJSON *list = cJSON_AddArrayToObject(o, "mailboxes");
-  sqlite3_stmt *st = db_prepare(db, "SELECT id, name, imap_url, active, poll_seconds FROM tkt_mailboxes"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id, name, imap_url, active, poll_seconds FROM tkt_mailboxes"
                                     " ORDER BY name COLLATE NOCASE, id LIMIT ?1");
   if (st) {
-    db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
+    tkt_db_bind(st, "i", (int64_t)TKT_MAILBOXES_MAX);
     while (sqlite3_step(st) == SQLITE_ROW) {
       char channel[40];
       int64_t id = sqlite3_column_int64(st, 0);
@@ -315,9 +313,9 @@ static int mail_status(struct destek_req *r)
       cJSON_AddNumberToObject(m, "poll_seconds", sqlite3_column_int(st, 4));
       cJSON_AddItemToArray(list, m);
     }
-    db_done(st);
+    tkt_db_done(st);
   }
-  return http_reply_json(r, 200, o);
+  return tkt_reply_json(r, 200, o);
 }
 
 /* --- test connection --- */
@@ -339,45 +337,45 @@ static int mail_test(struct destek_req *r)
   const char *kind, *url, *user, *password;
   char send_to[256], from_checked[256];
   int rc;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_enum(r, body, "kind", FIELD_REQUIRED, KINDS, &kind)) ||
-      (rc = http_field_str(r, body, "url", FIELD_OPTIONAL, URL_MAX_BYTES, &url)) ||
-      (rc = http_field_str(r, body, "user", FIELD_OPTIONAL, USER_MAX_BYTES, &user)) ||
+  if ((rc = tkt_body(r, &body)) ||
+      (rc = tkt_field_enum(r, body, "kind", DESTEK_REQUIRED, KINDS, &kind)) ||
+      (rc = tkt_field_str(r, body, "url", DESTEK_OPTIONAL, URL_MAX_BYTES, &url)) ||
+      (rc = tkt_field_str(r, body, "user", DESTEK_OPTIONAL, USER_MAX_BYTES, &user)) ||
       (rc = raw_string(r, body, "password", PASSWORD_MAX_BYTES, &password)) ||
-      (rc = http_field_email(r, body, "send_to", FIELD_OPTIONAL, send_to)) ||
-      (rc = http_field_email(r, body, "from", FIELD_OPTIONAL, from_checked)))
+      (rc = tkt_field_email(r, body, "send_to", DESTEK_OPTIONAL, send_to)) ||
+      (rc = tkt_field_email(r, body, "from", DESTEK_OPTIONAL, from_checked)))
     return rc;
   if (!user && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(body, "user"))) user = "";
   int smtp = !strcmp(kind, "smtp");
   const cJSON *mid = cJSON_GetObjectItemCaseSensitive(body, "mailbox_id");
   int64_t mailbox_id = 0;
   if (mid && !cJSON_IsNull(mid)) {
-    if (smtp) return http_field_error(r, "invalid_field", "mailbox_id", "mailbox_id is for kind imap");
+    if (smtp) return tkt_field_error(r, "invalid_field", "mailbox_id", "mailbox_id is for kind imap");
     if (!cJSON_IsNumber(mid) || mid->valuedouble != floor(mid->valuedouble) || mid->valuedouble < 1 ||
         mid->valuedouble > 9e15)
-      return http_field_error(r, "invalid_field", "mailbox_id", "mailbox_id must be a mailbox's id");
+      return tkt_field_error(r, "invalid_field", "mailbox_id", "mailbox_id must be a mailbox's id");
     mailbox_id = (int64_t)mid->valuedouble;
   }
-  if (!smtp && *send_to) return http_field_error(r, "invalid_field", "send_to", "send_to is for kind smtp");
+  if (!smtp && *send_to) return tkt_field_error(r, "invalid_field", "send_to", "send_to is for kind smtp");
 
   /* The saved values, then what the body gives instead. */
   char *v_url = NULL, *v_user = NULL, *v_password = NULL;
-  struct db *db = http_db(r);
+  struct destek_db *db = tkt_db_read(r);
   if (mailbox_id) {
-    sqlite3_stmt *st = db_prepare(db, "SELECT imap_url, imap_user, imap_password FROM tkt_mailboxes WHERE id = ?1");
-    if (!st) return http_error(r, 500, "internal", "internal error");
-    db_bind(st, "i", mailbox_id);
+    sqlite3_stmt *st = tkt_db_prepare(db, "SELECT imap_url, imap_user, imap_password FROM tkt_mailboxes WHERE id = ?1");
+    if (!st) return tkt_error(r, 500, "internal", "internal error");
+    tkt_db_bind(st, "i", mailbox_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
       v_url = util_strdup((const char *)sqlite3_column_text(st, 0));
       v_user = util_strdup((const char *)sqlite3_column_text(st, 1));
       v_password = util_strdup((const char *)sqlite3_column_text(st, 2));
     }
-    db_done(st);
-    if (!v_url) return http_error(r, 404, "not_found", "no such mailbox");
+    tkt_db_done(st);
+    if (!v_url) return tkt_error(r, 404, "not_found", "no such mailbox");
   } else {
-    v_url = settings_get_new(smtp ? "mail.smtp_url" : "mail.imap_url");
-    v_user = settings_get_new(smtp ? "mail.smtp_user" : "mail.imap_user");
-    v_password = settings_get_new(smtp ? "mail.smtp_password" : "mail.imap_password");
+    v_url = tkt_setting_new(smtp ? "mail.smtp_url" : "mail.imap_url");
+    v_user = tkt_setting_new(smtp ? "mail.smtp_user" : "mail.imap_user");
+    v_password = tkt_setting_new(smtp ? "mail.smtp_password" : "mail.imap_password");
   }
   take_override(url, &v_url);
   take_override(user, &v_user);
@@ -385,22 +383,22 @@ static int mail_test(struct destek_req *r)
   char err[200] = "";
   char *checked = NULL;
   if (!v_url || !*v_url) {
-    rc = http_error(r, 422, "not_configured", "no %s server is set: give a url or save one first",
+    rc = tkt_error(r, 422, "not_configured", "no %s server is set: give a url or save one first",
                     smtp ? "SMTP" : "IMAP");
   } else if (smtp ? tkt_smtp_url_check(v_url, err, sizeof err) != 0
                   : !(checked = tkt_imap_url_new(v_url, err, sizeof err))) {
-    rc = http_field_error(r, "invalid_field", "url", "url: %s", err);
+    rc = tkt_field_error(r, "invalid_field", "url", "url: %s", err);
   }
   char *v_from = NULL, *v_from_name = NULL;
   if (!rc && *send_to) {
-    v_from = *from_checked ? util_strdup(from_checked) : settings_get_new("mail.from");
-    v_from_name = settings_get_new("mail.from_name");
+    v_from = *from_checked ? util_strdup(from_checked) : tkt_setting_new("mail.from");
+    v_from_name = tkt_setting_new("mail.from_name");
     if (!v_from || !*v_from)
-      rc = http_field_error(r, "missing_field", "from", "a test mail needs a sender: give from or set mail.from");
+      rc = tkt_field_error(r, "missing_field", "from", "a test mail needs a sender: give from or set mail.from");
   }
   if (!rc && atomic_fetch_add(&tests_running, 1) >= TESTS_AT_ONCE) {
     atomic_fetch_sub(&tests_running, 1);
-    rc = http_error(r, 429, "busy", "other connection tests are running: try again in a moment");
+    rc = tkt_error(r, 429, "busy", "other connection tests are running: try again in a moment");
   }
   if (rc) {
     free(v_url); free(v_user); free(v_password); free(checked); free(v_from); free(v_from_name);
@@ -408,16 +406,16 @@ static int mail_test(struct destek_req *r)
   }
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "kind", kind);
-  if (smtp) tkt_smtp_test(v_url, v_user, v_password, v_from, v_from_name, *send_to ? send_to : NULL, r->who.lang, out);
+  if (smtp) tkt_smtp_test(v_url, v_user, v_password, v_from, v_from_name, *send_to ? send_to : NULL, tkt_lang(r), out);
   else tkt_imap_test(checked, v_user, v_password, out);
   atomic_fetch_sub(&tests_running, 1);
   const cJSON *okj = cJSON_GetObjectItemCaseSensitive(out, "ok");
   const char *error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "error"));
-  tkt_host->log(tkt_host, DESTEK_LOG_INFO, "mail: connection test (%s, mailbox %lld) by user %lld: %s%s", kind,
-                (long long)mailbox_id, (long long)r->who.user_id, cJSON_IsTrue(okj) ? "ok" : "failed: ",
+  tkt_log(DESTEK_LOG_INFO, "mail: connection test (%s, mailbox %lld) by user %lld: %s%s", kind,
+                (long long)mailbox_id, (long long)tkt_user_id(r), cJSON_IsTrue(okj) ? "ok" : "failed: ",
                 error ? error : "");
   free(v_url); free(v_user); free(v_password); free(checked); free(v_from); free(v_from_name);
-  return http_reply_json(r, 200, out);
+  return tkt_reply_json(r, 200, out);
 }
 
 static const struct destek_route mailbox_routes[] = {

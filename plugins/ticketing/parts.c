@@ -11,10 +11,10 @@
 
 #include <stdio.h>
 
-int64_t tkt_thread_of(struct db *db, int64_t ticket_id)
+int64_t tkt_thread_of(struct destek_db *db, int64_t ticket_id)
 {
   for (int hops = 0; ticket_id && hops < 16; hops++) {
-    int64_t next = db_int(db, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+    int64_t next = tkt_db_int(db, 0, "SELECT coalesce(merged_into, 0) FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
     if (!next) break;
     ticket_id = next;
   }
@@ -25,27 +25,33 @@ int64_t tkt_thread_of(struct db *db, int64_t ticket_id)
 #define THREAD_TICKETS \
   "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT t.id FROM tkt_tickets t JOIN tree ON t.merged_into = tree.id) "
 
-int64_t tkt_part_of(struct db *db, int64_t thread_id, int64_t customer_id)
+int64_t tkt_part_of(struct destek_db *db, int64_t thread_id, int64_t customer_id)
 {
   if (!thread_id || !customer_id) return 0;
-  return db_int(db, 0, THREAD_TICKETS "SELECT t.id FROM tree JOIN tkt_tickets t ON t.id = tree.id"
+  return tkt_db_int(db, 0, THREAD_TICKETS "SELECT t.id FROM tree JOIN tkt_tickets t ON t.id = tree.id"
                        " WHERE t.customer_id = ?2 ORDER BY t.id <> ?1, t.id LIMIT 1", "ii", thread_id, customer_id);
 }
 
-int tkt_thread_customers(struct db *db, int64_t thread_id)
+int tkt_thread_customers(struct destek_db *db, int64_t thread_id)
 {
-  return (int)db_int(db, 0, THREAD_TICKETS "SELECT count(DISTINCT t.customer_id) FROM tree"
+  return (int)tkt_db_int(db, 0, THREAD_TICKETS "SELECT count(DISTINCT t.customer_id) FROM tree"
                             " JOIN tkt_tickets t ON t.id = tree.id", "i", thread_id);
 }
 
-cJSON *tkt_parts_json(struct db *db, int64_t thread_id)
+cJSON *tkt_parts_json(struct destek_db *db, int64_t thread_id)
 {
   cJSON *a = cJSON_CreateArray();
-  sqlite3_stmt *st = db_prepare(db, THREAD_TICKETS "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email,"
-                                    " t.order_number, c.lang FROM tree JOIN tkt_tickets t ON t.id = tree.id"
-                                    " JOIN tkt_customers c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id");
+  /* Nearly every ticket has nothing merged into it: it is then its own only part, read without the recursive walk
+   * and its temporary tables (every ticket's detail view shows its parts). */
+  int merged = tkt_db_int(db, 0, "SELECT EXISTS (SELECT 1 FROM tkt_tickets WHERE merged_into = ?1)", "i", thread_id) != 0;
+  sqlite3_stmt *st = merged
+    ? tkt_db_prepare(db, THREAD_TICKETS "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email,"
+                         " t.order_number, c.lang FROM tree JOIN tkt_tickets t ON t.id = tree.id"
+                         " JOIN tkt_customers c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id")
+    : tkt_db_prepare(db, "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email, t.order_number, c.lang"
+                         " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return a;
-  db_bind(st, "i", thread_id);
+  tkt_db_bind(st, "i", thread_id);
   while (sqlite3_step(st) == SQLITE_ROW) {
     cJSON *p = cJSON_CreateObject();
     char ref[24];
@@ -63,27 +69,27 @@ cJSON *tkt_parts_json(struct db *db, int64_t thread_id)
     cJSON_AddStringToObject(c, "lang", (const char *)sqlite3_column_text(st, 7));
     cJSON_AddItemToArray(a, p);
   }
-  db_done(st);
+  tkt_db_done(st);
   return a;
 }
 
-int tkt_reply_part_field(struct destek_req *r, struct db *db, const cJSON *obj, int64_t thread_id,
+int tkt_reply_part_field(struct destek_req *r, struct destek_db *db, const cJSON *obj, int64_t thread_id,
                          int64_t *part_ticket_id)
 {
   *part_ticket_id = thread_id;
   const cJSON *to = obj ? cJSON_GetObjectItemCaseSensitive(obj, "to_customer_id") : NULL;
   if (!to || cJSON_IsNull(to)) {
     if (tkt_thread_customers(db, thread_id) > 1)
-      return http_field_error(r, "missing_field", "to_customer_id",
+      return tkt_field_error(r, "missing_field", "to_customer_id",
                               "tickets of several customers were merged into this one: to_customer_id says which"
                               " customer the reply is for");
     return 0;
   }
   if (!cJSON_IsNumber(to) || to->valuedouble < 1 || to->valuedouble != (double)(int64_t)to->valuedouble)
-    return http_field_error(r, "invalid_field", "to_customer_id", "to_customer_id must be a customer id");
+    return tkt_field_error(r, "invalid_field", "to_customer_id", "to_customer_id must be a customer id");
   int64_t part = tkt_part_of(db, thread_id, (int64_t)to->valuedouble);
   if (!part)
-    return http_field_error(r, "invalid_field", "to_customer_id", "to_customer_id is not a customer of this ticket");
+    return tkt_field_error(r, "invalid_field", "to_customer_id", "to_customer_id is not a customer of this ticket");
   *part_ticket_id = part;
   return 0;
 }

@@ -1,4 +1,4 @@
-/* Collision detection and live updates for tickets. Agents' apps hold a websocket (GET /api/v1/stream, core/live.c)
+/* Collision detection and live updates for tickets. Agents' apps hold a websocket (GET /api/v1/stream)
  * that tells them who else views or types on a ticket and which tickets changed; this file declares what of the
  * ticket events goes over it and which subjects ("ticket:<id>") may be watched. The short-poll routes below remain
  * for integrations and as the app's fallback while its socket is down; both share the core's presence table. */
@@ -8,44 +8,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live.h"
 
 void tkt_presence_forget(int64_t ticket_id)
 {
   char subject[40];
   snprintf(subject, sizeof subject, "ticket:%lld", (long long)ticket_id);
-  live_presence_forget(subject);
+  tkt_presence_forget_subject(subject);
 }
 
 static int ticket_exists(struct destek_req *r, int64_t id)
 {
-  return (int)db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id);
+  return (int)tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id);
 }
 
 static int presence_post(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   int typing, rc;
-  if ((rc = http_body_object(r, &body)) || (rc = http_field_bool(r, body, "typing", FIELD_OPTIONAL, &typing)))
+  if ((rc = tkt_body(r, &body)) || (rc = tkt_field_bool(r, body, "typing", DESTEK_OPTIONAL, &typing)))
     return rc;
-  if (!ticket_exists(r, id)) return http_error(r, 404, "not_found", "no such ticket");
-  if (r->who.user_id <= 0) return http_error(r, 403, "forbidden", "presence is for signed-in agents");
+  if (!ticket_exists(r, id)) return tkt_error(r, 404, "not_found", "no such ticket");
+  if (tkt_user_id(r) <= 0) return tkt_error(r, 403, "forbidden", "presence is for signed-in agents");
   char subject[40];
   snprintf(subject, sizeof subject, "ticket:%lld", (long long)id);
-  live_presence_touch(subject, r->who.user_id, r->who.name, typing > 0);
-  return http_reply_empty(r, 204);
+  tkt_presence_touch(r, subject, typing > 0);
+  return tkt_reply_empty(r, 204);
 }
 
 static int presence_get(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
-  if (!ticket_exists(r, id)) return http_error(r, 404, "not_found", "no such ticket");
+  int64_t id = tkt_param_int(r, "id");
+  if (!ticket_exists(r, id)) return tkt_error(r, 404, "not_found", "no such ticket");
   char subject[40];
   snprintf(subject, sizeof subject, "ticket:%lld", (long long)id);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddItemToObject(o, "items", live_presence_items_new(subject, r->who.user_id));
-  return http_reply_json(r, 200, o);
+  cJSON_AddItemToObject(o, "items", tkt_presence_new(r, subject));
+  return tkt_reply_json(r, 200, o);
 }
 
 const struct destek_route tkt_presence_routes[] = {
@@ -99,13 +98,13 @@ static int ticket_subject(const char *subject)
   const char *digits = subject + strlen("ticket:");
   if (strncmp(subject, "ticket:", 7) || !*digits || strlen(digits) > 18 || strspn(digits, "0123456789") != strlen(digits))
     return 0;
-  struct db *db = db_reader();
-  return db && db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", (int64_t)strtoll(digits, NULL, 10)) > 0;
+  struct destek_db *db = tkt_db_read(NULL);
+  return db && tkt_db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", (int64_t)strtoll(digits, NULL, 10)) > 0;
 }
 
 int tkt_live_init(void)
 {
-  return live_stream_events("ticketing", "ticket.*", ticket_summary) |
-         live_stream_events("ticketing", "message.added", ticket_summary) |
-         live_stream_events("ticketing", "sla.*", ticket_summary) | live_subjects("ticketing", "ticket", ticket_subject);
+  const struct destek_host *h = tkt_host;
+  return h->live_events(h, "ticket.*", ticket_summary) | h->live_events(h, "message.added", ticket_summary) |
+         h->live_events(h, "sla.*", ticket_summary) | h->live_subjects(h, "ticket", ticket_subject);
 }

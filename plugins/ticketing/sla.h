@@ -6,7 +6,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
 #include "destek.h"
 #include "sla_clock.h"
 
@@ -22,13 +21,13 @@ int64_t tkt_sla_now(void);
 
 /* Loads calendar calendar_id from the database: a new calendar (free with sla_calendar_free), or NULL with a
  * message in err (SLA_ERR_MAX bytes) when it is absent or no longer parses. */
-struct sla_calendar *tkt_calendar_load_new(struct db *db, int64_t calendar_id, char *err);
+struct sla_calendar *tkt_calendar_load_new(struct destek_db *db, int64_t calendar_id, char *err);
 /* The id of the default calendar, or 0 when there is none. */
-int64_t tkt_calendar_default_id(struct db *db);
+int64_t tkt_calendar_default_id(struct destek_db *db);
 
 /* Re-evaluates ticket_id's SLA at tkt_sla_now(): picks its policy, stores the clocks, emits sla.warning and
  * sla.breached once each, and moves its timer. 0, or the error status it set up. */
-int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id);
+int tkt_sla_update(struct destek_req *r, struct destek_db *w, int64_t ticket_id);
 
 /* A condition for the ticket list on tkt_tickets t: with ?8 = 1, only tickets with an SLA clock that is not
  * stopped and in warning or breached, by its last evaluation or by ?9 (tkt_sla_now()) having passed its warning or
@@ -39,7 +38,7 @@ int tkt_sla_update(struct destek_req *r, struct db *w, int64_t ticket_id);
   "   OR (a.res_clock IN ('running', 'paused') AND (a.res_state <> 'ok' OR a.res_warn_at <= ?9 OR a.res_due_at <= ?9)))))"
 
 /* The ticket's SLA as the API shows it (an object), or a JSON null when no policy applies. */
-cJSON *tkt_sla_json(struct db *db, int64_t ticket_id);
+cJSON *tkt_sla_json(struct destek_db *db, int64_t ticket_id);
 /* The columns of tkt_sla (aliased s) that tkt_sla_write reads, in its order. */
 #define TKT_SLA_COLUMNS \
   "s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "fold.h"
-#include "jbuf.h"
-#include "mail.h"
+#include "destek_jbuf.h"
+#include "destek_mail.h"
 #include "sla.h"
-#include "util.h"
+#include "destek_util.h"
 
 /* ------------------------------------------------------------------------------------------------ JSON views */
 
@@ -20,7 +20,7 @@ static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int c
   else cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, col));
 }
 
-static cJSON *message_row_json(struct db *db, sqlite3_stmt *st)
+static cJSON *message_row_json(struct destek_db *db, sqlite3_stmt *st)
 {
   cJSON *m = cJSON_CreateObject();
   int64_t id = sqlite3_column_int64(st, 0);
@@ -57,64 +57,38 @@ static cJSON *message_row_json(struct db *db, sqlite3_stmt *st)
   " FROM tkt_messages m LEFT JOIN core_users u ON u.id = m.author_user_id" \
   " LEFT JOIN tkt_customers c ON c.id = m.author_customer_id"
 
-cJSON *tkt_message_json(struct db *db, int64_t message_id)
+cJSON *tkt_message_json(struct destek_db *db, int64_t message_id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " WHERE m.id = ?1");
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT " MESSAGE_COLUMNS " WHERE m.id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", message_id);
+  tkt_db_bind(st, "i", message_id);
   cJSON *m = sqlite3_step(st) == SQLITE_ROW ? message_row_json(db, st) : NULL;
-  db_done(st);
+  tkt_db_done(st);
   return m;
 }
 
-cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only)
+cJSON *tkt_messages_json(struct destek_db *db, int64_t ticket_id, int public_only)
 {
   cJSON *a = cJSON_CreateArray();
-  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT " MESSAGE_COLUMNS
                                     " WHERE m.ticket_id = ?1 AND (?2 = 0 OR m.kind <> 'note') ORDER BY m.id");
   if (!st) return a;
-  db_bind(st, "ii", ticket_id, (int64_t)public_only);
+  tkt_db_bind(st, "ii", ticket_id, (int64_t)public_only);
   while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(a, message_row_json(db, st));
-  db_done(st);
+  tkt_db_done(st);
   return a;
 }
 
-cJSON *tkt_customer_messages_json(struct db *db, int64_t thread_id, int64_t customer_id)
+cJSON *tkt_customer_messages_json(struct destek_db *db, int64_t thread_id, int64_t customer_id)
 {
   cJSON *a = cJSON_CreateArray();
-  sqlite3_stmt *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT " MESSAGE_COLUMNS
                                     " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
                                     " WHERE m.ticket_id = ?1 AND m.kind <> 'note' AND p.customer_id = ?2 ORDER BY m.id");
   if (!st) return a;
-  db_bind(st, "ii", thread_id, customer_id);
+  tkt_db_bind(st, "ii", thread_id, customer_id);
   while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(a, message_row_json(db, st));
-  db_done(st);
-  return a;
-}
-
-static cJSON *history_json(struct db *db, int64_t ticket_id)
-{
-  cJSON *a = cJSON_CreateArray();
-  sqlite3_stmt *st = db_prepare(db,
-    "SELECT h.id, h.actor, h.field, h.old_value, h.new_value, h.created_at,"
-    " CASE WHEN h.actor LIKE 'user:%' THEN (SELECT name FROM core_users WHERE id = CAST(substr(h.actor, 6) AS INTEGER))"
-    "      WHEN h.actor LIKE 'customer:%' THEN (SELECT name FROM tkt_customers"
-    "                                           WHERE id = CAST(substr(h.actor, 10) AS INTEGER)) END"
-    " FROM tkt_history h WHERE h.ticket_id = ?1 ORDER BY h.id");
-  if (!st) return a;
-  db_bind(st, "i", ticket_id);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    cJSON *h = cJSON_CreateObject();
-    cJSON_AddNumberToObject(h, "id", (double)sqlite3_column_int64(st, 0));
-    cJSON_AddStringToObject(h, "actor", (const char *)sqlite3_column_text(st, 1));
-    add_text_or_null(h, "actor_name", st, 6);
-    cJSON_AddStringToObject(h, "field", (const char *)sqlite3_column_text(st, 2));
-    add_text_or_null(h, "old", st, 3);
-    add_text_or_null(h, "new", st, 4);
-    cJSON_AddStringToObject(h, "created_at", (const char *)sqlite3_column_text(st, 5));
-    cJSON_AddItemToArray(a, h);
-  }
-  db_done(st);
+  tkt_db_done(st);
   return a;
 }
 
@@ -183,29 +157,167 @@ void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now)
   JBUF_LIT(b, "}");
 }
 
-cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
+/* A message's attachments, as tkt_attachments_json makes them. */
+static void attachments_write(struct jbuf *b, struct destek_db *db, int64_t message_id)
 {
-  sqlite3_stmt *st = db_prepare(db, TKT_SUMMARY_SELECT " WHERE t.id = ?1");
-  if (!st) return NULL;
-  db_bind(st, "i", ticket_id);
-  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return NULL; }
+  cJSON *a = tkt_attachments_json(db, message_id);
+  if (!a->child) {
+    JBUF_LIT(b, "[]");
+  } else {
+    char *text = cJSON_PrintUnformatted(a);
+    jbuf_raw(b, text, strlen(text));
+    cJSON_free(text);
+  }
+  cJSON_Delete(a);
+}
+
+/* The message on st's current row (MESSAGE_COLUMNS), as message_row_json makes it. */
+static void message_row_write(struct jbuf *b, struct destek_db *db, sqlite3_stmt *st)
+{
+  int64_t id = sqlite3_column_int64(st, 0);
+  JBUF_LIT(b, "{\"id\":");
+  jbuf_int(b, id);
+  JBUF_LIT(b, ",\"kind\":");
+  write_text_or_null(b, st, 1);
+  if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+    JBUF_LIT(b, ",\"author\":{\"type\":\"user\",\"id\":");
+    jbuf_int(b, sqlite3_column_int64(st, 2));
+    JBUF_LIT(b, ",\"name\":");
+    write_text_or_null(b, st, 3);
+    JBUF_LIT(b, "}");
+  } else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+    JBUF_LIT(b, ",\"author\":{\"type\":\"customer\",\"id\":");
+    jbuf_int(b, sqlite3_column_int64(st, 4));
+    JBUF_LIT(b, ",\"name\":");
+    write_text_or_null(b, st, 5);
+    JBUF_LIT(b, "}");
+  } else {
+    JBUF_LIT(b, ",\"author\":{\"type\":\"system\"}");
+  }
+  JBUF_LIT(b, ",\"body\":");
+  write_text_or_null(b, st, 6);
+  JBUF_LIT(b, ",\"body_html\":");
+  write_text_or_null(b, st, 7);
+  JBUF_LIT(b, ",\"attachments\":");
+  attachments_write(b, db, id);
+  JBUF_LIT(b, ",\"created_at\":");
+  write_text_or_null(b, st, 8);
+  JBUF_LIT(b, ",\"part_ticket_id\":");
+  jbuf_int(b, sqlite3_column_int64(st, 9));
+  if (sqlite3_column_type(st, 10) != SQLITE_NULL) {   /* as message_row_json: only a JSON object, printed as cJSON does */
+    cJSON *notice = cJSON_Parse((const char *)sqlite3_column_text(st, 10));
+    if (cJSON_IsObject(notice)) {
+      char *text = cJSON_PrintUnformatted(notice);
+      JBUF_LIT(b, ",\"notice\":");
+      jbuf_raw(b, text, strlen(text));
+      cJSON_free(text);
+    }
+    cJSON_Delete(notice);
+  }
+  JBUF_LIT(b, "}");
+}
+
+static void messages_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id)
+{
+  JBUF_LIT(b, "[");
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT " MESSAGE_COLUMNS " WHERE m.ticket_id = ?1 ORDER BY m.id");
+  if (st) {
+    tkt_db_bind(st, "i", ticket_id);
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+      if (n) JBUF_LIT(b, ",");
+      message_row_write(b, db, st);
+    }
+    tkt_db_done(st);
+  }
+  JBUF_LIT(b, "]");
+}
+
+static void history_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id)
+{
+  JBUF_LIT(b, "[");
+  sqlite3_stmt *st = tkt_db_prepare(db,
+    "SELECT h.id, h.actor, h.field, h.old_value, h.new_value, h.created_at,"
+    " CASE WHEN h.actor LIKE 'user:%' THEN (SELECT name FROM core_users WHERE id = CAST(substr(h.actor, 6) AS INTEGER))"
+    "      WHEN h.actor LIKE 'customer:%' THEN (SELECT name FROM tkt_customers"
+    "                                           WHERE id = CAST(substr(h.actor, 10) AS INTEGER)) END"
+    " FROM tkt_history h WHERE h.ticket_id = ?1 ORDER BY h.id");
+  if (st) {
+    tkt_db_bind(st, "i", ticket_id);
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+      if (n) JBUF_LIT(b, ",");
+      JBUF_LIT(b, "{\"id\":");
+      jbuf_int(b, sqlite3_column_int64(st, 0));
+      JBUF_LIT(b, ",\"actor\":");
+      write_text_or_null(b, st, 1);
+      JBUF_LIT(b, ",\"actor_name\":");
+      write_text_or_null(b, st, 6);
+      JBUF_LIT(b, ",\"field\":");
+      write_text_or_null(b, st, 2);
+      JBUF_LIT(b, ",\"old\":");
+      write_text_or_null(b, st, 3);
+      JBUF_LIT(b, ",\"new\":");
+      write_text_or_null(b, st, 4);
+      JBUF_LIT(b, ",\"created_at\":");
+      write_text_or_null(b, st, 5);
+      JBUF_LIT(b, "}");
+    }
+    tkt_db_done(st);
+  }
+  JBUF_LIT(b, "]");
+}
+
+int tkt_ticket_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id, int detail)
+{
+  sqlite3_stmt *st = tkt_db_prepare(db, TKT_SUMMARY_SELECT " WHERE t.id = ?1");
+  if (!st) return -1;
+  tkt_db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return -1; }
+  tkt_summary_write(b, st, tkt_sla_now());
+  tkt_db_done(st);
+  if (detail) {
+    b->len--;   /* reopen the summary's object */
+    char sig[65];
+    tkt_link_sig(db, ticket_id, sig);
+    JBUF_LIT(b, ",\"public_sig\":");
+    jbuf_str(b, sig);
+    JBUF_LIT(b, ",\"parts\":");
+    cJSON *parts = tkt_parts_json(db, ticket_id);
+    char *text = cJSON_PrintUnformatted(parts);
+    jbuf_raw(b, text, strlen(text));
+    cJSON_free(text);
+    cJSON_Delete(parts);
+    JBUF_LIT(b, ",\"messages\":");
+    messages_write(b, db, ticket_id);
+    JBUF_LIT(b, ",\"history\":");
+    history_write(b, db, ticket_id);
+    JBUF_LIT(b, "}");
+  }
+  return 0;
+}
+
+cJSON *tkt_ticket_json(struct destek_db *db, int64_t ticket_id, int detail)
+{
   struct jbuf b;
-  jbuf_init(&b, 1024);
-  tkt_summary_write(&b, st, tkt_sla_now());
-  db_done(st);
+  jbuf_init(&b, detail ? 4096 : 1024);
+  if (tkt_ticket_write(&b, db, ticket_id, detail) != 0) { jbuf_free(&b); return NULL; }
   char *text = jbuf_take(&b, NULL);
   cJSON *o = cJSON_Parse(text);
   free(text);
   if (!o) abort();   /* the writer produced invalid JSON: a bug, not an input */
-  if (detail) {
-    char sig[65];
-    tkt_link_sig(db, ticket_id, sig);
-    cJSON_AddStringToObject(o, "public_sig", sig);
-    cJSON_AddItemToObject(o, "parts", tkt_parts_json(db, ticket_id));
-    cJSON_AddItemToObject(o, "messages", tkt_messages_json(db, ticket_id, 0));
-    cJSON_AddItemToObject(o, "history", history_json(db, ticket_id));
-  }
   return o;
+}
+
+int tkt_ticket_reply(struct destek_req *r, int status, struct destek_db *db, int64_t ticket_id, int detail)
+{
+  struct jbuf b;
+  jbuf_init(&b, detail ? 4096 : 1024);
+  if (tkt_ticket_write(&b, db, ticket_id, detail) != 0) {
+    jbuf_free(&b);
+    return tkt_error(r, 404, "not_found", "no such ticket");
+  }
+  size_t len;
+  char *text = jbuf_take(&b, &len);
+  return tkt_reply_take(r, status, "application/json; charset=utf-8", text, len);
 }
 
 /* ------------------------------------------------------------------------------------------------ field checks */
@@ -213,24 +325,24 @@ cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail)
 /* Renames the field of the 422 just set up (for members of nested objects, "customer.email"). */
 void tkt_rename_field(struct destek_req *r, const char *field)
 {
-  cJSON *e = r->out_json ? cJSON_GetObjectItemCaseSensitive(r->out_json, "error") : NULL;
+  cJSON *e = tkt_error_object(r);
   if (e && cJSON_GetObjectItemCaseSensitive(e, "field"))
     cJSON_ReplaceItemInObjectCaseSensitive(e, "field", cJSON_CreateString(field));
 }
 
 int tkt_tags_check(struct destek_req *r, const cJSON *tags, const char *field)
 {
-  if (!cJSON_IsArray(tags)) return http_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
+  if (!cJSON_IsArray(tags)) return tkt_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
   if (cJSON_GetArraySize(tags) > TKT_TAGS_MAX)
-    return http_field_error(r, "invalid_field", field, "%s has more than %d tags", field, TKT_TAGS_MAX);
+    return tkt_field_error(r, "invalid_field", field, "%s has more than %d tags", field, TKT_TAGS_MAX);
   const cJSON *t;
   cJSON_ArrayForEach(t, tags) {
     if (!cJSON_IsString(t))
-      return http_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
+      return tkt_field_error(r, "invalid_field", field, "%s must be an array of strings", field);
     size_t len = strlen(t->valuestring);
     if (len == 0 || len > TKT_TAG_MAX || !util_utf8_valid(t->valuestring, len) || strchr(t->valuestring, ',') ||
         t->valuestring[0] == ' ' || t->valuestring[len - 1] == ' ')
-      return http_field_error(r, "invalid_field", field,
+      return tkt_field_error(r, "invalid_field", field,
                               "each tag is 1 to %d bytes of text, without commas or surrounding spaces", TKT_TAG_MAX);
     tkt_tag_lower(t->valuestring);   /* tags compare case-insensitively, Turkish capitals too: kept lower-case */
   }
@@ -246,13 +358,13 @@ int tkt_assignee_field(struct destek_req *r, const cJSON *obj, const char *name,
   *set = 1;
   if (cJSON_IsNull(it) || (cJSON_IsString(it) && !strcmp(it->valuestring, "none"))) return 0;
   if (cJSON_IsString(it) && !strcmp(it->valuestring, "me")) {
-    if (r->who.user_id <= 0) return http_field_error(r, "invalid_field", name, "\"me\" needs a signed-in user");
-    *assignee_id = r->who.user_id;
-  } else if (!http_json_id(it, assignee_id)) {
-    return http_field_error(r, "invalid_field", name, "%s must be a user id, \"me\" or null", name);
+    if (tkt_user_id(r) <= 0) return tkt_field_error(r, "invalid_field", name, "\"me\" needs a signed-in user");
+    *assignee_id = tkt_user_id(r);
+  } else if (!util_json_id(it, assignee_id)) {
+    return tkt_field_error(r, "invalid_field", name, "%s must be a user id, \"me\" or null", name);
   }
-  if (!db_int(http_db(r), 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", *assignee_id))
-    return http_field_error(r, "invalid_field", name, "%s is not an active user", name);
+  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", *assignee_id))
+    return tkt_field_error(r, "invalid_field", name, "%s is not an active user", name);
   return 0;
 }
 
@@ -265,8 +377,8 @@ static int team_field(struct destek_req *r, const cJSON *obj, int *set, int64_t 
   *set = 1;
   if (cJSON_IsNull(it)) return 0;
   int64_t id;
-  if (!http_json_id(it, &id) || !db_int(http_db(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", id))
-    return http_field_error(r, "invalid_field", "team_id", "team_id is not a team");
+  if (!util_json_id(it, &id) || !tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", id))
+    return tkt_field_error(r, "invalid_field", "team_id", "team_id is not a team");
   *team_id = id;
   return 0;
 }
@@ -287,21 +399,21 @@ static int custom_key_ok(const char *k)
  * null (removes the key) values. */
 static int custom_fields_check(struct destek_req *r, const cJSON *cf)
 {
-  if (!cJSON_IsObject(cf)) return http_field_error(r, "invalid_field", "custom_fields", "custom_fields must be an object");
+  if (!cJSON_IsObject(cf)) return tkt_field_error(r, "invalid_field", "custom_fields", "custom_fields must be an object");
   if (cJSON_GetArraySize(cf) > CUSTOM_KEYS_MAX)
-    return http_field_error(r, "invalid_field", "custom_fields", "custom_fields has more than %d keys", CUSTOM_KEYS_MAX);
+    return tkt_field_error(r, "invalid_field", "custom_fields", "custom_fields has more than %d keys", CUSTOM_KEYS_MAX);
   const cJSON *v;
   cJSON_ArrayForEach(v, cf) {
     if (!custom_key_ok(v->string))
-      return http_field_error(r, "invalid_field", "custom_fields",
+      return tkt_field_error(r, "invalid_field", "custom_fields",
                               "custom field names are 1 to 64 characters of a-z, 0-9 and _");
     if (cJSON_IsString(v)) {
       size_t n = strlen(v->valuestring);
       if (n > CUSTOM_VALUE_MAX || !util_utf8_valid(v->valuestring, n))
-        return http_field_error(r, "invalid_field", "custom_fields",
+        return tkt_field_error(r, "invalid_field", "custom_fields",
                                 "custom field %s: text of at most %d bytes", v->string, CUSTOM_VALUE_MAX);
     } else if (!cJSON_IsNumber(v) && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
-      return http_field_error(r, "invalid_field", "custom_fields",
+      return tkt_field_error(r, "invalid_field", "custom_fields",
                               "custom field %s must be text, a number, true/false or null", v->string);
     }
   }
@@ -336,21 +448,46 @@ static void id_text(int64_t id, char out[24])
 }
 
 /* Sets the ticket's tags to the array `tags` (strings). */
-static int tags_replace(struct db *w, int64_t ticket_id, const cJSON *tags)
+static int tags_replace(struct destek_db *w, int64_t ticket_id, const cJSON *tags)
 {
-  if (db_exec(w, "DELETE FROM tkt_ticket_tags WHERE ticket_id = ?1", "i", ticket_id) != SQLITE_OK) return -1;
+  if (tkt_db_exec(w, "DELETE FROM tkt_ticket_tags WHERE ticket_id = ?1", "i", ticket_id) != SQLITE_OK) return -1;
   const cJSON *t;
   cJSON_ArrayForEach(t, tags)
-    if (db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", "it", ticket_id,
+    if (tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", "it", ticket_id,
                 t->valuestring) != SQLITE_OK)
       return -1;
   return tkt_tags_copy_refresh(w, ticket_id);
 }
 
-int tkt_tags_copy_refresh(struct db *w, int64_t ticket_id)
+int tkt_tags_copy_refresh(struct destek_db *w, int64_t ticket_id)
 {
-  return db_exec(w, "UPDATE tkt_tickets SET tags_json = (SELECT json_group_array(tag) FROM tkt_ticket_tags g"
+  return tkt_db_exec(w, "UPDATE tkt_tickets SET tags_json = (SELECT json_group_array(tag) FROM tkt_ticket_tags g"
                     " WHERE g.ticket_id = ?1) WHERE id = ?1", "i", ticket_id) == SQLITE_OK ? 0 : -1;
+}
+
+static int by_text(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The tags_json copy of a new ticket's tags (checked strings): sorted in byte order without repeats, as
+ * tkt_tags_copy_refresh's json_group_array over the tags' primary key writes it. Caller frees. */
+static char *tags_json_text_new(const cJSON *tags)
+{
+  int n = cJSON_GetArraySize(tags), k = 0;
+  const char **v = malloc(sizeof *v * (size_t)(n + 1));
+  if (!v) abort();
+  const cJSON *t;
+  cJSON_ArrayForEach(t, tags) v[k++] = t->valuestring;
+  qsort(v, (size_t)k, sizeof *v, by_text);
+  struct jbuf b;
+  jbuf_init(&b, 64);
+  JBUF_LIT(&b, "[");
+  for (int i = 0, out = 0; i < k; i++) {
+    if (i && !strcmp(v[i], v[i - 1])) continue;
+    if (out++) JBUF_LIT(&b, ",");
+    jbuf_str(&b, v[i]);
+  }
+  JBUF_LIT(&b, "]");
+  free(v);
+  return jbuf_take(&b, NULL);
 }
 
 static int array_has(const cJSON *a, const char *s)
@@ -361,14 +498,14 @@ static int array_has(const cJSON *a, const char *s)
   return 0;
 }
 
-int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, const struct tkt_changes *c,
+int tkt_apply_changes(struct destek_req *r, struct destek_db *w, int64_t ticket_id, const struct tkt_changes *c,
                       const char *actor)
 {
-  sqlite3_stmt *st = db_prepare(w, "SELECT status, priority, subject, assignee_id, team_id, custom_fields,"
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT status, priority, subject, assignee_id, team_id, custom_fields,"
                                    " reference FROM tkt_tickets WHERE id = ?1");
-  if (!st) return http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", ticket_id);
-  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return http_error(r, 404, "not_found", "no such ticket"); }
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(r, 404, "not_found", "no such ticket"); }
   char status[16], priority[16];
   snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(st, 0));
   snprintf(priority, sizeof priority, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -376,7 +513,7 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
   int64_t assignee = sqlite3_column_int64(st, 3), team = sqlite3_column_int64(st, 4);
   cJSON *custom = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
   int64_t reference = sqlite3_column_int64(st, 6);
-  db_done(st);
+  tkt_db_done(st);
   if (!custom) custom = cJSON_CreateObject();
 
   int rc = 0;
@@ -391,11 +528,11 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
   tkt_now(now);
 
   if (!strcmp(status, "closed")) {
-    rc = http_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", (long long)reference);
+    rc = tkt_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", (long long)reference);
     goto out;
   }
   if (!transition_ok(status, new_status)) {
-    rc = http_error(r, 409, "invalid_transition", "ticket #%lld cannot go from %s to %s", (long long)reference,
+    rc = tkt_error(r, 409, "invalid_transition", "ticket #%lld cannot go from %s to %s", (long long)reference,
                     status, new_status);
     goto out;
   }
@@ -414,14 +551,21 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
         cJSON_AddItemToArray(new_tags, cJSON_CreateString(t->valuestring));
     }
     if (cJSON_GetArraySize(new_tags) > TKT_TAGS_MAX) {
-      rc = http_field_error(r, "invalid_field", "tags", "a ticket has at most %d tags", TKT_TAGS_MAX);
+      rc = tkt_field_error(r, "invalid_field", "tags", "a ticket has at most %d tags", TKT_TAGS_MAX);
       goto out;
     }
-    if (tags_replace(w, ticket_id, new_tags) != 0) { rc = http_error(r, 500, "internal", "internal error"); goto out; }
-    cJSON *sorted = tkt_tags_json(w, ticket_id);
-    cJSON_Delete(new_tags);
-    new_tags = sorted;
-    if (cJSON_Compare(old_tags, new_tags, 1)) { cJSON_Delete(new_tags); new_tags = NULL; }
+    /* The same set (triage adding a tag the ticket has): nothing to write. */
+    int same = cJSON_GetArraySize(new_tags) == cJSON_GetArraySize(old_tags);
+    cJSON_ArrayForEach(t, new_tags) if (same && !array_has(old_tags, t->valuestring)) same = 0;
+    if (same) {
+      cJSON_Delete(new_tags);
+      new_tags = NULL;
+    } else {
+      if (tags_replace(w, ticket_id, new_tags) != 0) { rc = tkt_error(r, 500, "internal", "internal error"); goto out; }
+      cJSON *sorted = tkt_tags_json(w, ticket_id);
+      cJSON_Delete(new_tags);
+      new_tags = sorted;
+    }
   }
 
   /* Custom fields: merged; null removes a key. */
@@ -434,7 +578,7 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
     }
     if (cJSON_GetArraySize(custom) > CUSTOM_KEYS_MAX) {
       free(old_custom);
-      rc = http_field_error(r, "invalid_field", "custom_fields", "a ticket has at most %d custom fields",
+      rc = tkt_field_error(r, "invalid_field", "custom_fields", "a ticket has at most %d custom fields",
                             CUSTOM_KEYS_MAX);
       goto out;
     }
@@ -488,7 +632,7 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
   int solved = status_changed && !strcmp(new_status, "solved");
   int closed = status_changed && !strcmp(new_status, "closed");
   int reopened = status_changed && !strcmp(status, "solved");
-  if (db_exec(w, "UPDATE tkt_tickets SET status = ?2, priority = ?3, subject = ?4, assignee_id = ?5, team_id = ?6,"
+  if (tkt_db_exec(w, "UPDATE tkt_tickets SET status = ?2, priority = ?3, subject = ?4, assignee_id = ?5, team_id = ?6,"
                  " custom_fields = coalesce(?7, custom_fields),"
                  " solved_at = CASE WHEN ?9 THEN ?8 WHEN ?10 THEN NULL ELSE solved_at END,"
                  " closed_at = CASE WHEN ?11 THEN ?8 ELSE closed_at END,"
@@ -497,12 +641,12 @@ int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, con
               new_team > 0 ? &team_arg : NULL, new_custom, now, (int64_t)solved, (int64_t)reopened, (int64_t)closed,
               tkt_next_seq(w)) != SQLITE_OK) {
     free(new_custom);
-    rc = http_error(r, 500, "internal", "the ticket could not be saved");
+    rc = tkt_error(r, 500, "internal", "the ticket could not be saved");
     goto out;
   }
   free(new_custom);
   if (strcmp(subject, new_subject) && tkt_search_refresh(w, ticket_id) != 0) {
-    rc = http_error(r, 500, "internal", "the search index could not be updated");
+    rc = tkt_error(r, 500, "internal", "the search index could not be updated");
     goto out;
   }
   cJSON *extra = cJSON_CreateObject();
@@ -542,8 +686,10 @@ static cJSON *excerpt_new(const char *body)
   return cJSON_CreateString(buf);
 }
 
-static cJSON *message_event_extra(struct db *w, int64_t message_id, const char *kind, int64_t user_id,
-                                  int64_t customer_id, int64_t part_ticket_id, const char *body, int n_attachments)
+/* part_reference and part_customer_id: the part's, when the caller knows them (a new ticket); NULL and 0 read them. */
+static cJSON *message_event_extra(struct destek_db *w, int64_t message_id, const char *kind, int64_t user_id,
+                                  int64_t customer_id, int64_t part_ticket_id, const char *part_reference,
+                                  int64_t part_customer_id, const char *body, int n_attachments)
 {
   cJSON *extra = cJSON_CreateObject();
   cJSON *m = cJSON_AddObjectToObject(extra, "message");
@@ -556,48 +702,52 @@ static cJSON *message_event_extra(struct db *w, int64_t message_id, const char *
   /* Whose conversation it is part of: after a merge of two customers' tickets, not always the ticket's customer. */
   cJSON *part = cJSON_AddObjectToObject(m, "part");
   char ref[24];
-  snprintf(ref, sizeof ref, "#%lld",
-           (long long)db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id));
+  if (!part_reference) {
+    snprintf(ref, sizeof ref, "#%lld",
+             (long long)tkt_db_int(w, 0, "SELECT reference FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id));
+    part_reference = ref;
+  }
+  if (!part_customer_id)
+    part_customer_id = tkt_db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id);
   cJSON_AddNumberToObject(part, "ticket_id", (double)part_ticket_id);
-  cJSON_AddStringToObject(part, "reference", ref);
-  int64_t part_customer = db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", part_ticket_id);
-  cJSON_AddNumberToObject(part, "customer_id", (double)part_customer);
+  cJSON_AddStringToObject(part, "reference", part_reference);
+  cJSON_AddNumberToObject(part, "customer_id", (double)part_customer_id);
   return extra;
 }
 
-static int64_t insert_message(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+static int64_t insert_message(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                               const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                               const char *body_html, const cJSON *attachments)
 {
   char now[21];
   tkt_now(now);
-  if (db_exec(w, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body, body_html,"
+  if (tkt_db_exec(w, "INSERT INTO tkt_messages(ticket_id, kind, author_user_id, author_customer_id, body, body_html,"
                  " created_at, part_ticket_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "itIItttI", ticket_id, kind,
               user_id > 0 ? &user_id : NULL, customer_id > 0 ? &customer_id : NULL, body, body_html, now,
               part_ticket_id > 0 ? &part_ticket_id : &ticket_id) != SQLITE_OK)
-    return -http_error(r, 500, "internal", "the message could not be saved");
-  int64_t id = db_last_id(w);
+    return -tkt_error(r, 500, "internal", "the message could not be saved");
+  int64_t id = tkt_db_last_id(w);
   int rc = attachments ? tkt_attachments_save(r, w, ticket_id, id, attachments) : 0;
   return rc ? -rc : id;
 }
 
-int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                         const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                         const char *body_html, const cJSON *attachments, const char *actor)
 {
   if (part_ticket_id <= 0) part_ticket_id = ticket_id;
-  sqlite3_stmt *st = db_prepare(w, "SELECT status, first_response_at IS NULL, reference FROM tkt_tickets WHERE id = ?1");
-  if (!st) return -http_error(r, 500, "internal", "internal error");
-  db_bind(st, "i", ticket_id);
-  if (sqlite3_step(st) != SQLITE_ROW) { db_done(st); return -http_error(r, 404, "not_found", "no such ticket"); }
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT status, first_response_at IS NULL, reference FROM tkt_tickets WHERE id = ?1");
+  if (!st) return -tkt_error(r, 500, "internal", "internal error");
+  tkt_db_bind(st, "i", ticket_id);
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return -tkt_error(r, 404, "not_found", "no such ticket"); }
   char status[16];
   snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(st, 0));
   int no_response_yet = sqlite3_column_int(st, 1);
   long long reference = sqlite3_column_int64(st, 2);
-  db_done(st);
+  tkt_db_done(st);
   int from_customer = !strcmp(kind, "customer");
   if (!from_customer && !strcmp(status, "closed"))
-    return -http_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", reference);
+    return -tkt_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", reference);
 
   int64_t message_id = insert_message(r, w, ticket_id, part_ticket_id, kind, user_id, customer_id, body, body_html,
                                       attachments);
@@ -613,22 +763,22 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, i
   int first_response = agent_reply && no_response_yet;
   char now[21];
   tkt_now(now);
-  if (db_exec(w, "UPDATE tkt_tickets SET status = ?2, updated_at = ?3, seq = ?4,"
+  if (tkt_db_exec(w, "UPDATE tkt_tickets SET status = ?2, updated_at = ?3, seq = ?4,"
                  " first_response_at = CASE WHEN ?5 THEN ?3 ELSE first_response_at END,"
                  " solved_at = CASE WHEN ?6 THEN NULL ELSE solved_at END,"
                  " closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END WHERE id = ?1",
               "ittiiii", ticket_id, new_status, now, tkt_next_seq(w), (int64_t)first_response,
               (int64_t)(strcmp(status, new_status) && !strcmp(status, "solved")),
               (int64_t)(strcmp(status, new_status) && !strcmp(status, "closed"))) != SQLITE_OK)
-    return -http_error(r, 500, "internal", "the ticket could not be saved");
+    return -tkt_error(r, 500, "internal", "the ticket could not be saved");
   char mid[24];
   id_text(message_id, mid);
   tkt_history(w, ticket_id, actor, kind, NULL, mid);
   if (first_response) tkt_history(w, ticket_id, actor, "first_response_at", NULL, now);
   if (tkt_search_refresh(w, ticket_id) != 0)
-    return -http_error(r, 500, "internal", "the search index could not be updated");
+    return -tkt_error(r, 500, "internal", "the search index could not be updated");
   int rc = tkt_emit(r, "message.added", ticket_id,
-                    message_event_extra(w, message_id, kind, user_id, customer_id, part_ticket_id, body,
+                    message_event_extra(w, message_id, kind, user_id, customer_id, part_ticket_id, NULL, 0, body,
                                         cJSON_GetArraySize(attachments)));
   if (rc) return -rc;
   if (strcmp(status, new_status)) {
@@ -642,7 +792,7 @@ int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, i
   return message_id;
 }
 
-int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,
                           const char *body, const char *channel, const char *priority, const cJSON *tags,
                           const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra)
 {
@@ -650,37 +800,44 @@ int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subjec
                                    attachments, actor, 0, extra);
 }
 
-int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+int64_t tkt_ticket_create_in_team(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,
                                   const char *body, const char *channel, const char *priority, const cJSON *tags,
                                   const char *order_number, const cJSON *attachments, const char *actor,
                                   int64_t team_id, cJSON *extra)
 {
   char now[21];
   tkt_now(now);
-  int64_t reference = db_int(w, 1000, "SELECT coalesce(max(reference), 1000) + 1 FROM tkt_tickets", "");
-  if (db_exec(w, "INSERT INTO tkt_tickets(reference, subject, status, priority, channel, customer_id, order_number,"
-                 " created_at, updated_at, seq, team_id) VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?7, ?8,"
-                 " nullif(?9, 0))",
-              "itttitti" "i", reference, subject, priority, channel, customer_id, order_number, now,
-              tkt_next_seq(w), team_id) != SQLITE_OK) {
+  int64_t reference = tkt_db_int(w, 1000, "SELECT coalesce(max(reference), 1000) + 1 FROM tkt_tickets", "");
+  /* The tags' JSON copy goes in with the row: no second write of the new ticket. */
+  char *tags_json = tags_json_text_new(tags);
+  int ins = tkt_db_exec(w, "INSERT INTO tkt_tickets(reference, subject, status, priority, channel, customer_id,"
+                           " order_number, created_at, updated_at, seq, team_id, tags_json) VALUES (?1, ?2, 'new', ?3,"
+                           " ?4, ?5, ?6, ?7, ?7, ?8, nullif(?9, 0), ?10)",
+                        "itttitti" "it", reference, subject, priority, channel, customer_id, order_number, now,
+                        tkt_next_seq(w), team_id, tags_json);
+  free(tags_json);
+  if (ins != SQLITE_OK) {
     cJSON_Delete(extra);
-    return -http_error(r, 500, "internal", "the ticket could not be saved");
+    return -tkt_error(r, 500, "internal", "the ticket could not be saved");
   }
-  int64_t ticket_id = db_last_id(w);
-  if (tags && tags_replace(w, ticket_id, tags) != 0) {
-    cJSON_Delete(extra);
-    return -http_error(r, 500, "internal", "the ticket could not be saved");
-  }
+  int64_t ticket_id = tkt_db_last_id(w);
+  const cJSON *t;
+  cJSON_ArrayForEach(t, tags)
+    if (tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_ticket_tags(ticket_id, tag) VALUES (?1, ?2)", "it", ticket_id,
+                    t->valuestring) != SQLITE_OK) {
+      cJSON_Delete(extra);
+      return -tkt_error(r, 500, "internal", "the ticket could not be saved");
+    }
   int64_t message_id = insert_message(r, w, ticket_id, ticket_id, "customer", 0, customer_id, body, NULL, attachments);
   if (message_id < 0) { cJSON_Delete(extra); return message_id; }
   char ref[24];
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
   tkt_history(w, ticket_id, actor, "created", NULL, ref);
-  if (tkt_search_refresh(w, ticket_id) != 0) {
+  if (tkt_search_added(w, ticket_id) != 0) {
     cJSON_Delete(extra);
-    return -http_error(r, 500, "internal", "the search index could not be updated");
+    return -tkt_error(r, 500, "internal", "the search index could not be updated");
   }
-  cJSON *x = message_event_extra(w, message_id, "customer", 0, customer_id, ticket_id, body,
+  cJSON *x = message_event_extra(w, message_id, "customer", 0, customer_id, ticket_id, ref, customer_id, body,
                                  cJSON_GetArraySize(attachments));
   cJSON_AddStringToObject(x, "actor", actor);
   if (order_number) cJSON_AddStringToObject(x, "order_number", order_number);
@@ -698,74 +855,80 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char
 
 /* ------------------------------------------------------------------------------------------------ handlers */
 
-static int ticket_create(struct destek_req *r)
+int tkt_ticket_open(struct destek_req *r, const cJSON *body, int64_t *ticket_id)
 {
-  cJSON *body;
   const char *subject, *text, *channel, *priority, *name, *phone_in, *order_number, *lang;
   char email[256], phone[24] = "";
   int rc;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_str(r, body, "subject", FIELD_REQUIRED, TKT_SUBJECT_MAX, &subject)) ||
-      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_BODY_MAX, &text)) ||
-      (rc = http_field_enum(r, body, "channel", FIELD_OPTIONAL, TKT_CHANNELS, &channel)) ||
-      (rc = http_field_enum(r, body, "priority", FIELD_OPTIONAL, TKT_PRIORITIES, &priority)) ||
-      (rc = http_field_str(r, body, "order_number", FIELD_OPTIONAL, TKT_ORDER_NUMBER_MAX, &order_number)))
+  if ((rc = tkt_field_str(r, body, "subject", DESTEK_REQUIRED, TKT_SUBJECT_MAX, &subject)) ||
+      (rc = tkt_field_str(r, body, "body", DESTEK_REQUIRED, TKT_BODY_MAX, &text)) ||
+      (rc = tkt_field_enum(r, body, "channel", DESTEK_OPTIONAL, TKT_CHANNELS, &channel)) ||
+      (rc = tkt_field_enum(r, body, "priority", DESTEK_OPTIONAL, TKT_PRIORITIES, &priority)) ||
+      (rc = tkt_field_str(r, body, "order_number", DESTEK_OPTIONAL, TKT_ORDER_NUMBER_MAX, &order_number)))
     return rc;
-  cJSON *cust = cJSON_GetObjectItemCaseSensitive(body, "customer");
-  if (!cust || cJSON_IsNull(cust)) return http_field_error(r, "missing_field", "customer", "customer is required");
+  const cJSON *cust = cJSON_GetObjectItemCaseSensitive(body, "customer");
+  if (!cust || cJSON_IsNull(cust)) return tkt_field_error(r, "missing_field", "customer", "customer is required");
   if (!cJSON_IsObject(cust))
-    return http_field_error(r, "invalid_field", "customer", "customer must be an object {email, name, phone}");
+    return tkt_field_error(r, "invalid_field", "customer", "customer must be an object {email, name, phone}");
   static const char *const LANGS[] = { "tr", "en", NULL };
-  if ((rc = http_field_email(r, cust, "email", FIELD_OPTIONAL, email))) { tkt_rename_field(r, "customer.email"); return rc; }
-  if ((rc = http_field_str(r, cust, "name", FIELD_OPTIONAL, 200, &name))) { tkt_rename_field(r, "customer.name"); return rc; }
-  if ((rc = http_field_str(r, cust, "phone", FIELD_OPTIONAL, 40, &phone_in))) { tkt_rename_field(r, "customer.phone"); return rc; }
-  if ((rc = http_field_enum(r, cust, "lang", FIELD_OPTIONAL, LANGS, &lang))) { tkt_rename_field(r, "customer.lang"); return rc; }
+  if ((rc = tkt_field_email(r, cust, "email", DESTEK_OPTIONAL, email))) { tkt_rename_field(r, "customer.email"); return rc; }
+  if ((rc = tkt_field_str(r, cust, "name", DESTEK_OPTIONAL, 200, &name))) { tkt_rename_field(r, "customer.name"); return rc; }
+  if ((rc = tkt_field_str(r, cust, "phone", DESTEK_OPTIONAL, 40, &phone_in))) { tkt_rename_field(r, "customer.phone"); return rc; }
+  if ((rc = tkt_field_enum(r, cust, "lang", DESTEK_OPTIONAL, LANGS, &lang))) { tkt_rename_field(r, "customer.lang"); return rc; }
   if (phone_in && *phone_in && tkt_phone_normalise(phone_in, phone) != 0)
-    return http_field_error(r, "invalid_field", "customer.phone", "customer.phone is not a phone number");
+    return tkt_field_error(r, "invalid_field", "customer.phone", "customer.phone is not a phone number");
   if (!*email && !*phone)
-    return http_field_error(r, "missing_field", "customer.email", "customer.email (or customer.phone) is required");
-  cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
+    return tkt_field_error(r, "missing_field", "customer.email", "customer.email (or customer.phone) is required");
+  const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
   if (tags && cJSON_IsNull(tags)) tags = NULL;
   if (tags && (rc = tkt_tags_check(r, tags, "tags"))) return rc;
-  cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
+  const cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
-  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
+  if (atts) tkt_body_drop(r);   /* only the parsed JSON is read from here on (the server's body memory) */
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
 
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
   int64_t customer_id = tkt_customer_match(w, *email ? email : NULL, name, *phone ? phone : NULL, lang);
-  if (customer_id <= 0) return http_error(r, 500, "internal", "the customer could not be saved");
+  if (customer_id <= 0) return tkt_error(r, 500, "internal", "the customer could not be saved");
   char actor[48];
   tkt_actor(r, actor);
   int64_t id = tkt_ticket_create(r, w, subject, customer_id, text, channel ? channel : "api",
                                  priority ? priority : "normal", tags, order_number && *order_number ? order_number : NULL,
                                  atts, actor, NULL);
   if (id < 0) return (int)-id;
-  return http_reply_json(r, 201, tkt_ticket_json(w, id, 1));
+  *ticket_id = id;
+  return 0;
+}
+
+static int ticket_create(struct destek_req *r)
+{
+  cJSON *body;
+  int64_t id;
+  int rc;
+  if ((rc = tkt_body(r, &body)) || (rc = tkt_ticket_open(r, body, &id))) return rc;
+  return tkt_ticket_reply(r, 201, tkt_db_read(r), id, 1);
 }
 
 static int ticket_get(struct destek_req *r)
 {
-  cJSON *t = tkt_ticket_json(http_db(r), http_param_int(r, "id"), 1);
-  if (!t) return http_error(r, 404, "not_found", "no such ticket");
-  return http_reply_json(r, 200, t);
+  return tkt_ticket_reply(r, 200, tkt_db_read(r), tkt_param_int(r, "id"), 1);
 }
 
 static int ticket_update(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   struct tkt_changes c = { 0 };
   int rc;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_enum(r, body, "status", FIELD_OPTIONAL, TKT_STATUSES, &c.status)) ||
-      (rc = http_field_enum(r, body, "priority", FIELD_OPTIONAL, TKT_PRIORITIES, &c.priority)) ||
-      (rc = http_field_str(r, body, "subject", FIELD_OPTIONAL, TKT_SUBJECT_MAX, &c.subject)))
+  if ((rc = tkt_body(r, &body)) ||
+      (rc = tkt_field_enum(r, body, "status", DESTEK_OPTIONAL, TKT_STATUSES, &c.status)) ||
+      (rc = tkt_field_enum(r, body, "priority", DESTEK_OPTIONAL, TKT_PRIORITIES, &c.priority)) ||
+      (rc = tkt_field_str(r, body, "subject", DESTEK_OPTIONAL, TKT_SUBJECT_MAX, &c.subject)))
     return rc;
-  if (c.subject && !*c.subject) return http_field_error(r, "invalid_field", "subject", "subject cannot be empty");
-  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such ticket");
+  if (c.subject && !*c.subject) return tkt_field_error(r, "invalid_field", "subject", "subject cannot be empty");
+  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such ticket");
   if ((rc = tkt_assignee_field(r, body, "assignee_id", &c.set_assignee, &c.assignee_id)) ||
       (rc = team_field(r, body, &c.set_team, &c.team_id)))
     return rc;
@@ -775,54 +938,54 @@ static int ticket_update(struct destek_req *r)
   cJSON *cf = cJSON_GetObjectItemCaseSensitive(body, "custom_fields");
   if (cf && (rc = custom_fields_check(r, cf))) return rc;
   c.custom_fields = cf;
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
   char actor[48];
   tkt_actor(r, actor);
   if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
-  return http_reply_json(r, 200, tkt_ticket_json(w, id, 1));
+  return tkt_ticket_reply(r, 200, w, id, 1);
 }
 
 static int ticket_assign(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   struct tkt_changes c = { 0 };
   int rc;
-  if ((rc = http_body_object(r, &body))) return rc;
-  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such ticket");
+  if ((rc = tkt_body(r, &body))) return rc;
+  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such ticket");
   if ((rc = tkt_assignee_field(r, body, "assignee_id", &c.set_assignee, &c.assignee_id))) return rc;
   if (!c.set_assignee)
-    return http_field_error(r, "missing_field", "assignee_id", "assignee_id is required (a user id, \"me\" or null)");
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
+    return tkt_field_error(r, "missing_field", "assignee_id", "assignee_id is required (a user id, \"me\" or null)");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
   char actor[48];
   tkt_actor(r, actor);
   if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
-  return http_reply_json(r, 200, tkt_ticket_json(w, id, 0));
+  return tkt_reply_json(r, 200, tkt_ticket_json(w, id, 0));
 }
 
 static int message_create(struct destek_req *r)
 {
   static const char *const KINDS[] = { "reply", "note", NULL };
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   const char *text, *kind, *html;
   int rc;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_str(r, body, "body", FIELD_REQUIRED, TKT_BODY_MAX, &text)) ||
-      (rc = http_field_enum(r, body, "kind", FIELD_OPTIONAL, KINDS, &kind)) ||
-      (rc = http_field_str(r, body, "body_html", FIELD_OPTIONAL, TKT_HTML_MAX, &html)))
+  if ((rc = tkt_body(r, &body)) ||
+      (rc = tkt_field_str(r, body, "body", DESTEK_REQUIRED, TKT_BODY_MAX, &text)) ||
+      (rc = tkt_field_enum(r, body, "kind", DESTEK_OPTIONAL, KINDS, &kind)) ||
+      (rc = tkt_field_str(r, body, "body_html", DESTEK_OPTIONAL, TKT_HTML_MAX, &html)))
     return rc;
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
-  if (atts) http_body_text_drop(r);   /* only the parsed JSON is read from here on (http.c, "body memory") */
-  if (!db_int(http_db(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such ticket");
+  if (atts) tkt_body_drop(r);   /* only the parsed JSON is read from here on (the server's body memory) */
+  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such ticket");
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
   /* A reply goes to one customer: the ticket's, or after a merge of several customers' tickets the one named. */
   int64_t part = id;
   if ((!kind || !strcmp(kind, "reply")) && (rc = tkt_reply_part_field(r, w, body, id, &part))) return rc;
@@ -830,15 +993,15 @@ static int message_create(struct destek_req *r)
   tkt_actor(r, actor);
   /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
    * remote images held back), so every reader of body_html gets safe markup. */
-  char *safe_html = html && *html ? mail_html_sanitize_new(html, NULL, 0) : NULL;
-  int64_t mid = tkt_message_add(r, w, id, part, kind ? kind : "reply", r->who.user_id, 0, text,
+  char *safe_html = html && *html ? tkt_html_sanitize_new(html) : NULL;
+  int64_t mid = tkt_message_add(r, w, id, part, kind ? kind : "reply", tkt_user_id(r), 0, text,
                                 safe_html && *safe_html ? safe_html : NULL, atts, actor);
   free(safe_html);
   if (mid < 0) return (int)-mid;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "message", tkt_message_json(w, mid));
   cJSON_AddItemToObject(o, "ticket", tkt_ticket_json(w, id, 0));
-  return http_reply_json(r, 201, o);
+  return tkt_reply_json(r, 201, o);
 }
 
 const struct destek_route tkt_ticket_routes[] = {

@@ -1,16 +1,17 @@
-/* Ticketing: what the files of plugins/ticketing share. Built in, so it uses the core's request and storage layer
- * (http.h, db.h, bus.h) directly; a .so plugin would go through include/destek.h instead. */
+/* Ticketing: what the files of plugins/ticketing share. A module like any plugin: it reaches the core only through
+ * include/destek.h (host.h gives the host functions short tkt_ names) and the helper library, so the same sources
+ * build into the binary and as ticketing.so. */
 #ifndef TKT_H
 #define TKT_H
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
-#include "db.h"
+#include "destek_jbuf.h"
+
 #include "destek.h"
-#include "http.h"
-
-extern const struct destek_host *tkt_host;
+#include "host.h"
 
 extern const char *const TKT_STATUSES[];    /* new open pending on_hold solved closed */
 extern const char *const TKT_PRIORITIES[];  /* low normal high urgent */
@@ -35,21 +36,29 @@ extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops
 /* --- ticketing.c: shared helpers --- */
 void tkt_now(char out[21]);
 /* The next value of tkt_tickets.seq (call inside the write transaction). */
-int64_t tkt_next_seq(struct db *w);
+int64_t tkt_next_seq(struct destek_db *w);
 /* "user:3" for the signed-in caller, or "system". */
 void tkt_actor(struct destek_req *r, char out[48]);
 /* Appends one history row. 0 or -1. */
-int tkt_history(struct db *w, int64_t ticket_id, const char *actor, const char *field, const char *old_value,
+int tkt_history(struct destek_db *w, int64_t ticket_id, const char *actor, const char *field, const char *old_value,
                 const char *new_value);
+/* Runs one statement in a call of its own, committed at once: for what must stay whatever the running call does (a
+ * delivery attempt, a public form hit, an IMAP message being fetched). Never while this thread's call holds the
+ * writer (refused, logged). The number of rows it changed, or -1 (logged). */
+int tkt_write_now(const char *sql, const char *types, ...);
 /* The signature of a customer's link to a ticket: HMAC-SHA256 over "ticket:<id>" with the install's key. */
-void tkt_link_sig(struct db *db, int64_t ticket_id, char out[65]);
+void tkt_link_sig(struct destek_db *db, int64_t ticket_id, char out[65]);
+/* The customer's signed link to the ticket: its page in the customer portal, <mail.public_url (else the server's
+ * URL)>/t/<number>?sig=... (the page reads GET /api/v1/public/tickets/<number>?sig=). reference is "#1042" or
+ * "1042". Caller frees. */
+char *tkt_ticket_link_new(struct destek_db *db, int64_t ticket_id, const char *reference);
 /* Emits event about ticket_id with the standard payload (see EVENTS.md) plus the members of extra (taken, may be
  * NULL). 0 or the error status (a veto). */
 int tkt_emit(struct destek_req *r, const char *event, int64_t ticket_id, cJSON *extra);
 /* After a change to tkt_ticket_tags of ticket_id: rewrites tkt_tickets.tags_json, the copy lists read. 0 or -1. */
-int tkt_tags_copy_refresh(struct db *w, int64_t ticket_id);
+int tkt_tags_copy_refresh(struct destek_db *w, int64_t ticket_id);
 /* Tags as a sorted JSON array. */
-cJSON *tkt_tags_json(struct db *db, int64_t ticket_id);
+cJSON *tkt_tags_json(struct destek_db *db, int64_t ticket_id);
 
 /* --- tickets.c --- */
 /* The columns of a ticket summary (the list item, and the start of the detail view), for tkt_summary_write. */
@@ -68,16 +77,19 @@ cJSON *tkt_tags_json(struct db *db, int64_t ticket_id);
 #define TKT_SUMMARY_SELECT_KEYS(keys) "SELECT " TKT_SUMMARY_COLS keys " FROM tkt_tickets t" TKT_SUMMARY_JOINS
 #define TKT_SUMMARY_SELECT_FROM(keys, from) "SELECT " TKT_SUMMARY_COLS keys " FROM " from TKT_SUMMARY_JOINS
 #define TKT_SUMMARY_NCOLS 35
-struct jbuf;
 /* Writes the summary of the ticket on st's current row (TKT_SUMMARY_SELECT's columns first), SLA states as of now. */
 void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now);
 /* The ticket as the agents' API shows it; with detail, its messages and history too. NULL if absent. */
-cJSON *tkt_ticket_json(struct db *db, int64_t ticket_id, int detail);
-cJSON *tkt_message_json(struct db *db, int64_t message_id);
+cJSON *tkt_ticket_json(struct destek_db *db, int64_t ticket_id, int detail);
+/* The same as JSON text appended to b (no tree is built): 0, or -1 when there is no such ticket. */
+int tkt_ticket_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id, int detail);
+/* Answers status with the ticket (tkt_ticket_write), or 404 not_found when there is none. */
+int tkt_ticket_reply(struct destek_req *r, int status, struct destek_db *db, int64_t ticket_id, int detail);
+cJSON *tkt_message_json(struct destek_db *db, int64_t message_id);
 /* A ticket's messages in order; public_only leaves out internal notes. */
-cJSON *tkt_messages_json(struct db *db, int64_t ticket_id, int public_only);
+cJSON *tkt_messages_json(struct destek_db *db, int64_t ticket_id, int public_only);
 /* What customer_id may see of thread_id's thread: the messages of that customer's part (parts.c), no notes. */
-cJSON *tkt_customer_messages_json(struct db *db, int64_t thread_id, int64_t customer_id);
+cJSON *tkt_customer_messages_json(struct destek_db *db, int64_t thread_id, int64_t customer_id);
 /* Renames the field of the 422 just set up (members of nested objects: "customer.email"). */
 void tkt_rename_field(struct destek_req *r, const char *field);
 /* Checks a "tags" array (strings, 1..TKT_TAG_MAX bytes, at most TKT_TAGS_MAX). 0 or the 422 it set up. */
@@ -98,52 +110,56 @@ struct tkt_changes {
 };
 /* Applies changes to a ticket: transition rules, history, seq, and the events ticket.updated (+ ticket.assigned,
  * ticket.solved). 0, or the error status it set up (404, 409 invalid_transition, ...). */
-int tkt_apply_changes(struct destek_req *r, struct db *w, int64_t ticket_id, const struct tkt_changes *c,
+int tkt_apply_changes(struct destek_req *r, struct destek_db *w, int64_t ticket_id, const struct tkt_changes *c,
                       const char *actor);
 /* Adds a message (kind reply/customer/note) with its attachments (validated JSON array or NULL), applies the
  * status rules (a reply on a new ticket opens it; a customer message reopens solved, closed and pending tickets),
  * records history and emits message.added. part_ticket_id is the part of the thread it belongs to (parts.c): the
  * ticket of the customer who wrote it or whom the reply answers, a ticket of ticket_id's thread; 0 means ticket_id
  * itself. Returns the message id (> 0), or minus the error status. */
-int64_t tkt_message_add(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t part_ticket_id,
+int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                         const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                         const char *body_html, const cJSON *attachments, const char *actor);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
-int64_t tkt_ticket_create(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,
                           const char *body, const char *channel, const char *priority, const cJSON *tags,
                           const char *order_number, const cJSON *attachments, const char *actor, cJSON *extra);
+/* Reads a new ticket from obj (the body of POST /api/v1/tickets: subject, body, customer {email, phone, name, lang},
+ * channel, priority, tags, order_number, attachments) and creates it in r's transaction, customer matched, as r's
+ * user: 0 with *ticket_id, or the error status set up (422 naming the field). */
+int tkt_ticket_open(struct destek_req *r, const cJSON *obj, int64_t *ticket_id);
 /* The same, routed to team_id (0: no team) from the start, so that ticket.created already names the team. */
-int64_t tkt_ticket_create_in_team(struct destek_req *r, struct db *w, const char *subject, int64_t customer_id,
+int64_t tkt_ticket_create_in_team(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,
                                   const char *body, const char *channel, const char *priority, const cJSON *tags,
                                   const char *order_number, const cJSON *attachments, const char *actor,
                                   int64_t team_id, cJSON *extra);
 
 /* --- parts.c: the customers of a thread after merges --- */
 /* The ticket whose thread ticket_id's messages are in: itself, or the end of its chain of merges. */
-int64_t tkt_thread_of(struct db *db, int64_t ticket_id);
+int64_t tkt_thread_of(struct destek_db *db, int64_t ticket_id);
 /* customer_id's part of thread_id's thread: thread_id when it is that customer's ticket, else the first of the
  * customer's tickets merged into it (directly or through others); 0 when the customer has no part in it. */
-int64_t tkt_part_of(struct db *db, int64_t thread_id, int64_t customer_id);
+int64_t tkt_part_of(struct destek_db *db, int64_t thread_id, int64_t customer_id);
 /* How many different customers have a part in thread_id's thread (1 unless other customers' tickets were merged
  * into it). */
-int tkt_thread_customers(struct db *db, int64_t thread_id);
+int tkt_thread_customers(struct destek_db *db, int64_t thread_id);
 /* The thread's tickets, thread_id first: [{ticket_id, reference, subject, order_number, customer: {id, name, email,
  * lang}}]. */
-cJSON *tkt_parts_json(struct db *db, int64_t thread_id);
+cJSON *tkt_parts_json(struct destek_db *db, int64_t thread_id);
 /* Reads "to_customer_id" of obj (may be NULL): which customer's part a public reply on thread_id is for. Absent:
  * the thread's own customer, unless the thread has several (then it is required). Sets *part_ticket_id. 0 or the
  * 422 it set up. */
-int tkt_reply_part_field(struct destek_req *r, struct db *db, const cJSON *obj, int64_t thread_id,
+int tkt_reply_part_field(struct destek_req *r, struct destek_db *db, const cJSON *obj, int64_t thread_id,
                          int64_t *part_ticket_id);
 
 /* --- customers.c --- */
 /* Finds the customer by e-mail (case-insensitive) or phone, or creates one; fills in a missing name or phone.
  * email and phone may be NULL (not both). Returns the id, or -1 (logged). */
-int64_t tkt_customer_match(struct db *w, const char *email, const char *name, const char *phone, const char *lang);
+int64_t tkt_customer_match(struct destek_db *w, const char *email, const char *name, const char *phone, const char *lang);
 /* Normalises a phone number to + and digits into out[24]; 0, or -1 when it is not one. */
 int tkt_phone_normalise(const char *in, char out[24]);
-cJSON *tkt_customer_json(struct db *db, int64_t customer_id);
+cJSON *tkt_customer_json(struct destek_db *db, int64_t customer_id);
 
 /* --- attachments.c --- */
 /* The largest attachment accepted, in bytes (the setting ticketing.attachment_max_bytes). */
@@ -151,20 +167,25 @@ long tkt_attachment_max_bytes(void);
 /* Checks an "attachments" array before anything is written. 0 or the error status it set up (422, 413). */
 int tkt_attachments_check(struct destek_req *r, const cJSON *list);
 /* Stores the files of a checked array under <data>/attachments/ and records them. 0 or the error status. */
-int tkt_attachments_save(struct destek_req *r, struct db *w, int64_t ticket_id, int64_t message_id,
+int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
                          const cJSON *list);
 /* The attachments of a message as JSON. */
-cJSON *tkt_attachments_json(struct db *db, int64_t message_id);
+cJSON *tkt_attachments_json(struct destek_db *db, int64_t message_id);
 /* Answers with the file of attachment id (a download, an inert Content-Type); 404 when there is none. The caller
  * has decided that the requester may have it. Returns the status. */
-int tkt_attachment_send(struct destek_req *r, struct db *db, int64_t id);
+int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id);
 
 /* --- search.c --- */
 /* Marks the ticket's row of the search index (subject, messages, customer) to be rewritten when the open write
  * transaction commits. Returns 0. */
-int tkt_search_refresh(struct db *w, int64_t ticket_id);
-/* Registers the commit hook that writes the marked rows (once per process). */
-void tkt_search_init(void);
+int tkt_search_refresh(struct destek_db *w, int64_t ticket_id);
+/* The same for a ticket created in the open transaction (its row is written without looking for an old one). */
+int tkt_search_added(struct destek_db *w, int64_t ticket_id);
+/* Registers the commit hook that writes the marked rows (once per process). 0 or -1. */
+int tkt_search_init(void);
+
+/* --- services.c: ticketing.open, ticketing.note, ticketing.get, ticketing.link --- */
+int tkt_services_init(const struct destek_host *h);
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);

