@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
-#include <mbedtls/base64.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 #include "http.h"
 #include "server.h"
 #include "users_api.h"
-#include "../plugins/ticketing/demo.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ admin add */
@@ -42,28 +40,20 @@ static int admin_add_exec(const cJSON *args, char **message)
   struct destek_req c;
   call_begin(&c, "core");
   c.who.via = AUTH_CONTROL;
-  int code = 1;
-  struct db *w = http_tx(&c);
-  int64_t id = w ? auth_user_insert(w, email, name, role, NULL, hash) : -1;
+  int64_t id = users_add(&c, email, name, role, NULL, hash, "cli");
   free(hash);
-  if (id > 0) {
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "role", role);
-    cJSON_AddStringToObject(d, "via", "cli");
-    audit_log(w, &c, "user.created", email, d);
-    if (!strcmp(role, "admin")) db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL);
-    if (users_emit(&c, "user.created", id) == 0 && call_end(&c, 1) == 0) {
-      code = 0;
-      if (asprintf(message, "created %s %s (id %lld)", role, email, (long long)id) < 0) *message = NULL;
-    } else {
-      *message = util_strdup("could not save the user");
-    }
-  } else {
-    call_end(&c, 0);
-    if (asprintf(message, id == 0 ? "a user with e-mail %s already exists" : "could not create %s", email) < 0)
-      *message = NULL;
+  if (id > 0 && call_end(&c, 1) == 0) {
+    if (asprintf(message, "created %s %s (id %lld)", role, email, (long long)id) < 0) *message = NULL;
+    return 0;
   }
-  return code;
+  if (id > 0) {
+    *message = util_strdup("could not save the user");
+    return 1;
+  }
+  call_end(&c, 0);
+  if (asprintf(message, id == 0 ? "a user with e-mail %s already exists" : "could not create %s", email) < 0)
+    *message = NULL;
+  return 1;
 }
 
 static char *read_password(void)
@@ -98,8 +88,7 @@ static int email_ok(const char *v)
   return 1;
 }
 
-/* Runs a writing command in the server that holds the data directory, or here under the lock. */
-static int run_writer_command(const struct config *cfg, const char *name, cJSON *args)
+int cli_run_writer(const struct config *cfg, const char *name, cJSON *args)
 {
   char err[1024];
   char *message = NULL;
@@ -144,7 +133,7 @@ int cli_plugins(const struct config *cfg, const char *action)
     free(message);
     return code;
   }
-  return run_writer_command(cfg, "plugins_list", NULL);
+  return cli_run_writer(cfg, "plugins_list", NULL);
 }
 
 int cli_admin_add(const struct config *cfg, const char *email, const char *name, const char *role)
@@ -174,31 +163,7 @@ int cli_admin_add(const struct config *cfg, const char *email, const char *name,
   cJSON_AddStringToObject(args, "password", password);
   memset(password, 0, plen);
   free(password);
-  int code = run_writer_command(cfg, "admin_add", args);
-  cJSON_Delete(args);
-  return code;
-}
-
-int cli_mail_import(const struct config *cfg)
-{
-  /* The control socket carries at most 1 MiB of JSON: the message travels base64-encoded inside it. */
-  enum { MAIL_MAX = 700 * 1024 };
-  char *raw = malloc(MAIL_MAX + 1);
-  if (!raw) abort();
-  size_t len = 0, n;
-  while (len <= MAIL_MAX && (n = fread(raw + len, 1, MAIL_MAX + 1 - len, stdin)) > 0) len += n;
-  if (len > MAIL_MAX) { fprintf(stderr, "destek mail import: the message is larger than 700 KiB\n"); free(raw); return 1; }
-  if (len == 0) { fprintf(stderr, "destek mail import: give the message on standard input\n"); free(raw); return 2; }
-  char *b64 = malloc((len + 2) / 3 * 4 + 1);
-  if (!b64) abort();
-  size_t olen = 0;
-  mbedtls_base64_encode((unsigned char *)b64, (len + 2) / 3 * 4 + 1, &olen, (const unsigned char *)raw, len);
-  b64[olen] = 0;
-  free(raw);
-  cJSON *args = cJSON_CreateObject();
-  cJSON_AddStringToObject(args, "raw_base64", b64);
-  free(b64);
-  int code = run_writer_command(cfg, "mail_import", args);
+  int code = cli_run_writer(cfg, "admin_add", args);
   cJSON_Delete(args);
   return code;
 }
@@ -376,23 +341,4 @@ int cli_migrate(const struct config *cfg)
   db_close_all();
   printf("database %s is up to date (core schema version %d)\n", dbpath, version);
   return 0;
-}
-
-/* ------------------------------------------------------------------------------------------------ demo */
-
-int cli_demo(const struct config *cfg, int force, long size)
-{
-  char err[1024];
-  if (datadir_ensure(cfg->data, err, sizeof err) != 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
-  int lk = datadir_lock(cfg->data, err, sizeof err);
-  if (lk == 1) {
-    fprintf(stderr, "destek demo: a server is running on %s; stop it first (the demo fills a desk offline)\n", cfg->data);
-    return 1;
-  }
-  if (lk < 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
-  if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek demo: %s\n", err); return 1; }
-  if (server_core_init(cfg->data) != 0) { fprintf(stderr, "destek demo: the core could not start\n"); server_core_shutdown(); return 1; }
-  int code = tkt_demo_fill(force, size, stdout);
-  server_core_shutdown();
-  return code;
 }

@@ -1,6 +1,9 @@
-/* Commands other than `serve`: admin add, backup, restore, migrate. Each returns the process exit code. */
+/* Commands other than `serve`: admin add, backup, restore, migrate, plugins. Each returns the process exit code.
+ * Plugins' commands (destek demo, destek mail import) are run by commands.c. */
 #ifndef DESTEK_CLI_H
 #define DESTEK_CLI_H
+
+#include <cjson/cJSON.h>
 
 #include "config.h"
 
@@ -11,11 +14,9 @@ int cli_migrate(const struct config *cfg);
 /* action: "list" or "reload" (reload needs a running server). */
 int cli_plugins(const struct config *cfg, const char *action);
 
-/* Fills DIR with the demo shop (size 0) or size bench tickets; refuses a desk with tickets unless force. */
-int cli_demo(const struct config *cfg, int force, long size);
-
-/* Reads one raw mail message from standard input and files it (the ticketing plugin's "mail_import"). */
-int cli_mail_import(const struct config *cfg);
+/* Runs the control command name (control.h) with args in the server that holds the data directory, or here under
+ * the lock with the store open and the plugins loaded; prints its message (stdout on 0, else stderr). The exit code. */
+int cli_run_writer(const struct config *cfg, const char *name, cJSON *args);
 
 /* Registers the commands a running server performs for the CLI (control.h). */
 void cli_control_init(void);

@@ -232,12 +232,24 @@ static int batch_open, batch_pending;     /* a batch transaction is open; member
 static struct batch_waiter *batch_waiters;
 static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
 
+/* Whether this thread holds writer_lock: taking it again would wait for itself (db_writer_held). */
+static __thread int writer_held_here;
+
 static void writer_lock_take(void)
 {
   atomic_fetch_add(&writer_wanted, 1);
   pthread_mutex_lock(&writer_lock);
   atomic_fetch_sub(&writer_wanted, 1);
+  writer_held_here = 1;
 }
+
+static void writer_lock_give(void)
+{
+  writer_held_here = 0;
+  pthread_mutex_unlock(&writer_lock);
+}
+
+int db_writer_held(void) { return writer_held_here; }
 
 /* Commits (ok) or rolls back the open batch and tells its waiting members. 0 when committed. */
 static int batch_finish(int ok)
@@ -265,21 +277,21 @@ struct db *db_writer_acquire(void)
 void db_writer_release(struct db *w)
 {
   (void)w;
-  pthread_mutex_unlock(&writer_lock);
+  writer_lock_give();
 }
 
 struct db *db_tx_begin(void)
 {
   writer_lock_take();
-  if (!writer) { pthread_mutex_unlock(&writer_lock); return NULL; }
+  if (!writer) { writer_lock_give(); return NULL; }
   if (!batch_open) {
-    if (db_begin(writer) != 0) { pthread_mutex_unlock(&writer_lock); return NULL; }
+    if (db_begin(writer) != 0) { writer_lock_give(); return NULL; }
     batch_open = 1;
   }
   if (db_exec(writer, "SAVEPOINT db_tx", NULL) != SQLITE_OK) {
     /* Members waiting for this batch would wait for the next writer: commit what they wrote now. */
     batch_finish(batch_pending > 0);
-    pthread_mutex_unlock(&writer_lock);
+    writer_lock_give();
     return NULL;
   }
   return writer;
@@ -295,22 +307,28 @@ int db_tx_end(struct db *w, int commit)
   }
   if (!batch_pending && !kept) {            /* nothing of anyone's to keep */
     batch_finish(0);
-    pthread_mutex_unlock(&writer_lock);
+    writer_lock_give();
     return -1;
   }
   if (kept) batch_pending++;
   if (atomic_load(&writer_wanted) == 0 || batch_pending >= BATCH_MAX) {
     int rc = batch_finish(1);
-    pthread_mutex_unlock(&writer_lock);
+    writer_lock_give();
     return kept && rc == 0 ? 0 : -1;
   }
-  if (!kept) { pthread_mutex_unlock(&writer_lock); return -1; }
+  if (!kept) { writer_lock_give(); return -1; }
   /* Someone is queued for the writer: they continue the batch, and whoever leaves it last commits it. */
   struct batch_waiter me = { batch_waiters, 0, 0 };
   batch_waiters = &me;
+  writer_held_here = 0;
   while (!me.done) pthread_cond_wait(&batch_cond, &writer_lock);
   pthread_mutex_unlock(&writer_lock);
   return me.ok ? 0 : -1;
+}
+
+int db_tx_undo(struct db *w)
+{
+  return db_exec(w, "ROLLBACK TO db_tx", NULL) == SQLITE_OK ? 0 : -1;
 }
 
 void db_checkpoint(void)
@@ -322,28 +340,34 @@ void db_checkpoint(void)
 
 int db_begin(struct db *w) { return run_pragma(w->h, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 : -1; }
 
-#define PRECOMMIT_MAX 8
-static struct { int (*before)(struct db *w); void (*done)(int committed); } precommit[PRECOMMIT_MAX];
+#define PRECOMMIT_MAX 16
+static struct { int (*before)(struct db *w, void *ud); void (*done)(int committed, void *ud); void *ud; }
+  precommit[PRECOMMIT_MAX];
 static int n_precommit;
 
-void db_on_commit(int (*before)(struct db *w), void (*done)(int committed))
+int db_on_commit(int (*before)(struct db *w, void *ud), void (*done)(int committed, void *ud), void *ud)
 {
-  if (n_precommit == PRECOMMIT_MAX) abort();   /* a fixed, small set of callers */
+  if (n_precommit == PRECOMMIT_MAX) {
+    log_error("db", "too many commit hooks (at most %d)", PRECOMMIT_MAX);
+    return -1;
+  }
   precommit[n_precommit].before = before;
   precommit[n_precommit].done = done;
+  precommit[n_precommit].ud = ud;
   n_precommit++;
+  return 0;
 }
 
 static void precommit_done(int committed)
 {
-  for (int i = 0; i < n_precommit; i++) if (precommit[i].done) precommit[i].done(committed);
+  for (int i = 0; i < n_precommit; i++) if (precommit[i].done) precommit[i].done(committed, precommit[i].ud);
 }
 
 int db_commit(struct db *w)
 {
   int rc = 0;
   for (int i = 0; i < n_precommit && rc == 0; i++)
-    if (precommit[i].before && precommit[i].before(w) != 0) rc = -1;
+    if (precommit[i].before && precommit[i].before(w, precommit[i].ud) != 0) rc = -1;
   if (rc == 0 && run_pragma(w->h, "COMMIT") == SQLITE_OK) {
     precommit_done(1);
     return 0;
@@ -464,14 +488,11 @@ int db_bind(sqlite3_stmt *st, const char *types, ...)
   return rc;
 }
 
-int db_exec(struct db *db, const char *sql, const char *types, ...)
+int db_execv(struct db *db, const char *sql, const char *types, va_list ap)
 {
   sqlite3_stmt *st = db_prepare(db, sql);
   if (!st) return SQLITE_ERROR;
-  va_list ap;
-  va_start(ap, types);
   int rc = db_bindv(st, types, ap);
-  va_end(ap);
   if (rc == SQLITE_OK) {
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
@@ -482,14 +503,20 @@ int db_exec(struct db *db, const char *sql, const char *types, ...)
   return rc;
 }
 
-int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, ...)
+int db_exec(struct db *db, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  int rc = db_execv(db, sql, types, ap);
+  va_end(ap);
+  return rc;
+}
+
+int64_t db_intv(struct db *db, int64_t dflt, const char *sql, const char *types, va_list ap)
 {
   sqlite3_stmt *st = db_prepare(db, sql);
   if (!st) return dflt;
-  va_list ap;
-  va_start(ap, types);
   int rc = db_bindv(st, types, ap);
-  va_end(ap);
   int64_t v = dflt;
   if (rc == SQLITE_OK) {
     rc = sqlite3_step(st);
@@ -500,14 +527,20 @@ int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, 
   return v;
 }
 
-char *db_text_new(struct db *db, const char *sql, const char *types, ...)
+int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  int64_t v = db_intv(db, dflt, sql, types, ap);
+  va_end(ap);
+  return v;
+}
+
+char *db_text_newv(struct db *db, const char *sql, const char *types, va_list ap)
 {
   sqlite3_stmt *st = db_prepare(db, sql);
   if (!st) return NULL;
-  va_list ap;
-  va_start(ap, types);
   int rc = db_bindv(st, types, ap);
-  va_end(ap);
   char *v = NULL;
   if (rc == SQLITE_OK) {
     rc = sqlite3_step(st);
@@ -515,6 +548,15 @@ char *db_text_new(struct db *db, const char *sql, const char *types, ...)
     else if (rc != SQLITE_DONE) log_error("db", "%s: %s", sqlite3_errmsg(db->h), sql);
   }
   db_done(st);
+  return v;
+}
+
+char *db_text_new(struct db *db, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  char *v = db_text_newv(db, sql, types, ap);
+  va_end(ap);
   return v;
 }
 

@@ -43,10 +43,18 @@ struct db *db_tx_begin(void);
  * 0 — or known lost or taken back — -1. May wait for another member of the batch to commit. */
 int db_tx_end(struct db *w, int commit);
 
+/* Takes back everything the caller wrote since db_tx_begin, keeping its transaction open (a service that failed
+ * after it began the call's transaction). 0 or -1. */
+int db_tx_undo(struct db *w);
+/* 1 when this thread holds the writer (inside db_tx_begin..db_tx_end or db_writer_acquire..release): taking it
+ * again from the same thread would wait for itself. */
+int db_writer_held(void);
+
 /* A hook pair around every commit of the writer: before runs inside the transaction just before COMMIT (non-zero
- * makes the commit fail and roll back), done after the transaction ends either way. For work a transaction should
- * do once however many changes it holds (the search index). At most 8, registered at start-up. */
-void db_on_commit(int (*before)(struct db *w), void (*done)(int committed));
+ * makes the commit fail and roll back), done after the transaction ends either way; ud is given to both. For work a
+ * transaction should do once however many changes it holds (the search index). At most 16, registered at
+ * start-up (plugins' init). 0, or -1 when the table is full (logged). */
+int db_on_commit(int (*before)(struct db *w, void *ud), void (*done)(int committed, void *ud), void *ud);
 
 /* Transactions on the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 on success. */
 int db_begin(struct db *w);
@@ -67,10 +75,13 @@ int db_bindv(sqlite3_stmt *st, const char *types, va_list ap);
 /* Runs a statement that returns no rows. Returns SQLITE_OK, or the SQLite error code (constraint violations are
  * returned quietly for the caller to handle; other errors are logged). */
 int db_exec(struct db *db, const char *sql, const char *types, ...);
+int db_execv(struct db *db, const char *sql, const char *types, va_list ap);
 /* First column of the first row as an integer, or dflt when there is no row or on error (logged). */
 int64_t db_int(struct db *db, int64_t dflt, const char *sql, const char *types, ...);
+int64_t db_intv(struct db *db, int64_t dflt, const char *sql, const char *types, va_list ap);
 /* First column of the first row as a new string (caller frees), or NULL. */
 char *db_text_new(struct db *db, const char *sql, const char *types, ...);
+char *db_text_newv(struct db *db, const char *sql, const char *types, va_list ap);
 
 int64_t db_last_id(struct db *db);
 int db_changes(struct db *db);

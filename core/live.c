@@ -514,7 +514,7 @@ void live_stage(struct destek_req *call)
   live_discard(call);
 }
 
-static void after_commit(int committed)
+static void after_commit(int committed, void *ud)
 {
   if (!staged.n) return;
   if (committed) {
@@ -866,7 +866,7 @@ static const struct destek_route routes[] = {
 int live_routes_init(void)
 {
   if (!staging) {
-    db_on_commit(NULL, after_commit);
+    db_on_commit(NULL, after_commit, NULL);
     staging = 1;
   }
   return http_routes_add("core", routes);

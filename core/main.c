@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "server.h"
 
@@ -21,12 +22,14 @@ static const char USAGE[] =
   "  restore FILE          replace the database with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
   "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
-  "  mail import           file one raw e-mail message from standard input (for an MTA pipe)\n"
-  "  demo                  fill a new desk with a demo shop (Anadolu Tekstil) to try Destek\n"
   "  version               print the version\n"
-  "  help                  show this text\n"
+  "  help                  show this text\n";
+
+static const char USAGE_END[] =
   "\n"
-  "every command takes --data DIR (default ./destek-data, or $DESTEK_DATA); `destek COMMAND --help` tells more.\n";
+  "every command takes --data DIR (default ./destek-data, or $DESTEK_DATA); `destek COMMAND --help` tells more.\n"
+  "DESTEK_NO_BUILTIN=NAME[,NAME] in the environment switches built-in plugins off (to try a module built as a .so\n"
+  "in DIR/plugins instead).\n";
 
 static const char SERVE_HELP[] =
   "usage: destek [serve] [options]\n"
@@ -78,24 +81,16 @@ static const char PLUGINS_HELP[] =
   "                  (the same as sending it SIGHUP)\n"
   "C plugins (.so) and Lua plugins (.lua) are loaded from DIR/plugins when the server starts.\n";
 
-static const char MAIL_HELP[] =
-  "usage: destek mail import [--data DIR] < message.eml\n"
-  "\n"
-  "Files one raw e-mail message read from standard input (for an MTA pipe, e.g. a .forward or an aliases entry\n"
-  "\"|destek mail import --data DIR\"): a reply joins its ticket, other mail opens an e-mail ticket, and a message\n"
-  "that cannot be filed is kept for an admin (GET /api/v1/mail/unparsed). A running server does the work; without\n"
-  "one it is done here. Exits 0 once the message is stored; at most 700 KiB.\n";
-
-static const char DEMO_HELP[] =
-  "usage: destek demo [--data DIR] [--force]\n"
-  "\n"
-  "Fills the desk in DIR with demo data: Anadolu Tekstil, an online towel and bathrobe shop, with an admin and\n"
-  "four agents (their demo passwords are printed at the end), about 120 customers and a few hundred tickets in\n"
-  "Turkish and English over the last four weeks. Run it on a new data directory with the server stopped; a desk\n"
-  "that already has tickets is refused unless --force (which adds the demo data beside them).\n"
-  "--size N writes N bench tickets of 5 messages each instead (for tests/bench/tickets.sh).\n";
-
 static const char VERSION_HELP[] = "usage: destek version\n\nPrints the version.\n";
+
+/* The core's help, then the commands the plugins add (of the built-in ones, and of the .so files in the data
+ * directory given or the default one). */
+static void help(const char *data)
+{
+  fputs(USAGE, stdout);
+  commands_help(stdout, data);
+  fputs(USAGE_END, stdout);
+}
 
 static int usage_error(const char *msg)
 {
@@ -116,12 +111,18 @@ int main(int argc, char **argv)
   const char *cmd = "serve";
   int first = 1;
   if (argc > 1 && argv[1][0] != '-') { cmd = argv[1]; first = 2; }
-  else if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { fputs(USAGE, stdout); return 0; }
+  else if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { help(cfg.data); return 0; }
   else if (argc > 1 && !strcmp(argv[1], "--version")) { printf("destek %s\n", DESTEK_VERSION); return 0; }
 
   const char *pos[2];
   int n_pos, rc;
-  if (!strcmp(cmd, "help")) { fputs(USAGE, stdout); return 0; }
+  if (!strcmp(cmd, "help")) {
+    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
+    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
+    if (rc == CONFIG_USAGE) return rc;
+    help(cfg.data);
+    return 0;
+  }
 
   if (!strcmp(cmd, "version")) {
     rc = config_parse(cmd, argc - first, argv + first, NULL, pos, 0, &n_pos);
@@ -199,27 +200,7 @@ int main(int argc, char **argv)
     return cli_plugins(&cfg, action);
   }
 
-  if (!strcmp(cmd, "mail")) {
-    const struct flag flags[] = { { "data", &cfg.data, NULL }, { 0 } };
-    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 1, &n_pos);
-    if (rc == CONFIG_HELP) { fputs(MAIL_HELP, stdout); return 0; }
-    if (rc) return rc;
-    if (n_pos != 1 || strcmp(pos[0], "import")) return usage_error("usage: destek mail import [--data DIR] < message");
-    return cli_mail_import(&cfg);
-  }
-
-  if (!strcmp(cmd, "demo")) {
-    int force = 0;
-    const char *size = NULL;
-    const struct flag flags[] = { { "data", &cfg.data, NULL }, { "force", NULL, &force }, { "size", &size, NULL }, { 0 } };
-    rc = config_parse(cmd, argc - first, argv + first, flags, pos, 0, &n_pos);
-    if (rc == CONFIG_HELP) { fputs(DEMO_HELP, stdout); return 0; }
-    if (rc) return rc;
-    char *end = NULL;
-    long n = size ? strtol(size, &end, 10) : 0;
-    if (size && (*end || n < 1 || n > 10000000)) return usage_error("--size must be a number of tickets (1 to 10000000)");
-    return cli_demo(&cfg, force, n);
-  }
+  if (first == 2 && (rc = commands_main(&cfg, argc - 1, argv + 1)) >= 0) return rc;
 
   char msg[256];
   snprintf(msg, sizeof msg, "unknown command '%s'", cmd);

@@ -1,8 +1,10 @@
-/* C plugins: the host function table, the built-in registry, .so loading with ABI checks. */
+/* C plugins: the built-in registry, .so loading with ABI checks, the plugins list. The host function table they
+ * receive is in plugin_host.c; their CLI commands are run by commands.c. */
 #include "plugin.h"
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 
 #include "assets.h"
 #include "bus.h"
+#include "commands.h"
 #include "control.h"
 #include "db.h"
 #include "http.h"
@@ -19,8 +22,7 @@
 #include "log.h"
 #include "lua_host.h"
 #include "plugin_registry.h"
-#include "settings.h"
-#include "tokens_api.h"
+#include "services.h"
 #include "util.h"
 
 #define MAX_PLUGINS 64
@@ -34,208 +36,6 @@ struct loaded {
 
 static struct loaded plugins[MAX_PLUGINS];
 static int n_plugins;
-
-/* ------------------------------------------------------------------------------------------------ host table */
-
-static void h_log(const struct destek_host *h, enum destek_log_level level, const char *fmt, ...)
-{
-  char msg[1500];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  enum log_level l = level == DESTEK_LOG_DEBUG ? LOG_DEBUG : level == DESTEK_LOG_WARN ? LOG_WARN
-                   : level == DESTEK_LOG_ERROR ? LOG_ERROR : LOG_INFO;
-  log_msg(l, h->plugin, "%s", msg);
-}
-
-static int h_routes(const struct destek_host *h, const struct destek_route *routes)
-{
-  return http_routes_add(h->plugin, routes);
-}
-
-static int h_on(const struct destek_host *h, const char *event, int mode, destek_event_fn fn, void *ud)
-{
-  return bus_subscribe(h->plugin, event, mode, fn, ud);
-}
-
-static int h_every(const struct destek_host *h, const char *job, int seconds, destek_job_fn fn, void *ud)
-{
-  return jobs_every(h->plugin, job, seconds, fn, ud);
-}
-
-static int h_timers(const struct destek_host *h, const char *kind, destek_timer_fn fn, void *ud)
-{
-  return jobs_timer_handler(h->plugin, kind, fn, ud);
-}
-
-static int h_settings(const struct destek_host *h, const struct destek_setting *s)
-{
-  return settings_declare(h->plugin, s);
-}
-
-static int h_scope(const struct destek_host *h, const char *scope)
-{
-  (void)h;
-  return tokens_scope_register(scope);
-}
-
-static cJSON *h_decide_new(struct destek_req *call, const char *policy, const cJSON *args)
-{
-  return lua_host_decide_new(call, policy, args);
-}
-
-static cJSON *h_query_new(struct destek_req *call, const char *sql, const char *types, ...)
-{
-  struct db *db = http_db(call);
-  sqlite3_stmt *st = db ? db_prepare(db, sql) : NULL;
-  if (!st) return NULL;
-  va_list ap;
-  va_start(ap, types);
-  int rc = db_bindv(st, types, ap);
-  va_end(ap);
-  if (rc != SQLITE_OK) { db_done(st); return NULL; }
-  cJSON *rows = cJSON_CreateArray();
-  int cols = sqlite3_column_count(st);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    cJSON *row = cJSON_CreateObject();
-    for (int i = 0; i < cols; i++) {
-      const char *name = sqlite3_column_name(st, i);
-      switch (sqlite3_column_type(st, i)) {
-      case SQLITE_INTEGER: cJSON_AddNumberToObject(row, name, (double)sqlite3_column_int64(st, i)); break;
-      case SQLITE_FLOAT: cJSON_AddNumberToObject(row, name, sqlite3_column_double(st, i)); break;
-      case SQLITE_NULL: cJSON_AddNullToObject(row, name); break;
-      default: cJSON_AddStringToObject(row, name, (const char *)sqlite3_column_text(st, i)); break;
-      }
-    }
-    cJSON_AddItemToArray(rows, row);
-  }
-  if (rc != SQLITE_DONE) {
-    log_error(call->owner, "query failed: %s: %s", db_errmsg(db), sql);
-    cJSON_Delete(rows);
-    rows = NULL;
-  }
-  db_done(st);
-  return rows;
-}
-
-static int h_exec(struct destek_req *call, int64_t *last_id, const char *sql, const char *types, ...)
-{
-  struct db *w = http_tx(call);
-  if (!w) return -1;
-  sqlite3_stmt *st = db_prepare(w, sql);
-  if (!st) return -1;
-  va_list ap;
-  va_start(ap, types);
-  int rc = db_bindv(st, types, ap);
-  va_end(ap);
-  if (rc == SQLITE_OK) {
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
-    if (rc == SQLITE_DONE) rc = SQLITE_OK;
-  }
-  db_done(st);
-  if (rc == SQLITE_CONSTRAINT) return 1;
-  if (rc != SQLITE_OK) { log_error(call->owner, "exec failed: %s: %s", db_errmsg(w), sql); return -1; }
-  if (last_id) *last_id = db_last_id(w);
-  return 0;
-}
-
-static int64_t h_user_id(struct destek_req *r) { return r->who.user_id; }
-static const char *h_user_role(struct destek_req *r) { return r->who.role; }
-static const char *h_user_email(struct destek_req *r) { return r->who.email; }
-
-static const char *h_lang(struct destek_req *r)
-{
-  if (r->who.lang[0]) return r->who.lang;
-  const char *al = r->conn ? http_header(r, "Accept-Language") : NULL;
-  return al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
-}
-
-static int h_reply_body(struct destek_req *r, int status, const char *type, const void *body, size_t len)
-{
-  char *copy = malloc(len + 1);
-  if (!copy) abort();
-  memcpy(copy, body, len);
-  copy[len] = 0;
-  return http_reply_body(r, status, type, copy, len);
-}
-
-static int h_error(struct destek_req *r, int status, const char *code, const char *fmt, ...)
-{
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return http_error(r, status, code, "%s", msg);
-}
-
-static int h_field_error(struct destek_req *r, const char *code, const char *field, const char *fmt, ...)
-{
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return http_field_error(r, code, field, "%s", msg);
-}
-
-static const char *data_directory = ".";
-
-void plugin_set_data_dir(const char *dir) { data_directory = util_intern(dir); }
-static const char *h_data_dir(void) { return data_directory; }
-
-static const struct destek_host host_template = {
-  .abi = DESTEK_PLUGIN_ABI,
-  .size = sizeof(struct destek_host),
-  .log = h_log,
-  .routes = h_routes,
-  .on = h_on,
-  .every = h_every,
-  .timers = h_timers,
-  .settings = h_settings,
-  .scope = h_scope,
-  .emit = bus_emit,
-  .timer_at = jobs_timer_at,
-  .timer_cancel = jobs_timer_cancel,
-  .setting_new = settings_get_new,
-  .decide_new = h_decide_new,
-  .query_new = h_query_new,
-  .exec = h_exec,
-  .param = http_param,
-  .param_int = http_param_int,
-  .query_get = http_query_get,
-  .header = http_header,
-  .body = http_body_object,
-  .user_id = h_user_id,
-  .user_role = h_user_role,
-  .user_email = h_user_email,
-  .lang = h_lang,
-  .reply_json = http_reply_json,
-  .reply_body = h_reply_body,
-  .error = h_error,
-  .field_error = h_field_error,
-  .add_header = http_add_header,
-  .data_dir = h_data_dir,
-};
-
-const struct destek_host *plugin_host(const char *owner)
-{
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  static struct destek_host *hosts[MAX_PLUGINS * 2];
-  static int n_hosts;
-  const char *name = util_intern(owner);
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < n_hosts; i++)
-    if (hosts[i]->plugin == name) { pthread_mutex_unlock(&lock); return hosts[i]; }
-  struct destek_host *h = malloc(sizeof *h);  /* lives until exit: plugins keep the pointer */
-  if (!h) abort();
-  *h = host_template;
-  h->plugin = name;
-  if (n_hosts < MAX_PLUGINS * 2) hosts[n_hosts++] = h;
-  pthread_mutex_unlock(&lock);
-  return h;
-}
 
 /* ------------------------------------------------------------------------------------------------ loading */
 
@@ -274,6 +74,29 @@ static void forget(const char *name)
   assets_portal_pages_remove_owner(name);
   bus_unsubscribe_owner(name);
   jobs_forget_owner(name);
+  services_forget_owner(name);
+}
+
+/* The size of struct destek_plugin as ABI 1 was first published (before `commands`): older plugins are that big. */
+#define PLUGIN_SIZE_ABI1 offsetof(struct destek_plugin, commands)
+
+const struct destek_command *plugin_struct_commands(const struct destek_plugin *p)
+{
+  return p->size >= offsetof(struct destek_plugin, commands) + sizeof p->commands ? p->commands : NULL;
+}
+
+/* The built-in plugins switched off by DESTEK_NO_BUILTIN ("ticketing,other"): 1 when name is one of them. */
+int plugin_builtin_off(const char *name)
+{
+  const char *list = getenv("DESTEK_NO_BUILTIN");
+  size_t n = strlen(name);
+  for (const char *p = list; p && *p;) {
+    size_t len = strcspn(p, ", ");
+    if (len == n && !strncmp(p, name, n)) return 1;
+    p += len;
+    p += strspn(p, ", ");
+  }
+  return 0;
 }
 
 /* Checks, migrates, registers and initialises one plugin. 0, or -1 (logged; nothing of it stays registered). */
@@ -285,9 +108,9 @@ static int start_plugin(const struct destek_plugin *p, const char *kind, const c
               DESTEK_PLUGIN_ABI);
     return -1;
   }
-  if (p->size != sizeof(struct destek_plugin)) {
-    log_error("plugin", "%s (%s): plugin struct size %zu, expected %zu: refused", source, kind, p->size,
-              sizeof(struct destek_plugin));
+  if (p->size < PLUGIN_SIZE_ABI1 || p->size > sizeof(struct destek_plugin)) {
+    log_error("plugin", "%s (%s): plugin struct size %zu, expected %zu to %zu: refused", source, kind, p->size,
+              (size_t)PLUGIN_SIZE_ABI1, sizeof(struct destek_plugin));
     return -1;
   }
   if (!name_ok(p->name) || !p->version) {
@@ -300,6 +123,10 @@ static int start_plugin(const struct destek_plugin *p, const char *kind, const c
       return -1;
     }
   if (n_plugins == MAX_PLUGINS) { log_error("plugin", "%s: too many plugins", p->name); return -1; }
+  if (commands_check(p->name, plugin_struct_commands(p), plugin_command_find) != 0) {
+    log_error("plugin", "%s (%s): its command table was refused: not loaded", p->name, source);
+    return -1;
+  }
   char err[1024];
   if (p->migrations && plugin_migrate(p->name, p->migrations, err, sizeof err) != 0) {
     log_error("plugin", "%s: %s: not loaded", p->name, err);
@@ -342,7 +169,17 @@ static void load_shared_objects(const char *data_dir)
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     free(names[i]);
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) { log_error("plugin", "%s: cannot load: %s", path, dlerror()); continue; }
+    if (!dl) {
+      const char *why = dlerror();
+      const char *undefined = why ? strstr(why, "undefined symbol: ") : NULL;
+      if (undefined)   /* it calls something the binary does not export: a private function of the core */
+        log_error("plugin", "%s: cannot load: it uses %s, which is not part of the plugin API (include/destek.h; the "
+                  "binary exports only the host table, sqlite3_* and cJSON_*): %s", path,
+                  undefined + strlen("undefined symbol: "), why);
+      else
+        log_error("plugin", "%s: cannot load: %s", path, why ? why : "unknown error");
+      continue;
+    }
     const struct destek_plugin *p = dlsym(dl, "destek_plugin");
     if (!p) {
       log_error("plugin", "%s: no destek_plugin symbol: not a Destek plugin", path);
@@ -356,9 +193,26 @@ static void load_shared_objects(const char *data_dir)
 int plugin_load_all(const char *data_dir)
 {
   plugin_set_data_dir(data_dir);
-  for (const struct destek_plugin *const *p = plugin_registry; *p; p++) start_plugin(*p, "builtin", "built-in", NULL);
+  for (const struct destek_plugin *const *p = plugin_registry; *p; p++) {
+    if (plugin_builtin_off((*p)->name)) {
+      log_info("plugin", "built-in %s switched off by DESTEK_NO_BUILTIN", (*p)->name);
+      continue;
+    }
+    start_plugin(*p, "builtin", "built-in", NULL);
+  }
   load_shared_objects(data_dir);
   return n_plugins;
+}
+
+const struct destek_command *plugin_command_find(const char *name, const char **plugin)
+{
+  for (int i = 0; i < n_plugins; i++)
+    for (const struct destek_command *c = plugin_struct_commands(plugins[i].p); c && c->name; c++)
+      if (!strcmp(c->name, name)) {
+        if (plugin) *plugin = plugins[i].p->name;
+        return c;
+      }
+  return NULL;
 }
 
 void plugin_unload_all(void)

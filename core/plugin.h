@@ -6,8 +6,8 @@
 
 #include "destek.h"
 
-/* Loads the built-in plugins, then <data>/plugins/NAME.so: checks the ABI number and struct size, applies migrations,
- * registers routes, calls init. A refused or failing plugin is logged by name and the server runs on without it.
+/* Loads the built-in plugins (but those DESTEK_NO_BUILTIN switches off), then <data>/plugins/NAME.so: checks the ABI
+ * number and struct size, applies migrations, registers routes, calls init. A refused or failing plugin is logged by name and the server runs on without it.
  * Returns the number loaded. */
 int plugin_load_all(const char *data_dir);
 void plugin_unload_all(void);
@@ -19,6 +19,14 @@ cJSON *plugin_list_new(void);
 
 /* The host function table for owner (a plugin name, or "core"). Never NULL; lives until exit. */
 const struct destek_host *plugin_host(const char *owner);
+
+/* The plugin's CLI commands (NULL for a plugin whose struct predates the field, or that has none). */
+const struct destek_command *plugin_struct_commands(const struct destek_plugin *p);
+/* 1 when DESTEK_NO_BUILTIN ("ticketing,other") switches the built-in plugin name off: it is not loaded, so that a
+ * .so of the same module in <data>/plugins/ can stand in for it (the tests of a module built as a .so). */
+int plugin_builtin_off(const char *name);
+/* The command of a loaded plugin (init succeeded) named name ("mail import"); *plugin (may be NULL) its plugin. */
+const struct destek_command *plugin_command_find(const char *name, const char **plugin);
 
 /* Applies a plugin's migrations (owner = plugin name). 0, or -1 with err filled. */
 int plugin_migrate(const char *owner, const struct destek_migration *steps, char *err, size_t errlen);

@@ -16,6 +16,7 @@
 #include "auth_api.h"
 #include "bus.h"
 #include "cli.h"
+#include "commands.h"
 #include "control.h"
 #include "datadir.h"
 #include "db.h"
@@ -74,6 +75,7 @@ int server_core_init(const char *data_dir)
            plugin_routes_init() | live_routes_init();
   if (rc != 0) return -1;
   cli_control_init();
+  commands_control_init();
   plugin_load_all(data_dir);
   if (lua_host_init(data_dir) < 0) log_error("plugin", "the Lua plugins could not be loaded");
   return 0;

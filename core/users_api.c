@@ -24,6 +24,22 @@ int users_emit(struct destek_req *call, const char *event, int64_t user_id)
   return bus_emit(call, event, subject, u);
 }
 
+int64_t users_add(struct destek_req *call, const char *email, const char *name, const char *role, const char *lang,
+                  const char *password_hash, const char *via)
+{
+  struct db *w = http_tx(call);
+  if (!w) return -1;
+  int64_t id = auth_user_insert(w, email, name, role, lang, password_hash);
+  if (id <= 0) return id;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "role", role);
+  if (via) cJSON_AddStringToObject(d, "via", via);
+  if (audit_log(w, call, "user.created", email, d) != 0) return -1;
+  if (!strcmp(role, "admin") && db_exec(w, "DELETE FROM core_kv WHERE key = 'setup_token_hash'", NULL) != SQLITE_OK)
+    return -1;
+  return users_emit(call, "user.created", id) == 0 ? id : -1;
+}
+
 static int users_list(struct destek_req *r)
 {
   int limit;

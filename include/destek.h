@@ -5,12 +5,20 @@
  * end: a plugin built against an older header keeps working as long as DESTEK_PLUGIN_ABI is the same, and the
  * host refuses one whose ABI number differs.
  *
- * Work happens in a call: an HTTP request, a job run, a timer firing or an event delivery. Each call is a
- * `struct destek_req`; what it writes (through host->exec/tx) and the events it emits commit together when it ends
- * well, or not at all.
+ * Work happens in a call: an HTTP request, a job run, a timer firing, an event delivery, a service called by another
+ * module, a CLI command's work (call_new). Each call is a `struct destek_req`; what it writes (db_write, exec) and
+ * the events it emits commit together when it ends well, or not at all.
+ *
+ * A module reaches the core only through this header: storage through an opaque `struct destek_db` (the core's
+ * connection, with its statement cache; SQLite's own sqlite3_step/sqlite3_column_* work on the statements it
+ * prepares), and other modules through their services and events. The binary exports exactly this API to .so
+ * plugins (the host table, and the sqlite3_* and cJSON_* functions): a plugin that calls anything else of the core
+ * is refused at load with the name of the symbol. Pure helpers a module may link are the helper library
+ * (destek_jbuf.h, destek_util.h, destek_mail.h).
  *
  * Memory: functions named *_new hand ownership to the caller; cJSON arguments documented as "taken" are freed by
- * the host; everything else is borrowed. */
+ * the host; everything else is borrowed. Errors follow the handler convention: a function that "sets up" an error
+ * on a call returns its HTTP status, and the caller returns it or recovers (error_object reads it). */
 #ifndef DESTEK_H
 #define DESTEK_H
 
@@ -19,6 +27,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,8 +41,9 @@ extern "C" {
 #define DESTEK_AGENT  "agent"    /* a signed-in agent or admin, or a token with scope "agent" */
 #define DESTEK_ADMIN  "admin"    /* a signed-in admin, or a token with scope "admin" */
 
-struct destek_req;   /* one call (HTTP request, job, timer, event delivery); opaque */
+struct destek_req;   /* one call (HTTP request, job, timer, event delivery, service, call_new); opaque */
 struct destek_host;
+struct destek_db;    /* a connection of the core (the writer, or a thread's reader) with its statement cache; opaque */
 
 /* Returns the HTTP status of the response it set up with the host's reply functions. */
 typedef int (*destek_handler)(struct destek_req *req);
@@ -87,6 +97,67 @@ typedef int (*destek_timer_fn)(struct destek_req *call, const char *key, const c
 
 enum destek_log_level { DESTEK_LOG_DEBUG, DESTEK_LOG_INFO, DESTEK_LOG_WARN, DESTEK_LOG_ERROR };
 
+/* The field validators' `required` argument. */
+enum { DESTEK_OPTIONAL = 0, DESTEK_REQUIRED = 1 };
+
+/* A CLI command a plugin adds to `destek` (struct destek_plugin.commands). The CLI knows the table without loading
+ * the plugin (for `destek help` and usage errors); run is called after the plugin's init, with the store open. */
+enum destek_command_where {
+  DESTEK_COMMAND_OFFLINE = 1,  /* needs the server stopped: the CLI takes the data directory, opens the store, loads
+                                * the plugins and runs it here (`destek demo` fills a desk) */
+  DESTEK_COMMAND_SERVER = 2    /* runs in the server that holds the data directory, handed over its control socket;
+                                * without a server, here as an OFFLINE one (`destek mail import`) */
+};
+#define DESTEK_COMMAND_INPUT_MAX (700 * 1024)   /* the most standard input a command can be given */
+
+/* argv: the words after the command's name, without the core's --data DIR. input: standard input (NUL-terminated,
+ * input_len bytes) when the command declared input_max, else NULL. Returns the exit code (0 done, 1 failed, 2 a usage
+ * error) and may set *message (malloc'd; the core frees it), which the CLI prints: to standard output on 0, else to
+ * standard error after "destek NAME: ". It reaches storage with call_new/call_end. */
+typedef int (*destek_command_fn)(int argc, const char *const *argv, const char *input, size_t input_len,
+                                 char **message);
+
+struct destek_command {
+  const char *name;        /* one or two lower-case words, unique across plugins: "demo", "mail import" */
+  const char *args;        /* what follows the name in its usage line: "[--force] [--size N]" ("" for nothing) */
+  const char *summary;     /* one line for `destek help` */
+  const char *help;        /* the text of `destek NAME --help` after the usage line */
+  int where;               /* DESTEK_COMMAND_OFFLINE or DESTEK_COMMAND_SERVER */
+  size_t input_max;        /* > 0: standard input is read (at most this, <= DESTEK_COMMAND_INPUT_MAX) and given */
+  destek_command_fn run;
+};
+
+/* A service: a named call a module publishes for other modules (C or Lua), "ticketing.open". It runs inside the
+ * caller's call and transaction, as the publishing plugin: args is the caller's JSON object (borrowed). Returns 0
+ * and sets *result (a new JSON value the caller frees; NULL reads as {}), or an error status (4xx/5xx) with the
+ * error set up on call (host->error), as a handler does. */
+typedef int (*destek_service_fn)(struct destek_req *call, const cJSON *args, cJSON **result, void *ud);
+
+/* Live updates (GET /api/v1/stream): what of a streamable event goes to agents' sockets, and which presence
+ * subjects a client may watch. summarize adds to frame the few members a client needs to decide whether to refetch
+ * (ids, status, actor), never message bodies or customer data; it runs inside the emitting transaction. check
+ * answers 1 when a client may watch subject ("ticket:42" exists); it runs on a worker thread and reads with
+ * db_read(NULL). */
+typedef void (*destek_live_fn)(const struct destek_event *ev, cJSON *frame);
+typedef int (*destek_subject_fn)(const char *subject);
+
+/* An outbound HTTP request (host->http_request). */
+struct destek_http_request {
+  const char *method;                /* "GET", "POST", ... */
+  const char *url;                   /* http:// or https:// */
+  const char *const *headers;        /* "Name: value" lines, NULL-terminated; may be NULL */
+  const char *body;                  /* may be NULL */
+  size_t body_len;
+  long timeout_ms;                   /* the whole request; 0 means 10000 */
+  size_t max_response;               /* bytes kept of the body; 0 means 1 MiB */
+};
+struct destek_http_response {
+  long status;                       /* the HTTP status; 0 when none arrived */
+  char *body;                        /* NUL-terminated; owned (http_response_free) */
+  size_t body_len;
+  char *headers;                     /* the raw response header lines; owned */
+};
+
 struct destek_plugin {
   int abi;                                   /* DESTEK_PLUGIN_ABI: checked before anything else */
   size_t size;                               /* sizeof(struct destek_plugin) */
@@ -96,6 +167,8 @@ struct destek_plugin {
   const struct destek_migration *migrations; /* ends with a zeroed entry; may be NULL */
   int (*init)(const struct destek_host *host);  /* 0 on success; may be NULL */
   void (*fini)(void);                        /* may be NULL */
+  /* Fields added after ABI 1 was published go here, at the end: `size` tells the host which a plugin has. */
+  const struct destek_command *commands;     /* CLI commands, ending with a zeroed entry; may be NULL */
 };
 
 struct destek_host {
@@ -162,11 +235,157 @@ struct destek_host {
   /* The data directory (attachments and other files a plugin keeps live under it). */
   const char *(*data_dir)(void);
 
-  /* Functions added after ABI 1 was published go here, at the end. */
+  /* Functions added after ABI 1 was published go here, at the end. A plugin that may meet an older host checks
+   * DESTEK_HOST_HAS(h, name) before calling one of them. */
+
+  /* --- calls outside a request: a job's side work, a CLI command, a write that must stay when the request fails --- */
+  /* A new call of the plugin's own (as the system: user 0, client "local"); end it with call_end. Never NULL. */
+  struct destek_req *(*call_new)(const struct destek_host *h);
+  /* Commits (commit != 0) or rolls back what the call wrote and emitted, and frees it. 0 when it committed (or wrote
+   * nothing), -1 when it rolled back or the commit failed. Only for calls made with call_new. */
+  int (*call_end)(struct destek_req *call, int commit);
+  /* The call acts for the active user user_id from now on (user_id/user_role/user_email answer for them; history
+   * and audit name them); 0 makes it the system again. 0, or -1 when there is no such active user. */
+  int (*act_as)(struct destek_req *call, int64_t user_id);
+
+  /* --- storage: the core's connections; SQL is a string literal with bound parameters only (?1, ?2, ...) --- */
+  /* The connection a call reads with: the writer while its transaction is open (so it sees its own writes), else
+   * this thread's reader. call may be NULL: this thread's reader. NULL when the database cannot be opened (logged). */
+  struct destek_db *(*db_read)(struct destek_req *call);
+  /* The writer inside the call's transaction (its savepoint in the group commit), begun on first use and committed
+   * with the call. NULL when it cannot begin, with the 503 set up on the call (return host->status(call)). Never
+   * from a thread whose other call holds the writer (it would wait for itself): refused with a 500, logged. */
+  struct destek_db *(*db_write)(struct destek_req *call);
+  /* A prepared statement from the connection's cache (sql must be a literal: the cache is keyed by its address),
+   * reset and unbound; step it with sqlite3_step and read it with sqlite3_column_*, then give it back with db_done.
+   * NULL on error (logged). */
+  sqlite3_stmt *(*db_prepare)(struct destek_db *db, const char *sql);
+  /* Resets a statement from db_prepare and clears its bindings (it stays cached; never sqlite3_finalize it). */
+  void (*db_done)(sqlite3_stmt *st);
+  /* Binds parameters 1..n from a type string: 't' text (const char *; NULL binds NULL), 'i' int64_t, 'I' const
+   * int64_t * (NULL binds NULL), 'd' double, 'b' blob (const void *, int length), 'n' NULL (no argument).
+   * SQLITE_OK or the first error. */
+  int (*db_bind)(sqlite3_stmt *st, const char *types, ...);
+  int (*db_bindv)(sqlite3_stmt *st, const char *types, va_list ap);
+  /* Runs a statement that returns no rows: SQLITE_OK, or the SQLite error code (SQLITE_CONSTRAINT quietly, other
+   * errors logged). */
+  int (*db_exec)(struct destek_db *db, const char *sql, const char *types, ...);
+  /* The first column of the first row as an integer; dflt when there is no row, it is NULL, or on error (logged). */
+  int64_t (*db_int)(struct destek_db *db, int64_t dflt, const char *sql, const char *types, ...);
+  /* The first column of the first row as a new string (caller frees), or NULL. */
+  char *(*db_text_new)(struct destek_db *db, const char *sql, const char *types, ...);
+  int64_t (*db_last_id)(struct destek_db *db);         /* rowid of the connection's last INSERT */
+  int (*db_changes)(struct destek_db *db);             /* rows changed by its last statement */
+  const char *(*db_errmsg)(struct destek_db *db);      /* its last error, in English */
+  /* A hook pair around every commit of the writer, whichever call or module wrote: before runs inside the
+   * transaction just before COMMIT and may write (non-zero makes the commit fail and roll back); done runs after
+   * the transaction ended either way. For work done once per transaction however many changes it holds (a search
+   * index). Both may be NULL. From init only. 0 or -1 (logged). */
+  int (*on_commit)(const struct destek_host *h, int (*before)(struct destek_db *w, void *ud),
+                   void (*done)(int committed, void *ud), void *ud);
+
+  /* --- requests --- */
+  /* The client's address ("203.0.113.7"; behind --trust-proxy the forwarded one); "local" outside HTTP. */
+  const char *(*client_ip)(struct destek_req *r);
+  /* The URL the server listens on, "https://destek.example.com:8443" ("" when no server runs: a CLI command). */
+  const char *(*base_url)(void);
+  /* The status of the response set up on the call so far (what to return after db_write gave NULL). */
+  int (*status)(struct destek_req *r);
+  /* The "error" member of the error response set up on the call, {code, message[, field]}: borrowed and changeable
+   * (rename its field, add a member), or NULL when the call has no error set up. */
+  cJSON *(*error_object)(struct destek_req *r);
+  /* Answers with body (taken: it must come from malloc; len bytes, e.g. a JSON text written with jbuf). */
+  int (*reply_take)(struct destek_req *r, int status, const char *type, char *body, size_t len);
+  /* Answers with no body (204, 304). */
+  int (*reply_empty)(struct destek_req *r, int status);
+  /* Typed members of a JSON object; each returns 0 or the 422 it set up, naming the member. required is
+   * DESTEK_OPTIONAL or DESTEK_REQUIRED. field_str: 1..maxlen bytes of valid UTF-8, trimmed (*out NULL when absent);
+   * field_enum: one of choices (NULL-terminated); field_bool: *out -1 when absent; field_email: lower-cased into
+   * out[256] ("" when absent). */
+  int (*field_str)(struct destek_req *r, const cJSON *obj, const char *name, int required, size_t maxlen,
+                   const char **out);
+  int (*field_enum)(struct destek_req *r, const cJSON *obj, const char *name, int required,
+                    const char *const *choices, const char **out);
+  int (*field_bool)(struct destek_req *r, const cJSON *obj, const char *name, int required, int *out);
+  int (*field_email)(struct destek_req *r, const cJSON *obj, const char *name, int required, char out[256]);
+  /* Reads ?limit (1..200, default 50) and ?cursor (an opaque id position, 0 when absent). 0 or the 422 set up. */
+  int (*page)(struct destek_req *r, int *limit, int64_t *after_id);
+  /* The list object {"items": items (taken), "next_cursor": ...}: next_after > 0 makes the cursor page reads. */
+  cJSON *(*list_new)(cJSON *items, int64_t next_after);
+
+  /* --- settings --- */
+  long (*setting_int)(const char *name, long dflt);    /* an integer setting's value; dflt when unknown */
+  int (*setting_bool)(const char *name, int dflt);     /* a boolean setting's value (1/0); dflt when unknown */
+
+  /* --- people and the audit log --- */
+  /* Records an action of the call's user in the audit log (GET /api/v1/audit), in the call's transaction (begun
+   * if needed). detail is taken (may be NULL). 0 or -1. */
+  int (*audit)(struct destek_req *call, const char *action, const char *target, cJSON *detail);
+  /* Creates an active user (role "admin" or "agent", lang "tr"/"en") with a password (hashed here: about half a
+   * second of CPU, done before the call's transaction opens when it is not open yet), in the call's transaction:
+   * audited, user.created emitted; an admin retires the one-time setup link. The new id, 0 when the e-mail is
+   * taken, -1 on error (logged). */
+  int64_t (*user_create)(struct destek_req *call, const char *email, const char *name, const char *role,
+                         const char *lang, const char *password);
+
+  /* --- secrets --- */
+  void (*random_bytes)(void *buf, size_t len);         /* cryptographically random bytes */
+  void (*sha256_hex)(const void *data, size_t len, char out[65]);
+  void (*hmac_sha256_hex)(const void *key, size_t key_len, const void *data, size_t len, char out[65]);
+  /* A random URL-safe token of nbytes (1..64) of entropy into out (base64url: (nbytes * 4 + 2) / 3 + 1 bytes). */
+  void (*token)(char *out, size_t nbytes);
+
+  /* --- HTML from outside (mail, integrations) --- */
+  /* Safe HTML for display: an allowlist of tags and attributes, links only http/https/mailto/tel with
+   * rel="noopener noreferrer nofollow", remote images held back as data-remote-src. Caller frees. */
+  char *(*html_sanitize_new)(const char *html);
+  /* A readable plain-text rendering of HTML (blocks as lines, "- " list items, "text <URL>" links). Caller frees. */
+  char *(*html_to_text_new)(const char *html);
+
+  /* --- live updates (GET /api/v1/stream) --- */
+  /* Streams the plugin's events matching pattern ("ticket.*") to agents, summarized. From init. 0 or -1. */
+  int (*live_events)(const struct destek_host *h, const char *pattern, destek_live_fn summarize);
+  /* Lets clients watch "<prefix>:<rest>" subjects for presence, when check says so. From init. 0 or -1. */
+  int (*live_subjects)(const struct destek_host *h, const char *prefix, destek_subject_fn check);
+  /* The call's signed-in user views subject, typing or not (a short-poll client's report: it lasts 20 seconds,
+   * while a socket's lasts as long as the socket). Ignored for a call without a user. */
+  void (*presence_touch)(struct destek_req *call, const char *subject, int typing);
+  /* Who else views subject: [{user_id, name, typing, seconds_ago}] (new). */
+  cJSON *(*presence_new)(struct destek_req *call, const char *subject);
+  /* Forgets the short-poll reports on subject (it was merged away or deleted). */
+  void (*presence_forget)(const char *subject);
+
+  /* --- the network --- */
+  /* An outbound HTTP request through the core's guard: loopback, private, link-local and metadata addresses are
+   * refused after DNS resolution (unless the server runs with --allow-private-net), only http/https, no redirects.
+   * 0 when a response arrived (any status), -1 when refused or failed (err says why). Free resp either way. Never
+   * while the call holds the writer: the database would wait on the network. */
+  int (*http_request)(const struct destek_http_request *req, struct destek_http_response *resp, char *err,
+                      size_t errlen);
+  void (*http_response_free)(struct destek_http_response *resp);
+  /* Starts libcurl once (curl_global_init), before a plugin uses libcurl itself (SMTP, IMAP). 0 or -1 (logged). */
+  int (*curl_ready)(void);
+
+  /* --- services: named calls between modules --- */
+  /* Publishes name ("<plugin>.<verb>", lower case, [a-z0-9_.]) for every module to call. From init. 0, or -1 (a
+   * bad or taken name, logged). */
+  int (*service)(const struct destek_host *h, const char *name, destek_service_fn fn, void *ud);
+  /* Calls a service inside call's transaction. 0 and *result (new; the caller frees it), or the error status set up
+   * on call: the service's own error, or 501 service_unavailable when no loaded module publishes name (so a caller
+   * can treat a module as optional). A service that fails leaves nothing of what it wrote or emitted. */
+  int (*call_service)(struct destek_req *call, const char *name, const cJSON *args, cJSON **result);
 };
 
-/* A .so plugin defines this symbol. */
-extern const struct destek_plugin destek_plugin;
+/* 1 when the host table h has the function `member` (a host older than the header a plugin was built with has not). */
+#define DESTEK_HOST_HAS(h, member) \
+  ((h)->size >= offsetof(struct destek_host, member) + sizeof(((struct destek_host *)0)->member))
+
+/* A .so plugin defines this symbol. A module that is also built into the binary names its struct
+ * DESTEK_PLUGIN_SYMBOL: the build makes that <name>_plugin for the built-in copy, destek_plugin for the .so. */
+#ifndef DESTEK_PLUGIN_SYMBOL
+#define DESTEK_PLUGIN_SYMBOL destek_plugin
+#endif
+extern const struct destek_plugin DESTEK_PLUGIN_SYMBOL __attribute__((visibility("default")));
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: C unit tests (release and ASan+UBSan builds), API tests against both binaries, browser tests.
+# Runs every test: the module boundary, C unit tests (release and ASan+UBSan builds), API tests against both
+# binaries, browser tests.
 # Called by `./build.sh test` after the builds. Prints a closing "N passed, N failed" line; exits non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,20 @@ run() {  # name command...
   fi
 }
 
+run "plugin boundary" scripts/check-plugins.sh build/destek
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
 run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
+# The ticketing module once more as a plugin would run: its built-in copy switched off, build/release/plugins/
+# ticketing.so loaded from each test's <data>/plugins/ (tests/api/lib.mjs copies it there).
+TICKETING_TESTS=(demo macros mail-imap mail-in mail-mailboxes mail-out sla stream tickets-list tickets-portal
+  tickets-public tickets triggers)
+ticketing_files=()
+for t in "${TICKETING_TESTS[@]}"; do ticketing_files+=("tests/api/$t.test.mjs"); done
+if [[ -f build/release/plugins/ticketing.so ]]; then
+  run "api: ticketing as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=ticketing \
+    DESTEK_TEST_MODULE_SO=build/release/plugins/ticketing.so node --test --test-concurrency=4 "${ticketing_files[@]}"
+fi
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
 run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs
 

@@ -56,11 +56,11 @@ static int rewrite_row(struct db *w, int64_t ticket_id)
   return rc;
 }
 
-static int before_commit(struct db *w);
-static void after_transaction(int committed);
-static void search_hooks_register(void) { db_on_commit(before_commit, after_transaction); }
+static int before_commit(struct db *w, void *ud);
+static void after_transaction(int committed, void *ud);
+static void search_hooks_register(void) { db_on_commit(before_commit, after_transaction, NULL); }
 
-static int before_commit(struct db *w)
+static int before_commit(struct db *w, void *ud)
 {
   for (size_t i = 0; i < dirty_count; i++) {
     /* A ticket created and taken back in the same transaction has no row to index: nothing to do. */
@@ -74,7 +74,7 @@ static int before_commit(struct db *w)
   return 0;
 }
 
-static void after_transaction(int committed) { (void)committed; dirty_count = 0; }
+static void after_transaction(int committed, void *ud) { (void)committed; dirty_count = 0; }
 
 void tkt_search_init(void)
 {

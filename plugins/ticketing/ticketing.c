@@ -173,7 +173,9 @@ static int ticketing_init(const struct destek_host *host)
   return 0;
 }
 
-const struct destek_plugin ticketing_plugin = {
+extern const struct destek_command tkt_commands[];
+
+const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {
   DESTEK_PLUGIN_ABI, sizeof(struct destek_plugin), "ticketing", "0.1.0",
-  NULL, ticketing_migrations, ticketing_init, NULL
+  NULL, ticketing_migrations, ticketing_init, NULL, tkt_commands
 };

@@ -42,6 +42,30 @@ export function tempDir(prefix = 'destek-api-') {
   return dir;
 }
 
+// A module built as a .so (scripts/run-tests.sh runs the ticketing tests once more that way): with
+// DESTEK_TEST_MODULE_SO=path[,path] every data directory a server or a CLI command is given gets those files in
+// plugins/ first, and DESTEK_NO_BUILTIN (passed on in the environment) switches the built-in copies off.
+const MODULE_SO = (process.env.DESTEK_TEST_MODULE_SO || '').split(',').filter(Boolean);
+
+function installModules(dataDir) {
+  if (!MODULE_SO.length || !dataDir) return;
+  const dir = path.join(dataDir, 'plugins');
+  fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+  fs.chmodSync(dataDir, 0o700);
+  for (const so of MODULE_SO) {
+    const to = path.join(dir, path.basename(so));
+    if (!fs.existsSync(to)) fs.copyFileSync(path.resolve(ROOT, so), to);
+  }
+}
+
+function dataDirOf(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--data' && i + 1 < args.length) return args[i + 1];
+    if (String(args[i]).startsWith('--data=')) return String(args[i]).slice(7);
+  }
+  return null;
+}
+
 function checkBinary() {
   if (!fs.existsSync(BIN)) {
     throw new Error(`destek binary not found at ${BIN} (build it with ./build.sh, or set DESTEK_BIN)`);
@@ -68,6 +92,7 @@ export async function startServer(opts = {}) {
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
   Object.assign(env, opts.env || {});
+  installModules(dataDirOf(args) || dataDir);
   const proc = spawn(BIN, args, {env, cwd: opts.cwd || dataDir, stdio: ['ignore', 'pipe', 'pipe']});
   let stderr = '';
   let stdout = '';
@@ -516,8 +541,11 @@ export function runCli(args, opts = {}) {
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
   Object.assign(env, opts.env || {});
+  const cwd = opts.cwd || tempDir('destek-cli-');
+  const data = dataDirOf(args);
+  if (data) installModules(path.resolve(cwd, data));
   return new Promise((resolve) => {
-    const proc = spawn(BIN, args, {env, cwd: opts.cwd || tempDir('destek-cli-'), stdio: ['pipe', 'pipe', 'pipe']});
+    const proc = spawn(BIN, args, {env, cwd, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
     let timedOut = false;
