@@ -416,6 +416,7 @@ void lh_state_free(struct lh_state *s)
     free(d->subs);
     free(d->jobs);
     free(d->settings);
+    free(d->extras);
   }
   free(s->slots);
   free(s->binds);
