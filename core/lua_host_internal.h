@@ -276,6 +276,8 @@ const char *lh_route_options(lua_State *L, int idx, const char **params, size_t 
 long lh_opt(const char *opts, const char *key, long dflt);
 /* Before the handler: r is the request whose form and files req.form and req.files read, under the route's options. */
 void lh_upload_begin(struct destek_req *r, const char *opts);
+/* Reads r's body if it is not read yet; the time the client takes to send it does not count against the call. */
+void lh_read_body(lua_State *L, struct destek_req *r);
 /* req.form and req.files (pushes the value and returns 1), or 0 for another key. */
 int lh_upload_index(lua_State *L, struct destek_req *r, const char *key);
 /* Forgets what lh_upload_check parsed for r (after the handler). */

@@ -104,8 +104,7 @@ static int req_index(lua_State *L)
   } else if (!strcmp(k, "query")) {
     push_query(L, r->query);
   } else if (!strcmp(k, "body") || !strcmp(k, "json")) {
-    cJSON *obj;
-    if (r->conn && !r->body_read) http_body_object(r, &obj);  /* reads the body; its error answer is replaced */
+    lh_read_body(L, r);   /* its error answer is replaced; the time the client takes to send it is not the plugin's */
     if (k[0] == 'b') {
       if (r->body && r->body_len) lua_pushlstring(L, r->body, r->body_len);
       else lua_pushnil(L);

@@ -191,6 +191,15 @@ static int parse_multipart(const char *body, size_t len, const char *ctype, char
   }
 }
 
+void lh_read_body(lua_State *L, struct destek_req *r)
+{
+  if (!r->conn || r->body_read) return;
+  cJSON *obj;
+  double t0 = util_mono();
+  http_body_object(r, &obj);   /* reads the body (its answer for a body that is not JSON is not the plugin's) */
+  lh_pause_credit(lh_state_of(L), util_mono() - t0);
+}
+
 /* Raises the error value {status, code, message} for a body that breaks the route's rules. */
 static int refuse(lua_State *L, int status, const char *code, const char *message)
 {
@@ -207,14 +216,14 @@ static void parse(lua_State *L, struct destek_req *r)
   tl.parsed = 1;
   const char *ctype = r->conn ? http_header(r, "Content-Type") : NULL;
   if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) return;
-  cJSON *obj;
-  if (r->conn && !r->body_read) http_body_object(r, &obj);   /* reads the body; its JSON error is not ours */
+  lh_read_body(L, r);
   if (!r->body) {
     if (r->status == 413) refuse(L, 413, "body_too_large", "the request body is larger than this route takes");
     if (r->status == 503) refuse(L, 503, "server_busy", "the server is receiving too many large requests");
     return;
   }
   char why[200];
+  lh_budget_charge(L, (long)(r->body_len / 64));   /* a search for the boundary over the body */
   if (parse_multipart(r->body, r->body_len, ctype, why, sizeof why) != 0) refuse(L, 400, "bad_form", why);
   long max_files = lh_opt(tl.opts, "files", 10), max_bytes = lh_opt(tl.opts, "file_bytes", (long)r->body_len);
   int files = 0, images = lh_opt(tl.opts, "images", 0) != 0;
@@ -281,8 +290,7 @@ static void push_form(lua_State *L, struct destek_req *r)
 {
   const char *ctype = r->conn ? http_header(r, "Content-Type") : NULL;
   if (ctype && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
-    cJSON *obj;
-    if (r->conn && !r->body_read) http_body_object(r, &obj);
+    lh_read_body(L, r);
     if (!r->body && r->status == 413) refuse(L, 413, "body_too_large", "the request body is larger than this route takes");
     push_urlencoded(L, r->body ? r->body : "", r->body ? r->body_len : 0);
     return;

@@ -290,6 +290,12 @@ describe('the public page', () => {
     assert.equal(ok.status, 303, ok.text);
     assert.equal(ok.headers.location, n.link);
     assert.match((await server.api('GET', n.link)).text, /You have seen this note/);
+    // Signed in to the agents' app, a person who posts the page's form (no X-CSRF-Token) is taken for a stranger.
+    const asAgent = await server.api('POST', `/n/${n.id}/seen`, {session: agent, csrf: false,
+      rawBody: `sig=${encodeURIComponent(sig)}`, contentType: 'application/x-www-form-urlencoded'});
+    assert.equal(asAgent.status, 303, asAgent.text);
+    assertError(await server.api('POST', '/api/v1/notes', {session: agent, csrf: false, body: {contact_id: customer, body: 'x'}}),
+      403, 'csrf_failed');
     assert.ok((await api('GET', `/api/v1/notes/${n.id}`)).json.seen_at > 0);
     const big = await server.api('POST', `/n/${n.id}/seen`, {rawBody: 'sig=' + 'x'.repeat(5000),
       contentType: 'application/x-www-form-urlencoded'});
