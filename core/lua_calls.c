@@ -447,7 +447,8 @@ static void lua_live_fn(const struct destek_event *ev, cJSON *frame, void *ud)
   struct live_arg a = { b, ev, NULL, "" };
   char err[700];
   int rc = lh_run(s, b->slot, NULL, live_tramp, &a, err, sizeof err);
-  if (rc != 0 || a.bad[0]) log_error(s->slots[b->slot].name, "live summary of %s failed: %s", ev->name, rc ? err : a.bad);
+  if (rc != 0 || a.bad[0])
+    log_error(s->slots[b->slot].name, "live summary of %s failed: %s", ev->name, rc ? err : a.bad);
   static const char *const reserved[] = { "type", "name", "subject", "event_id", NULL };
   for (cJSON *c = cJSON_IsObject(a.out) ? a.out->child : NULL; c; c = c->next) {
     int taken = 0;
@@ -599,7 +600,8 @@ static int l_timer_cancel(lua_State *L)
     return luaL_error(L, "destek.timer_cancel: '%s' is not a timer kind of this plugin's", kind);
   struct destek_req *call = need_call(L, "timer_cancel");
   writer(L, "timer_cancel");
-  if (jobs_timer_cancel(call, kind, key) != 0) return luaL_error(L, "destek.timer_cancel: the timer could not be dropped");
+  if (jobs_timer_cancel(call, kind, key) != 0)
+    return luaL_error(L, "destek.timer_cancel: the timer could not be dropped");
   return 0;
 }
 

@@ -8,7 +8,9 @@
  *                    secret = false, description = "..." } },
  *     i18n = { tr = { key = "metin" }, en = { key = "text" } },
  *     init = function(destek) ... destek.route / on / on_async / every / policy ... end }
- * Built-in plugins come from embed_lua[] (plugins/lua/), merchants' from <data>/plugins/NAME.lua in name order.
+ * Built-in plugins come from embed_lua[] (plugins/lua/) and embed_luamods[] (module folders plugins/NAME/ with an
+ * init.lua), merchants' from <data>/plugins/NAME.lua and <data>/plugins/NAME/init.lua in name order (a folder's files:
+ * lua_module.c).
  *
  * How declarations reach the core: a reload (and lua_host_init) reads every source into a new set and loads it in a
  * "collecting" state, which applies migrations, declares settings and records what each plugin's init declared

@@ -1,4 +1,4 @@
-/* Shared by the three files of the Lua host; no other module includes it.
+/* Shared by the files of the Lua host; no other module includes it.
  *   lua_host.c     plugin sets (sources + what they declared), per-thread states, loading, registration with the
  *                  core, reload, and the C entry points the core calls (routes, events, jobs, policies).
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the

@@ -670,8 +670,8 @@ static long opt_int(lua_State *L, int t, const char *name, long lo, long hi, lon
   if (ty != LUA_TNIL) {
     int isint = 0;
     lua_Integer x = lua_tointegerx(L, -1, &isint);
-    if (!isint || x < lo || x > hi) luaL_error(L, "destek.route: %s must be a whole number from %d to %d", name, (int)lo,
-                                              (int)hi);
+    if (!isint || x < lo || x > hi)
+      luaL_error(L, "destek.route: %s must be a whole number from %d to %d", name, (int)lo, (int)hi);
     v = (long)x;
   }
   lua_pop(L, 1);

@@ -152,7 +152,10 @@ static int parse_multipart(const char *body, size_t len, const char *ctype, char
   for (;;) {
     p += dl;
     if (end - p >= 2 && p[0] == '-' && p[1] == '-') return 0;   /* the closing delimiter */
-    if (end - p < 2 || p[0] != '\r' || p[1] != '\n') { snprintf(why, whylen, "the multipart body is malformed"); return -1; }
+    if (end - p < 2 || p[0] != '\r' || p[1] != '\n') {
+      snprintf(why, whylen, "the multipart body is malformed");
+      return -1;
+    }
     p += 2;
     const char *head_end = find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
     if (!head_end) { snprintf(why, whylen, "a part of the multipart body has no end of headers"); return -1; }
@@ -248,7 +251,8 @@ static void parse(lua_State *L, struct destek_req *r)
 
 static int hexval(int c)
 {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 /* Pushes a table of an application/x-www-form-urlencoded text (first value wins). */
@@ -291,7 +295,8 @@ static void push_form(lua_State *L, struct destek_req *r)
   const char *ctype = r->conn ? http_header(r, "Content-Type") : NULL;
   if (ctype && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33)) {
     lh_read_body(L, r);
-    if (!r->body && r->status == 413) refuse(L, 413, "body_too_large", "the request body is larger than this route takes");
+    if (!r->body && r->status == 413)
+      refuse(L, 413, "body_too_large", "the request body is larger than this route takes");
     push_urlencoded(L, r->body ? r->body : "", r->body ? r->body_len : 0);
     return;
   }

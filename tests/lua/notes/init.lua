@@ -47,8 +47,9 @@ end
 local function signed(req, sig)
   local id = math.tointeger(tonumber(req.params.id))
   local ok, why = destek.verify("note:" .. id, sig or "")
-  if not ok or not store.get(id) then return nil, why == "expired" and 410 or 404, why == "expired" and "expired" or "missing" end
-  return id
+  if ok and store.get(id) then return id end
+  if why == "expired" then return nil, 410, "expired" end
+  return nil, 404, "missing"
 end
 
 local function upload(req)
