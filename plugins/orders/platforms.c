@@ -3,7 +3,6 @@
  * of the JSON they are given. Field names as the platforms document them (shared/research/wave2-facts.md §1, §2). */
 #include "orders.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@ static int64_t money_of(const cJSON *o, const char *name)
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
   int64_t m = 0;
   if (cJSON_IsString(v) && ord_money_minor(v->valuestring, &m) == 0) return m < 0 ? 0 : m;
-  if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e11) return (int64_t)llround(v->valuedouble * 100);
+  if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e11) return (int64_t)(v->valuedouble * 100 + 0.5);
   return 0;
 }
 
@@ -145,7 +144,7 @@ cJSON *ord_from_woocommerce(const cJSON *wc, char *err, size_t errlen)
     }
     if (variant[0]) cJSON_AddStringToObject(it, "variant", variant);
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
-    cJSON_AddNumberToObject(it, "quantity", cJSON_IsNumber(q) && q->valuedouble >= 1 ? floor(q->valuedouble) : 1);
+    cJSON_AddNumberToObject(it, "quantity", cJSON_IsNumber(q) && q->valuedouble >= 1 ? (double)(int64_t)q->valuedouble : 1);
     cJSON_AddNumberToObject(it, "price_minor", (double)money_of(li, "price"));
     cJSON_AddItemToArray(items, it);
   }
@@ -290,7 +289,7 @@ cJSON *ord_from_shopify(const cJSON *sh, char *err, size_t errlen)
     cJSON_AddStringToObject(it, "name", title ? title : "?");
     add_str(it, "variant", str_of(li, "variant_title"));
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
-    cJSON_AddNumberToObject(it, "quantity", cJSON_IsNumber(q) && q->valuedouble >= 1 ? floor(q->valuedouble) : 1);
+    cJSON_AddNumberToObject(it, "quantity", cJSON_IsNumber(q) && q->valuedouble >= 1 ? (double)(int64_t)q->valuedouble : 1);
     cJSON_AddNumberToObject(it, "price_minor", (double)money_of(li, "price"));
     cJSON_AddItemToArray(items, it);
   }

@@ -104,14 +104,15 @@ static void form(FILE *f, const struct words *w, const char *lang, const char *n
   fputs("</button></form>", f);
 }
 
-static int send_page(struct destek_req *r, int status, FILE *f, char *text, size_t len)
+/* Ends the page written to f (an open_memstream of *text and *len, which are set only once f is closed) and
+ * answers it. */
+static int send_page(struct destek_req *r, int status, FILE *f, char **text, size_t *len)
 {
   fputs("</main></body></html>", f);
   fclose(f);
-  (void)len;
   ord_add_header(r, "Cache-Control", "no-store");
   ord_add_header(r, "X-Robots-Tag", "noindex, nofollow");
-  return ord_reply_take(r, status, "text/html; charset=utf-8", text, strlen(text));
+  return ord_reply_take(r, status, "text/html; charset=utf-8", *text, *len);
 }
 
 static const char *lang_of(struct destek_req *r, const char *asked)
@@ -133,7 +134,7 @@ static int track_form(struct destek_req *r)
   if (!f) abort();
   page_start(f, w, lang);
   form(f, w, lang, NULL, NULL);
-  return send_page(r, 200, f, text, len);
+  return send_page(r, 200, f, &text, &len);
 }
 
 /* Decodes one application/x-www-form-urlencoded value of name from body into out (at most cap-1 bytes). */
@@ -272,7 +273,7 @@ static int track_lookup(struct destek_req *r)
   const char *num = number[0] == '#' ? number + 1 : number;
   if (!*num || !contact[0]) {
     form(f, w, lang, number, w->missing);
-    return send_page(r, 422, f, text, tlen);
+    return send_page(r, 422, f, &text, &tlen);
   }
   long window = ord_setting_int("orders.track_window_seconds", 600), wait = 0;
   char nkey[80];
@@ -284,7 +285,7 @@ static int track_lookup(struct destek_req *r)
     snprintf(after, sizeof after, "%ld", wait > 0 ? wait : 1);
     ord_add_header(r, "Retry-After", after);
     form(f, w, lang, number, w->limited);
-    return send_page(r, 429, f, text, tlen);
+    return send_page(r, 429, f, &text, &tlen);
   }
   struct destek_db *db = ord_db_read(r);
   int64_t id = ord_order_by_number(db, num);
@@ -305,16 +306,16 @@ static int track_lookup(struct destek_req *r)
   }
   if (!match) {
     form(f, w, lang, number, w->not_found);
-    return send_page(r, 404, f, text, tlen);
+    return send_page(r, 404, f, &text, &tlen);
   }
   cJSON *o = ord_order_json(db, id, 1);
   if (!o) {
     form(f, w, lang, number, w->not_found);
-    return send_page(r, 404, f, text, tlen);
+    return send_page(r, 404, f, &text, &tlen);
   }
   result(f, w, lang, o);
   cJSON_Delete(o);
-  return send_page(r, 200, f, text, tlen);
+  return send_page(r, 200, f, &text, &tlen);
 }
 
 static const char STYLE[] =
