@@ -20,7 +20,7 @@ int64_t tkt_customer_match(struct destek_req *call, const char *email, const cha
   return id > 0 ? id : -1;
 }
 
-#define CUSTOMER_COLUMNS "id, name, email, phone, lang, merged_into, created_at, updated_at"
+#define CUSTOMER_COLUMNS "id, name, email, phone, lang, merged_into, created_at, updated_at, erased_at"
 
 static cJSON *customer_row_json(sqlite3_stmt *st)
 {
@@ -37,6 +37,8 @@ static cJSON *customer_row_json(sqlite3_stmt *st)
   else cJSON_AddNumberToObject(o, "merged_into", (double)sqlite3_column_int64(st, 5));
   cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 6));
   cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 7));
+  if (sqlite3_column_type(st, 8) == SQLITE_NULL) cJSON_AddNullToObject(o, "erased_at");
+  else cJSON_AddStringToObject(o, "erased_at", (const char *)sqlite3_column_text(st, 8));
   return o;
 }
 
