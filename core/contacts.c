@@ -504,26 +504,12 @@ static int contact_erase(struct destek_req *r)
    * delivered events that carried them blanked (webhooks got them already; the outbox keeps no copy). */
   char now[21], label[80];
   util_iso_time(time(NULL), now);
-  int ok = 1;
-  st = db_prepare(w, "SELECT id, lang FROM core_contacts WHERE id = ?1 OR merged_into = ?1");
-  int64_t ids[256];
-  int en_of[256], k = 0;
-  if (!st) ok = 0;
-  else {
-    db_bind(st, "i", id);
-    while (k < 256 && sqlite3_step(st) == SQLITE_ROW) {
-      ids[k] = sqlite3_column_int64(st, 0);
-      const char *l = (const char *)sqlite3_column_text(st, 1);
-      en_of[k] = ids[k] == id ? en : (l && !strcmp(l, "en"));
-      k++;
-    }
-    db_done(st);
-  }
-  for (int i = 0; ok && i < k; i++) {
-    snprintf(label, sizeof label, en_of[i] ? "Erased person #%lld" : "Silinmiş kişi #%lld", (long long)ids[i]);
-    ok = db_exec(w, "UPDATE core_contacts SET name = ?2, email = NULL, phone = NULL, erased_at = ?3, updated_at = ?3"
-                    " WHERE id = ?1", "itt", ids[i], label, now) == SQLITE_OK;
-  }
+  snprintf(label, sizeof label, en ? "Erased person #%lld" : "Silinmiş kişi #%lld", (long long)id);
+  int ok = db_exec(w, "UPDATE core_contacts SET name = ?2, email = NULL, phone = NULL, erased_at = ?3, updated_at = ?3"
+                      " WHERE id = ?1", "itt", id, label, now) == SQLITE_OK &&
+           db_exec(w, "UPDATE core_contacts SET name = CASE lang WHEN 'en' THEN 'Erased person #' ELSE 'Silinmiş kişi #'"
+                      " END || id, email = NULL, phone = NULL, erased_at = ?2, updated_at = ?2 WHERE merged_into = ?1",
+                   "it", id, now) == SQLITE_OK;
   ok = ok && db_exec(w, "DELETE FROM core_contact_identities WHERE contact_id = ?1", "i", id) == SQLITE_OK;
   cJSON *v;
   cJSON_ArrayForEach(v, identities) {
