@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
+#include "contacts.h"
 #include "db.h"
 #include "http.h"
 #include "jobs.h"
@@ -465,6 +466,11 @@ static int h_service(const struct destek_host *h, const char *name, destek_servi
 
 /* ------------------------------------------------------------------------------------------------ the table */
 
+static int h_contact_hooks(const struct destek_host *h, const struct destek_contact_hooks *hooks)
+{
+  return hooks ? contacts_hooks_add(h->plugin, hooks) : -1;
+}
+
 static const struct destek_host host_template = {
   .abi = DESTEK_PLUGIN_ABI,
   .size = sizeof(struct destek_host),
@@ -554,6 +560,14 @@ static const struct destek_host host_template = {
   .body_drop = http_body_text_drop,
   .has_policy = lua_host_has_policy,
   .events = h_events,
+  .contact_normalise = contacts_normalise,
+  .contact_resolve = contacts_resolve,
+  .contact_find = contacts_find,
+  .contact_json_new = contacts_json_new,
+  .contact_identity_add = contacts_identity_add,
+  .contact_merge = contacts_merge,
+  .contact_hooks = h_contact_hooks,
+  .export_file = contacts_export_file,
 };
 
 const struct destek_host *plugin_host(const char *owner)
