@@ -61,5 +61,6 @@ extern const struct destek_route ord_track_routes[];
 extern const struct destek_command ord_commands[];
 int ord_services_init(const struct destek_host *h);
 int ord_poll_init(const struct destek_host *h);
+int ord_contacts_init(const struct destek_host *h);
 
 #endif

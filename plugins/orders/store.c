@@ -267,33 +267,21 @@ static void content_sha(const cJSON *order, char out[65])
   cJSON_Delete(copy);
 }
 
-/* The core's contact for the order's e-mail or phone (contacts.resolve), or 0 when there is none or the contacts
- * service is not installed. A failure of the service never fails the order: the order keeps its e-mail and phone,
- * and the error the service set up is cleared by the answer the caller gives. */
+/* The core's contact for the order's e-mail or phone (host->contact_resolve: the one who has either, else a new
+ * one), or 0 when the order names neither or the core cannot resolve (the order then keeps its e-mail and phone
+ * without a contact; logged). */
 static int64_t contact_resolve(struct destek_req *call, const struct order_in *in)
 {
   if (!in->email[0] && !in->phone[0]) return 0;
-  cJSON *args = cJSON_CreateObject(), *res = NULL;
-  if (in->email[0]) cJSON_AddStringToObject(args, "email", in->email);
-  if (in->phone[0]) {
-    char e164[40];
-    snprintf(e164, sizeof e164, "+%s", in->phone);
-    cJSON_AddStringToObject(args, "phone", e164);
+  if (!DESTEK_HOST_HAS(ord_host, contact_resolve)) return 0;   /* a core older than contacts */
+  char e164[40] = "";
+  if (in->phone[0]) snprintf(e164, sizeof e164, "+%s", in->phone);
+  int64_t id = ord_host->contact_resolve(call, in->email[0] ? in->email : NULL, e164[0] ? e164 : NULL, NULL,
+                                         in->customer_name, NULL);
+  if (id < 0) {
+    ord_log(DESTEK_LOG_WARN, "the contact of order %s could not be resolved; kept without one", in->number);
+    return 0;
   }
-  if (in->customer_name) cJSON_AddStringToObject(args, "name", in->customer_name);
-  int rc = ord_call_service(call, "contacts.resolve", args, &res);
-  cJSON_Delete(args);
-  int64_t id = 0;
-  if (rc == 0) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(res, "contact_id");
-    if (!v) v = cJSON_GetObjectItemCaseSensitive(res, "id");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(res, "contact");
-    if (!v && c) v = cJSON_GetObjectItemCaseSensitive(c, "id");
-    if (cJSON_IsNumber(v) && v->valuedouble >= 1) id = (int64_t)v->valuedouble;
-  } else if (rc != 501) {
-    ord_log(DESTEK_LOG_WARN, "contacts.resolve failed (%d) for order %s; kept without a contact", rc, in->number);
-  }
-  cJSON_Delete(res);
   return id;
 }
 

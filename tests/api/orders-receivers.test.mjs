@@ -95,7 +95,7 @@ describe('WooCommerce webhooks', () => {
     assert.equal(o.customer.email, 'ayse@example.com');
     assert.equal(o.customer.phone, '905321234567');
     assert.equal(o.customer.name, 'Ayşe Yılmaz');
-    assert.equal(o.customer.contact_id, null);
+    assert.ok(o.customer.contact_id > 0, 'matched to a core contact');
     assert.equal(o.shipping_address.district, 'Kadıköy');
     assert.equal(o.shipping_method, 'Yurtiçi Kargo');
     assert.deepEqual(o.items.map((i) => [i.sku, i.name, i.variant, i.quantity, i.price_minor]),
@@ -306,5 +306,50 @@ describe('generic API', () => {
     assertError(r, 422, 'invalid_field', 'status');
     r = await server.api('POST', '/api/v1/orders/NOPE/shipments', {session: admin, body: {tracking_number: 'x'}});
     assertError(r, 404, 'not_found');
+  });
+});
+
+describe('contacts', () => {
+  let tok;
+  before(async () => { tok = await createToken(server, admin, {scopes: ['orders']}); });
+  const put = (n, customer, over = {}) => server.api('PUT', `/api/v1/orders/${n}`, {token: tok.secret,
+    body: {status: 'processing', total_minor: 100, customer, shipping_address: {name: 'Kemal Sunal', address: 'Sokak 1', district: 'Beşiktaş'},
+      items: [{name: 'x', quantity: 1, price_minor: 100}], ...over}});
+
+  test('orders of one person share the core contact, by e-mail or phone; orders.find by contact', async () => {
+    const a = (await put('C-1', {email: 'kemal@example.com', name: 'Kemal Sunal'})).json;
+    const b = (await put('C-2', {email: 'KEMAL@example.com', phone: '0533 444 55 66'})).json;
+    const c = (await put('C-3', {phone: '+90 533 444 55 66'})).json;
+    assert.ok(a.customer.contact_id > 0);
+    assert.equal(b.customer.contact_id, a.customer.contact_id);
+    assert.equal(c.customer.contact_id, a.customer.contact_id, 'the phone the second order added to the contact');
+    const contact = await server.api('GET', `/api/v1/contacts/${a.customer.contact_id}`, {session: admin});
+    assert.equal(contact.status, 200, contact.text);
+    assert.equal(contact.json.name, 'Kemal Sunal');
+    const list = await server.api('GET', `/api/v1/orders?contact_id=${a.customer.contact_id}`, {session: admin});
+    assert.deepEqual(list.json.items.map((o) => o.number), ['C-3', 'C-2', 'C-1']);
+  });
+
+  test('a merge moves the orders to the survivor; the KVKK export holds them; erasure scrubs them', async () => {
+    const x = (await put('C-10', {email: 'ferhan@example.com', name: 'Ferhan'})).json;
+    const y = (await put('C-11', {email: 'ferhan.other@example.com', name: 'Ferhan Ş.'})).json;
+    assert.notEqual(x.customer.contact_id, y.customer.contact_id);
+    let r = await server.api('POST', `/api/v1/contacts/${x.customer.contact_id}/merge`, {session: admin,
+      body: {source_id: y.customer.contact_id}});
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await order('C-11')).json.customer.contact_id, x.customer.contact_id);
+    r = await server.api('GET', `/api/v1/contacts/${x.customer.contact_id}/export?format=json`, {session: admin});
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.modules.orders.orders.map((o) => o.number).sort(), ['C-10', 'C-11']);
+    r = await server.api('POST', `/api/v1/contacts/${x.customer.contact_id}/erase`, {session: admin,
+      body: {confirm_id: x.customer.contact_id}});
+    assert.equal(r.status, 200, r.text);
+    for (const n of ['C-10', 'C-11']) {
+      const o = (await order(n)).json;
+      assert.deepEqual([o.customer.email, o.customer.phone, o.customer.name, o.shipping_address.name, o.shipping_address.address],
+        [null, null, null, null, null], n);
+      assert.equal(o.shipping_address.district, 'Beşiktaş');
+      assert.equal(o.total_minor, 100);
+    }
   });
 });

@@ -40,7 +40,7 @@ CREATE TABLE orders_orders (
   email TEXT,                                   -- lower case
   phone TEXT,                                   -- digits only, 90 5xx... for Turkish mobiles
   customer_name TEXT,
-  contact_id INTEGER,                           -- the core's contact (contacts.resolve), NULL when unknown
+  contact_id INTEGER REFERENCES core_contacts(id), -- the core's contact (host->contact_resolve); NULL: none
   ship_name TEXT,
   ship_province TEXT,
   ship_district TEXT,
