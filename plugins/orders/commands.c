@@ -311,7 +311,40 @@ static int import_run(int argc, const char *const *argv, const char *input, size
   return bad + bad_lines ? 1 : 0;
 }
 
+int ord_demo_fill(int force, FILE *out);
+
+/* destek orders demo [--force] */
+static int demo_run(int argc, const char *const *argv, const char *input, size_t input_len, char **message)
+{
+  (void)input; (void)input_len;
+  int force = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--force")) force = 1;
+    else {
+      char text[300];
+      snprintf(text, sizeof text, "unknown option '%.200s' (see: destek orders demo --help)", argv[i]);
+      return say(message, 2, text);
+    }
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (!out) abort();
+  int code = ord_demo_fill(force, out);
+  fclose(out);
+  while (len && text[len - 1] == '\n') text[--len] = 0;
+  *message = text;
+  return code;
+}
+
 const struct destek_command ord_commands[] = {
+  { "orders demo", "[--force]", "add demo orders and shipments for the demo shop's customers",
+    "Adds orders in every state, unshipped and shipped (InfoReceived to Expired, with checkpoint timelines, on every\n"
+    "carrier), for "
+    "the customers `destek demo` made (the first 60 contacts with an e-mail address), so that the order panel and\n"
+    "the tracking page have something to show. Run it after `destek demo`, with the server stopped; a desk that\n"
+    "has orders already is refused unless --force.\n",
+    DESTEK_COMMAND_OFFLINE, 0, demo_run },
   { "orders import", "FILE.csv [--dry-run]", "import orders from a CSV file (T-Soft, Ticimax, a spreadsheet)",
     "Imports orders from FILE.csv: a header line naming the columns, then one line item per line; lines with the\n"
     "same number are one order (its fields are read from its first line). Columns (any order, only number\n"

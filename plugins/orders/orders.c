@@ -27,6 +27,8 @@ static const struct destek_setting settings[] = {
     "Tracking-page lookups of one order number per window, from any address" },
   { "orders.track_window_seconds", DESTEK_SETTING_INT, "600", 0, "The window of the tracking page's limits, seconds" },
   { "orders.shop_name", DESTEK_SETTING_STRING, "", 0, "The shop's name on the tracking page" },
+  { "orders.delivery_log_days", DESTEK_SETTING_INT, "90", 0,
+    "Days the receivers' delivery log is kept (0: for ever)" },
   { 0 }
 };
 

@@ -98,6 +98,26 @@ static int answer(struct destek_req *r, const char *outcome, const char *number,
 static int deliver(struct destek_req *r, const struct source *src, const char *topic, const char *key,
                    const cJSON *payload)
 {
+  int is_fulfillment = !strcmp(src->kind, "shopify") && !strncmp(topic, "fulfillments/", 13);
+  int64_t order_id = 0;
+  if (is_fulfillment) {
+    /* Looked up before the writer is taken, so that a refusal can be logged from a call of its own. */
+    char ext[32] = "";
+    const cJSON *oid = cJSON_GetObjectItemCaseSensitive(payload, "order_id");
+    if (cJSON_IsNumber(oid)) snprintf(ext, sizeof ext, "%.0f", oid->valuedouble);
+    order_id = ext[0] ? ord_db_int(ord_db_read(r), 0, "SELECT id FROM orders_orders WHERE source_id = ?1 AND"
+                                   " external_id = ?2", "it", src->id, ext) : 0;
+    if (!order_id) {
+      /* The order's own webhook has not come yet (deliveries arrive out of order): ask for a retry, which Shopify
+       * makes with the same payload. Nothing is kept but the log line, so the retry is not a duplicate. */
+      char detail[120];
+      snprintf(detail, sizeof detail, "order %s not known yet; the platform retries", ext[0] ? ext : "(none)");
+      struct destek_req *c = ord_call_new();
+      int ok = log_in(c, src->id, topic, NULL, "failed", detail, NULL) == 0;
+      ord_call_end(c, ok);
+      return ord_error(r, 409, "order_unknown", "the fulfillment's order %s has not arrived yet; retry later", ext);
+    }
+  }
   struct destek_db *w = ord_db_write(r);
   if (!w) return ord_status(r);
   if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
@@ -106,20 +126,8 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
     return answer(r, "duplicate", NULL, NULL);
   }
   char err[200] = "";
-  int is_fulfillment = !strcmp(src->kind, "shopify") && !strncmp(topic, "fulfillments/", 13);
   cJSON *canon = NULL;
-  int64_t order_id = 0;
   if (is_fulfillment) {
-    char ext[32] = "";
-    const cJSON *oid = cJSON_GetObjectItemCaseSensitive(payload, "order_id");
-    if (cJSON_IsNumber(oid)) snprintf(ext, sizeof ext, "%.0f", oid->valuedouble);
-    order_id = ext[0] ? ord_db_int(w, 0, "SELECT id FROM orders_orders WHERE source_id = ?1 AND external_id = ?2",
-                                   "it", src->id, ext) : 0;
-    if (!order_id) {
-      /* The order's own webhook has not come yet (deliveries arrive out of order): ask for a retry, which Shopify
-       * makes with the same payload. Nothing is kept, so the retry is not a duplicate. */
-      return ord_error(r, 409, "order_unknown", "the fulfillment's order %s has not arrived yet; retry later", ext);
-    }
     canon = ord_shipment_from_shopify(payload, err, sizeof err);
   } else if (!strcmp(src->kind, "shopify")) {
     canon = ord_from_shopify(payload, err, sizeof err);
@@ -207,13 +215,18 @@ static int webhook(struct destek_req *r)
     const char *ev = ord_header(r, "X-Shopify-Event-Id"), *wid = ord_header(r, "X-Shopify-Webhook-Id");
     if (ev && *ev) snprintf(key, sizeof key, "%s:event:%.120s", t, ev);
     else if (wid && *wid) snprintf(key, sizeof key, "%s:webhook:%.120s", t, wid);
-    if (strncmp(t, "orders/", 7) && strncmp(t, "fulfillments/", 13)) {
+    static const char *const topics[] = { "orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled",
+                                          "orders/paid", "orders/partially_fulfilled", "fulfillments/create",
+                                          "fulfillments/update", NULL };
+    int handled = 0;
+    for (int i = 0; topics[i]; i++) handled |= !strcmp(t, topics[i]);
+    if (!handled) {
       cJSON_Delete(payload);
       log_in(r, src.id, t, NULL, "failed", "topic not handled", NULL);
       return answer(r, "failed", NULL, "topic not handled");
     }
   } else {
-    if (strcmp(t, "order.created") && strcmp(t, "order.updated") && strcmp(t, "action.woocommerce_order_status_changed")) {
+    if (strcmp(t, "order.created") && strcmp(t, "order.updated") && strcmp(t, "order.restored")) {
       cJSON_Delete(payload);
       log_in(r, src.id, t, NULL, "failed", "topic not handled", NULL);
       return answer(r, "failed", NULL, "topic not handled");
@@ -610,6 +623,17 @@ static int poll_job(struct destek_req *call, void *ud)
     if (ord_poll_source(ids[i], err, sizeof err) < 0)
       ord_log(DESTEK_LOG_WARN, "polling order source %lld failed: %s", (long long)ids[i], err);
   }
+  /* The delivery log keeps orders.delivery_log_days (after the network work: the writer never waits on it). Shopify
+   * retries for 4 hours and WooCommerce not at all, so dedupe keys far older than that are not needed. */
+  static time_t pruned;   /* the job thread's alone */
+  long days = ord_setting_int("orders.delivery_log_days", 90);
+  if (time(NULL) - pruned < 3600) return 0;
+  pruned = time(NULL);
+  char modifier[32];
+  snprintf(modifier, sizeof modifier, "-%ld days", days);
+  struct destek_db *w = days > 0 ? ord_db_write(call) : NULL;
+  if (w) ord_db_exec(w, "DELETE FROM orders_deliveries WHERE received_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+                     "t", modifier);
   return 0;
 }
 

@@ -4,7 +4,7 @@ import {test, before} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer, setupAdmin, runCli, tempDir} from './lib.mjs';
+import {startServer, setupAdmin, runCli, tempDir, login, listAll, sqlite3} from './lib.mjs';
 
 const CSV = [
   '\uFEFFnumber;status;total;placed_at;email;phone;province;district;sku;item_name;variant;quantity;price;carrier;tracking_number',
@@ -83,4 +83,32 @@ test('usage errors', async () => {
   r = await runCli(['orders', 'import', bad, '--data', data]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /header/);
+});
+
+test('destek orders demo fills orders in every state for the demo customers, once', async () => {
+  const data = tempDir();
+  let r = await runCli(['orders', 'demo', '--data', data]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /run `destek demo` first/);
+  r = await runCli(['demo', '--data', data], {timeout: 120000});
+  assert.equal(r.code, 0, r.stderr);
+  r = await runCli(['orders', 'demo', '--data', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /120 demo orders for 60 customers/);
+  r = await runCli(['orders', 'demo', '--data', data]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /has orders already/);
+  const srv = await startServer({dataDir: data});
+  const admin = await login(srv, 'admin@anadolutekstil.example', 'demo-admin-2026');
+  const all = await listAll(srv, '/api/v1/orders', {session: admin, limit: 200});
+  assert.equal(all.length, 120);
+  assert.ok(all.every((o) => o.customer.contact_id > 0));
+  assert.equal((await srv.api('GET', '/api/v1/orders/AT-10400')).status, 401, 'agents only');
+  const statuses = new Set();
+  const rows = sqlite3(path.join(data, 'destek.db'), 'SELECT DISTINCT status FROM orders_shipments').stdout.trim().split('\n');
+  for (const s of ['InfoReceived', 'InTransit', 'OutForDelivery', 'AttemptFail', 'Delivered', 'AvailableForPickup',
+    'Exception', 'Expired']) statuses.add(s);
+  assert.deepEqual(rows.sort(), [...statuses].sort());
+  const unmatched = sqlite3(path.join(data, 'destek.db'), 'SELECT count(*) FROM orders_orders WHERE contact_id IS NULL').stdout.trim();
+  assert.equal(unmatched, '0');
 });

@@ -153,6 +153,7 @@ describe('Shopify webhooks', () => {
     // the fulfillment arrives first: 409 so that Shopify retries, nothing kept
     let r = await shopifyDeliver(server, shop.id, f, {topic: 'fulfillments/create', eventId: 'ev-f1'});
     assertError(r, 409, 'order_unknown');
+    assert.ok((await deliveries(`&source_id=${shop.id}&outcome=failed`)).some((d) => /not known yet/.test(d.detail)));
     r = await shopifyDeliver(server, shop.id, shopifyOrder(5678901234, 1001), {topic: 'orders/create', eventId: 'ev-o1'});
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.outcome, 'kept');
@@ -204,6 +205,13 @@ describe('Shopify webhooks', () => {
     const o = (await order('1002')).json;
     assert.equal(o.status, 'cancelled');
     assert.equal(o.cancelled_at, '2025-03-05T07:00:00Z');
+  });
+
+  test('a topic not handled (orders/delete) is answered 200, logged, and changes nothing', async () => {
+    const r = await shopifyDeliver(server, shop.id, {id: 5678901234}, {topic: 'orders/delete'});
+    assert.equal(r.status, 200);
+    assert.equal(r.json.outcome, 'failed');
+    assert.equal((await order('1001')).status, 200);
   });
 
   test('a wrong HMAC is 401 and stores nothing', async () => {
