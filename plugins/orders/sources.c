@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "destek_util.h"
 
@@ -253,7 +254,7 @@ static cJSON *source_json(struct destek_db *db, int64_t id)
 {
   sqlite3_stmt *st = ord_db_prepare(db,
     "SELECT id, kind, name, api_url, poll_minutes, poll_cursor, polled_at, poll_error, active, created_at, updated_at,"
-    " webhook_secret <> '', coalesce(api_key, '') <> '' AND coalesce(api_secret, '') <> '' FROM orders_sources"
+    " webhook_secret <> '', coalesce(api_key, '') <> '' AND coalesce(api_secret, '') <> '', poll_page FROM orders_sources"
     " WHERE id = ?1");
   if (!st) return NULL;
   ord_db_bind(st, "i", id);
@@ -273,6 +274,7 @@ static cJSON *source_json(struct destek_db *db, int64_t id)
     add_text(o, "updated_at", st, 10);
     cJSON_AddBoolToObject(o, "has_webhook_secret", sqlite3_column_int(st, 11));
     cJSON_AddBoolToObject(o, "has_api_credentials", sqlite3_column_int(st, 12));
+    cJSON_AddNumberToObject(o, "poll_page", sqlite3_column_int(st, 13));   /* > 1: a sweep goes on from there */
     char path[80];
     snprintf(path, sizeof path, "/api/v1/order-sources/%lld/webhook", (long long)id);
     char *url = NULL;
@@ -482,27 +484,65 @@ const struct destek_route ord_source_routes[] = {
 #define POLL_PAGE 50
 #define POLL_MAX_PAGES 20
 
-/* Records the end of a poll on the source (its cursor only moves forward), in a call of its own. */
-static void poll_record(int64_t source_id, const char *cursor, const char *error)
+/* Records where a poll stopped, in a call of its own: the cursor moves only when a sweep completed. */
+static void poll_record(int64_t source_id, const char *cursor, int64_t page, const char *sweep_start, const char *error)
 {
   struct destek_req *c = ord_call_new();
   struct destek_db *w = ord_db_write(c);
   char now[21];
   ord_now(now);
-  int ok = w && ord_db_exec(w, "UPDATE orders_sources SET poll_cursor = CASE WHEN ?2 IS NOT NULL AND"
-                               " coalesce(poll_cursor, '') < ?2 THEN ?2 ELSE poll_cursor END, polled_at = ?3,"
-                               " poll_error = ?4 WHERE id = ?1", "ittt", source_id, cursor, now, error) == SQLITE_OK;
+  int ok = w && ord_db_exec(w, "UPDATE orders_sources SET poll_cursor = coalesce(?2, poll_cursor), poll_page = ?3,"
+                               " poll_sweep_start = ?4, polled_at = ?5, poll_error = ?6 WHERE id = ?1",
+                            "itit" "tt", source_id, cursor, page, sweep_start, now, error) == SQLITE_OK;
   ord_call_end(c, ok);
 }
 
+/* The response's Date header (the shop's clock) as ISO UTC into out; 0, or -1 when it has none. */
+static int response_date(const char *headers, char out[21])
+{
+  for (const char *p = headers; p && *p;) {
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    if (n > 5 && !strncasecmp(p, "Date:", 5)) {
+      char line[80];
+      snprintf(line, sizeof line, "%.*s", (int)(n - 5 < 79 ? n - 5 : 79), p + 5);
+      struct tm tm = { 0 };
+      const char *v = line;
+      while (*v == ' ') v++;
+      if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+        util_iso_time(timegm(&tm), out);
+        return 0;
+      }
+    }
+    p += n + (eol != NULL);
+  }
+  return -1;
+}
+
+/* One failed order of a poll, logged for the admin in a call of its own. */
+static void poll_failed(int64_t source_id, const char *number, const char *detail)
+{
+  struct destek_req *c = ord_call_new();
+  int ok = log_in(c, source_id, "poll", NULL, "failed", detail, number) == 0;
+  ord_call_end(c, ok);
+}
+
+/* A sweep asks for every order modified after the cursor, page by page (by creation date; core WooCommerce cannot
+ * order by modification), at most POLL_MAX_PAGES pages per run; a sweep longer than that goes on from its page at the
+ * next run. The cursor moves only when a sweep is complete, and then to the shop's clock when it began (its first
+ * answer's Date, less a minute): an order changed while the sweep ran, on a page already passed, is newer than that
+ * and is taken by the next sweep. Without a Date header, the newest modification the sweep saw. Orders seen twice
+ * change nothing (the upsert). */
 int ord_poll_source(int64_t source_id, char *err, size_t errlen)
 {
   struct destek_db *db = ord_db_read(NULL);
-  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT api_url, api_key, api_secret, poll_cursor FROM orders_sources"
-                                             " WHERE id = ?1 AND kind = 'woocommerce'") : NULL;
+  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT api_url, api_key, api_secret, poll_cursor, poll_page,"
+                                             " poll_sweep_start FROM orders_sources WHERE id = ?1 AND kind = 'woocommerce'")
+                        : NULL;
   if (!st) { snprintf(err, errlen, "the source could not be read"); return -1; }
   ord_db_bind(st, "i", source_id);
-  char *base = NULL, *key = NULL, *secret = NULL, cursor[21] = "";
+  char *base = NULL, *key = NULL, *secret = NULL, cursor[21] = "", sweep_start[21] = "";
+  int64_t page = 1;
   if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
       sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_type(st, 2) != SQLITE_NULL) {
     base = strdup((const char *)sqlite3_column_text(st, 0));
@@ -510,6 +550,9 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
     secret = strdup((const char *)sqlite3_column_text(st, 2));
     if (sqlite3_column_type(st, 3) != SQLITE_NULL)
       snprintf(cursor, sizeof cursor, "%s", (const char *)sqlite3_column_text(st, 3));
+    page = sqlite3_column_int64(st, 4);
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+      snprintf(sweep_start, sizeof sweep_start, "%s", (const char *)sqlite3_column_text(st, 5));
   }
   ord_db_done(st);
   if (!base) {
@@ -517,6 +560,7 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
     snprintf(err, errlen, "the source has no api_url, api_key and api_secret");
     return -1;
   }
+  if (page < 1) page = 1;
   size_t bl = strlen(base);
   while (bl && base[bl - 1] == '/') base[--bl] = 0;
   /* HTTP Basic with the consumer key and secret (WooCommerce REST over HTTPS). */
@@ -527,8 +571,7 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
   util_b64_encode(pair, strlen(pair), b64);
   if (asprintf(&auth, "Authorization: Basic %s", b64) < 0) abort();
   free(pair); free(b64); free(key); free(secret);
-  /* modified_after is exclusive: ask from a second before the newest change seen, and let the upsert skip what is
-   * unchanged. The date is GMT (dates_are_gmt), without the Z WooCommerce's parser does not want. */
+  /* modified_after is exclusive: from a second before the cursor. GMT (dates_are_gmt), without the Z. */
   char since[32] = "";
   if (cursor[0]) {
     struct tm tm = { 0 };
@@ -539,12 +582,13 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
     }
   }
   char newest[21] = "";
-  int kept = 0, failed = 0;
+  int kept = 0, complete = 0;
   err[0] = 0;
-  for (int page = 1; page <= POLL_MAX_PAGES; page++) {
+  int64_t last = page + POLL_MAX_PAGES;
+  for (; page < last; page++) {
     char *url = NULL;
-    if (asprintf(&url, "%s/wp-json/wc/v3/orders?per_page=%d&page=%d&orderby=date&order=asc&dates_are_gmt=true%s%s",
-                 base, POLL_PAGE, page, since[0] ? "&modified_after=" : "", since) < 0)
+    if (asprintf(&url, "%s/wp-json/wc/v3/orders?per_page=%d&page=%lld&orderby=date&order=asc&dates_are_gmt=true%s%s",
+                 base, POLL_PAGE, (long long)page, since[0] ? "&modified_after=" : "", since) < 0)
       abort();
     const char *headers[] = { auth, "Accept: application/json", NULL };
     struct destek_http_request req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = 20000,
@@ -560,7 +604,17 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
       else snprintf(err, errlen, "the shop's answer is not a list of orders");
       cJSON_Delete(list);
       ord_http_response_free(&resp);
-      break;
+      break;                       /* the sweep goes on from this page next time */
+    }
+    if (!sweep_start[0]) {
+      char date[21];
+      if (response_date(resp.headers, date) == 0) {
+        struct tm tm = { 0 };
+        strptime(date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        util_iso_time(timegm(&tm) - 60, sweep_start);
+      } else {
+        snprintf(sweep_start, sizeof sweep_start, "-");   /* no Date: the newest modification seen */
+      }
     }
     ord_http_response_free(&resp);
     int n = 0;
@@ -569,38 +623,41 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
       n++;
       char e[200] = "";
       cJSON *canon = ord_from_woocommerce(wc, e, sizeof e);
-      if (!canon) { failed++; continue; }
+      if (!canon) { poll_failed(source_id, NULL, e); continue; }
       const char *mod = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(canon, "updated_at"));
+      const char *num = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(canon, "number"));
       char mod_utc[21] = "";
       if (mod) ord_time_utc(mod, mod_utc);
       struct destek_req *c = ord_call_new();
       enum ord_outcome outcome;
       int64_t id;
       int rc = ord_upsert(c, "woocommerce", source_id, canon, &outcome, &id);
-      char dkey[120];
-      const cJSON *wid = cJSON_GetObjectItemCaseSensitive(wc, "id");
-      snprintf(dkey, sizeof dkey, "order:%.0f:%.40s", cJSON_IsNumber(wid) ? wid->valuedouble : 0.0,
-               mod ? mod : "");
-      const char *num = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(canon, "number"));
-      if (rc == 0 && (outcome == ORD_CREATED || outcome == ORD_UPDATED)) {
-        /* logged like a webhook's delivery (without the key: the webhook of the same change may still come) */
+      char detail[300] = "";
+      if (rc) {
+        cJSON *eo = ord_error_object(c);
+        snprintf(detail, sizeof detail, "%s", eo ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eo, "message")) : "");
+      } else if (outcome == ORD_CREATED || outcome == ORD_UPDATED) {
+        /* logged as a webhook's delivery is, without the key: that change's webhook may still come */
         rc = log_in(c, source_id, "poll", NULL, "kept", outcome == ORD_CREATED ? "created" : "updated", num) ? 500 : 0;
         if (rc == 0) kept++;
       }
-      if (ord_call_end(c, rc == 0) != 0 && rc == 0) rc = 500;
-      if (rc) failed++;
-      else if (mod_utc[0] && strcmp(mod_utc, newest) > 0) memcpy(newest, mod_utc, sizeof newest);
+      if (ord_call_end(c, rc == 0) != 0 && rc == 0) { rc = 500; snprintf(detail, sizeof detail, "not saved"); }
+      if (rc) poll_failed(source_id, num, detail);
+      if (mod_utc[0] && strcmp(mod_utc, newest) > 0) memcpy(newest, mod_utc, sizeof newest);
       cJSON_Delete(canon);
-      (void)dkey;
     }
     cJSON_Delete(list);
-    if (n < POLL_PAGE) break;
+    if (n < POLL_PAGE) { complete = 1; break; }
   }
   free(auth);
   free(base);
-  if (failed && !err[0]) snprintf(err, errlen, "%d orders of the shop could not be stored", failed);
-  poll_record(source_id, newest[0] ? newest : NULL, err[0] ? err : NULL);
-  if (err[0] && !kept && !newest[0]) return -1;
+  if (complete) {
+    const char *next = strcmp(sweep_start, "-") ? sweep_start : newest[0] ? newest : NULL;
+    poll_record(source_id, next, 1, NULL, NULL);
+  } else {
+    poll_record(source_id, NULL, page, sweep_start[0] ? sweep_start : NULL, err[0] ? err : NULL);
+  }
+  if (err[0] && !kept) return -1;
   return kept;
 }
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import {startServer, setupAdmin, listAll} from './lib.mjs';
 import {WOO_SECRET, wooOrder, wooDeliver} from './orders-helpers.mjs';
 
-function mockWoo(orders) {
+function mockWoo(orders, state = {}) {
   const seen = [];
   const srv = http.createServer((req, res) => {
     const u = new URL(req.url, 'http://x');
@@ -18,10 +18,16 @@ function mockWoo(orders) {
       res.end('{"code":"woocommerce_rest_cannot_view","message":"Sorry, you cannot list resources.","data":{"status":401}}');
       return;
     }
+    if (state.failPage && u.searchParams.get('page') === String(state.failPage)) {
+      state.failPage = 0;
+      res.writeHead(503, {'content-type': 'text/plain'});
+      res.end('busy');
+      return;
+    }
     const after = u.searchParams.get('modified_after');
     const per = Number(u.searchParams.get('per_page') || 10), page = Number(u.searchParams.get('page') || 1);
     const list = orders().filter((o) => !after || o.date_modified_gmt > after);
-    res.writeHead(200, {'content-type': 'application/json', 'x-wp-total': String(list.length)});
+    res.writeHead(200, {'content-type': 'application/json', 'x-wp-total': String(list.length), ...(state.date ? {date: state.date} : {})});
     res.end(JSON.stringify(list.slice((page - 1) * per, page * per)));
   });
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({srv, seen, url: `http://127.0.0.1:${srv.address().port}`})));
@@ -30,10 +36,11 @@ function mockWoo(orders) {
 let mock;
 after(() => mock && mock.srv.close());
 
-test('polling takes what changed since the last poll, pages through, and reports a refused key', async () => {
+test('polling sweeps what changed since the last sweep, pages through, resumes a broken sweep, reports a refused key', async () => {
   let shop = [];
-  for (let i = 1; i <= 60; i++) shop.push(wooOrder(2000 + i, {date_modified_gmt: `2025-03-01T10:${String(i % 60).padStart(2, '0')}:00`}));
-  mock = await mockWoo(() => shop);
+  for (let i = 1; i <= 120; i++) shop.push(wooOrder(2000 + i, {date_modified_gmt: `2025-03-01T10:${String(i % 60).padStart(2, '0')}:00`}));
+  const state = {date: 'Sat, 01 Mar 2025 11:00:00 GMT', failPage: 2};
+  mock = await mockWoo(() => shop, state);
   const server = await startServer({args: ['--allow-private-net']});
   const admin = await setupAdmin(server);
   let r = await server.api('POST', '/api/v1/order-sources', {session: admin, body: {kind: 'woocommerce', name: 'Woo',
@@ -42,26 +49,36 @@ test('polling takes what changed since the last poll, pages through, and reports
   const src = r.json;
   assert.equal(src.has_api_credentials, true);
   assert.ok(!r.text.includes('cs_test'));
+  // the first sweep breaks on page 2: page 1 is kept, the cursor stays, the sweep goes on from page 2
   r = await server.api('POST', `/api/v1/order-sources/${src.id}/poll`, {session: admin});
   assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.orders, 60);
+  assert.equal(r.json.orders, 50);
+  assert.match(r.json.source.poll_error, /HTTP 503/);
+  assert.equal(r.json.source.poll_cursor, null);
+  assert.equal(r.json.source.poll_page, 2);
+  r = await server.api('POST', `/api/v1/order-sources/${src.id}/poll`, {session: admin});
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.orders, 70);
   assert.equal(r.json.source.poll_error, null);
-  assert.equal(r.json.source.poll_cursor, '2025-03-01T10:59:00Z');
-  assert.equal((await listAll(server, '/api/v1/orders', {session: admin})).length, 60);
-  assert.ok(mock.seen.some((s) => s.query.page === '2'), 'paged');
-  // one order changes; the next poll asks from the cursor and takes only that one
+  assert.equal(r.json.source.poll_page, 1);
+  assert.equal(r.json.source.poll_cursor, '2025-03-01T10:59:00Z', "the shop's clock when the sweep began, less a minute");
+  assert.equal((await listAll(server, '/api/v1/orders', {session: admin})).length, 120);
+  assert.deepEqual(mock.seen.map((x) => x.query.page), ['1', '2', '2', '3']);
+  // one order changes; the next sweep asks from the cursor and takes only that one
   shop = shop.map((o) => (o.id === 2005 ? {...o, status: 'completed', date_modified_gmt: '2025-03-02T09:00:00'} : o));
+  state.date = 'Sun, 02 Mar 2025 10:00:00 GMT';
   mock.seen.length = 0;
   r = await server.api('POST', `/api/v1/order-sources/${src.id}/poll`, {session: admin});
   assert.equal(r.json.orders, 1);
   assert.equal(mock.seen[0].query.modified_after, '2025-03-01T10:58:59');
   assert.equal(mock.seen[0].query.dates_are_gmt, 'true');
+  assert.equal(r.json.source.poll_cursor, '2025-03-02T09:59:00Z');
   assert.equal((await server.api('GET', '/api/v1/orders/2005', {session: admin})).json.status, 'completed');
   // the same order's webhook, arriving after the poll took the change, changes nothing
   const wh = await wooDeliver(server, src.id, shop.find((o) => o.id === 2005));
   assert.equal(wh.json.outcome, 'kept');
   assert.equal(wh.json.detail, 'unchanged');
-  // a revoked key: 502, and the source says why
+  // a revoked key: 502, and the source says why; the cursor stays
   r = await server.api('PATCH', `/api/v1/order-sources/${src.id}`, {session: admin, body: {api_secret: 'revoked'}});
   assert.equal(r.status, 200, r.text);
   r = await server.api('POST', `/api/v1/order-sources/${src.id}/poll`, {session: admin});
@@ -69,7 +86,7 @@ test('polling takes what changed since the last poll, pages through, and reports
   assert.match(r.json.error.message, /HTTP 401/);
   r = await server.api('GET', `/api/v1/order-sources/${src.id}`, {session: admin});
   assert.match(r.json.poll_error, /HTTP 401/);
-  assert.equal(r.json.poll_cursor, '2025-03-02T09:00:00Z');
+  assert.equal(r.json.poll_cursor, '2025-03-02T09:59:00Z');
 });
 
 test('without --allow-private-net the poll refuses a loopback shop', async () => {

@@ -11,7 +11,9 @@ CREATE TABLE orders_sources (
   api_key TEXT SECRET,                          -- WooCommerce REST consumer key
   api_secret TEXT SECRET,                       -- WooCommerce REST consumer secret
   poll_minutes INTEGER NOT NULL DEFAULT 0,      -- 0: no polling
-  poll_cursor TEXT,                             -- the newest date_modified_gmt seen by polling (UTC)
+  poll_cursor TEXT,                             -- orders modified after this were not swept yet (UTC, the shop's clock)
+  poll_page INTEGER NOT NULL DEFAULT 1,         -- the page the unfinished sweep goes on from
+  poll_sweep_start TEXT,                        -- the shop's clock when the unfinished sweep began: its next cursor
   polled_at TEXT,
   poll_error TEXT,
   active INTEGER NOT NULL DEFAULT 1,
