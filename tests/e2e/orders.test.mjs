@@ -1,7 +1,10 @@
 // Browser tests of the orders module: the order panel beside a ticket (the customer's orders, the newest one's
 // shipment with its carrier link and timeline), and the public tracking page on a 360 px phone.
-// Screenshots: build/screenshots/orders-panel.png, orders-track-phone.png.
+// Also the admin screen of order sources: a shop added (its secret never shown again), its webhook URL, and the
+// delivery log after a signed and an unsigned delivery.
+// Screenshots: build/screenshots/orders-panel.png, orders-track-phone.png, orders-sources.png.
 import { after, before, test } from 'node:test';
+import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
 
@@ -82,5 +85,38 @@ test('the tracking page on a 360 px phone: form, result, nothing wider than the 
   await page.locator('.error').waitFor();
   assert.match(await page.locator('.error').textContent(), /No order matches/);
   assert.equal(await page.locator('.timeline').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('admins add a shop, see its webhook URL, and read the delivery log', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(`${server.url}/app/admin/order_sources`);
+  await page.locator('[data-empty]').first().waitFor();
+  await page.getByRole('button', { name: 'Mağaza ekle' }).click();
+  await page.locator('#order-source-kind').selectOption('shopify');
+  await page.locator('#order-source-name').fill('Shopify mağazası');
+  await page.locator('#order-source-webhook_secret').fill('shpss_e2e_secret');
+  await page.locator('form[data-form="order-source"] button[type="submit"]').click();
+  const card = page.locator('[data-source]').first();
+  await card.waitFor();
+  const url = await card.locator('[data-field="webhook-url"]').textContent();
+  assert.match(url, /\/api\/v1\/order-sources\/\d+\/webhook$/);
+  assert.ok(!(await page.content()).includes('shpss_e2e_secret'), 'the secret is not shown');
+  const body = JSON.stringify({ id: 99, order_number: 1099, email: 'e2e@example.com', financial_status: 'paid',
+    created_at: '2025-03-02T10:00:00+03:00', updated_at: '2025-03-02T10:00:00+03:00', currency: 'TRY', total_price: '10.00',
+    line_items: [{ title: 'Havlu', quantity: 1, price: '10.00' }] });
+  const sig = crypto.createHmac('sha256', 'shpss_e2e_secret').update(body).digest('base64');
+  const post = (headers) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json',
+    'X-Shopify-Topic': 'orders/create', 'X-Shopify-Event-Id': 'e2e-1', ...headers }, body });
+  assert.equal((await post({ 'X-Shopify-Hmac-Sha256': sig })).status, 200);
+  assert.equal((await post({ 'X-Shopify-Hmac-Sha256': 'AAAA' })).status, 401);
+  await page.locator('[data-action="refresh"]').click();
+  await page.locator('[data-delivery][data-outcome="kept"]').waitFor();
+  await page.locator('[data-delivery][data-outcome="failed"]').waitFor();
+  assert.match(await page.locator('[data-delivery][data-outcome="kept"]').textContent(), /#1099/);
+  await page.locator('[data-filter="outcome"]').selectOption('failed');
+  await page.waitForFunction(() => !document.querySelector('[data-delivery][data-outcome="kept"]'));
+  await shot(page, 'orders-sources.png');
   assert.deepEqual(errors, []);
 });
