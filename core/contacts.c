@@ -500,8 +500,9 @@ static int contact_erase(struct destek_req *r)
   if (!rc) rc = call_lifecycle_services(r, "contact_erase", person, NULL);
   if (rc) { cJSON_Delete(person); cJSON_Delete(modules); return rc; }
 
-  /* The core's part: the contact (and those merged into it) anonymised, identities gone, and the payloads of
-   * delivered events that carried them blanked (webhooks got them already; the outbox keeps no copy). */
+  /* The core's part: the contact (and those merged into it) anonymised, identities gone, rate-limit records keyed
+   * by them (the web form's acknowledgements count per address) dropped, and the payloads of delivered events that
+   * carried them blanked (webhooks got them already; the outbox keeps no copy). */
   char now[21], label[80];
   util_iso_time(time(NULL), now);
   snprintf(label, sizeof label, en ? "Erased person #%lld" : "Silinmiş kişi #%lld", (long long)id);
@@ -515,7 +516,8 @@ static int contact_erase(struct destek_req *r)
   cJSON_ArrayForEach(v, identities) {
     const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "value"));
     if (ok && value && *value)
-      ok = db_exec(w, "UPDATE core_outbox SET payload = '{\"erased\":true}' WHERE instr(lower(payload), ?1) > 0"
+      ok = db_exec(w, "DELETE FROM core_rate_hits WHERE key = ?1", "t", value) == SQLITE_OK &&
+           db_exec(w, "UPDATE core_outbox SET payload = '{\"erased\":true}' WHERE instr(lower(payload), ?1) > 0"
                       " AND NOT EXISTS (SELECT 1 FROM core_deliveries d WHERE d.event_id = core_outbox.id"
                       "                 AND d.status = 'pending')", "t", value) == SQLITE_OK;
   }
