@@ -540,7 +540,9 @@ describe('contacts: a Lua module takes part in merge, export and erasure through
     const cb = b.customer.id;
     await addNote(cb, 'Şule Hanım aradı, 0532 765 43 21');
     const notesOf = async (id) => (await api('GET', `/api/v1/notes?contact_id=${id}&limit=200`)).json.items;
-    await eventually(() => notesOf(ca), (l) => l.length === 1, {ms: T(10000)});   // the ticket.created note
+    // The ticket.created notes of both (delivered after commit) are in before the merge.
+    await eventually(() => notesOf(ca), (l) => l.length === 1, {ms: T(10000)});
+    await eventually(() => notesOf(cb), (l) => l.length === 2, {ms: T(10000)});
     let res = await api('POST', `/api/v1/contacts/${ca}/merge`, {source_id: cb});
     assert.equal(res.status, 200, res.text);
     assert.equal((await notesOf(cb)).length, 0);
