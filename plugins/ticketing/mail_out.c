@@ -32,6 +32,9 @@ static const struct destek_setting mail_settings[] = {
     "TLS to the SMTP server: auto (the URL decides; STARTTLS when offered), starttls (required), implicit, none" },
   { "mail.imap_tls", DESTEK_SETTING_STRING, "auto", 0,
     "TLS to the IMAP server: auto (the URL decides; STARTTLS when offered), starttls (required), implicit, none" },
+  { "mail.tls_ca", DESTEK_SETTING_STRING, "", 0,
+    "PEM certificates of a private CA that signed the mail servers' certificates (empty: the system's CAs);"
+    " when set, mail servers are verified against these instead" },
   { "mail.allow_plaintext", DESTEK_SETTING_BOOL, "false", 0,
     "Allow TLS \"none\" (passwords and mail in the clear) for mail servers that are not on loopback" },
   { "mail.from", DESTEK_SETTING_STRING, "", 0, "The address mail to customers comes from (and replies go to)" },
@@ -123,6 +126,12 @@ char *tkt_tls_url_new(const char *url, const char *tls)
 
 void tkt_tls_curl_setup(CURL *c, const char *tls, int auto_try)
 {
+  char *ca = tkt_setting_new("mail.tls_ca");
+  if (ca && *ca) {
+    struct curl_blob blob = { ca, strlen(ca), CURL_BLOB_COPY };
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  free(ca);
   if (tls && (!strcmp(tls, "starttls") || !strcmp(tls, "implicit")))
     curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
   else if (tls && !strcmp(tls, "none"))

@@ -63,7 +63,7 @@ int tkt_tls_check(const char *url, const char *tls, char *err, size_t errlen);
 /* The URL to connect to for tls: url with its scheme set by the mode (implicit: smtps/imaps; starttls, none:
  * smtp/imap; auto or NULL: unchanged). Caller frees. */
 char *tkt_tls_url_new(const char *url, const char *tls);
-/* CURLOPT_USE_SSL for tls; auto_try: what "auto" means here (CURLUSESSL_TRY when set, libcurl's default else). */
+/* CURLOPT_USE_SSL for tls, and the CAs of mail.tls_ca when set; auto_try: what "auto" means here (CURLUSESSL_TRY when set, libcurl's default else). */
 void tkt_tls_curl_setup(CURL *c, const char *tls, int auto_try);
 /* Options of an SMTP transfer to url with TLS mode tls (NULL: auto): protocols smtp/smtps, the login when user is
  * not empty, no signals. Timeouts are the caller's. */
