@@ -208,7 +208,7 @@ export async function startSmtpTls(mode, {cert, key}) {
 
 /**
  * Runs IMAP commands on dovecot dv as its user with Python's imaplib: ops is a list of ["create", name],
- * ["delete", name], ["append", name, rawBuffer]. Throws when one fails.
+ * ["delete", name], ["append", name, rawBuffer, flags?] (flags: "(\\Seen)"). Throws when one fails.
  */
 export function imapOps(dv, ops) {
   const script = `
@@ -219,11 +219,12 @@ m.login(${JSON.stringify(dv.user)}, ${JSON.stringify(dv.password)})
 for op in ops:
     if op[0] == 'create': typ, data = m.create(op[1])
     elif op[0] == 'delete': typ, data = m.delete(op[1])
-    elif op[0] == 'append': typ, data = m.append(op[1], None, None, base64.b64decode(op[2]))
+    elif op[0] == 'append': typ, data = m.append(op[1], op[3] if len(op) > 3 else None, None, base64.b64decode(op[2]))
     if typ != 'OK': raise SystemExit('%s: %s %s' % (op[0], typ, data))
 m.logout()
 `;
-  const input = JSON.stringify(ops.map((o) => (o[0] === 'append' ? [o[0], o[1], Buffer.from(o[2]).toString('base64')] : o)));
+  const input = JSON.stringify(ops.map((o) => (o[0] === 'append'
+    ? [o[0], o[1], Buffer.from(o[2]).toString('base64'), ...o.slice(3)] : o)));
   const r = spawnSync('/usr/bin/python3', ['-c', script], {input, stdio: ['pipe', 'pipe', 'pipe']});
   if (r.status !== 0) throw new Error(`imap: ${r.stderr}${r.stdout}`);
 }
