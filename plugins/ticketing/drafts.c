@@ -14,8 +14,8 @@
  *
  * Files on disk: written (fsync, rename) before the row that names them commits. A file whose row never committed
  * (a crash, a failed commit) and one whose row was deleted are removed by the sweep of the hourly job, once a day
- * old; deleted drafts' files are also removed right after their deletion commits. The job also deletes drafts'
- * files untouched for 30 days. */
+ * old; deleted drafts' files are also removed right after their deletion commits. The job (hourly:
+ * ticketing.draft_cleanup_seconds) also deletes drafts' files untouched for 30 days. */
 #include "tkt.h"
 
 #include <dirent.h>
@@ -283,13 +283,27 @@ static void sweep_orphans(void)
   if (removed) tkt_log(DESTEK_LOG_INFO, "drafts: %d stored file(s) that nothing refers to removed", removed);
 }
 
+static double mono_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Every second on the bus thread; works every ticketing.draft_cleanup_seconds (an hour), from the start: expires
+ * old drafts' files each time, sweeps the directory every 24th time (about once a day). */
 static int cleanup_job(struct destek_req *call, void *ud)
 {
   (void)call;
   (void)ud;
+  static double last;
   static int runs;
+  long every = tkt_setting_int("ticketing.draft_cleanup_seconds", 3600);
+  double now = mono_now();
+  if (every <= 0 || (last > 0 && now - last < (double)every)) return 0;
+  last = now;
   expire_old();
-  if (runs++ % 24 == 0) sweep_orphans();   /* at start, then about once a day */
+  if (runs++ % 24 == 0) sweep_orphans();
   return 0;
 }
 
@@ -305,5 +319,5 @@ static const struct destek_route draft_routes[] = {
 int tkt_drafts_init(const struct destek_host *h)
 {
   if (h->routes(h, draft_routes) != 0) return -1;
-  return h->every(h, "draft_files_cleanup", 3600, cleanup_job, NULL);
+  return h->every(h, "draft_files_cleanup", 1, cleanup_job, NULL);
 }

@@ -22,6 +22,9 @@ const char *const TKT_CHANNELS[] = { "email", "web", "api", "chat", "whatsapp", 
 extern const struct destek_migration ticketing_migrations[];
 
 static const struct destek_setting settings[] = {
+  { "ticketing.draft_cleanup_seconds", DESTEK_SETTING_INT, "3600", 0,
+    "How often drafts' files older than 30 days (and stored files nothing refers to) are cleaned up, in seconds;"
+    " 0 disables" },
   { "ticketing.attachment_max_bytes", DESTEK_SETTING_INT, "10485760", 0,
     "Largest attachment accepted, in bytes" },
   { "ticketing.public_form_limit", DESTEK_SETTING_INT, "5", 0,
