@@ -431,11 +431,15 @@ static void poll_source(const struct source *src)
     int rc = poll_one(&im, uids[i], &b, one, sizeof one);
     if (rc < 0) gone = 1;
     else if (rc == 0 && !failed) { failed = 1; snprintf(err, sizeof err, "%s", one); }
-    /* The sweep moves on past what was filed (or found known); a failure waits in the pending rows. */
-    if (resync >= 0 && i >= pending_n && rc >= 0 && uids[i] > resync) {
-      resync = uids[i];
-      tkt_write_now("UPDATE tkt_mail_imap_state SET resync_after = ?2 WHERE channel = ?1 AND uidvalidity = ?3"
-                    " AND resync_after IS NOT NULL", "tii", src->channel, resync, uidvalidity);
+    /* The sweep moves on past what was filed (or found known); at a failure it stops, to go on from there at the
+     * next poll (the message is retried first, from its pending row when it has one). */
+    if (resync >= 0 && i >= pending_n) {
+      if (rc != 1) break;
+      if (uids[i] > resync) {
+        resync = uids[i];
+        tkt_write_now("UPDATE tkt_mail_imap_state SET resync_after = ?2 WHERE channel = ?1 AND uidvalidity = ?3"
+                      " AND resync_after IS NOT NULL", "tii", src->channel, resync, uidvalidity);
+      }
     }
   }
   if (swept_all && !gone) {
