@@ -20,7 +20,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,7 +194,7 @@ int tkt_draft_files_field(struct destek_req *r, struct destek_db *db, const cJSO
     return tkt_field_error(r, "invalid_field", "draft_files", "at most %d attachments per message", TKT_ATTACHMENTS_MAX);
   const cJSON *it;
   cJSON_ArrayForEach(it, list) {
-    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) || it->valuedouble < 1 || it->valuedouble > 9e15)
+    if (!cJSON_IsNumber(it) || !tkt_whole(it->valuedouble) || it->valuedouble < 1 || it->valuedouble > 9e15)
       return tkt_field_error(r, "invalid_field", "draft_files", "draft_files must be an array of draft file ids");
     int64_t id = (int64_t)it->valuedouble;
     for (int i = 0; i < *n; i++)

@@ -10,7 +10,6 @@
 #include "mail_tkt.h"
 #include "tkt.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,7 +161,7 @@ static int read_fields(struct destek_req *r, const cJSON *body, int creating, st
   }
   const cJSON *poll = cJSON_GetObjectItemCaseSensitive(body, "poll_seconds");
   if (poll && !cJSON_IsNull(poll)) {
-    if (!cJSON_IsNumber(poll) || poll->valuedouble != floor(poll->valuedouble) || poll->valuedouble < POLL_MIN ||
+    if (!cJSON_IsNumber(poll) || !tkt_whole(poll->valuedouble) || poll->valuedouble < POLL_MIN ||
         poll->valuedouble > POLL_MAX)
       return tkt_field_error(r, "invalid_field", "poll_seconds", "poll_seconds must be a whole number from %d to %d",
                               POLL_MIN, POLL_MAX);
@@ -172,7 +171,7 @@ static int read_fields(struct destek_req *r, const cJSON *body, int creating, st
   if (team) {
     f->team_set = 1;
     if (!cJSON_IsNull(team)) {
-      if (!cJSON_IsNumber(team) || team->valuedouble != floor(team->valuedouble) || team->valuedouble < 1 ||
+      if (!cJSON_IsNumber(team) || !tkt_whole(team->valuedouble) || team->valuedouble < 1 ||
           team->valuedouble > 9e15)
         return tkt_field_error(r, "invalid_field", "team_id", "team_id must be a team's id or null");
       f->team_id = (int64_t)team->valuedouble;
@@ -440,7 +439,7 @@ static int mail_test(struct destek_req *r)
   const cJSON *mid = cJSON_GetObjectItemCaseSensitive(body, "mailbox_id");
   int64_t mailbox_id = 0;
   if (mid && !cJSON_IsNull(mid)) {
-    if (!cJSON_IsNumber(mid) || mid->valuedouble != floor(mid->valuedouble) || mid->valuedouble < 1 ||
+    if (!cJSON_IsNumber(mid) || !tkt_whole(mid->valuedouble) || mid->valuedouble < 1 ||
         mid->valuedouble > 9e15)
       return tkt_field_error(r, "invalid_field", "mailbox_id", "mailbox_id must be a mailbox's id");
     mailbox_id = (int64_t)mid->valuedouble;

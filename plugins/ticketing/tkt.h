@@ -30,6 +30,10 @@ extern const char *const TKT_CHANNELS[];    /* email web api chat whatsapp phone
 #define TKT_ATTACHMENTS_MAX 10     /* files per message */
 #define TKT_UPLOAD_BODY_MAX (16 << 20) /* request body of a route that takes attachments (base64 in JSON) */
 
+/* Whether v is a whole number within ±9e15 (JSON ids and counts), without libm: a module .so may need nothing the
+ * binary does not give it (scripts/check-plugins.sh), and floor() would be an unversioned libm import. */
+static inline int tkt_whole(double v) { return v >= -9e15 && v <= 9e15 && v == (double)(int64_t)v; }
+
 /* Route tables of the files. */
 extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
   tkt_public_routes[], tkt_attachment_routes[], tkt_presence_routes[];
