@@ -151,6 +151,22 @@ static int note_other_sender(struct destek_req *c, struct destek_db *w, int64_t 
   return rc;
 }
 
+/* The saved mailbox whose From address m was sent to (its To addresses first, then Cc), or 0. */
+static int64_t mailbox_of_recipients(struct destek_db *w, const struct mail_message *m)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    const struct mail_address *list = pass ? m->cc : m->to;
+    size_t n = pass ? m->cc_count : m->to_count;
+    for (size_t i = 0; i < n; i++) {
+      if (!list[i].address || !*list[i].address) continue;
+      int64_t id = tkt_db_int(w, 0, "SELECT id FROM tkt_mailboxes WHERE from_address <> '' AND from_address = ?1"
+                              " COLLATE NOCASE ORDER BY id LIMIT 1", "t", list[i].address);
+      if (id > 0) return id;
+    }
+  }
+  return 0;
+}
+
 /* Records the raw hash of a message without a Message-ID as filed (ticket_id 0: kept raw). 0 or -1. */
 static int raw_seen_record(struct destek_db *w, const char *sha, int64_t ticket_id)
 {
@@ -339,10 +355,13 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     const cJSON *tags = origin && cJSON_GetArraySize(origin->tags) ? origin->tags : NULL;
     ticket_id = tkt_ticket_create_in_team(c, w, subject, customer_id, body, "email", "normal", tags, NULL,
                                           cJSON_GetArraySize(atts) ? atts : NULL, actor, team_id, extra);
-    /* Answered from the mailbox it came in on (mail_out.c); a mailbox deleted meanwhile leaves the default. */
-    if (ticket_id > 0 && origin && origin->mailbox_id &&
+    /* Answered from the mailbox it came in on (mail_out.c); a mailbox deleted meanwhile leaves the default. Mail
+     * piped in by an MTA came in on the mailbox whose From address it was sent to (To, then Cc), if any. */
+    int64_t mailbox_id = origin ? origin->mailbox_id : 0;
+    if (!mailbox_id && !strcmp(source, "cli")) mailbox_id = mailbox_of_recipients(w, m);
+    if (ticket_id > 0 && mailbox_id &&
         tkt_db_exec(w, "UPDATE tkt_tickets SET mailbox_id = (SELECT id FROM tkt_mailboxes WHERE id = ?2) WHERE id = ?1",
-                    "ii", ticket_id, origin->mailbox_id) != SQLITE_OK)
+                    "ii", ticket_id, mailbox_id) != SQLITE_OK)
       ticket_id = -500;
     if (ticket_id > 0) {
       message_id = tkt_db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);

@@ -4,7 +4,7 @@
 // STARTTLS and with implicit TLS, a private CA in mail.tls_ca, "none" refused off loopback.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T, disableOutOfHoursReply, assertError} from './lib.mjs';
+import {startServer, setupAdmin, listAll, eventually, uniqueEmail, T, disableOutOfHoursReply, assertError, runCli} from './lib.mjs';
 import {startSmtp, startDovecot, makeCert, startSmtpTls} from './mail-helpers.mjs';
 
 let server, admin, smtp, smtpB, imap, cert, starttls, implicit, box;
@@ -65,6 +65,22 @@ describe('one sender for every mailbox', () => {
     const [ack] = await eventually(() => to(smtp, email), (m) => m.length === 1, {ms: T(10000)});
     assert.equal(ack.headers.from, 'Anadolu Destek <destek@shop.example>');
     assert.equal(to(smtpB, email).length, 0);
+  });
+
+  test('mail piped in by the MTA to a mailbox\'s address is answered from that mailbox', async () => {
+    const email = uniqueEmail('pipe');
+    const raw = mail({from: email, subject: 'Borudan gelen', body: 'MTA ile geldi.'}).toString()
+      .replace('To: kargo@shop.example', 'To: Kargo <KARGO@shop.example>');
+    const r = await runCli(['mail', 'import', '--data', server.dataDir], {input: raw});
+    assert.equal(r.code, 0, r.stderr);
+    const [ack] = await eventually(() => to(smtpB, email), (m) => m.length === 1, {ms: T(10000)});
+    assert.equal(ack.headers.from, 'Kargo Ekibi <kargo@shop.example>');
+    const other = uniqueEmail('pipe2');
+    const raw2 = mail({from: other, subject: 'Başka adrese', body: 'Genel adrese.'}).toString()
+      .replace('To: kargo@shop.example', 'To: destek@shop.example');
+    assert.equal((await runCli(['mail', 'import', '--data', server.dataDir], {input: raw2})).code, 0);
+    const [ack2] = await eventually(() => to(smtp, other), (m) => m.length === 1, {ms: T(10000)});
+    assert.equal(ack2.headers.from, 'Anadolu Destek <destek@shop.example>');
   });
 
   test('a mailbox without its own server or address sends as the default, through the default server', async () => {
