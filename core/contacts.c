@@ -98,8 +98,8 @@ int64_t contacts_find(struct destek_req *call, const char *kind, const char *val
 }
 
 /* Adds identity (kind, norm) to contact id on the writer when no one holds it; keeps the contact's first-of-kind
- * column filled. 0 added or already its own, 1 held by another, -1 error. */
-static int identity_insert(struct db *w, int64_t id, const char *kind, const char *norm, const char *now)
+ * column filled (fill: the column may be empty). 0 added or already its own, 1 held by another, -1 error. */
+static int identity_insert(struct db *w, int64_t id, const char *kind, const char *norm, const char *now, int fill)
 {
   int rc = db_exec(w, "INSERT INTO core_contact_identities(contact_id, kind, value, created_at) VALUES (?1, ?2, ?3, ?4)"
                    " ON CONFLICT (kind, value) DO NOTHING", "itt" "t", id, kind, norm, now);
@@ -107,6 +107,7 @@ static int identity_insert(struct db *w, int64_t id, const char *kind, const cha
   if (db_changes(w) == 0)
     return db_int(w, 0, "SELECT contact_id FROM core_contact_identities WHERE kind = ?1 AND value = ?2", "tt", kind,
                   norm) == id ? 0 : 1;
+  if (!fill) return 0;
   if (!strcmp(kind, "email"))
     rc = db_exec(w, "UPDATE core_contacts SET email = ?2 WHERE id = ?1 AND email IS NULL", "it", id, norm);
   else if (!strcmp(kind, "phone"))
@@ -127,7 +128,7 @@ int64_t contacts_resolve(struct destek_req *call, const char *email, const char 
   struct db *w = http_tx(call);
   if (!w) return -1;
   int64_t id = 0;
-  int matched = -1;
+  int matched = -1, created = 0;
   for (int k = 0; k < 3 && !id; k++)
     if (have[k] && (id = db_int(w, 0, "SELECT contact_id FROM core_contact_identities WHERE kind = ?1 AND value = ?2",
                                 "tt", KINDS[k], norm[k])))
@@ -140,13 +141,15 @@ int64_t contacts_resolve(struct destek_req *call, const char *email, const char 
                 have[0] ? norm[0] : NULL, have[1] ? norm[1] : NULL, now) != SQLITE_OK)
       return -1;
     id = db_last_id(w);
+    created = 1;
   } else if (name && *name &&
              db_exec(w, "UPDATE core_contacts SET name = ?2, updated_at = ?3 WHERE id = ?1 AND name = ''", "itt", id,
                      name, now) != SQLITE_OK) {
     return -1;
   }
   for (int k = 0; k < 3; k++)
-    if (have[k] && k != matched && identity_insert(w, id, KINDS[k], norm[k], now) < 0) return -1;
+    if (have[k] && k != matched && identity_insert(w, id, KINDS[k], norm[k], now, !created) < 0)
+      return -1;
   return id;
 }
 
@@ -161,7 +164,7 @@ int contacts_identity_add(struct destek_req *call, int64_t contact_id, const cha
     return -1;
   char now[21];
   util_iso_time(time(NULL), now);
-  return identity_insert(w, contact_id, kind, norm, now);
+  return identity_insert(w, contact_id, kind, norm, now, 1);
 }
 
 static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int col)
@@ -500,8 +503,9 @@ static int contact_erase(struct destek_req *r)
   if (!rc) rc = call_lifecycle_services(r, "contact_erase", person, NULL);
   if (rc) { cJSON_Delete(person); cJSON_Delete(modules); return rc; }
 
-  /* The core's part: the contact (and those merged into it) anonymised, identities gone, and the payloads of
-   * delivered events that carried them blanked (webhooks got them already; the outbox keeps no copy). */
+  /* The core's part: the contact (and those merged into it) anonymised, identities gone, rate-limit records keyed
+   * by them (the web form's acknowledgements count per address) dropped, and the payloads of delivered events that
+   * carried them blanked (webhooks got them already; the outbox keeps no copy). */
   char now[21], label[80];
   util_iso_time(time(NULL), now);
   snprintf(label, sizeof label, en ? "Erased person #%lld" : "Silinmiş kişi #%lld", (long long)id);
@@ -515,7 +519,8 @@ static int contact_erase(struct destek_req *r)
   cJSON_ArrayForEach(v, identities) {
     const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "value"));
     if (ok && value && *value)
-      ok = db_exec(w, "UPDATE core_outbox SET payload = '{\"erased\":true}' WHERE instr(lower(payload), ?1) > 0"
+      ok = db_exec(w, "DELETE FROM core_rate_hits WHERE key = ?1", "t", value) == SQLITE_OK &&
+           db_exec(w, "UPDATE core_outbox SET payload = '{\"erased\":true}' WHERE instr(lower(payload), ?1) > 0"
                       " AND NOT EXISTS (SELECT 1 FROM core_deliveries d WHERE d.event_id = core_outbox.id"
                       "                 AND d.status = 'pending')", "t", value) == SQLITE_OK;
   }

@@ -52,7 +52,8 @@ cJSON *tkt_customer_json(struct destek_db *db, int64_t customer_id)
   return o;
 }
 
-/* GET /api/v1/customers?q=: by id, newest first; q matches name, e-mail or phone (case-insensitive substring). */
+/* GET /api/v1/customers?q=: by id, newest first; q matches the name or an identity (case-insensitive substring), or
+ * is a phone number one holds. */
 static int customer_list(struct destek_req *r)
 {
   int limit;
@@ -77,10 +78,13 @@ static int customer_list(struct destek_req *r)
                                          " WHERE merged_into IS NULL AND (?1 = 0 OR id < ?1)"
                                          " AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\' OR EXISTS"
                                          "      (SELECT 1 FROM core_contact_identities i WHERE i.contact_id = c.id"
-                                         "       AND i.value LIKE ?2 ESCAPE '\\'))"
+                                         "       AND (i.value LIKE ?2 ESCAPE '\\' OR i.value = ?4)))"
                                          " ORDER BY id DESC LIMIT ?3") : NULL;
   if (!st) return tkt_error(r, 500, "internal", "internal error");
-  tkt_db_bind(st, "iti", after, has_q ? like : NULL, (int64_t)limit + 1);
+  /* A phone number written the way people write it ("0532 123 45 67") finds the number stored in E.164. */
+  char phone[24];
+  int has_phone = has_q && tkt_contact_normalise("phone", q, phone, sizeof phone) == 0;
+  tkt_db_bind(st, "itit", after, has_q ? like : NULL, (int64_t)limit + 1, has_phone ? phone : NULL);
   cJSON *items = cJSON_CreateArray();
   int n = 0;
   int64_t last = 0, next = 0;

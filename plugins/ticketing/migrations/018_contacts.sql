@@ -4,7 +4,8 @@
 -- ("05321234567" -> "+905321234567"). Where two customers' phones become one number the older customer keeps it as an
 -- identity (the other still shows it, and an agent can merge them). Tickets and messages are rebuilt to refer to
 -- core_contacts (SQLite's ALTER TABLE procedure; the host runs this step with foreign keys off and checks them
--- after), and tkt_customers is dropped: the core holds the person from now on.
+-- after), and tkt_customers is dropped: the core holds the person from now on. Numbered after 017 (which adds
+-- tkt_tickets.mailbox_id, kept here): a desk already at 017 would skip a lower step.
 INSERT INTO core_contacts(id, name, lang, email, phone, merged_into, created_at, updated_at)
   SELECT id, name, lang, lower(email),
          CASE WHEN phone GLOB '0[1-9]*' AND length(phone) = 11 THEN '+90' || substr(phone, 2)
@@ -39,13 +40,15 @@ CREATE TABLE tkt_tickets_new (
   created_at        TEXT NOT NULL,
   updated_at        TEXT NOT NULL,
   seq               INTEGER NOT NULL UNIQUE,
-  tags_json         TEXT NOT NULL DEFAULT '[]'
+  tags_json         TEXT NOT NULL DEFAULT '[]',
+  mailbox_id        INTEGER REFERENCES tkt_mailboxes(id) ON DELETE SET NULL
 );
 INSERT INTO tkt_tickets_new(id, reference, subject, status, priority, channel, customer_id, assignee_id, team_id,
                             custom_fields, order_number, merged_into, first_response_at, solved_at, closed_at,
-                            created_at, updated_at, seq, tags_json)
+                            created_at, updated_at, seq, tags_json, mailbox_id)
   SELECT id, reference, subject, status, priority, channel, customer_id, assignee_id, team_id, custom_fields,
-         order_number, merged_into, first_response_at, solved_at, closed_at, created_at, updated_at, seq, tags_json
+         order_number, merged_into, first_response_at, solved_at, closed_at, created_at, updated_at, seq, tags_json,
+         mailbox_id
     FROM tkt_tickets;
 DROP TABLE tkt_tickets;
 ALTER TABLE tkt_tickets_new RENAME TO tkt_tickets;
