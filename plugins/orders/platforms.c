@@ -55,6 +55,30 @@ static char *full_name_new(const cJSON *o, const char *first, const char *last)
 
 /* ------------------------------------------------------------------------------------------------ WooCommerce */
 
+/* WooCommerce's Turkish states are the plate codes "TR01".."TR81" (woocommerce i18n/states.php); the tracking page
+ * and the agents want the province's name. */
+static const char *const TR_PROVINCES[81] = {
+  "Adana", "Adıyaman", "Afyonkarahisar", "Ağrı", "Amasya", "Ankara", "Antalya", "Artvin", "Aydın", "Balıkesir",
+  "Bilecik", "Bingöl", "Bitlis", "Bolu", "Burdur", "Bursa", "Çanakkale", "Çankırı", "Çorum", "Denizli", "Diyarbakır",
+  "Edirne", "Elazığ", "Erzincan", "Erzurum", "Eskişehir", "Gaziantep", "Giresun", "Gümüşhane", "Hakkari", "Hatay",
+  "Isparta", "Mersin", "İstanbul", "İzmir", "Kars", "Kastamonu", "Kayseri", "Kırklareli", "Kırşehir", "Kocaeli",
+  "Konya", "Kütahya", "Malatya", "Manisa", "Kahramanmaraş", "Mardin", "Muğla", "Muş", "Nevşehir", "Niğde", "Ordu",
+  "Rize", "Sakarya", "Samsun", "Siirt", "Sinop", "Sivas", "Tekirdağ", "Tokat", "Trabzon", "Tunceli", "Şanlıurfa",
+  "Uşak", "Van", "Yozgat", "Zonguldak", "Aksaray", "Bayburt", "Karaman", "Kırıkkale", "Batman", "Şırnak", "Bartın",
+  "Ardahan", "Iğdır", "Yalova", "Karabük", "Kilis", "Osmaniye", "Düzce",
+};
+
+static const char *wc_province(const char *state, const char *country)
+{
+  if (state && strlen(state) == 4 && !strncmp(state, "TR", 2) && (!country || !strcmp(country, "TR")) &&
+      state[2] >= '0' && state[2] <= '9' && state[3] >= '0' && state[3] <= '9') {
+    int n = (state[2] - '0') * 10 + (state[3] - '0');
+    if (n >= 1 && n <= 81) return TR_PROVINCES[n - 1];
+  }
+  return state;
+}
+
+
 static const char *wc_status(const char *s)
 {
   static const char *const map[][2] = {
@@ -111,7 +135,7 @@ cJSON *ord_from_woocommerce(const cJSON *wc, char *err, size_t errlen)
     char *sname = full_name_new(shipping, "first_name", "last_name");
     add_str(a, "name", sname);
     free(sname);
-    add_str(a, "province", str_of(shipping, "state"));     /* WooCommerce's Turkish states are "TR34" */
+    add_str(a, "province", wc_province(str_of(shipping, "state"), str_of(shipping, "country")));
     add_str(a, "district", str_of(shipping, "city"));
     const char *a1 = str_of(shipping, "address_1"), *a2 = str_of(shipping, "address_2");
     if (a1 || a2) {

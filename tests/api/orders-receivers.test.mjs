@@ -97,6 +97,7 @@ describe('WooCommerce webhooks', () => {
     assert.equal(o.customer.name, 'Ayşe Yılmaz');
     assert.ok(o.customer.contact_id > 0, 'matched to a core contact');
     assert.equal(o.shipping_address.district, 'Kadıköy');
+    assert.equal(o.shipping_address.province, 'İstanbul', 'WooCommerce\'s TR34');
     assert.equal(o.shipping_method, 'Yurtiçi Kargo');
     assert.deepEqual(o.items.map((i) => [i.sku, i.name, i.variant, i.quantity, i.price_minor]),
       [['KG-M', 'Keten Gömlek - M', 'M', 1, 54990]]);
