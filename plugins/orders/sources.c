@@ -483,6 +483,7 @@ const struct destek_route ord_source_routes[] = {
 
 #define POLL_PAGE 50
 #define POLL_MAX_PAGES 20
+#define POLL_MAX_SECONDS 45   /* a run stops paging after this (the job thread runs the bus and other timers too) */
 
 /* Records where a poll stopped, in a call of its own: the cursor moves only when a sweep completed. */
 static void poll_record(int64_t source_id, const char *cursor, int64_t page, const char *sweep_start, const char *error)
@@ -528,11 +529,11 @@ static void poll_failed(int64_t source_id, const char *number, const char *detai
 }
 
 /* A sweep asks for every order modified after the cursor, page by page (by creation date; core WooCommerce cannot
- * order by modification), at most POLL_MAX_PAGES pages per run; a sweep longer than that goes on from its page at the
- * next run. The cursor moves only when a sweep is complete, and then to the shop's clock when it began (its first
- * answer's Date, less a minute): an order changed while the sweep ran, on a page already passed, is newer than that
- * and is taken by the next sweep. Without a Date header, the newest modification the sweep saw. Orders seen twice
- * change nothing (the upsert). */
+ * order by modification), at most POLL_MAX_PAGES pages or POLL_MAX_SECONDS per run; a longer sweep goes on from its
+ * page at the next run. The cursor moves only when a sweep is complete, and then to the shop's clock when it began
+ * (its first answer's Date, less a minute): an order changed while the sweep ran, on a page already passed, is newer
+ * than that and is taken by the next sweep. Without a Date header, the newest modification the sweep saw. Orders
+ * seen twice change nothing (the upsert). */
 int ord_poll_source(int64_t source_id, char *err, size_t errlen)
 {
   struct destek_db *db = ord_db_read(NULL);
@@ -585,7 +586,8 @@ int ord_poll_source(int64_t source_id, char *err, size_t errlen)
   int kept = 0, complete = 0;
   err[0] = 0;
   int64_t last = page + POLL_MAX_PAGES;
-  for (; page < last; page++) {
+  double started = util_mono();
+  for (; page < last && util_mono() - started < POLL_MAX_SECONDS; page++) {
     char *url = NULL;
     if (asprintf(&url, "%s/wp-json/wc/v3/orders?per_page=%d&page=%lld&orderby=date&order=asc&dates_are_gmt=true%s%s",
                  base, POLL_PAGE, (long long)page, since[0] ? "&modified_after=" : "", since) < 0)
