@@ -46,33 +46,69 @@
 
 /* ------------------------------------------------------------------------------------------------ declarations */
 
-static struct { const char *owner, *pattern; live_summary_fn fn; } streams[MAX_STREAMS];
+/* Declarations change while requests run only when Lua plugins are reloaded; readers copy what they need under the
+ * read lock and call the functions after releasing it. */
+struct stream { const char *owner, *pattern; live_summary_fn fn; live_summary_ud_fn fn_ud; void *ud; };
+struct subject_kind { const char *owner, *prefix; live_subject_fn fn; live_subject_ud_fn fn_ud; void *ud; };
+static struct stream streams[MAX_STREAMS];
 static int n_streams;
-static struct { const char *owner, *prefix; live_subject_fn fn; } subject_kinds[MAX_SUBJECT_KINDS];
+static struct subject_kind subject_kinds[MAX_SUBJECT_KINDS];
 static int n_subject_kinds;
+static pthread_rwlock_t decl_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static int stream_add(const char *owner, const char *pattern, live_summary_fn fn, live_summary_ud_fn fn_ud, void *ud)
+{
+  pthread_rwlock_wrlock(&decl_lock);
+  int ok = n_streams < MAX_STREAMS && pattern && *pattern && (fn || fn_ud);
+  if (ok) streams[n_streams++] = (struct stream){ util_intern(owner), util_intern(pattern), fn, fn_ud, ud };
+  pthread_rwlock_unlock(&decl_lock);
+  if (!ok) log_error("live", "%s: streaming %s refused", owner, pattern ? pattern : "?");
+  return ok ? 0 : -1;
+}
 
 int live_stream_events(const char *owner, const char *pattern, live_summary_fn summarize)
 {
-  if (n_streams == MAX_STREAMS || !pattern || !*pattern || !summarize) {
-    log_error("live", "%s: streaming %s refused", owner, pattern ? pattern : "?");
-    return -1;
-  }
-  streams[n_streams].owner = util_intern(owner);
-  streams[n_streams].pattern = util_intern(pattern);
-  streams[n_streams++].fn = summarize;
-  return 0;
+  return stream_add(owner, pattern, summarize, NULL, NULL);
+}
+
+int live_stream_events_ud(const char *owner, const char *pattern, live_summary_ud_fn summarize, void *ud)
+{
+  return stream_add(owner, pattern, NULL, summarize, ud);
+}
+
+static int subjects_add(const char *owner, const char *prefix, live_subject_fn fn, live_subject_ud_fn fn_ud, void *ud)
+{
+  pthread_rwlock_wrlock(&decl_lock);
+  int ok = n_subject_kinds < MAX_SUBJECT_KINDS && prefix && *prefix && !strchr(prefix, ':') && (fn || fn_ud);
+  if (ok)
+    subject_kinds[n_subject_kinds++] = (struct subject_kind){ util_intern(owner), util_intern(prefix), fn, fn_ud, ud };
+  pthread_rwlock_unlock(&decl_lock);
+  if (!ok) log_error("live", "%s: presence on %s refused", owner, prefix ? prefix : "?");
+  return ok ? 0 : -1;
 }
 
 int live_subjects(const char *owner, const char *prefix, live_subject_fn check)
 {
-  if (n_subject_kinds == MAX_SUBJECT_KINDS || !prefix || !*prefix || strchr(prefix, ':') || !check) {
-    log_error("live", "%s: presence on %s refused", owner, prefix ? prefix : "?");
-    return -1;
-  }
-  subject_kinds[n_subject_kinds].owner = util_intern(owner);
-  subject_kinds[n_subject_kinds].prefix = util_intern(prefix);
-  subject_kinds[n_subject_kinds++].fn = check;
-  return 0;
+  return subjects_add(owner, prefix, check, NULL, NULL);
+}
+
+int live_subjects_ud(const char *owner, const char *prefix, live_subject_ud_fn check, void *ud)
+{
+  return subjects_add(owner, prefix, NULL, check, ud);
+}
+
+void live_forget_owner(const char *owner)
+{
+  pthread_rwlock_wrlock(&decl_lock);
+  int k = 0;
+  for (int i = 0; i < n_streams; i++)
+    if (strcmp(streams[i].owner, owner) != 0) streams[k++] = streams[i];
+  n_streams = k;
+  k = 0;
+  for (int i = 0; i < n_subject_kinds; i++)
+    if (strcmp(subject_kinds[i].owner, owner) != 0) subject_kinds[k++] = subject_kinds[i];
+  n_subject_kinds = k;
+  pthread_rwlock_unlock(&decl_lock);
 }
 
 /* "*", an exact name, or "noun.*". */
@@ -429,12 +465,15 @@ static int subject_ok(const char *subject)
       return 0;
   const char *colon = strchr(subject, ':');
   if (!colon || colon == subject || !colon[1]) return 0;
-  for (int i = 0; i < n_subject_kinds; i++) {
+  struct subject_kind kind = { 0 };
+  pthread_rwlock_rdlock(&decl_lock);
+  for (int i = 0; i < n_subject_kinds && !kind.prefix; i++) {
     size_t pl = strlen(subject_kinds[i].prefix);
-    if (pl == (size_t)(colon - subject) && !strncmp(subject, subject_kinds[i].prefix, pl))
-      return subject_kinds[i].fn(subject) == 1;
+    if (pl == (size_t)(colon - subject) && !strncmp(subject, subject_kinds[i].prefix, pl)) kind = subject_kinds[i];
   }
-  return 0;
+  pthread_rwlock_unlock(&decl_lock);
+  if (!kind.prefix) return 0;
+  return (kind.fn ? kind.fn(subject) : kind.fn_ud(subject, kind.ud)) == 1;
 }
 
 /* ------------------------------------------------------------------------------------------------ events */
@@ -449,8 +488,13 @@ size_t live_mark(struct destek_req *call) { return call->live ? call->live->n : 
 void live_note(struct destek_req *call, const struct destek_event *ev)
 {
   cJSON *frame = NULL;
-  for (int i = 0; i < n_streams; i++) {
-    if (!pattern_matches(streams[i].pattern, ev->name)) continue;
+  struct stream match[MAX_STREAMS];
+  int n_match = 0;
+  pthread_rwlock_rdlock(&decl_lock);
+  for (int i = 0; i < n_streams; i++)
+    if (pattern_matches(streams[i].pattern, ev->name)) match[n_match++] = streams[i];
+  pthread_rwlock_unlock(&decl_lock);
+  for (int i = 0; i < n_match; i++) {
     if (!frame) {
       frame = cJSON_CreateObject();
       cJSON_AddStringToObject(frame, "type", "event");
@@ -458,7 +502,8 @@ void live_note(struct destek_req *call, const struct destek_event *ev)
       cJSON_AddStringToObject(frame, "subject", ev->subject);
       cJSON_AddNumberToObject(frame, "event_id", (double)ev->id);
     }
-    streams[i].fn(ev, frame);
+    if (match[i].fn) match[i].fn(ev, frame);
+    else match[i].fn_ud(ev, frame, match[i].ud);
   }
   if (!frame) return;
   struct live_batch *b = call->live;

@@ -36,6 +36,14 @@ int live_stream_events(const char *owner, const char *pattern, live_summary_fn s
 typedef int (*live_subject_fn)(const char *subject);
 int live_subjects(const char *owner, const char *prefix, live_subject_fn check);
 
+/* The same, with user data given back to the function (the Lua host's one function for every Lua declaration). */
+typedef void (*live_summary_ud_fn)(const struct destek_event *ev, cJSON *frame, void *ud);
+typedef int (*live_subject_ud_fn)(const char *subject, void *ud);
+int live_stream_events_ud(const char *owner, const char *pattern, live_summary_ud_fn summarize, void *ud);
+int live_subjects_ud(const char *owner, const char *prefix, live_subject_ud_fn check, void *ud);
+/* Drops owner's declarations (a Lua plugin being reloaded). */
+void live_forget_owner(const char *owner);
+
 /* ---- the post-commit pipeline (bus.c and http.c call these) ------------------------------------------------ */
 
 /* How many frames call has pending: a mark to rewind to. */

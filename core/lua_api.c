@@ -55,7 +55,9 @@ static int l_route(lua_State *L)
   const char *path = luaL_checkstring(L, 2);
   const char *access = luaL_checkstring(L, 3);
   luaL_checktype(L, 4, LUA_TFUNCTION);
-  const char *params = luaL_optstring(L, 5, NULL);
+  const char *params = lua_istable(L, 5) ? NULL : luaL_optstring(L, 5, NULL), *opts = NULL;
+  size_t max_body = 0;
+  if (lua_istable(L, 5)) opts = lh_route_options(L, 5, &params, &max_body);   /* {params=, max_body=, uploads=} */
   char m[8];
   size_t ml = strlen(method);
   if (ml >= sizeof m) return luaL_error(L, "destek.route: unknown method '%s'", method);
@@ -75,11 +77,12 @@ static int l_route(lua_State *L)
     return luaL_error(L, "destek.route: %s %s is already declared by plugin %s", m, path, slot_name(s, dup->slot));
   }
   lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot);
+  s->binds[s->n_binds - 1].opts = opts;
   if (s->collecting) {
     struct lh_decls *d = &s->slots[slot].decls;
     d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);
     d->routes[d->n_routes++] = (struct destek_route){ mi, pi, lh_route_handler, util_intern(access),
-                                                      params ? util_intern(params) : NULL };
+                                                      params ? util_intern(params) : NULL, max_body };
   }
   return 0;
 }
@@ -795,6 +798,9 @@ void lh_push_module(lua_State *L, int slot)
   sub_table(L, slot, "log", log_fns);
   lua_pushliteral(L, DESTEK_VERSION);
   lua_setfield(L, -2, "version");
+  lh_page_push(L, slot);      /* what a whole module needs: pages, files, services, timers, ... */
+  lh_upload_push(L, slot);
+  lh_calls_push(L, slot);
 }
 
 /* Called by lua_host_thread_release: the thread's reader may be reopened at another address. */

@@ -9,7 +9,9 @@
  *     events = { "kargo" },        -- nouns of the events it emits besides kargo_tags.<verb>: kargo.found, ...
  *     i18n = { tr = { key = "metin" }, en = { key = "text" } },
  *     init = function(destek) ... destek.route / on / on_async / every / policy ... end }
- * Built-in plugins come from embed_lua[] (plugins/lua/), merchants' from <data>/plugins/NAME.lua in name order.
+ * Built-in plugins come from embed_lua[] (plugins/lua/) and embed_luamods[] (module folders plugins/NAME/ with an
+ * init.lua), merchants' from <data>/plugins/NAME.lua and <data>/plugins/NAME/init.lua in name order (a folder's files:
+ * lua_module.c).
  *
  * How declarations reach the core: a reload (and lua_host_init) reads every source into a new set and loads it in a
  * "collecting" state, which applies migrations, declares settings and records what each plugin's init declared
@@ -168,6 +170,7 @@ static void decls_free(struct lh_decls *d)
   free(d->jobs);
   free(d->settings);
   free(d->events);
+  free(d->extras);
   memset(d, 0, sizeof *d);
 }
 
@@ -176,6 +179,7 @@ static void set_free(struct lh_set *set)
   if (!set) return;
   for (int i = 0; i < set->n_sources; i++) {
     struct lh_source *src = &set->sources[i];
+    lh_module_free(src);
     if (!src->builtin) free((char *)src->text);
     free(src->origin);
     free(src->stem);
@@ -249,6 +253,7 @@ static struct lh_set *set_read(void)
     src->text = (const char *)e->data;
     src->len = e->size;
   }
+  set->n_sources += lh_module_builtin(set->sources + set->n_sources, MAX_SOURCES - set->n_sources);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/plugins", data_dir);
   DIR *d = opendir(dir);
@@ -263,7 +268,14 @@ static struct lh_set *set_read(void)
   struct dirent *de;
   while ((de = readdir(d))) {
     size_t len = strlen(de->d_name);
-    if (len < 5 || de->d_name[0] == '.' || strcmp(de->d_name + len - 4, ".lua")) continue;
+    if (de->d_name[0] == '.') continue;
+    if (len < 5 || strcmp(de->d_name + len - 4, ".lua")) {   /* a module folder: NAME/init.lua */
+      char init[4400];
+      struct stat st;
+      if ((size_t)snprintf(init, sizeof init, "%s/%s/init.lua", dir, de->d_name) >= sizeof init ||
+          stat(init, &st) != 0)
+        continue;
+    }
     if (n == MAX_SOURCES) { log_error("lua", "%s: more than %d Lua files; the rest are ignored", dir, MAX_SOURCES); break; }
     names[n++] = util_strdup(de->d_name);
   }
@@ -275,6 +287,24 @@ static struct lh_set *set_read(void)
     struct stat st;
     size_t len = 0;
     char *text = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      char why[300];
+      struct lh_source *src = &set->sources[set->n_sources];
+      if (set->n_sources == MAX_SOURCES) {
+        log_error("lua", "%s: not loaded: too many Lua plugins", path);
+      } else if (lh_module_read_dir(path, names[i], src, why, sizeof why) != 0) {
+        log_error("lua", "%s: not loaded: %s", path, why);
+        lh_module_free(src);
+        free(src->origin);
+        free(src->stem);
+        free(src->chunkname);
+        memset(src, 0, sizeof *src);
+      } else {
+        set->n_sources++;
+      }
+      free(names[i]);
+      continue;
+    }
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) snprintf(err, sizeof err, "not a regular file");
     else text = read_file(path, &len, err, sizeof err);
     if (!text || set->n_sources == MAX_SOURCES) {
@@ -327,6 +357,7 @@ static int load_chunk(lua_State *L)
   lua_pushvalue(L, -1);
   sl->module_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lh_push_env(L, a->slot);
+  lh_module_env(L, a->slot, -1);
   lua_remove(L, -2);
   lua_setupvalue(L, -2, 1);
   a->s->init_slot = a->slot;
@@ -346,12 +377,13 @@ static int load_chunk(lua_State *L)
   if (lua_rawget(L, t) != LUA_TSTRING) return luaL_error(L, "%s: version must be a string", sl->name);
   int ty = lua_getfield(L, t, "init");
   if (ty != LUA_TNIL && ty != LUA_TFUNCTION) return luaL_error(L, "%s: init must be a function", sl->name);
-  static const char *const tables[] = { "migrations", "settings", "i18n", NULL };
+  static const char *const tables[] = { "migrations", "settings", "i18n", "templates", NULL };
   for (const char *const *f = tables; *f; f++) {
     ty = lua_getfield(L, t, *f);
     if (ty != LUA_TNIL && ty != LUA_TTABLE) return luaL_error(L, "%s: %s must be a table", sl->name, *f);
   }
   lua_settop(L, t);
+  if (a->src->n_files) lh_module_i18n(L, t, a->src);
   sl->spec_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
@@ -448,7 +480,18 @@ static int read_migrations(lua_State *L)
   struct load_arg *a = lua_touserdata(L, 1);
   struct lh_slot *sl = &a->s->slots[a->slot];
   lua_rawgeti(L, LUA_REGISTRYINDEX, sl->spec_ref);
-  if (lua_getfield(L, -1, "migrations") != LUA_TTABLE) return 0;
+  int ty = lua_getfield(L, -1, "migrations");
+  if (a->src->n_files) {   /* a folder module: migrations/NNN_name.sql */
+    char err[300];
+    int n = lh_module_migrations(a->src, &a->steps, err, sizeof err);
+    if (n < 0) return luaL_error(L, "%s: %s", sl->name, err);
+    if (n > 0 && ty == LUA_TTABLE && lua_rawlen(L, -1) > 0)
+      return luaL_error(L, "%s: migrations come from migrations/*.sql or from the plugin table, not both", sl->name);
+    if (n > 0 || ty != LUA_TTABLE) return 0;
+    free(a->steps);
+    a->steps = NULL;
+  }
+  if (ty != LUA_TTABLE) return 0;
   int t = lua_gettop(L);
   lua_Integer n = (lua_Integer)lua_rawlen(L, t);
   if (n > 999) return luaL_error(L, "%s: too many migrations", sl->name);
@@ -880,6 +923,7 @@ static void set_register(const struct lh_set *set)
       bus_subscribe(p->name, p->decls.subs[k].event, p->decls.subs[k].mode, lua_event_fn, (void *)p->decls.subs[k].key);
     for (int k = 0; k < p->decls.n_jobs; k++)
       jobs_every(p->name, p->decls.jobs[k].job, p->decls.jobs[k].seconds, lua_job_fn, (void *)p->decls.jobs[k].key);
+    lh_calls_register(p->name, &p->decls);
   }
 }
 
@@ -889,6 +933,7 @@ static void set_unregister(const struct lh_set *set)
     http_routes_remove_owner(set->plugins[i].name);
     bus_unsubscribe_owner(set->plugins[i].name);
     jobs_forget_owner(set->plugins[i].name);
+    lh_calls_unregister(set->plugins[i].name);
   }
 }
 
@@ -937,6 +982,7 @@ int lua_host_init(const char *dir)
   data_dir = util_strdup(dir);
   struct db *w = db_writer_acquire();
   lh_sql_start(w);
+  lh_calls_start(w);
   db_writer_release(w);
   return load_all(1);
 }

@@ -1,4 +1,4 @@
-/* Shared by the three files of the Lua host; no other module includes it.
+/* Shared by the files of the Lua host; no other module includes it.
  *   lua_host.c     plugin sets (sources + what they declared), per-thread states, loading, registration with the
  *                  core, reload, and the C entry points the core calls (routes, events, jobs, policies).
  *   lua_sandbox.c  a state's allocator (memory cap), its hook (instruction budget and wall-clock deadline), the
@@ -8,6 +8,12 @@
  *   lua_api.c      the `destek` module a plugin gets from require "destek".
  *   lua_sql.c      what a plugin's SQL may do: the SQLite authorizer, and the checks of its migrations.
  *   lua_route.c    the generic route handler: the request table and turning return values into the response.
+ *   lua_module.c   a module that is a folder: its files (require, migrations/NNN_name.sql, templates/, i18n/,
+ *                  static/).
+ *   lua_page.c     server-rendered pages: HTML values, the template engine (destek.render), destek.page.
+ *   lua_upload.c   request forms and file uploads (multipart/form-data), files kept under the data directory.
+ *   lua_calls.c    what crosses between a Lua module and the rest: services, one-shot timers, live updates, audit,
+ *                  signed links, structured errors, cursors, and destek.text (folding, search queries, snippets).
  *
  * Threads: a struct lh_state belongs to the thread that built it (or to the reload that collects declarations)
  * and is never touched by another thread. A struct lh_set is shared, read-only once published, and refcounted. */
@@ -42,18 +48,32 @@
 
 /* ------------------------------------------------------------------------------------------------ sets */
 
-/* One .lua file: embedded (builtin) or from <data>/plugins. */
+/* A file of a folder module: its name inside the folder ("init.lua", "migrations/001_notes.sql"), its text
+ * (NUL-terminated). */
+struct lh_file {
+  char *name;         /* owned */
+  const char *text;   /* owned unless the source is builtin */
+  size_t len;
+};
+
+/* One .lua file, or a module folder: embedded (builtin) or from <data>/plugins. */
 struct lh_source {
   int builtin;
-  char *origin;       /* "built-in" or the file's path; owned */
-  char *stem;         /* file name without ".lua", the plugin's name in logs until its table names it; owned */
-  char *chunkname;    /* "@builtin/x.lua" or "@x.lua"; owned */
-  const char *text;   /* owned unless builtin */
+  char *origin;       /* "built-in" or the file's (folder's) path; owned */
+  char *stem;         /* file name without ".lua" (the folder's name), the plugin's name in logs until its table
+                       * names it; owned */
+  char *chunkname;    /* "@builtin/x.lua" or "@x.lua" ("@notes/init.lua" for a folder); owned */
+  const char *text;   /* owned unless builtin (a folder's: its init.lua, one of files) */
   size_t len;
+  int n_files;        /* a folder module's files, sorted by name (0 for a single-file plugin) */
+  struct lh_file *files;
 };
 
 struct lh_sub_decl { const char *event; int mode; const char *key; };     /* interned */
 struct lh_job_decl { const char *job; int seconds; const char *key; };    /* interned */
+/* A timer handler (a: its kind), a service (a: its name), a live stream (a: its event pattern) or a presence subject
+ * prefix (a: the prefix), bound to key in each state (kind LH_TIMER, LH_SERVICE, LH_LIVE, LH_SUBJECT). Interned. */
+struct lh_extra_decl { int kind; const char *a; const char *key; };
 
 /* What a plugin declared while it was collected; every string is interned (lives until exit). */
 struct lh_decls {
@@ -62,6 +82,7 @@ struct lh_decls {
   struct lh_job_decl *jobs;     int n_jobs;
   struct destek_setting *settings; int n_settings; /* ends with a zeroed entry when n_settings > 0 */
   const char **events;          int n_events;      /* the event nouns its table declares (events = {...}) */
+  struct lh_extra_decl *extras; int n_extras;      /* lua_calls.c registers them */
 };
 
 /* A plugin that loaded when the set was collected. */
@@ -83,7 +104,7 @@ struct lh_set {
 
 /* ------------------------------------------------------------------------------------------------ states */
 
-enum lh_kind { LH_ROUTE = 1, LH_ON, LH_ON_ASYNC, LH_EVERY, LH_POLICY };
+enum lh_kind { LH_ROUTE = 1, LH_ON, LH_ON_ASYNC, LH_EVERY, LH_POLICY, LH_TIMER, LH_SERVICE, LH_LIVE, LH_SUBJECT };
 
 /* A Lua function of this state that the core can reach: a route by (method, pattern), a handler by key, a policy
  * by name. Pointers are interned strings, so they compare by address. */
@@ -92,6 +113,7 @@ struct lh_bind {
   const char *a, *b;  /* route: method, pattern; policy: name; others: key */
   int ref;            /* the function, in the registry */
   int slot;
+  const char *opts;   /* a route's options (lua_upload.c, lua_page.c), interned "key=value ..." text, or NULL */
 };
 
 /* One plugin in one state. */
@@ -228,6 +250,71 @@ int lh_migrate(const char *plugin, const struct destek_migration *steps, char *e
 
 /* This thread's state, rebuilt when the set changed (never in the middle of a call); NULL if none can be made. */
 struct lh_state *lh_state_get(void);
+
+/* ------------------------------------------------------------------------------------------------ lua_module.c */
+
+/* Reads the folder dir (a merchant's <data>/plugins/NAME/, with an init.lua) into src: its *.lua files (not under
+ * web/), migrations/NNN_name.sql, templates/, i18n/LANG.json and static/. 0, or -1 with err filled. */
+int lh_module_read_dir(const char *dir, const char *name, struct lh_source *src, char *err, size_t errlen);
+/* Adds the built-in folder modules (plugins/NAME/ with an init.lua, embedded by the build) to sources; returns how
+ * many it added (at most max). */
+int lh_module_builtin(struct lh_source *sources, int max);
+/* Frees a folder module's files (the rest of src is the caller's). */
+void lh_module_free(struct lh_source *src);
+/* Adds the strings of a folder module's i18n/<lang>.json files to the plugin table at spec (its i18n, where the
+ * table's own strings win). May raise (a malformed file, memory). */
+void lh_module_i18n(lua_State *L, int spec, const struct lh_source *src);
+/* The file name of src's folder ("templates/page.html"), or NULL. */
+const struct lh_file *lh_module_file(const struct lh_source *src, const char *name);
+/* The environment at env (of slot's plugin) gets its require: "destek", or a .lua file of the plugin's own folder
+ * ("store" is store.lua, "lib.text" lib/text.lua), run once in the same environment. May raise (memory). */
+void lh_module_env(lua_State *L, int slot, int env);
+/* The migration steps of a folder module's migrations/NNN_name.sql files into *steps (a zeroed entry ends them;
+ * caller frees the array, the texts are src's): the number of steps, or -1 with err filled. */
+int lh_module_migrations(const struct lh_source *src, struct destek_migration **steps, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------------------ extensions */
+
+/* Each adds its functions to the destek module table on top of the stack (slot's). May raise (memory). */
+void lh_page_push(lua_State *L, int slot);      /* lua_page.c */
+void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
+void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
+
+/* lua_route.c's hooks into lua_route's request and response (lua_upload.c, lua_page.c, lua_calls.c). */
+/* Reads a route's options table at idx (destek.route's fifth argument): params, max_body, uploads, page. Fills
+ * *params and *max_body and returns the interned options text (NULL when none). Raises on a bad option. */
+const char *lh_route_options(lua_State *L, int idx, const char **params, size_t *max_body);
+/* The value of key in an options text ("files=5 images=1"), or dflt. */
+long lh_opt(const char *opts, const char *key, long dflt);
+/* Before the handler: r is the request whose form and files req.form and req.files read, under the route's options. */
+void lh_upload_begin(struct destek_req *r, const char *opts);
+/* Reads r's body if it is not read yet; the time the client takes to send it does not count against the call. */
+void lh_read_body(lua_State *L, struct destek_req *r);
+/* req.form and req.files (pushes the value and returns 1), or 0 for another key. */
+int lh_upload_index(lua_State *L, struct destek_req *r, const char *key);
+/* Forgets what lh_upload_check parsed for r (after the handler). */
+void lh_upload_done(struct destek_req *r);
+/* A handler's body that is an HTML value or a file: sets up the response (and returns 1), or 0 for another value.
+ * May set up an error (a file that is gone). */
+int lh_page_reply(lua_State *L, int idx, struct destek_req *r, int status, const char *opts);
+int lh_file_reply(lua_State *L, int idx, struct destek_req *r, int status);   /* files.serve, asset */
+/* Pushes an HTML value holding text (safe HTML the host made). May raise (memory). */
+void lh_push_html(lua_State *L, const char *text, size_t len);
+/* The text of the HTML value at idx, or NULL when it is not one. */
+const char *lh_html_text(lua_State *L, int idx, size_t *len);
+/* Pushes an error value {status, code, message[, field]} (destek.error); raising it from a route answers with it. */
+void lh_push_error(lua_State *L, int status, const char *code, const char *message, const char *field);
+/* lua_pcall, except that an error value (destek.error) is caught: 0 when the call returned, 1 with the error value on
+ * the stack; any other error, and the budget's, is raised again (a memory error as lh_run reports one). */
+int lh_pcall_errors(lua_State *L, int nargs, int nresults);
+/* An error value made by destek.error (or destek.call's second result) at idx: sets it up on r, returns its status;
+ * 0 when the value is not one. */
+int lh_error_apply(lua_State *L, int idx, struct destek_req *r);
+/* Registers / forgets what lh_decls.extras declares (timers, services, live streams and subjects). */
+void lh_calls_register(const char *plugin, const struct lh_decls *d);
+void lh_calls_unregister(const char *plugin);
+/* At start-up, on the writer (held): makes sure the key signed links derive from exists. */
+int lh_calls_start(struct db *w);
 
 /* ------------------------------------------------------------------------------------------------ lua_route.c */
 

@@ -104,8 +104,7 @@ static int req_index(lua_State *L)
   } else if (!strcmp(k, "query")) {
     push_query(L, r->query);
   } else if (!strcmp(k, "body") || !strcmp(k, "json")) {
-    cJSON *obj;
-    if (r->conn && !r->body_read) http_body_object(r, &obj);  /* reads the body; its error answer is replaced */
+    lh_read_body(L, r);   /* its error answer is replaced; the time the client takes to send it is not the plugin's */
     if (k[0] == 'b') {
       if (r->body && r->body_len) lua_pushlstring(L, r->body, r->body_len);
       else lua_pushnil(L);
@@ -120,7 +119,7 @@ static int req_index(lua_State *L)
     } else {
       return 0;
     }
-  } else {
+  } else if (!lh_upload_index(L, r, k)) {   /* form, files */
     return 0;
   }
   lua_pushvalue(L, 2);
@@ -142,6 +141,8 @@ static void push_request(lua_State *L, struct lh_state *s, struct destek_req *r)
     lua_setfield(L, -2, r->param_names[i]);
   }
   lua_setfield(L, -2, "params");
+  lua_pushstring(L, r->ip);
+  lua_setfield(L, -2, "ip");
   if (r->who.user_id > 0) {
     lua_createtable(L, 0, 5);
     lua_pushinteger(L, r->who.user_id);
@@ -181,6 +182,7 @@ struct route_arg {
   char *text;            /* the body, when a string */
   size_t text_len;
   int has_ctype;
+  int replied;           /* the response is set up already: an error value, a page or a file */
   char bad[512];         /* what was wrong with the values the handler returned */
 };
 
@@ -229,8 +231,16 @@ static int route_tramp(lua_State *L)
   struct route_arg *a = lua_touserdata(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, a->b->ref);
   push_request(L, a->s, a->r);
-  lua_call(L, 1, 3);
+  if (lh_pcall_errors(L, 1, 3)) {   /* a destek.error raised (or req.files refused the body) */
+    a->status = lh_error_apply(L, -1, a->r);
+    a->replied = 1;
+    return 0;
+  }
   int base = lua_gettop(L) - 2;
+  if ((a->status = lh_error_apply(L, base, a->r)) != 0) {   /* ... or returned */
+    a->replied = 1;
+    return 0;
+  }
   int isint = 0;
   lua_Integer status = lua_type(L, base) == LUA_TNUMBER ? lua_tointegerx(L, base, &isint) : 0;
   if (!isint || status < 100 || status > 599) {
@@ -246,6 +256,14 @@ static int route_tramp(lua_State *L)
     a->json = lh_to_json(L, base + 1, a->bad, sizeof a->bad);
     if (!a->json) return 0;
     break;
+  case LUA_TUSERDATA:   /* an HTML value (a page) or a file */
+    apply_headers(L, base + 2, a, 1);
+    if (lh_page_reply(L, base + 1, a->r, a->status, a->b->opts)) {
+      a->replied = 1;
+      return 0;
+    }
+    snprintf(a->bad, sizeof a->bad, "the body must be a table (sent as JSON), a string, a page or a file");
+    return 0;
   case LUA_TSTRING: {
     size_t len;
     const char *v = lua_tolstring(L, base + 1, &len);
@@ -277,8 +295,10 @@ int lh_route_handler(struct destek_req *r)
   struct route_arg a = { .s = s, .b = b, .r = r };
   char err[700];
   s->ctype[0] = 0;
+  lh_upload_begin(r, b->opts);
   int rc = lh_run(s, b->slot, r, route_tramp, &a, err, sizeof err);
   s->req = NULL;
+  lh_upload_done(r);
   if (rc == LH_VETO && r->status >= 400) return r->status;  /* the bus set up the 422 */
   if (rc != 0 || a.bad[0]) {
     cJSON_Delete(a.json);
@@ -287,7 +307,8 @@ int lh_route_handler(struct destek_req *r)
     return http_error(r, 500, "plugin_error", "the plugin %s could not answer this request; the server log says why",
                       plugin);
   }
-  r->sandboxed = 1;
+  r->sandboxed = 1;       /* pages and files too: a plugin's document never acts as the agent who opens it */
+  if (a.replied) return r->status;
   if (a.json) http_reply_json(r, a.status, a.json);
   else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
   else http_reply_empty(r, a.status);

@@ -417,6 +417,7 @@ void lh_state_free(struct lh_state *s)
     free(d->jobs);
     free(d->settings);
     free(d->events);
+    free(d->extras);
   }
   free(s->slots);
   free(s->binds);

@@ -2,7 +2,7 @@
  * that the binary and module .so files link, so it depends on nothing but libc. */
 #include "destek_util.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 char *tkt_fold_new(const char *s, size_t len);
 
 /* Query terms shorter than this many characters match whole words only, longer ones are prefixes. */
-#define TKT_PREFIX_MIN 3
+#define TKT_PREFIX_MIN 3   /* DESTEK_PREFIX_MIN of destek_text.h */
 
 /* Splits folded text into search terms (runs of letters/digits, any non-ASCII byte counts as a letter) and writes
  * an FTS5 query of quoted terms joined by AND ("kargo"* "iade"*; a term shorter than TKT_PREFIX_MIN characters

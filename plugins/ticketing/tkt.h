@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "destek_jbuf.h"
+#include "destek_util.h"
 
 #include "destek.h"
 #include "host.h"
