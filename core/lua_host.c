@@ -292,8 +292,10 @@ static struct lh_set *set_read(void)
       struct lh_source *src = &set->sources[set->n_sources];
       if (set->n_sources == MAX_SOURCES) {
         log_error("lua", "%s: not loaded: too many Lua plugins", path);
+        plugin_failed_note(names[i], "lua", path, "too many Lua plugins");
       } else if (lh_module_read_dir(path, names[i], src, why, sizeof why) != 0) {
         log_error("lua", "%s: not loaded: %s", path, why);
+        plugin_failed_note(names[i], "lua", path, "%s", why);
         lh_module_free(src);
         free(src->origin);
         free(src->stem);
