@@ -185,6 +185,14 @@ static void refused(const char *name, const char *kind, const char *source, cons
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
   log_error("plugin", "%s (%s): %s", name, source, why);
+  char stem[64];
+  if (!strcmp(name, "?") && !strcmp(kind, "so")) {   /* no name to trust: the file's */
+    const char *base = strrchr(source, '/');
+    base = base ? base + 1 : source;
+    size_t n = strlen(base);
+    snprintf(stem, sizeof stem, "%.*s", (int)(n > 3 ? n - 3 : n), base);
+    name = stem;
+  }
   plugin_failed_note(name, kind_label(kind), source, "%s", why);
 }
 

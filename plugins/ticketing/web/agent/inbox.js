@@ -30,7 +30,7 @@ const POLL_MS = 10000;
 /* The list call for the address: the view's filters (not when searching: a search looks through every ticket),
  * the filters the agent chose on top, and the sort. */
 function listQuery(params) {
-  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS[2];
+  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS.find((v) => v.id === 'open');
   const searching = !!params.get('q');
   const q = new URLSearchParams(searching ? {} : view.filter);
   for (const f of FILTERS) {

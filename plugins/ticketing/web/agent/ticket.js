@@ -335,7 +335,8 @@ export function TicketPage({ id }) {
       </div>
       <${SlaClock} sla=${ticket.sla} />
       ${others.length ? html`<div class="alert alert-warning" role="status" data-region="presence">
-        ${others.map((o) => html`<span>${t(o.typing ? 'presence.typing' : 'presence.viewing', { name: o.name })} </span>`)}
+        ${others.map((o) => html`<span data-viewer=${o.user_id}><${OnlineDot} person=${person(users, o.user_id)} />${t(o.typing ? 'presence.typing' : 'presence.viewing',
+          { name: (person(users, o.user_id) || o).name })} </span>`)}
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
       <div class="thread" data-region="thread">
