@@ -1,10 +1,13 @@
 // Browser test of colleagues and teams (issue 11): an agent who is not an admin sees colleagues' names — not "#id"
 // — in the inbox rows, the assignee filter, the ticket's assignee and assignment menu (the team's members first)
 // and its history, with an online dot; the admin's Teams screen sets a team's members, round-robin and load cap;
-// the inbox's "My teams" view lists the tickets of the agent's teams with its count. Screenshots:
-// build/screenshots/teams-*.png.
+// the inbox's "My teams" view lists the tickets of the agent's teams with its count; the plugins screen lists a
+// plugin that failed to load, with the reason. Screenshots: build/screenshots/teams-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
 
 let server;
@@ -17,8 +20,14 @@ const AGENT = { email: 'selin@example.com', name: 'Selin Aksoy', password: 'seli
 const OTHER = { email: 'burak@example.com', name: 'Burak Öztürk', password: 'burak-parola-123' };
 const ids = {};
 
+let dataDir;
+
 before(async () => {
-  ({ server, api } = await desk());
+  // A Lua plugin with a syntax error, for the plugins screen.
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'destek-e2e-teams-'));
+  fs.mkdirSync(path.join(dataDir, 'plugins'), { recursive: true });
+  fs.writeFileSync(path.join(dataDir, 'plugins', 'kirik.lua'), 'return { name = "kirik", version = "1.0.0" ,, }\n');
+  ({ server, api } = await desk({ dataDir }));
   ids.agent = (await api('POST', '/users', { ...AGENT, role: 'agent' })).id;
   ids.other = (await api('POST', '/users', { ...OTHER, role: 'agent' })).id;
   ids.team = (await api('POST', '/teams', { name: 'Kargo Ekibi' })).id;
@@ -37,7 +46,10 @@ before(async () => {
 });
 
 after(async () => {
-  try { if (browser) await browser.close(); } finally { if (server) await server.stop(); }
+  try { if (browser) await browser.close(); } finally {
+    if (server) await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('an agent sees colleagues by name, not #id: inbox rows, the assignee filter, the ticket, its menu and history', async () => {
@@ -103,6 +115,16 @@ test('"My teams": the tickets of my teams, with its count; the ticket\'s menu li
   await group.waitFor({ state: 'attached' });
   assert.equal(await group.getAttribute('label'), 'Ekip: Kargo Ekibi');
   assert.ok((await group.textContent()).includes(OTHER.name));
+});
+
+test('admin → Plugins: a plugin that failed to load is listed with the reason', async () => {
+  await adminPage.goto(server.url + '/app/admin/plugins');
+  const row = adminPage.locator('tr[data-plugin="kirik"][data-state="failed"]');
+  await row.waitFor();
+  assert.ok((await row.textContent()).includes('Yüklenemedi'));
+  assert.match(await row.locator('[data-field="error"]').textContent(), /kirik\.lua:1:/);
+  assert.ok(await adminPage.locator('tr[data-plugin="ticketing"][data-state="loaded"]').count() === 1);
+  await shot(adminPage, 'teams-plugins-failed.png');
 });
 
 test('no page errors', () => {
