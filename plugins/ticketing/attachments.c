@@ -113,7 +113,7 @@ static int base64_decode_in_place(char *text, size_t *len)
 }
 
 /* <data>/attachments. */
-static void attachments_dir(char *out, size_t outlen)
+void tkt_attachments_dir(char *out, size_t outlen)
 {
   snprintf(out, outlen, "%s/attachments", tkt_data_dir());
 }
@@ -142,15 +142,36 @@ static int write_file(const char *dir, const char *name, const void *data, size_
   return 0;
 }
 
-int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
-                         const cJSON *list)
+int tkt_attachment_store(struct destek_req *r, const cJSON *a, char storage[48], char sha[65], size_t *size)
 {
   char dir[4096];
-  attachments_dir(dir, sizeof dir);
+  tkt_attachments_dir(dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
     tkt_log(DESTEK_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
     return tkt_error(r, 500, "internal", "the attachment could not be stored");
   }
+  /* Decoded in place, over the base64 text the parsed body holds: a file costs no second copy (tkt_attachments_check
+   * has checked it is base64). The value is bytes from here on: set it to "" so nothing reads it as text. */
+  cJSON *value = cJSON_GetObjectItemCaseSensitive(a, "data_base64");
+  size_t olen = 0;
+  unsigned char *data = (unsigned char *)value->valuestring;
+  if (base64_decode_in_place(value->valuestring, &olen) != 0)
+    return tkt_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
+  tkt_sha256_hex(data, olen, sha);
+  tkt_token(storage, 18);
+  int wrc = write_file(dir, storage, data, olen);
+  value->valuestring[0] = 0;
+  if (wrc != 0) {
+    tkt_log(DESTEK_LOG_ERROR, "cannot write an attachment in %s: %s", dir, strerror(errno));
+    return tkt_error(r, 500, "internal", "the attachment could not be stored");
+  }
+  *size = olen;
+  return 0;
+}
+
+int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
+                         const cJSON *list)
+{
   char now[21];
   tkt_now(now);
   const cJSON *a;
@@ -158,22 +179,10 @@ int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t tick
     const char *filename = cJSON_GetObjectItemCaseSensitive(a, "filename")->valuestring;
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(a, "content_type");
     const char *type = cJSON_IsString(ct) ? ct->valuestring : "application/octet-stream";
-    /* Decoded in place, over the base64 text the parsed body holds: a file costs no second copy (tkt_attachments_check
-     * has checked it is base64). The value is bytes from here on: set it to "" so nothing reads it as text. */
-    cJSON *value = cJSON_GetObjectItemCaseSensitive(a, "data_base64");
-    size_t olen = 0;
-    unsigned char *data = (unsigned char *)value->valuestring;
-    if (base64_decode_in_place(value->valuestring, &olen) != 0)
-      return tkt_field_error(r, "invalid_field", "attachments.data_base64", "data_base64 is not base64");
     char sha[65], storage[48];
-    tkt_sha256_hex(data, olen, sha);
-    tkt_token(storage, 18);
-    int wrc = write_file(dir, storage, data, olen);
-    value->valuestring[0] = 0;
-    if (wrc != 0) {
-      tkt_log(DESTEK_LOG_ERROR, "cannot write an attachment in %s: %s", dir, strerror(errno));
-      return tkt_error(r, 500, "internal", "the attachment could not be stored");
-    }
+    size_t olen;
+    int rc = tkt_attachment_store(r, a, storage, sha, &olen);
+    if (rc) return rc;
     if (tkt_db_exec(w, "INSERT INTO tkt_attachments(ticket_id, message_id, filename, content_type, size, sha256, storage,"
                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "iittitt" "t", ticket_id, message_id,
                 filename, type, (int64_t)olen, sha, storage, now) != SQLITE_OK)
@@ -245,6 +254,11 @@ int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id)
                                          " WHERE id = ?1") : NULL;
   if (!st) return tkt_error(r, 500, "internal", "internal error");
   tkt_db_bind(st, "i", id);
+  return tkt_file_send(r, st, id);
+}
+
+int tkt_file_send(struct destek_req *r, sqlite3_stmt *st, int64_t id)
+{
   if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(r, 404, "not_found", "no such attachment"); }
   char filename[256], type[128], storage[64];
   snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -253,7 +267,7 @@ int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id)
   int64_t size = sqlite3_column_int64(st, 3);
   tkt_db_done(st);
   char dir[4096], path[4200];
-  attachments_dir(dir, sizeof dir);
+  tkt_attachments_dir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/%s", dir, storage);
   FILE *f = fopen(path, "rb");
   char *data = malloc((size_t)size + 1);

@@ -35,14 +35,14 @@
 #define PENDING_ATTEMPTS_MAX 10
 
 
-void tkt_imap_curl_setup(CURL *c, const char *user, const char *password)
+void tkt_imap_curl_setup(CURL *c, const char *user, const char *password, const char *tls)
 {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
   if (user && *user) {
     curl_easy_setopt(c, CURLOPT_USERNAME, user);
     curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
   }
-  curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);   /* STARTTLS when the server offers it */
+  tkt_tls_curl_setup(c, tls, 1);   /* auto: STARTTLS when the server offers it */
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 }
 
@@ -81,7 +81,9 @@ struct source {
   int64_t mailbox_id;     /* 0: the settings mailbox */
   char channel[40];       /* its tkt_mail_status channel */
   char *pending_key;      /* its rows of tkt_mail_imap_pending */
-  char *url;              /* checked, without a trailing '/' */
+  char *url;              /* checked, without a trailing '/' (as saved: the key of its bookkeeping) */
+  char *conn_url;         /* url with the scheme its TLS mode asks for */
+  char *tls;              /* "auto", "starttls", "implicit", "none" */
   char *user, *password;
   struct tkt_mail_origin origin;
   cJSON *tags;            /* owned; origin.tags points here */
@@ -91,6 +93,8 @@ static void source_free(struct source *s)
 {
   free(s->pending_key);
   free(s->url);
+  free(s->conn_url);
+  free(s->tls);
   free(s->user);
   free(s->password);
   cJSON_Delete(s->tags);
@@ -100,6 +104,7 @@ static void source_free(struct source *s)
 struct imap {
   CURL *curl;
   const struct source *src;
+  int64_t uidvalidity;    /* > 0: fetches name it (";UIDVALIDITY=n"), so a mailbox replaced meanwhile fetches nothing */
   struct tkt_curl_probe probe;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -109,8 +114,11 @@ struct imap {
 static int imap_do(struct imap *im, const char *path, const char *request, struct tkt_curl_answer *out, char *err, size_t errlen)
 {
   char *url = NULL;
-  if (path) { if (asprintf(&url, "%s/%s", im->src->url, path) < 0) abort(); }
-  else if (!(url = strdup(im->src->url))) abort();
+  if (path && im->uidvalidity > 0) {
+    if (asprintf(&url, "%s;UIDVALIDITY=%lld/%s", im->src->conn_url, (long long)im->uidvalidity, path) < 0) abort();
+  } else if (path) {
+    if (asprintf(&url, "%s/%s", im->src->conn_url, path) < 0) abort();
+  } else if (!(url = strdup(im->src->conn_url))) abort();
   out->len = 0;
   out->too_big = 0;
   im->errbuf[0] = 0;
@@ -135,7 +143,7 @@ static void imap_open(struct imap *im, const struct source *src)
   im->src = src;
   im->curl = curl_easy_init();
   if (!im->curl) abort();
-  tkt_imap_curl_setup(im->curl, src->user, src->password);
+  tkt_imap_curl_setup(im->curl, src->user, src->password, src->tls);
   curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, tkt_curl_answer_write);
   curl_easy_setopt(im->curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(im->curl, CURLOPT_TIMEOUT, 60L);
@@ -231,6 +239,131 @@ static int poll_one(struct imap *im, int64_t uid, struct tkt_curl_answer *b, cha
   return ok ? 1 : 0;
 }
 
+/* --- UIDVALIDITY (RFC 3501 2.3.1.1): a UID names a message only together with the mailbox's UIDVALIDITY --- */
+
+/* The mailbox's UIDVALIDITY, asked with STATUS on the poll's connection (libcurl selects the mailbox first), or 0
+ * when the server does not say (then the poll goes on as without tracking). -1 with err when the command fails. */
+static int64_t imap_uidvalidity(struct imap *im, struct tkt_curl_answer *b, char *err, size_t errlen)
+{
+  char *server = NULL, *mailbox = NULL;
+  if (tkt_imap_split_mailbox(im->src->conn_url, &server, &mailbox, err, errlen) != 0) return -1;
+  size_t n = strlen(mailbox);
+  char *cmd = malloc(2 * n + 40);
+  if (!cmd) abort();
+  char *w = cmd + sprintf(cmd, "STATUS \"");
+  for (size_t i = 0; i < n; i++) {
+    if (mailbox[i] == '"' || mailbox[i] == '\\') *w++ = '\\';
+    *w++ = mailbox[i];
+  }
+  strcpy(w, "\" (UIDVALIDITY)");
+  int rc = imap_do(im, NULL, cmd, b, err, errlen);
+  free(cmd);
+  free(server);
+  free(mailbox);
+  if (rc != 0) return -1;
+  const char *p = b->data ? strstr(b->data, "UIDVALIDITY ") : NULL;
+  if (!p) return 0;
+  long long v = strtoll(p + 12, NULL, 10);
+  return v > 0 && v <= 4294967295LL ? (int64_t)v : 0;
+}
+
+/* Compares uidvalidity with what was last seen for the source and records it. The first sighting, or one under
+ * another URL or user (an admin repointed the mailbox: its old UIDs were another mailbox's), only sets the
+ * baseline. A change under the same URL and user means the mailbox was replaced (deleted and created again,
+ * restored, migrated): the pending UIDs are dropped, a sweep of the whole mailbox from UID 1 is started (files
+ * only what is not known by Message-ID or raw hash), and the event is logged and audited. Returns the UID the
+ * sweep is at (>= 0) when re-syncing, -1 when not, -2 on a database error. */
+static int64_t uidvalidity_track(const struct source *src, int64_t uidvalidity)
+{
+  struct destek_req *c = tkt_call_new();
+  struct destek_db *w = tkt_db_write(c);
+  if (!w) { tkt_call_end(c, 0); return -2; }
+  char now[21];
+  tkt_now(now);
+  int64_t result = -1, old = 0;
+  int known = 0, same_place = 0, ok = 1;
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT url, user, uidvalidity, resync_after FROM tkt_mail_imap_state"
+                                    " WHERE channel = ?1");
+  if (!st) ok = 0;
+  else {
+    tkt_db_bind(st, "t", src->channel);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      known = 1;
+      same_place = !strcmp((const char *)sqlite3_column_text(st, 0), src->url) &&
+                   !strcmp((const char *)sqlite3_column_text(st, 1), src->user);
+      old = sqlite3_column_int64(st, 2);
+      if (same_place && sqlite3_column_type(st, 3) != SQLITE_NULL) result = sqlite3_column_int64(st, 3);
+    }
+    tkt_db_done(st);
+  }
+  /* A saved mailbox deleted meanwhile keeps no state. */
+  int exists = !src->mailbox_id ||
+               tkt_db_int(w, 0, "SELECT count(*) FROM tkt_mailboxes WHERE id = ?1", "i", src->mailbox_id);
+  if (ok && exists && (!known || !same_place)) {
+    ok = tkt_db_exec(w, "INSERT INTO tkt_mail_imap_state(channel, url, user, uidvalidity, updated_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel) DO UPDATE SET url = ?2, user = ?3,"
+                     " uidvalidity = ?4, previous = NULL, resync_after = NULL, updated_at = ?5",
+                     "tttit", src->channel, src->url, src->user, uidvalidity, now) == SQLITE_OK;
+    result = -1;
+  } else if (ok && exists && old != uidvalidity) {
+    ok = tkt_db_exec(w, "UPDATE tkt_mail_imap_state SET previous = uidvalidity, uidvalidity = ?2, changed_at = ?3,"
+                     " changes = changes + 1, resync_after = 0, updated_at = ?3 WHERE channel = ?1",
+                     "tit", src->channel, uidvalidity, now) == SQLITE_OK &&
+         tkt_db_exec(w, "DELETE FROM tkt_mail_imap_pending WHERE mailbox = ?1", "t", src->pending_key) == SQLITE_OK;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "previous", (double)old);
+    cJSON_AddNumberToObject(d, "uidvalidity", (double)uidvalidity);
+    cJSON_AddStringToObject(d, "url", src->url);
+    if (ok) ok = tkt_audit(c, "mailbox.uidvalidity_changed", src->channel, d) == 0;
+    else cJSON_Delete(d);
+    result = 0;
+    if (ok)
+      tkt_log(DESTEK_LOG_WARN, "mail: %s: UIDVALIDITY changed from %lld to %lld (the mailbox was replaced):"
+              " re-syncing by Message-ID", src->channel, (long long)old, (long long)uidvalidity);
+  }
+  if (!ok) {
+    tkt_log(DESTEK_LOG_ERROR, "mail: %s: cannot record UIDVALIDITY: %s", src->channel, tkt_db_errmsg(w));
+    tkt_call_end(c, 0);
+    return -2;
+  }
+  if (tkt_call_end(c, 1) != 0) return -2;
+  return result;
+}
+
+void tkt_mail_imap_state_add(struct destek_db *db, const char *channel, cJSON *o)
+{
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT uidvalidity, previous, changed_at, changes, resync_after"
+                                         " FROM tkt_mail_imap_state WHERE channel = ?1") : NULL;
+  int row = 0;
+  if (st) {
+    tkt_db_bind(st, "t", channel);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      row = 1;
+      cJSON_AddNumberToObject(o, "uidvalidity", (double)sqlite3_column_int64(st, 0));
+      if (sqlite3_column_type(st, 1) == SQLITE_NULL) cJSON_AddNullToObject(o, "uidvalidity_previous");
+      else cJSON_AddNumberToObject(o, "uidvalidity_previous", (double)sqlite3_column_int64(st, 1));
+      if (sqlite3_column_type(st, 2) == SQLITE_NULL) cJSON_AddNullToObject(o, "uidvalidity_changed_at");
+      else cJSON_AddStringToObject(o, "uidvalidity_changed_at", (const char *)sqlite3_column_text(st, 2));
+      cJSON_AddNumberToObject(o, "uidvalidity_changes", sqlite3_column_int(st, 3));
+      cJSON_AddBoolToObject(o, "resyncing", sqlite3_column_type(st, 4) != SQLITE_NULL);
+    }
+    tkt_db_done(st);
+  }
+  if (!row) {
+    cJSON_AddNullToObject(o, "uidvalidity");
+    cJSON_AddNullToObject(o, "uidvalidity_previous");
+    cJSON_AddNullToObject(o, "uidvalidity_changed_at");
+    cJSON_AddNumberToObject(o, "uidvalidity_changes", 0);
+    cJSON_AddBoolToObject(o, "resyncing", 0);
+  }
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Polls one mailbox once and records the outcome. */
 static void poll_source(const struct source *src)
 {
@@ -240,8 +373,20 @@ static void poll_source(const struct source *src)
   struct tkt_curl_answer b = { .max = MAIL_FETCH_MAX };
   int64_t uids[POLL_BATCH];
   int n = 0;
+  int failed = 0;
+  /* The mailbox's UIDVALIDITY first: when it changed, what is pending (and every UID known) is stale. */
+  int64_t resync = -1;
+  int64_t uidvalidity = imap_uidvalidity(&im, &b, err, sizeof err);
+  if (uidvalidity < 0) {
+    tkt_log(DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
+    failed = 1;
+  } else if (uidvalidity > 0) {
+    resync = uidvalidity_track(src, uidvalidity);
+    if (resync == -2) { failed = 1; snprintf(err, sizeof err, "the database is busy"); }
+    else im.uidvalidity = uidvalidity;
+  }
   /* First what an earlier poll fetched but did not file, then what is new. */
-  struct destek_db *db = tkt_db_read(NULL);
+  struct destek_db *db = failed ? NULL : tkt_db_read(NULL);
   sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT uid FROM tkt_mail_imap_pending WHERE mailbox = ?1 AND attempts < ?2"
                                          " ORDER BY uid LIMIT ?3") : NULL;
   if (st) {
@@ -249,19 +394,36 @@ static void poll_source(const struct source *src)
     while (n < POLL_BATCH && sqlite3_step(st) == SQLITE_ROW) uids[n++] = sqlite3_column_int64(st, 0);
     tkt_db_done(st);
   }
-  int failed = 0;
-  if (imap_do(&im, NULL, "UID SEARCH UNSEEN", &b, err, sizeof err) != 0) {
+  int pending_n = n;
+  /* Re-syncing: every message after the last one swept, in UID order, whether seen or not. */
+  char search[64];
+  if (resync >= 0) snprintf(search, sizeof search, "UID SEARCH UID %lld:*", (long long)resync + 1);
+  else snprintf(search, sizeof search, "UID SEARCH UNSEEN");
+  int swept_all = 0;
+  if (failed) {
+    n = 0;
+  } else if (imap_do(&im, NULL, search, &b, err, sizeof err) != 0) {
     tkt_log(DESTEK_LOG_WARN, "mail: %s: %s", src->channel, err);
     failed = 1;
     n = 0;   /* the server cannot be reached: the pending ones wait too */
   } else if (b.data) {
-    int64_t found[POLL_BATCH];
-    int m = parse_search(b.data, found, POLL_BATCH);
+    int64_t found[POLL_BATCH * 4];
+    int m = parse_search(b.data, found, POLL_BATCH * 4);
+    if (resync >= 0) {
+      /* "n:*" always matches the last message, even below n. */
+      int k = 0;
+      for (int i = 0; i < m; i++) if (found[i] > resync) found[k++] = found[i];
+      m = k;
+      qsort(found, (size_t)m, sizeof *found, cmp_uid);
+      swept_all = m == 0;
+    }
     for (int i = 0; i < m && n < POLL_BATCH; i++) {
       int seen = 0;
       for (int j = 0; j < n; j++) if (uids[j] == found[i]) seen = 1;
       if (!seen) uids[n++] = found[i];
     }
+  } else if (resync >= 0) {
+    swept_all = 1;
   }
   int gone = 0;
   for (int i = 0; i < n && !gone; i++) {
@@ -269,6 +431,21 @@ static void poll_source(const struct source *src)
     int rc = poll_one(&im, uids[i], &b, one, sizeof one);
     if (rc < 0) gone = 1;
     else if (rc == 0 && !failed) { failed = 1; snprintf(err, sizeof err, "%s", one); }
+    /* The sweep moves on past what was filed (or found known); at a failure it stops, to go on from there at the
+     * next poll (the message is retried first, from its pending row when it has one). */
+    if (resync >= 0 && i >= pending_n) {
+      if (rc != 1) break;
+      if (uids[i] > resync) {
+        resync = uids[i];
+        tkt_write_now("UPDATE tkt_mail_imap_state SET resync_after = ?2 WHERE channel = ?1 AND uidvalidity = ?3"
+                      " AND resync_after IS NOT NULL", "tii", src->channel, resync, uidvalidity);
+      }
+    }
+  }
+  if (swept_all && !gone) {
+    tkt_write_now("UPDATE tkt_mail_imap_state SET resync_after = NULL WHERE channel = ?1 AND uidvalidity = ?2",
+                  "ti", src->channel, uidvalidity);
+    tkt_log(DESTEK_LOG_INFO, "mail: %s: re-sync after the UIDVALIDITY change is complete", src->channel);
   }
   free(b.data);
   imap_close(&im);
@@ -291,16 +468,19 @@ static int source_from_settings(struct source *s, char *err, size_t errlen)
   snprintf(s->channel, sizeof s->channel, "imap");
   s->user = tkt_setting_new("mail.imap_user");
   s->password = tkt_setting_new("mail.imap_password");
-  if (!s->user || !s->password) abort();
+  s->tls = tkt_setting_new("mail.imap_tls");
+  if (!s->user || !s->password || !s->tls) abort();
+  if (tkt_tls_check(s->url, s->tls, err, errlen) != 0) { source_free(s); return -1; }
+  s->conn_url = tkt_tls_url_new(s->url, s->tls);
   return 0;
 }
 
-/* Saved mailbox id (active), or 1 when it is gone. */
+/* Saved mailbox id (active), or 1 when it is gone. Its TLS mode is checked when polled. */
 static int source_from_mailbox(struct source *s, struct destek_db *db, int64_t id)
 {
   memset(s, 0, sizeof *s);
-  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT imap_url, imap_user, imap_password, coalesce(team_id, 0), tags"
-                                    " FROM tkt_mailboxes WHERE id = ?1 AND active = 1");
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT imap_url, imap_user, imap_password, coalesce(team_id, 0), tags,"
+                                    " imap_tls FROM tkt_mailboxes WHERE id = ?1 AND active = 1");
   if (!st) return 1;
   tkt_db_bind(st, "i", id);
   int rc = 1;
@@ -316,6 +496,10 @@ static int source_from_mailbox(struct source *s, struct destek_db *db, int64_t i
     s->tags = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
     if (!cJSON_IsArray(s->tags)) { cJSON_Delete(s->tags); s->tags = NULL; }
     s->origin.tags = s->tags;
+    s->origin.mailbox_id = id;
+    s->tls = strdup((const char *)sqlite3_column_text(st, 5));
+    if (!s->tls) abort();
+    s->conn_url = tkt_tls_url_new(s->url, s->tls);
     rc = 0;
   }
   tkt_db_done(st);
@@ -399,7 +583,14 @@ static int imap_poll_job(struct destek_req *call, void *ud)
   polled_count = kept;
   for (int i = 0; i < n; i++) {
     struct source s;
-    if (source_from_mailbox(&s, tkt_db_read(NULL), due_ids[i]) == 0) poll_source(&s);
+    char err[300];
+    if (source_from_mailbox(&s, tkt_db_read(NULL), due_ids[i]) == 0) {
+      if (tkt_tls_check(s.url, s.tls, err, sizeof err) == 0) poll_source(&s);
+      else {
+        tkt_log(DESTEK_LOG_ERROR, "mail: %s: %s", s.channel, err);
+        tkt_mail_status_record(s.channel, 0, err);
+      }
+    }
     source_free(&s);
   }
   return 0;

@@ -151,6 +151,31 @@ static int note_other_sender(struct destek_req *c, struct destek_db *w, int64_t 
   return rc;
 }
 
+/* The saved mailbox whose From address m was sent to (its To addresses first, then Cc), or 0. */
+static int64_t mailbox_of_recipients(struct destek_db *w, const struct mail_message *m)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    const struct mail_address *list = pass ? m->cc : m->to;
+    size_t n = pass ? m->cc_count : m->to_count;
+    for (size_t i = 0; i < n; i++) {
+      if (!list[i].address || !*list[i].address) continue;
+      int64_t id = tkt_db_int(w, 0, "SELECT id FROM tkt_mailboxes WHERE from_address <> '' AND from_address = ?1"
+                              " COLLATE NOCASE ORDER BY id LIMIT 1", "t", list[i].address);
+      if (id > 0) return id;
+    }
+  }
+  return 0;
+}
+
+/* Records the raw hash of a message without a Message-ID as filed (ticket_id 0: kept raw). 0 or -1. */
+static int raw_seen_record(struct destek_db *w, const char *sha, int64_t ticket_id)
+{
+  char now[21];
+  tkt_now(now);
+  return tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_mail_raw_seen(sha256, ticket_id, created_at)"
+                     " VALUES (?1, nullif(?2, 0), ?3)", "tit", sha, ticket_id, now) == SQLITE_OK ? 0 : -1;
+}
+
 static cJSON *result_new(const char *result, struct destek_db *w, int64_t ticket_id)
 {
   cJSON *o = cJSON_CreateObject();
@@ -179,10 +204,30 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
   char perr[256] = "";
   struct mail_message *m = mail_parse_new(raw, len, perr, sizeof perr);
   int64_t kept = 0;
+  /* A message without a Message-ID is known by the sha256 of its bytes: the same bytes fetched again (after an
+   * IMAP mailbox was replaced and is re-synced, an MTA's retry) are not filed twice. */
+  char sha[65] = "";
+  if (!m || !m->message_id || !*m->message_id) {
+    tkt_sha256_hex(raw, len, sha);
+    sqlite3_stmt *st = tkt_db_prepare(w, "SELECT coalesce(ticket_id, 0) FROM tkt_mail_raw_seen WHERE sha256 = ?1");
+    int64_t seen_ticket = -1;
+    if (st) {
+      tkt_db_bind(st, "t", sha);
+      if (sqlite3_step(st) == SQLITE_ROW) seen_ticket = sqlite3_column_int64(st, 0);
+      tkt_db_done(st);
+    }
+    if (seen_ticket >= 0) {
+      mail_message_free(m);
+      return result_new("duplicate", w, seen_ticket ? tkt_thread_of(w, seen_ticket) : 0);
+    }
+  }
   if (!m) {
     char reason[300];
     snprintf(reason, sizeof reason, "unparsable: %s", perr[0] ? perr : "not a mail message");
-    if (keep_raw(w, reason, source, raw, len, &kept) != 0) { snprintf(err, errlen, "cannot keep the message"); return NULL; }
+    if (keep_raw(w, reason, source, raw, len, &kept) != 0 || raw_seen_record(w, sha, 0) != 0) {
+      snprintf(err, errlen, "cannot keep the message");
+      return NULL;
+    }
     cJSON *o = result_new("unparsed", w, 0);
     cJSON_AddNumberToObject(o, "unparsed_id", (double)kept);
     return o;
@@ -310,6 +355,14 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
     const cJSON *tags = origin && cJSON_GetArraySize(origin->tags) ? origin->tags : NULL;
     ticket_id = tkt_ticket_create_in_team(c, w, subject, customer_id, body, "email", "normal", tags, NULL,
                                           cJSON_GetArraySize(atts) ? atts : NULL, actor, team_id, extra);
+    /* Answered from the mailbox it came in on (mail_out.c); a mailbox deleted meanwhile leaves the default. Mail
+     * piped in by an MTA came in on the mailbox whose From address it was sent to (To, then Cc), if any. */
+    int64_t mailbox_id = origin ? origin->mailbox_id : 0;
+    if (!mailbox_id && !strcmp(source, "cli")) mailbox_id = mailbox_of_recipients(w, m);
+    if (ticket_id > 0 && mailbox_id &&
+        tkt_db_exec(w, "UPDATE tkt_tickets SET mailbox_id = (SELECT id FROM tkt_mailboxes WHERE id = ?2) WHERE id = ?1",
+                    "ii", ticket_id, mailbox_id) != SQLITE_OK)
+      ticket_id = -500;
     if (ticket_id > 0) {
       message_id = tkt_db_int(w, 0, "SELECT min(id) FROM tkt_messages WHERE ticket_id = ?1", "i", ticket_id);
       if (html) tkt_db_exec(w, "UPDATE tkt_messages SET body_html = ?2 WHERE id = ?1", "it", message_id, html);
@@ -337,6 +390,16 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
 fail_keep:
   snprintf(err, errlen, "cannot keep the message");
 done:
+  if (out && sha[0]) {
+    const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "result"));
+    const cJSON *tid = cJSON_GetObjectItemCaseSensitive(out, "ticket_id");
+    if (result && strcmp(result, "duplicate") &&
+        raw_seen_record(w, sha, cJSON_IsNumber(tid) ? (int64_t)tid->valuedouble : 0) != 0) {
+      cJSON_Delete(out);
+      out = NULL;
+      snprintf(err, errlen, "cannot record the message");
+    }
+  }
   mail_message_free(m);
   return out;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "destek_mail.h"
@@ -27,6 +28,15 @@ static const struct destek_setting mail_settings[] = {
   { "mail.smtp_url", DESTEK_SETTING_STRING, "", 0, "Outgoing mail server: smtp://host:port or smtps://host:port" },
   { "mail.smtp_user", DESTEK_SETTING_STRING, "", 0, "User name for the SMTP server (empty: no login)" },
   { "mail.smtp_password", DESTEK_SETTING_STRING, "", 1, "Password for the SMTP server" },
+  { "mail.smtp_tls", DESTEK_SETTING_STRING, "auto", 0,
+    "TLS to the SMTP server: auto (the URL decides; STARTTLS when offered), starttls (required), implicit, none" },
+  { "mail.imap_tls", DESTEK_SETTING_STRING, "auto", 0,
+    "TLS to the IMAP server: auto (the URL decides; STARTTLS when offered), starttls (required), implicit, none" },
+  { "mail.tls_ca", DESTEK_SETTING_STRING, "", 0,
+    "PEM certificates of a private CA that signed the mail servers' certificates (empty: the system's CAs);"
+    " when set, mail servers are verified against these instead" },
+  { "mail.allow_plaintext", DESTEK_SETTING_BOOL, "false", 0,
+    "Allow TLS \"none\" (passwords and mail in the clear) for mail servers that are not on loopback" },
   { "mail.from", DESTEK_SETTING_STRING, "", 0, "The address mail to customers comes from (and replies go to)" },
   { "mail.from_name", DESTEK_SETTING_STRING, "", 0, "The display name of mail.from" },
   { "mail.imap_url", DESTEK_SETTING_STRING, "", 0, "Mailbox to poll: imap://host:port/INBOX or imaps://host/INBOX" },
@@ -58,16 +68,90 @@ static size_t upload_read(char *buf, size_t size, size_t n, void *ud)
   return want;
 }
 
-void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password)
+/* --- TLS choices --- */
+
+const char *const TKT_TLS_MODES[] = { "auto", "starttls", "implicit", "none", NULL };
+
+int tkt_tls_mode_ok(const char *tls)
 {
-  curl_easy_setopt(c, CURLOPT_URL, url);
+  for (const char *const *m = TKT_TLS_MODES; *m; m++)
+    if (tls && !strcmp(tls, *m)) return 1;
+  return 0;
+}
+
+/* Whether url's host is a loopback address (127.0.0.0/8, ::1, localhost). */
+static int host_is_loopback(const char *url)
+{
+  CURLU *u = curl_url();
+  if (!u) abort();
+  char *host = NULL;
+  int yes = 0;
+  if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+    yes = !strncmp(host, "127.", 4) || !strcmp(host, "[::1]") || !strcasecmp(host, "localhost");
+  curl_free(host);
+  curl_url_cleanup(u);
+  return yes;
+}
+
+int tkt_tls_check(const char *url, const char *tls, char *err, size_t errlen)
+{
+  if (!tkt_tls_mode_ok(tls)) {
+    snprintf(err, errlen, "tls must be auto, starttls, implicit or none");
+    return -1;
+  }
+  if (!strcmp(tls, "none") && !host_is_loopback(url) && !tkt_setting_bool("mail.allow_plaintext", 0)) {
+    snprintf(err, errlen, "tls \"none\" sends passwords and mail in the clear: only for a server on loopback,"
+             " unless an admin sets mail.allow_plaintext");
+    return -1;
+  }
+  return 0;
+}
+
+char *tkt_tls_url_new(const char *url, const char *tls)
+{
+  const char *rest = strstr(url, "://");
+  char *out = NULL;
+  if (!rest || !tls || !strcmp(tls, "auto")) {
+    out = strdup(url);
+  } else {
+    size_t scheme = (size_t)(rest - url);
+    int imap = scheme >= 4 && !strncasecmp(url, "imap", 4);
+    if (asprintf(&out, "%s%s", !strcmp(tls, "implicit") ? (imap ? "imaps" : "smtps") : (imap ? "imap" : "smtp"),
+                 rest) < 0) out = NULL;
+  }
+  if (!out) abort();
+  return out;
+}
+
+void tkt_tls_curl_setup(CURL *c, const char *tls, int auto_try)
+{
+  char *ca = tkt_setting_new("mail.tls_ca");
+  if (ca && *ca) {
+    struct curl_blob blob = { ca, strlen(ca), CURL_BLOB_COPY };
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  free(ca);
+  if (tls && (!strcmp(tls, "starttls") || !strcmp(tls, "implicit")))
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+  else if (tls && !strcmp(tls, "none"))
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+  else if (auto_try)
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+}
+
+void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password, const char *tls)
+{
+  char *conn = tkt_tls_url_new(url, tls);
+  curl_easy_setopt(c, CURLOPT_URL, conn);   /* libcurl keeps its own copy */
+  free(conn);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   if (user && *user) {
     curl_easy_setopt(c, CURLOPT_USERNAME, user);
     curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
-    /* A password is not sent in the clear to a server that offers STARTTLS. */
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
   }
+  /* auto: a password is not sent in the clear to a server that offers STARTTLS. */
+  tkt_tls_curl_setup(c, tls, user && *user);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 }
 
@@ -94,8 +178,8 @@ int tkt_smtp_url_check(const char *url, char *err, size_t errlen)
   return rc;
 }
 
-int tkt_smtp_send(const char *url, const char *user, const char *password, const char *from, const char *to,
-                  const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen)
+int tkt_smtp_send(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
+                  const char *to, const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen)
 {
   if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8)) {
     snprintf(err, errlen, "mail.smtp_url must start with smtp:// or smtps://");
@@ -105,6 +189,7 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
     snprintf(err, errlen, "libcurl cannot start");
     return -1;
   }
+  if (tkt_tls_check(url, tls_mode ? tls_mode : "auto", err, errlen) != 0) return -1;
   CURL *c = curl_easy_init();
   if (!c) abort();
   char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
@@ -112,7 +197,7 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
   struct curl_slist *rcpt = curl_slist_append(NULL, to);
   struct upload up = { msg, len, 0 };
   struct tkt_curl_probe probe;
-  tkt_smtp_curl_setup(c, url, user, password);
+  tkt_smtp_curl_setup(c, url, user, password, tls_mode);
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -129,24 +214,26 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
     tkt_curl_error_text(rc, errbuf, &probe, password, why, sizeof why);
     snprintf(err, errlen, "SMTP: %s", why);
   }
-  if (tls) *tls = probe.tls || !strncmp(url, "smtps://", 8);
+  if (tls) *tls = probe.tls || !strncmp(url, "smtps://", 8) || (tls_mode && !strcmp(tls_mode, "implicit"));
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(c);
   return rc == CURLE_OK ? 0 : -1;
 }
 
-/* Sends msg (len bytes, CRLF lines) to one recipient with the saved settings. 0, or -1 with the reason in err. */
-static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len, char *err,
-                     size_t errlen)
-{
-  char *user = tkt_setting_new("mail.smtp_user"), *password = tkt_setting_new("mail.smtp_password");
-  int rc = tkt_smtp_send(url, user, password, from, to, msg, len, 120L, NULL, err, errlen);
-  free(user);
-  free(password);
-  return rc;
-}
+/* Whom mail about a ticket comes from, and through which server: the mailbox the ticket came in on (its From,
+ * its name, its SMTP server when it has one), else the settings (mail.from, mail.from_name, mail.smtp_*). A
+ * mailbox without its own From address sends as mail.from; without a name, with mail.from_name. Strings owned. */
+struct sender {
+  int64_t mailbox_id;   /* 0: the settings */
+  char *from, *from_name, *smtp_url, *smtp_user, *smtp_password, *smtp_tls;
+};
 
-/* --- composing --- */
+static char *dup_or_empty(const char *v)
+{
+  char *d = strdup(v ? v : "");
+  if (!d) abort();
+  return d;
+}
 
 static char *setting_or_empty(const char *name)
 {
@@ -155,6 +242,52 @@ static char *setting_or_empty(const char *name)
   if (!v) abort();
   return v;
 }
+
+/* Loads the sender of mail about ticket_id (its mailbox's, else the settings'). */
+static void sender_load(struct destek_db *db, int64_t ticket_id, struct sender *s)
+{
+  memset(s, 0, sizeof *s);
+  sqlite3_stmt *st = tkt_db_prepare(db, "SELECT b.id, b.from_address, b.from_name, b.smtp_url, b.smtp_user,"
+                                    " b.smtp_password, b.smtp_tls FROM tkt_tickets t"
+                                    " JOIN tkt_mailboxes b ON b.id = t.mailbox_id WHERE t.id = ?1");
+  if (st) {
+    tkt_db_bind(st, "i", ticket_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      s->mailbox_id = sqlite3_column_int64(st, 0);
+      const char *from = (const char *)sqlite3_column_text(st, 1), *name = (const char *)sqlite3_column_text(st, 2);
+      if (from && *from) s->from = dup_or_empty(from);
+      if (name && *name) s->from_name = dup_or_empty(name);
+      const char *url = (const char *)sqlite3_column_text(st, 3);
+      if (url && *url) {
+        s->smtp_url = dup_or_empty(url);
+        s->smtp_user = dup_or_empty((const char *)sqlite3_column_text(st, 4));
+        s->smtp_password = dup_or_empty((const char *)sqlite3_column_text(st, 5));
+        s->smtp_tls = dup_or_empty((const char *)sqlite3_column_text(st, 6));
+      }
+    }
+    tkt_db_done(st);
+  }
+  if (!s->from) s->from = setting_or_empty("mail.from");
+  if (!s->from_name) s->from_name = setting_or_empty("mail.from_name");
+  if (!s->smtp_url) {
+    s->smtp_url = setting_or_empty("mail.smtp_url");
+    s->smtp_user = setting_or_empty("mail.smtp_user");
+    s->smtp_password = setting_or_empty("mail.smtp_password");
+    s->smtp_tls = setting_or_empty("mail.smtp_tls");
+  }
+}
+
+static void sender_free(struct sender *s)
+{
+  free(s->from);
+  free(s->from_name);
+  free(s->smtp_url);
+  free(s->smtp_user);
+  free(s->smtp_password);
+  free(s->smtp_tls);
+}
+
+/* --- composing --- */
 
 /* The Message-IDs threading a mail about ticket_id: In-Reply-To is the customer's last message (else our last
  * mail), References the ticket's ids oldest first (at most 20, the newest). The arrays are the caller's. */
@@ -392,7 +525,13 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   const char *reference = in_part ? pm.reference : json_str(p, "reference") ? json_str(p, "reference") : "";
   int64_t about = in_part ? pm.ticket_id : ticket_id;
   int64_t to_customer = in_part ? pm.customer_id : cJSON_IsNumber(cidj) ? (int64_t)cidj->valuedouble : 0;
-  char *smtp_url = setting_or_empty("mail.smtp_url"), *from = setting_or_empty("mail.from");
+  /* From the mailbox the ticket came in on (the part's ticket after a merge, else the thread's). */
+  struct sender snd;
+  int64_t sender_ticket = about;
+  if (in_part && !tkt_db_int(db, 0, "SELECT mailbox_id IS NOT NULL FROM tkt_tickets WHERE id = ?1", "i", about))
+    sender_ticket = ticket_id;
+  sender_load(db, sender_ticket, &snd);
+  const char *smtp_url = snd.smtp_url, *from = snd.from;
   int rc = 0;
   if (!to || !*to) goto out;   /* a customer without an address is not mailed */
   if (!*smtp_url || !*from) {
@@ -450,14 +589,14 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   struct thread_ids th;
   thread_ids_load(db, ticket_id, to_customer, to, mid, &th);
   if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
-    char *from_name = setting_or_empty("mail.from_name");
+    const char *from_name = snd.from_name;
     /* An acknowledgement carries nothing the sender typed, not even as the recipient's display name. */
     struct mail_address to_addr = { strcmp(kind, "ack") ? (char *)(in_part ? pm.name : json_str(customer, "name")) : NULL,
                                     (char *)to };
     if (to_addr.name && !*to_addr.name) to_addr.name = NULL;
     struct mail_outgoing out = { 0 };
-    out.from.name = *from_name ? from_name : NULL;
-    out.from.address = from;
+    out.from.name = *from_name ? (char *)from_name : NULL;
+    out.from.address = (char *)from;
     out.to = &to_addr;
     out.to_count = 1;
     out.subject = subject;
@@ -471,14 +610,14 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     out.attachments_count = atts_count;
     out.auto_submitted = automatic;
     msg = mail_compose_new(&out, &msg_len);
-    free(from_name);
     if (!msg) { snprintf(err, errlen, "the mail could not be composed"); rc = -1; }
   } else if (rc == 0) {
     snprintf(err, errlen, "no template for %s", kind);
     rc = -1;
   }
   if (rc == 0) {
-    rc = smtp_send(smtp_url, from, to, msg, msg_len, err, errlen);
+    rc = tkt_smtp_send(smtp_url, snd.smtp_user, snd.smtp_password, snd.smtp_tls, from, to, msg, msg_len, 120L, NULL,
+                       err, errlen);
     tkt_mail_status_record("smtp", rc == 0, err);
   }
 
@@ -511,8 +650,7 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   free(mid);
 out:
   if (in_part) part_mail_free(&pm);
-  free(smtp_url);
-  free(from);
+  sender_free(&snd);
   return rc;
 }
 

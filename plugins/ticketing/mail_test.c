@@ -107,7 +107,7 @@ size_t tkt_curl_answer_write(char *p, size_t size, size_t n, void *answer)
 
 /* The mailbox named by url's path ("INBOX", decoded, without ";UIDVALIDITY=..." and the like) and the URL of the
  * server alone. Both for the caller to free; -1 with err when the name cannot be sent in a command. */
-static int split_mailbox(const char *url, char **server, char **mailbox, char *err, size_t errlen)
+int tkt_imap_split_mailbox(const char *url, char **server, char **mailbox, char *err, size_t errlen)
 {
   *server = *mailbox = NULL;
   CURLU *u = curl_url();
@@ -149,12 +149,16 @@ static long left(time_t deadline)
   return s < 1 ? 1 : s;
 }
 
-void tkt_imap_test(const char *url, const char *user, const char *password, cJSON *out)
+void tkt_imap_test(const char *saved_url, const char *user, const char *password, const char *tls, cJSON *out)
 {
   char err[700] = "";
   char *server = NULL, *mailbox = NULL;
   if (tkt_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
-  if (split_mailbox(url, &server, &mailbox, err, sizeof err) != 0) { fail(out, err); return; }
+  if (tkt_tls_check(saved_url, tls ? tls : "auto", err, sizeof err) != 0) { fail(out, err); return; }
+  char *url_owned = tkt_tls_url_new(saved_url, tls);
+  const char *url = url_owned;
+  int split = tkt_imap_split_mailbox(url, &server, &mailbox, err, sizeof err);
+  if (split != 0) { free(url_owned); fail(out, err); return; }
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   time_t deadline = ts.tv_sec + TEST_SECONDS;
@@ -176,7 +180,7 @@ void tkt_imap_test(const char *url, const char *user, const char *password, cJSO
   char errbuf[CURL_ERROR_SIZE] = "";
   struct tkt_curl_answer b = { .max = ANSWER_MAX };
   struct tkt_curl_probe probe;
-  tkt_imap_curl_setup(c, user, password);
+  tkt_imap_curl_setup(c, user, password, tls);
   curl_easy_setopt(c, CURLOPT_URL, server);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tkt_curl_answer_write);
@@ -234,10 +238,11 @@ void tkt_imap_test(const char *url, const char *user, const char *password, cJSO
   free(cmd);
   free(server);
   free(mailbox);
+  free(url_owned);
 }
 
-void tkt_smtp_test(const char *url, const char *user, const char *password, const char *from, const char *from_name,
-                   const char *send_to, const char *lang, cJSON *out)
+void tkt_smtp_test(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
+                   const char *from_name, const char *send_to, const char *lang, cJSON *out)
 {
   char err[700] = "";
   if (tkt_curl_ready() != 0) { fail(out, "libcurl cannot start"); return; }
@@ -258,7 +263,7 @@ void tkt_smtp_test(const char *url, const char *user, const char *password, cons
     size_t len = 0;
     char *msg = mail_compose_new(&m, &len);
     if (!msg) { fail(out, "the test mail could not be composed"); return; }
-    int rc = tkt_smtp_send(url, user, password, from, send_to, msg, len, TEST_SECONDS, &tls, err, sizeof err);
+    int rc = tkt_smtp_send(url, user, password, tls_mode, from, send_to, msg, len, TEST_SECONDS, &tls, err, sizeof err);
     free(msg);
     if (rc != 0) { fail(out, err); return; }
     cJSON_AddBoolToObject(out, "ok", 1);
@@ -271,7 +276,12 @@ void tkt_smtp_test(const char *url, const char *user, const char *password, cons
   if (!c) abort();
   char errbuf[CURL_ERROR_SIZE] = "";
   struct tkt_curl_probe probe;
-  tkt_smtp_curl_setup(c, url, user, password);
+  if (tkt_tls_check(url, tls_mode ? tls_mode : "auto", err, sizeof err) != 0) {
+    curl_easy_cleanup(c);
+    fail(out, err);
+    return;
+  }
+  tkt_smtp_curl_setup(c, url, user, password, tls_mode);
   curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);   /* greeting, EHLO, STARTTLS, AUTH — then stop */
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, TEST_CONNECT_SECONDS);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, TEST_SECONDS);
@@ -285,7 +295,7 @@ void tkt_smtp_test(const char *url, const char *user, const char *password, cons
     fail(out, err);
   } else {
     cJSON_AddBoolToObject(out, "ok", 1);
-    cJSON_AddBoolToObject(out, "tls", probe.tls || !strncmp(url, "smtps:", 6));
+    cJSON_AddBoolToObject(out, "tls", probe.tls || !strncmp(url, "smtps:", 6) || (tls_mode && !strcmp(tls_mode, "implicit")));
     cJSON_AddBoolToObject(out, "auth", user && *user);
   }
   curl_easy_cleanup(c);

@@ -38,6 +38,7 @@ cJSON *tkt_mail_ingest(struct destek_req *c, const char *raw, size_t len, const 
 struct tkt_mail_origin {
   int64_t team_id;
   const cJSON *tags;
+  int64_t mailbox_id;   /* the saved mailbox (0: the settings mailbox): the tickets it opens are answered from it */
 };
 /* tkt_mail_ingest for a message from origin (NULL: no routing). */
 cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, const char *source,
@@ -48,15 +49,36 @@ int tkt_mail_in_init(const struct destek_host *host);
 int tkt_mail_imap_init(const struct destek_host *host);
 
 /* --- libcurl set-up shared by sending/polling and the connection tests (mail_test.c) --- */
-/* Options of an SMTP transfer to url: protocols smtp/smtps, the login when user is not empty (then STARTTLS when
- * the server offers it), no signals. Timeouts are the caller's. */
-void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password);
-/* Sends msg (len bytes, CRLF lines) from from to to through url with the given login, within timeout seconds.
- * *tls (may be NULL) says whether the connection was encrypted. 0, or -1 with the reason in err. */
-int tkt_smtp_send(const char *url, const char *user, const char *password, const char *from, const char *to,
-                  const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen);
-/* Options of an IMAP session: protocols imap/imaps, the login when user is not empty, STARTTLS when offered. */
-void tkt_imap_curl_setup(CURL *c, const char *user, const char *password);
+/* How a mail connection uses TLS (mail.smtp_tls, mail.imap_tls, a mailbox's smtp_tls/imap_tls):
+ *   "auto"     the URL's scheme decides (smtps/imaps: TLS from the start; else STARTTLS when the server offers it,
+ *              for SMTP only when logging in) — what Destek did before the choice existed;
+ *   "starttls" STARTTLS, required: a server that does not offer it is refused;
+ *   "implicit" TLS from the first byte (the scheme becomes smtps/imaps);
+ *   "none"     never TLS; refused for a host that is not loopback unless mail.allow_plaintext is set.
+ * TKT_TLS_MODES lists them (NULL-terminated, for tkt_field_enum). */
+extern const char *const TKT_TLS_MODES[];
+int tkt_tls_mode_ok(const char *tls);
+/* Whether tls may be used for url (a known mode; "none" only as above). 0, or -1 with err. */
+int tkt_tls_check(const char *url, const char *tls, char *err, size_t errlen);
+/* The URL to connect to for tls: url with its scheme set by the mode (implicit: smtps/imaps; starttls, none:
+ * smtp/imap; auto or NULL: unchanged). Caller frees. */
+char *tkt_tls_url_new(const char *url, const char *tls);
+/* CURLOPT_USE_SSL for tls, and the CAs of mail.tls_ca when set; auto_try: what "auto" means here (CURLUSESSL_TRY when set, libcurl's default else). */
+void tkt_tls_curl_setup(CURL *c, const char *tls, int auto_try);
+/* Options of an SMTP transfer to url with TLS mode tls (NULL: auto): protocols smtp/smtps, the login when user is
+ * not empty, no signals. Timeouts are the caller's. */
+void tkt_smtp_curl_setup(CURL *c, const char *url, const char *user, const char *password, const char *tls);
+/* Sends msg (len bytes, CRLF lines) from from to to through url with the given login and TLS mode (NULL: auto),
+ * within timeout seconds. *tls (may be NULL) says whether the connection was encrypted. 0, or -1 with the reason
+ * in err (also when the TLS mode is not allowed for url). */
+int tkt_smtp_send(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
+                  const char *to, const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen);
+/* Options of an IMAP session: protocols imap/imaps, the login when user is not empty, TLS by mode tls (NULL: auto,
+ * STARTTLS when offered). The URL is the caller's (tkt_tls_url_new). */
+void tkt_imap_curl_setup(CURL *c, const char *user, const char *password, const char *tls);
+/* The mailbox named by url's path ("INBOX", decoded, without ";UIDVALIDITY=..." and the like) and the URL of the
+ * server alone. Both for the caller to free; -1 with err when the name cannot be sent in a command. */
+int tkt_imap_split_mailbox(const char *url, char **server, char **mailbox, char *err, size_t errlen);
 /* Checks an IMAP URL: imap:// or imaps://, a host, no user or password inside it. Returns the URL to use (caller
  * frees): without trailing '/', and ending in "/INBOX" when it names no mailbox; or NULL with err. */
 char *tkt_imap_url_new(const char *url, char *err, size_t errlen);
@@ -97,14 +119,18 @@ int tkt_mail_status_bump(struct destek_db *w, const char *channel);
  * nothing happened yet). */
 cJSON *tkt_mail_status_json(struct destek_db *db, const char *channel, const char *attempt_name, const char *count_name);
 
+/* mail_imap.c: adds the UIDVALIDITY bookkeeping of channel to o: {uidvalidity, uidvalidity_previous,
+ * uidvalidity_changed_at, uidvalidity_changes, resyncing} (nulls, 0 and false before the first poll). */
+void tkt_mail_imap_state_add(struct destek_db *db, const char *channel, cJSON *o);
+
 /* --- mail_test.c: "test connection" --- */
 /* Logs in to the IMAP server and examines the mailbox of url (checked by tkt_imap_url_new). Fills out with
  * {"ok":true,"mailbox","messages","unseen","tls"} or {"ok":false,"error"}. Returns within about 15 s. */
-void tkt_imap_test(const char *url, const char *user, const char *password, cJSON *out);
+void tkt_imap_test(const char *url, const char *user, const char *password, const char *tls, cJSON *out);
 /* Connects to the SMTP server (EHLO, STARTTLS, AUTH when user is set) without sending; with send_to, sends a test
  * mail from from in lang instead. Fills out like tkt_imap_test ({"ok":true,"tls","auth"[,"sent_to"]}). */
-void tkt_smtp_test(const char *url, const char *user, const char *password, const char *from, const char *from_name,
-                   const char *send_to, const char *lang, cJSON *out);
+void tkt_smtp_test(const char *url, const char *user, const char *password, const char *tls, const char *from,
+                   const char *from_name, const char *send_to, const char *lang, cJSON *out);
 /* mailboxes.c: /api/v1/mailboxes, /api/v1/mail/status, /api/v1/mail/test. 0 or -1. */
 int tkt_mailboxes_init(const struct destek_host *host);
 

@@ -22,6 +22,9 @@ const char *const TKT_CHANNELS[] = { "email", "web", "api", "chat", "whatsapp", 
 extern const struct destek_migration ticketing_migrations[];
 
 static const struct destek_setting settings[] = {
+  { "ticketing.draft_cleanup_seconds", DESTEK_SETTING_INT, "3600", 0,
+    "How often drafts' files older than 30 days (and stored files nothing refers to) are cleaned up, in seconds;"
+    " 0 disables" },
   { "ticketing.attachment_max_bytes", DESTEK_SETTING_INT, "10485760", 0,
     "Largest attachment accepted, in bytes" },
   { "ticketing.public_form_limit", DESTEK_SETTING_INT, "5", 0,
@@ -214,6 +217,7 @@ static int ticketing_init(const struct destek_host *host)
   if (tkt_sla_init(host) != 0 || tkt_triggers_init(host) != 0 || host->routes(host, tkt_macro_routes) != 0) return -1;
   if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_teams_init(host) != 0)
     return -1;
+  if (tkt_drafts_init(host) != 0) return -1;
   /* The customer portal's pages (plugins/ticketing/web/portal/index.js): the web form, and a ticket's page from the
    * link in our mails, which is one customer's conversation and kept out of search engines. */
   if (host->portal_page(host, "/contact", 0) != 0 || host->portal_page(host, "/t/{number}", DESTEK_PORTAL_NOINDEX) != 0)

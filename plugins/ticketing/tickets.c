@@ -728,7 +728,8 @@ static cJSON *message_event_extra(struct destek_db *w, int64_t message_id, const
 
 static int64_t insert_message(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                               const char *kind, int64_t user_id, int64_t customer_id, const char *body,
-                              const char *body_html, const cJSON *attachments)
+                              const char *body_html, const cJSON *attachments, const int64_t *draft_ids,
+                              int n_drafts)
 {
   char now[21];
   tkt_now(now);
@@ -739,12 +740,22 @@ static int64_t insert_message(struct destek_req *r, struct destek_db *w, int64_t
     return -tkt_error(r, 500, "internal", "the message could not be saved");
   int64_t id = tkt_db_last_id(w);
   int rc = attachments ? tkt_attachments_save(r, w, ticket_id, id, attachments) : 0;
+  if (!rc && n_drafts) rc = tkt_draft_files_take(r, w, ticket_id, id, draft_ids, n_drafts);
   return rc ? -rc : id;
 }
 
 int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                         const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                         const char *body_html, const cJSON *attachments, const char *actor)
+{
+  return tkt_message_add_drafts(r, w, ticket_id, part_ticket_id, kind, user_id, customer_id, body, body_html,
+                                attachments, NULL, 0, actor);
+}
+
+int64_t tkt_message_add_drafts(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
+                               const char *kind, int64_t user_id, int64_t customer_id, const char *body,
+                               const char *body_html, const cJSON *attachments, const int64_t *draft_ids,
+                               int n_drafts, const char *actor)
 {
   if (part_ticket_id <= 0) part_ticket_id = ticket_id;
   sqlite3_stmt *st = tkt_db_prepare(w, "SELECT status, first_response_at IS NULL, reference FROM tkt_tickets WHERE id = ?1");
@@ -761,7 +772,7 @@ int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticke
     return -tkt_error(r, 409, "ticket_closed", "ticket #%lld is closed: it cannot be changed", reference);
 
   int64_t message_id = insert_message(r, w, ticket_id, part_ticket_id, kind, user_id, customer_id, body, body_html,
-                                      attachments);
+                                      attachments, draft_ids, n_drafts);
   if (message_id < 0) return message_id;
 
   /* An automatic reply (no user: a trigger's) answers nobody's question: it neither opens the ticket nor counts as
@@ -790,7 +801,7 @@ int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticke
     return -tkt_error(r, 500, "internal", "the search index could not be updated");
   int rc = tkt_emit(r, "message.added", ticket_id,
                     message_event_extra(w, message_id, kind, user_id, customer_id, part_ticket_id, NULL, 0, body,
-                                        cJSON_GetArraySize(attachments)));
+                                        cJSON_GetArraySize(attachments) + n_drafts));
   if (rc) return -rc;
   if (strcmp(status, new_status)) {
     tkt_history(w, ticket_id, actor, "status", status, new_status);
@@ -839,7 +850,8 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct destek_db *w, con
       cJSON_Delete(extra);
       return -tkt_error(r, 500, "internal", "the ticket could not be saved");
     }
-  int64_t message_id = insert_message(r, w, ticket_id, ticket_id, "customer", 0, customer_id, body, NULL, attachments);
+  int64_t message_id = insert_message(r, w, ticket_id, ticket_id, "customer", 0, customer_id, body, NULL, attachments,
+                                      NULL, 0);
   if (message_id < 0) { cJSON_Delete(extra); return message_id; }
   char ref[24];
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
@@ -1010,6 +1022,12 @@ static int message_create(struct destek_req *r)
   if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
     return tkt_error(r, 404, "not_found", "no such ticket");
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
+  /* Files of the agent's draft (uploaded before, kept on the server) become the message's without a second upload. */
+  int64_t draft_ids[TKT_ATTACHMENTS_MAX];
+  int n_drafts = 0;
+  if ((rc = tkt_draft_files_field(r, tkt_db_read(r), body, id, tkt_user_id(r), cJSON_GetArraySize(atts), draft_ids,
+                                  &n_drafts)))
+    return rc;
   struct destek_db *w = tkt_db_write(r);
   if (!w) return tkt_status(r);
   /* A reply goes to one customer: the ticket's, or after a merge of several customers' tickets the one named. */
@@ -1020,8 +1038,8 @@ static int message_create(struct destek_req *r)
   /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
    * remote images held back), so every reader of body_html gets safe markup. */
   char *safe_html = html && *html ? tkt_html_sanitize_new(html) : NULL;
-  int64_t mid = tkt_message_add(r, w, id, part, kind ? kind : "reply", tkt_user_id(r), 0, text,
-                                safe_html && *safe_html ? safe_html : NULL, atts, actor);
+  int64_t mid = tkt_message_add_drafts(r, w, id, part, kind ? kind : "reply", tkt_user_id(r), 0, text,
+                                       safe_html && *safe_html ? safe_html : NULL, atts, draft_ids, n_drafts, actor);
   free(safe_html);
   if (mid < 0) return (int)-mid;
   cJSON *o = cJSON_CreateObject();

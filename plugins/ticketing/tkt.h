@@ -30,6 +30,10 @@ extern const char *const TKT_CHANNELS[];    /* email web api chat whatsapp phone
 #define TKT_ATTACHMENTS_MAX 10     /* files per message */
 #define TKT_UPLOAD_BODY_MAX (16 << 20) /* request body of a route that takes attachments (base64 in JSON) */
 
+/* Whether v is a whole number within ±9e15 (JSON ids and counts), without libm: a module .so may need nothing the
+ * binary does not give it (scripts/check-plugins.sh), and floor() would be an unversioned libm import. */
+static inline int tkt_whole(double v) { return v >= -9e15 && v <= 9e15 && v == (double)(int64_t)v; }
+
 /* Route tables of the files. */
 extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
   tkt_public_routes[], tkt_attachment_routes[], tkt_presence_routes[];
@@ -131,6 +135,11 @@ int tkt_apply_changes(struct destek_req *r, struct destek_db *w, int64_t ticket_
 int64_t tkt_message_add(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
                         const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                         const char *body_html, const cJSON *attachments, const char *actor);
+/* tkt_message_add that also makes the n_drafts draft files draft_ids (tkt_draft_files_field) its attachments. */
+int64_t tkt_message_add_drafts(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t part_ticket_id,
+                               const char *kind, int64_t user_id, int64_t customer_id, const char *body,
+                               const char *body_html, const cJSON *attachments, const int64_t *draft_ids,
+                               int n_drafts, const char *actor);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,
@@ -180,11 +189,32 @@ int tkt_attachments_check(struct destek_req *r, const cJSON *list);
 /* Stores the files of a checked array under <data>/attachments/ and records them. 0 or the error status. */
 int tkt_attachments_save(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
                          const cJSON *list);
+/* <data>/attachments, where message and draft files live. */
+void tkt_attachments_dir(char *out, size_t outlen);
+/* Decodes the data_base64 of checked attachment a (in place: the value becomes "") and writes it durably under a
+ * new random name (storage) in tkt_attachments_dir. 0 with storage, sha and *size, or the error status set up. The
+ * caller records the file in the same transaction; a file whose row never commits is swept (drafts.c). */
+int tkt_attachment_store(struct destek_req *r, const cJSON *a, char storage[48], char sha[65], size_t *size);
+/* Answers with the file of st's row (filename, content_type, storage, size; bound, not yet stepped; finished here);
+ * 404 when there is no row. Returns the status. */
+int tkt_file_send(struct destek_req *r, sqlite3_stmt *st, int64_t id);
 /* The attachments of a message as JSON. */
 cJSON *tkt_attachments_json(struct destek_db *db, int64_t message_id);
 /* Answers with the file of attachment id (a download, an inert Content-Type); 404 when there is none. The caller
  * has decided that the requester may have it. Returns the status. */
 int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id);
+
+/* --- drafts.c: files of an agent's draft reply, kept on the server --- */
+/* Reads "draft_files" of obj (absent or null: *n = 0): ids of user_id's draft files on ticket_id, at most
+ * TKT_ATTACHMENTS_MAX - already. Fills ids (TKT_ATTACHMENTS_MAX long). 0 or the error status set up (422). */
+int tkt_draft_files_field(struct destek_req *r, struct destek_db *db, const cJSON *obj, int64_t ticket_id,
+                          int64_t user_id, int already, int64_t *ids, int *n);
+/* Makes the n draft files ids the attachments of message_id (same files, no copy), in w's transaction. 0 or the
+ * error status set up. */
+int tkt_draft_files_take(struct destek_req *r, struct destek_db *w, int64_t ticket_id, int64_t message_id,
+                         const int64_t *ids, int n);
+/* Registers the draft routes and the cleanup job. 0 or -1. */
+int tkt_drafts_init(const struct destek_host *h);
 
 /* --- search.c --- */
 /* Marks the ticket's row of the search index (subject, messages, customer) to be rewritten when the open write

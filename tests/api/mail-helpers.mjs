@@ -1,7 +1,7 @@
 // Helpers of the e-mail tests: a real SMTP server on loopback (aiosmtpd with tests/mail/smtp_sink.py, writing each
 // message it accepts to a directory) and a reader of the mails it caught.
 import {after} from 'node:test';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -166,4 +166,65 @@ service submission-login {
   sinks.add(dv);
   try { await waitListening(port, T(10000)); } catch (e) { await dv.stop(); throw new Error(`dovecot did not start: ${e.message}: ${out}`); }
   return dv;
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 (openssl), for the TLS mail servers: {cert, key} file paths and the
+ * certificate's PEM text (what mail.tls_ca takes).
+ */
+export function makeCert() {
+  const dir = tempDir('destek-cert-');
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {stdio: ['ignore', 'ignore', 'pipe']});
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return {cert, key, pem: fs.readFileSync(cert, 'utf8')};
+}
+
+/**
+ * aiosmtpd with TLS (tests/mail/smtp_tls.py): mode "starttls" (offered, not required) or "implicit" (TLS from the
+ * first byte), with certificate files {cert, key} from makeCert(). Each caught mail has "X-Sink-TLS: yes|no".
+ * Resolves like startSmtp.
+ */
+export async function startSmtpTls(mode, {cert, key}) {
+  const port = await freePort();
+  const dir = tempDir('destek-smtp-tls-');
+  const env = {...process.env, PYTHONPATH: path.join(ROOT, 'tests/mail'), MAIL_SINK_DIR: dir, MAIL_SINK_CERT: cert,
+    MAIL_SINK_KEY: key};
+  const proc = spawn('/usr/bin/python3', ['-W', 'ignore', path.join(ROOT, 'tests/mail/smtp_tls.py'), mode, '127.0.0.1',
+    String(port)], {env, stdio: ['ignore', 'ignore', 'pipe']});
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => proc.on('exit', r));
+  const sink = {
+    port, dir, url: `smtp://127.0.0.1:${port}`,
+    mails: () => readMails(dir),
+    stop: async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; } sinks.delete(sink); },
+  };
+  sinks.add(sink);
+  try { await waitListening(port, T(10000)); } catch (e) { await sink.stop(); throw new Error(`${e.message}: ${stderr}`); }
+  return sink;
+}
+
+/**
+ * Runs IMAP commands on dovecot dv as its user with Python's imaplib: ops is a list of ["create", name],
+ * ["delete", name], ["append", name, rawBuffer, flags?] (flags: "(\\Seen)"). Throws when one fails.
+ */
+export function imapOps(dv, ops) {
+  const script = `
+import imaplib, json, sys, base64
+ops = json.load(sys.stdin)
+m = imaplib.IMAP4('127.0.0.1', ${Number(dv.port)})
+m.login(${JSON.stringify(dv.user)}, ${JSON.stringify(dv.password)})
+for op in ops:
+    if op[0] == 'create': typ, data = m.create(op[1])
+    elif op[0] == 'delete': typ, data = m.delete(op[1])
+    elif op[0] == 'append': typ, data = m.append(op[1], op[3] if len(op) > 3 else None, None, base64.b64decode(op[2]))
+    if typ != 'OK': raise SystemExit('%s: %s %s' % (op[0], typ, data))
+m.logout()
+`;
+  const input = JSON.stringify(ops.map((o) => (o[0] === 'append'
+    ? [o[0], o[1], Buffer.from(o[2]).toString('base64'), ...o.slice(3)] : o)));
+  const r = spawnSync('/usr/bin/python3', ['-c', script], {input, stdio: ['pipe', 'pipe', 'pipe']});
+  if (r.status !== 0) throw new Error(`imap: ${r.stderr}${r.stdout}`);
 }

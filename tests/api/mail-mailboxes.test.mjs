@@ -59,7 +59,15 @@ describe('mailboxes API', () => {
     assert.equal(m.active, false);
     assert.equal(m.poll_seconds, 3600);
     assert.deepEqual(m.status, {last_poll_at: null, ok: null, last_success_at: null, last_error: null,
-      last_error_at: null, messages_filed: 0});
+      last_error_at: null, messages_filed: 0, uidvalidity: null, uidvalidity_previous: null,
+      uidvalidity_changed_at: null, uidvalidity_changes: 0, resyncing: false});
+    // Sends as the default sender, through the settings' SMTP server, TLS as the URL says, until told otherwise.
+    assert.equal(m.from_address, '');
+    assert.equal(m.from_name, '');
+    assert.equal(m.imap_tls, 'auto');
+    assert.equal(m.smtp_url, '');
+    assert.equal(m.smtp_tls, 'auto');
+    assert.equal(m.smtp_password_set, false);
     for (const res of [await api('GET', `/api/v1/mailboxes/${m.id}`), await api('GET', '/api/v1/mailboxes')]) {
       assert.equal(res.status, 200);
       assert.ok(!res.text.includes('pw write only 5'), 'the password is never answered');
@@ -255,7 +263,7 @@ describe('test connection', () => {
     assert.ok(Date.now() - t0 < 15000);
     assertError(await test_({kind: 'smtp', url: 'http://127.0.0.1:25'}), 422, 'invalid_field', 'url');
     assertError(await test_({kind: 'pop3'}), 422, 'invalid_field', 'kind');
-    assertError(await test_({kind: 'smtp', mailbox_id: 1}), 422, 'invalid_field', 'mailbox_id');
+    assertError(await test_({kind: 'smtp', mailbox_id: 99999}), 404, 'not_found');
     assert.equal(smtp.mails().length, before, 'a connection test sends nothing');
   });
 

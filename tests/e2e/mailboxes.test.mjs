@@ -118,8 +118,17 @@ test('another mailbox: added after a failed and a passing test, polled, then del
   await form.locator('input[name="box-poll"]').fill('1');
   await form.locator('select[name="box-team"]').selectOption({ label: 'İadeler' });
   await form.locator('input[name="box-tags"]').fill('iade, kargo');
+  // Its own sender; STARTTLS required for IMAP: this dovecot has no TLS, so the test says so.
+  await form.locator('input[name="box-from"]').fill('iade@magaza.example');
+  await form.locator('input[name="box-from-name"]').fill('İade Ekibi');
+  await form.locator('select[name="box-imap-tls"]').selectOption('starttls');
+  await form.locator('input[name="box-password"]').fill(imap.password);
   await form.locator('[data-action="test"]').click();
   await form.locator('[data-test-result="fail"]').waitFor();
+  await form.locator('select[name="box-imap-tls"]').selectOption('auto');
+  await form.locator('input[name="box-password"]').fill('yanlış parola');
+  await form.locator('[data-action="test"]').click();
+  await form.locator('[data-test-result="fail"]', { hasText: /login|authentication/i }).waitFor();
   await form.locator('input[name="box-password"]').fill(imap.password);
   await form.locator('[data-action="test"]').click();
   await form.locator('[data-test-result="ok"]').waitFor();
@@ -129,6 +138,10 @@ test('another mailbox: added after a failed and a passing test, polled, then del
   await box.waitFor();
   assert.match(await box.textContent(), /Ekip: İadeler/);
   assert.match(await box.textContent(), /iade.*kargo/);
+  assert.equal(await box.locator('[data-field="sender"]').textContent(), 'Yanıtların göndereni: İade Ekibi <iade@magaza.example>');
+  const saved = (await call('GET', '/mailboxes', undefined, admin)).json.items.find((m) => m.name === 'İade kutusu');
+  assert.equal(saved.from_address, 'iade@magaza.example');
+  assert.equal(saved.imap_tls, 'auto');
 
   imap.deliver(Buffer.from(['From: Deniz <deniz@example.com>', 'To: iade@magaza.example', 'Subject: İade etmek istiyorum',
     'Message-ID: <e2e-mbx-1@example.com>', 'Content-Type: text/plain; charset=utf-8', '', 'Merhaba', ''].join('\r\n')));

@@ -142,13 +142,13 @@ test('a file over the limit is refused before the upload; a lower limit set by a
   const agent = await newPage(browser, { errors });
   await login(agent, server.url, AGENT);
   await open(agent, ids.l);
-  await agent.locator('[data-field="files"]').setInputFiles([{ name: 'fotoğraf.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(5000, 7) }]);
   await agent.locator('textarea[name="body"]').fill('Fotoğrafı ekliyorum.');
-  await agent.locator('[data-action="send"]').click();
-  await agent.locator('.composer .alert-error', { hasText: 'dosya başına en fazla 2 kB' }).waitFor();
+  // Files go to the server with the draft as they are added: the server's refusal comes at once.
+  await agent.locator('[data-field="files"]').setInputFiles([{ name: 'fotoğraf.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(5000, 7) }]);
+  await agent.locator('[data-region="attach-errors"]', { hasText: 'dosya başına en fazla 2 kB' }).waitFor();
+  assert.equal(await agent.locator('.file-chip').count(), 0);
   assert.equal(await agent.locator('.msg-reply').count(), 0);
   assert.equal(await agent.locator('textarea[name="body"]').inputValue(), 'Fotoğrafı ekliyorum.');
-  await agent.locator('.file-chip button').click();
   await agent.locator('[data-field="files"]').setInputFiles([{ name: 'ikinci.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(5000, 7) }]);
   await agent.locator('[data-region="attach-errors"]', { hasText: 'en fazla 2 kB' }).waitFor();
   await agent.context().close();
@@ -288,15 +288,18 @@ test('macros: searched by name (Turkish letters, any case), previewed with the v
   await page.locator('.tag', { hasText: 'iade' }).waitFor();
 });
 
-test('a draft is kept per ticket: text, kind and files survive leaving and coming back; the text survives a reload', async () => {
+test('a draft is kept per ticket: text, kind and files survive leaving and coming back, a reload and a sign-out; the files are sent with it', async () => {
   await open(page, ids.other2);
   await page.locator('[data-kind="note"]').click();
   await page.locator('textarea[name="body"]').fill('Yarım kalan not');
   await page.locator('[data-field="files"]').setInputFiles([{ name: 'taslak.png', mimeType: 'image/png', buffer: RED }]);
+  // Uploaded to the server with the draft at once.
+  await page.locator('.file-chip[data-file="taslak.png"][data-uploaded="yes"]').waitFor();
   await page.locator('a.back').click();
   await page.locator(`[data-ticket="${ids.k}"] .row-main`).click();
   await page.locator(`[data-ticket-id="${ids.k}"] textarea`).waitFor();
   assert.equal(await page.locator('textarea[name="body"]').inputValue(), '');
+  assert.equal(await page.locator('.file-chip').count(), 0, 'another ticket has its own draft');
   await page.locator('.mini-list a', { hasText: 'Kupon çalışmıyor' }).click();
   await page.locator(`[data-ticket-id="${ids.other2}"]`).waitFor();
   assert.equal(await page.locator('textarea[name="body"]').inputValue(), 'Yarım kalan not');
@@ -305,11 +308,35 @@ test('a draft is kept per ticket: text, kind and files survive leaving and comin
   await page.reload();
   await page.locator('form.composer-note textarea').waitFor();
   assert.equal(await page.locator('textarea[name="body"]').inputValue(), 'Yarım kalan not');
+  await page.locator('.file-chip[data-file="taslak.png"][data-uploaded="yes"]').waitFor();
+  // Signed out (the session gone) and in again: the file is still with the draft.
+  await page.context().clearCookies();
+  await login(page, server.url, ADMIN);
+  await open(page, ids.other2);
+  await page.locator('.file-chip[data-file="taslak.png"][data-uploaded="yes"]').waitFor();
   await page.locator('[data-action="send"]').click();
-  await page.locator('.msg-note', { hasText: 'Yarım kalan not' }).waitFor();
+  const note = page.locator('.msg-note', { hasText: 'Yarım kalan not' });
+  await note.waitFor();
+  assert.deepEqual(await note.locator('.attachment a').evaluateAll((as) => as.map((a) => a.textContent.trim())), ['taslak.png']);
+  const sent = (await api('GET', '/tickets/' + ids.other2)).messages.find((m) => m.body === 'Yarım kalan not');
+  assert.equal(sent.attachments[0].sha256, sha(RED));
+  assert.deepEqual((await api('GET', `/tickets/${ids.other2}/draft`)).files, [], 'the admin\'s draft is empty');
   await page.reload();
   await page.locator('form.composer textarea').waitFor();
   assert.equal(await page.locator('textarea[name="body"]').inputValue(), '');
+  assert.equal(await page.locator('.file-chip').count(), 0);
+});
+
+test('discarding a draft removes its text and its files from the server', async () => {
+  await open(page, ids.other1);
+  await page.locator('textarea[name="body"]').fill('Vazgeçilecek yanıt');
+  await page.locator('[data-field="files"]').setInputFiles([{ name: 'sil.txt', mimeType: 'text/plain', buffer: Buffer.from('SIL') }]);
+  await page.locator('.file-chip[data-file="sil.txt"][data-uploaded="yes"]').waitFor();
+  assert.equal((await api('GET', `/tickets/${ids.other1}/draft`)).files.length, 1);
+  await page.locator('[data-action="discard"]').click();
+  await eventually(async () => (await api('GET', `/tickets/${ids.other1}/draft`)).files.length === 0, 5000, 'draft files deleted');
+  assert.equal(await page.locator('textarea[name="body"]').inputValue(), '');
+  assert.equal(await page.locator('.file-chip').count(), 0);
 });
 
 test('no shortcut fires while typing in the composer, the tag field, the merge field or the macro search', async () => {

@@ -3,26 +3,25 @@
 // customers' tickets were merged into, a reply (or a macro's) is for one of them, picked here (to_customer_id).
 //
 // Drafts: the text, the kind and the chosen status are kept in sessionStorage ("destek.draft.<ticket id>"), so
-// they survive leaving the ticket and coming back, and a reload; files are kept in memory for the session's
-// navigation only (they can be large; storage is small).
+// they survive leaving the ticket and coming back, and a reload. Files are uploaded to the server as soon as they
+// are added (POST /tickets/{id}/draft/files, one file per request as base64 JSON) and kept there with the agent's
+// draft, so they survive a reload and a sign-out (GET /tickets/{id}/draft lists them); sending names them
+// (draft_files: [ids]) and they become the message's attachments without a second upload. "Discard draft" deletes
+// them (DELETE /tickets/{id}/draft); the server deletes drafts' files untouched for 30 days.
 //
-// Files go in the JSON body as base64 (POST /tickets/{id}/messages, attachments: [{filename, content_type,
-// data_base64}]): at most 10 per message, each at most ticketing.attachment_max_bytes (10 MiB unless an admin
-// changed it), and the whole request at most 16 MiB — checked here first, so that the agent learns before the
-// upload which file is too large.
+// At most 10 files per message, each at most ticketing.attachment_max_bytes (10 MiB unless an admin changed it) —
+// checked here first, so that the agent learns before the upload which file is too large.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, bytes, errorText, html, store, t } from '@destek/agent';
 
 const MAX_FILES = 10;
 const DEFAULT_FILE_MAX = 10 * 1024 * 1024;
-const TOTAL_MAX = 11 * 1024 * 1024;       // the 16 MiB request cap, less base64's third and the text
 const BODY_MAX = 100000;                  // bytes, as the server counts
 const SEND_STATUSES = ['open', 'pending', 'on_hold', 'solved'];
 const STATUS_KEYS = { open: 'status.open', pending: 'status.pending', on_hold: 'status.on_hold', solved: 'status.solved' };
 
 /* ---- the per-ticket draft ---------------------------------------------------------------------------------- */
 const draftKey = (ticketId) => 'destek.draft.' + ticketId;
-const draftFiles = new Map();             // ticket id -> pending files, for this page's life
 
 function loadDraft(ticketId) {
   try {
@@ -200,7 +199,7 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
   const [kind, setKind] = useState(draft.kind);
   const [body, setBody] = useState(draft.body);
   const [status, setStatus] = useState(draft.status);
-  const [files, setFiles] = useState(() => draftFiles.get(id) || []);
+  const [files, setFiles] = useState([]);   // {key, id (the server's, null while uploading), name, size}
   const [problems, setProblems] = useState([]);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -211,9 +210,16 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
 
   useEffect(askFileMax, []);
   useEffect(() => { saveDraft(id, { kind, body, status }); }, [kind, body, status]);
+  /* The files of this agent's draft, kept on the server. */
   useEffect(() => {
-    if (files.length) draftFiles.set(id, files); else draftFiles.delete(id);
-  }, [files]);
+    let live = true;
+    api('GET', '/tickets/' + id + '/draft').then((d) => {
+      if (!live) return;
+      const saved = ((d && d.files) || []).map((f) => ({ key: nextFileId++, id: f.id, name: f.filename, size: f.size, url: f.url }));
+      setFiles((now) => [...saved, ...now.filter((f) => !f.id)]);
+    }, () => {});
+    return () => { live = false; };
+  }, [id]);
   useEffect(() => { if (onTyping) onTyping(body); }, [body]);
   const focusSeen = useRef(focus ? focus.n : 0);   // a request made before this ticket opened is not for it
   useEffect(() => {
@@ -223,23 +229,59 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
     if (textarea.current) textarea.current.focus();
   }, [focus && focus.n]);
 
+  /* Uploads one file to the draft; its chip shows "uploading" until the server has it. */
+  async function upload(entry, file) {
+    try {
+      const saved = await api('POST', '/tickets/' + id + '/draft/files', { filename: entry.name,
+        ...(entry.type ? { content_type: entry.type } : {}), data_base64: await toBase64(file) });
+      setFiles((now) => now.map((f) => (f.key === entry.key ? { ...f, id: saved.id, url: saved.url } : f)));
+    } catch (err) {
+      setFiles((now) => now.filter((f) => f.key !== entry.key));
+      let why = errorText(err);
+      if (err.code === 'attachment_too_large') {
+        const m = /larger than (\d+) bytes/.exec(err.message || '');
+        if (m) fileMax = Number(m[1]);
+        why = t('attach.server_too_large', { max: bytes(fileMax) });
+      } else if (err.code === 'body_too_large') {
+        why = t('attach.total_too_large_server');
+      }
+      setProblems((p) => [...p, t('attach.upload_failed', { name: entry.name, error: why })]);
+    }
+  }
+
   function addFiles(list, pasted) {
     const next = [...files];
     const bad = [];
-    let total = next.reduce((n, f) => n + f.size, 0);
+    const added = [];
     for (const file of list) {
       const name = safeName(pasted ? pastedName(file) : file.name, file.type);
       if (next.length >= MAX_FILES) { bad.push(t('attach.too_many', { max: MAX_FILES })); break; }
       if (!file.size) { bad.push(t('attach.empty', { name })); continue; }
       if (file.size > fileMax) { bad.push(t('attach.too_large', { name, size: bytes(file.size), max: bytes(fileMax) })); continue; }
-      if (total + file.size > TOTAL_MAX) { bad.push(t('attach.total_too_large', { name, max: bytes(TOTAL_MAX) })); continue; }
-      total += file.size;
-      next.push({ key: nextFileId++, file, name, size: file.size, type: mediaType(file.type) });
+      const entry = { key: nextFileId++, id: null, name, size: file.size, type: mediaType(file.type) };
+      next.push(entry);
+      added.push([entry, file]);
     }
     setFiles(next);
     setProblems(bad);
+    for (const [entry, file] of added) upload(entry, file);
   }
-  const removeFile = (key) => { setFiles(files.filter((f) => f.key !== key)); setProblems([]); };
+  const removeFile = (f) => {
+    setFiles(files.filter((x) => x.key !== f.key));
+    setProblems([]);
+    if (f.url) api('DELETE', f.url.replace(/^\/api\/v1/, '')).catch((err) => setError(err));
+  };
+  async function discard() {
+    setBody('');
+    setStatus('');
+    setKind('reply');
+    setProblems([]);
+    setError(null);
+    setFiles([]);
+    saveDraft(id, { kind: 'reply', body: '', status: '' });
+    try { await api('DELETE', '/tickets/' + id + '/draft'); } catch (err) { setError(err); }
+  }
+  const uploading = files.some((f) => !f.id);
 
   function onPaste(e) {
     const items = (e.clipboardData && e.clipboardData.files) ? [...e.clipboardData.files] : [];
@@ -275,21 +317,19 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
   async function send(e) {
     if (e) e.preventDefault();
     const text = body.trim();
-    if (!text || busy || disabled) return;
+    if (!text || busy || disabled || uploading) return;
     if (utf8Length(text) > BODY_MAX) { setError({ status: 422, message: t('composer.too_long', { max: bytes(BODY_MAX) }) }); return; }
     setBusy(true);
     setError(null);
     try {
-      const attachments = await Promise.all(files.map(async (f) => ({
-        filename: f.name, content_type: f.type, data_base64: await toBase64(f.file) })));
+      const draftIds = files.map((f) => f.id);
       await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
         ...(recipient && kind === 'reply' ? { to_customer_id: recipient.id } : {}),
-        ...(attachments.length ? { attachments } : {}) });
+        ...(draftIds.length ? { draft_files: draftIds } : {}) });
       setBody('');
       setFiles([]);
       setProblems([]);
       saveDraft(id, { kind: 'reply', body: '', status: '' });
-      draftFiles.delete(id);
       const then = status;
       setStatus('');
       if (then && then !== ticket.status) {
@@ -351,9 +391,10 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}
       onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
     ${files.length ? html`<ul class="pending-files" data-region="pending-files">
-      ${files.map((f) => html`<li key=${f.key} class="file-chip" data-file=${f.name}>
-        <span class="file-name">${f.name}</span> <span class="muted small">${bytes(f.size)}</span>
-        <button type="button" class="tag-x" aria-label=${t('attach.remove', { name: f.name })} onClick=${() => removeFile(f.key)}>×</button>
+      ${files.map((f) => html`<li key=${f.key} class="file-chip" data-file=${f.name} data-uploaded=${f.id ? 'yes' : 'no'}>
+        <span class="file-name">${f.name}</span> <span class="muted small">${f.id ? bytes(f.size) : t('attach.uploading')}</span>
+        <button type="button" class="tag-x" aria-label=${t('attach.remove', { name: f.name })} disabled=${!f.id}
+          onClick=${() => removeFile(f)}>×</button>
       </li>`)}
     </ul>` : null}
     ${problems.length ? html`<div class="alert alert-error" role="alert" data-region="attach-errors">
@@ -374,7 +415,9 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
           <option value="">${t('composer.keep_status')}</option>
           ${SEND_STATUSES.map((s) => html`<option value=${s}>${t(STATUS_KEYS[s])}</option>`)}
         </select></label>
-      <button class=${'btn ' + (note ? 'btn-note' : 'btn-primary')} type="submit" disabled=${busy || disabled || !body.trim()} data-action="send">
+      ${body || files.length ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="discard"
+        disabled=${busy || disabled} onClick=${discard}>${t('composer.discard')}</button>` : null}
+      <button class=${'btn ' + (note ? 'btn-note' : 'btn-primary')} type="submit" disabled=${busy || disabled || uploading || !body.trim()} data-action="send">
         ${busy ? t('composer.sending') : status ? t('composer.send_and_set', { action: label, status: t(STATUS_KEYS[status]) }) : label}</button>
     </div>
   </form>`;

@@ -2,13 +2,25 @@
 // settings) and further mailboxes (/api/v1/mailboxes), each with a "test connection" button (/api/v1/mail/test)
 // and what it last did (/api/v1/mail/status, reloaded every 15 s). Passwords are write-only: the server says
 // whether one is set, an empty password field keeps it, and a test without a typed password uses the saved one.
+// Each mailbox sends as itself (its From address and name, its own SMTP server when it has one; else the outgoing
+// mail settings) and every server has its TLS choice: auto, STARTTLS (required), implicit TLS, or none (loopback
+// only unless mail.allow_plaintext). A mailbox replaced on the server (a new UIDVALIDITY) shows in its status.
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, api, dateTime, errorText, html, t } from '@destek/agent';
 
 const SMTP_KEYS = { url: 'mail.smtp_url', user: 'mail.smtp_user', password: 'mail.smtp_password', from: 'mail.from',
-  from_name: 'mail.from_name' };
+  from_name: 'mail.from_name', tls: 'mail.smtp_tls' };
 const IMAP_KEYS = { url: 'mail.imap_url', user: 'mail.imap_user', password: 'mail.imap_password',
-  poll_seconds: 'mail.poll_seconds' };
+  poll_seconds: 'mail.poll_seconds', tls: 'mail.imap_tls' };
+const TLS_MODES = { auto: 'mailboxes.tls_auto', starttls: 'mailboxes.tls_starttls', implicit: 'mailboxes.tls_implicit',
+  none: 'mailboxes.tls_none' };
+
+function TlsSelect({ name, value, onChange }) {
+  return html`<label class="field-inline"><span>${t('mailboxes.f_tls')}</span>
+    <select name=${name} value=${value || 'auto'} onChange=${(e) => onChange(e.currentTarget.value)}>
+      ${Object.entries(TLS_MODES).map(([m, key]) => html`<option value=${m}>${t(key)}</option>`)}
+    </select></label>`;
+}
 
 function Input({ label, name, value, onInput, type, placeholder, required, autocomplete, min }) {
   return html`<label class="field-inline"><span>${label}</span>
@@ -60,6 +72,9 @@ function StatusLine({ status, smtp }) {
   return html`<div class="small mbx-status" data-status=${status.ok ? 'ok' : 'error'}>
     <p class="muted">${(smtp ? t('mailboxes.last_send') : t('mailboxes.last_poll')) + ': ' + dateTime(when) + ' · '}<span
       class=${status.ok ? 'mbx-ok' : 'mbx-bad'}>${status.ok ? t('mailboxes.state_ok') : t('mailboxes.state_error')}</span>${' · ' + count}</p>
+    ${status.uidvalidity_changed_at ? html`<p class="muted" data-status="uidvalidity">${t(status.resyncing
+      ? 'mailboxes.uidvalidity_resyncing' : 'mailboxes.uidvalidity_changed', { when: dateTime(status.uidvalidity_changed_at),
+        old: status.uidvalidity_previous, now: status.uidvalidity })}</p>` : null}
     ${status.last_error ? html`<p class=${status.ok ? 'muted' : 'mbx-bad'}>${(status.ok ? t('mailboxes.earlier_error')
       : t('mailboxes.last_error')) + (status.last_error_at ? ' (' + dateTime(status.last_error_at) + ')' : '') + ': '}<span
       class="break">${status.last_error}</span></p>` : null}
@@ -85,7 +100,7 @@ function SettingsCard({ kind, settings, status, onSaved }) {
     const body = {};
     for (const k of Object.keys(keys)) {
       if (k === 'password') { if (f.password) body[keys.password] = f.password; continue; }
-      body[keys[k]] = k === 'poll_seconds' ? Number(f[k]) : f[k].trim();
+      body[keys[k]] = k === 'poll_seconds' ? Number(f[k]) : k === 'tls' ? (f.tls || 'auto') : f[k].trim();
     }
     try {
       await api('PATCH', '/settings', body);
@@ -99,7 +114,7 @@ function SettingsCard({ kind, settings, status, onSaved }) {
     try { await api('PATCH', '/settings', { [keys.password]: null }); onSaved(); } catch (err) { setError(err); }
   };
   const test = (extra) => {
-    const body = { kind, url: f.url.trim(), user: f.user.trim(), ...extra };
+    const body = { kind, url: f.url.trim(), user: f.user.trim(), tls: f.tls || 'auto', ...extra };
     if (f.password) body.password = f.password;
     runTest(body);
   };
@@ -128,6 +143,7 @@ function SettingsCard({ kind, settings, status, onSaved }) {
           <${Input} label=${t('mailboxes.f_from_name')} name="smtp-from-name" value=${f.from_name} onInput=${set('from_name')} />`
         : html`<${Input} label=${t('mailboxes.f_poll')} name="imap-poll" type="number" min="0" value=${f.poll_seconds}
             onInput=${set('poll_seconds')} />`}
+        <${TlsSelect} name=${kind + '-tls'} value=${f.tls} onChange=${set('tls')} />
       </div>
       <div class="mbx-actions">
         <button class="btn btn-primary btn-sm" type="submit">${t('admin.save')}</button>
@@ -147,11 +163,12 @@ function SettingsCard({ kind, settings, status, onSaved }) {
 }
 
 const emptyBox = { name: '', imap_url: '', imap_user: '', imap_password: '', poll_seconds: '60', active: true,
-  team_id: '', tags: '' };
+  team_id: '', tags: '', imap_tls: 'auto', from_address: '', from_name: '', smtp_url: '', smtp_user: '', smtp_password: '',
+  smtp_tls: 'auto' };
 
 /* Create or edit a saved mailbox; its "test connection" tries what is typed (the saved password when none is). */
 function MailboxForm({ box, teams, onDone, onCancel }) {
-  const [f, setF] = useState(box ? { ...emptyBox, ...box, imap_password: '', poll_seconds: String(box.poll_seconds),
+  const [f, setF] = useState(box ? { ...emptyBox, ...box, imap_password: '', smtp_password: '', poll_seconds: String(box.poll_seconds),
     team_id: box.team_id == null ? '' : String(box.team_id), tags: (box.tags || []).join(', ') } : emptyBox);
   const [error, setError] = useState(null);
   const [result, runTest] = useTest();
@@ -160,15 +177,18 @@ function MailboxForm({ box, teams, onDone, onCancel }) {
     e.preventDefault();
     const body = { name: f.name.trim(), imap_url: f.imap_url.trim(), imap_user: f.imap_user.trim(),
       poll_seconds: Number(f.poll_seconds), active: f.active, team_id: f.team_id ? Number(f.team_id) : null,
-      tags: f.tags.split(',').map((s) => s.trim()).filter(Boolean) };
+      tags: f.tags.split(',').map((s) => s.trim()).filter(Boolean), imap_tls: f.imap_tls,
+      from_address: f.from_address.trim(), from_name: f.from_name.trim(), smtp_url: f.smtp_url.trim(),
+      smtp_user: f.smtp_user.trim(), smtp_tls: f.smtp_tls };
     if (f.imap_password) body.imap_password = f.imap_password;
+    if (f.smtp_password) body.smtp_password = f.smtp_password;
     try {
       await api(box ? 'PATCH' : 'POST', box ? '/mailboxes/' + box.id : '/mailboxes', body);
       onDone();
     } catch (err) { setError(err); }
   };
   const test = () => {
-    const body = { kind: 'imap', url: f.imap_url.trim(), user: f.imap_user.trim() };
+    const body = { kind: 'imap', url: f.imap_url.trim(), user: f.imap_user.trim(), tls: f.imap_tls };
     /* An edited mailbox without a typed password tests its saved one; a new one has none to fall back to. */
     if (box) body.mailbox_id = box.id;
     if (f.imap_password || !box) body.password = f.imap_password;
@@ -194,8 +214,23 @@ function MailboxForm({ box, teams, onDone, onCancel }) {
         </select></label>
       <${Input} label=${t('mailboxes.f_tags')} name="box-tags" value=${f.tags} onInput=${set('tags')}
         placeholder="kargo, vip" />
+      <${TlsSelect} name="box-imap-tls" value=${f.imap_tls} onChange=${set('imap_tls')} />
       <label class="mbx-check"><input type="checkbox" name="box-active" checked=${f.active}
         onChange=${(e) => set('active')(e.currentTarget.checked)} /> ${t('mailboxes.f_active')}</label>
+    </div>
+    <h4 class="h4 mbx-sub">${t('mailboxes.sending_title')}</h4>
+    <p class="muted small">${t('mailboxes.sending_hint')}</p>
+    <div class="mbx-grid">
+      <${Input} label=${t('mailboxes.f_from')} name="box-from" type="email" value=${f.from_address}
+        onInput=${set('from_address')} placeholder="kargo@magaza.example" />
+      <${Input} label=${t('mailboxes.f_from_name')} name="box-from-name" value=${f.from_name} onInput=${set('from_name')} />
+      <${Input} label=${t('mailboxes.f_smtp_url')} name="box-smtp-url" value=${f.smtp_url} onInput=${set('smtp_url')}
+        placeholder=${t('mailboxes.smtp_default')} />
+      <${Input} label=${t('mailboxes.f_user')} name="box-smtp-user" value=${f.smtp_user} onInput=${set('smtp_user')} />
+      <${Input} label=${t('mailboxes.f_password')} name="box-smtp-password" type="password" value=${f.smtp_password}
+        onInput=${set('smtp_password')} autocomplete="new-password"
+        placeholder=${box && box.smtp_password_set ? t('admin.secret_set') : t('admin.secret_unset')} />
+      <${TlsSelect} name="box-smtp-tls" value=${f.smtp_tls} onChange=${set('smtp_tls')} />
     </div>
     <div class="mbx-actions">
       <button class="btn btn-primary btn-sm" type="submit">${box ? t('admin.save') : t('admin.create')}</button>
@@ -221,6 +256,8 @@ function MailboxCard({ box, status, teams, onChanged }) {
       <div class="mbx-head">
         <h3 class="h3">${box.name}</h3>
         <p class="muted small break">${box.imap_url}${box.imap_user ? ' · ' + box.imap_user : ''}</p>
+        <p class="muted small break" data-field="sender">${t('mailboxes.sends_as', { from: box.from_address
+          ? (box.from_name ? box.from_name + ' <' + box.from_address + '>' : box.from_address) : t('mailboxes.default_sender') })}</p>
         <p class="mbx-badges">
           <span class="badge">${box.active ? t('admin.active') : t('mailboxes.paused')}</span>
           <span class="badge">${t('mailboxes.every', { n: box.poll_seconds })}</span>
