@@ -76,7 +76,8 @@ static int team_list(struct destek_req *r)
                                          " (SELECT team_id FROM tkt_team_members WHERE user_id = ?3))"
                                          " ORDER BY id LIMIT ?2") : NULL;
   if (!st) return tkt_error(r, 500, "internal", "internal error");
-  tkt_db_bind(st, "iii", after, (int64_t)limit + 1, mine ? tkt_user_id(r) : (int64_t)0);
+  int64_t member = !mine ? 0 : tkt_user_id(r) > 0 ? tkt_user_id(r) : -1;   /* -1: nobody's teams */
+  tkt_db_bind(st, "iii", after, (int64_t)limit + 1, member);
   int64_t ids[201];
   int n = 0;
   while (n < limit + 1 && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
