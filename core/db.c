@@ -760,6 +760,9 @@ int db_schema_version(struct db *db, const char *owner)
 
 static int step_version(const char *name) { return atoi(name); }
 
+/* The first line of a step that must run with foreign keys off (see db_migrate_run). */
+#define MIGRATION_FK_OFF "-- destek: foreign_keys off"
+
 int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen)
 {
   return db_migrate_run(w, owner, steps, NULL, err, errlen);
@@ -794,17 +797,31 @@ int db_migrate_run(struct db *w, const char *owner, const struct embed_file *ste
       return -1;
     }
     if (version <= current) continue;
-    if (db_begin(w) != 0) { snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(w->h)); return -1; }
+    /* A step that rebuilds a table other tables refer to (SQLite's "12 steps" of ALTER TABLE) runs with foreign keys
+     * off, which SQLite allows only outside a transaction, and is checked with foreign_key_check before it commits. */
+    int fk_off = !runner && !strncmp((const char *)s->data, MIGRATION_FK_OFF, strlen(MIGRATION_FK_OFF));
+    if (fk_off) sqlite3_exec(w->h, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+    if (db_begin(w) != 0) {
+      snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(w->h));
+      if (fk_off) sqlite3_exec(w->h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+      return -1;
+    }
     char *msg = NULL, why[1024] = "";
     int rc = sqlite3_exec(w->h, SQL_MIGRATIONS_TABLE, NULL, NULL, &msg);
     if (rc == SQLITE_OK && runner) rc = runner->run(w, owner, s->name, (const char *)s->data, runner->ud, why,
                                                     sizeof why);
     else if (rc == SQLITE_OK) rc = sqlite3_exec(w->h, (const char *)s->data, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && fk_off &&
+        db_int(w, 0, "SELECT count(*) FROM pragma_foreign_key_check", NULL) != 0) {
+      snprintf(why, sizeof why, "it leaves rows whose foreign keys point nowhere (PRAGMA foreign_key_check)");
+      rc = SQLITE_CONSTRAINT;
+    }
     if (rc != SQLITE_OK) {
       snprintf(err, errlen, "migration %s/%s failed: %s", owner, s->name,
                why[0] ? why : msg ? msg : sqlite3_errmsg(w->h));
       sqlite3_free(msg);
       db_rollback(w);
+      if (fk_off) sqlite3_exec(w->h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
       return -1;
     }
     char now[21];
@@ -813,8 +830,10 @@ int db_migrate_run(struct db *w, const char *owner, const struct embed_file *ste
                 "titt", owner, (int64_t)version, s->name, now) != SQLITE_OK || db_commit(w) != 0) {
       snprintf(err, errlen, "cannot record migration %s/%s: %s", owner, s->name, sqlite3_errmsg(w->h));
       db_rollback(w);
+      if (fk_off) sqlite3_exec(w->h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
       return -1;
     }
+    if (fk_off) sqlite3_exec(w->h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     log_info("db", "applied migration %s/%s", owner, s->name);
     applied++;
   }

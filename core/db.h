@@ -109,7 +109,9 @@ int64_t db_size_bytes(void);
 
 /* Applies the owner's numbered migrations (files named NNN_description.sql, in name order) on the writer, each step
  * in its own transaction, recording them in schema_migrations. Refuses (-1, err filled, nothing changed) a database
- * that has a step of this owner newer than the binary knows. Returns the number of steps applied, or -1. */
+ * that has a step of this owner newer than the binary knows. Returns the number of steps applied, or -1.
+ * A step whose text begins with the line "-- destek: foreign_keys off" runs with foreign keys off (to rebuild a
+ * table others refer to, SQLite's ALTER TABLE procedure) and fails unless PRAGMA foreign_key_check is clean. */
 int db_migrate(struct db *w, const char *owner, const struct embed_file *steps, char *err, size_t errlen);
 
 /* db_migrate with a hook for the step's SQL: runner->run executes sql (the step's text) on w inside the step's

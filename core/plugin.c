@@ -15,6 +15,7 @@
 #include "assets.h"
 #include "bus.h"
 #include "commands.h"
+#include "contacts.h"
 #include "control.h"
 #include "db.h"
 #include "http.h"
@@ -148,6 +149,7 @@ static void forget(const char *name)
   bus_unsubscribe_owner(name);
   jobs_forget_owner(name);
   services_forget_owner(name);
+  contacts_hooks_forget(name);
 }
 
 /* The size of struct destek_plugin as ABI 1 was first published (before `commands`): older plugins are that big. */

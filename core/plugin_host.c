@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
+#include "contacts.h"
 #include "db.h"
 #include "directory.h"
 #include "http.h"
@@ -476,6 +477,11 @@ static int h_directory_extend(const struct destek_host *h, destek_directory_fn f
 
 /* ------------------------------------------------------------------------------------------------ the table */
 
+static int h_contact_hooks(const struct destek_host *h, const struct destek_contact_hooks *hooks)
+{
+  return hooks ? contacts_hooks_add(h->plugin, hooks) : -1;
+}
+
 static const struct destek_host host_template = {
   .abi = DESTEK_PLUGIN_ABI,
   .size = sizeof(struct destek_host),
@@ -567,6 +573,14 @@ static const struct destek_host host_template = {
   .events = h_events,
   .user_online = h_user_online,
   .directory_extend = h_directory_extend,
+  .contact_normalise = contacts_normalise,
+  .contact_resolve = contacts_resolve,
+  .contact_find = contacts_find,
+  .contact_json_new = contacts_json_new,
+  .contact_identity_add = contacts_identity_add,
+  .contact_merge = contacts_merge,
+  .contact_hooks = h_contact_hooks,
+  .export_file = contacts_export_file,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -43,6 +43,8 @@ extern "C" {
 
 struct destek_req;   /* one call (HTTP request, job, timer, event delivery, service, call_new); opaque */
 struct destek_host;
+struct destek_export;  /* a contact's KVKK export being built (host->export_file); opaque */
+struct destek_contact_hooks;
 struct destek_db;    /* a connection of the core (the writer, or a thread's reader) with its statement cache; opaque */
 
 /* Returns the HTTP status of the response it set up with the host's reply functions. */
@@ -425,6 +427,55 @@ struct destek_host {
   int (*user_online)(struct destek_req *call, int64_t user_id);
   /* From init(): fn adds the plugin's facts to each page of the colleague directory. 0, or -1 (logged). */
   int (*directory_extend)(const struct destek_host *h, destek_directory_fn fn, void *ud);
+
+  /* --- contacts: the people every module shares (core/contacts.c; plugins/README.md, "Contacts") --- */
+  /* One person across e-mail addresses, phone numbers and WhatsApp ids. A module stores a contact's id and reads
+   * core_contacts (id, name, lang, email, phone: the first identity of each kind; merged_into, erased_at) when it
+   * joins; identities are matched normalised: e-mails lower-cased, phones in E.164 with Turkish defaults
+   * ("0532 123 45 67" -> "+905321234567"), WhatsApp ids as phones. */
+  /* Normalises value of kind ("email", "phone", "whatsapp") into out: 0, or -1 when it is not one. */
+  int (*contact_normalise)(const char *kind, const char *value, char *out, size_t outlen);
+  /* The contact with the first of email, phone, whatsapp that one has (each may be NULL; given normalised or not),
+   * else a new one, in the call's transaction: the given identities it lacks are added where no one else holds them,
+   * and name (and lang, "tr"/"en") fill a contact that has none. The id, 0 when no valid identity was given, -1 on
+   * error (logged). One indexed lookup for a known person. */
+  int64_t (*contact_resolve)(struct destek_req *call, const char *email, const char *phone, const char *whatsapp,
+                             const char *name, const char *lang);
+  /* The live contact holding identity (kind, value), 0 when none. */
+  int64_t (*contact_find)(struct destek_req *call, const char *kind, const char *value);
+  /* {id, name, lang, email, phone, merged_into, erased_at, created_at, updated_at, identities: [{kind, value}]}
+   * (new), or NULL when there is no such contact. */
+  cJSON *(*contact_json_new)(struct destek_req *call, int64_t contact_id);
+  /* Adds an identity to a live contact in the call's transaction: 0, 1 when another contact holds it, -1 when value
+   * is not valid for kind or there is no such contact. */
+  int (*contact_identity_add)(struct destek_req *call, int64_t contact_id, const char *kind, const char *value);
+  /* Merges contact source_id into target_id in the call's transaction: source's identities move to target, every
+   * module's merged hook re-points its references, contact.merged is emitted. 0, or the error status set up on the
+   * call (404 not_found, 422 invalid_field "source_id", 409 already_merged / contact_erased, or a hook's). */
+  int (*contact_merge)(struct destek_req *call, int64_t target_id, int64_t source_id);
+  /* Registers, from init(), what the module does when contacts are merged, exported or erased (KVKK): see
+   * struct destek_contact_hooks. One registration per plugin. 0 or -1 (logged). */
+  int (*contact_hooks)(const struct destek_host *h, const struct destek_contact_hooks *hooks);
+  /* Adds a file to a contact's export (an exported hook's ex): path inside the module's folder of the ZIP
+   * ("attachments/12/photo.jpg" lands at "<plugin>/attachments/12/photo.jpg"), len bytes of data (copied).
+   * 0, or -1 when the export would grow past its limits. */
+  int (*export_file)(struct destek_export *ex, const char *path, const void *data, size_t len);
+};
+
+/* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
+ * or an error status set up on the call (host->error), which fails the whole operation and takes back what every
+ * module wrote for it. */
+struct destek_contact_hooks {
+  /* source_id was merged into target_id: re-point the module's references from source to target. */
+  int (*merged)(struct destek_req *call, int64_t target_id, int64_t source_id, void *ud);
+  /* KVKK export: set *part to everything the module holds about contact_id as a JSON value (new; NULL when it holds
+   * nothing), and add its files with host->export_file(ex, ...). Read only. */
+  int (*exported)(struct destek_req *call, int64_t contact_id, struct destek_export *ex, cJSON **part, void *ud);
+  /* KVKK erasure: scrub the person from the module's data (texts that name them, their files), keeping rows and
+   * counts. person is {id, name, names: [every name the contact and those merged into it had], identities: [{kind,
+   * value}]}, read before the core anonymises the contact (borrowed). */
+  int (*erased)(struct destek_req *call, int64_t contact_id, const cJSON *person, void *ud);
+  void *ud;
 };
 
 #define DESTEK_PORTAL_NOINDEX 1   /* a portal page search engines must not keep (X-Robots-Tag: noindex, nofollow) */

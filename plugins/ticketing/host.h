@@ -89,4 +89,13 @@ extern const struct destek_host *tkt_host;
 #define tkt_presence_new(call, subject)       tkt_host->presence_new(call, subject)
 #define tkt_presence_forget_subject(subject)  tkt_host->presence_forget(subject)
 
+/* --- contacts (the core's people: customers are contacts) --- */
+#define tkt_contact_normalise(kind, v, out, len) tkt_host->contact_normalise(kind, v, out, len)
+#define tkt_contact_resolve(call, email, phone, wa, name, lang) \
+  tkt_host->contact_resolve(call, email, phone, wa, name, lang)
+#define tkt_contact_find(call, kind, value)   tkt_host->contact_find(call, kind, value)
+#define tkt_contact_merge(call, target, source) tkt_host->contact_merge(call, target, source)
+#define tkt_contact_hooks(hooks)              tkt_host->contact_hooks(tkt_host, hooks)
+#define tkt_export_file(ex, path, data, len)  tkt_host->export_file(ex, path, data, len)
+
 #endif

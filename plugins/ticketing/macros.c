@@ -163,7 +163,7 @@ static int macro_apply(struct destek_req *r)
   int64_t part = ticket_id;
   int replies = *cJSON_GetObjectItem(m, "body_tr")->valuestring || *cJSON_GetObjectItem(m, "body_en")->valuestring;
   if (replies && (rc = tkt_reply_part_field(r, w, body, ticket_id, &part))) { cJSON_Delete(m); return rc; }
-  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
                               " WHERE t.id = ?1", "i", part);
   if (!lang) { cJSON_Delete(m); return tkt_error(r, 404, "not_found", "no such ticket"); }
   int en = !strcmp(lang, "en");

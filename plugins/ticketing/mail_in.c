@@ -286,7 +286,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
    * ticket was merged into the thread): ids and references travel with forwarded and quoted mail and a reference is
    * guessable, so none of them says who is writing. part is the author's conversation in the thread (parts.c). */
   int64_t ticket_id = tkt_thread_of(w, referred), part = 0;
-  int64_t author_id = tkt_db_int(w, 0, "SELECT id FROM tkt_customers WHERE email = ?1", "t", from);
+  int64_t author_id = tkt_contact_find(c, "email", from);
   if (ticket_id && author_id)
     part = tkt_db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", referred) == author_id
            ? referred : tkt_part_of(w, ticket_id, author_id);
@@ -315,7 +315,7 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
    * what they wrote only), and a note on the referred one so that agents see the connection. */
   int64_t noted = part ? 0 : ticket_id;
   if (!part) ticket_id = 0;
-  int64_t customer_id = tkt_customer_match(w, from, m->from.name ? m->from.name : "", NULL, NULL);
+  int64_t customer_id = tkt_customer_match(c, from, m->from.name ? m->from.name : "", NULL, NULL);
   if (customer_id <= 0) { snprintf(err, errlen, "cannot match the customer"); goto done; }
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);

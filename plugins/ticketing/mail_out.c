@@ -427,7 +427,7 @@ static int part_mail_load(struct destek_db *db, int64_t ticket_id, int64_t messa
   sqlite3_stmt *st = tkt_db_prepare(db, "SELECT p.id, c.id, c.email, c.name, c.lang, '#' || p.reference, p.subject"
                                     " FROM tkt_messages m"
                                     " JOIN tkt_tickets p ON p.id = coalesce(m.part_ticket_id, m.ticket_id)"
-                                    " JOIN tkt_customers c ON c.id = p.customer_id WHERE m.id = ?1"
+                                    " JOIN core_contacts c ON c.id = p.customer_id WHERE m.id = ?1"
                                     " AND p.customer_id <> (SELECT customer_id FROM tkt_tickets WHERE id = ?2)");
   if (!st) return -1;
   tkt_db_bind(st, "ii", message_id, ticket_id);

@@ -10,7 +10,7 @@ static cJSON *merge_side_json(struct destek_db *db, int64_t ticket_id)
 {
   cJSON *o = cJSON_CreateObject();
   sqlite3_stmt *st = tkt_db_prepare(db, "SELECT t.reference, t.subject, c.id, c.name, c.email FROM tkt_tickets t"
-                                    " JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+                                    " JOIN core_contacts c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return o;
   tkt_db_bind(st, "i", ticket_id);
   if (sqlite3_step(st) == SQLITE_ROW) {

@@ -47,9 +47,9 @@ cJSON *tkt_parts_json(struct destek_db *db, int64_t thread_id)
   sqlite3_stmt *st = merged
     ? tkt_db_prepare(db, THREAD_TICKETS "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email,"
                          " t.order_number, c.lang FROM tree JOIN tkt_tickets t ON t.id = tree.id"
-                         " JOIN tkt_customers c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id")
+                         " JOIN core_contacts c ON c.id = t.customer_id ORDER BY t.id <> ?1, t.id")
     : tkt_db_prepare(db, "SELECT t.id, t.reference, t.subject, c.id, c.name, c.email, t.order_number, c.lang"
-                         " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+                         " FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return a;
   tkt_db_bind(st, "i", thread_id);
   while (sqlite3_step(st) == SQLITE_ROW) {

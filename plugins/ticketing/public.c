@@ -120,7 +120,7 @@ static int public_ticket_create(struct destek_req *r)
   if (!w) return tkt_status(r);
   if (!counted && (rc = rate_take(r, w, "tkt.form", 1, NULL))) return rc;
   if (!lang) lang = tkt_lang(r);
-  int64_t customer_id = tkt_customer_match(w, email, name, NULL, lang);
+  int64_t customer_id = tkt_customer_match(r, email, name, NULL, lang);
   if (customer_id <= 0) return tkt_error(r, 500, "internal", "the request could not be saved");
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
@@ -198,7 +198,7 @@ static cJSON *public_view(struct destek_db *db, int64_t id)
                                     "     ON p.id = coalesce(m.part_ticket_id, m.ticket_id) WHERE m.ticket_id = h.id"
                                     "     AND m.kind <> 'note' AND p.customer_id = t.customer_id), '')) END,"
                                     " c.name, c.lang, h.reference"
-                                    " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+                                    " FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
                                     " JOIN tkt_tickets h ON h.id = ?2 WHERE t.id = ?1");
   if (!st) return NULL;
   tkt_db_bind(st, "iii", id, thread, (int64_t)own_thread);

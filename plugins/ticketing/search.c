@@ -40,7 +40,7 @@ static int rewrite_row(struct destek_db *w, int64_t ticket_id, int fresh)
   sqlite3_stmt *st = tkt_db_prepare(w, "SELECT t.subject, c.name || ' ' || coalesce(c.email, ''),"
                                        " (SELECT group_concat(body, char(10)) FROM"
                                        "  (SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id))"
-                                       " FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+                                       " FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return -1;
   tkt_db_bind(st, "i", ticket_id);
   if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return 0; }

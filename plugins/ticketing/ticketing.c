@@ -131,7 +131,7 @@ static cJSON *event_payload_new(struct destek_db *db, int64_t ticket_id)
 {
   sqlite3_stmt *st = tkt_db_prepare(db,
     "SELECT t.reference, t.subject, t.status, t.priority, t.channel, t.assignee_id, t.team_id, c.id, c.email,"
-    " c.name, c.lang, t.tags_json FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id WHERE t.id = ?1");
+    " c.name, c.lang, t.tags_json FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id WHERE t.id = ?1");
   if (!st) return NULL;
   tkt_db_bind(st, "i", ticket_id);
   cJSON *o = NULL;
@@ -215,7 +215,8 @@ static int ticketing_init(const struct destek_host *host)
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (tkt_sla_init(host) != 0 || tkt_triggers_init(host) != 0 || host->routes(host, tkt_macro_routes) != 0) return -1;
-  if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_teams_init(host) != 0)
+  if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_teams_init(host) != 0 ||
+      tkt_contacts_init() != 0)
     return -1;
   if (tkt_drafts_init(host) != 0) return -1;
   /* The customer portal's pages (plugins/ticketing/web/portal/index.js): the web form, and a ticket's page from the

@@ -55,7 +55,7 @@ static cJSON *message_row_json(struct destek_db *db, sqlite3_stmt *st)
   "m.id, m.kind, m.author_user_id, u.name, m.author_customer_id, c.name, m.body, m.body_html, m.created_at," \
   " coalesce(m.part_ticket_id, m.ticket_id), m.notice" \
   " FROM tkt_messages m LEFT JOIN core_users u ON u.id = m.author_user_id" \
-  " LEFT JOIN tkt_customers c ON c.id = m.author_customer_id"
+  " LEFT JOIN core_contacts c ON c.id = m.author_customer_id"
 
 cJSON *tkt_message_json(struct destek_db *db, int64_t message_id)
 {
@@ -238,7 +238,7 @@ static void history_write(struct jbuf *b, struct destek_db *db, int64_t ticket_i
   sqlite3_stmt *st = tkt_db_prepare(db,
     "SELECT h.id, h.actor, h.field, h.old_value, h.new_value, h.created_at,"
     " CASE WHEN h.actor LIKE 'user:%' THEN (SELECT name FROM core_users WHERE id = CAST(substr(h.actor, 6) AS INTEGER))"
-    "      WHEN h.actor LIKE 'customer:%' THEN (SELECT name FROM tkt_customers"
+    "      WHEN h.actor LIKE 'customer:%' THEN (SELECT name FROM core_contacts"
     "                                           WHERE id = CAST(substr(h.actor, 10) AS INTEGER)) END"
     " FROM tkt_history h WHERE h.ticket_id = ?1 ORDER BY h.id");
   if (st) {
@@ -927,7 +927,7 @@ int tkt_ticket_open(struct destek_req *r, const cJSON *body, int64_t *ticket_id)
 
   struct destek_db *w = tkt_db_write(r);
   if (!w) return tkt_status(r);
-  int64_t customer_id = tkt_customer_match(w, *email ? email : NULL, name, *phone ? phone : NULL, lang);
+  int64_t customer_id = tkt_customer_match(r, *email ? email : NULL, name, *phone ? phone : NULL, lang);
   if (customer_id <= 0) return tkt_error(r, 500, "internal", "the customer could not be saved");
   char actor[48];
   tkt_actor(r, actor);

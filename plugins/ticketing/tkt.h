@@ -85,7 +85,7 @@ cJSON *tkt_tags_json(struct destek_db *db, int64_t ticket_id);
   " s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \
   " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed"
 #define TKT_SUMMARY_JOINS \
-  " JOIN tkt_customers c ON c.id = t.customer_id LEFT JOIN tkt_sla s ON s.ticket_id = t.id"
+  " JOIN core_contacts c ON c.id = t.customer_id LEFT JOIN tkt_sla s ON s.ticket_id = t.id"
 /* SELECT the summary columns of tickets t; _KEYS adds columns after them (", t.seq"), _FROM a FROM clause that
  * names t (the joins for the summary follow it). */
 #define TKT_SUMMARY_SELECT "SELECT " TKT_SUMMARY_COLS " FROM tkt_tickets t" TKT_SUMMARY_JOINS
@@ -174,12 +174,18 @@ int tkt_reply_part_field(struct destek_req *r, struct destek_db *db, const cJSON
                          int64_t *part_ticket_id);
 
 /* --- customers.c --- */
-/* Finds the customer by e-mail (case-insensitive) or phone, or creates one; fills in a missing name or phone.
- * email and phone may be NULL (not both). Returns the id, or -1 (logged). */
-int64_t tkt_customer_match(struct destek_db *w, const char *email, const char *name, const char *phone, const char *lang);
-/* Normalises a phone number to + and digits into out[24]; 0, or -1 when it is not one. */
+/* A customer is a core contact (host->contact_*): ticketing keeps its id in tkt_tickets.customer_id and
+ * tkt_messages.author_customer_id and reads core_contacts when it joins. */
+/* The contact with this e-mail or phone, or a new one, in the call's transaction; fills in a missing name, e-mail or
+ * phone. email and phone may be NULL (not both). Returns the id, or -1 (logged). */
+int64_t tkt_customer_match(struct destek_req *call, const char *email, const char *name, const char *phone,
+                           const char *lang);
+/* Normalises a phone number to E.164 (Turkish defaults) into out[24]; 0, or -1 when it is not one. */
 int tkt_phone_normalise(const char *in, char out[24]);
+/* The customer as the API shows it: {id, name, email, phone, lang, merged_into, created_at, updated_at}. */
 cJSON *tkt_customer_json(struct destek_db *db, int64_t customer_id);
+/* --- contacts.c: ticketing's part when contacts are merged, exported or erased --- */
+int tkt_contacts_init(void);
 
 /* --- attachments.c --- */
 /* The largest attachment accepted, in bytes (the setting ticketing.attachment_max_bytes). */

@@ -24,7 +24,7 @@ static _Thread_local int running;   /* inside a trigger or the triage: their own
  * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). */
 static char *expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id, int64_t agent_id, int withhold_typed)
 {
-  char *cust = tkt_db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *cust = tkt_db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
                                " WHERE t.id = ?1", "i", ticket_id);
   char *ref = tkt_db_text_new(db, "SELECT '#' || reference FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *subject = tkt_db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
@@ -211,7 +211,7 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
   if (cJSON_IsString(actor) && !strncmp(actor->valuestring, "customer:", 9))
     part = tkt_part_of(w, ticket_id, strtoll(actor->valuestring + 9, NULL, 10));
   if (!part) part = ticket_id;
-  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN tkt_customers c ON c.id = t.customer_id"
+  char *lang = tkt_db_text_new(w, "SELECT c.lang FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
                               " WHERE t.id = ?1", "i", part);
   int en = lang && !strcmp(lang, "en");
   free(lang);

@@ -532,6 +532,33 @@ describe('signed links', () => {
   });
 });
 
+describe('contacts: a Lua module takes part in merge, export and erasure through its services', () => {
+  test('notes follow a merge, are in the KVKK export, and are scrubbed by the erasure', async () => {
+    const a = await newTicket('Şule Öztürk', 'Şule Öztürk: kargo');
+    const b = await newTicket('Şule Ö.');
+    const ca = a.customer.id;
+    const cb = b.customer.id;
+    await addNote(cb, 'Şule Hanım aradı, 0532 765 43 21');
+    const notesOf = async (id) => (await api('GET', `/api/v1/notes?contact_id=${id}&limit=200`)).json.items;
+    // The ticket.created notes of both (delivered after commit) are in before the merge.
+    await eventually(() => notesOf(ca), (l) => l.length === 1, {ms: T(10000)});
+    await eventually(() => notesOf(cb), (l) => l.length === 2, {ms: T(10000)});
+    let res = await api('POST', `/api/v1/contacts/${ca}/merge`, {source_id: cb});
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await notesOf(cb)).length, 0);
+    assert.ok((await notesOf(ca)).some((n) => n.body.includes('Şule Hanım')), 'notes.contact_merged moved them');
+    res = await server.api('GET', `/api/v1/contacts/${ca}/export?format=json`, {session: admin});
+    assert.equal(res.status, 200, res.text);
+    assert.ok(res.json.modules.notes.notes.some((n) => n.body.includes('Şule Hanım')), 'notes.contact_export is the module\'s part');
+    assert.ok(res.json.modules.ticketing.tickets.length >= 2);
+    res = await server.api('POST', `/api/v1/contacts/${ca}/erase`, {session: admin, body: {confirm_id: ca}});
+    assert.equal(res.status, 200, res.text);
+    const after = await notesOf(ca);
+    assert.ok(after.length >= 2, 'the notes stay');
+    assert.ok(after.every((n) => n.body === '***'), JSON.stringify(after));
+  });
+});
+
 describe('restart and reload', () => {
   test('a timer due while the server was down fires after the restart; reload keeps services and pages', async () => {
     const n = await addNote(customer, 'hatırlat');

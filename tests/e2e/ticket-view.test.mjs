@@ -395,6 +395,42 @@ test('customer panel: details, the other tickets with their status, a labelled s
     clip: { x: box.x - 12, y: box.y - 12, width: box.width + 24, height: box.height + 24 } });
 });
 
+test('customer panel (admins): export downloads the person\'s ZIP; erasing asks first, then the ticket shows them erased', async () => {
+  const t = await api('POST', '/tickets', { subject: 'Şükrü Işıkoğlu iade', body: 'Ben Şükrü Işıkoğlu.',
+    customer: { email: 'sukru@example.com', name: 'Şükrü Işıkoğlu' } });
+  await open(page, t.id);
+  const panel = page.locator('[data-region="customer"]');
+  await panel.locator('[data-action="contact-export"]').waitFor();
+  assert.equal(await panel.locator('[data-action="contact-export"]').textContent(), 'Verileri indir');
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.locator('[data-action="contact-export"]').click()]);
+  assert.equal(download.suggestedFilename(), `contact-${t.customer.id}.zip`);
+  const zip = fs.readFileSync(await download.path());
+  assert.equal(zip.readUInt32LE(0), 0x04034b50, 'a ZIP archive');
+  // Cancel first: nothing happens.
+  await panel.locator('[data-action="contact-erase"]').click();
+  const dialog = page.locator('[data-region="erase-confirm"]');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Şükrü Işıkoğlu silinsin mi\?.*geri alınamaz/s);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', `/contacts/${t.customer.id}`)).name, 'Şükrü Işıkoğlu');
+  await panel.locator('[data-action="contact-erase"]').click();
+  await page.locator('[data-action="erase-confirm"]').click();
+  await panel.locator('[data-field="erased"]').waitFor();
+  assert.match(await panel.textContent(), new RegExp(`Silinmiş kişi #${t.customer.id}`));
+  assert.ok(!(await page.locator('main').textContent()).includes('Şükrü'));
+  await shot(page, 'customer-erased.png');
+});
+
+test('customer panel (agents): no export or erase', async () => {
+  const agentPage = await newPage(browser, { errors });
+  await login(agentPage, server.url, AGENT);
+  await open(agentPage, ids.l);
+  await agentPage.locator('[data-region="customer"] [data-region="other-tickets"], [data-region="customer"] .muted').first().waitFor();
+  assert.equal(await agentPage.locator('[data-action="contact-export"], [data-action="contact-erase"]').count(), 0);
+  await agentPage.context().close();
+});
+
 test('phone width: the ticket view fits 360 px', async () => {
   const phone = await newPage(browser, { width: 360, height: 740, errors });
   await phone.clock.setFixedTime(at(70));

@@ -178,6 +178,21 @@ return {
       return { count = store.count(math.tointeger(args.contact_id) or 0) }
     end)
 
+    -- Its part in the life of a contact (plugins/README.md, "Contacts"): the core calls these when contacts are
+    -- merged, exported (KVKK: what it answers is the module's part of the export) and erased (KVKK).
+    destek.service("notes.contact_merged", function(args)
+      destek.db.exec("UPDATE notes_notes SET contact_id = ?1 WHERE contact_id = ?2", args.id, args.source_id)
+      return {}
+    end)
+    destek.service("notes.contact_export", function(args)
+      return { notes = destek.db.query("SELECT id, body, source, created_at FROM notes_notes WHERE contact_id = ?1"
+                                       .. " ORDER BY id", args.id) }
+    end)
+    destek.service("notes.contact_erase", function(person)
+      destek.db.exec("UPDATE notes_notes SET body = '***' WHERE contact_id = ?1", person.id)
+      return {}
+    end)
+
     -- A subscriber: every new ticket leaves a note about its customer (once, however often it is delivered).
     destek.on_async("ticket.created", function(ticket)
       add { contact_id = ticket.customer.id, source = "ticket", ref = "ticket:" .. ticket.id,

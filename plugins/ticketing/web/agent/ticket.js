@@ -113,7 +113,63 @@ function MergeConfirm({ ask, busy, onConfirm, onCancel }) {
   </div>`;
 }
 
-function CustomerPanel({ ticket, customer }) {
+/* The confirmation of a KVKK erasure: what goes and what stays, named by the person. */
+function EraseConfirm({ name, busy, error, onConfirm, onCancel }) {
+  const cancel = useRef(null);
+  useEffect(() => {
+    if (cancel.current) cancel.current.focus();
+    const esc = (e) => { if (e.key === 'Escape') { e.stopPropagation(); onCancel(); } };
+    document.addEventListener('keydown', esc, true);
+    return () => document.removeEventListener('keydown', esc, true);
+  }, []);
+  return html`<div class="overlay" onClick=${onCancel}>
+    <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="erase-confirm-title"
+      aria-describedby="erase-confirm-lead" data-region="erase-confirm" onClick=${(e) => e.stopPropagation()}>
+      <h2 id="erase-confirm-title">${t('customer.erase_title', { name })}</h2>
+      <p id="erase-confirm-lead">${t('customer.erase_lead')}</p>
+      <p class="muted small">${t('customer.erase_note')}</p>
+      ${error ? html`<${Alert} kind="error">${errorText(error)}<//>` : null}
+      <div class="row-actions">
+        <button class="btn btn-primary btn-danger" type="button" data-action="erase-confirm" disabled=${busy}
+          onClick=${onConfirm}>${t('customer.erase_confirm')}</button>
+        <button class="btn btn-secondary" type="button" data-action="erase-cancel" ref=${cancel}
+          onClick=${onCancel}>${t('merge.cancel')}</button>
+      </div>
+    </div>
+  </div>`;
+}
+
+/* Admins' KVKK actions on the customer: download everything held about them (a ZIP), or erase them. */
+function PersonActions({ customer, onErased }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  if (customer.erased_at) return html`<p class="muted small" data-field="erased">${t('customer.erased')}</p>`;
+  const erase = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', '/contacts/' + customer.id + '/erase', { confirm_id: customer.id });
+      setAsking(false);
+      onErased();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<div class="row-actions kvkk-actions" data-region="kvkk">
+    <a class="btn btn-secondary btn-sm" data-action="contact-export" href=${'/api/v1/contacts/' + customer.id + '/export'}
+      download=${'contact-' + customer.id + '.zip'}>${t('customer.export')}</a>
+    <button class="btn btn-ghost btn-sm btn-danger-text" type="button" data-action="contact-erase"
+      onClick=${() => { setError(null); setAsking(true); }}>${t('customer.erase')}</button>
+    ${asking ? html`<${EraseConfirm} name=${customer.name || customer.email || customer.phone} busy=${busy} error=${error}
+      onConfirm=${erase} onCancel=${() => setAsking(false)} />` : null}
+  </div>`;
+}
+
+function CustomerPanel({ ticket, customer, onErased }) {
+  const { user } = useStore();
   const otherParts = partCustomers(ticket.parts).filter((x) => x.id !== ticket.customer.id);
   const [all, setAll] = useState(false);
   const c = customer || ticket.customer;
@@ -149,6 +205,7 @@ function CustomerPanel({ ticket, customer }) {
           <span><span class="ref">${x.reference}</span> ${x.name || x.email}</span>
           ${x.email ? html`<span class="muted small break">${x.email}</span>` : null}
         </li>`)}</ul>` : null}
+      ${user && user.role === 'admin' && customer ? html`<${PersonActions} customer=${customer} onErased=${onErased} />` : null}
     </section>
     <${Slot} name="ticket.side" label=${t('customer.plugin_panels')} ticket=${ticket} customer=${customer} />
   </aside>`;
@@ -401,7 +458,7 @@ export function TicketPage({ id }) {
           <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
         </form>`}
       </section>
-      <${CustomerPanel} ticket=${ticket} customer=${customer} />
+      <${CustomerPanel} ticket=${ticket} customer=${customer} onErased=${load} />
     </div>
     ${mergeAsk ? html`<${MergeConfirm} ask=${mergeAsk} busy=${busy} onConfirm=${confirmMerge}
       onCancel=${() => setMergeAsk(null)} />` : null}

@@ -1,4 +1,4 @@
--- Notes about a contact (today: ticketing's customer, keyed by its id; see contact.lua).
+-- Notes about a contact (the core's contacts, keyed by id; see contact.lua).
 CREATE TABLE notes_notes (
   id          INTEGER PRIMARY KEY,
   contact_id  INTEGER NOT NULL,

@@ -1,0 +1,60 @@
+// Upgrading a desk written before contacts moved to the core (fixtures/before-contacts.sql, made by the main binary
+// of that time): every customer becomes the contact with the same id, e-mail and phone its identities (the phone
+// now in E.164), tickets and messages keep pointing at them, tkt_customers is gone, foreign keys hold, and the
+// API answers as before.
+import {describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {startServer, login, listAll, tempDir, ADMIN_PASSWORD, sqlite3, ROOT} from './lib.mjs';
+
+describe('upgrade to core contacts', () => {
+  test('customers of an old desk become contacts with their ids; the API answers as before', async () => {
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o700);
+    const db = path.join(dir, 'destek.db');
+    const load = spawnSync('sqlite3', [db], {input: fs.readFileSync(path.join(ROOT, 'tests/api/fixtures/before-contacts.sql'))});
+    assert.equal(load.status, 0, String(load.stderr));
+    let server = await startServer({dataDir: dir});
+    let admin = await login(server, 'admin@example.com', ADMIN_PASSWORD);
+    const api = (method, p, body) => server.api(method, p, {session: admin, body});
+
+    const list = await listAll(server, '/api/v1/customers', {session: admin});
+    assert.deepEqual(list.map((c) => [c.id, c.name, c.email, c.phone, c.lang]), [
+      [4, 'John Smith', 'john@example.com', null, 'en'],
+      [2, 'Ali Veli', 'ali@example.com', '+905550001122', 'tr'],
+      [1, 'Zeynep Demir', 'zeynep.demir@example.com', '+905321112233', 'tr'],
+    ]);
+    let res = await api('GET', '/api/v1/customers/3');
+    assert.equal(res.json.merged_into, 2);
+    res = await api('GET', '/api/v1/customers/2');
+    assert.deepEqual(res.json.tickets.map((t) => t.id).sort(), [2, 3]);
+    res = await api('GET', '/api/v1/contacts/1');
+    assert.deepEqual(res.json.identities.map((i) => [i.kind, i.value]), [['email', 'zeynep.demir@example.com'], ['phone', '+905321112233']]);
+    res = await api('GET', '/api/v1/tickets/2');
+    assert.equal(res.json.customer.name, 'Ali Veli');
+    assert.equal(res.json.messages[0].attachments[0].filename, 'foto.png');
+    assert.deepEqual((await listAll(server, '/api/v1/tickets?q=zeynep', {session: admin})).map((t) => t.id), [1]);
+
+    // Old numbers, written any way, find their person; new people get new ids.
+    res = await api('POST', '/api/v1/tickets', {subject: 's', body: 'b', customer: {phone: '0532 111 22 33'}});
+    assert.equal(res.json.customer.id, 1);
+    res = await api('POST', '/api/v1/tickets', {subject: 's', body: 'b', customer: {email: 'ALI@example.com'}});
+    assert.equal(res.json.customer.id, 2);
+    res = await api('POST', '/api/v1/tickets', {subject: 's', body: 'b', customer: {email: 'yeni@example.com', name: 'Yeni'}});
+    assert.equal(res.json.customer.id, 5);
+    await server.stop();
+
+    // The schema: recorded, no old table, foreign keys hold; a restart applies nothing again.
+    const q = (sql) => sqlite3(db, sql).stdout.trim();
+    assert.equal(q("SELECT owner || ':' || max(version) FROM schema_migrations GROUP BY owner ORDER BY owner"), 'core:7\nticketing:18');
+    assert.equal(q("SELECT count(*) FROM sqlite_master WHERE name = 'tkt_customers'"), '0');
+    assert.equal(q('PRAGMA foreign_key_check'), '');
+    assert.match(q("SELECT sql FROM sqlite_master WHERE name = 'tkt_tickets'"), /customer_id\s+INTEGER NOT NULL REFERENCES core_contacts\(id\)/);
+    server = await startServer({dataDir: dir});
+    admin = await login(server, 'admin@example.com', ADMIN_PASSWORD);
+    assert.equal((await server.api('GET', '/api/v1/customers/1', {session: admin})).json.tickets.length, 2);
+    await server.stop();
+  });
+});
