@@ -577,11 +577,7 @@ static int l_html_sanitize(lua_State *L)
 static int l_html_url(lua_State *L)
 {
   const char *u = luaL_checkstring(L, 1);
-  int ok = (u[0] == '/' && u[1] != '/' && u[1] != '\\') || u[0] == '#' || u[0] == '?' ||
-           !strncasecmp(u, "https://", 8) || !strncasecmp(u, "http://", 7) || !strncasecmp(u, "mailto:", 7) ||
-           !strncasecmp(u, "tel:", 4);
-  for (const char *p = u; ok && *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) ok = 0;
+  int ok = lh_url_ok(u, 0);
   if (ok) lua_settop(L, 1);
   else lua_pushliteral(L, "#");
   return 1;
@@ -808,7 +804,7 @@ void lh_page_push(lua_State *L, int slot)
 {
   static const luaL_Reg top[] = {
     { "render", l_render }, { "render_string", l_render_string }, { "strings", l_strings }, { "lang", l_lang },
-    { "page", l_page }, { NULL, NULL }
+    { "page", l_page }, { "markdown", lh_markdown }, { NULL, NULL }
   };
   lua_pushinteger(L, slot);
   luaL_setfuncs(L, top, 1);
