@@ -125,7 +125,8 @@ function pages.search(req)
     count_text = string.format(t.results_count, #results), noindex = true }))
 end
 
-local function xml(s) return destek.html.escape(tostring(s)) end
+local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
+local function xml(s) return (tostring(s):gsub("[&<>\"']", XML)) end
 
 function pages.sitemap(req)
   local base = base_url(req)
