@@ -1,0 +1,18 @@
+// The help centre's part of the agents' app (plugins/README.md, "A module's screens and pages"): the articles list,
+// the article editor with its preview, versions and publishing, and the report.
+import { ArticlesPage } from './articles.js';
+import { EditorPage } from './editor.js';
+import { ReportPage } from './report.js';
+
+export const routes = [
+  { path: '/app/help', page: ArticlesPage },
+  { path: '/app/help/new', page: EditorPage },
+  { path: '/app/help/report', page: ReportPage },
+  { path: '/app/help/{id:int}', page: EditorPage },
+];
+
+export const nav = [{ id: 'help', href: '/app/help', label: 'helpcentre.nav', order: 40 }];
+
+export const events = ['helpcentre.published'];
+
+export const errors = { slug_taken: 'helpcentre.err_slug_taken' };
