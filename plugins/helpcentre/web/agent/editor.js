@@ -108,7 +108,7 @@ export function EditorPage({ id }) {
     </div>
     <div class="hc-tabs" role="tablist">
       ${LANGS.map((l) => html`<button role="tab" aria-selected=${l === lang} class=${'btn' + (l === lang ? ' btn-primary' : '')}
-        data-lang=${l} onClick=${() => setLang(l)}>${t(LANG[l])}${texts[l].title ? '' : ' ○'}</button>`)}
+        data-hc-lang=${l} onClick=${() => setLang(l)}>${t(LANG[l])}${texts[l].title ? '' : ' ○'}</button>`)}
     </div>
     <div class="hc-columns">
       <div class="hc-form">
