@@ -27,7 +27,7 @@ local ARTICLES = {
     "How much is shipping?",
     "Shipping is **free on orders of 250 TL or more**. Smaller orders pay **39.90 TL**, shown at checkout.\n\nIf you were charged although shipping was free, [write to us](/contact): we refund the difference the same day." },
   { "kac-gunde-gelir", "kargo", "Siparişim kaç günde gelir?",
-    "Siparişler hafta içi 14:00'e kadar verilirse **aynı gün** kargoya verilir. Teslimat süresi bölgeye göre değişir:\n\n| Bölge | Süre |\n|---|---|\n| İstanbul, Ankara, İzmir | 1 iş günü |\n| Diğer iller | 1–3 iş günü |\n| Doğu ve Güneydoğu Anadolu | 2–4 iş günü |",
+    "Siparişler hafta içi 14:00'e kadar verilirse **aynı gün** kargoya verilir. Teslimat süresi bölgeye göre değişir:\n\n- İstanbul, Ankara, İzmir: **1 iş günü**\n- Diğer iller: **1–3 iş günü**\n- Doğu ve Güneydoğu Anadolu: **2–4 iş günü**",
     "How many days until my order arrives?",
     "Orders placed by 14:00 on a weekday **ship the same day**. Delivery takes 1 working day to Istanbul, Ankara and İzmir, 1–3 working days elsewhere and 2–4 to Eastern and South-eastern Anatolia." },
   { "kargo-takip", "kargo", "Kargomu nasıl takip ederim?",
