@@ -61,7 +61,7 @@ static void html_mt(lua_State *L)
 /* Turns the string on top of the stack into an HTML value (in place). */
 static void to_html(lua_State *L)
 {
-  lua_newuserdatauv(L, 0, 1);
+  lua_newuserdatauv(L, 0, 2);   /* 1: the text; 2: its ETag, once a reply has computed it */
   lua_insert(L, -2);
   lua_setiuservalue(L, -2, 1);
   html_mt(L);
@@ -717,9 +717,20 @@ int lh_page_reply(lua_State *L, int idx, struct destek_req *r, int status, const
   size_t len;
   const char *html = lh_html_text(L, idx, &len);
   if (!html) return lh_file_reply(L, idx, r, status);
+  /* The ETag is kept with the HTML value: a page a module keeps (a cache of rendered pages) is hashed once. */
   char sum[65], etag[24];
-  util_sha256_hex(html, len, sum);
-  snprintf(etag, sizeof etag, "\"%.16s\"", sum);
+  size_t have = 0;
+  lua_getiuservalue(L, idx, 2);
+  const char *kept = lua_tolstring(L, -1, &have);
+  if (kept && have < sizeof etag) {
+    memcpy(etag, kept, have + 1);
+  } else {
+    util_sha256_hex(html, len, sum);
+    snprintf(etag, sizeof etag, "\"%.16s\"", sum);
+    lua_pushstring(L, etag);
+    lua_setiuservalue(L, idx < 0 ? idx - 2 : idx, 2);
+  }
+  lua_pop(L, 1);
   if (status == 200) {
     http_add_header(r, "ETag", etag);
     if (!strstr(r->out_headers, "Cache-Control")) http_add_header(r, "Cache-Control", "no-cache");

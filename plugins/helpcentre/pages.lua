@@ -7,15 +7,55 @@ local pages = {}
 
 local REASON_MAX = 500
 
+local function setting(name)
+  local ok, v = pcall(destek.setting, name)
+  if ok and v ~= nil and v ~= "" then return v end
+end
+
+-- Rendered pages, per worker thread (each has its own Lua state; nothing is shared): kept while the help centre's
+-- version (helpcentre_counters, bumped by triggers on every change of what pages show) and the theme's settings are
+-- those they were rendered with, so that a page costs one query and its settings. At most CACHE_MAX pages a worker.
+-- The theme's settings are read again at most every SETTINGS_SECONDS (a changed shop name shows within that).
+local CACHE_MAX, SETTINGS_SECONDS = 300, 2
+local cache, cache_n, cache_key = {}, 0, nil
+local theme, theme_at = "", -1
+
+local function cached(req, key, render)
+  local now = os.time()
+  if now - theme_at >= SETTINGS_SECONDS or now < theme_at then
+    theme = table.concat({ setting("helpcentre.shop_name") or "", setting("helpcentre.logo_url") or "",
+                           setting("helpcentre.contact_url") or "", setting("helpcentre.public_url") or "",
+                           setting("mail.public_url") or "" }, "\0")
+    theme_at = now
+  end
+  local stamp = store.version_now() .. "\0" .. (req.headers.host or "") .. "\0" .. theme
+  if stamp ~= cache_key or cache_n >= CACHE_MAX then cache, cache_n, cache_key = {}, 0, stamp end
+  local hit = cache[key]
+  if hit then return hit[1], hit[2], hit[3] end
+  local status, html, extra = render()
+  if status == 200 then
+    cache[key] = { status, html, extra }
+    cache_n = cache_n + 1
+  end
+  return status, html, extra
+end
+
+-- Views: written at once when this worker wrote none in the last second, else gathered and written with a later view
+-- (under load, one write a second a worker instead of one a view; a crash loses at most that second's).
+local views, views_at = {}, 0
+
+local function count_view(id)
+  views[id] = (views[id] or 0) + 1
+  local now = os.time()
+  if now == views_at then return end
+  for aid, n in pairs(views) do store.add_views(aid, n) end
+  views, views_at = {}, now
+end
+
 local function lang_of(req)
   local l = req.query.lang
   if l == "tr" or l == "en" then return l end
   return destek.lang()
-end
-
-local function setting(name)
-  local ok, v = pcall(destek.setting, name)
-  if ok and v ~= nil and v ~= "" then return v end
 end
 
 -- The site's address for canonical links and the sitemap: helpcentre.public_url, else mail.public_url, else this
@@ -56,6 +96,10 @@ end
 
 function pages.home(req)
   local lang = lang_of(req)
+  return cached(req, "h\0" .. lang, function() return pages.render_home(req, lang) end)
+end
+
+function pages.render_home(req, lang)
   local cats = store.categories(lang)
   local shown = {}
   for _, c in ipairs(cats) do
@@ -72,6 +116,10 @@ end
 
 function pages.category(req)
   local lang = lang_of(req)
+  return cached(req, "c\0" .. req.params.slug .. "\0" .. lang, function() return pages.render_category(req, lang) end)
+end
+
+function pages.render_category(req, lang)
   local c = store.category_by_slug(req.params.slug, lang)
   if not c then return not_found(req, lang) end
   c.articles = store.published_in(c.id, lang)
@@ -82,15 +130,23 @@ end
 
 function pages.article(req)
   local lang = lang_of(req)
+  local from_form, voted = req.query.from == "contact", req.query.voted == "1"
+  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (from_form and "\0f" or "") .. (voted and "\0v" or "")
+  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, from_form, voted) end)
+  if status == 200 then
+    count_view(id)
+    if from_form then store.count(id, "suggested") end
+  end
+  return status, html
+end
+
+function pages.render_article(req, lang, from_form, voted)
   local a = store.article_by_slug(req.params.slug)
   if not a or a.status ~= "published" then return not_found(req, lang) end
   local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
   local text = a.texts[shown]
   local langs = {}
   for _, l in ipairs(store.LANGS) do if a.texts[l] then langs[#langs + 1] = l end end
-  store.count(a.id, "views")
-  local from_form = req.query.from == "contact"
-  if from_form then store.count(a.id, "suggested") end
   local cat = a.category_id and store.category(a.category_id)
   if cat then
     local ct = cat.texts[shown] or cat.texts.tr or cat.texts.en
@@ -102,8 +158,8 @@ function pages.article(req)
     article = { slug = a.slug, title = text.title, body = destek.markdown(text.body),
                 updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
     category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
-    voted = req.query.voted == "1", from_form = from_form,
-  }))
+    voted = voted, from_form = from_form,
+  })), a.id
 end
 
 function pages.search(req)

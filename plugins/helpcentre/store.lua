@@ -265,6 +265,16 @@ function store.image_by_file(file_id)
   return destek.db.query("SELECT id, article_id, file_id FROM helpcentre_images WHERE file_id = ?1", file_id)[1]
 end
 
+-- The version of what the public pages show (migrations/002_version.sql bumps it).
+function store.version_now()
+  return destek.db.query("SELECT n FROM helpcentre_counters WHERE name = 'version'")[1].n
+end
+
+-- Views counted by a worker since its last write, added at once.
+function store.add_views(id, n)
+  destek.db.exec("UPDATE helpcentre_articles SET views = views + ?2 WHERE id = ?1", id, n)
+end
+
 function store.count_articles()
   return destek.db.query("SELECT count(*) AS n FROM helpcentre_articles")[1].n
 end

@@ -108,6 +108,19 @@ describe('articles: create, translate, publish, versions', () => {
     assertError(await api('POST', `/api/v1/helpcentre/articles/${a.id}/versions/999999/restore`, {}), 404, 'not_found');
   });
 
+  test('an edit shows at once on the public page, however many workers keep it rendered', async () => {
+    const a = await article({texts: tr('Eski başlık', 'Eski metin.'), publish: true});
+    for (let i = 0; i < 40; i++) assert.match((await page(`/help/a/${a.slug}?lang=tr`)).text, /Eski başlık/);
+    await api('PATCH', `/api/v1/helpcentre/articles/${a.id}`, {texts: tr('Yeni başlık', 'Yeni metin.')});
+    for (let i = 0; i < 40; i++) {
+      const res = await page(`/help/a/${a.slug}?lang=tr`);
+      assert.match(res.text, /Yeni başlık/);
+      assert.doesNotMatch(res.text, /Eski/);
+    }
+    const views = (await api('GET', `/api/v1/helpcentre/articles/${a.id}`)).json.views;
+    assert.ok(views >= 1 && views <= 80, `views are counted (some may wait in a worker for up to a second): ${views}`);
+  });
+
   test('scheduled: 404 until publish_at, then the timer publishes it', async () => {
     const a = await article({texts: tr('Kampanya günleri kargo', 'Kampanya günlerinde kargo 2 gün sürebilir.')});
     const at = Math.floor(Date.now() / 1000) + 2;
@@ -407,7 +420,8 @@ describe('images, categories and refusals', () => {
     const set = await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'helpcentre.shop_name': 'Anadolu Tekstil',
       'helpcentre.colour': '#aa3300', 'helpcentre.logo_url': 'javascript:alert(1)'}});
     assert.equal(set.status, 200, set.text);
-    const res = await page('/help?lang=tr');
+    // Workers keep rendered pages; they read the theme's settings again within 2 seconds.
+    const res = await eventually(() => page('/help?lang=tr'), (r) => /<span>Anadolu Tekstil<\/span>/.test(r.text), {ms: T(6000)});
     assert.match(res.text, /<span>Anadolu Tekstil<\/span>/);
     assert.doesNotMatch(res.text, /javascript:/);
     assert.match((await page('/help/theme.css')).text, /--hc-accent:#aa3300/);
