@@ -9,7 +9,6 @@
 local destek = require "destek"
 local api = require "api"
 local pages = require "pages"
-local demo = require "demo"
 
 return {
   name = "helpcentre",
@@ -28,6 +27,7 @@ return {
   init = function()
     api.register()
     pages.register()
-    destek.service("helpcentre.demo", demo.fill)
+    -- demo.lua (30 articles of text) is loaded only when `destek demo` asks: a worker's state never needs it.
+    destek.service("helpcentre.demo", function(args) return require("demo").fill(args) end)
   end,
 }

@@ -131,8 +131,8 @@ end
 function pages.article(req)
   local lang = lang_of(req)
   local from_form, voted = req.query.from == "contact", req.query.voted == "1"
-  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (from_form and "\0f" or "") .. (voted and "\0v" or "")
-  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, from_form, voted) end)
+  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (voted and "\0v" or "")
+  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, voted) end)
   if status == 200 then
     count_view(id)
     if from_form then store.count(id, "suggested") end
@@ -140,7 +140,7 @@ function pages.article(req)
   return status, html
 end
 
-function pages.render_article(req, lang, from_form, voted)
+function pages.render_article(req, lang, voted)
   local a = store.article_by_slug(req.params.slug)
   if not a or a.status ~= "published" then return not_found(req, lang) end
   local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
@@ -158,7 +158,7 @@ function pages.render_article(req, lang, from_form, voted)
     article = { slug = a.slug, title = text.title, body = destek.markdown(text.body),
                 updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
     category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
-    voted = voted, from_form = from_form,
+    voted = voted,
   })), a.id
 end
 
@@ -247,8 +247,8 @@ function pages.vote(req)
   return 303, nil, { Location = "/help/a/" .. a.slug .. "?lang=" .. lang .. "&voted=1#vote" }
 end
 
--- POST /help/deflected (navigator.sendBeacon from an article opened from the contact form, when the customer leaves
--- it without going on to write): the article's slug as the body.
+-- POST /help/deflected (navigator.sendBeacon from the portal's contact form, web/portal/index.js, when the customer
+-- opened a suggested article and left the form without sending it): the article's slug as the body.
 function pages.deflected(req)
   local slug = (req.body or ""):match("^%s*([a-z0-9-]+)%s*$")
   local a = slug and store.article_by_slug(slug)

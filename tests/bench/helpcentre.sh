@@ -19,6 +19,12 @@ cd "$(dirname "$0")/../.."
 bench_name=helpcentre.sh
 # shellcheck source=tests/bench/lib.sh
 . tests/bench/lib.sh
+# A failure says what the server logged.
+fail() {
+  printf '%s: %s\n' "$bench_name" "$*" >&2
+  [[ -n ${tmp:-} && -f $tmp/destek.log ]] && grep -E 'ERROR|WARN' "$tmp/destek.log" | tail -n 5 >&2
+  exit 1
+}
 
 bin=${DESTEK_BIN:-build/destek}
 civetweb=${DESTEK_DEPS:-build/deps}/civetweb
@@ -118,8 +124,10 @@ const queries = ["kargo", "iade", "kullanici", "KULLANICI", "ışık", "IŞIK", 
 })().catch((e) => { console.error(e.message); process.exit(1); });
 ' "$url" "$1"
 }
-read -r s_p50 s_p95 s_n s_hits <<<"$(measure '/help/search?lang=tr&q=')" || fail "search measurement failed"
-read -r g_p50 g_p95 g_n g_hits <<<"$(measure '/help/suggest?lang=tr&q=')" || fail "suggest measurement failed"
+out=$(measure '/help/search?lang=tr&q=') || fail "search measurement failed: $(grep -E 'ERROR|WARN' "$tmp/destek.log" | tail -n 3)"
+read -r s_p50 s_p95 s_n s_hits <<<"$out"
+out=$(measure '/help/suggest?lang=tr&q=') || fail "suggest measurement failed: $(grep -E 'ERROR|WARN' "$tmp/destek.log" | tail -n 3)"
+read -r g_p50 g_p95 g_n g_hits <<<"$out"
 
 # --- wrk: the article page, the smallest Lua route, the ceiling ------------------------------------------------------
 cat >"$tmp/article.lua" <<LUA

@@ -66,6 +66,29 @@ test('hostile Markdown runs nothing on the public page', async () => {
   assert.equal(await page.locator('.body img[onerror]').count(), 0);
 });
 
+test('the contact form suggests articles while the subject is typed; opened and left counts a deflection', async () => {
+  const page = await newPage(browser, { width: 360, height: 740, errors });
+  await page.goto(server.url + '/contact');
+  await page.locator('#f-subject').pressSequentially('kargo ücr', { delay: 20 });
+  const link = page.locator('.hc-suggest a', { hasText: 'Kargo ücreti ne kadar?' });
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), '/help/a/kargo-ucreti?lang=tr&from=contact');
+  await shot(page, 'helpcentre-contact-suggest.png');
+  const [tab] = await Promise.all([page.context().waitForEvent('page'), link.click()]);
+  await tab.locator('article h1').waitFor();
+  await tab.close();
+  await page.goto('about:blank');   // leaves the form without sending it
+  const deadline = Date.now() + 5000;
+  let a;
+  do {
+    a = (await api('GET', '/helpcentre/articles?status=published')).items.find((x) => x.slug === 'kargo-ucreti');
+    if (a.deflections) break;
+    await new Promise((r) => setTimeout(r, 150));
+  } while (Date.now() < deadline);
+  assert.equal(a.suggested, 1);
+  assert.equal(a.deflections, 1);
+});
+
 test('the editor: write with a live preview, publish, and the article is public', async () => {
   const page = await newPage(browser, { errors });
   await login(page, server.url, ADMIN);
