@@ -305,9 +305,26 @@ function api.register()
   destek.route("POST", "/api/v1/helpcentre/articles/{id}/images", "agent", function(req)
     local a = must_article(req)
     local out, now = {}, os.time()
-    for _, f in ipairs(req.files) do
-      local file_id, info = destek.files.save(f, { images_only = true })
-      if not file_id then return destek.error(500, "internal", info) end
+    local files = {}
+    local b = (req.headers["content-type"] or ""):find("^application/json") and req.json
+    if type(b) == "table" then
+      -- The agents' app sends JSON: {filename, data_base64}.
+      local bytes = type(b.data_base64) == "string" and destek.base64.decode(b.data_base64)
+      if not bytes then return bad("data_base64", "the image, base64") end
+      if type(b.filename) ~= "string" or #b.filename == 0 or #b.filename > 200 or not utf8.len(b.filename) then
+        return bad("filename", "1 to 200 bytes of text")
+      end
+      if #bytes > 5 * 1024 * 1024 then return destek.error(413, "file_too_large", "an image may be at most 5 MiB") end
+      files[1] = { filename = b.filename, bytes = bytes }
+    else
+      for _, f in ipairs(req.files) do files[#files + 1] = { filename = f.filename, file = f } end
+    end
+    for _, f in ipairs(files) do
+      local file_id, info = destek.files.save(f.file or f.bytes, { images_only = true })
+      if not file_id then
+        if f.bytes then return destek.error(415, "not_an_image", "JPEG, PNG, WebP or GIF only") end
+        return destek.error(500, "internal", info)
+      end
       local id = store.image_add(a.id, file_id, f.filename, info, now)
       out[#out + 1] = { id = id, file_id = file_id, filename = f.filename, type = info.type, size = info.size,
                         url = "/help/img/" .. file_id, markdown = "![" .. f.filename:gsub("[%[%]]", "") .. "](/help/img/" .. file_id .. ")" }

@@ -368,6 +368,12 @@ describe('images, categories and refusals', () => {
     assert.equal(got.status, 200);
     assert.equal(got.headers['content-type'], 'image/png');
     assert.equal((await page('/help/img/f00000000000000000000000000000000')).status, 404);
+    const asJson = await api('POST', `/api/v1/helpcentre/articles/${a.id}/images`, {filename: 'b.png', data_base64: png.toString('base64')});
+    assert.equal(asJson.status, 201, asJson.text);
+    assert.equal((await page(asJson.json.items[0].url)).status, 200);
+    assertError(await api('POST', `/api/v1/helpcentre/articles/${a.id}/images`, {filename: 'c.png', data_base64: Buffer.from('text').toString('base64')}),
+      415, 'not_an_image');
+    assertError(await api('POST', `/api/v1/helpcentre/articles/${a.id}/images`, {filename: 'c.png', data_base64: '***'}), 422, 'invalid_field', 'data_base64');
     const text = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n`),
       Buffer.from('not an image'), Buffer.from(`\r\n--${boundary}--\r\n`)]);
     assertError(await server.api('POST', `/api/v1/helpcentre/articles/${a.id}/images`, {session: agent, rawBody: text,

@@ -4,7 +4,7 @@
 // Screenshots: build/screenshots/helpcentre-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
+import { ADMIN, desk, launch, login, newPage, png, shot } from './ui-lib.mjs';
 
 let server, api, browser;
 const errors = [];
@@ -104,6 +104,11 @@ test('the editor: write with a live preview, publish, and the article is public'
   await page.locator('[data-testid=hc-preview] em').waitFor();
   await page.locator('[data-testid=hc-save]').click();
   await page.waitForURL(/\/app\/help\/\d+$/);
+  await page.locator('button[data-hc-lang=tr]').click();
+  await page.locator('[data-testid=hc-image]').setInputFiles({ name: 'kutu.png', mimeType: 'image/png', buffer: png(40, 20, [200, 30, 30]) });
+  await page.locator('[data-testid=hc-preview] img[src^="/help/img/f"]').waitFor();
+  await page.locator('[data-testid=hc-save]').click();
+  await page.locator('.alert-info').waitFor();
   await page.locator('[data-testid=hc-publish]').click();
   await page.locator('[data-testid=hc-status].hc-published').waitFor();
   await page.locator('.hc-versions td').first().waitFor();

@@ -2,7 +2,7 @@
 // rendered by the server exactly as the public page renders it, the category, saving, publishing now or at a time,
 // back to a draft, its versions (who changed what, when) with restore, and deleting.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Alert, api, dateTime, errorText, html, navigate, t } from '@destek/agent';
+import { Alert, api, dateTime, errorText, html, insertAt, navigate, placeCaret, t } from '@destek/agent';
 import { STATUS, LANG } from './keys.js';
 
 const LANGS = ['tr', 'en'];
@@ -83,6 +83,25 @@ export function EditorPage({ id }) {
   const unpublish = () => run(() => api('POST', `/helpcentre/articles/${article.id}/unpublish`, {}), t('helpcentre.unpublished_msg'));
   const restore = (v) => run(() => api('POST', `/helpcentre/articles/${article.id}/versions/${v.id}/restore`, {}),
     t('helpcentre.restored_msg'));
+  // An image uploaded to the article goes into the text where the caret is, as Markdown.
+  const toBase64 = (file) => new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+  const addImage = async (e) => {
+    const file = e.currentTarget.files[0];
+    e.currentTarget.value = '';
+    if (!file || !article) return;
+    try {
+      const res = await api('POST', `/helpcentre/articles/${article.id}/images`, { filename: file.name, data_base64: await toBase64(file) });
+      const { value, caret } = insertAt('hc-body', cur.body, res.items[0].markdown);
+      setTexts({ ...texts, [lang]: { ...cur, body: value } });
+      placeCaret('hc-body', caret);
+      setErr(null);
+    } catch (er) { setErr(er); }
+  };
   const remove = async () => {
     if (!window.confirm(t('helpcentre.delete_confirm'))) return;
     try { await api('DELETE', '/helpcentre/articles/' + article.id); navigate('/app/help'); } catch (e) { setErr(e); }
@@ -116,6 +135,8 @@ export function EditorPage({ id }) {
         <label>${t('helpcentre.description')}<input id="hc-description" value=${cur.description} onInput=${edit('description')} maxlength="300" /></label>
         <label>${t('helpcentre.body')}<textarea id="hc-body" rows="18" value=${cur.body} onInput=${edit('body')}></textarea></label>
         <p class="field-hint">${t('helpcentre.markdown_hint')}</p>
+        ${article ? html`<label class="btn">${t('helpcentre.add_image')}
+          <input type="file" accept="image/png,image/jpeg,image/webp,image/gif" class="hc-file-input" data-testid="hc-image" onChange=${addImage} /></label>` : null}
       </div>
       <section class="hc-preview" aria-label=${t('helpcentre.preview')}>
         <h2>${t('helpcentre.preview')}</h2>
