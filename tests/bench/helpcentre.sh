@@ -93,7 +93,7 @@ const words = (list, k) => Array.from({ length: k }, () => list === TR && rnd(10
         "[bağlantı](https://example.com/" + i + ")").join("\n\n") + "\n\n- " + words(TR, 5) + "\n- " + words(TR, 5);
       const article = { slug: "makale-" + i, category_id: cats[i % cats.length], publish: true,
         texts: { tr: { title: words(TR, 5) + " " + i, body }, en: { title: words(EN, 5) + " " + i, body: words(EN, 120) } } };
-      // A write that ran past the call's time limit (an fts5 merge on a loaded machine) is tried again, and counted.
+      // A write that ran past the time limit of a call (an fts5 merge on a loaded machine) is tried again, and counted.
       let r;
       for (let attempt = 0; attempt < 5; attempt++) {
         r = await json("POST", "/api/v1/helpcentre/articles", article, bearer);
