@@ -154,7 +154,7 @@ function pages.render_article(req, lang, voted)
   end
   local t = destek.strings(shown)
   return 200, destek.render("article", frame(req, shown, "/help/a/" .. a.slug, langs, {
-    title = text.title, description = text.description ~= "" and text.description or store.plain(text.body):sub(1, 160),
+    title = text.title, description = text.description ~= "" and text.description or store.cut(store.plain(store.cut(text.body, 600)), 160),
     article = { slug = a.slug, title = text.title, body = destek.markdown(text.body),
                 updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
     category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
@@ -220,7 +220,7 @@ function pages.suggest(req)
   local items = {}
   for _, r in ipairs(store.search(q, lang, 3)) do
     items[#items + 1] = { slug = r.slug, lang = r.lang, title = r.title,
-                          description = r.description ~= "" and r.description or store.plain(r.body):sub(1, 160),
+                          description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
                           url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }
   end
   return 200, { items = destek.json.array(items) }, { ["Cache-Control"] = "no-store" }

@@ -17,6 +17,12 @@ function store.plain(md)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
+-- s cut to at most n bytes, without a character cut in two.
+function store.cut(s, n)
+  if #s <= n then return s end
+  return (s:sub(1, n):gsub("[\192-\255][\128-\191]*$", function(tail) return utf8.len(tail) and tail or "" end))
+end
+
 -- ------------------------------------------------------------------------------------------------ categories
 
 function store.categories(lang)

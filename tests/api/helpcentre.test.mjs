@@ -90,6 +90,15 @@ describe('articles: create, translate, publish, versions', () => {
     assert.doesNotMatch(res.text, /hreflang="en"/);
   });
 
+  test('a description written by no one is the text\'s start, cut between characters', async () => {
+    const a = await article({texts: tr('Uzun metin', 'ğ'.repeat(300)), publish: true});
+    const res = await page(`/help/a/${a.slug}?lang=tr`);
+    const m = /<meta name="description" content="([^"]*)">/.exec(res.text);
+    assert.equal(m[1], 'ğ'.repeat(80));
+    const s = JSON.parse((await page('/help/suggest?q=uzun&lang=tr')).text);
+    assert.equal(s.items[0].description, 'ğ'.repeat(80));
+  });
+
   test('every change is a version (who, what); an old version is restored', async () => {
     const a = await article({texts: tr('Kargo ücreti', 'İlk metin.')});
     await api('PATCH', `/api/v1/helpcentre/articles/${a.id}`, {texts: tr('Kargo ücreti', 'İkinci metin.')});
