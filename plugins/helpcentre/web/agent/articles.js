@@ -34,7 +34,7 @@ export function ArticlesPage() {
     </label>
     ${err ? html`<${Alert}>${errorText(err)}<//>` : null}
     ${items && !items.length ? html`<p class="empty">${t('helpcentre.none')}</p>` : null}
-    <table class="table hc-articles">
+    <div class="hc-scroll"><table class="table hc-articles">
       <thead><tr><th>${t('helpcentre.title')}</th><th>${t('helpcentre.status')}</th><th>${t('helpcentre.languages')}</th>
         <th>${t('helpcentre.views')}</th><th>${t('helpcentre.updated')}</th></tr></thead>
       <tbody>
@@ -46,7 +46,7 @@ export function ArticlesPage() {
           <td>${dateTime(a.updated_at * 1000)}</td>
         </tr>`)}
       </tbody>
-    </table>
+    </table></div>
     ${next ? html`<button class="btn" onClick=${() => load(next)}>${t('helpcentre.more')}</button>` : null}
   </main>`;
 }

@@ -153,11 +153,11 @@ export function EditorPage({ id }) {
       ${article ? html`<button class="btn btn-danger" onClick=${remove}>${t('helpcentre.delete')}</button>` : null}
     </div>
     ${article ? html`<section class="hc-versions"><h2>${t('helpcentre.versions')}</h2>
-      <table class="table"><thead><tr><th>${t('helpcentre.when')}</th><th>${t('helpcentre.who')}</th><th>${t('helpcentre.language')}</th>
+      <div class="hc-scroll"><table class="table"><thead><tr><th>${t('helpcentre.when')}</th><th>${t('helpcentre.who')}</th><th>${t('helpcentre.language')}</th>
         <th>${t('helpcentre.change')}</th><th></th></tr></thead>
         <tbody>${versions.map((v, i) => html`<tr key=${v.id}><td>${dateTime(v.at * 1000)}</td><td>${v.user_name || '–'}</td>
           <td>${v.lang}</td><td>${v.change}</td>
           <td>${i > 0 && v.title !== null ? html`<button class="btn" onClick=${() => restore(v)}>${t('helpcentre.restore')}</button>` : null}</td></tr>`)}</tbody>
-      </table></section>` : null}
+      </table></div></section>` : null}
   </main>`;
 }

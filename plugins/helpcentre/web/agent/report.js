@@ -19,14 +19,14 @@ export function ReportPage() {
       <a class="btn" href="/app/help" onClick=${onLinkClick}>${t('helpcentre.articles')}</a></div>
     <dl class="hc-tiles">${tiles.map(([k, v]) => html`<div data-tile=${k}><dt>${t(TILE[k])}</dt><dd>${v}</dd></div>`)}</dl>
     <h2>${t('helpcentre.r_misses')}</h2>
-    ${r.misses.length ? html`<table class="table"><thead><tr><th>${t('helpcentre.r_query')}</th><th>${t('helpcentre.r_count')}</th></tr></thead>
-      <tbody>${r.misses.map((m) => html`<tr><td>${m.query}</td><td>${m.count}</td></tr>`)}</tbody></table>`
+    ${r.misses.length ? html`<div class="hc-scroll"><table class="table"><thead><tr><th>${t('helpcentre.r_query')}</th><th>${t('helpcentre.r_count')}</th></tr></thead>
+      <tbody>${r.misses.map((m) => html`<tr><td>${m.query}</td><td>${m.count}</td></tr>`)}</tbody></table></div>`
       : html`<p class="empty">${t('helpcentre.r_no_misses')}</p>`}
     <h2>${t('helpcentre.r_top')}</h2>
-    <table class="table"><thead><tr><th>${t('helpcentre.title')}</th><th>${t('helpcentre.views')}</th>
+    <div class="hc-scroll"><table class="table"><thead><tr><th>${t('helpcentre.title')}</th><th>${t('helpcentre.views')}</th>
       <th>${t('helpcentre.r_helpful')}</th><th>${t('helpcentre.r_deflections')}</th></tr></thead>
       <tbody>${r.articles_top.map((a) => html`<tr><td><a href=${'/app/help/' + a.id} onClick=${onLinkClick}>${a.title || a.slug}</a></td>
-        <td>${a.views}</td><td>${a.helpful_yes} / ${a.helpful_no}</td><td>${a.deflections}</td></tr>`)}</tbody></table>
+        <td>${a.views}</td><td>${a.helpful_yes} / ${a.helpful_no}</td><td>${a.deflections}</td></tr>`)}</tbody></table></div>
     ${r.reasons.length ? html`<h2>${t('helpcentre.r_reasons')}</h2><ul>${r.reasons.map((x) => html`<li>${x.reason}</li>`)}</ul>` : null}
   </main>`;
 }
