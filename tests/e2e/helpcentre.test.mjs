@@ -121,3 +121,17 @@ test('the editor: write with a live preview, publish, and the article is public'
   await shot(page, 'helpcentre-report.png');
   assert.deepEqual(errors, []);
 });
+
+test('the composer inserts a link to a published article', async () => {
+  const ticket = await api('POST', '/tickets', { subject: 'İade etmek istiyorum', body: 'Nasıl iade ederim?',
+    customer: { email: 'musteri@example.com', name: 'Müşteri' } });
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(server.url + '/app/tickets/' + ticket.id);
+  await page.locator('[data-action=article-link]').click();
+  await page.locator('[data-field=article-search]').fill('iade nas');
+  await page.locator('button[data-article=iade-nasil-yapilir]').click();
+  const body = await page.locator('textarea[name=body]').inputValue();
+  assert.match(body, /^İade nasıl yapılır\?: http:\/\/127\.0\.0\.1:\d+\/help\/a\/iade-nasil-yapilir\?lang=tr$/);
+  assert.deepEqual(errors, []);
+});

@@ -1,8 +1,10 @@
 // The help centre's part of the agents' app (plugins/README.md, "A module's screens and pages"): the articles list,
-// the article editor with its preview, versions and publishing, and the report.
+// the article editor with its preview, versions and publishing, the report, and "insert an article link" in
+// ticketing's composer (its slot composer.tools).
 import { ArticlesPage } from './articles.js';
 import { EditorPage } from './editor.js';
 import { ReportPage } from './report.js';
+import { ArticleLink } from './link.js';
 
 export const routes = [
   { path: '/app/help', page: ArticlesPage },
@@ -12,6 +14,8 @@ export const routes = [
 ];
 
 export const nav = [{ id: 'help', href: '/app/help', label: 'helpcentre.nav', order: 40 }];
+
+export const panels = [{ slot: 'composer.tools', id: 'article_link', panel: ArticleLink, order: 10 }];
 
 export const events = ['helpcentre.published'];
 
