@@ -13,7 +13,9 @@
 #include "plugin.h"
 #include "plugin_registry.h"
 #include "server.h"
+#include "services.h"
 #include "util.h"
+#include "http.h"
 
 /* The core's own commands: a plugin cannot take these names, nor start a two-word name with them. */
 static const char *const CORE_COMMANDS[] = { "serve", "admin", "backup", "restore", "migrate", "plugins", "version",
@@ -170,6 +172,40 @@ static int run_here(const struct destek_command *c, int argc, char **argv, const
   return code;
 }
 
+/* After `destek demo` (ticketing's command) succeeded: every other module's demo data, from the services named
+ * "<module>.demo" that loaded modules publish (a Lua module has no CLI commands of its own; the help centre is one),
+ * each in a call of its own, with {"force": true} when the command had --force. Each answers {message}, which is
+ * printed; one that fails is reported and the others run on. Returns 0 when all succeeded. */
+static int run_module_demos(const char *owner, int argc, char **argv)
+{
+  int force = 0, failed = 0;
+  for (int i = 0; i < argc; i++) if (!strcmp(argv[i], "--force")) force = 1;
+  cJSON *list = services_list_new();
+  const cJSON *s;
+  cJSON_ArrayForEach(s, list) {
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(s, "name"));
+    const char *plugin = cJSON_GetStringValue(cJSON_GetObjectItem(s, "plugin"));
+    size_t n = name ? strlen(name) : 0;
+    if (n < 6 || strcmp(name + n - 5, ".demo") || (plugin && owner && !strcmp(plugin, owner))) continue;
+    struct destek_req c;
+    call_begin(&c, "core");
+    cJSON *args = cJSON_CreateObject(), *res = NULL;
+    if (force) cJSON_AddTrueToObject(args, "force");
+    int rc = services_call(&c, name, args, &res);
+    const char *msg = rc == 0 ? cJSON_GetStringValue(cJSON_GetObjectItem(res, "message")) : NULL;
+    if (call_end(&c, rc == 0) != 0 || rc != 0) {
+      fprintf(stderr, "destek demo: %s failed (see the log above)\n", name);
+      failed = 1;
+    } else if (msg) {
+      printf("%s\n", msg);
+    }
+    cJSON_Delete(args);
+    cJSON_Delete(res);
+  }
+  cJSON_Delete(list);
+  return failed;
+}
+
 /* A DESTEK_COMMAND_OFFLINE command: the CLI takes the data directory (refusing while a server runs), opens the
  * store, loads the plugins and runs it. */
 static int run_offline(const struct config *cfg, const struct destek_command *c, int argc, char **argv,
@@ -196,8 +232,10 @@ static int run_offline(const struct config *cfg, const struct destek_command *c,
   char *message = NULL;
   if (!loaded) fprintf(stderr, "destek %s: its plugin did not load (see the log above)\n", c->name);
   else code = run_here(loaded, argc, argv, input, input_len, &message);
-  server_core_shutdown();
   if (message && *message) fprintf(code == 0 ? stdout : stderr, "%s%s\n", code == 0 ? "" : "destek: ", message);
+  if (message) *message = 0;
+  if (loaded && code == 0 && !strcmp(c->name, "demo")) code = run_module_demos(plugin, argc, argv);
+  server_core_shutdown();
   free(message);
   return code;
 }

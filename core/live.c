@@ -445,6 +445,19 @@ cJSON *live_presence_items_new(const char *subject, int64_t except_user_id)
   return items;
 }
 
+int live_user_online(int64_t user_id)
+{
+  double now = util_mono();
+  int online = 0;
+  pthread_mutex_lock(&lock);
+  for (struct conn *c = conns; c && !online; c = c->next)
+    online = c->open && !c->closing && c->user_id == user_id;
+  for (int i = 0; i < REPORTS_MAX && !online; i++)
+    online = reports[i].subject[0] && reports[i].user_id == user_id && now - reports[i].seen <= LIVE_PRESENCE_TTL;
+  pthread_mutex_unlock(&lock);
+  return online;
+}
+
 void live_presence_forget(const char *subject)
 {
   pthread_mutex_lock(&lock);

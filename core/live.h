@@ -64,6 +64,8 @@ void live_discard(struct destek_req *call);
 void live_presence_touch(const char *subject, int64_t user_id, const char *name, int typing);
 /* Who views subject, by socket or HTTP, except except_user_id: [{user_id, name, typing, seconds_ago}] (new). */
 cJSON *live_presence_items_new(const char *subject, int64_t except_user_id);
+/* 1 when user_id has an open socket or a fresh HTTP presence report (they are here now), else 0. */
+int live_user_online(int64_t user_id);
 /* Forgets the HTTP reports on subject (it was merged away or deleted). */
 void live_presence_forget(const char *subject);
 

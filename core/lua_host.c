@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,8 +292,10 @@ static struct lh_set *set_read(void)
       struct lh_source *src = &set->sources[set->n_sources];
       if (set->n_sources == MAX_SOURCES) {
         log_error("lua", "%s: not loaded: too many Lua plugins", path);
+        plugin_failed_note(names[i], "lua", path, "too many Lua plugins");
       } else if (lh_module_read_dir(path, names[i], src, why, sizeof why) != 0) {
         log_error("lua", "%s: not loaded: %s", path, why);
+        plugin_failed_note(names[i], "lua", path, "%s", why);
         lh_module_free(src);
         free(src->origin);
         free(src->stem);
@@ -308,6 +311,9 @@ static struct lh_set *set_read(void)
     else text = read_file(path, &len, err, sizeof err);
     if (!text || set->n_sources == MAX_SOURCES) {
       log_error("lua", "%s: not loaded: %s", path, text ? "too many Lua plugins" : err);
+      char *stem = stem_of(names[i]);
+      plugin_failed_note(stem, "lua", path, "%s", text ? "too many Lua plugins" : err);
+      free(stem);
       free(text);
       free(names[i]);
       continue;
@@ -585,6 +591,20 @@ static const char *noun_conflict(struct lh_state *s, int slot, char *buf, size_t
   return NULL;
 }
 
+/* Logs that a Lua plugin did not load, and notes why for the plugins list (plugin_failed_note). */
+static void not_loaded(const char *name, const struct lh_source *src, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+static void not_loaded(const char *name, const struct lh_source *src, const char *fmt, ...)
+{
+  char why[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  log_error("lua", "%s (%s): not loaded: %s", name, src->origin, why);
+  plugin_failed_note(name, src->builtin ? "lua (built-in)" : "lua", src->origin, "%s", why);
+}
+
 /* Collecting: checks, settings, migrations, then init. Returns 0 when the plugin is in. */
 static int collect_one(struct lh_state *s, int slot)
 {
@@ -593,25 +613,25 @@ static int collect_one(struct lh_state *s, int slot)
   char err[700], why[300];
   if (lh_run(s, slot, NULL, load_chunk, &a, err, sizeof err) != 0) {
     s->init_slot = -1;
-    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    not_loaded(sl->name, a.src, "%s", err);
     return -1;
   }
   const char *conflict = name_conflict(s, slot, sl->name, why, sizeof why);
   if (conflict) {
-    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, conflict);
+    not_loaded(sl->name, a.src, "%s", conflict);
     return -1;
   }
   if (lh_run(s, slot, NULL, read_events, &a, err, sizeof err) != 0 ||
       lh_run(s, slot, NULL, read_settings, &a, err, sizeof err) != 0) {
-    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    not_loaded(sl->name, a.src, "%s", err);
     return -1;
   }
   if ((conflict = noun_conflict(s, slot, why, sizeof why))) {
-    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, conflict);
+    not_loaded(sl->name, a.src, "%s", conflict);
     return -1;
   }
   if (sl->decls.n_settings && settings_declare(util_intern(sl->name), sl->decls.settings) != 0) {
-    log_error("lua", "%s (%s): not loaded: a setting was refused (see above)", sl->name, a.src->origin);
+    not_loaded(sl->name, a.src, "a setting was refused (see the log)");
     return -1;
   }
   int rc = lh_run(s, slot, NULL, read_migrations, &a, err, sizeof err);
@@ -619,12 +639,12 @@ static int collect_one(struct lh_state *s, int slot)
   free(a.steps);
   free(a.step_names);
   if (rc != 0) {
-    log_error("lua", "%s (%s): not loaded: %s", sl->name, a.src->origin, err);
+    not_loaded(sl->name, a.src, "%s", err);
     return -1;
   }
   if (lh_run(s, slot, NULL, run_init, &a, err, sizeof err) != 0) {
     s->init_slot = -1;
-    log_error("lua", "%s (%s): not loaded: init failed: %s", sl->name, a.src->origin, err);
+    not_loaded(sl->name, a.src, "init failed: %s", err);
     return -1;
   }
   return 0;
@@ -633,6 +653,7 @@ static int collect_one(struct lh_state *s, int slot)
 /* Reads the sources and collects them into a new set (not yet published). NULL when nothing could be read. */
 static struct lh_set *set_collect(void)
 {
+  plugin_failed_forget("lua");   /* what this attempt finds replaces what the last one found */
   struct lh_set *set = set_read();
   if (!set) return NULL;
   char err[300];

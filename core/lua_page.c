@@ -61,7 +61,7 @@ static void html_mt(lua_State *L)
 /* Turns the string on top of the stack into an HTML value (in place). */
 static void to_html(lua_State *L)
 {
-  lua_newuserdatauv(L, 0, 1);
+  lua_newuserdatauv(L, 0, 2);   /* 1: the text; 2: its ETag, once a reply has computed it */
   lua_insert(L, -2);
   lua_setiuservalue(L, -2, 1);
   html_mt(L);
@@ -577,11 +577,7 @@ static int l_html_sanitize(lua_State *L)
 static int l_html_url(lua_State *L)
 {
   const char *u = luaL_checkstring(L, 1);
-  int ok = (u[0] == '/' && u[1] != '/' && u[1] != '\\') || u[0] == '#' || u[0] == '?' ||
-           !strncasecmp(u, "https://", 8) || !strncasecmp(u, "http://", 7) || !strncasecmp(u, "mailto:", 7) ||
-           !strncasecmp(u, "tel:", 4);
-  for (const char *p = u; ok && *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) ok = 0;
+  int ok = lh_url_ok(u, 0);
   if (ok) lua_settop(L, 1);
   else lua_pushliteral(L, "#");
   return 1;
@@ -721,9 +717,20 @@ int lh_page_reply(lua_State *L, int idx, struct destek_req *r, int status, const
   size_t len;
   const char *html = lh_html_text(L, idx, &len);
   if (!html) return lh_file_reply(L, idx, r, status);
+  /* The ETag is kept with the HTML value: a page a module keeps (a cache of rendered pages) is hashed once. */
   char sum[65], etag[24];
-  util_sha256_hex(html, len, sum);
-  snprintf(etag, sizeof etag, "\"%.16s\"", sum);
+  size_t have = 0;
+  lua_getiuservalue(L, idx, 2);
+  const char *kept = lua_tolstring(L, -1, &have);
+  if (kept && have < sizeof etag) {
+    memcpy(etag, kept, have + 1);
+  } else {
+    util_sha256_hex(html, len, sum);
+    snprintf(etag, sizeof etag, "\"%.16s\"", sum);
+    lua_pushstring(L, etag);
+    lua_setiuservalue(L, idx < 0 ? idx - 2 : idx, 2);
+  }
+  lua_pop(L, 1);
   if (status == 200) {
     http_add_header(r, "ETag", etag);
     if (!strstr(r->out_headers, "Cache-Control")) http_add_header(r, "Cache-Control", "no-cache");
@@ -808,7 +815,7 @@ void lh_page_push(lua_State *L, int slot)
 {
   static const luaL_Reg top[] = {
     { "render", l_render }, { "render_string", l_render_string }, { "strings", l_strings }, { "lang", l_lang },
-    { "page", l_page }, { NULL, NULL }
+    { "page", l_page }, { "markdown", lh_markdown }, { NULL, NULL }
   };
   lua_pushinteger(L, slot);
   luaL_setfuncs(L, top, 1);

@@ -17,6 +17,14 @@ void plugin_set_data_dir(const char *dir);
 /* Every loaded plugin, C and Lua: [{name, version, kind, source}] (caller frees). */
 cJSON *plugin_list_new(void);
 
+/* Plugins that did not load: noted with their name (or file stem), kind ("c (.so)", "c (built-in)", "lua",
+ * "lua (built-in)"), source and reason (cut to a few hundred bytes). plugin_failed_forget drops the notes whose kind
+ * starts with kind_prefix (the Lua host, before each reload). The list: [{name, kind, source, error}] (caller frees). */
+void plugin_failed_note(const char *name, const char *kind, const char *source, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+void plugin_failed_forget(const char *kind_prefix);
+cJSON *plugin_failed_list_new(void);
+
 /* The host function table for owner (a plugin name, or "core"). Never NULL; lives until exit. */
 const struct destek_host *plugin_host(const char *owner);
 

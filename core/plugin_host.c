@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "contacts.h"
 #include "db.h"
+#include "directory.h"
 #include "http.h"
 #include "jobs.h"
 #include "live.h"
@@ -464,6 +465,16 @@ static int h_service(const struct destek_host *h, const char *name, destek_servi
   return services_publish(h->plugin, name, fn, ud);
 }
 
+static int h_user_online(struct destek_req *call, int64_t user_id)
+{
+  return directory_user_online(call ? http_db(call) : db_reader(), user_id);
+}
+
+static int h_directory_extend(const struct destek_host *h, destek_directory_fn fn, void *ud)
+{
+  return directory_extend(h->plugin, fn, ud);
+}
+
 /* ------------------------------------------------------------------------------------------------ the table */
 
 static int h_contact_hooks(const struct destek_host *h, const struct destek_contact_hooks *hooks)
@@ -560,6 +571,8 @@ static const struct destek_host host_template = {
   .body_drop = http_body_text_drop,
   .has_policy = lua_host_has_policy,
   .events = h_events,
+  .user_online = h_user_online,
+  .directory_extend = h_directory_extend,
   .contact_normalise = contacts_normalise,
   .contact_resolve = contacts_resolve,
   .contact_find = contacts_find,

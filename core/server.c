@@ -20,6 +20,7 @@
 #include "control.h"
 #include "datadir.h"
 #include "db.h"
+#include "directory.h"
 #include "http.h"
 #include "live.h"
 #include "log.h"
@@ -73,7 +74,8 @@ int server_core_init(const char *data_dir)
 {
   int rc = http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
            audit_routes_init() | metrics_routes_init() | settings_routes_init() | bus_init() | webhooks_init() |
-           plugin_routes_init() | live_routes_init() | contacts_init();
+           plugin_routes_init() | live_routes_init() | directory_routes_init() |
+           contacts_init();
   if (rc != 0) return -1;
   cli_control_init();
   commands_control_init();

@@ -141,6 +141,11 @@ typedef int (*destek_service_fn)(struct destek_req *call, const cJSON *args, cJS
  * answers 1 when a client may watch subject ("ticket:42" exists); it runs on a worker thread and reads with
  * db_read(NULL). */
 typedef void (*destek_live_fn)(const struct destek_event *ev, cJSON *frame);
+
+/* The colleague directory (GET /api/v1/directory): a plugin adds its facts about people to a page of it. users is
+ * the page's array of {id, name, role, active, online}; fn adds members to those objects (ticketing: "teams"), never
+ * personal data the app does not show. Reads with db_read(call). 0, or an error status set up on call. */
+typedef int (*destek_directory_fn)(struct destek_req *call, cJSON *users, void *ud);
 typedef int (*destek_subject_fn)(const char *subject);
 
 /* An outbound HTTP request (host->http_request). */
@@ -416,6 +421,12 @@ struct destek_host {
    * for return.requested, return.approved, ...). A noun has one owner: 0, or -1 (logged) when another module owns
    * one. Lua plugins can neither emit nor claim a declared noun (they emit only their own events). */
   int (*events)(const struct destek_host *h, const char *const *nouns);
+
+  /* --- colleagues --- */
+  /* 1 when user_id is online now (an open live socket, or a session used in the last 5 minutes), else 0. */
+  int (*user_online)(struct destek_req *call, int64_t user_id);
+  /* From init(): fn adds the plugin's facts to each page of the colleague directory. 0, or -1 (logged). */
+  int (*directory_extend)(const struct destek_host *h, destek_directory_fn fn, void *ud);
 
   /* --- contacts: the people every module shares (core/contacts.c; plugins/README.md, "Contacts") --- */
   /* One person across e-mail addresses, phone numbers and WhatsApp ids. A module stores a contact's id and reads

@@ -26,8 +26,9 @@ run "fuzz (libFuzzer smoke)" tests/fuzz/run.sh smoke
 run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4 tests/api/*.test.mjs
 # The ticketing module once more as a plugin would run: its built-in copy switched off, build/release/plugins/
 # ticketing.so loaded from each test's <data>/plugins/ (tests/api/lib.mjs copies it there).
-TICKETING_TESTS=(contacts-kvkk contacts-upgrade demo macros mail-ack mail-imap mail-in mail-mailboxes mail-out ratelimit-race sla stream tickets-list
-  tickets-merge tickets-portal tickets-public tickets-services tickets triggers upload-memory)
+TICKETING_TESTS=(contacts-kvkk contacts-upgrade demo macros mail-ack mail-imap mail-in mail-mailboxes mail-out
+  ratelimit-race sla stream tickets-list tickets-merge tickets-portal tickets-public tickets-services tickets teams triggers
+  upload-memory)
 ticketing_files=()
 for t in "${TICKETING_TESTS[@]}"; do ticketing_files+=("tests/api/$t.test.mjs"); done
 if [[ -f build/release/plugins/ticketing.so ]]; then

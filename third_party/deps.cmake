@@ -39,6 +39,8 @@ endfunction()
 
 destek_static_lib(SQLITE_A libsqlite3.a)
 destek_static_lib(LUA_A liblua5.4.a)
+# cmark (help-centre Markdown, core/lua_markdown.c), static: the binary carries it as it carries SQLite and Lua.
+destek_static_lib(CMARK_A libcmark.a)
 destek_static_lib(MBEDTLS_A libmbedtls.a)
 destek_static_lib(MBEDX509_A libmbedx509.a)
 destek_static_lib(MBEDCRYPTO_A libmbedcrypto.a)
@@ -54,5 +56,5 @@ find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
 add_library(destek_deps INTERFACE)
 target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE})
 target_link_libraries(destek_deps INTERFACE
-  ${SQLITE_A} ${LUA_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
+  ${SQLITE_A} ${LUA_A} ${CMARK_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
   destek_cjson PkgConfig::CURL PkgConfig::GMIME pthread m dl)

@@ -221,6 +221,10 @@ static int demo_shop(FILE *out)
              " ('İade ve Değişim', ?1, ?1)", "t", now);
   int64_t team_ship = tkt_db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'Kargo ve Teslimat'", "");
   int64_t team_ret = tkt_db_int(w, 0, "SELECT id FROM tkt_teams WHERE name = 'İade ve Değişim'", "");
+  /* Members: Ayşe and Mehmet handle shipping, Zeynep and Can returns. */
+  for (size_t i = 1; i < COUNT(AGENTS); i++)
+    tkt_db_exec(w, "INSERT OR IGNORE INTO tkt_team_members(team_id, user_id, created_at) VALUES (?1, ?2, ?3)", "iit",
+                i <= 2 ? team_ship : team_ret, AGENTS[i].id, now);
   if (tkt_call_end(c, 1) != 0) { fprintf(stderr, "destek: could not save the agents\n"); return 1; }
 
   /* ~120 customers: some with a phone (WhatsApp), a few English-speaking. */

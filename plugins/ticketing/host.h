@@ -80,6 +80,10 @@ extern const struct destek_host *tkt_host;
 #define tkt_rate_full(call, kind, key, limit, window) tkt_host->rate_full(call, kind, key, limit, window)
 #define tkt_rate_forget(call, hit_id)         tkt_host->rate_forget(call, hit_id)
 
+/* --- colleagues (a host without user_online counts everyone as online) --- */
+#define tkt_user_online(call, user_id) \
+  (DESTEK_HOST_HAS(tkt_host, user_online) ? tkt_host->user_online(call, user_id) : 1)
+
 /* --- live updates --- */
 #define tkt_presence_touch(call, subject, typing) tkt_host->presence_touch(call, subject, typing)
 #define tkt_presence_new(call, subject)       tkt_host->presence_new(call, subject)

@@ -21,7 +21,8 @@
 
 /* The filters every list, search and count shares, on tkt_tickets t. Bound by bind_filters: ?1 (non-NULL: filter
  * by status, the statuses in ?14..?19), ?2 priority, ?3 assignee (0 any, -1 nobody, else the user), ?4 tag,
- * ?5 channel, ?6 customer, ?7 team, ?8/?9 SLA at risk (TKT_SLA_AT_RISK_SQL). */
+ * ?5 channel, ?6 customer, ?7 team (0 any, -1 the teams the caller ?20 belongs to, else the team), ?8/?9 SLA at
+ * risk (TKT_SLA_AT_RISK_SQL). */
 #define FILTERS \
   " AND (?1 IS NULL OR t.status IN (?14, ?15, ?16, ?17, ?18, ?19))" \
   " AND (?2 IS NULL OR t.priority = ?2)" \
@@ -29,7 +30,8 @@
   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tkt_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?4))" \
   " AND (?5 IS NULL OR t.channel = ?5)" \
   " AND (?6 = 0 OR t.customer_id = ?6)" \
-  " AND (?7 = 0 OR t.team_id = ?7)" \
+  " AND (?7 = 0 OR t.team_id = ?7 OR (?7 = -1 AND t.team_id IN" \
+  "  (SELECT m.team_id FROM tkt_team_members m WHERE m.user_id = ?20)))" \
   TKT_SLA_AT_RISK_SQL
 
 /* The priority as a number, the same expression as the index tkt_tickets_priority_rank (migration 009). */
@@ -82,7 +84,7 @@ struct filters {
   const char *priority, *channel;   /* members of TKT_PRIORITIES, TKT_CHANNELS, or NULL */
   char tag[TKT_TAG_MAX + 1];
   int has_tag;
-  int64_t assignee_id, customer_id, team_id;
+  int64_t assignee_id, customer_id, team_id, member_id;
   int sla_at_risk;
   char q[2048];
   int has_q;
@@ -142,8 +144,14 @@ static int filters_read(struct destek_req *r, struct filters *f)
   }
   if (tkt_query_get(r, "customer", buf, sizeof buf) && *buf && !(f->customer_id = positive_id(buf)))
     return tkt_field_error(r, "invalid_field", "customer", "customer must be a customer id");
-  if (tkt_query_get(r, "team", buf, sizeof buf) && *buf && !(f->team_id = positive_id(buf)))
-    return tkt_field_error(r, "invalid_field", "team", "team must be a team id");
+  if (tkt_query_get(r, "team", buf, sizeof buf) && *buf) {
+    if (!strcmp(buf, "mine")) {
+      f->team_id = -1;
+      f->member_id = tkt_user_id(r) > 0 ? tkt_user_id(r) : -2;   /* a token without a user belongs to no team */
+    } else if (!(f->team_id = positive_id(buf))) {
+      return tkt_field_error(r, "invalid_field", "team", "team must be a team id or \"mine\"");
+    }
+  }
   if (tkt_query_get(r, "tag", buf, sizeof buf) && *buf) {
     if (strlen(buf) > TKT_TAG_MAX) {
       f->has_tag = 2;   /* longer than any tag: matches nothing */
@@ -178,6 +186,7 @@ static void bind_filters(sqlite3_stmt *st, const struct filters *f)
   if (f->channel) sqlite3_bind_text(st, 5, f->channel, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, f->customer_id);
   sqlite3_bind_int64(st, 7, f->team_id);
+  sqlite3_bind_int64(st, 20, f->member_id);
   sqlite3_bind_int(st, 8, f->sla_at_risk);
   sqlite3_bind_int64(st, 9, tkt_sla_now());
 }

@@ -599,6 +599,16 @@ int tkt_apply_changes(struct destek_req *r, struct destek_db *w, int64_t ticket_
     tkt_history(w, ticket_id, actor, "subject", subject, new_subject);
     add_change(changes, "subject", cJSON_CreateString(subject), cJSON_CreateString(new_subject));
   }
+  /* A ticket that comes to a round-robin team without an agent goes to the team's next online member. */
+  int64_t round_robin = 0;
+  if (new_team > 0 && new_team != team && new_assignee == 0 && tkt_team_round_robin(w, new_team)) {
+    int64_t pick = tkt_team_pick(r, w, new_team);
+    if (pick < 0) { free(new_custom); free(old_custom); rc = tkt_error(r, 500, "internal", "internal error"); goto out; }
+    if (pick > 0) {
+      new_assignee = pick;
+      round_robin = new_team;
+    }
+  }
   if (assignee != new_assignee) {
     char a[24], b[24];
     id_text(assignee, a);
@@ -657,6 +667,7 @@ int tkt_apply_changes(struct destek_req *r, struct destek_db *w, int64_t ticket_
     extra = cJSON_CreateObject();
     cJSON_AddItemToObject(extra, "previous_assignee_id", id_or_null(assignee));
     cJSON_AddStringToObject(extra, "actor", actor);
+    if (round_robin) cJSON_AddNumberToObject(extra, "round_robin_team_id", (double)round_robin);
     if ((rc = tkt_emit(r, "ticket.assigned", ticket_id, extra))) goto out;
   }
   if (solved) {
@@ -862,7 +873,22 @@ int64_t tkt_ticket_create_in_team(struct destek_req *r, struct destek_db *w, con
     cJSON_Delete(extra);
   }
   int rc = tkt_emit(r, "ticket.created", ticket_id, x);
-  return rc ? -rc : ticket_id;
+  if (rc) return -rc;
+  /* Opened in a round-robin team, and neither the triage nor a trigger gave it an agent or moved it: the team's
+   * next online member gets it. */
+  if (team_id > 0 && tkt_team_round_robin(w, team_id) &&
+      tkt_db_int(w, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1 AND team_id = ?2 AND assignee_id IS NULL",
+                 "ii", ticket_id, team_id) == 1) {
+    int64_t pick = tkt_team_pick(r, w, team_id);
+    if (pick < 0) return -tkt_error(r, 500, "internal", "internal error");
+    if (pick > 0) {
+      struct tkt_changes c = { 0 };
+      c.set_assignee = 1;
+      c.assignee_id = pick;
+      if ((rc = tkt_apply_changes(r, w, ticket_id, &c, "system"))) return -rc;
+    }
+  }
+  return ticket_id;
 }
 
 /* ------------------------------------------------------------------------------------------------ handlers */

@@ -38,6 +38,16 @@ static inline int tkt_whole(double v) { return v >= -9e15 && v <= 9e15 && v == (
 extern const struct destek_route tkt_ticket_routes[], tkt_list_routes[], tkt_ops_routes[], tkt_customer_routes[], tkt_team_routes[],
   tkt_public_routes[], tkt_attachment_routes[], tkt_presence_routes[];
 
+/* --- teams.c --- */
+/* The directory's teams (from init). 0 or -1. */
+int tkt_teams_init(const struct destek_host *host);
+/* 1 when team_id hands its unassigned tickets round-robin. */
+int tkt_team_round_robin(struct destek_db *w, int64_t team_id);
+/* The next member of team_id to get a ticket (round-robin among its active, online members below its max_open),
+ * with the team's pointer moved to them in the call's transaction: their user id, 0 when none may take it, -1 on
+ * error. The caller assigns the ticket. */
+int64_t tkt_team_pick(struct destek_req *r, struct destek_db *w, int64_t team_id);
+
 /* --- ticketing.c: shared helpers --- */
 void tkt_now(char out[21]);
 /* The next value of tkt_tickets.seq (call inside the write transaction). */

@@ -186,8 +186,23 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
     c.set_assignee = 1;
     c.assignee_id = (int64_t)v->valuedouble;
   }
+  /* assign_round_robin: the ticket goes to that team and to its next online member (round-robin, teams.c), or
+   * stays in the team's queue when no member may take it. */
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(act, "assign_round_robin"))) {
+    int64_t team_id = (int64_t)v->valuedouble;
+    if (tkt_db_int(w, 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", team_id)) {
+      int64_t pick = tkt_team_pick(r, w, team_id);
+      if (pick < 0) return tkt_error(r, 500, "internal", "internal error");
+      c.set_team = 1;
+      c.team_id = team_id;
+      if (pick > 0) {
+        c.set_assignee = 1;
+        c.assignee_id = pick;
+      }
+    }
+  }
   int rc = 0;
-  if ((c.priority || c.add_tags || c.set_assignee) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
+  if ((c.priority || c.add_tags || c.set_assignee || c.set_team) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
     return rc;
   /* The reply answers the customer who acted, in that customer's part of the thread (after a merge of several
    * customers' tickets, not always the ticket's customer): their language, their ticket's reference and subject. */
@@ -340,6 +355,12 @@ static int check_actions(struct destek_req *r, struct destek_db *w, const cJSON 
     else if (!strcmp(k, "add_tags")) { int rc = tkt_tags_check(r, v, "actions"); if (rc) return rc; ok = 1; }
     else if (!strcmp(k, "assignee_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", (int64_t)v->valuedouble);
     else if (!strcmp(k, "reply_tr") || !strcmp(k, "reply_en")) ok = cJSON_IsString(v) && strlen(v->valuestring) <= TKT_BODY_MAX;
+    else if (!strcmp(k, "assign_round_robin")) {
+      if (cJSON_GetObjectItemCaseSensitive(a, "assignee_id"))
+        return tkt_field_error(r, "invalid_field", "actions", "actions.assign_round_robin and actions.assignee_id"
+                               " cannot both be set");
+      ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", (int64_t)v->valuedouble);
+    }
     if (!ok) return tkt_field_error(r, "invalid_field", "actions", "actions.%s is not valid", k);
   }
   return 0;

@@ -48,7 +48,9 @@ describe('upgrade to core contacts', () => {
 
     // The schema: recorded, no old table, foreign keys hold; a restart applies nothing again.
     const q = (sql) => sqlite3(db, sql).stdout.trim();
-    assert.equal(q("SELECT owner || ':' || max(version) FROM schema_migrations WHERE owner IN ('core', 'ticketing') GROUP BY owner ORDER BY owner"), 'core:7\nticketing:18');
+    // The steps of the move are recorded (later steps may follow them: the latest version is not this test's business).
+    assert.equal(q("SELECT group_concat(owner || ':' || version) FROM schema_migrations WHERE (owner = 'core' AND version = 7)" +
+      " OR (owner = 'ticketing' AND version = 18)"), 'core:7,ticketing:18');
     assert.equal(q("SELECT count(*) FROM sqlite_master WHERE name = 'tkt_customers'"), '0');
     assert.equal(q('PRAGMA foreign_key_check'), '');
     assert.match(q("SELECT sql FROM sqlite_master WHERE name = 'tkt_tickets'"), /customer_id\s+INTEGER NOT NULL REFERENCES core_contacts\(id\)/);

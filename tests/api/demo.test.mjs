@@ -31,6 +31,11 @@ test('the desk serves the demo tickets; a printed agent signs in; search finds T
   const m = /agent\s+(\S+@anadolutekstil\.example)\s+password: (\S+)/.exec(first.stdout);
   const agent = await login(server, m[1], m[2]);
   assert.equal(agent.user.role, 'agent');
+  // The demo's teams have members; the agent sees them by name in the directory.
+  const teams = await server.api('GET', '/api/v1/teams', {session: agent});
+  for (const tm of teams.json.items) assert.equal(tm.members.length, 2, tm.name);
+  const people = await server.api('GET', '/api/v1/directory?limit=200', {session: agent});
+  assert.ok(people.json.items.some((u) => u.name === 'Ayşe Demir' && u.teams.some((x) => x.name === 'Kargo ve Teslimat')));
 
   const list = await server.api('GET', '/api/v1/tickets?limit=50', {session: agent});
   assert.equal(list.status, 200, list.text);

@@ -4,6 +4,7 @@ import { api, setCsrfToken } from './api.js';
 import { store } from './store.js';
 import { applyLang, initialLang, isLang, rememberLang } from './i18n.js';
 import { reroute } from './router.js';
+import { resetDirectory } from './directory.js';
 
 function signedIn(data) {
   setCsrfToken(data.csrf_token);
@@ -16,6 +17,7 @@ function signedIn(data) {
 
 function signedOut(notice) {
   setCsrfToken(null);
+  resetDirectory();   /* the next user reads it afresh */
   store.set({ user: null, signingOut: false, notice: notice || null });
 }
 

@@ -12,6 +12,8 @@ export { ago, bytes, dateTime, duration, locale, number, when } from './format.j
 export { setKeys } from './keys.js';
 export { liveState, setPresence, subscribe, useLiveRefresh, useLiveState } from './live.js';
 export { Slot } from './modules.js';
+// The colleague directory: names, roles, online and teams of everyone, for every signed-in user.
+export { OnlineDot, loadDirectory, person, personName, resetDirectory, useDirectory } from './directory.js';
 // The admin screens' pieces (lists, forms, tables, confirmation), for a module's admin screens.
 export { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoreButton, MoveButtons, NewButton, SecretOnce, Section, Table,
   adminErrorText, fieldMessage, hoursMinutes, insertAt, placeCaret, reorder, required, splitList, useConfirm,

@@ -7,3 +7,4 @@ export { ApiError, api, config, loadConfig } from './api.js';
 export { explain } from './errors.js';
 export { alert, control, field } from './fields.js';
 export { checkFiles, filePicker, readFiles } from './files.js';
+export { slot } from './slots.js';

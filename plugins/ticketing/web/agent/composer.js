@@ -12,7 +12,7 @@
 // At most 10 files per message, each at most ticketing.attachment_max_bytes (10 MiB unless an admin changed it) —
 // checked here first, so that the agent learns before the upload which file is too large.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, bytes, errorText, html, store, t } from '@destek/agent';
+import { Slot, api, bytes, errorText, html, store, t } from '@destek/agent';
 
 const MAX_FILES = 10;
 const DEFAULT_FILE_MAX = 10 * 1024 * 1024;
@@ -356,6 +356,15 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
     }
   }
 
+  // What another module's tool in the slot "composer.tools" inserts (the help centre's article link): at the caret.
+  function insertText(text) {
+    const el = textarea.current;
+    const start = el && typeof el.selectionStart === 'number' ? el.selectionStart : body.length;
+    const end = el && typeof el.selectionEnd === 'number' ? el.selectionEnd : start;
+    setBody(body.slice(0, start) + text + body.slice(end));
+    if (el) requestAnimationFrame(() => { el.focus(); el.setSelectionRange(start + text.length, start + text.length); });
+  }
+
   const note = kind === 'note';
   const to = customer && (customer.email || customer.phone);
   const label = t(note ? 'composer.add_note' : 'composer.send');
@@ -373,6 +382,8 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
           order_number: recipient.order_number } : ticket}
         customer=${recipient || customer}
         disabled=${busy || disabled} onApply=${(macroId) => onApplyMacro(macroId, recipient && recipient.id)} />` : null}
+      <${Slot} name="composer.tools" label=${t('composer.plugin_tools')} insert=${insertText}
+        lang=${(customer && customer.lang) || null} disabled=${busy || disabled} />
     </div>
     ${recipient && !note ? html`<label class="composer-to small" data-region="composer-audience">
         <span>${t('composer.reply_to')}</span>

@@ -4,8 +4,8 @@
 // its opaque cursor ("show more"), and refreshed when the live stream (live.js) reports a ticket change (by short poll every 10 s while
 // the stream is down).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Alert, ago, api, dateTime, errorText, html, navigate, number, onLinkClick, setKeys, t, useLiveRefresh, useLiveState,
-  useStore } from '@destek/agent';
+import { Alert, OnlineDot, ago, api, dateTime, errorText, html, navigate, number, onLinkClick, person, setKeys, t,
+  useLiveRefresh, useLiveState, useStore } from '@destek/agent';
 import { CHANNELS, PRIORITIES, STATUSES, PriorityBadge, Snippet, StatusBadge, loadUsers, userName } from './tickets.js';
 import { SlaBadge } from './sla.js';
 
@@ -13,23 +13,24 @@ const ACTIVE = 'new,open,pending,on_hold';
 export const VIEWS = [
   { id: 'mine', filter: { assignee: 'me', status: ACTIVE } },
   { id: 'unassigned', filter: { assignee: 'none', status: ACTIVE } },
+  { id: 'my_teams', filter: { team: 'mine', status: ACTIVE } },
   { id: 'open', filter: { status: 'new,open' } },
   { id: 'pending', filter: { status: 'pending' } },
   { id: 'sla_at_risk', filter: { sla_at_risk: 'true' }, sort: 'sla_due' },
   { id: 'solved', filter: { status: 'solved' } },
 ];
-const VIEW_KEYS = { mine: 'view.mine', unassigned: 'view.unassigned', open: 'view.open', pending: 'view.pending',
+const VIEW_KEYS = { mine: 'view.mine', unassigned: 'view.unassigned', my_teams: 'view.my_teams', open: 'view.open', pending: 'view.pending',
   sla_at_risk: 'view.sla_at_risk', solved: 'view.solved' };
 export const SORTS = ['updated', 'created', 'priority', 'sla_due'];
 const SORT_KEYS = { updated: 'sort.updated', created: 'sort.created', priority: 'sort.priority', sla_due: 'sort.sla_due' };
-const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'q'];
+const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'team', 'q'];
 const PAGE = 50;
 const POLL_MS = 10000;
 
 /* The list call for the address: the view's filters (not when searching: a search looks through every ticket),
  * the filters the agent chose on top, and the sort. */
 function listQuery(params) {
-  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS[2];
+  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS.find((v) => v.id === 'open');
   const searching = !!params.get('q');
   const q = new URLSearchParams(searching ? {} : view.filter);
   for (const f of FILTERS) {
@@ -68,6 +69,7 @@ export function Inbox() {
   const [cursor, setCursor] = useState(0);
   const [selected, setSelected] = useState(new Set());
   const [users, setUsers] = useState([]);
+  const [teams, setTeams] = useState([]);
   const [q, setQ] = useState(params.get('q') || '');
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
@@ -127,6 +129,7 @@ export function Inbox() {
 
   useEffect(() => {
     loadUsers().then(setUsers);
+    api('GET', '/teams?limit=200').then((d) => setTeams((d && d.items) || []), () => setTeams([]));
   }, []);
   useEffect(() => {
     setData(null);
@@ -205,6 +208,8 @@ export function Inbox() {
       <option value="">${t('filter.' + name)}: ${t('filter.any')}</option>
       ${options.map((o) => html`<option value=${o}>${label(o)}</option>`)}
     </select></label>`;
+  const me = person(users, user.id);
+  const myTeamsNone = !!me && !(me.teams || []).length;
   const filtered = FILTERS.some((f) => f !== 'q' && params.get(f));
   const timeField = sort === 'created' ? 'created_at' : 'updated_at';
 
@@ -228,14 +233,17 @@ export function Inbox() {
           ${select('status', STATUSES, (s) => t('status.' + s))}
           ${select('priority', PRIORITIES, (s) => t('priority.' + s))}
           ${select('channel', CHANNELS, (s) => t('channel.' + s))}
-          ${select('assignee', ['me', 'none', ...users.filter((u) => u.id !== user.id).map((u) => String(u.id))],
+          ${select('assignee', ['me', 'none', ...users.filter((u) => u.id !== user.id && (u.active !== false || String(u.id) === params.get('assignee')))
+              .sort((a, b) => a.name.localeCompare(b.name, 'tr')).map((u) => String(u.id))],
             (s) => (s === 'me' ? t('inbox.me') : s === 'none' ? t('ticket.unassigned') : userName(users, Number(s))))}
+          ${teams.length ? select('team', ['mine', ...teams.map((tm) => String(tm.id))],
+            (s) => (s === 'mine' ? t('view.my_teams') : (teams.find((tm) => String(tm.id) === s) || { name: '#' + s }).name)) : null}
           <input class=${'tag-filter' + (params.get('tag') ? ' is-set' : '')} type="text" value=${params.get('tag') || ''}
             placeholder=${t('filter.tag')} aria-label=${t('filter.tag')} data-filter="tag"
             onChange=${(e) => go({ tag: e.currentTarget.value.trim() })}
             onKeyDown=${(e) => { if (e.key === 'Escape') e.currentTarget.value = params.get('tag') || ''; }} />
           ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
-            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '' })}>${t('filter.clear')}</button>` : null}
+            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '' })}>${t('filter.clear')}</button>` : null}
         </div>
       </div>
       ${selected.size ? html`<div class="bulkbar" role="region" aria-label=${t('bulk.label')}>
@@ -270,6 +278,7 @@ export function Inbox() {
             </select>`}
         </label>
       </div>
+      ${view.id === 'my_teams' && !searching && myTeamsNone ? html`<p class="muted small pad" data-region="my-teams-none">${t('inbox.my_teams_none')}</p>` : null}
       ${!data ? html`<p class="muted pad">${t('common.loading')}</p>` : !items.length
         ? html`<div class="card empty"><h2>${t('inbox.none_title')}</h2><p class="muted">${t('inbox.none_body')}</p></div>`
         : html`<ul class="ticket-list" data-region="inbox">
@@ -292,7 +301,8 @@ export function Inbox() {
             <${SlaBadge} sla=${it.sla} />
             <${StatusBadge} status=${it.status} />
             ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
-            <span class="assignee">${userName(users, it.assignee_id)}</span>
+            <span class="assignee" data-assignee=${it.assignee_id == null ? '' : it.assignee_id}>${it.assignee_id == null ? null
+              : html`<${OnlineDot} person=${person(users, it.assignee_id)} />`}${userName(users, it.assignee_id)}</span>
             <time datetime=${it[timeField]} title=${t(sort === 'created' ? 'inbox.created_at' : 'inbox.updated_at',
               { time: dateTime(it[timeField]) })}>${ago(it[timeField])}</time>
           </span>

@@ -1,6 +1,6 @@
 // Ticketing's part of the agents' app (its manifest; the fields are described in plugins/README.md, "A module's
 // screens and pages"): the inbox and the ticket page, the Inbox item of the top bar (the home page: it comes first),
-// the admin screens for mail, SLAs, calendars and teams, macros, triggers and unreadable mail, and the keys the
+// the admin screens for mail, SLAs, calendars, teams (members and round-robin), macros, triggers and unreadable mail, and the keys the
 // inbox and the ticket page answer. The ticket page offers other modules the slot "ticket.side" (the customer
 // panel), with the props {ticket, customer}.
 import { Inbox } from './inbox.js';
@@ -8,6 +8,7 @@ import { TicketPage } from './ticket.js';
 import { Mailboxes } from './admin/mailboxes.js';
 import { SlaScreen } from './admin/sla.js';
 import { CalendarsScreen } from './admin/calendars.js';
+import { TeamsScreen } from './admin/teams.js';
 import { MacrosScreen } from './admin/macros.js';
 import { TriggersScreen } from './admin/triggers.js';
 import { UnparsedScreen } from './admin/unparsed.js';
@@ -23,6 +24,7 @@ export const admin = [
   { id: 'mailboxes', label: 'admin.tab_mailboxes', screen: Mailboxes, order: 100 },
   { id: 'sla', label: 'admin.tab_sla', screen: SlaScreen, order: 110 },
   { id: 'calendars', label: 'admin.tab_calendars', screen: CalendarsScreen, order: 120 },
+  { id: 'teams', label: 'admin.tab_teams', screen: TeamsScreen, order: 125 },
   { id: 'macros', label: 'admin.tab_macros', screen: MacrosScreen, order: 130 },
   { id: 'triggers', label: 'admin.tab_triggers', screen: TriggersScreen, order: 140 },
   { id: 'unparsed', label: 'admin.tab_unparsed', screen: UnparsedScreen, order: 150 },

@@ -5,9 +5,9 @@
 // part_ticket_id): the thread labels whose part each message is, the composer asks whom a reply is for, and a merge
 // of another customer's ticket is confirmed first in a dialog that shows both tickets and both customers.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Alert, Slot, ago, api, bytes, dateTime, errorText, formatDate, html, navigate, number, onLinkClick, setKeys, t,
+import { Alert, OnlineDot, Slot, ago, api, bytes, dateTime, errorText, formatDate, html, navigate, number, onLinkClick, person, setKeys, t,
   useLiveRefresh, useStore, when } from '@destek/agent';
-import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, loadUsers, userName } from './tickets.js';
+import { PRIORITIES, PriorityBadge, STATUSES, StatusBadge, assignGroups, loadUsers, userName } from './tickets.js';
 import { SlaClock } from './sla.js';
 import { History } from './history.js';
 import { HtmlBody } from './mailframe.js';
@@ -352,7 +352,8 @@ export function TicketPage({ id }) {
     return () => setKeys({});
   }, [id]);
 
-  /* Names for the history: the users list (admins), else whoever appears as an author or actor. */
+  /* Names for the history: the colleague directory, else whoever appears as an author or actor (a user the
+   * directory does not know). */
   function names(kind, nameId) {
     if (kind === 'team') {
       const team = teams.find((x) => x.id === nameId);
@@ -391,7 +392,8 @@ export function TicketPage({ id }) {
       </div>
       <${SlaClock} sla=${ticket.sla} />
       ${others.length ? html`<div class="alert alert-warning" role="status" data-region="presence">
-        ${others.map((o) => html`<span>${t(o.typing ? 'presence.typing' : 'presence.viewing', { name: o.name })} </span>`)}
+        ${others.map((o) => html`<span data-viewer=${o.user_id}><${OnlineDot} person=${person(users, o.user_id)} />${t(o.typing ? 'presence.typing' : 'presence.viewing',
+          { name: (person(users, o.user_id) || o).name })} </span>`)}
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
       <div class="thread" data-region="thread">
@@ -416,16 +418,25 @@ export function TicketPage({ id }) {
             onChange=${(e) => patch({ priority: e.currentTarget.value })}>
             ${PRIORITIES.map((s) => html`<option value=${s}>${t('priority.' + s)}</option>`)}
           </select></label>
+        ${teams.length ? html`<label class="prop"><span>${t('ticket.team')}</span>
+          <select data-field="team" value=${ticket.team_id == null ? '' : String(ticket.team_id)} disabled=${busy || closed}
+            onChange=${(e) => patch({ team_id: e.currentTarget.value ? Number(e.currentTarget.value) : null })}>
+            <option value="">${t('ticket.no_team')}</option>
+            ${teams.map((tm) => html`<option value=${String(tm.id)}>${tm.name}</option>`)}
+          </select></label>` : null}
         <div class="prop"><span>${t('ticket.assignee')}</span>
-          <strong data-field="assignee">${ticket.assignee_id == null ? t('ticket.unassigned') : names('user', ticket.assignee_id)}</strong>
+          <strong data-field="assignee">${ticket.assignee_id == null ? null : html`<${OnlineDot} person=${person(users, ticket.assignee_id)} />`}${ticket.assignee_id == null ? t('ticket.unassigned') : names('user', ticket.assignee_id)}</strong>
           <div class="row-actions">
             ${ticket.assignee_id !== user.id ? html`<button class="btn btn-secondary btn-sm" type="button"
               disabled=${busy || closed} data-action="assign-me" onClick=${() => assign('me')}>${t('ticket.assign_me')}</button>` : null}
-            ${users.length ? html`<select aria-label=${t('ticket.assign_to')} disabled=${busy || closed}
+            ${users.length ? html`<select aria-label=${t('ticket.assign_to')} disabled=${busy || closed} data-field="assign-to"
               onChange=${(e) => e.currentTarget.value && assign(e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value))}>
               <option value="">${t('ticket.assign_to')}</option>
               <option value="none">${t('ticket.unassigned')}</option>
-              ${users.filter((u) => u.active !== false && u.id !== user.id).map((u) => html`<option value=${u.id}>${u.name}</option>`)}
+              ${assignGroups(users, ticket.team_id, teams, user.id).map((g) => {
+                const options = g.people.map((u) => html`<option value=${u.id}>${u.name}${u.online ? ' · ' + t('directory.online') : ''}</option>`);
+                return g.label ? html`<optgroup label=${g.label}>${options}</optgroup>` : options;
+              })}
             </select>` : null}
           </div>
         </div>

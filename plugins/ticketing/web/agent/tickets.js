@@ -1,6 +1,6 @@
 // Shared helpers for the ticket screens: labels, the <mark> snippet renderer, users. (Relative times and dates are
 // the core's: ago, dateTime from '@destek/agent'.)
-import { api, html, store, t } from '@destek/agent';
+import { html, loadDirectory, personName, t } from '@destek/agent';
 
 export const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -24,20 +24,27 @@ export function Snippet({ html: snippet }) {
   return html`<span class="snippet">${out}</span>`;
 }
 
-/* Agents by id for names (GET /users is tried; an agent who may not list users sees "#id"). */
-let usersPromise = null;
+/* Colleagues by id for names: the core's directory (GET /directory), which every signed-in user may read, so an
+ * agent sees names, not "#3". */
 export function loadUsers() {
-  if (!usersPromise) {
-    usersPromise = api('GET', '/users').then((d) => (d && (d.items || d.users)) || [], () => []);
-  }
-  return usersPromise;
+  return loadDirectory();
 }
 export function userName(users, id) {
   if (id == null) return t('ticket.unassigned');
-  const me = store.get().user;
-  if (me && me.id === id) return me.name;
-  const u = users.find((x) => x.id === id);
-  return u ? u.name : '#' + id;
+  return personName(users, id);
+}
+
+/* The active colleagues for an assignment menu: the members of teamId first (when the ticket has a team), then
+ * everyone else, each group by name. Returns [{label, people}], the first label null when there is no team. */
+export function assignGroups(users, teamId, teams, exceptId) {
+  const active = users.filter((u) => u.active !== false && u.id !== exceptId)
+    .sort((a, b) => a.name.localeCompare(b.name, 'tr'));
+  const inTeam = (u) => teamId != null && (u.teams || []).some((x) => x.id === teamId);
+  const team = teamId != null ? (teams || []).find((x) => x.id === teamId) : null;
+  const members = active.filter(inTeam);
+  if (!members.length) return [{ label: null, people: active }];
+  return [{ label: t('ticket.team_members', { team: team ? team.name : '#' + teamId }), people: members },
+    { label: t('ticket.other_agents'), people: active.filter((u) => !inTeam(u)) }];
 }
 
 export function StatusBadge({ status }) {

@@ -1,7 +1,7 @@
 // /contact: the web form (POST /api/v1/public/tickets). The checks mirror the server's (required fields, byte
 // limits, the e-mail syntax, the files' number and size), so most mistakes get a message before anything is sent;
 // whatever the server still refuses is explained in the customer's language (errors.js).
-import { alert, api, checkFiles, config, control, explain, field, filePicker, h, icon, lang, loadConfig, readFiles, t,
+import { alert, api, checkFiles, config, control, explain, field, filePicker, h, icon, lang, loadConfig, readFiles, slot, t,
   utf8Bytes } from '@destek/portal';
 
 const FIELDS = ['name', 'email', 'order_number', 'subject', 'body'];
@@ -100,6 +100,9 @@ export function contactPage(params, update) {
           control: c('input', 'order_number', { type: 'text', autocomplete: 'off', spellcheck: 'false' }) }),
         field({ id: 'f-subject', label: t('form.subject'), error: E.subject,
           control: c('input', 'subject', { type: 'text', placeholder: t('form.subject_placeholder') }) }),
+        // Other modules' help while the customer types the subject (the help centre's suggestions): the slot
+        // "contact.subject" with {values (live: values.subject), input: the subject field's id}.
+        ...slot('contact.subject', { values, input: 'f-subject' }),
         field({ id: 'f-body', label: t('form.message'), error: E.body,
           control: c('textarea', 'body', { rows: 7 }) }),
         filePicker('f-files', st.files, E.files, () => {

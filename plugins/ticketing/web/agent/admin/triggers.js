@@ -26,7 +26,7 @@ function fieldOf(err) {
 
 const opt = (map) => Object.keys(map).map((k) => [k, t(map[k])]);
 
-function TriggerForm({ trigger, users, calendars, onSaved, onCancel }) {
+function TriggerForm({ trigger, users, teams, calendars, onSaved, onCancel }) {
   const c = (trigger && trigger.conditions) || {};
   const a = (trigger && trigger.actions) || {};
   const initial = {
@@ -34,7 +34,7 @@ function TriggerForm({ trigger, users, calendars, onSaved, onCancel }) {
     channel: c.channel || '', priority: c.priority || '', tag: c.tag || '', contains: c.contains || '',
     message_kind: c.message_kind || '', actor: c.actor || '', business_hours: c.business_hours || '',
     calendar_id: c.calendar_id ? String(c.calendar_id) : '',
-    a_tags: (a.add_tags || []).join(', '), a_assignee: a.assignee_id ? String(a.assignee_id) : '', a_priority: a.priority || '',
+    a_tags: (a.add_tags || []).join(', '), a_assignee: a.assignee_id ? String(a.assignee_id) : a.assign_round_robin ? 'rr:' + a.assign_round_robin : '', a_priority: a.priority || '',
     reply_tr: a.reply_tr || '', reply_en: a.reply_en || '', conditions: null, actions: null,
   };
   useFocusOnMount(trigger ? 'edit-trigger-name' : 'trigger-name');
@@ -63,7 +63,8 @@ function TriggerForm({ trigger, users, calendars, onSaved, onCancel }) {
     if (x.business_hours && x.calendar_id) conditions.calendar_id = Number(x.calendar_id);
     const actions = {};
     if (splitList(x.a_tags).length) actions.add_tags = splitList(x.a_tags);
-    if (x.a_assignee) actions.assignee_id = Number(x.a_assignee);
+    if (x.a_assignee.startsWith('rr:')) actions.assign_round_robin = Number(x.a_assignee.slice(3));
+    else if (x.a_assignee) actions.assignee_id = Number(x.a_assignee);
     if (x.a_priority) actions.priority = x.a_priority;
     if (x.reply_tr.trim()) actions.reply_tr = x.reply_tr;
     if (x.reply_en.trim()) actions.reply_en = x.reply_en;
@@ -99,7 +100,8 @@ function TriggerForm({ trigger, users, calendars, onSaved, onCancel }) {
       <${F} form=${form} name="a_priority" type="select" label=${t('admin.set_priority_to')}
         options=${[['', t('admin.no_change')], ...PRIORITIES.map((x) => [x, t('priority.' + x)])]} />
       <${F} form=${form} name="a_assignee" type="select" label=${t('admin.assign_to')}
-        options=${[['', t('admin.no_change')], ...users.map((u) => [String(u.id), u.name])]} />
+        options=${[['', t('admin.no_change')], ...teams.map((tm) => ['rr:' + tm.id, t('admin.rr_in_team', { team: tm.name })]),
+          ...users.map((u) => [String(u.id), u.name])]} />
       <${F} form=${form} name="reply_tr" type="textarea" rows="4" lang="tr" label=${t('admin.auto_reply_tr')} wide
         onFocus=${() => setTarget('reply_tr')} />
       <${F} form=${form} name="reply_en" type="textarea" rows="4" lang="en" label=${t('admin.auto_reply_en')} wide
@@ -127,13 +129,17 @@ function conditionsText(c, calendars) {
   return out.length ? out.join(' · ') : t('admin.always');
 }
 
-function actionsText(a, users) {
+function actionsText(a, users, teams) {
   const out = [];
   if (a.add_tags && a.add_tags.length) out.push(t('admin.adds_tags', { tags: a.add_tags.join(', ') }));
   if (a.priority) out.push(t('admin.set_priority', { value: t('priority.' + a.priority) }));
   if (a.assignee_id) {
     const u = users.find((x) => x.id === a.assignee_id);
     out.push(t('admin.assigns_to', { name: u ? u.name : '#' + a.assignee_id }));
+  }
+  if (a.assign_round_robin) {
+    const tm = teams.find((x) => x.id === a.assign_round_robin);
+    out.push(t('admin.rr_in_team', { team: tm ? tm.name : '#' + a.assign_round_robin }));
   }
   if (a.reply_tr || a.reply_en) out.push(t('admin.sends_reply'));
   return out.join(' · ');
@@ -143,6 +149,8 @@ export function TriggersScreen() {
   const list = useList('/triggers');
   const cals = useList('/calendars');
   const users = useUsers();
+  const teamList = useList('/teams');
+  const teams = teamList.items || [];
   const [editing, setEditing] = useState(null);
   const [busy, setBusy] = useState(false);
   const [ask, dialog] = useConfirm();
@@ -170,9 +178,9 @@ export function TriggersScreen() {
     onConfirm: async () => { await api('DELETE', '/triggers/' + tr.id); await list.reload(); } });
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.triggers_intro')}</p>
-    ${editing === 'new' ? html`<${TriggerForm} key="new" users=${users} calendars=${calendars}
+    ${editing === 'new' ? html`<${TriggerForm} key="new" users=${users} teams=${teams} calendars=${calendars}
       onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : editing ? html`<${TriggerForm} key=${'e' + editing.id} trigger=${editing} users=${users} calendars=${calendars}
+      : editing ? html`<${TriggerForm} key=${'e' + editing.id} trigger=${editing} users=${users} teams=${teams} calendars=${calendars}
       onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
       : html`<${NewButton} label=${t('admin.new_trigger')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
@@ -184,7 +192,7 @@ export function TriggersScreen() {
         { label: t('admin.f_name'), cell: (x) => html`<strong>${x.name}</strong> <${ActiveBadge} active=${x.active} />` },
         { label: t('admin.when_event'), cell: (x) => t(EVENTS[x.event] || 'admin.ev_updated') },
         { label: t('admin.conditions'), cell: (x) => conditionsText(x.conditions || {}, calendars) },
-        { label: t('admin.actions'), cell: (x) => actionsText(x.actions || {}, users) },
+        { label: t('admin.actions'), cell: (x) => actionsText(x.actions || {}, users, teams) },
         { label: '', cls: 'cell-actions', cell: (x) => html`<div class="row-actions">
           <${MoveButtons} index=${items.indexOf(x)} count=${items.length} onMove=${move} name=${x.name} busy=${busy} />
           <button class="btn btn-ghost btn-sm" type="button" disabled=${busy} data-action="toggle-active" onClick=${() => toggle(x)}>

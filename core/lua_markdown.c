@@ -1,0 +1,64 @@
+/* destek.markdown(text): Markdown (CommonMark) rendered by cmark as an HTML value a page template inserts as it is.
+ *
+ * cmark runs in its safe mode (CMARK_OPT_SAFE): raw HTML, inline or in blocks, becomes a comment
+ * ("<!-- raw HTML omitted -->") and javascript:, vbscript:, file: and most data: URLs become empty. On top of that
+ * every link and image of the parsed document is checked before rendering: a link keeps its URL only when
+ * destek.html.url would (http, https, mailto, tel, a path on this site, a fragment or a query), an image only when it
+ * is http, https or a path on this site (no data: images either); anything else is rendered with an empty URL. So
+ * what an author writes, autolinks (<javascript:...>) and reference links included, never becomes markup or a
+ * scriptable link. Charged to the call's budget by the size of the text; at most MARKDOWN_MAX bytes. */
+#include <cmark.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lua_host_internal.h"
+
+#define MARKDOWN_MAX (1024 * 1024)
+
+/* Whether u may be a link's href (images: whether it may be an image's src). */
+int lh_url_ok(const char *u, int image)
+{
+  int ok = (u[0] == '/' && u[1] != '/' && u[1] != '\\') || !strncasecmp(u, "https://", 8) ||
+           !strncasecmp(u, "http://", 7);
+  if (!image) ok = ok || u[0] == '#' || u[0] == '?' || !strncasecmp(u, "mailto:", 7) || !strncasecmp(u, "tel:", 4);
+  for (const char *p = u; ok && *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) ok = 0;
+  return ok;
+}
+
+/* Empties the URL of every link and image of doc that a page may not carry. */
+static void check_urls(cmark_node *doc)
+{
+  cmark_iter *it = cmark_iter_new(doc);
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+    if (ev != CMARK_EVENT_ENTER) continue;
+    cmark_node *n = cmark_iter_get_node(it);
+    cmark_node_type type = cmark_node_get_type(n);
+    if (type != CMARK_NODE_LINK && type != CMARK_NODE_IMAGE) continue;
+    const char *url = cmark_node_get_url(n);
+    if (url && *url && !lh_url_ok(url, type == CMARK_NODE_IMAGE)) cmark_node_set_url(n, "");
+  }
+  cmark_iter_free(it);
+}
+
+int lh_markdown(lua_State *L)
+{
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  if (len > MARKDOWN_MAX) return luaL_error(L, "destek.markdown: the text may be at most %d bytes", MARKDOWN_MAX);
+  lh_budget_charge(L, (long)(len / 2) + 100);
+  int opts = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8;
+  cmark_node *doc = cmark_parse_document(text, len, opts);
+  if (!doc) return luaL_error(L, "destek.markdown: out of memory");
+  check_urls(doc);
+  char *html = cmark_render_html(doc, opts);
+  cmark_node_free(doc);
+  if (!html) return luaL_error(L, "destek.markdown: out of memory");
+  size_t n = strlen(html);
+  lua_pushlstring(L, html, n);   /* copied first: pushing the HTML value may raise */
+  free(html);
+  lh_push_html(L, lua_tostring(L, -1), n);
+  return 1;
+}

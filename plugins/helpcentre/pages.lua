@@ -1,0 +1,290 @@
+-- helpcentre/pages.lua: the public help centre under /help, server-rendered, working without JavaScript. A page's
+-- language is ?lang= (tr, en), else the caller's (a signed-in user's, else Accept-Language's); links carry it on.
+local destek = require "destek"
+local store = require "store"
+
+local pages = {}
+
+local REASON_MAX = 500
+
+local function setting(name)
+  local ok, v = pcall(destek.setting, name)
+  if ok and v ~= nil and v ~= "" then return v end
+end
+
+-- Rendered pages, per worker thread (each has its own Lua state; nothing is shared): kept while the help centre's
+-- version (helpcentre_counters, bumped by triggers on every change of what pages show) and the theme's settings are
+-- those they were rendered with, so that a page costs one query and its settings. At most CACHE_MAX pages a worker.
+-- The theme's settings are read again at most every SETTINGS_SECONDS (a changed shop name shows within that).
+local CACHE_MAX, SETTINGS_SECONDS = 300, 2
+local cache, cache_n, cache_key = {}, 0, nil
+local theme, theme_at = "", -1
+
+local function cached(req, key, render)
+  local now = os.time()
+  if now - theme_at >= SETTINGS_SECONDS or now < theme_at then
+    theme = table.concat({ setting("helpcentre.shop_name") or "", setting("helpcentre.logo_url") or "",
+                           setting("helpcentre.contact_url") or "", setting("helpcentre.public_url") or "",
+                           setting("mail.public_url") or "" }, "\0")
+    theme_at = now
+  end
+  local stamp = store.version_now() .. "\0" .. (req.headers.host or "") .. "\0" .. theme
+  if stamp ~= cache_key or cache_n >= CACHE_MAX then cache, cache_n, cache_key = {}, 0, stamp end
+  local hit = cache[key]
+  if hit then return hit[1], hit[2], hit[3] end
+  local status, html, extra = render()
+  if status == 200 then
+    cache[key] = { status, html, extra }
+    cache_n = cache_n + 1
+  end
+  return status, html, extra
+end
+
+-- Views: written at once when this worker wrote none in the last second, else gathered and written with a later view
+-- (under load, one write a second a worker instead of one a view; a crash loses at most that second's).
+local views, views_at = {}, 0
+
+local function count_view(id)
+  views[id] = (views[id] or 0) + 1
+  local now = os.time()
+  if now == views_at then return end
+  for aid, n in pairs(views) do store.add_views(aid, n) end
+  views, views_at = {}, now
+end
+
+local function lang_of(req)
+  local l = req.query.lang
+  if l == "tr" or l == "en" then return l end
+  return destek.lang()
+end
+
+-- The site's address for canonical links and the sitemap: helpcentre.public_url, else mail.public_url, else this
+-- request's Host.
+local function base_url(req)
+  local u = setting("helpcentre.public_url") or setting("mail.public_url")
+  if not u then
+    local host = req.headers.host or "localhost"
+    if not host:match("^[%w%.%-:%[%]]+$") then host = "localhost" end
+    u = "http://" .. host
+  end
+  return (u:gsub("/+$", ""))
+end
+
+-- What every page's layout needs: strings, theme, language switch, canonical and alternate links.
+local function frame(req, lang, path, langs, extra)
+  local t = destek.strings(lang)
+  local base = base_url(req)
+  local alternates = {}
+  for _, l in ipairs(langs or store.LANGS) do
+    alternates[#alternates + 1] = { hreflang = l, href = base .. path .. "?lang=" .. l,
+                                    label = l == "tr" and "Türkçe" or "English", current = l == lang }
+  end
+  local d = {
+    t = t, lang = lang, path = path, canonical = base .. path .. "?lang=" .. lang, alternates = alternates,
+    shop = setting("helpcentre.shop_name") or t.help_centre, logo = setting("helpcentre.logo_url"),
+    contact_url = setting("helpcentre.contact_url") or "/contact",
+  }
+  if d.logo then d.logo = destek.html.url(d.logo) end
+  for k, v in pairs(extra or {}) do d[k] = v end
+  return d
+end
+
+local function not_found(req, lang)
+  return 404, destek.render("missing", frame(req, lang, "/help", nil, { title = destek.strings(lang).not_found,
+                                                                       noindex = true }))
+end
+
+function pages.home(req)
+  local lang = lang_of(req)
+  return cached(req, "h\0" .. lang, function() return pages.render_home(req, lang) end)
+end
+
+function pages.render_home(req, lang)
+  local cats = store.categories(lang)
+  local shown = {}
+  for _, c in ipairs(cats) do
+    c.articles = store.published_in(c.id, lang)
+    if #c.articles > 0 then
+      for i = 6, #c.articles do c.articles[i] = nil end
+      shown[#shown + 1] = c
+    end
+  end
+  local t = destek.strings(lang)
+  return 200, destek.render("home", frame(req, lang, "/help", nil, {
+    title = t.help_centre, description = t.home_description, categories = shown }))
+end
+
+function pages.category(req)
+  local lang = lang_of(req)
+  return cached(req, "c\0" .. req.params.slug .. "\0" .. lang, function() return pages.render_category(req, lang) end)
+end
+
+function pages.render_category(req, lang)
+  local c = store.category_by_slug(req.params.slug, lang)
+  if not c then return not_found(req, lang) end
+  c.articles = store.published_in(c.id, lang)
+  if #c.articles == 0 then return not_found(req, lang) end
+  return 200, destek.render("category", frame(req, lang, "/help/c/" .. c.slug, nil, {
+    title = c.title, description = c.description ~= "" and c.description or nil, category = c }))
+end
+
+function pages.article(req)
+  local lang = lang_of(req)
+  local from_form, voted = req.query.from == "contact", req.query.voted == "1"
+  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (voted and "\0v" or "")
+  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, voted) end)
+  if status == 200 then
+    count_view(id)
+    if from_form then store.count(id, "suggested") end
+  end
+  return status, html
+end
+
+function pages.render_article(req, lang, voted)
+  local a = store.article_by_slug(req.params.slug)
+  if not a or a.status ~= "published" then return not_found(req, lang) end
+  local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
+  local text = a.texts[shown]
+  local langs = {}
+  for _, l in ipairs(store.LANGS) do if a.texts[l] then langs[#langs + 1] = l end end
+  local cat = a.category_id and store.category(a.category_id)
+  if cat then
+    local ct = cat.texts[shown] or cat.texts.tr or cat.texts.en
+    cat = { slug = cat.slug, title = ct and ct.title or cat.slug }
+  end
+  local t = destek.strings(shown)
+  return 200, destek.render("article", frame(req, shown, "/help/a/" .. a.slug, langs, {
+    title = text.title, description = text.description ~= "" and text.description or store.cut(store.plain(store.cut(text.body, 600)), 160),
+    article = { slug = a.slug, title = text.title, body = destek.markdown(text.body),
+                updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
+    category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
+    voted = voted,
+  })), a.id
+end
+
+function pages.search(req)
+  local lang = lang_of(req)
+  local q = req.query.q or ""
+  if #q > 200 then q = q:sub(1, 200) end
+  local t = destek.strings(lang)
+  local results = {}
+  if q:match("%S") then
+    results = store.search(q, lang, 20)
+    for _, r in ipairs(results) do
+      r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
+      r.body = nil
+    end
+    store.searched(q, #results > 0, os.time())
+  end
+  return 200, destek.render("search", frame(req, lang, "/help/search", nil, {
+    title = t.search_title, q = q, results = results, searched = q:match("%S") ~= nil,
+    count_text = string.format(t.results_count, #results), noindex = true }))
+end
+
+local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
+local function xml(s) return (tostring(s):gsub("[&<>\"']", XML)) end
+
+function pages.sitemap(req)
+  local base = base_url(req)
+  local by_slug, order = {}, {}
+  for _, r in ipairs(store.published_all()) do
+    if not by_slug[r.slug] then by_slug[r.slug] = {}; order[#order + 1] = r.slug end
+    local e = by_slug[r.slug]
+    e[#e + 1] = r
+  end
+  local out = { '<?xml version="1.0" encoding="UTF-8"?>\n',
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n' }
+  for _, l in ipairs(store.LANGS) do
+    out[#out + 1] = "<url><loc>" .. xml(base .. "/help?lang=" .. l) .. "</loc></url>\n"
+  end
+  for _, slug in ipairs(order) do
+    for _, r in ipairs(by_slug[slug]) do
+      out[#out + 1] = "<url><loc>" .. xml(base .. "/help/a/" .. slug .. "?lang=" .. r.lang) .. "</loc>" ..
+                      "<lastmod>" .. os.date("!%Y-%m-%d", r.updated_at) .. "</lastmod>"
+      for _, alt in ipairs(by_slug[slug]) do
+        out[#out + 1] = '<xhtml:link rel="alternate" hreflang="' .. alt.lang .. '" href="' ..
+                        xml(base .. "/help/a/" .. slug .. "?lang=" .. alt.lang) .. '"/>'
+      end
+      out[#out + 1] = "</url>\n"
+    end
+  end
+  out[#out + 1] = "</urlset>\n"
+  return 200, table.concat(out), { ["Content-Type"] = "application/xml; charset=utf-8" }
+end
+
+-- GET /help/suggest?q=&lang=: up to three published articles for what a customer types in the contact form.
+function pages.suggest(req)
+  local lang = lang_of(req)
+  local q = req.query.q or ""
+  if #q > 200 then return destek.error(422, "invalid_field", "q: at most 200 bytes", "q") end
+  local items = {}
+  for _, r in ipairs(store.search(q, lang, 3)) do
+    items[#items + 1] = { slug = r.slug, lang = r.lang, title = r.title,
+                          description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
+                          url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }
+  end
+  return 200, { items = destek.json.array(items) }, { ["Cache-Control"] = "no-store" }
+end
+
+-- POST /help/a/{slug}/vote (a form: helpful=yes|no, reason): counted, then back to the article.
+function pages.vote(req)
+  local lang = lang_of(req)
+  local a = store.article_by_slug(req.params.slug)
+  if not a or a.status ~= "published" then return not_found(req, lang) end
+  local helpful = req.form.helpful
+  if helpful ~= "yes" and helpful ~= "no" then
+    return destek.error(422, "invalid_field", "helpful: yes or no", "helpful")
+  end
+  local reason = req.form.reason
+  if reason ~= nil then
+    reason = reason:gsub("^%s+", ""):gsub("%s+$", "")
+    if reason == "" or helpful == "yes" then reason = nil
+    elseif #reason > REASON_MAX or not utf8.len(reason) then
+      return destek.error(422, "invalid_field", "reason: at most 500 bytes of text", "reason")
+    end
+  end
+  store.vote(a.id, a.texts[lang] and lang or next(a.texts), helpful == "yes", reason, os.time())
+  return 303, nil, { Location = "/help/a/" .. a.slug .. "?lang=" .. lang .. "&voted=1#vote" }
+end
+
+-- POST /help/deflected (navigator.sendBeacon from the portal's contact form, web/portal/index.js, when the customer
+-- opened a suggested article and left the form without sending it): the article's slug as the body.
+function pages.deflected(req)
+  local slug = (req.body or ""):match("^%s*([a-z0-9-]+)%s*$")
+  local a = slug and store.article_by_slug(slug)
+  if not a or a.status ~= "published" then return destek.error(404, "not_found", "no such article") end
+  store.count(a.id, "deflections")
+  return 204, nil
+end
+
+-- /help/theme.css: the shop's colour (helpcentre.colour, #rrggbb) as a CSS variable; pages load no inline style.
+function pages.theme(req)
+  local c = setting("helpcentre.colour") or "#0b6e4f"
+  if not c:match("^#%x%x%x%x%x%x$") then c = "#0b6e4f" end
+  return 200, ":root{--hc-accent:" .. c .. "}\n",
+         { ["Content-Type"] = "text/css; charset=utf-8", ["Cache-Control"] = "public, max-age=300" }
+end
+
+-- /help/img/{file}: an image uploaded to an article (by its unguessable file id).
+function pages.image(req)
+  local f = req.params.file
+  if not f:match("^f%x+$") or not store.image_by_file(f) then return destek.error(404, "not_found", "no such image") end
+  return destek.files.serve(f)
+end
+
+function pages.register()
+  destek.page("/help", pages.home)
+  destek.page("/help/c/{slug}", pages.category, { params = "slug:text" })
+  destek.page("/help/a/{slug}", pages.article, { params = "slug:text" })
+  destek.page("/help/search", pages.search, { noindex = true })
+  destek.route("GET", "/help/sitemap.xml", "public", pages.sitemap)
+  destek.route("GET", "/help/suggest", "public", pages.suggest)
+  destek.route("POST", "/help/a/{slug}/vote", "public", pages.vote, { params = "slug:text", max_body = 4096 })
+  destek.route("POST", "/help/deflected", "public", pages.deflected, { max_body = 256 })
+  destek.route("GET", "/help/theme.css", "public", pages.theme)
+  destek.route("GET", "/help/img/{file}", "public", pages.image, { params = "file:text" })
+  destek.route("GET", "/help/static/{file}", "public", function(req) return destek.asset(req.params.file) end,
+               { params = "file:text" })
+end
+
+return pages
