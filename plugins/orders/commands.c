@@ -311,8 +311,6 @@ static int import_run(int argc, const char *const *argv, const char *input, size
   return bad + bad_lines ? 1 : 0;
 }
 
-int ord_demo_fill(int force, FILE *out);
-
 /* destek orders demo [--force] */
 static int demo_run(int argc, const char *const *argv, const char *input, size_t input_len, char **message)
 {

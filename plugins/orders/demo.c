@@ -165,3 +165,43 @@ int ord_demo_fill(int force, FILE *out)
   fprintf(out, "tracking page: /track (e.g. the order number AT-%d and its customer's e-mail)\n", 10400 + base);
   return failed ? 1 : 0;
 }
+
+/* orders.demo {force}: the orders module's part of `destek demo`, which runs every module's "<module>.demo" service
+ * after ticketing's demo (core/commands.c). The orders are written in calls of their own (the host's call stays
+ * empty). A desk that has orders already is left as it is, unless force. */
+static int svc_demo(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  int force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "force"));
+  struct destek_db *db = ord_db_read(NULL);
+  *result = cJSON_CreateObject();
+  if (!force && db && ord_db_int(db, 0, "SELECT count(*) FROM orders_orders", "")) {
+    cJSON_AddStringToObject(*result, "message", "orders: left as they are (the desk has orders)");
+    return 0;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (!out) abort();
+  int code = ord_demo_fill(force, out);
+  fclose(out);
+  while (len && text[len - 1] == '\n') text[--len] = 0;
+  if (code != 0) {
+    ord_log(DESTEK_LOG_ERROR, "demo orders: %s", text);
+    free(text);
+    cJSON_Delete(*result);
+    *result = NULL;
+    return ord_error(call, 500, "internal", "the demo orders could not be made");
+  }
+  char *message = NULL;
+  if (asprintf(&message, "orders: %s", text) < 0) abort();
+  cJSON_AddStringToObject(*result, "message", message);
+  free(message);
+  free(text);
+  return 0;
+}
+
+int ord_demo_init(const struct destek_host *h)
+{
+  return h->service(h, "orders.demo", svc_demo, NULL);
+}

@@ -2,6 +2,7 @@
 #ifndef ORDERS_H
 #define ORDERS_H
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "host.h"
@@ -62,5 +63,7 @@ extern const struct destek_command ord_commands[];
 int ord_services_init(const struct destek_host *h);
 int ord_poll_init(const struct destek_host *h);
 int ord_contacts_init(const struct destek_host *h);
+int ord_demo_init(const struct destek_host *h);
+int ord_demo_fill(int force, FILE *out);
 
 #endif
