@@ -35,6 +35,14 @@ if [[ -f build/release/plugins/ticketing.so ]]; then
   run "api: ticketing as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=ticketing \
     DESTEK_TEST_MODULE_SO=build/release/plugins/ticketing.so node --test --test-concurrency=4 "${ticketing_files[@]}"
 fi
+# The orders module the same way.
+ORDERS_TESTS=(orders-import orders-poll orders-receivers orders-services orders-track)
+orders_files=()
+for t in "${ORDERS_TESTS[@]}"; do orders_files+=("tests/api/$t.test.mjs"); done
+if [[ -f build/release/plugins/orders.so ]]; then
+  run "api: orders as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=orders \
+    DESTEK_TEST_MODULE_SO=build/release/plugins/orders.so node --test --test-concurrency=4 "${orders_files[@]}"
+fi
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
 run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs
 

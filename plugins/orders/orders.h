@@ -1,0 +1,69 @@
+/* orders.h — what the orders module's files share (never included by another module). */
+#ifndef ORDERS_H
+#define ORDERS_H
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "host.h"
+
+extern const char *const ORD_STATUSES[];          /* pending, processing, on_hold, shipped, ... */
+extern const char *const ORD_PAYMENT_STATUSES[];  /* pending, authorized, paid, ... */
+extern const char *const ORD_SHIPMENT_STATUSES[]; /* AfterShip's tags: Pending, InfoReceived, ... */
+
+/* The outcome of storing one version of an order (ord_upsert). */
+enum ord_outcome { ORD_CREATED = 1, ORD_UPDATED, ORD_UNCHANGED, ORD_STALE };
+
+/* "now" as ISO-8601 UTC ("2026-12-04T17:01:36Z"). */
+void ord_now(char out[21]);
+/* An ISO-8601 time from a source ("2025-03-01T14:05:11", "...+03:00", "...Z", "2025-03-01 14:05:11", a bare date)
+ * to UTC in out; a time without an offset is taken as UTC. 0, or -1 when it is not such a time. */
+int ord_time_utc(const char *in, char out[21]);
+/* A decimal amount ("549.90", 549.9, "1.234,50" is refused) in minor units (2 decimals). 0, or -1. */
+int ord_money_minor(const char *text, int64_t *out);
+/* Digits of a phone number, with a Turkish mobile written as 905XXXXXXXXX ("0532 123 45 67", "+90 532...",
+ * "532..."). Empty when it has no digits. */
+void ord_phone_norm(const char *in, char out[32]);
+
+/* Stores one version of an order given in the canonical shape (README.md: PUT /api/v1/orders/{number}) for
+ * (source, source_id): validates it (the 422 set up on call, naming the member), refuses a version older than the
+ * stored one (*outcome ORD_STALE, nothing written), matches the contact, writes the order and its items, emits
+ * order.created / order.updated. 0 with *outcome and *order_id, or the error status set up on call. */
+int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
+               enum ord_outcome *outcome, int64_t *order_id);
+/* An order as the API shows it (with items and shipments when full), or NULL. */
+cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full);
+/* The id of the order with that number, or 0. */
+int64_t ord_order_by_number(struct destek_db *db, const char *number);
+
+/* Creates or updates the shipment `ref` of an order from a canonical shipment object {ref, carrier,
+ * tracking_number, tracking_url, status, at, message, location, updated_at}; a status change adds a checkpoint and
+ * emits shipment.created / shipment.updated. 0, or the error status set up on call. */
+int ord_shipment_put(struct destek_req *call, int64_t order_id, const char *source, const cJSON *shipment,
+                     int64_t *shipment_id);
+/* The carrier code a shop's name for it folds to ("Yurtiçi Kargo" -> "yurtici"), or NULL; caller frees. */
+char *ord_carrier_match(struct destek_db *db, const char *name);
+/* The shipments of an order with their checkpoints, as an array (new). */
+cJSON *ord_shipments_json(struct destek_db *db, int64_t order_id);
+
+/* Converts a platform's order to the canonical shape (new cJSON, the caller frees), or NULL with err set. */
+cJSON *ord_from_woocommerce(const cJSON *wc, char *err, size_t errlen);
+cJSON *ord_from_shopify(const cJSON *sh, char *err, size_t errlen);
+cJSON *ord_shipment_from_shopify(const cJSON *fulfillment, char *err, size_t errlen);
+
+/* Polls a WooCommerce source's REST API once (modified_after its cursor); stores what changed in calls of its own.
+ * Never while the caller holds the writer. The number of orders kept, or -1 with err set. */
+int ord_poll_source(int64_t source_id, char *err, size_t errlen);
+
+extern const struct destek_route ord_order_routes[];
+extern const struct destek_route ord_source_routes[];
+extern const struct destek_route ord_shipment_routes[];
+extern const struct destek_route ord_track_routes[];
+extern const struct destek_command ord_commands[];
+int ord_services_init(const struct destek_host *h);
+int ord_poll_init(const struct destek_host *h);
+int ord_contacts_init(const struct destek_host *h);
+int ord_demo_init(const struct destek_host *h);
+int ord_demo_fill(int force, FILE *out);
+
+#endif

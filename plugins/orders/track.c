@@ -1,0 +1,349 @@
+/* The public tracking page, /track: a customer gives the order number and the e-mail or phone on the order and
+ * sees its status, shipments with their timeline and carrier link, and the items. Server-rendered HTML (no script),
+ * Turkish and English, readable on a 360 px phone; every value from the store is escaped. Nothing of an order is
+ * shown without both the number and the matching e-mail or phone, and lookups are rate-limited per address and per
+ * order number (so one order's e-mail cannot be guessed from many addresses either). */
+#include "orders.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct words {
+  const char *title, *intro, *number, *contact, *contact_hint, *submit, *not_found, *missing, *limited, *status,
+    *placed, *shipments, *no_shipments, *track_link, *items, *qty, *again, *timeline, *tracking_no;
+  const char *order_status[8];
+  const char *ship_status[9];
+};
+
+static const struct words TR = {
+  "Sipariş takibi", "Siparişinizin durumunu görmek için sipariş numaranızı ve siparişte kullandığınız e-posta adresini ya da telefon numarasını girin.",
+  "Sipariş numarası", "E-posta veya telefon", "Siparişte kullandığınız e-posta ya da telefon", "Sorgula",
+  "Bu bilgilerle eşleşen bir sipariş bulunamadı. Numarayı ve e-posta/telefonu kontrol edin.",
+  "Sipariş numarasını ve e-posta ya da telefonu girin.", "Çok fazla deneme yapıldı. Lütfen biraz sonra tekrar deneyin.",
+  "Durum", "Sipariş tarihi", "Kargo", "Siparişiniz henüz kargoya verilmedi.", "Kargo firmasında takip et",
+  "Ürünler", "adet", "Başka bir sipariş sorgula", "Hareketler", "Takip no",
+  { "Ödeme bekleniyor", "Hazırlanıyor", "Beklemede", "Kargoya verildi", "Tamamlandı", "İptal edildi", "İade edildi",
+    "Başarısız" },
+  { "Bekleniyor", "Kargo bilgisi alındı", "Yolda", "Dağıtımda", "Teslim edilemedi", "Teslim edildi",
+    "Şubede teslim alınabilir", "Sorun var", "Süresi doldu" },
+};
+
+static const struct words EN = {
+  "Order tracking", "To see your order's status, enter your order number and the e-mail address or phone number you used for the order.",
+  "Order number", "E-mail or phone", "The e-mail or phone on your order", "Track",
+  "No order matches these details. Check the number and the e-mail or phone.",
+  "Enter the order number and the e-mail or phone.", "Too many attempts. Please try again in a little while.",
+  "Status", "Ordered on", "Shipping", "Your order has not been shipped yet.", "Track with the carrier",
+  "Items", "pcs", "Track another order", "Updates", "Tracking no",
+  { "Awaiting payment", "Being prepared", "On hold", "Shipped", "Completed", "Cancelled", "Refunded", "Failed" },
+  { "Pending", "Info received", "In transit", "Out for delivery", "Delivery attempt failed", "Delivered",
+    "Ready for pickup", "Exception", "Expired" },
+};
+
+static const char *word_of(const char *const *names, const char *const *words, const char *value)
+{
+  for (int i = 0; names[i]; i++)
+    if (value && !strcmp(value, names[i])) return words[i];
+  return value ? value : "";
+}
+
+/* Appends s to f, HTML-escaped (text and attribute values alike). */
+static void esc(FILE *f, const char *s)
+{
+  for (; s && *s; s++) {
+    switch (*s) {
+    case '&': fputs("&amp;", f); break;
+    case '<': fputs("&lt;", f); break;
+    case '>': fputs("&gt;", f); break;
+    case '"': fputs("&quot;", f); break;
+    case '\'': fputs("&#39;", f); break;
+    default: fputc(*s, f);
+    }
+  }
+}
+
+static const char *json_str(const cJSON *o, const char *name)
+{
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+static void page_start(FILE *f, const struct words *w, const char *lang)
+{
+  fprintf(f, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             "<meta name=\"robots\" content=\"noindex\"><title>", lang);
+  esc(f, w->title);
+  fputs("</title><link rel=\"stylesheet\" href=\"/track/style.css\"></head><body><main>", f);
+  char *shop = ord_host->setting_new("orders.shop_name");
+  if (shop && *shop) { fputs("<p class=\"shop\">", f); esc(f, shop); fputs("</p>", f); }
+  free(shop);
+  fputs("<h1>", f);
+  esc(f, w->title);
+  fprintf(f, "</h1><nav class=\"lang\"><a href=\"/track?lang=tr\"%s>Türkçe</a> · <a href=\"/track?lang=en\"%s>English</a></nav>",
+          !strcmp(lang, "tr") ? " aria-current=\"true\"" : "", !strcmp(lang, "en") ? " aria-current=\"true\"" : "");
+}
+
+static void form(FILE *f, const struct words *w, const char *lang, const char *number, const char *message)
+{
+  if (message) { fputs("<p class=\"error\" role=\"alert\">", f); esc(f, message); fputs("</p>", f); }
+  fputs("<p>", f);
+  esc(f, w->intro);
+  fprintf(f, "</p><form method=\"post\" action=\"/track\"><input type=\"hidden\" name=\"lang\" value=\"%s\">", lang);
+  fputs("<label for=\"number\">", f);
+  esc(f, w->number);
+  fputs("</label><input id=\"number\" name=\"number\" required maxlength=\"64\" autocomplete=\"off\" inputmode=\"text\" value=\"", f);
+  esc(f, number ? number : "");
+  fputs("\"><label for=\"contact\">", f);
+  esc(f, w->contact);
+  fputs("</label><input id=\"contact\" name=\"contact\" required maxlength=\"200\" placeholder=\"", f);
+  esc(f, w->contact_hint);
+  fputs("\"><button type=\"submit\">", f);
+  esc(f, w->submit);
+  fputs("</button></form>", f);
+}
+
+/* Ends the page written to f (an open_memstream of *text and *len, which are set only once f is closed) and
+ * answers it. */
+static int send_page(struct destek_req *r, int status, FILE *f, char **text, size_t *len)
+{
+  fputs("</main></body></html>", f);
+  fclose(f);
+  ord_add_header(r, "Cache-Control", "no-store");
+  ord_add_header(r, "X-Robots-Tag", "noindex, nofollow");
+  return ord_reply_take(r, status, "text/html; charset=utf-8", *text, *len);
+}
+
+static const char *lang_of(struct destek_req *r, const char *asked)
+{
+  if (asked && (!strcmp(asked, "tr") || !strcmp(asked, "en"))) return asked;
+  const char *l = ord_lang(r);
+  return l && !strcmp(l, "en") ? "en" : "tr";
+}
+
+static int track_form(struct destek_req *r)
+{
+  char lang_q[8] = "";
+  ord_query_get(r, "lang", lang_q, sizeof lang_q);
+  const char *lang = lang_of(r, lang_q);
+  const struct words *w = !strcmp(lang, "en") ? &EN : &TR;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) abort();
+  page_start(f, w, lang);
+  form(f, w, lang, NULL, NULL);
+  return send_page(r, 200, f, &text, &len);
+}
+
+/* Decodes one application/x-www-form-urlencoded value of name from body into out (at most cap-1 bytes). */
+static void form_value(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+  size_t nl = strlen(name), o = 0;
+  out[0] = 0;
+  const char *p = body, *end = body + len;
+  while (p < end) {
+    const char *amp = memchr(p, '&', (size_t)(end - p));
+    const char *stop = amp ? amp : end;
+    if ((size_t)(stop - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+      for (const char *q = p + nl + 1; q < stop && o + 1 < cap; q++) {
+        if (*q == '+') out[o++] = ' ';
+        else if (*q == '%' && stop - q >= 3 && isxdigit((unsigned char)q[1]) && isxdigit((unsigned char)q[2])) {
+          char hex[3] = { q[1], q[2], 0 };
+          out[o++] = (char)strtol(hex, NULL, 16);
+          q += 2;
+        } else out[o++] = *q;
+      }
+      out[o] = 0;
+      return;
+    }
+    p = stop + 1;
+  }
+}
+
+static void trim(char *s)
+{
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+  size_t lead = strspn(s, " \t\r\n");
+  memmove(s, s + lead, n - lead + 1);
+}
+
+static void result(FILE *f, const struct words *w, const char *lang, const cJSON *o)
+{
+  fputs("<section class=\"order\"><h2>#", f);
+  esc(f, json_str(o, "number"));
+  fputs("</h2><dl><dt>", f);
+  esc(f, w->status);
+  fputs("</dt><dd class=\"status\">", f);
+  esc(f, word_of(ORD_STATUSES, w->order_status, json_str(o, "status")));
+  fputs("</dd>", f);
+  const char *placed = json_str(o, "placed_at");
+  if (placed) {
+    fputs("<dt>", f);
+    esc(f, w->placed);
+    fputs("</dt><dd>", f);
+    fprintf(f, "%.10s", placed);
+    fputs("</dd>", f);
+  }
+  fputs("</dl></section><section><h2>", f);
+  esc(f, w->shipments);
+  fputs("</h2>", f);
+  const cJSON *ships = cJSON_GetObjectItemCaseSensitive(o, "shipments"), *s;
+  if (!cJSON_GetArraySize(ships)) { fputs("<p>", f); esc(f, w->no_shipments); fputs("</p>", f); }
+  cJSON_ArrayForEach(s, ships) {
+    fputs("<article class=\"shipment\"><p><strong>", f);
+    esc(f, json_str(s, "carrier_name") ? json_str(s, "carrier_name") : "");
+    fputs("</strong> <span class=\"badge\">", f);
+    esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, json_str(s, "status")));
+    fputs("</span></p>", f);
+    if (json_str(s, "tracking_number")) {
+      fputs("<p>", f);
+      esc(f, w->tracking_no);
+      fputs(": <code>", f);
+      esc(f, json_str(s, "tracking_number"));
+      fputs("</code></p>", f);
+    }
+    const char *url = json_str(s, "tracking_url");
+    if (url && (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7))) {
+      fputs("<p><a class=\"button\" rel=\"noopener noreferrer nofollow\" target=\"_blank\" href=\"", f);
+      esc(f, url);
+      fputs("\">", f);
+      esc(f, w->track_link);
+      fputs("</a></p>", f);
+    }
+    const cJSON *cps = cJSON_GetObjectItemCaseSensitive(s, "checkpoints"), *c;
+    if (cJSON_GetArraySize(cps)) {
+      fputs("<h3>", f);
+      esc(f, w->timeline);
+      fputs("</h3><ol class=\"timeline\">", f);
+      for (int i = cJSON_GetArraySize(cps) - 1; i >= 0; i--) {   /* newest first */
+        c = cJSON_GetArrayItem(cps, i);
+        fputs("<li><time>", f);
+        const char *at = json_str(c, "at");
+        if (at) fprintf(f, "%.10s %.5s", at, strlen(at) >= 16 ? at + 11 : "");
+        fputs("</time> <strong>", f);
+        esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, json_str(c, "status")));
+        fputs("</strong>", f);
+        if (json_str(c, "location")) { fputs(" · ", f); esc(f, json_str(c, "location")); }
+        if (json_str(c, "message")) { fputs("<br>", f); esc(f, json_str(c, "message")); }
+        fputs("</li>", f);
+      }
+      fputs("</ol>", f);
+    }
+    fputs("</article>", f);
+  }
+  fputs("</section><section><h2>", f);
+  esc(f, w->items);
+  fputs("</h2><ul class=\"items\">", f);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items")) {
+    fputs("<li>", f);
+    esc(f, json_str(it, "name"));
+    if (json_str(it, "variant")) { fputs(" <small>(", f); esc(f, json_str(it, "variant")); fputs(")</small>", f); }
+    fprintf(f, " × %d ", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "quantity")));
+    esc(f, w->qty);
+    fputs("</li>", f);
+  }
+  fprintf(f, "</ul></section><p><a href=\"/track?lang=%s\">", lang);
+  esc(f, w->again);
+  fputs("</a></p>", f);
+}
+
+static int track_lookup(struct destek_req *r)
+{
+  const char *body;
+  size_t len;
+  int rc = ord_body_raw(r, &body, &len);
+  if (rc) return rc;
+  char number[72], contact[208], lang_q[8];
+  form_value(body, len, "number", number, sizeof number);
+  form_value(body, len, "contact", contact, sizeof contact);
+  form_value(body, len, "lang", lang_q, sizeof lang_q);
+  trim(number);
+  trim(contact);
+  const char *lang = lang_of(r, lang_q);
+  const struct words *w = !strcmp(lang, "en") ? &EN : &TR;
+  char *text = NULL;
+  size_t tlen = 0;
+  FILE *f = open_memstream(&text, &tlen);
+  if (!f) abort();
+  page_start(f, w, lang);
+  const char *num = number[0] == '#' ? number + 1 : number;
+  if (!*num || !contact[0]) {
+    form(f, w, lang, number, w->missing);
+    return send_page(r, 422, f, &text, &tlen);
+  }
+  long window = ord_setting_int("orders.track_window_seconds", 600), wait = 0;
+  char nkey[80];
+  snprintf(nkey, sizeof nkey, "n:%s", num);
+  if (ord_rate_take(NULL, "orders.track", ord_client_ip(r), ord_setting_int("orders.track_limit", 10), window,
+                    &wait) <= 0 ||
+      ord_rate_take(NULL, "orders.track", nkey, ord_setting_int("orders.track_number_limit", 20), window, &wait) <= 0) {
+    char after[24];
+    snprintf(after, sizeof after, "%ld", wait > 0 ? wait : 1);
+    ord_add_header(r, "Retry-After", after);
+    form(f, w, lang, number, w->limited);
+    return send_page(r, 429, f, &text, &tlen);
+  }
+  struct destek_db *db = ord_db_read(r);
+  int64_t id = ord_order_by_number(db, num);
+  int match = 0;
+  if (id) {
+    char *email = ord_db_text_new(db, "SELECT email FROM orders_orders WHERE id = ?1", "i", id);
+    char *phone = ord_db_text_new(db, "SELECT phone FROM orders_orders WHERE id = ?1", "i", id);
+    if (strchr(contact, '@')) {
+      for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
+      match = email && !strcmp(email, contact);
+    } else {
+      char norm[32];
+      ord_phone_norm(contact, norm);
+      match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+    }
+    free(email);
+    free(phone);
+  }
+  if (!match) {
+    form(f, w, lang, number, w->not_found);
+    return send_page(r, 404, f, &text, &tlen);
+  }
+  cJSON *o = ord_order_json(db, id, 1);
+  if (!o) {
+    form(f, w, lang, number, w->not_found);
+    return send_page(r, 404, f, &text, &tlen);
+  }
+  result(f, w, lang, o);
+  cJSON_Delete(o);
+  return send_page(r, 200, f, &text, &tlen);
+}
+
+static const char STYLE[] =
+  "*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
+  "color:#1f2328;background:#f6f7f9}main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0}"
+  "h2{font-size:1.15rem;margin:1.25rem 0 .5rem}h3{font-size:1rem;margin:.75rem 0 .25rem}"
+  ".shop{color:#57606a;margin:0}.lang{font-size:.9rem;margin-bottom:1rem}.lang a[aria-current]{font-weight:600}"
+  "form{display:flex;flex-direction:column;gap:.5rem;background:#fff;padding:1rem;border-radius:8px;border:1px solid #d0d7de}"
+  "label{font-weight:600}input{font:inherit;padding:.6rem;border:1px solid #8c959f;border-radius:6px;width:100%}"
+  "button,.button{font:inherit;display:inline-block;padding:.6rem 1rem;border:0;border-radius:6px;background:#0a6c74;"
+  "color:#fff;text-decoration:none;text-align:center}button{margin-top:.5rem}"
+  ".error{background:#fff1f0;border:1px solid #cf222e;color:#82071e;padding:.6rem;border-radius:6px}"
+  ".order,.shipment{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.75rem 1rem;margin:.5rem 0}"
+  "dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:#57606a}dd{margin:0}"
+  ".status{font-weight:600}.badge{background:#ddf4ff;color:#0550ae;border-radius:1rem;padding:.1rem .6rem;"
+  "font-size:.9rem;white-space:nowrap}code{word-break:break-all}.timeline{padding-left:1.2rem;margin:0}"
+  ".timeline li{margin:.35rem 0}time{color:#57606a;font-size:.9rem}.items{padding-left:1.2rem}"
+  "a{color:#0a6c74;overflow-wrap:anywhere}";
+
+static int track_style(struct destek_req *r)
+{
+  ord_add_header(r, "Cache-Control", "public, max-age=3600");
+  return ord_reply_body(r, 200, "text/css; charset=utf-8", STYLE, sizeof STYLE - 1);
+}
+
+const struct destek_route ord_track_routes[] = {
+  { "GET",  "/track",           track_form,   DESTEK_PUBLIC, NULL },
+  { "POST", "/track",           track_lookup, DESTEK_PUBLIC, NULL, 16 * 1024 },
+  { "GET",  "/track/style.css", track_style,  DESTEK_PUBLIC, NULL },
+  { 0 }
+};
