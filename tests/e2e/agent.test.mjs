@@ -103,7 +103,8 @@ test('ticket view: reply with status, note, assign to me, tags, customer panel, 
   await page.locator('[data-region="customer"]').getByText('zeynep@example.com').waitFor();
   assert.equal(await page.locator('[data-slot="ticket.side"]').count(), 1);
   await page.keyboard.press('r');
-  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'TEXTAREA');
+  // The composer takes the focus in an effect after the render the key caused: wait for it, as a person would.
+  await page.waitForFunction(() => document.activeElement.tagName === 'TEXTAREA', null, { timeout: 5000 });
   await page.keyboard.type('Merhaba Zeynep, iadeniz için kargo kodu gönderdik.');
   await page.locator('[data-field="send-status"]').selectOption('pending');
   await page.locator('[data-action="send"]').click();
