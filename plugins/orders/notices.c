@@ -25,6 +25,8 @@
 #include "destek_mail.h"
 #include "destek_util.h"
 
+_Thread_local int64_t ord_importing_order;
+
 static const struct destek_setting notice_settings[] = {
   { "orders.notice_shipped", DESTEK_SETTING_BOOL, "true", 0, "Mail the customer when a shipment is on its way" },
   { "orders.notice_out_for_delivery", DESTEK_SETTING_BOOL, "true", 0, "Mail the customer when it is out for delivery" },
@@ -65,10 +67,8 @@ static int on_shipment(struct destek_req *call, const struct destek_event *ev, v
   int64_t oid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "order_id"));
   struct destek_db *w = ord_db_write(call);
   if (!w) return 0;
-  /* Created together with its order: the order was imported in this state. */
-  int baseline = !strcmp(ev->name, "shipment.created") &&
-    ord_db_int(w, 0, "SELECT o.created_at >= s.created_at FROM orders_shipments s JOIN orders_orders o ON o.id = s.order_id"
-                     " WHERE s.id = ?1", "i", sid);
+  /* Stored with the new order it came with: the order was imported in this state. */
+  int baseline = ord_importing_order == oid;
   char now[21];
   ord_now(now);
   if (ord_db_exec(w, "INSERT OR IGNORE INTO orders_notices(order_id, shipment_id, kind, state, created_at)"
@@ -167,7 +167,7 @@ int ord_delay_scan(void)
     "SELECT s.id, s.order_id, x.last FROM orders_shipments s"
     " JOIN (SELECT s2.id AS sid, coalesce((SELECT max(at) FROM orders_checkpoints c WHERE c.shipment_id = s2.id),"
     "       s2.shipped_at) AS last FROM orders_shipments s2 WHERE s2.status = 'InTransit') x ON x.sid = s.id"
-    " WHERE x.last < ?1 AND strftime('%s', x.last) + ?2 * 3600 > strftime('%s', s.created_at)"
+    " WHERE x.last < ?1 AND CAST(strftime('%s', x.last) AS INTEGER) + ?2 * 3600 > CAST(strftime('%s', s.created_at) AS INTEGER)"
     " AND NOT EXISTS (SELECT 1 FROM orders_notices n WHERE n.order_id = s.order_id AND n.shipment_id = s.id"
     "                 AND n.kind = 'no_scan') ORDER BY s.id LIMIT 100");
   if (st) {

@@ -84,6 +84,8 @@ int ord_tracking_pass(int budget_s, int *delays);
 int ord_delay_scan(void);
 /* Adds "eta" (YYYY-MM-DD or null) and "tracking" (the polling state or null) to a shipment's JSON. */
 void ord_shipment_extras(struct destek_db *db, int64_t order_id, int64_t shipment_id, cJSON *s);
+/* The order ord_upsert is creating on this thread while it stores the shipments that came with it (0: none). */
+extern _Thread_local int64_t ord_importing_order;
 int ord_clock_init(const struct destek_host *h);
 int ord_eta_init(const struct destek_host *h);
 int ord_tracking_init(const struct destek_host *h);
