@@ -86,6 +86,20 @@ int ord_delay_scan(void);
 void ord_shipment_extras(struct destek_db *db, int64_t order_id, int64_t shipment_id, cJSON *s);
 /* The order ord_upsert is creating on this thread while it stores the shipments that came with it (0: none). */
 extern _Thread_local int64_t ord_importing_order;
+/* ikas and IdeaSoft (platform_ikas.c, platform_ideasoft.c): a platform's order to the canonical shape, and the
+ * receivers sources.c's webhook route hands their deliveries to (secret: the source's webhook secret). */
+cJSON *ord_from_ikas(const cJSON *order, char *err, size_t errlen);
+cJSON *ord_from_ideasoft(const cJSON *order, char *err, size_t errlen);
+int ord_webhook_ikas(struct destek_req *r, int64_t source_id, const char *secret, const char *body, size_t len);
+int ord_webhook_ideasoft(struct destek_req *r, int64_t source_id, const char *secret, const char *body, size_t len);
+/* sources.c's delivery log and storing, for those receivers. */
+int ord_src_log(struct destek_req *r, int64_t source_id, const char *topic, const char *key, const char *outcome,
+                const char *detail, const char *number);
+void ord_src_refused(struct destek_req *r, int64_t source_id, const char *topic, const char *detail);
+int ord_src_answer(struct destek_req *r, const char *outcome, const char *number, const char *detail);
+int ord_src_signature_ok(const char *b64, const char *secret, const char *body, size_t len);
+int ord_src_deliver(struct destek_req *r, int64_t source_id, const char *kind, const char *topic, const char *key,
+                    const cJSON *order);
 int ord_clock_init(const struct destek_host *h);
 int ord_eta_init(const struct destek_host *h);
 int ord_tracking_init(const struct destek_host *h);

@@ -69,3 +69,30 @@ CREATE TABLE orders_notices (
   mailed_at TEXT,
   UNIQUE (order_id, shipment_id, kind)
 );
+
+-- ikas and IdeaSoft sources (platform_ikas.c, platform_ideasoft.c): the kind's CHECK grows, so the table is rebuilt
+-- (nothing references it).
+CREATE TABLE orders_sources_new (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('woocommerce', 'shopify', 'ikas', 'ideasoft')),
+  name TEXT NOT NULL,
+  webhook_secret TEXT SECRET NOT NULL,          -- the key of the platform's HMAC signature (ikas, IdeaSoft: the app's client secret)
+  api_url TEXT,                                 -- WooCommerce: the shop's home URL, for REST polling; IdeaSoft: the shop's address
+  api_key TEXT SECRET,                          -- WooCommerce REST consumer key; IdeaSoft: an Admin API access token
+  api_secret TEXT SECRET,                       -- WooCommerce REST consumer secret
+  poll_minutes INTEGER NOT NULL DEFAULT 0,      -- 0: no polling
+  poll_cursor TEXT,                             -- orders modified after this were not swept yet (UTC, the shop's clock)
+  poll_page INTEGER NOT NULL DEFAULT 1,         -- the page the unfinished sweep goes on from
+  poll_sweep_start TEXT,                        -- the shop's clock when the unfinished sweep began: its next cursor
+  polled_at TEXT,
+  poll_error TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+INSERT INTO orders_sources_new(id, kind, name, webhook_secret, api_url, api_key, api_secret, poll_minutes, poll_cursor,
+  poll_page, poll_sweep_start, polled_at, poll_error, active, created_at, updated_at)
+  SELECT id, kind, name, webhook_secret, api_url, api_key, api_secret, poll_minutes, poll_cursor, poll_page,
+    poll_sweep_start, polled_at, poll_error, active, created_at, updated_at FROM orders_sources;
+DROP TABLE orders_sources;
+ALTER TABLE orders_sources_new RENAME TO orders_sources;
