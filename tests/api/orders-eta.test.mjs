@@ -93,3 +93,12 @@ test('Saturdays count when orders.eta_saturday is on', async () => {
   assert.equal((await api('GET', '/api/v1/orders/E-1')).json.shipments[0].eta, '2026-10-30');
   await api('PATCH', '/api/v1/settings', {'orders.eta_saturday': false});
 });
+
+test('the tracking page shows the ETA of a shipment on its way, in Turkish and English', async () => {
+  for (const [lang, text] of [['tr', 'Tahmini teslim: <time>2026-11-05</time>'], ['en', 'Expected delivery: <time>2026-11-05</time>']]) {
+    const r = await server.api('POST', '/track', {rawBody: `number=E-3&contact=eta%40example.com&lang=${lang}`,
+      headers: {'content-type': 'application/x-www-form-urlencoded'}});
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.text.includes(text), r.text);
+  }
+});
