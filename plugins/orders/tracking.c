@@ -433,11 +433,12 @@ static int tracking_job(struct destek_req *call, void *ud)
 
 /* ------------------------------------------------------------------------------------------------ routes */
 
-/* POST /api/v1/order-tracking/run -> {polled, delays}: a pass now (admin), as the job makes every minute. */
+/* POST /api/v1/order-tracking/run -> {polled, delays}: a pass now (admin), as the job makes every minute, for at most
+ * 20 s (it holds a request thread; the rest waits for the job). */
 static int tracking_run(struct destek_req *r)
 {
   int delays = 0;
-  int polled = ord_tracking_pass(45, &delays);
+  int polled = ord_tracking_pass(20, &delays);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "polled", polled);
   cJSON_AddNumberToObject(o, "delays", delays);
