@@ -9,14 +9,15 @@
  *     GET url (with {n} the tracking number, URL-encoded) and read the answer with dot paths.
  * Polling: a shipment with a tracking number whose carrier has an adapter is enrolled in orders_tracking (state in
  * the database, so it survives a restart). The job `orders.tracking` runs every minute on the job thread (never a
- * request thread) and asks about each due shipment, one at a time (so at most one request per carrier is in flight),
- * for at most 45 seconds per run; the rest wait for the next run. After a poll that changed something the next one
+ * request thread) and asks about each due shipment for at most 45 seconds per run; the rest wait for the next run.
+ * The generic adapter's requests go out a few at a time per carrier (fetch_batch); Lua policies run one at a time. After a poll that changed something the next one
  * is 3 hours later; each poll that changes nothing (or fails) doubles the wait, up to 24 hours. Tracking stops at
  * Delivered or Expired ('final') and 30 days after it began ('expired'). Outbound calls go through the host's guard
  * (host->http_request, destek.http.request): private and loopback addresses need --allow-private-net. */
 #include "orders.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,15 +265,54 @@ static void enrol(int64_t now)
 struct due {
   int64_t shipment_id, order_id, interval;
   char carrier[41], number[101], ref[101], status[24], order_number[101];
+  /* a generic adapter's answer fetched by a worker (fetch_batch) */
+  const cJSON *cfg;
+  cJSON *ans;
+  char err[300];
+  int prefetched;
 };
+
+/* Fetches for the generic JSON adapter run on a few short-lived threads per carrier (orders.tracking_per_carrier, 1 to
+ * 8, default 4): they only make the HTTP request and parse it (no database, no Lua); the answers are stored on the
+ * calling thread afterwards, one shipment at a time. */
+struct fetch_job { struct due **items; int n, next; pthread_mutex_t lock; };
+
+static void *fetch_worker(void *arg)
+{
+  struct fetch_job *j = arg;
+  for (;;) {
+    pthread_mutex_lock(&j->lock);
+    int i = j->next < j->n ? j->next++ : -1;
+    pthread_mutex_unlock(&j->lock);
+    if (i < 0) return NULL;
+    struct due *d = j->items[i];
+    d->ans = json_adapter_new(d->cfg, d->number, d->err, sizeof d->err);
+    d->prefetched = 1;
+  }
+}
+
+static void fetch_batch(struct due **items, int n, int threads)
+{
+  struct fetch_job j = { items, n, 0, PTHREAD_MUTEX_INITIALIZER };
+  pthread_t t[8];
+  int started = 0;
+  if (threads > 8) threads = 8;
+  if (threads > n) threads = n;
+  for (int i = 1; i < threads; i++)
+    if (pthread_create(&t[started], NULL, fetch_worker, &j) == 0) started++;
+  fetch_worker(&j);                /* this thread works too */
+  for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+}
 
 /* Polls one shipment: asks its adapter, adds the new checkpoints and status, and sets the next poll. 1 when something
  * changed, 0 when nothing did, -1 when the poll failed. */
-static int poll_one(const struct due *d, int64_t now)
+static int poll_one(const struct due *d, int64_t now, cJSON *fetched, const char *fetch_err, int prefetched)
 {
   struct destek_req *c = ord_call_new();
   char err[300] = "";
-  cJSON *ans = adapter_ask_new(c, d->carrier, d->number, d->order_number, d->status, err, sizeof err);
+  cJSON *ans = fetched;            /* taken */
+  if (prefetched) snprintf(err, sizeof err, "%s", fetch_err ? fetch_err : "");
+  else ans = adapter_ask_new(c, d->carrier, d->number, d->order_number, d->status, err, sizeof err);
   int changed = 0, failed = !ans;
   char status[24];
   snprintf(status, sizeof status, "%s", d->status);
@@ -394,10 +434,38 @@ int ord_tracking_pass(int budget_s, int *delays)
     }
     ord_db_done(st);
     if (!n) break;
-    for (int i = 0; i < n && util_mono() - start < budget_s; i++) {
-      poll_one(&batch[i], now);
+    /* the generic adapter's carriers (no Lua policy): their requests go out a few at a time per carrier */
+    long per = ord_setting_int("orders.tracking_per_carrier", 4);
+    if (per < 1) per = 1;
+    cJSON *cfgs[50] = { 0 };
+    for (int i = 0; i < n; i++) {
+      char policy[80];
+      policy_name(batch[i].carrier, policy);
+      batch[i].cfg = NULL; batch[i].ans = NULL; batch[i].prefetched = 0; batch[i].err[0] = 0;
+      if (ord_host->has_policy(policy)) continue;
+      int k;
+      for (k = 0; k < i; k++) if (!strcmp(batch[k].carrier, batch[i].carrier)) break;
+      if (k < i) { cfgs[i] = NULL; batch[i].cfg = batch[k].cfg; continue; }
+      char *text = ord_db_text_new(db, "SELECT adapter FROM orders_carriers WHERE code = ?1", "t", batch[i].carrier);
+      cfgs[i] = text ? cJSON_Parse(text) : NULL;
+      free(text);
+      batch[i].cfg = cfgs[i];
+    }
+    for (int i = 0; i < n; i++) {
+      if (!cfgs[i]) continue;
+      struct due *group[50];
+      int g = 0;
+      for (int k = i; k < n; k++) if (batch[k].cfg == cfgs[i]) group[g++] = &batch[k];
+      fetch_batch(group, g, (int)per);
+    }
+    for (int i = 0; i < n; i++) {
+      if (util_mono() - start >= budget_s && !batch[i].prefetched) continue;
+      poll_one(&batch[i], now, batch[i].ans, batch[i].err, batch[i].prefetched);
+      batch[i].ans = NULL;
       polled++;
     }
+    for (int i = 0; i < n; i++) { cJSON_Delete(batch[i].ans); cJSON_Delete(cfgs[i]); }
+    if (util_mono() - start >= budget_s) break;
   }
   int d = ord_delay_scan();
   if (delays) *delays = d;
@@ -545,6 +613,12 @@ static int adapter_put(struct destek_req *r)
   return adapter_get(r);
 }
 
+static const struct destek_setting tracking_settings[] = {
+  { "orders.tracking_per_carrier", DESTEK_SETTING_INT, "4", 0,
+    "Requests at most in flight at once to one carrier's tracking API (the generic JSON adapter; 1 to 8)" },
+  { 0 }
+};
+
 static const struct destek_route tracking_routes[] = {
   { "POST", "/api/v1/order-tracking/run", tracking_run, DESTEK_ADMIN, NULL, 0 },
   { "GET", "/api/v1/order-carriers/{code}/adapter", adapter_get, DESTEK_ADMIN, "code:text", 0 },
@@ -554,6 +628,6 @@ static const struct destek_route tracking_routes[] = {
 
 int ord_tracking_init(const struct destek_host *h)
 {
-  return h->routes(h, tracking_routes) | h->every(h, "orders.tracking", 60, tracking_job, NULL) |
+  return h->settings(h, tracking_settings) | h->routes(h, tracking_routes) | h->every(h, "orders.tracking", 60, tracking_job, NULL) |
          h->on(h, "shipment.updated", DESTEK_SYNC, on_shipment, NULL);
 }

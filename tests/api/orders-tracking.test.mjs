@@ -169,6 +169,29 @@ test('the Lua policy tracking.carrier:aras (the shipped example) maps the carrie
   assert.equal(s2.tracking.interval_seconds, 6 * 3600);
 });
 
+test('the generic adapter sends a few requests at once per carrier (orders.tracking_per_carrier)', async () => {
+  for (let i = 1; i <= 8; i++) {
+    carrier[`YKP${i}`] = {state: 'YOLDA', events: [{time: '2026-11-05T09:00:00+03:00', code: 'YOLDA', text: 'Yolda', city: 'Bursa'}]};
+    await order(`T-P${i}`, 'Yurtiçi Kargo', `YKP${i}`);
+  }
+  stats.maxInFlight = 0;
+  let r = await run();
+  assert.ok(r.polled >= 8, JSON.stringify(r));
+  assert.ok(stats.maxInFlight > 1 && stats.maxInFlight <= 4, `at most 4 at once (the default), saw ${stats.maxInFlight}`);
+  for (let i = 1; i <= 8; i++) assert.equal((await shipment(`T-P${i}`)).status, 'InTransit');
+  // one at a time when the merchant's contract says so
+  assert.equal((await api('PATCH', '/api/v1/settings', {'orders.tracking_per_carrier': 1})).status, 200);
+  for (let i = 9; i <= 12; i++) {
+    carrier[`YKP${i}`] = {state: 'YOLDA', events: [{time: '2026-11-05T09:00:00+03:00', code: 'YOLDA', text: 'Yolda', city: 'Bursa'}]};
+    await order(`T-P${i}`, 'Yurtiçi Kargo', `YKP${i}`);
+  }
+  stats.maxInFlight = 0;
+  r = await run();
+  assert.ok(r.polled >= 4);
+  assert.equal(stats.maxInFlight, 1);
+  await api('PATCH', '/api/v1/settings', {'orders.tracking_per_carrier': 4});
+});
+
 test('tracking stops 30 days after it began; the schedule survives a restart', async () => {
   const start = (await api('POST', '/api/v1/test/orders-clock', {now: null})).json;   // back to the real clock
   assert.ok(start.now);
