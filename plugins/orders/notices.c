@@ -181,17 +181,23 @@ int ord_delay_scan(void)
   }
   for (int i = 0; i < n; i++) found += delay_record(ids[i][0], ids[i][1], "no_scan", details[i]);
 
-  n = 0;
-  st = ord_db_prepare(db,
-    "SELECT s.id, s.order_id, s.carrier, o.ship_province, s.shipped_at, s.created_at FROM orders_shipments s"
-    " JOIN orders_orders o ON o.id = s.order_id WHERE s.status NOT IN ('Pending', 'Delivered', 'Expired')"
-    " AND s.shipped_at IS NOT NULL AND s.shipped_at >= ?1"
-    " AND NOT EXISTS (SELECT 1 FROM orders_notices n WHERE n.order_id = s.order_id AND n.shipment_id = s.id"
-    "                 AND n.kind = 'past_eta') ORDER BY s.id LIMIT 500");
+  /* past_eta: a shipment can be late only once its calendar days since shipping reach the table's smallest figure;
+   * candidates are read in pages by id so that those not late yet never hide the others. */
+  int64_t min_days = ord_db_int(db, 0, "SELECT min(days) FROM orders_eta", "");
+  char latest[21];
+  util_iso_time((time_t)(now - min_days * 86400LL), latest);
   struct cand { int64_t sid, oid; char carrier[41], province[64], shipped[21], created[11]; } *c = calloc(500, sizeof *c);
-  int nc = 0;
-  if (st && c) {
-    ord_db_bind(st, "t", since);
+  int64_t after = 0;
+  for (int page = 0; c && page < 20; page++) {
+    int nc = 0;
+    st = ord_db_prepare(db,
+      "SELECT s.id, s.order_id, s.carrier, o.ship_province, s.shipped_at, s.created_at FROM orders_shipments s"
+      " JOIN orders_orders o ON o.id = s.order_id WHERE s.id > ?3 AND s.status NOT IN ('Pending', 'Delivered', 'Expired')"
+      " AND s.shipped_at IS NOT NULL AND s.shipped_at >= ?1 AND s.shipped_at <= ?2"
+      " AND NOT EXISTS (SELECT 1 FROM orders_notices n WHERE n.order_id = s.order_id AND n.shipment_id = s.id"
+      "                 AND n.kind = 'past_eta') ORDER BY s.id LIMIT 500");
+    if (!st) break;
+    ord_db_bind(st, "tti", since, latest, after);
     while (nc < 500 && sqlite3_step(st) == SQLITE_ROW) {
       c[nc].sid = sqlite3_column_int64(st, 0);
       c[nc].oid = sqlite3_column_int64(st, 1);
@@ -202,13 +208,15 @@ int ord_delay_scan(void)
       snprintf(c[nc].created, sizeof c[nc].created, "%.10s", (const char *)sqlite3_column_text(st, 5));
       nc++;
     }
-  }
-  if (st) ord_db_done(st);
-  for (int i = 0; i < nc; i++) {
-    char eta[11];
-    if (ord_eta_date(db, c[i].carrier, c[i].province, c[i].shipped, eta) != 0) continue;
-    if (strcmp(eta, today) < 0 && strcmp(eta, c[i].created) >= 0)
-      found += delay_record(c[i].oid, c[i].sid, "past_eta", eta);
+    ord_db_done(st);
+    for (int i = 0; i < nc; i++) {
+      char eta[11];
+      after = c[i].sid;
+      if (ord_eta_date(db, c[i].carrier, c[i].province, c[i].shipped, eta) != 0) continue;
+      if (strcmp(eta, today) < 0 && strcmp(eta, c[i].created) >= 0)
+        found += delay_record(c[i].oid, c[i].sid, "past_eta", eta);
+    }
+    if (nc < 500) break;
   }
   free(c);
   return found;
@@ -443,11 +451,23 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
       const char *what = "";
       for (size_t i = 0; i < 4; i++) if (!strcmp(why_tr[i][0], kind)) what = why_tr[i][1];
       const char *dt = str_of(ev->payload, "detail");
-      char reason[200], body[600];
+      char reason[200], body[900];
       snprintf(reason, sizeof reason, what, !strcmp(kind, "exception") ? "" : dt ? dt : date ? date : "-");
-      snprintf(body, sizeof body, "Sipariş #%s: %s. Müşteriye %s. (%s %s)", number ? number : "", reason,
-               !strcmp(new_state, "mailed") ? "e-posta ile bilgi verildi" : "e-posta gönderilmedi",
-               carrier ? carrier : "", tracking ? tracking : "");
+      static const char *const why_en[][2] = {
+        { "not_shipped", "not shipped by the promised dispatch date (%s)" },
+        { "no_scan", "no carrier scan for a while (last %s)" },
+        { "past_eta", "past the expected delivery date (%s)" },
+        { "exception", "the carrier reported a problem%s" },
+      };
+      const char *what_en = "";
+      for (size_t i = 0; i < 4; i++) if (!strcmp(why_en[i][0], kind)) what_en = why_en[i][1];
+      char reason_en[200];
+      snprintf(reason_en, sizeof reason_en, what_en, !strcmp(kind, "exception") ? "" : dt ? dt : date ? date : "-");
+      int mailed = !strcmp(new_state, "mailed");
+      snprintf(body, sizeof body, "Sipariş #%s: %s. Müşteriye %s. (%s %s)\nOrder #%s: %s. The customer %s.",
+               number ? number : "", reason, mailed ? "e-posta ile bilgi verildi" : "e-posta gönderilmedi",
+               carrier ? carrier : "", tracking ? tracking : "", number ? number : "", reason_en,
+               mailed ? "was told by mail" : "was not mailed");
       cJSON *na = cJSON_CreateObject(), *nr = NULL;
       cJSON_AddNumberToObject(na, "ticket_id", (double)ticket);
       cJSON_AddStringToObject(na, "body", body);

@@ -82,6 +82,8 @@ test('not shipped by the promised date: mailed once, and noted on the open ticke
   const tk = await api('GET', `/api/v1/tickets/${t.json.id}`);
   const notes = JSON.stringify(tk.json).match(/Sipariş #N-1: söz verilen gönderim tarihinde \(2026-11-03\) kargoya verilmedi/g);
   assert.ok(notes && notes.length >= 1, 'the internal note is on the ticket');
+  assert.ok(JSON.stringify(tk.json).includes('Order #N-1: not shipped by the promised dispatch date (2026-11-03). The customer was told by mail.'),
+    'and in English');
 });
 
 test('shipped, out for delivery, delivered: each mailed once, with the ETA', async () => {
