@@ -9,7 +9,8 @@
  *     GET url (with {n} the tracking number, URL-encoded) and read the answer with dot paths.
  * Polling: a shipment with a tracking number whose carrier has an adapter is enrolled in orders_tracking (state in
  * the database, so it survives a restart). The job `orders.tracking` runs every minute on the job thread (never a
- * request thread) and asks about each due shipment for at most 45 seconds per run; the rest wait for the next run.
+ * request thread) and asks about each due shipment for at most 20 seconds per run (the job thread also runs the bus); the
+ * rest wait for the next run.
  * The generic adapter's requests go out a few at a time per carrier (fetch_batch); Lua policies run one at a time. After a poll that changed something the next one
  * is 3 hours later; each poll that changes nothing (or fails) doubles the wait, up to 24 hours. Tracking stops at
  * Delivered or Expired ('final') and 30 days after it began ('expired'). Outbound calls go through the host's guard
@@ -495,7 +496,7 @@ static int on_shipment(struct destek_req *call, const struct destek_event *ev, v
 static int tracking_job(struct destek_req *call, void *ud)
 {
   (void)call; (void)ud;
-  ord_tracking_pass(45, NULL);
+  ord_tracking_pass(20, NULL);   /* the job thread also runs the bus: leave it most of each minute */
   return 0;
 }
 
