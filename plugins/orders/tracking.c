@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,10 +407,19 @@ static int poll_one(const struct due *d, int64_t now, cJSON *fetched, const char
   return failed ? -1 : changed;
 }
 
+static _Atomic int64_t last_sweep;   /* mono seconds of the last full enrolment sweep */
+
 int ord_tracking_pass(int budget_s, int *delays)
 {
   int64_t now = ord_clock_now();
-  enrol(now);
+  /* New shipments are enrolled as they come (on_shipment); the sweep catches those of a carrier whose adapter came
+   * later (a Lua plugin installed, an adapter set) every 10 minutes, and at an admin's run. */
+  int64_t mono = (int64_t)util_mono();
+  int64_t last = atomic_load(&last_sweep);
+  if (!last || mono - last >= 600) {
+    atomic_store(&last_sweep, mono);
+    enrol(now);
+  }
   double start = util_mono();
   int polled = 0;
   for (int round = 0; round < 100 && util_mono() - start < budget_s; round++) {
@@ -473,18 +483,36 @@ int ord_tracking_pass(int budget_s, int *delays)
   return polled;
 }
 
-/* Keeps the schedule in step with changes from elsewhere (a webhook, an agent): a final status stops the polling; any
- * other change of status waits 3 hours before the next poll. Runs inside the emitting transaction. */
+/* Whether carrier code has an adapter (a Lua policy or the generic one). */
+static int has_adapter(struct destek_db *db, const char *code)
+{
+  char policy[80];
+  policy_name(code, policy);
+  return ord_host->has_policy(policy) ||
+         ord_db_int(db, 0, "SELECT adapter IS NOT NULL FROM orders_carriers WHERE code = ?1", "t", code) == 1;
+}
+
+/* Keeps the schedule in step with the shipments, inside the emitting transaction: a new shipment with a tracking
+ * number whose carrier has an adapter is enrolled (polled at the next run); a final status stops the polling; any
+ * other change of status from elsewhere (a webhook, an agent) waits 3 hours before the next poll. */
 static int on_shipment(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
 {
   (void)ud; (void)err; (void)errlen;
   const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "status"));
   const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "previous_status"));
+  const char *carrier = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "carrier"));
+  const char *number = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "tracking_number"));
   int64_t sid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "id"));
   if (!status || (prev && !strcmp(prev, status))) return 0;
   struct destek_db *w = ord_db_write(call);
   if (!w) return 0;
   int64_t now = ord_clock_now();
+  if (!prev) {
+    if (carrier && number && *number && !final_status(status) && has_adapter(w, carrier))
+      ord_db_exec(w, "INSERT OR IGNORE INTO orders_tracking(shipment_id, carrier, next_at, started_at) VALUES (?1, ?2, ?3, ?3)",
+                  "iti", sid, carrier, now);
+    return 0;
+  }
   if (final_status(status))
     ord_db_exec(w, "UPDATE orders_tracking SET stopped = 'final' WHERE shipment_id = ?1 AND stopped IS NULL", "i", sid);
   else
@@ -507,6 +535,8 @@ static int tracking_job(struct destek_req *call, void *ud)
 static int tracking_run(struct destek_req *r)
 {
   int delays = 0;
+  enrol(ord_clock_now());
+  atomic_store(&last_sweep, (int64_t)util_mono());
   int polled = ord_tracking_pass(20, &delays);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "polled", polled);
@@ -630,5 +660,5 @@ static const struct destek_route tracking_routes[] = {
 int ord_tracking_init(const struct destek_host *h)
 {
   return h->settings(h, tracking_settings) | h->routes(h, tracking_routes) | h->every(h, "orders.tracking", 60, tracking_job, NULL) |
-         h->on(h, "shipment.updated", DESTEK_SYNC, on_shipment, NULL);
+         h->on(h, "shipment.created", DESTEK_SYNC, on_shipment, NULL) | h->on(h, "shipment.updated", DESTEK_SYNC, on_shipment, NULL);
 }

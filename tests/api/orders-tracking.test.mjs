@@ -96,6 +96,8 @@ test('polling backs off 3 h -> 6 h -> 12 h -> 24 h, resets after a change, stops
     {time: '2026-11-02T09:40:00+03:00', code: 'YOLDA', text: 'Transfer merkezinden çıktı', city: 'İstanbul'}]};
   await order('T-100', 'Yurtiçi Kargo', 'YK100');
   const t0 = '2026-11-02T07:00:00Z';
+  const enrolled = (await shipment('T-100')).tracking;
+  assert.deepEqual([enrolled.polls, enrolled.next_poll_at, enrolled.stopped], [0, t0, null], 'enrolled as it was stored');
   stats.auth.length = 0;
   let r = await run();
   assert.equal(r.polled, 1);
