@@ -139,3 +139,23 @@ test('no scan for 48 hours and past the ETA: in English for an English-speaking 
   const n2 = await notices('N-2');
   assert.ok(n2.every((x) => x.note_ticket_id === null), JSON.stringify(n2));
 });
+
+test('a notice survives kill -9 before its mail went out: the mail leaves after the restart, once', async () => {
+  // the mail server is away: the notice is committed with its event, the mail waits in the outbox
+  const dead = 'smtp://127.0.0.1:9';
+  assert.equal((await api('PATCH', '/api/v1/settings', {'mail.smtp_url': dead})).status, 200);
+  await putOrder('N-9', 'kill@example.com', {promised_dispatch_date: '2026-11-20'});
+  await ship('N-9', 'InTransit', {at: '2026-11-09T08:00:00Z'});
+  const n = await notices('N-9');
+  assert.deepEqual([n[0].kind, n[0].state], ['shipped', 'pending']);
+  await new Promise((r) => setTimeout(r, 500));
+  await server.kill9();
+  server = await startServer({dataDir: server.dataDir, env: {DESTEK_TEST_CLOCK: '1'}});
+  await clock('2026-11-09T09:00:00Z');
+  assert.equal((await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url})).status, 200);
+  const mails = await eventually(() => mailsTo('kill@example.com'), (m) => m.length === 1, {ms: 30000});
+  assert.equal(mails[0].subject, 'Siparişiniz kargoya verildi (#N-9)');
+  await eventually(() => notices('N-9'), (x) => x[0].state === 'mailed', {ms: 10000});
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(mailsTo('kill@example.com').length, 1, 'once');
+});
