@@ -214,3 +214,35 @@ test('tracking stops 30 days after it began; the schedule survives a restart', a
   await run();
   assert.equal((await shipment('T-300')).tracking.stopped, 'expired');
 });
+
+test('without --allow-private-net a carrier API on loopback is refused, by the adapter and by the Lua policy', async () => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, 'plugins'), {recursive: true});
+  fs.copyFileSync(path.join(dataDir, 'plugins', 'tracking_carrier_example.lua'), path.join(dir, 'plugins', 'tracking_carrier_example.lua'));
+  const plain = await startServer({dataDir: dir});
+  try {
+    const adm = await setupAdmin(plain);
+    const call = (method, p, body) => plain.api(method, p, {session: adm, body});
+    let r = await call('PUT', '/api/v1/order-carriers/yurtici/adapter', {adapter: {url: `${mock.url}/track/{n}`, status_path: 'data.state'}});
+    assert.equal(r.status, 200, r.text);
+    carrier['YKX'] = {state: 'YOLDA', events: []};
+    carrier['ARX'] = {state: 'IN_TRANSFER', movements: []};
+    for (const [n, c, t] of [['X-1', 'Yurtiçi Kargo', 'YKX'], ['X-2', 'Aras Kargo', 'ARX']]) {
+      r = await call('PUT', `/api/v1/orders/${n}`, {status: 'shipped', payment_status: 'paid', currency: 'TRY',
+        shipments: [{carrier: c, tracking_number: t, status: 'InfoReceived'}]});
+      assert.equal(r.status, 201, r.text);
+    }
+    const before = stats.requests.length;
+    r = await call('POST', '/api/v1/order-tracking/run');
+    assert.equal(r.json.polled, 2);
+    assert.equal(stats.requests.length, before, 'nothing reached the mock');
+    for (const n of ['X-1', 'X-2']) {
+      const s = (await call('GET', `/api/v1/orders/${n}`)).json.shipments[0];
+      assert.equal(s.status, 'InfoReceived');
+      assert.equal(s.tracking.failures, 1);
+      assert.ok(s.tracking.last_error, n);
+    }
+  } finally {
+    await plain.stop();
+  }
+});
