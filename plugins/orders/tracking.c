@@ -544,6 +544,54 @@ static int tracking_run(struct destek_req *r)
   return ord_reply_json(r, 200, o);
 }
 
+/* GET /api/v1/order-tracking?carrier=&state=running|stopped|failing&limit=&cursor= (admin): the tracked shipments,
+ * newest first, with their order number and polling state. */
+static int tracking_list(struct destek_req *r)
+{
+  int limit;
+  int64_t after;
+  int rc = ord_page(r, &limit, &after);
+  if (rc) return rc;
+  char carrier[41] = "", state[16] = "";
+  ord_query_get(r, "carrier", carrier, sizeof carrier);
+  ord_query_get(r, "state", state, sizeof state);
+  if (state[0] && strcmp(state, "running") && strcmp(state, "stopped") && strcmp(state, "failing"))
+    return ord_field_error(r, "invalid_field", "state", "state must be running, stopped or failing");
+  struct destek_db *db = ord_db_read(r);
+  sqlite3_stmt *st = ord_db_prepare(db,
+    "SELECT t.shipment_id, o.number, s.carrier, s.tracking_number, s.status FROM orders_tracking t"
+    " JOIN orders_shipments s ON s.id = t.shipment_id JOIN orders_orders o ON o.id = s.order_id"
+    " WHERE (?1 = 0 OR t.shipment_id < ?1) AND (?2 = '' OR t.carrier = ?2)"
+    " AND (?3 = '' OR (?3 = 'running' AND t.stopped IS NULL) OR (?3 = 'stopped' AND t.stopped IS NOT NULL)"
+    "      OR (?3 = 'failing' AND t.stopped IS NULL AND t.failures > 0))"
+    " ORDER BY t.shipment_id DESC LIMIT ?4");
+  if (!st) return ord_error(r, 500, "internal", "the tracking list could not be read");
+  ord_db_bind(st, "itti", after, carrier, state, (int64_t)limit + 1);
+  int64_t ids[201];
+  cJSON *rows[201];
+  int n = 0;
+  while (n <= limit && sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    ids[n] = sqlite3_column_int64(st, 0);
+    cJSON_AddNumberToObject(o, "shipment_id", (double)ids[n]);
+    cJSON_AddStringToObject(o, "order_number", (const char *)sqlite3_column_text(st, 1));
+    cJSON_AddStringToObject(o, "carrier", (const char *)sqlite3_column_text(st, 2));
+    cJSON_AddStringToObject(o, "tracking_number", (const char *)sqlite3_column_text(st, 3));
+    cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 4));
+    rows[n++] = o;
+  }
+  ord_db_done(st);
+  cJSON *items = cJSON_CreateArray();
+  int64_t next = 0;
+  for (int i = 0; i < n; i++) {
+    if (i == limit) { next = ids[i - 1]; cJSON_Delete(rows[i]); break; }
+    cJSON *t = ord_tracking_json(db, ids[i]);
+    cJSON_AddItemToObject(rows[i], "tracking", t ? t : cJSON_CreateNull());
+    cJSON_AddItemToArray(items, rows[i]);
+  }
+  return ord_reply_json(r, 200, ord_list_new(items, next));
+}
+
 /* GET /api/v1/order-carriers/{code}/adapter (admin): the generic adapter without header values, and whether a Lua
  * policy (which wins) exists. */
 static int adapter_get(struct destek_req *r)
@@ -652,6 +700,7 @@ static const struct destek_setting tracking_settings[] = {
 
 static const struct destek_route tracking_routes[] = {
   { "POST", "/api/v1/order-tracking/run", tracking_run, DESTEK_ADMIN, NULL, 0 },
+  { "GET", "/api/v1/order-tracking", tracking_list, DESTEK_ADMIN, NULL, 0 },
   { "GET", "/api/v1/order-carriers/{code}/adapter", adapter_get, DESTEK_ADMIN, "code:text", 0 },
   { "PUT", "/api/v1/order-carriers/{code}/adapter", adapter_put, DESTEK_ADMIN, "code:text", 0 },
   { 0 }

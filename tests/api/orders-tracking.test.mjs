@@ -169,6 +169,18 @@ test('the Lua policy tracking.carrier:aras (the shipped example) maps the carrie
   assert.equal(s2.tracking.failures, 1);
   assert.match(s2.tracking.last_error, /HTTP 404/);
   assert.equal(s2.tracking.interval_seconds, 6 * 3600);
+  // the admin's list of tracked shipments, filtered
+  const failing = (await api('GET', '/api/v1/order-tracking?state=failing')).json.items;
+  assert.deepEqual(failing.map((x) => x.order_number), ['T-AR2']);
+  assert.match(failing[0].tracking.last_error, /HTTP 404/);
+  const stopped = (await api('GET', '/api/v1/order-tracking?state=stopped')).json.items;
+  assert.deepEqual(stopped.map((x) => [x.order_number, x.tracking.stopped]), [['T-100', 'final']]);
+  const aras = await api('GET', '/api/v1/order-tracking?carrier=aras&limit=2');
+  assert.equal(aras.json.items.length, 2);
+  assert.ok(aras.json.next_cursor);
+  const rest = await api('GET', `/api/v1/order-tracking?carrier=aras&limit=2&cursor=${encodeURIComponent(aras.json.next_cursor)}`);
+  assert.equal(new Set([...aras.json.items, ...rest.json.items].map((x) => x.order_number)).size, 4);
+  assertError(await api('GET', '/api/v1/order-tracking?state=lost'), 422, 'invalid_field', 'state');
 });
 
 test('the generic adapter sends a few requests at once per carrier (orders.tracking_per_carrier)', async () => {
