@@ -42,6 +42,12 @@ CREATE TABLE orders_holidays (
   name TEXT NOT NULL
 );
 INSERT INTO orders_holidays(day, name) VALUES
+  ('2025-01-01', 'Yılbaşı'), ('2025-03-29', 'Ramazan Bayramı arifesi'), ('2025-03-30', 'Ramazan Bayramı'),
+  ('2025-03-31', 'Ramazan Bayramı'), ('2025-04-01', 'Ramazan Bayramı'), ('2025-04-23', 'Ulusal Egemenlik ve Çocuk Bayramı'),
+  ('2025-05-01', 'Emek ve Dayanışma Günü'), ('2025-05-19', 'Atatürk''ü Anma, Gençlik ve Spor Bayramı'),
+  ('2025-06-05', 'Kurban Bayramı arifesi'), ('2025-06-06', 'Kurban Bayramı'), ('2025-06-07', 'Kurban Bayramı'),
+  ('2025-06-08', 'Kurban Bayramı'), ('2025-06-09', 'Kurban Bayramı'), ('2025-07-15', 'Demokrasi ve Millî Birlik Günü'),
+  ('2025-08-30', 'Zafer Bayramı'), ('2025-10-28', 'Cumhuriyet Bayramı arifesi'), ('2025-10-29', 'Cumhuriyet Bayramı'),
   ('2026-01-01', 'Yılbaşı'), ('2026-03-19', 'Ramazan Bayramı arifesi'), ('2026-03-20', 'Ramazan Bayramı'),
   ('2026-03-21', 'Ramazan Bayramı'), ('2026-03-22', 'Ramazan Bayramı'), ('2026-04-23', 'Ulusal Egemenlik ve Çocuk Bayramı'),
   ('2026-05-01', 'Emek ve Dayanışma Günü'), ('2026-05-19', 'Atatürk''ü Anma, Gençlik ve Spor Bayramı'),
