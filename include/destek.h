@@ -460,6 +460,12 @@ struct destek_host {
    * ("attachments/12/photo.jpg" lands at "<plugin>/attachments/12/photo.jpg"), len bytes of data (copied).
    * 0, or -1 when the export would grow past its limits. */
   int (*export_file)(struct destek_export *ex, const char *path, const void *data, size_t len);
+
+  /* --- services: who publishes what --- */
+  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
+   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
+   * a ticket, for macros and the triage). */
+  cJSON *(*services_new)(void);
 };
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
