@@ -3,7 +3,8 @@
 // (Turkish-aware), paging; the detail with items, shipments and checkpoints; and the carriers an admin edits.
 import {test, before} from 'node:test';
 import assert from 'node:assert/strict';
-import {startServer, setupAdmin, createToken, createUser, login, assertError, listAll, sqlite3, eventually} from './lib.mjs';
+import fs from 'node:fs';
+import {startServer, setupAdmin, createToken, createUser, login, assertError, listAll, sqlite3, eventually, runCli} from './lib.mjs';
 
 let server, admin, token;
 const get = async (q) => {
@@ -108,4 +109,19 @@ test('the detail: items, shipments with checkpoints; agents read, only admins ed
   const d = await server.api('GET', '/api/v1/orders/L-3', {session: admin});
   assert.equal(d.json.shipments[0].tracking_url, 'https://ebranch.araskargo.com.tr/track/AR1');
   assert.equal((await server.api('GET', '/api/v1/orders')).status, 401);
+});
+
+test('CSV: an order sent in two parcels is two lines with two tracking numbers and their statuses', async () => {
+  const file = `${server.dataDir}/parcels.csv`;
+  fs.writeFileSync(file, ['number,status,email,item_name,quantity,price,carrier,tracking_number,shipment_status',
+    'P-1,shipped,iki@example.com,Havlu,1,10.00,Aras Kargo,AR-P1,Delivered',
+    'P-1,shipped,iki@example.com,Bornoz,1,20.00,PTT,PT-P1,InTransit',
+    'P-1,shipped,iki@example.com,Terlik,1,5.00,PTT,PT-P1,InTransit', ''].join('\n'));
+  const r = await runCli(['orders', 'import', file, '--data', server.dataDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const o = await server.api('GET', '/api/v1/orders/P-1', {session: admin});
+  assert.deepEqual(o.json.shipments.map((s) => [s.carrier, s.tracking_number, s.status]),
+    [['aras', 'AR-P1', 'Delivered'], ['ptt', 'PT-P1', 'InTransit']]);
+  assert.equal(o.json.items.length, 3);
+  assert.deepEqual(await get('?shipment_status=Delivered&carrier=aras'), ['P-1']);
 });
