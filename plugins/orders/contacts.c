@@ -74,6 +74,10 @@ static int on_erased(struct destek_req *r, int64_t contact_id, const cJSON *pers
     }
     if (rc != SQLITE_OK) return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   }
+  /* The scrubbed orders' search words go now (list.c's job writes them again from what is left). */
+  if (ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id IN"
+                     " (SELECT id FROM orders_orders WHERE search_text IS NULL)", "") != SQLITE_OK)
+    return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   return 0;
 }
 

@@ -22,6 +22,9 @@
 
 /* ------------------------------------------------------------------------------------------------ search text */
 
+/* A byte of a search word: ASCII letters and digits, and every byte of a non-ASCII character. */
+static int word_byte(char c) { return isalnum((unsigned char)c) || (unsigned char)c >= 0x80; }
+
 /* The folded search text of an order from its stored columns, written into the row. 0, or -1 (logged). */
 static int search_text_write(struct destek_db *w, int64_t order_id)
 {
@@ -38,6 +41,20 @@ static int search_text_write(struct destek_db *w, int64_t order_id)
   ord_db_done(st);
   if (!folded) return 0;
   int rc = ord_db_exec(w, "UPDATE orders_orders SET search_text = ?2 WHERE id = ?1", "it", order_id, folded);
+  if (rc == SQLITE_OK) rc = ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id = ?1", "i", order_id);
+  /* Its words: runs of letters and digits ('@', '.', '-' and spaces split them), at least 2 bytes, at most 64. */
+  for (char *p = folded; rc == SQLITE_OK && *p;) {
+    while (*p && !word_byte(*p)) p++;
+    char *start = p;
+    while (word_byte(*p)) p++;
+    size_t len = (size_t)(p - start);
+    if (len < 2 || len > 64) continue;
+    char save = *p;
+    *p = 0;
+    rc = ord_db_exec(w, "INSERT OR IGNORE INTO orders_search_words(word, order_id) VALUES (?1, ?2)", "ti", start,
+                     order_id);
+    *p = save;
+  }
   free(folded);
   return rc == SQLITE_OK ? 0 : -1;
 }
@@ -80,8 +97,8 @@ static int search_fill_job(struct destek_req *call, void *ud)
 /* The optional filters every statement holds. ?1 the cursor (an id), ?2 status, ?3 payment_status, ?4 e-mail,
  * ?5 phone (normalised), ?6 number, ?7 contact id, ?8 source, ?9 shipment status, ?10 carrier, ?11 not shipped (1),
  * ?12 late to ship: today's date ('' off), ?13/?14 placed from/before (UTC), ?15 folded search words ('' off),
- * ?16 ticket id, ?17 the limit. "Not shipped": an open order (pending, processing, on hold) none of whose shipments
- * has left (every one Pending or InfoReceived, or none). */
+ * ?16 ticket id, ?17 the limit, ?18/?19 a search word's prefix range ('' off). "Not shipped": an open order (pending,
+ * processing, on hold) none of whose shipments has left (every one Pending or InfoReceived, or none). */
 #define NOT_SHIPPED \
   "(o.status IN ('pending', 'processing', 'on_hold') AND NOT EXISTS (SELECT 1 FROM orders_shipments s" \
   " WHERE s.order_id = o.id AND s.status NOT IN ('Pending', 'InfoReceived')))"
@@ -95,14 +112,17 @@ static int search_fill_job(struct destek_req *call, void *ud)
   " AND (?12 = '' OR (o.promised_dispatch_date < ?12 AND " NOT_SHIPPED "))" \
   " AND (?13 = '' OR o.placed_at >= ?13) AND (?14 = '' OR o.placed_at < ?14)" \
   " AND (?15 = '' OR instr(o.search_text, ?15) > 0)" \
+  " AND (?18 = '' OR o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19))" \
   " AND (?16 = 0 OR EXISTS (SELECT 1 FROM orders_ticket_links l WHERE l.ticket_id = ?16 AND l.order_id = o.id))" \
   " ORDER BY o.id DESC LIMIT ?17"
 #define SELECT_IDS "SELECT o.id FROM orders_orders o "
 
-enum lead { BY_ID, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_SHIPMENT, BY_STATUS, BY_PAYMENT, BY_SOURCE,
+enum lead { BY_ID, BY_WORD, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_SHIPMENT, BY_STATUS, BY_PAYMENT, BY_SOURCE,
             BY_PLACED };
 static const char *const SQL[] = {
   [BY_ID] = SELECT_IDS "WHERE" FILTERS,
+  [BY_WORD] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19)"
+              " AND" FILTERS,
   [BY_NUMBER] = SELECT_IDS "WHERE o.number = ?6 AND" FILTERS,
   [BY_TICKET] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_ticket_links WHERE ticket_id = ?16) AND" FILTERS,
   [BY_CONTACT] = SELECT_IDS "WHERE o.contact_id = ?7 AND" FILTERS,
@@ -118,7 +138,7 @@ static const char *const SQL[] = {
 
 struct filters {
   char status[32], payment[32], email[256], phone[32], number[72], source[32], ship_status[32], carrier[40];
-  char late_today[11], from[21], to[21], q[200];
+  char late_today[11], from[21], to[21], q[200], word[72], word_end[72];
   int64_t contact_id, ticket_id;
   int not_shipped;
 };
@@ -237,6 +257,22 @@ static int filters_read(struct destek_req *r, struct filters *f)
       char *folded = destek_fold_new(s, len);
       snprintf(f->q, sizeof f->q, "%s", folded);
       free(folded);
+      /* Its longest word leads, as a prefix of the words index (prefix "ays": from "ays" up to "ayt"); the whole
+       * text must still be in search_text (instr). */
+      for (char *p = f->q; *p;) {
+        while (*p && !word_byte(*p)) p++;
+        char *start = p;
+        while (word_byte(*p)) p++;
+        size_t wl = (size_t)(p - start);
+        if (wl > strlen(f->word) && wl < sizeof f->word) { memcpy(f->word, start, wl); f->word[wl] = 0; }
+      }
+      size_t wl = strlen(f->word);
+      if (wl && (unsigned char)f->word[wl - 1] < 0xff) {
+        memcpy(f->word_end, f->word, wl + 1);
+        f->word_end[wl - 1]++;
+      } else {
+        f->word[0] = 0;
+      }
     }
   }
   return 0;
@@ -245,6 +281,7 @@ static int filters_read(struct destek_req *r, struct filters *f)
 static enum lead lead_of(const struct filters *f)
 {
   if (f->number[0]) return BY_NUMBER;
+  if (f->word[0]) return BY_WORD;
   if (f->ticket_id) return BY_TICKET;
   if (f->contact_id) return BY_CONTACT;
   if (f->email[0]) return BY_EMAIL;
@@ -292,9 +329,9 @@ static int order_list(struct destek_req *r)
   struct destek_db *db = ord_db_read(r);
   sqlite3_stmt *st = db ? ord_db_prepare(db, SQL[lead]) : NULL;
   if (!st) return ord_error(r, 500, "internal", "the orders could not be read");
-  ord_db_bind(st, "itttttitttittttii", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id, f.source,
-              f.ship_status, f.carrier, (int64_t)f.not_shipped, f.late_today, f.from, f.to, f.q, f.ticket_id,
-              (int64_t)limit);
+  ord_db_bind(st, "itttttitttittttiitt", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,
+              f.source, f.ship_status, f.carrier, (int64_t)f.not_shipped, f.late_today, f.from, f.to, f.q, f.ticket_id,
+              (int64_t)limit, f.word, f.word_end);
   int64_t ids[200];
   int n = 0;
   while (n < limit && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);

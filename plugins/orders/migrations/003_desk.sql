@@ -18,6 +18,14 @@ CREATE INDEX orders_ticket_links_order ON orders_ticket_links(order_id, ticket_i
 -- module on every change of an order; NULL until the background job fills an order stored before this step.
 ALTER TABLE orders_orders ADD COLUMN search_text TEXT;
 CREATE INDEX orders_orders_search_missing ON orders_orders(id) WHERE search_text IS NULL;
+-- Each word of an order's search text, for a search that starts from an index (a word's prefix) rather than reading
+-- every order; kept with search_text.
+CREATE TABLE orders_search_words (
+  word TEXT NOT NULL,
+  order_id INTEGER NOT NULL REFERENCES orders_orders(id) ON DELETE CASCADE,
+  PRIMARY KEY (word, order_id)
+) WITHOUT ROWID;
+CREATE INDEX orders_search_words_order ON orders_search_words(order_id);
 
 CREATE INDEX orders_orders_payment ON orders_orders(payment_status, id);
 CREATE INDEX orders_orders_source ON orders_orders(source, id);
