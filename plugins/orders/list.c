@@ -116,8 +116,9 @@ static int search_fill_job(struct destek_req *call, void *ud)
   " AND (?16 = 0 OR EXISTS (SELECT 1 FROM orders_ticket_links l WHERE l.ticket_id = ?16 AND l.order_id = o.id))" \
   " ORDER BY o.id DESC LIMIT ?17"
 #define SELECT_IDS "SELECT o.id FROM orders_orders o "
+#define DENSE 5000   /* matches from which walking the orders newest first finds a page sooner than an index */
 
-enum lead { BY_ID, BY_WORD, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_SHIPMENT, BY_STATUS, BY_PAYMENT, BY_SOURCE,
+enum lead { BY_ID, BY_WORD, BY_SHIP_STATUS, BY_CARRIER, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_STATUS, BY_PAYMENT, BY_SOURCE,
             BY_PLACED };
 static const char *const SQL[] = {
   [BY_ID] = SELECT_IDS "WHERE" FILTERS,
@@ -128,8 +129,8 @@ static const char *const SQL[] = {
   [BY_CONTACT] = SELECT_IDS "WHERE o.contact_id = ?7 AND" FILTERS,
   [BY_EMAIL] = SELECT_IDS "WHERE o.email = ?4 AND" FILTERS,
   [BY_PHONE] = SELECT_IDS "WHERE o.phone = ?5 AND" FILTERS,
-  [BY_SHIPMENT] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_shipments WHERE (?9 = '' OR status = ?9)"
-                  " AND (?10 = '' OR carrier = ?10)) AND" FILTERS,
+  [BY_SHIP_STATUS] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_shipments WHERE status = ?9) AND" FILTERS,
+  [BY_CARRIER] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_shipments WHERE carrier = ?10) AND" FILTERS,
   [BY_STATUS] = SELECT_IDS "WHERE o.status = ?2 AND" FILTERS,
   [BY_PAYMENT] = SELECT_IDS "WHERE o.payment_status = ?3 AND" FILTERS,
   [BY_SOURCE] = SELECT_IDS "WHERE o.source = ?8 AND" FILTERS,
@@ -257,28 +258,49 @@ static int filters_read(struct destek_req *r, struct filters *f)
       char *folded = destek_fold_new(s, len);
       snprintf(f->q, sizeof f->q, "%s", folded);
       free(folded);
-      /* Its longest word leads, as a prefix of the words index (prefix "ays": from "ays" up to "ayt"); the whole
-       * text must still be in search_text (instr). */
-      for (char *p = f->q; *p;) {
+      /* Its rarest word (of the first four) leads, as a prefix of the words index (prefix "ays": from "ays" up to
+       * "ayt"), when fewer than DENSE orders have it; the whole text must still be in search_text (instr). A word
+       * most orders have is better found walking the orders newest first: the page fills at once. */
+      struct destek_db *db = ord_db_read(r);
+      int64_t best = DENSE;
+      int words = 0;
+      for (char *p = f->q; *p && words < 4;) {
         while (*p && !word_byte(*p)) p++;
         char *start = p;
         while (word_byte(*p)) p++;
         size_t wl = (size_t)(p - start);
-        if (wl > strlen(f->word) && wl < sizeof f->word) { memcpy(f->word, start, wl); f->word[wl] = 0; }
-      }
-      size_t wl = strlen(f->word);
-      if (wl && (unsigned char)f->word[wl - 1] < 0xff) {
-        memcpy(f->word_end, f->word, wl + 1);
-        f->word_end[wl - 1]++;
-      } else {
-        f->word[0] = 0;
+        if (!wl || wl >= sizeof f->word || (unsigned char)start[wl - 1] == 0xff) continue;
+        words++;
+        char w[72], end[72];
+        memcpy(w, start, wl);
+        w[wl] = 0;
+        memcpy(end, w, wl + 1);
+        end[wl - 1]++;
+        int64_t n = ord_db_int(db, DENSE, "SELECT count(*) FROM (SELECT 1 FROM orders_search_words"
+                                          " WHERE word >= ?1 AND word < ?2 LIMIT 5000)", "tt", w, end);
+        if (n < best) {
+          best = n;
+          memcpy(f->word, w, wl + 1);
+          memcpy(f->word_end, end, wl + 1);
+        }
       }
     }
   }
   return 0;
 }
 
-static enum lead lead_of(const struct filters *f)
+/* How many of the orders having a shipment of this status / carrier (at most DENSE counted): a few lead from the
+ * shipments' index, many are better found walking the orders newest first. */
+static int64_t shipments_with(struct destek_db *db, const char *status, const char *carrier)
+{
+  if (status[0])
+    return ord_db_int(db, DENSE, "SELECT count(*) FROM (SELECT 1 FROM orders_shipments WHERE status = ?1 LIMIT 5000)",
+                      "t", status);
+  return ord_db_int(db, DENSE, "SELECT count(*) FROM (SELECT 1 FROM orders_shipments WHERE carrier = ?1 LIMIT 5000)",
+                    "t", carrier);
+}
+
+static enum lead lead_of(struct destek_db *db, const struct filters *f)
 {
   if (f->number[0]) return BY_NUMBER;
   if (f->word[0]) return BY_WORD;
@@ -286,7 +308,8 @@ static enum lead lead_of(const struct filters *f)
   if (f->contact_id) return BY_CONTACT;
   if (f->email[0]) return BY_EMAIL;
   if (f->phone[0]) return BY_PHONE;
-  if (f->ship_status[0] || f->carrier[0]) return BY_SHIPMENT;
+  if ((f->ship_status[0] || f->carrier[0]) && shipments_with(db, f->ship_status, f->carrier) < DENSE)
+    return f->ship_status[0] ? BY_SHIP_STATUS : BY_CARRIER;
   if (f->status[0]) return BY_STATUS;
   if (f->from[0] && f->to[0]) return BY_PLACED;
   if (f->payment[0] && strcmp(f->payment, "paid")) return BY_PAYMENT;   /* "paid" is most orders: a scan is quicker */
@@ -325,8 +348,8 @@ static int order_list(struct destek_req *r)
   int64_t after;
   struct filters f;
   if ((rc = ord_page(r, &limit, &after)) || (rc = filters_read(r, &f))) return rc;
-  enum lead lead = lead_of(&f);
   struct destek_db *db = ord_db_read(r);
+  enum lead lead = db ? lead_of(db, &f) : BY_ID;
   sqlite3_stmt *st = db ? ord_db_prepare(db, SQL[lead]) : NULL;
   if (!st) return ord_error(r, 500, "internal", "the orders could not be read");
   ord_db_bind(st, "itttttitttittttiitt", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,

@@ -123,8 +123,8 @@ poller=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).poller
 
 # --- the orders: CSV files, imported by the running server -----------------------------------------------------------
 # Order i: B-<i>, customer c<i mod N/2>@example.com (two orders a person), placed over the last year; its first parcel
-# InTransit on Yurtiçi for the first 10% (what the polling pass asks about), else Delivered/Exception/... on the other
-# carriers; every second order a second parcel.
+# InTransit on Yurtiçi for the newest 10% (what the polling pass asks about; in a shop the parcels on the way are the
+# recent orders'), else Delivered/Exception/... on the other carriers; every second order a second parcel.
 t0=$(date +%s%N)
 # shellcheck disable=SC2016
 node -e '
@@ -149,7 +149,7 @@ for (let i = 1; i <= n; i++) {
   const phone = "0532" + String(1000000 + person).slice(-7);
   const base = [num, STAT[i % STAT.length], PAY[i % PAY.length], "149.90", placed, `c${person}@example.com`, phone, name, "İstanbul", "Kadıköy"];
   let s1;
-  if (i <= transit) s1 = ["Yurtiçi Kargo", "YK" + i, "InTransit"];
+  if (i > n - transit) s1 = ["Yurtiçi Kargo", "YK" + i, "InTransit"];
   else s1 = [CARR[i % CARR.length], "T1-" + i, SHIP[i % SHIP.length]];
   const row = (item, s) => base.concat([item, "1", "149.90"], s).map((v) => /[,"]/.test(v) ? `"${v.replace(/"/g, "\"\"")}"` : v).join(",") + "\n";
   let text = row("Keten Gömlek", s1);
