@@ -125,3 +125,13 @@ test('CSV: an order sent in two parcels is two lines with two tracking numbers a
   assert.equal(o.json.items.length, 3);
   assert.deepEqual(await get('?shipment_status=Delivered&carrier=aras'), ['P-1']);
 });
+
+test('a KVKK erasure takes the person out of the search at once', async () => {
+  const o = await server.api('GET', '/api/v1/orders/L-1', {session: admin});
+  const cid = o.json.customer.contact_id;
+  assert.deepEqual(await get('?q=sukru'), ['L-1']);
+  const r = await server.api('POST', `/api/v1/contacts/${cid}/erase`, {session: admin, body: {confirm_id: cid}});
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(await get('?q=sukru'), [], 'the name is gone from the search');
+  assert.deepEqual(await get('?q=L-1'), ['L-1'], 'the order stays, found by its number');
+});
