@@ -37,16 +37,15 @@ local function on_shipment(ev)
   end
   if #items == 0 then return end
   local delivered = util.parse_time(ev.delivered_at) or os.time()
+  local customer = o.customer or {}
+  local function val(v) if v == nil or v == destek.json.null or v == "" then return nil end return v end
   local lang = "tr"
-  local contact_id = math.tointeger(o.contact_id ~= destek.json.null and o.contact_id or nil)
+  local contact_id = math.tointeger(val(customer.contact_id))
   if contact_id then
     local c = destek.call("contacts.get", { id = contact_id })
     if c and c.lang then lang = util.lang(c.lang) end
   end
-  local email = (o.email ~= destek.json.null and o.email ~= "") and o.email or nil
-  local customer = o.customer or {}
-  local name = (o.customer_name ~= nil and o.customer_name ~= destek.json.null) and o.customer_name or customer.name
-  if name == destek.json.null then name = nil end
+  local email, name = val(customer.email), val(customer.name)
   local now = os.time()
   local due = now + math.max(0, destek.setting("feedback.review_delay_hours") or 0) * 3600
   local r = destek.db.exec("INSERT INTO feedback_review_requests(order_id, order_number, contact_id, email, name, lang, items," ..
@@ -366,6 +365,18 @@ function reviews.register()
     destek.emit("review.replied", { id = r.id, product = r.product, removed = body == "" }, "review:" .. r.id)
     return 200, reviews.agent_out(review_of(r.id))
   end, { params = "id:int", max_body = 16384 })
+
+  -- Agents: an order's review request (when it was delivered, until when its link works, whether it was mailed).
+  destek.route("GET", "/api/v1/feedback/review-requests", "agent", function(req)
+    local number = util.text(req.query.order_number, 100)
+    if not number or number == "" then return destek.error(422, "invalid_field", "order_number is required", "order_number") end
+    local items = {}
+    for _, rq in ipairs(destek.db.query("SELECT * FROM feedback_review_requests WHERE order_number = ?1", number)) do
+      items[#items + 1] = { id = rq.id, order_number = rq.order_number, status = rq.status, items = destek.json.decode(rq.items),
+        delivered_at = util.iso(rq.delivered_at), expires_at = util.iso(rq.expires_at), sent_at = util.iso(rq.sent_at) }
+    end
+    return 200, { items = destek.json.array(items), next_cursor = destek.json.null }
+  end)
 
   destek.route("GET", "/api/v1/feedback/rules", "agent", function(req)
     local lang = req.user.lang
