@@ -82,7 +82,7 @@ local function tick(key, payload)
     local next_after = page.next_after ~= destek.json.null and page.next_after or nil
     destek.db.exec("UPDATE feedback_surveys SET collect_after = ?2, collected = ?3 WHERE id = ?1", s.id,
                    next_after or s.collect_after, next_after and 0 or 1)
-    destek.timer_at("feedback.survey", tostring(s.id), now, { id = s.id })
+    destek.timer_at("feedback.survey", s.id .. ":collect:" .. (next_after or "done"), now, { id = s.id })
     return
   end
   local batch = destek.db.query("SELECT * FROM feedback_survey_sends WHERE survey_id = ?1 AND status = 'queued'" ..
@@ -102,7 +102,7 @@ local function tick(key, payload)
       if not ok then
         if err.status == 503 or err.status == 501 then
           destek.log.warn("survey " .. s.id .. ": mail is not configured; sending paused")
-          destek.timer_at("feedback.survey", tostring(s.id), now + 300, { id = s.id })
+          destek.timer_at("feedback.survey", s.id .. ":retry:" .. now, now + 300, { id = s.id })
           return
         end
         error(err)
@@ -112,7 +112,8 @@ local function tick(key, payload)
     ::continue::
   end
   local left = destek.db.query("SELECT count(*) AS n FROM feedback_survey_sends WHERE survey_id = ?1 AND status = 'queued'", s.id)[1].n
-  if left > 0 then destek.timer_at("feedback.survey", tostring(s.id), now + 60, { id = s.id })
+  -- (a new key each time: the timer that is running is dropped when it ends, with any reschedule under its key)
+  if left > 0 then destek.timer_at("feedback.survey", s.id .. ":batch:" .. now, now + 60, { id = s.id })
   else destek.db.exec("UPDATE feedback_surveys SET status = 'sent' WHERE id = ?1", s.id) end
 end
 

@@ -4,7 +4,8 @@
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {startServer, setupAdmin, eventually, uniqueEmail, T, disableOutOfHoursReply, request} from './lib.mjs';
-import {startSmtp, qp} from './mail-helpers.mjs';
+import {startSmtp} from './mail-helpers.mjs';
+import {mailText} from './feedback-helpers.mjs';
 
 let server, admin, smtp;
 const api = (method, p, body, session = admin) => server.api(method, p, {session, body});
@@ -31,13 +32,13 @@ const csatOf = async (ticketId) => (await api('GET', `/api/v1/feedback/csat?tick
 
 /** The CSAT mail to `to`, its five links read from the HTML part as a mail client would. */
 async function csatMail(to) {
-  const isCsat = (m) => m.headers['x-sink-rcpt-to'] === to && qp(m.body).includes('/feedback/csat/');
+  const isCsat = (m) => m.headers['x-sink-rcpt-to'] === to && mailText(m).includes('/feedback/csat/');
   const ms = await eventually(() => smtp.mails(), (ms) => ms.some(isCsat), {ms: T(15000)});
   const m = ms.find(isCsat);
   assert.ok(m, `a CSAT mail to ${to}: ${server.stderrText().slice(-1500)} ${JSON.stringify(await server.api('GET', '/api/v1/events?limit=20', {session: admin}).then((r) => r.json.items.map((e) => [e.event, e.payload.status])))}`);
-  const body = qp(m.body);
-  const htmlPart = body.slice(body.indexOf('text/html'));
-  const links = [...htmlPart.matchAll(/href="([^"]+)"/g)].map((x) => x[1].replace(/&#61;/g, '=').replace(/&amp;/g, '&'));
+  const body = mailText(m);
+  const htmlPart = body;   // hrefs appear only in the HTML part
+  const links = [...htmlPart.matchAll(/href="([^"]+)"/g)].map((x) => x[1]);
   return {m, body, links};
 }
 
@@ -113,7 +114,7 @@ describe('CSAT', () => {
     // Solved again: not asked again for the same ticket.
     await api('PATCH', `/api/v1/tickets/${t.id}`, {status: 'solved'});
     await new Promise((r) => setTimeout(r, T(1500)));
-    assert.equal(smtp.mails().filter((x) => x.headers['x-sink-rcpt-to'] === email && qp(x.body).includes('/feedback/csat/')).length, 1);
+    assert.equal(smtp.mails().filter((x) => x.headers['x-sink-rcpt-to'] === email && mailText(x).includes('/feedback/csat/')).length, 1);
   });
 
   test('a good score leaves the ticket solved; English for an English customer; figures per agent', async () => {

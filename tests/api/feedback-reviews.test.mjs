@@ -7,7 +7,8 @@ import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import {startServer, setupAdmin, eventually, uniqueEmail, T, disableOutOfHoursReply, request as rawRequest} from './lib.mjs';
-import {startSmtp, qp} from './mail-helpers.mjs';
+import {startSmtp} from './mail-helpers.mjs';
+import {mailText} from './feedback-helpers.mjs';
 
 let server, admin, smtp;
 /** A plain HTTP request (no session), its JSON read when it is JSON. */
@@ -43,11 +44,11 @@ async function deliveredOrder(email, {at} = {}) {
 }
 
 async function requestLink(email) {
-  const isReq = (m) => m.headers['x-sink-rcpt-to'] === email && qp(m.body).includes('/feedback/review/');
+  const isReq = (m) => m.headers['x-sink-rcpt-to'] === email && mailText(m).includes('/feedback/review/');
   const ms = await eventually(() => smtp.mails(), (l) => l.some(isReq), {ms: T(15000)});
   const m = ms.find(isReq);
   assert.ok(m, `a review request to ${email}: ${server.stderrText().slice(-1500)}`);
-  return qp(m.body).replace(/&#61;/g, '=').replace(/&amp;/g, '&').match(/(http:\/\/\S+\/feedback\/review\/\d+\?sig=[0-9a-f-]+)/)[1];
+  return mailText(m).match(/(http:\/\/\S+\/feedback\/review\/\d+\?sig=[0-9a-f-]+)/)[1];
 }
 
 function postForm(url, fields, files = []) {
@@ -137,9 +138,9 @@ describe('reviews', () => {
     assert.equal(res.json.decisions.length, 1);
     assert.equal(res.json.decisions[0].moderator_id, 1);
     assert.equal(res.json.decisions[0].rule, 'personal_data');
-    const told = (m) => m.headers['x-sink-rcpt-to'] === email && qp(m.body).includes('Gerekçe');
+    const told = (m) => m.headers['x-sink-rcpt-to'] === email && mailText(m).includes('Gerekçe');
     const ms = await eventually(() => smtp.mails(), (l) => l.some(told), {ms: T(15000)});
-    const body = qp(ms.find(told).body);
+    const body = mailText(ms.find(told));
     assert.match(body, /Gerekçe: kişisel veri/);
     assert.match(body, /Telefon numarasını çıkarıp/);
     const audit = (await api('GET', '/api/v1/audit?limit=50')).json.items;
