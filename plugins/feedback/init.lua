@@ -33,6 +33,7 @@ return {
     destek.route("GET", "/feedback/static/{file}", "public", function(req) return destek.asset(req.params.file) end,
                  { params = "file:text" })
     destek.service("feedback.demo", function(args) return require("demo").fill(args) end)
+    destek.timer("feedback.demo", function(_, payload) require("demo").orders_part(math.tointeger(payload.from)) end)
     -- KVKK: an erased person's comments, review texts and addresses are blanked; scores stay, so figures count the same.
     destek.service("feedback.contact_erase", function(person)
       destek.db.exec("UPDATE feedback_csat SET email = NULL, name = NULL, comment = CASE WHEN comment IS NULL THEN NULL" ..

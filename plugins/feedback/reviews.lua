@@ -208,24 +208,35 @@ function reviews.moderate(r, user, decision, rule, note)
   return review_of(r.id)
 end
 
--- The public list of a product: its figures and a page of approved reviews, newest first.
-function reviews.public_list(product, limit, after)
-  local st = destek.db.query("SELECT count, total, s1, s2, s3, s4, s5 FROM feedback_product_stats WHERE product = ?1", product)[1]
-  local rows = destek.db.query("SELECT id, rating, body, author, verified, created_at, reply, reply_at FROM feedback_reviews" ..
-    " WHERE product = ?1 AND status = 'approved' AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", product, after, limit + 1)
-  local next_after
-  if #rows > limit then rows[#rows] = nil; next_after = rows[#rows].id end
-  local items = {}
-  for i, r in ipairs(rows) do items[i] = public_out(r) end
-  local count = st and st.count or 0
-  return {
-    product = product,
-    rating = { count = count, average = count > 0 and math.floor(100 * st.total / count + 0.5) / 100 or destek.json.null,
-               stars = { ["1"] = st and st.s1 or 0, ["2"] = st and st.s2 or 0, ["3"] = st and st.s3 or 0,
-                         ["4"] = st and st.s4 or 0, ["5"] = st and st.s5 or 0 } },
-    items = destek.json.array(items),
-    next_cursor = next_after and tostring(next_after) or destek.json.null,
-  }
+-- The public list of a product as JSON text: its figures and a page of approved reviews, newest first
+-- ({product, rating: {count, average, stars: {"1".."5"}}, items: [...], next_cursor}). Built by SQLite in one
+-- statement (the figures row, the page and its photos): the widget's JSON is the module's hottest path.
+local PUBLIC_SQL = [[
+WITH page AS (
+  SELECT id, rating, body, author, verified, created_at, reply, reply_at FROM feedback_reviews
+  WHERE product = ?1 AND status = 'approved' AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3 + 1
+), shown AS (SELECT * FROM page ORDER BY id DESC LIMIT ?3)
+SELECT json_object(
+  'product', ?1,
+  'rating', json_object('count', coalesce(s.count, 0),
+                        'average', CASE WHEN s.count > 0 THEN round(1.0 * s.total / s.count, 2) END,
+                        'stars', json_object('1', coalesce(s.s1, 0), '2', coalesce(s.s2, 0), '3', coalesce(s.s3, 0),
+                                             '4', coalesce(s.s4, 0), '5', coalesce(s.s5, 0))),
+  'items', (SELECT json_group_array(json(x)) FROM (SELECT json_object(
+      'id', r.id, 'rating', r.rating, 'body', r.body, 'author', r.author,
+      'verified', json(CASE WHEN r.verified = 1 THEN 'true' ELSE 'false' END),
+      'created_at', strftime('%Y-%m-%dT%H:%M:%SZ', r.created_at, 'unixepoch'),
+      'photos', (SELECT json_group_array(json_object('id', p.id, 'url', '/feedback/photos/' || p.file_id))
+                 FROM feedback_review_photos p WHERE p.review_id = r.id),
+      'reply', CASE WHEN r.reply IS NOT NULL THEN json_object('body', r.reply,
+                 'at', strftime('%Y-%m-%dT%H:%M:%SZ', r.reply_at, 'unixepoch')) END) AS x
+    FROM shown r ORDER BY r.id DESC)),
+  'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ?3 THEN CAST((SELECT min(id) FROM shown) AS TEXT) END
+) AS doc FROM (SELECT 1) LEFT JOIN feedback_product_stats s ON s.product = ?1
+]]
+
+function reviews.public_json(product, limit, after)
+  return destek.db.query(PUBLIC_SQL, product, after, limit)[1].doc
 end
 
 local function must_review(req)
@@ -314,8 +325,9 @@ function reviews.register()
     if not limit or limit < 1 or limit > 50 then return destek.error(422, "invalid_field", "limit is 1 to 50", "limit") end
     local after = util.int(req.query.cursor or 0)
     if not after or after < 0 then return destek.error(422, "invalid_cursor", "bad cursor", "cursor") end
-    return 200, reviews.public_list(product, limit, after), {
-      ["Access-Control-Allow-Origin"] = "*", ["Cache-Control"] = "public, max-age=60", ["Vary"] = "Accept-Language" }
+    return 200, reviews.public_json(product, limit, after), {
+      ["Content-Type"] = "application/json; charset=utf-8",
+      ["Access-Control-Allow-Origin"] = "*", ["Cache-Control"] = "public, max-age=60" }
   end)
 
   destek.route("GET", "/feedback/photos/{file}", "public", function(req)
