@@ -53,7 +53,7 @@ function Review({ r, rules, onChange }) {
     <p class="fb-body">${r.body}</p>
     <p class="muted small">${r.author} · ${formatDate(r.created_at)}${r.ticket_id ? html` · <a href=${'/app/tickets/' + r.ticket_id}>${t('feedback.ticket')}</a>` : null}</p>
     ${r.photos.length ? html`<p>${r.photos.map((p) => html`<a href=${p.url} target="_blank" rel="noopener">${t('feedback.photo')}</a> `)}</p>` : null}
-    ${r.decisions.length ? html`<ul class="muted small" data-region="decisions">${r.decisions.map((d) => html`<li>${t(REVIEW_STATUS[d.decision])}:
+    ${r.decisions.length ? html`<ul class="muted small" data-region="decisions">${r.decisions.map((d) => html`<li>${t(REVIEW_STATUS[d.decision])}:${" "}
       ${t(RULES[d.rule] || d.rule)} · #${d.moderator_id} · ${formatDate(d.at)}${d.note ? ` · ${d.note}` : ''}</li>`)}</ul>` : null}
     ${err ? html`<${Alert}>${err}<//>` : null}
     <div class="fb-actions">
