@@ -176,6 +176,45 @@ function csat.register()
       detail = util.t("csat.recorded", lang, { score = q.score }) }))
   end, { params = "id:int", max_body = 16384 })
 
+  -- The ticket's page in the customer portal (ticketing's signed link): whether to offer the question, and the
+  -- answer. A solved ticket not asked yet gets its row now; a scheduled mail then is not sent (the row is answered).
+  local function portal_ticket(number, sig)
+    local t, err = destek.call("ticketing.link_check", { number = number, sig = sig })
+    if not t then
+      if err.status == 501 then error(destek.error(404, "not_found", "no such ticket")) end
+      error(err)
+    end
+    return t
+  end
+  destek.route("GET", "/api/v1/public/feedback/csat", "public", function(req)
+    local t = portal_ticket(util.int(req.query.number) or 0, req.query.sig or "")
+    local q = csat.by_ticket(t.ticket_id)
+    local solved = t.status == "solved" or t.status == "closed"
+    return 200, { offered = solved and destek.setting("feedback.csat_enabled") or (q ~= nil and q.score ~= nil),
+                  score = q and q.score or destek.json.null }
+  end)
+  destek.route("POST", "/api/v1/public/feedback/csat", "public", function(req)
+    local b = req.json
+    if type(b) ~= "table" then return destek.error(400, "bad_json", "send a JSON object") end
+    local t = portal_ticket(util.int(b.number) or 0, b.sig or "")
+    if t.status ~= "solved" and t.status ~= "closed" then
+      return destek.error(409, "not_solved", "a ticket is rated once it is solved")
+    end
+    local q = csat.by_ticket(t.ticket_id)
+    if not q then
+      local c = destek.call("contacts.get", { id = t.customer_id }) or {}
+      for _, k in ipairs({ "email", "name", "lang" }) do if c[k] == destek.json.null then c[k] = nil end end
+      local tk = destek.call("ticketing.get", { ticket_id = t.ticket_id }) or {}
+      local now = os.time()
+      local r = destek.db.exec("INSERT INTO feedback_csat(ticket_id, reference, contact_id, email, name, lang, agent_id, team_id," ..
+        " status, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'scheduled', ?9, ?9)", t.ticket_id, t.reference,
+        t.customer_id, c.email, c.name, util.lang(c.lang), math.tointeger(tk.assignee_id), math.tointeger(tk.team_id), now)
+      q = get(r.last_id)
+    end
+    q = csat.record(q, b.score, b.comment, "portal")
+    return 200, { offered = true, score = q.score }
+  end, { max_body = 16384 })
+
   -- The agents: a ticket's question and answer (the panel beside the ticket).
   destek.route("GET", "/api/v1/feedback/csat", "agent", function(req)
     local ticket_id = util.int(req.query.ticket_id)

@@ -9,11 +9,19 @@
  *
  * Triggers on `ticket.rated` take the conditions `score_max` / `score_min` (the score at most / at least n) besides
  * the usual ones, and every action, including `status` ("open" reopens a solved ticket) — "a bad score reopens the
- * ticket" or "assigns it to the team lead" is a trigger an admin writes (triggers.c). */
+ * ticket" or "assigns it to the team lead" is a trigger an admin writes (triggers.c).
+ *
+ *   ticketing.link_check {number, sig} -> {ticket_id, reference, status, customer_id}
+ *     whether sig is the customer's link signature of ticket number (the portal's /t/{number}?sig=); 404 not_found
+ *     for a wrong number or signature alike. A module that offers something on the ticket's portal page (feedback's
+ *     CSAT) checks the caller with it. */
 #include "tkt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "destek_util.h"
 
 static int svc_rate(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
 {
@@ -56,7 +64,31 @@ static int svc_rate(struct destek_req *call, const cJSON *args, cJSON **result, 
   return 0;
 }
 
+static int svc_link_check(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  const cJSON *nj = cJSON_GetObjectItemCaseSensitive(args, "number"), *sj = cJSON_GetObjectItemCaseSensitive(args, "sig");
+  int64_t number = cJSON_IsNumber(nj) ? (int64_t)nj->valuedouble : cJSON_IsString(nj) ? strtoll(nj->valuestring, NULL, 10) : 0;
+  if (number < 1) return tkt_field_error(call, "invalid_field", "number", "number is the ticket's number");
+  struct destek_db *db = tkt_db_read(call);
+  int64_t id = tkt_db_int(db, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "i", number);
+  char want[65];
+  if (id) tkt_link_sig(db, id, want);
+  if (!id || !cJSON_IsString(sj) || strlen(sj->valuestring) != 64 || !util_ct_equal(want, sj->valuestring, 64))
+    return tkt_error(call, 404, "not_found", "no such ticket");
+  char *status = tkt_db_text_new(db, "SELECT status FROM tkt_tickets WHERE id = ?1", "i", id);
+  *result = cJSON_CreateObject();
+  cJSON_AddNumberToObject(*result, "ticket_id", (double)id);
+  char ref[24];
+  snprintf(ref, sizeof ref, "#%lld", (long long)number);
+  cJSON_AddStringToObject(*result, "reference", ref);
+  cJSON_AddStringToObject(*result, "status", status ? status : "");
+  cJSON_AddNumberToObject(*result, "customer_id", (double)tkt_db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", id));
+  free(status);
+  return 0;
+}
+
 int tkt_rating_init(const struct destek_host *h)
 {
-  return h->service(h, "ticketing.rate", svc_rate, NULL);
+  return h->service(h, "ticketing.rate", svc_rate, NULL) | h->service(h, "ticketing.link_check", svc_link_check, NULL);
 }

@@ -168,6 +168,31 @@ describe('CSAT', () => {
     assert.equal((await csatOf(t.id)).score, undefined);
   });
 
+  test('on the ticket\'s portal page: the customer rates a solved ticket with its link, once', async () => {
+    const open = await api('POST', '/api/v1/tickets', {subject: 'Fatura', body: 'Faturam nerede?', channel: 'phone',
+      customer: {phone: '0532 444 55 66', name: 'Portal Müşteri'}});
+    const number = open.json.reference.slice(1);
+    const sig = (await api('GET', `/api/v1/tickets/${open.json.id}`)).json.public_sig;
+    let r = await server.api('GET', `/api/v1/public/feedback/csat?number=${number}&sig=${sig}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.offered, false, 'not offered before the ticket is solved');
+    r = await server.api('POST', '/api/v1/public/feedback/csat', {body: {number, sig, score: 5}});
+    assert.equal(r.status, 409);
+    await api('PATCH', `/api/v1/tickets/${open.json.id}`, {status: 'solved'});
+    r = await server.api('GET', `/api/v1/public/feedback/csat?number=${number}&sig=${sig}`);
+    assert.equal(r.json.offered, true);
+    r = await server.api('POST', '/api/v1/public/feedback/csat', {body: {number, sig: sig.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), score: 5}});
+    assert.equal(r.status, 404);
+    r = await server.api('POST', '/api/v1/public/feedback/csat', {body: {number, sig, score: 4, comment: 'Teşekkürler'}});
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.score, 4);
+    r = await server.api('POST', '/api/v1/public/feedback/csat', {body: {number, sig, score: 1}});
+    assert.equal(r.status, 409);
+    const q = await csatOf(open.json.id);
+    assert.equal(q.score, 4);
+    assert.equal(q.answered_via, 'portal');
+  });
+
   test('the trigger API takes score conditions and the status action only where they mean something', async () => {
     const bad = await api('POST', '/api/v1/triggers', {name: 'x', event: 'ticket.rated', conditions: {score_max: 'low'}, actions: {status: 'open'}});
     assert.equal(bad.status, 422);

@@ -55,6 +55,24 @@ test('CSAT: the mail\'s link opens the page with the score chosen; one click rec
   await page.context().close();
 });
 
+test('CSAT on the ticket\'s portal page: a solved ticket offers 1-5, one click and "Send" record it', async () => {
+  const t = await api('POST', '/tickets', { subject: 'Kargo ücreti', body: 'Ücretsiz kargo yazıyordu.', customer: { phone: '0532 999 88 77', name: 'Burak Şen' } });
+  await api('PATCH', `/tickets/${t.id}`, { status: 'solved' });
+  const full = await api('GET', `/tickets/${t.id}`);
+  const page = await newPage(browser, { width: 360, height: 740, errors });
+  await page.goto(`${server.url}/t/${t.reference.slice(1)}?sig=${full.public_sig}`);
+  const panel = page.locator('[data-region="csat"]');
+  await panel.locator('button[data-score="5"]').click();
+  await panel.locator('textarea').fill('Çok ilgiliydiniz.');
+  await panel.locator('[data-action="csat-send"]').click();
+  await panel.locator('p[data-score="5"]').waitFor();
+  await shot(page, 'feedback-csat-portal.png');
+  const q = (await api('GET', `/feedback/csat?ticket_id=${t.id}`)).items[0];
+  assert.equal(q.score, 5);
+  assert.equal(q.comment, 'Çok ilgiliydiniz.');
+  await page.context().close();
+});
+
 test('reviews: a buyer reviews on a phone; an agent approves and replies; the widget shows it on another origin without cookies', async () => {
   await api('PUT', '/orders/W-2001', { status: 'shipped', payment_status: 'paid', currency: 'TRY', total_minor: 54990,
     placed_at: '2026-11-20T10:00:00Z', customer: { email: 'deniz@example.com', name: 'Deniz Aydın' },
