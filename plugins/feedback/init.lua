@@ -23,6 +23,8 @@ return {
       description = "Hours after the delivery before the review request is mailed" },
     { name = "feedback.review_ticket_max_stars", type = "int", default = 2,
       description = "A review of this many stars or fewer opens a ticket (0: never)" },
+    { name = "feedback.widget_cache_seconds", type = "int", default = 10,
+      description = "Seconds a worker keeps the reviews widget's JSON of a product before reading it again (0: never)" },
     { name = "feedback.public_url", type = "string", default = "",
       description = "The address in the links of feedback mails (empty: mail.public_url)" },
   },

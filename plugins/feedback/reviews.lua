@@ -235,8 +235,26 @@ SELECT json_object(
 ) AS doc FROM (SELECT 1) LEFT JOIN feedback_product_stats s ON s.product = ?1
 ]]
 
+-- A thread's copy of the answers it built, kept feedback.widget_cache_seconds (10; 0: none). The answer says
+-- "Cache-Control: public, max-age=60" anyway, so a shop's visitors and any cache in between may see it a minute
+-- old; a new decision or reply shows here within those seconds. At most 256 answers a thread: then it starts over.
+local cache, cached = {}, 0
+
 function reviews.public_json(product, limit, after)
-  return destek.db.query(PUBLIC_SQL, product, after, limit)[1].doc
+  local ttl = destek.setting("feedback.widget_cache_seconds") or 0
+  local key = product .. "\0" .. limit .. "\0" .. after
+  local now = os.time()
+  if ttl > 0 then
+    local hit = cache[key]
+    if hit and hit.until_ >= now then return hit.doc end
+  end
+  local doc = destek.db.query(PUBLIC_SQL, product, after, limit)[1].doc
+  if ttl > 0 then
+    if cached >= 256 then cache, cached = {}, 0 end
+    if not cache[key] then cached = cached + 1 end
+    cache[key] = { doc = doc, until_ = now + ttl }
+  end
+  return doc
 end
 
 local function must_review(req)

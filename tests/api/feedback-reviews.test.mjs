@@ -26,7 +26,8 @@ before(async () => {
   admin = await setupAdmin(server);
   await disableOutOfHoursReply(server, admin);
   const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example',
-    'mail.public_url': server.url, 'events.retry_base_seconds': 1, 'feedback.review_delay_hours': 0});
+    'mail.public_url': server.url, 'events.retry_base_seconds': 1, 'feedback.review_delay_hours': 0,
+    'feedback.widget_cache_seconds': 0});
   assert.equal(set.status, 200, set.text);
 });
 

@@ -16,7 +16,7 @@ before(async () => {
   smtp = await startSmtp();
   ({ server, api } = await desk());
   await api('PATCH', '/settings', { 'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example', 'mail.public_url': server.url,
-    'feedback.csat_delay_minutes': 0, 'feedback.review_delay_hours': 0 });
+    'feedback.csat_delay_minutes': 0, 'feedback.review_delay_hours': 0, 'feedback.widget_cache_seconds': 0 });
   browser = await launch();
 });
 
