@@ -193,6 +193,23 @@ describe('CSAT', () => {
     assert.equal(q.answered_via, 'portal');
   });
 
+  test('KVKK: an erased customer\'s comment is blanked, the score stays; the export carries their answers', async () => {
+    const email = uniqueEmail('csat-kvkk');
+    const t = await solvedTicket({email, name: 'Silinecek Kişi'});
+    const {links} = await csatMail(email);
+    const f = formOf((await request(links[0])).text);
+    assert.equal((await post(f.action, {sig: f.sig, score: '5', comment: 'Adım Silinecek Kişi, telefonum 0532 000 00 00'})).status, 200);
+    const contactId = (await api('GET', `/api/v1/tickets/${t.id}`)).json.customer.id;
+    const exp = await api('GET', `/api/v1/contacts/${contactId}/export?format=json`);
+    assert.equal(exp.status, 200, exp.text);
+    assert.equal(exp.json.modules.feedback.csat[0].score, 5);
+    const er = await api('POST', `/api/v1/contacts/${contactId}/erase`, {confirm_id: contactId});
+    assert.equal(er.status, 200, er.text);
+    const q = await csatOf(t.id);
+    assert.equal(q.score, 5);
+    assert.equal(q.comment, '***');
+  });
+
   test('the trigger API takes score conditions and the status action only where they mean something', async () => {
     const bad = await api('POST', '/api/v1/triggers', {name: 'x', event: 'ticket.rated', conditions: {score_max: 'low'}, actions: {status: 'open'}});
     assert.equal(bad.status, 422);
