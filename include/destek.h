@@ -467,10 +467,10 @@ struct destek_host {
   int (*db_commit)(struct destek_req *call);
 
   /* --- services: who publishes what --- */
-  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
-   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
-   * a ticket, for macros and the triage). */
-  cJSON *(*services_new)(void);
+  /* The published services whose names end with suffix (NULL: all), [{name, plugin}] in name order (new; the caller
+   * frees it): for a module that offers other modules a place by a naming convention (ticketing asks every
+   * "<module>.ticket_context" what it knows about a ticket, for macros and the triage). */
+  cJSON *(*services_new)(const char *suffix);
 };
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
