@@ -282,6 +282,13 @@ int lh_markdown(lua_State *L);
 int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
+void lh_cache_push(lua_State *L, int slot);     /* lua_cache.c: destek.cache, destek.counter */
+/* The caller's language as destek.lang() answers it: a signed-in user's, else "tr" when Accept-Language starts with
+ * Turkish, else "en" (lua_page.c). */
+const char *lh_caller_lang(struct destek_req *r);
+/* The text value of key in an options text ("cache_query=lang,voted"), copied into out (outlen bytes): 1, or 0 when
+ * absent. */
+int lh_opt_text(const char *opts, const char *key, char *out, size_t outlen);
 
 /* lua_route.c's hooks into lua_route's request and response (lua_upload.c, lua_page.c, lua_calls.c). */
 /* Reads a route's options table at idx (destek.route's fifth argument): params, max_body, uploads, page. Fills

@@ -12,44 +12,17 @@ local function setting(name)
   if ok and v ~= nil and v ~= "" then return v end
 end
 
--- Rendered pages, per worker thread (each has its own Lua state; nothing is shared): kept while the help centre's
--- version (helpcentre_counters, bumped by triggers on every change of what pages show) and the theme's settings are
--- those they were rendered with, so that a page costs one query and its settings. At most CACHE_MAX pages a worker.
--- The theme's settings are read again at most every SETTINGS_SECONDS (a changed shop name shows within that).
-local CACHE_MAX, SETTINGS_SECONDS = 300, 2
-local cache, cache_n, cache_key = {}, 0, nil
-local theme, theme_at = "", -1
+-- Rendered pages are kept by the host (destek.page's `cache` option: one cache for every worker, bounded in bytes),
+-- keyed by path, ?lang, the caller's language and Host, and dropped when store.lua changes what they show or a setting
+-- changes. A page served from there does not run this module: the host counts it under its path (count = true).
 
-local function cached(req, key, render)
-  local now = os.time()
-  if now - theme_at >= SETTINGS_SECONDS or now < theme_at then
-    theme = table.concat({ setting("helpcentre.shop_name") or "", setting("helpcentre.logo_url") or "",
-                           setting("helpcentre.contact_url") or "", setting("helpcentre.public_url") or "",
-                           setting("mail.public_url") or "" }, "\0")
-    theme_at = now
-  end
-  local stamp = store.version_now() .. "\0" .. (req.headers.host or "") .. "\0" .. theme
-  if stamp ~= cache_key or cache_n >= CACHE_MAX then cache, cache_n, cache_key = {}, 0, stamp end
-  local hit = cache[key]
-  if hit then return hit[1], hit[2], hit[3] end
-  local status, html, extra = render()
-  if status == 200 then
-    cache[key] = { status, html, extra }
-    cache_n = cache_n + 1
-  end
-  return status, html, extra
-end
+-- Counts (views, searches, searches that found nothing) are gathered in memory (destek.counter, shared by every
+-- worker) and written by the helpcentre job every FLUSH_SECONDS in one transaction; when the counters are full, a
+-- count is written at once. A crash loses at most those seconds' counts.
+local FLUSH_SECONDS = 2
 
--- Views: written at once when this worker wrote none in the last second, else gathered and written with a later view
--- (under load, one write a second a worker instead of one a view; a crash loses at most that second's).
-local views, views_at = {}, 0
-
-local function count_view(id)
-  views[id] = (views[id] or 0) + 1
-  local now = os.time()
-  if now == views_at then return end
-  for aid, n in pairs(views) do store.add_views(aid, n) end
-  views, views_at = {}, now
+local function count(name, write)
+  if not destek.counter.add(name) then write() end
 end
 
 local function lang_of(req)
@@ -96,10 +69,6 @@ end
 
 function pages.home(req)
   local lang = lang_of(req)
-  return cached(req, "h\0" .. lang, function() return pages.render_home(req, lang) end)
-end
-
-function pages.render_home(req, lang)
   local cats = store.categories(lang)
   local shown = {}
   for _, c in ipairs(cats) do
@@ -116,10 +85,6 @@ end
 
 function pages.category(req)
   local lang = lang_of(req)
-  return cached(req, "c\0" .. req.params.slug .. "\0" .. lang, function() return pages.render_category(req, lang) end)
-end
-
-function pages.render_category(req, lang)
   local c = store.category_by_slug(req.params.slug, lang)
   if not c then return not_found(req, lang) end
   c.articles = store.published_in(c.id, lang)
@@ -128,21 +93,15 @@ function pages.render_category(req, lang)
     title = c.title, description = c.description ~= "" and c.description or nil, category = c }))
 end
 
+-- The host answers most requests from its cache (count = true counts those views); this runs for the others: the first
+-- since a change, ?from=contact (a suggestion opened: counted) and ?voted=1 (the thanks).
 function pages.article(req)
   local lang = lang_of(req)
-  local from_form, voted = req.query.from == "contact", req.query.voted == "1"
-  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (voted and "\0v" or "")
-  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, voted) end)
-  if status == 200 then
-    count_view(id)
-    if from_form then store.count(id, "suggested") end
-  end
-  return status, html
-end
-
-function pages.render_article(req, lang, voted)
+  local voted = req.query.voted == "1"
   local a = store.article_by_slug(req.params.slug)
   if not a or a.status ~= "published" then return not_found(req, lang) end
+  count(req.path, function() store.add_views(a.slug, 1) end)
+  if req.query.from == "contact" then store.count(a.id, "suggested") end
   local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
   local text = a.texts[shown]
   local langs = {}
@@ -159,7 +118,7 @@ function pages.render_article(req, lang, voted)
                 updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
     category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
     voted = voted,
-  })), a.id
+  }))
 end
 
 function pages.search(req)
@@ -174,7 +133,9 @@ function pages.search(req)
       r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
       r.body = nil
     end
-    store.searched(q, #results > 0, os.time())
+    local now = os.time()
+    count("searches", function() store.searched(nil, 1, now) end)
+    if #results == 0 then count("miss:" .. q, function() store.searched(q, 1, now) end) end
   end
   return 200, destek.render("search", frame(req, lang, "/help/search", nil, {
     title = t.search_title, q = q, results = results, searched = q:match("%S") ~= nil,
@@ -273,9 +234,10 @@ function pages.image(req)
 end
 
 function pages.register()
-  destek.page("/help", pages.home)
-  destek.page("/help/c/{slug}", pages.category, { params = "slug:text" })
-  destek.page("/help/a/{slug}", pages.article, { params = "slug:text" })
+  destek.every(FLUSH_SECONDS, store.flush_counts)
+  destek.page("/help", pages.home, { cache = { query = { "lang" } } })
+  destek.page("/help/c/{slug}", pages.category, { params = "slug:text", cache = { query = { "lang" } } })
+  destek.page("/help/a/{slug}", pages.article, { params = "slug:text", cache = { query = { "lang" }, count = true } })
   destek.page("/help/search", pages.search, { noindex = true })
   destek.route("GET", "/help/sitemap.xml", "public", pages.sitemap)
   destek.route("GET", "/help/suggest", "public", pages.suggest)
