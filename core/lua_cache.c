@@ -1,10 +1,16 @@
 /* destek.cache and destek.counter: the Lua side of core/page_cache.c.
  *
+ *   destek.cache.get(key)         the value kept under key (a string, or an HTML value when one was kept), or nil
+ *                                 and a token for put
+ *   destek.cache.put(key, v, token) keeps v (a string or an HTML value) under key, unless the plugin's data changed
+ *                                 since get gave token (the value may be stale then)
  *   destek.cache.clear()          drops the plugin's cached pages now, and again once the running call's writes
  *                                 commit (or roll back): call it in every call that changes what the pages show
  *   destek.counter.add(name[, n]) adds n (default 1) to the plugin's counter name in memory, shared by every thread:
  *                                 true, or false when the table is full (then write the count yourself)
  *   destek.counter.take()         {name = n, ...}: the plugin's counters, taken out of memory (a job writes them)
+ *
+ * Values share the pages' cache and its bound (page_cache.c); a value is dropped with the pages.
  *
  * A page route declared with `cache` (lua_route.c) counts each page it serves from the cache with
  * destek.counter under the page's path when it also says `count = true`. */
@@ -29,6 +35,47 @@ static int l_cache_clear(lua_State *L)
   page_cache_clear(plugin);
   struct destek_req *c = s->call;
   if (c) c->cache_clear = !c->cache_clear || c->cache_clear == plugin ? plugin : "*";
+  return 0;
+}
+
+#define VALUE_KEY_MAX 600
+
+/* A value's key in the page cache: "\002" and the plugin's key (a page's key starts with its path, "/..."). */
+static size_t value_key(lua_State *L, char *out)
+{
+  size_t len;
+  const char *k = luaL_checklstring(L, 1, &len);
+  luaL_argcheck(L, len > 0 && len < VALUE_KEY_MAX - 1, 1, "a key of 1 to 598 bytes");
+  out[0] = 2;
+  memcpy(out + 1, k, len);
+  return len + 1;
+}
+
+static int l_cache_get(lua_State *L)
+{
+  char key[VALUE_KEY_MAX], *body, etag[PAGE_CACHE_ETAG_MAX];
+  size_t key_len = value_key(L, key), len;
+  const char *plugin = plugin_of(L);
+  if (!page_cache_get(plugin, key, key_len, &body, &len, etag)) {
+    lua_pushnil(L);
+    lua_pushinteger(L, (lua_Integer)page_cache_gen(plugin));
+    return 2;
+  }
+  lua_pushlstring(L, body, len);   /* a state out of memory raises here and leaks this one copy */
+  free(body);
+  if (etag[0]) lh_html_from_string(L, etag);
+  return 1;
+}
+
+static int l_cache_put(lua_State *L)
+{
+  char key[VALUE_KEY_MAX], etag[PAGE_CACHE_ETAG_MAX] = "";
+  size_t key_len = value_key(L, key), len;
+  const char *v = lh_html_text(L, 2, &len);
+  if (v) page_cache_etag(v, len, etag);
+  else v = luaL_checklstring(L, 2, &len);
+  lua_Integer token = luaL_checkinteger(L, 3);
+  page_cache_put(plugin_of(L), (uint64_t)token, key, key_len, v, len, etag);
   return 0;
 }
 
@@ -58,7 +105,8 @@ static int l_counter_take(lua_State *L)
 
 void lh_cache_push(lua_State *L, int slot)
 {
-  static const luaL_Reg cache_fns[] = { { "clear", l_cache_clear }, { NULL, NULL } };
+  static const luaL_Reg cache_fns[] = { { "get", l_cache_get }, { "put", l_cache_put }, { "clear", l_cache_clear },
+                                        { NULL, NULL } };
   static const luaL_Reg counter_fns[] = { { "add", l_counter_add }, { "take", l_counter_take }, { NULL, NULL } };
   lua_newtable(L);
   lua_pushinteger(L, slot);

@@ -283,6 +283,8 @@ int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
 void lh_cache_push(lua_State *L, int slot);     /* lua_cache.c: destek.cache, destek.counter */
+/* Turns the string on top of the stack into an HTML value whose ETag is known (lua_page.c; a kept page's). */
+void lh_html_from_string(lua_State *L, const char *etag);
 /* The caller's language as destek.lang() answers it: a signed-in user's, else "tr" when Accept-Language starts with
  * Turkish, else "en" (lua_page.c). */
 const char *lh_caller_lang(struct destek_req *r);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lua_host.h"
 #include "lua_host_internal.h"
 
 #define MARKDOWN_MAX (1024 * 1024)
@@ -43,18 +44,25 @@ static void check_urls(cmark_node *doc)
   cmark_iter_free(it);
 }
 
+char *markdown_html_new(const char *text, size_t len)
+{
+  if (len > MARKDOWN_MAX) return NULL;
+  int opts = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8;
+  cmark_node *doc = cmark_parse_document(text, len, opts);
+  if (!doc) return NULL;
+  check_urls(doc);
+  char *html = cmark_render_html(doc, opts);
+  cmark_node_free(doc);
+  return html;
+}
+
 int lh_markdown(lua_State *L)
 {
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
   if (len > MARKDOWN_MAX) return luaL_error(L, "destek.markdown: the text may be at most %d bytes", MARKDOWN_MAX);
   lh_budget_charge(L, (long)(len / 2) + 100);
-  int opts = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8;
-  cmark_node *doc = cmark_parse_document(text, len, opts);
-  if (!doc) return luaL_error(L, "destek.markdown: out of memory");
-  check_urls(doc);
-  char *html = cmark_render_html(doc, opts);
-  cmark_node_free(doc);
+  char *html = markdown_html_new(text, len);
   if (!html) return luaL_error(L, "destek.markdown: out of memory");
   size_t n = strlen(html);
   lua_pushlstring(L, html, n);   /* copied first: pushing the HTML value may raise */

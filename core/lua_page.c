@@ -69,6 +69,13 @@ static void to_html(lua_State *L)
   lua_setmetatable(L, -2);
 }
 
+void lh_html_from_string(lua_State *L, const char *etag)
+{
+  to_html(L);
+  lua_pushstring(L, etag);
+  lua_setiuservalue(L, -2, 2);
+}
+
 void lh_push_html(lua_State *L, const char *text, size_t len)
 {
   lua_pushlstring(L, text, len);

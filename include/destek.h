@@ -460,6 +460,13 @@ struct destek_host {
    * ("attachments/12/photo.jpg" lands at "<plugin>/attachments/12/photo.jpg"), len bytes of data (copied).
    * 0, or -1 when the export would grow past its limits. */
   int (*export_file)(struct destek_export *ex, const char *path, const void *data, size_t len);
+
+  /* --- Markdown --- */
+  /* Markdown (CommonMark) rendered as HTML a page may carry, as Lua's destek.markdown: cmark in its safe mode (raw
+   * HTML omitted, javascript: and the like emptied), every link kept only when http, https, mailto, tel or a path
+   * of this site, every image only when http, https or a path. A new string (the caller frees it), or NULL when
+   * the text is over 1 MiB or memory ran out. */
+  char *(*markdown_new)(const char *text, size_t len);
 };
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,

@@ -125,21 +125,37 @@ function pages.search(req)
   local lang = lang_of(req)
   local q = req.query.q or ""
   if #q > 200 then q = q:sub(1, 200) end
-  local t = destek.strings(lang)
-  local results = {}
-  if q:match("%S") then
-    results = store.search(q, lang, 20)
-    for _, r in ipairs(results) do
-      r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
-      r.body = nil
+  local searched = q:match("%S") ~= nil
+  -- The page of a search is kept by the host (destek.cache) until the help centre changes: people ask the same few
+  -- things. Its key holds what the page shows: the language, the site's address (Host) and the words.
+  local key = "search\1" .. lang .. "\1" .. (req.headers.host or "") .. "\1" .. q
+  local html, token = destek.cache.get(key)
+  local found = destek.cache.get("found\1" .. lang .. "\1" .. q)
+  if not html or not found then
+    local t = destek.strings(lang)
+    local results = {}
+    if searched then
+      results = store.search(q, lang, 20)
+      for _, r in ipairs(results) do
+        r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
+        r.body = nil
+      end
     end
+    html = destek.render("search", frame(req, lang, "/help/search", nil, {
+      title = t.search_title, q = q, results = results, searched = searched,
+      count_text = string.format(t.results_count, #results), noindex = true }))
+    found = #results > 0 and "1" or "0"
+    if token then
+      destek.cache.put(key, html, token)
+      destek.cache.put("found\1" .. lang .. "\1" .. q, found, token)
+    end
+  end
+  if searched then
     local now = os.time()
     count("searches", function() store.searched(nil, 1, now) end)
-    if #results == 0 then count("miss:" .. q, function() store.searched(q, 1, now) end) end
+    if found == "0" then count("miss:" .. q, function() store.searched(q, 1, now) end) end
   end
-  return 200, destek.render("search", frame(req, lang, "/help/search", nil, {
-    title = t.search_title, q = q, results = results, searched = q:match("%S") ~= nil,
-    count_text = string.format(t.results_count, #results), noindex = true }))
+  return 200, html
 end
 
 local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
@@ -178,13 +194,19 @@ function pages.suggest(req)
   local lang = lang_of(req)
   local q = req.query.q or ""
   if #q > 200 then return destek.error(422, "invalid_field", "q: at most 200 bytes", "q") end
+  local headers = { ["Cache-Control"] = "no-store", ["Content-Type"] = "application/json; charset=utf-8" }
+  local key = "suggest\1" .. lang .. "\1" .. q
+  local json, token = destek.cache.get(key)     -- kept by the host until the help centre changes, as a search page
+  if json then return 200, json, headers end
   local items = {}
   for _, r in ipairs(store.search(q, lang, 3)) do
     items[#items + 1] = { slug = r.slug, lang = r.lang, title = r.title,
                           description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
                           url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }
   end
-  return 200, { items = destek.json.array(items) }, { ["Cache-Control"] = "no-store" }
+  json = destek.json.encode({ items = destek.json.array(items) })
+  destek.cache.put(key, json, token)
+  return 200, json, headers
 end
 
 -- POST /help/a/{slug}/vote (a form: helpful=yes|no, reason): counted, then back to the article.

@@ -257,14 +257,19 @@ end
 -- helpcentre job every few seconds, and the report before it reads them.
 function store.flush_counts()
   local now = os.time()
+  local views, nviews = {}, 0
   for name, n in pairs(destek.counter.take()) do
     local slug = name:match("^/help/a/([a-z0-9-]+)$")
-    if slug then store.add_views(slug, n)
+    if slug then views[slug], nviews = n, nviews + 1
     elseif name == "searches" then store.searched(nil, n, now)
     else
       local q = name:match("^miss:(.*)$")
       if q then store.searched(q, n, now) end
     end
+  end
+  if nviews > 0 then   -- one statement for every article's views, however many
+    destek.db.exec("UPDATE helpcentre_articles SET views = views + v.value FROM json_each(?1) v" ..
+                   " WHERE helpcentre_articles.slug = v.key", destek.json.encode(views))
   end
 end
 
