@@ -408,7 +408,7 @@ static __thread sqlite3 *tl_reader_ready;
 static int progress(void *ud)
 {
   struct lh_state *s = ud;
-  return s->depth > 0 && util_mono() > s->deadline;
+  return s->depth > 0 && util_mono() > s->deadline && lh_deadline_passed(s);
 }
 
 /* Binds arguments first.. as ?1..; 0, or -1 with err filled. */
