@@ -7,6 +7,15 @@ local pages = {}
 
 local REASON_MAX = 500
 
+-- What one visitor (by address; destek.rate keeps it as an HMAC, not as it is) can add to the counts: one vote, one
+-- suggestion opened and one deflection per article a day, and at most PER_HOUR of each an hour across articles. More is
+-- answered as usual and not counted, so a script cannot inflate an article's figures.
+local DAY, PER_HOUR = 86400, 20
+
+local function once(req, what, article_id)
+  return destek.rate(what, req.ip, PER_HOUR, 3600) and destek.rate(what, req.ip .. "\0" .. article_id, 1, DAY)
+end
+
 local function setting(name)
   local ok, v = pcall(destek.setting, name)
   if ok and v ~= nil and v ~= "" then return v end
@@ -101,7 +110,7 @@ function pages.article(req)
   local a = store.article_by_slug(req.params.slug)
   if not a or a.status ~= "published" then return not_found(req, lang) end
   count(req.path, function() store.add_views(a.slug, 1) end)
-  if req.query.from == "contact" then store.count(a.id, "suggested") end
+  if req.query.from == "contact" and once(req, "suggested", a.id) then store.count(a.id, "suggested") end
   local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
   local text = a.texts[shown]
   local langs = {}
@@ -226,7 +235,9 @@ function pages.vote(req)
       return destek.error(422, "invalid_field", "reason: at most 500 bytes of text", "reason")
     end
   end
-  store.vote(a.id, a.texts[lang] and lang or next(a.texts), helpful == "yes", reason, os.time())
+  if once(req, "vote", a.id) then
+    store.vote(a.id, a.texts[lang] and lang or next(a.texts), helpful == "yes", reason, os.time())
+  end
   return 303, nil, { Location = "/help/a/" .. a.slug .. "?lang=" .. lang .. "&voted=1#vote" }
 end
 
@@ -236,7 +247,7 @@ function pages.deflected(req)
   local slug = (req.body or ""):match("^%s*([a-z0-9-]+)%s*$")
   local a = slug and store.article_by_slug(slug)
   if not a or a.status ~= "published" then return destek.error(404, "not_found", "no such article") end
-  store.count(a.id, "deflections")
+  if once(req, "deflection", a.id) then store.count(a.id, "deflections") end
   return 204, nil
 end
 
