@@ -161,6 +161,15 @@ describe('articles: create, translate, publish, versions', () => {
     assert.match(res.json.html, /<h1>Başlık<\/h1>/);
     assert.doesNotMatch(res.json.html, /javascript:|<b>/i);
   });
+
+  test('GitHub tables (cmark-gfm), still safe inside cells', async () => {
+    const body = '| Bölge | Süre |\n|---|:---:|\n| İstanbul | **1 gün** |\n| <script>x</script> | [a](javascript:alert(1)) |';
+    const res = await api('POST', '/api/v1/helpcentre/preview', {body});
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.json.html, /<table>\s*<thead>\s*<tr>\s*<th>Bölge<\/th>\s*<th align="center">Süre<\/th>/);
+    assert.match(res.json.html, /<td>İstanbul<\/td>\s*<td align="center"><strong>1 gün<\/strong><\/td>/);
+    assert.doesNotMatch(res.json.html, /<script|javascript:/i);
+  });
 });
 
 describe('search in Turkish', () => {
