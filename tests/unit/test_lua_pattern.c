@@ -207,11 +207,10 @@ static void budget(void)
   printf("pathological find: %s after %.0f ms\n", rc ? err : "finished", ms);
   CHECK(rc == -1);
   CHECK(strstr(err, "test:1: ran past its time limit") || strstr(err, "test:1: ran out of its instruction budget"));
-  /* 250 ms of the thread's CPU; on a busy machine the wall clock can reach LH_WALL_LIMIT (5 s), never more. */
-  CHECK(ms < LH_WALL_LIMIT * 1000 + 500);
+  CHECK(ms < 1000);
   rc = sandboxed("local s = string.rep('a', 300) local ok = pcall(string.gsub, s, ('a-'):rep(4) .. 'b', '')", err,
                  sizeof err, &ms);
-  CHECK(rc == -1 && ms < LH_WALL_LIMIT * 1000 + 500);   /* pcall cannot catch it */
+  CHECK(rc == -1 && ms < 1000);   /* pcall cannot catch it */
   /* Past 65536 elements, table.sort without a comparator is the host's own, charging the budget (about 60 ms of
    * CPU here; given more time, so that a busy machine cannot fail it). */
   rc = sandboxed("--slow\nlocal t = {} for i = 1, 70000 do t[i] = (i * 7919) % 70001 end\n"
