@@ -19,7 +19,7 @@
 # Figures only: exits 0 whether targets pass or fail, and 1 only when something could not run.
 #
 # Settings (environment): BENCH_ARTICLES (default 2000), BENCH_DURATION (5s), BENCH_RUNS (3), BENCH_CONNECTIONS (32),
-# BENCH_THREADS (2), DESTEK_BIN (build/destek), BENCH_KEEP (a directory to keep a copy of the data in).
+# BENCH_THREADS (2), BENCH_RENDER_CONNECTIONS (8), DESTEK_BIN (build/destek), BENCH_KEEP (a directory to keep a copy of the data in).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bench_name=helpcentre.sh
@@ -41,6 +41,7 @@ duration=${BENCH_DURATION:-5s}
 runs=${BENCH_RUNS:-3}
 conns=${BENCH_CONNECTIONS:-32}
 wthreads=${BENCH_THREADS:-2}
+rconns=${BENCH_RENDER_CONNECTIONS:-8}
 
 bench_tools
 bench_tmp
@@ -183,8 +184,9 @@ for i in $(seq "$runs"); do
   say "run $i of $runs ..." >&2
   run_wrk "ceiling-$i" "$ceiling_url/healthz";                     ceil+=("$rps")
   run_wrk "article-$i" "$url" "$duration" -s "$tmp/article.lua";   art+=("$rps")
-  run_wrk "render-$i" "$url" "$duration" -s "$tmp/render.lua";     rend+=("$rps")
-  run_wrk "cpage-$i" "$url" "$duration" -s "$tmp/cpage.lua";       cpg+=("$rps")
+  # The two renderings with BENCH_RENDER_CONNECTIONS (8): what is compared is a page's cost, not a queue of 32.
+  conns=$rconns run_wrk "render-$i" "$url" "$duration" -s "$tmp/render.lua"; rend+=("$rps")
+  conns=$rconns run_wrk "cpage-$i" "$url" "$duration" -s "$tmp/cpage.lua";   cpg+=("$rps")
   run_wrk "lua-$i" "$url/bench/lua";                               lua+=("$rps")
 done
 ceil_m=$(median "${ceil[@]}"); art_m=$(median "${art[@]}"); lua_m=$(median "${lua[@]}")
@@ -209,6 +211,7 @@ printf '  %-44s %9.0f req/s   %s x   p99 %s\n' "  rendered by Lua every request 
 printf '  %-44s %9.0f req/s   %s x   p99 %s  (%s bytes)\n' "  rendered by a C route every request" "$cpg_m" "$cpg_r" "$(p99 "cpage-$runs")" "$c_bytes"
 printf '  %-44s %9.0f req/s   %s x   p99 %s\n' "GET /bench/lua (smallest Lua route)" "$lua_m" "$lua_r" "$(p99 "lua-$runs")"
 echo
+printf '(the two renderings with wrk -c%s)\n' "$rconns"
 printf 'Lua / C, the same page rendered every request: %s x; as visitors get it (host cache) / C render: %s x\n' \
   "$rend_c" "$art_c"
 printf 'target  article page >= 0.3 x ceiling:   %s (%s x; %s x the smallest Lua route; %s views counted)\n' \
