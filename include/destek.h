@@ -460,12 +460,17 @@ struct destek_host {
    * ("attachments/12/photo.jpg" lands at "<plugin>/attachments/12/photo.jpg"), len bytes of data (copied).
    * 0, or -1 when the export would grow past its limits. */
   int (*export_file)(struct destek_export *ex, const char *path, const void *data, size_t len);
+  /* Commits the call's transaction now, with its events and live frames, instead of when the call ends; then the
+   * call reads from this thread's reader again (it sees the commit) and a later db_write begins a new transaction.
+   * For a write that answers with a large read: the writer every other write waits for is not held while the
+   * answer is built. 0 when committed (or none was open), else the 503 set up on the call. */
+  int (*db_commit)(struct destek_req *call);
 
   /* --- Markdown --- */
-  /* Markdown (CommonMark) rendered as HTML a page may carry, as Lua's destek.markdown: cmark in its safe mode (raw
-   * HTML omitted, javascript: and the like emptied), every link kept only when http, https, mailto, tel or a path
-   * of this site, every image only when http, https or a path. A new string (the caller frees it), or NULL when
-   * the text is over 1 MiB or memory ran out. */
+  /* Markdown (CommonMark and GitHub's tables) rendered as HTML a page may carry, as Lua's destek.markdown: cmark-gfm
+   * in its safe mode (raw HTML omitted, javascript: and the like emptied), every link kept only when http, https,
+   * mailto, tel or a path of this site, every image only when http, https or a path. A new string (the caller frees
+   * it), or NULL when the text is over 1 MiB or memory ran out. */
   char *(*markdown_new)(const char *text, size_t len);
 };
 
