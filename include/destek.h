@@ -466,6 +466,12 @@ struct destek_host {
    * answer is built. 0 when committed (or none was open), else the 503 set up on the call. */
   int (*db_commit)(struct destek_req *call);
 
+  /* --- services: who publishes what --- */
+  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
+   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
+   * a ticket, for macros and the triage). */
+  cJSON *(*services_new)(void);
+
   /* --- Markdown --- */
   /* Markdown (CommonMark and GitHub's tables) rendered as HTML a page may carry, as Lua's destek.markdown: cmark-gfm
    * in its safe mode (raw HTML omitted, javascript: and the like emptied), every link kept only when http, https,
