@@ -36,7 +36,7 @@
  * on a loaded machine a thread may wait for a core longer than a page takes to render, and that is not the
  * plugin's doing. */
 #define LH_TIME_LIMIT 0.25
-#define LH_WALL_LIMIT 0.75
+#define LH_WALL_LIMIT 0.5
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
