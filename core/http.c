@@ -26,6 +26,7 @@
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
+#include "page_cache.h"
 #include "util.h"
 
 #define MAX_SEGMENTS 16
@@ -872,8 +873,13 @@ struct db *http_db(struct destek_req *r) { return r->tx ? r->tx : db_reader(); }
 /* Commits (when commit) or rolls back the call's transaction. Returns 0 when committed or nothing was open. */
 static int finish_tx(struct destek_req *r, int commit)
 {
+  /* Pages dropped when the call changed what they show are dropped again now that the change is in (or was taken
+   * back): a worker that read the data before the commit cannot keep its page (page_cache.c). */
+  const char *clear = r->cache_clear;
+  r->cache_clear = NULL;
   if (!r->tx) {
     live_discard(r);
+    if (clear) page_cache_clear(clear);
     return 0;
   }
   /* The call's frames wait for its batch's COMMIT, which publishes them still holding the writer, so that frames
@@ -882,6 +888,7 @@ static int finish_tx(struct destek_req *r, int commit)
   else live_discard(r);
   int rc = db_tx_end(r->tx, commit);
   r->tx = NULL;
+  if (clear) page_cache_clear(clear);
   if (rc == 0 && r->emitted) bus_wake();
   return rc;
 }

@@ -71,6 +71,8 @@ struct destek_req {
   size_t out_headers_len;
   int close_after;
   int sandboxed;                  /* a Lua plugin answered: the CSP sandboxes the document (http.c) */
+  const char *cache_clear;        /* whose cached pages to drop once the transaction ends (page_cache.c): an interned
+                                   * plugin name, "*" for everyone's, NULL for none */
 };
 
 struct http_config {

@@ -408,7 +408,7 @@ static __thread sqlite3 *tl_reader_ready;
 static int progress(void *ud)
 {
   struct lh_state *s = ud;
-  return s->depth > 0 && util_mono() > s->deadline;
+  return s->depth > 0 && util_mono() > s->deadline && lh_deadline_passed(s);
 }
 
 /* Binds arguments first.. as ?1..; 0, or -1 with err filled. */
@@ -801,6 +801,7 @@ void lh_push_module(lua_State *L, int slot)
   lh_page_push(L, slot);      /* what a whole module needs: pages, files, services, timers, ... */
   lh_upload_push(L, slot);
   lh_calls_push(L, slot);
+  lh_cache_push(L, slot);
 }
 
 /* Called by lua_host_thread_release: the thread's reader may be reopened at another address. */

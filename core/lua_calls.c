@@ -12,6 +12,9 @@
  *   links        destek.sign(text[, expires]) / destek.verify(text, sig): HMAC-SHA256 with a key of the plugin's own,
  *                derived from an install secret kept in core_kv (a SECRET column: no plugin reads it), so one plugin
  *                cannot forge another's links.
+ *   rate limits  destek.rate(kind, key, limit, window): "at most limit of (kind, key) per window seconds", counted on
+ *                the writer in the call's transaction (core/ratelimit.c); kinds are the plugin's own and keys are kept
+ *                as an HMAC with the plugin's link key, so a visitor's address used as a key is not stored.
  *   errors       destek.error(status, code, message[, field]): an error value; raised (or returned) from a route or a
  *                service, it becomes the standard {"error": {...}} answer.
  *   lists        destek.cursor(req) reads ?limit and ?cursor as the core's lists do; destek.list(items, next_after)
@@ -35,6 +38,7 @@
 #include "live.h"
 #include "log.h"
 #include "lua_host_internal.h"
+#include "ratelimit.h"
 #include "services.h"
 #include "util.h"
 
@@ -671,6 +675,36 @@ static int l_sign(lua_State *L)
   return 1;
 }
 
+/* rate(kind, key, limit, window): takes one of the limit slots (kind, key) has per window seconds, in the call's
+ * transaction (the hit is kept only if the call commits): true, or false and the seconds until a slot frees. */
+static int l_rate(lua_State *L)
+{
+  const char *kind = luaL_checkstring(L, 1);
+  size_t len;
+  const char *key = luaL_checklstring(L, 2, &len);
+  lua_Integer limit = luaL_checkinteger(L, 3), window = luaL_checkinteger(L, 4);
+  luaL_argcheck(L, strlen(kind) > 0 && strlen(kind) <= 60, 1, "a kind of 1 to 60 bytes");
+  luaL_argcheck(L, limit >= 1 && limit <= 1000000, 3, "a limit from 1 to a million");
+  luaL_argcheck(L, window >= 1 && window <= 366 * 86400, 4, "a window from a second to a year");
+  struct lh_state *s = lh_state_of(L);
+  if (!s->call) return luaL_error(L, "destek.rate: not inside a call");
+  char full[130], mac[33];
+  snprintf(full, sizeof full, "%s.%s", plugin_name(L), kind);
+  link_mac(plugin_name(L), 0, key, len, mac);
+  lh_budget_charge(L, (long)(len / 8) + 100);
+  double t0 = util_mono();
+  struct db *w = http_tx(s->call);
+  lh_pause_credit(s, util_mono() - t0);
+  if (!w) return luaL_error(L, "destek.rate: the database is busy");
+  long wait = 0;
+  int64_t hit = ratelimit_take(w, full, mac, (long)limit, (long)window, &wait);
+  if (hit < 0) return luaL_error(L, "destek.rate: the database failed");
+  lua_pushboolean(L, hit > 0);
+  if (hit > 0) return 1;
+  lua_pushinteger(L, wait);
+  return 2;
+}
+
 /* verify(text, sig): true when sig is this plugin's signature of text and has not expired; else false and "bad" or
  * "expired". */
 static int l_verify(lua_State *L)
@@ -888,7 +922,7 @@ void lh_calls_push(lua_State *L, int slot)
 {
   static const luaL_Reg top[] = {
     { "service", l_service }, { "call", l_call }, { "timer", l_timer }, { "timer_at", l_timer_at },
-    { "timer_cancel", l_timer_cancel }, { "audit", l_audit }, { "sign", l_sign }, { "verify", l_verify },
+    { "timer_cancel", l_timer_cancel }, { "audit", l_audit }, { "sign", l_sign }, { "verify", l_verify }, { "rate", l_rate },
     { "error", l_error }, { "cursor", l_cursor }, { "list", l_list }, { NULL, NULL }
   };
   static const luaL_Reg live[] = {

@@ -29,4 +29,9 @@ int lua_host_has_policy(const char *policy);
 /* Appends {name, version, kind, source} objects for the loaded Lua plugins to arr. */
 void lua_host_list(cJSON *arr);
 
+/* Markdown (CommonMark) as HTML a page may carry, as destek.markdown renders it: cmark's safe mode, every link and
+ * image URL checked (lua_markdown.c). A new string (caller frees), or NULL when the text is over 1 MiB or memory ran
+ * out. For C modules through host->markdown_new. */
+char *markdown_html_new(const char *text, size_t len);
+
 #endif

@@ -29,10 +29,14 @@
 
 #include "destek.h"
 
-/* Limits. A call (route, event, job, policy, a plugin's load and init) ends with an error when it runs longer
- * than LH_TIME_LIMIT seconds of wall clock (time spent waiting on the network or the database writer is not
- * counted) or executes more than LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. */
+/* Limits. A call (route, event, job, policy, a plugin's load and init) ends with an error when it has run for
+ * LH_TIME_LIMIT seconds of its thread's CPU, or LH_WALL_LIMIT seconds of wall clock however little CPU the machine
+ * gave it (time spent waiting on the network or the database writer is not counted in either), or executes more than
+ * LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. CPU rather than wall clock alone:
+ * on a loaded machine a thread may wait for a core longer than a page takes to render, and that is not the
+ * plugin's doing. */
 #define LH_TIME_LIMIT 0.25
+#define LH_WALL_LIMIT 0.5
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
@@ -138,7 +142,9 @@ struct lh_state {
 
   /* the call running now */
   int depth;                    /* nesting of runs: 0 when idle */
-  double deadline;
+  double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
+  double wall_deadline;         /* the LH_WALL_LIMIT */
+  double cpu_start;             /* the thread's CPU time when the outermost run began */
   long ticks;                   /* hook calls left */
   long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
   int killed;                   /* the budget ran out: every pcall rethrows until the outermost run ends */
@@ -175,6 +181,9 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
 /* Runs f(ud) protected on L without touching the budget (a C function that holds a resource converts a result).
  * Returns the lua_pcall status; on error the error value is on the stack. */
 int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
+/* 1 when the running call has used up its time (lh_deadline_passed moves s->deadline on while its thread's CPU
+ * time is under LH_TIME_LIMIT and its wall clock under LH_WALL_LIMIT). */
+int lh_deadline_passed(struct lh_state *s);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
@@ -282,6 +291,15 @@ int lh_markdown(lua_State *L);
 int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
+void lh_cache_push(lua_State *L, int slot);     /* lua_cache.c: destek.cache, destek.counter */
+/* Turns the string on top of the stack into an HTML value whose ETag is known (lua_page.c; a kept page's). */
+void lh_html_from_string(lua_State *L, const char *etag);
+/* The caller's language as destek.lang() answers it: a signed-in user's, else "tr" when Accept-Language starts with
+ * Turkish, else "en" (lua_page.c). */
+const char *lh_caller_lang(struct destek_req *r);
+/* The text value of key in an options text ("cache_query=lang,voted"), copied into out (outlen bytes): 1, or 0 when
+ * absent. */
+int lh_opt_text(const char *opts, const char *key, char *out, size_t outlen);
 
 /* lua_route.c's hooks into lua_route's request and response (lua_upload.c, lua_page.c, lua_calls.c). */
 /* Reads a route's options table at idx (destek.route's fifth argument): params, max_body, uploads, page. Fills

@@ -1,17 +1,23 @@
-/* destek.markdown(text): Markdown (CommonMark) rendered by cmark as an HTML value a page template inserts as it is.
+/* destek.markdown(text): Markdown (CommonMark, with GitHub's tables) rendered by cmark-gfm as an HTML value a page
+ * template inserts as it is.
  *
- * cmark runs in its safe mode (CMARK_OPT_SAFE): raw HTML, inline or in blocks, becomes a comment
+ * cmark-gfm (GitHub's fork of cmark, Debian's libcmark-gfm-dev) runs with its table extension only and in its safe
+ * mode (CMARK_OPT_SAFE): raw HTML, inline or in blocks, becomes a comment
  * ("<!-- raw HTML omitted -->") and javascript:, vbscript:, file: and most data: URLs become empty. On top of that
  * every link and image of the parsed document is checked before rendering: a link keeps its URL only when
  * destek.html.url would (http, https, mailto, tel, a path on this site, a fragment or a query), an image only when it
  * is http, https or a path on this site (no data: images either); anything else is rendered with an empty URL. So
  * what an author writes, autolinks (<javascript:...>) and reference links included, never becomes markup or a
  * scriptable link. Charged to the call's budget by the size of the text; at most MARKDOWN_MAX bytes. */
-#include <cmark.h>
+#include <pthread.h>
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lua_host.h"
 #include "lua_host_internal.h"
 
 #define MARKDOWN_MAX (1024 * 1024)
@@ -43,18 +49,42 @@ static void check_urls(cmark_node *doc)
   cmark_iter_free(it);
 }
 
+static pthread_once_t extensions_once = PTHREAD_ONCE_INIT;
+static cmark_syntax_extension *table_extension;
+
+static void extensions_load(void)
+{
+  cmark_gfm_core_extensions_ensure_registered();
+  table_extension = cmark_find_syntax_extension("table");
+}
+
+char *markdown_html_new(const char *text, size_t len)
+{
+  if (len > MARKDOWN_MAX) return NULL;
+  pthread_once(&extensions_once, extensions_load);
+  int opts = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8;
+  cmark_parser *parser = cmark_parser_new(opts);
+  if (!parser) return NULL;
+  if (table_extension) cmark_parser_attach_syntax_extension(parser, table_extension);
+  cmark_parser_feed(parser, text, len);
+  cmark_node *doc = cmark_parser_finish(parser);
+  char *html = NULL;
+  if (doc) {
+    check_urls(doc);
+    html = cmark_render_html(doc, opts, cmark_parser_get_syntax_extensions(parser));
+    cmark_node_free(doc);
+  }
+  cmark_parser_free(parser);
+  return html;
+}
+
 int lh_markdown(lua_State *L)
 {
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
   if (len > MARKDOWN_MAX) return luaL_error(L, "destek.markdown: the text may be at most %d bytes", MARKDOWN_MAX);
   lh_budget_charge(L, (long)(len / 2) + 100);
-  int opts = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8;
-  cmark_node *doc = cmark_parse_document(text, len, opts);
-  if (!doc) return luaL_error(L, "destek.markdown: out of memory");
-  check_urls(doc);
-  char *html = cmark_render_html(doc, opts);
-  cmark_node_free(doc);
+  char *html = markdown_html_new(text, len);
   if (!html) return luaL_error(L, "destek.markdown: out of memory");
   size_t n = strlen(html);
   lua_pushlstring(L, html, n);   /* copied first: pushing the HTML value may raise */

@@ -26,6 +26,7 @@
 #include "destek_mail.h"
 #include "http.h"
 #include "lua_host_internal.h"
+#include "page_cache.h"
 #include "util.h"
 
 static const char KEY_HTML_MT, KEY_OUT_MT;
@@ -66,6 +67,13 @@ static void to_html(lua_State *L)
   lua_setiuservalue(L, -2, 1);
   html_mt(L);
   lua_setmetatable(L, -2);
+}
+
+void lh_html_from_string(lua_State *L, const char *etag)
+{
+  to_html(L);
+  lua_pushstring(L, etag);
+  lua_setiuservalue(L, -2, 2);
 }
 
 void lh_push_html(lua_State *L, const char *text, size_t len)
@@ -595,13 +603,14 @@ static int l_html_is(lua_State *L)
 
 /* The caller's language: a signed-in user's, else Accept-Language's when it starts with Turkish, else English (as
  * destek.t). */
-static const char *caller_lang(struct lh_state *s)
+const char *lh_caller_lang(struct destek_req *r)
 {
-  struct destek_req *r = s->call;
   const char *al = r && r->conn ? http_header(r, "Accept-Language") : NULL;
   return r && r->who.lang[0] ? r->who.lang
        : al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
 }
+
+static const char *caller_lang(struct lh_state *s) { return lh_caller_lang(s->call); }
 
 /* lang(): "tr" or "en", the caller's language (for a page's <html lang>, a date's format). */
 static int l_lang(lua_State *L)
@@ -659,6 +668,23 @@ long lh_opt(const char *opts, const char *key, long dflt)
   return dflt;
 }
 
+int lh_opt_text(const char *opts, const char *key, char *out, size_t outlen)
+{
+  size_t n = strlen(key);
+  for (const char *p = opts; p && *p;) {
+    while (*p == ' ') p++;
+    if (!strncmp(p, key, n) && p[n] == '=') {
+      size_t len = strcspn(p + n + 1, " ");
+      if (len >= outlen) len = outlen - 1;
+      memcpy(out, p + n + 1, len);
+      out[len] = 0;
+      return 1;
+    }
+    p = strchr(p, ' ');
+  }
+  return 0;
+}
+
 static long opt_int(lua_State *L, int t, const char *name, long lo, long hi, long dflt)
 {
   int ty = lua_getfield(L, t, name);
@@ -682,6 +708,42 @@ static int opt_bool(lua_State *L, int t, const char *name)
   return v;
 }
 
+/* The cache option of a page route (destek.page): true, or {query = {names...}, count = bool}, into the options
+ * text as " cache=1 count=0|1 cache_query=a,b" at text[n...]. */
+static void cache_option(lua_State *L, int idx, char *text, size_t size)
+{
+  int ty = lua_getfield(L, idx, "cache");
+  size_t n = strlen(text);
+  if (ty == LUA_TNIL || (ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) { lua_pop(L, 1); return; }
+  if (ty != LUA_TBOOLEAN && ty != LUA_TTABLE)
+    luaL_error(L, "destek.page: cache must be true or a table {query = {names}, count = true}");
+  if (!opt_bool(L, idx, "page")) luaL_error(L, "destek.route: only a page (destek.page) can be cached");
+  char names[120] = "";
+  int count = 0;
+  if (ty == LUA_TTABLE) {
+    int c = lua_gettop(L);
+    count = opt_bool(L, c, "count");
+    int qt = lua_getfield(L, c, "query");
+    if (qt == LUA_TTABLE) {
+      for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+        lua_rawgeti(L, -1, i);
+        const char *q = lua_tostring(L, -1);
+        if (!q || !*q || strspn(q, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(q) ||
+            strlen(names) + strlen(q) + 2 > sizeof names)
+          luaL_error(L, "destek.page: cache.query names query parameters (a-z, 0-9, _ and -), at most 100 bytes");
+        if (names[0]) strcat(names, ",");
+        strcat(names, q);
+        lua_pop(L, 1);
+      }
+    } else if (qt != LUA_TNIL) {
+      luaL_error(L, "destek.page: cache.query must be a list of query parameter names");
+    }
+    lua_pop(L, 1);
+  }
+  snprintf(text + n, size - n, " cache=1 count=%d cache_query=%s", count, names[0] ? names : "-");
+  lua_pop(L, 1);
+}
+
 #define ROUTE_BODY_MAX (64L << 20)
 
 const char *lh_route_options(lua_State *L, int idx, const char **params, size_t *max_body)
@@ -692,7 +754,7 @@ const char *lh_route_options(lua_State *L, int idx, const char **params, size_t 
   *params = *params ? util_intern(*params) : NULL;
   lua_pop(L, 1);
   long body = opt_int(L, idx, "max_body", 1, ROUTE_BODY_MAX, 0);
-  char text[200];
+  char text[400];
   int n = snprintf(text, sizeof text, "page=%d noindex=%d", opt_bool(L, idx, "page"), opt_bool(L, idx, "noindex"));
   int ty = lua_getfield(L, idx, "uploads");
   if (ty == LUA_TTABLE) {
@@ -706,6 +768,7 @@ const char *lh_route_options(lua_State *L, int idx, const char **params, size_t 
     luaL_error(L, "destek.route: uploads must be a table {max_files=, max_file_bytes=, images_only=}");
   }
   lua_pop(L, 1);
+  cache_option(L, idx, text, sizeof text);
   *max_body = (size_t)body;
   return util_intern(text);
 }
@@ -718,15 +781,14 @@ int lh_page_reply(lua_State *L, int idx, struct destek_req *r, int status, const
   const char *html = lh_html_text(L, idx, &len);
   if (!html) return lh_file_reply(L, idx, r, status);
   /* The ETag is kept with the HTML value: a page a module keeps (a cache of rendered pages) is hashed once. */
-  char sum[65], etag[24];
+  char etag[PAGE_CACHE_ETAG_MAX];
   size_t have = 0;
   lua_getiuservalue(L, idx, 2);
   const char *kept = lua_tolstring(L, -1, &have);
   if (kept && have < sizeof etag) {
     memcpy(etag, kept, have + 1);
   } else {
-    util_sha256_hex(html, len, sum);
-    snprintf(etag, sizeof etag, "\"%.16s\"", sum);
+    page_cache_etag(html, len, etag);
     lua_pushstring(L, etag);
     lua_setiuservalue(L, idx < 0 ? idx - 2 : idx, 2);
   }

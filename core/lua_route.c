@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "lua_host_internal.h"
+#include "page_cache.h"
 
 /* ------------------------------------------------------------------------------------------------ routes */
 
@@ -282,6 +283,86 @@ static int route_tramp(lua_State *L)
   return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------ cached pages */
+
+#define CACHE_KEY_MAX 1024
+
+/* The cache key of a GET to a page route declared with `cache` (opts): the path, the values of the query names it
+ * declared, the caller's language and the Host: 1, or 0 when the request is not to be answered from the cache (a
+ * query name it did not declare, a key too long). */
+static int cache_key(struct destek_req *r, const char *opts, char *key, size_t *key_len)
+{
+  if (strcmp(r->method, "GET") != 0 || !lh_opt(opts, "cache", 0)) return 0;
+  char names[128];
+  if (!lh_opt_text(opts, "cache_query", names, sizeof names) || !strcmp(names, "-")) names[0] = 0;
+  for (const char *p = r->query; p && *p;) {   /* every name the query has must be one declared */
+    size_t item = strcspn(p, "&"), name = strcspn(p, "=&");
+    int known = 0;
+    for (const char *n = names; name && *n;) {
+      size_t len = strcspn(n, ",");
+      if (len == name && !strncmp(n, p, name)) { known = 1; break; }
+      n += len + (n[len] == ',');
+    }
+    if (item && !known) return 0;
+    p += item + (p[item] == '&');
+  }
+  const char *host = http_header(r, "Host");
+  int n = snprintf(key, CACHE_KEY_MAX, "%s\001%s\001%s", r->path, lh_caller_lang(r), host ? host : "");
+  if (n < 0 || n >= CACHE_KEY_MAX) return 0;
+  size_t len = (size_t)n;
+  for (const char *q = names; *q;) {
+    size_t qlen = strcspn(q, ",");
+    char name[64], value[256];
+    if (qlen >= sizeof name) return 0;
+    memcpy(name, q, qlen);
+    name[qlen] = 0;
+    if (!http_query_get(r, name, value, sizeof value)) value[0] = 0;
+    else if (strlen(value) >= sizeof value - 1) return 0;
+    n = snprintf(key + len, CACHE_KEY_MAX - len, "\001%s", value);
+    if (n < 0 || (size_t)n >= CACHE_KEY_MAX - len) return 0;
+    len += (size_t)n;
+    q += qlen + (q[qlen] == ',');
+  }
+  *key_len = len;
+  return 1;
+}
+
+/* Answers r from the page cache when it holds the page (counted under the path when the route says count): 1, else 0.
+ * A page that could not be counted (the counters are full) is left to the plugin, which counts it itself. */
+static int cache_serve(struct destek_req *r, const char *plugin, const char *opts, const char *key, size_t key_len)
+{
+  char *body, etag[PAGE_CACHE_ETAG_MAX];
+  size_t len;
+  if (!page_cache_get(plugin, key, key_len, &body, &len, etag)) return 0;
+  if (lh_opt(opts, "count", 0) && counter_add(plugin, r->path, 1) != 0) {
+    free(body);
+    return 0;
+  }
+  http_add_header(r, "ETag", etag);
+  http_add_header(r, "Cache-Control", "no-cache");
+  if (lh_opt(opts, "noindex", 0)) http_add_header(r, "X-Robots-Tag", "noindex, nofollow");
+  const char *inm = http_header(r, "If-None-Match");
+  if (inm && strstr(inm, etag)) {
+    free(body);
+    http_reply_empty(r, 304);
+  } else {
+    http_reply_body(r, 200, "text/html; charset=utf-8", body, len);
+  }
+  r->sandboxed = 1;
+  return 1;
+}
+
+/* Keeps the page the plugin just answered, when it is a whole page of its own (200, HTML, no cookie set). */
+static void cache_keep(struct destek_req *r, const char *plugin, uint64_t gen, const char *key, size_t key_len)
+{
+  if (r->status != 200 || !r->out_body || !r->out_type || strncmp(r->out_type, "text/html", 9) != 0 ||
+      strcasestr(r->out_headers, "Set-Cookie"))
+    return;
+  char etag[PAGE_CACHE_ETAG_MAX];
+  page_cache_etag(r->out_body, r->out_len, etag);
+  page_cache_put(plugin, gen, key, key_len, r->out_body, r->out_len, etag);
+}
+
 int lh_route_handler(struct destek_req *r)
 {
   const struct destek_route *rt = http_matched_route(r);
@@ -292,6 +373,14 @@ int lh_route_handler(struct destek_req *r)
     return http_error(r, 500, "plugin_error", "the plugin %s is not available", r->owner);
   }
   const char *plugin = s->slots[b->slot].name;
+  char key[CACHE_KEY_MAX];
+  size_t key_len = 0;
+  uint64_t gen = 0;
+  int cacheable = b->opts && cache_key(r, b->opts, key, &key_len);
+  if (cacheable) {
+    if (cache_serve(r, plugin, b->opts, key, key_len)) return r->status;
+    gen = page_cache_gen(plugin);
+  }
   struct route_arg a = { .s = s, .b = b, .r = r };
   char err[700];
   s->ctype[0] = 0;
@@ -308,7 +397,10 @@ int lh_route_handler(struct destek_req *r)
                       plugin);
   }
   r->sandboxed = 1;       /* pages and files too: a plugin's document never acts as the agent who opens it */
-  if (a.replied) return r->status;
+  if (a.replied) {
+    if (cacheable) cache_keep(r, plugin, gen, key, key_len);
+    return r->status;
+  }
   if (a.json) http_reply_json(r, a.status, a.json);
   else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
   else http_reply_empty(r, a.status);

@@ -61,11 +61,29 @@ static double coarse_now(void)
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double thread_cpu(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int lh_deadline_passed(struct lh_state *s)
+{
+  double now = util_mono();
+  if (now < s->deadline) return 0;
+  double used = thread_cpu() - s->cpu_start;
+  if (used >= LH_TIME_LIMIT || now >= s->wall_deadline) return 1;
+  double next = now + (LH_TIME_LIMIT - used);   /* it cannot use up its CPU before then */
+  s->deadline = next < s->wall_deadline ? next : s->wall_deadline;
+  return 0;
+}
+
 /* Has the running call used up its instructions or its time? Marks it killed (once, with why) if so. Never raises. */
 static int budget_expired(lua_State *L, struct lh_state *s)
 {
   if (s->killed) return 1;
-  if (s->ticks > 0 && util_mono() < s->deadline) return 0;
+  if (s->ticks > 0 && !lh_deadline_passed(s)) return 0;
   s->killed = 1;
   char where[120] = "";
   lua_Debug d;
@@ -101,8 +119,7 @@ static void hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
   }
   if (!s->killed && --s->ticks > 0 && util_mono() < s->deadline) return;
-  budget_expired(L, s);
-  raise_why(L, s);
+  if (budget_expired(L, s)) raise_why(L, s);
 }
 
 void lh_budget_charge(lua_State *L, long instructions)
@@ -130,7 +147,10 @@ void lh_check_killed(lua_State *L)
 
 void lh_pause_credit(struct lh_state *s, double seconds)
 {
-  if (s->depth > 0 && seconds > 0) s->deadline += seconds;
+  if (s->depth > 0 && seconds > 0) {
+    s->deadline += seconds;
+    s->wall_deadline += seconds;
+  }
 }
 
 /* check(...): the wrappers' tail: re-raises a budget error a plugin tried to catch, else returns its arguments. */
@@ -445,6 +465,8 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   int outermost = s->depth == 0;
   if (outermost) {
     s->deadline = util_mono() + LH_TIME_LIMIT;
+    s->wall_deadline = util_mono() + LH_WALL_LIMIT;
+    s->cpu_start = thread_cpu();
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;
     s->killed = 0;

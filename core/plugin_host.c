@@ -583,6 +583,7 @@ static const struct destek_host host_template = {
   .export_file = contacts_export_file,
   .db_commit = http_commit,
   .services_new = services_list_new,
+  .markdown_new = markdown_html_new,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "page_cache.h"
 #include "util.h"
 
 #define MAX_SETTINGS 256
@@ -202,6 +203,9 @@ static int settings_patch(struct destek_req *r)
   }
   struct db *w = http_tx(r);
   if (!w) return r->status;
+  /* Modules' cached pages may show a setting (a shop's name): every one is dropped, now and after the commit. */
+  page_cache_clear(NULL);
+  r->cache_clear = "*";
   char now[21];
   util_iso_time(time(NULL), now);
   cJSON *changed = cJSON_CreateArray();

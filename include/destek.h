@@ -471,6 +471,13 @@ struct destek_host {
    * frees it): for a module that offers other modules a place by a naming convention (ticketing asks every
    * "<module>.ticket_context" what it knows about a ticket, for macros and the triage). */
   cJSON *(*services_new)(const char *suffix);
+
+  /* --- Markdown --- */
+  /* Markdown (CommonMark and GitHub's tables) rendered as HTML a page may carry, as Lua's destek.markdown: cmark-gfm
+   * in its safe mode (raw HTML omitted, javascript: and the like emptied), every link kept only when http, https,
+   * mailto, tel or a path of this site, every image only when http, https or a path. A new string (the caller frees
+   * it), or NULL when the text is over 1 MiB or memory ran out. */
+  char *(*markdown_new)(const char *text, size_t len);
 };
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,

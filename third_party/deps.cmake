@@ -39,8 +39,11 @@ endfunction()
 
 destek_static_lib(SQLITE_A libsqlite3.a)
 destek_static_lib(LUA_A liblua5.4.a)
-# cmark (help-centre Markdown, core/lua_markdown.c), static: the binary carries it as it carries SQLite and Lua.
-destek_static_lib(CMARK_A libcmark.a)
+# cmark-gfm (help-centre Markdown with tables, core/lua_markdown.c), static: the binary carries it as it carries SQLite
+# and Lua. The extensions' library first: it uses the core library's functions.
+destek_static_lib(CMARK_GFM_EXT_A libcmark-gfm-extensions.a)
+destek_static_lib(CMARK_GFM_A libcmark-gfm.a)
+set(CMARK_A ${CMARK_GFM_EXT_A} ${CMARK_GFM_A})
 destek_static_lib(MBEDTLS_A libmbedtls.a)
 destek_static_lib(MBEDX509_A libmbedx509.a)
 destek_static_lib(MBEDCRYPTO_A libmbedcrypto.a)

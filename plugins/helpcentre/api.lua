@@ -211,6 +211,7 @@ function api.register()
   end)
 
   destek.route("GET", "/api/v1/helpcentre/articles/{id}", "agent", function(req)
+    store.flush_counts()       -- its views, current
     return 200, article_out(must_article(req))
   end, { params = "id:int" })
 
@@ -335,6 +336,7 @@ function api.register()
 
   -- the report ----------------------------------------------------------------------------------------------------
   destek.route("GET", "/api/v1/helpcentre/report", "agent", function(req)
+    store.flush_counts()       -- what was counted in memory since the job last wrote it, so that the report is current
     local r = store.report()
     local votes = r.helpful_yes + r.helpful_no
     r.helpful_pct = votes > 0 and math.floor(r.helpful_yes * 100 / votes + 0.5) or destek.json.null

@@ -7,49 +7,31 @@ local pages = {}
 
 local REASON_MAX = 500
 
+-- What one visitor (by address; destek.rate keeps it as an HMAC, not as it is) can add to the counts: one vote, one
+-- suggestion opened and one deflection per article a day, and at most PER_HOUR of each an hour across articles. More is
+-- answered as usual and not counted, so a script cannot inflate an article's figures.
+local DAY, PER_HOUR = 86400, 20
+
+local function once(req, what, article_id)
+  return destek.rate(what, req.ip, PER_HOUR, 3600) and destek.rate(what, req.ip .. "\0" .. article_id, 1, DAY)
+end
+
 local function setting(name)
   local ok, v = pcall(destek.setting, name)
   if ok and v ~= nil and v ~= "" then return v end
 end
 
--- Rendered pages, per worker thread (each has its own Lua state; nothing is shared): kept while the help centre's
--- version (helpcentre_counters, bumped by triggers on every change of what pages show) and the theme's settings are
--- those they were rendered with, so that a page costs one query and its settings. At most CACHE_MAX pages a worker.
--- The theme's settings are read again at most every SETTINGS_SECONDS (a changed shop name shows within that).
-local CACHE_MAX, SETTINGS_SECONDS = 300, 2
-local cache, cache_n, cache_key = {}, 0, nil
-local theme, theme_at = "", -1
+-- Rendered pages are kept by the host (destek.page's `cache` option: one cache for every worker, bounded in bytes),
+-- keyed by path, ?lang, the caller's language and Host, and dropped when store.lua changes what they show or a setting
+-- changes. A page served from there does not run this module: the host counts it under its path (count = true).
 
-local function cached(req, key, render)
-  local now = os.time()
-  if now - theme_at >= SETTINGS_SECONDS or now < theme_at then
-    theme = table.concat({ setting("helpcentre.shop_name") or "", setting("helpcentre.logo_url") or "",
-                           setting("helpcentre.contact_url") or "", setting("helpcentre.public_url") or "",
-                           setting("mail.public_url") or "" }, "\0")
-    theme_at = now
-  end
-  local stamp = store.version_now() .. "\0" .. (req.headers.host or "") .. "\0" .. theme
-  if stamp ~= cache_key or cache_n >= CACHE_MAX then cache, cache_n, cache_key = {}, 0, stamp end
-  local hit = cache[key]
-  if hit then return hit[1], hit[2], hit[3] end
-  local status, html, extra = render()
-  if status == 200 then
-    cache[key] = { status, html, extra }
-    cache_n = cache_n + 1
-  end
-  return status, html, extra
-end
+-- Counts (views, searches, searches that found nothing) are gathered in memory (destek.counter, shared by every
+-- worker) and written by the helpcentre job every FLUSH_SECONDS in one transaction; when the counters are full, a
+-- count is written at once. A crash loses at most those seconds' counts.
+local FLUSH_SECONDS = 2
 
--- Views: written at once when this worker wrote none in the last second, else gathered and written with a later view
--- (under load, one write a second a worker instead of one a view; a crash loses at most that second's).
-local views, views_at = {}, 0
-
-local function count_view(id)
-  views[id] = (views[id] or 0) + 1
-  local now = os.time()
-  if now == views_at then return end
-  for aid, n in pairs(views) do store.add_views(aid, n) end
-  views, views_at = {}, now
+local function count(name, write)
+  if not destek.counter.add(name) then write() end
 end
 
 local function lang_of(req)
@@ -96,10 +78,6 @@ end
 
 function pages.home(req)
   local lang = lang_of(req)
-  return cached(req, "h\0" .. lang, function() return pages.render_home(req, lang) end)
-end
-
-function pages.render_home(req, lang)
   local cats = store.categories(lang)
   local shown = {}
   for _, c in ipairs(cats) do
@@ -116,10 +94,6 @@ end
 
 function pages.category(req)
   local lang = lang_of(req)
-  return cached(req, "c\0" .. req.params.slug .. "\0" .. lang, function() return pages.render_category(req, lang) end)
-end
-
-function pages.render_category(req, lang)
   local c = store.category_by_slug(req.params.slug, lang)
   if not c then return not_found(req, lang) end
   c.articles = store.published_in(c.id, lang)
@@ -128,21 +102,15 @@ function pages.render_category(req, lang)
     title = c.title, description = c.description ~= "" and c.description or nil, category = c }))
 end
 
+-- The host answers most requests from its cache (count = true counts those views); this runs for the others: the first
+-- since a change, ?from=contact (a suggestion opened: counted) and ?voted=1 (the thanks).
 function pages.article(req)
   local lang = lang_of(req)
-  local from_form, voted = req.query.from == "contact", req.query.voted == "1"
-  local key = "a\0" .. req.params.slug .. "\0" .. lang .. (voted and "\0v" or "")
-  local status, html, id = cached(req, key, function() return pages.render_article(req, lang, voted) end)
-  if status == 200 then
-    count_view(id)
-    if from_form then store.count(id, "suggested") end
-  end
-  return status, html
-end
-
-function pages.render_article(req, lang, voted)
+  local voted = req.query.voted == "1"
   local a = store.article_by_slug(req.params.slug)
   if not a or a.status ~= "published" then return not_found(req, lang) end
+  count(req.path, function() store.add_views(a.slug, 1) end)
+  if req.query.from == "contact" and once(req, "suggested", a.id) then store.count(a.id, "suggested") end
   local shown = a.texts[lang] and lang or (lang == "tr" and "en" or "tr")
   local text = a.texts[shown]
   local langs = {}
@@ -159,26 +127,44 @@ function pages.render_article(req, lang, voted)
                 updated = os.date("!%Y-%m-%d", math.max(a.updated_at, text.updated_at)) },
     category = cat, other_lang = shown ~= lang and destek.strings(lang).only_in_other or nil,
     voted = voted,
-  })), a.id
+  }))
 end
 
 function pages.search(req)
   local lang = lang_of(req)
   local q = req.query.q or ""
   if #q > 200 then q = q:sub(1, 200) end
-  local t = destek.strings(lang)
-  local results = {}
-  if q:match("%S") then
-    results = store.search(q, lang, 20)
-    for _, r in ipairs(results) do
-      r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
-      r.body = nil
+  local searched = q:match("%S") ~= nil
+  -- The page of a search is kept by the host (destek.cache) until the help centre changes: people ask the same few
+  -- things. Its key holds what the page shows: the language, the site's address (Host) and the words.
+  local key = "search\1" .. lang .. "\1" .. (req.headers.host or "") .. "\1" .. q
+  local html, token = destek.cache.get(key)
+  local found = destek.cache.get("found\1" .. lang .. "\1" .. q)
+  if not html or not found then
+    local t = destek.strings(lang)
+    local results = {}
+    if searched then
+      results = store.search(q, lang, 20)
+      for _, r in ipairs(results) do
+        r.snippet = destek.text.snippet(store.plain(r.body), q, 24) or destek.html.lines(r.description)
+        r.body = nil
+      end
     end
-    store.searched(q, #results > 0, os.time())
+    html = destek.render("search", frame(req, lang, "/help/search", nil, {
+      title = t.search_title, q = q, results = results, searched = searched,
+      count_text = string.format(t.results_count, #results), noindex = true }))
+    found = #results > 0 and "1" or "0"
+    if token then
+      destek.cache.put(key, html, token)
+      destek.cache.put("found\1" .. lang .. "\1" .. q, found, token)
+    end
   end
-  return 200, destek.render("search", frame(req, lang, "/help/search", nil, {
-    title = t.search_title, q = q, results = results, searched = q:match("%S") ~= nil,
-    count_text = string.format(t.results_count, #results), noindex = true }))
+  if searched then
+    local now = os.time()
+    count("searches", function() store.searched(nil, 1, now) end)
+    if found == "0" then count("miss:" .. q, function() store.searched(q, 1, now) end) end
+  end
+  return 200, html
 end
 
 local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
@@ -217,13 +203,19 @@ function pages.suggest(req)
   local lang = lang_of(req)
   local q = req.query.q or ""
   if #q > 200 then return destek.error(422, "invalid_field", "q: at most 200 bytes", "q") end
+  local headers = { ["Cache-Control"] = "no-store", ["Content-Type"] = "application/json; charset=utf-8" }
+  local key = "suggest\1" .. lang .. "\1" .. q
+  local json, token = destek.cache.get(key)     -- kept by the host until the help centre changes, as a search page
+  if json then return 200, json, headers end
   local items = {}
   for _, r in ipairs(store.search(q, lang, 3)) do
     items[#items + 1] = { slug = r.slug, lang = r.lang, title = r.title,
                           description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
                           url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }
   end
-  return 200, { items = destek.json.array(items) }, { ["Cache-Control"] = "no-store" }
+  json = destek.json.encode({ items = destek.json.array(items) })
+  destek.cache.put(key, json, token)
+  return 200, json, headers
 end
 
 -- POST /help/a/{slug}/vote (a form: helpful=yes|no, reason): counted, then back to the article.
@@ -243,7 +235,9 @@ function pages.vote(req)
       return destek.error(422, "invalid_field", "reason: at most 500 bytes of text", "reason")
     end
   end
-  store.vote(a.id, a.texts[lang] and lang or next(a.texts), helpful == "yes", reason, os.time())
+  if once(req, "vote", a.id) then
+    store.vote(a.id, a.texts[lang] and lang or next(a.texts), helpful == "yes", reason, os.time())
+  end
   return 303, nil, { Location = "/help/a/" .. a.slug .. "?lang=" .. lang .. "&voted=1#vote" }
 end
 
@@ -253,7 +247,7 @@ function pages.deflected(req)
   local slug = (req.body or ""):match("^%s*([a-z0-9-]+)%s*$")
   local a = slug and store.article_by_slug(slug)
   if not a or a.status ~= "published" then return destek.error(404, "not_found", "no such article") end
-  store.count(a.id, "deflections")
+  if once(req, "deflection", a.id) then store.count(a.id, "deflections") end
   return 204, nil
 end
 
@@ -273,9 +267,10 @@ function pages.image(req)
 end
 
 function pages.register()
-  destek.page("/help", pages.home)
-  destek.page("/help/c/{slug}", pages.category, { params = "slug:text" })
-  destek.page("/help/a/{slug}", pages.article, { params = "slug:text" })
+  destek.every(FLUSH_SECONDS, store.flush_counts)
+  destek.page("/help", pages.home, { cache = { query = { "lang" } } })
+  destek.page("/help/c/{slug}", pages.category, { params = "slug:text", cache = { query = { "lang" } } })
+  destek.page("/help/a/{slug}", pages.article, { params = "slug:text", cache = { query = { "lang" }, count = true } })
   destek.page("/help/search", pages.search, { noindex = true })
   destek.route("GET", "/help/sitemap.xml", "public", pages.sitemap)
   destek.route("GET", "/help/suggest", "public", pages.suggest)

@@ -7,6 +7,10 @@ store.LANGS = { "tr", "en" }
 local LANG_BIT = { tr = 0, en = 1 }
 store.LANG_BIT = LANG_BIT
 
+-- What the public pages show changed: their cached copies (destek.page's cache, shared by every worker) are dropped,
+-- now and again when this call's writes commit. Every write below that changes an article, a text or a topic says so.
+local function changed() destek.cache.clear() end
+
 local ARTICLE = "id, slug, category_id, position, status, publish_at, published_at, author_id, created_at, updated_at," ..
                 " views, helpful_yes, helpful_no, suggested, deflections"
 
@@ -53,6 +57,7 @@ function store.category_by_slug(slug, lang)
 end
 
 function store.category_add(c, now)
+  changed()
   local r, err, kind = destek.db.exec("INSERT INTO helpcentre_categories(slug, position, created_at, updated_at)" ..
                                       " VALUES (?1, ?2, ?3, ?3)", c.slug, c.position or 0, now)
   if not r then return nil, kind end
@@ -60,6 +65,7 @@ function store.category_add(c, now)
 end
 
 function store.category_update(id, c, now)
+  changed()
   local r, err, kind = destek.db.exec("UPDATE helpcentre_categories SET slug = coalesce(?2, slug)," ..
                                       " position = coalesce(?3, position), updated_at = ?4 WHERE id = ?1",
                                       id, c.slug, c.position, now)
@@ -68,6 +74,7 @@ function store.category_update(id, c, now)
 end
 
 function store.category_text(id, lang, t)
+  changed()
   if t == nil then
     destek.db.exec("DELETE FROM helpcentre_category_texts WHERE category_id = ?1 AND lang = ?2", id, lang)
   else
@@ -78,6 +85,7 @@ function store.category_text(id, lang, t)
 end
 
 function store.category_delete(id)
+  changed()
   return destek.db.exec("DELETE FROM helpcentre_categories WHERE id = ?1", id).changes > 0
 end
 
@@ -115,6 +123,7 @@ function store.articles(f, limit, after)
 end
 
 function store.article_add(a, now)
+  changed()
   local r, err, kind = destek.db.exec(
     "INSERT INTO helpcentre_articles(slug, category_id, position, status, author_id, created_at, updated_at)" ..
     " VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5)", a.slug, a.category_id, a.position or 0, a.author_id, now)
@@ -123,6 +132,7 @@ function store.article_add(a, now)
 end
 
 function store.article_update(id, a, now)
+  changed()
   local r, err, kind = destek.db.exec(
     "UPDATE helpcentre_articles SET slug = coalesce(?2, slug), category_id = CASE WHEN ?3 THEN ?4 ELSE category_id END," ..
     " position = coalesce(?5, position), updated_at = ?6 WHERE id = ?1",
@@ -132,17 +142,20 @@ function store.article_update(id, a, now)
 end
 
 function store.set_status(id, status, publish_at, published_at, now)
+  changed()
   destek.db.exec("UPDATE helpcentre_articles SET status = ?2, publish_at = ?3, published_at = ?4, updated_at = ?5" ..
                  " WHERE id = ?1", id, status, publish_at, published_at, now)
 end
 
 function store.article_delete(id)
+  changed()
   for bit = 0, 1 do destek.db.exec("DELETE FROM helpcentre_search WHERE rowid = ?1", id * 2 + bit) end
   return destek.db.exec("DELETE FROM helpcentre_articles WHERE id = ?1", id).changes > 0
 end
 
 -- Sets (t a table) or removes (t nil) an article's text in lang, and its search row.
 function store.article_text(id, lang, t, now)
+  changed()
   local rowid = id * 2 + LANG_BIT[lang]
   destek.db.exec("DELETE FROM helpcentre_search WHERE rowid = ?1", rowid)
   if t == nil then
@@ -228,13 +241,36 @@ function store.vote(id, lang, helpful, reason, now)
   store.count(id, helpful and "helpful_yes" or "helpful_no")
 end
 
-function store.searched(query, found, now)
-  destek.db.exec("INSERT INTO helpcentre_counters(name, n) VALUES ('searches', 1)" ..
-                 " ON CONFLICT(name) DO UPDATE SET n = n + 1")
-  if found then return end
-  destek.db.exec("INSERT INTO helpcentre_misses(folded, query, count, last_at) VALUES (?1, ?2, 1, ?3)" ..
-                 " ON CONFLICT(folded) DO UPDATE SET count = count + 1, query = excluded.query, last_at = excluded.last_at",
-                 (destek.text.fold(query):gsub("%s+", " ")), query, now)
+-- n searches (query nil), or n searches of query that found nothing.
+function store.searched(query, n, now)
+  if not query then
+    destek.db.exec("INSERT INTO helpcentre_counters(name, n) VALUES ('searches', ?1)" ..
+                   " ON CONFLICT(name) DO UPDATE SET n = n + excluded.n", n)
+    return
+  end
+  destek.db.exec("INSERT INTO helpcentre_misses(folded, query, count, last_at) VALUES (?1, ?2, ?3, ?4)" ..
+                 " ON CONFLICT(folded) DO UPDATE SET count = count + excluded.count, query = excluded.query," ..
+                 " last_at = excluded.last_at", (destek.text.fold(query):gsub("%s+", " ")), query, n, now)
+end
+
+-- Writes the counts gathered in memory (destek.counter: views by page path, searches, misses by query): the
+-- helpcentre job every few seconds, and the report before it reads them.
+function store.flush_counts()
+  local now = os.time()
+  local views, nviews = {}, 0
+  for name, n in pairs(destek.counter.take()) do
+    local slug = name:match("^/help/a/([a-z0-9-]+)$")
+    if slug then views[slug], nviews = n, nviews + 1
+    elseif name == "searches" then store.searched(nil, n, now)
+    else
+      local q = name:match("^miss:(.*)$")
+      if q then store.searched(q, n, now) end
+    end
+  end
+  if nviews > 0 then   -- one statement for every article's views, however many
+    destek.db.exec("UPDATE helpcentre_articles SET views = views + v.value FROM json_each(?1) v" ..
+                   " WHERE helpcentre_articles.slug = v.key", destek.json.encode(views))
+  end
 end
 
 function store.report()
@@ -271,14 +307,9 @@ function store.image_by_file(file_id)
   return destek.db.query("SELECT id, article_id, file_id FROM helpcentre_images WHERE file_id = ?1", file_id)[1]
 end
 
--- The version of what the public pages show (migrations/002_version.sql bumps it).
-function store.version_now()
-  return destek.db.query("SELECT n FROM helpcentre_counters WHERE name = 'version'")[1].n
-end
-
--- Views counted by a worker since its last write, added at once.
-function store.add_views(id, n)
-  destek.db.exec("UPDATE helpcentre_articles SET views = views + ?2 WHERE id = ?1", id, n)
+-- Views of an article page, by its slug (the counts gathered in memory, pages.lua).
+function store.add_views(slug, n)
+  destek.db.exec("UPDATE helpcentre_articles SET views = views + ?2 WHERE slug = ?1", slug, n)
 end
 
 function store.count_articles()

@@ -135,3 +135,49 @@ test('the composer inserts a link to a published article', async () => {
   assert.match(body, /^İade nasıl yapılır\?: http:\/\/127\.0\.0\.1:\d+\/help\/a\/iade-nasil-yapilir\?lang=tr$/);
   assert.deepEqual(errors, []);
 });
+
+test('a macro\'s reply gets an article link where the cursor is', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(server.url + '/app/admin/macros');
+  await page.locator('[data-action=new]').click();
+  const box = page.locator('#macro-body_tr');
+  await box.fill('Merhaba, bilgi için: ');
+  await box.press('End');
+  await page.locator('[data-slot="macro.tools"] [data-action=article-link]').click();
+  await page.locator('[data-field=article-search]').fill('kargo');
+  await page.locator('button[data-article=kargo-ucreti]').click();
+  assert.match(await box.inputValue(),
+    /^Merhaba, bilgi için: Kargo ücreti ne kadar\?: http:\/\/127\.0\.0\.1:\d+\/help\/a\/kargo-ucreti\?lang=tr$/);
+  assert.deepEqual(errors, []);
+});
+
+test('topics are managed in the agents\' app: add, rename, delete', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(server.url + '/app/help');
+  await page.locator('[data-testid=hc-topics]').click();
+  await page.locator('tr[data-topic=kargo]').waitFor();
+  const form = page.locator('[data-form=hc-topic-new]');
+  await form.locator('[data-field=slug]').fill('iade');
+  await form.locator('[data-field=position]').fill('2');
+  await form.locator('[data-field=title-tr]').fill('İade ve değişim');
+  await form.locator('[data-field=title-en]').fill('Returns');
+  await form.locator('button[type=submit]').click();
+  await page.locator('tr[data-topic=iade]').waitFor();
+  await shot(page, 'helpcentre-topics.png');
+  await page.locator('tr[data-topic=iade] [data-action=edit-topic]').click();
+  const edit = page.locator('form.hc-topic-form').first();
+  await edit.locator('[data-field=title-en]').fill('Returns and exchanges');
+  await edit.locator('button[type=submit]').click();
+  await page.locator('tr[data-topic=iade] td[lang=en]', { hasText: 'Returns and exchanges' }).waitFor();
+  const cats = await api('GET', '/helpcentre/categories');
+  const iade = cats.items.find((c) => c.slug === 'iade');
+  assert.equal(iade.texts.tr.title, 'İade ve değişim');
+  assert.equal(iade.position, 2);
+  await page.locator('tr[data-topic=iade] [data-action=delete-topic]').click();
+  await page.locator('[data-region=confirm] [data-action=confirm]').click();
+  await page.locator('tr[data-topic=iade]').waitFor({ state: 'detached' });
+  assert.ok(!(await api('GET', '/helpcentre/categories')).items.some((c) => c.slug === 'iade'));
+  assert.deepEqual(errors, []);
+});

@@ -23,6 +23,7 @@ export function ArticlesPage() {
   return html`<main class="page helpcentre" id="main">
     <div class="page-head">
       <h1>${t('helpcentre.articles')}</h1>
+      <a class="btn" href="/app/help/topics" onClick=${onLinkClick} data-testid="hc-topics">${t('helpcentre.topics')}</a>
       <a class="btn" href="/app/help/report" onClick=${onLinkClick}>${t('helpcentre.report')}</a>
       <button class="btn btn-primary" data-testid="hc-new" onClick=${() => navigate('/app/help/new')}>${t('helpcentre.new')}</button>
     </div>

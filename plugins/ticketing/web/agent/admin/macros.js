@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { PRIORITIES, STATUSES } from '../tickets.js';
 import { VarButtons } from './vars.js';
-import { Empty, ErrorAlert, F, FormActions, Section, api, html, insertAt, locale, placeCaret, required, splitList, t,
+import { Empty, ErrorAlert, F, FormActions, Section, Slot, api, html, insertAt, locale, placeCaret, required, splitList, t,
   useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from '@destek/agent';
 
 const CHANGE_FIELD = { status: 'status', priority: 'priority', add_tags: 'add_tags', remove_tags: 'remove_tags',
@@ -88,7 +88,9 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
       <${F} form=${form} name="body_en" type="textarea" rows="5" lang="en" label=${t('admin.reply_en')} wide
         onFocus=${() => setTarget('body_en')} />
       <div class="field-wide"><${VarButtons} onPick=${insert} />
-        <p class="field-hint">${t('admin.variables_hint', { box: target === 'body_tr' ? t('admin.reply_tr') : t('admin.reply_en') })}</p></div>
+        <p class="field-hint">${t('admin.variables_hint', { box: target === 'body_tr' ? t('admin.reply_tr') : t('admin.reply_en') })}</p>
+        <${Slot} name="macro.tools" label=${t('admin.macro_tools')} insert=${insert}
+          lang=${target === 'body_en' ? 'en' : 'tr'} disabled=${false} /></div>
       <p class="field-wide small muted">${t('admin.macro_changes')}</p>
       <${F} form=${form} name="status" type="select" label=${t('admin.status')}
         options=${[...keep, ...STATUSES.filter((s) => s !== 'new').map((s) => [s, t('status.' + s)])]} />
