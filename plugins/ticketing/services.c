@@ -105,5 +105,6 @@ static int svc_link(struct destek_req *call, const cJSON *args, cJSON **result, 
 int tkt_services_init(const struct destek_host *h)
 {
   return h->service(h, "ticketing.open", svc_open, NULL) | h->service(h, "ticketing.note", svc_note, NULL) |
-         h->service(h, "ticketing.get", svc_get, NULL) | h->service(h, "ticketing.link", svc_link, NULL);
+         h->service(h, "ticketing.get", svc_get, NULL) | h->service(h, "ticketing.link", svc_link, NULL) |
+         tkt_services_messages_init(h);
 }

@@ -233,6 +233,7 @@ int tkt_search_init(void);
 
 /* --- services.c: ticketing.open, ticketing.note, ticketing.get, ticketing.link --- */
 int tkt_services_init(const struct destek_host *h);
+int tkt_services_messages_init(const struct destek_host *h);   /* services_messages.c */
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);
