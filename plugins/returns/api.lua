@@ -360,7 +360,7 @@ end
 
 -- GET /api/v1/returns/policy: the rules in force, in words, for the admin screen.
 function api.policy(req)
-  local lang = (req.user and req.user.lang) or "en"
+  local lang = (req.query.lang == "tr" or req.query.lang == "en") and req.query.lang or (req.user and req.user.lang) or "en"
   local days = flow.setting("returns.withdrawal_days", 14)
   local t = destek.strings(lang)
   local rules = {}
