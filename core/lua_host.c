@@ -713,6 +713,7 @@ static struct lh_state *state_build(struct lh_set *set)
   s->slots = calloc((size_t)set->n_plugins + 1, sizeof *s->slots);
   if (!s->slots) abort();
   s->n_slots = set->n_plugins;
+  s->building = 1;
   for (int i = 0; i < set->n_plugins; i++) {
     const struct lh_plugin *p = &set->plugins[i];
     struct lh_slot *sl = &s->slots[i];
@@ -734,6 +735,7 @@ static struct lh_state *state_build(struct lh_set *set)
     }
     sl->ok = 1;
   }
+  s->building = 0;
   return s;
 }
 

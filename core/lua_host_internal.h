@@ -33,6 +33,10 @@
  * than LH_TIME_LIMIT seconds of wall clock (time spent waiting on the network or the database writer is not
  * counted) or executes more than LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. */
 #define LH_TIME_LIMIT 0.25
+/* A worker's state loads plugins that already loaded once at start (or reload) within LH_TIME_LIMIT: there a busy
+ * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
+ * budget still ends a loop). */
+#define LH_BUILD_TIME_LIMIT 3.0
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
@@ -139,6 +143,7 @@ struct lh_state {
   /* the call running now */
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;
+  int building;                  /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
   long ticks;                   /* hook calls left */
   long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
   int killed;                   /* the budget ran out: every pcall rethrows until the outermost run ends */

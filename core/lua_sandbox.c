@@ -444,7 +444,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   lua_State *L = s->running ? s->running : s->L;
   int outermost = s->depth == 0;
   if (outermost) {
-    s->deadline = util_mono() + LH_TIME_LIMIT;
+    s->deadline = util_mono() + (s->building ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT);
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;
     s->killed = 0;

@@ -115,27 +115,26 @@ function api.list(req)
   if contact_id and contact_id > 0 then add("contact_id = ?", contact_id) end
   if ticket_id and ticket_id > 0 then add("ticket_id = ?", ticket_id) end
   args[#args + 1] = limit
-  -- The page is written as JSON by SQLite itself (json_object per row): a queue page of 50 rows costs one statement
-  -- and no Lua table per row. The rows are those of view() less page_url (the return's detail has it).
+  -- A row holds what the queue shows (GET /api/v1/returns/{id} has the rest). SQLite writes the page's JSON itself
+  -- (json_object per row): 50 rows of numbers and text cost less there than as Lua tables turned into JSON.
   local now = os.time()
+  args[#args + 1] = now - 3 * DAY
   args[#args + 1] = now
-  local now_at = "?" .. #args
-  local res = destek.db.query("SELECT coalesce(json_group_array(json_object('id', id, 'code', code," ..
-    " 'order_number', order_number, 'status', status, 'reason', reason_summary, 'contact_id', contact_id," ..
-    " 'ticket_id', ticket_id, 'refund_due_at', refund_due_at, 'refund_minor', refund_minor," ..
-    " 'refund_method', refund_method, 'tracking_number', tracking_number, 'reject_reason', reject_reason," ..
-    " 'email', email, 'phone', phone, 'customer_name', customer_name, 'lang', lang," ..
-    " 'review', json(CASE WHEN review THEN 'true' ELSE 'false' END), 'cod', json(CASE WHEN cod THEN 'true' ELSE 'false' END)," ..
-    " 'ship_by', ship_by, 'carrier', carrier, 'delivered_at', delivered_at, 'refunded_at', refunded_at," ..
-    " 'exchange_tracking', exchange_tracking, 'policy_note', policy_note, 'created_at', created_at, 'updated_at', updated_at," ..
-    " 'refund_due_soon', json(CASE WHEN status NOT IN ('refunded','exchanged','credited','rejected') AND " .. now_at ..
-    " >= refund_due_at - 259200 THEN 'true' ELSE 'false' END)," ..
-    " 'refund_overdue', json(CASE WHEN status NOT IN ('refunded','exchanged','credited','rejected') AND " .. now_at ..
-    " > refund_due_at THEN 'true' ELSE 'false' END))), '[]') AS items, min(id) AS last, count(*) AS n FROM (SELECT * FROM returns_returns" ..
+  local soon, late = "?" .. (#args - 1), "?" .. #args
+  local res = destek.db.query("SELECT json_group_array(json_object('id', id, 'code', code, 'order_number', order_number," ..
+    " 'status', status, 'reason', reason_summary, 'contact_id', contact_id, 'ticket_id', ticket_id," ..
+    " 'customer_name', customer_name, 'email', email, 'review', json(CASE review WHEN 1 THEN 'true' ELSE 'false' END)," ..
+    " 'cod', json(CASE cod WHEN 1 THEN 'true' ELSE 'false' END)," ..
+    " 'tracking_number', tracking_number, 'refund_minor', refund_minor, 'created_at', created_at," ..
+    " 'updated_at', updated_at, 'refund_due_at', refund_due_at, 'refund_due_soon'," ..
+    " json(CASE WHEN open AND refund_due_at <= " .. soon .. " THEN 'true' ELSE 'false' END), 'refund_overdue'," ..
+    " json(CASE WHEN open AND refund_due_at < " .. late .. " THEN 'true' ELSE 'false' END))) AS items, min(id) AS last, count(*) AS n" ..
+    " FROM (SELECT *, status NOT IN ('refunded', 'exchanged', 'credited', 'rejected') AS open FROM returns_returns" ..
     (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
-    " ORDER BY id DESC LIMIT ?" .. (#args - 1) .. ")", table.unpack(args))[1]
+    " ORDER BY id DESC LIMIT ?" .. (#args - 2) .. ")", table.unpack(args))[1]
+  local items = res.items
   local cursor = res.n == limit and destek.list({}, res.last).next_cursor or nil
-  return 200, '{"items":' .. res.items .. ',"next_cursor":' .. (cursor and ('"' .. cursor .. '"') or "null") .. "}",
+  return 200, '{"items":' .. items .. ',"next_cursor":' .. (cursor and ('"' .. cursor .. '"') or "null") .. "}",
          { ["Content-Type"] = "application/json" }
 end
 
