@@ -69,6 +69,11 @@ return {
       return { returns = destek.json.array(rows) }
     end)
     destek.service("returns.contact_erase", function(a)
+      for _, p in ipairs(destek.db.query("SELECT p.file_id FROM returns_photos p JOIN returns_returns r ON r.id = p.return_id" ..
+                                         " WHERE r.contact_id = ?1", a.id)) do
+        destek.files.delete(p.file_id)
+      end
+      destek.db.exec("DELETE FROM returns_photos WHERE return_id IN (SELECT id FROM returns_returns WHERE contact_id = ?1)", a.id)
       destek.db.exec("UPDATE returns_returns SET email = NULL, phone = NULL, customer_name = NULL, iban = NULL," ..
                      " iban_holder = NULL WHERE contact_id = ?1", a.id)
       destek.db.exec("UPDATE returns_items SET comment = NULL WHERE return_id IN" ..
