@@ -37,6 +37,7 @@
  * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
  * budget still ends a loop). */
 #define LH_BUILD_TIME_LIMIT 3.0
+extern int lh_offline;          /* lua_host_offline(): the longer limit for every call */
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)

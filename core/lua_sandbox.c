@@ -20,6 +20,7 @@
 #include <lualib.h>
 
 #include "log.h"
+#include "lua_host.h"
 #include "lua_host_internal.h"
 #include "util.h"
 
@@ -437,6 +438,10 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults)
   return lua_pcall(L, 1, nresults, 0);
 }
 
+int lh_offline;
+
+void lua_host_offline(int on) { lh_offline = on; }
+
 int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction f, void *arg, char *err,
            size_t errlen)
 {
@@ -444,7 +449,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   lua_State *L = s->running ? s->running : s->L;
   int outermost = s->depth == 0;
   if (outermost) {
-    s->deadline = util_mono() + (s->building ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT);
+    s->deadline = util_mono() + (s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT);
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;
     s->killed = 0;

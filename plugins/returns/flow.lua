@@ -199,7 +199,7 @@ end
 
 -- A public reply on the return's ticket (ticketing mails it). Without ticketing, nothing.
 local function notify(r, body)
-  if not r.ticket_id then return end
+  if not r.ticket_id or flow.quiet then return end
   local ok, err = destek.call("ticketing.reply", { ticket_id = r.ticket_id, body = body })
   if not ok and err.status ~= 501 then error(err) end
 end
