@@ -104,3 +104,30 @@ test('a customer returns one of two items with a photo; an agent approves, a sca
   await page.locator(`[data-region="returns"] [data-return="${code}"]`).waitFor();
   assert.deepEqual(errors, []);
 });
+
+test('refusals on the phone: past 14 days for "changed my mind", and someone else\'s order', async () => {
+  await api('PUT', '/orders/E-2002', {
+    status: 'completed', payment_status: 'paid', currency: 'TRY', total_minor: 30000, placed_at: '2026-10-01T10:00:00Z',
+    customer: { email: 'zeynep@example.com', name: 'Zeynep Demir' },
+    items: [{ sku: 'CANTA', name: 'Çanta', quantity: 1, price_minor: 30000 }],
+    shipments: [{ carrier: 'Yurtiçi Kargo', tracking_number: '555000111333', status: 'Delivered',
+      at: new Date(Date.now() - 20 * 86400e3).toISOString() }] });
+  const phone = await newPage(browser, { width: 360, height: 740, errors });
+  await phone.goto(`${server.url}/returns?lang=en`);
+  await phone.locator('input[name="order"]').fill('E-2002');
+  await phone.locator('input[name="contact"]').fill('someone@example.com');
+  await phone.locator('button[type="submit"]').click();
+  assert.match(await phone.locator('.error').textContent(), /could not find an order/);
+  await phone.locator('input[name="order"]').fill('E-2002');
+  await phone.locator('input[name="contact"]').fill('zeynep@example.com');
+  await phone.locator('button[type="submit"]').click();
+  await phone.locator('select[name="qty_1"]').selectOption('1');
+  await phone.locator('select[name="reason_1"]').selectOption('changed_mind');
+  await phone.locator('form.items button[type="submit"]').click();
+  const msg = await phone.locator('#form-error').textContent();
+  assert.match(msg, /right of withdrawal lasts 14 days/);
+  assert.match(msg, /faulty or damaged/);
+  const list = await api('GET', '/returns?order_number=E-2002');
+  assert.equal(list.items.length, 0, 'nothing written');
+  assert.deepEqual(errors, []);
+});
