@@ -76,6 +76,18 @@ end
 function portal.lookup(req)
   local lang = lang_of(req)
   local number, contact = trim(req.form.order), trim(req.form.contact)
+  -- Lookups are counted before the order is looked at (the right details wait too), per address and per order
+  -- number: guessing someone's e-mail or phone for an order is slow.
+  local window = flow.setting("returns.lookup_window_seconds", 600)
+  local ok, wait = destek.rate("returns.lookup", "ip:" .. (req.ip or "?"), flow.setting("returns.lookup_limit", 10), window)
+  if ok and number and #number <= 64 then
+    ok, wait = destek.rate("returns.lookup", "order:" .. number:upper(), flow.setting("returns.lookup_number_limit", 20), window)
+  end
+  if not ok then
+    local st, html, headers = page(429, "start", lang, { number = number, error = flow.fmt("too_many", lang, wait) })
+    headers["Retry-After"] = tostring(wait)
+    return st, html, headers
+  end
   local o = number and contact and #contact <= 200 and order.find(number)
   if not o or not order.owned_by(o, contact) then
     return page(404, "start", lang, { number = number, error = destek.t("not_found", lang) })

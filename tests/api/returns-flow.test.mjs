@@ -14,7 +14,8 @@ before(async () => {
   admin = await setupAdmin(server);
   tok = (await createToken(server, admin, {scopes: ['orders']})).secret;
   await server.api('PATCH', '/api/v1/settings', {session: admin, body: {
-    'returns.address': 'Destek Depo, Tuzla / İstanbul', 'returns.carrier': 'Aras Kargo', 'returns.carrier_code': '1234567'}});
+    'returns.address': 'Destek Depo, Tuzla / İstanbul', 'returns.carrier': 'Aras Kargo', 'returns.carrier_code': '1234567',
+    'returns.lookup_limit': 1000}});
   const u = await createUser(server, admin, {email: 'agent@example.com', role: 'agent', password: ADMIN_PASSWORD});
   agent = await login(server, 'agent@example.com', ADMIN_PASSWORD);
   assert.ok(u);
@@ -231,4 +232,19 @@ test('exchange: the replacement goes out as a shipment of the order', async () =
   // the order's delivery time is not moved by the return's own parcels
   const pv = await server.api('POST', '/api/v1/returns/preview', {session: agent, body: {order_number: 'R-1009'}});
   assert.equal(pv.status, 200, pv.text);
+});
+
+test('lookups are rate-limited per order number (and per address), before the order is looked at', async () => {
+  await putOrder(server, tok, 'R-1010', {delivered: recent()});
+  let r = await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'returns.lookup_number_limit': 2}});
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await lookup(server, 'R-1010', 'x@example.com')).status, 404);
+  assert.equal((await lookup(server, 'R-1010', 'ayse@example.com')).status, 200);
+  const res = await fetch(`${server.url}/returns`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'},
+    body: new URLSearchParams({order: 'r-1010', contact: 'ayse@example.com', lang: 'en'}).toString()});
+  assert.equal(res.status, 429);
+  assert.ok(Number(res.headers.get('retry-after')) > 0);
+  assert.match(await res.text(), /Too many tries/);
+  // another order is not held up
+  assert.equal((await lookup(server, 'R-1009', 'ayse@example.com')).status, 200);
 });
