@@ -370,7 +370,7 @@ function flow.check(o, req, now)
     if not it.quantity or it.quantity < 1 or it.quantity > left then
       refuse("invalid_quantity", fmt("err_quantity", lang, label, math.max(left, 0)), field)
     end
-    if not flow.is(flow.REASONS, it.reason) then refuse("invalid_field", destek.t("unknown_reason", lang), field) end
+    if not flow.is(flow.REASONS, it.reason) then refuse("invalid_field", destek.t("policy_unknown_reason", lang), field) end
     if not flow.is(flow.OUTCOMES, it.outcome) then refuse("invalid_field", fmt("err_outcome", lang, label), field) end
     if it.outcome == "exchange" and (not it.variant or it.variant == "") then
       refuse("missing_field", fmt("err_variant", lang, label), field)
