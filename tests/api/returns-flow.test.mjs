@@ -248,3 +248,20 @@ test('lookups are rate-limited per order number (and per address), before the or
   // another order is not held up
   assert.equal((await lookup(server, 'R-1009', 'ayse@example.com')).status, 200);
 });
+
+test('the portal escapes what the shop and the customer wrote; its pages carry no inline script', async () => {
+  await putOrder(server, tok, 'R-1011', {delivered: recent(), items: [
+    {sku: 'X<1>', name: 'Havlu <script>alert(1)</script>', variant: '"M" & <b>', quantity: 1, price_minor: 1000}]});
+  const l = await lookup(server, 'R-1011', 'ayse@example.com');
+  assert.equal(l.status, 200);
+  assert.ok(!l.text.includes('<script>alert'), 'the item name is escaped');
+  assert.match(l.text, /Havlu &lt;script&gt;/);
+  assert.ok(!/<script|style=/.test(l.text));
+  const q = await request(server, 'R-1011', 'ayse@example.com', [{line: 1, reason: 'defective', comment: '<img src=x onerror=alert(1)>'}]);
+  assert.equal(q.status, 303, q.text);
+  const sig = new URL(server.url + q.location).searchParams.get('sig');
+  await fetch(`${server.url}/returns/r/${q.code}/message`, {method: 'POST', redirect: 'manual',
+    headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams({sig, body: '<script>x()</script>'})});
+  const page = await (await fetch(server.url + q.location)).text();
+  assert.ok(!page.includes('<script>x()') && !page.includes('<img src=x'), 'escaped on the return page');
+});
