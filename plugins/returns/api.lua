@@ -129,7 +129,9 @@ function api.list(req)
     " 'updated_at', updated_at, 'refund_due_at', refund_due_at, 'refund_due_soon'," ..
     " json(CASE WHEN open AND refund_due_at <= " .. soon .. " THEN 'true' ELSE 'false' END), 'refund_overdue'," ..
     " json(CASE WHEN open AND refund_due_at < " .. late .. " THEN 'true' ELSE 'false' END))) AS items, min(id) AS last, count(*) AS n" ..
-    " FROM (SELECT *, status NOT IN ('refunded', 'exchanged', 'credited', 'rejected') AS open FROM returns_returns" ..
+    " FROM (SELECT id, code, order_number, status, reason_summary, contact_id, ticket_id, customer_name, email," ..
+    " review, cod, tracking_number, refund_minor, created_at, updated_at, refund_due_at," ..
+    " status NOT IN ('refunded', 'exchanged', 'credited', 'rejected') AS open FROM returns_returns" ..
     (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
     " ORDER BY id DESC LIMIT ?" .. (#args - 2) .. ")", table.unpack(args))[1]
   local items = res.items
