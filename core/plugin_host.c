@@ -581,6 +581,7 @@ static const struct destek_host host_template = {
   .contact_merge = contacts_merge,
   .contact_hooks = h_contact_hooks,
   .export_file = contacts_export_file,
+  .db_commit = http_commit,
 };
 
 const struct destek_host *plugin_host(const char *owner)
