@@ -582,6 +582,7 @@ static const struct destek_host host_template = {
   .contact_hooks = h_contact_hooks,
   .export_file = contacts_export_file,
   .db_commit = http_commit,
+  .services_new = services_list_new,
 };
 
 const struct destek_host *plugin_host(const char *owner)

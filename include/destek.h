@@ -465,6 +465,12 @@ struct destek_host {
    * For a write that answers with a large read: the writer every other write waits for is not held while the
    * answer is built. 0 when committed (or none was open), else the 503 set up on the call. */
   int (*db_commit)(struct destek_req *call);
+
+  /* --- services: who publishes what --- */
+  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
+   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
+   * a ticket, for macros and the triage). */
+  cJSON *(*services_new)(void);
 };
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,

@@ -37,7 +37,7 @@ if [[ -f build/release/plugins/ticketing.so ]]; then
 fi
 # The orders module the same way.
 ORDERS_TESTS=(orders-import orders-poll orders-receivers orders-services orders-track orders-ikas-ideasoft orders-tracking orders-eta
-             orders-notices)
+             orders-notices orders-list orders-links)
 orders_files=()
 for t in "${ORDERS_TESTS[@]}"; do orders_files+=("tests/api/$t.test.mjs"); done
 if [[ -f build/release/plugins/orders.so ]]; then
