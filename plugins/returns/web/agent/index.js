@@ -12,7 +12,7 @@ export const routes = [
   { path: '/app/returns/{id:int}', page: ReturnPage },
 ];
 
-export const nav = [{ id: 'returns', href: '/app/returns', label: 'returns.nav', order: 30 }];
+export const nav = [{ id: 'returns', href: '/app/returns', label: 'returns.nav', order: 35 }];
 
 export const panels = [{ slot: 'ticket.side', id: 'returns', panel: ReturnsPanel, order: 20 }];
 
