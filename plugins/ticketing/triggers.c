@@ -180,6 +180,14 @@ static int conditions_hold(struct destek_db *w, const cJSON *cond, const cJSON *
                       : !strncmp(actor->valuestring, "user:", 5) ? "agent" : "system";
     if (strcmp(v->valuestring, who)) return 0;
   }
+  /* score_max / score_min: the rating of a ticket.rated event at most / at least n (no rating: not met). */
+  const cJSON *score = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "rating"), "score");
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(cond, "score_max")) &&
+      !(cJSON_IsNumber(score) && score->valuedouble <= v->valuedouble))
+    return 0;
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(cond, "score_min")) &&
+      !(cJSON_IsNumber(score) && score->valuedouble >= v->valuedouble))
+    return 0;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "business_hours"))) {
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(cond, "calendar_id");
     int64_t cal_id = cJSON_IsNumber(cid) ? (int64_t)cid->valuedouble : tkt_calendar_default_id(w);
@@ -196,6 +204,15 @@ static int conditions_hold(struct destek_db *w, const cJSON *cond, const cJSON *
   return 1;
 }
 
+/* Whether a trigger's status action may move a ticket from -> to (to is "open" or "pending"): never a closed
+ * ticket (final: only the customer's message reopens it, tickets.c), and a solved one only back to open. */
+static int status_move_ok(const char *from, const char *to)
+{
+  if (!strcmp(from, "closed")) return 0;
+  if (!strcmp(from, "solved")) return !strcmp(to, "open");
+  return 1;
+}
+
 static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *act, const struct destek_event *ev,
                        int64_t ticket_id)
 {
@@ -203,6 +220,13 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
   struct tkt_changes c = { 0 };
   const cJSON *v;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(act, "priority"))) c.priority = v->valuestring;
+  /* status: "open" reopens a solved ticket (a bad score); a status the ticket cannot move to is left alone. */
+  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(act, "status"))) {
+    char *now_status = tkt_db_text_new(w, "SELECT status FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+    if (now_status && strcmp(now_status, v->valuestring) && status_move_ok(now_status, v->valuestring))
+      c.status = v->valuestring;
+    free(now_status);
+  }
   if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(act, "add_tags"))) c.add_tags = v;
   if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(act, "assignee_id"))) {
     c.set_assignee = 1;
@@ -224,7 +248,7 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
     }
   }
   int rc = 0;
-  if ((c.priority || c.add_tags || c.set_assignee || c.set_team) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
+  if ((c.status || c.priority || c.add_tags || c.set_assignee || c.set_team) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
     return rc;
   /* The reply answers the customer who acted, in that customer's part of the thread (after a merge of several
    * customers' tickets, not always the ticket's customer): their language, their ticket's reference and subject. */
@@ -316,7 +340,8 @@ static int on_event(struct destek_req *call, const struct destek_event *ev, void
 
 /* ------------------------------------------------------------------------------------------------ API */
 
-static const char *const EVENTS[] = { "ticket.created", "message.added", "ticket.updated", NULL };
+/* ticket.rated: a module that asked the customer for a score told the ticket (rating.c, ticketing.rate). */
+static const char *const EVENTS[] = { "ticket.created", "message.added", "ticket.updated", "ticket.rated", NULL };
 
 static cJSON *trigger_json(struct destek_db *db, int64_t id)
 {
@@ -359,6 +384,7 @@ static int check_conditions(struct destek_req *r, struct destek_db *w, const cJS
     else if (!strcmp(k, "message_kind")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "reply") || !strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "note"));
     else if (!strcmp(k, "actor")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "agent") || !strcmp(v->valuestring, "system"));
     else if (!strcmp(k, "business_hours")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "closed"));
+    else if (!strcmp(k, "score_max") || !strcmp(k, "score_min")) ok = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 10;
     else if (!strcmp(k, "calendar_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM tkt_calendars WHERE id = ?1", "i", (int64_t)v->valuedouble);
     if (!ok) { rc_field = k; break; }
   }
@@ -374,6 +400,7 @@ static int check_actions(struct destek_req *r, struct destek_db *w, const cJSON 
     const char *k = v->string;
     int ok = 0;
     if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
+    else if (!strcmp(k, "status")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "pending"));
     else if (!strcmp(k, "add_tags")) { int rc = tkt_tags_check(r, v, "actions"); if (rc) return rc; ok = 1; }
     else if (!strcmp(k, "assignee_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", (int64_t)v->valuedouble);
     else if (!strcmp(k, "reply_tr") || !strcmp(k, "reply_en")) ok = cJSON_IsString(v) && strlen(v->valuestring) <= TKT_BODY_MAX;
