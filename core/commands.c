@@ -10,6 +10,7 @@
 #include "control.h"
 #include "datadir.h"
 #include "log.h"
+#include "lua_host.h"
 #include "plugin.h"
 #include "plugin_registry.h"
 #include "server.h"
@@ -221,6 +222,7 @@ static int run_offline(const struct config *cfg, const struct destek_command *c,
   }
   if (lk < 0) { fprintf(stderr, "destek %s: %s\n", c->name, err); return 1; }
   if (server_open_store(cfg->data, 0, err, sizeof err) != 0) { fprintf(stderr, "destek %s: %s\n", c->name, err); return 1; }
+  lua_host_offline(1);
   if (server_core_init(cfg->data) != 0) {
     fprintf(stderr, "destek %s: the core could not start\n", c->name);
     server_core_shutdown();

@@ -620,6 +620,34 @@ static int l_audit(lua_State *L)
   return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------ rate limits */
+
+/* rate_now(kind, key, limit, window): takes one of the `limit` slots (kind, key) has per `window` seconds, counted at once
+ * (kept whatever becomes of the call: a refused lookup counts too); kind is "<plugin>.<what>". true, or false and the
+ * seconds until a slot frees. Before the call writes (the count commits on its own). */
+static int l_rate_now(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  const char *kind = luaL_checkstring(L, 1), *key = luaL_checkstring(L, 2);
+  lua_Integer limit = luaL_checkinteger(L, 3), window = luaL_checkinteger(L, 4);
+  if (!owned_name(s, slot, kind))
+    return luaL_error(L, "destek.rate_now: the kind '%s' must be \"%s.<what>\" in lower case", kind, s->slots[slot].name);
+  if (strlen(key) > 200) return luaL_argerror(L, 2, "a key of at most 200 bytes");
+  if (limit < 1 || limit > 1000000) return luaL_argerror(L, 3, "a limit of 1 to 1000000");
+  if (window < 1 || window > 31L * 86400) return luaL_argerror(L, 4, "a window of 1 s to 31 days");
+  need_call(L, "rate_now");
+  if (db_writer_held())
+    return luaL_error(L, "destek.rate_now: call it before the call writes (the count is committed at once, on its own)");
+  long wait = 0;
+  int64_t id = ratelimit_take_now(kind, key, (long)limit, (long)window, &wait);
+  if (id < 0) return luaL_error(L, "destek.rate_now: not recorded");
+  lua_pushboolean(L, id > 0);
+  if (id > 0) return 1;
+  lua_pushinteger(L, wait);
+  return 2;
+}
+
 /* ------------------------------------------------------------------------------------------------ signed links */
 
 static char link_master[65];   /* hex; written once at start-up, before any thread reads it */
@@ -922,7 +950,7 @@ void lh_calls_push(lua_State *L, int slot)
 {
   static const luaL_Reg top[] = {
     { "service", l_service }, { "call", l_call }, { "timer", l_timer }, { "timer_at", l_timer_at },
-    { "timer_cancel", l_timer_cancel }, { "audit", l_audit }, { "sign", l_sign }, { "verify", l_verify }, { "rate", l_rate },
+    { "timer_cancel", l_timer_cancel }, { "audit", l_audit }, { "sign", l_sign }, { "verify", l_verify }, { "rate", l_rate }, { "rate_now", l_rate_now },
     { "error", l_error }, { "cursor", l_cursor }, { "list", l_list }, { NULL, NULL }
   };
   static const luaL_Reg live[] = {

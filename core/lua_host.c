@@ -50,6 +50,10 @@
 static char *data_dir;
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;  /* one reload at a time */
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;     /* cur_set and every set's refs */
+/* One worker's state is built at a time: the first burst of requests after a start or a reload would otherwise build
+ * a state on every worker thread at once, and on a small machine each plugin's load (timed against its 250 ms) would
+ * get a sliver of the CPU and run past its time limit. Built one after another, each load has the CPU. */
+static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lh_set *cur_set;
 static atomic_uint cur_gen;
 static unsigned gen_counter;
@@ -709,6 +713,7 @@ static struct lh_state *state_build(struct lh_set *set)
   s->slots = calloc((size_t)set->n_plugins + 1, sizeof *s->slots);
   if (!s->slots) abort();
   s->n_slots = set->n_plugins;
+  s->building = 1;
   for (int i = 0; i < set->n_plugins; i++) {
     const struct lh_plugin *p = &set->plugins[i];
     struct lh_slot *sl = &s->slots[i];
@@ -735,6 +740,7 @@ static struct lh_state *state_build(struct lh_set *set)
     }
     sl->ok = 1;
   }
+  s->building = 0;
   return s;
 }
 
@@ -757,7 +763,9 @@ struct lh_state *lh_state_get(void)
   state_release(tls);
   tls = NULL;
   if (!set) return NULL;
+  pthread_mutex_lock(&build_lock);
   tls = state_build(set);
+  pthread_mutex_unlock(&build_lock);
   if (!tls) set_unref(set);
   return tls;
 }

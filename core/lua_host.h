@@ -15,6 +15,9 @@ int lua_host_init(const char *data_dir);
  * loaded, or -1 (the previous set stays). */
 int lua_host_reload(void);
 void lua_host_shutdown(void);
+/* An offline CLI command (destek demo, run with the server stopped) is all the process does: its Lua calls get
+ * LH_BUILD_TIME_LIMIT instead of a request's limit (the instruction budget still ends a loop). */
+void lua_host_offline(int on);
 /* Closes this thread's Lua state, if any (threads call it before they exit). */
 void lua_host_thread_release(void);
 

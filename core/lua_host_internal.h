@@ -37,6 +37,11 @@
  * plugin's doing. */
 #define LH_TIME_LIMIT 0.25
 #define LH_WALL_LIMIT 0.5
+/* A worker's state loads plugins that already loaded once at start (or reload) within LH_TIME_LIMIT: there a busy
+ * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
+ * budget still ends a loop). */
+#define LH_BUILD_TIME_LIMIT 3.0
+extern int lh_offline;          /* lua_host_offline(): the longer limit for every call */
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
 #define LH_MEMORY_LIMIT ((size_t)64 << 20)
@@ -145,6 +150,7 @@ struct lh_state {
   double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
   double wall_deadline;         /* the LH_WALL_LIMIT */
   double cpu_start;             /* the thread's CPU time when the outermost run began */
+  int building;                 /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
   long ticks;                   /* hook calls left */
   long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
   int killed;                   /* the budget ran out: every pcall rethrows until the outermost run ends */

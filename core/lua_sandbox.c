@@ -20,6 +20,7 @@
 #include <lualib.h>
 
 #include "log.h"
+#include "lua_host.h"
 #include "lua_host_internal.h"
 #include "util.h"
 
@@ -72,9 +73,9 @@ int lh_deadline_passed(struct lh_state *s)
 {
   double now = util_mono();
   if (now < s->deadline) return 0;
-  double used = thread_cpu() - s->cpu_start;
-  if (used >= LH_TIME_LIMIT || now >= s->wall_deadline) return 1;
-  double next = now + (LH_TIME_LIMIT - used);   /* it cannot use up its CPU before then */
+  double used = thread_cpu() - s->cpu_start, limit = s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT;
+  if (used >= limit || now >= s->wall_deadline) return 1;
+  double next = now + (limit - used);   /* it cannot use up its CPU before then */
   s->deadline = next < s->wall_deadline ? next : s->wall_deadline;
   return 0;
 }
@@ -457,6 +458,10 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults)
   return lua_pcall(L, 1, nresults, 0);
 }
 
+int lh_offline;
+
+void lua_host_offline(int on) { lh_offline = on; }
+
 int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction f, void *arg, char *err,
            size_t errlen)
 {
@@ -464,8 +469,11 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
   lua_State *L = s->running ? s->running : s->L;
   int outermost = s->depth == 0;
   if (outermost) {
-    s->deadline = util_mono() + LH_TIME_LIMIT;
-    s->wall_deadline = util_mono() + LH_WALL_LIMIT;
+    /* Loading plugins into a worker's state (they loaded once already) and offline commands get the longer limit,
+     * of CPU and of wall clock alike. */
+    double limit = s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT;
+    s->deadline = util_mono() + limit;
+    s->wall_deadline = util_mono() + (s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_WALL_LIMIT);
     s->cpu_start = thread_cpu();
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;

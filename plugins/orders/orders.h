@@ -65,6 +65,7 @@ extern const struct destek_command ord_commands[];
 int ord_services_init(const struct destek_host *h);
 /* buyers.c: the service orders.buyers (who bought in a window). 0 or -1. */
 int ord_buyers_init(const struct destek_host *h);
+int ord_services_returns_init(const struct destek_host *h);   /* services_returns.c: orders.ship */
 int ord_poll_init(const struct destek_host *h);
 int ord_contacts_init(const struct destek_host *h);
 int ord_demo_init(const struct destek_host *h);

@@ -146,5 +146,5 @@ int tkt_services_init(const struct destek_host *h)
 {
   return h->service(h, "ticketing.open", svc_open, NULL) | h->service(h, "ticketing.note", svc_note, NULL) |
          h->service(h, "ticketing.get", svc_get, NULL) | h->service(h, "ticketing.link", svc_link, NULL) |
-         h->service(h, "ticketing.open_tickets", svc_open_tickets, NULL);
+         h->service(h, "ticketing.open_tickets", svc_open_tickets, NULL) | tkt_services_messages_init(h);
 }

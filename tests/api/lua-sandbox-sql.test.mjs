@@ -244,7 +244,7 @@ test('credentials of every owner read as NULL to other plugins (imap_password, t
     pragma_table_info(m.name) p WHERE p.type LIKE '%SECRET%' ORDER BY 1`).stdout.trim().split('\n');
   assert.deepEqual(types, ['core_kv.value TEXT SECRET', 'core_settings.value TEXT SECRET',
     'orders_sources.api_key TEXT SECRET', 'orders_sources.api_secret TEXT SECRET', 'orders_sources.webhook_secret TEXT SECRET',
-    'sql_legit_keys.k TEXT SECRET', 'tkt_mailboxes.imap_password TEXT SECRET', 'tkt_secrets.value TEXT SECRET']);
+    'returns_returns.iban TEXT SECRET', 'sql_legit_keys.k TEXT SECRET', 'tkt_mailboxes.imap_password TEXT SECRET', 'tkt_secrets.value TEXT SECRET']);
   assert.equal(sqlite3(db, "SELECT typeof(imap_password) FROM tkt_mailboxes").stdout.trim(), 'text');
   const boxes = await srv.api('GET', '/api/v1/mailboxes', {session: admin});
   assertSubset(boxes.json.items[0], {name: 'Destek kutusu', imap_password_set: true});

@@ -67,7 +67,7 @@ test('plugins that fail to load are logged with their name and error, skipped, a
   const byName = Object.fromEntries(list.json.items.map((p) => [p.name, p]));
   assertSubset(byName.lua_api, {version: '1.2.3', kind: 'lua', source: /plugins\/lua_api\.lua$/});
   assertSubset(byName.lua_other, {version: '0.1.0', kind: 'lua'});
-  assertSubset(byName.returns_policy, {kind: 'lua (built-in)', source: 'built-in'});
+  assertSubset(byName.returns, {source: 'built-in'});
   for (const gone of ['broken_syntax', 'broken_init', 'bad_name']) assert.equal(byName[gone], undefined, gone);
 
   const out = cli(['plugins', '--data', srv.dataDir]);
@@ -211,9 +211,9 @@ test('every: a periodic job runs and commits its writes', async () => {
 test('policy/decide: values come back; the last plugin to declare a policy wins; built-in returns.eligible', async () => {
   const hi = await srv.api('GET', '/lua/decide?total=150');
   assert.deepEqual(hi.json, {ok: true, pct: 10, who: 'lua_other', none: true, returns_ok: true, returns_late: false,
-    returns_msg: 'Returns are accepted for 14 days after delivery; that time has passed.'});
+    returns_msg: 'The right of withdrawal lasts 14 days after delivery; that time has passed.'});
   const lo = await srv.api('GET', '/lua/decide?total=50', {headers: {'Accept-Language': 'tr'}});
-  assertSubset(lo.json, {ok: false, pct: 0, returns_msg: /İade süresi teslimattan sonra 14 gündür/});
+  assertSubset(lo.json, {ok: false, pct: 0, returns_msg: /Cayma hakkı teslimattan sonra 14 gündür/});
 });
 
 test('db.query/db.exec: bound parameters, own tables only, core secrets hidden', async () => {
