@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
+#include "consent.h"
 #include "contacts.h"
 #include "db.h"
 #include "directory.h"
@@ -581,6 +582,9 @@ static const struct destek_host host_template = {
   .contact_merge = contacts_merge,
   .contact_hooks = h_contact_hooks,
   .export_file = contacts_export_file,
+  .consent_record = consent_record,
+  .consent_state = consent_state,
+  .message_send = consent_message_send,
 };
 
 const struct destek_host *plugin_host(const char *owner)
