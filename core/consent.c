@@ -699,7 +699,7 @@ int consent_init(void)
   rc |= bus_event_owner("consent", "core");
   rc |= services_publish("consent", "consent.state", svc_state, NULL);
   rc |= services_publish("consent", "consent.record", svc_record, NULL);
-  rc |= services_publish("consent", "messages.send", svc_send, NULL);
+  rc |= services_publish("consent", "consent.send", svc_send, NULL);
   rc |= jobs_every("core", "messages.send", 1, send_due, NULL);
   return rc;
 }

@@ -1,5 +1,5 @@
 // The core's send path for modules (issue 17, core part): a commercial e-mail is refused without a current ONAY
-// (whoever asks: here a Lua plugin through destek.call "messages.send", the same function C modules reach as
+// (whoever asks: here a Lua plugin through destek.call "consent.send", the same function C modules reach as
 // host->message_send), a service one is marked as such; commercial mail carries RFC 8058 one-click unsubscribe
 // (List-Unsubscribe + List-Unsubscribe-Post, captured by aiosmtpd) and the refusal text; a GET of the link changes
 // nothing, a POST records a RET at once, idempotent, no redirect; queued mail survives kill -9.
@@ -27,7 +27,11 @@ before(async () => {
 });
 
 const api = (method, p, body) => server.api(method, p, {session: admin, body});
-const send = (contact_id, commercial) => server.api('POST', '/hostile-consent/send', {body: {contact_id, commercial}});
+async function send(contact_id, commercial) {
+  const res = await server.api('POST', '/hostile-consent/send', {body: {contact_id, commercial}});
+  if (res.json && res.json.error && typeof res.json.error === 'object') res.json.error = res.json.error.code;
+  return res;
+}
 const queued = () => Number(sqlite3(db, 'SELECT count(*) FROM core_messages').stdout.trim());
 const mailsTo = (addr) => smtp.mails().filter((m) => m.headers.to.includes(addr));
 const text = (m) => Buffer.from(m.body.replace(/\s+/g, ''), 'base64').toString('utf8');

@@ -1,6 +1,6 @@
 -- Test-only plugin (not shipped), for tests/api/consent-ledger.test.mjs: a plugin that tries to get around the consent
 -- ledger: rewrite or delete records, forge an ONAY, queue a message itself, drop the triggers; and sends through the
--- core's path (destek.call "messages.send"), which must refuse a commercial message without a current ONAY.
+-- core's path (destek.call "consent.send"), which must refuse a commercial message without a current ONAY.
 local destek = require "destek"
 
 local ATTEMPTS = {
@@ -27,7 +27,7 @@ return {
       return 200, { results = out }
     end)
     destek.route("POST", "/hostile-consent/send", "public", function(req)
-      local r, err = destek.call("messages.send", { contact_id = req.json.contact_id, subject = "Büyük indirim!",
+      local r, err = destek.call("consent.send", { contact_id = req.json.contact_id, subject = "Büyük indirim!",
         body = "Bu hafta her şey %50 indirimli.", commercial = req.json.commercial })
       if r then return 200, { id = r.id } end
       return 200, { error = err.code, status = err.status }
