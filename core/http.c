@@ -886,6 +886,13 @@ static int finish_tx(struct destek_req *r, int commit)
   return rc;
 }
 
+int http_commit(struct destek_req *r)
+{
+  if (finish_tx(r, 1) == 0) return 0;
+  log_error("http", "commit failed for %s %s", r->method, r->path);
+  return http_error(r, 503, "db_busy", "the change could not be saved; try again");
+}
+
 /* ------------------------------------------------------------------------------------------------ dispatch */
 
 const struct destek_route *http_matched_route(struct destek_req *r) { return r->route.method ? &r->route : NULL; }

@@ -183,5 +183,8 @@ cJSON *http_list_new(cJSON *items, int64_t next_after);
 struct db *http_tx(struct destek_req *r);
 /* The connection to read with: the writer inside the transaction (to see its own writes), else this thread's reader. */
 struct db *http_db(struct destek_req *r);
+/* Commits the call's open transaction now (as when the call ends): 0 when committed or none was open, else the
+ * 503 db_busy set up on the call. */
+int http_commit(struct destek_req *r);
 
 #endif

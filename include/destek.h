@@ -460,6 +460,11 @@ struct destek_host {
    * ("attachments/12/photo.jpg" lands at "<plugin>/attachments/12/photo.jpg"), len bytes of data (copied).
    * 0, or -1 when the export would grow past its limits. */
   int (*export_file)(struct destek_export *ex, const char *path, const void *data, size_t len);
+  /* Commits the call's transaction now, with its events and live frames, instead of when the call ends; then the
+   * call reads from this thread's reader again (it sees the commit) and a later db_write begins a new transaction.
+   * For a write that answers with a large read: the writer every other write waits for is not held while the
+   * answer is built. 0 when committed (or none was open), else the 503 set up on the call. */
+  int (*db_commit)(struct destek_req *call);
 
   /* --- consent: the ledger of ONAY/RET per contact and channel (core/consent.c; law 6563, KVKK) --- */
   /* Records consent given (status "ONAY") or refused/withdrawn ("RET") by contact_id for channel ("email", "sms",

@@ -36,7 +36,8 @@ if [[ -f build/release/plugins/ticketing.so ]]; then
     DESTEK_TEST_MODULE_SO=build/release/plugins/ticketing.so node --test --test-concurrency=4 "${ticketing_files[@]}"
 fi
 # The orders module the same way.
-ORDERS_TESTS=(orders-import orders-poll orders-receivers orders-services orders-track)
+ORDERS_TESTS=(orders-import orders-poll orders-receivers orders-services orders-track orders-ikas-ideasoft orders-tracking orders-eta
+             orders-notices)
 orders_files=()
 for t in "${ORDERS_TESTS[@]}"; do orders_files+=("tests/api/$t.test.mjs"); done
 if [[ -f build/release/plugins/orders.so ]]; then

@@ -32,7 +32,7 @@ static const struct destek_setting settings[] = {
   { 0 }
 };
 
-void ord_now(char out[21]) { util_iso_time(time(NULL), out); }
+void ord_now(char out[21]) { util_iso_time((time_t)ord_clock_now(), out); }
 
 static int digits(const char *s, int n, int *out)
 {
@@ -141,6 +141,9 @@ static int orders_init(const struct destek_host *host)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (ord_services_init(host) != 0 || ord_poll_init(host) != 0 || ord_contacts_init(host) != 0 ||
       ord_demo_init(host) != 0)
+    return -1;
+  if (ord_clock_init(host) != 0 || ord_eta_init(host) != 0 || ord_tracking_init(host) != 0 ||
+      ord_notices_init(host) != 0)
     return -1;
   return 0;
 }

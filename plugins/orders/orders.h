@@ -66,4 +66,44 @@ int ord_contacts_init(const struct destek_host *h);
 int ord_demo_init(const struct destek_host *h);
 int ord_demo_fill(int force, FILE *out);
 
+extern const char *const ORD_TR_PROVINCES[81];   /* the 81 provinces by plate code (platforms.c) */
+/* --- issue 12, second part: clock.c, eta.c, tracking.c, notices.c, platform_ikas.c, platform_ideasoft.c --- */
+/* Now in unix seconds: the real clock, or the test clock (DESTEK_TEST_CLOCK=1, POST /api/v1/test/orders-clock). */
+int64_t ord_clock_now(void);
+/* Today's date in Istanbul (UTC+3, no DST since 2016) for the unix time t: "YYYY-MM-DD". */
+void ord_local_date(int64_t t, char out[11]);
+/* The expected delivery date of a shipment (YYYY-MM-DD), from its shipped_at, carrier and the order's province
+ * through the ETA table and the holidays; 0, or -1 when it has not shipped. */
+int ord_eta_date(struct destek_db *db, const char *carrier, const char *province, const char *shipped_at, char out[11]);
+/* Adds n business days (Mon-Fri, not in orders_holidays) to the date day. */
+void ord_add_business_days(struct destek_db *db, const char *day, int n, char out[11]);
+/* The tracking state of a shipment as JSON (new), or NULL when it is not tracked. */
+cJSON *ord_tracking_json(struct destek_db *db, int64_t shipment_id);
+/* Polls every due shipment once (at most budget_s seconds); the delay scan too. The number polled. */
+int ord_tracking_pass(int budget_s, int *delays);
+int ord_delay_scan(void);
+/* Adds "eta" (YYYY-MM-DD or null) and "tracking" (the polling state or null) to a shipment's JSON. */
+void ord_shipment_extras(struct destek_db *db, int64_t order_id, int64_t shipment_id, cJSON *s);
+/* The order ord_upsert is creating on this thread while it stores the shipments that came with it (0: none). */
+extern _Thread_local int64_t ord_importing_order;
+/* ikas and IdeaSoft (platform_ikas.c, platform_ideasoft.c): a platform's order to the canonical shape, and the
+ * receivers sources.c's webhook route hands their deliveries to (secret: the source's webhook secret). */
+cJSON *ord_from_ikas(const cJSON *order, char *err, size_t errlen);
+cJSON *ord_from_ideasoft(const cJSON *order, char *err, size_t errlen);
+int ord_webhook_ikas(struct destek_req *r, int64_t source_id, const char *secret, const char *body, size_t len);
+int ord_webhook_ideasoft(struct destek_req *r, int64_t source_id, const char *secret, const char *body, size_t len);
+/* sources.c's delivery log and storing, for those receivers. */
+int ord_src_log(struct destek_req *r, int64_t source_id, const char *topic, const char *key, const char *outcome,
+                const char *detail, const char *number);
+void ord_src_refused(struct destek_req *r, int64_t source_id, const char *topic, const char *detail);
+int ord_src_answer(struct destek_req *r, const char *outcome, const char *number, const char *detail);
+int ord_src_signature_ok(const char *b64, const char *secret, const char *body, size_t len);
+int ord_src_deliver(struct destek_req *r, int64_t source_id, const char *kind, const char *topic, const char *key,
+                    const cJSON *order);
+int ord_clock_init(const struct destek_host *h);
+int ord_eta_init(const struct destek_host *h);
+int ord_tracking_init(const struct destek_host *h);
+int ord_notices_init(const struct destek_host *h);
+int ord_platforms2_init(const struct destek_host *h);
+
 #endif

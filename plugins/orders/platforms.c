@@ -57,7 +57,7 @@ static char *full_name_new(const cJSON *o, const char *first, const char *last)
 
 /* WooCommerce's Turkish states are the plate codes "TR01".."TR81" (woocommerce i18n/states.php); the tracking page
  * and the agents want the province's name. */
-static const char *const TR_PROVINCES[81] = {
+const char *const ORD_TR_PROVINCES[81] = {
   "Adana", "Adıyaman", "Afyonkarahisar", "Ağrı", "Amasya", "Ankara", "Antalya", "Artvin", "Aydın", "Balıkesir",
   "Bilecik", "Bingöl", "Bitlis", "Bolu", "Burdur", "Bursa", "Çanakkale", "Çankırı", "Çorum", "Denizli", "Diyarbakır",
   "Edirne", "Elazığ", "Erzincan", "Erzurum", "Eskişehir", "Gaziantep", "Giresun", "Gümüşhane", "Hakkari", "Hatay",
@@ -73,7 +73,7 @@ static const char *wc_province(const char *state, const char *country)
   if (state && strlen(state) == 4 && !strncmp(state, "TR", 2) && (!country || !strcmp(country, "TR")) &&
       state[2] >= '0' && state[2] <= '9' && state[3] >= '0' && state[3] <= '9') {
     int n = (state[2] - '0') * 10 + (state[3] - '0');
-    if (n >= 1 && n <= 81) return TR_PROVINCES[n - 1];
+    if (n >= 1 && n <= 81) return ORD_TR_PROVINCES[n - 1];
   }
   return state;
 }

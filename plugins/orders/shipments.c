@@ -141,6 +141,7 @@ cJSON *ord_shipments_json(struct destek_db *db, int64_t order_id)
     if (sqlite3_step(one) == SQLITE_ROW) {
       cJSON *s = shipment_row_json(db, one);
       ord_db_done(one);
+      ord_shipment_extras(db, order_id, ids[i], s);   /* eta and tracking (eta.c) */
       cJSON_AddItemToArray(a, s);
     } else {
       ord_db_done(one);

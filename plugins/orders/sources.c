@@ -11,7 +11,7 @@
 
 #include "destek_util.h"
 
-static const char *const KINDS[] = { "woocommerce", "shopify", NULL };
+static const char *const KINDS[] = { "woocommerce", "shopify", "ikas", "ideasoft", NULL };
 
 /* ------------------------------------------------------------------------------------------------ the log */
 
@@ -132,6 +132,10 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
     canon = ord_shipment_from_shopify(payload, err, sizeof err);
   } else if (!strcmp(src->kind, "shopify")) {
     canon = ord_from_shopify(payload, err, sizeof err);
+  } else if (!strcmp(src->kind, "ikas")) {
+    canon = ord_from_ikas(payload, err, sizeof err);
+  } else if (!strcmp(src->kind, "ideasoft")) {
+    canon = ord_from_ideasoft(payload, err, sizeof err);
   } else {
     canon = ord_from_woocommerce(payload, err, sizeof err);
   }
@@ -187,6 +191,12 @@ static int webhook(struct destek_req *r)
   size_t len;
   int rc = ord_body_raw(r, &body, &len);
   if (rc) { free(src.secret); return rc; }
+  if (!strcmp(src.kind, "ikas") || !strcmp(src.kind, "ideasoft")) {   /* platform_ikas.c, platform_ideasoft.c */
+    rc = !strcmp(src.kind, "ikas") ? ord_webhook_ikas(r, src.id, src.secret, body, len)
+                                   : ord_webhook_ideasoft(r, src.id, src.secret, body, len);
+    free(src.secret);
+    return rc;
+  }
   int shopify = !strcmp(src.kind, "shopify");
   const char *sig = ord_header(r, shopify ? "X-Shopify-Hmac-Sha256" : "X-WC-Webhook-Signature");
   const char *topic = ord_header(r, shopify ? "X-Shopify-Topic" : "X-WC-Webhook-Topic");
@@ -239,6 +249,32 @@ static int webhook(struct destek_req *r)
   rc = deliver(r, &src, t, key[0] ? key : NULL, payload);
   cJSON_Delete(payload);
   return rc;
+}
+
+/* For the receivers of platform_ikas.c and platform_ideasoft.c. */
+int ord_src_log(struct destek_req *r, int64_t source_id, const char *topic, const char *key, const char *outcome,
+                const char *detail, const char *number)
+{
+  return log_in(r, source_id, topic, key, outcome, detail, number);
+}
+void ord_src_refused(struct destek_req *r, int64_t source_id, const char *topic, const char *detail)
+{
+  log_refused(r, source_id, topic, detail);
+}
+int ord_src_answer(struct destek_req *r, const char *outcome, const char *number, const char *detail)
+{
+  return answer(r, outcome, number, detail);
+}
+int ord_src_signature_ok(const char *b64, const char *secret, const char *body, size_t len)
+{
+  return signature_ok(b64, secret, body, len);
+}
+int ord_src_deliver(struct destek_req *r, int64_t source_id, const char *kind, const char *topic, const char *key,
+                    const cJSON *order)
+{
+  struct source s = { .id = source_id };
+  snprintf(s.kind, sizeof s.kind, "%s", kind);
+  return deliver(r, &s, topic, key, order);
 }
 
 /* ------------------------------------------------------------------------------------------------ admin API */
@@ -327,6 +363,9 @@ static int source_create(struct destek_req *r)
     return ord_field_error(r, "invalid_field", "poll_minutes", "only WooCommerce sources are polled");
   if (in.poll > 0 && (!in.api_url || !in.api_key || !in.api_secret))
     return ord_field_error(r, "missing_field", "api_url", "polling needs api_url, api_key and api_secret");
+  if (!strcmp(in.kind, "ideasoft") && (!in.api_url || !in.api_key))   /* the receiver fetches the whole order */
+    return ord_field_error(r, "missing_field", !in.api_url ? "api_url" : "api_key",
+                           "an IdeaSoft source needs api_url (the shop's address) and api_key (an Admin API token)");
   struct destek_db *w = ord_db_write(r);
   if (!w) return ord_status(r);
   char now[21];

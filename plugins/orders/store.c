@@ -389,10 +389,14 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
   *outcome = !unchanged ? (stored_at[0] ? ORD_UPDATED : ORD_CREATED) : ORD_UNCHANGED;
   *order_id = id;
   if (in.shipments) {
+    /* shipments that come with a new order were in their state before the import: no notices (notices.c) */
+    if (*outcome == ORD_CREATED) ord_importing_order = id;
     const cJSON *s;
     cJSON_ArrayForEach(s, in.shipments) {
-      if ((rc = ord_shipment_put(call, id, source, s, NULL))) return rc;
+      if ((rc = ord_shipment_put(call, id, source, s, NULL))) break;
     }
+    ord_importing_order = 0;
+    if (rc) return rc;
   }
   if (*outcome == ORD_UNCHANGED) return 0;
   cJSON *payload = ord_order_json(w, id, 0);

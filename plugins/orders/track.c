@@ -205,6 +205,12 @@ static void result(FILE *f, const struct words *w, const char *lang, const cJSON
       esc(f, json_str(s, "tracking_number"));
       fputs("</code></p>", f);
     }
+    const char *eta = json_str(s, "eta"), *sst = json_str(s, "status");
+    if (eta && sst && strcmp(sst, "Delivered") && strcmp(sst, "Expired")) {   /* eta.c */
+      fputs(!strcmp(lang, "en") ? "<p>Expected delivery: <time>" : "<p>Tahmini teslim: <time>", f);
+      esc(f, eta);
+      fputs("</time></p>", f);
+    }
     const char *url = json_str(s, "tracking_url");
     if (url && (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7))) {
       fputs("<p><a class=\"button\" rel=\"noopener noreferrer nofollow\" target=\"_blank\" href=\"", f);

@@ -10,7 +10,10 @@
  *                   never does; message.added).
  *   ticketing.get   {ticket_id} -> the ticket's summary as the agents' API shows it (GET /api/v1/tickets/{id} without
  *                   messages and history).
- *   ticketing.link  {ticket_id} -> {url, sig}: the customer's signed link to the ticket's page in the portal. */
+ *   ticketing.link  {ticket_id} -> {url, sig}: the customer's signed link to the ticket's page in the portal.
+ *   ticketing.open_tickets {contact_id, order_number?} -> {items: [{id, reference, status, order_number}]}: the
+ *                   contact's tickets that are not solved, closed or merged, those about order_number first, then
+ *                   the newest (at most 20). */
 #include "tkt.h"
 
 #include <stdio.h>
@@ -102,8 +105,39 @@ static int svc_link(struct destek_req *call, const cJSON *args, cJSON **result, 
   return 0;
 }
 
+static int svc_open_tickets(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, "contact_id");
+  if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != (double)(int64_t)v->valuedouble)
+    return tkt_field_error(call, "invalid_field", "contact_id", "contact_id must be a contact id");
+  const char *order = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "order_number"));
+  sqlite3_stmt *st = tkt_db_prepare(tkt_db_read(call),
+    "SELECT id, reference, status, order_number FROM tkt_tickets WHERE customer_id = ?1 AND merged_into IS NULL"
+    " AND status NOT IN ('solved', 'closed') ORDER BY coalesce(order_number = ?2, 0) DESC, seq DESC LIMIT 20");
+  if (!st) return tkt_error(call, 500, "internal", "internal error");
+  tkt_db_bind(st, "it", (int64_t)v->valuedouble, order);
+  cJSON *items = cJSON_CreateArray();
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "id", (double)sqlite3_column_int64(st, 0));
+    char ref[26];
+    snprintf(ref, sizeof ref, "#%lld", (long long)sqlite3_column_int64(st, 1));
+    cJSON_AddStringToObject(t, "reference", ref);
+    cJSON_AddStringToObject(t, "status", (const char *)sqlite3_column_text(st, 2));
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL) cJSON_AddNullToObject(t, "order_number");
+    else cJSON_AddStringToObject(t, "order_number", (const char *)sqlite3_column_text(st, 3));
+    cJSON_AddItemToArray(items, t);
+  }
+  tkt_db_done(st);
+  *result = cJSON_CreateObject();
+  cJSON_AddItemToObject(*result, "items", items);
+  return 0;
+}
+
 int tkt_services_init(const struct destek_host *h)
 {
   return h->service(h, "ticketing.open", svc_open, NULL) | h->service(h, "ticketing.note", svc_note, NULL) |
-         h->service(h, "ticketing.get", svc_get, NULL) | h->service(h, "ticketing.link", svc_link, NULL);
+         h->service(h, "ticketing.get", svc_get, NULL) | h->service(h, "ticketing.link", svc_link, NULL) |
+         h->service(h, "ticketing.open_tickets", svc_open_tickets, NULL);
 }

@@ -36,7 +36,7 @@ describe('sources', () => {
   });
 
   test('bad setups are 422, agents are refused', async () => {
-    let r = await server.api('POST', '/api/v1/order-sources', {session: admin, body: {kind: 'ikas', name: 'x', webhook_secret: 's'}});
+    let r = await server.api('POST', '/api/v1/order-sources', {session: admin, body: {kind: 'ticimax', name: 'x', webhook_secret: 's'}});
     assertError(r, 422, 'invalid_field', 'kind');
     r = await server.api('POST', '/api/v1/order-sources', {session: admin, body: {kind: 'shopify', name: 'x'}});
     assertError(r, 422, 'missing_field', 'webhook_secret');
