@@ -118,20 +118,31 @@ describe('the send path', () => {
     assert.equal(page.status, 404);
   });
 
-  test('a queued message survives kill -9 and is sent after the restart', async () => {
+  test('queued mail survives kill -9; a RET recorded while a commercial one waits withholds it', async () => {
     const port = await freePort();
     let res = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': `smtp://127.0.0.1:${port}`});
     assert.equal(res.status, 200);
-    const email = `durable-${process.pid}@example.com`;
-    const id = await newContact(email);
+    const email = `durable-${process.pid}@example.com`, promo = `promo-${process.pid}@example.com`;
+    const id = await newContact(email), pid = await newContact(promo);
+    await api('POST', `/api/v1/contacts/${pid}/consent`, ONAY);
     res = await send(id, false);
     assert.ok(res.json.id > 0, res.text);
+    res = await send(pid, true);
+    assert.ok(res.json.id > 0, res.text);
+    const promoMsg = res.json.id;
+    await new Promise((r) => setTimeout(r, 1100));   /* the RET comes after the ONAY (times are to the second) */
+    res = await api('POST', `/api/v1/contacts/${pid}/consent`, {channel: 'email', status: 'RET', source: 'reply'});
+    assert.equal(res.status, 201);
     await server.kill9();
     const late = await startSmtp({port});
     server = await startServer({dataDir: dir});
-    const m = await eventually(() => late.mails().filter((x) => x.headers.to.includes(email)), (l) => l.length === 1,
-      {ms: 40000, every: 250});
+    const m = await eventually(() => late.mails().filter((x) => x.headers.to.includes(`<${email}>`)),
+      (l) => l.length === 1, {ms: 40000, every: 250});
     assert.equal(m.length, 1);
+    const st = await eventually(() => sqlite3(db, `SELECT status FROM core_messages WHERE id = ${promoMsg}`).stdout.trim(),
+      (v) => v === 'withheld', {ms: 40000, every: 250});
+    assert.equal(st, 'withheld');
+    assert.equal(late.mails().filter((x) => x.headers.to.includes(`<${promo}>`)).length, 0, 'never sent');
     await late.stop();
   });
 });
