@@ -7,7 +7,7 @@ import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {ROOT, startServer, setupAdmin, tempDir, eventually, sqlite3, request, disableOutOfHoursReply} from './lib.mjs';
+import {BIN, ROOT, startServer, setupAdmin, tempDir, eventually, sqlite3, request, disableOutOfHoursReply} from './lib.mjs';
 import {startSmtp, freePort} from './mail-helpers.mjs';
 
 let server, admin, smtp, db, dir;
@@ -16,6 +16,8 @@ before(async () => {
   dir = tempDir();
   fs.mkdirSync(path.join(dir, 'plugins'));
   fs.copyFileSync(path.join(ROOT, 'tests/lua/hostile_consent.lua'), path.join(dir, 'plugins/hostile_consent.lua'));
+  const so = path.join(ROOT, /asan/.test(BIN) ? 'build/asan/tests/plugins' : 'build/release/tests/plugins', 'consentc.so');
+  fs.copyFileSync(so, path.join(dir, 'plugins/consentc.so'));
   smtp = await startSmtp();
   server = await startServer({dataDir: dir});
   admin = await setupAdmin(server);
@@ -67,6 +69,29 @@ describe('the send path', () => {
     assert.equal(m.headers['x-destek-message-type'], 'service');
     assert.equal(m.headers['list-unsubscribe'], undefined);
     assert.match(text(m), /%50 indirimli/);
+  });
+
+  test('a C module (host->message_send) is refused the same way; host->consent_record names it', async () => {
+    const email = `cmod-${process.pid}@example.com`;
+    const id = await newContact(email);
+    const before = queued();
+    let res = await server.api('POST', '/consentc/send', {body: {contact_id: id, commercial: true}});
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, {onay: false, refused: -4}, 'DESTEK_SEND_NO_CONSENT');
+    assert.equal(queued(), before);
+    res = await server.api('POST', '/consentc/grant', {body: {contact_id: id}});
+    assert.equal(res.status, 201, res.text);
+    res = await api('GET', `/api/v1/contacts/${id}/consent`);
+    assert.equal(res.json.items[0].recorded_by, 'plugin:consentc');
+    assert.equal(res.json.items[0].ip, '192.0.2.10');
+    res = await server.api('POST', '/consentc/send', {body: {contact_id: id, commercial: true}});
+    assert.equal(res.json.onay, true);
+    assert.ok(res.json.id > 0, res.text);
+    const [m] = await eventually(() => mailsTo(email), (l) => l.length === 1);
+    assert.equal(m.headers['x-destek-message-type'], 'commercial');
+    assert.match(m.headers.subject, /=\?UTF-8\?B\?/);
+    res = await server.api('POST', '/consentc/send', {body: {contact_id: 999999, commercial: false}});
+    assert.equal(res.json.refused, -2, 'DESTEK_SEND_NO_CONTACT');
   });
 
   test('commercial with ONAY carries one-click unsubscribe; GET changes nothing; POST records a RET once', async () => {
