@@ -320,7 +320,7 @@ struct pending {
   int64_t id, contact_id;
   int attempts, commercial;
   char *to, *subject, *body, *token;
-  int result;           /* 0 sent, 1 failed (retry), 2 withheld (no consent any more) */
+  int result;           /* 0 sent, 1 failed (retry), 2 withheld (no consent any more), 3 not tried */
   char error[300];
 };
 
@@ -472,6 +472,7 @@ static int send_due(struct destek_req *call, void *ud)
   db_done(st);
   if (!n) return 0;
   char *from = settings_get_new("mail.from"), *from_name = settings_get_new("mail.from_name");
+  int down = 0;
   for (int i = 0; i < n; i++) {
     struct pending *m = &p[i];
     if (m->commercial && !state_on(r, m->contact_id, "email")) {
@@ -481,11 +482,15 @@ static int send_due(struct destek_req *call, void *ud)
       continue;
     }
     if (!from || !*from) { m->result = 1; snprintf(m->error, sizeof m->error, "no sender address is set (mail.from)"); continue; }
+    if (down) { m->result = 3; continue; }
     size_t len;
     char *msg = message_build(m, from, from_name, &len);
     m->result = smtp_send(from, m->to, msg, len, m->error, sizeof m->error) == 0 ? 0 : 1;
     free(msg);
-    if (m->result) log_warn("consent", "message %lld: %s", (long long)m->id, m->error);
+    if (m->result) {
+      log_warn("consent", "message %lld: %s", (long long)m->id, m->error);
+      down = 1;   /* the rest wait for the next round: an unreachable server must not hold the bus thread long */
+    }
   }
   free(from); free(from_name);
   struct db *w = http_tx(call);
@@ -500,7 +505,7 @@ static int send_due(struct destek_req *call, void *ud)
       else if (m->result == 2)
         db_exec(w, "UPDATE core_messages SET status = 'withheld', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
                 "it", m->id, m->error);
-      else {
+      else if (m->result == 1) {
         int a = m->attempts + 1;
         int64_t next = (int64_t)time(NULL) + (a < 10 ? (1 << a) * 5 : 3600);
         db_exec(w, "UPDATE core_messages SET attempts = ?2, next_at = ?3, last_error = ?4,"
