@@ -145,6 +145,40 @@ static cJSON *state_json(struct db *db, int64_t contact_id)
 
 /* --- recording --- */
 
+/* Consent collected electronically (a web form, the checkout) for e-mail gets a confirmation the same day, saying what
+ * was agreed to and how to refuse, free (a service message with its own one-click unsubscribe link). Not for a record
+ * of an older ONAY (an import of the past). 0 or -1. */
+static int confirm_queue(struct db *w, int64_t contact_id, const char *channel, const char *status, const char *source,
+                         const char *text_shown, const char *address, const char *at, time_t now)
+{
+  if (strcmp(status, "ONAY") || strcmp(channel, "email") || (strcmp(source, "web_form") && strcmp(source, "checkout")) ||
+      !address || !*address || iso_parse(at) < now - 86400)
+    return 0;
+  char token[48], now_iso[21], url[600];
+  util_token(token, 24);
+  util_iso_time(now, now_iso);
+  const char *base = http_base_url();
+  snprintf(url, sizeof url, "%s/u/%s", base ? base : "", token);
+  char *lang = db_text_new(w, "SELECT lang FROM core_contacts WHERE id = ?1", "i", contact_id);
+  int en = lang && !strcmp(lang, "en");
+  free(lang);
+  char *body = NULL;
+  if (en ? asprintf(&body, "Hello,\n\nwe recorded your consent to receive commercial e-mail from us at %s. The text"
+                           " you agreed to:\n\n\"%s\"\n\nIf this was not you, or you changed your mind, refuse free"
+                           " of charge with one click: %s\n", address, text_shown ? text_shown : "", url)
+         : asprintf(&body, "Merhaba,\n\n%s adresine ticari elektronik ileti gönderilmesine onay verdiğinizi kaydettik."
+                           " Onayladığınız metin:\n\n\"%s\"\n\nBu onayı siz vermediyseniz ya da fikrinizi"
+                           " değiştirdiyseniz, tek tıkla ve ücretsiz olarak ret hakkınızı kullanabilirsiniz: %s\n",
+                           address, text_shown ? text_shown : "", url) < 0)
+    abort();
+  int rc = db_exec(w, "INSERT INTO core_messages(contact_id, channel, to_addr, subject, body, commercial, unsub_token,"
+                      " sender, created_at) VALUES (?1, 'email', ?2, ?3, ?4, 0, ?5, 'core', ?6)", "itttt" "t",
+                   contact_id, address, en ? "Your consent to commercial e-mail" : "Ticari ileti onayınız alındı",
+                   body, token, now_iso);
+  free(body);
+  return rc == SQLITE_OK ? 0 : -1;
+}
+
 int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *channel, const char *status,
                        const char *source, const char *text_shown, const char *address, const char *ip,
                        const char *at)
@@ -205,6 +239,9 @@ int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *
               now_iso) != SQLITE_OK)
     return http_error(call, 500, "internal", "the consent could not be recorded"), 0;
   int64_t id = db_last_id(w);
+  if (confirm_queue(w, contact_id, channel, status, source, text_shown, address, at, now) != 0)
+    return http_error(call, 500, "internal", "the consent could not be recorded"), 0;
+  call->emitted = 1;
   cJSON *payload = cJSON_CreateObject();
   cJSON_AddNumberToObject(payload, "id", (double)id);
   cJSON_AddNumberToObject(payload, "contact_id", (double)contact_id);
@@ -411,12 +448,14 @@ static char *message_build(const struct pending *m, const char *from, const char
   sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n");
   struct sbuf text = { 0 };
   sb_str(&text, m->body);
-  if (m->commercial) {
-    const char *base = http_base_url();
-    char url[600];
-    snprintf(url, sizeof url, "%s/u/%s", base ? base : "", m->token);
+  const char *base = http_base_url();
+  char url[600];
+  snprintf(url, sizeof url, "%s/u/%s", base ? base : "", m->token);
+  if (*m->token) {
     sb_str(&b, "List-Unsubscribe: <"); sb_str(&b, url); sb_str(&b, ">\r\n");
     sb_str(&b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+  }
+  if (m->commercial) {
     sb_str(&b, "X-Destek-Message-Type: commercial\r\n");
     sb_str(&text, "\n\n--\nBu ticari ileti onayınıza dayanarak gönderildi. Almak istemiyorsanız ücretsiz olarak"
                    " ret hakkınızı kullanabilirsiniz: ");

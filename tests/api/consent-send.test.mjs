@@ -45,7 +45,7 @@ async function newContact(email) {
   return res.json.customer.id;
 }
 
-const ONAY = {channel: 'email', status: 'ONAY', source: 'checkout',
+const ONAY = {channel: 'email', status: 'ONAY', source: 'call_centre',
   text_shown: 'Kampanyalardan e-posta ile haberdar olmak istiyorum.'};
 
 describe('the send path', () => {
@@ -87,11 +87,35 @@ describe('the send path', () => {
     res = await server.api('POST', '/consentc/send', {body: {contact_id: id, commercial: true}});
     assert.equal(res.json.onay, true);
     assert.ok(res.json.id > 0, res.text);
-    const [m] = await eventually(() => mailsTo(email), (l) => l.length === 1);
-    assert.equal(m.headers['x-destek-message-type'], 'commercial');
+    const [m] = await eventually(() => mailsTo(email).filter((x) => x.headers['x-destek-message-type'] === 'commercial'),
+      (l) => l.length === 1);
     assert.match(m.headers.subject, /=\?UTF-8\?B\?/);
     res = await server.api('POST', '/consentc/send', {body: {contact_id: 999999, commercial: false}});
     assert.equal(res.json.refused, -2, 'DESTEK_SEND_NO_CONTACT');
+  });
+
+  test('consent collected on a web form gets the same-day confirmation with a way to refuse', async () => {
+    const email = `confirm-${process.pid}@example.com`;
+    const id = await newContact(email);
+    let res = await api('POST', `/api/v1/contacts/${id}/consent`, {...ONAY, source: 'web_form', ip: '203.0.113.5'});
+    assert.equal(res.status, 201, res.text);
+    const [m] = await eventually(() => mailsTo(email), (l) => l.length === 1);
+    assert.equal(m.headers['x-destek-message-type'], 'service');
+    assert.equal(m.headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+    const body = text(m);
+    assert.match(body, /onay verdiğinizi kaydettik/);
+    assert.ok(body.includes(ONAY.text_shown), 'the text agreed to');
+    const url = m.headers['list-unsubscribe'].slice(1, -1);
+    assert.ok(body.includes(url));
+    // An import of an old ONAY, or one by phone, gets no confirmation mail.
+    await api('POST', `/api/v1/contacts/${id}/consent`, {...ONAY, source: 'import', at: '2024-01-01T00:00:00Z'});
+    const page = await request(url, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: 'List-Unsubscribe=One-Click'});
+    assert.equal(page.status, 200);
+    res = await api('GET', `/api/v1/contacts/${id}/consent`);
+    assert.equal(res.json.state.email.status, 'RET');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(mailsTo(email).length, 1);
   });
 
   test('commercial with ONAY carries one-click unsubscribe; GET changes nothing; POST records a RET once', async () => {
