@@ -326,7 +326,7 @@ static void sb_encoded_words(struct sbuf *b, const char *s)
 {
   size_t n = strlen(s), i = 0;
   int ascii = 1;
-  for (size_t k = 0; k < n; k++) if ((unsigned char)s[k] >= 0x80 || s[k] == '=' || s[k] == '?') ascii = 0;
+  for (size_t k = 0; k < n; k++) if ((unsigned char)s[k] >= 0x80 || (unsigned char)s[k] < 0x20 || s[k] == '=' || s[k] == '?') ascii = 0;
   if (ascii && n < 900) { sb_str(b, s); return; }
   while (i < n) {
     size_t j = i + 45 < n ? i + 45 : n;
