@@ -724,8 +724,13 @@ static struct lh_state *state_build(struct lh_set *set)
     if (rc == 0) rc = lh_run(s, i, NULL, run_init, &a, err, sizeof err);
     s->init_slot = -1;
     if (rc != 0) {
-      log_error("lua", "%s: failed to load in a worker's state (its routes answer 500 there): %s", p->name, err);
+      /* The plugin loaded in the collecting state, so this is most likely its load or init running past the time
+       * limit on a busy machine: the state is rebuilt at this thread's next use rather than left without the plugin
+       * for good. */
+      log_error("lua", "%s: failed to load in a worker's state (its routes answer 500 there until the state is"
+                " rebuilt at the next request): %s", p->name, err);
       unbind_slot(s, i);
+      s->stale = 1;
       continue;
     }
     sl->ok = 1;

@@ -56,6 +56,15 @@ static GMimeObject *text_part(const char *subtype, const char *text)
   /* GMime picks the charset (us-ascii or utf-8) from the text; encode() picks quoted-printable or base64 */
   g_mime_text_part_set_text(tp, text);
   g_mime_object_encode(GMIME_OBJECT(tp), GMIME_ENCODING_CONSTRAINT_7BIT);
+  /* GMime leaves plain ASCII as 7bit whatever its line lengths; a line over 998 octets (an HTML body in one line)
+   * is refused by SMTP servers ("500 Line too long"), so such a text goes quoted-printable. */
+  size_t run = 0;
+  int long_line = 0;
+  for (const char *p = text; *p && !long_line; p++) {
+    run = (*p == '\n') ? 0 : run + 1;
+    long_line = run > 998;
+  }
+  if (long_line) g_mime_part_set_content_encoding(GMIME_PART(tp), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return GMIME_OBJECT(tp);
 }
 

@@ -583,6 +583,7 @@ static const struct destek_host host_template = {
   .contact_hooks = h_contact_hooks,
   .export_file = contacts_export_file,
   .db_commit = http_commit,
+  .services_new = services_list_new,
   .consent_record = consent_record,
   .consent_state = consent_state,
   .message_send = consent_message_send,

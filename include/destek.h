@@ -466,6 +466,12 @@ struct destek_host {
    * answer is built. 0 when committed (or none was open), else the 503 set up on the call. */
   int (*db_commit)(struct destek_req *call);
 
+  /* --- services: who publishes what --- */
+  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
+   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
+   * a ticket, for macros and the triage). */
+  cJSON *(*services_new)(void);
+
   /* --- consent: the ledger of ONAY/RET per contact and channel (core/consent.c; law 6563, KVKK) --- */
   /* Records consent given (status "ONAY") or refused/withdrawn ("RET") by contact_id for channel ("email", "sms",
    * "call", "whatsapp"), in the call's transaction, append-only: source is one of "web_form", "checkout",

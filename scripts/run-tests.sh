@@ -28,7 +28,7 @@ run "api (release)" env DESTEK_BIN=build/destek node --test --test-concurrency=4
 # ticketing.so loaded from each test's <data>/plugins/ (tests/api/lib.mjs copies it there).
 TICKETING_TESTS=(contacts-kvkk contacts-upgrade demo macros mail-ack mail-imap mail-in mail-mailboxes mail-out
   ratelimit-race sla stream tickets-list tickets-merge tickets-portal tickets-public tickets-services tickets teams triggers
-  upload-memory)
+  upload-memory feedback-csat)
 ticketing_files=()
 for t in "${TICKETING_TESTS[@]}"; do ticketing_files+=("tests/api/$t.test.mjs"); done
 if [[ -f build/release/plugins/ticketing.so ]]; then
@@ -37,7 +37,7 @@ if [[ -f build/release/plugins/ticketing.so ]]; then
 fi
 # The orders module the same way.
 ORDERS_TESTS=(orders-import orders-poll orders-receivers orders-services orders-track orders-ikas-ideasoft orders-tracking orders-eta
-             orders-notices)
+             orders-notices orders-list orders-links feedback-nps)
 orders_files=()
 for t in "${ORDERS_TESTS[@]}"; do orders_files+=("tests/api/$t.test.mjs"); done
 if [[ -f build/release/plugins/orders.so ]]; then

@@ -17,10 +17,10 @@ static const char *const COLUMNS[] = {
   "number", "status", "payment_status", "currency", "total", "shipping_total", "discount_total", "placed_at",
   "paid_at", "cancelled_at", "updated_at", "email", "phone", "customer_name", "province", "district", "address",
   "country", "shipping_method", "promised_dispatch_date", "sku", "item_name", "variant", "quantity", "price",
-  "carrier", "tracking_number", NULL };
+  "carrier", "tracking_number", "shipment_status", NULL };
 enum { C_NUMBER, C_STATUS, C_PAYMENT, C_CURRENCY, C_TOTAL, C_SHIPPING, C_DISCOUNT, C_PLACED, C_PAID, C_CANCELLED,
        C_UPDATED, C_EMAIL, C_PHONE, C_NAME, C_PROVINCE, C_DISTRICT, C_ADDRESS, C_COUNTRY, C_METHOD, C_PROMISED,
-       C_SKU, C_ITEM, C_VARIANT, C_QTY, C_PRICE, C_CARRIER, C_TRACKING, C_COUNT };
+       C_SKU, C_ITEM, C_VARIANT, C_QTY, C_PRICE, C_CARRIER, C_TRACKING, C_SHIP_STATUS, C_COUNT };
 
 struct csv { char *p, *end; char delim; long line; };
 
@@ -108,13 +108,28 @@ static cJSON *row_order(char **f, const int *col, char *err, size_t errlen)
   }
   if (V(C_METHOD)) cJSON_AddStringToObject(o, "shipping_method", V(C_METHOD));
   cJSON_AddArrayToObject(o, "items");
-  if (V(C_TRACKING)) {
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "tracking_number", V(C_TRACKING));
-    if (V(C_CARRIER)) cJSON_AddStringToObject(s, "carrier", V(C_CARRIER));
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "shipments"), s);
-  }
   return o;
+}
+
+/* The row's parcel (carrier, tracking_number, shipment_status) joins the order's shipments unless an earlier line of
+ * the order named the same tracking number: an order sent in two parcels has two lines with two numbers. */
+static void row_shipment(cJSON *order, char **f, const int *col)
+{
+  const char *number = V(C_TRACKING);
+  if (!number) return;
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(order, "shipments");
+  if (!list) list = cJSON_AddArrayToObject(order, "shipments");
+  const cJSON *s;
+  cJSON_ArrayForEach(s, list)
+  {
+    const char *have = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "tracking_number"));
+    if (have && !strcmp(have, number)) return;
+  }
+  cJSON *n = cJSON_CreateObject();
+  cJSON_AddStringToObject(n, "tracking_number", number);
+  if (V(C_CARRIER)) cJSON_AddStringToObject(n, "carrier", V(C_CARRIER));
+  if (V(C_SHIP_STATUS)) cJSON_AddStringToObject(n, "status", V(C_SHIP_STATUS));
+  cJSON_AddItemToArray(list, n);
 }
 
 /* Adds the row's line item to order; 0, or -1 with err set. */
@@ -290,6 +305,7 @@ static int import_run(int argc, const char *const *argv, const char *input, size
       snprintf(current, sizeof current, "%s", number);
       first = line;
     }
+    row_shipment(order, row, col);
     if (row_item(order, row, col, err, sizeof err) != 0) {
       fprintf(report, "line %ld: %s\n", line, err);
       bad_lines++;
@@ -350,7 +366,9 @@ const struct destek_command ord_commands[] = {
     "default processing), payment_status, currency (TRY), total, shipping_total, discount_total (549.90),\n"
     "placed_at, paid_at, cancelled_at, updated_at (ISO-8601), email, phone, customer_name, province, district,\n"
     "address, country, shipping_method, promised_dispatch_date (YYYY-MM-DD), sku, item_name, variant, quantity,\n"
-    "price, carrier, tracking_number. Commas or semicolons; quotes as Excel writes them.\n"
+    "price, carrier, tracking_number, shipment_status (Pending, InfoReceived, InTransit, OutForDelivery, AttemptFail,\n"
+    "Delivered, AvailableForPickup, Exception, Expired). A line with another tracking number adds a parcel.\n"
+    "Commas or semicolons; quotes as Excel writes them.\n"
     "Every bad line is reported with its number and the good orders are stored (an order with a bad line is not);\n"
     "an order already stored is updated unless its stored updated_at is newer. --dry-run checks everything and\n"
     "stores nothing. Exits 1 when a line was bad. A running server does the work: give FILE as an absolute path.\n",

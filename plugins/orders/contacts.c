@@ -45,10 +45,11 @@ static int on_exported(struct destek_req *r, int64_t contact_id, struct destek_e
 }
 
 /* Scrubs one order's personal fields. content_sha is cleared so that the shop's next version of the order is stored
- * as a change (the shop still holds the person's data; erasing it there is the merchant's step). */
+ * as a change (the shop still holds the person's data; erasing it there is the merchant's step); search_text is
+ * cleared, and list.c's job writes it again from what is left. */
 #define SCRUB_SQL \
   "UPDATE orders_orders SET email = NULL, phone = NULL, customer_name = NULL, ship_name = NULL, ship_address = NULL," \
-  " content_sha = '' WHERE "
+  " content_sha = '', search_text = NULL WHERE "
 
 static int on_erased(struct destek_req *r, int64_t contact_id, const cJSON *person, void *ud)
 {
@@ -73,6 +74,10 @@ static int on_erased(struct destek_req *r, int64_t contact_id, const cJSON *pers
     }
     if (rc != SQLITE_OK) return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   }
+  /* The scrubbed orders' search words go now (list.c's job writes them again from what is left). */
+  if (ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id IN"
+                     " (SELECT id FROM orders_orders WHERE search_text IS NULL)", "") != SQLITE_OK)
+    return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   return 0;
 }
 

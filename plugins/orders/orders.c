@@ -136,11 +136,12 @@ static int orders_init(const struct destek_host *host)
   static const char *const nouns[] = { "order", "shipment", NULL };
   if (host->events(host, nouns) != 0 || host->settings(host, settings) != 0) return -1;
   if (host->scope(host, "orders") != 0) return -1;
-  const struct destek_route *tables[] = { ord_order_routes, ord_source_routes, ord_shipment_routes, ord_track_routes };
+  const struct destek_route *tables[] = { ord_order_routes, ord_list_routes, ord_link_routes, ord_source_routes,
+                                          ord_shipment_routes, ord_track_routes };
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;
-  if (ord_services_init(host) != 0 || ord_poll_init(host) != 0 || ord_contacts_init(host) != 0 ||
-      ord_demo_init(host) != 0)
+  if (ord_services_init(host) != 0 || ord_buyers_init(host) != 0 || ord_poll_init(host) != 0 || ord_contacts_init(host) != 0 ||
+      ord_demo_init(host) != 0 || ord_list_init(host) != 0 || ord_links_init(host) != 0)
     return -1;
   if (ord_clock_init(host) != 0 || ord_eta_init(host) != 0 || ord_tracking_init(host) != 0 ||
       ord_notices_init(host) != 0)

@@ -56,14 +56,20 @@ cJSON *ord_shipment_from_shopify(const cJSON *fulfillment, char *err, size_t err
 int ord_poll_source(int64_t source_id, char *err, size_t errlen);
 
 extern const struct destek_route ord_order_routes[];
+extern const struct destek_route ord_list_routes[];   /* list.c */
+extern const struct destek_route ord_link_routes[];   /* links.c */
 extern const struct destek_route ord_source_routes[];
 extern const struct destek_route ord_shipment_routes[];
 extern const struct destek_route ord_track_routes[];
 extern const struct destek_command ord_commands[];
 int ord_services_init(const struct destek_host *h);
+/* buyers.c: the service orders.buyers (who bought in a window). 0 or -1. */
+int ord_buyers_init(const struct destek_host *h);
 int ord_poll_init(const struct destek_host *h);
 int ord_contacts_init(const struct destek_host *h);
 int ord_demo_init(const struct destek_host *h);
+int ord_list_init(const struct destek_host *h);       /* list.c: the search text */
+int ord_links_init(const struct destek_host *h);      /* links.c: tickets and orders, the ticket context */
 int ord_demo_fill(int force, FILE *out);
 
 extern const char *const ORD_TR_PROVINCES[81];   /* the 81 provinces by plate code (platforms.c) */

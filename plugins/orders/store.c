@@ -1,6 +1,6 @@
 /* The order store: one canonical shape for an order whatever brought it (README.md, "The canonical order"), the
  * upsert every receiver goes through (idempotent; a stale version never overwrites a newer one), the agents' and
- * integrations' API (GET /api/v1/orders, GET and PUT /api/v1/orders/{number}) and the JSON views. */
+ * integrations' API (GET and PUT /api/v1/orders/{number}; the list is list.c's) and the JSON views. */
 #include "orders.h"
 
 #include <stdio.h>
@@ -443,52 +443,8 @@ static int order_get(struct destek_req *r)
   return ord_reply_json(r, 200, o);
 }
 
-/* GET /api/v1/orders?status=&email=&phone=&contact_id=&number=: newest first. */
-static int order_list(struct destek_req *r)
-{
-  int limit;
-  int64_t after;
-  int rc = ord_page(r, &limit, &after);
-  if (rc) return rc;
-  char status[32] = "", email[256] = "", phone_raw[48] = "", contact[24] = "", number[72] = "";
-  ord_query_get(r, "status", status, sizeof status);
-  ord_query_get(r, "email", email, sizeof email);
-  ord_query_get(r, "phone", phone_raw, sizeof phone_raw);
-  ord_query_get(r, "contact_id", contact, sizeof contact);
-  ord_query_get(r, "number", number, sizeof number);
-  if (status[0]) {
-    int ok = 0;
-    for (int i = 0; ORD_STATUSES[i]; i++) ok |= !strcmp(status, ORD_STATUSES[i]);
-    if (!ok) return ord_field_error(r, "invalid_field", "status", "status must be one of the order statuses");
-  }
-  for (char *p = email; *p; p++) if (*p >= 'A' && *p <= 'Z') *p += 32;
-  char phone[32] = "";
-  if (phone_raw[0]) ord_phone_norm(phone_raw, phone);
-  char *end = NULL;
-  int64_t contact_id = contact[0] ? strtoll(contact, &end, 10) : 0;
-  if (contact[0] && (*end || contact_id < 1))
-    return ord_field_error(r, "invalid_field", "contact_id", "contact_id must be a contact's id");
-  struct destek_db *db = ord_db_read(r);
-  sqlite3_stmt *st = ord_db_prepare(db,
-    "SELECT id FROM orders_orders WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR status = ?2) AND (?3 = '' OR email = ?3)"
-    " AND (?4 = '' OR phone = ?4) AND (?5 = 0 OR contact_id = ?5) AND (?6 = '' OR number = ?6)"
-    " ORDER BY id DESC LIMIT ?7");
-  if (!st) return ord_error(r, 500, "internal", "the orders could not be read");
-  ord_db_bind(st, "itttiti", after, status, email, phone, contact_id, number, (int64_t)limit);
-  int64_t ids[200], n = 0;
-  while (n < limit && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
-  ord_db_done(st);
-  cJSON *items = cJSON_CreateArray();
-  for (int64_t i = 0; i < n; i++) {
-    cJSON *o = ord_order_json(db, ids[i], 0);
-    if (o) cJSON_AddItemToArray(items, o);
-  }
-  return ord_reply_json(r, 200, ord_list_new(items, n == limit ? ids[n - 1] : 0));
-}
-
 const struct destek_route ord_order_routes[] = {
   /* method pattern                    handler     access          params */
-  { "GET", "/api/v1/orders",           order_list, DESTEK_AGENT,   NULL },
   { "GET", "/api/v1/orders/{number}",  order_get,  DESTEK_AGENT,   "number:text" },
   { "PUT", "/api/v1/orders/{number}",  order_put,  "orders",       "number:text", 512 * 1024 },
   { 0 }

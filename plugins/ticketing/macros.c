@@ -173,7 +173,7 @@ static int macro_apply(struct destek_req *r)
   char actor[48];
   tkt_actor(r, actor);
   if (*tpl) {
-    char *text = tkt_template_expand_new(w, tpl, part, tkt_user_id(r));
+    char *text = tkt_template_expand_new(r, w, tpl, part, tkt_user_id(r));
     int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", tkt_user_id(r), 0, text, NULL, NULL, actor);
     free(text);
     if (mid < 0) rc = (int)-mid;

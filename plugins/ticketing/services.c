@@ -8,8 +8,8 @@
  *                   ticket.created, as POST /api/v1/tickets does; channel defaults to "api").
  *   ticketing.note  {ticket_id, body} -> {message_id}: an internal note on the ticket (agents see it; the customer
  *                   never does; message.added).
- *   ticketing.get   {ticket_id} -> the ticket's summary as the agents' API shows it (GET /api/v1/tickets/{id} without
- *                   messages and history).
+ *   ticketing.get   {ticket_id[, with_body]} -> the ticket's summary as the agents' API shows it (GET
+ *                   /api/v1/tickets/{id} without messages and history); with_body: true adds body, the first message.
  *   ticketing.link  {ticket_id} -> {url, sig}: the customer's signed link to the ticket's page in the portal.
  *   ticketing.open_tickets {contact_id, order_number?} -> {items: [{id, reference, status, order_number}]}: the
  *                   contact's tickets that are not solved, closed or merged, those about order_number first, then
@@ -84,8 +84,15 @@ static int svc_get(struct destek_req *call, const cJSON *args, cJSON **result, v
   int64_t id = 0;
   int rc = ticket_arg(call, args, &id);
   if (rc) return rc;
-  *result = tkt_ticket_json(tkt_db_read(call), id, 0);
-  return *result ? 0 : tkt_error(call, 404, "not_found", "no such ticket");
+  struct destek_db *db = tkt_db_read(call);
+  *result = tkt_ticket_json(db, id, 0);
+  if (!*result) return tkt_error(call, 404, "not_found", "no such ticket");
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "with_body"))) {
+    char *body = tkt_db_text_new(db, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id LIMIT 1", "i", id);
+    cJSON_AddStringToObject(*result, "body", body ? body : "");
+    free(body);
+  }
+  return 0;
 }
 
 static int svc_link(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)

@@ -215,7 +215,7 @@ static int ticketing_init(const struct destek_host *host)
   for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (tkt_sla_init(host) != 0 || tkt_triggers_init(host) != 0 || host->routes(host, tkt_macro_routes) != 0) return -1;
-  if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_teams_init(host) != 0 ||
+  if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_mail_send_init(host) != 0 || tkt_rating_init(host) != 0 || tkt_teams_init(host) != 0 ||
       tkt_contacts_init() != 0)
     return -1;
   if (tkt_drafts_init(host) != 0) return -1;

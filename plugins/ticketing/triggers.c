@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "fold.h"
 #include "sla.h"
 #include "tkt.h"
@@ -21,8 +22,11 @@ static _Thread_local int running;   /* inside a trigger or the triage: their own
 #define TYPED_FIRST 2
 
 /* tkt_template_expand_new; with withhold_typed, the variables the customer typed expand to nothing, and a space left
- * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). */
-static char *expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id, int64_t agent_id, int withhold_typed)
+ * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). Variables other
+ * modules answer (context.c: {{order.number}}, ...) are asked for only when the text holds a name not ticketing's
+ * own; they are withheld with the typed ones (an acknowledgement carries only what ticketing itself knows). */
+static char *expand_new(struct destek_req *call, struct destek_db *db, const char *tpl, int64_t ticket_id,
+                        int64_t agent_id, int withhold_typed)
 {
   char *cust = tkt_db_text_new(db, "SELECT c.name FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
                                " WHERE t.id = ?1", "i", ticket_id);
@@ -30,19 +34,28 @@ static char *expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id
   char *subject = tkt_db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *order = tkt_db_text_new(db, "SELECT coalesce(order_number, '') FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *agent = agent_id ? tkt_db_text_new(db, "SELECT name FROM core_users WHERE id = ?1", "i", agent_id) : NULL;
-  const char *names[] = { "ticket.reference", "agent.name", "customer.name", "ticket.subject", "order_number" };
-  const char *vals[] = { ref ? ref : "", agent ? agent : "", cust ? cust : "", subject ? subject : "",
-                         order ? order : "" };
+  enum { OWN = 5, MAX_VARS = 64 };
+  const char *names[MAX_VARS] = { "ticket.reference", "agent.name", "customer.name", "ticket.subject", "order_number" };
+  const char *vals[MAX_VARS] = { ref ? ref : "", agent ? agent : "", cust ? cust : "", subject ? subject : "",
+                                 order ? order : "" };
+  int n_vars = OWN;
+  cJSON *ctx = call && tkt_context_wanted(tpl, names, OWN) ? tkt_context_new(call, db, ticket_id, "template", NULL) : NULL;
+  const cJSON *v, *ctx_vars = cJSON_GetObjectItemCaseSensitive(ctx, "variables");
+  cJSON_ArrayForEach(v, ctx_vars) {
+    if (n_vars == MAX_VARS) break;
+    names[n_vars] = v->string;
+    vals[n_vars++] = withhold_typed ? "" : v->valuestring;
+  }
   if (withhold_typed)
-    for (int i = TYPED_FIRST; i < 5; i++) vals[i] = "";
+    for (int i = TYPED_FIRST; i < OWN; i++) vals[i] = "";
   size_t cap = strlen(tpl) + 1, len = 0;
-  for (int i = 0; i < 5; i++) cap += 8 * strlen(vals[i]);
+  for (int i = 0; i < n_vars; i++) cap += 8 * strlen(vals[i]);
   char *out = malloc(cap + 1);
   if (!out) abort();
   for (const char *p = tpl; *p;) {
     int done = 0;
     if (p[0] == '{' && p[1] == '{') {
-      for (int i = 0; i < 5 && !done; i++) {
+      for (int i = 0; i < n_vars && !done; i++) {
         size_t n = strlen(names[i]);
         if (!strncmp(p + 2, names[i], n) && p[2 + n] == '}' && p[3 + n] == '}') {
           size_t vl = strlen(vals[i]), skip = n + 4;
@@ -65,13 +78,15 @@ static char *expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id
     }
   }
   out[len] = 0;
+  cJSON_Delete(ctx);
   free(cust); free(ref); free(subject); free(order); free(agent);
   return out;
 }
 
-char *tkt_template_expand_new(struct destek_db *db, const char *tpl, int64_t ticket_id, int64_t agent_id)
+char *tkt_template_expand_new(struct destek_req *call, struct destek_db *db, const char *tpl, int64_t ticket_id,
+                              int64_t agent_id)
 {
-  return expand_new(db, tpl, ticket_id, agent_id, 0);
+  return expand_new(call, db, tpl, ticket_id, agent_id, 0);
 }
 
 /* ------------------------------------------------------------------------------------------------ triage */
@@ -85,7 +100,14 @@ static int triage(struct destek_req *r, struct destek_db *w, int64_t ticket_id)
   if (!t) { cJSON_Delete(args); return 0; }
   char *body = tkt_db_text_new(w, "SELECT body FROM tkt_messages WHERE ticket_id = ?1 ORDER BY id LIMIT 1", "i", ticket_id);
   cJSON_AddStringToObject(t, "body", body ? body : "");
+  /* What other modules know (context.c): the order and its shipment, say; never in place of ticketing's members. */
+  cJSON *ctx = tkt_context_new(r, w, ticket_id, "triage", body);
   free(body);
+  const cJSON *fact;
+  cJSON_ArrayForEach(fact, cJSON_GetObjectItemCaseSensitive(ctx, "facts"))
+    if (!cJSON_GetObjectItemCaseSensitive(t, fact->string))
+      cJSON_AddItemToObject(t, fact->string, cJSON_Duplicate(fact, 1));
+  cJSON_Delete(ctx);
   cJSON_AddItemToArray(args, t);
   cJSON *out = tkt_decide_new(r, "ticket.triage", args);
   cJSON_Delete(args);
@@ -158,6 +180,14 @@ static int conditions_hold(struct destek_db *w, const cJSON *cond, const cJSON *
                       : !strncmp(actor->valuestring, "user:", 5) ? "agent" : "system";
     if (strcmp(v->valuestring, who)) return 0;
   }
+  /* score_max / score_min: the rating of a ticket.rated event at most / at least n (no rating: not met). */
+  const cJSON *score = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "rating"), "score");
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(cond, "score_max")) &&
+      !(cJSON_IsNumber(score) && score->valuedouble <= v->valuedouble))
+    return 0;
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(cond, "score_min")) &&
+      !(cJSON_IsNumber(score) && score->valuedouble >= v->valuedouble))
+    return 0;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(cond, "business_hours"))) {
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(cond, "calendar_id");
     int64_t cal_id = cJSON_IsNumber(cid) ? (int64_t)cid->valuedouble : tkt_calendar_default_id(w);
@@ -174,6 +204,15 @@ static int conditions_hold(struct destek_db *w, const cJSON *cond, const cJSON *
   return 1;
 }
 
+/* Whether a trigger's status action may move a ticket from -> to (to is "open" or "pending"): never a closed
+ * ticket (final: only the customer's message reopens it, tickets.c), and a solved one only back to open. */
+static int status_move_ok(const char *from, const char *to)
+{
+  if (!strcmp(from, "closed")) return 0;
+  if (!strcmp(from, "solved")) return !strcmp(to, "open");
+  return 1;
+}
+
 static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *act, const struct destek_event *ev,
                        int64_t ticket_id)
 {
@@ -181,6 +220,13 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
   struct tkt_changes c = { 0 };
   const cJSON *v;
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(act, "priority"))) c.priority = v->valuestring;
+  /* status: "open" reopens a solved ticket (a bad score); a status the ticket cannot move to is left alone. */
+  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(act, "status"))) {
+    char *now_status = tkt_db_text_new(w, "SELECT status FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
+    if (now_status && strcmp(now_status, v->valuestring) && status_move_ok(now_status, v->valuestring))
+      c.status = v->valuestring;
+    free(now_status);
+  }
   if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(act, "add_tags"))) c.add_tags = v;
   if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(act, "assignee_id"))) {
     c.set_assignee = 1;
@@ -202,7 +248,7 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
     }
   }
   int rc = 0;
-  if ((c.priority || c.add_tags || c.set_assignee || c.set_team) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
+  if ((c.status || c.priority || c.add_tags || c.set_assignee || c.set_team) && (rc = tkt_apply_changes(r, w, ticket_id, &c, "system")))
     return rc;
   /* The reply answers the customer who acted, in that customer's part of the thread (after a merge of several
    * customers' tickets, not always the ticket's customer): their language, their ticket's reference and subject. */
@@ -224,7 +270,7 @@ static int actions_run(struct destek_req *r, struct destek_db *w, const cJSON *a
      * message in the thread is the text that was mailed. The text is for the part (parts.c) of the customer who set
      * the trigger off. */
     int with_ack = !strcmp(ev->name, "ticket.created") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ack_needed"));
-    char *body = expand_new(w, tpl->valuestring, part, 0, with_ack);
+    char *body = expand_new(r, w, tpl->valuestring, part, 0, with_ack);
     int64_t mid = tkt_message_add(r, w, ticket_id, part, "reply", 0, 0, body, NULL, NULL, "system");
     free(body);
     if (mid < 0) return (int)-mid;
@@ -294,7 +340,8 @@ static int on_event(struct destek_req *call, const struct destek_event *ev, void
 
 /* ------------------------------------------------------------------------------------------------ API */
 
-static const char *const EVENTS[] = { "ticket.created", "message.added", "ticket.updated", NULL };
+/* ticket.rated: a module that asked the customer for a score told the ticket (rating.c, ticketing.rate). */
+static const char *const EVENTS[] = { "ticket.created", "message.added", "ticket.updated", "ticket.rated", NULL };
 
 static cJSON *trigger_json(struct destek_db *db, int64_t id)
 {
@@ -337,6 +384,7 @@ static int check_conditions(struct destek_req *r, struct destek_db *w, const cJS
     else if (!strcmp(k, "message_kind")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "reply") || !strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "note"));
     else if (!strcmp(k, "actor")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "customer") || !strcmp(v->valuestring, "agent") || !strcmp(v->valuestring, "system"));
     else if (!strcmp(k, "business_hours")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "closed"));
+    else if (!strcmp(k, "score_max") || !strcmp(k, "score_min")) ok = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 10;
     else if (!strcmp(k, "calendar_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM tkt_calendars WHERE id = ?1", "i", (int64_t)v->valuedouble);
     if (!ok) { rc_field = k; break; }
   }
@@ -352,6 +400,7 @@ static int check_actions(struct destek_req *r, struct destek_db *w, const cJSON 
     const char *k = v->string;
     int ok = 0;
     if (!strcmp(k, "priority")) for (int i = 0; cJSON_IsString(v) && TKT_PRIORITIES[i]; i++) ok |= !strcmp(v->valuestring, TKT_PRIORITIES[i]);
+    else if (!strcmp(k, "status")) ok = cJSON_IsString(v) && (!strcmp(v->valuestring, "open") || !strcmp(v->valuestring, "pending"));
     else if (!strcmp(k, "add_tags")) { int rc = tkt_tags_check(r, v, "actions"); if (rc) return rc; ok = 1; }
     else if (!strcmp(k, "assignee_id")) ok = cJSON_IsNumber(v) && tkt_db_int(w, 0, "SELECT count(*) FROM core_users WHERE id = ?1 AND active = 1", "i", (int64_t)v->valuedouble);
     else if (!strcmp(k, "reply_tr") || !strcmp(k, "reply_en")) ok = cJSON_IsString(v) && strlen(v->valuestring) <= TKT_BODY_MAX;

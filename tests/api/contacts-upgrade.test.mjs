@@ -54,9 +54,10 @@ describe('upgrade to core contacts', () => {
     assert.equal(q("SELECT count(*) FROM sqlite_master WHERE name = 'tkt_customers'"), '0');
     assert.equal(q('PRAGMA foreign_key_check'), '');
     assert.match(q("SELECT sql FROM sqlite_master WHERE name = 'tkt_tickets'"), /customer_id\s+INTEGER NOT NULL REFERENCES core_contacts\(id\)/);
-    // core 008 and ticketing 021 rewrote the hot tables' CHECKs as comparisons (an IN list of 3+ constants builds a
+    // core 008, ticketing 021 and orders 004 rewrote the hot tables' CHECKs as comparisons (an IN list of 3+ constants builds a
     // temporary index per row): no such list is left on them, every row and id came through, and the rules still hold.
-    for (const t of ['tkt_tickets', 'tkt_messages', 'core_deliveries', 'core_contact_identities'])
+    for (const t of ['tkt_tickets', 'tkt_messages', 'core_deliveries', 'core_contact_identities', 'orders_orders',
+      'orders_shipments', 'orders_deliveries', 'orders_ticket_links'])
       assert.doesNotMatch(q(`SELECT sql FROM sqlite_master WHERE name = '${t}'`), /CHECK \(\w+ IN \(/, t);
     assert.equal(q('SELECT count(*) FROM tkt_tickets'), '7');   // the fixture's 4 and the 3 above
     assert.equal(q("SELECT count(*) FROM sqlite_master WHERE name IN ('tkt_tickets_status', 'tkt_messages_ticket'," +

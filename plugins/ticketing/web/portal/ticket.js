@@ -3,7 +3,7 @@
 // theirs was merged into), the files with their signed download links, and a reply box; a wrong or missing
 // signature is "not found", like an unknown number.
 import { alert, api, checkFiles, config, control, explain, field, filePicker, fill, formatDate, formatSize, h, icon, linkify,
-  loadConfig, readFiles, t, utf8Bytes } from '@destek/portal';
+  loadConfig, readFiles, slot, t, utf8Bytes } from '@destek/portal';
 
 const REFRESH_MS = 60000;
 
@@ -72,6 +72,8 @@ export function ticketPage(number, sig, update, onLang) {
         h('span', null, t('ticket.opened', { date: formatDate(v.created_at) })),
         v.updated_at !== v.created_at ? h('span', null, t('ticket.updated', { date: formatDate(v.updated_at) })) : null),
       hint(v),
+      // Other modules' part of the ticket's head (feedback's "How did we do?" on a solved ticket).
+      ...slot('ticket.head', { ticket: v, number, sig, update }),
     ];
   }
 
