@@ -487,9 +487,9 @@ static char *col_dup(sqlite3_stmt *st, int i)
 /* The sender (a job of the bus thread): reads due messages without the writer, checks a commercial one's consent
  * again, sends over SMTP, then records every outcome in one short transaction. A crash between the send and the
  * record sends that message again (at least once). */
-static int send_due(struct destek_req *call, void *ud)
+/* One round: up to SEND_BATCH due messages. The number handled, or -1 when the SMTP server failed (wait). */
+static int send_round(struct destek_req *call)
 {
-  (void)ud;
   struct db *r = db_reader();
   if (!r) return 0;
   struct pending p[SEND_BATCH];
@@ -554,6 +554,20 @@ static int send_due(struct destek_req *call, void *ud)
     }
   }
   pending_free(p, n);
+  return down ? -1 : n;
+}
+
+/* Rounds back to back, each committed, while they come full, for at most half a second (the bus thread has events to
+ * deliver too); what is left goes on the next tick. */
+static int send_due(struct destek_req *call, void *ud)
+{
+  (void)ud;
+  double until = util_mono() + 0.5;
+  for (;;) {
+    int n = send_round(call);
+    if (n < SEND_BATCH || util_mono() > until) break;
+    if (http_commit(call) != 0) break;
+  }
   return 0;
 }
 
