@@ -180,7 +180,7 @@ static int run_module_demos(const char *owner, int argc, char **argv)
 {
   int force = 0, failed = 0;
   for (int i = 0; i < argc; i++) if (!strcmp(argv[i], "--force")) force = 1;
-  cJSON *list = services_list_new();
+  cJSON *list = services_list_new(NULL);
   const cJSON *s;
   cJSON_ArrayForEach(s, list) {
     const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(s, "name"));

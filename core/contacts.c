@@ -265,7 +265,7 @@ static struct hook_entry *hooks_snapshot(int *n)
  * 0 or the error status; for export, parts gets each service's answer under its plugin's name. */
 static int call_lifecycle_services(struct destek_req *call, const char *suffix, const cJSON *args, cJSON *parts)
 {
-  cJSON *list = services_list_new();
+  cJSON *list = services_list_new(NULL);
   size_t slen = strlen(suffix);
   int rc = 0;
   cJSON *s;

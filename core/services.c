@@ -134,17 +134,24 @@ int services_call(struct destek_req *call, const char *name, const cJSON *args, 
   return rc;
 }
 
-cJSON *services_list_new(void)
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+cJSON *services_list_new(const char *suffix)
 {
   cJSON *arr = cJSON_CreateArray();
   pthread_rwlock_rdlock(&lock);
-  int order[SERVICES_MAX];
-  for (int i = 0; i < n_services; i++) order[i] = i;
-  for (int i = 1; i < n_services; i++)   /* insertion sort: a few dozen names */
+  int order[SERVICES_MAX], n = 0;
+  for (int i = 0; i < n_services; i++)
+    if (!suffix || ends_with(services[i].name, suffix)) order[n++] = i;
+  for (int i = 1; i < n; i++)   /* insertion sort: a few dozen names */
     for (int j = i; j > 0 && strcmp(services[order[j - 1]].name, services[order[j]].name) > 0; j--) {
       int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
     }
-  for (int i = 0; i < n_services; i++) {
+  for (int i = 0; i < n; i++) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", services[order[i]].name);
     cJSON_AddStringToObject(o, "plugin", services[order[i]].owner);

@@ -29,7 +29,7 @@ int services_call(struct destek_req *call, const char *name, const cJSON *args, 
 /* 1 when a loaded module publishes name. */
 int services_exists(const char *name);
 
-/* Every published service, [{name, plugin}] in name order (caller frees). */
-cJSON *services_list_new(void);
+/* The published services whose names end with suffix (NULL: every one), [{name, plugin}] in name order (caller frees). */
+cJSON *services_list_new(const char *suffix);
 
 #endif

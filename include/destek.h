@@ -467,10 +467,10 @@ struct destek_host {
   int (*db_commit)(struct destek_req *call);
 
   /* --- services: who publishes what --- */
-  /* Every published service, [{name, plugin}] in name order (new; the caller frees it): for a module that offers
-   * other modules a place by a naming convention (ticketing asks every "<module>.ticket_context" what it knows about
-   * a ticket, for macros and the triage). */
-  cJSON *(*services_new)(void);
+  /* The published services whose names end with suffix (NULL: all), [{name, plugin}] in name order (new; the caller
+   * frees it): for a module that offers other modules a place by a naming convention (ticketing asks every
+   * "<module>.ticket_context" what it knows about a ticket, for macros and the triage). */
+  cJSON *(*services_new)(const char *suffix);
 
   /* --- consent: the ledger of ONAY/RET per contact and channel (core/consent.c; law 6563, KVKK) --- */
   /* Records consent given (status "ONAY") or refused/withdrawn ("RET") by contact_id for channel ("email", "sms",

@@ -31,7 +31,7 @@ cJSON *tkt_context_new(struct destek_req *call, struct destek_db *db, int64_t ti
   cJSON *out = cJSON_CreateObject();
   cJSON *vars = cJSON_AddObjectToObject(out, "variables"), *facts = cJSON_AddObjectToObject(out, "facts");
   if (!DESTEK_HOST_HAS(tkt_host, services_new)) return out;   /* a core older than the service list */
-  cJSON *list = tkt_host->services_new();
+  cJSON *list = tkt_host->services_new(SUFFIX);
   cJSON *args = NULL;
   const cJSON *svc;
   cJSON_ArrayForEach(svc, list) {
