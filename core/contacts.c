@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "bus.h"
+#include "consent.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -390,6 +391,7 @@ static int contact_export(struct destek_req *r)
     }
     db_done(st);
   }
+  cJSON_AddItemToObject(doc, "consent", consent_export_new(db, id));
   cJSON *modules = cJSON_AddObjectToObject(doc, "modules");
   int n, rc = 0;
   struct hook_entry *hs = hooks_snapshot(&n);
@@ -515,6 +517,7 @@ static int contact_erase(struct destek_req *r)
                       " END || id, email = NULL, phone = NULL, erased_at = ?2, updated_at = ?2 WHERE merged_into = ?1",
                    "it", id, now) == SQLITE_OK;
   ok = ok && db_exec(w, "DELETE FROM core_contact_identities WHERE contact_id = ?1", "i", id) == SQLITE_OK;
+  ok = ok && consent_erase(w, id, now) == 0;   /* the ledger keeps its records, without address and ip, as proof */
   cJSON *v;
   cJSON_ArrayForEach(v, identities) {
     const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "value"));

@@ -37,6 +37,7 @@ struct auth_who {
 struct destek_req {
   struct mg_connection *conn;
   const char *owner;              /* the plugin whose code runs ("core" by default), for logs and SQL limits */
+  const char *service_caller;     /* while a service runs: the plugin that called it (consent.c records who asked) */
   int emitted;                    /* events were written: wake the bus after commit */
   const char *method;
   const char *path;               /* decoded, without the query string */

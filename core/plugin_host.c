@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
+#include "consent.h"
 #include "contacts.h"
 #include "db.h"
 #include "directory.h"
@@ -584,6 +585,9 @@ static const struct destek_host host_template = {
   .db_commit = http_commit,
   .services_new = services_list_new,
   .markdown_new = markdown_html_new,
+  .consent_record = consent_record,
+  .consent_state = consent_state,
+  .message_send = consent_message_send,
 };
 
 const struct destek_host *plugin_host(const char *owner)

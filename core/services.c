@@ -106,11 +106,13 @@ int services_call(struct destek_req *call, const char *name, const cJSON *args, 
     return http_error(call, 500, "internal", "the service %s could not begin", name);
   }
   size_t live_at = live_mark(call);
-  const char *caller = call->owner;
+  const char *caller = call->owner, *caller_before = call->service_caller;
   call->owner = s.owner;
+  call->service_caller = caller;
   cJSON *out = NULL;
   int rc = s.fn(call, args, &out, s.ud);
   call->owner = caller;
+  call->service_caller = caller_before;
   cJSON_Delete(empty);
   if (rc == 0) {
     if (had_tx) db_exec(had_tx, "RELEASE destek_service", NULL);

@@ -478,7 +478,39 @@ struct destek_host {
    * mailto, tel or a path of this site, every image only when http, https or a path. A new string (the caller frees
    * it), or NULL when the text is over 1 MiB or memory ran out. */
   char *(*markdown_new)(const char *text, size_t len);
+
+  /* --- consent: the ledger of ONAY/RET per contact and channel (core/consent.c; law 6563, KVKK) --- */
+  /* Records consent given (status "ONAY") or refused/withdrawn ("RET") by contact_id for channel ("email", "sms",
+   * "call", "whatsapp"), in the call's transaction, append-only: source is one of "web_form", "checkout",
+   * "call_centre", "import", "iys", "unsubscribe_link", "reply"; text_shown the text the person was shown (required
+   * for an ONAY); address (NULL: the contact's e-mail or phone) and ip may be NULL; at is when the person gave it
+   * ("2026-12-04T20:45:47Z", UTC; NULL: now). Emits consent.granted or consent.revoked. The record's id, or 0 with the
+   * error status set up on the call (422 invalid_field/missing_field, 404 not_found, 409 contact_erased). */
+  int64_t (*consent_record)(struct destek_req *call, int64_t contact_id, const char *channel, const char *status,
+                            const char *source, const char *text_shown, const char *address, const char *ip,
+                            const char *at);
+  /* 1 when contact_id has a current ONAY for channel (its latest record is an ONAY: a later RET overrides it), else
+   * 0 (no record, a RET, an erased contact). */
+  int (*consent_state)(struct destek_req *call, int64_t contact_id, const char *channel);
+
+  /* --- messages to contacts through the core --- */
+  /* Queues an e-mail (plain text, UTF-8) to contact_id's e-mail address in the call's transaction; the core sends it
+   * after commit over the SMTP server of the mail.* settings, retrying with backoff, and survives a restart.
+   * commercial=1 marks a commercial message (law 6563): refused (DESTEK_SEND_NO_CONSENT, logged, nothing queued)
+   * without the contact's current ONAY for "email", checked again when it is sent; it carries List-Unsubscribe
+   * (RFC 8058 one-click) and the text saying how to refuse, free. commercial=0 marks a service message (order,
+   * shipping, returns, ticket replies: no promotion in it). The message id (> 0), or a DESTEK_SEND_* code (< 0);
+   * the call's status is not touched. */
+  int64_t (*message_send)(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
+                          int commercial);
 };
+
+/* message_send's refusals. */
+#define DESTEK_SEND_INVALID    (-1)   /* subject (one line) or body missing, too long, or not UTF-8 */
+#define DESTEK_SEND_NO_CONTACT (-2)   /* no such contact, or it was erased */
+#define DESTEK_SEND_NO_ADDRESS (-3)   /* the contact has no e-mail address */
+#define DESTEK_SEND_NO_CONSENT (-4)   /* commercial, without a current ONAY for the channel */
+#define DESTEK_SEND_ERROR      (-5)   /* the database failed (logged) */
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
  * or an error status set up on the call (host->error), which fails the whole operation and takes back what every

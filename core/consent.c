@@ -1,0 +1,763 @@
+/* The consent ledger and the core's send path (see consent.h). */
+#include "consent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "bus.h"
+#include "contacts.h"
+#include "db.h"
+#include "http.h"
+#include "jobs.h"
+#include "log.h"
+#include "net.h"
+#include "services.h"
+#include "settings.h"
+#include "util.h"
+
+#define error_set(r) ((r)->status >= 400)
+
+static const char *const CHANNELS[] = { "email", "sms", "call", "whatsapp", NULL };
+static const char *const STATUSES[] = { "ONAY", "RET", NULL };
+static const char *const SOURCES[] = { "web_form", "checkout", "call_centre", "import", "iys", "unsubscribe_link",
+                                       "reply", NULL };
+
+#define SEND_BATCH 50
+#define SEND_MAX_ATTEMPTS 8
+
+static int one_of(const char *v, const char *const *list)
+{
+  if (!v) return 0;
+  for (int i = 0; list[i]; i++) if (!strcmp(v, list[i])) return 1;
+  return 0;
+}
+
+/* "2026-12-04T20:45:47Z" -> time_t, or -1. */
+static time_t iso_parse(const char *s)
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  if (!s || strlen(s) != 20) return -1;
+  const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!end || *end) return -1;
+  return timegm(&tm);
+}
+
+/* Turkey time (UTC+3 all year since 2016) for people to read: "04.12.2026 23:45:47 (UTC+03:00)". */
+static void tr_time(const char *iso, char out[40])
+{
+  time_t t = iso_parse(iso);
+  if (t < 0) { snprintf(out, 40, "%s", iso ? iso : ""); return; }
+  t += 3 * 3600;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 40, "%d.%m.%Y %H:%M:%S (UTC+03:00)", &tm);
+}
+
+/* --- the state --- */
+
+static int state_on(struct db *db, int64_t contact_id, const char *channel)
+{
+  if (!db || !one_of(channel, CHANNELS)) return 0;
+  if (db_int(db, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1 AND erased_at IS NULL AND merged_into IS NULL",
+             "i", contact_id) != 1)
+    return 0;
+  char *s = db_text_new(db, "SELECT status FROM core_consent WHERE channel = ?2 AND contact_id IN"
+                            " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)"
+                            " ORDER BY at DESC, status = 'RET' DESC, id DESC LIMIT 1", "it", contact_id, channel);
+  int on = s && !strcmp(s, "ONAY");
+  free(s);
+  return on;
+}
+
+int consent_state(struct destek_req *call, int64_t contact_id, const char *channel)
+{
+  struct db *db = call ? http_db(call) : db_reader();
+  return state_on(db, contact_id, channel);
+}
+
+static cJSON *record_json(sqlite3_stmt *st)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+  cJSON_AddNumberToObject(o, "contact_id", (double)sqlite3_column_int64(st, 1));
+  const char *names[] = { "channel", "status", "source", "text_shown", "address", "ip", "recorded_by", "at",
+                          "recorded_at", "erased_at" };
+  for (int i = 0; i < 10; i++) {
+    if (sqlite3_column_type(st, 2 + i) == SQLITE_NULL) cJSON_AddNullToObject(o, names[i]);
+    else cJSON_AddStringToObject(o, names[i], (const char *)sqlite3_column_text(st, 2 + i));
+  }
+  char tr[40];
+  tr_time((const char *)sqlite3_column_text(st, 9), tr);
+  cJSON_AddStringToObject(o, "at_tr", tr);
+  return o;
+}
+
+cJSON *consent_export_new(struct db *db, int64_t contact_id)
+{
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st = db ? db_prepare(db, "SELECT id, contact_id, channel, status, source, text_shown, address, ip,"
+                                         " recorded_by, at, recorded_at, erased_at FROM core_consent WHERE contact_id IN"
+                                         " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)"
+                                         " ORDER BY at, id") : NULL;
+  if (!st) return arr;
+  db_bind(st, "i", contact_id);
+  while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(arr, record_json(st));
+  db_done(st);
+  return arr;
+}
+
+/* {email: {status, at, at_tr, source} | null, sms: ..., call: ..., whatsapp: ...}: the latest record of each. */
+static cJSON *state_json(struct db *db, int64_t contact_id)
+{
+  cJSON *o = cJSON_CreateObject();
+  int live = db_int(db, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1 AND erased_at IS NULL", "i",
+                    contact_id) == 1;
+  for (int i = 0; CHANNELS[i]; i++) {
+    sqlite3_stmt *st = db_prepare(db, "SELECT status, at, source FROM core_consent WHERE channel = ?2 AND contact_id IN"
+                                      " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)"
+                                      " ORDER BY at DESC, status = 'RET' DESC, id DESC LIMIT 1");
+    if (!st) continue;
+    db_bind(st, "it", contact_id, CHANNELS[i]);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      cJSON *c = cJSON_CreateObject();
+      const char *status = (const char *)sqlite3_column_text(st, 0);
+      cJSON_AddStringToObject(c, "status", live ? status : "RET");
+      cJSON_AddBoolToObject(c, "may_send_commercial", live && !strcmp(status, "ONAY"));
+      cJSON_AddStringToObject(c, "at", (const char *)sqlite3_column_text(st, 1));
+      char tr[40];
+      tr_time((const char *)sqlite3_column_text(st, 1), tr);
+      cJSON_AddStringToObject(c, "at_tr", tr);
+      cJSON_AddStringToObject(c, "source", (const char *)sqlite3_column_text(st, 2));
+      cJSON_AddItemToObject(o, CHANNELS[i], c);
+    } else {
+      cJSON_AddNullToObject(o, CHANNELS[i]);
+    }
+    db_done(st);
+  }
+  return o;
+}
+
+/* --- recording --- */
+
+/* Consent collected electronically (a web form, the checkout) for e-mail gets a confirmation the same day, saying what
+ * was agreed to and how to refuse, free (a service message with its own one-click unsubscribe link). Not for a record
+ * of an older ONAY (an import of the past). 0 or -1. */
+static int confirm_queue(struct db *w, int64_t contact_id, const char *channel, const char *status, const char *source,
+                         const char *text_shown, const char *address, const char *at, time_t now)
+{
+  if (strcmp(status, "ONAY") || strcmp(channel, "email") || (strcmp(source, "web_form") && strcmp(source, "checkout")) ||
+      !address || !*address || iso_parse(at) < now - 86400)
+    return 0;
+  char token[48], now_iso[21], url[600];
+  util_token(token, 24);
+  util_iso_time(now, now_iso);
+  const char *base = http_base_url();
+  snprintf(url, sizeof url, "%s/u/%s", base ? base : "", token);
+  char *lang = db_text_new(w, "SELECT lang FROM core_contacts WHERE id = ?1", "i", contact_id);
+  int en = lang && !strcmp(lang, "en");
+  free(lang);
+  char *body = NULL;
+  if (en ? asprintf(&body, "Hello,\n\nwe recorded your consent to receive commercial e-mail from us at %s. The text"
+                           " you agreed to:\n\n\"%s\"\n\nIf this was not you, or you changed your mind, refuse free"
+                           " of charge with one click: %s\n", address, text_shown ? text_shown : "", url)
+         : asprintf(&body, "Merhaba,\n\n%s adresine ticari elektronik ileti gönderilmesine onay verdiğinizi kaydettik."
+                           " Onayladığınız metin:\n\n\"%s\"\n\nBu onayı siz vermediyseniz ya da fikrinizi"
+                           " değiştirdiyseniz, tek tıkla ve ücretsiz olarak ret hakkınızı kullanabilirsiniz: %s\n",
+                           address, text_shown ? text_shown : "", url) < 0)
+    abort();
+  int rc = db_exec(w, "INSERT INTO core_messages(contact_id, channel, to_addr, subject, body, commercial, unsub_token,"
+                      " sender, created_at) VALUES (?1, 'email', ?2, ?3, ?4, 0, ?5, 'core', ?6)", "itttt" "t",
+                   contact_id, address, en ? "Your consent to commercial e-mail" : "Ticari ileti onayınız alındı",
+                   body, token, now_iso);
+  free(body);
+  return rc == SQLITE_OK ? 0 : -1;
+}
+
+int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *channel, const char *status,
+                       const char *source, const char *text_shown, const char *address, const char *ip,
+                       const char *at)
+{
+  if (!one_of(channel, CHANNELS))
+    return http_field_error(call, "invalid_field", "channel", "channel is email, sms, call or whatsapp"), 0;
+  if (!one_of(status, STATUSES)) return http_field_error(call, "invalid_field", "status", "status is ONAY or RET"), 0;
+  if (!one_of(source, SOURCES))
+    return http_field_error(call, "invalid_field", "source",
+                            "source is web_form, checkout, call_centre, import, iys, unsubscribe_link or reply"), 0;
+  if (!strcmp(status, "ONAY") && (!text_shown || !*text_shown))
+    return http_field_error(call, "missing_field", "text_shown", "an ONAY needs the text the person was shown"), 0;
+  if (text_shown && strlen(text_shown) > 20000)
+    return http_field_error(call, "invalid_field", "text_shown", "text_shown is at most 20000 bytes"), 0;
+  if (ip && (strlen(ip) > 45 || strspn(ip, "0123456789abcdefABCDEF.:") != strlen(ip)))
+    return http_field_error(call, "invalid_field", "ip", "ip is an IPv4 or IPv6 address"), 0;
+  time_t now = time(NULL);
+  char now_iso[21];
+  util_iso_time(now, now_iso);
+  if (at && *at) {
+    time_t t = iso_parse(at);
+    if (t < 0) return http_field_error(call, "invalid_field", "at", "at is a UTC time like 2026-12-04T20:45:47Z"), 0;
+    if (t > now + 300) return http_field_error(call, "invalid_field", "at", "at is in the future"), 0;
+  } else {
+    at = now_iso;
+  }
+  struct db *w = http_tx(call);
+  if (!w) return 0;
+  if (!db_int(w, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1", "i", contact_id))
+    return http_error(call, 404, "not_found", "no such contact"), 0;
+  if (db_int(w, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1 AND erased_at IS NOT NULL", "i", contact_id))
+    return http_error(call, 409, "contact_erased", "this person was erased"), 0;
+  int64_t into = db_int(w, 0, "SELECT merged_into FROM core_contacts WHERE id = ?1", "i", contact_id);
+  if (into) contact_id = into;   /* a merged-away contact's consent is the survivor's */
+  char norm[256];
+  if (address && *address) {
+    const char *kind = !strcmp(channel, "email") ? "email" : "phone";
+    if (contacts_normalise(kind, address, norm, sizeof norm) != 0)
+      return http_field_error(call, "invalid_field", "address",
+                              !strcmp(kind, "email") ? "address is not an e-mail address" : "address is not a phone number"),
+             0;
+    address = norm;
+  } else {
+    char *a = db_text_new(w, !strcmp(channel, "email") ? "SELECT email FROM core_contacts WHERE id = ?1"
+                                                        : "SELECT phone FROM core_contacts WHERE id = ?1", "i", contact_id);
+    snprintf(norm, sizeof norm, "%s", a ? a : "");
+    free(a);
+    address = *norm ? norm : NULL;
+  }
+  char by[300];
+  if (call->who.user_id) snprintf(by, sizeof by, "user:%lld", (long long)call->who.user_id);
+  else if (!strcmp(source, "unsubscribe_link")) snprintf(by, sizeof by, "unsubscribe_link");
+  else snprintf(by, sizeof by, "plugin:%s", call->service_caller ? call->service_caller
+                                            : call->owner ? call->owner : "core");
+  if (db_exec(w, "INSERT INTO core_consent(contact_id, channel, status, source, text_shown, address, ip, recorded_by,"
+                 " at, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", "itttttttt" "t", contact_id,
+              channel, status, source, text_shown ? text_shown : "", address, ip && *ip ? ip : NULL, by, at,
+              now_iso) != SQLITE_OK)
+    return http_error(call, 500, "internal", "the consent could not be recorded"), 0;
+  int64_t id = db_last_id(w);
+  if (confirm_queue(w, contact_id, channel, status, source, text_shown, address, at, now) != 0)
+    return http_error(call, 500, "internal", "the consent could not be recorded"), 0;
+  call->emitted = 1;
+  cJSON *payload = cJSON_CreateObject();
+  cJSON_AddNumberToObject(payload, "id", (double)id);
+  cJSON_AddNumberToObject(payload, "contact_id", (double)contact_id);
+  cJSON_AddStringToObject(payload, "channel", channel);
+  cJSON_AddStringToObject(payload, "source", source);
+  cJSON_AddStringToObject(payload, "at", at);
+  char subject[40];
+  snprintf(subject, sizeof subject, "contact:%lld", (long long)contact_id);
+  if (bus_emit(call, !strcmp(status, "ONAY") ? "consent.granted" : "consent.revoked", subject, payload) != 0)
+    return error_set(call) ? 0 : (http_error(call, 500, "internal", "the consent could not be recorded"), 0);
+  return id;
+}
+
+/* --- KVKK erasure --- */
+
+int consent_erase(struct db *w, int64_t contact_id, const char *now)
+{
+  return db_exec(w, "UPDATE core_consent SET address = NULL, ip = NULL, erased_at = ?2 WHERE erased_at IS NULL AND"
+                    " contact_id IN (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)", "it",
+                 contact_id, now) == SQLITE_OK &&
+                 db_exec(w, "UPDATE core_messages SET to_addr = '', subject = '', body = '', status = CASE status"
+                            " WHEN 'pending' THEN 'withheld' ELSE status END, last_error = CASE status WHEN 'pending'"
+                            " THEN 'the person was erased' ELSE last_error END WHERE contact_id IN"
+                            " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)", "i", contact_id)
+                   == SQLITE_OK
+           ? 0 : -1;
+}
+
+/* --- the send path --- */
+
+int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
+                             int commercial)
+{
+  const char *who = !call ? "core" : call->service_caller ? call->service_caller : call->owner ? call->owner : "core";
+  if (!call || !subject || !*subject || !body || strlen(subject) > 998 || strlen(body) > (1u << 20) ||
+      !util_utf8_valid(subject, strlen(subject)) || !util_utf8_valid(body, strlen(body)) ||
+      strpbrk(subject, "\r\n"))
+    return DESTEK_SEND_INVALID;
+  struct db *w = http_tx(call);
+  if (!w) return DESTEK_SEND_ERROR;
+  int64_t into = db_int(w, 0, "SELECT merged_into FROM core_contacts WHERE id = ?1", "i", contact_id);
+  if (into) contact_id = into;
+  if (!db_int(w, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1 AND erased_at IS NULL", "i", contact_id))
+    return DESTEK_SEND_NO_CONTACT;
+  char *to = db_text_new(w, "SELECT email FROM core_contacts WHERE id = ?1", "i", contact_id);
+  if (!to || !*to) { free(to); return DESTEK_SEND_NO_ADDRESS; }
+  if (commercial && !state_on(w, contact_id, "email")) {
+    log_warn("consent", "%s: a commercial e-mail to contact %lld was refused: no current ONAY for email", who,
+             (long long)contact_id);
+    free(to);
+    return DESTEK_SEND_NO_CONSENT;
+  }
+  char token[48] = "", now[21];
+  if (commercial) util_token(token, 24);
+  util_iso_time(time(NULL), now);
+  int rc = db_exec(w, "INSERT INTO core_messages(contact_id, channel, to_addr, subject, body, commercial, unsub_token,"
+                      " sender, created_at) VALUES (?1, 'email', ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "itttitt" "t",
+                   contact_id, to, subject, body, (int64_t)(commercial ? 1 : 0), commercial ? token : NULL, who, now);
+  free(to);
+  if (rc != SQLITE_OK) return DESTEK_SEND_ERROR;
+  call->emitted = 1;   /* wakes the bus thread after commit: the sender runs there */
+  return db_last_id(w);
+}
+
+struct sbuf { char *p; size_t n, cap; };
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+  if (b->n + n + 1 > b->cap) {
+    b->cap = (b->n + n + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    if (!b->p) abort();
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+/* Subject and names as RFC 2047 encoded words of whole UTF-8 characters. */
+static void sb_encoded_words(struct sbuf *b, const char *s)
+{
+  size_t n = strlen(s), i = 0;
+  int ascii = 1;
+  for (size_t k = 0; k < n; k++) if ((unsigned char)s[k] >= 0x80 || (unsigned char)s[k] < 0x20 || s[k] == '=' || s[k] == '?') ascii = 0;
+  if (ascii && n < 900) { sb_str(b, s); return; }
+  while (i < n) {
+    size_t j = i + 45 < n ? i + 45 : n;
+    while (j < n && j > i && ((unsigned char)s[j] & 0xC0) == 0x80) j--;
+    char enc[80];
+    size_t m = util_b64_encode(s + i, j - i, enc);
+    enc[m] = 0;
+    if (i) sb_str(b, "\r\n ");
+    sb_str(b, "=?UTF-8?B?");
+    sb_str(b, enc);
+    sb_str(b, "?=");
+    i = j;
+  }
+}
+
+static void sb_base64_lines(struct sbuf *b, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i += 57) {
+    size_t k = n - i < 57 ? n - i : 57;
+    char enc[80];
+    size_t m = util_b64_encode(s + i, k, enc);
+    sb_add(b, enc, m);
+    sb_str(b, "\r\n");
+  }
+}
+
+struct pending {
+  int64_t id, contact_id;
+  int attempts, commercial;
+  char *to, *subject, *body, *token;
+  int result;           /* 0 sent, 1 failed (retry), 2 withheld (no consent any more), 3 not tried */
+  char error[300];
+};
+
+struct upload { const char *p; size_t len, at; };
+
+static size_t upload_read(char *buf, size_t size, size_t n, void *ud)
+{
+  struct upload *u = ud;
+  size_t left = u->len - u->at, want = size * n;
+  if (want > left) want = left;
+  memcpy(buf, u->p + u->at, want);
+  u->at += want;
+  return want;
+}
+
+static int loopback_url(const char *url)
+{
+  const char *h = strstr(url, "://");
+  if (!h) return 0;
+  h += 3;
+  return !strncmp(h, "127.", 4) || !strncmp(h, "[::1]", 5) || !strncasecmp(h, "localhost", 9);
+}
+
+static int smtp_send(const char *from, const char *to, const char *msg, size_t len, char *err, size_t errlen)
+{
+  char *url = settings_get_new("mail.smtp_url"), *user = settings_get_new("mail.smtp_user"),
+       *password = settings_get_new("mail.smtp_password"), *tls = settings_get_new("mail.smtp_tls");
+  int rc = -1;
+  if (!url || (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))) {
+    snprintf(err, errlen, "no SMTP server is set (mail.smtp_url)");
+  } else if (net_curl_ready() != 0) {
+    snprintf(err, errlen, "libcurl cannot start");
+  } else {
+    CURL *c = curl_easy_init();
+    if (!c) abort();
+    char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
+    snprintf(from_angle, sizeof from_angle, "<%s>", from);
+    struct curl_slist *rcpt = curl_slist_append(NULL, to);
+    struct upload up = { msg, len, 0 };
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    if (user && *user) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, user);
+      curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+    }
+    int plain_ok = (tls && !strcmp(tls, "none")) || loopback_url(url);
+    curl_easy_setopt(c, CURLOPT_USE_SSL, plain_ok ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+    if (plain_ok && tls && !strcmp(tls, "none")) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &up);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode cc = curl_easy_perform(c);
+    if (cc == CURLE_OK) rc = 0;
+    else snprintf(err, errlen, "SMTP: %s", *errbuf ? errbuf : curl_easy_strerror(cc));
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(c);
+  }
+  free(url); free(user); free(password); free(tls);
+  return rc;
+}
+
+static char *message_build(const struct pending *m, const char *from, const char *from_name, size_t *len)
+{
+  struct sbuf b = { 0 };
+  char date[64], now_iso[21];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  util_iso_time(now, now_iso);
+  sb_str(&b, "From: ");
+  if (from_name && *from_name) { sb_encoded_words(&b, from_name); sb_str(&b, " "); }
+  sb_str(&b, "<"); sb_str(&b, from); sb_str(&b, ">\r\nTo: <"); sb_str(&b, m->to); sb_str(&b, ">\r\nSubject: ");
+  sb_encoded_words(&b, m->subject);
+  sb_str(&b, "\r\nDate: "); sb_str(&b, date);
+  char mid[200];
+  const char *dom = strchr(from, '@');
+  snprintf(mid, sizeof mid, "\r\nMessage-ID: <msg-%lld-%lld@%s>", (long long)m->id, (long long)now,
+           dom ? dom + 1 : "destek.invalid");
+  sb_str(&b, mid);
+  sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n");
+  struct sbuf text = { 0 };
+  sb_str(&text, m->body);
+  const char *base = http_base_url();
+  char url[600];
+  snprintf(url, sizeof url, "%s/u/%s", base ? base : "", m->token);
+  if (*m->token) {
+    sb_str(&b, "List-Unsubscribe: <"); sb_str(&b, url); sb_str(&b, ">\r\n");
+    sb_str(&b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+  }
+  if (m->commercial) {
+    sb_str(&b, "X-Destek-Message-Type: commercial\r\n");
+    sb_str(&text, "\n\n--\nBu ticari ileti onayınıza dayanarak gönderildi. Almak istemiyorsanız ücretsiz olarak"
+                   " ret hakkınızı kullanabilirsiniz: ");
+    sb_str(&text, url);
+    sb_str(&text, "\nThis commercial message was sent with your consent. To stop receiving them, free of charge: ");
+    sb_str(&text, url);
+    sb_str(&text, "\n");
+  } else {
+    sb_str(&b, "X-Destek-Message-Type: service\r\n");
+  }
+  sb_str(&b, "\r\n");
+  sb_base64_lines(&b, text.p, text.n);
+  free(text.p);
+  *len = b.n;
+  return b.p;
+}
+
+static void pending_free(struct pending *p, int n)
+{
+  for (int i = 0; i < n; i++) { free(p[i].to); free(p[i].subject); free(p[i].body); free(p[i].token); }
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return util_strdup(t ? (const char *)t : "");
+}
+
+/* The sender (a job of the bus thread): reads due messages without the writer, checks a commercial one's consent
+ * again, sends over SMTP, then records every outcome in one short transaction. A crash between the send and the
+ * record sends that message again (at least once). */
+/* One round: up to SEND_BATCH due messages. The number handled, or -1 when the SMTP server failed (wait). */
+static int send_round(struct destek_req *call)
+{
+  struct db *r = db_reader();
+  if (!r) return 0;
+  struct pending p[SEND_BATCH];
+  int n = 0;
+  sqlite3_stmt *st = db_prepare(r, "SELECT id, contact_id, attempts, commercial, to_addr, subject, body,"
+                                   " coalesce(unsub_token, '') FROM core_messages WHERE status = 'pending'"
+                                   " AND next_at <= ?1 ORDER BY next_at, id LIMIT 50");
+  if (!st) return 0;
+  db_bind(st, "i", (int64_t)time(NULL));
+  while (n < SEND_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+    struct pending *m = &p[n++];
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    m->contact_id = sqlite3_column_int64(st, 1);
+    m->attempts = sqlite3_column_int(st, 2);
+    m->commercial = sqlite3_column_int(st, 3);
+    m->to = col_dup(st, 4); m->subject = col_dup(st, 5); m->body = col_dup(st, 6); m->token = col_dup(st, 7);
+  }
+  db_done(st);
+  if (!n) return 0;
+  char *from = settings_get_new("mail.from"), *from_name = settings_get_new("mail.from_name");
+  int down = 0;
+  for (int i = 0; i < n; i++) {
+    struct pending *m = &p[i];
+    if (m->commercial && !state_on(r, m->contact_id, "email")) {
+      m->result = 2;
+      snprintf(m->error, sizeof m->error, "no current ONAY for email when it was due");
+      log_warn("consent", "message %lld withheld: the contact's ONAY for email is gone", (long long)m->id);
+      continue;
+    }
+    if (!from || !*from) { m->result = 1; snprintf(m->error, sizeof m->error, "no sender address is set (mail.from)"); continue; }
+    if (down) { m->result = 3; continue; }
+    size_t len;
+    char *msg = message_build(m, from, from_name, &len);
+    m->result = smtp_send(from, m->to, msg, len, m->error, sizeof m->error) == 0 ? 0 : 1;
+    free(msg);
+    if (m->result) {
+      log_warn("consent", "message %lld: %s", (long long)m->id, m->error);
+      down = 1;   /* the rest wait for the next round: an unreachable server must not hold the bus thread long */
+    }
+  }
+  free(from); free(from_name);
+  struct db *w = http_tx(call);
+  if (w) {
+    char now[21];
+    util_iso_time(time(NULL), now);
+    for (int i = 0; i < n; i++) {
+      struct pending *m = &p[i];
+      if (m->result == 0)
+        db_exec(w, "UPDATE core_messages SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
+                   " WHERE id = ?1 AND status = 'pending'", "it", m->id, now);
+      else if (m->result == 2)
+        db_exec(w, "UPDATE core_messages SET status = 'withheld', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
+                "it", m->id, m->error);
+      else if (m->result == 1) {
+        int a = m->attempts + 1;
+        int64_t next = (int64_t)time(NULL) + (a < 10 ? (1 << a) * 5 : 3600);
+        db_exec(w, "UPDATE core_messages SET attempts = ?2, next_at = ?3, last_error = ?4,"
+                   " status = CASE WHEN ?2 >= ?5 THEN 'failed' ELSE 'pending' END WHERE id = ?1 AND status = 'pending'",
+                "iiiti", m->id, (int64_t)a, next, m->error, (int64_t)SEND_MAX_ATTEMPTS);
+      }
+    }
+  }
+  pending_free(p, n);
+  return down ? -1 : n;
+}
+
+/* Rounds back to back, each committed, while they come full, for at most half a second (the bus thread has events to
+ * deliver too); what is left goes on the next tick. */
+static int send_due(struct destek_req *call, void *ud)
+{
+  (void)ud;
+  double until = util_mono() + 0.5;
+  for (;;) {
+    int n = send_round(call);
+    if (n < SEND_BATCH || util_mono() > until) break;
+    if (http_commit(call) != 0) break;
+  }
+  return 0;
+}
+
+/* --- routes --- */
+
+/* GET /api/v1/contacts/{id}/consent: {contact_id, state, items}. */
+static int consent_get(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  struct db *db = http_db(r);
+  if (!db || !db_int(db, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1", "i", id))
+    return http_error(r, 404, "not_found", "no such contact");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "contact_id", (double)id);
+  cJSON_AddItemToObject(o, "state", state_json(db, id));
+  cJSON_AddItemToObject(o, "items", consent_export_new(db, id));
+  return http_reply_json(r, 200, o);
+}
+
+/* POST /api/v1/contacts/{id}/consent {channel, status, source, text_shown, address?, ip?, at?}: 201 the record. */
+static int consent_post(struct destek_req *r)
+{
+  int64_t id = http_param_int(r, "id");
+  cJSON *body;
+  int rc = http_body_object(r, &body);
+  if (rc) return rc;
+  const char *channel, *status, *source, *text = NULL, *address = NULL, *ip = NULL, *at = NULL;
+  if ((rc = http_field_enum(r, body, "channel", DESTEK_REQUIRED, CHANNELS, &channel)) ||
+      (rc = http_field_enum(r, body, "status", DESTEK_REQUIRED, STATUSES, &status)) ||
+      (rc = http_field_enum(r, body, "source", DESTEK_REQUIRED, SOURCES, &source)) ||
+      (rc = http_field_str(r, body, "text_shown", DESTEK_OPTIONAL, 20000, &text)) ||
+      (rc = http_field_str(r, body, "address", DESTEK_OPTIONAL, 254, &address)) ||
+      (rc = http_field_str(r, body, "ip", DESTEK_OPTIONAL, 45, &ip)) ||
+      (rc = http_field_str(r, body, "at", DESTEK_OPTIONAL, 20, &at)))
+    return rc;
+  int64_t rid = consent_record(r, id, channel, status, source, text, address, ip, at);
+  if (!rid) return r->status;
+  struct db *w = http_tx(r);
+  sqlite3_stmt *st = db_prepare(w, "SELECT id, contact_id, channel, status, source, text_shown, address, ip,"
+                                   " recorded_by, at, recorded_at, erased_at FROM core_consent WHERE id = ?1");
+  cJSON *o = NULL;
+  if (st) {
+    db_bind(st, "i", rid);
+    if (sqlite3_step(st) == SQLITE_ROW) o = record_json(st);
+    db_done(st);
+  }
+  return http_reply_json(r, 201, o ? o : cJSON_CreateObject());
+}
+
+/* The one-click unsubscribe (RFC 8058): the contact of a token, 0 when it is unknown. */
+static int64_t token_contact(struct db *db, const char *token)
+{
+  if (!token || strlen(token) < 20 || strlen(token) > 64) return 0;
+  return db_int(db, 0, "SELECT contact_id FROM core_messages WHERE unsub_token = ?1", "t", token);
+}
+
+static const char PAGE_HEAD[] =
+  "<!doctype html><html lang=\"tr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+  "<meta name=\"robots\" content=\"noindex\"><title>Abonelikten çık / Unsubscribe</title>"
+  "<style>body{font:16px system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}"
+  "button{font:inherit;padding:.6em 1.2em;cursor:pointer}</style></head><body>";
+
+static int page(struct destek_req *r, int status, const char *inner)
+{
+  char *html = NULL;
+  if (asprintf(&html, "%s%s</body></html>", PAGE_HEAD, inner) < 0) abort();
+  http_add_header(r, "Cache-Control", "no-store");
+  http_add_header(r, "X-Robots-Tag", "noindex, nofollow");
+  http_add_header(r, "Referrer-Policy", "no-referrer");
+  return http_reply_body(r, status, "text/html; charset=utf-8", html, strlen(html));
+}
+
+/* GET /u/{token}: a page with a button; it changes nothing (a link scanner's GET). */
+static int unsub_get(struct destek_req *r)
+{
+  const char *token = http_param(r, "token");
+  struct db *db = http_db(r);
+  if (!db || !token_contact(db, token))
+    return page(r, 404, "<h1>Bağlantı geçersiz</h1><p>Bu abonelikten çıkma bağlantısı tanınmadı.</p>"
+                        "<h1 lang=\"en\">Link not valid</h1><p lang=\"en\">This unsubscribe link is not known.</p>");
+  /* The token is base64url: safe in an attribute and a path. */
+  char inner[1600];
+  snprintf(inner, sizeof inner,
+           "<h1>Ticari iletileri almayı bırakın</h1><p>Bu e-posta adresine ticari ileti gönderilmesini durdurmak için"
+           " düğmeye basın. Ücretsizdir.</p><form method=\"post\" action=\"/u/%s\">"
+           "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+           "<button type=\"submit\">Abonelikten çık / Unsubscribe</button></form>"
+           "<h2 lang=\"en\">Stop commercial messages</h2><p lang=\"en\">Press the button to stop commercial e-mail to"
+           " this address. It is free of charge.</p>", token);
+  return page(r, 200, inner);
+}
+
+/* POST /u/{token} (List-Unsubscribe=One-Click, or the page's button): records a RET for e-mail at once; idempotent
+ * (a second POST finds the RET current and records nothing); no redirect. */
+static int unsub_post(struct destek_req *r)
+{
+  const char *token = http_param(r, "token");
+  struct db *w = http_tx(r);
+  if (!w) return r->status;
+  int64_t contact = token_contact(w, token);
+  if (!contact)
+    return page(r, 404, "<h1>Bağlantı geçersiz</h1><p lang=\"en\">This unsubscribe link is not known.</p>");
+  int64_t into = db_int(w, 0, "SELECT merged_into FROM core_contacts WHERE id = ?1", "i", contact);
+  if (into) contact = into;
+  int erased = db_int(w, 0, "SELECT count(*) FROM core_contacts WHERE id = ?1 AND erased_at IS NOT NULL", "i",
+                      contact) > 0;
+  if (!erased && state_on(w, contact, "email")) {
+    char *to = db_text_new(w, "SELECT to_addr FROM core_messages WHERE unsub_token = ?1", "t", token);
+    int64_t rid = consent_record(r, contact, "email", "RET", "unsubscribe_link",
+                                 "List-Unsubscribe (RFC 8058) one-click", to && *to ? to : NULL, r->ip, NULL);
+    free(to);
+    if (!rid) return r->status;
+  }
+  return page(r, 200, "<h1>Abonelikten çıktınız</h1><p>Bu adrese artık ticari ileti gönderilmeyecek.</p>"
+                      "<h2 lang=\"en\">You are unsubscribed</h2><p lang=\"en\">No more commercial messages will be"
+                      " sent to this address.</p>");
+}
+
+static const struct destek_route routes[] = {
+  { "GET",  "/api/v1/contacts/{id}/consent", consent_get,  DESTEK_AGENT,  "id:int", 0 },
+  { "POST", "/api/v1/contacts/{id}/consent", consent_post, DESTEK_AGENT,  "id:int", 64 * 1024 },
+  { "GET",  "/u/{token}",                    unsub_get,    DESTEK_PUBLIC, NULL, 0 },
+  { "POST", "/u/{token}",                    unsub_post,   DESTEK_PUBLIC, NULL, 4096 },
+  { 0 }
+};
+
+/* --- services (for Lua plugins through destek.call, and C modules through call_service): the same checks --- */
+
+static const char *arg_str(const cJSON *a, const char *n) { return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, n)); }
+
+static int svc_state(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  int64_t id;
+  if (!util_json_id(cJSON_GetObjectItemCaseSensitive(args, "contact_id"), &id))
+    return http_field_error(call, "invalid_field", "contact_id", "contact_id must be a contact id");
+  const char *channel = arg_str(args, "channel");
+  if (!one_of(channel, CHANNELS))
+    return http_field_error(call, "invalid_field", "channel", "channel is email, sms, call or whatsapp");
+  *result = cJSON_CreateObject();
+  cJSON_AddBoolToObject(*result, "onay", consent_state(call, id, channel));
+  return 0;
+}
+
+static int svc_record(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  int64_t id;
+  if (!util_json_id(cJSON_GetObjectItemCaseSensitive(args, "contact_id"), &id))
+    return http_field_error(call, "invalid_field", "contact_id", "contact_id must be a contact id");
+  int64_t rid = consent_record(call, id, arg_str(args, "channel"), arg_str(args, "status"), arg_str(args, "source"),
+                               arg_str(args, "text_shown"), arg_str(args, "address"), arg_str(args, "ip"),
+                               arg_str(args, "at"));
+  if (!rid) return call->status;
+  *result = cJSON_CreateObject();
+  cJSON_AddNumberToObject(*result, "id", (double)rid);
+  return 0;
+}
+
+static int svc_send(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  int64_t id;
+  if (!util_json_id(cJSON_GetObjectItemCaseSensitive(args, "contact_id"), &id))
+    return http_field_error(call, "invalid_field", "contact_id", "contact_id must be a contact id");
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(args, "commercial");
+  if (!cJSON_IsBool(c))
+    return http_field_error(call, "invalid_field", "commercial", "commercial must be true or false");
+  int64_t mid = consent_message_send(call, id, arg_str(args, "subject"), arg_str(args, "body"), cJSON_IsTrue(c));
+  switch (mid) {
+  case DESTEK_SEND_INVALID: return http_field_error(call, "invalid_field", "subject", "subject and body are needed (UTF-8, subject one line)");
+  case DESTEK_SEND_NO_CONTACT: return http_error(call, 404, "not_found", "no such contact (or it was erased)");
+  case DESTEK_SEND_NO_ADDRESS: return http_error(call, 409, "no_address", "the contact has no e-mail address");
+  case DESTEK_SEND_NO_CONSENT:
+    return http_error(call, 403, "no_consent", "a commercial message needs the contact's current ONAY for email");
+  case DESTEK_SEND_ERROR: return error_set(call) ? call->status : http_error(call, 500, "internal", "the message could not be queued");
+  default: break;
+  }
+  *result = cJSON_CreateObject();
+  cJSON_AddNumberToObject(*result, "id", (double)mid);
+  return 0;
+}
+
+int consent_init(void)
+{
+  int rc = http_routes_add("core", routes);
+  rc |= bus_event_owner("consent", "core");
+  rc |= services_publish("consent", "consent.state", svc_state, NULL);
+  rc |= services_publish("consent", "consent.record", svc_record, NULL);
+  rc |= services_publish("consent", "consent.send", svc_send, NULL);
+  rc |= jobs_every("core", "messages.send", 1, send_due, NULL);
+  return rc;
+}
