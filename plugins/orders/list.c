@@ -246,7 +246,7 @@ static int filters_read(struct destek_req *r, struct filters *f)
     if (!len) {
       /* nothing to search for */
     } else if (ord_order_by_number(ord_db_read(r), s)) {
-      if (!f->number[0]) snprintf(f->number, sizeof f->number, "%s", s);
+      if (!f->number[0] && len < sizeof f->number) memcpy(f->number, s, len + 1);   /* an order's number fits */
     } else if (strchr(s, '@')) {
       if (!f->email[0]) {
         snprintf(f->email, sizeof f->email, "%s", s);
