@@ -12,7 +12,9 @@
 
 static const char SQL_SWEEP[] =
   "DELETE FROM core_rate_hits WHERE id IN (SELECT id FROM core_rate_hits WHERE kind = ?1 AND at <= ?2 LIMIT 64)";
-static const char SQL_COUNT[] = "SELECT count(*) FROM core_rate_hits WHERE kind = ?1 AND key = ?2 AND at > ?3";
+/* Counted only up to the limit: a key with many live hits (a high limit) costs no more than a full window. */
+static const char SQL_COUNT[] =
+  "SELECT count(*) FROM (SELECT 1 FROM core_rate_hits WHERE kind = ?1 AND key = ?2 AND at > ?3 LIMIT ?4)";
 /* The hit whose expiry frees a slot: the limit-th newest. */
 static const char SQL_FREES_FIRST[] =
   "SELECT at FROM core_rate_hits WHERE kind = ?1 AND key = ?2 AND at > ?3 ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?4";
@@ -20,7 +22,7 @@ static const char SQL_FREES_FIRST[] =
 /* Seconds until (kind, key) has a slot again, read on db; 0 when it has one now, -1 on error. */
 static long wait_for_slot(struct db *db, const char *kind, const char *key, long limit, long window, int64_t now)
 {
-  int64_t n = db_int(db, -1, SQL_COUNT, "tti", kind, key, now - window);
+  int64_t n = db_int(db, -1, SQL_COUNT, "ttii", kind, key, now - window, (int64_t)limit);
   if (n < 0) return -1;
   if (n < limit) return 0;
   int64_t frees = db_int(db, now, SQL_FREES_FIRST, "ttii", kind, key, now - window, (int64_t)(limit - 1));
