@@ -1,7 +1,9 @@
 -- feedback/nps.lua: NPS surveys (0-10 and "why?") to the people who bought in a window, found through the orders
--- module's service orders.buyers. A promotional survey needs each contact's recorded consent, which only the
--- campaigns module's consent ledger can give: while no module publishes campaigns.consent_check, a promotional survey
--- is refused (409 consent_unavailable) and only non-promotional ones (a question about a purchase) are sent. Sending
+-- module's service orders.buyers. A promotional survey is a commercial message (law 6563): it goes through the core's
+-- send path (the service consent.send, commercial), which sends only to a contact with a current e-mail ONAY in the
+-- consent ledger and adds the one-click refusal; a contact without one is not asked. Non-promotional surveys (a
+-- question about a purchase) go as service mail. On a core without the ledger a promotional survey is refused
+-- (409 consent_unavailable). Sending
 -- is throttled (per_minute) by a timer that gathers the buyers page by page, then mails a batch a minute; each
 -- contact is asked once per survey (UNIQUE) and answers once.
 local destek = require "destek"
@@ -19,13 +21,11 @@ local function iso_arg(v, field)
   return util.iso(t)
 end
 
--- Whether contact_id may receive a promotional survey: the campaigns module's ledger answers; nil and a reason when
--- no ledger is installed.
-local function consent(contact_id)
-  local res, err = destek.call("campaigns.consent_check", { contact_id = contact_id, channel = "email", purpose = "survey" })
-  if res then return res.allowed == true end
-  if err.status == 501 then return nil, "consent_unavailable" end
-  error(err)
+-- Whether the core keeps a consent ledger (consent.state answers); nil and a reason when it does not.
+local function ledger()
+  local res, err = destek.call("consent.state", { contact_id = 1, channel = "email" })
+  if res or err.status ~= 501 then return true end
+  return nil, "consent_unavailable"
 end
 
 local function out(s)
@@ -89,16 +89,21 @@ local function tick(key, payload)
                                 " ORDER BY id LIMIT ?2", s.id, s.per_minute)
   local base = util.base_url()
   for _, row in ipairs(batch) do
-    if s.promotional == 1 then
-      local allowed = consent(row.contact_id)
-      if not allowed then
-        destek.db.exec("DELETE FROM feedback_survey_sends WHERE id = ?1", row.id)   -- no consent: not asked
-        goto continue
-      end
-    end
     do
       local subject, text, html = mail_of(s, row, base)
-      local ok, err = util.mail("feedback:survey:" .. row.id, row.email, row.name or "", subject, text, html)
+      local ok, err
+      if s.promotional == 1 then
+        -- The core refuses it without the contact's current ONAY (checked again when it is sent) and adds the
+        -- List-Unsubscribe headers and the free refusal text.
+        ok, err = destek.call("consent.send", { contact_id = row.contact_id, commercial = true, subject = subject,
+                                                body = text })
+        if not ok and (err.code == "no_consent" or err.code == "no_address" or err.status == 404) then
+          destek.db.exec("DELETE FROM feedback_survey_sends WHERE id = ?1", row.id)   -- no consent: not asked
+          goto continue
+        end
+      else
+        ok, err = util.mail("feedback:survey:" .. row.id, row.email, row.name or "", subject, text, html)
+      end
       if not ok then
         if err.status == 503 or err.status == 501 then
           destek.log.warn("survey " .. s.id .. ": mail is not configured; sending paused")
@@ -223,10 +228,10 @@ function nps.register()
     local s = must_survey(req)
     if s.status ~= "draft" then return destek.error(409, "already_sent", "the survey is being sent or was sent") end
     if s.promotional == 1 then
-      local _, why = consent(0)
+      local _, why = ledger()
       if why == "consent_unavailable" then
         return destek.error(409, "consent_unavailable", "this survey is promotional: it may go only to contacts with recorded" ..
-          " consent, and no consent ledger (the campaigns module) is installed. Send a non-promotional survey instead.")
+          " consent, and this server keeps no consent ledger. Send a non-promotional survey instead.")
       end
     end
     destek.db.exec("UPDATE feedback_surveys SET status = 'sending', started_at = ?2 WHERE id = ?1", s.id, os.time())

@@ -1,6 +1,6 @@
 // Feedback, NPS: a survey to the people who bought in a window (the orders module's orders.buyers), throttled
-// (per_minute), one row and one answer per contact per survey, refused when promotional while no consent ledger is
-// installed, results with promoters / passives / detractors and the weekly trend.
+// (per_minute), one row and one answer per contact per survey, a promotional one only to contacts with a current ONAY
+// in the core's consent ledger (through its commercial send path), results with promoters / passives / detractors and the weekly trend.
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {startServer, setupAdmin, eventually, uniqueEmail, T, request} from './lib.mjs';
@@ -35,16 +35,6 @@ const npsMails = () => smtp.mails().filter((m) => mailText(m).includes('/feedbac
 
 describe('NPS', () => {
   let survey;
-  test('a promotional survey is refused while no consent ledger is installed; nothing is sent', async () => {
-    const s = await api('POST', '/api/v1/feedback/surveys', {name: 'Kampanya anketi', promotional: true,
-      bought_from: '2026-11-01', bought_to: '2026-12-01'});
-    assert.equal(s.status, 201, s.text);
-    const res = await api('POST', `/api/v1/feedback/surveys/${s.json.id}/send`);
-    assert.equal(res.status, 409);
-    assert.equal(res.json.error.code, 'consent_unavailable');
-    assert.equal((await api('GET', `/api/v1/feedback/surveys/${s.json.id}`)).json.status, 'draft');
-  });
-
   test('bad surveys are refused', async () => {
     for (const body of [{name: ''}, {name: 'x', bought_from: 'dün', bought_to: '2026-12-01'},
       {name: 'x', bought_from: '2026-12-01', bought_to: '2026-11-01'}, {name: 'x', bought_from: '2026-11-01', bought_to: '2026-12-01', per_minute: 0}]) {
@@ -108,5 +98,27 @@ describe('NPS', () => {
     assert.equal(r.answered, 2);
     assert.equal(r.detractors, 1);
     assert.equal(r.nps, 0);
+  });
+
+  test('a promotional survey goes through the commercial send path: only to buyers with a current ONAY', async () => {
+    const before = smtp.mails().length;
+    const who = (await api('GET', `/api/v1/customers?q=${encodeURIComponent(buyers[2])}`)).json.items[0];
+    const onay = await api('POST', `/api/v1/contacts/${who.id}/consent`, {channel: 'email', status: 'ONAY', source: 'checkout',
+      text_shown: 'Kampanya ve anketlerden e-posta ile haberdar olmak istiyorum.'});
+    assert.equal(onay.status, 201, onay.text);
+    const s = await api('POST', '/api/v1/feedback/surveys', {name: 'Kampanya anketi', promotional: true,
+      bought_from: '2026-11-01', bought_to: '2026-12-01', per_minute: 10});
+    assert.equal(s.status, 201, s.text);
+    assert.equal((await api('POST', `/api/v1/feedback/surveys/${s.json.id}/send`)).status, 202);
+    await eventually(() => api('GET', `/api/v1/feedback/surveys/${s.json.id}`), (r) => r.json.status === 'sent', {ms: T(15000)});
+    // The confirmation of the ONAY (same day) and the survey, both to the one buyer who agreed.
+    const survey = await eventually(() => smtp.mails().slice(before).filter((m) => mailText(m).includes('/feedback/nps/')),
+      (l) => l.length === 1, {ms: T(15000)});
+    assert.equal(survey[0].headers['x-sink-rcpt-to'], buyers[2]);
+    assert.match(String(survey[0].headers['list-unsubscribe'] || ''), /^<http:\/\/.+\/u\/[A-Za-z0-9_-]+>$/);
+    assert.equal(survey[0].headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+    await new Promise((r) => setTimeout(r, T(1500)));
+    assert.equal(smtp.mails().slice(before).filter((m) => mailText(m).includes('/feedback/nps/')).length, 1,
+      'the four buyers without consent were not asked');
   });
 });
