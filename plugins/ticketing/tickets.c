@@ -945,9 +945,6 @@ static int ticket_create(struct destek_req *r)
   int64_t id;
   int rc;
   if ((rc = tkt_body(r, &body)) || (rc = tkt_ticket_open(r, body, &id))) return rc;
-  /* The answer (the triaged ticket with its thread) is read after the commit: every other write waits for the
-   * writer, and building it there would hold it. */
-  if ((rc = tkt_db_commit(r))) return rc;
   return tkt_ticket_reply(r, 201, tkt_db_read(r), id, 1);
 }
 
@@ -983,8 +980,8 @@ static int ticket_update(struct destek_req *r)
   if (!w) return tkt_status(r);
   char actor[48];
   tkt_actor(r, actor);
-  if ((rc = tkt_apply_changes(r, w, id, &c, actor)) || (rc = tkt_db_commit(r))) return rc;
-  return tkt_ticket_reply(r, 200, tkt_db_read(r), id, 1);
+  if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
+  return tkt_ticket_reply(r, 200, w, id, 1);
 }
 
 static int ticket_assign(struct destek_req *r)
@@ -1003,8 +1000,8 @@ static int ticket_assign(struct destek_req *r)
   if (!w) return tkt_status(r);
   char actor[48];
   tkt_actor(r, actor);
-  if ((rc = tkt_apply_changes(r, w, id, &c, actor)) || (rc = tkt_db_commit(r))) return rc;
-  return tkt_reply_json(r, 200, tkt_ticket_json(tkt_db_read(r), id, 0));
+  if ((rc = tkt_apply_changes(r, w, id, &c, actor))) return rc;
+  return tkt_reply_json(r, 200, tkt_ticket_json(w, id, 0));
 }
 
 static int message_create(struct destek_req *r)
@@ -1045,11 +1042,9 @@ static int message_create(struct destek_req *r)
                                        safe_html && *safe_html ? safe_html : NULL, atts, draft_ids, n_drafts, actor);
   free(safe_html);
   if (mid < 0) return (int)-mid;
-  if ((rc = tkt_db_commit(r))) return rc;
-  struct destek_db *db = tkt_db_read(r);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddItemToObject(o, "message", tkt_message_json(db, mid));
-  cJSON_AddItemToObject(o, "ticket", tkt_ticket_json(db, id, 0));
+  cJSON_AddItemToObject(o, "message", tkt_message_json(w, mid));
+  cJSON_AddItemToObject(o, "ticket", tkt_ticket_json(w, id, 0));
   return tkt_reply_json(r, 201, o);
 }
 
