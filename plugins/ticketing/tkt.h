@@ -221,6 +221,9 @@ int tkt_draft_files_take(struct destek_req *r, struct destek_db *w, int64_t tick
                          const int64_t *ids, int n);
 /* Registers the draft routes and the cleanup job. 0 or -1. */
 int tkt_drafts_init(const struct destek_host *h);
+/* channels.c: replies on chat/WhatsApp tickets go through the module publishing "<module>.channel_send". */
+int tkt_channels_init(const struct destek_host *h);
+int tkt_channel_sent(struct destek_db *db, int64_t message_id);
 
 /* --- search.c --- */
 /* Marks the ticket's row of the search index (subject, messages, customer) to be rewritten when the open write
