@@ -16,6 +16,7 @@
 const struct destek_host *chat_host;
 
 extern const struct destek_migration chat_migrations[];
+extern const struct destek_file chat_files[];
 
 static const struct destek_setting settings[] = {
   { "chat.hours", DESTEK_SETTING_STRING, "", 0,
@@ -116,11 +117,32 @@ cJSON *chat_availability_new(struct destek_req *call)
   return o;
 }
 
+/* GET /chat/widget.js: the widget's script (static/widget.js), for any page to load; revalidated by its ETag. */
+static int widget_js(struct destek_req *r)
+{
+  const struct destek_file *f = chat_files;
+  while (f->name && strcmp(f->name, "widget.js")) f++;
+  if (!f->name) return H->error(r, 404, "not_found", "no widget");
+  char etag[24];
+  snprintf(etag, sizeof etag, "\"%s\"", f->etag);
+  H->add_header(r, "ETag", etag);
+  H->add_header(r, "Cache-Control", "public, max-age=300");
+  H->add_header(r, "Cross-Origin-Resource-Policy", "cross-origin");
+  const char *inm = H->header(r, "If-None-Match");
+  if (inm && !strcmp(inm, etag)) return H->reply_empty(r, 304);
+  return H->reply_body(r, 200, "text/javascript; charset=utf-8", f->data, f->size);
+}
+
+static const struct destek_route widget_routes[] = {
+  { "GET", "/chat/widget.js", widget_js, DESTEK_PUBLIC, NULL, 0 },
+  { 0 }
+};
+
 static int chat_init(const struct destek_host *host)
 {
   chat_host = host;
   if (host->settings(host, settings) != 0 || host->routes(host, chat_shop_routes) != 0 ||
-      host->routes(host, chat_visitor_routes) != 0)
+      host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0)
     return -1;
   return chat_visitor_init(host);
 }
