@@ -33,6 +33,11 @@ cJSON *chat_availability_new(struct destek_req *call);
 extern const struct destek_route chat_visitor_routes[];
 int chat_visitor_init(const struct destek_host *h);
 
+/* whatsapp.c */
+int chat_wa_init(const struct destek_host *h);
+/* chat.channel_send for a ticket of the channel whatsapp: *result (made by the caller) gets taken. */
+int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result);
+
 /* shops.c */
 extern const struct destek_route chat_shop_routes[];
 

@@ -739,6 +739,7 @@ static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **
   const cJSON *author = cJSON_GetObjectItemCaseSensitive(args, "author_user_id");
   const char *body = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "body"));
   *result = cJSON_CreateObject();
+  if (channel && !strcmp(channel, "whatsapp") && cJSON_IsNumber(tid) && body) return chat_wa_channel_send(call, args, result);
   if (!channel || strcmp(channel, "chat") || !cJSON_IsNumber(tid) || !body) {
     cJSON_AddFalseToObject(*result, "taken");
     return 0;
