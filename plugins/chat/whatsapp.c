@@ -32,6 +32,9 @@ static const struct destek_setting wa_settings[] = {
   { "chat.wa_app_secret", DESTEK_SETTING_STRING, "", 1, "WhatsApp webhook: the app secret that signs deliveries" },
   { "chat.wa_access_token", DESTEK_SETTING_STRING, "", 1, "WhatsApp Cloud API access token (sending)" },
   { "chat.wa_phone_number_id", DESTEK_SETTING_STRING, "", 0, "WhatsApp Cloud API: the business number's id" },
+  { "chat.wa_templates", DESTEK_SETTING_STRING, "", 0,
+    "The shop's approved WhatsApp message templates agents may send (outside the 24-hour window too), as"
+    " name:language pairs separated by commas: \"kargo_guncelleme:tr,order_update:en\"" },
   { "chat.wa_graph_url", DESTEK_SETTING_STRING, "https://graph.facebook.com/v21.0", 0,
     "The Graph API's base URL (tests: a mock on loopback, with --allow-private-net)" },
   { 0 }
@@ -266,13 +269,14 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
   (void)payload;
   int64_t id = strtoll(key, NULL, 10);
   struct destek_db *db = H->db_read(call);
-  sqlite3_stmt *st = H->db_prepare(db, "SELECT m.body, t.wa_id, m.status FROM chat_wa_messages m"
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT m.body, t.wa_id, m.status, m.kind = 'template' FROM chat_wa_messages m"
                                        " JOIN chat_wa_threads t ON t.id = m.thread_id WHERE m.id = ?1");
   if (!st) return 1;
   H->db_bind(st, "i", id);
   char *body = NULL, wa_id[40] = "";
-  int queued = 0;
+  int queued = 0, is_template = 0;
   if (sqlite3_step(st) == SQLITE_ROW) {
+    is_template = sqlite3_column_int(st, 3);
     body = strdup((const char *)sqlite3_column_text(st, 0));
     snprintf(wa_id, sizeof wa_id, "%s", (const char *)sqlite3_column_text(st, 1));
     queued = !strcmp((const char *)sqlite3_column_text(st, 2), "queued");
@@ -291,10 +295,34 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
   cJSON_AddStringToObject(msg, "messaging_product", "whatsapp");
   cJSON_AddStringToObject(msg, "recipient_type", "individual");
   cJSON_AddStringToObject(msg, "to", wa_id);
-  cJSON_AddStringToObject(msg, "type", "text");
-  cJSON *text = cJSON_AddObjectToObject(msg, "text");
-  cJSON_AddFalseToObject(text, "preview_url");
-  cJSON_AddStringToObject(text, "body", body);
+  if (is_template) {
+    /* body holds {name, language, parameters} as the agent chose them. */
+    cJSON *tpl = cJSON_Parse(body);
+    cJSON_AddStringToObject(msg, "type", "template");
+    cJSON *t = cJSON_AddObjectToObject(msg, "template");
+    cJSON_AddStringToObject(t, "name", str(tpl, "name") ? str(tpl, "name") : "");
+    cJSON *lang = cJSON_AddObjectToObject(t, "language");
+    cJSON_AddStringToObject(lang, "code", str(tpl, "language") ? str(tpl, "language") : "tr");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(tpl, "parameters"), *p;
+    if (cJSON_GetArraySize(params) > 0) {
+      cJSON *comp = cJSON_CreateObject();
+      cJSON_AddStringToObject(comp, "type", "body");
+      cJSON *ps = cJSON_AddArrayToObject(comp, "parameters");
+      cJSON_ArrayForEach(p, params) {
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "type", "text");
+        cJSON_AddStringToObject(one, "text", cJSON_GetStringValue(p) ? cJSON_GetStringValue(p) : "");
+        cJSON_AddItemToArray(ps, one);
+      }
+      cJSON_AddItemToArray(cJSON_AddArrayToObject(t, "components"), comp);
+    }
+    cJSON_Delete(tpl);
+  } else {
+    cJSON_AddStringToObject(msg, "type", "text");
+    cJSON *text = cJSON_AddObjectToObject(msg, "text");
+    cJSON_AddFalseToObject(text, "preview_url");
+    cJSON_AddStringToObject(text, "body", body);
+  }
   free(body);
   char *json = cJSON_PrintUnformatted(msg);
   cJSON_Delete(msg);
@@ -375,7 +403,99 @@ static int ticket_wa_get(struct destek_req *r)
   return H->reply_json(r, 200, o);
 }
 
+/* The approved templates of chat.wa_templates: [{name, language}] (new). */
+static cJSON *templates_new(void)
+{
+  char *list = H->setting_new("chat.wa_templates");
+  cJSON *items = cJSON_CreateArray();
+  char *save = NULL;
+  for (char *p = list ? strtok_r(list, ", ", &save) : NULL; p; p = strtok_r(NULL, ", ", &save)) {
+    char *colon = strchr(p, ':');
+    cJSON *t = cJSON_CreateObject();
+    if (colon) *colon = 0;
+    cJSON_AddStringToObject(t, "name", p);
+    cJSON_AddStringToObject(t, "language", colon && colon[1] ? colon + 1 : "tr");
+    cJSON_AddItemToArray(items, t);
+  }
+  free(list);
+  return items;
+}
+
+static int templates_get(struct destek_req *r)
+{
+  return H->reply_json(r, 200, H->list_new(templates_new(), 0));
+}
+
+/* POST /api/v1/chat/whatsapp/tickets/{id}/template {name, language, parameters: [text, ...]}: one of the approved
+ * templates, which WhatsApp delivers outside the 24-hour window too; the thread keeps a note of what was sent. */
+static int template_send(struct destek_req *r)
+{
+  int64_t ticket_id = H->param_int(r, "id");
+  cJSON *body;
+  const char *name, *language;
+  int rc;
+  if ((rc = H->body(r, &body)) || (rc = H->field_str(r, body, "name", DESTEK_REQUIRED, 512, &name)) ||
+      (rc = H->field_str(r, body, "language", DESTEK_REQUIRED, 16, &language)))
+    return rc;
+  const cJSON *params = cJSON_GetObjectItemCaseSensitive(body, "parameters"), *p;
+  if (params && (!cJSON_IsArray(params) || cJSON_GetArraySize(params) > 20))
+    return H->field_error(r, "invalid_field", "parameters", "parameters is a list of at most 20 texts");
+  cJSON_ArrayForEach(p, params)
+    if (!cJSON_IsString(p) || !*p->valuestring || strlen(p->valuestring) > 1000)
+      return H->field_error(r, "invalid_field", "parameters", "each parameter is a text of 1 to 1000 bytes");
+  cJSON *approved = templates_new();
+  int ok = 0;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, approved) ok |= !strcmp(str(t, "name"), name) && !strcmp(str(t, "language"), language);
+  cJSON_Delete(approved);
+  if (!ok) return H->field_error(r, "invalid_field", "name", "not one of the shop's approved templates (chat.wa_templates)");
+  struct destek_db *w = H->db_write(r);
+  if (!w) return H->status(r);
+  int64_t thread_id = H->db_int(w, 0, "SELECT id FROM chat_wa_threads WHERE ticket_id = ?1", "i", ticket_id);
+  if (!thread_id) return H->error(r, 404, "not_found", "the ticket is not a WhatsApp thread");
+  /* What was sent, for the agents' thread (a note: the customer gets the template, not this text). */
+  char note[2400];
+  size_t n = (size_t)snprintf(note, sizeof note, "WhatsApp template / şablonu: %s (%s)", name, language);
+  cJSON_ArrayForEach(p, params) if (n < sizeof note) n += (size_t)snprintf(note + n, sizeof note - n, "\n- %s", p->valuestring);
+  cJSON *args = cJSON_CreateObject(), *res = NULL;
+  cJSON_AddNumberToObject(args, "ticket_id", (double)ticket_id);
+  cJSON_AddStringToObject(args, "body", note);
+  rc = H->call_service(r, "ticketing.note", args, &res);
+  cJSON_Delete(args);
+  const cJSON *mid = cJSON_GetObjectItemCaseSensitive(res, "message_id");
+  int64_t message_id = cJSON_IsNumber(mid) ? (int64_t)mid->valuedouble : 0;
+  cJSON_Delete(res);
+  if (rc) return rc;
+  cJSON *tpl = cJSON_CreateObject();
+  cJSON_AddStringToObject(tpl, "name", name);
+  cJSON_AddStringToObject(tpl, "language", language);
+  cJSON_AddItemToObject(tpl, "parameters", params ? cJSON_Duplicate(params, 1) : cJSON_CreateArray());
+  char *tpl_text = cJSON_PrintUnformatted(tpl);
+  cJSON_Delete(tpl);
+  char now[21];
+  chat_now(now);
+  rc = H->db_exec(w, "INSERT INTO chat_wa_messages(thread_id, direction, kind, body, ticket_id, ticket_message_id, status,"
+                     " created_at) VALUES (?1, 'out', 'template', ?2, ?3, ?4, 'queued', ?5)", "itiit", thread_id, tpl_text,
+                  ticket_id, message_id, now);
+  free(tpl_text);
+  if (rc != SQLITE_OK) return H->error(r, 500, "internal", "the template could not be queued");
+  int64_t id = H->db_last_id(w);
+  char key[24];
+  snprintf(key, sizeof key, "%lld", (long long)id);
+  cJSON *payload = cJSON_CreateObject();
+  cJSON_AddNumberToObject(payload, "id", (double)id);
+  if (H->timer_at(r, "chat.wa_send", key, (int64_t)time(NULL), payload) != 0)
+    return H->error(r, 500, "internal", "the template could not be queued");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)id);
+  cJSON_AddStringToObject(o, "status", "queued");
+  cJSON_AddNumberToObject(o, "ticket_message_id", (double)message_id);
+  return H->reply_json(r, 201, o);
+}
+
 static const struct destek_route wa_routes[] = {
+  { "GET", "/api/v1/chat/whatsapp/templates", templates_get, DESTEK_AGENT, NULL, 0 },
+  { "POST", "/api/v1/chat/whatsapp/tickets/{id}/template", template_send, DESTEK_AGENT, "id:int", 64 * 1024 },
   { "GET", "/api/v1/chat/whatsapp/webhook", verify_get, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/whatsapp/webhook", webhook_post, DESTEK_PUBLIC, NULL, 1024 * 1024 },
   { "GET", "/api/v1/chat/whatsapp/tickets/{id}", ticket_wa_get, DESTEK_AGENT, "id:int", 0 },

@@ -33,7 +33,7 @@ before(async () => {
   await disableOutOfHoursReply(server, admin);
   const res = await server.api('PATCH', '/api/v1/settings', {session: admin, body: {
     'chat.wa_verify_token': 'verify-me', 'chat.wa_app_secret': APP_SECRET, 'chat.wa_access_token': 'graph-token',
-    'chat.wa_phone_number_id': '1065', 'chat.wa_graph_url': graphUrl}});
+    'chat.wa_phone_number_id': '1065', 'chat.wa_graph_url': graphUrl, 'chat.wa_templates': 'kargo_guncelleme:tr, order_update:en'}});
   assert.equal(res.status, 200, res.text);
 });
 
@@ -154,10 +154,26 @@ test('outside the 24-hour window free text is refused with the reason, and nothi
   // A note is not a message to the customer: it is kept, and nothing is sent.
   const note = await server.api('POST', `/api/v1/tickets/${t.id}/messages`, {session: agent, body: {body: 'şablon gerekli', kind: 'note'}});
   assert.equal(note.status, 201);
+  // An approved template goes out all the same, and the thread keeps a note of it.
+  const tpls = await server.api('GET', '/api/v1/chat/whatsapp/templates', {session: agent});
+  assert.deepEqual(tpls.json.items, [{name: 'kargo_guncelleme', language: 'tr'}, {name: 'order_update', language: 'en'}]);
+  const unknown = await server.api('POST', `/api/v1/chat/whatsapp/tickets/${t.id}/template`, {session: agent,
+    body: {name: 'promo_blast', language: 'tr'}});
+  assert.equal(unknown.status, 422);
+  const tpl = await server.api('POST', `/api/v1/chat/whatsapp/tickets/${t.id}/template`, {session: agent,
+    body: {name: 'kargo_guncelleme', language: 'tr', parameters: ['#1001', 'Yurtiçi Kargo']}});
+  assert.equal(tpl.status, 201, tpl.text);
+  await eventually(() => sent.length, (n) => n > before);
+  assert.deepEqual(sent[sent.length - 1].json, {messaging_product: 'whatsapp', recipient_type: 'individual', to: '905551112233',
+    type: 'template', template: {name: 'kargo_guncelleme', language: {code: 'tr'}, components: [{type: 'body',
+      parameters: [{type: 'text', text: '#1001'}, {type: 'text', text: 'Yurtiçi Kargo'}]}]}});
+  const withNote = await server.api('GET', `/api/v1/tickets/${t.id}`, {session: agent});
+  assert.match(withNote.json.messages.at(-1).body, /kargo_guncelleme/);
+  assert.equal(withNote.json.messages.at(-1).kind, 'note');
   // The customer writes again: the window opens, and the reply goes.
   assert.equal((await post(inbound('905551112233', 'Can', 'wamid.NEW1', {type: 'text', text: {body: 'Orada mısınız?'}}))).status, 200);
   const ok = await server.api('POST', `/api/v1/tickets/${t.id}/messages`, {session: agent, body: {body: 'Buradayız'}});
   assert.equal(ok.status, 201, ok.text);
-  await eventually(() => sent.length, (n) => n > before);
-  assert.equal(sent[sent.length - 1].json.to, '905551112233');
+  await eventually(() => sent.length, (n) => n > before + 1);
+  assert.equal(sent[sent.length - 1].json.text.body, 'Buradayız');
 });
