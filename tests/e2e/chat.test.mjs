@@ -64,6 +64,13 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   const t0 = Date.now();
   await log.locator('.m.agent').filter({ hasText: 'kargonuz yarın teslim edilecek' }).waitFor({ timeout: 5000 });
   console.log(`agent reply reached the widget in ${Date.now() - t0} ms (long poll)`);
+  // The ticket view's chat panel: the visitor typing, then their read mark.
+  const panel = agent.locator('[data-panel="chat"]');
+  await panel.getByText('Sohbet açık').waitFor();
+  await visitor.getByLabel('Mesajınız').type('Teşekkürler');
+  await panel.getByText('Ziyaretçi yazıyor…').waitFor({ timeout: 5000 });
+  await panel.getByText('Ziyaretçi son mesajı okudu').waitFor({ timeout: 5000 });
+  await visitor.getByLabel('Mesajınız').fill('');
   await visitor.screenshot({ path: path.join(SHOTS, 'chat-visitor.png') });
   await agent.screenshot({ path: path.join(SHOTS, 'chat-agent.png') });
 

@@ -156,6 +156,7 @@
     if (!who.hidden) { m.email = emailIn.value.trim(); if (nameIn.value.trim()) m.name = nameIn.value.trim(); }
     text.value = '';
     status.textContent = '';
+    typingSent = 0;   /* the server forgets the typing with the message: the next key reports it again */
     var p = bubble({ sender: 'visitor', body: body });
     p.className += ' pending';
     p.setAttribute('data-cid', m.client_id);
