@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "destek_util.h"
 
@@ -445,6 +444,35 @@ static int agent_typing(struct destek_req *r, int64_t ticket_id)
 }
 
 static int long_polls;   /* visitors' polls waiting now (a worker thread each) */
+
+/* Waiting polls sleep until the writer commits (whatever it wrote) or 250 ms pass, then look again: a reply reaches
+ * the visitor as soon as its transaction is in, without a poll of the database every few milliseconds. */
+static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t commit_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long commit_gen;
+
+static void on_commit_done(int committed, void *ud)
+{
+  (void)ud;
+  if (!committed) return;
+  pthread_mutex_lock(&commit_lock);
+  commit_gen++;
+  pthread_cond_broadcast(&commit_cond);
+  pthread_mutex_unlock(&commit_lock);
+}
+
+static void wait_commit(unsigned long *seen, long max_ms)
+{
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += max_ms * 1000000L;
+  until.tv_sec += until.tv_nsec / 1000000000L;
+  until.tv_nsec %= 1000000000L;
+  pthread_mutex_lock(&commit_lock);
+  while (commit_gen == *seen && pthread_cond_timedwait(&commit_cond, &commit_lock, &until) == 0) {}
+  *seen = commit_gen;
+  pthread_mutex_unlock(&commit_lock);
+}
 #define LONG_POLLS_MAX 8
 
 static int messages_get(struct destek_req *r)
@@ -468,12 +496,15 @@ static int messages_get(struct destek_req *r)
     int64_t read0 = H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv);
     int typing0 = agent_typing(r, ticket_id);
     double until = util_mono() + (double)wait;
+    pthread_mutex_lock(&commit_lock);
+    unsigned long seen = commit_gen;
+    pthread_mutex_unlock(&commit_lock);
     while (util_mono() < until) {
       if (H->db_int(db, 0, "SELECT last_seq FROM chat_conversations WHERE id = ?1", "i", conv) > after ||
           H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv) != read0 ||
           agent_typing(r, ticket_id) != typing0)
         break;
-      usleep(150 * 1000);
+      wait_commit(&seen, 250);
     }
     __atomic_sub_fetch(&long_polls, 1, __ATOMIC_SEQ_CST);
   } else if (conv && wait > 0) {
@@ -787,5 +818,5 @@ const struct destek_route chat_visitor_routes[] = {
 
 int chat_visitor_init(const struct destek_host *h)
 {
-  return h->service(h, "chat.channel_send", svc_channel_send, NULL);
+  return h->service(h, "chat.channel_send", svc_channel_send, NULL) || h->on_commit(h, NULL, on_commit_done, NULL);
 }
