@@ -74,19 +74,29 @@ int chat_rate(struct destek_req *r, const char *kind, const char *key, const cha
   return H->error(r, 429, "rate_limited", "too many requests; try again in %ld seconds", wait);
 }
 
-/* Whether local time (weekday 1..7, minute of day) falls in one "d[-d] HH:MM-HH:MM" part of spec. */
-static int in_hours(const char *spec, int wday, int minute)
+/* The business hours of chat.hours: "d[-d] HH:MM-HH:MM" parts joined with ";" (malformed parts are ignored). */
+struct hours_range { int d1, d2, from, to; };
+
+static int hours_parse(const char *spec, struct hours_range *out, int max)
 {
   char buf[512];
   snprintf(buf, sizeof buf, "%s", spec);
   char *save = NULL;
-  for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+  int n = 0;
+  for (char *part = strtok_r(buf, ";", &save); part && n < max; part = strtok_r(NULL, ";", &save)) {
     int d1, d2, h1, m1, h2, m2;
     if (sscanf(part, " %d-%d %d:%d-%d:%d", &d1, &d2, &h1, &m1, &h2, &m2) == 6 ||
-        (sscanf(part, " %d %d:%d-%d:%d", &d1, &h1, &m1, &h2, &m2) == 5 && (d2 = d1, 1))) {
-      if (wday >= d1 && wday <= d2 && minute >= h1 * 60 + m1 && minute < h2 * 60 + m2) return 1;
-    }
+        (sscanf(part, " %d %d:%d-%d:%d", &d1, &h1, &m1, &h2, &m2) == 5 && (d2 = d1, 1)))
+      out[n++] = (struct hours_range){ d1, d2, h1 * 60 + m1, h2 * 60 + m2 };
   }
+  return n;
+}
+
+/* Whether local time (weekday 1..7, minute of day) falls in one of the ranges. */
+static int in_hours(const struct hours_range *r, int n, int wday, int minute)
+{
+  for (int i = 0; i < n; i++)
+    if (wday >= r[i].d1 && wday <= r[i].d2 && minute >= r[i].from && minute < r[i].to) return 1;
   return 0;
 }
 
@@ -94,11 +104,23 @@ cJSON *chat_availability_new(struct destek_req *call)
 {
   char *hours = H->setting_new("chat.hours");
   int in = 1;
+  char next_open[21] = "";
   if (hours && *hours) {
-    time_t now = time(NULL) + H->setting_int("chat.utc_offset_minutes", 180) * 60;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    in = in_hours(hours, tm.tm_wday == 0 ? 7 : tm.tm_wday, tm.tm_hour * 60 + tm.tm_min);
+    long offset = H->setting_int("chat.utc_offset_minutes", 180) * 60;
+    struct hours_range ranges[32];
+    int n_ranges = hours_parse(hours, ranges, 32);
+    time_t now = time(NULL);
+    for (int minute = 0; minute <= 8 * 24 * 60; minute++) {
+      time_t at = now + minute * 60 + offset;
+      struct tm tm;
+      gmtime_r(&at, &tm);
+      int open_then = in_hours(ranges, n_ranges, tm.tm_wday == 0 ? 7 : tm.tm_wday, tm.tm_hour * 60 + tm.tm_min);
+      if (minute == 0) in = open_then;
+      if (in || open_then) {   /* open now, or the first minute it opens (within the next 8 days) */
+        if (!in) util_iso_time(now + minute * 60 - (now % 60), next_open);
+        break;
+      }
+    }
   }
   int online = 0;
   sqlite3_stmt *st = H->db_prepare(H->db_read(call), "SELECT id FROM core_users WHERE active = 1");
@@ -113,6 +135,8 @@ cJSON *chat_availability_new(struct destek_req *call)
   cJSON_AddNumberToObject(o, "agents_online", online);
   cJSON_AddBoolToObject(o, "in_hours", in);
   cJSON_AddStringToObject(o, "hours", hours ? hours : "");
+  if (next_open[0]) cJSON_AddStringToObject(o, "next_open", next_open);
+  else cJSON_AddNullToObject(o, "next_open");
   free(hours);
   return o;
 }

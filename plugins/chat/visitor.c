@@ -492,7 +492,9 @@ static int messages_get(struct destek_req *r)
   int open = 0;
   int64_t conv = latest_conversation(db, v.id, &open);
   int64_t ticket_id = conv ? H->db_int(db, 0, "SELECT ticket_id FROM chat_conversations WHERE id = ?1", "i", conv) : 0;
+  int waited = 0;
   if (conv && wait > 0 && __atomic_add_fetch(&long_polls, 1, __ATOMIC_SEQ_CST) <= LONG_POLLS_MAX) {
+    waited = 1;
     int64_t read0 = H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv);
     int typing0 = agent_typing(r, ticket_id);
     double until = util_mono() + (double)wait;
@@ -552,6 +554,8 @@ static int messages_get(struct destek_req *r)
   }
   cJSON_AddItemToObject(o, "items", items);
   cJSON_AddBoolToObject(o, "agent_typing", ticket_id && open ? agent_typing(r, ticket_id) : 0);
+  /* When to ask again: at once after a poll that waited, a few seconds when every waiting place was taken. */
+  cJSON_AddNumberToObject(o, "retry_ms", wait > 0 && !waited ? 3000 : 300);
   return H->reply_json(r, 200, o);
 }
 

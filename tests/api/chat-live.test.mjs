@@ -219,6 +219,21 @@ test('availability: agents online and business hours; closed turns into the cont
   await settings({'chat.hours': '8 00:00-00:01'});
   av = await chat('GET', `/api/v1/chat/availability?site_key=${shop.site_key}`);
   assert.deepEqual([av.json.open, av.json.in_hours], [false, false]);
+  assert.equal(av.json.next_open, null, 'never opens');
+  // A window that opens later: the widget says when.
+  const local = new Date(Date.now() + 180 * 60000);
+  let start = (local.getUTCHours() * 60 + local.getUTCMinutes() + 120) % 1440;
+  if (start + 60 > 1440) start = 60;
+  const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  await settings({'chat.hours': `1-7 ${hhmm(start)}-${hhmm(start + 60)}`});
+  const t0 = Date.now();
+  av = await chat('GET', `/api/v1/chat/availability?site_key=${shop.site_key}`);
+  assert.equal(av.json.open, false);
+  const next = Date.parse(av.json.next_open);
+  assert.ok(next > Date.now() && next < Date.now() + 24 * 3600e3, av.text);
+  const nextLocal = new Date(next + 180 * 60000);
+  assert.equal(nextLocal.getUTCHours() * 60 + nextLocal.getUTCMinutes(), start);
+  console.log(`availability with the week's search: ${Date.now() - t0} ms`);
   await settings({'chat.hours': '1-7 00:00-24:00'});
   av = await chat('GET', `/api/v1/chat/availability?site_key=${shop.site_key}`);
   assert.equal(av.json.open, true);

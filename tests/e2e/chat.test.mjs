@@ -59,6 +59,7 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   const ticket = await eventually(() => chatTicket('elif@example.com'), 5000, 'the chat ticket');
   await agent.goto(`${server.url}/app/tickets/${ticket.id}`);
   await agent.locator('.thread').getByText('Merhaba, <b>siparişim</b> nerede?').waitFor();
+  await log.getByText('Okundu').waitFor({ timeout: 8000 });   // the agent's read mark, shown to the visitor
   await agent.locator('textarea').fill('Merhaba Elif, kargonuz yarın teslim edilecek.');
   await agent.locator('[data-action="send"]').click();
   const t0 = Date.now();

@@ -15,14 +15,14 @@
     open: 'Live chat', title: 'Live chat', close: 'Close the chat', log: 'Messages', input: 'Your message',
     send: 'Send', name: 'Your name', email: 'Your e-mail', start: 'Write us, we are here.', you: 'You',
     agent: 'Support', typing: 'typing…', offline: 'We are not online right now. Leave a message and we answer by e-mail.',
-    hours: 'Opening hours: ', form: 'Send message', sent: 'Thank you, we got your message and will answer by e-mail.',
+    back: 'We are back ', form: 'Send message', sent: 'Thank you, we got your message and will answer by e-mail.',
     end: 'End the chat', transcript: 'E-mail me the transcript', ended: 'The chat has ended.', retry: 'not sent yet, retrying…',
     read: 'Read', error: 'Something went wrong, please try again.', needEmail: 'Please enter your e-mail address.'
   } : {
     open: 'Canlı destek', title: 'Canlı destek', close: 'Sohbeti kapat', log: 'Mesajlar', input: 'Mesajınız',
     send: 'Gönder', name: 'Adınız', email: 'E-posta adresiniz', start: 'Bize yazın, buradayız.', you: 'Siz',
     agent: 'Destek', typing: 'yazıyor…', offline: 'Şu an çevrim içi değiliz. Mesaj bırakın, e-postayla yanıtlayalım.',
-    hours: 'Çalışma saatleri: ', form: 'Mesajı gönder', sent: 'Teşekkürler, mesajınızı aldık; e-postayla yanıtlayacağız.',
+    back: 'Dönüşümüz: ', form: 'Mesajı gönder', sent: 'Teşekkürler, mesajınızı aldık; e-postayla yanıtlayacağız.',
     end: 'Sohbeti bitir', transcript: 'Dökümü e-postayla gönder', ended: 'Sohbet sona erdi.', retry: 'henüz gitmedi, yeniden deneniyor…',
     read: 'Okundu', error: 'Bir sorun oldu, lütfen yeniden deneyin.', needEmail: 'Lütfen e-posta adresinizi yazın.'
   };
@@ -83,7 +83,7 @@
     '.send{border:0;border-radius:8px;background:#1f5fbf;color:#fff;padding:10px 14px;font-weight:600;cursor:pointer;' +
     'min-height:44px}.end{background:none;border:0;color:#1f5fbf;text-decoration:underline;cursor:pointer;font-size:13px;' +
     'padding:6px}label{font-size:13px;color:#333}.typing{font-size:13px;color:#4a5563;padding:0 12px 4px;min-height:18px}' +
-    '.row input[type=checkbox]{width:auto;margin:0}.row label{flex:1}[hidden]{display:none!important}'
+    '[data-read]{align-self:flex-end;margin-top:-4px}.row input[type=checkbox]{width:auto;margin:0}.row label{flex:1}[hidden]{display:none!important}'
   }));
   var launch = el('button', { 'class': 'launch', type: 'button', 'aria-haspopup': 'dialog', 'aria-expanded': 'false',
     text: T.open, onclick: function () { show(true); } });
@@ -137,11 +137,20 @@
         var p = root.querySelector('[data-cid="' + m.client_id + '"]');
         if (p) p.remove();
       }
-      log.appendChild(bubble(m));
+      var b = bubble(m);
+      b.setAttribute('data-seq', m.seq);
+      log.appendChild(b);
       if (m.seq > lastSeq) lastSeq = m.seq;
     });
     log.scrollTop = log.scrollHeight;
     markRead();
+  }
+  /* "Read" under the visitor's last message the agent has seen. */
+  var readLine = el('small', { 'class': 'note', 'data-read': '', text: T.read });
+  function readMark(seq) {
+    var mine = root.querySelectorAll('.m.visitor[data-seq]'), last = null;
+    for (var i = 0; i < mine.length; i++) if (+mine[i].getAttribute('data-seq') <= seq) last = mine[i];
+    if (last && last.nextSibling !== readLine) last.parentNode.insertBefore(readLine, last.nextSibling);
   }
   function markRead() {
     if (open && token && lastSeq) req('POST', 'read', { seq: lastSeq }).catch(function () {});
@@ -204,7 +213,10 @@
       if (j.items.length) render(j.items);
       typingLine.textContent = j.agent_typing ? T.agent + ' ' + T.typing : '';
       if (j.conversation && j.conversation.status === 'ended' && !ended) { ended = true; note(T.ended); }
-      if (j.conversation) setTimeout(poll, 300);
+      if (j.conversation) {
+        readMark(j.conversation.agent_read_seq);
+        setTimeout(poll, j.retry_ms || 300);
+      }
     }, function () {
       polling = false;
       setTimeout(poll, 2000);
@@ -227,7 +239,9 @@
     online = false;
     who.hidden = false;
     endRow.hidden = true;
-    note(T.offline + (av.hours ? ' ' + T.hours + av.hours : ''));
+    var back = av.next_open ? new Date(av.next_open).toLocaleString(EN ? 'en-GB' : 'tr-TR',
+      { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' }) : '';
+    note(T.offline + (back ? ' ' + T.back + back + '.' : ''));
     form.querySelector('.send').textContent = T.form;
   }
 
