@@ -75,10 +75,81 @@ static char *inbound_text_new(const cJSON *m, const char *type)
              str(part, "address") ? str(part, "address") : "", cJSON_IsNumber(la) ? la->valuedouble : 0.0,
              cJSON_IsNumber(lo) ? lo->valuedouble : 0.0);
   } else {
-    /* Media (image, document, audio, video, sticker): the file itself is not fetched (see README); its caption is. */
+    /* Media (image, document, audio, video, sticker): the file is the message's attachment (media_fetch_new). */
     snprintf(buf, sizeof buf, "[%s]%s%s", type, str(part, "caption") ? " " : "", str(part, "caption") ? str(part, "caption") : "");
   }
   return strdup(buf[0] ? buf : "[empty]");
+}
+
+static int is_media(const char *type)
+{
+  return !strcmp(type, "image") || !strcmp(type, "document") || !strcmp(type, "audio") || !strcmp(type, "video") ||
+         !strcmp(type, "sticker");
+}
+
+#define MEDIA_MAX (8 * 1024 * 1024)
+
+/* The media of an inbound message, fetched through the Graph API (GET /{media-id} gives its url and type; the url is
+ * read with the same token) as ticketing's attachments [{filename, content_type, data_base64}] (new), or NULL with
+ * why set. Network only: it runs before the writer is taken, through the core's guard against private addresses. */
+static cJSON *media_fetch_new(const cJSON *m, const char *type, char *why, size_t whylen)
+{
+  const cJSON *part = cJSON_GetObjectItemCaseSensitive(m, type);
+  const char *media_id = str(part, "id");
+  if (!media_id || strlen(media_id) > 128 || strchr(media_id, '/') || strchr(media_id, '?')) {
+    snprintf(why, whylen, "no media id");
+    return NULL;
+  }
+  char *base = H->setting_new("chat.wa_graph_url"), *token = H->setting_new("chat.wa_access_token");
+  char url[700], auth[700];
+  snprintf(url, sizeof url, "%s/%s", base ? base : "", media_id);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+  free(base);
+  free(token);
+  const char *headers[] = { auth, NULL };
+  struct destek_http_request rq = { "GET", url, headers, NULL, 0, 15000, 64 * 1024 };
+  struct destek_http_response resp = { 0 };
+  cJSON *out = NULL, *meta = NULL;
+  if (H->http_request(&rq, &resp, why, whylen) != 0) goto done;
+  if (resp.status != 200 || !(meta = cJSON_Parse(resp.body ? resp.body : "")) || !str(meta, "url")) {
+    snprintf(why, whylen, "the Graph API answered %ld for the media", resp.status);
+    goto done;
+  }
+  char mime[100];
+  snprintf(mime, sizeof mime, "%s", str(meta, "mime_type") ? str(meta, "mime_type") : str(part, "mime_type") ? str(part, "mime_type") : "application/octet-stream");
+  char *semi = strchr(mime, ';');
+  if (semi) *semi = 0;
+  H->http_response_free(&resp);
+  memset(&resp, 0, sizeof resp);
+  struct destek_http_request fq = { "GET", str(meta, "url"), headers, NULL, 0, 30000, MEDIA_MAX + 1 };
+  if (H->http_request(&fq, &resp, why, whylen) != 0) goto done;
+  if (resp.status != 200 || resp.body_len > MEDIA_MAX) {
+    snprintf(why, whylen, resp.status != 200 ? "the media download answered %ld" : "the file is over 8 MiB", resp.status);
+    goto done;
+  }
+  static const char *const EXT[][2] = { { "image/jpeg", "jpg" }, { "image/png", "png" }, { "image/webp", "webp" },
+                                        { "audio/ogg", "ogg" }, { "audio/mpeg", "mp3" }, { "audio/mp4", "m4a" },
+                                        { "video/mp4", "mp4" }, { "application/pdf", "pdf" } };
+  const char *ext = "bin";
+  for (size_t i = 0; i < sizeof EXT / sizeof *EXT; i++) if (!strcmp(mime, EXT[i][0])) ext = EXT[i][1];
+  char name[220];
+  const char *given = str(part, "filename");
+  if (given && *given && strlen(given) <= 200 && !strpbrk(given, "/\\\"")) snprintf(name, sizeof name, "%s", given);
+  else snprintf(name, sizeof name, "whatsapp-%s.%s", type, ext);
+  char *b64 = malloc(util_b64_len(resp.body_len) + 1);
+  if (!b64) { snprintf(why, whylen, "out of memory"); goto done; }
+  util_b64_encode(resp.body, resp.body_len, b64);
+  out = cJSON_CreateArray();
+  cJSON *a = cJSON_CreateObject();
+  cJSON_AddStringToObject(a, "filename", name);
+  cJSON_AddStringToObject(a, "content_type", mime);
+  cJSON_AddStringToObject(a, "data_base64", b64);
+  free(b64);
+  cJSON_AddItemToArray(out, a);
+done:
+  H->http_response_free(&resp);
+  cJSON_Delete(meta);
+  return out;
 }
 
 static int thread_for(struct destek_req *r, struct destek_db *w, const char *wa_id, const char *name, int64_t *thread_id,
@@ -106,7 +177,8 @@ static int thread_for(struct destek_req *r, struct destek_db *w, const char *wa_
   return 0;
 }
 
-static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSON *m, const cJSON *contacts)
+static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSON *m, const cJSON *contacts,
+                           const cJSON *media)
 {
   const char *wamid = str(m, "id"), *from = str(m, "from"), *type = str(m, "type"), *ts = str(m, "timestamp");
   if (!wamid || !from || !type) return 0;   /* business-scoped ids without a number: not answerable here */
@@ -119,11 +191,18 @@ static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSO
   int rc = thread_for(r, w, from, name, &thread_id, &ticket_id);
   if (rc) return rc;
   char *text = inbound_text_new(m, type);
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive(media, wamid);
+  if (cJSON_IsString(files)) {   /* the file could not be fetched: say so in the message */
+    char *more = NULL;
+    if (asprintf(&more, "%s (%s)", text, files->valuestring) > 0) { free(text); text = more; }
+    files = NULL;
+  }
   int64_t message_id = 0;
   if (ticket_id) {
     cJSON *args = cJSON_CreateObject(), *res = NULL;
     cJSON_AddNumberToObject(args, "ticket_id", (double)ticket_id);
     cJSON_AddStringToObject(args, "body", text);
+    if (files) cJSON_AddItemToObject(args, "attachments", cJSON_Duplicate(files, 1));
     rc = H->call_service(r, "ticketing.customer_message", args, &res);
     cJSON_Delete(args);
     const cJSON *mid = cJSON_GetObjectItemCaseSensitive(res, "message_id");
@@ -141,6 +220,7 @@ static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSO
     cJSON_AddStringToObject(args, "subject", subject);
     cJSON_AddStringToObject(args, "body", text);
     cJSON_AddStringToObject(args, "channel", "whatsapp");
+    if (files) cJSON_AddItemToObject(args, "attachments", cJSON_Duplicate(files, 1));
     cJSON *cust = cJSON_AddObjectToObject(args, "customer");
     cJSON_AddStringToObject(cust, "phone", phone);
     if (name) cJSON_AddStringToObject(cust, "name", name);
@@ -207,18 +287,36 @@ static int webhook_post(struct destek_req *r)
   if (!ok) return H->error(r, 401, "bad_signature", "X-Hub-Signature-256 does not verify with the app secret");
   cJSON *body;
   if ((rc = H->body(r, &body))) return rc;
-  struct destek_db *w = H->db_write(r);
-  if (!w) return H->status(r);
+  /* Media first, over the network, before the writer is taken: {wamid: attachments, or why not}. */
+  cJSON *media = cJSON_CreateObject();
   const cJSON *entry, *change;
+  cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(body, "entry")) {
+    cJSON_ArrayForEach(change, cJSON_GetObjectItemCaseSensitive(entry, "changes")) {
+      const cJSON *m;
+      cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(change, "value"), "messages")) {
+        const char *wamid = str(m, "id"), *type = str(m, "type");
+        if (!wamid || !type || !is_media(type) || cJSON_GetObjectItemCaseSensitive(media, wamid) ||
+            H->db_int(H->db_read(r), 0, "SELECT count(*) FROM chat_wa_messages WHERE wamid = ?1", "t", wamid))
+          continue;
+        char why[256] = "";
+        cJSON *files = media_fetch_new(m, type, why, sizeof why);
+        if (!files) H->log(H, DESTEK_LOG_WARN, "whatsapp: the media of %s was not fetched: %s", wamid, why);
+        cJSON_AddItemToObject(media, wamid, files ? files : cJSON_CreateString("the file could not be fetched"));
+      }
+    }
+  }
+  struct destek_db *w = H->db_write(r);
+  if (!w) { cJSON_Delete(media); return H->status(r); }
   cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(body, "entry")) {
     cJSON_ArrayForEach(change, cJSON_GetObjectItemCaseSensitive(entry, "changes")) {
       const cJSON *value = cJSON_GetObjectItemCaseSensitive(change, "value"), *m, *s;
       const cJSON *contacts = cJSON_GetObjectItemCaseSensitive(value, "contacts");
       cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(value, "messages"))
-        if ((rc = inbound_message(r, w, m, contacts))) return rc;
+        if ((rc = inbound_message(r, w, m, contacts, media))) { cJSON_Delete(media); return rc; }
       cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(value, "statuses")) status_update(w, s);
     }
   }
+  cJSON_Delete(media);
   return H->reply_json(r, 200, cJSON_CreateObject());
 }
 

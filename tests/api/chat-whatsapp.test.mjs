@@ -8,6 +8,7 @@ import http from 'node:http';
 import {startServer, setupAdmin, createUser, login, disableOutOfHoursReply, eventually, request} from './lib.mjs';
 
 const APP_SECRET = 'app-secret-for-tests';
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 let server, admin, agent, graph, graphUrl;
 const sent = [];
 let nextAnswer = null;
@@ -17,6 +18,20 @@ before(async () => {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
+      if (req.method === 'GET') {   // media: GET /{media-id} -> {url, mime_type}, then the file itself, with the token
+        const ok = req.headers.authorization === 'Bearer graph-token';
+        if (ok && req.url === '/v21.0/MEDIA1') {
+          res.writeHead(200, {'Content-Type': 'application/json'});
+          res.end(JSON.stringify({url: `${graphUrl.replace('/v21.0', '')}/media/MEDIA1`, mime_type: 'application/pdf', id: 'MEDIA1'}));
+        } else if (ok && req.url === '/media/MEDIA1') {
+          res.writeHead(200, {'Content-Type': 'application/pdf'});
+          res.end(PDF);
+        } else {
+          res.writeHead(404, {'Content-Type': 'application/json'});
+          res.end('{"error":{"message":"not found","code":100}}');
+        }
+        return;
+      }
       sent.push({method: req.method, url: req.url, auth: req.headers.authorization, json: JSON.parse(body || '{}')});
       const [status, answer] = nextAnswer || [200, {messaging_product: 'whatsapp', messages: [{id: `wamid.OUT${sent.length}`}]}];
       nextAnswer = null;
@@ -95,6 +110,25 @@ test('signed deliveries become a WhatsApp ticket, once; wrong signatures change 
   const th = await thread(t.id);
   assert.equal(th.wa_id, '905321234567');
   assert.equal(th.window_open, true);
+});
+
+test('media are fetched through the Graph API and kept as the message\'s attachments', async () => {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const raw = delivery({contacts: [{profile: {name: 'Ayşe'}, wa_id: '905321234567'}], messages: [
+    {from: '905321234567', id: 'wamid.DOC1', timestamp: ts, type: 'document',
+      document: {id: 'MEDIA1', filename: 'fatura.pdf', mime_type: 'application/pdf', caption: 'Faturam'}},
+    {from: '905321234567', id: 'wamid.IMG404', timestamp: ts, type: 'image', image: {id: 'GONE', mime_type: 'image/jpeg'}}]});
+  assert.equal((await post(raw)).status, 200);
+  const t = await waTicket('+905321234567');
+  const full = await server.api('GET', `/api/v1/tickets/${t.id}`, {session: agent});
+  const doc = full.json.messages.find((m) => m.body === '[document] Faturam');
+  assert.ok(doc, JSON.stringify(full.json.messages.map((m) => m.body)));
+  assert.equal(doc.attachments.length, 1);
+  assert.equal(doc.attachments[0].filename, 'fatura.pdf');
+  assert.equal(doc.attachments[0].size, PDF.length);
+  const gone = full.json.messages.find((m) => m.body.startsWith('[image]'));
+  assert.match(gone.body, /could not be fetched/);
+  assert.equal(gone.attachments.length, 0);
 });
 
 test('an agent\'s reply goes out through the Graph API; statuses move forward only; 131047 is recorded', async () => {
