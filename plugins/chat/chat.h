@@ -38,6 +38,9 @@ int chat_wa_init(const struct destek_host *h);
 /* chat.channel_send for a ticket of the channel whatsapp: *result (made by the caller) gets taken. */
 int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result);
 
+/* contacts.c */
+int chat_contacts_init(const struct destek_host *h);
+
 /* shops.c */
 extern const struct destek_route chat_shop_routes[];
 

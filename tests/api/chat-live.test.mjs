@@ -268,6 +268,25 @@ test('limits: per visitor and per address, with Retry-After', async () => {
   await settings({'chat.address_limit': 1000});
 });
 
+test('KVKK: a contact\'s chats are in their export and scrubbed by their erasure', async () => {
+  const token = await anonymous();
+  const m = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'e1', body: 'Adresim Kadıköy', email: 'erase@example.com', name: 'Ece'}});
+  assert.equal(m.status, 201, m.text);
+  const ticket = await chatTicketOf('erase@example.com');
+  const id = ticket.customer.id;
+  const ex = await server.api('GET', `/api/v1/contacts/${id}/export?format=json`, {session: admin});
+  assert.equal(ex.status, 200, ex.text);
+  const part = ex.json.modules.chat;
+  assert.equal(part.visitors[0].email, 'erase@example.com');
+  assert.equal(part.visitors[0].conversations[0].messages[0].body, 'Adresim Kadıköy');
+  const er = await server.api('POST', `/api/v1/contacts/${id}/erase`, {session: admin, body: {confirm_id: id}});
+  assert.equal(er.status, 200, er.text);
+  assert.equal((await chat('GET', '/api/v1/chat/messages', {token})).status, 401, 'the visitor\'s tokens are gone');
+  const after = await server.api('GET', `/api/v1/contacts/${id}/export?format=json`, {session: admin});
+  const v = after.json.modules.chat.visitors[0];
+  assert.deepEqual([v.email, v.name, v.conversations[0].messages[0].body], [null, null, '']);
+});
+
 test('an acknowledged message survives kill -9', async () => {
   const token = await anonymous();
   const m = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'k1', body: 'Kalıcı mı?', email: 'kill@example.com'}});
