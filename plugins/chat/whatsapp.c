@@ -165,7 +165,10 @@ static int thread_for(struct destek_req *r, struct destek_db *w, const char *wa_
   }
   H->db_done(st);
   if (*thread_id) return 0;
-  int64_t contact_id = H->contact_resolve(r, NULL, NULL, wa_id, name, "tr");
+  char phone[40];
+  snprintf(phone, sizeof phone, "+%s", wa_id);
+  /* The number as a phone too: ticketing finds the customer by it, and the person is one contact. */
+  int64_t contact_id = H->contact_resolve(r, NULL, phone, wa_id, name, "tr");
   if (contact_id <= 0) return H->field_error(r, "invalid_field", "from", "not a WhatsApp number");
   char now[21];
   chat_now(now);
@@ -463,12 +466,13 @@ static int ticket_wa_get(struct destek_req *r)
 {
   int64_t ticket_id = H->param_int(r, "id");
   struct destek_db *db = H->db_read(r);
-  sqlite3_stmt *st = H->db_prepare(db, "SELECT id, wa_id, last_inbound_unix FROM chat_wa_threads WHERE ticket_id = ?1");
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT id, wa_id, last_inbound_unix, contact_id FROM chat_wa_threads WHERE ticket_id = ?1");
   if (!st) return H->error(r, 500, "internal", "internal error");
   H->db_bind(st, "i", ticket_id);
   if (sqlite3_step(st) != SQLITE_ROW) { H->db_done(st); return H->error(r, 404, "not_found", "the ticket is not a WhatsApp thread"); }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "wa_id", (const char *)sqlite3_column_text(st, 1));
+  cJSON_AddNumberToObject(o, "contact_id", (double)sqlite3_column_int64(st, 3));
   int64_t last_in = sqlite3_column_int64(st, 2);
   H->db_done(st);
   char closes[21];

@@ -109,6 +109,7 @@ test('signed deliveries become a WhatsApp ticket, once; wrong signatures change 
   assert.match(bodies[2], /^\[location\] Ev .*mlat=41\.008200&mlon=28\.978400/);
   const th = await thread(t.id);
   assert.equal(th.wa_id, '905321234567');
+  assert.equal(th.contact_id, t.customer.id, 'one contact for the number, the ticket\'s customer');
   assert.equal(th.window_open, true);
 });
 
