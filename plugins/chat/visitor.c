@@ -8,10 +8,11 @@
  *        shop's customer id (the same history on every device) and the contact is matched by the e-mail. An unsigned
  *        or badly signed claim is refused (401 bad_signature), never taken as it is.
  *   GET  /api/v1/chat/availability?site_key= -> {open, agents_online, in_hours, hours}
- *   POST /api/v1/chat/messages {client_id, body, email?, name?} -> {conversation_id, seq, client_id, created_at,
+ *   POST /api/v1/chat/messages {client_id, body, email?, name?, attachments?} -> {conversation_id, seq, client_id, created_at,
  *        duplicate}: the first message opens a ticket (channel chat; an anonymous visitor gives an e-mail with it),
  *        later ones are the ticket's customer messages. A retry with the same client_id answers the message already
- *        kept (duplicate: true) and adds nothing.
+ *        kept (duplicate: true) and adds nothing. attachments: up to 3 files as the portal takes them ([{filename,
+ *        content_type, data_base64}], within ticketing.attachment_max_bytes), kept as the ticket message's files.
  *   GET  /api/v1/chat/messages?after=SEQ&wait=SECONDS -> {conversation, items: [{seq, sender, body, client_id,
  *        created_at, author}], agent_typing}: the visitor's latest conversation after SEQ; with wait, the answer waits
  *        (up to chat.poll_wait_max) for news.
@@ -351,12 +352,27 @@ static int message_send(struct destek_req *r)
   const char *client_id, *text, *name = NULL;
   char email[256];
   int rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body)) ||
-      (rc = H->field_str(r, body, "client_id", DESTEK_REQUIRED, CHAT_CLIENT_ID_MAX, &client_id)) ||
-      (rc = H->field_str(r, body, "body", DESTEK_REQUIRED, CHAT_BODY_MAX, &text)) ||
+  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  /* Files, as the portal takes them ([{filename, content_type, data_base64}], ticketing checks count and size). */
+  const cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
+  if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts) H->body_drop(r);   /* only the parsed JSON is read from here on (the server's body memory) */
+  if (atts && (!cJSON_IsArray(atts) || cJSON_GetArraySize(atts) < 1 || cJSON_GetArraySize(atts) > 3))
+    return H->field_error(r, "invalid_field", "attachments", "at most 3 files a message");
+  char names[1024] = "";
+  const cJSON *a;
+  cJSON_ArrayForEach(a, atts) {
+    const char *fn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "filename"));
+    if (!fn) return H->field_error(r, "invalid_field", "attachments.filename", "each file has a filename");
+    size_t n = strlen(names);
+    snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", fn);
+  }
+  if ((rc = H->field_str(r, body, "client_id", DESTEK_REQUIRED, CHAT_CLIENT_ID_MAX, &client_id)) ||
+      (rc = H->field_str(r, body, "body", atts ? DESTEK_OPTIONAL : DESTEK_REQUIRED, CHAT_BODY_MAX, &text)) ||
       (rc = H->field_email(r, body, "email", DESTEK_OPTIONAL, email)) ||
       (rc = H->field_str(r, body, "name", DESTEK_OPTIONAL, 200, &name)))
     return rc;
+  if (!text) text = names;   /* files alone: their names are the message's text */
   if (!digits_only(client_id, CHAT_CLIENT_ID_MAX))
     return H->field_error(r, "invalid_field", "client_id", "client_id is letters, digits and - _ . @");
   struct destek_db *w = H->db_write(r);
@@ -395,6 +411,7 @@ static int message_send(struct destek_req *r)
     cJSON_AddStringToObject(args, "subject", subject);
     cJSON_AddStringToObject(args, "body", text);
     cJSON_AddStringToObject(args, "channel", "chat");
+    if (atts) cJSON_AddItemToObject(args, "attachments", cJSON_Duplicate(atts, 1));
     cJSON *cust = cJSON_AddObjectToObject(args, "customer");
     cJSON_AddStringToObject(cust, "email", use_email);
     if (use_name && *use_name) cJSON_AddStringToObject(cust, "name", use_name);
@@ -416,6 +433,7 @@ static int message_send(struct destek_req *r)
     cJSON *args = cJSON_CreateObject();
     cJSON_AddNumberToObject(args, "ticket_id", (double)ticket_id);
     cJSON_AddStringToObject(args, "body", text);
+    if (atts) cJSON_AddItemToObject(args, "attachments", cJSON_Duplicate(atts, 1));
     cJSON *res = NULL;
     rc = H->call_service(r, "ticketing.customer_message", args, &res);
     cJSON_Delete(args);
@@ -424,8 +442,17 @@ static int message_send(struct destek_req *r)
     if (cJSON_IsNumber(mid)) ticket_message_id = (int64_t)mid->valuedouble;
     cJSON_Delete(res);
   }
-  if (message_append(w, conv, "visitor", client_id, text, ticket_message_id, 0) < 0)
-    return H->error(r, 500, "internal", "the message could not be saved");
+  int64_t seq = message_append(w, conv, "visitor", client_id, text, ticket_message_id, 0);
+  if (seq < 0) return H->error(r, 500, "internal", "the message could not be saved");
+  if (atts) {
+    cJSON *list = cJSON_CreateArray();
+    cJSON_ArrayForEach(a, atts)
+      cJSON_AddItemToArray(list, cJSON_CreateString(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "filename"))));
+    char *json = cJSON_PrintUnformatted(list);
+    cJSON_Delete(list);
+    H->db_exec(w, "UPDATE chat_messages SET files = ?3 WHERE conversation_id = ?1 AND seq = ?2", "iit", conv, seq, json);
+    free(json);
+  }
   typing_set(conv, 0);
   return H->reply_json(r, 201, message_ref_new(w, conv, client_id, 0));
 }
@@ -530,7 +557,7 @@ static int messages_get(struct destek_req *r)
       }
       H->db_done(st);
     }
-    st = H->db_prepare(db, "SELECT m.seq, m.sender, m.body, m.client_id, m.created_at, u.name FROM chat_messages m"
+    st = H->db_prepare(db, "SELECT m.seq, m.sender, m.body, m.client_id, m.created_at, u.name, m.files FROM chat_messages m"
                            " LEFT JOIN core_users u ON u.id = m.author_user_id"
                            " WHERE m.conversation_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT 200");
     if (st) {
@@ -545,6 +572,8 @@ static int messages_get(struct destek_req *r)
         cJSON_AddStringToObject(m, "created_at", (const char *)sqlite3_column_text(st, 4));
         if (sqlite3_column_type(st, 5) == SQLITE_NULL) cJSON_AddNullToObject(m, "author");
         else cJSON_AddStringToObject(m, "author", (const char *)sqlite3_column_text(st, 5));
+        cJSON *files = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : cJSON_Parse((const char *)sqlite3_column_text(st, 6));
+        cJSON_AddItemToObject(m, "files", cJSON_IsArray(files) ? files : (cJSON_Delete(files), cJSON_CreateArray()));
         cJSON_AddItemToArray(items, m);
       }
       H->db_done(st);
@@ -808,7 +837,7 @@ const struct destek_route chat_visitor_routes[] = {
   { "OPTIONS", "/api/v1/chat/offline", preflight, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/session", session_start, DESTEK_PUBLIC, NULL, 16 * 1024 },
   { "GET", "/api/v1/chat/availability", availability, DESTEK_PUBLIC, NULL, 0 },
-  { "POST", "/api/v1/chat/messages", message_send, DESTEK_PUBLIC, NULL, 32 * 1024 },
+  { "POST", "/api/v1/chat/messages", message_send, DESTEK_PUBLIC, NULL, 16 << 20 },
   { "GET", "/api/v1/chat/messages", messages_get, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/typing", typing_post, DESTEK_PUBLIC, NULL, 1024 },
   { "POST", "/api/v1/chat/read", read_post, DESTEK_PUBLIC, NULL, 1024 },

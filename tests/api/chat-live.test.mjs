@@ -268,6 +268,29 @@ test('limits: per visitor and per address, with Retry-After', async () => {
   await settings({'chat.address_limit': 1000});
 });
 
+test('files go with a message within the portal\'s limits, kept on the ticket', async () => {
+  const token = await anonymous();
+  const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+  const att = [{filename: 'fatura.pdf', content_type: 'application/pdf', data_base64: pdf.toString('base64')}];
+  const m = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'f1', attachments: att, email: 'file@example.com'}});
+  assert.equal(m.status, 201, m.text);
+  const m2 = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'f2', body: 'Bir de bu', attachments: att}});
+  assert.equal(m2.status, 201, m2.text);
+  const poll = await chat('GET', '/api/v1/chat/messages', {token});
+  assert.deepEqual(poll.json.items.map((x) => [x.body, x.files]), [['fatura.pdf', ['fatura.pdf']], ['Bir de bu', ['fatura.pdf']]]);
+  const ticket = await chatTicketOf('file@example.com');
+  const full = await server.api('GET', `/api/v1/tickets/${ticket.id}`, {session: agent});
+  assert.deepEqual(full.json.messages.map((x) => [x.attachments.length, x.attachments[0].size]), [[1, pdf.length], [1, pdf.length]]);
+  const four = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'f3', attachments: [...att, ...att, ...att, ...att]}});
+  assert.equal(four.status, 422);
+  await settings({'ticketing.attachment_max_bytes': 8});
+  const big = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'f4', attachments: att}});
+  assert.equal(big.status, 413, big.text);
+  await settings({'ticketing.attachment_max_bytes': 10485760});
+  const after = await chat('GET', '/api/v1/chat/messages', {token});
+  assert.equal(after.json.items.length, 2, 'refused files leave nothing');
+});
+
 test('KVKK: a contact\'s chats are in their export and scrubbed by their erasure', async () => {
   const token = await anonymous();
   const m = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'e1', body: 'Adresim Kadıköy', email: 'erase@example.com', name: 'Ece'}});

@@ -88,6 +88,11 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   assert.deepEqual(full.messages.map((m) => m.body),
     ['Merhaba, <b>siparişim</b> nerede?', 'Merhaba Elif, kargonuz yarın teslim edilecek.', 'Bağlantım koptu, bu gitti mi?']);
   assert.equal(await log.locator('.m').count(), 3, 'nothing doubled in the widget');
+  // A file, as the portal takes them: on the ticket as an attachment.
+  await visitor.locator('input[type="file"]').setInputFiles({ name: 'fatura.pdf', mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await log.locator('.m.visitor:not(.pending)').filter({ hasText: '📎 fatura.pdf' }).waitFor({ timeout: 5000 });
+  await agent.locator('.thread').getByText('fatura.pdf').first().waitFor({ timeout: 10000 });
   // Keyboard: Escape closes the panel and gives the focus back to the launcher.
   await visitor.keyboard.press('Escape');
   assert.equal(await launcher.evaluate((b) => b.getRootNode().activeElement === b), true);

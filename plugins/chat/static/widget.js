@@ -17,14 +17,16 @@
     agent: 'Support', typing: 'typing…', offline: 'We are not online right now. Leave a message and we answer by e-mail.',
     back: 'We are back ', form: 'Send message', sent: 'Thank you, we got your message and will answer by e-mail.',
     end: 'End the chat', transcript: 'E-mail me the transcript', ended: 'The chat has ended.', retry: 'not sent yet, retrying…',
-    read: 'Read', error: 'Something went wrong, please try again.', needEmail: 'Please enter your e-mail address.'
+    read: 'Read', error: 'Something went wrong, please try again.', needEmail: 'Please enter your e-mail address.',
+    attach: 'Attach a file', tooBig: 'A file may be at most 10 MB.'
   } : {
     open: 'Canlı destek', title: 'Canlı destek', close: 'Sohbeti kapat', log: 'Mesajlar', input: 'Mesajınız',
     send: 'Gönder', name: 'Adınız', email: 'E-posta adresiniz', start: 'Bize yazın, buradayız.', you: 'Siz',
     agent: 'Destek', typing: 'yazıyor…', offline: 'Şu an çevrim içi değiliz. Mesaj bırakın, e-postayla yanıtlayalım.',
     back: 'Dönüşümüz: ', form: 'Mesajı gönder', sent: 'Teşekkürler, mesajınızı aldık; e-postayla yanıtlayacağız.',
     end: 'Sohbeti bitir', transcript: 'Dökümü e-postayla gönder', ended: 'Sohbet sona erdi.', retry: 'henüz gitmedi, yeniden deneniyor…',
-    read: 'Okundu', error: 'Bir sorun oldu, lütfen yeniden deneyin.', needEmail: 'Lütfen e-posta adresinizi yazın.'
+    read: 'Okundu', error: 'Bir sorun oldu, lütfen yeniden deneyin.', needEmail: 'Lütfen e-posta adresinizi yazın.',
+    attach: 'Dosya ekle', tooBig: 'Bir dosya en çok 10 MB olabilir.'
   };
   var STORE = 'destek_chat_' + KEY;
   var token = null, visitor = null, open = false, online = true, lastSeq = 0, polling = false, pollGen = 0;
@@ -98,8 +100,13 @@
   var transcriptBox = el('input', { type: 'checkbox', id: 'dc-tr' });
   var endRow = el('div', { 'class': 'row' }, [transcriptBox, el('label', { 'for': 'dc-tr', text: T.transcript }),
     el('button', { 'class': 'end', type: 'button', text: T.end, onclick: endChat })]);
+  var fileIn = el('input', { type: 'file', multiple: '', hidden: '', 'aria-hidden': 'true', tabindex: '-1',
+    onchange: function () { attach(fileIn.files); fileIn.value = ''; } });
+  var attachBtn = el('button', { 'class': 'end', type: 'button', 'aria-label': T.attach, title: T.attach, text: '📎 ' + T.attach,
+    onclick: function () { fileIn.click(); } });
   var form = el('form', { novalidate: '', onsubmit: function (e) { e.preventDefault(); submit(); } },
-    [who, text, status, el('div', { 'class': 'row' }, [el('button', { 'class': 'send', type: 'submit', text: T.send })]), endRow]);
+    [who, text, status, el('div', { 'class': 'row' }, [el('button', { 'class': 'send', type: 'submit', text: T.send }),
+      attachBtn, fileIn]), endRow]);
   var panel = el('div', { 'class': 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'dc-title', hidden: '' }, [
     el('div', { 'class': 'head' }, [el('h2', { id: 'dc-title', text: T.title }),
       el('button', { 'class': 'x', type: 'button', 'aria-label': T.close, text: '×', onclick: function () { show(false); } })]),
@@ -127,7 +134,28 @@
     var mine = m.sender === 'visitor';
     var b = el('div', { 'class': 'm ' + (mine ? 'visitor' : 'agent') }, [
       el('small', { text: mine ? T.you : (m.author || T.agent) }), document.createTextNode(m.body)]);
+    (m.files || []).forEach(function (f) { b.appendChild(el('small', { 'data-file': '', text: '📎 ' + f })); });
     return b;
+  }
+  /* Files go as a message of their own (base64 in JSON, as the portal sends them), at most 3 of 10 MB each. */
+  function attach(list) {
+    var files = Array.prototype.slice.call(list || [], 0, 3);
+    if (!files.length || !online) return;
+    if (!who.hidden && !emailIn.value.trim()) { status.textContent = T.needEmail; emailIn.focus(); return; }
+    if (files.some(function (f) { return f.size > 10485760; })) { status.textContent = T.tooBig; return; }
+    Promise.all(files.map(function (f) {
+      return new Promise(function (ok, no) {
+        var rd = new FileReader();
+        rd.onload = function () { ok({ filename: f.name, content_type: f.type || 'application/octet-stream',
+          data_base64: String(rd.result).split(',')[1] || '' }); };
+        rd.onerror = no;
+        rd.readAsDataURL(f);
+      });
+    })).then(function (atts) {
+      queue({ client_id: cid(), body: text.value.trim() || undefined, attachments: atts },
+        atts.map(function (a) { return a.filename; }));
+      text.value = '';
+    }, function () { status.textContent = T.error; });
   }
   function render(items) {
     items.forEach(function (m) {
@@ -161,12 +189,14 @@
     if (!body) return;
     if (!online) return offlineSend(body);
     if (!who.hidden && !emailIn.value.trim()) { status.textContent = T.needEmail; emailIn.focus(); return; }
-    var m = { client_id: cid(), body: body };
-    if (!who.hidden) { m.email = emailIn.value.trim(); if (nameIn.value.trim()) m.name = nameIn.value.trim(); }
     text.value = '';
+    queue({ client_id: cid(), body: body }, []);
+  }
+  function queue(m, names) {
+    if (!who.hidden) { m.email = emailIn.value.trim(); if (nameIn.value.trim()) m.name = nameIn.value.trim(); }
     status.textContent = '';
     typingSent = 0;   /* the server forgets the typing with the message: the next key reports it again */
-    var p = bubble({ sender: 'visitor', body: body });
+    var p = bubble({ sender: 'visitor', body: m.body || '', files: names });
     p.className += ' pending';
     p.setAttribute('data-cid', m.client_id);
     log.appendChild(p);
@@ -194,7 +224,7 @@
         outbox.shift();
         var p = root.querySelector('[data-cid="' + m.client_id + '"]');
         if (p) p.remove();
-        text.value = m.body;
+        if (m.body) text.value = m.body;
         status.textContent = (e.body && e.body.error && e.body.error.field === 'email') ? T.needEmail : T.error;
         return;
       }
