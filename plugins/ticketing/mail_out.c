@@ -670,6 +670,10 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
   const char *kind = json_str(m, "kind");
   if (!kind || strcmp(kind, "reply") || !cJSON_IsNumber(id)) return 0;
+  /* A reply on another channel (chat, WhatsApp) goes through that channel's sender (sending.c), not by mail. */
+  if (tkt_db_int(tkt_db_read(call), 0, "SELECT via IS NOT NULL FROM tkt_messages WHERE id = ?1", "i",
+                 (int64_t)id->valuedouble))
+    return 0;
   /* A reply no agent wrote (a trigger's automatic answer) is marked Auto-Submitted, so that the customer's own
    * auto-responder does not answer it (RFC 3834). */
   int automatic = !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "author_user_id"));
