@@ -260,6 +260,19 @@ export function Inbox() {
         </select>
         <button class="btn btn-secondary" type="button" disabled=${bulkBusy} onClick=${() => bulk({ assignee_id: 'me' })}>
           ${t('ticket.assign_me')}</button>
+        <select aria-label=${t('bulk.assign')} data-bulk="assignee" disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ assignee_id: e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value) })}>
+          <option value="">${t('bulk.assign')}</option>
+          <option value="none">${t('ticket.unassigned')}</option>
+          ${users.filter((u) => u.active !== false).sort((a, b) => a.name.localeCompare(b.name, 'tr'))
+            .map((u) => html`<option value=${String(u.id)}>${u.name}</option>`)}
+        </select>
+        ${teams.length ? html`<select aria-label=${t('bulk.team')} data-bulk="team" disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ team_id: e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value) })}>
+          <option value="">${t('bulk.team')}</option>
+          <option value="none">${t('ticket.no_team')}</option>
+          ${teams.map((tm) => html`<option value=${String(tm.id)}>${tm.name}</option>`)}
+        </select>` : null}
         <button class="btn btn-ghost" type="button" onClick=${() => setSelected(new Set())}>${t('bulk.clear')}</button>
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
@@ -301,6 +314,7 @@ export function Inbox() {
             <${SlaBadge} sla=${it.sla} />
             <${StatusBadge} status=${it.status} />
             ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
+            ${it.team_id != null ? html`<span class="team muted small" data-team=${it.team_id}>${(teams.find((tm) => tm.id === it.team_id) || { name: '#' + it.team_id }).name}</span>` : null}
             <span class="assignee" data-assignee=${it.assignee_id == null ? '' : it.assignee_id}>${it.assignee_id == null ? null
               : html`<${OnlineDot} person=${person(users, it.assignee_id)} />`}${userName(users, it.assignee_id)}</span>
             <time datetime=${it[timeField]} title=${t(sort === 'created' ? 'inbox.created_at' : 'inbox.updated_at',

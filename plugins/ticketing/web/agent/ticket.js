@@ -98,16 +98,38 @@ function MergeConfirm({ ask, busy, onConfirm, onCancel }) {
   return html`<div class="overlay" onClick=${onCancel}>
     <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="merge-confirm-title"
       aria-describedby="merge-confirm-lead" data-region="merge-confirm" onClick=${(e) => e.stopPropagation()}>
-      <h2 id="merge-confirm-title">${t('merge.confirm_title')}</h2>
-      <p id="merge-confirm-lead">${t('merge.confirm_lead')}</p>
+      <h2 id="merge-confirm-title">${t(ask.differ ? 'merge.confirm_title' : 'merge.confirm_title_same')}</h2>
+      <p id="merge-confirm-lead">${t(ask.differ ? 'merge.confirm_lead' : 'merge.confirm_lead_same')}</p>
       ${side(ask.target, t('merge.confirm_target'), 'target')}
       ${side(ask.source, t('merge.confirm_source'), 'source')}
-      <p class="muted small">${t('merge.confirm_note')}</p>
+      ${ask.differ ? html`<p class="muted small">${t('merge.confirm_note')}</p>` : null}
       <div class="row-actions">
         <button class="btn btn-primary" type="button" data-action="merge-confirm" disabled=${busy}
-          onClick=${onConfirm}>${t('merge.confirm')}</button>
+          onClick=${onConfirm}>${t(ask.differ ? 'merge.confirm' : 'merge.confirm_same')}</button>
         <button class="btn btn-secondary" type="button" data-action="merge-cancel" ref=${cancel}
           onClick=${onCancel}>${t('merge.cancel')}</button>
+      </div>
+    </div>
+  </div>`;
+}
+
+/* "a" on a ticket a colleague owns: taking it from them is asked first. */
+function TakeConfirm({ name, busy, onConfirm, onCancel }) {
+  const cancel = useRef(null);
+  useEffect(() => {
+    if (cancel.current) cancel.current.focus();
+    const esc = (e) => { if (e.key === 'Escape') { e.stopPropagation(); onCancel(); } };
+    document.addEventListener('keydown', esc, true);
+    return () => document.removeEventListener('keydown', esc, true);
+  }, []);
+  return html`<div class="overlay" onClick=${onCancel}>
+    <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="take-confirm-title"
+      data-region="take-confirm" onClick=${(e) => e.stopPropagation()}>
+      <h2 id="take-confirm-title">${t('ticket.take_title')}</h2>
+      <p>${t('ticket.take_lead', { name })}</p>
+      <div class="row-actions">
+        <button class="btn btn-primary" type="button" data-action="take-confirm" disabled=${busy} onClick=${onConfirm}>${t('ticket.take_confirm')}</button>
+        <button class="btn btn-secondary" type="button" data-action="take-cancel" ref=${cancel} onClick=${onCancel}>${t('merge.cancel')}</button>
       </div>
     </div>
   </div>`;
@@ -220,7 +242,11 @@ export function TicketPage({ id }) {
   const [teams, setTeams] = useState([]);
   const [busy, setBusy] = useState(false);
   const [mergeRef, setMergeRef] = useState('');
-  const [mergeAsk, setMergeAsk] = useState(null);   // {sourceId, target, source}: another customer's ticket
+  const [mergeAsk, setMergeAsk] = useState(null);   // {sourceId, target, source, differ}: shown before any merge
+  const [mergeError, setMergeError] = useState(null); // beside the merge field
+  const [taking, setTaking] = useState(false);         // "a" on a colleague's ticket: asked first
+  const ticketRef = useRef(null);
+  ticketRef.current = ticket;
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
   const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
@@ -293,30 +319,32 @@ export function TicketPage({ id }) {
     await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply', toId ? { to_customer_id: toId } : undefined);
     await load();
   });
-  // Merges sourceId in; another customer's ticket is merged only once the agent confirmed it (the dialog).
-  async function mergeIn(sourceId, confirmed) {
-    try {
-      setTicket(await api('POST', '/tickets/' + id + '/merge',
-        confirmed ? { source_id: sourceId, confirm_different_customers: true } : { source_id: sourceId }));
-    } catch (e) {
-      if (e.code === 'customers_differ' && !confirmed && e.details && e.details.source) {
-        setMergeAsk({ sourceId, target: e.details.target, source: e.details.source });
-        return;
-      }
-      throw e;
-    }
+  // Merges sourceId in, once the agent has seen both tickets (the dialog); another customer's ticket is sent with
+  // confirm_different_customers.
+  async function mergeIn(sourceId, differ) {
+    setTicket(await api('POST', '/tickets/' + id + '/merge',
+      differ ? { source_id: sourceId, confirm_different_customers: true } : { source_id: sourceId }));
     setMergeAsk(null);
     setMergeRef('');
     await load();
   }
-  const confirmMerge = () => run(() => mergeIn(mergeAsk.sourceId, true));
+  const confirmMerge = () => run(async () => {
+    try {
+      await mergeIn(mergeAsk.sourceId, mergeAsk.differ);
+    } catch (e) {
+      setMergeAsk(null);
+      setMergeError(e);
+    }
+  });
+  const side = (x) => ({ reference: x.reference, subject: x.subject, customer: x.customer || {} });
   const merge = (e) => {
     e.preventDefault();
     const text = mergeRef.trim().replace(/^#/, '');
-    if (!text) return;
+    setMergeError(null);
+    if (!text) { setMergeError({ message: t('merge.empty') }); return; }
     run(async () => {
       let sourceId = null;
-      if (mergeRef.trim().startsWith('#')) {
+      if (mergeRef.trim().startsWith('#') || !/^\d+$/.test(text)) {
         // The API has no lookup by reference: page through every ticket (newest first) until it turns up.
         let cursor = null;
         for (let page = 0; page < 20 && !sourceId; page++) {
@@ -330,8 +358,15 @@ export function TicketPage({ id }) {
       } else {
         sourceId = parseInt(text, 10);
       }
-      if (!sourceId) throw Object.assign(new Error(t('merge.not_found')), { status: 404, message: t('merge.not_found') });
-      await mergeIn(sourceId, false);
+      let source = null;
+      if (sourceId && sourceId !== ticket.id) {
+        try { source = await api('GET', '/tickets/' + sourceId); } catch (err) { source = null; }
+      }
+      if (sourceId === ticket.id) { setMergeError({ message: t('merge.same') }); return; }
+      if (!source) { setMergeError({ message: t('merge.not_found') }); return; }
+      if (source.status === 'closed') { setMergeError({ message: t('merge.closed', { ref: source.reference }) }); return; }
+      setMergeAsk({ sourceId, target: side(ticket), source: side(source),
+        differ: !!(source.customer && ticket.customer && source.customer.id !== ticket.customer.id) });
     });
   };
   const addTag = (e) => {
@@ -346,7 +381,11 @@ export function TicketPage({ id }) {
     setKeys({
       r: () => setFocus((f) => ({ kind: 'reply', n: f.n + 1 })),
       n: () => setFocus((f) => ({ kind: 'note', n: f.n + 1 })),
-      a: () => assign('me'),
+      a: () => {
+        const tk = ticketRef.current;
+        if (tk && tk.assignee_id != null && tk.assignee_id !== user.id) setTaking(true);
+        else assign('me');
+      },
       u: () => navigate('/app/tickets'),
     });
     return () => setKeys({});
@@ -388,6 +427,7 @@ export function TicketPage({ id }) {
           <span>${t('channel.' + ticket.channel)}</span>
           <span>· <time datetime=${ticket.created_at} title=${dateTime(ticket.created_at)}>${t('ticket.opened', { time: when(ticket.created_at) })}</time></span>
           ${ticket.order_number ? html`<span>· ${t('ticket.order', { number: ticket.order_number })}</span>` : null}
+          ${ticket.team_id != null ? html`<span data-field="team-name">· ${t('ticket.in_team', { team: names('team', ticket.team_id) })}</span>` : null}
         </p>
       </div>
       <${SlaClock} sla=${ticket.sla} />
@@ -402,7 +442,7 @@ export function TicketPage({ id }) {
       ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
         : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
           recipients=${several ? customers : null} defaultTo=${lastPart ? lastPart.customer.id : ticket.customer.id}
-          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
+          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro} users=${users} teams=${teams}
           onTyping=${onDraft} />`}
       <${History} items=${ticket.history} names=${names} />
     </div>
@@ -452,9 +492,11 @@ export function TicketPage({ id }) {
           <label for="merge-ref">${t('merge.label')}</label>
           <div class="inline-form">
             <input id="merge-ref" type="text" value=${mergeRef} placeholder=${t('merge.placeholder')}
-              onInput=${(e) => setMergeRef(e.currentTarget.value)} />
+              aria-invalid=${mergeError ? 'true' : undefined} aria-describedby=${mergeError ? 'merge-error' : undefined}
+              onInput=${(e) => { setMergeRef(e.currentTarget.value); setMergeError(null); }} />
             <button class="btn btn-secondary btn-sm" type="submit" disabled=${busy} data-action="merge">${t('merge.submit')}</button>
           </div>
+          ${mergeError ? html`<p class="prop-error" id="merge-error" role="alert" data-error="merge">${errorText(mergeError)}</p>` : null}
           <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
         </form>`}
       </section>
@@ -462,5 +504,7 @@ export function TicketPage({ id }) {
     </div>
     ${mergeAsk ? html`<${MergeConfirm} ask=${mergeAsk} busy=${busy} onConfirm=${confirmMerge}
       onCancel=${() => setMergeAsk(null)} />` : null}
+    ${taking ? html`<${TakeConfirm} name=${names('user', ticket.assignee_id)} busy=${busy}
+      onConfirm=${() => { setTaking(false); assign('me'); }} onCancel=${() => setTaking(false)} />` : null}
   </div>`;
 }

@@ -1,0 +1,148 @@
+// Browser test of an agent's day (issue 19): hand-offs (bulk assign to a colleague and a team, the team shown on the
+// row and the ticket, a macro that hands the ticket over), safety ("a" on a colleague's ticket asks; a merge shows
+// both tickets first; a merge error beside its field), macros that fill the composer (first name, Bey/Hanım chosen,
+// the changes shown and made on send), the undo window (undo gives the text back; not undone, it is sent), and a
+// ticket whose channel has no sender (said plainly, refused beside the channel, sent by e-mail when switched).
+// Screenshots: build/screenshots/agentday-*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
+
+let server;
+let api;
+let browser;
+let page;
+const errors = [];
+const OTHER = { email: 'burak@example.com', name: 'Burak Öztürk', password: 'burak-parola-123' };
+const ids = {};
+
+before(async () => {
+  ({ server, api } = await desk({ undoSeconds: 3 }));
+  ids.other = (await api('POST', '/users', { ...OTHER, role: 'agent' })).id;
+  ids.team = (await api('POST', '/teams', { name: 'Kargo Ekibi' })).id;
+  const tk = (subject, email, name, extra = {}) => api('POST', '/tickets', { subject, body: 'Merhaba', customer: { email, name }, ...extra });
+  ids.t1 = (await tk('Kargom nerede?', 'ayse.kaya@example.com', 'Ayşe Kaya')).id;
+  ids.t2 = (await tk('Fatura yanlış', 'mehmet@example.com', 'Mehmet Demir')).id;
+  ids.t3 = (await tk('İkinci soru', 'ayse.kaya@example.com', 'Ayşe Kaya')).id;
+  ids.wa = (await tk('WhatsApp sorusu', 'veli@example.com', 'Veli Can', { channel: 'whatsapp' })).id;
+  ids.macro = (await api('POST', '/macros', { name: 'Kargo ekibine devret',
+    body_tr: 'Merhaba {{customer.first_name}} {{customer.honorific}}, talebinizi kargo ekibimize ilettim.',
+    body_en: 'Hello {{customer.first_name}}', changes: { status: 'pending', assignee_id: ids.other, team_id: ids.team } })).id;
+  browser = await launch();
+  page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+});
+
+after(async () => {
+  try { if (browser) await browser.close(); } finally { if (server) await server.stop(); }
+});
+
+test('bulk: assign to a colleague and give to a team; the row and the ticket show the team', async () => {
+  await page.goto(server.url + '/app/tickets?view=open');
+  await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
+  await page.locator('[data-bulk="assignee"]').selectOption(String(ids.other));
+  await page.locator(`[data-ticket="${ids.t2}"] .assignee`, { hasText: OTHER.name }).waitFor();
+  await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
+  await page.locator('[data-bulk="team"]').selectOption(String(ids.team));
+  await page.locator(`[data-ticket="${ids.t2}"] [data-team="${ids.team}"]`, { hasText: 'Kargo Ekibi' }).waitFor();
+  await shot(page, 'agentday-bulk.png');
+  await page.goto(server.url + '/app/tickets/' + ids.t2);
+  await page.locator('[data-field="team-name"]', { hasText: 'Kargo Ekibi' }).waitFor();
+  const t = await api('GET', '/tickets/' + ids.t2);
+  assert.equal(t.assignee_id, ids.other);
+  assert.equal(t.team_id, ids.team);
+});
+
+test('"a" on a colleague\'s ticket asks first; cancel keeps it theirs, confirm takes it', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.t2);
+  await page.locator('[data-field="assignee"]', { hasText: OTHER.name }).waitFor();
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('a');
+  const dialog = page.locator('[data-region="take-confirm"]');
+  await dialog.getByText(OTHER.name).waitFor();
+  await page.locator('[data-action="take-cancel"]').click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', '/tickets/' + ids.t2)).assignee_id, ids.other);
+  await page.keyboard.press('a');
+  await page.locator('[data-action="take-confirm"]').click();
+  await page.locator('[data-field="assignee"]', { hasText: ADMIN.name }).waitFor();
+});
+
+test('merge: an unknown number is said beside the field; a known one shows both tickets before merging', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.t1);
+  await page.locator('#merge-ref').fill('#999999');
+  await page.locator('[data-action="merge"]').click();
+  await page.locator('[data-error="merge"]').waitFor();
+  assert.equal(await page.locator('#merge-ref').getAttribute('aria-invalid'), 'true');
+  const ref3 = (await api('GET', '/tickets/' + ids.t3)).reference;
+  await page.locator('#merge-ref').fill(ref3);
+  await page.locator('[data-error="merge"]').waitFor({ state: 'detached' });
+  await page.locator('[data-action="merge"]').click();
+  const dialog = page.locator('[data-region="merge-confirm"]');
+  await dialog.locator('[data-merge-side="source"]').getByText('İkinci soru').waitFor();
+  await dialog.locator('[data-merge-side="target"]').getByText('Kargom nerede?').waitFor();
+  await shot(page, 'agentday-merge.png');
+  assert.equal((await api('GET', '/tickets/' + ids.t3)).merged_into, null, 'nothing merged before the confirmation');
+  await page.locator('[data-action="merge-confirm"]').click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', '/tickets/' + ids.t3)).merged_into, ids.t1);
+});
+
+test('a macro fills the composer (first name, Bey/Hanım to choose, its changes shown); undo gives the text back; sent after the window', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.t1);
+  await page.locator('[data-action="macros"]').click();
+  await page.locator('[data-field="macro"]').fill('kargo');
+  await page.locator('[data-macro]', { hasText: 'Kargo ekibine devret' }).click();
+  await page.locator('[data-action="apply-macro"]').click();
+  const textarea = page.locator('.composer textarea');
+  await page.waitForFunction(() => document.querySelector('.composer textarea').value.startsWith('Merhaba Ayşe {{customer.honorific}},'));
+  const changes = page.locator('[data-region="macro-changes"]');
+  assert.match(await changes.textContent(), /Beklemede/);
+  assert.match(await changes.textContent(), new RegExp(OTHER.name));
+  assert.match(await changes.textContent(), /Kargo Ekibi/);
+  assert.equal((await api('GET', '/tickets/' + ids.t1)).messages.filter((m) => m.kind === 'reply').length, 0, 'nothing sent');
+  // Sending with the honorific unchosen is stopped beside the choice.
+  await page.locator('[data-action="send"]').click();
+  await page.locator('[data-error="honorific"]').waitFor();
+  await page.locator('[data-field="honorific"]').selectOption('Hanım');
+  assert.equal(await textarea.inputValue(), 'Merhaba Ayşe Hanım, talebinizi kargo ekibimize ilettim.');
+  await shot(page, 'agentday-macro.png');
+  // Sent: held for the window; undo brings the text back and nothing is written.
+  await page.locator('[data-action="send"]').click();
+  await page.locator('[data-region="held"]').waitFor();
+  assert.equal(await textarea.inputValue(), '');
+  await shot(page, 'agentday-undo.png');
+  await page.locator('[data-action="undo-send"]').click();
+  await page.waitForFunction(() => document.querySelector('.composer textarea').value === 'Merhaba Ayşe Hanım, talebinizi kargo ekibimize ilettim.');
+  await page.locator('[data-region="macro-changes"] [data-change="team_id"]').waitFor();
+  await new Promise((r) => setTimeout(r, 3500));
+  let t = await api('GET', '/tickets/' + ids.t1);
+  assert.equal(t.messages.filter((m) => m.kind === 'reply').length, 0, 'the undone reply was never written');
+  assert.equal(t.team_id, null);
+  // Sent again and left: it goes after the window, with the macro's changes.
+  await page.locator('[data-action="send"]').click();
+  await page.locator('[data-region="held"]').waitFor();
+  await page.locator('.msg-reply', { hasText: 'Merhaba Ayşe Hanım' }).waitFor({ timeout: 15000 });
+  t = await api('GET', '/tickets/' + ids.t1);
+  assert.equal(t.status, 'pending');
+  assert.equal(t.assignee_id, ids.other);
+  assert.equal(t.team_id, ids.team);
+});
+
+test('a WhatsApp ticket with no sender says so plainly; the reply is refused beside the channel, sent by e-mail when switched', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.wa);
+  const line = page.locator('[data-region="composer-channel"]');
+  await line.locator('[data-region="channel-warning"]').waitFor();
+  assert.match(await line.textContent(), /WhatsApp/);
+  await page.locator('.composer textarea').fill('Siparişiniz yarın kargoda.');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('[data-error="via"]').waitFor();
+  await shot(page, 'agentday-channel.png');
+  assert.equal((await api('GET', '/tickets/' + ids.wa)).messages.filter((m) => m.kind === 'reply').length, 0);
+  await page.locator('[data-action="via-email"]').click();
+  await page.locator('[data-field="via"]').waitFor();
+  assert.equal(await page.locator('[data-field="via"]').inputValue(), 'email');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('.msg-reply', { hasText: 'yarın kargoda' }).waitFor({ timeout: 15000 });
+  assert.deepEqual(errors, []);
+});
