@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "destek_util.h"
+#include "triggers.h"
 
 #define SUFFIX ".channel_send"
 
@@ -374,7 +375,201 @@ out:
   return rc;
 }
 
+
+/* ------------------------------------------------------------------------------------------- cc, signatures */
+
+static int address_ok(const char *a)
+{
+  const char *at = a ? strchr(a, '@') : NULL;
+  return at && at != a && at[1] && strlen(a) <= 254 && !strpbrk(a, " <>\r\n,;\"()[]\\") && strchr(at + 1, '.') &&
+         !strchr(at + 1, '@');
+}
+
+int tkt_address_list_field(struct destek_req *r, const cJSON *obj, const char *name, char **out)
+{
+  *out = NULL;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!v || cJSON_IsNull(v)) return 0;
+  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 10)
+    return tkt_field_error(r, "invalid_field", name, "%s must be a list of at most 10 e-mail addresses", name);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, v)
+    if (!cJSON_IsString(it) || !address_ok(it->valuestring))
+      return tkt_field_error(r, "invalid_field", name, "%s: \"%.80s\" is not an e-mail address", name,
+                             cJSON_IsString(it) ? it->valuestring : "?");
+  if (cJSON_GetArraySize(v)) *out = cJSON_PrintUnformatted(v);
+  return 0;
+}
+
+char *tkt_signed_text_new(struct destek_req *r, struct destek_db *db, int64_t ticket_id, const char *text)
+{
+  char *mine = tkt_db_text_new(db, "SELECT text FROM tkt_signatures WHERE user_id = ?1 AND text <> ''", "i", tkt_user_id(r));
+  char *box = tkt_db_text_new(db, "SELECT b.signature FROM tkt_tickets t JOIN tkt_mailboxes b ON b.id = t.mailbox_id"
+                                  " WHERE t.id = ?1 AND b.signature <> ''", "i", ticket_id);
+  char *box_text = box ? tkt_template_expand_new(r, db, box, ticket_id, tkt_user_id(r)) : NULL;
+  char *out = NULL;
+  if (mine || box_text) {
+    size_t n = strlen(text) + (mine ? strlen(mine) : 0) + (box_text ? strlen(box_text) : 0) + 8;
+    out = malloc(n);
+    if (!out) abort();
+    snprintf(out, n, "%s\n\n%s%s%s", text, mine ? mine : "", mine && box_text ? "\n" : "", box_text ? box_text : "");
+  }
+  free(mine);
+  free(box);
+  free(box_text);
+  return out;
+}
+
+#define SIGNATURE_MAX 2000
+
+/* GET/PUT /api/v1/me/signature {text}: the caller's own signature. */
+static int my_signature_get(struct destek_req *r)
+{
+  char *text = tkt_db_text_new(tkt_db_read(r), "SELECT text FROM tkt_signatures WHERE user_id = ?1", "i", tkt_user_id(r));
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "text", text ? text : "");
+  free(text);
+  return tkt_reply_json(r, 200, o);
+}
+
+static int my_signature_put(struct destek_req *r)
+{
+  cJSON *body;
+  const char *text;
+  int rc;
+  if ((rc = tkt_body(r, &body)) || (rc = tkt_field_str(r, body, "text", DESTEK_REQUIRED, SIGNATURE_MAX, &text))) return rc;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  char now[21];
+  tkt_now(now);
+  if (tkt_db_exec(w, "INSERT INTO tkt_signatures(user_id, text, updated_at) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT(user_id) DO UPDATE SET text = ?2, updated_at = ?3", "itt", tkt_user_id(r), text, now) != SQLITE_OK)
+    return tkt_error(r, 500, "internal", "the signature could not be saved");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "text", text);
+  return tkt_reply_json(r, 200, o);
+}
+
+/* GET (agents) / PUT (admins) /api/v1/mailboxes/{id}/signature {text}: a mailbox's signature ({{agent.name}} and
+ * the other template variables expand). */
+static int box_signature_get(struct destek_req *r)
+{
+  char *text = tkt_db_text_new(tkt_db_read(r), "SELECT signature FROM tkt_mailboxes WHERE id = ?1", "i", tkt_param_int(r, "id"));
+  if (!text) return tkt_error(r, 404, "not_found", "no such mailbox");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "text", text);
+  free(text);
+  return tkt_reply_json(r, 200, o);
+}
+
+static int box_signature_put(struct destek_req *r)
+{
+  cJSON *body;
+  const char *text;
+  int rc;
+  int64_t id = tkt_param_int(r, "id");
+  if ((rc = tkt_body(r, &body)) || (rc = tkt_field_str(r, body, "text", DESTEK_REQUIRED, SIGNATURE_MAX, &text))) return rc;
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  if (tkt_db_exec(w, "UPDATE tkt_mailboxes SET signature = ?2 WHERE id = ?1", "it", id, text) != SQLITE_OK)
+    return tkt_error(r, 500, "internal", "the signature could not be saved");
+  if (!tkt_db_changes(w)) return tkt_error(r, 404, "not_found", "no such mailbox");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "text", text);
+  return tkt_reply_json(r, 200, o);
+}
+
+/* GET /api/v1/tickets/{id}/signature: what an agent's reply on this ticket gets under it now ("" for nothing). */
+static int ticket_signature_get(struct destek_req *r)
+{
+  struct destek_db *db = tkt_db_read(r);
+  if (!tkt_db_int(db, 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", tkt_param_int(r, "id")))
+    return tkt_error(r, 404, "not_found", "no such ticket");
+  char *t = tkt_signed_text_new(r, db, tkt_param_int(r, "id"), "");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "text", t ? t + 2 : "");
+  free(t);
+  return tkt_reply_json(r, 200, o);
+}
+
+/* ---------------------------------------------------------------------------------------------- forward */
+
+/* POST /api/v1/tickets/{id}/forward {to, note?} → 202 {queued: true}: the thread's public messages (never the
+ * notes) mailed to an outside address, with the agent's note on top, through the durable queue of
+ * ticketing.mail_send (a persisted timer, retried); the history says who forwarded it to whom. */
+static int ticket_forward(struct destek_req *r)
+{
+  int64_t id = tkt_param_int(r, "id");
+  cJSON *body;
+  const char *to, *note;
+  int rc;
+  if ((rc = tkt_body(r, &body)) || (rc = tkt_field_str(r, body, "to", DESTEK_REQUIRED, 254, &to)) ||
+      (rc = tkt_field_str(r, body, "note", DESTEK_OPTIONAL, 20000, &note)))
+    return rc;
+  if (!address_ok(to)) return tkt_field_error(r, "invalid_field", "to", "to must be one e-mail address");
+  struct destek_db *w = tkt_db_write(r);
+  if (!w) return tkt_status(r);
+  char *subject = tkt_db_text_new(w, "SELECT '[#' || reference || '] ' || subject FROM tkt_tickets WHERE id = ?1", "i", id);
+  if (!subject) return tkt_error(r, 404, "not_found", "no such ticket");
+  struct jbuf_text { char *p; size_t len, cap; } out = { NULL, 0, 0 };
+#define OUT_ADD(s) do { const char *s_ = (s); size_t l_ = strlen(s_); \
+    if (out.len + l_ + 1 > out.cap) { out.cap = (out.len + l_ + 1) * 2; out.p = realloc(out.p, out.cap); if (!out.p) abort(); } \
+    memcpy(out.p + out.len, s_, l_ + 1); out.len += l_; } while (0)
+  OUT_ADD("");
+  if (note && *note) { OUT_ADD(note); OUT_ADD("\n\n"); }
+  OUT_ADD("---------- ");
+  OUT_ADD(subject);
+  OUT_ADD(" ----------\n");
+  sqlite3_stmt *st = tkt_db_prepare(w, "SELECT m.created_at, coalesce(u.name, c.name, ''), m.body FROM tkt_messages m"
+                                       " LEFT JOIN core_users u ON u.id = m.author_user_id"
+                                       " LEFT JOIN core_contacts c ON c.id = m.author_customer_id"
+                                       " WHERE m.ticket_id = ?1 AND m.kind <> 'note' ORDER BY m.id");
+  if (!st) { free(subject); free(out.p); return tkt_error(r, 500, "internal", "internal error"); }
+  tkt_db_bind(st, "i", id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    OUT_ADD("\n");
+    OUT_ADD((const char *)sqlite3_column_text(st, 1));
+    OUT_ADD(" (");
+    OUT_ADD((const char *)sqlite3_column_text(st, 0));
+    OUT_ADD("):\n");
+    OUT_ADD((const char *)sqlite3_column_text(st, 2));
+    OUT_ADD("\n");
+  }
+  tkt_db_done(st);
+#undef OUT_ADD
+  char key[80], rnd[12];
+  tkt_token(rnd, 6);
+  snprintf(key, sizeof key, "ticketing:forward:%lld:%s", (long long)id, rnd);
+  char fsubject[600];
+  snprintf(fsubject, sizeof fsubject, "Fwd: %s", subject);
+  free(subject);
+  cJSON *args = cJSON_CreateObject();
+  cJSON_AddStringToObject(args, "key", key);
+  cJSON_AddStringToObject(args, "to", to);
+  cJSON_AddStringToObject(args, "subject", fsubject);
+  cJSON_AddStringToObject(args, "text", out.len > 190000 ? "(the thread is too long to forward)" : out.p);
+  cJSON_AddBoolToObject(args, "auto_submitted", 0);
+  free(out.p);
+  cJSON *res = NULL;
+  rc = tkt_call_service(r, "ticketing.mail_send", args, &res);
+  cJSON_Delete(args);
+  cJSON_Delete(res);
+  if (rc) return rc;
+  char actor[48];
+  tkt_actor(r, actor);
+  if (tkt_history(w, id, actor, "forwarded", NULL, to) != 0) return tkt_error(r, 500, "internal", "internal error");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddBoolToObject(o, "queued", 1);
+  return tkt_reply_json(r, 202, o);
+}
+
 static const struct destek_route sending_routes[] = {
+  { "GET",    "/api/v1/me/signature",                 my_signature_get,     DESTEK_AGENT, NULL },
+  { "PUT",    "/api/v1/me/signature",                 my_signature_put,     DESTEK_AGENT, NULL },
+  { "GET",    "/api/v1/mailboxes/{id}/signature",     box_signature_get,    DESTEK_AGENT, "id:int" },
+  { "PUT",    "/api/v1/mailboxes/{id}/signature",     box_signature_put,    DESTEK_ADMIN, "id:int" },
+  { "GET",    "/api/v1/tickets/{id}/signature",       ticket_signature_get, DESTEK_AGENT, "id:int" },
+  { "POST",   "/api/v1/tickets/{id}/forward",         ticket_forward,       DESTEK_AGENT, "id:int" },
   { "GET",    "/api/v1/tickets/{id}/channels",        channels_get,   DESTEK_AGENT, "id:int" },
   { "GET",    "/api/v1/tickets/{id}/scheduled",       scheduled_list, DESTEK_AGENT, "id:int" },
   { "DELETE", "/api/v1/tickets/{id}/scheduled/{sid}", scheduled_undo, DESTEK_AGENT, "id:int sid:int" },

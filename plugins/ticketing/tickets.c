@@ -290,6 +290,10 @@ int tkt_ticket_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id, in
     messages_write(b, db, ticket_id);
     JBUF_LIT(b, ",\"history\":");
     history_write(b, db, ticket_id);
+    char until[21];
+    JBUF_LIT(b, ",\"snoozed_until\":");
+    if (tkt_snoozed_until(db, ticket_id, until)) jbuf_str(b, until);
+    else JBUF_LIT(b, "null");
     JBUF_LIT(b, "}");
   }
   return 0;
@@ -1037,23 +1041,47 @@ int tkt_message_request(struct destek_req *r, int64_t id, const cJSON *body, int
    * sends on is refused (409 channel_unavailable), never mailed instead. */
   char via[24] = "email";
   if (!strcmp(kind, "reply") && (rc = tkt_reply_via(r, tkt_db_read(r), id, body, via))) return rc;
+  /* CC and BCC: mailed with a reply by e-mail only. */
+  char *cc = NULL, *bcc = NULL;
+  if ((rc = tkt_address_list_field(r, body, "cc", &cc)) || (rc = tkt_address_list_field(r, body, "bcc", &bcc))) {
+    free(cc);
+    return rc;
+  }
+  if ((cc || bcc) && (strcmp(kind, "reply") || strcmp(via, "email"))) {
+    free(cc);
+    free(bcc);
+    return tkt_field_error(r, "invalid_field", cc ? "cc" : "bcc", "cc and bcc go with a reply by e-mail only");
+  }
+  if (dry) { free(cc); free(bcc); cc = bcc = NULL; }
   struct destek_db *w = dry ? tkt_db_read(r) : tkt_db_write(r);
-  if (!w) return tkt_status(r);
+  if (!w) { free(cc); free(bcc); return tkt_status(r); }
   /* A reply goes to one customer: the ticket's, or after a merge of several customers' tickets the one named. */
   int64_t part = id;
-  if (!strcmp(kind, "reply") && (rc = tkt_reply_part_field(r, w, body, id, &part))) return rc;
+  if (!strcmp(kind, "reply") && (rc = tkt_reply_part_field(r, w, body, id, &part))) { free(cc); free(bcc); return rc; }
   if (dry) return 0;
   char actor[48];
   tkt_actor(r, actor);
+  /* An agent's reply carries their signature and the mailbox's, unless "signature": false. */
+  char *signed_text = NULL;
+  if (!strcmp(kind, "reply") && tkt_user_id(r) > 0 && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "signature")))
+    signed_text = tkt_signed_text_new(r, w, id, text);
+  if (signed_text) text = signed_text;
   /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
    * remote images held back), so every reader of body_html gets safe markup. */
   char *safe_html = html && *html ? tkt_html_sanitize_new(html) : NULL;
   int64_t mid = tkt_message_add_drafts(r, w, id, part, kind, tkt_user_id(r), 0, text,
                                        safe_html && *safe_html ? safe_html : NULL, atts, draft_ids, n_drafts, actor);
   free(safe_html);
-  if (mid < 0) return (int)-mid;
-  if (strcmp(via, "email") && tkt_db_exec(w, "UPDATE tkt_messages SET via = ?2 WHERE id = ?1", "it", mid, via) != SQLITE_OK)
+  free(signed_text);
+  if (mid < 0) { free(cc); free(bcc); return (int)-mid; }
+  if ((strcmp(via, "email") && tkt_db_exec(w, "UPDATE tkt_messages SET via = ?2 WHERE id = ?1", "it", mid, via) != SQLITE_OK) ||
+      ((cc || bcc) && tkt_db_exec(w, "UPDATE tkt_messages SET cc = ?2, bcc = ?3 WHERE id = ?1", "itt", mid, cc, bcc) != SQLITE_OK)) {
+    free(cc);
+    free(bcc);
     return tkt_error(r, 500, "internal", "the message could not be saved");
+  }
+  free(cc);
+  free(bcc);
   if (changes && (rc = tkt_changes_apply_json(r, w, id, changes, actor))) return rc;
   *message_id = mid;
   return 0;

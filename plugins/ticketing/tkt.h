@@ -156,6 +156,15 @@ int tkt_message_hold(struct destek_req *r, int64_t ticket_id, const cJSON *body)
  * phone tickets): via gets "email" or the channel. 0, or the error set up (409 channel_unavailable, 422). */
 int tkt_reply_via(struct destek_req *r, struct destek_db *db, int64_t ticket_id, const cJSON *obj, char via[24]);
 int tkt_sending_init(const struct destek_host *h);
+/* obj's member name as a list of at most 10 e-mail addresses: 0 with *out a new JSON array text (NULL when absent
+ * or empty; caller frees), or the 422 set up naming the member. */
+int tkt_address_list_field(struct destek_req *r, const cJSON *obj, const char *name, char **out);
+/* text with the agent's signature and the ticket's mailbox's under it (a new string), or NULL when there is none. */
+char *tkt_signed_text_new(struct destek_req *r, struct destek_db *db, int64_t ticket_id, const char *text);
+/* --- snooze.c, notify.c --- */
+int tkt_snoozed_until(struct destek_db *db, int64_t ticket_id, char out[21]);
+int tkt_snooze_init(const struct destek_host *h);
+int tkt_notify_init(const struct destek_host *h);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,

@@ -113,3 +113,88 @@ test('a macro rendered for the composer: first name, Bey/Hanım to choose, its c
   assert.equal(applied.status, 200, applied.text);
   assert.equal((await thread(t.id))[0].body, `Merhaba Ayşe, ${t.reference} talebiniz için teşekkürler.`);
 });
+
+test('snooze: the ticket is pending until the time, then opens by itself; bad times are refused beside "until"', async () => {
+  const t = await ticket(uniqueEmail('snooze'));
+  assertError(await api('POST', `/api/v1/tickets/${t.id}/snooze`, {until: 'yarın'}), 422, 'invalid_field', 'until');
+  assertError(await api('POST', `/api/v1/tickets/${t.id}/snooze`, {until: '2020-01-01T00:00:00Z'}), 422, 'invalid_field', 'until');
+  const until = new Date(Date.now() + 2000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const s = await api('POST', `/api/v1/tickets/${t.id}/snooze`, {until});
+  assert.equal(s.status, 200, s.text);
+  assert.equal(s.json.status, 'pending');
+  assert.equal(s.json.snoozed_until, until);
+  const back = await eventually(async () => (await api('GET', `/api/v1/tickets/${t.id}`)).json, (x) => x.status === 'open', {ms: T(8000)});
+  assert.equal(back.snoozed_until, null);
+  assert.ok(back.history.some((h) => h.field === 'snooze_ended'));
+  // Snoozed and cancelled: it stays pending, and does not open by itself.
+  const later = new Date(Date.now() + 60000).toISOString();
+  assert.equal((await api('POST', `/api/v1/tickets/${t.id}/snooze`, {until: later})).status, 200);
+  const cleared = await api('DELETE', `/api/v1/tickets/${t.id}/snooze`);
+  assert.equal(cleared.json.snoozed_until, null);
+  assert.equal(cleared.json.status, 'pending');
+});
+
+test('notifications: an assignment by someone else, an @mention in a note, a customer reply on my ticket; settings per kind', async () => {
+  const {createUser} = await import('./lib.mjs');
+  const selin = await createUser(server, admin, {email: uniqueEmail('selin'), name: 'Selin Aksoy', password: 'selin parola 123'});
+  const s = await login(server, selin.email, 'selin parola 123');
+  const t = await ticket(uniqueEmail('notify'));
+  assert.equal((await api('POST', `/api/v1/tickets/${t.id}/assign`, {assignee_id: selin.id})).status, 200);
+  assert.equal((await api('POST', `/api/v1/tickets/${t.id}/messages`, {kind: 'note', body: '@selin şuna bakar mısın? @Ada Admin da baksın'})).status, 201);
+  const mine = await api('GET', '/api/v1/notifications', undefined, s);
+  assert.equal(mine.status, 200, mine.text);
+  assert.deepEqual(mine.json.items.map((n) => n.kind), ['mention', 'assigned']);
+  assert.equal(mine.json.items[0].actor_name, 'Ada Admin');
+  assert.equal(mine.json.unread, 2);
+  assert.equal((await api('GET', '/api/v1/notifications')).json.items.filter((n) => n.ticket_id === t.id).length, 0,
+    'the author is not told of their own mention');
+  // Selin turns mentions off in the app; a customer's reply on her ticket still comes.
+  const put = await api('PUT', '/api/v1/notifications/settings', {mention: {in_app: false}, customer_reply: {desktop: false}}, s);
+  assert.equal(put.status, 200, put.text);
+  assert.deepEqual(put.json.mention, {in_app: false, desktop: true});
+  await api('POST', `/api/v1/tickets/${t.id}/messages`, {kind: 'note', body: '@Selin Aksoy tekrar'});
+  const full = (await api('GET', `/api/v1/tickets/${t.id}`)).json;
+  const pub = await server.api('POST', `/api/v1/public/tickets/${t.reference.slice(1)}/messages`, {body: {body: 'Hâlâ bekliyorum', sig: full.public_sig}});
+  assert.equal(pub.status, 201, pub.text);
+  const now = (await api('GET', '/api/v1/notifications?unread=true', undefined, s)).json;
+  assert.deepEqual(now.items.map((n) => [n.kind, n.desktop]), [['customer_reply', false], ['mention', true], ['assigned', true]]);
+  assert.equal((await api('POST', '/api/v1/notifications/read', {all: true}, s)).status, 204);
+  assert.equal((await api('GET', '/api/v1/notifications', undefined, s)).json.unread, 0);
+  assertError(await api('PUT', '/api/v1/notifications/settings', {nope: {in_app: true}}, s), 422, 'invalid_field', 'nope');
+});
+
+test('CC and BCC with a reply, the agent\'s signature, forward to an outside address', async () => {
+  const email = uniqueEmail('cc');
+  const t = await ticket(email);
+  assertError(await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'x', cc: ['değil adres']}), 422, 'invalid_field', 'cc');
+  assertError(await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'x', kind: 'note', bcc: ['a@example.com']}), 422, 'invalid_field', 'bcc');
+  assert.equal((await api('PUT', '/api/v1/me/signature', {text: 'Ada Admin\nDükkan Destek'})).status, 200);
+  assert.equal((await api('GET', `/api/v1/tickets/${t.id}/signature`)).json.text, 'Ada Admin\nDükkan Destek');
+  const r = await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'Faturanızı ekte bulabilirsiniz.', cc: ['muhasebe@example.com'],
+    bcc: ['arsiv@example.com']});
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.message.body, 'Faturanızı ekte bulabilirsiniz.\n\nAda Admin\nDükkan Destek');
+  const mails = await eventually(async () => smtp.mails().filter((m) => m.raw.includes('Faturan')), (ms) => ms.length >= 1, {ms: T(8000)});
+  const rcpts = mails.map((m) => m.headers['x-sink-rcpt-to']).join(',');
+  for (const a of [email, 'muhasebe@example.com', 'arsiv@example.com']) assert.ok(rcpts.includes(a), rcpts);
+  assert.match(mails[0].headers.cc || '', /muhasebe@example\.com/);
+  assert.ok(!mails[0].raw.includes('arsiv@example.com\r\n') || !/^bcc:/im.test(mails[0].raw), 'no Bcc header');
+  // "signature": false leaves it off.
+  const plain = await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'İmzasız', signature: false});
+  assert.equal(plain.json.message.body, 'İmzasız');
+  // Forward: the public thread (no notes) to an outside address, through the mail queue; the history says so.
+  await api('POST', `/api/v1/tickets/${t.id}/messages`, {body: 'GİZLİ NOT', kind: 'note'});
+  assertError(await api('POST', `/api/v1/tickets/${t.id}/forward`, {to: 'yok'}), 422, 'invalid_field', 'to');
+  const f = await api('POST', `/api/v1/tickets/${t.id}/forward`, {to: 'kargo@partner.example', note: 'Bu müşterinin paketi kayıp.'});
+  assert.equal(f.status, 202, f.text);
+  const [fw] = await eventually(async () => smtp.mails().filter((m) => m.headers['x-sink-rcpt-to'] === 'kargo@partner.example'),
+    (ms) => ms.length === 1, {ms: T(8000)});
+  const {qp} = await import('./mail-helpers.mjs');
+  const text = qp(fw.body);
+  assert.ok(text.includes('Bu müşterinin paketi kayıp.') && text.includes('Faturanızı ekte'), text);
+  assert.ok(!text.includes('GİZLİ NOT'), 'notes are not forwarded');
+  const h = (await api('GET', `/api/v1/tickets/${t.id}`)).json.history;
+  assert.ok(h.some((x) => x.field === 'forwarded' && x.new === 'kargo@partner.example'));
+  await api('PUT', '/api/v1/me/signature', {text: ''});
+  assertError(await api('PUT', '/api/v1/mailboxes/999/signature', {text: 'x'}), 404, 'not_found');
+});

@@ -6,7 +6,7 @@
 // Screenshots: build/screenshots/agentday-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
+import { ADMIN, desk, eventually, launch, login, newPage, shot } from './ui-lib.mjs';
 
 let server;
 let api;
@@ -145,4 +145,65 @@ test('a WhatsApp ticket with no sender says so plainly; the reply is refused bes
   await page.locator('[data-action="send"]').click();
   await page.locator('.msg-reply', { hasText: 'yarın kargoda' }).waitFor({ timeout: 15000 });
   assert.deepEqual(errors, []);
+});
+
+test('snooze from the ticket: pending until the chosen time, shown on the ticket; cancelled', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.t2);
+  await page.locator('#snooze-until').fill('2020-01-01T10:00');
+  await page.locator('[data-action="snooze"]').click();
+  await page.locator('[data-error="snooze"]').waitFor();
+  const d = new Date(Date.now() + 2 * 86400000);
+  const p = (n) => String(n).padStart(2, '0');
+  await page.locator('#snooze-until').fill(`${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T09:30`);
+  await page.locator('[data-action="snooze"]').click();
+  await page.locator('[data-field="snoozed-until"]').waitFor();
+  const t = await api('GET', '/tickets/' + ids.t2);
+  assert.equal(t.status, 'pending');
+  assert.equal(new Date(t.snoozed_until).getTime(), new Date(`${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T09:30`).getTime());
+  await shot(page, 'agentday-snooze.png');
+  await page.locator('[data-action="unsnooze"]').click();
+  await page.locator('#snooze-until').waitFor();
+  assert.equal((await api('GET', '/tickets/' + ids.t2)).snoozed_until, null);
+});
+
+test('an @mention in a note notifies the colleague: the bell counts it, the desktop shows it; settings per kind', async () => {
+  const context = await browser.newContext({ locale: 'tr-TR', viewport: { width: 1280, height: 800 } });
+  // The desktop notifications the page shows, recorded (headless Chromium has no desktop).
+  await context.addInitScript(() => {
+    window.__shown = [];
+    window.Notification = class { constructor(title, o) { window.__shown.push(title + ' | ' + ((o && o.body) || '')); }
+      static get permission() { return 'granted'; } static requestPermission() { return Promise.resolve('granted'); } };
+  });
+  const burak = await context.newPage();
+  burak.on('pageerror', (e) => errors.push(String(e)));
+  await login(burak, server.url, OTHER);
+  const bell = burak.locator('[data-region="notifications"]');
+  await bell.waitFor();
+  const before = Number(await bell.getAttribute('data-count'));
+  await page.goto(server.url + '/app/tickets/' + ids.t2);
+  await page.locator('[data-kind="note"]').click();
+  await page.locator('.composer textarea').fill('@Burak Öztürk faturayı kontrol eder misin?');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('.msg-note', { hasText: 'faturayı kontrol' }).waitFor();
+  await burak.waitForFunction((n) => Number(document.querySelector('[data-region="notifications"]').dataset.count) > n, before,
+    { timeout: 20000 });
+  await burak.waitForFunction(() => window.__shown.some((x) => x.includes('andı') && x.includes('faturayı')), null, { timeout: 5000 });
+  await bell.click();
+  const item = burak.locator('[data-notification="mention"]').first();
+  await item.waitFor();
+  assert.match(await item.textContent(), new RegExp(ADMIN.name + '.*andı'));
+  await shot(burak, 'agentday-notifications.png', false);
+  await burak.locator('[data-action="notify-settings"]').click();
+  await burak.locator('[data-pref="mention.desktop"]').uncheck();
+  let prefs;
+  await eventually(async () => {
+    prefs = await (await burak.request.get(server.url + '/api/v1/notifications/settings')).json();
+    return prefs.mention.desktop === false;
+  }, 5000, 'the setting saved');
+  assert.equal(prefs.mention.in_app, true);
+  // Opening a notification goes to the ticket and marks it read.
+  await burak.locator('.notify-pop button', { hasText: 'Geri' }).click();
+  await burak.locator('[data-notification="mention"] button').first().click();
+  await burak.waitForURL(new RegExp('/app/tickets/' + ids.t2 + '$'));
+  await context.close();
 });

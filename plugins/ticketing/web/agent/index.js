@@ -12,6 +12,7 @@ import { TeamsScreen } from './admin/teams.js';
 import { MacrosScreen } from './admin/macros.js';
 import { TriggersScreen } from './admin/triggers.js';
 import { UnparsedScreen } from './admin/unparsed.js';
+import { NotificationsBell } from './notifications.js';
 
 export const routes = [
   { path: '/app/tickets', page: Inbox },
@@ -19,6 +20,9 @@ export const routes = [
 ];
 
 export const nav = [{ id: 'inbox', href: '/app/tickets', label: 'nav.inbox', order: 10 }];
+
+// The bell of the agent's notifications (notifications.js), in the top bar.
+export const panels = [{ slot: 'topbar', id: 'notifications', panel: NotificationsBell, order: 10 }];
 
 export const admin = [
   { id: 'mailboxes', label: 'admin.tab_mailboxes', screen: Mailboxes, order: 100 },

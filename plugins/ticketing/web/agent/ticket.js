@@ -233,6 +233,58 @@ function CustomerPanel({ ticket, customer, onErased }) {
   </aside>`;
 }
 
+/* Snooze until a date and time: the ticket becomes pending and opens again by itself then (snooze.c). */
+function pad(n) { return String(n).padStart(2, '0'); }
+function localInput(d) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+function Snooze({ ticket, disabled, onChanged }) {
+  const tomorrow = new Date();
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  tomorrow.setHours(9, 0, 0, 0);
+  const [value, setValue] = useState(localInput(tomorrow));
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function call(method, body) {
+    setBusy(true);
+    setError(null);
+    try {
+      onChanged(await api(method, '/tickets/' + ticket.id + '/snooze', body));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const submit = (e) => {
+    e.preventDefault();
+    const d = new Date(value);
+    if (!value || Number.isNaN(d.getTime())) { setError({ message: t('snooze.invalid') }); return; }
+    if (d.getTime() <= Date.now()) { setError({ message: t('snooze.past') }); return; }
+    call('POST', { until: d.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  };
+  if (ticket.snoozed_until) {
+    return html`<div class="prop" data-region="snooze">
+      <span>${t('snooze.label')}</span>
+      <p data-field="snoozed-until"><strong>${t('snooze.until', { time: dateTime(ticket.snoozed_until) })}</strong></p>
+      <button type="button" class="btn btn-ghost btn-sm" data-action="unsnooze" disabled=${busy || disabled}
+        onClick=${() => call('DELETE')}>${t('snooze.cancel')}</button>
+      ${error ? html`<p class="prop-error" role="alert" data-error="snooze">${errorText(error)}</p>` : null}
+    </div>`;
+  }
+  if (ticket.status === 'solved' || ticket.status === 'closed') return null;
+  return html`<form class="prop" data-region="snooze" onSubmit=${submit}>
+    <label for="snooze-until">${t('snooze.label')}</label>
+    <div class="inline-form">
+      <input id="snooze-until" type="datetime-local" value=${value} aria-invalid=${error ? 'true' : undefined}
+        onInput=${(e) => { setValue(e.currentTarget.value); setError(null); }} />
+      <button class="btn btn-secondary btn-sm" type="submit" data-action="snooze" disabled=${busy || disabled}>${t('snooze.submit')}</button>
+    </div>
+    ${error ? html`<p class="prop-error" role="alert" data-error="snooze">${errorText(error)}</p>` : null}
+    <p class="muted small">${t('snooze.hint')}</p>
+  </form>`;
+}
+
 export function TicketPage({ id }) {
   const { user } = useStore();
   const [ticket, setTicket] = useState(null);
@@ -488,6 +540,7 @@ export function TicketPage({ id }) {
             <input type="text" value=${tagText} aria-label=${t('ticket.add_tag')} placeholder=${t('ticket.add_tag')}
               onInput=${(e) => setTagText(e.currentTarget.value)} /></form>`}
         </div>
+        <${Snooze} ticket=${ticket} disabled=${busy || closed} onChanged=${(d) => setTicket(d)} />
         ${closed ? null : html`<form class="prop" onSubmit=${merge}>
           <label for="merge-ref">${t('merge.label')}</label>
           <div class="inline-form">
