@@ -7,9 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, desk, eventually, launch, login, newPage, shot } from './ui-lib.mjs';
+import { startSmtp } from '../api/mail-helpers.mjs';
 
 let server;
 let api;
+let smtp;
 let browser;
 let page;
 const errors = [];
@@ -18,6 +20,8 @@ const ids = {};
 
 before(async () => {
   ({ server, api } = await desk({ undoSeconds: 3 }));
+  smtp = await startSmtp();
+  await api('PATCH', '/settings', { 'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example' });
   ids.other = (await api('POST', '/users', { ...OTHER, role: 'agent' })).id;
   ids.team = (await api('POST', '/teams', { name: 'Kargo Ekibi' })).id;
   const tk = (subject, email, name, extra = {}) => api('POST', '/tickets', { subject, body: 'Merhaba', customer: { email, name }, ...extra });
@@ -34,7 +38,10 @@ before(async () => {
 });
 
 after(async () => {
-  try { if (browser) await browser.close(); } finally { if (server) await server.stop(); }
+  try { if (browser) await browser.close(); } finally {
+    if (server) await server.stop();
+    if (smtp) await smtp.stop();
+  }
 });
 
 test('bulk: assign to a colleague and give to a team; the row and the ticket show the team', async () => {
@@ -206,4 +213,37 @@ test('an @mention in a note notifies the colleague: the bell counts it, the desk
   await burak.locator('[data-notification="mention"] button').first().click();
   await burak.waitForURL(new RegExp('/app/tickets/' + ids.t2 + '$'));
   await context.close();
+});
+
+test('CC/BCC, the signature shown and edited under the composer, forward to an outside address', async () => {
+  await page.goto(server.url + '/app/tickets/' + ids.t2);
+  await page.locator('[data-action="edit-signature"]').click();
+  await page.locator('[data-field="my-signature"]').fill('Ayşe Yılmaz\nDükkan Destek');
+  await page.locator('[data-action="save-signature"]').click();
+  await page.locator('[data-field="signature-preview"]', { hasText: 'Dükkan Destek' }).waitFor();
+  await page.locator('[data-action="show-copies"]').click();
+  await page.locator('[data-field="cc"]').fill('muhasebe@');
+  await page.locator('.composer textarea').fill('Faturanız düzeltildi.');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('[data-error="cc"]').waitFor();
+  await page.locator('[data-field="cc"]').fill('muhasebe@example.com');
+  await page.locator('[data-field="bcc"]').fill('arsiv@example.com');
+  await shot(page, 'agentday-cc.png');
+  await page.locator('[data-action="send"]').click();
+  await page.locator('.msg-reply', { hasText: 'Faturanız düzeltildi.' }).waitFor({ timeout: 15000 });
+  await page.locator('.msg-reply', { hasText: 'Dükkan Destek' }).waitFor();
+  await eventually(() => smtp.mails().filter((m) => m.raw.includes('muhasebe@example.com')).length > 0, 10000, 'the CC mailed');
+  const rcpts = smtp.mails().map((m) => m.headers['x-sink-rcpt-to']).join(',');
+  assert.ok(rcpts.includes('arsiv@example.com'), rcpts);
+  // Forward: a bad address is said beside the field; a good one is queued and mailed.
+  await page.locator('[data-region="forward"] summary').click();
+  await page.locator('#forward-to').fill('kargo@');
+  await page.locator('[data-action="forward"]').click();
+  await page.locator('[data-error="forward"]').waitFor();
+  await page.locator('#forward-to').fill('kargo@partner.example');
+  await page.locator('#forward-note').fill('Paket kayıp, bakar mısınız?');
+  await page.locator('[data-action="forward"]').click();
+  await page.locator('[data-field="forwarded"]').waitFor();
+  await eventually(() => smtp.mails().some((m) => m.headers['x-sink-rcpt-to'] === 'kargo@partner.example'), 10000, 'forwarded');
+  assert.deepEqual(errors, []);
 });

@@ -222,9 +222,14 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
   const [channels, setChannels] = useState(null);
   const [via, setVia] = useState(null);
   const [fieldError, setFieldError] = useState(null);   // {field, message}: shown beside that field
+  // CC and BCC (comma-separated addresses), shown when asked for; the signature a reply gets (GET …/signature).
+  const [copies, setCopies] = useState(null);           // null: hidden; else {cc, bcc}
+  const [signature, setSignature] = useState('');
+  const [sigEdit, setSigEdit] = useState(null);         // the agent's own signature being edited, or null
   useEffect(() => {
     let live = true;
     api('GET', '/tickets/' + id + '/channels').then((d) => { if (live) setChannels(d); }, () => {});
+    api('GET', '/tickets/' + id + '/signature').then((d) => { if (live) setSignature((d && d.text) || ''); }, () => {});
     // A reply of this agent's still held (sent just before a reload) can still be undone.
     api('GET', '/tickets/' + id + '/scheduled').then((d) => {
       const s = live && ((d && d.items) || []).find((x) => !x.error);
@@ -373,6 +378,18 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
   }
   const channelBlocked = channels && !channels.default && !via;
 
+  const splitAddresses = (text) => String(text || '').split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean);
+  async function saveSignature() {
+    try {
+      await api('PUT', '/me/signature', { text: sigEdit });
+      const d = await api('GET', '/tickets/' + id + '/signature');
+      setSignature((d && d.text) || '');
+      setSigEdit(null);
+    } catch (err) {
+      setFieldError({ field: 'signature', message: errorText(err) });
+    }
+  }
+
   async function undo() {
     const h = held;
     if (!h) return;
@@ -418,6 +435,8 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       const res = await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
         ...(recipient && kind === 'reply' ? { to_customer_id: recipient.id } : {}),
         ...(via && kind === 'reply' ? { via } : {}),
+        ...(copies && kind === 'reply' && splitAddresses(copies.cc).length ? { cc: splitAddresses(copies.cc) } : {}),
+        ...(copies && kind === 'reply' && splitAddresses(copies.bcc).length ? { bcc: splitAddresses(copies.bcc) } : {}),
         ...(Object.keys(changes).length ? { changes } : {}),
         ...(kind === 'reply' ? { hold: true } : {}),
         ...(draftIds.length ? { draft_files: draftIds } : {}) });
@@ -427,6 +446,7 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       setMacro(null);
       setHonorifics([]);
       setFieldError(null);
+      setCopies(null);
       saveDraft(id, { kind: 'reply', body: '', status: '' });
       setStatus('');
       if (res && res.scheduled) {
@@ -444,6 +464,8 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
         setError({ status: 413, message: t('attach.server_too_large', { max: bytes(fileMax) }) });
       } else if (err.code === 'body_too_large') {
         setError({ status: 413, message: t('attach.total_too_large_server') });
+      } else if (err.details && (err.details.field === 'cc' || err.details.field === 'bcc')) {
+        setFieldError({ field: err.details.field, message: errorText(err) });
       } else if (err.code === 'channel_unavailable' || (err.details && err.details.field === 'via')) {
         setFieldError({ field: 'via', message: err.code === 'channel_unavailable'
           ? t('channel.no_sender', { channel: t('channel.' + ((err.details && err.details.channel) || ticket.channel)) }) : errorText(err) });
@@ -516,6 +538,14 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       </span>` : null}
       ${fieldError && fieldError.field === 'via' ? html`<span class="field-error" role="alert" data-error="via">${fieldError.message}</span>` : null}
     </div>` : null}
+    ${!note && (!channels || channels.default === 'email' || via === 'email') ? html`<div class="composer-copies small" data-region="composer-copies">
+      ${copies ? ['cc', 'bcc'].map((f) => html`<label class="inline"><span>${t('composer.' + f)}</span>
+        <input type="text" data-field=${f} value=${copies[f]} placeholder=${t('composer.copies_placeholder')}
+          aria-invalid=${fieldError && fieldError.field === f ? 'true' : undefined}
+          onInput=${(e) => { setCopies({ ...copies, [f]: e.currentTarget.value }); setFieldError(null); }} />
+        ${fieldError && fieldError.field === f ? html`<span class="field-error" role="alert" data-error=${f}>${fieldError.message}</span>` : null}</label>`)
+        : html`<button type="button" class="btn btn-ghost btn-sm" data-action="show-copies" onClick=${() => setCopies({ cc: '', bcc: '' })}>${t('composer.add_copies')}</button>`}
+    </div>` : null}
     ${macro || honorifics.length ? html`<div class="composer-macro small" data-region="macro-changes">
       ${macro ? html`<span>${t('composer.macro_will', { name: macro.name })}</span>
         <ul class="macro-changes inline-list">${Object.entries(macro.changes).map(([k, v]) => html`<li data-change=${k}>${macroChange(k, v, { users, teams })}</li>`)}</ul>
@@ -538,6 +568,17 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       placeholder=${t(note ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
       onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}
       onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
+    ${!note ? html`<div class="composer-signature small muted" data-region="signature">
+      ${sigEdit !== null ? html`<label class="sig-edit"><span>${t('composer.my_signature')}</span>
+          <textarea rows="3" data-field="my-signature" value=${sigEdit} onInput=${(e) => setSigEdit(e.currentTarget.value)}></textarea></label>
+        <button type="button" class="btn btn-secondary btn-sm" data-action="save-signature" onClick=${saveSignature}>${t('admin.save')}</button>
+        <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setSigEdit(null)}>${t('merge.cancel')}</button>
+        ${fieldError && fieldError.field === 'signature' ? html`<span class="field-error" role="alert">${fieldError.message}</span>` : null}`
+        : html`<span>${signature ? t('composer.signature_added') : t('composer.no_signature')}</span>
+          ${signature ? html`<pre class="sig-preview" data-field="signature-preview">${signature}</pre>` : null}
+          <button type="button" class="btn btn-ghost btn-sm" data-action="edit-signature"
+            onClick=${() => api('GET', '/me/signature').then((d) => setSigEdit((d && d.text) || ''), (err) => setError(err))}>${t('composer.edit_signature')}</button>`}
+    </div>` : null}
     ${files.length ? html`<ul class="pending-files" data-region="pending-files">
       ${files.map((f) => html`<li key=${f.key} class="file-chip" data-file=${f.name} data-uploaded=${f.id ? 'yes' : 'no'}>
         <span class="file-name">${f.name}</span> <span class="muted small">${f.id ? bytes(f.size) : t('attach.uploading')}</span>

@@ -68,6 +68,7 @@ export function historyText(h, names) {
     case 'trigger': return t('hist.trigger', { name: h.new || '' });
     case 'snoozed_until': return h.new ? t('hist.snoozed', { who, until: dateTime(h.new) }) : t('hist.unsnoozed', { who });
     case 'snooze_ended': return t('hist.snooze_ended');
+    case 'forwarded': return t('hist.forwarded', { who, to: h.new || '' });
     default: return t('hist.other', { who, field: h.field, from: h.old || '—', to: h.new || '—' });
   }
 }

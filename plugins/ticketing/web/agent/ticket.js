@@ -285,6 +285,47 @@ function Snooze({ ticket, disabled, onChanged }) {
   </form>`;
 }
 
+/* Forward the thread (without notes) to an outside address, with a note on top. */
+function Forward({ ticket, disabled, onDone }) {
+  const [to, setTo] = useState('');
+  const [note, setNote] = useState('');
+  const [error, setError] = useState(null);
+  const [sent, setSent] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    setSent(null);
+    if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(to.trim())) { setError({ message: t('forward.invalid') }); return; }
+    setBusy(true);
+    try {
+      await api('POST', '/tickets/' + ticket.id + '/forward', { to: to.trim(), ...(note.trim() ? { note: note.trim() } : {}) });
+      setSent(to.trim());
+      setTo('');
+      setNote('');
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<details class="prop forward" data-region="forward">
+    <summary>${t('forward.label')}</summary>
+    <form onSubmit=${submit} novalidate>
+      <label for="forward-to" class="small">${t('forward.to')}</label>
+      <input id="forward-to" type="email" value=${to} aria-invalid=${error ? 'true' : undefined}
+        onInput=${(e) => { setTo(e.currentTarget.value); setError(null); }} />
+      ${error ? html`<p class="prop-error" role="alert" data-error="forward">${errorText(error)}</p>` : null}
+      <label for="forward-note" class="small">${t('forward.note')}</label>
+      <textarea id="forward-note" rows="3" value=${note} onInput=${(e) => setNote(e.currentTarget.value)}></textarea>
+      <button class="btn btn-secondary btn-sm" type="submit" data-action="forward" disabled=${busy || disabled}>${t('forward.submit')}</button>
+      ${sent ? html`<p class="muted small" role="status" data-field="forwarded">${t('forward.done', { to: sent })}</p>` : null}
+      <p class="muted small">${t('forward.hint')}</p>
+    </form>
+  </details>`;
+}
+
 export function TicketPage({ id }) {
   const { user } = useStore();
   const [ticket, setTicket] = useState(null);
@@ -552,6 +593,7 @@ export function TicketPage({ id }) {
           ${mergeError ? html`<p class="prop-error" id="merge-error" role="alert" data-error="merge">${errorText(mergeError)}</p>` : null}
           <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
         </form>`}
+        <${Forward} ticket=${ticket} disabled=${busy} onDone=${load} />
       </section>
       <${CustomerPanel} ticket=${ticket} customer=${customer} onErased=${load} />
     </div>
