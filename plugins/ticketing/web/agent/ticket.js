@@ -292,6 +292,7 @@ function Forward({ ticket, disabled, onDone }) {
   const [error, setError] = useState(null);
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState(false);   // the form is made only when opened: no stray fields on the page
   const submit = async (e) => {
     e.preventDefault();
     setError(null);
@@ -310,9 +311,9 @@ function Forward({ ticket, disabled, onDone }) {
       setBusy(false);
     }
   };
-  return html`<details class="prop forward" data-region="forward">
+  return html`<details class="prop forward" data-region="forward" onToggle=${(e) => setOpen(e.currentTarget.open)}>
     <summary>${t('forward.label')}</summary>
-    <form onSubmit=${submit} novalidate>
+    ${open ? html`<form onSubmit=${submit} novalidate>
       <label for="forward-to" class="small">${t('forward.to')}</label>
       <input id="forward-to" type="email" value=${to} aria-invalid=${error ? 'true' : undefined}
         onInput=${(e) => { setTo(e.currentTarget.value); setError(null); }} />
@@ -322,7 +323,7 @@ function Forward({ ticket, disabled, onDone }) {
       <button class="btn btn-secondary btn-sm" type="submit" data-action="forward" disabled=${busy || disabled}>${t('forward.submit')}</button>
       ${sent ? html`<p class="muted small" role="status" data-field="forwarded">${t('forward.done', { to: sent })}</p>` : null}
       <p class="muted small">${t('forward.hint')}</p>
-    </form>
+    </form>` : null}
   </details>`;
 }
 
