@@ -563,7 +563,18 @@ static int ticket_forward(struct destek_req *r)
   return tkt_reply_json(r, 202, o);
 }
 
+/* GET /api/v1/ticket-references/{number}: the ticket with that number (#1255) — a summary — or 404; for the
+ * inbox's search (a number opens its ticket) and the merge field. */
+static int reference_get(struct destek_req *r)
+{
+  struct destek_db *db = tkt_db_read(r);
+  int64_t id = tkt_db_int(db, 0, "SELECT id FROM tkt_tickets WHERE reference = ?1", "i", tkt_param_int(r, "number"));
+  if (!id) return tkt_error(r, 404, "not_found", "no ticket has this number");
+  return tkt_ticket_reply(r, 200, db, id, 0);
+}
+
 static const struct destek_route sending_routes[] = {
+  { "GET",    "/api/v1/ticket-references/{number}",   reference_get,        DESTEK_AGENT, "number:int" },
   { "GET",    "/api/v1/me/signature",                 my_signature_get,     DESTEK_AGENT, NULL },
   { "PUT",    "/api/v1/me/signature",                 my_signature_put,     DESTEK_AGENT, NULL },
   { "GET",    "/api/v1/mailboxes/{id}/signature",     box_signature_get,    DESTEK_AGENT, "id:int" },

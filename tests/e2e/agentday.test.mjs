@@ -247,3 +247,27 @@ test('CC/BCC, the signature shown and edited under the composer, forward to an o
   await eventually(() => smtp.mails().some((m) => m.headers['x-sink-rcpt-to'] === 'kargo@partner.example'), 10000, 'forwarded');
   assert.deepEqual(errors, []);
 });
+
+test('the queue: a ticket number in the search opens it; status keys; the compact density', async () => {
+  const wa = await api('GET', '/tickets/' + ids.wa);
+  await page.goto(server.url + '/app/tickets?view=open');
+  await page.locator('.inbox input[type="search"]').fill(wa.reference);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp('/app/tickets/' + ids.wa + '$'));
+  await page.locator(`[data-ticket-id="${ids.wa}"]`).waitFor();
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('p');
+  await page.waitForFunction(() => document.querySelector('[data-field="status"]').value === 'pending');
+  await page.keyboard.press('s');
+  await page.waitForFunction(() => document.querySelector('[data-field="status"]').value === 'solved');
+  assert.equal((await api('GET', '/tickets/' + ids.wa)).status, 'solved');
+  await page.keyboard.press('?');
+  const help = await page.locator('[data-region="shortcuts"]').textContent();
+  assert.match(help, /Çözüldü yap/);
+  await page.keyboard.press('Escape');
+  await page.goto(server.url + '/app/tickets?view=solved');
+  await page.locator(`[data-ticket="${ids.wa}"]`).waitFor();
+  await page.locator('[data-action="density"]').click();
+  await page.locator('.ticket-list.is-compact').waitFor();
+  await shot(page, 'agentday-compact.png');
+});

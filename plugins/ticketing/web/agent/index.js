@@ -42,6 +42,8 @@ export const shortcuts = [
   { keys: 'a', label: 'keys.assign', order: 14 },
   { keys: '/', label: 'keys.search', order: 15 },
   { keys: 'u', label: 'keys.back', order: 16 },
+  { keys: 'o / p / h', label: 'keys.status', order: 17 },
+  { keys: 's', label: 'keys.solve', order: 18 },
 ];
 
 // The events ticketing emits (plugins/ticketing/EVENTS.md), offered as quick picks on the webhooks screen.

@@ -439,15 +439,8 @@ export function TicketPage({ id }) {
     run(async () => {
       let sourceId = null;
       if (mergeRef.trim().startsWith('#') || !/^\d+$/.test(text)) {
-        // The API has no lookup by reference: page through every ticket (newest first) until it turns up.
-        let cursor = null;
-        for (let page = 0; page < 20 && !sourceId; page++) {
-          const found = await api('GET', '/tickets?limit=100&status=' + STATUSES.join(',') +
-            (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-          const hit = found.items.find((x) => x.reference === '#' + text);
-          if (hit) sourceId = hit.id;
-          cursor = found.next_cursor;
-          if (!cursor) break;
+        if (/^\d{1,12}$/.test(text)) {
+          try { sourceId = (await api('GET', '/ticket-references/' + text)).id; } catch (err) { sourceId = null; }
         }
       } else {
         sourceId = parseInt(text, 10);
@@ -463,6 +456,11 @@ export function TicketPage({ id }) {
         differ: !!(source.customer && ticket.customer && source.customer.id !== ticket.customer.id) });
     });
   };
+  function setStatusKey(status) {
+    const tk = ticketRef.current;
+    if (!tk || tk.status === status || tk.status === 'closed') return;
+    run(async () => setTicket(await api('PATCH', '/tickets/' + id, { status })));
+  }
   const addTag = (e) => {
     e.preventDefault();
     const tag = tagText.trim();
@@ -481,6 +479,11 @@ export function TicketPage({ id }) {
         else assign('me');
       },
       u: () => navigate('/app/tickets'),
+      // Status keys: o open, p pending, h on hold, s solved (solve).
+      o: () => setStatusKey('open'),
+      p: () => setStatusKey('pending'),
+      h: () => setStatusKey('on_hold'),
+      s: () => setStatusKey('solved'),
     });
     return () => setKeys({});
   }, [id]);
