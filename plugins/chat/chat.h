@@ -35,8 +35,10 @@ int chat_visitor_init(const struct destek_host *h);
 
 /* whatsapp.c */
 int chat_wa_init(const struct destek_host *h);
-/* chat.channel_send for a ticket of the channel whatsapp: *result (made by the caller) gets taken. */
+/* chat.channel_send for a ticket of the channel whatsapp: "send" queues the reply for the Graph API; "check" refuses
+ * free text outside the 24-hour window (422 whatsapp_window_closed). 0 or the error status set up. */
 int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result);
+int chat_wa_check(struct destek_req *call, int64_t ticket_id);
 
 /* contacts.c */
 int chat_contacts_init(const struct destek_host *h);

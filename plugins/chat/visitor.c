@@ -794,34 +794,58 @@ static int ticket_chat_read(struct destek_req *r)
   return H->reply_empty(r, 204);
 }
 
+/* chat.channel_send (plugins/ticketing/sending.c): {"op": "channels"} names the channels this module sends on;
+ * {"op": "check", channel, ticket_id} may refuse a reply before it is written (WhatsApp's 24-hour window);
+ * {"op": "send", channel, ticket_id, message_id, body, author_user_id} delivers a written reply, on the bus after
+ * its commit, at least once: a message already delivered is not delivered again. */
 static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
 {
   (void)ud;
+  const char *op = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "op"));
   const char *channel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "channel"));
   const cJSON *tid = cJSON_GetObjectItemCaseSensitive(args, "ticket_id");
   const cJSON *mid = cJSON_GetObjectItemCaseSensitive(args, "message_id");
   const cJSON *author = cJSON_GetObjectItemCaseSensitive(args, "author_user_id");
   const char *body = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "body"));
   *result = cJSON_CreateObject();
-  if (channel && !strcmp(channel, "whatsapp") && cJSON_IsNumber(tid) && body) return chat_wa_channel_send(call, args, result);
-  if (!channel || strcmp(channel, "chat") || !cJSON_IsNumber(tid) || !body) {
-    cJSON_AddFalseToObject(*result, "taken");
+  if (op && !strcmp(op, "channels")) {
+    cJSON *list = cJSON_AddArrayToObject(*result, "channels");
+    cJSON_AddItemToArray(list, cJSON_CreateString("chat"));
+    cJSON_AddItemToArray(list, cJSON_CreateString("whatsapp"));
     return 0;
   }
+  if (!op || !channel || !cJSON_IsNumber(tid)) return 0;
+  if (!strcmp(channel, "whatsapp")) {
+    if (!strcmp(op, "check")) return chat_wa_check(call, (int64_t)tid->valuedouble);
+    if (!strcmp(op, "send") && body) return chat_wa_channel_send(call, args, result);
+    return 0;
+  }
+  if (strcmp(channel, "chat")) return 0;
+  if (!strcmp(op, "check")) {
+    if (H->db_int(H->db_read(call), 0, "SELECT count(*) FROM chat_conversations WHERE ticket_id = ?1", "i",
+                  (int64_t)tid->valuedouble))
+      return 0;
+    int rc = H->error(call, 409, "channel_unavailable", "this chat ticket has no conversation of the widget's to answer"
+                      " in; reply by e-mail (\"via\": \"email\")");
+    cJSON *e = H->error_object(call);
+    if (e) cJSON_AddStringToObject(e, "field", "via");
+    return rc;
+  }
+  if (strcmp(op, "send") || !body) return 0;
   struct destek_db *w = H->db_write(call);
   if (!w) return H->status(call);
   int64_t conv = H->db_int(w, 0, "SELECT id FROM chat_conversations WHERE ticket_id = ?1", "i", (int64_t)tid->valuedouble);
-  if (!conv) {
-    cJSON_AddFalseToObject(*result, "taken");
-    return 0;
-  }
-  int64_t seq = message_append(w, conv, "agent", NULL, body, cJSON_IsNumber(mid) ? (int64_t)mid->valuedouble : 0,
+  int64_t message_id = cJSON_IsNumber(mid) ? (int64_t)mid->valuedouble : 0;
+  if (!conv) return 0;   /* not a conversation of the widget's (a chat ticket made by hand): nothing to deliver to */
+  if (message_id && H->db_int(w, 0, "SELECT count(*) FROM chat_messages WHERE conversation_id = ?1"
+                                    " AND ticket_message_id = ?2", "ii", conv, message_id))
+    return 0;   /* delivered already (the bus delivers at least once) */
+  int64_t seq = message_append(w, conv, "agent", NULL, body, message_id,
                                cJSON_IsNumber(author) ? (int64_t)author->valuedouble : 0);
   if (seq < 0) return H->error(call, 500, "internal", "the chat message could not be saved");
   /* The agent who answers has read what came before. */
   H->db_exec(w, "UPDATE chat_conversations SET agent_read_seq = ?2 - 1 WHERE id = ?1 AND agent_read_seq < ?2 - 1", "ii",
              conv, seq);
-  cJSON_AddTrueToObject(*result, "taken");
   cJSON_AddNumberToObject(*result, "seq", (double)seq);
   return 0;
 }

@@ -325,8 +325,32 @@ static int webhook_post(struct destek_req *r)
 
 /* ------------------------------------------------------------------------------------------------ sending */
 
+int chat_wa_check(struct destek_req *call, int64_t ticket_id)
+{
+  sqlite3_stmt *st = H->db_prepare(H->db_read(call), "SELECT last_inbound_unix FROM chat_wa_threads WHERE ticket_id = ?1");
+  if (!st) return H->error(call, 500, "internal", "internal error");
+  H->db_bind(st, "i", ticket_id);
+  int found = sqlite3_step(st) == SQLITE_ROW;
+  int64_t last_in = found ? sqlite3_column_int64(st, 0) : 0;
+  H->db_done(st);
+  if (!found) {
+    int rc = H->error(call, 409, "channel_unavailable", "this WhatsApp ticket has no conversation the desk can answer"
+                      " (no WhatsApp message opened it); reply by e-mail (\"via\": \"email\")");
+    cJSON *e = H->error_object(call);
+    if (e) cJSON_AddStringToObject(e, "field", "via");
+    return rc;
+  }
+  if ((int64_t)time(NULL) - last_in > WINDOW_SECONDS)
+    return H->error(call, 422, "whatsapp_window_closed",
+                    "WhatsApp allows free text only within 24 hours of the customer's last message; send an approved"
+                    " template instead / WhatsApp serbest metne yalnızca müşterinin son mesajından sonraki 24 saat"
+                    " içinde izin verir; onaylı bir şablon gönderin");
+  return 0;
+}
+
 int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result)
 {
+  (void)result;
   const cJSON *tid = cJSON_GetObjectItemCaseSensitive(args, "ticket_id");
   const cJSON *mid = cJSON_GetObjectItemCaseSensitive(args, "message_id");
   const char *body = str(args, "body");
@@ -338,20 +362,25 @@ int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **res
   int64_t thread_id = 0, last_in = 0;
   if (sqlite3_step(st) == SQLITE_ROW) { thread_id = sqlite3_column_int64(st, 0); last_in = sqlite3_column_int64(st, 1); }
   H->db_done(st);
-  if (!thread_id) { cJSON_AddFalseToObject(*result, "taken"); return 0; }
-  if ((int64_t)time(NULL) - last_in > WINDOW_SECONDS)
-    return H->error(call, 422, "whatsapp_window_closed",
-                    "WhatsApp allows free text only within 24 hours of the customer's last message; send an approved"
-                    " template instead / WhatsApp serbest metne yalnızca müşterinin son mesajından sonraki 24 saat"
-                    " içinde izin verir; onaylı bir şablon gönderin");
-  if (strlen(body) > 4096) return H->error(call, 422, "too_long", "a WhatsApp message holds at most 4096 characters");
+  if (!thread_id) return 0;   /* not a thread of the webhook's: nothing to send to */
+  int64_t tmid = cJSON_IsNumber(mid) ? (int64_t)mid->valuedouble : 0;
+  if (tmid && H->db_int(w, 0, "SELECT count(*) FROM chat_wa_messages WHERE ticket_message_id = ?1 AND direction = 'out'",
+                        "i", tmid))
+    return 0;   /* queued already (the bus delivers at least once) */
   char now[21];
   chat_now(now);
-  int64_t tmid = cJSON_IsNumber(mid) ? (int64_t)mid->valuedouble : 0;
+  /* Checked when the reply was written (op "check"); a window that closed since is recorded as the failure. */
+  int closed = (int64_t)time(NULL) - last_in > WINDOW_SECONDS;
+  int too_long = strlen(body) > 4096;
   if (H->db_exec(w, "INSERT INTO chat_wa_messages(thread_id, direction, kind, body, ticket_id, ticket_message_id, status,"
-                    " created_at) VALUES (?1, 'out', 'text', ?2, ?3, ?4, 'queued', ?5)", "itiit", thread_id, body,
-                 (int64_t)tid->valuedouble, tmid, now) != SQLITE_OK)
+                    " error_code, error_title, created_at) VALUES (?1, 'out', 'text', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 "itiitIt" "t", thread_id, body, (int64_t)tid->valuedouble, tmid,
+                 closed || too_long ? "failed" : "queued", closed ? &(int64_t){ 131047 } : NULL,
+                 closed ? "the 24-hour window closed before the reply went out"
+                        : too_long ? "a WhatsApp message holds at most 4096 characters" : NULL,
+                 now) != SQLITE_OK)
     return H->error(call, 500, "internal", "the message could not be queued");
+  if (closed || too_long) return 0;
   int64_t id = H->db_last_id(w);
   char key[24];
   snprintf(key, sizeof key, "%lld", (long long)id);
@@ -359,7 +388,6 @@ int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **res
   cJSON_AddNumberToObject(payload, "id", (double)id);
   if (H->timer_at(call, "chat.wa_send", key, (int64_t)time(NULL), payload) != 0)
     return H->error(call, 500, "internal", "the message could not be queued");
-  cJSON_AddTrueToObject(*result, "taken");
   return 0;
 }
 

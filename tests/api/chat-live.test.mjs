@@ -123,7 +123,8 @@ test('a conversation is a ticket of the channel chat; retries never duplicate; t
   const reply = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent,
     body: {body: 'Yarın kargoda, Zeynep Hanım.'}});
   assert.equal(reply.status, 201, reply.text);
-  let poll = await chat('GET', '/api/v1/chat/messages?after=0', {token});
+  // The reply reaches the chat on the bus, after its commit (ticketing's sending.c, chat.channel_send "send").
+  let poll = await eventually(() => chat('GET', '/api/v1/chat/messages?after=0', {token}), (p) => p.json.items.length >= 3);
   assert.equal(poll.status, 200);
   assert.deepEqual(poll.json.items.map((m) => [m.seq, m.sender, m.body]),
     [[1, 'visitor', 'Kargom nerede? <b>acil</b>'], [2, 'visitor', 'Sipariş 1042'], [3, 'agent', 'Yarın kargoda, Zeynep Hanım.']]);
