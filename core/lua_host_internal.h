@@ -244,6 +244,9 @@ void lh_sql_install(sqlite3 *h);
  * authorizer applies the plugin's rules for mode. plugin must outlive the statement. */
 void lh_sql_enter(const char *plugin, int mode);
 void lh_sql_leave(void);
+/* The version of the rules' inputs (the owners and SECRET columns known): a statement a plugin prepared under an
+ * older one is prepared again rather than reused from a cache. */
+unsigned long lh_sql_rules_gen(void);
 /* From before a plugin's statement on h is prepared until it is finalized: a string, blob or row of at most
  * LH_SQL_VALUE_MAX bytes, and SQLite's memory on this thread bounded by memory bytes (db_budget_begin). Not nested.
  * lh_sql_unbound restores h's limit and returns 1 when the memory budget refused an allocation. */
