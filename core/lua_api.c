@@ -77,7 +77,7 @@ static int l_route(lua_State *L)
     return luaL_error(L, "destek.route: %s %s is already declared by plugin %s", m, path, slot_name(s, dup->slot));
   }
   lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot);
-  s->binds[s->n_binds - 1].opts = opts;
+  s->binds[s->n_binds - 1]->opts = opts;
   if (s->collecting) {
     struct lh_decls *d = &s->slots[slot].decls;
     d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);
@@ -145,7 +145,13 @@ static int l_policy(lua_State *L)
   luaL_checktype(L, 2, LUA_TFUNCTION);
   if (!*name || strlen(name) > 100) return luaL_error(L, "destek.policy: '%s' is not a policy name", name);
   lua_pushvalue(L, 2);
-  lh_bind_add(s, LH_POLICY, util_intern(name), NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  const char *ni = util_intern(name);
+  lh_bind_add(s, LH_POLICY, ni, NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  if (s->collecting) {
+    struct lh_decls *d = &s->slots[slot].decls;
+    d->policies = grow(d->policies, d->n_policies, sizeof *d->policies);
+    d->policies[d->n_policies++] = ni;
+  }
   return 0;
 }
 

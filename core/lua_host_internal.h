@@ -92,6 +92,7 @@ struct lh_decls {
   struct destek_setting *settings; int n_settings; /* ends with a zeroed entry when n_settings > 0 */
   const char **events;          int n_events;      /* the event nouns its table declares (events = {...}) */
   struct lh_extra_decl *extras; int n_extras;      /* lua_calls.c registers them */
+  const char **policies;        int n_policies;    /* the policy names it defines (a worker loads it for them) */
 };
 
 /* A plugin that loaded when the set was collected. */
@@ -130,6 +131,7 @@ struct lh_slot {
   int source;
   char name[LH_NAME_MAX + 1];   /* the file stem until the table names it */
   int ok;                       /* its table was accepted (and, once init ran, init succeeded) */
+  int loaded;                   /* a worker's state: 0 not yet (loaded at first use), 1 loading or loaded, -1 failed */
   int spec_ref;                 /* the plugin table */
   int module_ref;               /* its destek module */
   int n_on, n_every;            /* counters that make handler keys */
@@ -163,7 +165,8 @@ struct lh_state {
   int n_slots;
   struct lh_slot *slots;
   int n_binds, cap_binds;
-  struct lh_bind *binds;
+  struct lh_bind **binds;       /* each allocated on its own: a bind stays put while a load adds others */
+  int n_unloaded;               /* a worker's state: slots not loaded yet */
 
   char ctype[128];              /* Content-Type of the current response when a plugin set one */
 };

@@ -439,8 +439,10 @@ void lh_state_free(struct lh_state *s)
     free(d->settings);
     free(d->events);
     free(d->extras);
+    free(d->policies);
   }
   free(s->slots);
+  for (int i = 0; i < s->n_binds; i++) free(s->binds[i]);
   free(s->binds);
   free(s);
 }
