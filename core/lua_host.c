@@ -755,10 +755,10 @@ static struct lh_state *state_build(struct lh_set *set)
 
 static __thread int tl_loading;   /* this thread holds build_lock */
 
-/* Loads slot i of a worker's state: its file, then its init, binding what it declares. At a call's start (depth 0) it
- * has the longer limit of a load (LH_BUILD_TIME_LIMIT; it loaded once already, when collected); inside a running call
- * (a Lua emit, service or decide that reaches a plugin not loaded yet) the load is part of that call and of its
- * budget. */
+/* Loads slot i of a worker's state: its file, then its init, binding what it declares. It has the longer limit of a
+ * load (LH_BUILD_TIME_LIMIT; it loaded once already, when collected), also inside a running call (a Lua emit, service
+ * or decide that reaches a plugin not loaded yet), where the load has a budget of its own and its time is not charged
+ * to the call (lh_budget_push). */
 static int slot_load(struct lh_state *s, int i)
 {
   const struct lh_plugin *p = &s->set->plugins[i];
@@ -771,7 +771,9 @@ static int slot_load(struct lh_state *s, int i)
     locked = tl_loading = 1;
   }
   int saved_init = s->init_slot;
+  struct lh_budget saved;
   if (outer) s->building = 1;
+  else lh_budget_push(s, &saved);
   char err[700];
   struct load_arg a = { s, i, &s->set->sources[p->source], NULL, NULL };
   int rc = lh_run(s, i, NULL, load_chunk, &a, err, sizeof err);
@@ -782,6 +784,7 @@ static int slot_load(struct lh_state *s, int i)
   if (rc == 0) rc = lh_run(s, i, NULL, run_init, &a, err, sizeof err);
   s->init_slot = saved_init;
   if (outer) s->building = 0;
+  else lh_budget_pop(s, &saved);
   if (locked) {
     tl_loading = 0;
     pthread_mutex_unlock(&build_lock);

@@ -195,6 +195,13 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 int lh_deadline_passed(struct lh_state *s);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
+/* Loading a plugin into a worker's state inside a running call (lua_host.c) runs on a budget of its own, a worker
+ * load's (LH_BUILD_TIME_LIMIT, a fresh instruction count), and the time it takes is not charged to the call:
+ * lh_budget_push saves the call's budget and starts the load's, lh_budget_pop gives the call its own back (a load
+ * that ran out of its budget failed, logged; the call goes on without the plugin). */
+struct lh_budget { double deadline, wall_deadline, cpu_start, t0, c0; long ticks, charged; int building, killed; };
+void lh_budget_push(struct lh_state *s, struct lh_budget *saved);
+void lh_budget_pop(struct lh_state *s, const struct lh_budget *saved);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
 void lh_check_killed(lua_State *L);
 /* Charges work a C function did (in VM-instruction equivalents) to the running call's budget; raises the budget
