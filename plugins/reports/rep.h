@@ -16,6 +16,8 @@ struct rep_source {
   int nsubjects;
   char durations[8][24];   /* measures in seconds: medians and buckets */
   int ndurations;
+  char events[8][2][48];   /* event name -> the payload member holding the entity id ("csat.rated" -> "id") */
+  int nevents;
 };
 #define REP_MAX_SOURCES 16
 

@@ -25,6 +25,11 @@ static void describe(struct destek_req *call, const char *service, struct rep_so
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "subjects"))
       if (cJSON_IsString(v) && s->nsubjects < 4 && strlen(v->valuestring) < 32)
         snprintf(s->subjects[s->nsubjects++], 32, "%s", v->valuestring);
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "events"))
+      if (cJSON_IsString(v) && s->nevents < 8 && strlen(v->string) < 48 && strlen(v->valuestring) < 48) {
+        snprintf(s->events[s->nevents][0], 48, "%s", v->string);
+        snprintf(s->events[s->nevents++][1], 48, "%s", v->valuestring);
+      }
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "durations"))
       if (cJSON_IsString(v) && s->ndurations < 8 && strlen(v->valuestring) < 24)
         snprintf(s->durations[s->ndurations++], 24, "%s", v->valuestring);
@@ -34,7 +39,7 @@ static void describe(struct destek_req *call, const char *service, struct rep_so
 
 int rep_sources(struct destek_req *call, struct rep_source *out, int max)
 {
-  cJSON *list = H->services_new(".report_facts");
+  cJSON *list = H->services_new("report_facts");
   int n = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, list) {
@@ -373,34 +378,55 @@ cJSON *rep_rebuild_all_new(struct destek_req *call)
 
 /* ------------------------------------------------------------------------------------------------ events */
 
-/* Every event: when its subject is "<prefix>:<id>" for a prefix a source declared, that entity's fact is asked
- * again. After commit, at least once, in order per subject; a failure is retried by the bus. */
+/* Every event: when its subject is "<prefix>:<id>" for a prefix a source declared, or its name is one a source
+ * declared with the payload member holding the entity's id, that entity's fact is asked again. After commit, at
+ * least once, in order per subject; a failure is retried by the bus. */
 static int on_event(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
 {
   (void)ud;
-  const char *colon = ev->subject ? strchr(ev->subject, ':') : NULL;
-  if (!colon || colon == ev->subject || (size_t)(colon - ev->subject) >= 32) return 0;
-  char prefix[32];
-  memcpy(prefix, ev->subject, (size_t)(colon - ev->subject));
-  prefix[colon - ev->subject] = 0;
-  char *end;
-  long long id = strtoll(colon + 1, &end, 10);
-  if (*end || id <= 0) return 0;
-  cJSON *list = H->services_new(".report_facts");
+  cJSON *list = H->services_new("report_facts");
   int any = cJSON_GetArraySize(list) > 0;
   cJSON_Delete(list);
   if (!any) return 0;
+  char prefix[32] = "";
+  long long subject_id = 0;
+  const char *colon = ev->subject ? strchr(ev->subject, ':') : NULL;
+  if (colon && colon != ev->subject && (size_t)(colon - ev->subject) < sizeof prefix) {
+    memcpy(prefix, ev->subject, (size_t)(colon - ev->subject));
+    prefix[colon - ev->subject] = 0;
+    char *end;
+    subject_id = strtoll(colon + 1, &end, 10);
+    if (*end) subject_id = 0;
+  }
   struct rep_source src[REP_MAX_SOURCES];
   int n = rep_sources(call, src, REP_MAX_SOURCES);
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < src[i].nsubjects; j++)
-      if (!strcmp(src[i].subjects[j], prefix)) {
-        int64_t one = id;
-        if (rep_refresh(call, &src[i], &one, 1) != 0) {
-          snprintf(err, errlen, "%s:%lld could not be refreshed", src[i].kind, id);
-          return 1;
-        }
+  for (int i = 0; i < n; i++) {
+    int64_t ids[4];
+    int nids = 0;
+    for (int j = 0; j < src[i].nsubjects && subject_id > 0; j++)
+      if (!strcmp(src[i].subjects[j], prefix)) ids[nids++] = subject_id;
+    /* A merge: the ticket merged away leaves the figures. */
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(ev->payload, "source");
+    const cJSON *sid = cJSON_GetObjectItemCaseSensitive(source, "id");
+    if (nids && cJSON_IsNumber(sid) && sid->valuedouble > 0 && ev->name && strstr(ev->name, ".merged"))
+      ids[nids++] = (int64_t)sid->valuedouble;
+    for (int j = 0; j < src[i].nevents && ev->name; j++)
+      if (!strcmp(src[i].events[j][0], ev->name)) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev->payload, src[i].events[j][1]);
+        if (cJSON_IsNumber(v) && v->valuedouble > 0 && nids < 4) ids[nids++] = (int64_t)v->valuedouble;
       }
+    int uniq = 0;
+    for (int a = 0; a < nids; a++) {
+      int seen = 0;
+      for (int b = 0; b < uniq; b++) seen |= ids[b] == ids[a];
+      if (!seen) ids[uniq++] = ids[a];
+    }
+    nids = uniq;
+    if (nids && rep_refresh(call, &src[i], ids, nids) != 0) {
+      snprintf(err, errlen, "%s: %s could not be refreshed", src[i].kind, ev->subject ? ev->subject : ev->name);
+      return 1;
+    }
+  }
   return 0;
 }
 

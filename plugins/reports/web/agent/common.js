@@ -2,16 +2,20 @@
 // durations and changes.
 import { number, t } from '@destek/agent';
 
-const KINDS = { ticket: 'reports.kind_ticket', rating: 'reports.kind_rating', return: 'reports.kind_return',
-  order: 'reports.kind_order' };
+const KINDS = { ticket: 'reports.kind_ticket', csat: 'reports.kind_csat', nps: 'reports.kind_nps',
+  return: 'reports.kind_return', order: 'reports.kind_order' };
+export const KIND_ORDER = ['ticket', 'csat', 'nps', 'return', 'order'];
 export const kindTitle = (kind) => (KINDS[kind] ? t(KINDS[kind]) : kind);
 const DIMS = { channel: 'reports.dim_channel', team: 'reports.dim_team', agent: 'reports.dim_agent', tag: 'reports.dim_tag',
-  priority: 'reports.dim_priority', reason: 'reports.dim_reason', product: 'reports.dim_product',
+  priority: 'reports.dim_priority', reason: 'reports.dim_reason', product: 'reports.dim_product', status: 'reports.dim_status',
   carrier: 'reports.dim_carrier', province: 'reports.dim_province', survey: 'reports.dim_survey' };
 export const dimTitle = (dim) => (DIMS[dim] ? t(DIMS[dim]) : dim);
-const MEASURES = { frt: 'reports.avg_frt', res: 'reports.avg_res', score: 'reports.m_score', csat: 'reports.m_csat',
-  nps: 'reports.m_nps', delayed: 'reports.m_delayed', exception: 'reports.m_exception', returned: 'reports.m_returned',
-  delivery: 'reports.m_delivery', refund: 'reports.m_refund' };
+const MEASURES = { frt: 'reports.avg_frt', res: 'reports.avg_res', score: 'reports.m_score',
+  satisfied: 'reports.m_satisfied', promoter: 'reports.m_promoter', detractor: 'reports.m_detractor',
+  delayed: 'reports.m_delayed', exception: 'reports.m_exception', returned: 'reports.m_returned',
+  rejected: 'reports.m_rejected', ship: 'reports.m_ship', delivery: 'reports.m_delivery', refund: 'reports.m_refund' };
+/* Measures whose average is a share (0..1): shown as a percentage. */
+export const SHARES = ['satisfied', 'promoter', 'detractor', 'delayed', 'exception', 'rejected'];
 export const measureTitle = (m) => (MEASURES[m] ? t(MEASURES[m]) : m);
 const CHANNELS = { email: 'reports.channel_email', web: 'reports.channel_web', api: 'reports.channel_api',
   chat: 'reports.channel_chat', whatsapp: 'reports.channel_whatsapp', phone: 'reports.channel_phone' };

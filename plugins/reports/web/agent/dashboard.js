@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorAlert, api, html, navigate, number, onLinkClick, t } from '@destek/agent';
 import { DailyChart } from './chart.js';
-import { AGES, BUCKET_KEYS as BUCKETS, change, dimTitle, drillHref, hours, kindTitle, measureTitle, pct, pctText, valueLabel } from './common.js';
+import { AGES, BUCKET_KEYS as BUCKETS, KIND_ORDER, SHARES, change, dimTitle, drillHref, hours, kindTitle, measureTitle, pct, pctText, valueLabel } from './common.js';
 
 /* The n days up to today (the shop's today, as the server counts days: its first answer's "to"). */
 function lastDays(n, today) {
@@ -107,7 +107,7 @@ function TicketSection({ k, range, hoursMode }) {
 }
 
 /* Any other kind: its count, the daily series of each measure, and its tables. */
-function KindSection({ kind, k, range, hoursMode }) {
+function KindSection({ kind, k, all, range, hoursMode }) {
   const cur = k.current, prev = k.previous;
   const measures = Object.keys(cur.series || {}).filter((m) => m !== 'days' && m !== 'count');
   const pick = useCallback((i) => {
@@ -115,15 +115,24 @@ function KindSection({ kind, k, range, hoursMode }) {
     navigate(drillHref(kind, { from: day, to: day }));
   }, [cur, kind]);
   const avg = (f, m) => f.measures[m]?.avg;
-  const fmt = (v) => (v === null || v === undefined ? '–' : number(Math.round(v * 100) / 100));
+  const fmtOf = (m) => (v) => (v === null || v === undefined ? '–'
+    : SHARES.includes(m) ? pctText(Math.round(v * 1000) / 10) : number(Math.round(v * 100) / 100));
+  // NPS: promoters' share minus detractors'; the returns rate: returns per order of the same days.
+  const nps = (f) => (f.measures.promoter?.n ? Math.round(100 * ((f.measures.promoter.avg || 0) - (f.measures.detractor?.avg || 0))) : null);
+  const rate = (f, o) => (o && o.count ? pct(f.count, o.count) : null);
+  const orders = all.order;
   const durs = Object.keys(cur.durations || {});
   return html`<section class="reports-section" data-kind=${kind}>
     <h2>${kindTitle(kind)}</h2>
     <div class="reports-kpis">
       <${Kpi} id="count" label=${t('reports.count')} value=${number(cur.count)} prev=${number(prev.count)}
         delta=${change(cur.count, prev.count)} href=${drillHref(kind, range)} />
-      ${measures.filter((m) => !durs.includes(m) && !m.endsWith('_bh')).map((m) => html`<${Kpi} key=${m} id=${m}
-        label=${measureTitle(m)} value=${fmt(avg(cur, m))} prev=${fmt(avg(prev, m))} />`)}
+      ${kind === 'nps' ? html`<${Kpi} id="nps" label=${t('reports.m_nps')} value=${nps(cur) === null ? '–' : number(nps(cur))}
+        prev=${nps(prev) === null ? '–' : number(nps(prev))} />` : null}
+      ${kind === 'return' && orders ? html`<${Kpi} id="rate" label=${t('reports.return_rate')} value=${pctText(rate(cur, orders.current))}
+        prev=${pctText(rate(prev, orders.previous))} />` : null}
+      ${measures.filter((m) => !durs.includes(m) && !m.endsWith('_bh') && m !== 'returned').map((m) => html`<${Kpi} key=${m} id=${m}
+        label=${measureTitle(m)} value=${fmtOf(m)(avg(cur, m))} prev=${fmtOf(m)(avg(prev, m))} />`)}
       ${durs.map((m) => html`<${Kpi} key=${m} id=${m} label=${measureTitle(m)} value=${hours(cur.durations[m].median)}
         prev=${hours(prev.durations[m]?.median)} />`)}
     </div>
@@ -155,7 +164,8 @@ export function ReportsPage() {
   const range = asked || (data ? { from: data.from, to: data.to } : { from: '', to: '' });
   const setRange = setAsked;
   const kinds = data ? Object.keys(data.kinds) : [];
-  const order = (a, b) => ((i) => (i(a) < 0 ? 99 : i(a)) - (i(b) < 0 ? 99 : i(b)))((x) => ['ticket', 'rating', 'return', 'order'].indexOf(x));
+  const rank = (x) => (KIND_ORDER.indexOf(x) < 0 ? 99 : KIND_ORDER.indexOf(x));
+  const order = (a, b) => rank(a) - rank(b);
   return html`<main class="page reports-page" id="main">
     <div class="page-head"><h1>${t('reports.title')}</h1></div>
     <form class="reports-controls" onSubmit=${(e) => e.preventDefault()} aria-label=${t('reports.range')}>
@@ -176,6 +186,6 @@ export function ReportsPage() {
     ${data && !kinds.length ? html`<p class="muted">${t('reports.nothing')}</p>` : null}
     ${kinds.sort(order).map((kind) => (kind === 'ticket'
       ? html`<${TicketSection} key=${kind} k=${data.kinds[kind]} range=${range} hoursMode=${hoursMode} />`
-      : html`<${KindSection} key=${kind} kind=${kind} k=${data.kinds[kind]} range=${range} hoursMode=${hoursMode} />`))}
+      : html`<${KindSection} key=${kind} kind=${kind} k=${data.kinds[kind]} all=${data.kinds} range=${range} hoursMode=${hoursMode} />`))}
   </main>`;
 }
