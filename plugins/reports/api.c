@@ -95,8 +95,8 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
         *durs = cJSON_AddObjectToObject(o, "durations"), *by = cJSON_AddObjectToObject(o, "by");
   int64_t count = 0;
   /* Totals. */
-  sqlite3_stmt *st = H->db_prepare(db, "SELECT measure, sum(n), sum(sum) FROM reports_daily WHERE kind = ?1"
-                                       " AND day BETWEEN ?2 AND ?3 AND dim = '' GROUP BY measure");
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT measure, sum(n), sum(sum) FROM reports_totals WHERE kind = ?1"
+                                       " AND day BETWEEN ?2 AND ?3 GROUP BY measure");
   if (st) {
     H->db_bind(st, "tii", src->kind, from, to);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -130,17 +130,60 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     cJSON_AddItemToObject(durs, d, x);
   }
   /* By dimension. */
-  st = H->db_prepare(db, "SELECT d.dim, d.value, d.measure, sum(d.n), sum(d.sum),"
-                         " (SELECT label FROM reports_labels l WHERE l.kind = ?1 AND l.dim = d.dim AND l.value = d.value)"
-                         " FROM reports_daily d WHERE d.kind = ?1 AND d.day BETWEEN ?2 AND ?3 AND d.dim <> ''"
-                         " GROUP BY d.dim, d.value, d.measure ORDER BY d.dim, d.value");
+  /* The months wholly inside the range from the monthly roll-up, the days at its ends from the daily one. */
+  int64_t m1 = rep_month(from), m2 = rep_month(to);
+  if (rep_month_start(m1) < from) m1++;
+  if (rep_month_start(m2 + 1) - 1 > to) m2--;
+  int64_t a1 = from, a2 = to, b1 = 1, b2 = 0;
+  if (m1 <= m2) {
+    a2 = rep_month_start(m1) - 1;
+    b1 = rep_month_start(m2 + 1);
+    b2 = to;
+  } else {
+    m1 = 1;
+    m2 = 0;
+  }
+  /* Summed here rather than by SQL's GROUP BY, which sorts every row first. */
+  st = H->db_prepare(db, "SELECT dim, value, measure, n, sum FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
+                         " UNION ALL SELECT dim, value, measure, n, sum FROM reports_monthly WHERE kind = ?1 AND month BETWEEN ?4 AND ?5"
+                         " UNION ALL SELECT dim, value, measure, n, sum FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?6 AND ?7");
   if (st) {
-    H->db_bind(st, "tii", src->kind, from, to);
+    struct rep_acc a = { 0 };
+    H->db_bind(st, "tiiiiii", src->kind, a1, a2, m1, m2, b1, b2);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      rep_acc_add(&a, 0, (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 3), sqlite3_column_double(st, 4));
+    H->db_done(st);
+    /* Rows by dimension and value: "dim\x1f value\x1f measure" sorted. */
+    char **keys = calloc(a.len + 1, sizeof *keys);
+    struct rep_acc_entry **ents = calloc(a.len + 1, sizeof *ents);
+    size_t nk = 0;
+    for (size_t i = 0; i < a.cap; i++) {
+      if (!a.e[i].key) continue;
+      char *m = a.e[i].key, *d = strchr(m, '\x1f'), *v = d ? strchr(d + 1, '\x1f') : NULL;
+      if (!v) continue;
+      size_t len = strlen(m) + 3;
+      keys[nk] = malloc(len);
+      /* dim, value, measure */
+      int dl = (int)(v - d - 1), ml = (int)(d - m);
+      snprintf(keys[nk], len, "%.*s\x1f%s\x1f%.*s", dl, d + 1, v + 1, ml, m);
+      ents[nk++] = &a.e[i];
+    }
+    size_t *order = malloc((nk + 1) * sizeof *order);
+    for (size_t i = 0; i < nk; i++) order[i] = i;
+    for (size_t i = 1; i < nk; i++) {            /* insertion sort: a few hundred keys */
+      size_t x = order[i], j = i;
+      while (j > 0 && strcmp(keys[order[j - 1]], keys[x]) > 0) { order[j] = order[j - 1]; j--; }
+      order[j] = x;
+    }
     cJSON *cur = NULL;
     char cur_dim[64] = "", cur_val[96] = "";
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const char *dim = (const char *)sqlite3_column_text(st, 0), *val = (const char *)sqlite3_column_text(st, 1),
-                 *m = (const char *)sqlite3_column_text(st, 2);
+    for (size_t q = 0; q < nk; q++) {
+      char *k = keys[order[q]], *val = strchr(k, '\x1f'), *m = val ? strchr(val + 1, '\x1f') : NULL;
+      if (!m) continue;
+      *val++ = 0;
+      *m++ = 0;
+      const char *dim = k;
       if (!cur || strcmp(dim, cur_dim) || strcmp(val, cur_val)) {
         snprintf(cur_dim, sizeof cur_dim, "%s", dim);
         snprintf(cur_val, sizeof cur_val, "%s", val);
@@ -148,16 +191,24 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
         if (!arr) arr = cJSON_AddArrayToObject(by, dim);
         cur = cJSON_CreateObject();
         cJSON_AddStringToObject(cur, "value", val);
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL) cJSON_AddStringToObject(cur, "label", (const char *)sqlite3_column_text(st, 5));
+        char *label = H->db_text_new(db, "SELECT label FROM reports_labels WHERE kind = ?1 AND dim = ?2 AND value = ?3",
+                                     "ttt", src->kind, dim, val);
+        if (label) cJSON_AddStringToObject(cur, "label", label);
+        free(label);
         cJSON_AddNumberToObject(cur, "count", 0);
         cJSON_AddObjectToObject(cur, "measures");
         cJSON_AddItemToArray(arr, cur);
       }
-      int64_t n = sqlite3_column_int64(st, 3);
-      if (!strcmp(m, "count")) cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "count"), (double)n);
-      cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(cur, "measures"), m, measure_obj(n, sqlite3_column_double(st, 4)));
+      const struct rep_acc_entry *e = ents[order[q]];
+      if (e->n == 0 && e->sum == 0) continue;
+      if (!strcmp(m, "count")) cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "count"), (double)e->n);
+      cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(cur, "measures"), m, measure_obj(e->n, e->sum));
     }
-    H->db_done(st);
+    for (size_t i = 0; i < nk; i++) free(keys[i]);
+    free(keys);
+    free(ents);
+    free(order);
+    rep_acc_free(&a);
   }
   /* Series per day (the totals). */
   if (to - from <= 3 * 366) {
@@ -170,8 +221,8 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
       rep_day_str(from + d, s);
       cJSON_AddItemToArray(days, cJSON_CreateString(s));
     }
-    st = H->db_prepare(db, "SELECT day, n FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
-                           " AND measure = 'count' AND dim = ''");
+    st = H->db_prepare(db, "SELECT day, n FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
+                           " AND measure = 'count'");
     if (st) {
       H->db_bind(st, "tii", src->kind, from, to);
       while (sqlite3_step(st) == SQLITE_ROW) c[sqlite3_column_int64(st, 0) - from] = (double)sqlite3_column_int64(st, 1);
@@ -179,8 +230,8 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     }
     for (int64_t d = 0; d < nd; d++) cJSON_AddItemToArray(cnt, cJSON_CreateNumber(c[d]));
     /* Every measure's daily average (durations, scores, rates): null on a day without it. */
-    st = H->db_prepare(db, "SELECT day, measure, n, sum FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
-                           " AND dim = '' AND measure <> 'count' AND instr(measure, ':') = 0 ORDER BY measure, day");
+    st = H->db_prepare(db, "SELECT day, measure, n, sum FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
+                           " AND measure <> 'count' AND instr(measure, ':') = 0 ORDER BY measure, day");
     if (st) {
       H->db_bind(st, "tii", src->kind, from, to);
       char curm[64] = "";

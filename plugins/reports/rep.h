@@ -21,6 +21,21 @@ struct rep_source {
 };
 #define REP_MAX_SOURCES 16
 
+/* Sums of (day, measure, dim, value) before they are written or shown: a fact's share, a rebuild's, a table's. */
+struct rep_acc_entry {
+  int64_t day;
+  char *key;              /* "measure\x1f dim\x1f value" */
+  int64_t n;
+  double sum;
+};
+struct rep_acc {
+  struct rep_acc_entry *e;   /* open addressing; cap a power of two */
+  size_t cap, len;
+};
+void rep_acc_add(struct rep_acc *a, int64_t day, const char *measure, const char *dim, const char *value, int64_t n,
+                 double sum);
+void rep_acc_free(struct rep_acc *a);
+
 /* The sources published now (services ending in ".report_facts"), described. Returns how many (<= max). */
 int rep_sources(struct destek_req *call, struct rep_source *out, int max);
 /* The source of kind, 0 and *out, or -1 when no module publishes it. */
@@ -30,6 +45,9 @@ int rep_source_find(struct destek_req *call, const char *kind, struct rep_source
 int64_t rep_day(int64_t at);
 /* "YYYY-MM-DD" to a day number: 0 and *day, or -1. */
 int rep_parse_day(const char *s, int64_t *day);
+/* The month of a day number (year * 12 + month - 1), and the first day of a month. */
+int64_t rep_month(int64_t day);
+int64_t rep_month_start(int64_t month);
 /* A day number as "YYYY-MM-DD" into out[11]. */
 void rep_day_str(int64_t day, char out[11]);
 

@@ -41,6 +41,20 @@ int rep_parse_day(const char *s, int64_t *day)
   return 0;
 }
 
+int64_t rep_month(int64_t day)
+{
+  time_t t = (time_t)(day * 86400);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  return (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+int64_t rep_month_start(int64_t month)
+{
+  struct tm tm = { .tm_year = (int)(month / 12) - 1900, .tm_mon = (int)(month % 12), .tm_mday = 1, .tm_hour = 12 };
+  return (int64_t)timegm(&tm) / 86400;
+}
+
 void rep_day_str(int64_t day, char out[11])
 {
   time_t t = (time_t)(day * 86400);

@@ -3,6 +3,7 @@
  * repeated or late event changes nothing) and rebuilt on demand (CLI, admin button). */
 #include "rep.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,33 @@ static void describe(struct destek_req *call, const char *service, struct rep_so
   cJSON_Delete(res);
 }
 
+/* The sources as last described, kept for every thread while the published services stay the same: describing a
+ * Lua module's source would otherwise load that module's state on every worker thread the dashboard meets. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rep_source cache[REP_MAX_SOURCES];
+static int cache_n = -1;
+static char cache_key[2048];
+
 int rep_sources(struct destek_req *call, struct rep_source *out, int max)
 {
   cJSON *list = H->services_new("report_facts");
-  int n = 0;
+  char key[2048] = "";
+  size_t kl = 0;
   const cJSON *e;
+  cJSON_ArrayForEach(e, list) {
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+    if (name && kl + strlen(name) + 2 < sizeof key) kl += (size_t)snprintf(key + kl, sizeof key - kl, "%s,", name);
+  }
+  pthread_mutex_lock(&cache_lock);
+  if (cache_n >= 0 && !strcmp(key, cache_key)) {
+    int n = cache_n < max ? cache_n : max;
+    memcpy(out, cache, (size_t)n * sizeof *out);
+    pthread_mutex_unlock(&cache_lock);
+    cJSON_Delete(list);
+    return n;
+  }
+  pthread_mutex_unlock(&cache_lock);
+  int n = 0;
   cJSON_ArrayForEach(e, list) {
     const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
     if (!name || n >= max) continue;
@@ -49,6 +72,13 @@ int rep_sources(struct destek_req *call, struct rep_source *out, int max)
     if (out[n].kind[0]) n++;
   }
   cJSON_Delete(list);
+  if (max >= REP_MAX_SOURCES) {
+    pthread_mutex_lock(&cache_lock);
+    memcpy(cache, out, (size_t)n * sizeof *out);
+    cache_n = n;
+    snprintf(cache_key, sizeof cache_key, "%s", key);
+    pthread_mutex_unlock(&cache_lock);
+  }
   return n;
 }
 
@@ -67,16 +97,10 @@ int rep_source_find(struct destek_req *call, const char *kind, struct rep_source
 /* ------------------------------------------------------------------------------------------------ the accumulator */
 
 /* Sums of (day, measure, dim, value) before they are written: one fact's share, or a whole rebuild's. */
-struct acc_entry {
-  int64_t day;
-  char *key;              /* "measure\x1f dim\x1f value" */
-  int64_t n;
-  double sum;
-};
-struct acc {
-  struct acc_entry *e;
-  size_t cap, len;
-};
+#define acc rep_acc
+#define acc_entry rep_acc_entry
+#define acc_add rep_acc_add
+#define acc_free rep_acc_free
 
 static uint64_t hash(int64_t day, const char *k)
 {
@@ -85,7 +109,7 @@ static uint64_t hash(int64_t day, const char *k)
   return h;
 }
 
-static void acc_add(struct acc *a, int64_t day, const char *measure, const char *dim, const char *value, int64_t n,
+void acc_add(struct acc *a, int64_t day, const char *measure, const char *dim, const char *value, int64_t n,
                     double sum)
 {
   char key[256];
@@ -115,7 +139,7 @@ static void acc_add(struct acc *a, int64_t day, const char *measure, const char 
   a->e[j].sum += sum;
 }
 
-static void acc_free(struct acc *a)
+void acc_free(struct acc *a)
 {
   for (size_t i = 0; i < a->cap; i++) free(a->e[i].key);
   free(a->e);
@@ -176,6 +200,46 @@ static void acc_fact(struct acc *a, const struct rep_source *src, int64_t day, c
   }
 }
 
+static int upsert(struct destek_db *w, const char *kind, int64_t day, const char *measure, const char *dim,
+                  const char *value, int64_t n, double sum)
+{
+  sqlite3_stmt *st;
+  if (!dim[0]) {
+    st = H->db_prepare(w, "INSERT INTO reports_totals(kind, day, measure, n, sum) VALUES (?1, ?2, ?3, ?4, ?5)"
+                          " ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum");
+    if (!st) return -1;
+    H->db_bind(st, "titid", kind, day, measure, n, sum);
+  } else {
+    st = H->db_prepare(w, "INSERT INTO reports_daily(kind, day, dim, value, measure, n, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                          " ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum");
+    if (!st) return -1;
+    H->db_bind(st, "titttid", kind, day, dim, value, measure, n, sum);
+  }
+  int rc = sqlite3_step(st);
+  H->db_done(st);
+  if (rc != SQLITE_DONE) return -1;
+  if (dim[0]) {
+    st = H->db_prepare(w, "INSERT INTO reports_monthly(kind, month, dim, value, measure, n, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                          " ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum");
+    if (!st) return -1;
+    H->db_bind(st, "titttid", kind, rep_month(day), dim, value, measure, n, sum);
+    rc = sqlite3_step(st);
+    H->db_done(st);
+    if (rc != SQLITE_DONE) return -1;
+  }
+  if (n >= 0) return 0;
+  /* A share taken out may leave an empty row. */
+  if (!dim[0])
+    return H->db_exec(w, "DELETE FROM reports_totals WHERE kind = ?1 AND day = ?2 AND measure = ?3 AND n = 0", "tit",
+                      kind, day, measure) == SQLITE_OK ? 0 : -1;
+  if (H->db_exec(w, "DELETE FROM reports_daily WHERE kind = ?1 AND day = ?2 AND dim = ?3 AND value = ?4 AND measure = ?5"
+                    " AND n = 0", "titt" "t", kind, day, dim, value, measure) != SQLITE_OK ||
+      H->db_exec(w, "DELETE FROM reports_monthly WHERE kind = ?1 AND month = ?2 AND dim = ?3 AND value = ?4"
+                    " AND measure = ?5 AND n = 0", "titt" "t", kind, rep_month(day), dim, value, measure) != SQLITE_OK)
+    return -1;
+  return 0;
+}
+
 static int acc_flush(struct destek_db *w, const char *kind, struct acc *a)
 {
   for (size_t i = 0; i < a->cap; i++) {
@@ -185,18 +249,7 @@ static int acc_flush(struct destek_db *w, const char *kind, struct acc *a)
     *dim++ = 0;
     char *value = strchr(dim, '\x1f');
     *value++ = 0;
-    sqlite3_stmt *st = H->db_prepare(w, "INSERT INTO reports_daily(kind, day, measure, dim, value, n, sum)"
-                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE"
-                                        " SET n = n + excluded.n, sum = sum + excluded.sum");
-    if (!st) return -1;
-    H->db_bind(st, "titttid", kind, e->day, measure, dim, value, e->n, e->sum);
-    int rc = sqlite3_step(st);
-    H->db_done(st);
-    if (rc != SQLITE_DONE) return -1;
-    if (e->n < 0 &&
-        H->db_exec(w, "DELETE FROM reports_daily WHERE kind = ?1 AND day = ?2 AND measure = ?3 AND dim = ?4"
-                      " AND value = ?5 AND n = 0", "titt" "t", kind, e->day, measure, dim, value) != SQLITE_OK)
-      return -1;
+    if (upsert(w, kind, e->day, measure, dim, value, e->n, e->sum) != 0) return -1;
   }
   return 0;
 }
@@ -310,6 +363,8 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
   if (!w) return H->status(call);
   if (H->db_exec(w, "DELETE FROM reports_facts WHERE kind = ?1", "t", src->kind) != SQLITE_OK ||
       H->db_exec(w, "DELETE FROM reports_daily WHERE kind = ?1", "t", src->kind) != SQLITE_OK ||
+      H->db_exec(w, "DELETE FROM reports_totals WHERE kind = ?1", "t", src->kind) != SQLITE_OK ||
+      H->db_exec(w, "DELETE FROM reports_monthly WHERE kind = ?1", "t", src->kind) != SQLITE_OK ||
       H->db_exec(w, "DELETE FROM reports_values WHERE kind = ?1", "t", src->kind) != SQLITE_OK)
     return H->error(call, 500, "internal", "the reports could not be cleared");
   struct acc a = { 0 };

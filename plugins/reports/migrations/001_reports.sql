@@ -18,18 +18,38 @@ CREATE TABLE reports_facts (
 CREATE INDEX reports_facts_day ON reports_facts(kind, day);
 CREATE INDEX reports_facts_open ON reports_facts(kind, open, at);
 
--- The daily roll-up: for each day, dimension value (dim '' value '' is the total) and measure, how many facts had
--- the measure (n) and its sum. Kept up to date incrementally: a changed fact takes its old share out and puts the
--- new one in. Measures "<m>:b0".."<m>:b3" count a duration in 0-1 h, 1-4 h, 4-24 h, 24 h+ (totals only).
-CREATE TABLE reports_daily (
+-- The roll-ups, kept up to date incrementally (a changed fact takes its old share out and puts the new one in): for
+-- each day (or month) and measure, how many facts had the measure (n) and its sum. reports_totals holds the totals
+-- (with the duration buckets "<m>:b0".."<m>:b3": 0-1 h, 1-4 h, 4-24 h, 24 h+), reports_daily each dimension value per
+-- day and reports_monthly the same per month (year * 12 + month - 1), so that a year reads twelve months and the
+-- days at its two ends.
+CREATE TABLE reports_totals (
   kind    TEXT NOT NULL,
   day     INTEGER NOT NULL,
   measure TEXT NOT NULL,
-  dim     TEXT NOT NULL,
-  value   TEXT NOT NULL,
   n       INTEGER NOT NULL,
   sum     REAL NOT NULL,
-  PRIMARY KEY (kind, day, measure, dim, value)
+  PRIMARY KEY (kind, day, measure)
+) WITHOUT ROWID;
+CREATE TABLE reports_daily (
+  kind    TEXT NOT NULL,
+  day     INTEGER NOT NULL,
+  dim     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  measure TEXT NOT NULL,
+  n       INTEGER NOT NULL,
+  sum     REAL NOT NULL,
+  PRIMARY KEY (kind, day, dim, value, measure)
+) WITHOUT ROWID;
+CREATE TABLE reports_monthly (
+  kind    TEXT NOT NULL,
+  month   INTEGER NOT NULL,
+  dim     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  measure TEXT NOT NULL,
+  n       INTEGER NOT NULL,
+  sum     REAL NOT NULL,
+  PRIMARY KEY (kind, month, dim, value, measure)
 ) WITHOUT ROWID;
 
 -- Every duration, for exact medians over any range (walked in value order, no sort).
