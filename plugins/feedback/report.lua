@@ -24,7 +24,7 @@ local function source(kind, event, sql, fact)
       return { items = destek.json.array(items) }
     end
     local limit = math.tointeger(args.limit) or 500
-    if limit < 1 or limit > 1000 then limit = 1000 end
+    if limit < 1 or limit > 200 then limit = 200 end
     local rows = destek.db.query(sql .. " AND x.id > ?1 ORDER BY x.id LIMIT ?2", math.tointeger(args.after) or 0, limit)
     for _, r in ipairs(rows) do items[#items + 1] = fact(r) end
     return { items = destek.json.array(items), next = #rows == limit and rows[#rows].id or nil }

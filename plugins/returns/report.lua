@@ -41,7 +41,7 @@ function M.register()
       return { items = destek.json.array(items) }
     end
     local limit = math.tointeger(args.limit) or 500
-    if limit < 1 or limit > 1000 then limit = 1000 end
+    if limit < 1 or limit > 200 then limit = 200 end
     local rows = destek.db.query(SQL .. " WHERE r.id > ?1 ORDER BY r.id LIMIT ?2", math.tointeger(args.after) or 0, limit)
     for _, r in ipairs(rows) do items[#items + 1] = fact(r) end
     return { items = destek.json.array(items), next = #rows == limit and rows[#rows].id or nil }
