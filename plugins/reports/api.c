@@ -466,9 +466,9 @@ static void csv_value(struct jbuf *b, const cJSON *v)
         jbuf_raw(&inner, num, strlen(num));
       }
     }
-    jbuf_raw(&inner, "", 0);
-    csv_field(b, inner.data ? inner.data : "");
-    jbuf_free(&inner);
+    char *joined = jbuf_take(&inner, NULL);     /* NUL-terminated */
+    csv_field(b, joined);
+    free(joined);
   } else if (cJSON_IsBool(v)) {
     if (cJSON_IsTrue(v)) JBUF_LIT(b, "true");
     else JBUF_LIT(b, "false");

@@ -99,7 +99,6 @@ static char *digest_text_new(struct destek_req *call, int64_t today, int tr)
   jbuf_raw(&b, line, strlen(line));
   jbuf_raw(&b, base, strlen(base));
   JBUF_LIT(&b, "/app/reports\n");
-  jbuf_raw(&b, "", 0);
   return jbuf_take(&b, NULL);
 }
 
