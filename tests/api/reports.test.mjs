@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {startServer, setupAdmin, createUser, login, assertError, eventually, disableOutOfHoursReply, sqlite3, T}
   from './lib.mjs';
+import {startSmtp} from './mail-helpers.mjs';
+import {mailText} from './feedback-helpers.mjs';
 
 let server, admin;
 const api = (method, p, body, session = admin) => server.api(method, p, {session, body});
@@ -362,12 +364,26 @@ test('agents see the reports unless an admin turns that off; only admins rebuild
   assert.equal(res.status, 200, res.text);
 });
 
-test('the weekly digest goes to every admin through the core, as a service message', async () => {
-  const res = await api('POST', '/api/v1/reports/digest');
-  assert.equal(res.status, 200, res.text);
-  assert.equal(res.json.sent, 1);
-  const db = path.join(server.dataDir, 'destek.db');
-  const q = sqlite3(db, "SELECT to_addr, subject, commercial, sender FROM core_messages WHERE sender = 'reports'");
-  assert.equal(q.code, 0, q.stderr);
-  assert.match(q.stdout, /admin@example\.com\|Destek (haftalık özet|weekly digest)\|0\|reports/);
+test('the weekly digest goes to every admin through the core, as a service message, and arrives by SMTP', async () => {
+  const smtp = await startSmtp();
+  try {
+    let res = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example'});
+    assert.equal(res.status, 200, res.text);
+    res = await api('POST', '/api/v1/reports/digest');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.sent, 1);
+    const db = path.join(server.dataDir, 'destek.db');
+    const q = sqlite3(db, "SELECT to_addr, subject, commercial, sender FROM core_messages WHERE sender = 'reports'");
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stdout, /admin@example\.com\|Destek (haftalık özet|weekly digest)\|0\|reports/);
+    const mail = await eventually(async () => smtp.mails().find((m) => m.headers['x-sink-rcpt-to'] === 'admin@example.com'),
+      (m) => Boolean(m), {ms: T(20000)});
+    assert.ok(mail, `no mail; queue: ${sqlite3(db, 'SELECT status, attempts, last_error FROM core_messages').stdout}`);
+    const text = mailText(mail);
+    assert.match(text, /(Talepler|Tickets): \d+ \(\d+\)/);
+    assert.match(text, /\/app\/reports/);
+    assert.doesNotMatch(mail.headers['list-unsubscribe'] || '', /./, 'a service message carries no unsubscribe');
+  } finally {
+    await smtp.stop();
+  }
 });
