@@ -36,7 +36,9 @@ function Buckets({ kind, range, measure, d, hoursMode }) {
   </ul>`;
 }
 
-function DimTable({ kind, dim, rows, prevRows, range, hoursMode, durations }) {
+function DimTable({ kind, dim, rows, prevRows, range, hoursMode, durations, perRows }) {
+  // Returns per order of the same product (or per order overall): the returns rate beside the count.
+  const perOf = (v) => (perRows || []).find((r) => r.value === v)?.count || 0;
   const prevOf = (v) => (prevRows || []).find((r) => r.value === v)?.count || 0;
   const sorted = [...rows].sort((a, b) => b.count - a.count);
   const dur = durations.filter((m) => !m.endsWith('_bh'));
@@ -57,12 +59,14 @@ function DimTable({ kind, dim, rows, prevRows, range, hoursMode, durations }) {
         <th scope="col" class="num">${t('reports.previous')}</th>
         ${dur.map((m) => html`<th scope="col" class="num">${measureTitle(m)}</th>`)}
         ${hasSla ? html`<th scope="col" class="num">${t('reports.sla_met')}</th>` : null}
+        ${perRows ? html`<th scope="col" class="num">${t('reports.return_rate')}</th>` : null}
         ${scoreKeys.map((m) => html`<th scope="col" class="num">${measureTitle(m)}</th>`)}</tr></thead>
       <tbody>${sorted.map((row) => html`<tr key=${row.value} data-value=${row.value}>
         <td><a href=${drillHref(kind, range, { dim, value: row.value })} onClick=${onLinkClick}>${valueLabel(kind, dim, row)}</a></td>
         <td class="num">${number(row.count)}</td><td class="num">${number(prevOf(row.value))}</td>
         ${dur.map((m) => html`<td class="num">${hours(pick(row, m)?.avg)}</td>`)}
         ${hasSla ? html`<td class="num">${sla(row)}</td>` : null}
+        ${perRows ? html`<td class="num" data-rate>${pctText(pct(row.count, perOf(row.value)))}</td>` : null}
         ${scoreKeys.map((m) => html`<td class="num">${row.measures[m]?.avg === null || row.measures[m]?.avg === undefined ? '–' : number(Math.round(row.measures[m].avg * 100) / 100)}</td>`)}
       </tr>`)}</tbody></table></div>
   </section>`;
@@ -143,7 +147,8 @@ function KindSection({ kind, k, all, range, hoursMode }) {
         <${DailyChart} days=${cur.series.days} series=${cur.series[m]} label=${m} kind="line" color="#d6794f" onPick=${pick} /></div>`)}
     </div>
     ${Object.keys(cur.by).map((d) => html`<${DimTable} key=${d} kind=${kind} dim=${d} rows=${cur.by[d]} prevRows=${prev.by[d]}
-      range=${range} hoursMode=${hoursMode} durations=${durs} />`)}
+      range=${range} hoursMode=${hoursMode} durations=${durs}
+      perRows=${kind === 'return' && d === 'product' && orders ? orders.current.by.product : undefined} />`)}
   </section>`;
 }
 
