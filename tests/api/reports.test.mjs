@@ -52,7 +52,7 @@ function generate(n) {
   const delays = [600, 2 * 3600, 6 * 3600, 30 * 3600, 3 * 86400];
   for (let i = 0; i < n; i++) {
     const c = START + Math.floor(rnd() * (CREATE_END - START));
-    const t = {c, channel: pick(['email', 'web', 'phone', 'whatsapp']), tags: ['kargo', 'iade', 'fatura'].filter(() => rnd() < 0.4),
+    const t = {c, channel: pick(['email', 'web', 'phone', 'api']), tags: ['kargo', 'iade', 'fatura'].filter(() => rnd() < 0.4),
       team: pick([0, 1, null]), agent: pick([0, 1, null])};
     const r = c + Math.floor(delays[i % delays.length] * (0.5 + rnd()));
     if (r < END) t.r = r;
