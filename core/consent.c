@@ -27,7 +27,7 @@ static const char *const STATUSES[] = { "ONAY", "RET", NULL };
 static const char *const SOURCES[] = { "web_form", "checkout", "call_centre", "import", "iys", "unsubscribe_link",
                                        "reply", NULL };
 
-#define SEND_BATCH 50
+#define SEND_BATCH 200
 #define SEND_MAX_ATTEMPTS 8
 
 static int one_of(const char *v, const char *const *list)
@@ -381,48 +381,92 @@ static int loopback_url(const char *url)
   return !strncmp(h, "127.", 4) || !strncmp(h, "[::1]", 5) || !strncasecmp(h, "localhost", 9);
 }
 
-static int smtp_send(const char *from, const char *to, const char *msg, size_t len, char *err, size_t errlen)
+/* The SMTP connection of the sender (bus thread only): one libcurl handle kept across the messages of a backlog, so
+ * that libcurl reuses its connection (one MAIL FROM/RCPT TO/DATA per message instead of a TCP connection, greeting,
+ * EHLO, STARTTLS and QUIT each). Dropped when the queue is drained, after a failure, and when the settings change. */
+struct smtp_conn {
+  CURL *c;
+  char *url, *user, *password, *tls;
+  char errbuf[CURL_ERROR_SIZE];
+};
+static struct smtp_conn smtp;
+
+static void smtp_close(void)
+{
+  if (smtp.c) curl_easy_cleanup(smtp.c);
+  free(smtp.url); free(smtp.user); free(smtp.password); free(smtp.tls);
+  memset(&smtp, 0, sizeof smtp);
+}
+
+static int same(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+/* Opens (or keeps) the handle for the current mail.* settings: 0, or -1 with err set. */
+static int smtp_open(char *err, size_t errlen)
 {
   char *url = settings_get_new("mail.smtp_url"), *user = settings_get_new("mail.smtp_user"),
        *password = settings_get_new("mail.smtp_password"), *tls = settings_get_new("mail.smtp_tls");
-  int rc = -1;
+  if (smtp.c && same(url, smtp.url) && same(user, smtp.user) && same(password, smtp.password) && same(tls, smtp.tls)) {
+    free(url); free(user); free(password); free(tls);
+    return 0;
+  }
+  smtp_close();
   if (!url || (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))) {
     snprintf(err, errlen, "no SMTP server is set (mail.smtp_url)");
-  } else if (net_curl_ready() != 0) {
-    snprintf(err, errlen, "libcurl cannot start");
-  } else {
-    CURL *c = curl_easy_init();
-    if (!c) abort();
-    char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
-    snprintf(from_angle, sizeof from_angle, "<%s>", from);
-    struct curl_slist *rcpt = curl_slist_append(NULL, to);
-    struct upload up = { msg, len, 0 };
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    if (user && *user) {
-      curl_easy_setopt(c, CURLOPT_USERNAME, user);
-      curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
-    }
-    int plain_ok = (tls && !strcmp(tls, "none")) || loopback_url(url);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, plain_ok ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
-    if (plain_ok && tls && !strcmp(tls, "none")) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &up);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode cc = curl_easy_perform(c);
-    if (cc == CURLE_OK) rc = 0;
-    else snprintf(err, errlen, "SMTP: %s", *errbuf ? errbuf : curl_easy_strerror(cc));
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(c);
+    free(url); free(user); free(password); free(tls);
+    return -1;
   }
-  free(url); free(user); free(password); free(tls);
+  if (net_curl_ready() != 0) {
+    snprintf(err, errlen, "libcurl cannot start");
+    free(url); free(user); free(password); free(tls);
+    return -1;
+  }
+  smtp.c = curl_easy_init();
+  if (!smtp.c) abort();
+  smtp.url = url; smtp.user = user; smtp.password = password; smtp.tls = tls;
+  CURL *c = smtp.c;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  if (user && *user) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+  }
+  int plain_ok = (tls && !strcmp(tls, "none")) || loopback_url(url);
+  curl_easy_setopt(c, CURLOPT_USE_SSL, plain_ok ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+  if (plain_ok && tls && !strcmp(tls, "none")) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 30L);   /* a connection idle longer is not reused (servers drop them) */
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, smtp.errbuf);
+  return 0;
+}
+
+static int smtp_send(const char *from, const char *to, const char *msg, size_t len, char *err, size_t errlen)
+{
+  if (smtp_open(err, errlen) != 0) return -1;
+  CURL *c = smtp.c;
+  char from_angle[300];
+  snprintf(from_angle, sizeof from_angle, "<%s>", from);
+  struct curl_slist *rcpt = curl_slist_append(NULL, to);
+  struct upload up = { msg, len, 0 };
+  smtp.errbuf[0] = 0;
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(c, CURLOPT_READDATA, &up);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+  CURLcode cc = curl_easy_perform(c);
+  int rc = 0;
+  if (cc != CURLE_OK) {
+    snprintf(err, errlen, "SMTP: %s", *smtp.errbuf ? smtp.errbuf : curl_easy_strerror(cc));
+    rc = -1;
+  }
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);
+  curl_easy_setopt(c, CURLOPT_READDATA, NULL);
+  curl_slist_free_all(rcpt);
+  if (rc) smtp_close();   /* a fresh connection for the next try */
   return rc;
 }
 
@@ -496,9 +540,9 @@ static int send_round(struct destek_req *call)
   int n = 0;
   sqlite3_stmt *st = db_prepare(r, "SELECT id, contact_id, attempts, commercial, to_addr, subject, body,"
                                    " coalesce(unsub_token, '') FROM core_messages WHERE status = 'pending'"
-                                   " AND next_at <= ?1 ORDER BY next_at, id LIMIT 50");
+                                   " AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
   if (!st) return 0;
-  db_bind(st, "i", (int64_t)time(NULL));
+  db_bind(st, "ii", (int64_t)time(NULL), (int64_t)SEND_BATCH);
   while (n < SEND_BATCH && sqlite3_step(st) == SQLITE_ROW) {
     struct pending *m = &p[n++];
     memset(m, 0, sizeof *m);
@@ -557,15 +601,18 @@ static int send_round(struct destek_req *call)
   return down ? -1 : n;
 }
 
-/* Rounds back to back, each committed, while they come full, for at most half a second (the bus thread has events to
- * deliver too); what is left goes on the next tick. */
+/* Rounds back to back, each committed, while they come full, for at most a quarter of a second (the bus thread has
+ * events to deliver too); with a backlog left, the job runs again on the bus thread's next turn rather than a second
+ * later. The SMTP connection stays open across rounds while there is a backlog, and is closed once it is drained. */
 static int send_due(struct destek_req *call, void *ud)
 {
   (void)ud;
-  double until = util_mono() + 0.5;
+  double until = util_mono() + 0.25;
   for (;;) {
     int n = send_round(call);
-    if (n < SEND_BATCH || util_mono() > until) break;
+    if (n <= 0) smtp_close();   /* drained (or the server failed) */
+    if (n < SEND_BATCH) break;
+    if (util_mono() > until) { jobs_again("core", "messages.send"); break; }
     if (http_commit(call) != 0) break;
   }
   return 0;
