@@ -432,7 +432,7 @@ static void *bus_main(void *arg)
     if (!woken && running) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      long ns = (long)((wait > 0 ? wait : 0.002) * 1e9);   /* a job asked to run again (jobs_again) */
+      long ns = (long)((wait > 0 ? wait : 0.05) * 1e9);
       ts.tv_sec += ns / 1000000000L;
       ts.tv_nsec += ns % 1000000000L;
       if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }

@@ -41,14 +41,6 @@ int jobs_every(const char *owner, const char *job, int seconds, destek_job_fn fn
   return rc;
 }
 
-void jobs_again(const char *owner, const char *job)
-{
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < n_jobs; i++)
-    if (!strcmp(jobs[i].owner, owner) && !strcmp(jobs[i].name, job)) jobs[i].next_due = util_mono();
-  pthread_mutex_unlock(&lock);
-}
-
 int jobs_timer_handler(const char *owner, const char *kind, destek_timer_fn fn, void *ud)
 {
   if (!fn || !kind || !*kind) return -1;

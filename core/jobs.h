@@ -7,9 +7,6 @@
 #include "destek.h"
 
 int jobs_every(const char *owner, const char *job, int seconds, destek_job_fn fn, void *ud);
-/* From a periodic job that stopped with work left: run it again on the bus thread's next turn (after the events
- * waiting for delivery) instead of after its period. */
-void jobs_again(const char *owner, const char *job);
 int jobs_timer_handler(const char *owner, const char *kind, destek_timer_fn fn, void *ud);
 /* Drops the periodic jobs and timer handlers of owner (reload). */
 void jobs_forget_owner(const char *owner);
