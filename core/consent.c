@@ -359,6 +359,8 @@ struct pending {
   int attempts, commercial;
   char *to, *subject, *body, *token;
   int result;           /* 0 sent, 1 failed (retry), 2 withheld (no consent any more), 3 not tried */
+  int recorded;         /* the outcome is written (record_outcomes) */
+  char created[16];     /* created_at's digits: with the id, a Message-ID that stays the same when it is re-sent */
   char error[300];
 };
 
@@ -380,6 +382,35 @@ static int loopback_url(const char *url)
   if (!h) return 0;
   h += 3;
   return !strncmp(h, "127.", 4) || !strncmp(h, "[::1]", 5) || !strncasecmp(h, "localhost", 9);
+}
+
+/* Writes the outcomes of p[0..n) not yet written and commits them at once: a crash re-sends only what the SMTP server
+ * accepted since the last commit (at least once; the Message-ID stays the same, so a receiver can tell). */
+static void record_outcomes(struct destek_req *call, struct pending *p, int n)
+{
+  struct db *w = http_tx(call);
+  if (!w) return;
+  char now[21];
+  util_iso_time(time(NULL), now);
+  for (int i = 0; i < n; i++) {
+    struct pending *m = &p[i];
+    if (m->recorded || m->result == 3) continue;
+    m->recorded = 1;
+    if (m->result == 0)
+      db_exec(w, "UPDATE core_messages SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
+                 " WHERE id = ?1 AND status = 'pending'", "it", m->id, now);
+    else if (m->result == 2)
+      db_exec(w, "UPDATE core_messages SET status = 'withheld', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
+              "it", m->id, m->error);
+    else if (m->result == 1) {
+      int a = m->attempts + 1;
+      int64_t next = (int64_t)time(NULL) + (a < 10 ? (1 << a) * 5 : 3600);
+      db_exec(w, "UPDATE core_messages SET attempts = ?2, next_at = ?3, last_error = ?4,"
+                 " status = CASE WHEN ?2 >= ?5 THEN 'failed' ELSE 'pending' END WHERE id = ?1 AND status = 'pending'",
+              "iiiti", m->id, (int64_t)a, next, m->error, (int64_t)SEND_MAX_ATTEMPTS);
+    }
+  }
+  http_commit(call);
 }
 
 /* The sender's SMTP connections (the sender thread only): SEND_CONNECTIONS libcurl handles in one multi handle, kept across
@@ -487,8 +518,12 @@ static void outgoing_start(int slot, struct outgoing *o, const char *from)
 /* Sends the messages out[0..n) over the pool, up to SEND_CONNECTIONS at once; each message's result is 0 (sent) or 1
  * (failed, its error set). After the first failure no new message is started (they stay 3, not tried): an unreachable
  * server must not hold the sender long. Returns 0, or -1 when a message failed. */
-static int smtp_send_all(struct outgoing *out, int n, const char *from)
+#define RECORD_EVERY 16   /* outcomes written and committed every this many messages */
+
+static int smtp_send_all(struct destek_req *call, struct pending *p, int np, struct outgoing *out, int n,
+                         const char *from)
 {
+  int since = 0;
   char err[300];
   if (smtp_open(err, sizeof err) != 0) {
     for (int i = 0; i < n; i++) { out[i].m->result = 1; snprintf(out[i].m->error, sizeof out[i].m->error, "%s", err); }
@@ -523,6 +558,7 @@ static int smtp_send_all(struct outgoing *out, int n, const char *from)
         failed = 1;
       }
       if (!failed && next < n) { busy[slot] = &out[next++]; outgoing_start(slot, busy[slot], from); running++; }
+      if (++since >= RECORD_EVERY) { record_outcomes(call, p, np); since = 0; }
     }
     if (running > 0 && curl_multi_poll(smtp.multi, NULL, 0, 1000, NULL) != CURLM_OK) break;
   }
@@ -555,7 +591,7 @@ static char *message_build(const struct pending *m, const char *from, const char
   sb_str(&b, "\r\nDate: "); sb_str(&b, date);
   char mid[200];
   const char *dom = strchr(from, '@');
-  snprintf(mid, sizeof mid, "\r\nMessage-ID: <msg-%lld-%lld@%s>", (long long)m->id, (long long)now,
+  snprintf(mid, sizeof mid, "\r\nMessage-ID: <msg-%lld-%s@%s>", (long long)m->id, m->created,
            dom ? dom + 1 : "destek.invalid");
   sb_str(&b, mid);
   sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n");
@@ -608,7 +644,7 @@ static int send_round(struct destek_req *call)
   struct pending p[SEND_BATCH];
   int n = 0;
   sqlite3_stmt *st = db_prepare(r, "SELECT id, contact_id, attempts, commercial, to_addr, subject, body,"
-                                   " coalesce(unsub_token, '') FROM core_messages WHERE status = 'pending'"
+                                   " coalesce(unsub_token, ''), created_at FROM core_messages WHERE status = 'pending'"
                                    " AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
   if (!st) return 0;
   db_bind(st, "ii", (int64_t)time(NULL), (int64_t)SEND_BATCH);
@@ -620,6 +656,10 @@ static int send_round(struct destek_req *call)
     m->attempts = sqlite3_column_int(st, 2);
     m->commercial = sqlite3_column_int(st, 3);
     m->to = col_dup(st, 4); m->subject = col_dup(st, 5); m->body = col_dup(st, 6); m->token = col_dup(st, 7);
+    const char *c = (const char *)sqlite3_column_text(st, 8);
+    size_t d = 0;
+    for (; c && *c && d + 1 < sizeof m->created; c++) if (*c >= '0' && *c <= '9') m->created[d++] = *c;
+    m->created[d] = 0;
   }
   db_done(st);
   if (!n) return 0;
@@ -642,33 +682,13 @@ static int send_round(struct destek_req *call)
     o->msg = message_build(m, from, from_name, &o->up.len);
     o->up.p = o->msg;
   }
-  int down = k ? smtp_send_all(out, k, from) != 0 : 0;
+  int down = k ? smtp_send_all(call, p, n, out, k, from) != 0 : 0;
   for (int i = 0; i < k; i++) {
     if (out[i].m->result == 1) log_warn("consent", "message %lld: %s", (long long)out[i].m->id, out[i].m->error);
     free(out[i].msg);
   }
   free(from); free(from_name);
-  struct db *w = http_tx(call);
-  if (w) {
-    char now[21];
-    util_iso_time(time(NULL), now);
-    for (int i = 0; i < n; i++) {
-      struct pending *m = &p[i];
-      if (m->result == 0)
-        db_exec(w, "UPDATE core_messages SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
-                   " WHERE id = ?1 AND status = 'pending'", "it", m->id, now);
-      else if (m->result == 2)
-        db_exec(w, "UPDATE core_messages SET status = 'withheld', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
-                "it", m->id, m->error);
-      else if (m->result == 1) {
-        int a = m->attempts + 1;
-        int64_t next = (int64_t)time(NULL) + (a < 10 ? (1 << a) * 5 : 3600);
-        db_exec(w, "UPDATE core_messages SET attempts = ?2, next_at = ?3, last_error = ?4,"
-                   " status = CASE WHEN ?2 >= ?5 THEN 'failed' ELSE 'pending' END WHERE id = ?1 AND status = 'pending'",
-                "iiiti", m->id, (int64_t)a, next, m->error, (int64_t)SEND_MAX_ATTEMPTS);
-      }
-    }
-  }
+  record_outcomes(call, p, n);
   pending_free(p, n);
   return down ? -1 : n;
 }
