@@ -4,12 +4,13 @@
 -- throttled (per second, and a daily cap across campaigns), sent only through the core's commercial send path, which
 -- refuses anyone without a current ONAY (send.lua); per-recipient results with who was skipped and why, delivery from
 -- the core's queue, and refusals through the one-click link; the import of an existing consent list with its proof,
--- all or nothing (import.lua).
+-- all or nothing (import.lua); the ledger kept in step with İYS through the consent.registry:iys policy (iys.lua).
 local destek = require "destek"
 local util = require "util"
 local seg = require "segments"
 local send = require "send"
 local import = require "import"
+local iys = require "iys"
 
 local function must_campaign(req)
   local c = send.campaign_of(math.tointeger(req.params.id))
@@ -259,6 +260,14 @@ return {
       description = "Messages a second a new campaign hands to the send path unless it says (1 to 2000)" },
     { name = "campaigns.daily_cap", type = "int", default = 0,
       description = "Most campaign messages a day across campaigns, for the SMTP account's limit (0: no cap)" },
+    { name = "campaigns.iys_enabled", type = "bool", default = false,
+      description = "Keep the consent ledger in step with İYS (push ONAY/RET, pull changes made on İYS)" },
+    { name = "campaigns.iys_url", type = "string", default = "https://api.iys.org.tr",
+      description = "İYS API address (sandbox: https://api.sandbox.iys.org.tr)" },
+    { name = "campaigns.iys_code", type = "string", default = "", description = "İYS code of the company (iysCode)" },
+    { name = "campaigns.iys_brand_code", type = "string", default = "", description = "İYS brand code (brandCode)" },
+    { name = "campaigns.iys_username", type = "string", default = "", description = "İYS API user" },
+    { name = "campaigns.iys_password", type = "string", default = "", secret = true, description = "İYS API password" },
   },
   i18n = {
     tr = { test = "TEST" },
@@ -267,6 +276,7 @@ return {
   init = function()
     send.register()
     register_routes()
+    iys.register()
     destek.service("campaigns.contact_merged", function(m)
       destek.db.exec("UPDATE OR IGNORE campaigns_tags SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
       destek.db.exec("DELETE FROM campaigns_tags WHERE contact_id = ?1", m.source_id)
