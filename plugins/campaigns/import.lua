@@ -20,7 +20,7 @@ local util = require "util"
 
 local import = {}
 
-local MAX_ROWS = 500   -- what one request does within a call's time budget on a loaded 2-core box
+local MAX_ROWS = 250   -- what one request does within a call's time budget on a loaded 2-core box
 local CHANNELS = { email = true, sms = true, call = true, whatsapp = true }
 local SOURCES = { web_form = true, checkout = true, call_centre = true, reply = true, iys = true }
 
