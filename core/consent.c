@@ -693,9 +693,9 @@ static int send_round(struct destek_req *call)
   return down ? -1 : n;
 }
 
-/* The sender's own thread: rounds back to back, each committed, while they come full; when the queue is drained it
- * closes the SMTP connections and looks again every quarter of a second (an indexed read of nothing), or at once when
- * woken. Off the bus thread, so a campaign's backlog neither delays event delivery nor waits behind it, and the module
+/* The sender's own thread: rounds back to back, each committed, while there is something to send; when the queue is
+ * drained it closes the SMTP connections and looks again every quarter of a second (an indexed read of nothing). Off
+ * the bus thread, so a campaign's backlog neither delays event delivery nor waits behind it, and the module
  * queuing a campaign (a bus-thread timer) runs beside the sending on the other core. */
 static pthread_t sender;
 static int sender_running;
@@ -714,8 +714,8 @@ static void *sender_main(void *arg)
     call_begin(&c, "core");
     int n = send_round(&c);
     call_end(&c, 1);
-    if (n <= 0) smtp_close();   /* drained (or the server failed) */
-    if (n >= SEND_BATCH) continue;
+    if (n > 0) continue;        /* more may have come meanwhile: look again at once */
+    smtp_close();               /* drained (or the server failed) */
     pthread_mutex_lock(&sender_lock);
     if (sender_running) {
       struct timespec ts;
