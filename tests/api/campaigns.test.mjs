@@ -206,7 +206,10 @@ describe('kill -9 mid-campaign', () => {
   test('no one gets it twice and no one is skipped', async () => {
     const lines = [];
     for (let i = 0; i < 300; i++) lines.push(row(`k${i}@example.com`, 'ONAY', {tags: 'kill other'}));
-    assert.equal((await importCsv('kill list', lines)).status, 201);
+    const big = await importCsv('too big', lines);
+    assert.equal(big.status, 422, 'at most 250 rows a file');
+    assert.equal((await importCsv('kill list 1', lines.slice(0, 150))).status, 201);
+    assert.equal((await importCsv('kill list 2', lines.slice(150))).status, 201);
     const c = await api('POST', '/api/v1/campaigns', {name: 'Kill', rules: {tags: ['kill']}, per_second: 100,
       subject_tr: 'K', body_tr: 'K', subject_en: 'K', body_en: 'K'});
     const id = c.json.id;
@@ -215,7 +218,7 @@ describe('kill -9 mid-campaign', () => {
     await server.kill9();
     server = await startServer({dataDir: dir});
     await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (r) => r.json.status === 'done' &&
-      r.json.results.messages.delivered === 300, {ms: T(20000)});
+      r.json.results.messages.delivered === 300, {ms: T(40000)});
     // The module handed each recipient to the core's send path exactly once: one queued message each.
     assert.equal(count(`SELECT count(*) FROM core_messages WHERE to_addr LIKE 'k%@example.com'`), 300, 'one message each');
     assert.equal(count(`SELECT count(DISTINCT to_addr) FROM core_messages WHERE to_addr LIKE 'k%@example.com'`), 300);
