@@ -191,6 +191,34 @@ describe('segments and campaigns', () => {
       ` AND m.contact_id = ${victim}`), 0);
   });
 
+  test('a scheduled campaign starts at its time; the daily cap stops sending until the next day', async () => {
+    const sentToday = count("SELECT count(*) FROM campaigns_recipients WHERE status = 'sent'");
+    assert.equal((await api('PATCH', '/api/v1/settings', {'campaigns.daily_cap': sentToday})).status, 200);
+    const c = await api('POST', '/api/v1/campaigns', {name: 'Capped', rules: {tags: ['vip']}, per_second: 100,
+      subject_tr: 'Yarın', body_tr: 'B', subject_en: 'Tomorrow', body_en: 'B'});
+    const id = c.json.id;
+    const at = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const s = await api('POST', `/api/v1/campaigns/${id}/schedule`, {at});
+    assert.equal(s.status, 202, s.text);
+    assert.equal(s.json.status, 'scheduled');
+    const past = await api('POST', `/api/v1/campaigns/${id}/schedule`, {at: '2020-01-01T00:00:00Z'});
+    assert.equal(past.status, 422);
+    // It starts at its time, gathers its recipients, and sends no one: today's cap is reached.
+    await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (x) => x.json.status === 'sending' && !x.json.gathering &&
+      x.json.results.queued > 0, {ms: T(15000)});
+    await new Promise((res) => setTimeout(res, 1500));
+    const capped = (await api('GET', `/api/v1/campaigns/${id}`)).json;
+    assert.equal(capped.results.sent, 0, 'the daily cap holds');
+    assert.ok(await eventually(() => server.stderrText(), (t) => /daily cap/.test(t)));
+    // With the cap lifted, pause and resume send the rest now (without the resume, it would go on tomorrow).
+    assert.equal((await api('PATCH', '/api/v1/settings', {'campaigns.daily_cap': 0})).status, 200);
+    assert.equal((await api('POST', `/api/v1/campaigns/${id}/pause`)).status, 200);
+    assert.equal((await api('POST', `/api/v1/campaigns/${id}/resume`)).status, 200);
+    const done = await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (x) => x.json.status === 'done', {ms: T(15000)});
+    assert.ok(done.json.results.sent >= 1);
+    assert.equal(done.json.results.queued, 0);
+  });
+
   test('only admins make and send campaigns; a draft only can be changed', async () => {
     const anon = await request(server.url + '/api/v1/campaigns');
     assert.equal(anon.status, 401);
