@@ -29,5 +29,8 @@ cJSON *consent_export_new(struct db *db, int64_t contact_id);
 int consent_erase(struct db *w, int64_t contact_id, const char *now);
 
 int consent_init(void);
+/* The sender thread (serve only): delivers queued messages over SMTP after their commit. start: 0 or -1 (logged). */
+int consent_sender_start(void);
+void consent_sender_stop(void);
 
 #endif
