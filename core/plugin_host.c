@@ -588,6 +588,8 @@ static const struct destek_host host_template = {
   .consent_record = consent_record,
   .consent_state = consent_state,
   .message_send = consent_message_send,
+  .rate_take_memory = ratelimit_take_memory,
+  .message_json_new = consent_message_json_new,
 };
 
 const struct destek_host *plugin_host(const char *owner)

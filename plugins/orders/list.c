@@ -97,7 +97,9 @@ static int search_fill_job(struct destek_req *call, void *ud)
 /* The optional filters every statement holds. ?1 the cursor (an id), ?2 status, ?3 payment_status, ?4 e-mail,
  * ?5 phone (normalised), ?6 number, ?7 contact id, ?8 source, ?9 shipment status, ?10 carrier, ?11 not shipped (1),
  * ?12 late to ship: today's date ('' off), ?13/?14 placed from/before (UTC), ?15 folded search words ('' off),
- * ?16 ticket id, ?17 the limit, ?18/?19 a search word's prefix range ('' off). "Not shipped": an open order (pending,
+ * ?16 ticket id, ?17 the limit, ?18/?19 a search word's prefix range ('' off), ?20 delayed: "any", "past_eta", "no_scan"
+ * or "not_shipped" ('' off), an order with that delay notice (notices.c) still open: a shipment's past_eta / no_scan
+ * while it is not delivered (nor expired), not_shipped while the order is still not shipped. "Not shipped": an open order (pending,
  * processing, on hold) none of whose shipments has left (every one Pending or InfoReceived, or none). */
 #define NOT_SHIPPED \
   "(o.status IN ('pending', 'processing', 'on_hold') AND NOT EXISTS (SELECT 1 FROM orders_shipments s" \
@@ -114,17 +116,23 @@ static int search_fill_job(struct destek_req *call, void *ud)
   " AND (?15 = '' OR instr(o.search_text, ?15) > 0)" \
   " AND (?18 = '' OR o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19))" \
   " AND (?16 = 0 OR EXISTS (SELECT 1 FROM orders_ticket_links l WHERE l.ticket_id = ?16 AND l.order_id = o.id))" \
+  " AND (?20 = '' OR EXISTS (SELECT 1 FROM orders_notices n WHERE n.order_id = o.id AND (" \
+  "   (n.kind = 'not_shipped' AND (?20 = 'any' OR ?20 = 'not_shipped') AND " NOT_SHIPPED ")" \
+  "   OR ((n.kind = 'past_eta' OR n.kind = 'no_scan') AND (?20 = 'any' OR ?20 = n.kind) AND EXISTS (SELECT 1" \
+  "       FROM orders_shipments ds WHERE ds.id = n.shipment_id AND ds.status <> 'Delivered' AND ds.status <> 'Expired')))))" \
   " ORDER BY o.id DESC LIMIT ?17"
 #define SELECT_IDS "SELECT o.id FROM orders_orders o "
 #define DENSE 5000   /* matches from which walking the orders newest first finds a page sooner than an index */
 
-enum lead { BY_ID, BY_WORD, BY_SHIP_STATUS, BY_CARRIER, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_STATUS, BY_PAYMENT, BY_SOURCE,
+enum lead { BY_ID, BY_DELAYED, BY_WORD, BY_SHIP_STATUS, BY_CARRIER, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_STATUS, BY_PAYMENT, BY_SOURCE,
             BY_PLACED };
 static const char *const SQL[] = {
   [BY_ID] = SELECT_IDS "WHERE" FILTERS,
   [BY_WORD] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19)"
               " AND" FILTERS,
   [BY_NUMBER] = SELECT_IDS "WHERE o.number = ?6 AND" FILTERS,
+  [BY_DELAYED] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_notices WHERE kind = 'past_eta'"
+                 " OR kind = 'no_scan' OR kind = 'not_shipped') AND" FILTERS,
   [BY_TICKET] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_ticket_links WHERE ticket_id = ?16) AND" FILTERS,
   [BY_CONTACT] = SELECT_IDS "WHERE o.contact_id = ?7 AND" FILTERS,
   [BY_EMAIL] = SELECT_IDS "WHERE o.email = ?4 AND" FILTERS,
@@ -139,7 +147,7 @@ static const char *const SQL[] = {
 
 struct filters {
   char status[32], payment[32], email[256], phone[32], number[72], source[32], ship_status[32], carrier[40];
-  char late_today[11], from[21], to[21], q[200], word[72], word_end[72];
+  char late_today[11], from[21], to[21], q[200], word[72], word_end[72], delayed[16];
   int64_t contact_id, ticket_id;
   int not_shipped;
 };
@@ -216,6 +224,14 @@ static int filters_read(struct destek_req *r, struct filters *f)
   if ((rc = positive(r, "contact_id", &f->contact_id)) || (rc = positive(r, "ticket_id", &f->ticket_id)) ||
       (rc = flag(r, "not_shipped", &f->not_shipped)))
     return rc;
+  char delayed[16] = "";
+  if (ord_query_get(r, "delayed", delayed, sizeof delayed) && delayed[0] && strcmp(delayed, "false") && strcmp(delayed, "0")) {
+    static const char *const DELAYS[] = { "past_eta", "no_scan", "not_shipped", NULL };
+    if (!strcmp(delayed, "true") || !strcmp(delayed, "1")) snprintf(f->delayed, sizeof f->delayed, "any");
+    else if (one_of(DELAYS, delayed)) snprintf(f->delayed, sizeof f->delayed, "%s", delayed);
+    else
+      return ord_field_error(r, "invalid_field", "delayed", "delayed must be true, past_eta, no_scan or not_shipped");
+  }
   int late = 0;
   if ((rc = flag(r, "late", &late))) return rc;
   if (late) {
@@ -308,6 +324,7 @@ static enum lead lead_of(struct destek_db *db, const struct filters *f)
   if (f->contact_id) return BY_CONTACT;
   if (f->email[0]) return BY_EMAIL;
   if (f->phone[0]) return BY_PHONE;
+  if (f->delayed[0]) return BY_DELAYED;   /* delays are few: their notices lead */
   if ((f->ship_status[0] || f->carrier[0]) && shipments_with(db, f->ship_status, f->carrier) < DENSE)
     return f->ship_status[0] ? BY_SHIP_STATUS : BY_CARRIER;
   if (f->status[0]) return BY_STATUS;
@@ -352,9 +369,9 @@ static int order_list(struct destek_req *r)
   enum lead lead = db ? lead_of(db, &f) : BY_ID;
   sqlite3_stmt *st = db ? ord_db_prepare(db, SQL[lead]) : NULL;
   if (!st) return ord_error(r, 500, "internal", "the orders could not be read");
-  ord_db_bind(st, "itttttitttittttiitt", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,
+  ord_db_bind(st, "itttttitttittttiitt" "t", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,
               f.source, f.ship_status, f.carrier, (int64_t)f.not_shipped, f.late_today, f.from, f.to, f.q, f.ticket_id,
-              (int64_t)limit, f.word, f.word_end);
+              (int64_t)limit, f.word, f.word_end, f.delayed);
   int64_t ids[200];
   int n = 0;
   while (n < limit && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);

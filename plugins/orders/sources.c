@@ -119,13 +119,8 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
       return ord_error(r, 409, "order_unknown", "the fulfillment's order %s has not arrived yet; retry later", ext);
     }
   }
-  struct destek_db *w = ord_db_write(r);
-  if (!w) return ord_status(r);
-  if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
-                              " AND outcome IN ('kept', 'stale')", "it", src->id, key)) {
-    log_in(r, src->id, topic, NULL, "duplicate", key, NULL);
-    return answer(r, "duplicate", NULL, NULL);
-  }
+  /* The conversion and the checks of the order (ord_upsert) run before the writer is taken: every other write waits
+   * while a request holds it, so only the dedupe check, the upsert and the log happen there. */
   char err[200] = "";
   cJSON *canon = NULL;
   if (is_fulfillment) {
@@ -142,6 +137,17 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
   if (!canon) {
     log_in(r, src->id, topic, NULL, "failed", err, NULL);
     return answer(r, "failed", NULL, err);
+  }
+  struct destek_db *w = ord_db_write(r);
+  if (!w) {
+    cJSON_Delete(canon);
+    return ord_status(r);
+  }
+  if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
+                              " AND outcome IN ('kept', 'stale')", "it", src->id, key)) {
+    cJSON_Delete(canon);
+    log_in(r, src->id, topic, NULL, "duplicate", key, NULL);
+    return answer(r, "duplicate", NULL, NULL);
   }
   const char *number = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(canon, "number"));
   char *number_copy = number ? strdup(number) : ord_db_text_new(w, "SELECT number FROM orders_orders WHERE id = ?1",

@@ -284,16 +284,23 @@ static int track_lookup(struct destek_req *r)
   long window = ord_setting_int("orders.track_window_seconds", 600), wait = 0;
   char nkey[80];
   snprintf(nkey, sizeof nkey, "n:%s", num);
-  /* Both hits in a call of their own, committed whatever the lookup finds (a wrong guess counts too): in the group
-   * commit with the other requests' writes, rather than a transaction of its own each (rate_take with no call), which
-   * kept lookups to one commit at a time. */
-  struct destek_req *hits = ord_call_new();
-  int64_t by_ip = ord_rate_take(hits, "orders.track", ord_client_ip(r), ord_setting_int("orders.track_limit", 10),
-                                window, &wait);
-  int64_t by_number = by_ip > 0 ? ord_rate_take(hits, "orders.track", nkey,
-                                                ord_setting_int("orders.track_number_limit", 20), window, &wait)
-                                : 0;
-  if (ord_call_end(hits, 1) != 0) by_ip = 0;
+  /* Both hits counted in memory (host->rate_take_memory): a lookup never waits for the writer, and a wrong guess
+   * counts as much as a right one. A restart forgets them (one window more of guesses at most); when the core's table
+   * is full of live keys, they are counted on the writer as before, in a call of their own. */
+  long ip_limit = ord_setting_int("orders.track_limit", 10), number_limit = ord_setting_int("orders.track_number_limit", 20);
+  const char *ip = ord_client_ip(r);
+  int64_t by_ip = -1, by_number = -1;
+  if (DESTEK_HOST_HAS(ord_host, rate_take_memory)) {
+    by_ip = ord_host->rate_take_memory("orders.track", ip, ip_limit, window, &wait);
+    if (by_ip > 0) by_number = ord_host->rate_take_memory("orders.track", nkey, number_limit, window, &wait);
+  }
+  if (by_ip < 0 || (by_ip > 0 && by_number < 0)) {
+    struct destek_req *hits = ord_call_new();
+    if (by_ip < 0) by_ip = ord_rate_take(hits, "orders.track", ip, ip_limit, window, &wait);
+    if (by_ip > 0 && by_number < 0)
+      by_number = ord_rate_take(hits, "orders.track", nkey, number_limit, window, &wait);
+    if (ord_call_end(hits, 1) != 0) by_ip = 0;
+  }
   if (by_ip <= 0 || by_number <= 0) {
     char after[24];
     snprintf(after, sizeof after, "%ld", wait > 0 ? wait : 1);
