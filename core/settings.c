@@ -77,13 +77,34 @@ static const struct declared *find(const char *name)
   return found;  /* entries are never removed or moved */
 }
 
+/* Stored values read before, by declared index, each under the generation of the settings (the page cache's owner
+ * "core.settings", moved on by settings_patch's page_cache_clear before the write and again after the commit) read
+ * before the value was: a value read across a change is tagged with the old generation and never served. Under lock. */
+static char *cached[MAX_SETTINGS];
+static uint64_t cached_gen[MAX_SETTINGS];
+
 char *settings_get_new(const char *name)
 {
   const struct declared *d = find(name);
   if (!d) return NULL;
+  int i = (int)(d - declared);
+  uint64_t gen = page_cache_gen("core.settings");   /* 0: no generation to trust (the owners' table is full) */
+  if (gen) {
+    pthread_mutex_lock(&lock);
+    char *v = cached[i] && cached_gen[i] == gen ? util_strdup(cached[i]) : NULL;
+    pthread_mutex_unlock(&lock);
+    if (v) return v;
+  }
   struct db *db = db_reader();
   char *v = db ? db_text_new(db, "SELECT value FROM core_settings WHERE name = ?1", "t", name) : NULL;
   if (!v) v = util_strdup(d->s.default_value ? d->s.default_value : "");
+  if (gen && db) {
+    pthread_mutex_lock(&lock);
+    free(cached[i]);
+    cached[i] = util_strdup(v);
+    cached_gen[i] = gen;
+    pthread_mutex_unlock(&lock);
+  }
   return v;
 }
 

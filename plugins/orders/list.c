@@ -6,9 +6,10 @@
  * Each page is one prepared statement. All of them hold the same optional filters (a filter given as '' or 0 is off);
  * what differs is the condition they lead with, chosen from the most selective filter given, so that SQLite starts
  * from an index (status, payment, source, contact, e-mail, phone, number, shipments, links) rather than walking every
- * order. The search matches search_text, the Turkish-folded number, e-mail, phone and names of an order, which this
- * file keeps: on every order.created / order.updated (a sync subscriber, in the order's transaction) and, for orders
- * stored before the column existed or scrubbed by a KVKK erasure (contacts.c sets it NULL), by a background job. */
+ * order. The search matches search_text, the Turkish-folded number, e-mail, phone and names of an order: ord_upsert
+ * (store.c) folds it before it takes the writer and stores it with the order, rewriting the words only when it
+ * changed; for orders stored before the column existed or scrubbed by a KVKK erasure (contacts.c sets it NULL), a
+ * background job fills it. */
 #include "orders.h"
 
 #include <ctype.h>
@@ -25,49 +26,66 @@
 /* A byte of a search word: ASCII letters and digits, and every byte of a non-ASCII character. */
 static int word_byte(char c) { return isalnum((unsigned char)c) || (unsigned char)c >= 0x80; }
 
-/* The folded search text of an order from its stored columns, written into the row. 0, or -1 (logged). */
-static int search_text_write(struct destek_db *w, int64_t order_id)
+/* The folded search text of an order: its number, e-mail, phone and names (NULL ones as empty), Turkish-folded
+ * (new). Pure: ord_upsert builds it before it takes the writer. */
+char *ord_search_text_new(const char *number, const char *email, const char *phone, const char *customer_name,
+                          const char *ship_name)
 {
-  sqlite3_stmt *st = ord_db_prepare(w, "SELECT coalesce(number, '') || ' ' || coalesce(email, '') || ' ' ||"
-                                       " coalesce(phone, '') || ' ' || coalesce(customer_name, '') || ' ' ||"
-                                       " coalesce(ship_name, '') FROM orders_orders WHERE id = ?1");
-  if (!st) return -1;
-  ord_db_bind(st, "i", order_id);
-  char *folded = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    const char *text = (const char *)sqlite3_column_text(st, 0);
-    folded = destek_fold_new(text ? text : "", text ? strlen(text) : 0);
-  }
-  ord_db_done(st);
-  if (!folded) return 0;
-  int rc = ord_db_exec(w, "UPDATE orders_orders SET search_text = ?2 WHERE id = ?1", "it", order_id, folded);
-  if (rc == SQLITE_OK) rc = ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id = ?1", "i", order_id);
-  /* Its words: runs of letters and digits ('@', '.', '-' and spaces split them), at least 2 bytes, at most 64. */
-  for (char *p = folded; rc == SQLITE_OK && *p;) {
+  char *text = NULL;
+  if (asprintf(&text, "%s %s %s %s %s", number ? number : "", email ? email : "", phone ? phone : "",
+               customer_name ? customer_name : "", ship_name ? ship_name : "") < 0)
+    abort();
+  char *folded = destek_fold_new(text, strlen(text));
+  free(text);
+  return folded;
+}
+
+/* Writes the words of folded (an order's search text, already in its row) into the words index; with fresh, the
+ * order had none before (no DELETE). Each word once: runs of letters and digits ('@', '.', '-' and spaces split
+ * them), at least 2 bytes, at most 64. 0, or -1. */
+int ord_search_words_write(struct destek_db *w, int64_t order_id, const char *folded, int fresh)
+{
+  int rc = fresh ? SQLITE_OK : ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id = ?1", "i", order_id);
+  char *copy = strdup(folded);
+  if (!copy) abort();
+  const char *seen[64];
+  int n_seen = 0;
+  for (char *p = copy; rc == SQLITE_OK && *p;) {
     while (*p && !word_byte(*p)) p++;
     char *start = p;
     while (word_byte(*p)) p++;
     size_t len = (size_t)(p - start);
     if (len < 2 || len > 64) continue;
-    char save = *p;
-    *p = 0;
+    if (*p) *p++ = 0;
+    int dup = 0;
+    for (int i = 0; i < n_seen && !dup; i++) dup = !strcmp(seen[i], start);
+    if (dup) continue;
+    if (n_seen < 64) seen[n_seen++] = start;
     rc = ord_db_exec(w, "INSERT OR IGNORE INTO orders_search_words(word, order_id) VALUES (?1, ?2)", "ti", start,
                      order_id);
-    *p = save;
   }
-  free(folded);
+  free(copy);
   return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int on_order_changed(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+/* The folded search text of an order from its stored columns, written into the row with its words. 0, or -1. */
+static int search_text_write(struct destek_db *w, int64_t order_id)
 {
-  (void)ud; (void)err; (void)errlen;
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev->payload, "id");
-  struct destek_db *w = cJSON_IsNumber(id) ? ord_db_write(call) : NULL;
-  /* Never a veto: an order without its search text is found again once the job fills it. */
-  if (w && search_text_write(w, (int64_t)id->valuedouble) != 0)
-    ord_db_exec(w, "UPDATE orders_orders SET search_text = NULL WHERE id = ?1", "i", (int64_t)id->valuedouble);
-  return 0;
+  sqlite3_stmt *st = ord_db_prepare(w, "SELECT number, email, phone, customer_name, ship_name FROM orders_orders"
+                                       " WHERE id = ?1");
+  if (!st) return -1;
+  ord_db_bind(st, "i", order_id);
+  char *folded = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    folded = ord_search_text_new((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                                 (const char *)sqlite3_column_text(st, 4));
+  ord_db_done(st);
+  if (!folded) return 0;
+  int rc = ord_db_exec(w, "UPDATE orders_orders SET search_text = ?2 WHERE id = ?1", "it", order_id, folded) == SQLITE_OK
+           ? ord_search_words_write(w, order_id, folded, 0) : -1;
+  free(folded);
+  return rc;
 }
 
 /* Every 10 s: up to 2,000 orders without a search text get one (after the upgrade that added it, after an erasure). */
@@ -394,8 +412,5 @@ const struct destek_route ord_list_routes[] = {
 
 int ord_list_init(const struct destek_host *h)
 {
-  if (h->on(h, "order.created", DESTEK_SYNC, on_order_changed, NULL) != 0 ||
-      h->on(h, "order.updated", DESTEK_SYNC, on_order_changed, NULL) != 0)
-    return -1;
   return h->every(h, "orders.search_fill", 10, search_fill_job, NULL);
 }

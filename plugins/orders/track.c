@@ -309,21 +309,24 @@ static int track_lookup(struct destek_req *r)
     return send_page(r, 429, f, &text, &tlen);
   }
   struct destek_db *db = ord_db_read(r);
-  int64_t id = ord_order_by_number(db, num);
+  int64_t id = 0;
   int match = 0;
-  if (id) {
-    char *email = ord_db_text_new(db, "SELECT email FROM orders_orders WHERE id = ?1", "i", id);
-    char *phone = ord_db_text_new(db, "SELECT phone FROM orders_orders WHERE id = ?1", "i", id);
-    if (strchr(contact, '@')) {
-      for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
-      match = email && !strcmp(email, contact);
-    } else {
-      char norm[32];
-      ord_phone_norm(contact, norm);
-      match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone FROM orders_orders WHERE number = ?1") : NULL;
+  if (st) {
+    ord_db_bind(st, "t", num);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      id = sqlite3_column_int64(st, 0);
+      const char *email = (const char *)sqlite3_column_text(st, 1), *phone = (const char *)sqlite3_column_text(st, 2);
+      if (strchr(contact, '@')) {
+        for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
+        match = email && !strcmp(email, contact);
+      } else {
+        char norm[32];
+        ord_phone_norm(contact, norm);
+        match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+      }
     }
-    free(email);
-    free(phone);
+    ord_db_done(st);
   }
   if (!match) {
     form(f, w, lang, number, w->not_found);
