@@ -295,14 +295,27 @@ curl -s -X POST -d "number=B-000042&contact=c42%40example.com" "$url/track" | gr
 ceiling_start
 run_wrk warm-ceiling "$ceiling_url/healthz" 1s
 run_wrk warm-track "$url" 1s -s "$tmp/track.lua"
-ceil=() hook=() track=()
+# Server CPU per request (user + system time of the process over the requests wrk completed): what a request costs,
+# which a machine shared with other work disturbs far less than requests/s do.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+cpu_us() {  # pid ticks-before name: microseconds of CPU per request of wrk run name
+  local n
+  n=$(awk '/requests in/ {print $1; exit}' "$tmp/wrk-$3.txt")
+  awk -v a="$2" -v b="$(ticks "$1")" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / (n > 0 ? n : 1)}'
+}
+ceil=() hook=() track=() ceil_cpu=() hook_cpu=() track_cpu=()
 for i in $(seq "$runs"); do
   say "run $i of $runs ..." >&2
-  run_wrk "ceiling-$i" "$ceiling_url/healthz";                              ceil+=("$rps")
-  BENCH_RUN=$i run_wrk "webhook-$i" "$url" "$duration" -s "$tmp/webhook.lua"; hook+=("$rps")
-  run_wrk "track-$i" "$url" "$duration" -s "$tmp/track.lua";                track+=("$rps")
+  t=$(ticks "$ceiling_pid"); run_wrk "ceiling-$i" "$ceiling_url/healthz"; ceil+=("$rps")
+  ceil_cpu+=("$(cpu_us "$ceiling_pid" "$t" "ceiling-$i")")
+  t=$(ticks "$destek_pid"); BENCH_RUN=$i run_wrk "webhook-$i" "$url" "$duration" -s "$tmp/webhook.lua"; hook+=("$rps")
+  hook_cpu+=("$(cpu_us "$destek_pid" "$t" "webhook-$i")")
+  t=$(ticks "$destek_pid"); run_wrk "track-$i" "$url" "$duration" -s "$tmp/track.lua"; track+=("$rps")
+  track_cpu+=("$(cpu_us "$destek_pid" "$t" "track-$i")")
 done
 ceil_m=$(median "${ceil[@]}"); hook_m=$(median "${hook[@]}"); track_m=$(median "${track[@]}")
+ceil_cpu_m=$(median "${ceil_cpu[@]}"); hook_cpu_m=$(median "${hook_cpu[@]}"); track_cpu_m=$(median "${track_cpu[@]}")
 hook_r=$(ratio "$hook_m" "$ceil_m"); track_r=$(ratio "$track_m" "$ceil_m")
 p99() { awk '$1 == "99%" {print $2; exit}' "$tmp/wrk-$1.txt"; }
 kept=$(sqlite3 "$db" "SELECT count(*) FROM orders_deliveries WHERE outcome = 'kept'")
@@ -337,12 +350,15 @@ settings: wrk -t$wthreads -c$conns -d$duration on loopback; median of $runs runs
 load: $n_o orders through \`destek orders import\` (4 files, the running server) in $gen_ms ms
 
 TXT
-printf '  %-48s %9.0f req/s   1.00 x   p99 %s\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")"
-printf '  %-48s %9.0f req/s   %s x   p99 %s\n' "POST webhook (WooCommerce, signed, new orders)" "$hook_m" "$hook_r" "$(p99 "webhook-$runs")"
-printf '  %-48s %9.0f req/s   %s x   p99 %s\n' "POST /track (number + e-mail)" "$track_m" "$track_r" "$(p99 "track-$runs")"
+printf '  %-48s %9.0f req/s   1.00 x   p99 %-9s server CPU %5s us/req\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")" "$ceil_cpu_m"
+printf '  %-48s %9.0f req/s   %s x   p99 %-9s server CPU %5s us/req\n' "POST webhook (WooCommerce, signed, new orders)" "$hook_m" "$hook_r" "$(p99 "webhook-$runs")" "$hook_cpu_m"
+printf '  %-48s %9.0f req/s   %s x   p99 %-9s server CPU %5s us/req\n' "POST /track (number + e-mail)" "$track_m" "$track_r" "$(p99 "track-$runs")" "$track_cpu_m"
+printf '  (CPU per request: the ceiling'"'"'s over the module'"'"'s, a load-independent view of the ratio: webhook %s x, track %s x)\n' \
+  "$(ratio "$ceil_cpu_m" "$hook_cpu_m")" "$(ratio "$ceil_cpu_m" "$track_cpu_m")"
 echo
 printf 'target  webhook ingest >= 0.05 x ceiling:  %s (%s x; %s deliveries kept, %s not kept)\n' "$(pf "$hook_r" 0.05 ge)" "$hook_r" "$kept" "$dups"
 printf 'target  tracking page >= 0.2 x ceiling:    %s (%s x)\n' "$(pf "$track_r" 0.2 ge)" "$track_r"
+printf '        load average during the runs: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'target  /api/v1/me p99 during polling <= 2 x idle: %s\n' "$poll_line"
 printf '        orders screen queries on %s orders: p50 %s ms, p95 %s ms over %s (slowest: %s, %s ms)\n' \
   "$n_o" "$l_p50" "$l_p95" "$l_n" "$l_worst_q" "$l_worst_ms"
