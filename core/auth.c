@@ -62,19 +62,48 @@ static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_l
   return rc;
 }
 
+/* The work factor of new hashes. DESTEK_PASSWORD_ITERATIONS lowers it for a test suite, whose thousands of
+ * log-ins would otherwise spend minutes hashing; stored hashes carry their own count, so verifying is unaffected.
+ * Read once; a value outside [1000, 10,000,000] is ignored. */
+static unsigned new_iterations = AUTH_PBKDF2_ITERATIONS;
+static pthread_once_t iterations_once = PTHREAD_ONCE_INIT;
+
+static void iterations_read(void)
+{
+  const char *v = getenv("DESTEK_PASSWORD_ITERATIONS");
+  if (!v || !*v) return;
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  if (*end || n < 1000 || n > 10000000) {
+    log_warn("auth", "DESTEK_PASSWORD_ITERATIONS=%s ignored (1000 to 10000000)", v);
+    return;
+  }
+  new_iterations = (unsigned)n;
+  if (n < AUTH_PBKDF2_ITERATIONS)
+    log_warn("auth", "new password hashes use %lu PBKDF2 iterations (DESTEK_PASSWORD_ITERATIONS), fewer than the "
+             "default %d: meant for test suites", n, AUTH_PBKDF2_ITERATIONS);
+}
+
+unsigned auth_password_iterations(void)
+{
+  pthread_once(&iterations_once, iterations_read);
+  return new_iterations;
+}
+
 char *auth_password_hash_new(const char *password)
 {
   unsigned char salt[16], key[32];
   util_random(salt, sizeof salt);
   if (hash_slot_enter() != 0) return NULL;
-  int rc = pbkdf2(password, salt, sizeof salt, AUTH_PBKDF2_ITERATIONS, key);
+  unsigned iterations = auth_password_iterations();
+  int rc = pbkdf2(password, salt, sizeof salt, iterations, key);
   hash_slot_leave();
   if (rc != 0) { log_error("auth", "pbkdf2 failed: %d", rc); return NULL; }
   char salt64[32], key64[48];
   util_b64url_encode(salt, sizeof salt, salt64);
   util_b64url_encode(key, sizeof key, key64);
   char *out;
-  if (asprintf(&out, "pbkdf2_sha256$%d$%s$%s", AUTH_PBKDF2_ITERATIONS, salt64, key64) < 0) abort();
+  if (asprintf(&out, "pbkdf2_sha256$%u$%s$%s", iterations, salt64, key64) < 0) abort();
   return out;
 }
 
@@ -97,7 +126,7 @@ int auth_password_verify(const char *password, const char *stored)
   if (!usable) {  /* unknown user or unreadable hash: spend the same time, then fail */
     util_random(salt, 16);
     salt_len = 16;
-    iterations = AUTH_PBKDF2_ITERATIONS;
+    iterations = auth_password_iterations();
   }
   if (hash_slot_enter() != 0) return -1;
   int rc = pbkdf2(password, salt, (size_t)salt_len, iterations, got);

@@ -13,6 +13,8 @@
 
 /* PBKDF2-HMAC-SHA256 with a random 16-byte salt: "pbkdf2_sha256$ITER$SALT$HASH" (base64url), caller frees.
  * NULL when too many hashes are already running or queued (the caller answers 429). */
+/* The PBKDF2 count new hashes get: AUTH_PBKDF2_ITERATIONS unless DESTEK_PASSWORD_ITERATIONS says otherwise. */
+unsigned auth_password_iterations(void);
 char *auth_password_hash_new(const char *password);
 /* 1 when password matches stored, 0 when not, -1 when the hashing queue is full. Runs a full hash even when
  * stored is NULL (unknown user), so that timing does not tell which accounts exist. */

@@ -25,6 +25,9 @@ function resolveBin() {
 export const BIN = resolveBin();
 
 // Sanitizer builds are several times slower: every wait scales with this.
+// New password hashes in tests use 1,000 PBKDF2 rounds instead of 600,000: thousands of log-ins would otherwise spend
+// minutes of the suite hashing. Verification reads the count from the stored hash, so the code path is the same.
+const TEST_PASSWORD_ITERATIONS = '1000';
 export const SLOW = /asan|sanitize/i.test(BIN) || process.env.DESTEK_SANITIZED === '1' || process.env.DESTEK_TEST_SLOW === '1' ? 4 : 1;
 export const T = (ms) => ms * SLOW;
 
@@ -91,6 +94,7 @@ export async function startServer(opts = {}) {
   const env = {...process.env};
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
+  env.DESTEK_PASSWORD_ITERATIONS ??= TEST_PASSWORD_ITERATIONS;
   Object.assign(env, opts.env || {});
   installModules(dataDirOf(args) || dataDir);
   const proc = spawn(BIN, args, {env, cwd: opts.cwd || dataDir, stdio: ['ignore', 'pipe', 'pipe']});
@@ -546,6 +550,7 @@ export function runCli(args, opts = {}) {
   const env = {...process.env};
   delete env.DESTEK_LISTEN;
   delete env.DESTEK_DATA;
+  env.DESTEK_PASSWORD_ITERATIONS ??= TEST_PASSWORD_ITERATIONS;
   Object.assign(env, opts.env || {});
   const cwd = opts.cwd || tempDir('destek-cli-');
   const data = dataDirOf(args);

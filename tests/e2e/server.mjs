@@ -41,7 +41,8 @@ export function startServer(options = {}) {
   const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(options.args || [])];
   const child = spawn(bin, args, {
     cwd: repoRoot,
-    env: { ...process.env, ...(options.env || {}) },
+    // 1,000 PBKDF2 rounds for new password hashes instead of 600,000 (see tests/api/lib.mjs).
+    env: { DESTEK_PASSWORD_ITERATIONS: '1000', ...process.env, ...(options.env || {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
