@@ -516,6 +516,13 @@ struct destek_host {
    * last retry, "withheld"), attempts, created_at, sent_at, last_error} (new; the caller frees it), or NULL when the
    * module queued no message with that id. Never the address, subject or body. */
   cJSON *(*message_json_new)(struct destek_req *call, int64_t message_id);
+
+  /* --- storage, continued --- */
+  /* Makes the call's reads on this thread's reader (db_read while no transaction of the call is open) one read
+   * transaction, ended when the call ends: one snapshot, and one read lock instead of one per statement (each of which
+   * may also refill the reader's page cache after other commits). For a read-only handler that runs many statements
+   * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
+  int (*db_read_snapshot)(struct destek_req *call);
 };
 
 /* message_send's refusals. */

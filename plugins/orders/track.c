@@ -308,6 +308,8 @@ static int track_lookup(struct destek_req *r)
     form(f, w, lang, number, w->limited);
     return send_page(r, 429, f, &text, &tlen);
   }
+  /* Every read of the page (the order, its items, parcels, checkpoints, ETAs) in one read transaction. */
+  if (DESTEK_HOST_HAS(ord_host, db_read_snapshot)) ord_host->db_read_snapshot(r);
   struct destek_db *db = ord_db_read(r);
   int64_t id = 0;
   int match = 0;
