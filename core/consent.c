@@ -307,6 +307,32 @@ int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const 
   return db_last_id(w);
 }
 
+/* {id, status, attempts, created_at, sent_at, last_error} of a message the calling module queued (new), or NULL. */
+cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id)
+{
+  const char *who = !call ? "core" : call->service_caller ? call->service_caller : call->owner ? call->owner : "core";
+  struct db *db = call ? http_db(call) : db_reader();
+  if (!db) return NULL;
+  sqlite3_stmt *st = db_prepare(db, "SELECT status, attempts, created_at, sent_at, last_error FROM core_messages"
+                                    " WHERE id = ?1 AND sender = ?2");
+  if (!st) return NULL;
+  db_bind(st, "it", message_id, who);
+  cJSON *o = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)message_id);
+    cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 0));
+    cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(st, 1));
+    const char *names[] = { NULL, NULL, "created_at", "sent_at", "last_error" };
+    for (int i = 2; i < 5; i++) {
+      if (sqlite3_column_type(st, i) == SQLITE_NULL) cJSON_AddNullToObject(o, names[i]);
+      else cJSON_AddStringToObject(o, names[i], (const char *)sqlite3_column_text(st, i));
+    }
+  }
+  db_done(st);
+  return o;
+}
+
 struct sbuf { char *p; size_t n, cap; };
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
@@ -613,7 +639,8 @@ static char *message_build(const struct pending *m, const char *from, const char
     sb_str(&text, url);
     sb_str(&text, "\n");
   } else {
-    sb_str(&b, "X-Destek-Message-Type: service\r\n");
+    /* RFC 3834: sent by a program, not a person (and no reply to one): out-of-office robots do not answer it */
+    sb_str(&b, "X-Destek-Message-Type: service\r\nAuto-Submitted: auto-generated\r\n");
   }
   sb_str(&b, "\r\n");
   sb_base64_lines(&b, text.p, text.n);

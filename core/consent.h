@@ -20,6 +20,8 @@ int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *
                        const char *source, const char *text_shown, const char *address, const char *ip,
                        const char *at);
 /* Queues an e-mail to a contact (see destek.h, message_send): the message id (> 0), or a DESTEK_SEND_* code (< 0). */
+/* A message the calling module queued, as host->message_json_new (destek.h). */
+cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id);
 int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
                              int commercial);
 /* The contact's records (and those of contacts merged into it) for its KVKK export: a new array. */
