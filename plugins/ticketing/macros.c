@@ -30,8 +30,8 @@ static cJSON *macro_json(struct destek_db *db, int64_t id)
   return o;
 }
 
-/* Checks a macro's "changes" object. 0 or the 422 it set up. */
-static int changes_check(struct destek_req *r, const cJSON *c)
+/* Checks a "changes" object (a macro's, or a reply's: POST …/messages). 0 or the 422 it set up. */
+int tkt_changes_check(struct destek_req *r, const cJSON *c)
 {
   if (!cJSON_IsObject(c)) return tkt_field_error(r, "invalid_field", "changes", "changes must be an object");
   const cJSON *v;
@@ -47,10 +47,33 @@ static int changes_check(struct destek_req *r, const cJSON *c)
     } else if (!strcmp(k, "assignee_id")) {
       ok = cJSON_IsNull(v) || (cJSON_IsString(v) && (!strcmp(v->valuestring, "me") || !strcmp(v->valuestring, "none"))) ||
            (cJSON_IsNumber(v) && v->valuedouble >= 1);
+    } else if (!strcmp(k, "team_id")) {
+      ok = cJSON_IsNull(v) || (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+                               tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i",
+                                          (int64_t)v->valuedouble));
     }
     if (!ok) return tkt_field_error(r, "invalid_field", "changes", "changes.%s is not valid", k);
   }
   return 0;
+}
+
+int tkt_changes_apply_json(struct destek_req *r, struct destek_db *w, int64_t ticket_id, const cJSON *ch,
+                           const char *actor)
+{
+  if (!cJSON_IsObject(ch) || !ch->child) return 0;
+  struct tkt_changes c = { 0 };
+  const cJSON *v;
+  int rc;
+  if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "status"))) c.status = v->valuestring;
+  if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "priority"))) c.priority = v->valuestring;
+  c.add_tags = cJSON_GetObjectItem(ch, "add_tags");
+  c.remove_tags = cJSON_GetObjectItem(ch, "remove_tags");
+  if ((v = cJSON_GetObjectItem(ch, "team_id"))) {
+    c.set_team = 1;
+    c.team_id = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+  }
+  if ((rc = tkt_assignee_field(r, ch, "assignee_id", &c.set_assignee, &c.assignee_id))) return rc;
+  return tkt_apply_changes(r, w, ticket_id, &c, actor);
 }
 
 static int macro_save(struct destek_req *r, int64_t id)
@@ -70,7 +93,7 @@ static int macro_save(struct destek_req *r, int64_t id)
     bodies[i] = b->valuestring;
   }
   const cJSON *ch = cJSON_GetObjectItemCaseSensitive(body, "changes");
-  if (ch && (rc = changes_check(r, ch))) return rc;
+  if (ch && (rc = tkt_changes_check(r, ch))) return rc;
   struct destek_db *w = tkt_db_write(r);
   if (!w) return tkt_status(r);
   if (id && !tkt_db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
@@ -179,22 +202,80 @@ static int macro_apply(struct destek_req *r)
     if (mid < 0) rc = (int)-mid;
   }
   const cJSON *ch = cJSON_GetObjectItem(m, "changes");
-  if (!rc && ch->child) {
-    struct tkt_changes c = { 0 };
-    const cJSON *v;
-    if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "status"))) c.status = v->valuestring;
-    if (cJSON_IsString(v = cJSON_GetObjectItem(ch, "priority"))) c.priority = v->valuestring;
-    c.add_tags = cJSON_GetObjectItem(ch, "add_tags");
-    c.remove_tags = cJSON_GetObjectItem(ch, "remove_tags");
-    rc = tkt_assignee_field(r, ch, "assignee_id", &c.set_assignee, &c.assignee_id);
-    if (!rc) rc = tkt_apply_changes(r, w, ticket_id, &c, actor);
-  }
+  if (!rc) rc = tkt_changes_apply_json(r, w, ticket_id, ch, actor);
   cJSON_Delete(m);
   if (rc) return rc;
   return tkt_reply_json(r, 200, tkt_ticket_json(w, ticket_id, 1));
 }
 
+/* GET /api/v1/tickets/{id}/macros/{macro_id}/render[?to_customer_id=]: the macro's reply as it would be written for
+ * this ticket (the customer's language, every variable filled, other modules' too), for the composer to put in the
+ * editor; nothing is sent or changed. {{customer.honorific}} is kept for the agent to choose (honorifics lists the
+ * choices: Bey, Hanım in Turkish; none in English, where it is dropped). Answers {macro_id, name, lang, body,
+ * changes, honorifics}. */
+static int macro_render(struct destek_req *r)
+{
+  int64_t ticket_id = tkt_param_int(r, "id"), macro_id = tkt_param_int(r, "macro_id");
+  struct destek_db *db = tkt_db_read(r);
+  cJSON *m = macro_json(db, macro_id);
+  if (!m) return tkt_error(r, 404, "not_found", "no such macro");
+  int64_t part = ticket_id;
+  char buf[24];
+  if (tkt_query_get(r, "to_customer_id", buf, sizeof buf) > 0 && *buf) {
+    int64_t cid = strtoll(buf, NULL, 10);
+    part = tkt_db_int(db, 0, "SELECT id FROM tkt_tickets WHERE customer_id = ?1 AND (id = ?2 OR merged_into = ?2)"
+                      " ORDER BY id = ?2 DESC, id LIMIT 1", "ii", cid, ticket_id);
+    if (!part) { cJSON_Delete(m); return tkt_field_error(r, "invalid_field", "to_customer_id", "not a customer of this ticket"); }
+  }
+  char *lang = tkt_db_text_new(db, "SELECT c.lang FROM tkt_tickets t JOIN core_contacts c ON c.id = t.customer_id"
+                               " WHERE t.id = ?1", "i", part);
+  if (!lang) { cJSON_Delete(m); return tkt_error(r, 404, "not_found", "no such ticket"); }
+  int en = !strcmp(lang, "en");
+  free(lang);
+  const char *tpl = cJSON_GetObjectItem(m, en ? "body_en" : "body_tr")->valuestring;
+  if (!*tpl) tpl = cJSON_GetObjectItem(m, en ? "body_tr" : "body_en")->valuestring;
+  /* The honorific stays a placeholder through the expansion (\x01 is no variable), for the agent to choose. */
+  static const char HON[] = "{{customer.honorific}}";
+  int honorific = !en && strstr(tpl, HON) != NULL;
+  size_t tl = strlen(tpl);
+  char *marked = malloc(tl + 1), *o = marked;
+  if (!marked) abort();
+  for (const char *p = tpl; *p;) {
+    if (honorific && !strncmp(p, HON, sizeof HON - 1)) { *o++ = '\x01'; p += sizeof HON - 1; }
+    else *o++ = *p++;
+  }
+  *o = 0;
+  char *text = tkt_template_expand_new(r, db, marked, part, tkt_user_id(r));
+  free(marked);
+  size_t n = 0;
+  for (const char *p = text; *p; p++) n += *p == '\x01';
+  char *out = malloc(strlen(text) + n * sizeof HON + 1);
+  if (!out) abort();
+  o = out;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\x01') { memcpy(o, HON, sizeof HON - 1); o += sizeof HON - 1; }
+    else *o++ = *p;
+  }
+  *o = 0;
+  free(text);
+  cJSON *res = cJSON_CreateObject();
+  cJSON_AddNumberToObject(res, "macro_id", (double)macro_id);
+  cJSON_AddStringToObject(res, "name", cJSON_GetObjectItem(m, "name")->valuestring);
+  cJSON_AddStringToObject(res, "lang", en ? "en" : "tr");
+  cJSON_AddStringToObject(res, "body", out);
+  free(out);
+  cJSON_AddItemToObject(res, "changes", cJSON_DetachItemFromObject(m, "changes"));
+  cJSON *hon = cJSON_AddArrayToObject(res, "honorifics");
+  if (honorific) {
+    cJSON_AddItemToArray(hon, cJSON_CreateString("Bey"));
+    cJSON_AddItemToArray(hon, cJSON_CreateString("Hanım"));
+  }
+  cJSON_Delete(m);
+  return tkt_reply_json(r, 200, res);
+}
+
 const struct destek_route tkt_macro_routes[] = {
+  { "GET",    "/api/v1/tickets/{id}/macros/{macro_id}/render", macro_render, DESTEK_AGENT, "id:int macro_id:int" },
   { "GET",    "/api/v1/macros",                                macro_list,   DESTEK_AGENT, NULL },
   { "POST",   "/api/v1/macros",                                macro_create, DESTEK_ADMIN, NULL },
   { "GET",    "/api/v1/macros/{id}",                           macro_get,    DESTEK_AGENT, "id:int" },

@@ -178,8 +178,20 @@ int tkt_smtp_url_check(const char *url, char *err, size_t errlen)
   return rc;
 }
 
+/* tkt_smtp_send to `to` and the n_extra addresses extra too (a reply's CC and BCC: envelope recipients). */
+static int smtp_send_all(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
+                         const char *to, const char *const *extra, size_t n_extra, const char *msg, size_t len,
+                         long timeout, int *tls, char *err, size_t errlen);
+
 int tkt_smtp_send(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
                   const char *to, const char *msg, size_t len, long timeout, int *tls, char *err, size_t errlen)
+{
+  return smtp_send_all(url, user, password, tls_mode, from, to, NULL, 0, msg, len, timeout, tls, err, errlen);
+}
+
+static int smtp_send_all(const char *url, const char *user, const char *password, const char *tls_mode, const char *from,
+                         const char *to, const char *const *extra, size_t n_extra, const char *msg, size_t len,
+                         long timeout, int *tls, char *err, size_t errlen)
 {
   if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8)) {
     snprintf(err, errlen, "mail.smtp_url must start with smtp:// or smtps://");
@@ -195,6 +207,7 @@ int tkt_smtp_send(const char *url, const char *user, const char *password, const
   char from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
   snprintf(from_angle, sizeof from_angle, "<%s>", from);
   struct curl_slist *rcpt = curl_slist_append(NULL, to);
+  for (size_t i = 0; i < n_extra; i++) rcpt = curl_slist_append(rcpt, extra[i]);
   struct upload up = { msg, len, 0 };
   struct tkt_curl_probe probe;
   tkt_smtp_curl_setup(c, url, user, password, tls_mode);
@@ -588,6 +601,28 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
   size_t msg_len = 0;
   struct thread_ids th;
   thread_ids_load(db, ticket_id, to_customer, to, mid, &th);
+  /* A reply's CC (in the header and the envelope) and BCC (the envelope only). */
+  cJSON *ccj = NULL, *bccj = NULL;
+  if (message_id && !strcmp(kind, "reply")) {
+    char *c1 = tkt_db_text_new(db, "SELECT cc FROM tkt_messages WHERE id = ?1", "i", message_id);
+    char *c2 = tkt_db_text_new(db, "SELECT bcc FROM tkt_messages WHERE id = ?1", "i", message_id);
+    ccj = c1 ? cJSON_Parse(c1) : NULL;
+    bccj = c2 ? cJSON_Parse(c2) : NULL;
+    free(c1);
+    free(c2);
+  }
+  struct mail_address cc_addr[10];
+  const char *extra[20];
+  size_t n_cc = 0, n_extra = 0;
+  const cJSON *ca;
+  cJSON_ArrayForEach(ca, ccj)
+    if (cJSON_IsString(ca) && n_cc < 10) {
+      cc_addr[n_cc].name = NULL;
+      cc_addr[n_cc++].address = ca->valuestring;
+      extra[n_extra++] = ca->valuestring;
+    }
+  cJSON_ArrayForEach(ca, bccj)
+    if (cJSON_IsString(ca) && n_extra < 20) extra[n_extra++] = ca->valuestring;
   if (rc == 0 && mail_tpl_render(kind, &vars, &subject, &text, &html) == 0) {
     const char *from_name = snd.from_name;
     /* An acknowledgement carries nothing the sender typed, not even as the recipient's display name. */
@@ -599,6 +634,8 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     out.from.address = (char *)from;
     out.to = &to_addr;
     out.to_count = 1;
+    out.cc = n_cc ? cc_addr : NULL;
+    out.cc_count = n_cc;
     out.subject = subject;
     out.message_id = mid;
     out.in_reply_to = th.in_reply_to;
@@ -616,8 +653,8 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
     rc = -1;
   }
   if (rc == 0) {
-    rc = tkt_smtp_send(smtp_url, snd.smtp_user, snd.smtp_password, snd.smtp_tls, from, to, msg, msg_len, 120L, NULL,
-                       err, errlen);
+    rc = smtp_send_all(smtp_url, snd.smtp_user, snd.smtp_password, snd.smtp_tls, from, to, extra, n_extra, msg, msg_len,
+                       120L, NULL, err, errlen);
     tkt_mail_status_record("smtp", rc == 0, err);
   }
 
@@ -637,6 +674,8 @@ static int mail_deliver(struct destek_req *call, const struct destek_event *ev, 
                   kind, reference, to, ev->attempt, dead ? ", giving up" : "", err);
   }
   thread_ids_free(&th);
+  cJSON_Delete(ccj);
+  cJSON_Delete(bccj);
   free(msg);
   free(subject);
   free(text);
@@ -670,6 +709,10 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
   const char *kind = json_str(m, "kind");
   if (!kind || strcmp(kind, "reply") || !cJSON_IsNumber(id)) return 0;
+  /* A reply on another channel (chat, WhatsApp) goes through that channel's sender (sending.c), not by mail. */
+  if (tkt_db_int(tkt_db_read(call), 0, "SELECT via IS NOT NULL FROM tkt_messages WHERE id = ?1", "i",
+                 (int64_t)id->valuedouble))
+    return 0;
   /* A reply no agent wrote (a trigger's automatic answer) is marked Auto-Submitted, so that the customer's own
    * auto-responder does not answer it (RFC 3834). */
   int automatic = !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "author_user_id"));

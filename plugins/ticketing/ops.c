@@ -110,7 +110,7 @@ static int ticket_merge(struct destek_req *r)
   return tkt_reply_json(r, 200, o);
 }
 
-/* POST /api/v1/tickets/bulk {ids, changes:{status, priority, assignee_id, add_tags, remove_tags}}: every ticket
+/* POST /api/v1/tickets/bulk {ids, changes:{status, priority, assignee_id, team_id, add_tags, remove_tags}}: every ticket
  * changes or none does (the first refusal names the ticket and rolls everything back). */
 static int ticket_bulk(struct destek_req *r)
 {
@@ -144,9 +144,18 @@ static int ticket_bulk(struct destek_req *r)
   }
   c.add_tags = cJSON_GetObjectItemCaseSensitive(ch, "add_tags");
   c.remove_tags = cJSON_GetObjectItemCaseSensitive(ch, "remove_tags");
+  const cJSON *team = cJSON_GetObjectItemCaseSensitive(ch, "team_id");
+  if (team) {
+    int64_t tid = 0;
+    if (!cJSON_IsNull(team) && (!util_json_id(team, &tid) ||
+        !tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_teams WHERE id = ?1", "i", tid)))
+      return tkt_field_error(r, "invalid_field", "changes.team_id", "changes.team_id is not a team");
+    c.set_team = 1;
+    c.team_id = tid;
+  }
   if (c.add_tags && (rc = tkt_tags_check(r, c.add_tags, "changes.add_tags"))) return rc;
   if (c.remove_tags && (rc = tkt_tags_check(r, c.remove_tags, "changes.remove_tags"))) return rc;
-  if (!c.status && !c.priority && !c.set_assignee && !c.add_tags && !c.remove_tags)
+  if (!c.status && !c.priority && !c.set_assignee && !c.set_team && !c.add_tags && !c.remove_tags)
     return tkt_field_error(r, "missing_field", "changes", "changes names nothing to change");
   struct destek_db *w = tkt_db_write(r);
   if (!w) return tkt_status(r);

@@ -218,7 +218,9 @@ static int ticketing_init(const struct destek_host *host)
   if (tkt_mail_init(host) != 0 || tkt_live_init() != 0 || tkt_services_init(host) != 0 || tkt_mail_send_init(host) != 0 || tkt_rating_init(host) != 0 || tkt_teams_init(host) != 0 ||
       tkt_contacts_init() != 0)
     return -1;
-  if (tkt_drafts_init(host) != 0) return -1;
+  if (tkt_drafts_init(host) != 0 || tkt_sending_init(host) != 0 || tkt_snooze_init(host) != 0 ||
+      tkt_notify_init(host) != 0)
+    return -1;
   /* The customer portal's pages (plugins/ticketing/web/portal/index.js): the web form, and a ticket's page from the
    * link in our mails, which is one customer's conversation and kept out of search engines. */
   if (host->portal_page(host, "/contact", 0) != 0 || host->portal_page(host, "/t/{number}", DESTEK_PORTAL_NOINDEX) != 0)

@@ -290,6 +290,10 @@ int tkt_ticket_write(struct jbuf *b, struct destek_db *db, int64_t ticket_id, in
     messages_write(b, db, ticket_id);
     JBUF_LIT(b, ",\"history\":");
     history_write(b, db, ticket_id);
+    char until[21];
+    JBUF_LIT(b, ",\"snoozed_until\":");
+    if (tkt_snoozed_until(db, ticket_id, until)) jbuf_str(b, until);
+    else JBUF_LIT(b, "null");
     JBUF_LIT(b, "}");
   }
   return 0;
@@ -1004,44 +1008,97 @@ static int ticket_assign(struct destek_req *r)
   return tkt_reply_json(r, 200, tkt_ticket_json(w, id, 0));
 }
 
-static int message_create(struct destek_req *r)
+int tkt_message_request(struct destek_req *r, int64_t id, const cJSON *body, int dry, int64_t *message_id)
 {
   static const char *const KINDS[] = { "reply", "note", NULL };
-  int64_t id = tkt_param_int(r, "id");
-  cJSON *body;
   const char *text, *kind, *html;
   int rc;
-  if ((rc = tkt_body(r, &body)) ||
-      (rc = tkt_field_str(r, body, "body", DESTEK_REQUIRED, TKT_BODY_MAX, &text)) ||
+  *message_id = 0;
+  if ((rc = tkt_field_str(r, body, "body", DESTEK_REQUIRED, TKT_BODY_MAX, &text)) ||
       (rc = tkt_field_enum(r, body, "kind", DESTEK_OPTIONAL, KINDS, &kind)) ||
       (rc = tkt_field_str(r, body, "body_html", DESTEK_OPTIONAL, TKT_HTML_MAX, &html)))
     return rc;
+  if (!kind) kind = "reply";
   cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
-  if (atts) tkt_body_drop(r);   /* only the parsed JSON is read from here on (the server's body memory) */
-  if (!tkt_db_int(tkt_db_read(r), 0, "SELECT count(*) FROM tkt_tickets WHERE id = ?1", "i", id))
-    return tkt_error(r, 404, "not_found", "no such ticket");
+  if (atts && !dry) tkt_body_drop(r);   /* only the parsed JSON is read from here on (the server's body memory) */
+  char status[16] = "";
+  char *st_text = tkt_db_text_new(tkt_db_read(r), "SELECT status FROM tkt_tickets WHERE id = ?1", "i", id);
+  if (!st_text) return tkt_error(r, 404, "not_found", "no such ticket");
+  snprintf(status, sizeof status, "%s", st_text);
+  free(st_text);
+  if (dry && !strcmp(status, "closed")) return tkt_error(r, 409, "ticket_closed", "the ticket is closed: it cannot be changed");
   if (atts && (rc = tkt_attachments_check(r, atts))) return rc;
+  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(body, "changes");
+  if (changes && !cJSON_IsNull(changes) && (rc = tkt_changes_check(r, changes))) return rc;
   /* Files of the agent's draft (uploaded before, kept on the server) become the message's without a second upload. */
   int64_t draft_ids[TKT_ATTACHMENTS_MAX];
   int n_drafts = 0;
   if ((rc = tkt_draft_files_field(r, tkt_db_read(r), body, id, tkt_user_id(r), cJSON_GetArraySize(atts), draft_ids,
                                   &n_drafts)))
     return rc;
-  struct destek_db *w = tkt_db_write(r);
-  if (!w) return tkt_status(r);
+  /* The channel it goes out on (sending.c): the customer's, or e-mail when the agent switched; a channel nobody
+   * sends on is refused (409 channel_unavailable), never mailed instead. */
+  char via[24] = "email";
+  if (!strcmp(kind, "reply") && (rc = tkt_reply_via(r, tkt_db_read(r), id, body, via))) return rc;
+  /* CC and BCC: mailed with a reply by e-mail only. */
+  char *cc = NULL, *bcc = NULL;
+  if ((rc = tkt_address_list_field(r, body, "cc", &cc)) || (rc = tkt_address_list_field(r, body, "bcc", &bcc))) {
+    free(cc);
+    return rc;
+  }
+  if ((cc || bcc) && (strcmp(kind, "reply") || strcmp(via, "email"))) {
+    free(cc);
+    free(bcc);
+    return tkt_field_error(r, "invalid_field", cc ? "cc" : "bcc", "cc and bcc go with a reply by e-mail only");
+  }
+  if (dry) { free(cc); free(bcc); cc = bcc = NULL; }
+  struct destek_db *w = dry ? tkt_db_read(r) : tkt_db_write(r);
+  if (!w) { free(cc); free(bcc); return tkt_status(r); }
   /* A reply goes to one customer: the ticket's, or after a merge of several customers' tickets the one named. */
   int64_t part = id;
-  if ((!kind || !strcmp(kind, "reply")) && (rc = tkt_reply_part_field(r, w, body, id, &part))) return rc;
+  if (!strcmp(kind, "reply") && (rc = tkt_reply_part_field(r, w, body, id, &part))) { free(cc); free(bcc); return rc; }
+  if (dry) return 0;
   char actor[48];
   tkt_actor(r, actor);
+  /* An agent's reply carries their signature and the mailbox's, unless "signature": false. */
+  char *signed_text = NULL;
+  if (!strcmp(kind, "reply") && tkt_user_id(r) > 0 && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "signature")))
+    signed_text = tkt_signed_text_new(r, w, id, text);
+  if (signed_text) text = signed_text;
   /* HTML from an integration is stored as the mail channel stores it: sanitised (no scripts, handlers, frames;
    * remote images held back), so every reader of body_html gets safe markup. */
   char *safe_html = html && *html ? tkt_html_sanitize_new(html) : NULL;
-  int64_t mid = tkt_message_add_drafts(r, w, id, part, kind ? kind : "reply", tkt_user_id(r), 0, text,
+  int64_t mid = tkt_message_add_drafts(r, w, id, part, kind, tkt_user_id(r), 0, text,
                                        safe_html && *safe_html ? safe_html : NULL, atts, draft_ids, n_drafts, actor);
   free(safe_html);
-  if (mid < 0) return (int)-mid;
+  free(signed_text);
+  if (mid < 0) { free(cc); free(bcc); return (int)-mid; }
+  if ((strcmp(via, "email") && tkt_db_exec(w, "UPDATE tkt_messages SET via = ?2 WHERE id = ?1", "it", mid, via) != SQLITE_OK) ||
+      ((cc || bcc) && tkt_db_exec(w, "UPDATE tkt_messages SET cc = ?2, bcc = ?3 WHERE id = ?1", "itt", mid, cc, bcc) != SQLITE_OK)) {
+    free(cc);
+    free(bcc);
+    return tkt_error(r, 500, "internal", "the message could not be saved");
+  }
+  free(cc);
+  free(bcc);
+  if (changes && (rc = tkt_changes_apply_json(r, w, id, changes, actor))) return rc;
+  *message_id = mid;
+  return 0;
+}
+
+static int message_create(struct destek_req *r)
+{
+  int64_t id = tkt_param_int(r, "id"), mid;
+  cJSON *body;
+  int rc;
+  if ((rc = tkt_body(r, &body))) return rc;
+  /* "hold": the reply waits for the undo window (sending.c) when the desk has one. */
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")) && tkt_undo_seconds() > 0 &&
+      !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "attachments")))
+    return tkt_message_hold(r, id, body);
+  if ((rc = tkt_message_request(r, id, body, 0, &mid))) return rc;
+  struct destek_db *w = tkt_db_write(r);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "message", tkt_message_json(w, mid));
   cJSON_AddItemToObject(o, "ticket", tkt_ticket_json(w, id, 0));

@@ -140,6 +140,31 @@ int64_t tkt_message_add_drafts(struct destek_req *r, struct destek_db *w, int64_
                                const char *kind, int64_t user_id, int64_t customer_id, const char *body,
                                const char *body_html, const cJSON *attachments, const int64_t *draft_ids,
                                int n_drafts, const char *actor);
+/* A message as POST /api/v1/tickets/{id}/messages asks for it (body: {body, kind, body_html, attachments,
+ * draft_files, to_customer_id, via, changes}) added in r's transaction as r's user, its changes applied after it; with
+ * dry, only checked (nothing written: a held reply, sending.c). 0 with *message_id (0 when dry), or the error status. */
+int tkt_message_request(struct destek_req *r, int64_t id, const cJSON *body, int dry, int64_t *message_id);
+/* --- macros.c: a "changes" object {status, priority, add_tags, remove_tags, assignee_id, team_id} --- */
+int tkt_changes_check(struct destek_req *r, const cJSON *c);
+int tkt_changes_apply_json(struct destek_req *r, struct destek_db *w, int64_t ticket_id, const cJSON *ch,
+                           const char *actor);
+/* --- sending.c: the undo window and the reply's channel --- */
+long tkt_undo_seconds(void);
+/* Holds the reply of POST …/messages for the undo window: 202 {scheduled}. */
+int tkt_message_hold(struct destek_req *r, int64_t ticket_id, const cJSON *body);
+/* The channel a reply on ticket_id goes out on (obj's "via", else the ticket's channel; e-mail for email, web, api and
+ * phone tickets): via gets "email" or the channel. 0, or the error set up (409 channel_unavailable, 422). */
+int tkt_reply_via(struct destek_req *r, struct destek_db *db, int64_t ticket_id, const cJSON *obj, char via[24]);
+int tkt_sending_init(const struct destek_host *h);
+/* obj's member name as a list of at most 10 e-mail addresses: 0 with *out a new JSON array text (NULL when absent
+ * or empty; caller frees), or the 422 set up naming the member. */
+int tkt_address_list_field(struct destek_req *r, const cJSON *obj, const char *name, char **out);
+/* text with the agent's signature and the ticket's mailbox's under it (a new string), or NULL when there is none. */
+char *tkt_signed_text_new(struct destek_req *r, struct destek_db *db, int64_t ticket_id, const char *text);
+/* --- snooze.c, notify.c --- */
+int tkt_snoozed_until(struct destek_db *db, int64_t ticket_id, char out[21]);
+int tkt_snooze_init(const struct destek_host *h);
+int tkt_notify_init(const struct destek_host *h);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,

@@ -19,7 +19,7 @@ static _Thread_local int running;   /* inside a trigger or the triage: their own
 /* ------------------------------------------------------------------------------------------------ templates */
 
 /* The variables a customer types (name, subject, order number): TYPED_FIRST and after in the lists below. */
-#define TYPED_FIRST 2
+#define TYPED_FIRST 3
 
 /* tkt_template_expand_new; with withhold_typed, the variables the customer typed expand to nothing, and a space left
  * before punctuation or another space goes with them ("Merhaba {{customer.name}}," -> "Merhaba,"). Variables other
@@ -34,10 +34,21 @@ static char *expand_new(struct destek_req *call, struct destek_db *db, const cha
   char *subject = tkt_db_text_new(db, "SELECT subject FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *order = tkt_db_text_new(db, "SELECT coalesce(order_number, '') FROM tkt_tickets WHERE id = ?1", "i", ticket_id);
   char *agent = agent_id ? tkt_db_text_new(db, "SELECT name FROM core_users WHERE id = ?1", "i", agent_id) : NULL;
-  enum { OWN = 5, MAX_VARS = 64 };
-  const char *names[MAX_VARS] = { "ticket.reference", "agent.name", "customer.name", "ticket.subject", "order_number" };
-  const char *vals[MAX_VARS] = { ref ? ref : "", agent ? agent : "", cust ? cust : "", subject ? subject : "",
-                                 order ? order : "" };
+  /* {{customer.first_name}}: the first word of the name ("Ayşe" of "Ayşe Yılmaz"), for Turkish greetings
+   * ("Merhaba Ayşe Hanım"). {{customer.honorific}} (Bey/Hanım) is the agent's choice in the composer (the macro's
+   * rendering keeps it, macros.c); an automatic reply, which nobody chooses for, says nothing there. */
+  char first[128] = "";
+  if (cust) {
+    size_t n = strcspn(cust, " \t");
+    if (n >= sizeof first) n = sizeof first - 1;
+    memcpy(first, cust, n);
+    first[n] = 0;
+  }
+  enum { OWN = 7, MAX_VARS = 64 };
+  const char *names[MAX_VARS] = { "ticket.reference", "agent.name", "customer.honorific", "customer.name",
+                                  "customer.first_name", "ticket.subject", "order_number" };
+  const char *vals[MAX_VARS] = { ref ? ref : "", agent ? agent : "", "", cust ? cust : "", first,
+                                 subject ? subject : "", order ? order : "" };
   int n_vars = OWN;
   cJSON *ctx = call && tkt_context_wanted(tpl, names, OWN) ? tkt_context_new(call, db, ticket_id, "template", NULL) : NULL;
   const cJSON *v, *ctx_vars = cJSON_GetObjectItemCaseSensitive(ctx, "variables");

@@ -123,6 +123,7 @@ before(async () => {
   const s = await call('POST', '/setup', { token, email: ADMIN.email, name: ADMIN.name, password: ADMIN.password, lang: 'tr' });
   adminAuth = { cookie: s.cookie, csrf: s.json.csrf_token };
   bearer = (await call('POST', '/tokens', { name: 'e2e', scopes: ['agent'] }, adminAuth)).json.secret;
+  await call('PATCH', '/settings', { 'ticketing.undo_seconds': 0 }, adminAuth);   // replies go at once here (tests/e2e/agentday.test.mjs has the window)
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -316,6 +317,8 @@ test('macros: both languages with an inserted variable and field changes, search
   await page.locator('[data-field="macro"]').fill('iade');
   await page.locator('[data-macro]', { hasText: 'İade onayı' }).click();
   await page.locator('[data-action="apply-macro"]').click();
+  await page.waitForFunction(() => document.querySelector('.composer textarea').value.includes('your return is approved'));
+  await page.locator('[data-action="send"]').click();
   await page.locator('.msg-reply').getByText('Hello John Smith, your return is approved.').waitFor();
   await page.waitForFunction(() => document.querySelector('[data-field="status"]').value === 'pending');
   await page.locator('.tag', { hasText: 'iade-onay' }).waitFor();

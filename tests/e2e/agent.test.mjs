@@ -38,6 +38,7 @@ before(async () => {
   const admin = { cookie: s.cookie, csrf: s.json.csrf_token };
   adminAuth = admin;
   bearer = (await call('POST', '/tokens', { name: 'e2e', scopes: ['agent'] }, admin)).json.secret;
+  await call('PATCH', '/settings', { 'ticketing.undo_seconds': 0 }, admin);   // replies go at once here (tests/e2e/agentday.test.mjs has the window)
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -139,6 +140,9 @@ test('a macro (created by the admin through the API) replies from the composer',
   await page.locator('[data-field="macro"]').fill('kargo');
   await page.locator('[data-macro]', { hasText: 'Kargo bilgisi' }).click();
   await page.locator('[data-action="apply-macro"]').click();
+  // The macro fills the composer; the agent sends.
+  await page.waitForFunction(() => document.querySelector('.composer textarea').value.includes('Kargonuz yola çıktı.'));
+  await page.locator('[data-action="send"]').click();
   await page.locator('.msg-reply').getByText('Kargonuz yola çıktı.').waitFor();
 });
 
@@ -147,6 +151,8 @@ test('merge a ticket by reference', async () => {
   await page.goto(server.url + '/app/tickets/' + kargo.id);
   await page.locator('#merge-ref').fill(a.reference);
   await page.locator('[data-action="merge"]').click();
+  await page.locator('[data-region="merge-confirm"] [data-merge-side="source"]').getByText(a.reference).waitFor();
+  await page.locator('[data-action="merge-confirm"]').click();
   await page.locator('.msg').getByText('İkinci ileti').waitFor();
   const src = (await call('GET', '/tickets/' + a.id, undefined, { bearer })).json;
   assert.equal(src.status, 'closed');

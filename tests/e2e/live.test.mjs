@@ -82,6 +82,7 @@ before(async () => {
   const s = await call('POST', '/setup', { token, email: ADMIN.email, name: ADMIN.name, password: ADMIN.password, lang: 'tr' });
   const admin = { cookie: s.cookie, csrf: s.json.csrf_token };
   bearer = (await call('POST', '/tokens', { name: 'e2e-live', scopes: ['agent'] }, admin)).json.secret;
+  await call('PATCH', '/settings', { 'ticketing.undo_seconds': 0 }, admin);   // replies go at once here (tests/e2e/agentday.test.mjs has the window)
   await call('POST', '/users', { ...AGENT, role: 'agent', lang: 'tr' }, admin);
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,

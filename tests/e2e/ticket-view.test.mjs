@@ -284,6 +284,8 @@ test('macros: searched by name (Turkish letters, any case), previewed with the v
   await preview.getByText(`Merhaba Zeynep Demir, ${ref} için iade kodunuz hazır.`).waitFor();
   assert.match(await preview.textContent(), /Durum: Beklemede.*Eklenecek etiketler: iade/s);
   await page.locator('[data-action="apply-macro"]').click();
+  await page.locator('[data-region="macro-changes"] [data-change="status"]').waitFor();
+  await page.locator('[data-action="send"]').click();
   await page.locator('.msg-reply', { hasText: 'iade kodunuz hazır' }).waitFor();
   await page.locator('.tag', { hasText: 'iade' }).waitFor();
 });

@@ -13,7 +13,8 @@ export const SHOTS = path.join(repoRoot, 'build/screenshots');
 export const ADMIN = { email: 'admin@example.com', name: 'Ayşe Yılmaz', password: 'doğru at pil zımba' };
 
 /* Starts a server (options as startServer), creates the first admin, turns off the out-of-hours auto-reply (so
- * that nothing depends on the time of day) and returns {server, api, admin}. api(method, path, body, auth?)
+ * that nothing depends on the time of day) and the replies' undo window (ticketing.undo_seconds; options.undoSeconds
+ * keeps one) and returns {server, api, admin}. api(method, path, body, auth?)
  * resolves to the JSON body and throws on a non-2xx answer; auth defaults to the admin's session. */
 export async function desk(options) {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -39,6 +40,7 @@ export async function desk(options) {
   for (const tr of triggers.items.filter((x) => /business_hours/.test(JSON.stringify(x.conditions || {})))) {
     await api('PATCH', '/triggers/' + tr.id, { active: false });
   }
+  await api('PATCH', '/settings', { 'ticketing.undo_seconds': (options && options.undoSeconds) || 0 });
   return { server, api, admin };
 }
 

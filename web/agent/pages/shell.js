@@ -9,7 +9,7 @@ import { logout } from '../session.js';
 import { Alert, LangSwitch, Logo } from '../components.js';
 import { startKeys } from '../keys.js';
 import { LiveStatus } from '../live.js';
-import { Guard, navItems, pageFor, shortcuts } from '../modules.js';
+import { Guard, Slot, navItems, pageFor, shortcuts } from '../modules.js';
 
 function initials(name) {
   const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
@@ -34,6 +34,7 @@ function TopBar({ user, onLangError, path, home }) {
       })}
     </nav>
     <div class="topbar-end">
+      <${Slot} name="topbar" label=${t('nav.topbar_tools')} />
       <${LiveStatus} />
       <${LangSwitch} onError=${onLangError} />
       <div class="user" title=${user.name}>

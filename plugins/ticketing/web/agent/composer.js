@@ -12,7 +12,7 @@
 // At most 10 files per message, each at most ticketing.attachment_max_bytes (10 MiB unless an admin changed it) —
 // checked here first, so that the agent learns before the upload which file is too large.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Slot, api, bytes, errorText, html, store, t } from '@destek/agent';
+import { Slot, api, bytes, errorText, html, personName, store, t } from '@destek/agent';
 
 const MAX_FILES = 10;
 const DEFAULT_FILE_MAX = 10 * 1024 * 1024;
@@ -107,11 +107,12 @@ function fillMacro(text, ticket, customer) {
     'ticket.subject': ticket.subject,
     order_number: ticket.order_number || '',
     'agent.name': (user && user.name) || '',
+    'customer.first_name': ((customer && customer.name) || '').split(/\s+/)[0],
   };
   return text.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (m, name) => (name in values ? values[name] : m));
 }
 
-function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
+function MacroPicker({ macros, ticket, customer, disabled, onApply, users, teams }) {
   const customerLang = customer && customer.lang;
   const [open, setOpen] = useState(false);
   const [q, setQ] = useState('');
@@ -142,7 +143,7 @@ function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
     else if (e.key === 'Enter') { e.preventDefault(); if (matches[active]) setPicked(matches[active]); }
   }
   const preview = picked && fillMacro((customerLang === 'en' ? picked.body_en || picked.body_tr
-    : picked.body_tr || picked.body_en) || '', ticket, customer);
+    : picked.body_tr || picked.body_en) || '', ticket, customer).replace(/\{\{\s*customer\.honorific\s*\}\}/g, customerLang === 'en' ? '' : t('macro.honorific_slot'));
   const changes = picked && picked.changes ? Object.entries(picked.changes).filter(([, v]) => v !== null && v !== undefined &&
     !(Array.isArray(v) && !v.length)) : [];
   return html`<div class="macro-picker" ref=${root}>
@@ -152,11 +153,11 @@ function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
       ${picked ? html`<div class="macro-preview" data-region="macro-preview">
         <strong>${picked.name}</strong>
         ${preview ? html`<p class="macro-body">${preview}</p>` : html`<p class="muted small">${t('macro.no_reply')}</p>`}
-        ${changes.length ? html`<ul class="macro-changes">${changes.map(([k, v]) => html`<li>${macroChange(k, v)}</li>`)}</ul>` : null}
-        <p class="muted small">${t('macro.applies_now')}</p>
+        ${changes.length ? html`<ul class="macro-changes">${changes.map(([k, v]) => html`<li>${macroChange(k, v, { users, teams })}</li>`)}</ul>` : null}
+        <p class="muted small">${t(preview ? 'macro.fills_composer' : 'macro.changes_only')}</p>
         <div class="row-actions">
           <button type="button" class="btn btn-primary btn-sm" data-action="apply-macro" disabled=${disabled}
-            onClick=${() => { const m = picked; close(); onApply(m.id); }}>${t('macro.apply')}</button>
+            onClick=${() => { const m = picked; close(); onApply(m); }}>${t(preview ? 'macro.insert' : 'macro.apply')}</button>
           <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setPicked(null)}>${t('macro.back')}</button>
         </div>
       </div>` : html`<div>
@@ -173,13 +174,16 @@ function MacroPicker({ macros, ticket, customer, disabled, onApply }) {
   </div>`;
 }
 
-function macroChange(key, value) {
+export function macroChange(key, value, ctx = {}) {
   switch (key) {
     case 'status': return t('macro.sets_status', { status: STATUS_KEYS[value] ? t(STATUS_KEYS[value]) : value });
     case 'priority': return t('macro.sets_priority', { priority: t('priority.' + value) });
     case 'add_tags': return t('macro.adds_tags', { tags: value.join(', ') });
     case 'remove_tags': return t('macro.removes_tags', { tags: value.join(', ') });
-    case 'assignee_id': return value === 'me' ? t('macro.assigns_me') : t('macro.assigns');
+    case 'assignee_id': return value === 'me' ? t('macro.assigns_me') : value === null || value === 'none' ? t('macro.unassigns')
+      : t('macro.assigns_to', { name: personName(ctx.users || [], value) });
+    case 'team_id': return value === null ? t('macro.no_team')
+      : t('macro.sets_team', { team: ((ctx.teams || []).find((x) => x.id === value) || { name: '#' + value }).name });
     default: return key;
   }
 }
@@ -190,7 +194,7 @@ function macroChange(key, value) {
  * several (each {id, name, email, lang, reference, subject, order_number}), else null; defaultTo: the id picked
  * first. onApplyMacro(macroId, customerId). */
 export function Composer({ ticket, customer, recipients, defaultTo, macros, onSent, onApplyMacro, onTyping, focus,
-  disabled }) {
+  disabled, users, teams }) {
   const id = ticket.id;
   const [toId, setToId] = useState(null);
   const recipient = recipients ? recipients.find((c) => c.id === toId) || recipients.find((c) => c.id === defaultTo)
@@ -207,6 +211,40 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
   const picker = useRef(null);
   const textarea = useRef(null);
   const drag = useRef(0);
+  // A macro put in the editor: its name and the changes it makes when the reply is sent; the honorifics to choose
+  // from when its text says {{customer.honorific}} (Bey/Hanım).
+  const [macro, setMacro] = useState(null);
+  const [honorifics, setHonorifics] = useState([]);
+  // The reply just sent and held for the undo window: {id, until (ms), request}.
+  const [held, setHeld] = useState(null);
+  const [, tick] = useState(0);
+  // The channel a reply goes out on (GET /tickets/{id}/channels) and the agent's switch (via).
+  const [channels, setChannels] = useState(null);
+  const [via, setVia] = useState(null);
+  const [fieldError, setFieldError] = useState(null);   // {field, message}: shown beside that field
+  // CC and BCC (comma-separated addresses), shown when asked for; the signature a reply gets (GET …/signature).
+  const [copies, setCopies] = useState(null);           // null: hidden; else {cc, bcc}
+  const [signature, setSignature] = useState('');
+  const [sigEdit, setSigEdit] = useState(null);         // the agent's own signature being edited, or null
+  useEffect(() => {
+    let live = true;
+    api('GET', '/tickets/' + id + '/channels').then((d) => { if (live) setChannels(d); }, () => {});
+    api('GET', '/tickets/' + id + '/signature').then((d) => { if (live) setSignature((d && d.text) || ''); }, () => {});
+    // A reply of this agent's still held (sent just before a reload) can still be undone.
+    api('GET', '/tickets/' + id + '/scheduled').then((d) => {
+      const s = live && ((d && d.items) || []).find((x) => !x.error);
+      if (s) setHeld({ id: s.id, until: Date.now() + s.seconds_left * 1000, request: s.request });
+    }, () => {});
+    return () => { live = false; };
+  }, [id]);
+  useEffect(() => {
+    if (!held) return undefined;
+    const timer = setInterval(() => {
+      tick((n) => n + 1);
+      if (Date.now() > held.until + 1500) { setHeld(null); onSent(); }
+    }, 250);
+    return () => clearInterval(timer);
+  }, [held]);
 
   useEffect(askFileMax, []);
   useEffect(() => { saveDraft(id, { kind, body, status }); }, [kind, body, status]);
@@ -314,30 +352,108 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
     addFiles([...e.dataTransfer.files], false);
   }
 
+  /* A macro goes into the editor (rendered by the server: the customer's language, every variable) with the changes it
+   * will make shown beside it; nothing is sent until the agent sends. A macro without a reply applies its changes. */
+  async function useMacro(m) {
+    setError(null);
+    setFieldError(null);
+    try {
+      const r = await api('GET', '/tickets/' + id + '/macros/' + m.id + '/render' + (recipient ? '?to_customer_id=' + recipient.id : ''));
+      if (!r.body) { onApplyMacro(m.id, recipient && recipient.id); return; }
+      setKind('reply');
+      setBody((now) => (now.trim() ? now.replace(/\s*$/, '\n\n') + r.body : r.body));
+      const changes = r.changes && Object.keys(r.changes).length ? r.changes : null;
+      setMacro(changes ? { name: r.name, changes } : null);
+      setHonorifics(r.honorifics || []);
+      if (textarea.current) requestAnimationFrame(() => textarea.current && textarea.current.focus());
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const HONORIFIC = /\{\{\s*customer\.honorific\s*\}\}/g;
+  function chooseHonorific(value) {
+    setBody((now) => (value ? now.replace(HONORIFIC, value) : now.replace(/ ?\{\{\s*customer\.honorific\s*\}\}/g, '')));
+    setHonorifics([]);
+    setFieldError(null);
+  }
+  const channelBlocked = channels && !channels.default && !via;
+
+  const splitAddresses = (text) => String(text || '').split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean);
+  async function saveSignature() {
+    try {
+      await api('PUT', '/me/signature', { text: sigEdit });
+      const d = await api('GET', '/tickets/' + id + '/signature');
+      setSignature((d && d.text) || '');
+      setSigEdit(null);
+    } catch (err) {
+      setFieldError({ field: 'signature', message: errorText(err) });
+    }
+  }
+
+  async function undo() {
+    const h = held;
+    if (!h) return;
+    try {
+      const r = await api('DELETE', '/tickets/' + id + '/scheduled/' + h.id);
+      setHeld(null);
+      const req = (r && r.request) || h.request || {};
+      setKind(req.kind === 'note' ? 'note' : 'reply');
+      setBody(req.body || '');
+      if (req.changes && req.changes.status && Object.keys(req.changes).length === 1) setStatus(req.changes.status);
+      else if (req.changes) { setMacro({ name: t('composer.undone_changes'), changes: req.changes }); }
+      // Its files stayed with the draft on the server: show them again.
+      const d = await api('GET', '/tickets/' + id + '/draft');
+      setFiles(((d && d.files) || []).map((f) => ({ key: nextFileId++, id: f.id, name: f.filename, size: f.size, url: f.url })));
+    } catch (err) {
+      setHeld(null);
+      setError(err.code === 'already_sent' ? { message: t('composer.already_sent') } : err);
+      onSent();
+    }
+  }
+
   async function send(e) {
     if (e) e.preventDefault();
     const text = body.trim();
     if (!text || busy || disabled || uploading) return;
+    if (kind === 'reply' && HONORIFIC.test(text)) {
+      HONORIFIC.lastIndex = 0;
+      setFieldError({ field: 'honorific', message: t('composer.choose_honorific') });
+      return;
+    }
+    if (kind === 'reply' && channelBlocked) {
+      setFieldError({ field: 'via', message: t('channel.no_sender', { channel: t('channel.' + channels.channel) }) });
+      return;
+    }
     if (utf8Length(text) > BODY_MAX) { setError({ status: 422, message: t('composer.too_long', { max: bytes(BODY_MAX) }) }); return; }
     setBusy(true);
     setError(null);
     try {
       const draftIds = files.map((f) => f.id);
-      await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
+      // The reply, its status and its macro's changes in one request: all written together, or none.
+      const changes = { ...((macro && macro.changes) || {}) };
+      if (status && status !== ticket.status) changes.status = status;
+      const res = await api('POST', '/tickets/' + id + '/messages', { body: text, kind,
         ...(recipient && kind === 'reply' ? { to_customer_id: recipient.id } : {}),
+        ...(via && kind === 'reply' ? { via } : {}),
+        ...(copies && kind === 'reply' && splitAddresses(copies.cc).length ? { cc: splitAddresses(copies.cc) } : {}),
+        ...(copies && kind === 'reply' && splitAddresses(copies.bcc).length ? { bcc: splitAddresses(copies.bcc) } : {}),
+        ...(Object.keys(changes).length ? { changes } : {}),
+        ...(kind === 'reply' ? { hold: true } : {}),
         ...(draftIds.length ? { draft_files: draftIds } : {}) });
       setBody('');
       setFiles([]);
       setProblems([]);
+      setMacro(null);
+      setHonorifics([]);
+      setFieldError(null);
+      setCopies(null);
       saveDraft(id, { kind: 'reply', body: '', status: '' });
-      const then = status;
       setStatus('');
-      if (then && then !== ticket.status) {
-        try {
-          await api('PATCH', '/tickets/' + id, { status: then });
-        } catch (err) {
-          setError(err);
-        }
+      if (res && res.scheduled) {
+        const sc = res.scheduled;
+        setHeld({ id: sc.id, until: Date.now() + (sc.undo_seconds || sc.seconds_left || 0) * 1000, request: sc.request });
+        setKind('reply');
+        return;
       }
       setKind('reply');
       await onSent();
@@ -348,6 +464,11 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
         setError({ status: 413, message: t('attach.server_too_large', { max: bytes(fileMax) }) });
       } else if (err.code === 'body_too_large') {
         setError({ status: 413, message: t('attach.total_too_large_server') });
+      } else if (err.details && (err.details.field === 'cc' || err.details.field === 'bcc')) {
+        setFieldError({ field: err.details.field, message: errorText(err) });
+      } else if (err.code === 'channel_unavailable' || (err.details && err.details.field === 'via')) {
+        setFieldError({ field: 'via', message: err.code === 'channel_unavailable'
+          ? t('channel.no_sender', { channel: t('channel.' + ((err.details && err.details.channel) || ticket.channel)) }) : errorText(err) });
       } else {
         setError(err);
       }
@@ -381,7 +502,7 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
         ticket=${recipient ? { ...ticket, reference: recipient.reference, subject: recipient.subject,
           order_number: recipient.order_number } : ticket}
         customer=${recipient || customer}
-        disabled=${busy || disabled} onApply=${(macroId) => onApplyMacro(macroId, recipient && recipient.id)} />` : null}
+        users=${users} teams=${teams} disabled=${busy || disabled} onApply=${useMacro} />` : null}
       <${Slot} name="composer.tools" label=${t('composer.plugin_tools')} insert=${insertText}
         lang=${(customer && customer.lang) || null} disabled=${busy || disabled} />
     </div>
@@ -397,10 +518,67 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       ${note ? t('composer.note_audience') : to ? t('composer.to', { name: (customer && customer.name) || to, address: to })
         : t('composer.reply_audience')}
     </p>`}
+    ${!note && channels ? html`<div class="composer-channel small" data-region="composer-channel">
+      <span>${t('channel.reply_on')}</span>
+      ${(() => {
+        const current = via || channels.default;
+        if (channels.options.length > 1) {
+          return html`<select data-field="via" value=${current || ''} disabled=${busy || disabled}
+            aria-invalid=${fieldError && fieldError.field === 'via' ? 'true' : undefined}
+            onChange=${(e) => { setVia(e.currentTarget.value || null); setFieldError(null); }}>
+            ${current ? null : html`<option value="">${t('channel.' + channels.channel)}</option>`}
+            ${channels.options.map((o) => html`<option value=${o.via} disabled=${!o.available}>${t('channel.' + o.via)}${o.address ? ' · ' + o.address : ''}</option>`)}</select>`;
+        }
+        return html`<strong data-field="channel">${current ? t('channel.' + current) : t('channel.' + channels.channel)}</strong>`;
+      })()}
+      ${channelBlocked ? html`<span class="alert alert-warning inline-alert" role="status" data-region="channel-warning">
+        ${t('channel.no_sender', { channel: t('channel.' + channels.channel) })}
+        ${channels.options.some((o) => o.via === 'email' && o.available) ? html` <button type="button" class="btn btn-secondary btn-sm"
+          data-action="via-email" onClick=${() => { setVia('email'); setFieldError(null); }}>${t('channel.use_email')}</button>` : null}
+      </span>` : null}
+      ${fieldError && fieldError.field === 'via' ? html`<span class="field-error" role="alert" data-error="via">${fieldError.message}</span>` : null}
+    </div>` : null}
+    ${!note && (!channels || channels.default === 'email' || via === 'email') ? html`<div class="composer-copies small" data-region="composer-copies">
+      ${copies ? ['cc', 'bcc'].map((f) => html`<label class="inline"><span>${t('composer.' + f)}</span>
+        <input type="text" data-field=${f} value=${copies[f]} placeholder=${t('composer.copies_placeholder')}
+          aria-invalid=${fieldError && fieldError.field === f ? 'true' : undefined}
+          onInput=${(e) => { setCopies({ ...copies, [f]: e.currentTarget.value }); setFieldError(null); }} />
+        ${fieldError && fieldError.field === f ? html`<span class="field-error" role="alert" data-error=${f}>${fieldError.message}</span>` : null}</label>`)
+        : html`<button type="button" class="btn btn-ghost btn-sm" data-action="show-copies" onClick=${() => setCopies({ cc: '', bcc: '' })}>${t('composer.add_copies')}</button>`}
+    </div>` : null}
+    ${macro || honorifics.length ? html`<div class="composer-macro small" data-region="macro-changes">
+      ${macro ? html`<span>${t('composer.macro_will', { name: macro.name })}</span>
+        <ul class="macro-changes inline-list">${Object.entries(macro.changes).map(([k, v]) => html`<li data-change=${k}>${macroChange(k, v, { users, teams })}</li>`)}</ul>
+        <button type="button" class="tag-x" aria-label=${t('composer.drop_changes')} data-action="drop-changes"
+          onClick=${() => setMacro(null)}>×</button>` : null}
+      ${honorifics.length ? html`<label class="inline"><span>${t('composer.honorific')}</span>
+        <select data-field="honorific" aria-invalid=${fieldError && fieldError.field === 'honorific' ? 'true' : undefined}
+          onChange=${(e) => e.currentTarget.value && chooseHonorific(e.currentTarget.value === '-' ? '' : e.currentTarget.value)}>
+          <option value="">${t('composer.honorific_pick')}</option>
+          ${honorifics.map((h) => html`<option value=${h}>${h}</option>`)}
+          <option value="-">${t('composer.honorific_none')}</option>
+        </select></label>
+        ${fieldError && fieldError.field === 'honorific' ? html`<span class="field-error" role="alert" data-error="honorific">${fieldError.message}</span>` : null}` : null}
+    </div>` : null}
+    ${held ? html`<div class="alert alert-info composer-held" role="status" data-region="held">
+      <span>${t('composer.held', { n: Math.max(0, Math.ceil((held.until - Date.now()) / 1000)) })}</span>
+      <button type="button" class="btn btn-secondary btn-sm" data-action="undo-send" onClick=${undo}>${t('composer.undo')}</button>
+    </div>` : null}
     <textarea ref=${textarea} name="body" rows="5" value=${body} aria-label=${t('composer.' + kind)}
       placeholder=${t(note ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
       onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}
       onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
+    ${!note ? html`<div class="composer-signature small muted" data-region="signature">
+      ${sigEdit !== null ? html`<label class="sig-edit"><span>${t('composer.my_signature')}</span>
+          <textarea rows="3" data-field="my-signature" value=${sigEdit} onInput=${(e) => setSigEdit(e.currentTarget.value)}></textarea></label>
+        <button type="button" class="btn btn-secondary btn-sm" data-action="save-signature" onClick=${saveSignature}>${t('admin.save')}</button>
+        <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setSigEdit(null)}>${t('merge.cancel')}</button>
+        ${fieldError && fieldError.field === 'signature' ? html`<span class="field-error" role="alert">${fieldError.message}</span>` : null}`
+        : html`<span>${signature ? t('composer.signature_added') : t('composer.no_signature')}</span>
+          ${signature ? html`<pre class="sig-preview" data-field="signature-preview">${signature}</pre>` : null}
+          <button type="button" class="btn btn-ghost btn-sm" data-action="edit-signature"
+            onClick=${() => api('GET', '/me/signature').then((d) => setSigEdit((d && d.text) || ''), (err) => setError(err))}>${t('composer.edit_signature')}</button>`}
+    </div>` : null}
     ${files.length ? html`<ul class="pending-files" data-region="pending-files">
       ${files.map((f) => html`<li key=${f.key} class="file-chip" data-file=${f.name} data-uploaded=${f.id ? 'yes' : 'no'}>
         <span class="file-name">${f.name}</span> <span class="muted small">${f.id ? bytes(f.size) : t('attach.uploading')}</span>

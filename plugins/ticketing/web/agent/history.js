@@ -66,6 +66,9 @@ export function historyText(h, names) {
     case 'merged_from': return t('hist.merged_from', { who, ref: h.new || '' });
     case 'customer_id': return t('hist.customer_merged', { who });
     case 'trigger': return t('hist.trigger', { name: h.new || '' });
+    case 'snoozed_until': return h.new ? t('hist.snoozed', { who, until: dateTime(h.new) }) : t('hist.unsnoozed', { who });
+    case 'snooze_ended': return t('hist.snooze_ended');
+    case 'forwarded': return t('hist.forwarded', { who, to: h.new || '' });
     default: return t('hist.other', { who, field: h.field, from: h.old || '—', to: h.new || '—' });
   }
 }

@@ -73,6 +73,13 @@ export function Inbox() {
   const [q, setQ] = useState(params.get('q') || '');
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
+  // The compact density (one line a row), remembered in this browser.
+  const [compact, setCompact] = useState(() => { try { return localStorage.getItem('destek.inbox.compact') === '1'; } catch (e) { return false; } });
+  const toggleCompact = () => {
+    const next = !compact;
+    setCompact(next);
+    try { localStorage.setItem('destek.inbox.compact', next ? '1' : '0'); } catch (e) { /* storage disabled: this page only */ }
+  };
   const searchRef = useRef(null);
   const state = useRef({});
   state.current = { data, cursor, query };
@@ -201,6 +208,18 @@ export function Inbox() {
     }
   }
 
+  /* A ticket's number ("1255", "#1255") opens that ticket; anything else searches. */
+  async function findOrSearch(text) {
+    const m = /^#?(\d{1,12})$/.exec(text);
+    if (m) {
+      try {
+        const found = await api('GET', '/ticket-references/' + m[1]);
+        if (found && found.id) { navigate('/app/tickets/' + found.id); return; }
+      } catch (e) { /* no such number: search the text */ }
+    }
+    go({ q: text });
+  }
+
   const select = (name, options, label) => html`<label class="filter">
     <span class="visually-hidden">${t('filter.' + name)}</span>
     <select data-filter=${name} value=${params.get(name) || ''} class=${params.get(name) ? 'is-set' : ''}
@@ -225,7 +244,7 @@ export function Inbox() {
     <section class="inbox-main">
       <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : t(VIEW_KEYS[view.id])}</span></h1>
       <div class="toolbar">
-        <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); go({ q: q.trim() }); }}>
+        <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); findOrSearch(q.trim()); }}>
           <input ref=${searchRef} type="search" name="q" value=${q} placeholder=${t('inbox.search')}
             aria-label=${t('inbox.search')} onInput=${(e) => setQ(e.currentTarget.value)} />
         </form>
@@ -260,6 +279,19 @@ export function Inbox() {
         </select>
         <button class="btn btn-secondary" type="button" disabled=${bulkBusy} onClick=${() => bulk({ assignee_id: 'me' })}>
           ${t('ticket.assign_me')}</button>
+        <select aria-label=${t('bulk.assign')} data-bulk="assignee" disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ assignee_id: e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value) })}>
+          <option value="">${t('bulk.assign')}</option>
+          <option value="none">${t('ticket.unassigned')}</option>
+          ${users.filter((u) => u.active !== false).sort((a, b) => a.name.localeCompare(b.name, 'tr'))
+            .map((u) => html`<option value=${String(u.id)}>${u.name}</option>`)}
+        </select>
+        ${teams.length ? html`<select aria-label=${t('bulk.team')} data-bulk="team" disabled=${bulkBusy}
+          onChange=${(e) => e.currentTarget.value && bulk({ team_id: e.currentTarget.value === 'none' ? null : Number(e.currentTarget.value) })}>
+          <option value="">${t('bulk.team')}</option>
+          <option value="none">${t('ticket.no_team')}</option>
+          ${teams.map((tm) => html`<option value=${String(tm.id)}>${tm.name}</option>`)}
+        </select>` : null}
         <button class="btn btn-ghost" type="button" onClick=${() => setSelected(new Set())}>${t('bulk.clear')}</button>
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
@@ -270,6 +302,8 @@ export function Inbox() {
         </label>
         <span class="list-total muted small" data-region="total">${total !== null
           ? t('inbox.total', { n: number(total) }) : data ? t('inbox.shown', { n: number(items.length) }) : ''}</span>
+        <button type="button" class="btn btn-ghost btn-sm" data-action="density" aria-pressed=${compact ? 'true' : 'false'}
+          onClick=${toggleCompact}>${t('inbox.compact')}</button>
         <label class="sort">
           <span class="muted small">${t('sort.label')}</span>
           ${searching ? html`<select data-field="sort" disabled><option>${t('sort.relevance')}</option></select>`
@@ -281,7 +315,7 @@ export function Inbox() {
       ${view.id === 'my_teams' && !searching && myTeamsNone ? html`<p class="muted small pad" data-region="my-teams-none">${t('inbox.my_teams_none')}</p>` : null}
       ${!data ? html`<p class="muted pad">${t('common.loading')}</p>` : !items.length
         ? html`<div class="card empty"><h2>${t('inbox.none_title')}</h2><p class="muted">${t('inbox.none_body')}</p></div>`
-        : html`<ul class="ticket-list" data-region="inbox">
+        : html`<ul class=${'ticket-list' + (compact ? ' is-compact' : '')} data-region="inbox">
         ${items.map((it, i) => html`<li key=${it.id} data-ticket=${it.id}
             class=${'ticket-row' + (i === cursor ? ' is-cursor' : '') + (selected.has(it.id) ? ' is-selected' : '')}>
           <input type="checkbox" checked=${selected.has(it.id)} onChange=${() => toggle(it.id)}
@@ -301,6 +335,7 @@ export function Inbox() {
             <${SlaBadge} sla=${it.sla} />
             <${StatusBadge} status=${it.status} />
             ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
+            ${it.team_id != null ? html`<span class="team muted small" data-team=${it.team_id}>${(teams.find((tm) => tm.id === it.team_id) || { name: '#' + it.team_id }).name}</span>` : null}
             <span class="assignee" data-assignee=${it.assignee_id == null ? '' : it.assignee_id}>${it.assignee_id == null ? null
               : html`<${OnlineDot} person=${person(users, it.assignee_id)} />`}${userName(users, it.assignee_id)}</span>
             <time datetime=${it[timeField]} title=${t(sort === 'created' ? 'inbox.created_at' : 'inbox.updated_at',

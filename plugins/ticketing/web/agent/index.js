@@ -12,6 +12,7 @@ import { TeamsScreen } from './admin/teams.js';
 import { MacrosScreen } from './admin/macros.js';
 import { TriggersScreen } from './admin/triggers.js';
 import { UnparsedScreen } from './admin/unparsed.js';
+import { NotificationsBell } from './notifications.js';
 
 export const routes = [
   { path: '/app/tickets', page: Inbox },
@@ -19,6 +20,9 @@ export const routes = [
 ];
 
 export const nav = [{ id: 'inbox', href: '/app/tickets', label: 'nav.inbox', order: 10 }];
+
+// The bell of the agent's notifications (notifications.js), in the top bar.
+export const panels = [{ slot: 'topbar', id: 'notifications', panel: NotificationsBell, order: 10 }];
 
 export const admin = [
   { id: 'mailboxes', label: 'admin.tab_mailboxes', screen: Mailboxes, order: 100 },
@@ -38,6 +42,8 @@ export const shortcuts = [
   { keys: 'a', label: 'keys.assign', order: 14 },
   { keys: '/', label: 'keys.search', order: 15 },
   { keys: 'u', label: 'keys.back', order: 16 },
+  { keys: 'o / p / h', label: 'keys.status', order: 17 },
+  { keys: 's', label: 'keys.solve', order: 18 },
 ];
 
 // The events ticketing emits (plugins/ticketing/EVENTS.md), offered as quick picks on the webhooks screen.

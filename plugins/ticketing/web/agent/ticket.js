@@ -98,16 +98,38 @@ function MergeConfirm({ ask, busy, onConfirm, onCancel }) {
   return html`<div class="overlay" onClick=${onCancel}>
     <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="merge-confirm-title"
       aria-describedby="merge-confirm-lead" data-region="merge-confirm" onClick=${(e) => e.stopPropagation()}>
-      <h2 id="merge-confirm-title">${t('merge.confirm_title')}</h2>
-      <p id="merge-confirm-lead">${t('merge.confirm_lead')}</p>
+      <h2 id="merge-confirm-title">${t(ask.differ ? 'merge.confirm_title' : 'merge.confirm_title_same')}</h2>
+      <p id="merge-confirm-lead">${t(ask.differ ? 'merge.confirm_lead' : 'merge.confirm_lead_same')}</p>
       ${side(ask.target, t('merge.confirm_target'), 'target')}
       ${side(ask.source, t('merge.confirm_source'), 'source')}
-      <p class="muted small">${t('merge.confirm_note')}</p>
+      ${ask.differ ? html`<p class="muted small">${t('merge.confirm_note')}</p>` : null}
       <div class="row-actions">
         <button class="btn btn-primary" type="button" data-action="merge-confirm" disabled=${busy}
-          onClick=${onConfirm}>${t('merge.confirm')}</button>
+          onClick=${onConfirm}>${t(ask.differ ? 'merge.confirm' : 'merge.confirm_same')}</button>
         <button class="btn btn-secondary" type="button" data-action="merge-cancel" ref=${cancel}
           onClick=${onCancel}>${t('merge.cancel')}</button>
+      </div>
+    </div>
+  </div>`;
+}
+
+/* "a" on a ticket a colleague owns: taking it from them is asked first. */
+function TakeConfirm({ name, busy, onConfirm, onCancel }) {
+  const cancel = useRef(null);
+  useEffect(() => {
+    if (cancel.current) cancel.current.focus();
+    const esc = (e) => { if (e.key === 'Escape') { e.stopPropagation(); onCancel(); } };
+    document.addEventListener('keydown', esc, true);
+    return () => document.removeEventListener('keydown', esc, true);
+  }, []);
+  return html`<div class="overlay" onClick=${onCancel}>
+    <div class="dialog card merge-confirm" role="alertdialog" aria-modal="true" aria-labelledby="take-confirm-title"
+      data-region="take-confirm" onClick=${(e) => e.stopPropagation()}>
+      <h2 id="take-confirm-title">${t('ticket.take_title')}</h2>
+      <p>${t('ticket.take_lead', { name })}</p>
+      <div class="row-actions">
+        <button class="btn btn-primary" type="button" data-action="take-confirm" disabled=${busy} onClick=${onConfirm}>${t('ticket.take_confirm')}</button>
+        <button class="btn btn-secondary" type="button" data-action="take-cancel" ref=${cancel} onClick=${onCancel}>${t('merge.cancel')}</button>
       </div>
     </div>
   </div>`;
@@ -211,6 +233,100 @@ function CustomerPanel({ ticket, customer, onErased }) {
   </aside>`;
 }
 
+/* Snooze until a date and time: the ticket becomes pending and opens again by itself then (snooze.c). */
+function pad(n) { return String(n).padStart(2, '0'); }
+function localInput(d) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+function Snooze({ ticket, disabled, onChanged }) {
+  const tomorrow = new Date();
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  tomorrow.setHours(9, 0, 0, 0);
+  const [value, setValue] = useState(localInput(tomorrow));
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function call(method, body) {
+    setBusy(true);
+    setError(null);
+    try {
+      onChanged(await api(method, '/tickets/' + ticket.id + '/snooze', body));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const submit = (e) => {
+    e.preventDefault();
+    const d = new Date(value);
+    if (!value || Number.isNaN(d.getTime())) { setError({ message: t('snooze.invalid') }); return; }
+    if (d.getTime() <= Date.now()) { setError({ message: t('snooze.past') }); return; }
+    call('POST', { until: d.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  };
+  if (ticket.snoozed_until) {
+    return html`<div class="prop" data-region="snooze">
+      <span>${t('snooze.label')}</span>
+      <p data-field="snoozed-until"><strong>${t('snooze.until', { time: dateTime(ticket.snoozed_until) })}</strong></p>
+      <button type="button" class="btn btn-ghost btn-sm" data-action="unsnooze" disabled=${busy || disabled}
+        onClick=${() => call('DELETE')}>${t('snooze.cancel')}</button>
+      ${error ? html`<p class="prop-error" role="alert" data-error="snooze">${errorText(error)}</p>` : null}
+    </div>`;
+  }
+  if (ticket.status === 'solved' || ticket.status === 'closed') return null;
+  return html`<form class="prop" data-region="snooze" onSubmit=${submit}>
+    <label for="snooze-until">${t('snooze.label')}</label>
+    <div class="inline-form">
+      <input id="snooze-until" type="datetime-local" value=${value} aria-invalid=${error ? 'true' : undefined}
+        onInput=${(e) => { setValue(e.currentTarget.value); setError(null); }} />
+      <button class="btn btn-secondary btn-sm" type="submit" data-action="snooze" disabled=${busy || disabled}>${t('snooze.submit')}</button>
+    </div>
+    ${error ? html`<p class="prop-error" role="alert" data-error="snooze">${errorText(error)}</p>` : null}
+    <p class="muted small">${t('snooze.hint')}</p>
+  </form>`;
+}
+
+/* Forward the thread (without notes) to an outside address, with a note on top. */
+function Forward({ ticket, disabled, onDone }) {
+  const [to, setTo] = useState('');
+  const [note, setNote] = useState('');
+  const [error, setError] = useState(null);
+  const [sent, setSent] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState(false);   // the form is made only when opened: no stray fields on the page
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    setSent(null);
+    if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(to.trim())) { setError({ message: t('forward.invalid') }); return; }
+    setBusy(true);
+    try {
+      await api('POST', '/tickets/' + ticket.id + '/forward', { to: to.trim(), ...(note.trim() ? { note: note.trim() } : {}) });
+      setSent(to.trim());
+      setTo('');
+      setNote('');
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<details class="prop forward" data-region="forward" onToggle=${(e) => setOpen(e.currentTarget.open)}>
+    <summary>${t('forward.label')}</summary>
+    ${open ? html`<form onSubmit=${submit} novalidate>
+      <label for="forward-to" class="small">${t('forward.to')}</label>
+      <input id="forward-to" type="email" value=${to} aria-invalid=${error ? 'true' : undefined}
+        onInput=${(e) => { setTo(e.currentTarget.value); setError(null); }} />
+      ${error ? html`<p class="prop-error" role="alert" data-error="forward">${errorText(error)}</p>` : null}
+      <label for="forward-note" class="small">${t('forward.note')}</label>
+      <textarea id="forward-note" rows="3" value=${note} onInput=${(e) => setNote(e.currentTarget.value)}></textarea>
+      <button class="btn btn-secondary btn-sm" type="submit" data-action="forward" disabled=${busy || disabled}>${t('forward.submit')}</button>
+      ${sent ? html`<p class="muted small" role="status" data-field="forwarded">${t('forward.done', { to: sent })}</p>` : null}
+      <p class="muted small">${t('forward.hint')}</p>
+    </form>` : null}
+  </details>`;
+}
+
 export function TicketPage({ id }) {
   const { user } = useStore();
   const [ticket, setTicket] = useState(null);
@@ -220,7 +336,11 @@ export function TicketPage({ id }) {
   const [teams, setTeams] = useState([]);
   const [busy, setBusy] = useState(false);
   const [mergeRef, setMergeRef] = useState('');
-  const [mergeAsk, setMergeAsk] = useState(null);   // {sourceId, target, source}: another customer's ticket
+  const [mergeAsk, setMergeAsk] = useState(null);   // {sourceId, target, source, differ}: shown before any merge
+  const [mergeError, setMergeError] = useState(null); // beside the merge field
+  const [taking, setTaking] = useState(false);         // "a" on a colleague's ticket: asked first
+  const ticketRef = useRef(null);
+  ticketRef.current = ticket;
   const [tagText, setTagText] = useState('');
   const [macros, setMacros] = useState([]);
   const [focus, setFocus] = useState({ kind: 'reply', n: 0 });
@@ -293,47 +413,54 @@ export function TicketPage({ id }) {
     await api('POST', '/tickets/' + id + '/macros/' + macroId + '/apply', toId ? { to_customer_id: toId } : undefined);
     await load();
   });
-  // Merges sourceId in; another customer's ticket is merged only once the agent confirmed it (the dialog).
-  async function mergeIn(sourceId, confirmed) {
-    try {
-      setTicket(await api('POST', '/tickets/' + id + '/merge',
-        confirmed ? { source_id: sourceId, confirm_different_customers: true } : { source_id: sourceId }));
-    } catch (e) {
-      if (e.code === 'customers_differ' && !confirmed && e.details && e.details.source) {
-        setMergeAsk({ sourceId, target: e.details.target, source: e.details.source });
-        return;
-      }
-      throw e;
-    }
+  // Merges sourceId in, once the agent has seen both tickets (the dialog); another customer's ticket is sent with
+  // confirm_different_customers.
+  async function mergeIn(sourceId, differ) {
+    setTicket(await api('POST', '/tickets/' + id + '/merge',
+      differ ? { source_id: sourceId, confirm_different_customers: true } : { source_id: sourceId }));
     setMergeAsk(null);
     setMergeRef('');
     await load();
   }
-  const confirmMerge = () => run(() => mergeIn(mergeAsk.sourceId, true));
+  const confirmMerge = () => run(async () => {
+    try {
+      await mergeIn(mergeAsk.sourceId, mergeAsk.differ);
+    } catch (e) {
+      setMergeAsk(null);
+      setMergeError(e);
+    }
+  });
+  const side = (x) => ({ reference: x.reference, subject: x.subject, customer: x.customer || {} });
   const merge = (e) => {
     e.preventDefault();
     const text = mergeRef.trim().replace(/^#/, '');
-    if (!text) return;
+    setMergeError(null);
+    if (!text) { setMergeError({ message: t('merge.empty') }); return; }
     run(async () => {
       let sourceId = null;
-      if (mergeRef.trim().startsWith('#')) {
-        // The API has no lookup by reference: page through every ticket (newest first) until it turns up.
-        let cursor = null;
-        for (let page = 0; page < 20 && !sourceId; page++) {
-          const found = await api('GET', '/tickets?limit=100&status=' + STATUSES.join(',') +
-            (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-          const hit = found.items.find((x) => x.reference === '#' + text);
-          if (hit) sourceId = hit.id;
-          cursor = found.next_cursor;
-          if (!cursor) break;
+      if (mergeRef.trim().startsWith('#') || !/^\d+$/.test(text)) {
+        if (/^\d{1,12}$/.test(text)) {
+          try { sourceId = (await api('GET', '/ticket-references/' + text)).id; } catch (err) { sourceId = null; }
         }
       } else {
         sourceId = parseInt(text, 10);
       }
-      if (!sourceId) throw Object.assign(new Error(t('merge.not_found')), { status: 404, message: t('merge.not_found') });
-      await mergeIn(sourceId, false);
+      let source = null;
+      if (sourceId && sourceId !== ticket.id) {
+        try { source = await api('GET', '/tickets/' + sourceId); } catch (err) { source = null; }
+      }
+      if (sourceId === ticket.id) { setMergeError({ message: t('merge.same') }); return; }
+      if (!source) { setMergeError({ message: t('merge.not_found') }); return; }
+      if (source.status === 'closed') { setMergeError({ message: t('merge.closed', { ref: source.reference }) }); return; }
+      setMergeAsk({ sourceId, target: side(ticket), source: side(source),
+        differ: !!(source.customer && ticket.customer && source.customer.id !== ticket.customer.id) });
     });
   };
+  function setStatusKey(status) {
+    const tk = ticketRef.current;
+    if (!tk || tk.status === status || tk.status === 'closed') return;
+    run(async () => setTicket(await api('PATCH', '/tickets/' + id, { status })));
+  }
   const addTag = (e) => {
     e.preventDefault();
     const tag = tagText.trim();
@@ -346,8 +473,17 @@ export function TicketPage({ id }) {
     setKeys({
       r: () => setFocus((f) => ({ kind: 'reply', n: f.n + 1 })),
       n: () => setFocus((f) => ({ kind: 'note', n: f.n + 1 })),
-      a: () => assign('me'),
+      a: () => {
+        const tk = ticketRef.current;
+        if (tk && tk.assignee_id != null && tk.assignee_id !== user.id) setTaking(true);
+        else assign('me');
+      },
       u: () => navigate('/app/tickets'),
+      // Status keys: o open, p pending, h on hold, s solved (solve).
+      o: () => setStatusKey('open'),
+      p: () => setStatusKey('pending'),
+      h: () => setStatusKey('on_hold'),
+      s: () => setStatusKey('solved'),
     });
     return () => setKeys({});
   }, [id]);
@@ -388,6 +524,7 @@ export function TicketPage({ id }) {
           <span>${t('channel.' + ticket.channel)}</span>
           <span>· <time datetime=${ticket.created_at} title=${dateTime(ticket.created_at)}>${t('ticket.opened', { time: when(ticket.created_at) })}</time></span>
           ${ticket.order_number ? html`<span>· ${t('ticket.order', { number: ticket.order_number })}</span>` : null}
+          ${ticket.team_id != null ? html`<span data-field="team-name">· ${t('ticket.in_team', { team: names('team', ticket.team_id) })}</span>` : null}
         </p>
       </div>
       <${SlaClock} sla=${ticket.sla} />
@@ -402,7 +539,7 @@ export function TicketPage({ id }) {
       ${closed ? html`<p class="muted">${t('ticket.closed_note')}</p>`
         : html`<${Composer} key=${ticket.id} ticket=${ticket} customer=${customer || ticket.customer} macros=${macros}
           recipients=${several ? customers : null} defaultTo=${lastPart ? lastPart.customer.id : ticket.customer.id}
-          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro}
+          focus=${focus} disabled=${busy} onSent=${load} onApplyMacro=${applyMacro} users=${users} teams=${teams}
           onTyping=${onDraft} />`}
       <${History} items=${ticket.history} names=${names} />
     </div>
@@ -448,19 +585,25 @@ export function TicketPage({ id }) {
             <input type="text" value=${tagText} aria-label=${t('ticket.add_tag')} placeholder=${t('ticket.add_tag')}
               onInput=${(e) => setTagText(e.currentTarget.value)} /></form>`}
         </div>
+        <${Snooze} ticket=${ticket} disabled=${busy || closed} onChanged=${(d) => setTicket(d)} />
         ${closed ? null : html`<form class="prop" onSubmit=${merge}>
           <label for="merge-ref">${t('merge.label')}</label>
           <div class="inline-form">
             <input id="merge-ref" type="text" value=${mergeRef} placeholder=${t('merge.placeholder')}
-              onInput=${(e) => setMergeRef(e.currentTarget.value)} />
+              aria-invalid=${mergeError ? 'true' : undefined} aria-describedby=${mergeError ? 'merge-error' : undefined}
+              onInput=${(e) => { setMergeRef(e.currentTarget.value); setMergeError(null); }} />
             <button class="btn btn-secondary btn-sm" type="submit" disabled=${busy} data-action="merge">${t('merge.submit')}</button>
           </div>
+          ${mergeError ? html`<p class="prop-error" id="merge-error" role="alert" data-error="merge">${errorText(mergeError)}</p>` : null}
           <p class="muted small">${t('merge.hint', { ref: ticket.reference })}</p>
         </form>`}
+        <${Forward} ticket=${ticket} disabled=${busy} onDone=${load} />
       </section>
       <${CustomerPanel} ticket=${ticket} customer=${customer} onErased=${load} />
     </div>
     ${mergeAsk ? html`<${MergeConfirm} ask=${mergeAsk} busy=${busy} onConfirm=${confirmMerge}
       onCancel=${() => setMergeAsk(null)} />` : null}
+    ${taking ? html`<${TakeConfirm} name=${names('user', ticket.assignee_id)} busy=${busy}
+      onConfirm=${() => { setTaking(false); assign('me'); }} onCancel=${() => setTaking(false)} />` : null}
   </div>`;
 }

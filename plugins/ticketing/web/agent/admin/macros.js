@@ -1,13 +1,13 @@
 // Macros: canned replies in Turkish and English (the customer's language is sent; the other when that one is
 // empty) with variables, plus field changes (status, priority, tags, assignee), applied from a ticket's composer.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { PRIORITIES, STATUSES } from '../tickets.js';
 import { VarButtons } from './vars.js';
 import { Empty, ErrorAlert, F, FormActions, Section, Slot, api, html, insertAt, locale, placeCaret, required, splitList, t,
   useConfirm, useForm, useList, useUsers, useFocusOnMount, NewButton } from '@destek/agent';
 
 const CHANGE_FIELD = { status: 'status', priority: 'priority', add_tags: 'add_tags', remove_tags: 'remove_tags',
-  assignee_id: 'assignee' };
+  assignee_id: 'assignee', team_id: 'team' };
 
 /* The form's assignee choice as the API's value: "" no change, "me", "none" (unassign) or a user id. */
 function assigneeValue(changes) {
@@ -17,7 +17,7 @@ function assigneeValue(changes) {
   return String(a);
 }
 
-export function changesSummary(changes, users) {
+export function changesSummary(changes, users, teams) {
   const c = changes || {};
   const out = [];
   if (c.status) out.push(t('admin.set_status', { value: t('status.' + c.status) }));
@@ -33,15 +33,20 @@ export function changesSummary(changes, users) {
       out.push(t('admin.assigns_to', { name: u ? u.name : '#' + a }));
     }
   }
+  if ('team_id' in c) {
+    const tm = (teams || []).find((x) => x.id === c.team_id);
+    out.push(c.team_id === null ? t('admin.unsets_team') : t('admin.sets_team', { team: tm ? tm.name : '#' + c.team_id }));
+  }
   return out;
 }
 
-function MacroForm({ macro, users, onSaved, onCancel }) {
+function MacroForm({ macro, users, teams, onSaved, onCancel }) {
   const c = (macro && macro.changes) || {};
   const initial = {
     name: macro ? macro.name : '', body_tr: macro ? macro.body_tr : '', body_en: macro ? macro.body_en : '',
     status: c.status || '', priority: c.priority || '', add_tags: (c.add_tags || []).join(', '),
     remove_tags: (c.remove_tags || []).join(', '), assignee: assigneeValue(c),
+    team: !('team_id' in c) ? '' : c.team_id === null ? 'none' : String(c.team_id),
   };
   useFocusOnMount(macro ? 'edit-macro-name' : 'macro-name');
   const form = useForm(macro ? 'edit-macro' : 'macro', initial, {
@@ -54,7 +59,7 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
     validate: (v) => {
       const e = required(v, ['name']);
       if (!v.body_tr.trim() && !v.body_en.trim() && !v.status && !v.priority && !v.add_tags.trim() &&
-          !v.remove_tags.trim() && !v.assignee) e.body_tr = t('admin.macro_empty');
+          !v.remove_tags.trim() && !v.assignee && !v.team) e.body_tr = t('admin.macro_empty');
       return e;
     },
   });
@@ -74,6 +79,8 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
     if (v.assignee === 'none') changes.assignee_id = null;
     else if (v.assignee === 'me') changes.assignee_id = 'me';
     else if (v.assignee) changes.assignee_id = Number(v.assignee);
+    if (v.team === 'none') changes.team_id = null;
+    else if (v.team) changes.team_id = Number(v.team);
     const body = { name: v.name.trim(), body_tr: v.body_tr, body_en: v.body_en, changes };
     const saved = macro ? await api('PATCH', '/macros/' + macro.id, body) : await api('POST', '/macros', body);
     if (!macro) form.reset(initial);
@@ -101,6 +108,8 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
       <${F} form=${form} name="assignee" type="select" label=${t('admin.assignee')}
         options=${[...keep, ['me', t('admin.assignee_me')], ['none', t('admin.assignee_none')],
           ...users.map((u) => [String(u.id), u.name])]} />
+      <${F} form=${form} name="team" type="select" label=${t('admin.team')}
+        options=${[...keep, ['none', t('admin.team_none')], ...(teams || []).map((tm) => [String(tm.id), tm.name])]} />
       <${ErrorAlert} error=${form.error} />
       <${FormActions} form=${form} label=${macro ? t('admin.save') : t('admin.create')} onCancel=${onCancel} />
     </form><//>`;
@@ -109,6 +118,8 @@ function MacroForm({ macro, users, onSaved, onCancel }) {
 export function MacrosScreen() {
   const list = useList('/macros');
   const users = useUsers();
+  const [teams, setTeams] = useState([]);
+  useEffect(() => { api('GET', '/teams').then((d) => setTeams((d && d.items) || []), () => {}); }, []);
   const [editing, setEditing] = useState(null);
   const [q, setQ] = useState('');
   const [ask, dialog] = useConfirm();
@@ -119,9 +130,9 @@ export function MacrosScreen() {
   const items = needle ? all.filter((m) => m.name.toLocaleLowerCase(locale()).includes(needle)) : all;
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.macros_intro')}</p>
-    ${editing === 'new' ? html`<${MacroForm} key="new" users=${users} onCancel=${() => setEditing(null)}
+    ${editing === 'new' ? html`<${MacroForm} key="new" users=${users} teams=${teams} onCancel=${() => setEditing(null)}
       onSaved=${() => { setEditing(null); list.reload(); }} />`
-      : editing ? html`<${MacroForm} key=${'e' + editing.id} macro=${editing} users=${users} onCancel=${() => setEditing(null)}
+      : editing ? html`<${MacroForm} key=${'e' + editing.id} macro=${editing} users=${users} teams=${teams} onCancel=${() => setEditing(null)}
       onSaved=${() => { setEditing(null); list.reload(); }} />`
       : html`<${NewButton} label=${t('admin.new_macro')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
@@ -145,7 +156,7 @@ export function MacrosScreen() {
           <div><span class="badge">TR</span> <span class="pre small" lang="tr">${m.body_tr || '—'}</span></div>
           <div><span class="badge">EN</span> <span class="pre small" lang="en">${m.body_en || '—'}</span></div>
         </div>
-        ${changesSummary(m.changes, users).length ? html`<p class="small muted">${changesSummary(m.changes, users).join(' · ')}</p>` : null}
+        ${changesSummary(m.changes, users, teams).length ? html`<p class="small muted">${changesSummary(m.changes, users, teams).join(' · ')}</p>` : null}
       </article>`)}
     </div>
     ${dialog}
