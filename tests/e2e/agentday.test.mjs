@@ -248,7 +248,7 @@ test('CC/BCC, the signature shown and edited under the composer, forward to an o
   assert.deepEqual(errors, []);
 });
 
-test('the queue: a ticket number in the search opens it; status keys; the compact density', async () => {
+test('the queue: a ticket number in the search opens it, an e-mail address finds the customer\'s tickets; status keys; the compact density', async () => {
   const wa = await api('GET', '/tickets/' + ids.wa);
   await page.goto(server.url + '/app/tickets?view=open');
   await page.locator('.inbox input[type="search"]').fill(wa.reference);
@@ -270,4 +270,10 @@ test('the queue: a ticket number in the search opens it; status keys; the compac
   await page.locator('[data-action="density"]').click();
   await page.locator('.ticket-list.is-compact').waitFor();
   await shot(page, 'agentday-compact.png');
+  // An e-mail address finds that customer's tickets (every status).
+  await page.locator('.inbox input[type="search"]').fill('mehmet@example.com');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-filter="customer"]', { hasText: 'Mehmet Demir' }).waitFor();
+  await page.locator(`[data-ticket="${ids.t2}"]`).waitFor();
+  assert.equal(await page.locator('.ticket-row').count(), 1);
 });

@@ -23,7 +23,7 @@ const VIEW_KEYS = { mine: 'view.mine', unassigned: 'view.unassigned', my_teams: 
   sla_at_risk: 'view.sla_at_risk', solved: 'view.solved' };
 export const SORTS = ['updated', 'created', 'priority', 'sla_due'];
 const SORT_KEYS = { updated: 'sort.updated', created: 'sort.created', priority: 'sort.priority', sla_due: 'sort.sla_due' };
-const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'team', 'q'];
+const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'team', 'customer', 'q'];
 const PAGE = 50;
 const POLL_MS = 10000;
 
@@ -217,6 +217,16 @@ export function Inbox() {
         if (found && found.id) { navigate('/app/tickets/' + found.id); return; }
       } catch (e) { /* no such number: search the text */ }
     }
+    // An e-mail address or a phone number: that customer's tickets, when it is one customer's.
+    if (/@/.test(text) || /^[+\d][\d\s().-]{6,}$/.test(text)) {
+      try {
+        const found = await api('GET', '/customers?limit=2&q=' + encodeURIComponent(text));
+        if (found.items && found.items.length === 1) {
+          go({ customer: String(found.items[0].id), q: '', status: 'new,open,pending,on_hold,solved,closed' });
+          return;
+        }
+      } catch (e) { /* search the text instead */ }
+    }
     go({ q: text });
   }
 
@@ -261,8 +271,11 @@ export function Inbox() {
             placeholder=${t('filter.tag')} aria-label=${t('filter.tag')} data-filter="tag"
             onChange=${(e) => go({ tag: e.currentTarget.value.trim() })}
             onKeyDown=${(e) => { if (e.key === 'Escape') e.currentTarget.value = params.get('tag') || ''; }} />
+          ${params.get('customer') ? html`<span class="tag" data-filter="customer">${t('filter.customer', {
+            name: ((items[0] && items[0].customer) ? (items[0].customer.name || items[0].customer.email) : '#' + params.get('customer')) })}
+            <button type="button" class="tag-x" aria-label=${t('filter.clear')} onClick=${() => go({ customer: '', status: '' })}>×</button></span>` : null}
           ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
-            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '' })}>${t('filter.clear')}</button>` : null}
+            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '', customer: '' })}>${t('filter.clear')}</button>` : null}
         </div>
       </div>
       ${selected.size ? html`<div class="bulkbar" role="region" aria-label=${t('bulk.label')}>
