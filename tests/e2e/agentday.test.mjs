@@ -52,6 +52,18 @@ test('bulk: assign to a colleague and give to a team; the row and the ticket sho
   await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
   await page.locator('[data-bulk="team"]').selectOption(String(ids.team));
   await page.locator(`[data-ticket="${ids.t2}"] [data-team="${ids.team}"]`, { hasText: 'Kargo Ekibi' }).waitFor();
+  // Bulk tags.
+  await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
+  await page.locator('[data-bulk="tag"]').fill('fatura');
+  await page.keyboard.press('Enter');
+  await eventually(async () => (await api('GET', '/tickets/' + ids.t2)).tags.includes('fatura'), 5000, 'the tag added');
+  // One view per team, with its count.
+  const teamView = page.locator(`[data-view="team-${ids.team}"]`);
+  await teamView.locator('[data-count="1"]').waitFor();
+  await teamView.click();
+  await page.locator('.inbox-title', { hasText: 'Kargo Ekibi' }).waitFor();
+  await page.locator(`[data-ticket="${ids.t2}"]`).waitFor();
+  assert.equal(await page.locator('.ticket-row').count(), 1);
   await shot(page, 'agentday-bulk.png');
   await page.goto(server.url + '/app/tickets/' + ids.t2);
   await page.locator('[data-field="team-name"]', { hasText: 'Kargo Ekibi' }).waitFor();
@@ -276,4 +288,17 @@ test('the queue: a ticket number in the search opens it, an e-mail address finds
   await page.locator('[data-filter="customer"]', { hasText: 'Mehmet Demir' }).waitFor();
   await page.locator(`[data-ticket="${ids.t2}"]`).waitFor();
   assert.equal(await page.locator('.ticket-row').count(), 1);
+  // On a phone the filters fold away: the first ticket shows without scrolling.
+  const phone = await newPage(browser, { width: 360, height: 740, errors });
+  await login(phone, server.url, ADMIN);
+  await phone.goto(server.url + '/app/tickets?view=solved');
+  const first = phone.locator('.ticket-row').first();
+  await first.waitFor();
+  assert.ok((await first.boundingBox()).y < 740, 'the first ticket is on the first screen');
+  assert.equal(await phone.locator('.toolbar .filters').isVisible(), false);
+  await phone.locator('[data-action="filters"]').click();
+  await phone.locator('.toolbar .filters').waitFor();
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth) <= 360);
+  await shot(phone, 'agentday-phone.png', false);
+  await phone.context().close();
 });

@@ -29,8 +29,14 @@ const POLL_MS = 10000;
 
 /* The list call for the address: the view's filters (not when searching: a search looks through every ticket),
  * the filters the agent chose on top, and the sort. */
-function listQuery(params) {
-  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS.find((v) => v.id === 'open');
+/* The views: the fixed ones, then one per team (its tickets still to be worked on). */
+function allViews(teams) {
+  return [...VIEWS, ...(teams || []).map((tm) => ({ id: 'team-' + tm.id, filter: { team: String(tm.id), status: ACTIVE }, name: tm.name }))];
+}
+const viewName = (v) => (v.name !== undefined ? v.name : t(VIEW_KEYS[v.id]));
+
+function listQuery(params, views) {
+  const view = views.find((v) => v.id === params.get('view')) || views.find((v) => v.id === 'open');
   const searching = !!params.get('q');
   const q = new URLSearchParams(searching ? {} : view.filter);
   for (const f of FILTERS) {
@@ -61,7 +67,9 @@ const countOf = (query) => api('GET', '/tickets/count?' + query).then((d) => (d 
 export function Inbox() {
   const { query: search, user } = useStore();
   const params = new URLSearchParams(search);
-  const { view, sort, searching, query, countQuery } = listQuery(params);
+  const [teams, setTeams] = useState([]);
+  const views = allViews(teams);
+  const { view, sort, searching, query, countQuery } = listQuery(params, views);
   const [data, setData] = useState(null);
   const [total, setTotal] = useState(null);
   const [counts, setCounts] = useState({});
@@ -69,10 +77,11 @@ export function Inbox() {
   const [cursor, setCursor] = useState(0);
   const [selected, setSelected] = useState(new Set());
   const [users, setUsers] = useState([]);
-  const [teams, setTeams] = useState([]);
   const [q, setQ] = useState(params.get('q') || '');
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
+  const [bulkTag, setBulkTag] = useState('');
+  const [showFilters, setShowFilters] = useState(false);   // on a phone the filters fold away until asked for
   // The compact density (one line a row), remembered in this browser.
   const [compact, setCompact] = useState(() => { try { return localStorage.getItem('destek.inbox.compact') === '1'; } catch (e) { return false; } });
   const toggleCompact = () => {
@@ -82,7 +91,7 @@ export function Inbox() {
   };
   const searchRef = useRef(null);
   const state = useRef({});
-  state.current = { data, cursor, query };
+  state.current = { data, cursor, query, views };
 
   const grown = useRef(0);   // bumped by each "show more": a refresh begun before one must not shrink the list
   async function refresh() {
@@ -100,13 +109,14 @@ export function Inbox() {
     } catch (e) {
       if (state.current.query === asked) setError(e);
     }
-    const queries = [...new Set([countQuery, ...VIEWS.map((v) => new URLSearchParams(v.filter).toString())])];
+    const shown = state.current.views || VIEWS;
+    const queries = [...new Set([countQuery, ...shown.map((v) => new URLSearchParams(v.filter).toString())])];
     const answers = await Promise.all(queries.map((q) => countOf(q).catch(() => null)));
     if (state.current.query !== asked) return;
     const byQuery = new Map(queries.map((q, i) => [q, answers[i]]));
     setTotal(byQuery.get(countQuery));
     const next = {};
-    for (const v of VIEWS) {
+    for (const v of shown) {
       const n = byQuery.get(new URLSearchParams(v.filter).toString());
       if (n !== null && n !== undefined) next[v.id] = n;
     }
@@ -149,6 +159,7 @@ export function Inbox() {
   }, [query]);
   // Any ticket event may move a ticket into, out of or within this list or change a view's count.
   useLiveRefresh(refresh, { pollMs: POLL_MS }, [query]);
+  useEffect(() => { if (teams.length) refresh(); }, [teams.length]);   // the teams' views' counts
   const live = useLiveState();
 
   function go(patch) {
@@ -244,21 +255,23 @@ export function Inbox() {
 
   return html`<div class="inbox">
     <nav class="views" aria-label=${t('inbox.views')}>
-      ${VIEWS.map((v) => html`<a href=${'/app/tickets?view=' + v.id} onClick=${onLinkClick} data-view=${v.id}
+      ${views.map((v) => html`<a href=${'/app/tickets?view=' + v.id} onClick=${onLinkClick} data-view=${v.id}
           class=${'view' + (v === view && !searching ? ' is-active' : '') + (v.id === 'sla_at_risk' && counts[v.id] ? ' has-risk' : '')}
           aria-current=${v === view && !searching ? 'page' : undefined}>
-        <span>${t(VIEW_KEYS[v.id])}</span>${counts[v.id] !== undefined
+        <span>${viewName(v)}</span>${counts[v.id] !== undefined
           ? html`<span class="count" data-count=${counts[v.id]}>${number(counts[v.id])}</span>` : null}
       </a>`)}
     </nav>
     <section class="inbox-main">
-      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : t(VIEW_KEYS[view.id])}</span></h1>
+      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : viewName(view)}</span></h1>
       <div class="toolbar">
         <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); findOrSearch(q.trim()); }}>
           <input ref=${searchRef} type="search" name="q" value=${q} placeholder=${t('inbox.search')}
             aria-label=${t('inbox.search')} onInput=${(e) => setQ(e.currentTarget.value)} />
         </form>
-        <div class="filters">
+        <button type="button" class="btn btn-ghost btn-sm filters-toggle" data-action="filters" aria-expanded=${showFilters ? 'true' : 'false'}
+          onClick=${() => setShowFilters(!showFilters)}>${t('inbox.filters')}${FILTERS.some((f) => f !== 'q' && params.get(f)) ? ' •' : ''}</button>
+        <div class=${'filters' + (showFilters ? ' is-open' : '')}>
           ${select('status', STATUSES, (s) => t('status.' + s))}
           ${select('priority', PRIORITIES, (s) => t('priority.' + s))}
           ${select('channel', CHANNELS, (s) => t('channel.' + s))}
@@ -305,6 +318,9 @@ export function Inbox() {
           <option value="none">${t('ticket.no_team')}</option>
           ${teams.map((tm) => html`<option value=${String(tm.id)}>${tm.name}</option>`)}
         </select>` : null}
+        <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); const v = bulkTag.trim(); if (v) { bulk({ add_tags: [v] }); setBulkTag(''); } }}>
+          <input type="text" data-bulk="tag" value=${bulkTag} placeholder=${t('bulk.add_tag')} aria-label=${t('bulk.add_tag')}
+            disabled=${bulkBusy} onInput=${(e) => setBulkTag(e.currentTarget.value)} /></form>
         <button class="btn btn-ghost" type="button" onClick=${() => setSelected(new Set())}>${t('bulk.clear')}</button>
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
