@@ -46,6 +46,9 @@ after(async () => {
 
 test('bulk: assign to a colleague and give to a team; the row and the ticket show the team', async () => {
   await page.goto(server.url + '/app/tickets?view=open');
+  // Rows say who spoke last and that the customer is waiting.
+  await page.locator(`[data-ticket="${ids.t2}"] [data-field="customer-waiting"]`).waitFor();
+  assert.match(await page.locator(`[data-ticket="${ids.t2}"] [data-field="last-message"]`).textContent(), /Müşteri:\s*Merhaba/);
   await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
   await page.locator('[data-bulk="assignee"]').selectOption(String(ids.other));
   await page.locator(`[data-ticket="${ids.t2}"] .assignee`, { hasText: OTHER.name }).waitFor();

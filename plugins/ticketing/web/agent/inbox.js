@@ -62,6 +62,9 @@ async function fetchList(query, min) {
   }
 }
 
+/* The customer spoke last on a ticket still to be worked on: they are waiting (the "customer replied" mark). */
+const waiting = (it) => it.last_message && it.last_message.from === 'customer' && it.status !== 'solved' && it.status !== 'closed';
+
 const countOf = (query) => api('GET', '/tickets/count?' + query).then((d) => (d && typeof d.count === 'number' ? d.count : null));
 
 export function Inbox() {
@@ -357,11 +360,15 @@ export function Inbox() {
             <span class="row-sub">
               <span class="customer">${it.customer && (it.customer.name || it.customer.email)}</span>
               ${it.search && it.search.snippet_html ? html`<${Snippet} html=${it.search.snippet_html} />`
-                : it.body_excerpt ? html`<span class="excerpt">${it.body_excerpt}</span>` : null}
+                : it.last_message ? html`<span class="excerpt" data-field="last-message">
+                  <span class=${'last-from from-' + it.last_message.from}>${t('inbox.last_' + it.last_message.from)}:</span>
+                  ${' ' + (String(it.last_message.excerpt || '').split('\n').find((l) => l.trim()) || '')}</span>` : null}
             </span>
           </a>
           <span class="row-meta">
             <${SlaBadge} sla=${it.sla} />
+            ${waiting(it) ? html`<span class=${'waiting' + (it.assignee_id === user.id ? ' is-mine' : '')} data-field="customer-waiting"
+              title=${dateTime(it.last_message.at)}>${t('inbox.customer_waiting', { time: ago(it.last_message.at) })}</span>` : null}
             <${StatusBadge} status=${it.status} />
             ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
             ${it.team_id != null ? html`<span class="team muted small" data-team=${it.team_id}>${(teams.find((tm) => tm.id === it.team_id) || { name: '#' + it.team_id }).name}</span>` : null}
