@@ -21,10 +21,26 @@
 
 struct cached_stmt { const char *sql; sqlite3_stmt *st; };
 
+/* The keyed cache (db_keyed_take/db_keyed_put): statements of SQL texts that are not the code's literals (a Lua
+ * plugin's), keyed by their text and a tag that names whose rules compiled them. Bounded: the least recently used is
+ * finalized when it is full. A statement is out of the cache while its caller uses it, so an eviction never finalizes
+ * one in use, and two uses of the same text at once simply prepare a second one. */
+#define KEYED_MAX 32
+
+struct keyed_stmt {
+  char *key;            /* tag, NUL, sql (owned) */
+  size_t tag_len, sql_len;
+  unsigned long hash, used, gen;
+  sqlite3_stmt *st;
+};
+
 struct db {
   sqlite3 *h;
   struct cached_stmt *cache;   /* cache_cap slots (a power of two), cache_count in use */
   size_t cache_cap, cache_count;
+  struct keyed_stmt keyed[KEYED_MAX];
+  int n_keyed;
+  unsigned long keyed_clock;
   struct db *next_reader;   /* list of all readers, closed at shutdown */
 };
 
@@ -288,6 +304,7 @@ static void conn_close(struct db *db)
   for (size_t i = 0; i < db->cache_cap; i++)
     if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
   free(db->cache);
+  db_keyed_clear(db);
   int rc = sqlite3_close(db->h);
   if (rc != SQLITE_OK) log_error("db", "close: %s", sqlite3_errstr(rc));
   free(db);
@@ -609,6 +626,75 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql)
   c->st = st;
   if (++db->cache_count * 2 > db->cache_cap) cache_grow(db);
   return st;
+}
+
+/* ------------------------------------------------------------------------------------------------ keyed cache */
+
+static unsigned long keyed_hash(const char *tag, size_t tag_len, const char *sql, size_t sql_len)
+{
+  unsigned long h = 1469598103934665603UL;   /* FNV-1a */
+  for (size_t i = 0; i < tag_len; i++) h = (h ^ (unsigned char)tag[i]) * 1099511628211UL;
+  h = (h ^ 0xff) * 1099511628211UL;
+  for (size_t i = 0; i < sql_len; i++) h = (h ^ (unsigned char)sql[i]) * 1099511628211UL;
+  return h;
+}
+
+static void keyed_drop(struct db *db, int i)
+{
+  sqlite3_finalize(db->keyed[i].st);
+  free(db->keyed[i].key);
+  db->keyed[i] = db->keyed[--db->n_keyed];
+  memset(&db->keyed[db->n_keyed], 0, sizeof db->keyed[db->n_keyed]);
+}
+
+sqlite3_stmt *db_keyed_take(struct db *db, const char *tag, const char *sql, size_t sql_len, unsigned long gen)
+{
+  size_t tag_len = strlen(tag);
+  unsigned long h = keyed_hash(tag, tag_len, sql, sql_len);
+  for (int i = 0; i < db->n_keyed; i++) {
+    struct keyed_stmt *k = &db->keyed[i];
+    if (k->hash != h || k->tag_len != tag_len || k->sql_len != sql_len || memcmp(k->key, tag, tag_len) ||
+        memcmp(k->key + tag_len + 1, sql, sql_len))
+      continue;
+    if (k->gen != gen) {   /* compiled under rules that have changed since */
+      keyed_drop(db, i);
+      return NULL;
+    }
+    sqlite3_stmt *st = k->st;
+    k->st = NULL;
+    free(k->key);
+    db->keyed[i] = db->keyed[--db->n_keyed];
+    memset(&db->keyed[db->n_keyed], 0, sizeof db->keyed[db->n_keyed]);
+    return st;
+  }
+  return NULL;
+}
+
+void db_keyed_put(struct db *db, const char *tag, const char *sql, size_t sql_len, unsigned long gen,
+                  sqlite3_stmt *st)
+{
+  if (!st) return;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (db->n_keyed == KEYED_MAX) {
+    int old = 0;
+    for (int i = 1; i < db->n_keyed; i++)
+      if (db->keyed[i].used < db->keyed[old].used) old = i;
+    keyed_drop(db, old);
+  }
+  size_t tag_len = strlen(tag);
+  char *key = malloc(tag_len + 1 + sql_len + 1);
+  if (!key) abort();
+  memcpy(key, tag, tag_len + 1);
+  memcpy(key + tag_len + 1, sql, sql_len);
+  key[tag_len + 1 + sql_len] = 0;
+  db->keyed[db->n_keyed++] = (struct keyed_stmt){ key, tag_len, sql_len, keyed_hash(tag, tag_len, sql, sql_len),
+                                                  ++db->keyed_clock, gen, st };
+}
+
+void db_keyed_clear(struct db *db)
+{
+  while (db->n_keyed) keyed_drop(db, db->n_keyed - 1);
 }
 
 void db_done(sqlite3_stmt *st)

@@ -83,6 +83,17 @@ int db_in_tx(struct db *db);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 void db_done(sqlite3_stmt *st);
 
+/* A cache for SQL texts that are not literals (a Lua plugin's), keyed by tag (whose rules compiled the statement) and
+ * the text, at most a few dozen per connection (the least recently used is finalized). db_keyed_take hands out a
+ * statement prepared earlier and removes it from the cache (NULL when there is none, or when it was stored under
+ * another gen, the caller's version of the rules: then it is finalized); db_keyed_put resets it, clears its bindings
+ * and stores it. Only the thread that may use db's connection calls these (the writer: while holding it). The
+ * connection finalizes what is cached when it closes; db_keyed_clear does so now. */
+sqlite3_stmt *db_keyed_take(struct db *db, const char *tag, const char *sql, size_t sql_len, unsigned long gen);
+void db_keyed_put(struct db *db, const char *tag, const char *sql, size_t sql_len, unsigned long gen,
+                  sqlite3_stmt *st);
+void db_keyed_clear(struct db *db);
+
 /* Binds parameters 1..n from a type string: 't' text (const char *, NULL binds NULL), 'i' int64_t, 'I' const int64_t * (NULL binds NULL), 'd' double,
  * 'b' blob (const void *, int len), 'n' NULL (no argument). Returns SQLITE_OK or the first error. */
 int db_bind(sqlite3_stmt *st, const char *types, ...);

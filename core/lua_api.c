@@ -77,7 +77,7 @@ static int l_route(lua_State *L)
     return luaL_error(L, "destek.route: %s %s is already declared by plugin %s", m, path, slot_name(s, dup->slot));
   }
   lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot);
-  s->binds[s->n_binds - 1].opts = opts;
+  s->binds[s->n_binds - 1]->opts = opts;
   if (s->collecting) {
     struct lh_decls *d = &s->slots[slot].decls;
     d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);
@@ -145,7 +145,13 @@ static int l_policy(lua_State *L)
   luaL_checktype(L, 2, LUA_TFUNCTION);
   if (!*name || strlen(name) > 100) return luaL_error(L, "destek.policy: '%s' is not a policy name", name);
   lua_pushvalue(L, 2);
-  lh_bind_add(s, LH_POLICY, util_intern(name), NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  const char *ni = util_intern(name);
+  lh_bind_add(s, LH_POLICY, ni, NULL, luaL_ref(L, LUA_REGISTRYINDEX), slot);
+  if (s->collecting) {
+    struct lh_decls *d = &s->slots[slot].decls;
+    d->policies = grow(d->policies, d->n_policies, sizeof *d->policies);
+    d->policies[d->n_policies++] = ni;
+  }
   return 0;
 }
 
@@ -452,47 +458,71 @@ static int bind_args(lua_State *L, sqlite3_stmt *st, int first, char *err, size_
   return 0;
 }
 
-/* Ends a plugin's statement on db (st may be NULL): finalized, its bounds and rights lifted. On the writer, a statement
- * that SQLite answered by rolling back the whole transaction (an interrupted write, out of memory) leaves the call's
- * batch lost (db_tx_check): nothing the call wrote, or writes after, commits. Returns 1 then. */
-static int sql_done(struct db *db, sqlite3_stmt *st)
+/* A plugin's statement: where it runs, and its key in the connection's statement cache (db_keyed_take). The tag names
+ * the plugin and the rules it was compiled under (db.query's or db.exec's), so a statement is only ever reused by the
+ * plugin, and in the mode, that prepared it; the authorizer checked it then, and checks it again whenever SQLite
+ * compiles it anew (a schema change), because its rights are in force around every step. */
+struct plugin_sql {
+  struct db *db;
+  const char *sql;
+  size_t len;
+  unsigned long gen;   /* lh_sql_rules_gen when it was taken or prepared */
+  char tag[LH_NAME_MAX + 3];
+};
+
+/* Ends a plugin's statement (st may be NULL): back into the cache when keep (it ran to its end, or stopped on a
+ * constraint), else finalized; its bounds and rights lifted. On the writer, a statement that SQLite answered by
+ * rolling back the whole transaction (an interrupted write, out of memory) leaves the call's batch lost
+ * (db_tx_check): nothing the call wrote, or writes after, commits. Returns 1 then. */
+static int sql_done(struct plugin_sql *ps, sqlite3_stmt *st, int keep)
 {
-  sqlite3_finalize(st);
-  lh_sql_unbound(db_handle(db));
+  if (!keep) sqlite3_finalize(st);
+  else sqlite3_reset(st);
+  int over = lh_sql_unbound(db_handle(ps->db));
   lh_sql_leave();
-  return db_tx_check(db);
+  int lost = db_tx_check(ps->db);
+  if (keep && st && !over && !lost) db_keyed_put(ps->db, ps->tag, ps->sql, ps->len, ps->gen, st);
+  else if (keep) sqlite3_finalize(st);
+  return lost;
 }
 
 #define LOST_TEXT "; SQLite rolled back the call's transaction, so nothing the call writes is kept"
 
-/* Prepares exactly one statement of sql on h in mode (LH_SQL_QUERY or LH_SQL_EXEC), for the plugin. NULL with err
- * filled on failure. On success the plugin's rights stay in force until the caller has finalized the statement and
- * called lh_sql_leave: sqlite3_step compiles it again after a schema change, and must do so under the same rights. */
-static sqlite3_stmt *prepare(struct db *db, const char *plugin, int mode, const char *sql, size_t len, char *err,
-                             size_t errlen)
+/* Prepares exactly one statement of sql on ps->db in mode (LH_SQL_QUERY or LH_SQL_EXEC), for the plugin, or takes
+ * the one it prepared before from the connection's cache. NULL with err filled on failure. On success the plugin's
+ * rights stay in force until the caller has ended the statement with sql_done: sqlite3_step compiles it again after
+ * a schema change, and must do so under the same rights. */
+static sqlite3_stmt *prepare(struct plugin_sql *ps, const char *plugin, int mode, const char *sql, size_t len,
+                             char *err, size_t errlen)
 {
-  sqlite3 *h = db_handle(db);
+  sqlite3 *h = db_handle(ps->db);
+  ps->sql = sql;
+  ps->len = len;
+  snprintf(ps->tag, sizeof ps->tag, "%c:%s", mode == LH_SQL_QUERY ? 'q' : 'x', plugin);
+  ps->gen = lh_sql_rules_gen();
   lh_sql_enter(plugin, mode);
+  sqlite3_stmt *st = db_keyed_take(ps->db, ps->tag, sql, len, ps->gen);
   lh_sql_bound(h, LH_SQL_MEMORY);
-  sqlite3_stmt *st = NULL, *extra = NULL;
+  if (st) return st;
+  sqlite3_stmt *extra = NULL;
   const char *tail = NULL;
-  int rc = sqlite3_prepare_v2(h, sql, (int)len, &st, &tail);
+  int rc = sqlite3_prepare_v3(h, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, &tail);
   if (rc == SQLITE_OK && tail && tail < sql + len) {
     int rc2 = sqlite3_prepare_v2(h, tail, (int)(sql + len - tail), &extra, NULL);
     if (rc2 != SQLITE_OK || extra) {
       sqlite3_finalize(extra);
-      sql_done(db, st);
+      sql_done(ps, st, 0);
       snprintf(err, errlen, "one SQL statement at a time");
       return NULL;
     }
   }
   if (rc != SQLITE_OK) {
     lh_sql_why(sqlite3_errmsg(h), err, errlen);
-    sql_done(db, st);
+    sql_done(ps, st, 0);
     return NULL;
   }
   if (!st) {
-    sql_done(db, NULL);
+    sql_done(ps, NULL, 0);
     snprintf(err, errlen, "no SQL statement");
   }
   return st;
@@ -544,20 +574,21 @@ static int l_db_query(lua_State *L)
     tl_reader_ready = h;
   }
   char err[700];
-  sqlite3_stmt *st = prepare(db, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
+  struct plugin_sql ps = { .db = db };
+  sqlite3_stmt *st = prepare(&ps, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.query: %s", err);
   if (!sqlite3_stmt_readonly(st)) {
-    sql_done(db, st);
+    sql_done(&ps, st, 0);
     return luaL_error(L, "db.query runs reads only; write with db.exec");
   }
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sql_done(db, st);
+    sql_done(&ps, st, 1);
     return luaL_error(L, "db.query: %s", err);
   }
   sqlite3_progress_handler(h, 1000, progress, s);
   int rc = lh_protect(L, query_rows, st, 1);
   sqlite3_progress_handler(h, 0, NULL, NULL);
-  if (sql_done(db, st) && rc != LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+  if (sql_done(&ps, st, rc == LUA_OK) && rc != LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
     lua_pushliteral(L, LOST_TEXT);
     lua_concat(L, 2);
   }
@@ -581,10 +612,11 @@ static int l_db_exec(lua_State *L)
   if (!w) return luaL_error(L, "db.exec: the database is busy");
   sqlite3 *h = db_handle(w);
   char err[700];
-  sqlite3_stmt *st = prepare(w, slot_name(s, slot), LH_SQL_EXEC, sql, len, err, sizeof err);
+  struct plugin_sql ps = { .db = w };
+  sqlite3_stmt *st = prepare(&ps, slot_name(s, slot), LH_SQL_EXEC, sql, len, err, sizeof err);
   if (!st) return luaL_error(L, "db.exec: %s", err);
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sql_done(w, st);
+    sql_done(&ps, st, 1);
     return luaL_error(L, "db.exec: %s", err);
   }
   const char *p = sql;
@@ -595,7 +627,7 @@ static int l_db_exec(lua_State *L)
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
   sqlite3_progress_handler(h, 0, NULL, NULL);
   if (rc != SQLITE_DONE) lh_sql_why(sqlite3_errmsg(h), err, sizeof err);   /* it may have been compiled again */
-  const char *lost = sql_done(w, st) ? LOST_TEXT : "";
+  const char *lost = sql_done(&ps, st, rc == SQLITE_DONE || (rc & 0xff) == SQLITE_CONSTRAINT) ? LOST_TEXT : "";
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
     lua_pushnil(L);
     lua_pushstring(L, err);

@@ -17,8 +17,11 @@
  * "collecting" state, which applies migrations, declares settings and records what each plugin's init declared
  * (routes, subscriptions, jobs). Those are registered with the core under the plugin's name, all pointing at the
  * generic functions below, with interned keys as user data. Each thread then builds its own state from the set at
- * its next use (the set's generation tells it the set changed); loading there only binds the functions, by the same
- * keys, in that state. Policies are not registered: each state resolves them by name, last loaded wins. */
+ * its next use (the set's generation tells it the set changed), empty: a plugin is loaded into it when the thread
+ * first needs one of its functions (lh_bind_find finds the plugin by the set's declarations), so a worker holds only
+ * the plugins it serves. Loading there only binds the functions, by the same keys, in that state. Policies are not
+ * registered: each state resolves them by name (the plugins that define one are loaded for it), the last in the set
+ * winning. */
 #include "lua_host.h"
 
 #include <ctype.h>
@@ -50,9 +53,9 @@
 static char *data_dir;
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;  /* one reload at a time */
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;     /* cur_set and every set's refs */
-/* One worker's state is built at a time: the first burst of requests after a start or a reload would otherwise build
- * a state on every worker thread at once, and on a small machine each plugin's load (timed against its 250 ms) would
- * get a sliver of the CPU and run past its time limit. Built one after another, each load has the CPU. */
+/* One plugin is loaded into a worker's state at a time (slot_load, at a call's start): the first burst of requests
+ * after a start or a reload would otherwise load it on every worker thread at once, and on a small machine each load
+ * would get a sliver of the CPU and run past its time limit. Loaded one after another, each load has the CPU. */
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lh_set *cur_set;
 static atomic_uint cur_gen;
@@ -63,29 +66,48 @@ void lh_sql_thread_release(void);
 
 /* ------------------------------------------------------------------------------------------------ binds */
 
+static struct lh_bind *bind_scan(struct lh_state *s, int kind, const char *a, const char *b);
+static void lazy_load(struct lh_state *s, int kind, const char *a, const char *b);
+
 int lh_bind_add(struct lh_state *s, int kind, const char *a, const char *b, int ref, int slot)
 {
-  if (kind != LH_POLICY && lh_bind_find(s, kind, a, b)) return -1;
+  if (kind != LH_POLICY && bind_scan(s, kind, a, b)) return -1;
   if (s->n_binds == s->cap_binds) {
     s->cap_binds = s->cap_binds ? s->cap_binds * 2 : 16;
     s->binds = realloc(s->binds, (size_t)s->cap_binds * sizeof *s->binds);
     if (!s->binds) abort();
   }
-  s->binds[s->n_binds++] = (struct lh_bind){ kind, a, b, ref, slot };
+  struct lh_bind *nb = malloc(sizeof *nb);
+  if (!nb) abort();
+  *nb = (struct lh_bind){ kind, a, b, ref, slot, NULL };
+  s->binds[s->n_binds++] = nb;
   return 0;
 }
 
-/* Routes and handlers match by address (interned strings); policies by name, the last one declared winning. */
-struct lh_bind *lh_bind_find(struct lh_state *s, int kind, const char *a, const char *b)
+/* Routes and handlers match by address (interned strings); policies by name, the plugin loaded last (the set's
+ * order) winning, and within it the last one declared. */
+static struct lh_bind *bind_scan(struct lh_state *s, int kind, const char *a, const char *b)
 {
   if (kind == LH_POLICY) {
-    for (int i = s->n_binds - 1; i >= 0; i--)
-      if (s->binds[i].kind == LH_POLICY && !strcmp(s->binds[i].a, a)) return &s->binds[i];
-    return NULL;
+    struct lh_bind *best = NULL;
+    for (int i = 0; i < s->n_binds; i++)
+      if (s->binds[i]->kind == LH_POLICY && !strcmp(s->binds[i]->a, a) && (!best || s->binds[i]->slot >= best->slot))
+        best = s->binds[i];
+    return best;
   }
   for (int i = 0; i < s->n_binds; i++)
-    if (s->binds[i].kind == kind && s->binds[i].a == a && s->binds[i].b == b) return &s->binds[i];
+    if (s->binds[i]->kind == kind && s->binds[i]->a == a && s->binds[i]->b == b) return s->binds[i];
   return NULL;
+}
+
+/* In a worker's state, the plugin that declared what is looked for is loaded first if it is not yet (a policy: every
+ * plugin that defines one of that name). The returned bind stays valid until the state is freed. */
+struct lh_bind *lh_bind_find(struct lh_state *s, int kind, const char *a, const char *b)
+{
+  if (s->n_unloaded > 0 && !s->collecting && s->init_slot < 0) {
+    if (kind == LH_POLICY || !bind_scan(s, kind, a, b)) lazy_load(s, kind, a, b);
+  }
+  return bind_scan(s, kind, a, b);
 }
 
 /* Forgets what slot bound (its init failed in this state). */
@@ -93,8 +115,12 @@ static void unbind_slot(struct lh_state *s, int slot)
 {
   int keep = 0;
   for (int i = 0; i < s->n_binds; i++) {
-    if (s->binds[i].slot == slot) luaL_unref(s->L, LUA_REGISTRYINDEX, s->binds[i].ref);
-    else s->binds[keep++] = s->binds[i];
+    if (s->binds[i]->slot == slot) {
+      luaL_unref(s->L, LUA_REGISTRYINDEX, s->binds[i]->ref);
+      free(s->binds[i]);
+    } else {
+      s->binds[keep++] = s->binds[i];
+    }
   }
   s->n_binds = keep;
 }
@@ -175,6 +201,7 @@ static void decls_free(struct lh_decls *d)
   free(d->settings);
   free(d->events);
   free(d->extras);
+  free(d->policies);
   memset(d, 0, sizeof *d);
 }
 
@@ -700,7 +727,9 @@ static struct lh_set *set_collect(void)
   return set;
 }
 
-/* A thread's state: every plugin of set loaded, its functions bound. NULL if the state cannot be made. */
+/* A thread's state for set: its plugins are loaded one by one at their first use (lh_bind_find), so that a worker
+ * that never serves a plugin's route, event, job or service does not hold it in memory. NULL if the state cannot be
+ * made. */
 static struct lh_state *state_build(struct lh_set *set)
 {
   char err[700];
@@ -713,35 +742,102 @@ static struct lh_state *state_build(struct lh_set *set)
   s->slots = calloc((size_t)set->n_plugins + 1, sizeof *s->slots);
   if (!s->slots) abort();
   s->n_slots = set->n_plugins;
-  s->building = 1;
   for (int i = 0; i < set->n_plugins; i++) {
     const struct lh_plugin *p = &set->plugins[i];
     struct lh_slot *sl = &s->slots[i];
     sl->source = p->source;
     snprintf(sl->name, sizeof sl->name, "%s", p->name);
     sl->spec_ref = sl->module_ref = LUA_NOREF;
-    struct load_arg a = { s, i, &set->sources[p->source], NULL, NULL };
-    int rc = lh_run(s, i, NULL, load_chunk, &a, err, sizeof err);
-    if (rc == 0 && strcmp(sl->name, p->name) != 0) {
-      snprintf(err, sizeof err, "it named itself %s this time", sl->name);
-      rc = -1;
-    }
-    if (rc == 0) rc = lh_run(s, i, NULL, run_init, &a, err, sizeof err);
-    s->init_slot = -1;
-    if (rc != 0) {
-      /* The plugin loaded in the collecting state, so this is most likely its load or init running past the time
-       * limit on a busy machine: the state is rebuilt at this thread's next use rather than left without the plugin
-       * for good. */
-      log_error("lua", "%s: failed to load in a worker's state (its routes answer 500 there until the state is"
-                " rebuilt at the next request): %s", p->name, err);
-      unbind_slot(s, i);
-      s->stale = 1;
-      continue;
-    }
-    sl->ok = 1;
   }
-  s->building = 0;
+  s->n_unloaded = set->n_plugins;
   return s;
+}
+
+static __thread int tl_loading;   /* this thread holds build_lock */
+
+/* Loads slot i of a worker's state: its file, then its init, binding what it declares. It has the longer limit of a
+ * load (LH_BUILD_TIME_LIMIT; it loaded once already, when collected), also inside a running call (a Lua emit, service
+ * or decide that reaches a plugin not loaded yet), where the load has a budget of its own and its time is not charged
+ * to the call (lh_budget_push). */
+static int slot_load(struct lh_state *s, int i)
+{
+  const struct lh_plugin *p = &s->set->plugins[i];
+  struct lh_slot *sl = &s->slots[i];
+  sl->loaded = 1;
+  s->n_unloaded--;
+  int outer = s->depth == 0, locked = 0;
+  if (outer && !tl_loading) {
+    pthread_mutex_lock(&build_lock);
+    locked = tl_loading = 1;
+  }
+  int saved_init = s->init_slot;
+  struct lh_budget saved;
+  if (outer) s->building = 1;
+  else lh_budget_push(s, &saved);
+  char err[700];
+  struct load_arg a = { s, i, &s->set->sources[p->source], NULL, NULL };
+  int rc = lh_run(s, i, NULL, load_chunk, &a, err, sizeof err);
+  if (rc == 0 && strcmp(sl->name, p->name) != 0) {
+    snprintf(err, sizeof err, "it named itself %s this time", sl->name);
+    rc = -1;
+  }
+  if (rc == 0) rc = lh_run(s, i, NULL, run_init, &a, err, sizeof err);
+  s->init_slot = saved_init;
+  if (outer) s->building = 0;
+  else lh_budget_pop(s, &saved);
+  if (locked) {
+    tl_loading = 0;
+    pthread_mutex_unlock(&build_lock);
+  }
+  if (rc != 0) {
+    /* The plugin loaded in the collecting state, so this is most likely its load or init running past the time
+     * limit on a busy machine: the state is rebuilt at this thread's next use rather than left without the plugin
+     * for good. */
+    log_error("lua", "%s: failed to load in a worker's state (its routes answer 500 there until the state is"
+              " rebuilt at the next request): %s", p->name, err);
+    snprintf(sl->name, sizeof sl->name, "%s", p->name);
+    unbind_slot(s, i);
+    sl->loaded = -1;
+    s->stale = 1;
+    return -1;
+  }
+  sl->ok = 1;
+  return 0;
+}
+
+static int decls_have(const struct lh_decls *d, int kind, const char *a, const char *b)
+{
+  switch (kind) {
+  case LH_ROUTE:
+    for (int k = 0; k < d->n_routes; k++)
+      if (d->routes[k].method == a && d->routes[k].pattern == b) return 1;
+    return 0;
+  case LH_ON: case LH_ON_ASYNC:
+    for (int k = 0; k < d->n_subs; k++)
+      if (d->subs[k].key == a) return 1;
+    return 0;
+  case LH_EVERY:
+    for (int k = 0; k < d->n_jobs; k++)
+      if (d->jobs[k].key == a) return 1;
+    return 0;
+  case LH_POLICY:
+    for (int k = 0; k < d->n_policies; k++)
+      if (!strcmp(d->policies[k], a)) return 1;
+    return 0;
+  default:
+    for (int k = 0; k < d->n_extras; k++)
+      if (d->extras[k].kind == kind && d->extras[k].key == a) return 1;
+    return 0;
+  }
+}
+
+static void lazy_load(struct lh_state *s, int kind, const char *a, const char *b)
+{
+  for (int i = 0; i < s->n_slots && s->n_unloaded > 0; i++) {
+    if (s->slots[i].loaded || !decls_have(&s->set->plugins[i].decls, kind, a, b)) continue;
+    slot_load(s, i);
+    if (kind != LH_POLICY) return;
+  }
 }
 
 static void state_release(struct lh_state *s)
@@ -763,9 +859,7 @@ struct lh_state *lh_state_get(void)
   state_release(tls);
   tls = NULL;
   if (!set) return NULL;
-  pthread_mutex_lock(&build_lock);
   tls = state_build(set);
-  pthread_mutex_unlock(&build_lock);
   if (!tls) set_unref(set);
   return tls;
 }

@@ -92,6 +92,7 @@ struct lh_decls {
   struct destek_setting *settings; int n_settings; /* ends with a zeroed entry when n_settings > 0 */
   const char **events;          int n_events;      /* the event nouns its table declares (events = {...}) */
   struct lh_extra_decl *extras; int n_extras;      /* lua_calls.c registers them */
+  const char **policies;        int n_policies;    /* the policy names it defines (a worker loads it for them) */
 };
 
 /* A plugin that loaded when the set was collected. */
@@ -130,6 +131,7 @@ struct lh_slot {
   int source;
   char name[LH_NAME_MAX + 1];   /* the file stem until the table names it */
   int ok;                       /* its table was accepted (and, once init ran, init succeeded) */
+  int loaded;                   /* a worker's state: 0 not yet (loaded at first use), 1 loading or loaded, -1 failed */
   int spec_ref;                 /* the plugin table */
   int module_ref;               /* its destek module */
   int n_on, n_every;            /* counters that make handler keys */
@@ -163,7 +165,8 @@ struct lh_state {
   int n_slots;
   struct lh_slot *slots;
   int n_binds, cap_binds;
-  struct lh_bind *binds;
+  struct lh_bind **binds;       /* each allocated on its own: a bind stays put while a load adds others */
+  int n_unloaded;               /* a worker's state: slots not loaded yet */
 
   char ctype[128];              /* Content-Type of the current response when a plugin set one */
 };
@@ -192,6 +195,13 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 int lh_deadline_passed(struct lh_state *s);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
+/* Loading a plugin into a worker's state inside a running call (lua_host.c) runs on a budget of its own, a worker
+ * load's (LH_BUILD_TIME_LIMIT, a fresh instruction count), and the time it takes is not charged to the call:
+ * lh_budget_push saves the call's budget and starts the load's, lh_budget_pop gives the call its own back (a load
+ * that ran out of its budget failed, logged; the call goes on without the plugin). */
+struct lh_budget { double deadline, wall_deadline, cpu_start, t0, c0; long ticks, charged; int building, killed; };
+void lh_budget_push(struct lh_state *s, struct lh_budget *saved);
+void lh_budget_pop(struct lh_state *s, const struct lh_budget *saved);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
 void lh_check_killed(lua_State *L);
 /* Charges work a C function did (in VM-instruction equivalents) to the running call's budget; raises the budget
@@ -244,6 +254,9 @@ void lh_sql_install(sqlite3 *h);
  * authorizer applies the plugin's rules for mode. plugin must outlive the statement. */
 void lh_sql_enter(const char *plugin, int mode);
 void lh_sql_leave(void);
+/* The version of the rules' inputs (the owners and SECRET columns known): a statement a plugin prepared under an
+ * older one is prepared again rather than reused from a cache. */
+unsigned long lh_sql_rules_gen(void);
 /* From before a plugin's statement on h is prepared until it is finalized: a string, blob or row of at most
  * LH_SQL_VALUE_MAX bytes, and SQLite's memory on this thread bounded by memory bytes (db_budget_begin). Not nested.
  * lh_sql_unbound restores h's limit and returns 1 when the memory budget refused an allocation. */

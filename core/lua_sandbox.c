@@ -154,6 +154,29 @@ void lh_pause_credit(struct lh_state *s, double seconds)
   }
 }
 
+void lh_budget_push(struct lh_state *s, struct lh_budget *saved)
+{
+  *saved = (struct lh_budget){ s->deadline, s->wall_deadline, s->cpu_start, util_mono(), thread_cpu(), s->ticks,
+                               s->charged, s->building, s->killed };
+  s->building = 1;
+  s->deadline = s->wall_deadline = saved->t0 + LH_BUILD_TIME_LIMIT;
+  s->cpu_start = saved->c0;
+  s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
+  s->charged = 0;
+}
+
+void lh_budget_pop(struct lh_state *s, const struct lh_budget *saved)
+{
+  double wall = util_mono() - saved->t0, cpu = thread_cpu() - saved->c0;
+  s->deadline = saved->deadline + (wall > 0 ? wall : 0);
+  s->wall_deadline = saved->wall_deadline + (wall > 0 ? wall : 0);
+  s->cpu_start = saved->cpu_start + (cpu > 0 ? cpu : 0);
+  s->ticks = saved->ticks;
+  s->charged = saved->charged;
+  s->building = saved->building;
+  s->killed = saved->killed;
+}
+
 /* check(...): the wrappers' tail: re-raises a budget error a plugin tried to catch, else returns its arguments. */
 static int sb_check(lua_State *L)
 {
@@ -439,8 +462,10 @@ void lh_state_free(struct lh_state *s)
     free(d->settings);
     free(d->events);
     free(d->extras);
+    free(d->policies);
   }
   free(s->slots);
+  for (int i = 0; i < s->n_binds; i++) free(s->binds[i]);
   free(s->binds);
   free(s);
 }

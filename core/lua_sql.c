@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ static __thread const char *tl_plugin;
 static __thread char tl_denied[512];   /* why the first refused action was refused: "plugin P may not ..." */
 static __thread char tl_denied_in[128];   /* the trigger or view it came from, or "" */
 static __thread const char *const *tl_kinds;   /* while checking: pairs name, "trigger"/"view", ..., NULL */
+/* Changes whenever the rules' inputs below change (a new owner, a new SECRET column): a plugin's statement prepared
+ * before then is not reused from a cache (lh_sql_rules_gen). */
+static atomic_ulong rules_gen = 1;
+
+unsigned long lh_sql_rules_gen(void) { return atomic_load_explicit(&rules_gen, memory_order_acquire); }
 
 /* ------------------------------------------------------------------------------------------------ registry */
 
@@ -82,6 +88,7 @@ static void owner_add(const char *plugin)
       if (!lua_owners) abort();
     }
     lua_owners[n_owners++] = util_strdup(plugin);
+    atomic_fetch_add_explicit(&rules_gen, 1, memory_order_acq_rel);
   }
   pthread_rwlock_unlock(&registry_lock);
 }
@@ -111,6 +118,7 @@ static void secret_add(const char *table, const char *column)
       if (!secret_columns) abort();
     }
     secret_columns[n_secrets++] = (struct secret_column){ util_strdup(table), util_strdup(column) };
+    atomic_fetch_add_explicit(&rules_gen, 1, memory_order_acq_rel);
   }
   pthread_rwlock_unlock(&registry_lock);
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,23 @@ struct declared { const char *owner; struct destek_setting s; };
 static struct declared declared[MAX_SETTINGS];
 static int n_declared;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Each thread keeps the values it read (short ones) until a change: settings_patch moves the generation on before it
+ * writes and again once its transaction has ended (a done hook around the writer's commits), so that a value read in
+ * between, still the old one, is not kept past the commit. core_settings is written only there (and by migrations,
+ * before any read). */
+static atomic_ulong values_gen = 1;
+static atomic_int values_dirty;
+#define VALUE_CACHE 16
+#define VALUE_CACHE_MAX 128
+static __thread struct { const void *d; unsigned long gen; char v[VALUE_CACHE_MAX]; } tl_values[VALUE_CACHE];
+static __thread int tl_values_next;
+
+static void values_done(int committed, void *ud)
+{
+  (void)committed; (void)ud;
+  if (atomic_exchange(&values_dirty, 0)) atomic_fetch_add(&values_gen, 1);
+}
 
 static const char *type_name(enum destek_setting_type t)
 {
@@ -81,9 +99,20 @@ char *settings_get_new(const char *name)
 {
   const struct declared *d = find(name);
   if (!d) return NULL;
+  unsigned long gen = atomic_load(&values_gen);
+  for (int i = 0; i < VALUE_CACHE; i++)
+    if (tl_values[i].d == d && tl_values[i].gen == gen) return util_strdup(tl_values[i].v);
   struct db *db = db_reader();
   char *v = db ? db_text_new(db, "SELECT value FROM core_settings WHERE name = ?1", "t", name) : NULL;
-  if (!v) v = util_strdup(d->s.default_value ? d->s.default_value : "");
+  if (!v && db) v = util_strdup(d->s.default_value ? d->s.default_value : "");
+  else if (!v) return util_strdup(d->s.default_value ? d->s.default_value : "");
+  size_t n = strlen(v);
+  if (n < VALUE_CACHE_MAX) {
+    int i = tl_values_next++ % VALUE_CACHE;
+    tl_values[i].d = d;
+    tl_values[i].gen = gen;
+    memcpy(tl_values[i].v, v, n + 1);
+  }
   return v;
 }
 
@@ -206,6 +235,8 @@ static int settings_patch(struct destek_req *r)
   /* Modules' cached pages may show a setting (a shop's name): every one is dropped, now and after the commit. */
   page_cache_clear(NULL);
   r->cache_clear = "*";
+  atomic_store(&values_dirty, 1);
+  atomic_fetch_add(&values_gen, 1);
   char now[21];
   util_iso_time(time(NULL), now);
   cJSON *changed = cJSON_CreateArray();
@@ -236,4 +267,8 @@ static const struct destek_route routes[] = {
   { 0 }
 };
 
-int settings_routes_init(void) { return http_routes_add("core", routes); }
+int settings_routes_init(void)
+{
+  if (db_on_commit(NULL, values_done, NULL) != 0) return -1;
+  return http_routes_add("core", routes);
+}

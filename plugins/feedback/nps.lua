@@ -244,6 +244,13 @@ function nps.register()
     local s = must_survey(req)
     local res = nps.results(s.id)
     res.survey = out(s)
+    -- The latest answers with the customer's "why?" (no names or addresses: the figures are what the screen is for).
+    local answers = destek.db.query("SELECT score, reason, answered_at FROM feedback_survey_sends WHERE survey_id = ?1" ..
+                                    " AND status = 'answered' ORDER BY answered_at DESC, id DESC LIMIT 100", s.id)
+    for i, a in ipairs(answers) do
+      answers[i] = { score = a.score, reason = a.reason or destek.json.null, answered_at = util.iso(a.answered_at) }
+    end
+    res.answers = destek.json.array(answers)
     return 200, res
   end, { params = "id:int" })
 

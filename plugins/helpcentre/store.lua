@@ -210,15 +210,25 @@ end
 
 -- Published articles matching what a person typed, best first: one row per article, in lang where that text matches,
 -- else the other language. Title words weigh five times body words.
+-- A common word matches most of the index: the ranking runs over the index alone and keeps a few times the rows
+-- wanted, and only those are joined with their articles and texts (bodies are large). When that leaves fewer rows than
+-- wanted (few matches, or many of the best are drafts), the search runs again over every match.
+local SEARCH_SELECT = "SELECT a.id, a.slug, t.lang, t.title, t.body, t.description FROM "
+local SEARCH_JOIN = " JOIN helpcentre_articles a ON a.id = s.rowid / 2 AND a.status = 'published'" ..
+  " JOIN helpcentre_article_texts t ON t.article_id = a.id AND t.lang = CASE s.rowid % 2 WHEN 0 THEN 'tr' ELSE 'en' END"
+local SEARCH_TOP = SEARCH_SELECT ..
+  "(SELECT rowid, (rowid % 2 != ?2) AS other, bm25(helpcentre_search, 5.0, 1.0) AS score FROM helpcentre_search" ..
+  " WHERE helpcentre_search MATCH ?1 ORDER BY other, score, rowid LIMIT ?4) s" .. SEARCH_JOIN ..
+  " ORDER BY s.other, s.score, s.rowid LIMIT ?3"
+local SEARCH_ALL = SEARCH_SELECT .. "helpcentre_search s" .. SEARCH_JOIN ..
+  " WHERE helpcentre_search MATCH ?1 ORDER BY (s.rowid % 2 != ?2), bm25(helpcentre_search, 5.0, 1.0), a.id LIMIT ?3"
+
 function store.search(text, lang, limit)
   local q = destek.text.fts_query(text or "")
   if not q then return {} end
-  local rows = destek.db.query(
-    "SELECT a.id, a.slug, t.lang, t.title, t.body, t.description FROM helpcentre_search s" ..
-    " JOIN helpcentre_articles a ON a.id = s.rowid / 2 AND a.status = 'published'" ..
-    " JOIN helpcentre_article_texts t ON t.article_id = a.id AND t.lang = CASE s.rowid % 2 WHEN 0 THEN 'tr' ELSE 'en' END" ..
-    " WHERE helpcentre_search MATCH ?1 ORDER BY (s.rowid % 2 != ?2), bm25(helpcentre_search, 5.0, 1.0), a.id" ..
-    " LIMIT ?3", q, LANG_BIT[lang] or 0, limit * 2)
+  local bit, want = LANG_BIT[lang] or 0, limit * 2
+  local rows = destek.db.query(SEARCH_TOP, q, bit, want, want * 4)
+  if #rows < want then rows = destek.db.query(SEARCH_ALL, q, bit, want) end
   local seen, out = {}, {}
   for _, r in ipairs(rows) do
     if not seen[r.id] and #out < limit then seen[r.id] = true; out[#out + 1] = r end

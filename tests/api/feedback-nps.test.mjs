@@ -86,6 +86,7 @@ describe('NPS', () => {
       {answered: 1, promoters: 1, passives: 0, detractors: 0, nps: 100});
     assert.equal(r.trend.length, 1);
     assert.match(r.trend[0].week, /^\d{4}-\d{2}-\d{2}$/);
+    assert.deepEqual(r.answers.map((a) => [a.score, a.reason]), [[9, 'Hızlı kargo']], 'the answer and its "why?", once');
     const second = npsMails()[1];
     const t2 = mailText(second);
     const three = t2.match(/http:\/\/\S+\/feedback\/nps\/\d+\?score=3&sig=[0-9a-f-]+/)[0];

@@ -333,3 +333,32 @@ test('a plugin\'s ordinary SQL keeps working: own tables, indexes, FTS5 with bm2
   assert.equal(m.cte.s, 15);
   assert.ok(m.stat.n >= 1, 'ANALYZE of its own table');
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// the prepared-statement cache (issue 13): a statement a plugin prepared is reused only by that plugin, in that mode
+
+test('a cached statement never serves another plugin or another mode: the same SQL text stays refused, and secrets stay NULL, for the plugin that may not', async () => {
+  const run = async (where, body) => {
+    const res = await srv.api('POST', where === 'legit' ? '/sql-legit/run' : '/hostile-sql/run', {body});
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+  };
+  const insert = "INSERT INTO sql_legit_notes(body) VALUES ('from the cache test')";
+  const secret = 'SELECT k FROM sql_legit_keys';
+  // Last in the file: it adds notes. Alternating, several times: the writer's cache is shared by every worker, a reader's by one worker's calls.
+  for (let i = 0; i < 6; i++) {
+    const own = await run('legit', {sql: insert, mode: 'exec'});
+    assert.equal(own.ok, true, JSON.stringify(own));
+    assert.equal(own.rows.changes, 1);
+    refused(await run('hostile', {sql: insert, mode: 'exec'}), /plugin hostile_sql_reader may write to only its own tables/);
+    refused(await run('legit', {sql: insert, mode: 'query'}), /db\.query/);
+    for (const write_first of [false, true]) {
+      const mine = await run('legit', {sql: secret, mode: 'query', write_first});
+      assert.equal(mine.ok, true, JSON.stringify(mine));
+      assert.deepEqual(mine.rows, [{k: 'own secret'}]);
+      const theirs = await run('hostile', {sql: secret, mode: 'query', write_first});
+      assert.equal(theirs.ok, true, JSON.stringify(theirs));
+      assert.deepEqual(theirs.rows, [{}], 'another owner\'s SECRET column reads as NULL, cached or not');
+    }
+  }
+});

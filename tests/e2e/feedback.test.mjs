@@ -148,3 +148,46 @@ test('reviews: a buyer reviews on a phone; an agent approves and replies; the wi
   await shot(agent, 'feedback-widget.png');
   assert.deepEqual(errors, []);
 });
+
+test('NPS survey screen: an admin creates a survey (a wrong window is refused beside its field), sends it, and reads the answers', async () => {
+  await api('PUT', '/orders/W-3001', { status: 'completed', payment_status: 'paid', currency: 'TRY', total_minor: 12990,
+    placed_at: '2026-12-01T09:00:00Z', customer: { email: 'nur@example.com', name: 'Nur Çelik' },
+    items: [{ sku: 'KP-1', name: 'Kupa', quantity: 1, price_minor: 12990 }] });
+  const agent = await newPage(browser, { errors });
+  await login(agent, server.url, ADMIN);
+  await agent.goto(`${server.url}/app/feedback`);
+  await agent.locator('[data-tab="nps"]').click();
+  await agent.locator('[data-action="new-survey"]').click();
+  const form = agent.locator('form[data-form="new-survey"]');
+  await form.locator('input[name="name"]').fill('Aralık memnuniyet');
+  await form.locator('input[name="bought_from"]').fill('2026-12-02');
+  await form.locator('input[name="bought_to"]').fill('2026-11-28');
+  await form.locator('button[type="submit"]').click();
+  await form.locator('.field-error').waitFor();
+  await form.locator('input[name="bought_from"]').fill('2026-11-28');
+  await form.locator('input[name="bought_to"]').fill('2026-12-03');
+  await form.locator('button[type="submit"]').click();
+  const results = agent.locator('[data-region="survey-results"]');
+  await results.waitFor();
+  assert.match(await results.textContent(), /Aralık memnuniyet/);
+  const row = agent.locator('[data-region="nps"] tr', { hasText: 'Aralık memnuniyet' });
+  await row.locator('[data-action="send"]').click();
+  await row.locator('[data-status="sending"], [data-status="sent"]').waitFor();
+
+  const link = await linkTo('nur@example.com', /http:\/\/\S+\/feedback\/nps\/\d+\?score=9&sig=[0-9a-f-]+/);
+  const buyer = await newPage(browser, { width: 360, height: 740, errors });
+  await buyer.goto(link);
+  await buyer.locator('form[data-form="nps"] textarea[name="reason"]').fill('Paketleme çok özenliydi.');
+  await buyer.locator('form[data-form="nps"] button[type="submit"]').click();
+  await buyer.locator('[data-region="thanks"]').waitFor();
+
+  await agent.reload();
+  await agent.locator('[data-tab="nps"]').click();
+  await agent.locator('[data-region="nps"] a', { hasText: 'Aralık memnuniyet' }).click();
+  const answer = agent.locator('[data-region="survey-results"] [data-region="answers"] tr[data-score="9"]');
+  await answer.waitFor();
+  assert.match(await answer.textContent(), /Paketleme çok özenliydi\./);
+  await shot(agent, 'feedback-nps-results.png');
+  await agent.context().close();
+  await buyer.context().close();
+});

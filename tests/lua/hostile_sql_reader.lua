@@ -15,6 +15,12 @@ return {
   name = "hostile_sql_reader",
   version = "1.0.0",
   init = function()
+    -- The same SQL texts as sql_legit's /sql-legit/run, which its prepared-statement cache must never hand over here.
+    destek.route("POST", "/hostile-sql/run", "public", function(req)
+      local j = req.json
+      if j.write_first then x("SELECT 1") end   -- takes the call's writer: the query below runs on it
+      return 200, try(j.mode == "exec" and x or q, j.sql)
+    end)
     destek.route("POST", "/hostile-sql/native", "public", function()
       return 200, {
         tokenizer_pointer = try(q, "SELECT hex(fts3_tokenizer('simple')) AS p"),

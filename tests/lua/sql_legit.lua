@@ -41,6 +41,14 @@ return {
     "ALTER TABLE sql_legit_log RENAME TO sql_legit_history",
   },
   init = function()
+    -- Runs the SQL text it is sent (tests of the prepared-statement cache: the same texts run in hostile_sql_reader).
+    destek.route("POST", "/sql-legit/run", "public", function(req)
+      local j = req.json
+      if j.write_first then destek.db.exec("SELECT 1") end
+      local ok, rows, err = pcall(j.mode == "exec" and destek.db.exec or destek.db.query, j.sql)
+      if not ok then return 200, { ok = false, err = tostring(rows) } end
+      return 200, { ok = true, rows = rows, err = err }
+    end)
     destek.route("POST", "/sql-legit/notes", "public", function(req)
       local r = destek.db.exec("INSERT INTO sql_legit_notes(body, meta) VALUES (?1, json_object('tag', ?2))",
         req.json.body, req.json.tag)
