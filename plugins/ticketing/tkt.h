@@ -169,6 +169,7 @@ char *tkt_signed_text_new(struct destek_req *r, struct destek_db *db, int64_t ti
 int tkt_snoozed_until(struct destek_db *db, int64_t ticket_id, char out[21]);
 int tkt_snooze_init(const struct destek_host *h);
 int tkt_notify_init(const struct destek_host *h);
+int tkt_views_init(const struct destek_host *h);   /* views.c: saved inbox views */
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,

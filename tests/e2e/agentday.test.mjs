@@ -305,3 +305,25 @@ test('the queue: a ticket number in the search opens it, an e-mail address finds
   await shot(phone, 'agentday-phone.png', false);
   await phone.context().close();
 });
+
+test('saved views: the filters on screen saved with a name, shared, opened again, deleted', async () => {
+  await page.goto(server.url + '/app/tickets?view=open');
+  await page.locator('input[data-filter="tag"]').fill('fatura');
+  await page.locator('input[data-filter="tag"]').press('Tab');
+  await page.waitForFunction(() => location.search.includes('tag=fatura'));
+  await page.locator('[data-action="save-view"]').click();
+  await page.locator('[data-action="save-view-confirm"]').click();
+  await page.locator('[data-error="view-name"]').waitFor();
+  await page.locator('[data-field="view-name"]').fill('Fatura işleri');
+  await page.locator('[data-field="view-shared"]').check();
+  await page.locator('[data-action="save-view-confirm"]').click();
+  const link = page.locator('[data-saved-view="Fatura işleri"]');
+  await link.waitFor();
+  assert.match(await link.textContent(), /ortak/);
+  await page.goto(server.url + '/app/tickets?view=solved');
+  await link.click();
+  await page.waitForFunction(() => document.querySelector('input[data-filter="tag"]').value === 'fatura');
+  assert.equal((await api('GET', '/views')).items[0].query, 'view=open&tag=fatura');
+  await page.locator('[data-action="delete-view"]').click();
+  await link.waitFor({ state: 'detached' });
+});

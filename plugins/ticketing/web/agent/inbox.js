@@ -84,6 +84,9 @@ export function Inbox() {
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
   const [bulkTag, setBulkTag] = useState('');
+  const [saved, setSaved] = useState([]);            // saved views: the agent's own and the shared ones
+  const [saving, setSaving] = useState(null);        // {name, shared, error} while naming a view to save
+  const loadSaved = () => api('GET', '/views').then((d) => setSaved((d && d.items) || []), () => {});
   const [showFilters, setShowFilters] = useState(false);   // on a phone the filters fold away until asked for
   // The compact density (one line a row), remembered in this browser.
   const [compact, setCompact] = useState(() => { try { return localStorage.getItem('destek.inbox.compact') === '1'; } catch (e) { return false; } });
@@ -150,6 +153,7 @@ export function Inbox() {
   useEffect(() => {
     loadUsers().then(setUsers);
     api('GET', '/teams?limit=200').then((d) => setTeams((d && d.items) || []), () => setTeams([]));
+    loadSaved();
   }, []);
   useEffect(() => {
     setData(null);
@@ -167,6 +171,7 @@ export function Inbox() {
 
   function go(patch) {
     const p = new URLSearchParams(search);
+    p.delete('saved');
     for (const [k, v] of Object.entries(patch)) {
       if (v) p.set(k, v); else p.delete(k);
     }
@@ -222,6 +227,25 @@ export function Inbox() {
     }
   }
 
+  /* Saves the filters on screen as a named view (the address's query without the saved view's own mark). */
+  async function saveView(e) {
+    e.preventDefault();
+    const name = saving.name.trim();
+    if (!name) { setSaving({ ...saving, error: t('views.name_required') }); return; }
+    const p = new URLSearchParams(search);
+    p.delete('saved');
+    try {
+      await api('POST', '/views', { name, query: p.toString(), ...(saving.shared ? { shared: true } : {}) });
+      setSaving(null);
+      loadSaved();
+    } catch (err) {
+      setSaving({ ...saving, error: errorText(err) });
+    }
+  }
+  async function deleteView(v) {
+    try { await api('DELETE', '/views/' + v.id); loadSaved(); } catch (err) { setError(err); }
+  }
+
   /* A ticket's number ("1255", "#1255") opens that ticket; anything else searches. */
   async function findOrSearch(text) {
     const m = /^#?(\d{1,12})$/.exec(text);
@@ -264,6 +288,16 @@ export function Inbox() {
         <span>${viewName(v)}</span>${counts[v.id] !== undefined
           ? html`<span class="count" data-count=${counts[v.id]}>${number(counts[v.id])}</span>` : null}
       </a>`)}
+      ${saved.length ? html`<div class="saved-views" data-region="saved-views">
+        <span class="muted small saved-title">${t('views.saved')}</span>
+        ${saved.map((v) => html`<span class="saved-view" key=${v.id}>
+          <a href=${'/app/tickets?' + v.query + '&saved=' + v.id} onClick=${onLinkClick} data-saved-view=${v.name}
+            class=${'view' + (params.get('saved') === String(v.id) ? ' is-active' : '')}>
+            <span>${v.name}</span>${v.shared ? html`<span class="muted small"> · ${t('views.shared')}</span>` : null}</a>
+          ${v.mine || (v.shared && user.role === 'admin') ? html`<button type="button" class="tag-x" data-action="delete-view"
+            aria-label=${t('views.delete', { name: v.name })} onClick=${() => deleteView(v)}>×</button>` : null}
+        </span>`)}
+      </div>` : null}
     </nav>
     <section class="inbox-main">
       <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : viewName(view)}</span></h1>
@@ -290,6 +324,17 @@ export function Inbox() {
           ${params.get('customer') ? html`<span class="tag" data-filter="customer">${t('filter.customer', {
             name: ((items[0] && items[0].customer) ? (items[0].customer.name || items[0].customer.email) : '#' + params.get('customer')) })}
             <button type="button" class="tag-x" aria-label=${t('filter.clear')} onClick=${() => go({ customer: '', status: '' })}>×</button></span>` : null}
+          ${filtered && !saving ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="save-view"
+            onClick=${() => setSaving({ name: '', shared: false, error: null })}>${t('views.save')}</button>` : null}
+          ${saving ? html`<form class="inline-form save-view" onSubmit=${saveView} data-region="save-view">
+            <input type="text" data-field="view-name" value=${saving.name} placeholder=${t('views.name')} aria-label=${t('views.name')}
+              aria-invalid=${saving.error ? 'true' : undefined} onInput=${(e) => setSaving({ ...saving, name: e.currentTarget.value, error: null })} />
+            ${user.role === 'admin' ? html`<label class="inline small"><input type="checkbox" data-field="view-shared" checked=${saving.shared}
+              onChange=${(e) => setSaving({ ...saving, shared: e.currentTarget.checked })} /> ${t('views.share')}</label>` : null}
+            <button type="submit" class="btn btn-secondary btn-sm" data-action="save-view-confirm">${t('admin.save')}</button>
+            <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setSaving(null)}>${t('merge.cancel')}</button>
+            ${saving.error ? html`<span class="field-error" role="alert" data-error="view-name">${saving.error}</span>` : null}
+          </form>` : null}
           ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
             onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '', customer: '' })}>${t('filter.clear')}</button>` : null}
         </div>
