@@ -53,6 +53,7 @@ static int views_create(struct destek_req *r)
       (rc = tkt_field_str(r, body, "query", DESTEK_REQUIRED, 500, &query)) ||
       (rc = tkt_field_bool(r, body, "shared", DESTEK_OPTIONAL, &shared)))
     return rc;
+  shared = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "shared"));   /* absent: personal */
   if (!*name) return tkt_field_error(r, "invalid_field", "name", "a view needs a name");
   if (!*query || !query_ok(query)) return tkt_field_error(r, "invalid_field", "query", "query must be the inbox's filters");
   const char *role = tkt_host->user_role(r);
