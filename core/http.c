@@ -1219,6 +1219,11 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   opts[n++] = "websocket_timeout_ms";   opts[n++] = "20000";
   opts[n++] = "enable_websocket_ping_pong"; opts[n++] = "yes";
   opts[n++] = "linger_timeout_ms";      opts[n++] = "500";
+  /* CivetWeb would answer every CORS preflight itself with "Access-Control-Allow-Origin: *" before a route sees it;
+   * off, an OPTIONS request reaches the router, and a module that serves other origins (the chat widget's) answers
+   * its preflights with the origins it allows. */
+  opts[n++] = "access_control_allow_methods"; opts[n++] = "";
+  opts[n++] = "access_control_allow_origin";  opts[n++] = "";
   if (server_tls) {
     opts[n++] = "ssl_certificate";      opts[n++] = cfg->tls_cert;
     opts[n++] = "ssl_protocol_version"; opts[n++] = "4";   /* TLS 1.2 and newer */

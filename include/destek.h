@@ -65,6 +65,15 @@ struct destek_migration {
   const char *sql;
 };
 
+/* A file of a C module's static/ folder compiled into it by the build (<name>_files[], ending with a zeroed entry):
+ * what a module serves as it is, such as the chat widget's script. */
+struct destek_file {
+  const char *name;   /* path inside static/: "widget.js" */
+  const char *data;   /* size bytes, followed by a NUL */
+  size_t size;
+  const char *etag;   /* 16 hex digits of a content hash */
+};
+
 enum destek_setting_type { DESTEK_SETTING_STRING = 1, DESTEK_SETTING_INT, DESTEK_SETTING_BOOL };
 
 /* A setting the plugin reads; admins change it through PATCH /api/v1/settings. */

@@ -44,6 +44,11 @@ if [[ -f build/release/plugins/orders.so ]]; then
   run "api: orders as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=orders \
     DESTEK_TEST_MODULE_SO=build/release/plugins/orders.so node --test --test-concurrency=4 "${orders_files[@]}"
 fi
+# The chat module the same way.
+if [[ -f build/release/plugins/chat.so ]]; then
+  run "api: chat as a .so (release)" env DESTEK_BIN=build/destek DESTEK_NO_BUILTIN=chat \
+    DESTEK_TEST_MODULE_SO=build/release/plugins/chat.so node --test --test-concurrency=4 tests/api/chat-*.test.mjs
+fi
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 node --test --test-concurrency=4 tests/api/*.test.mjs
 run "e2e (chromium)" env DESTEK_BIN=build/destek node --test --test-concurrency=1 tests/e2e/*.test.mjs
 

@@ -34,6 +34,7 @@ return {
     nps.register()
     destek.route("GET", "/feedback/static/{file}", "public", function(req) return destek.asset(req.params.file) end,
                  { params = "file:text" })
+    require("report").register()
     destek.service("feedback.demo", function(args) return require("demo").fill(args) end)
     destek.timer("feedback.demo", function(_, payload) require("demo").orders_part(math.tointeger(payload.from)) end)
     -- KVKK: an erased person's comments, review texts and addresses are blanked; scores stay, so figures count the same.

@@ -142,7 +142,7 @@ static int orders_init(const struct destek_host *host)
     if (host->routes(host, tables[i]) != 0) return -1;
   if (ord_services_init(host) != 0 || ord_buyers_init(host) != 0 || ord_poll_init(host) != 0 || ord_contacts_init(host) != 0 ||
       ord_demo_init(host) != 0 || ord_list_init(host) != 0 || ord_links_init(host) != 0 ||
-      ord_services_returns_init(host) != 0)
+      ord_services_returns_init(host) != 0 || ord_report_init(host) != 0)
     return -1;
   if (ord_clock_init(host) != 0 || ord_eta_init(host) != 0 || ord_tracking_init(host) != 0 ||
       ord_notices_init(host) != 0)

@@ -77,6 +77,8 @@ extern const char *const ORD_TR_PROVINCES[81];   /* the 81 provinces by plate co
 /* --- issue 12, second part: clock.c, eta.c, tracking.c, notices.c, platform_ikas.c, platform_ideasoft.c --- */
 /* Now in unix seconds: the real clock, or the test clock (DESTEK_TEST_CLOCK=1, POST /api/v1/test/orders-clock). */
 int64_t ord_clock_now(void);
+/* orders.report_facts, the orders' figures for the reports module (report.c). 0 or -1. */
+int ord_report_init(const struct destek_host *h);
 /* Today's date in Istanbul (UTC+3, no DST since 2016) for the unix time t: "YYYY-MM-DD". */
 void ord_local_date(int64_t t, char out[11]);
 /* The expected delivery date of a shipment (YYYY-MM-DD), from its shipped_at, carrier and the order's province

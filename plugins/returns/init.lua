@@ -43,6 +43,7 @@ return {
     policy.register()
     api.register()
     portal.register()
+    require("report").register()
     -- A refund whose legal limit is 3 days away: a note on the ticket (the screens show the warning by themselves).
     destek.timer("returns.refund_due", function(key, payload)
       local r = flow.get(math.tointeger(payload.id) or 0)

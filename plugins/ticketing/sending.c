@@ -14,7 +14,8 @@
  * Channels. A reply goes out on the ticket's channel: e-mail for email, web (the form), api and phone tickets; for
  * another channel (chat, whatsapp) a module that sends on it publishes the service "<module>.channel_send", which
  * answers {"op": "channels"} with {"channels": ["chat", ...]} and {"op": "send", channel, ticket_id, message_id,
- * customer_id, body} by sending (non-zero: retried by the bus). Ticketing asks the services by name (host
+ * customer_id, body, author_user_id} by sending (non-zero: retried by the bus), and may refuse a reply before it is written with an
+ * error to {"op": "check", channel, ticket_id} (its reason is the agent's answer). Ticketing asks the services by name (host
  * services_new), knowing none of them. A reply on a channel nobody sends on is refused (409 channel_unavailable)
  * rather than mailed behind the agent's back; "via": "email" sends it by mail instead when the customer has an
  * address. GET /api/v1/tickets/{id}/channels tells the composer which. tkt_messages.via records a channel that is
@@ -117,6 +118,16 @@ int tkt_reply_via(struct destek_req *r, struct destek_db *db, int64_t ticket_id,
     }
     return rc;
   }
+  /* The sender may refuse this reply now, with its reason (WhatsApp: free text only within 24 hours of the
+   * customer's last message): {"op": "check", channel, ticket_id} answers {} to let it go, or an error. */
+  cJSON *check = cJSON_CreateObject(), *res = NULL;
+  cJSON_AddStringToObject(check, "op", "check");
+  cJSON_AddStringToObject(check, "channel", want);
+  cJSON_AddNumberToObject(check, "ticket_id", (double)ticket_id);
+  int rc = tkt_call_service(r, name, check, &res);
+  cJSON_Delete(check);
+  cJSON_Delete(res);
+  if (rc) return rc;
   snprintf(via, 24, "%s", want);
   return 0;
 }
@@ -145,9 +156,25 @@ static int channels_get(struct destek_req *r)
   if (!mail_channel(channel)) {
     char name[128];
     int ok = sender_find(r, channel, name) == 0;
+    char reason[300] = "";
+    if (ok) {   /* the sender may refuse this ticket now (no conversation of its own, a closed window) */
+      cJSON *check = cJSON_CreateObject(), *res = NULL;
+      cJSON_AddStringToObject(check, "op", "check");
+      cJSON_AddStringToObject(check, "channel", channel);
+      cJSON_AddNumberToObject(check, "ticket_id", (double)id);
+      if (tkt_call_service(r, name, check, &res) != 0) {
+        const cJSON *e = tkt_error_object(r);
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+        snprintf(reason, sizeof reason, "%s", msg ? msg : "");
+        ok = 0;
+      }
+      cJSON_Delete(check);
+      cJSON_Delete(res);
+    }
     cJSON *x = cJSON_CreateObject();
     cJSON_AddStringToObject(x, "via", channel);
     cJSON_AddBoolToObject(x, "available", ok);
+    if (*reason) cJSON_AddStringToObject(x, "reason", reason);
     if (ok) { cJSON_AddStringToObject(x, "sender", name); dflt = channel; }
     cJSON_AddItemToArray(opts, x);
   }
@@ -193,6 +220,9 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
                             (double)tkt_db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", part));
     char *body = tkt_db_text_new(db, "SELECT body FROM tkt_messages WHERE id = ?1", "i", mid);
     cJSON_AddStringToObject(args, "body", body ? body : "");
+    int64_t author = tkt_db_int(db, 0, "SELECT author_user_id FROM tkt_messages WHERE id = ?1", "i", mid);
+    if (author > 0) cJSON_AddNumberToObject(args, "author_user_id", (double)author);
+    else cJSON_AddNullToObject(args, "author_user_id");
     free(body);
     cJSON *res = NULL;
     if (tkt_call_service(call, name, args, &res) != 0) {

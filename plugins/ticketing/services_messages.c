@@ -4,9 +4,11 @@
  *   ticketing.reply            {ticket_id, body} -> {message_id}: a public reply the customer is mailed (as an agent's
  *                              reply is). By the call's user when it has one, else an automatic reply by the system
  *                              (which, as a trigger's, neither opens the ticket nor counts as its first response).
- *   ticketing.customer_message {ticket_id, body} -> {message_id}: a message from the ticket's customer (written on
- *                              another module's page the customer reached by a signed link); it reopens a pending,
- *                              solved or closed ticket as the customer's mail does. */
+ *   ticketing.customer_message {ticket_id, body, attachments?} -> {message_id}: a message from the ticket's customer
+ *                              (written on another module's page the customer reached by a signed link, or on another
+ *                              channel: chat, WhatsApp); attachments as POST /api/v1/tickets takes them ([{filename,
+ *                              content_type, data_base64}]). It reopens a pending, solved or closed ticket as the
+ *                              customer's mail does. */
 #include "tkt.h"
 
 #include <stdio.h>
@@ -54,12 +56,15 @@ static int svc_customer_message(struct destek_req *call, const cJSON *args, cJSO
   const char *body;
   int rc = message_args(call, args, &id, &body);
   if (rc) return rc;
+  const cJSON *atts = cJSON_GetObjectItemCaseSensitive(args, "attachments");
+  if (atts && cJSON_IsNull(atts)) atts = NULL;
+  if (atts && (rc = tkt_attachments_check(call, atts))) return rc;
   struct destek_db *w = tkt_db_write(call);
   if (!w) return tkt_status(call);
   int64_t customer_id = tkt_db_int(w, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", id);
   char actor[48];
   snprintf(actor, sizeof actor, "customer:%lld", (long long)customer_id);
-  int64_t mid = tkt_message_add(call, w, id, 0, "customer", 0, customer_id, body, NULL, NULL, actor);
+  int64_t mid = tkt_message_add(call, w, id, 0, "customer", 0, customer_id, body, NULL, atts, actor);
   if (mid < 0) return (int)-mid;
   *result = cJSON_CreateObject();
   cJSON_AddNumberToObject(*result, "message_id", (double)mid);

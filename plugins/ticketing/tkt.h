@@ -263,6 +263,8 @@ int tkt_search_init(void);
 
 /* --- services.c: ticketing.open, ticketing.note, ticketing.get, ticketing.link --- */
 int tkt_services_init(const struct destek_host *h);
+/* ticketing.report_facts, the help desk's figures for the reports module (report.c). 0 or -1. */
+int tkt_report_init(const struct destek_host *h);
 /* mail_send.c: the service ticketing.mail_send (mail other modules queue for a customer). 0 or -1. */
 int tkt_mail_send_init(const struct destek_host *h);
 /* rating.c: the service ticketing.rate (a module tells a ticket its customer's score: ticket.rated). 0 or -1. */

@@ -1,0 +1,71 @@
+/* rep.h — what the reports module's files share (never included by another module). */
+#ifndef REP_H
+#define REP_H
+#include <stdint.h>
+
+#include "destek.h"
+
+extern const struct destek_host *rep_host;
+#define H rep_host
+
+/* A source: a module's "<module>.report_facts" service and what it described. */
+struct rep_source {
+  char kind[32];           /* "ticket", "return", "order", "rating", ... */
+  char service[96];        /* "ticketing.report_facts" */
+  char subjects[4][32];    /* event subject prefixes whose entity ids are this kind's ("ticket" for ticket:42) */
+  int nsubjects;
+  char durations[8][24];   /* measures in seconds: medians and buckets */
+  int ndurations;
+  char events[8][2][48];   /* event name -> the payload member holding the entity id ("csat.rated" -> "id") */
+  int nevents;
+};
+#define REP_MAX_SOURCES 16
+
+/* Sums of (day, measure, dim, value) before they are written or shown: a fact's share, a rebuild's, a table's. */
+struct rep_acc_entry {
+  int64_t day;
+  char *key;              /* "measure\x1f dim\x1f value" */
+  int64_t n;
+  double sum;
+};
+struct rep_acc {
+  struct rep_acc_entry *e;   /* open addressing; cap a power of two */
+  size_t cap, len;
+};
+void rep_acc_add(struct rep_acc *a, int64_t day, const char *measure, const char *dim, const char *value, int64_t n,
+                 double sum);
+void rep_acc_free(struct rep_acc *a);
+
+/* The sources published now (services ending in ".report_facts"), described. Returns how many (<= max). */
+int rep_sources(struct destek_req *call, struct rep_source *out, int max);
+/* The source of kind, 0 and *out, or -1 when no module publishes it. */
+int rep_source_find(struct destek_req *call, const char *kind, struct rep_source *out);
+
+/* The shop's local day number of a unix instant (reports.utc_offset_minutes). */
+int64_t rep_day(int64_t at);
+/* "YYYY-MM-DD" to a day number: 0 and *day, or -1. */
+int rep_parse_day(const char *s, int64_t *day);
+/* The month of a day number (year * 12 + month - 1), and the first day of a month. */
+int64_t rep_month(int64_t day);
+int64_t rep_month_start(int64_t month);
+/* A day number as "YYYY-MM-DD" into out[11]. */
+void rep_day_str(int64_t day, char out[11]);
+
+/* Refreshes the facts of the given entity ids of src (asking its service), with their roll-ups, in call's
+ * transaction. 0, or the error status set up. */
+int rep_refresh(struct destek_req *call, const struct rep_source *src, const int64_t *ids, int n);
+/* Rebuilds every fact and roll-up of src from its service, in call's transaction. 0 and *facts, or the error. */
+int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts);
+/* Rebuilds every source (the CLI command and the admin button): [{kind, facts, ms}] (new), or NULL with the error
+ * set up. */
+cJSON *rep_rebuild_all_new(struct destek_req *call);
+
+int rep_rollup_init(const struct destek_host *h);
+extern const struct destek_route rep_api_routes[];
+int rep_digest_init(const struct destek_host *h);
+/* Sends the digest of the 7 days before `today` (a day number) to every active admin: how many were sent. */
+int rep_digest_send(struct destek_req *call, int64_t today);
+/* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new). */
+cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business);
+
+#endif
