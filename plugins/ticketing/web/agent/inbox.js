@@ -62,6 +62,8 @@ async function fetchList(query, min) {
   }
 }
 
+const LAST_FROM = { customer: 'inbox.last_customer', agent: 'inbox.last_agent', system: 'inbox.last_system' };
+
 /* The customer spoke last on a ticket still to be worked on: they are waiting (the "customer replied" mark). */
 const waiting = (it) => it.last_message && it.last_message.from === 'customer' && it.status !== 'solved' && it.status !== 'closed';
 
@@ -406,7 +408,7 @@ export function Inbox() {
               <span class="customer">${it.customer && (it.customer.name || it.customer.email)}</span>
               ${it.search && it.search.snippet_html ? html`<${Snippet} html=${it.search.snippet_html} />`
                 : it.last_message ? html`<span class="excerpt" data-field="last-message">
-                  <span class=${'last-from from-' + it.last_message.from}>${t('inbox.last_' + it.last_message.from)}:</span>
+                  <span class=${'last-from from-' + it.last_message.from}>${t(LAST_FROM[it.last_message.from] || 'inbox.last_system')}:</span>
                   ${' ' + (String(it.last_message.excerpt || '').split('\n').find((l) => l.trim()) || '')}</span>` : null}
             </span>
           </a>
