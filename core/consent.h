@@ -20,6 +20,8 @@ int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *
                        const char *source, const char *text_shown, const char *address, const char *ip,
                        const char *at);
 /* Queues an e-mail to a contact (see destek.h, message_send): the message id (> 0), or a DESTEK_SEND_* code (< 0). */
+/* A message the calling module queued, as host->message_json_new (destek.h). */
+cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id);
 int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
                              int commercial);
 /* The contact's records (and those of contacts merged into it) for its KVKK export: a new array. */
@@ -29,5 +31,8 @@ cJSON *consent_export_new(struct db *db, int64_t contact_id);
 int consent_erase(struct db *w, int64_t contact_id, const char *now);
 
 int consent_init(void);
+/* The sender thread (serve only): delivers queued messages over SMTP after their commit. start: 0 or -1 (logged). */
+int consent_sender_start(void);
+void consent_sender_stop(void);
 
 #endif

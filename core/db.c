@@ -377,6 +377,28 @@ struct db *db_reader(void)
   return db;
 }
 
+int db_reader_snapshot(void)
+{
+  struct db *db = db_reader();
+  if (!db) return -1;
+  if (!sqlite3_get_autocommit(db->h)) return 0;            /* one is open already */
+  return run_pragma(db->h, "BEGIN") == SQLITE_OK ? 0 : -1;
+}
+
+void db_reader_snapshot_end(void)
+{
+  pthread_once(&reader_key_once, make_reader_key);
+  struct db *db = pthread_getspecific(reader_key);
+  if (!db || sqlite3_get_autocommit(db->h)) return;
+  /* every statement of the connection is reset when given back (db_done), so nothing is in progress */
+  if (run_pragma(db->h, "COMMIT") != SQLITE_OK) {
+    sqlite3_stmt *st = NULL;
+    while ((st = sqlite3_next_stmt(db->h, st))) sqlite3_reset(st);
+    if (run_pragma(db->h, "COMMIT") != SQLITE_OK) log_error("db", "a reader's read transaction could not end: %s",
+                                                             sqlite3_errmsg(db->h));
+  }
+}
+
 void db_reader_release(void)
 {
   fmt_release();

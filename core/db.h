@@ -28,6 +28,11 @@ int db_function_removed(const char *name);
 struct db *db_reader(void);
 /* Closes this thread's read connection, if any (threads call it before they exit). */
 void db_reader_release(void);
+/* A read transaction on this thread's reader, so that a series of reads sees one snapshot and pays for one read lock
+ * (and at most one refill of the reader's page cache after other commits) instead of one per statement: 0, or -1.
+ * db_reader_snapshot_end ends it (a no-op when none is open). */
+int db_reader_snapshot(void);
+void db_reader_snapshot_end(void);
 
 /* The writer connection, locked for the caller until db_writer_release, with no transaction open (an open group
  * commit batch is committed first). Never NULL while the database is open. */

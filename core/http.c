@@ -877,6 +877,10 @@ static int finish_tx(struct destek_req *r, int commit)
    * back): a worker that read the data before the commit cannot keep its page (page_cache.c). */
   const char *clear = r->cache_clear;
   r->cache_clear = NULL;
+  if (r->read_snapshot) {
+    r->read_snapshot = 0;
+    db_reader_snapshot_end();
+  }
   if (!r->tx) {
     live_discard(r);
     if (clear) page_cache_clear(clear);

@@ -74,6 +74,7 @@ struct destek_req {
   int sandboxed;                  /* a Lua plugin answered: the CSP sandboxes the document (http.c) */
   const char *cache_clear;        /* whose cached pages to drop once the transaction ends (page_cache.c): an interned
                                    * plugin name, "*" for everyone's, NULL for none */
+  int read_snapshot;              /* this call began a read transaction on the thread's reader (db_read_snapshot) */
 };
 
 struct http_config {

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "bus.h"
 #include "db.h"
@@ -53,7 +54,7 @@
 static char *data_dir;
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;  /* one reload at a time */
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;     /* cur_set and every set's refs */
-/* One plugin is loaded into a worker's state at a time (slot_load, at a call's start): the first burst of requests
+/* One plugin is loaded into a worker's state at a time (slot_load): the first burst of requests
  * after a start or a reload would otherwise load it on every worker thread at once, and on a small machine each load
  * would get a sliver of the CPU and run past its time limit. Loaded one after another, each load has the CPU. */
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -766,14 +767,19 @@ static int slot_load(struct lh_state *s, int i)
   sl->loaded = 1;
   s->n_unloaded--;
   int outer = s->depth == 0, locked = 0;
-  if (outer && !tl_loading) {
-    pthread_mutex_lock(&build_lock);
-    locked = tl_loading = 1;
-  }
   int saved_init = s->init_slot;
   struct lh_budget saved;
   if (outer) s->building = 1;
-  else lh_budget_push(s, &saved);
+  else lh_budget_push(s, &saved);   /* from here the call's clock stands still, the wait for the lock included */
+  if (!tl_loading) {
+    /* Inside a call the load waits for the lock a while only: the call may hold what another load waits for. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    locked = outer ? pthread_mutex_lock(&build_lock) == 0 : pthread_mutex_timedlock(&build_lock, &until) == 0;
+    tl_loading = locked;
+    if (!outer) lh_budget_load(s);
+  }
   char err[700];
   struct load_arg a = { s, i, &s->set->sources[p->source], NULL, NULL };
   int rc = lh_run(s, i, NULL, load_chunk, &a, err, sizeof err);

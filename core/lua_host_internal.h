@@ -201,6 +201,8 @@ void lh_pause_credit(struct lh_state *s, double seconds);
  * that ran out of its budget failed, logged; the call goes on without the plugin). */
 struct lh_budget { double deadline, wall_deadline, cpu_start, t0, c0; long ticks, charged; int building, killed; };
 void lh_budget_push(struct lh_state *s, struct lh_budget *saved);
+/* Starts the load's budget again (after waiting for the load lock). */
+void lh_budget_load(struct lh_state *s);
 void lh_budget_pop(struct lh_state *s, const struct lh_budget *saved);
 /* Raises the kill error again if the call's budget ran out (pcall wrappers, re-entry points). */
 void lh_check_killed(lua_State *L);

@@ -154,15 +154,20 @@ void lh_pause_credit(struct lh_state *s, double seconds)
   }
 }
 
+void lh_budget_load(struct lh_state *s)
+{
+  s->building = 1;
+  s->deadline = s->wall_deadline = util_mono() + LH_BUILD_TIME_LIMIT;
+  s->cpu_start = thread_cpu();
+  s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
+  s->charged = 0;
+}
+
 void lh_budget_push(struct lh_state *s, struct lh_budget *saved)
 {
   *saved = (struct lh_budget){ s->deadline, s->wall_deadline, s->cpu_start, util_mono(), thread_cpu(), s->ticks,
                                s->charged, s->building, s->killed };
-  s->building = 1;
-  s->deadline = s->wall_deadline = saved->t0 + LH_BUILD_TIME_LIMIT;
-  s->cpu_start = saved->c0;
-  s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
-  s->charged = 0;
+  lh_budget_load(s);
 }
 
 void lh_budget_pop(struct lh_state *s, const struct lh_budget *saved)

@@ -426,6 +426,14 @@ static void h_http_response_free(struct destek_http_response *resp)
   memset(resp, 0, sizeof *resp);
 }
 
+static int h_db_read_snapshot(struct destek_req *call)
+{
+  if (!call || call->tx) return -1;             /* the call writes: it reads on the writer */
+  if (db_reader_snapshot() != 0) return -1;
+  call->read_snapshot = 1;
+  return 0;
+}
+
 static int64_t h_rate_take(struct destek_req *call, const char *kind, const char *key, long limit, long window,
                            long *wait)
 {
@@ -588,6 +596,9 @@ static const struct destek_host host_template = {
   .consent_record = consent_record,
   .consent_state = consent_state,
   .message_send = consent_message_send,
+  .rate_take_memory = ratelimit_take_memory,
+  .message_json_new = consent_message_json_new,
+  .db_read_snapshot = h_db_read_snapshot,
 };
 
 const struct destek_host *plugin_host(const char *owner)

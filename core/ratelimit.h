@@ -30,4 +30,9 @@ void ratelimit_forget_now(int64_t hit_id);
 /* Forgets every hit of (kind, key) on w, held by the caller (a successful sign-in clears the account's failures). */
 int ratelimit_clear(struct db *w, const char *kind, const char *key);
 
+/* The same limit counted in memory, without the writer (ratelimit.c): 1 when a slot was taken, 0 when every slot is
+ * taken (*wait: seconds until one frees, at least 1), -1 when the key is too long or the table is full of live keys
+ * (the caller counts with ratelimit_take instead). Forgotten on restart. */
+int ratelimit_take_memory(const char *kind, const char *key, long limit, long window, long *wait);
+
 #endif

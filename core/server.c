@@ -174,6 +174,7 @@ int server_run(const struct config *cfg)
     return 1;
   }
   bus_start();
+  consent_sender_start();
   if (control_start(cfg->data, err, sizeof err) != 0) log_warn("control", "%s: CLI commands cannot reach this server", err);
 
   struct db *w = db_writer_acquire();
@@ -202,6 +203,7 @@ int server_run(const struct config *cfg)
   }
   control_stop();
   http_stop();
+  consent_sender_stop();
   bus_stop();
   plugin_unload_all();
   lua_host_shutdown();

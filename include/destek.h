@@ -512,6 +512,26 @@ struct destek_host {
    * the call's status is not touched. */
   int64_t (*message_send)(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
                           int commercial);
+
+  /* --- rate limits counted in memory --- */
+  /* rate_take without the writer, for a limit hit on every request of a public page (a lookup form): the hits are
+   * counted in memory (a sliding window within a hit or so of exact) and forgotten on restart. 1 when a slot was
+   * taken, 0 when every slot is taken (*wait: seconds until one frees, at least 1), -1 when the table is full of live
+   * keys or kind + key is over 90 bytes: then count with rate_take. limit <= 0 always takes. */
+  int (*rate_take_memory)(const char *kind, const char *key, long limit, long window, long *wait);
+
+  /* --- messages to contacts, continued --- */
+  /* Where a message this module queued with message_send stands: {id, status ("pending", "sent", "failed" after the
+   * last retry, "withheld"), attempts, created_at, sent_at, last_error} (new; the caller frees it), or NULL when the
+   * module queued no message with that id. Never the address, subject or body. */
+  cJSON *(*message_json_new)(struct destek_req *call, int64_t message_id);
+
+  /* --- storage, continued --- */
+  /* Makes the call's reads on this thread's reader (db_read while no transaction of the call is open) one read
+   * transaction, ended when the call ends: one snapshot, and one read lock instead of one per statement (each of which
+   * may also refill the reader's page cache after other commits). For a read-only handler that runs many statements
+   * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
+  int (*db_read_snapshot)(struct destek_req *call);
 };
 
 /* message_send's refusals. */

@@ -196,6 +196,30 @@ const files = new Map([
   ['assets/portal.css', portalCss],
 ]);
 
+// Libraries a module's screen loads only when it is opened (a chart library on a reports page), so that the first
+// load of the app does not carry them: plugins/<name>/web/agent/vendor.json maps a file name to a file of an npm
+// package in web/node_modules ({"uplot.js": "uplot/dist/uPlot.iife.min.js"}), copied to
+// assets/vendor/<name>/<file> and loaded with loadVendor() from '@destek/agent'. Outside the first-load budget, and
+// printed beside it.
+const vendorFiles = [];
+for (const m of modules) {
+  const list = path.join(m.dir, 'web', 'agent', 'vendor.json');
+  if (!fs.existsSync(list)) continue;
+  let map;
+  try { map = JSON.parse(fs.readFileSync(list, 'utf8')); } catch (e) { die(`${rel(list)}: not JSON (${e.message})`); }
+  if (!map || typeof map !== 'object' || Array.isArray(map)) die(`${rel(list)}: an object of file name -> npm file`);
+  for (const [name, from] of Object.entries(map)) {
+    if (!/^[a-z0-9][a-z0-9._-]*\.(js|css)$/.test(name)) die(`${rel(list)}: "${name}" is not a file name ending in .js or .css`);
+    const src = path.resolve(web, 'node_modules', String(from));
+    if (!inside(path.join(web, 'node_modules'), src) || !fs.existsSync(src)) {
+      die(`${rel(list)}: "${from}" is not a file in web/node_modules (pin the package in web/package.json)`);
+    }
+    const key = `assets/vendor/${m.name}/${name}`;
+    files.set(key, fs.readFileSync(src));
+    vendorFiles.push(key);
+  }
+}
+
 // gzip -9 copies (zlib's header carries no file name and mtime 0, so the bytes are reproducible).
 for (const [name, raw] of [...files]) {
   const gz = zlib.gzipSync(raw, { level: 9 });
@@ -218,7 +242,8 @@ function prune() {
   const assets = path.join(outdir, 'assets');
   if (fs.existsSync(assets)) {
     for (const name of fs.readdirSync(assets)) {
-      if (!files.has('assets/' + name)) fs.rmSync(path.join(assets, name), { recursive: true, force: true });
+      const kept = files.has('assets/' + name) || [...files.keys()].some((k) => k.startsWith('assets/' + name + '/'));
+      if (!kept) fs.rmSync(path.join(assets, name), { recursive: true, force: true });
     }
   }
   if (fs.existsSync(outdir)) {
@@ -250,6 +275,7 @@ process.stdout.write(`build-web: ${path.relative(process.cwd(), outdir) || '.'}:
   `app.css ${size('assets/app.css')}, index.html ${size('index.html')} in ${ms.toFixed(0)} ms\n` +
   `build-web: bundle ${kb(gzTotal)} gzip of ${kb(BUDGET)} budget\n` +
   `build-web: portal: portal.js ${size('assets/portal.js')}, portal.css ${size('assets/portal.css')}, ` +
-  `portal.html ${size('portal.html')}: ${kb(portalTotal)} gzip of ${kb(PORTAL_BUDGET)} budget\n`);
+  `portal.html ${size('portal.html')}: ${kb(portalTotal)} gzip of ${kb(PORTAL_BUDGET)} budget\n` +
+  (vendorFiles.length ? `build-web: loaded when their screen opens: ${vendorFiles.map((k) => `${k.slice(14)} ${size(k)}`).join(', ')}\n` : ''));
 if (gzTotal > BUDGET) die('the bundle is over its budget of 150 KiB gzipped');
 if (portalTotal > PORTAL_BUDGET) die('the customer portal is over its budget of 16 KiB gzipped');

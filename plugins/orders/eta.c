@@ -46,13 +46,39 @@ void ord_add_business_days(struct destek_db *db, const char *day, int n, char ou
   if (parse_day(day, &tm) != 0) { snprintf(out, 11, "%s", day ? day : ""); return; }
   time_t t = timegm(&tm);
   int saturday = ord_host->setting_bool("orders.eta_saturday", 0);
+  /* The holidays of the next weeks in one read (a shipment's page asks this for every parcel): n business days are
+   * within 2n + 21 calendar days unless the calendar is crowded, and past that window each day is asked alone. */
+  char window_end[11], holidays[48][11];
+  int n_holidays = 0, span = 2 * (n > 0 ? n : 0) + 21;
+  time_t end_t = t + (time_t)span * 86400;
+  struct tm end_tm;
+  gmtime_r(&end_t, &end_tm);
+  strftime(window_end, sizeof window_end, "%Y-%m-%d", &end_tm);
+  sqlite3_stmt *st = n > 0 ? ord_db_prepare(db, "SELECT day FROM orders_holidays WHERE day > ?1 AND day <= ?2"
+                                                " ORDER BY day LIMIT 48") : NULL;
+  if (st) {
+    ord_db_bind(st, "tt", day, window_end);
+    while (n_holidays < 48 && sqlite3_step(st) == SQLITE_ROW)
+      snprintf(holidays[n_holidays++], 11, "%s", (const char *)sqlite3_column_text(st, 0));
+    ord_db_done(st);
+  } else if (n > 0) {
+    window_end[0] = 0;            /* no window: every day is asked */
+  }
+  if (n_holidays == 48) window_end[0] = 0;
   char d[11];
   for (int guard = 0; n > 0 && guard < 400; guard++) {
     t += 86400;
     struct tm cur;
     gmtime_r(&t, &cur);
     strftime(d, sizeof d, "%Y-%m-%d", &cur);
-    if (is_business(db, &cur, d, saturday)) n--;
+    int business;
+    if (window_end[0] && strcmp(d, window_end) <= 0) {
+      business = cur.tm_wday != 0 && (cur.tm_wday != 6 || saturday);
+      for (int i = 0; business && i < n_holidays; i++) business = strcmp(holidays[i], d) != 0;
+    } else {
+      business = is_business(db, &cur, d, saturday);
+    }
+    if (business) n--;
   }
   struct tm res;
   gmtime_r(&t, &res);

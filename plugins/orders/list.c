@@ -6,9 +6,10 @@
  * Each page is one prepared statement. All of them hold the same optional filters (a filter given as '' or 0 is off);
  * what differs is the condition they lead with, chosen from the most selective filter given, so that SQLite starts
  * from an index (status, payment, source, contact, e-mail, phone, number, shipments, links) rather than walking every
- * order. The search matches search_text, the Turkish-folded number, e-mail, phone and names of an order, which this
- * file keeps: on every order.created / order.updated (a sync subscriber, in the order's transaction) and, for orders
- * stored before the column existed or scrubbed by a KVKK erasure (contacts.c sets it NULL), by a background job. */
+ * order. The search matches search_text, the Turkish-folded number, e-mail, phone and names of an order: ord_upsert
+ * (store.c) folds it before it takes the writer and stores it with the order, rewriting the words only when it
+ * changed; for orders stored before the column existed or scrubbed by a KVKK erasure (contacts.c sets it NULL), a
+ * background job fills it. */
 #include "orders.h"
 
 #include <ctype.h>
@@ -25,49 +26,66 @@
 /* A byte of a search word: ASCII letters and digits, and every byte of a non-ASCII character. */
 static int word_byte(char c) { return isalnum((unsigned char)c) || (unsigned char)c >= 0x80; }
 
-/* The folded search text of an order from its stored columns, written into the row. 0, or -1 (logged). */
-static int search_text_write(struct destek_db *w, int64_t order_id)
+/* The folded search text of an order: its number, e-mail, phone and names (NULL ones as empty), Turkish-folded
+ * (new). Pure: ord_upsert builds it before it takes the writer. */
+char *ord_search_text_new(const char *number, const char *email, const char *phone, const char *customer_name,
+                          const char *ship_name)
 {
-  sqlite3_stmt *st = ord_db_prepare(w, "SELECT coalesce(number, '') || ' ' || coalesce(email, '') || ' ' ||"
-                                       " coalesce(phone, '') || ' ' || coalesce(customer_name, '') || ' ' ||"
-                                       " coalesce(ship_name, '') FROM orders_orders WHERE id = ?1");
-  if (!st) return -1;
-  ord_db_bind(st, "i", order_id);
-  char *folded = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    const char *text = (const char *)sqlite3_column_text(st, 0);
-    folded = destek_fold_new(text ? text : "", text ? strlen(text) : 0);
-  }
-  ord_db_done(st);
-  if (!folded) return 0;
-  int rc = ord_db_exec(w, "UPDATE orders_orders SET search_text = ?2 WHERE id = ?1", "it", order_id, folded);
-  if (rc == SQLITE_OK) rc = ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id = ?1", "i", order_id);
-  /* Its words: runs of letters and digits ('@', '.', '-' and spaces split them), at least 2 bytes, at most 64. */
-  for (char *p = folded; rc == SQLITE_OK && *p;) {
+  char *text = NULL;
+  if (asprintf(&text, "%s %s %s %s %s", number ? number : "", email ? email : "", phone ? phone : "",
+               customer_name ? customer_name : "", ship_name ? ship_name : "") < 0)
+    abort();
+  char *folded = destek_fold_new(text, strlen(text));
+  free(text);
+  return folded;
+}
+
+/* Writes the words of folded (an order's search text, already in its row) into the words index; with fresh, the
+ * order had none before (no DELETE). Each word once: runs of letters and digits ('@', '.', '-' and spaces split
+ * them), at least 2 bytes, at most 64. 0, or -1. */
+int ord_search_words_write(struct destek_db *w, int64_t order_id, const char *folded, int fresh)
+{
+  int rc = fresh ? SQLITE_OK : ord_db_exec(w, "DELETE FROM orders_search_words WHERE order_id = ?1", "i", order_id);
+  char *copy = strdup(folded);
+  if (!copy) abort();
+  const char *seen[64];
+  int n_seen = 0;
+  for (char *p = copy; rc == SQLITE_OK && *p;) {
     while (*p && !word_byte(*p)) p++;
     char *start = p;
     while (word_byte(*p)) p++;
     size_t len = (size_t)(p - start);
     if (len < 2 || len > 64) continue;
-    char save = *p;
-    *p = 0;
+    if (*p) *p++ = 0;
+    int dup = 0;
+    for (int i = 0; i < n_seen && !dup; i++) dup = !strcmp(seen[i], start);
+    if (dup) continue;
+    if (n_seen < 64) seen[n_seen++] = start;
     rc = ord_db_exec(w, "INSERT OR IGNORE INTO orders_search_words(word, order_id) VALUES (?1, ?2)", "ti", start,
                      order_id);
-    *p = save;
   }
-  free(folded);
+  free(copy);
   return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int on_order_changed(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+/* The folded search text of an order from its stored columns, written into the row with its words. 0, or -1. */
+static int search_text_write(struct destek_db *w, int64_t order_id)
 {
-  (void)ud; (void)err; (void)errlen;
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev->payload, "id");
-  struct destek_db *w = cJSON_IsNumber(id) ? ord_db_write(call) : NULL;
-  /* Never a veto: an order without its search text is found again once the job fills it. */
-  if (w && search_text_write(w, (int64_t)id->valuedouble) != 0)
-    ord_db_exec(w, "UPDATE orders_orders SET search_text = NULL WHERE id = ?1", "i", (int64_t)id->valuedouble);
-  return 0;
+  sqlite3_stmt *st = ord_db_prepare(w, "SELECT number, email, phone, customer_name, ship_name FROM orders_orders"
+                                       " WHERE id = ?1");
+  if (!st) return -1;
+  ord_db_bind(st, "i", order_id);
+  char *folded = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    folded = ord_search_text_new((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                                 (const char *)sqlite3_column_text(st, 4));
+  ord_db_done(st);
+  if (!folded) return 0;
+  int rc = ord_db_exec(w, "UPDATE orders_orders SET search_text = ?2 WHERE id = ?1", "it", order_id, folded) == SQLITE_OK
+           ? ord_search_words_write(w, order_id, folded, 0) : -1;
+  free(folded);
+  return rc;
 }
 
 /* Every 10 s: up to 2,000 orders without a search text get one (after the upgrade that added it, after an erasure). */
@@ -97,7 +115,9 @@ static int search_fill_job(struct destek_req *call, void *ud)
 /* The optional filters every statement holds. ?1 the cursor (an id), ?2 status, ?3 payment_status, ?4 e-mail,
  * ?5 phone (normalised), ?6 number, ?7 contact id, ?8 source, ?9 shipment status, ?10 carrier, ?11 not shipped (1),
  * ?12 late to ship: today's date ('' off), ?13/?14 placed from/before (UTC), ?15 folded search words ('' off),
- * ?16 ticket id, ?17 the limit, ?18/?19 a search word's prefix range ('' off). "Not shipped": an open order (pending,
+ * ?16 ticket id, ?17 the limit, ?18/?19 a search word's prefix range ('' off), ?20 delayed: "any", "past_eta", "no_scan"
+ * or "not_shipped" ('' off), an order with that delay notice (notices.c) still open: a shipment's past_eta / no_scan
+ * while it is not delivered (nor expired), not_shipped while the order is still not shipped. "Not shipped": an open order (pending,
  * processing, on hold) none of whose shipments has left (every one Pending or InfoReceived, or none). */
 #define NOT_SHIPPED \
   "(o.status IN ('pending', 'processing', 'on_hold') AND NOT EXISTS (SELECT 1 FROM orders_shipments s" \
@@ -114,17 +134,23 @@ static int search_fill_job(struct destek_req *call, void *ud)
   " AND (?15 = '' OR instr(o.search_text, ?15) > 0)" \
   " AND (?18 = '' OR o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19))" \
   " AND (?16 = 0 OR EXISTS (SELECT 1 FROM orders_ticket_links l WHERE l.ticket_id = ?16 AND l.order_id = o.id))" \
+  " AND (?20 = '' OR EXISTS (SELECT 1 FROM orders_notices n WHERE n.order_id = o.id AND (" \
+  "   (n.kind = 'not_shipped' AND (?20 = 'any' OR ?20 = 'not_shipped') AND " NOT_SHIPPED ")" \
+  "   OR ((n.kind = 'past_eta' OR n.kind = 'no_scan') AND (?20 = 'any' OR ?20 = n.kind) AND EXISTS (SELECT 1" \
+  "       FROM orders_shipments ds WHERE ds.id = n.shipment_id AND ds.status <> 'Delivered' AND ds.status <> 'Expired')))))" \
   " ORDER BY o.id DESC LIMIT ?17"
 #define SELECT_IDS "SELECT o.id FROM orders_orders o "
 #define DENSE 5000   /* matches from which walking the orders newest first finds a page sooner than an index */
 
-enum lead { BY_ID, BY_WORD, BY_SHIP_STATUS, BY_CARRIER, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_STATUS, BY_PAYMENT, BY_SOURCE,
+enum lead { BY_ID, BY_DELAYED, BY_WORD, BY_SHIP_STATUS, BY_CARRIER, BY_NUMBER, BY_TICKET, BY_CONTACT, BY_EMAIL, BY_PHONE, BY_STATUS, BY_PAYMENT, BY_SOURCE,
             BY_PLACED };
 static const char *const SQL[] = {
   [BY_ID] = SELECT_IDS "WHERE" FILTERS,
   [BY_WORD] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_search_words WHERE word >= ?18 AND word < ?19)"
               " AND" FILTERS,
   [BY_NUMBER] = SELECT_IDS "WHERE o.number = ?6 AND" FILTERS,
+  [BY_DELAYED] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_notices WHERE kind = 'past_eta'"
+                 " OR kind = 'no_scan' OR kind = 'not_shipped') AND" FILTERS,
   [BY_TICKET] = SELECT_IDS "WHERE o.id IN (SELECT order_id FROM orders_ticket_links WHERE ticket_id = ?16) AND" FILTERS,
   [BY_CONTACT] = SELECT_IDS "WHERE o.contact_id = ?7 AND" FILTERS,
   [BY_EMAIL] = SELECT_IDS "WHERE o.email = ?4 AND" FILTERS,
@@ -139,7 +165,7 @@ static const char *const SQL[] = {
 
 struct filters {
   char status[32], payment[32], email[256], phone[32], number[72], source[32], ship_status[32], carrier[40];
-  char late_today[11], from[21], to[21], q[200], word[72], word_end[72];
+  char late_today[11], from[21], to[21], q[200], word[72], word_end[72], delayed[16];
   int64_t contact_id, ticket_id;
   int not_shipped;
 };
@@ -216,6 +242,14 @@ static int filters_read(struct destek_req *r, struct filters *f)
   if ((rc = positive(r, "contact_id", &f->contact_id)) || (rc = positive(r, "ticket_id", &f->ticket_id)) ||
       (rc = flag(r, "not_shipped", &f->not_shipped)))
     return rc;
+  char delayed[16] = "";
+  if (ord_query_get(r, "delayed", delayed, sizeof delayed) && delayed[0] && strcmp(delayed, "false") && strcmp(delayed, "0")) {
+    static const char *const DELAYS[] = { "past_eta", "no_scan", "not_shipped", NULL };
+    if (!strcmp(delayed, "true") || !strcmp(delayed, "1")) snprintf(f->delayed, sizeof f->delayed, "any");
+    else if (one_of(DELAYS, delayed)) snprintf(f->delayed, sizeof f->delayed, "%s", delayed);
+    else
+      return ord_field_error(r, "invalid_field", "delayed", "delayed must be true, past_eta, no_scan or not_shipped");
+  }
   int late = 0;
   if ((rc = flag(r, "late", &late))) return rc;
   if (late) {
@@ -308,6 +342,7 @@ static enum lead lead_of(struct destek_db *db, const struct filters *f)
   if (f->contact_id) return BY_CONTACT;
   if (f->email[0]) return BY_EMAIL;
   if (f->phone[0]) return BY_PHONE;
+  if (f->delayed[0]) return BY_DELAYED;   /* delays are few: their notices lead */
   if ((f->ship_status[0] || f->carrier[0]) && shipments_with(db, f->ship_status, f->carrier) < DENSE)
     return f->ship_status[0] ? BY_SHIP_STATUS : BY_CARRIER;
   if (f->status[0]) return BY_STATUS;
@@ -352,9 +387,9 @@ static int order_list(struct destek_req *r)
   enum lead lead = db ? lead_of(db, &f) : BY_ID;
   sqlite3_stmt *st = db ? ord_db_prepare(db, SQL[lead]) : NULL;
   if (!st) return ord_error(r, 500, "internal", "the orders could not be read");
-  ord_db_bind(st, "itttttitttittttiitt", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,
+  ord_db_bind(st, "itttttitttittttiitt" "t", after, f.status, f.payment, f.email, f.phone, f.number, f.contact_id,
               f.source, f.ship_status, f.carrier, (int64_t)f.not_shipped, f.late_today, f.from, f.to, f.q, f.ticket_id,
-              (int64_t)limit, f.word, f.word_end);
+              (int64_t)limit, f.word, f.word_end, f.delayed);
   int64_t ids[200];
   int n = 0;
   while (n < limit && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
@@ -377,8 +412,5 @@ const struct destek_route ord_list_routes[] = {
 
 int ord_list_init(const struct destek_host *h)
 {
-  if (h->on(h, "order.created", DESTEK_SYNC, on_order_changed, NULL) != 0 ||
-      h->on(h, "order.updated", DESTEK_SYNC, on_order_changed, NULL) != 0)
-    return -1;
   return h->every(h, "orders.search_fill", 10, search_fill_job, NULL);
 }

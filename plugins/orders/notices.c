@@ -11,18 +11,17 @@
  *   no_scan      a shipment InTransit whose last checkpoint is older than orders.no_scan_hours -> shipment.delayed;
  *   past_eta     a shipment not yet delivered whose ETA (eta.c) is before today -> shipment.delayed.
  * Each once per order / shipment, and only when the date or the silence began after the order was imported.
- * The customer: an async subscriber of those events mails the order's e-mail address (Turkish or English by the
- * contact's language; a service message, nothing promotional) through the mail server of mail.smtp_url, and, for a
+ * The customer: an async subscriber of those events queues a mail to the order's contact through the core
+ * (host->message_send, a service message: nothing promotional; Turkish or English by the contact's language; the core
+ * sends it over the mail.* server after the commit and retries), and, for a
  * delay or an exception, adds an internal note to the contact's open ticket through ticketing's services
  * (ticketing.open_tickets, ticketing.note). orders.notice_* switch each mail off; orders.delay_note the notes. */
 #include "orders.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "destek_mail.h"
 #include "destek_util.h"
 
 _Thread_local int64_t ord_importing_order;
@@ -224,67 +223,6 @@ int ord_delay_scan(void)
 
 /* ------------------------------------------------------------------------------------------------ mail */
 
-struct upload { const char *data; size_t len, pos; };
-
-static size_t upload_read(char *buf, size_t size, size_t n, void *ud)
-{
-  struct upload *u = ud;
-  size_t want = size * n, left = u->len - u->pos;
-  if (want > left) want = left;
-  memcpy(buf, u->data + u->pos, want);
-  u->pos += want;
-  return want;
-}
-
-/* Sends msg to `to` through the server of the mail.* settings (ticketing declares them; an SMTP relay on the LAN or
- * localhost is the usual set-up, so, like ticketing's mail, it is not refused as a private address). */
-static int smtp_send(const char *from, const char *to, const char *msg, size_t len, char *err, size_t errlen)
-{
-  char *url = ord_host->setting_new("mail.smtp_url"), *user = ord_host->setting_new("mail.smtp_user");
-  char *pass = ord_host->setting_new("mail.smtp_password"), *tls = ord_host->setting_new("mail.smtp_tls");
-  int rc = -1;
-  if (!url || (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))) {
-    snprintf(err, errlen, "mail.smtp_url is not an smtp:// or smtps:// URL");
-  } else if (ord_host->curl_ready() != 0) {
-    snprintf(err, errlen, "libcurl cannot start");
-  } else {
-    CURL *c = curl_easy_init();
-    if (!c) abort();
-    char conn[600], from_angle[300], errbuf[CURL_ERROR_SIZE] = "";
-    if (tls && !strcmp(tls, "implicit") && !strncmp(url, "smtp://", 7)) snprintf(conn, sizeof conn, "smtps://%s", url + 7);
-    else snprintf(conn, sizeof conn, "%s", url);
-    snprintf(from_angle, sizeof from_angle, "<%s>", from);
-    struct curl_slist *rcpt = curl_slist_append(NULL, to);
-    struct upload up = { msg, len, 0 };
-    curl_easy_setopt(c, CURLOPT_URL, conn);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    if (user && *user) {
-      curl_easy_setopt(c, CURLOPT_USERNAME, user);
-      curl_easy_setopt(c, CURLOPT_PASSWORD, pass ? pass : "");
-    }
-    if (tls && (!strcmp(tls, "starttls") || !strcmp(tls, "implicit"))) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-    else if (tls && !strcmp(tls, "none")) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
-    else if (user && *user) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_angle);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &up);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode cr = curl_easy_perform(c);
-    if (cr == CURLE_OK) rc = 0;
-    else snprintf(err, errlen, "SMTP: %s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(c);
-  }
-  free(url); free(user); free(pass); free(tls);
-  return rc;
-}
-
 struct notice_text { const char *kind, *subject_tr, *subject_en, *body_tr, *body_en; };
 
 /* %1$s order number, %2$s carrier, %3$s tracking number, %4$s ETA or the promised date */
@@ -329,45 +267,29 @@ static int is_delay(const char *kind)
   return !strcmp(kind, "not_shipped") || !strcmp(kind, "no_scan") || !strcmp(kind, "past_eta");
 }
 
-/* The mail (new) for a notice, or NULL with why. */
-static char *mail_build_new(const char *kind, const char *lang, const char *to, const char *name, const char *number,
-                            const char *carrier, const char *tracking, const char *date, const char *url, size_t *len,
-                            char *why, size_t whylen)
+/* The subject and text of a notice's mail (new, into *subject and *text), or -1. The sender is the core's mail.from
+ * (mail.from_name): the shop's name (orders.shop_name) signs the text. */
+static int mail_text(const char *kind, const char *lang, const char *name, const char *number, const char *carrier,
+                     const char *tracking, const char *date, const char *url, char **subject, char **text)
 {
   const struct notice_text *t = text_of(kind);
-  char *from = ord_host->setting_new("mail.from"), *from_name = ord_host->setting_new("orders.shop_name");
-  if (!from_name || !*from_name) { free(from_name); from_name = ord_host->setting_new("mail.from_name"); }
-  char *msg = NULL;
-  if (!t || !from || !*from) {
-    snprintf(why, whylen, "mail.from is not set");
-  } else {
-    int en = lang && !strcmp(lang, "en");
-    char subject[300], line[1200], *text = NULL;
-    snprintf(subject, sizeof subject, en ? t->subject_en : t->subject_tr, number);
-    snprintf(line, sizeof line, en ? t->body_en : t->body_tr, number, carrier && *carrier ? carrier : "-",
-             tracking && *tracking ? tracking : "-", date && *date ? date : "-");
-    if (asprintf(&text, en ? "Hello%s%s,\n\n%s\n\n%s%s%s\n--\n%s\nThis is a service message about your order.\n"
-                           : "Merhaba%s%s,\n\n%s\n\n%s%s%s\n--\n%s\nBu e-posta siparişinizle ilgili bir bilgilendirmedir.\n",
-                 name && *name ? " " : "", name && *name ? name : "", line,
-                 url && *url ? (en ? "Track it: " : "Takip edin: ") : "", url && *url ? url : "", url && *url ? "\n" : "",
-                 from_name && *from_name ? from_name : from) < 0)
-      abort();
-    struct mail_address to_addr = { (char *)(name && *name ? name : NULL), (char *)to };
-    struct mail_outgoing m = { 0 };
-    m.from.address = from;
-    m.from.name = from_name && *from_name ? from_name : NULL;
-    m.to = &to_addr;
-    m.to_count = 1;
-    m.subject = subject;
-    m.text = text;
-    m.auto_submitted = 1;
-    msg = mail_compose_new(&m, len);
-    free(text);
-    if (!msg) snprintf(why, whylen, "the mail could not be composed");
-  }
-  free(from);
-  free(from_name);
-  return msg;
+  if (!t) return -1;
+  char *shop = ord_host->setting_new("orders.shop_name");
+  if (!shop || !*shop) { free(shop); shop = ord_host->setting_new("mail.from_name"); }
+  int en = lang && !strcmp(lang, "en");
+  char line[1200];
+  snprintf(line, sizeof line, en ? t->body_en : t->body_tr, number, carrier && *carrier ? carrier : "-",
+           tracking && *tracking ? tracking : "-", date && *date ? date : "-");
+  int signed_off = shop && *shop;
+  if (asprintf(subject, en ? t->subject_en : t->subject_tr, number) < 0 ||
+      asprintf(text, en ? "Hello%s%s,\n\n%s\n\n%s%s%s%s%s%s\nThis is a service message about your order.\n"
+                        : "Merhaba%s%s,\n\n%s\n\n%s%s%s%s%s%s\nBu e-posta siparişinizle ilgili bir bilgilendirmedir.\n",
+               name && *name ? " " : "", name && *name ? name : "", line,
+               url && *url ? (en ? "Track it: " : "Takip edin: ") : "", url && *url ? url : "", url && *url ? "\n" : "",
+               signed_off ? "--\n" : "", signed_off ? shop : "", signed_off ? "\n" : "") < 0)
+    abort();
+  free(shop);
+  return 0;
 }
 
 static int on_notice(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
@@ -381,7 +303,6 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
   if (!pending) return 0;
   char *kind = ord_db_text_new(db, "SELECT kind FROM orders_notices WHERE id = ?1", "i", nid);
   int64_t oid = ord_db_int(db, 0, "SELECT order_id FROM orders_notices WHERE id = ?1", "i", nid);
-  char *email = ord_db_text_new(db, "SELECT email FROM orders_orders WHERE id = ?1", "i", oid);
   char *number = ord_db_text_new(db, "SELECT number FROM orders_orders WHERE id = ?1", "i", oid);
   char *name = ord_db_text_new(db, "SELECT coalesce(customer_name, ship_name) FROM orders_orders WHERE id = ?1", "i", oid);
   char *promised = ord_db_text_new(db, "SELECT promised_dispatch_date FROM orders_orders WHERE id = ?1", "i", oid);
@@ -396,7 +317,8 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
   const char *date = !strcmp(kind, "not_shipped") ? promised : eta;
   char setting[48];
   snprintf(setting, sizeof setting, "orders.notice_%s", is_delay(kind) ? "delay" : kind);
-  char new_state[16] = "mailed", detail[300] = "";
+  char new_state[16] = "queued", detail[300] = "";
+  int64_t message_id = 0;
   char *pub = ord_host->setting_new("mail.public_url");
   char url[600];
   snprintf(url, sizeof url, "%s/track?lang=%s", pub && *pub ? pub : ord_base_url(), lang);
@@ -405,30 +327,32 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
   if (!ord_host->setting_bool(setting, 1)) {
     snprintf(new_state, sizeof new_state, "skipped");
     snprintf(detail, sizeof detail, "%s is off", setting);
-  } else if (!email || !*email) {
+  } else if (!contact) {
     snprintf(new_state, sizeof new_state, "skipped");
-    snprintf(detail, sizeof detail, "the order has no e-mail address");
+    snprintf(detail, sizeof detail, "the order has no contact to mail");
   } else {
-    size_t len = 0;
-    char why[300] = "";
-    char *msg = mail_build_new(kind, lang, email, name, number, carrier, tracking, date, url, &len, why, sizeof why);
-    if (!msg) {
+    /* Queued in this call's transaction through the core (a service message: no consent needed, nothing promotional
+     * in it); the core sends it after the commit and retries. */
+    char *subject = NULL, *text = NULL;
+    if (mail_text(kind, lang, name, number, carrier, tracking, date, url, &subject, &text) != 0) {
       snprintf(new_state, sizeof new_state, "skipped");
-      snprintf(detail, sizeof detail, "%s", why);
+      snprintf(detail, sizeof detail, "no text for the notice %s", kind);
     } else {
-      char *from = ord_host->setting_new("mail.from");
-      if (smtp_send(from, email, msg, len, why, sizeof why) != 0) {
-        if (ev->attempt < 5) {                       /* the bus retries with backoff */
-          snprintf(err, errlen, "%s", why);
-          rc = -1;
-        } else {
-          snprintf(new_state, sizeof new_state, "failed");
-          snprintf(detail, sizeof detail, "%s", why);
-        }
+      message_id = ord_host->message_send(call, contact, subject, text, 0);
+      if (message_id > 0) {
+        snprintf(new_state, sizeof new_state, "queued");
+      } else if (message_id == DESTEK_SEND_ERROR) {
+        snprintf(err, errlen, "the mail could not be queued");   /* the bus retries the event */
+        rc = -1;
+      } else {
+        snprintf(new_state, sizeof new_state, "skipped");
+        snprintf(detail, sizeof detail, "%s", message_id == DESTEK_SEND_NO_ADDRESS ? "the customer has no e-mail address"
+                                             : message_id == DESTEK_SEND_NO_CONTACT ? "the customer was erased"
+                                             : "the mail was refused by the core");
       }
-      free(from);
-      free(msg);
     }
+    free(subject);
+    free(text);
   }
   int64_t ticket = 0;
   if (!rc && (is_delay(kind) || !strcmp(kind, "exception")) && contact && ord_host->setting_bool("orders.delay_note", 1)) {
@@ -463,7 +387,7 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
       for (size_t i = 0; i < 4; i++) if (!strcmp(why_en[i][0], kind)) what_en = why_en[i][1];
       char reason_en[200];
       snprintf(reason_en, sizeof reason_en, what_en, !strcmp(kind, "exception") ? "" : dt ? dt : date ? date : "-");
-      int mailed = !strcmp(new_state, "mailed");
+      int mailed = !strcmp(new_state, "queued");
       snprintf(body, sizeof body, "Sipariş #%s: %s. Müşteriye %s. (%s %s)\nOrder #%s: %s. The customer %s.",
                number ? number : "", reason, mailed ? "e-posta ile bilgi verildi" : "e-posta gönderilmedi",
                carrier ? carrier : "", tracking ? tracking : "", number ? number : "", reason_en,
@@ -481,25 +405,27 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
     char now[21];
     ord_now(now);
     if (!w || ord_db_exec(w, "UPDATE orders_notices SET state = ?2, detail = coalesce(?3, detail), note_ticket_id = ?4,"
-                             " mailed_at = CASE WHEN ?2 = 'mailed' THEN ?5 END WHERE id = ?1",
-                          "itt" "It", nid, new_state, detail[0] ? detail : NULL, ticket > 0 ? &ticket : NULL, now)
-                   != SQLITE_OK) {
+                             " message_id = ?5 WHERE id = ?1",
+                          "itt" "II", nid, new_state, detail[0] ? detail : NULL, ticket > 0 ? &ticket : NULL,
+                          message_id > 0 ? &message_id : NULL) != SQLITE_OK) {
       snprintf(err, errlen, "the notice could not be recorded");
       rc = -1;
     }
   }
-  free(kind); free(email); free(number); free(name); free(promised);
+  free(kind); free(number); free(name); free(promised);
   return rc;
 }
 
-/* GET /api/v1/orders/{number}/notices (agent): what the customer was told, and when. */
+/* GET /api/v1/orders/{number}/notices (agent): what the customer was told, and when. A notice queued with the core
+ * reads as the core's message stands: "queued" while it waits (or retries), "mailed" (mailed_at) once the mail server
+ * took it, "failed" (detail: the last error) when the core gave up or withheld it. */
 static int notices_list(struct destek_req *r)
 {
   struct destek_db *db = ord_db_read(r);
   int64_t oid = ord_order_by_number(db, ord_param(r, "number"));
   if (!oid) return ord_error(r, 404, "not_found", "no such order");
   sqlite3_stmt *st = ord_db_prepare(db, "SELECT id, shipment_id, kind, state, detail, note_ticket_id, created_at,"
-                                        " mailed_at FROM orders_notices WHERE order_id = ?1 ORDER BY id");
+                                        " mailed_at, message_id FROM orders_notices WHERE order_id = ?1 ORDER BY id");
   if (!st) return ord_error(r, 500, "internal", "the notices could not be read");
   ord_db_bind(st, "i", oid);
   cJSON *items = cJSON_CreateArray();
@@ -516,6 +442,17 @@ static int notices_list(struct destek_req *r)
     }
     if (sqlite3_column_type(st, 5) == SQLITE_NULL) cJSON_AddNullToObject(o, "note_ticket_id");
     else cJSON_AddNumberToObject(o, "note_ticket_id", (double)sqlite3_column_int64(st, 5));
+    int64_t mid = sqlite3_column_int64(st, 8);
+    cJSON *m = mid && DESTEK_HOST_HAS(ord_host, message_json_new) ? ord_host->message_json_new(r, mid) : NULL;
+    const char *ms = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "status"));
+    if (ms && !strcmp(ms, "sent")) {
+      cJSON_ReplaceItemInObjectCaseSensitive(o, "state", cJSON_CreateString("mailed"));
+      cJSON_ReplaceItemInObjectCaseSensitive(o, "mailed_at", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "sent_at"), 1));
+    } else if (ms && (!strcmp(ms, "failed") || !strcmp(ms, "withheld"))) {
+      cJSON_ReplaceItemInObjectCaseSensitive(o, "state", cJSON_CreateString("failed"));
+      cJSON_ReplaceItemInObjectCaseSensitive(o, "detail", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "last_error"), 1));
+    }
+    cJSON_Delete(m);
     cJSON_AddItemToArray(items, o);
   }
   ord_db_done(st);

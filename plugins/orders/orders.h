@@ -70,6 +70,9 @@ int ord_poll_init(const struct destek_host *h);
 int ord_contacts_init(const struct destek_host *h);
 int ord_demo_init(const struct destek_host *h);
 int ord_list_init(const struct destek_host *h);       /* list.c: the search text */
+char *ord_search_text_new(const char *number, const char *email, const char *phone, const char *customer_name,
+                          const char *ship_name);
+int ord_search_words_write(struct destek_db *w, int64_t order_id, const char *folded, int fresh);
 int ord_links_init(const struct destek_host *h);      /* links.c: tickets and orders, the ticket context */
 int ord_demo_fill(int force, FILE *out);
 

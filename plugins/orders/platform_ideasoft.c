@@ -10,8 +10,27 @@
  * [U] The topic header's name (X-Ideashop-Topic), the order's field names (transactionId, status words,
  * paymentStatus, finalAmount, shippingAmount, customerEmail, shippingAddress.location / subLocation, orderItems,
  * shippingProviderCode / shippingTrackingCode) are from the public API documentation as summarised in the research
- * notes and were not checked against a live shop; the access token's refresh (OAuth2) is the merchant's to do. */
+ * notes and were not checked against a live shop.
+ * The access token expires: when the fetch is answered 401 and the source has a client_id and a refresh_token, the
+ * receiver renews it once with the OAuth2 refresh grant at <api_url>/oauth/v2/token (the address IdeaSoft's
+ * documentation gives for tokens, shared/research/wave2-anchors.md; grant_type=refresh_token with client_id,
+ * client_secret and refresh_token as several public IdeaSoft clients send it [U: not checked against a live shop;
+ * sent form-encoded as RFC 6749 section 6 says]) and keeps the new tokens. */
 #include "platform_common.h"
+
+#include <pthread.h>
+
+/* s percent-encoded for a URL's path or a form (new). */
+static char *url_enc_new(const char *s)
+{
+  char *enc = malloc(strlen(s) * 3 + 1);
+  if (!enc) abort();
+  char *e = enc;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    e += isalnum(*p) || strchr("-._~", *p) ? sprintf(e, "%c", *p) : sprintf(e, "%%%02X", *p);
+  *e = 0;
+  return enc;
+}
 
 static const char *ideasoft_status(const char *s)
 {
@@ -93,6 +112,98 @@ cJSON *ord_from_ideasoft(const cJSON *is, char *err, size_t errlen)
   return o;
 }
 
+/* GET <base>/admin-api/orders/<id> with token: the HTTP status (0 when none came), and *order (new) when it is 200
+ * with an order; else why says what went wrong. */
+static long fetch_order(const char *base, const char *token, const char *id, cJSON **order, char *why, size_t whylen)
+{
+  char *url = NULL, *auth = NULL, *enc = url_enc_new(id);
+  if (asprintf(&url, "%s/admin-api/orders/%s", base, enc) < 0 || asprintf(&auth, "Authorization: Bearer %s", token) < 0)
+    abort();
+  free(enc);
+  const char *headers[] = { auth, "Accept: application/json", NULL };
+  struct destek_http_request req = { "GET", url, headers, NULL, 0, 7000, 4 << 20 };
+  struct destek_http_response resp = { 0 };
+  char herr[200] = "";
+  int hrc = ord_http_request(&req, &resp, herr, sizeof herr);
+  long status = hrc == 0 ? resp.status : 0;
+  *order = hrc == 0 && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.body_len) : NULL;
+  if (hrc != 0) snprintf(why, whylen, "fetching order %s: %s", id, herr);
+  else if (resp.status != 200) snprintf(why, whylen, "fetching order %s: the shop answered HTTP %ld", id, resp.status);
+  else if (!cJSON_IsObject(*order)) snprintf(why, whylen, "fetching order %s: the answer is not an order", id);
+  if (why[0]) { cJSON_Delete(*order); *order = NULL; }
+  ord_http_response_free(&resp);
+  free(url); free(auth);
+  return status;
+}
+
+/* One renewal at a time: a second delivery that met the same expired token uses the first one's new token. */
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Renews the source's access token with the OAuth2 refresh grant (RFC 6749 section 6) at <base>/oauth/v2/token:
+ * grant_type=refresh_token, client_id, client_secret (the source's webhook_secret) and refresh_token, form-encoded.
+ * The answer's access_token (and refresh_token, when the shop rotates it) is committed at once in a call of its own,
+ * whatever becomes of the delivery: a rotated refresh token must never be lost. The new access token (new), or NULL
+ * with why. expired is the token that was refused. */
+static char *token_refresh_new(int64_t source_id, const char *base, const char *client_secret, const char *expired,
+                               char *why, size_t whylen)
+{
+  pthread_mutex_lock(&refresh_lock);
+  struct destek_db *db = ord_db_read(NULL);
+  char *current = ord_db_text_new(db, "SELECT api_key FROM orders_sources WHERE id = ?1", "i", source_id);
+  if (current && *current && strcmp(current, expired)) {   /* renewed meanwhile */
+    pthread_mutex_unlock(&refresh_lock);
+    return current;
+  }
+  free(current);
+  char *client_id = ord_db_text_new(db, "SELECT oauth_client_id FROM orders_sources WHERE id = ?1", "i", source_id);
+  char *refresh = ord_db_text_new(db, "SELECT oauth_refresh_token FROM orders_sources WHERE id = ?1", "i", source_id);
+  char *access = NULL;
+  if (!client_id || !*client_id || !refresh || !*refresh) {
+    snprintf(why, whylen, "the access token was refused and the source has no client_id and refresh_token to renew it");
+  } else {
+    char *e_id = url_enc_new(client_id), *e_secret = url_enc_new(client_secret), *e_refresh = url_enc_new(refresh);
+    char *form = NULL, *url = NULL;
+    if (asprintf(&form, "grant_type=refresh_token&client_id=%s&client_secret=%s&refresh_token=%s", e_id, e_secret,
+                 e_refresh) < 0 ||
+        asprintf(&url, "%s/oauth/v2/token", base) < 0)
+      abort();
+    free(e_id); free(e_secret); free(e_refresh);
+    const char *headers[] = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json", NULL };
+    struct destek_http_request req = { "POST", url, headers, form, strlen(form), 3000, 64 << 10 };
+    struct destek_http_response resp = { 0 };
+    char herr[200] = "";
+    int hrc = ord_http_request(&req, &resp, herr, sizeof herr);
+    cJSON *answer = hrc == 0 && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.body_len) : NULL;
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "access_token"));
+    const char *rt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "refresh_token"));
+    if (hrc != 0) snprintf(why, whylen, "renewing the access token: %s", herr);
+    else if (resp.status != 200) snprintf(why, whylen, "renewing the access token: the shop answered HTTP %ld", resp.status);
+    else if (!at || !*at || strlen(at) > 2000) snprintf(why, whylen, "renewing the access token: no access_token in the answer");
+    else {
+      struct destek_req *c = ord_call_new();
+      struct destek_db *w = ord_db_write(c);
+      char now[21];
+      ord_now(now);
+      int ok = w && ord_db_exec(w, "UPDATE orders_sources SET api_key = ?2, oauth_refresh_token = coalesce(?3,"
+                                   " oauth_refresh_token), oauth_refreshed_at = ?4 WHERE id = ?1", "ittt", source_id,
+                                at, rt && *rt && strlen(rt) <= 1000 ? rt : NULL, now) == SQLITE_OK;
+      if (ord_call_end(c, ok) == 0 && ok) {
+        access = strdup(at);
+        if (!access) abort();
+        ord_log(DESTEK_LOG_INFO, "IdeaSoft source %lld: the access token was renewed", (long long)source_id);
+      } else {
+        snprintf(why, whylen, "renewing the access token: the new token could not be stored");
+      }
+    }
+    cJSON_Delete(answer);
+    ord_http_response_free(&resp);
+    free(form); free(url);
+  }
+  free(client_id); free(refresh);
+  pthread_mutex_unlock(&refresh_lock);
+  return access;
+}
+
 int ord_webhook_ideasoft(struct destek_req *r, int64_t source_id, const char *secret, const char *body, size_t len)
 {
   const char *sig = ord_header(r, "X-Ideashop-Hmac-Sha256"), *th = ord_header(r, "X-Ideashop-Topic");
@@ -117,30 +228,29 @@ int ord_webhook_ideasoft(struct destek_req *r, int64_t source_id, const char *se
   struct destek_db *db = ord_db_read(r);
   char *base = ord_db_text_new(db, "SELECT api_url FROM orders_sources WHERE id = ?1", "i", source_id);
   char *token = ord_db_text_new(db, "SELECT api_key FROM orders_sources WHERE id = ?1", "i", source_id);
-  char *url = NULL, *auth = NULL, *enc = NULL;
   size_t bl = base ? strlen(base) : 0;
   while (bl && base[bl - 1] == '/') base[--bl] = 0;
-  enc = malloc(strlen(id) * 3 + 1);
-  if (!enc) abort();
-  char *e = enc;
-  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-    e += isalnum(*p) || strchr("-._~", *p) ? sprintf(e, "%c", *p) : sprintf(e, "%%%02X", *p);
-  if (asprintf(&url, "%s/admin-api/orders/%s", base ? base : "", enc) < 0 ||
-      asprintf(&auth, "Authorization: Bearer %s", token ? token : "") < 0)
-    abort();
-  free(enc);
-  const char *headers[] = { auth, "Accept: application/json", NULL };
-  struct destek_http_request req = { "GET", url, headers, NULL, 0, 7000, 4 << 20 };
-  struct destek_http_response resp = { 0 };
-  char herr[200] = "", why[300] = "";
-  int hrc = base && token ? ord_http_request(&req, &resp, herr, sizeof herr) : -1;
-  cJSON *order = hrc == 0 && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.body_len) : NULL;
-  if (!base || !token) snprintf(why, sizeof why, "the source has no api_url or api_key");
-  else if (hrc != 0) snprintf(why, sizeof why, "fetching order %s: %s", id, herr);
-  else if (resp.status != 200) snprintf(why, sizeof why, "fetching order %s: the shop answered HTTP %ld", id, resp.status);
-  else if (!cJSON_IsObject(order)) snprintf(why, sizeof why, "fetching order %s: the answer is not an order", id);
-  ord_http_response_free(&resp);
-  free(url); free(auth); free(base); free(token);
+  char why[300] = "";
+  cJSON *order = NULL;
+  if (!base || !token) {
+    snprintf(why, sizeof why, "the source has no api_url or api_key");
+  } else {
+    long status = fetch_order(base, token, id, &order, why, sizeof why);
+    if (status == 401) {
+      /* The access token expired: renewed once with the refresh grant, then asked again. */
+      char rwhy[200] = "";
+      char *fresh = token_refresh_new(source_id, base, secret, token, rwhy, sizeof rwhy);
+      if (fresh) {
+        why[0] = 0;
+        fetch_order(base, fresh, id, &order, why, sizeof why);
+        free(fresh);
+      } else {
+        size_t wl = strlen(why);
+        snprintf(why + wl, sizeof why - wl, "; %s", rwhy);
+      }
+    }
+  }
+  free(base); free(token);
   if (why[0]) {
     cJSON_Delete(order);
     struct destek_req *c = ord_call_new();

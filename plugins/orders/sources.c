@@ -119,13 +119,8 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
       return ord_error(r, 409, "order_unknown", "the fulfillment's order %s has not arrived yet; retry later", ext);
     }
   }
-  struct destek_db *w = ord_db_write(r);
-  if (!w) return ord_status(r);
-  if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
-                              " AND outcome IN ('kept', 'stale')", "it", src->id, key)) {
-    log_in(r, src->id, topic, NULL, "duplicate", key, NULL);
-    return answer(r, "duplicate", NULL, NULL);
-  }
+  /* The conversion and the checks of the order (ord_upsert) run before the writer is taken: every other write waits
+   * while a request holds it, so only the dedupe check, the upsert and the log happen there. */
   char err[200] = "";
   cJSON *canon = NULL;
   if (is_fulfillment) {
@@ -142,6 +137,17 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
   if (!canon) {
     log_in(r, src->id, topic, NULL, "failed", err, NULL);
     return answer(r, "failed", NULL, err);
+  }
+  struct destek_db *w = ord_db_write(r);
+  if (!w) {
+    cJSON_Delete(canon);
+    return ord_status(r);
+  }
+  if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
+                              " AND outcome IN ('kept', 'stale')", "it", src->id, key)) {
+    cJSON_Delete(canon);
+    log_in(r, src->id, topic, NULL, "duplicate", key, NULL);
+    return answer(r, "duplicate", NULL, NULL);
   }
   const char *number = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(canon, "number"));
   char *number_copy = number ? strdup(number) : ord_db_text_new(w, "SELECT number FROM orders_orders WHERE id = ?1",
@@ -290,8 +296,8 @@ static cJSON *source_json(struct destek_db *db, int64_t id)
 {
   sqlite3_stmt *st = ord_db_prepare(db,
     "SELECT id, kind, name, api_url, poll_minutes, poll_cursor, polled_at, poll_error, active, created_at, updated_at,"
-    " webhook_secret <> '', coalesce(api_key, '') <> '' AND coalesce(api_secret, '') <> '', poll_page FROM orders_sources"
-    " WHERE id = ?1");
+    " webhook_secret <> '', coalesce(api_key, '') <> '' AND coalesce(api_secret, '') <> '', poll_page, oauth_client_id,"
+    " coalesce(oauth_refresh_token, '') <> '', oauth_refreshed_at FROM orders_sources WHERE id = ?1");
   if (!st) return NULL;
   ord_db_bind(st, "i", id);
   cJSON *o = NULL;
@@ -311,6 +317,11 @@ static cJSON *source_json(struct destek_db *db, int64_t id)
     cJSON_AddBoolToObject(o, "has_webhook_secret", sqlite3_column_int(st, 11));
     cJSON_AddBoolToObject(o, "has_api_credentials", sqlite3_column_int(st, 12));
     cJSON_AddNumberToObject(o, "poll_page", sqlite3_column_int(st, 13));   /* > 1: a sweep goes on from there */
+    if (!strcmp((const char *)sqlite3_column_text(st, 1), "ideasoft")) {   /* the access token's renewal */
+      add_text(o, "client_id", st, 14);
+      cJSON_AddBoolToObject(o, "has_refresh_token", sqlite3_column_int(st, 15));
+      add_text(o, "token_refreshed_at", st, 16);
+    }
     char path[80];
     snprintf(path, sizeof path, "/api/v1/order-sources/%lld/webhook", (long long)id);
     char *url = NULL;
@@ -323,7 +334,11 @@ static cJSON *source_json(struct destek_db *db, int64_t id)
 }
 
 /* The members of a source's body; for a new one, kind, name and webhook_secret are required. */
-struct source_in { const char *kind, *name, *secret, *api_url, *api_key, *api_secret; int64_t poll; int active; };
+struct source_in {
+  const char *kind, *name, *secret, *api_url, *api_key, *api_secret, *client_id, *refresh_token;
+  int64_t poll;
+  int active;
+};
 
 static int source_read(struct destek_req *r, const cJSON *b, int create, struct source_in *in)
 {
@@ -336,6 +351,8 @@ static int source_read(struct destek_req *r, const cJSON *b, int create, struct 
       (rc = ord_field_str(r, b, "api_url", DESTEK_OPTIONAL, 300, &in->api_url)) ||
       (rc = ord_field_str(r, b, "api_key", DESTEK_OPTIONAL, 200, &in->api_key)) ||
       (rc = ord_field_str(r, b, "api_secret", DESTEK_OPTIONAL, 200, &in->api_secret)) ||
+      (rc = ord_field_str(r, b, "client_id", DESTEK_OPTIONAL, 200, &in->client_id)) ||
+      (rc = ord_field_str(r, b, "refresh_token", DESTEK_OPTIONAL, 1000, &in->refresh_token)) ||
       (rc = ord_field_bool(r, b, "active", DESTEK_OPTIONAL, &in->active)))
     return rc;
   if (!create && cJSON_GetObjectItemCaseSensitive(b, "kind"))
@@ -370,10 +387,15 @@ static int source_create(struct destek_req *r)
   if (!w) return ord_status(r);
   char now[21];
   ord_now(now);
+  if ((in.client_id || in.refresh_token) && strcmp(in.kind, "ideasoft"))
+    return ord_field_error(r, "invalid_field", in.client_id ? "client_id" : "refresh_token",
+                           "client_id and refresh_token are for IdeaSoft sources");
   if (ord_db_exec(w, "INSERT INTO orders_sources(kind, name, webhook_secret, api_url, api_key, api_secret,"
-                     " poll_minutes, active, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                  "tttttt" "iit", in.kind, in.name, in.secret, in.api_url, in.api_key, in.api_secret,
-                  in.poll > 0 ? in.poll : (int64_t)0, (int64_t)(in.active != 0), now) != SQLITE_OK)
+                     " poll_minutes, active, created_at, updated_at, oauth_client_id, oauth_refresh_token)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+                  "tttttt" "iit" "tt", in.kind, in.name, in.secret, in.api_url, in.api_key, in.api_secret,
+                  in.poll > 0 ? in.poll : (int64_t)0, (int64_t)(in.active != 0), now, in.client_id,
+                  in.refresh_token) != SQLITE_OK)
     return ord_error(r, 500, "internal", "the source could not be saved");
   int64_t id = ord_db_last_id(w);
   char target[40];
@@ -401,11 +423,18 @@ static int source_update(struct destek_req *r)
   if (ord_db_exec(w, "UPDATE orders_sources SET name = coalesce(?2, name), webhook_secret = coalesce(?3, webhook_secret),"
                      " api_url = coalesce(?4, api_url), api_key = coalesce(?5, api_key),"
                      " api_secret = coalesce(?6, api_secret), poll_minutes = CASE WHEN ?7 < 0 THEN poll_minutes ELSE ?7 END,"
-                     " active = CASE WHEN ?8 < 0 THEN active ELSE ?8 END, updated_at = ?9 WHERE id = ?1",
-                  "itttttiit", id, in.name, in.secret, in.api_url, in.api_key, in.api_secret, poll, active, now)
+                     " active = CASE WHEN ?8 < 0 THEN active ELSE ?8 END, updated_at = ?9,"
+                     " oauth_client_id = coalesce(?10, oauth_client_id),"
+                     " oauth_refresh_token = coalesce(?11, oauth_refresh_token) WHERE id = ?1",
+                  "itttttiit" "tt", id, in.name, in.secret, in.api_url, in.api_key, in.api_secret, poll, active, now,
+                  in.client_id, in.refresh_token)
       != SQLITE_OK)
     return ord_error(r, 500, "internal", "the source could not be saved");
   if (!ord_db_changes(w)) return ord_error(r, 404, "not_found", "no such order source");
+  if ((in.client_id || in.refresh_token) &&
+      ord_db_int(w, 0, "SELECT count(*) FROM orders_sources WHERE id = ?1 AND kind <> 'ideasoft'", "i", id))
+    return ord_field_error(r, "invalid_field", in.client_id ? "client_id" : "refresh_token",
+                           "client_id and refresh_token are for IdeaSoft sources");
   if (ord_db_int(w, 0, "SELECT count(*) FROM orders_sources WHERE id = ?1 AND poll_minutes > 0 AND (kind <> 'woocommerce'"
                        " OR coalesce(api_url, '') = '' OR coalesce(api_key, '') = '' OR coalesce(api_secret, '') = '')",
                  "i", id))

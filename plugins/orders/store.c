@@ -287,6 +287,10 @@ static int64_t contact_resolve(struct destek_req *call, const struct order_in *i
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
+static int upsert_locked(struct destek_req *call, const char *source, int64_t source_id, const struct order_in *pin,
+                         const char *sha, const char *folded, const char *now, enum ord_outcome *outcome,
+                         int64_t *order_id);
+
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
                enum ord_outcome *outcome, int64_t *order_id)
 {
@@ -298,17 +302,32 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
   if (!in.updated_at[0]) memcpy(in.updated_at, now, sizeof now);
   char sha[65];
   content_sha(order, sha);
+  /* the search text (list.c), folded before the writer is taken */
+  char *folded = ord_search_text_new(in.number, in.email, in.phone, in.customer_name, in.ship_name);
+  rc = upsert_locked(call, source, source_id, &in, sha, folded, now, outcome, order_id);
+  free(folded);
+  return rc;
+}
+
+/* ord_upsert's part on the writer. */
+static int upsert_locked(struct destek_req *call, const char *source, int64_t source_id, const struct order_in *pin,
+                         const char *sha, const char *folded, const char *now, enum ord_outcome *outcome,
+                         int64_t *order_id)
+{
+  struct order_in in = *pin;
+  int rc;
   struct destek_db *w = ord_db_write(call);
   if (!w) return ord_status(call);
 
   /* The generic API and CSV name an order by its number; a shop's receiver by its own id. */
   int64_t id = 0, contact_id = 0;
   char stored_at[21] = "", stored_sha[65] = "";
+  char *stored_search = NULL;
   sqlite3_stmt *st = source_id
-    ? ord_db_prepare(w, "SELECT id, source_updated_at, content_sha, contact_id, email, phone FROM orders_orders"
-                        " WHERE source_id = ?1 AND external_id = ?2")
-    : ord_db_prepare(w, "SELECT id, source_updated_at, content_sha, contact_id, email, phone FROM orders_orders"
-                        " WHERE number = ?2 AND ?1 = 0");
+    ? ord_db_prepare(w, "SELECT id, source_updated_at, content_sha, contact_id, email, phone, search_text"
+                        " FROM orders_orders WHERE source_id = ?1 AND external_id = ?2")
+    : ord_db_prepare(w, "SELECT id, source_updated_at, content_sha, contact_id, email, phone, search_text"
+                        " FROM orders_orders WHERE number = ?2 AND ?1 = 0");
   if (!st) return ord_error(call, 500, "internal", "the order could not be read");
   ord_db_bind(st, "it", source_id, source_id ? in.external_id : in.number);
   int same_person = 0;
@@ -319,8 +338,12 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
     contact_id = sqlite3_column_int64(st, 3);
     const char *e = (const char *)sqlite3_column_text(st, 4), *p = (const char *)sqlite3_column_text(st, 5);
     same_person = contact_id && !strcmp(e ? e : "", in.email) && !strcmp(p ? p : "", in.phone);
+    const char *t = (const char *)sqlite3_column_text(st, 6);
+    stored_search = t ? strdup(t) : NULL;
   }
   ord_db_done(st);
+  int search_same = stored_search && !strcmp(stored_search, folded), existed = id != 0;
+  free(stored_search);
 
   if (id && strcmp(in.updated_at, stored_at) < 0) {
     *outcome = ORD_STALE;
@@ -337,33 +360,36 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
         " total_minor = ?7, shipping_minor = ?8, discount_minor = ?9, placed_at = ?10, paid_at = ?11,"
         " cancelled_at = ?12, email = ?13, phone = ?14, customer_name = ?15, contact_id = ?16, ship_name = ?17,"
         " ship_province = ?18, ship_district = ?19, ship_address = ?20, ship_country = ?21, shipping_method = ?22,"
-        " promised_dispatch_date = ?23, source_updated_at = ?24, content_sha = ?25, updated_at = ?26 WHERE id = ?1",
-        "ittttt" "iiittt" "ttt" "I" "ttttt" "tt" "ttt",
+        " promised_dispatch_date = ?23, source_updated_at = ?24, content_sha = ?25, updated_at = ?26,"
+        " search_text = ?27 WHERE id = ?1",
+        "ittttt" "iiittt" "ttt" "I" "ttttt" "tt" "ttt" "t",
         id, in.number, in.status, in.source_status, in.payment_status, in.currency,
         in.total, in.shipping, in.discount, nz(in.placed_at), nz(in.paid_at), nz(in.cancelled_at),
         nz(in.email), nz(in.phone), in.customer_name, cid ? &cid : NULL,
         in.ship_name, in.ship_province, in.ship_district, in.ship_address, in.ship_country,
-        in.shipping_method, in.promised_dispatch_date, in.updated_at, sha, now);
+        in.shipping_method, in.promised_dispatch_date, in.updated_at, sha, now, folded);
     } else {
       rc = ord_db_exec(w,
         "INSERT INTO orders_orders(number, source, source_id, external_id, status, source_status, payment_status,"
         " currency, total_minor, shipping_minor, discount_minor, placed_at, paid_at, cancelled_at, email, phone,"
         " customer_name, contact_id, ship_name, ship_province, ship_district, ship_address, ship_country,"
-        " shipping_method, promised_dispatch_date, source_updated_at, content_sha, created_at, updated_at)"
+        " shipping_method, promised_dispatch_date, source_updated_at, content_sha, created_at, updated_at, search_text)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-        " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?28)",
-        "ttit" "ttt" "t" "iii" "ttt" "tt" "t" "I" "ttttt" "tt" "tt" "t",
+        " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?28, ?29)",
+        "ttit" "ttt" "t" "iii" "ttt" "tt" "t" "I" "ttttt" "tt" "tt" "t" "t",
         in.number, source, source_id, in.external_id, in.status, in.source_status, in.payment_status, in.currency,
         in.total, in.shipping, in.discount, nz(in.placed_at), nz(in.paid_at), nz(in.cancelled_at),
         nz(in.email), nz(in.phone), in.customer_name, cid ? &cid : NULL,
         in.ship_name, in.ship_province, in.ship_district, in.ship_address, in.ship_country,
-        in.shipping_method, in.promised_dispatch_date, in.updated_at, sha, now);
+        in.shipping_method, in.promised_dispatch_date, in.updated_at, sha, now, folded);
       if (rc == SQLITE_OK) id = ord_db_last_id(w);
     }
     if (rc == SQLITE_CONSTRAINT)
       return ord_field_error(call, "number_taken", "number", "another order (of another source) has the number %s",
                              in.number);
     if (rc != SQLITE_OK) return ord_error(call, 500, "internal", "the order could not be saved");
+    if (!search_same && ord_search_words_write(w, id, folded, !existed) != 0)
+      return ord_error(call, 500, "internal", "the order's search words could not be saved");
     if (ord_db_exec(w, "DELETE FROM orders_items WHERE order_id = ?1", "i", id) != SQLITE_OK)
       return ord_error(call, 500, "internal", "the order could not be saved");
     if (in.items) {

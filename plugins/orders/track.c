@@ -284,16 +284,23 @@ static int track_lookup(struct destek_req *r)
   long window = ord_setting_int("orders.track_window_seconds", 600), wait = 0;
   char nkey[80];
   snprintf(nkey, sizeof nkey, "n:%s", num);
-  /* Both hits in a call of their own, committed whatever the lookup finds (a wrong guess counts too): in the group
-   * commit with the other requests' writes, rather than a transaction of its own each (rate_take with no call), which
-   * kept lookups to one commit at a time. */
-  struct destek_req *hits = ord_call_new();
-  int64_t by_ip = ord_rate_take(hits, "orders.track", ord_client_ip(r), ord_setting_int("orders.track_limit", 10),
-                                window, &wait);
-  int64_t by_number = by_ip > 0 ? ord_rate_take(hits, "orders.track", nkey,
-                                                ord_setting_int("orders.track_number_limit", 20), window, &wait)
-                                : 0;
-  if (ord_call_end(hits, 1) != 0) by_ip = 0;
+  /* Both hits counted in memory (host->rate_take_memory): a lookup never waits for the writer, and a wrong guess
+   * counts as much as a right one. A restart forgets them (one window more of guesses at most); when the core's table
+   * is full of live keys, they are counted on the writer as before, in a call of their own. */
+  long ip_limit = ord_setting_int("orders.track_limit", 10), number_limit = ord_setting_int("orders.track_number_limit", 20);
+  const char *ip = ord_client_ip(r);
+  int64_t by_ip = -1, by_number = -1;
+  if (DESTEK_HOST_HAS(ord_host, rate_take_memory)) {
+    by_ip = ord_host->rate_take_memory("orders.track", ip, ip_limit, window, &wait);
+    if (by_ip > 0) by_number = ord_host->rate_take_memory("orders.track", nkey, number_limit, window, &wait);
+  }
+  if (by_ip < 0 || (by_ip > 0 && by_number < 0)) {
+    struct destek_req *hits = ord_call_new();
+    if (by_ip < 0) by_ip = ord_rate_take(hits, "orders.track", ip, ip_limit, window, &wait);
+    if (by_ip > 0 && by_number < 0)
+      by_number = ord_rate_take(hits, "orders.track", nkey, number_limit, window, &wait);
+    if (ord_call_end(hits, 1) != 0) by_ip = 0;
+  }
   if (by_ip <= 0 || by_number <= 0) {
     char after[24];
     snprintf(after, sizeof after, "%ld", wait > 0 ? wait : 1);
@@ -301,22 +308,27 @@ static int track_lookup(struct destek_req *r)
     form(f, w, lang, number, w->limited);
     return send_page(r, 429, f, &text, &tlen);
   }
+  /* Every read of the page (the order, its items, parcels, checkpoints, ETAs) in one read transaction. */
+  if (DESTEK_HOST_HAS(ord_host, db_read_snapshot)) ord_host->db_read_snapshot(r);
   struct destek_db *db = ord_db_read(r);
-  int64_t id = ord_order_by_number(db, num);
+  int64_t id = 0;
   int match = 0;
-  if (id) {
-    char *email = ord_db_text_new(db, "SELECT email FROM orders_orders WHERE id = ?1", "i", id);
-    char *phone = ord_db_text_new(db, "SELECT phone FROM orders_orders WHERE id = ?1", "i", id);
-    if (strchr(contact, '@')) {
-      for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
-      match = email && !strcmp(email, contact);
-    } else {
-      char norm[32];
-      ord_phone_norm(contact, norm);
-      match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone FROM orders_orders WHERE number = ?1") : NULL;
+  if (st) {
+    ord_db_bind(st, "t", num);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      id = sqlite3_column_int64(st, 0);
+      const char *email = (const char *)sqlite3_column_text(st, 1), *phone = (const char *)sqlite3_column_text(st, 2);
+      if (strchr(contact, '@')) {
+        for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
+        match = email && !strcmp(email, contact);
+      } else {
+        char norm[32];
+        ord_phone_norm(contact, norm);
+        match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+      }
     }
-    free(email);
-    free(phone);
+    ord_db_done(st);
   }
   if (!match) {
     form(f, w, lang, number, w->not_found);

@@ -242,7 +242,7 @@ test('credentials of every owner read as NULL to other plugins (imap_password, t
   const db = path.join(srv.dataDir, 'destek.db');
   const types = sqlite3(db, `SELECT m.name || '.' || p.name || ' ' || p.type FROM sqlite_master m,
     pragma_table_info(m.name) p WHERE p.type LIKE '%SECRET%' ORDER BY 1`).stdout.trim().split('\n');
-  assert.deepEqual(types, ['core_kv.value TEXT SECRET', 'core_settings.value TEXT SECRET',
+  assert.deepEqual(types, ['chat_shops.identity_secret TEXT SECRET', 'core_kv.value TEXT SECRET', 'core_settings.value TEXT SECRET',
     'orders_sources.api_key TEXT SECRET', 'orders_sources.api_secret TEXT SECRET', 'orders_sources.webhook_secret TEXT SECRET',
     'returns_returns.iban TEXT SECRET', 'sql_legit_keys.k TEXT SECRET', 'tkt_mailboxes.imap_password TEXT SECRET', 'tkt_secrets.value TEXT SECRET']);
   assert.equal(sqlite3(db, "SELECT typeof(imap_password) FROM tkt_mailboxes").stdout.trim(), 'text');

@@ -13,6 +13,7 @@ const IDEA_SECRET = 'ideasoft-client-secret';
 let server, admin, mock, ikas, idea;
 const shop = {};                 // IdeaSoft order id -> full order
 const seen = [];
+const oauth = {access: 'idea-token', refresh: 'refresh-1', n: 0, calls: []};   // the mock's token endpoint
 const api = (method, p, body) => server.api(method, p, {session: admin, body});
 
 function ikasOrder(over = {}) {
@@ -56,10 +57,26 @@ const ideaPost = (srcId, body, {secret = IDEA_SECRET, topic = 'order/update'} = 
 
 before(async () => {
   mock = await new Promise((resolve) => {
-    const srv = http.createServer((req, res) => {
+    const srv = http.createServer(async (req, res) => {
+      if (req.method === 'POST' && req.url === '/oauth/v2/token') {
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        const form = Object.fromEntries(new URLSearchParams(body));
+        oauth.calls.push({type: req.headers['content-type'], ...form});
+        if (form.grant_type !== 'refresh_token' || form.client_id !== 'idea-client' || form.client_secret !== IDEA_SECRET ||
+            form.refresh_token !== oauth.refresh) {
+          res.writeHead(400, {'content-type': 'application/json'}); res.end('{"error":"invalid_grant"}'); return;
+        }
+        oauth.n++;
+        oauth.access = `idea-token-r${oauth.n}`;
+        oauth.refresh = `refresh-r${oauth.n}`;          // rotated: the old one is spent
+        res.writeHead(200, {'content-type': 'application/json'});
+        res.end(JSON.stringify({access_token: oauth.access, token_type: 'bearer', expires_in: 3600, refresh_token: oauth.refresh}));
+        return;
+      }
       seen.push({path: req.url, auth: req.headers.authorization});
       const m = req.url.match(/^\/admin-api\/orders\/(\d+)$/);
-      if (req.headers.authorization !== 'Bearer idea-token') { res.writeHead(401); res.end('{}'); return; }
+      if (req.headers.authorization !== `Bearer ${oauth.access}`) { res.writeHead(401); res.end('{}'); return; }
       if (!m || !shop[m[1]]) { res.writeHead(404, {'content-type': 'application/json'}); res.end('{"errorCode":"not_found"}'); return; }
       res.writeHead(200, {'content-type': 'application/json'});
       res.end(JSON.stringify(shop[m[1]]));
@@ -179,4 +196,49 @@ test('IdeaSoft: a failed fetch is answered 503 so IdeaSoft delivers again; other
   assert.equal(r.json.detail, 'topic not handled');
   const log = (await api('GET', `/api/v1/order-deliveries?source_id=${idea.id}`)).json.items;
   assert.ok(log.some((d) => d.outcome === 'failed' && /HTTP 404/.test(d.detail)));
+});
+
+test('IdeaSoft: an expired access token is renewed with the refresh grant, once, and the rotated tokens are kept', async () => {
+  shop['5200'] = ideaOrder(5200);
+  oauth.access = 'idea-token-expired-everywhere';     // the stored token no longer works
+  // without a refresh token: 503, and IdeaSoft delivers again
+  let r = await ideaPost(idea.id, JSON.stringify({id: 5200}));
+  assertError(r, 503, 'refetch_failed');
+  assert.match(r.json.error.message, /HTTP 401.*no client_id and refresh_token/);
+  assertError(await api('PATCH', `/api/v1/order-sources/${ikas.id}`, {refresh_token: 'x'}), 422, 'invalid_field', 'refresh_token');
+  r = await api('PATCH', `/api/v1/order-sources/${idea.id}`, {client_id: 'idea-client', refresh_token: 'refresh-1'});
+  assert.equal(r.status, 200, r.text);
+  assert.ok(!r.text.includes('refresh-1'), 'the refresh token is never shown');
+  assert.equal(r.json.has_refresh_token, true);
+  assert.equal(r.json.client_id, 'idea-client');
+  oauth.refresh = 'refresh-1';
+  seen.length = 0;
+  r = await ideaPost(idea.id, JSON.stringify({id: 5200}));
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.outcome, 'kept');
+  assert.deepEqual(oauth.calls.map((c) => [c.type, c.grant_type, c.client_id, c.client_secret, c.refresh_token]),
+    [['application/x-www-form-urlencoded', 'refresh_token', 'idea-client', IDEA_SECRET, 'refresh-1']]);
+  assert.deepEqual(seen.map((x) => x.auth), ['Bearer idea-token', 'Bearer idea-token-r1'], 'refused, renewed, asked again');
+  // the next delivery uses the stored new token: no renewal
+  shop['5201'] = ideaOrder(5201);
+  r = await ideaPost(idea.id, JSON.stringify({id: 5201}));
+  assert.equal(r.json.outcome, 'kept');
+  assert.equal(oauth.calls.length, 1);
+  // it expires again: the rotated refresh token (refresh-r1) was kept and is the one sent
+  oauth.access = 'expired-again';
+  shop['5202'] = ideaOrder(5202);
+  r = await ideaPost(idea.id, JSON.stringify({id: 5202}));
+  assert.equal(r.json.outcome, 'kept', r.text);
+  assert.deepEqual(oauth.calls.map((c) => c.refresh_token), ['refresh-1', 'refresh-r1']);
+  const src = (await api('GET', `/api/v1/order-sources/${idea.id}`)).json;
+  assert.ok(src.token_refreshed_at);
+  assert.ok(!JSON.stringify(src).includes('refresh-r'));
+  // a refused renewal: 503, nothing stored, the delivery comes again
+  oauth.access = 'expired-for-good';
+  oauth.refresh = 'revoked-by-the-merchant';
+  shop['5203'] = ideaOrder(5203);
+  r = await ideaPost(idea.id, JSON.stringify({id: 5203}));
+  assertError(r, 503, 'refetch_failed');
+  assert.match(r.json.error.message, /renewing the access token: the shop answered HTTP 400/);
+  assert.equal((await api('GET', '/api/v1/orders/IS-5203')).status, 404);
 });

@@ -24,6 +24,9 @@
 #
 # Settings (environment): BENCH_ORDERS (default 100000), BENCH_DURATION (5s), BENCH_RUNS (3), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2), BENCH_DELIVERIES (30000 a run), BENCH_POLL_SECONDS (20: how long /api/v1/me is measured during the polling pass), DESTEK_BIN.
+# For quick iterations: BENCH_ORDERS=10000 (a tenth of the data: the import takes about a minute, not ten), and
+# BENCH_DATA_CACHE=DIR, which keeps the loaded data directory in DIR after the import (an online SQLite backup) and,
+# when DIR already holds one for the same BENCH_ORDERS, starts from a copy of it instead of importing again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bench_name=orders.sh
@@ -51,9 +54,17 @@ command -v sqlite3 >/dev/null || fail "sqlite3 is needed (apt-get install sqlite
 data=$tmp/data
 mkdir -p "$data"
 chmod 700 "$data"
-password="bench-password-$RANDOM$RANDOM"
-printf '%s\n' "$password" | "$bin" admin add --email bench@example.com --name Bench --role admin --data "$data" \
-  >/dev/null 2>"$tmp/gen.log" || fail "admin add failed: $(tail -n 5 "$tmp/gen.log")"
+cache=${BENCH_DATA_CACHE:-}
+cached=0
+if [[ -n $cache && -f $cache/destek.db && $(cat "$cache/.bench-orders" 2>/dev/null) == "$n_orders" ]]; then
+  cp -a "$cache/." "$data/"
+  password=$(cat "$cache/.bench-password")
+  cached=1
+else
+  password="bench-password-$RANDOM$RANDOM"
+  printf '%s\n' "$password" | "$bin" admin add --email bench@example.com --name Bench --role admin --data "$data" \
+    >/dev/null 2>"$tmp/gen.log" || fail "admin add failed: $(tail -n 5 "$tmp/gen.log")"
+fi
 
 # The mock carrier for the polling pass: every answer after 50 ms.
 cat >"$tmp/mock.mjs" <<'JS'
@@ -102,7 +113,7 @@ const call = async (method, path, body, headers = {}) => {
   const auth = { Cookie: cookie, "X-CSRF-Token": csrf };
   const tok = await call("POST", "/api/v1/tokens", { name: "bench", scopes: ["admin"] }, auth);
   const bearer = { Authorization: "Bearer " + tok.json.secret };
-  // The bench's lookups come from 65,536 addresses (X-Forwarded-For behind --trust-proxy), each a few times: limits
+  // The lookups of the bench come from 65,536 addresses (X-Forwarded-For behind --trust-proxy), each a few times: limits
   // as a shop would set them count a handful of hits per key, as in real traffic (one address with a limit of
   // millions would measure counting a million hits instead).
   let r = await call("PATCH", "/api/v1/settings", { "orders.track_limit": 1000, "orders.track_number_limit": 1000 }, bearer);
@@ -129,6 +140,7 @@ poller=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).poller
 # InTransit on Yurtiçi for the newest 10% (what the polling pass asks about; in a shop the parcels on the way are the
 # recent orders'), else Delivered/Exception/... on the other carriers; every second order a second parcel.
 t0=$(date +%s%N)
+if [[ $cached == 0 ]]; then
 # shellcheck disable=SC2016
 node -e '
 const fs = require("fs");
@@ -165,8 +177,19 @@ if (out) fs.closeSync(out);
 for f in "$tmp"/orders-*.csv; do
   "$bin" orders import "$f" --data "$data" >"$tmp/import.log" 2>&1 || fail "import of $f failed: $(tail -n 5 "$tmp/import.log")"
 done
+fi
 gen_ms=$((($(date +%s%N) - t0) / 1000000))
 db=$data/destek.db
+if [[ -n $cache && $cached == 0 ]]; then
+  rm -rf "$cache" && mkdir -p "$cache" && chmod 700 "$cache"
+  for f in "$data"/* "$data"/.[!.]*; do
+    case ${f##*/} in destek.db|destek.db-wal|destek.db-shm|'*'|'.[!.]*'|*.lock|lock) ;; *) cp -a "$f" "$cache/" ;; esac
+  done
+  sqlite3 "$db" ".backup '$cache/destek.db'" || fail "could not keep the data in $cache"
+  printf '%s\n' "$password" >"$cache/.bench-password"
+  printf '%s\n' "$n_orders" >"$cache/.bench-orders"
+fi
+[[ $cached == 1 ]] && gen_ms=0
 n_o=$(sqlite3 "$db" 'SELECT count(*) FROM orders_orders')
 n_s=$(sqlite3 "$db" 'SELECT count(*) FROM orders_shipments')
 say "loaded: $n_o orders, $n_s shipments through \`destek orders import\` in $gen_ms ms ($(awk -v n="$n_o" -v ms="$gen_ms" 'BEGIN {printf "%.0f", n / ms * 1000}') orders/s)" >&2
@@ -272,14 +295,27 @@ curl -s -X POST -d "number=B-000042&contact=c42%40example.com" "$url/track" | gr
 ceiling_start
 run_wrk warm-ceiling "$ceiling_url/healthz" 1s
 run_wrk warm-track "$url" 1s -s "$tmp/track.lua"
-ceil=() hook=() track=()
+# Server CPU per request (user + system time of the process over the requests wrk completed): what a request costs,
+# which a machine shared with other work disturbs far less than requests/s do.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+cpu_us() {  # pid ticks-before name: microseconds of CPU per request of wrk run name
+  local n
+  n=$(awk '/requests in/ {print $1; exit}' "$tmp/wrk-$3.txt")
+  awk -v a="$2" -v b="$(ticks "$1")" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.0f", (b - a) / hz * 1e6 / (n > 0 ? n : 1)}'
+}
+ceil=() hook=() track=() ceil_cpu=() hook_cpu=() track_cpu=()
 for i in $(seq "$runs"); do
   say "run $i of $runs ..." >&2
-  run_wrk "ceiling-$i" "$ceiling_url/healthz";                              ceil+=("$rps")
-  BENCH_RUN=$i run_wrk "webhook-$i" "$url" "$duration" -s "$tmp/webhook.lua"; hook+=("$rps")
-  run_wrk "track-$i" "$url" "$duration" -s "$tmp/track.lua";                track+=("$rps")
+  t=$(ticks "$ceiling_pid"); run_wrk "ceiling-$i" "$ceiling_url/healthz"; ceil+=("$rps")
+  ceil_cpu+=("$(cpu_us "$ceiling_pid" "$t" "ceiling-$i")")
+  t=$(ticks "$destek_pid"); BENCH_RUN=$i run_wrk "webhook-$i" "$url" "$duration" -s "$tmp/webhook.lua"; hook+=("$rps")
+  hook_cpu+=("$(cpu_us "$destek_pid" "$t" "webhook-$i")")
+  t=$(ticks "$destek_pid"); run_wrk "track-$i" "$url" "$duration" -s "$tmp/track.lua"; track+=("$rps")
+  track_cpu+=("$(cpu_us "$destek_pid" "$t" "track-$i")")
 done
 ceil_m=$(median "${ceil[@]}"); hook_m=$(median "${hook[@]}"); track_m=$(median "${track[@]}")
+ceil_cpu_m=$(median "${ceil_cpu[@]}"); hook_cpu_m=$(median "${hook_cpu[@]}"); track_cpu_m=$(median "${track_cpu[@]}")
 hook_r=$(ratio "$hook_m" "$ceil_m"); track_r=$(ratio "$track_m" "$ceil_m")
 p99() { awk '$1 == "99%" {print $2; exit}' "$tmp/wrk-$1.txt"; }
 kept=$(sqlite3 "$db" "SELECT count(*) FROM orders_deliveries WHERE outcome = 'kept'")
@@ -314,12 +350,15 @@ settings: wrk -t$wthreads -c$conns -d$duration on loopback; median of $runs runs
 load: $n_o orders through \`destek orders import\` (4 files, the running server) in $gen_ms ms
 
 TXT
-printf '  %-48s %9.0f req/s   1.00 x   p99 %s\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")"
-printf '  %-48s %9.0f req/s   %s x   p99 %s\n' "POST webhook (WooCommerce, signed, new orders)" "$hook_m" "$hook_r" "$(p99 "webhook-$runs")"
-printf '  %-48s %9.0f req/s   %s x   p99 %s\n' "POST /track (number + e-mail)" "$track_m" "$track_r" "$(p99 "track-$runs")"
+printf '  %-48s %9.0f req/s   1.00 x   p99 %-9s server CPU %5s us/req\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")" "$ceil_cpu_m"
+printf '  %-48s %9.0f req/s   %s x   p99 %-9s server CPU %5s us/req\n' "POST webhook (WooCommerce, signed, new orders)" "$hook_m" "$hook_r" "$(p99 "webhook-$runs")" "$hook_cpu_m"
+printf '  %-48s %9.0f req/s   %s x   p99 %-9s server CPU %5s us/req\n' "POST /track (number + e-mail)" "$track_m" "$track_r" "$(p99 "track-$runs")" "$track_cpu_m"
+printf '  (CPU per request: the ceiling'"'"'s over the module'"'"'s, a load-independent view of the ratio: webhook %s x, track %s x)\n' \
+  "$(ratio "$ceil_cpu_m" "$hook_cpu_m")" "$(ratio "$ceil_cpu_m" "$track_cpu_m")"
 echo
 printf 'target  webhook ingest >= 0.05 x ceiling:  %s (%s x; %s deliveries kept, %s not kept)\n' "$(pf "$hook_r" 0.05 ge)" "$hook_r" "$kept" "$dups"
 printf 'target  tracking page >= 0.2 x ceiling:    %s (%s x)\n' "$(pf "$track_r" 0.2 ge)" "$track_r"
+printf '        load average during the runs: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'target  /api/v1/me p99 during polling <= 2 x idle: %s\n' "$poll_line"
 printf '        orders screen queries on %s orders: p50 %s ms, p95 %s ms over %s (slowest: %s, %s ms)\n' \
   "$n_o" "$l_p50" "$l_p95" "$l_n" "$l_worst_q" "$l_worst_ms"

@@ -12,6 +12,8 @@ export { ago, bytes, dateTime, duration, locale, number, when } from './format.j
 export { setKeys } from './keys.js';
 export { liveState, setPresence, subscribe, useLiveRefresh, useLiveState } from './live.js';
 export { Slot } from './modules.js';
+// A library a module's screen loads when it opens (plugins/<name>/web/agent/vendor.json).
+export { loadVendor } from './vendor.js';
 // The colleague directory: names, roles, online and teams of everyone, for every signed-in user.
 export { OnlineDot, loadDirectory, person, personName, resetDirectory, useDirectory } from './directory.js';
 // The admin screens' pieces (lists, forms, tables, confirmation), for a module's admin screens.

@@ -1,12 +1,13 @@
 // The agents' orders screen (/app/orders): every order, newest first, with filters — status, payment, source, carrier,
-// shipment status, not shipped, late to ship (the promised dispatch date passed), the date placed — and a search by
+// shipment status, not shipped, late to ship (the promised dispatch date passed), delayed (an open delay notice:
+// past the ETA, no scan, not shipped by the promised date), the date placed — and a search by
 // number, e-mail, phone or name. Each row opens the order (/app/orders/{number}, detail.js). Reads GET /api/v1/orders.
 import { useEffect, useState } from 'preact/hooks';
 import { Empty, ErrorAlert, MoreButton, api, dateTime, formatDate, html, onLinkClick, t, useList } from '@destek/agent';
 import { PAYMENT, SHIP, SOURCES, STATUS, money, word } from './keys.js';
 
 const EMPTY = { q: '', status: '', payment_status: '', source: '', carrier: '', shipment_status: '', not_shipped: false,
-  late: false, from: '', to: '' };
+  late: false, delayed: false, from: '', to: '' };
 
 function Select({ name, label, value, options, onChange }) {
   return html`<label class="orders-filter">${label}
@@ -58,6 +59,8 @@ export function OrdersPage() {
         onChange=${(e) => set('not_shipped', e.currentTarget.checked)} /> ${t('orders.f_not_shipped')}</label>
       <label class="orders-check"><input type="checkbox" data-filter="late" checked=${filters.late}
         onChange=${(e) => set('late', e.currentTarget.checked)} /> ${t('orders.f_late')}</label>
+      <label class="orders-check"><input type="checkbox" data-filter="delayed" checked=${filters.delayed}
+        onChange=${(e) => set('delayed', e.currentTarget.checked)} /> ${t('orders.f_delayed')}</label>
     </div>
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('orders.no_match')}<//>` : null}

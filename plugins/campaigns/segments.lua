@@ -1,0 +1,136 @@
+-- campaigns/segments.lua: who a campaign is for. A segment is a set of rules over the core's contacts:
+--
+--   { tags = {"vip", ...},                           any of these tags (campaigns_tags)
+--     lang = "tr" | "en",                            the contact's language
+--     bought = {from = "2026-11-01", to = "..."},    bought in the window (the orders module's orders.buyers)
+--     not_bought = {from = ..., to = ...} }          did not buy in the window
+--
+-- Only live contacts (not erased, not merged away) are in a segment. Whether a contact may get the campaign is the
+-- consent ledger's: the count says how many have an address and a current ONAY for the channel; the others are
+-- recorded as skipped with the reason, and the core refuses a commercial message without ONAY whoever asks.
+local destek = require "destek"
+local util = require "util"
+
+local seg = {}
+
+-- The current state of (contact c, e-mail) in the core's ledger, as consent.c derives it: the latest record wins, a RET
+-- winning a tie; records of contacts merged into c count as c's.
+seg.CONSENT_SQL = "coalesce((SELECT k.status FROM core_consent k WHERE k.channel = 'email' AND (k.contact_id = c.id OR" ..
+  " k.contact_id IN (SELECT m.id FROM core_contacts m WHERE m.merged_into = c.id)) ORDER BY k.at DESC," ..
+  " k.status = 'RET' DESC, k.id DESC LIMIT 1), '') = 'ONAY'"
+seg.ADDRESS_SQL = "coalesce(c.email, '') <> ''"
+
+local function window(v, field)
+  if v == nil or v == destek.json.null then return nil end
+  if type(v) ~= "table" then util.fail(field, field .. " is {from, to}") end
+  local from, to = util.time_arg(v.from, field .. ".from"), util.time_arg(v.to, field .. ".to")
+  if from >= to then util.fail(field, field .. ".to must be after " .. field .. ".from") end
+  return { from = util.iso(from), to = util.iso(to) }
+end
+
+-- Checked rules (a new table), or raises a 422 error value naming the field.
+function seg.check(r)
+  if r == nil or r == destek.json.null then r = {} end
+  if type(r) ~= "table" then util.fail("rules", "rules is an object") end
+  local out = {}
+  if r.tags ~= nil and r.tags ~= destek.json.null then
+    if type(r.tags) ~= "table" or #r.tags > 50 then util.fail("rules.tags", "rules.tags is a list of at most 50 tags") end
+    local tags = {}
+    for _, t in ipairs(r.tags) do tags[#tags + 1] = util.tag(t, "rules.tags") end
+    if #tags > 0 then out.tags = tags end
+  end
+  if r.lang ~= nil and r.lang ~= destek.json.null then
+    if r.lang ~= "tr" and r.lang ~= "en" then util.fail("rules.lang", "rules.lang is tr or en") end
+    out.lang = r.lang
+  end
+  out.bought = window(r.bought, "rules.bought")
+  out.not_bought = window(r.not_bought, "rules.not_bought")
+  for k in pairs(r) do
+    if k ~= "tags" and k ~= "lang" and k ~= "bought" and k ~= "not_bought" then
+      util.fail("rules." .. tostring(k), "rules." .. tostring(k) .. " is not a rule (tags, lang, bought, not_bought)")
+    end
+  end
+  return out
+end
+
+-- The WHERE clause over core_contacts c for rules, and its arguments (buyers of scope in campaigns_buyers).
+function seg.where(rules, scope)
+  local w, a = { "c.erased_at IS NULL", "c.merged_into IS NULL" }, {}
+  local function p(v) a[#a + 1] = v; return "?" .. #a end
+  if rules.lang then w[#w + 1] = "c.lang = " .. p(rules.lang) end
+  if rules.tags then
+    w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_tags t WHERE t.contact_id = c.id AND t.tag IN (SELECT value FROM" ..
+      " json_each(" .. p(destek.json.encode(rules.tags)) .. ")))"
+  end
+  if rules.bought then
+    w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_buyers b WHERE b.campaign_id = " .. p(scope) ..
+      " AND b.kind = 1 AND b.contact_id = c.id)"
+  end
+  if rules.not_bought then
+    w[#w + 1] = "NOT EXISTS (SELECT 1 FROM campaigns_buyers b WHERE b.campaign_id = " .. p(scope) ..
+      " AND b.kind = 2 AND b.contact_id = c.id)"
+  end
+  return table.concat(w, " AND "), a
+end
+
+-- Gathers a page of buyers of a window into campaigns_buyers(scope, kind) through orders.buyers. Returns the next
+-- page's `after` (nil when done). Raises a 409 when the orders module is not installed.
+function seg.buyers_page(scope, kind, win, after)
+  local page, err = destek.call("orders.buyers", { from = win.from, to = win.to, after = after, limit = 500 })
+  if not page then
+    if err.status == 501 then
+      error(destek.error(409, "orders_unavailable", "a rule on orders needs the orders module, which is not installed"))
+    end
+    error(err)
+  end
+  for _, b in ipairs(page.items) do
+    destek.db.exec("INSERT OR IGNORE INTO campaigns_buyers(campaign_id, kind, contact_id) VALUES (?1, ?2, ?3)",
+                   scope, kind, b.contact_id)
+  end
+  local nxt = page.next_after
+  if nxt == destek.json.null then return nil end
+  return nxt
+end
+
+-- How many contacts the rules match, how many of them have an address, and how many may get a commercial e-mail now
+-- (address and a current ONAY). Buyers are gathered into scratch rows (scope 0) that this call deletes again.
+function seg.count(rules)
+  local MAX_PAGES = 200   -- 100,000 buyers
+  for kind, win in pairs({ [1] = rules.bought, [2] = rules.not_bought }) do
+    local after, pages = 0, 0
+    repeat
+      after = seg.buyers_page(0, kind, win, after)
+      pages = pages + 1
+      if pages > MAX_PAGES then
+        error(destek.error(422, "too_many_buyers", "more than 100000 buyers in the window: count it by making the campaign"))
+      end
+    until not after
+  end
+  local where, args = seg.where(rules, 0)
+  local row = destek.db.query("SELECT count(*) AS matched, coalesce(sum(" .. seg.ADDRESS_SQL .. "), 0) AS with_address," ..
+    " coalesce(sum(" .. seg.ADDRESS_SQL .. " AND " .. seg.CONSENT_SQL .. "), 0) AS sendable FROM core_contacts c WHERE " ..
+    where, table.unpack(args))[1]
+  if rules.bought or rules.not_bought then destek.db.exec("DELETE FROM campaigns_buyers WHERE campaign_id = 0") end
+  return { matched = row.matched, with_address = row.with_address, sendable = row.sendable,
+           no_consent = row.with_address - row.sendable, no_address = row.matched - row.with_address }
+end
+
+-- Adds the next chunk of the segment's contacts (by contact id, `chunk` of core_contacts at a time) to the campaign's
+-- recipients: queued when they have an address and a current ONAY, else skipped with the reason. Returns the last
+-- contact id looked at, or nil when every contact was.
+function seg.collect(campaign, rules, after, chunk)
+  local hi = destek.db.query("SELECT max(id) AS hi FROM (SELECT id FROM core_contacts WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                             after, chunk)[1].hi
+  if not hi or hi == destek.json.null then return nil end
+  local where, args = seg.where(rules, campaign.id)
+  local n = #args
+  args[n + 1], args[n + 2], args[n + 3], args[n + 4] = campaign.id, os.time(), after, hi
+  destek.db.exec("INSERT OR IGNORE INTO campaigns_recipients(campaign_id, contact_id, status, reason, at)" ..
+    " SELECT ?" .. (n + 1) .. ", c.id, CASE WHEN NOT (" .. seg.ADDRESS_SQL .. ") OR NOT (" .. seg.CONSENT_SQL ..
+    ") THEN 'skipped' ELSE 'queued' END, CASE WHEN NOT (" .. seg.ADDRESS_SQL .. ") THEN 'no_address' WHEN NOT (" ..
+    seg.CONSENT_SQL .. ") THEN 'no_consent' END, ?" .. (n + 2) .. " FROM core_contacts c WHERE c.id > ?" .. (n + 3) ..
+    " AND c.id <= ?" .. (n + 4) .. " AND " .. where, table.unpack(args))
+  return hi
+end
+
+return seg

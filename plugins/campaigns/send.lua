@@ -1,0 +1,162 @@
+-- campaigns/send.lua: a campaign from its draft to its last recipient. A campaign is sent by a timer
+-- (campaigns.send): each run first gathers the recipients (orders.buyers pages for rules on orders, then the
+-- contacts chunk by chunk), then hands at most the throttle's share of queued recipients to the core's commercial
+-- send path (consent.send, commercial): the core queues the e-mail only with a current ONAY, and adds the one-click
+-- refusal. The recipient's row and the core's queued message commit together: a restart or kill -9 between two runs
+-- sends no one twice and skips no one; pausing stops the runs, resuming starts them where they stopped.
+local destek = require "destek"
+local util = require "util"
+local seg = require "segments"
+
+local send = {}
+
+local CHUNK = 20000     -- contacts looked at per gathering run
+local PER_RUN = 250     -- most recipients handed to the core in one run (the call's time budget)
+
+function send.campaign_of(id)
+  return destek.db.query("SELECT * FROM campaigns_campaigns WHERE id = ?1", id)[1]
+end
+
+-- {{name}}, {{first_name}}, {{email}} in a campaign's text, from the contact.
+function send.render(text, contact)
+  local name = contact.name ~= destek.json.null and contact.name or ""
+  local vars = { name = name, first_name = name:match("^(%S+)") or "", email = contact.email ~= destek.json.null and contact.email or "" }
+  return (text:gsub("{{%s*([%w_]+)%s*}}", function(k) return vars[k] end))
+end
+
+-- The subject and body of campaign c for contact (its language's version).
+function send.message(c, contact)
+  local en = contact.lang == "en"
+  return send.render(en and c.subject_en or c.subject_tr, contact), send.render(en and c.body_en or c.body_tr, contact)
+end
+
+local function schedule(c, when)
+  destek.db.exec("UPDATE campaigns_campaigns SET ticks = ticks + 1 WHERE id = ?1", c.id)
+  destek.timer_at("campaigns.send", c.id .. ":" .. (c.ticks + 1), when, { id = c.id })
+end
+send.schedule = schedule
+
+-- How many more may go today under campaigns.daily_cap (0: no cap), across campaigns.
+local function daily_left()
+  local cap = destek.setting("campaigns.daily_cap") or 0
+  if cap <= 0 then return math.maxinteger end
+  local n = destek.db.query("SELECT count(*) AS n FROM campaigns_recipients WHERE status = 'sent' AND at >= ?1",
+                            util.today_tr())[1].n
+  return cap - n
+end
+
+-- Gathering: buyers of the windows, then the contacts. true when there is more to gather.
+local function gather(c)
+  local rules = destek.json.decode(c.rules)
+  for kind, win in pairs({ [1] = rules.bought, [2] = rules.not_bought }) do
+    if c.buyers_done & kind == 0 then
+      local started = os.clock()
+      local after = c.buyers_after
+      repeat
+        after = seg.buyers_page(c.id, kind, win, after)
+      until not after or os.clock() - started > 0.05
+      if after then
+        destek.db.exec("UPDATE campaigns_campaigns SET buyers_after = ?2 WHERE id = ?1", c.id, after)
+      else
+        destek.db.exec("UPDATE campaigns_campaigns SET buyers_after = 0, buyers_done = buyers_done | ?2 WHERE id = ?1",
+                       c.id, kind)
+      end
+      return true
+    end
+  end
+  local hi = seg.collect(c, rules, c.collect_after, CHUNK)
+  if hi then
+    destek.db.exec("UPDATE campaigns_campaigns SET collect_after = ?2 WHERE id = ?1", c.id, hi)
+  else
+    destek.db.exec("UPDATE campaigns_campaigns SET collected = 1 WHERE id = ?1", c.id)
+    destek.db.exec("DELETE FROM campaigns_buyers WHERE campaign_id = ?1", c.id)
+  end
+  return true
+end
+
+local SKIP = { no_consent = "no_consent", no_address = "no_address", not_found = "erased" }
+
+-- One run of the sending timer.
+local function tick(_, payload)
+  local c = send.campaign_of(math.tointeger(payload.id))
+  if not c then return end
+  local now = os.time()
+  if c.status == "scheduled" and c.scheduled_at <= now then
+    destek.db.exec("UPDATE campaigns_campaigns SET status = 'sending', started_at = ?2 WHERE id = ?1", c.id, now)
+    c.status = "sending"
+  end
+  if c.status ~= "sending" then return end   -- paused, done, or moved to later (its own timer comes then)
+  if c.collected == 0 then
+    gather(c)
+    schedule(c, now)
+    return
+  end
+  -- The throttle: per_second in each second, and the daily cap across campaigns.
+  local used = (c.sec == now) and c.sec_count or 0
+  local quota = math.min(c.per_second - used, PER_RUN, daily_left())
+  if quota <= 0 then
+    if daily_left() <= 0 then
+      destek.log.info("campaign " .. c.id .. ": the daily cap (campaigns.daily_cap) is reached; it goes on tomorrow")
+      schedule(c, util.today_tr() + 86400)
+    else
+      schedule(c, now + 1)
+    end
+    return
+  end
+  local rows = destek.db.query("SELECT r.id, r.contact_id, c.name, c.email, c.lang FROM campaigns_recipients r" ..
+    " JOIN core_contacts c ON c.id = r.contact_id WHERE r.campaign_id = ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2",
+    c.id, quota)
+  local sent = 0
+  for _, r in ipairs(rows) do
+    local subject, body = send.message(c, r)
+    local res, err = destek.call("consent.send", { contact_id = r.contact_id, commercial = true, subject = subject, body = body })
+    if res then
+      destek.db.exec("UPDATE campaigns_recipients SET status = 'sent', message_id = ?2, at = ?3 WHERE id = ?1", r.id, res.id, now)
+      sent = sent + 1
+    elseif SKIP[err.code] then
+      destek.db.exec("UPDATE campaigns_recipients SET status = 'skipped', reason = ?2, at = ?3 WHERE id = ?1", r.id,
+                     SKIP[err.code], now)
+    else
+      error(err)
+    end
+  end
+  destek.db.exec("UPDATE campaigns_campaigns SET sec = ?2, sec_count = ?3 WHERE id = ?1", c.id, now, used + #rows)
+  if #rows < quota then
+    destek.db.exec("UPDATE campaigns_campaigns SET status = 'done', finished_at = ?2 WHERE id = ?1", c.id, now)
+    destek.emit("campaign.finished", { id = c.id }, "campaign:" .. c.id)
+    return
+  end
+  schedule(c, (used + #rows >= c.per_second) and now + 1 or now)
+end
+
+function send.register()
+  destek.timer("campaigns.send", tick)
+end
+
+-- What became of a campaign: recipients by status and skip reason, the core's messages by status (delivered to the
+-- SMTP server, failed, withheld when the ONAY was gone at sending time), and refusals through the message's link.
+function send.results(c)
+  local r = destek.db.query("SELECT count(*) AS recipients, coalesce(sum(status = 'queued'), 0) AS queued," ..
+    " coalesce(sum(status = 'sent'), 0) AS sent, coalesce(sum(status = 'skipped'), 0) AS skipped FROM campaigns_recipients" ..
+    " WHERE campaign_id = ?1", c.id)[1]
+  local skipped = {}
+  for _, row in ipairs(destek.db.query("SELECT reason, count(*) AS n FROM campaigns_recipients WHERE campaign_id = ?1" ..
+                                       " AND status = 'skipped' GROUP BY reason", c.id)) do
+    skipped[row.reason] = row.n
+  end
+  local m = { pending = 0, delivered = 0, failed = 0, withheld = 0 }
+  local names = { pending = "pending", sent = "delivered", failed = "failed", withheld = "withheld" }
+  for _, row in ipairs(destek.db.query("SELECT m.status, count(*) AS n FROM campaigns_recipients r JOIN core_messages m" ..
+                                       " ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.status = 'sent'" ..
+                                       " GROUP BY m.status", c.id)) do
+    m[names[row.status] or row.status] = row.n
+  end
+  local unsub = destek.db.query("SELECT count(DISTINCT r.contact_id) AS n FROM campaigns_recipients r WHERE" ..
+    " r.campaign_id = ?1 AND r.status = 'sent' AND EXISTS (SELECT 1 FROM core_consent k WHERE k.contact_id = r.contact_id" ..
+    " AND k.channel = 'email' AND k.status = 'RET' AND k.source = 'unsubscribe_link' AND k.recorded_at >=" ..
+    " strftime('%Y-%m-%dT%H:%M:%SZ', r.at, 'unixepoch'))", c.id)[1].n
+  return { recipients = r.recipients, queued = r.queued, sent = r.sent, skipped = r.skipped, skipped_by_reason = skipped,
+           messages = m, unsubscribed = unsub }
+end
+
+return send

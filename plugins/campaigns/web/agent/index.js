@@ -1,0 +1,15 @@
+// The campaigns module's part of the agents' app: the Campaigns page — campaigns with their results (who was skipped
+// and why), a new campaign with its segment counted before it is saved, and the import of a consent list.
+import { CampaignsPage } from './page.js';
+
+export const routes = [{ path: '/app/campaigns', page: CampaignsPage }];
+
+export const nav = [{ id: 'campaigns', href: '/app/campaigns', label: 'campaigns.nav', order: 70 }];
+
+export const events = ['campaign.finished'];
+
+export const errors = {
+  already_sent: 'campaigns.err_already_sent',
+  invalid_rows: 'campaigns.err_invalid_rows',
+  no_consent: 'campaigns.err_no_consent',
+};

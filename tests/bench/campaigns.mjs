@@ -1,0 +1,117 @@
+// Campaigns end to end (plugins/campaigns + the core's send path): N contacts imported with ONAY (CSV, 2,000 rows a
+// request), a segment counted, a campaign to all of them (per_second 2000) handed to the core's commercial path and
+// delivered over SMTP to a loopback aiosmtpd; while it sends, GET /api/v1/me is timed against idle. Figures only.
+//
+//   DESTEK_BIN=build/destek node tests/bench/campaigns.mjs [N=5000] [ROWS_PER_IMPORT=250] [aiosmtpd|node]
+// The last argument picks the SMTP server: aiosmtpd (Python, the tests' sink; the default) or a minimal one in this
+// process that only counts (to see what the core's sender does when the SMTP server is not the limit).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {startServer, setupAdmin, tempDir, cleanup, sqlite3} from '../api/lib.mjs';
+import {startSmtp} from '../api/mail-helpers.mjs';
+
+const N = Number(process.argv[2] || 5000);
+const PER = Number(process.argv[3] || 250);
+const dir = tempDir();
+const SINK = process.argv[4] || 'aiosmtpd';
+
+// A minimal SMTP server that accepts every message and counts it.
+async function nodeSink() {
+  let count = 0;
+  const srv = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    let buf = '', data = false;
+    sock.write('220 sink ESMTP\r\n');
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        if (data) {
+          const end = buf.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          buf = buf.slice(end + 5);
+          data = false;
+          count++;
+          sock.write('250 accepted\r\n');
+          continue;
+        }
+        const nl = buf.indexOf('\r\n');
+        if (nl < 0) return;
+        const line = buf.slice(0, nl).toUpperCase();
+        buf = buf.slice(nl + 2);
+        if (line.startsWith('EHLO')) sock.write('250-sink\r\n250 8BITMIME\r\n');
+        else if (line.startsWith('DATA')) { data = true; sock.write('354 go on\r\n'); buf = '\r\n' + buf; }
+        else if (line.startsWith('QUIT')) { sock.end('221 bye\r\n'); return; }
+        else sock.write('250 ok\r\n');
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {url: `smtp://127.0.0.1:${srv.address().port}`, count: () => count, stop: async () => srv.close()};
+}
+const smtp = SINK === 'node' ? await nodeSink() : await startSmtp();
+const server = await startServer({dataDir: dir});
+const admin = await setupAdmin(server);
+const api = (m, p, body) => server.api(m, p, {session: admin, body});
+await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'kampanya@shop.example'});
+
+let t0 = performance.now();
+try {
+for (let i = 0; i < N; i += PER) {
+  const lines = ['contact,channel,status,at,source,text_shown,ip,tags'];
+  for (let k = i; k < Math.min(N, i + PER); k++) {
+    lines.push(`b${k}@example.com,email,ONAY,2026-10-01T09:00:00Z,web_form,Kampanyalardan haberdar olmak istiyorum.,203.0.113.9,bench`);
+  }
+  const r = await api('POST', '/api/v1/campaign-imports', {name: `bench ${i}`, csv: lines.join('\n')});
+  if (r.status !== 201) throw new Error(r.text + server.stderrText().slice(-600));
+}
+const importS = (performance.now() - t0) / 1000;
+console.log(`imported ${N} contacts with ONAY (CSV, ${PER} rows a request): ${importS.toFixed(2)} s, ${(N / importS).toFixed(0)} rows/s`);
+
+t0 = performance.now();
+const cnt = await api('POST', '/api/v1/campaign-segments/count', {rules: {tags: ['bench']}});
+console.log(`segment count over ${N} contacts (tag + ledger state): ${(performance.now() - t0).toFixed(0)} ms -> ${JSON.stringify(cnt.json)}`);
+
+async function meTimes(ms) {
+  const times = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const s = performance.now();
+    const r = await api('GET', '/api/v1/me');
+    if (r.status !== 200) throw new Error(r.text);
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  return {n: times.length, p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)]};
+}
+const idle = await meTimes(2000);
+
+const c = await api('POST', '/api/v1/campaigns', {name: 'bench', rules: {tags: ['bench']}, per_second: 2000,
+  subject_tr: 'Merhaba {{first_name}}', body_tr: 'Yılbaşı indirimi: %20.', subject_en: 'Hello', body_en: 'Sale.'});
+const delivered = () => (SINK === 'node' ? smtp.count() : fs.readdirSync(smtp.dir).length);   // smtp.mails() would parse every file
+const before = delivered();
+t0 = performance.now();
+await api('POST', `/api/v1/campaigns/${c.json.id}/schedule`, {});
+const busyP = meTimes(4000);
+let queuedAt = null;
+for (;;) {
+  const r = await api('GET', `/api/v1/campaigns/${c.json.id}`);
+  if (!queuedAt && r.json.results.sent + r.json.results.skipped === N && !r.json.gathering) queuedAt = performance.now();
+  if (delivered() - before >= N) break;
+  if (performance.now() - t0 > 600000) throw new Error('not delivered in 10 minutes');
+  await new Promise((res) => setTimeout(res, 200));
+}
+const all = (performance.now() - t0) / 1000;
+const busy = await busyP;
+const pending = sqlite3(path.join(dir, 'destek.db'), "SELECT count(*) FROM core_messages WHERE status = 'pending'").stdout.trim();
+console.log(`campaign to ${N}: handed to the core's send path in ${((queuedAt - t0) / 1000).toFixed(2)} s` +
+  ` (${(N / ((queuedAt - t0) / 1000)).toFixed(0)}/s); all delivered to a loopback ${SINK} in ${all.toFixed(2)} s:` +
+  ` ${(N / all).toFixed(0)} messages/s end to end; pending left ${pending}`);
+console.log(`GET /api/v1/me idle: p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms (${idle.n});` +
+  ` while sending: p50 ${busy.p50.toFixed(2)} ms, p99 ${busy.p99.toFixed(2)} ms (${busy.n})`);
+  if (process.env.DEBUG_LOG) console.log(server.stderrText().split('\n').filter((l) => /WARN|ERROR|campaign-imports/.test(l)).map((l) => l.replace(/^.*(POST \S+ \d+ [\d.]+ms).*$/, '$1')).join('\n'));
+} finally {
+  await smtp.stop();
+  await cleanup();
+}

@@ -1,0 +1,69 @@
+// Browser test of the campaigns module's screen: an admin imports a consent list (a bad row refuses the file, named
+// by its line), counts a segment, saves a campaign, sends it, and sees who got it and who was skipped and why.
+// Screenshots: build/screenshots/campaigns-*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN, desk, launch, login, newPage, shot, eventually } from './ui-lib.mjs';
+import { startSmtp } from '../api/mail-helpers.mjs';
+
+let server, api, browser, smtp;
+const errors = [];
+
+before(async () => {
+  smtp = await startSmtp();
+  ({ server, api } = await desk());
+  await api('PATCH', '/settings', { 'mail.smtp_url': smtp.url, 'mail.from': 'kampanya@shop.example' });
+  browser = await launch();
+});
+
+after(async () => {
+  try { if (browser) await browser.close(); } finally {
+    if (server) await server.stop();
+    if (smtp) await smtp.stop();
+  }
+});
+
+const CSV = (rows) => ['contact,channel,status,at,source,text_shown,ip,tags', ...rows].join('\n');
+
+test('import, count, compose, send; who was skipped and why', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(`${server.url}/app/campaigns`);
+  await page.locator('[data-tab="import"]').click();
+  await page.locator('[data-field="import-name"]').fill('Bülten listesi');
+  await page.locator('[data-field="csv"]').fill(CSV([
+    'zeynep@example.com,email,ONAY,2026-10-01T09:00:00Z,web_form,Bültene abone olmak istiyorum.,203.0.113.7,bulten',
+    'can@example.com,email,ONAY,2026-10-01T09:00:00Z,web_form,,203.0.113.8,bulten']));
+  await page.locator('[data-action="import"]').click();
+  const problems = page.locator('[data-region="problems"]');
+  await problems.waitFor();
+  assert.match(await problems.textContent(), /3 \(text_shown\)/);
+  await page.locator('[data-field="csv"]').fill(CSV([
+    'zeynep@example.com,email,ONAY,2026-10-01T09:00:00Z,web_form,Bültene abone olmak istiyorum.,203.0.113.7,bulten',
+    'can@example.com,email,RET,2026-10-01T09:00:00Z,call_centre,,,bulten']));
+  await page.locator('[data-action="import"]').click();
+  await page.locator('[data-region="imported"]').waitFor();
+
+  await page.locator('[data-tab="new"]').click();
+  await page.locator('[data-field="name"]').fill('Kış indirimi');
+  await page.locator('[data-field="tags"]').fill('bulten');
+  await page.locator('[data-action="count"]').click();
+  await page.locator('[data-region="count"]').waitFor();
+  assert.match(await page.locator('[data-region="count"]').textContent(), /2 .*1 /);
+  await page.locator('[data-field="subject_tr"]').fill('Kışa özel %20');
+  await page.locator('[data-field="body_tr"]').fill('Merhaba {{first_name}}, kış indirimi başladı.');
+  await page.locator('[data-field="subject_en"]').fill('Winter sale');
+  await page.locator('[data-field="body_en"]').fill('Hello {{first_name}}, the winter sale is on.');
+  await shot(page, 'campaigns-new.png');
+  await page.locator('[data-action="save"]').click();
+  await page.locator('[data-region="campaign"]').waitFor();
+  await page.locator('[data-action="start"]').click();
+  await page.locator('[data-region="campaign"] [data-status="done"]').waitFor({ timeout: 20000 });
+  await eventually(() => smtp.mails().find((m) => m.headers['x-sink-rcpt-to'] === 'zeynep@example.com'), 15000, 'the campaign mail');
+  await page.locator('[data-region="skipped"]').waitFor();
+  assert.match(await page.locator('[data-region="skipped"]').textContent(), /can@example.com/);
+  await shot(page, 'campaigns-results.png');
+  assert.equal(smtp.mails().filter((m) => m.headers['x-sink-rcpt-to'] === 'can@example.com').length, 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
