@@ -221,7 +221,7 @@ static int ticketing_init(const struct destek_host *host)
       tkt_contacts_init() != 0)
     return -1;
   if (tkt_drafts_init(host) != 0 || tkt_sending_init(host) != 0 || tkt_snooze_init(host) != 0 ||
-      tkt_notify_init(host) != 0 || tkt_report_init(host) != 0)
+      tkt_notify_init(host) != 0 || tkt_report_init(host) != 0 || tkt_views_init(host) != 0)
     return -1;
   /* The customer portal's pages (plugins/ticketing/web/portal/index.js): the web form, and a ticket's page from the
    * link in our mails, which is one customer's conversation and kept out of search engines. */

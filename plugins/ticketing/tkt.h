@@ -83,7 +83,11 @@ cJSON *tkt_tags_json(struct destek_db *db, int64_t ticket_id);
   " t.closed_at, t.created_at, t.updated_at," \
   " t.tags_json," \
   " s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \
-  " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed"
+  " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed," \
+  " (SELECT json_object('from', CASE WHEN m.author_customer_id IS NOT NULL THEN 'customer'" \
+  "                                  WHEN m.author_user_id IS NOT NULL THEN 'agent' ELSE 'system' END," \
+  "                     'at', m.created_at, 'excerpt', substr(m.body, 1, 160))" \
+  "  FROM tkt_messages m WHERE m.ticket_id = t.id AND m.kind <> 'note' ORDER BY m.id DESC LIMIT 1)"
 #define TKT_SUMMARY_JOINS \
   " JOIN core_contacts c ON c.id = t.customer_id LEFT JOIN tkt_sla s ON s.ticket_id = t.id"
 /* SELECT the summary columns of tickets t; _KEYS adds columns after them (", t.seq"), _FROM a FROM clause that
@@ -91,7 +95,7 @@ cJSON *tkt_tags_json(struct destek_db *db, int64_t ticket_id);
 #define TKT_SUMMARY_SELECT "SELECT " TKT_SUMMARY_COLS " FROM tkt_tickets t" TKT_SUMMARY_JOINS
 #define TKT_SUMMARY_SELECT_KEYS(keys) "SELECT " TKT_SUMMARY_COLS keys " FROM tkt_tickets t" TKT_SUMMARY_JOINS
 #define TKT_SUMMARY_SELECT_FROM(keys, from) "SELECT " TKT_SUMMARY_COLS keys " FROM " from TKT_SUMMARY_JOINS
-#define TKT_SUMMARY_NCOLS 35
+#define TKT_SUMMARY_NCOLS 36
 /* Writes the summary of the ticket on st's current row (TKT_SUMMARY_SELECT's columns first), SLA states as of now. */
 void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now);
 /* The ticket as the agents' API shows it; with detail, its messages and history too. NULL if absent. */
@@ -165,6 +169,7 @@ char *tkt_signed_text_new(struct destek_req *r, struct destek_db *db, int64_t ti
 int tkt_snoozed_until(struct destek_db *db, int64_t ticket_id, char out[21]);
 int tkt_snooze_init(const struct destek_host *h);
 int tkt_notify_init(const struct destek_host *h);
+int tkt_views_init(const struct destek_host *h);   /* views.c: saved inbox views */
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,

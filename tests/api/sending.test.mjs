@@ -161,6 +161,17 @@ test('notifications: an assignment by someone else, an @mention in a note, a cus
   assert.equal((await api('POST', '/api/v1/notifications/read', {all: true}, s)).status, 204);
   assert.equal((await api('GET', '/api/v1/notifications', undefined, s)).json.unread, 0);
   assertError(await api('PUT', '/api/v1/notifications/settings', {nope: {in_app: true}}, s), 422, 'invalid_field', 'nope');
+  // Saved views: an agent's own; only admins share; each sees their own and the shared ones.
+  assertError(await api('POST', '/api/v1/views', {name: 'Ortak', query: 'status=open', shared: true}, s), 403, 'forbidden');
+  const own = await api('POST', '/api/v1/views', {name: 'Benim', query: 'assignee=me&status=open'}, s);
+  assert.equal(own.status, 201, own.text);
+  const sharedView = await api('POST', '/api/v1/views', {name: 'Ortak', query: 'tag=kargo', shared: true});
+  assert.equal(sharedView.status, 201, sharedView.text);
+  assert.deepEqual((await api('GET', '/api/v1/views', undefined, s)).json.items.map((v) => [v.name, v.shared, v.mine]),
+    [['Ortak', true, false], ['Benim', false, true]]);
+  assert.deepEqual((await api('GET', '/api/v1/views')).json.items.map((v) => v.name), ['Ortak']);
+  assertError(await api('DELETE', `/api/v1/views/${own.json.id}`), 404, 'not_found');
+  assertError(await api('POST', '/api/v1/views', {name: 'x', query: '<script>'}, s), 422, 'invalid_field', 'query');
 });
 
 test('CC and BCC with a reply, the agent\'s signature, forward to an outside address', async () => {

@@ -46,12 +46,27 @@ after(async () => {
 
 test('bulk: assign to a colleague and give to a team; the row and the ticket show the team', async () => {
   await page.goto(server.url + '/app/tickets?view=open');
+  // Rows say who spoke last and that the customer is waiting.
+  await page.locator(`[data-ticket="${ids.t2}"] [data-field="customer-waiting"]`).waitFor();
+  assert.match(await page.locator(`[data-ticket="${ids.t2}"] [data-field="last-message"]`).textContent(), /Müşteri:\s*Merhaba/);
   await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
   await page.locator('[data-bulk="assignee"]').selectOption(String(ids.other));
   await page.locator(`[data-ticket="${ids.t2}"] .assignee`, { hasText: OTHER.name }).waitFor();
   await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
   await page.locator('[data-bulk="team"]').selectOption(String(ids.team));
   await page.locator(`[data-ticket="${ids.t2}"] [data-team="${ids.team}"]`, { hasText: 'Kargo Ekibi' }).waitFor();
+  // Bulk tags.
+  await page.locator(`[data-ticket="${ids.t2}"] input[type="checkbox"]`).check();
+  await page.locator('[data-bulk="tag"]').fill('fatura');
+  await page.keyboard.press('Enter');
+  await eventually(async () => (await api('GET', '/tickets/' + ids.t2)).tags.includes('fatura'), 5000, 'the tag added');
+  // One view per team, with its count.
+  const teamView = page.locator(`[data-view="team-${ids.team}"]`);
+  await teamView.locator('[data-count="1"]').waitFor();
+  await teamView.click();
+  await page.locator('.inbox-title', { hasText: 'Kargo Ekibi' }).waitFor();
+  await page.locator(`[data-ticket="${ids.t2}"]`).waitFor();
+  assert.equal(await page.locator('.ticket-row').count(), 1);
   await shot(page, 'agentday-bulk.png');
   await page.goto(server.url + '/app/tickets/' + ids.t2);
   await page.locator('[data-field="team-name"]', { hasText: 'Kargo Ekibi' }).waitFor();
@@ -248,7 +263,7 @@ test('CC/BCC, the signature shown and edited under the composer, forward to an o
   assert.deepEqual(errors, []);
 });
 
-test('the queue: a ticket number in the search opens it; status keys; the compact density', async () => {
+test('the queue: a ticket number in the search opens it, an e-mail address finds the customer\'s tickets; status keys; the compact density', async () => {
   const wa = await api('GET', '/tickets/' + ids.wa);
   await page.goto(server.url + '/app/tickets?view=open');
   await page.locator('.inbox input[type="search"]').fill(wa.reference);
@@ -270,4 +285,42 @@ test('the queue: a ticket number in the search opens it; status keys; the compac
   await page.locator('[data-action="density"]').click();
   await page.locator('.ticket-list.is-compact').waitFor();
   await shot(page, 'agentday-compact.png');
+  // An e-mail address finds that customer's tickets (every status).
+  await page.locator('.inbox input[type="search"]').fill('mehmet@example.com');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-filter="customer"]', { hasText: 'Mehmet Demir' }).waitFor();
+  await page.locator(`[data-ticket="${ids.t2}"]`).waitFor();
+  assert.equal(await page.locator('.ticket-row').count(), 1);
+  // On a phone the filters fold away: the first ticket shows without scrolling.
+  const phone = await newPage(browser, { width: 360, height: 740, errors });
+  await login(phone, server.url, ADMIN);
+  await phone.goto(server.url + '/app/tickets?view=solved');
+  const first = phone.locator('.ticket-row').first();
+  await first.waitFor();
+  assert.ok((await first.boundingBox()).y < 740, 'the first ticket is on the first screen');
+  assert.equal(await phone.locator('.toolbar .filters').isVisible(), false);
+  await phone.locator('[data-action="filters"]').click();
+  await phone.locator('.toolbar .filters').waitFor();
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth) <= 360);
+  await shot(phone, 'agentday-phone.png', false);
+  await phone.context().close();
+});
+
+test('saved views: the filters on screen saved with a name, shared, opened again, deleted', async () => {
+  await page.goto(server.url + '/app/tickets?view=open&tag=fatura');
+  await page.locator('[data-action="save-view"]').click();
+  await page.locator('[data-action="save-view-confirm"]').click();
+  await page.locator('[data-error="view-name"]').waitFor();
+  await page.locator('[data-field="view-name"]').fill('Fatura işleri');
+  await page.locator('[data-field="view-shared"]').check();
+  await page.locator('[data-action="save-view-confirm"]').click();
+  const link = page.locator('[data-saved-view="Fatura işleri"]');
+  await link.waitFor();
+  assert.match(await link.textContent(), /ortak/);
+  await page.goto(server.url + '/app/tickets?view=solved');
+  await link.click();
+  await page.waitForFunction(() => document.querySelector('input[data-filter="tag"]').value === 'fatura');
+  assert.equal((await api('GET', '/views')).items[0].query, 'view=open&tag=fatura');
+  await page.locator('[data-action="delete-view"]').click();
+  await link.waitFor({ state: 'detached' });
 });

@@ -157,6 +157,15 @@ test('another mailbox: added after a failed and a passing test, polled, then del
   assert.match(await box.locator('[data-test-result="ok"]').textContent(), /INBOX: 1 ileti, 0 okunmamış/);
   const tickets = (await call('GET', '/tickets', undefined, admin)).json.items;
   assert.deepEqual(tickets.find((x) => x.subject === 'İade etmek istiyorum').tags, ['iade', 'kargo']);
+  // The mailbox's signature (issue 19): set here, added under an agent's reply on its ticket, {{agent.name}} filled.
+  await box.locator('[data-region="mailbox-signature"] summary').click();
+  await box.locator('[data-field="mailbox-signature"]').fill('{{agent.name}} · İade Ekibi');
+  await box.locator('[data-action="save-mailbox-signature"]').click();
+  await box.locator('[data-region="mailbox-signature"] [role="status"]').waitFor();
+  await box.locator('[data-region="mailbox-signature"] summary').click();
+  const filedTicket = tickets.find((x) => x.subject === 'İade etmek istiyorum');
+  const reply = (await call('POST', `/tickets/${filedTicket.id}/messages`, { body: 'İadenizi aldık.' }, admin)).json;
+  assert.equal(reply.message.body, `İadenizi aldık.\n\n${ADMIN.name} · İade Ekibi`);
 
   // Edit: the wrong password, then back.
   await box.locator('[data-action="edit"]').click();

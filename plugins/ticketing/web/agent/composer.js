@@ -539,7 +539,7 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       ${fieldError && fieldError.field === 'via' ? html`<span class="field-error" role="alert" data-error="via">${fieldError.message}</span>` : null}
     </div>` : null}
     ${!note && (!channels || channels.default === 'email' || via === 'email') ? html`<div class="composer-copies small" data-region="composer-copies">
-      ${copies ? ['cc', 'bcc'].map((f) => html`<label class="inline"><span>${t('composer.' + f)}</span>
+      ${copies ? ['cc', 'bcc'].map((f) => html`<label class="inline"><span>${t(f === 'cc' ? 'composer.cc' : 'composer.bcc')}</span>
         <input type="text" data-field=${f} value=${copies[f]} placeholder=${t('composer.copies_placeholder')}
           aria-invalid=${fieldError && fieldError.field === f ? 'true' : undefined}
           onInput=${(e) => { setCopies({ ...copies, [f]: e.currentTarget.value }); setFieldError(null); }} />

@@ -23,14 +23,20 @@ const VIEW_KEYS = { mine: 'view.mine', unassigned: 'view.unassigned', my_teams: 
   sla_at_risk: 'view.sla_at_risk', solved: 'view.solved' };
 export const SORTS = ['updated', 'created', 'priority', 'sla_due'];
 const SORT_KEYS = { updated: 'sort.updated', created: 'sort.created', priority: 'sort.priority', sla_due: 'sort.sla_due' };
-const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'team', 'q'];
+const FILTERS = ['status', 'priority', 'channel', 'tag', 'assignee', 'team', 'customer', 'q'];
 const PAGE = 50;
 const POLL_MS = 10000;
 
 /* The list call for the address: the view's filters (not when searching: a search looks through every ticket),
  * the filters the agent chose on top, and the sort. */
-function listQuery(params) {
-  const view = VIEWS.find((v) => v.id === params.get('view')) || VIEWS.find((v) => v.id === 'open');
+/* The views: the fixed ones, then one per team (its tickets still to be worked on). */
+function allViews(teams) {
+  return [...VIEWS, ...(teams || []).map((tm) => ({ id: 'team-' + tm.id, filter: { team: String(tm.id), status: ACTIVE }, name: tm.name }))];
+}
+const viewName = (v) => (v.name !== undefined ? v.name : t(VIEW_KEYS[v.id]));
+
+function listQuery(params, views) {
+  const view = views.find((v) => v.id === params.get('view')) || views.find((v) => v.id === 'open');
   const searching = !!params.get('q');
   const q = new URLSearchParams(searching ? {} : view.filter);
   for (const f of FILTERS) {
@@ -56,12 +62,19 @@ async function fetchList(query, min) {
   }
 }
 
+const LAST_FROM = { customer: 'inbox.last_customer', agent: 'inbox.last_agent', system: 'inbox.last_system' };
+
+/* The customer spoke last on a ticket still to be worked on: they are waiting (the "customer replied" mark). */
+const waiting = (it) => it.last_message && it.last_message.from === 'customer' && it.status !== 'solved' && it.status !== 'closed';
+
 const countOf = (query) => api('GET', '/tickets/count?' + query).then((d) => (d && typeof d.count === 'number' ? d.count : null));
 
 export function Inbox() {
   const { query: search, user } = useStore();
   const params = new URLSearchParams(search);
-  const { view, sort, searching, query, countQuery } = listQuery(params);
+  const [teams, setTeams] = useState([]);
+  const views = allViews(teams);
+  const { view, sort, searching, query, countQuery } = listQuery(params, views);
   const [data, setData] = useState(null);
   const [total, setTotal] = useState(null);
   const [counts, setCounts] = useState({});
@@ -69,10 +82,14 @@ export function Inbox() {
   const [cursor, setCursor] = useState(0);
   const [selected, setSelected] = useState(new Set());
   const [users, setUsers] = useState([]);
-  const [teams, setTeams] = useState([]);
   const [q, setQ] = useState(params.get('q') || '');
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
+  const [bulkTag, setBulkTag] = useState('');
+  const [saved, setSaved] = useState([]);            // saved views: the agent's own and the shared ones
+  const [saving, setSaving] = useState(null);        // {name, shared, error} while naming a view to save
+  const loadSaved = () => api('GET', '/views').then((d) => setSaved((d && d.items) || []), () => {});
+  const [showFilters, setShowFilters] = useState(false);   // on a phone the filters fold away until asked for
   // The compact density (one line a row), remembered in this browser.
   const [compact, setCompact] = useState(() => { try { return localStorage.getItem('destek.inbox.compact') === '1'; } catch (e) { return false; } });
   const toggleCompact = () => {
@@ -82,7 +99,7 @@ export function Inbox() {
   };
   const searchRef = useRef(null);
   const state = useRef({});
-  state.current = { data, cursor, query };
+  state.current = { data, cursor, query, views };
 
   const grown = useRef(0);   // bumped by each "show more": a refresh begun before one must not shrink the list
   async function refresh() {
@@ -100,13 +117,14 @@ export function Inbox() {
     } catch (e) {
       if (state.current.query === asked) setError(e);
     }
-    const queries = [...new Set([countQuery, ...VIEWS.map((v) => new URLSearchParams(v.filter).toString())])];
+    const shown = state.current.views || VIEWS;
+    const queries = [...new Set([countQuery, ...shown.map((v) => new URLSearchParams(v.filter).toString())])];
     const answers = await Promise.all(queries.map((q) => countOf(q).catch(() => null)));
     if (state.current.query !== asked) return;
     const byQuery = new Map(queries.map((q, i) => [q, answers[i]]));
     setTotal(byQuery.get(countQuery));
     const next = {};
-    for (const v of VIEWS) {
+    for (const v of shown) {
       const n = byQuery.get(new URLSearchParams(v.filter).toString());
       if (n !== null && n !== undefined) next[v.id] = n;
     }
@@ -137,6 +155,7 @@ export function Inbox() {
   useEffect(() => {
     loadUsers().then(setUsers);
     api('GET', '/teams?limit=200').then((d) => setTeams((d && d.items) || []), () => setTeams([]));
+    loadSaved();
   }, []);
   useEffect(() => {
     setData(null);
@@ -149,10 +168,12 @@ export function Inbox() {
   }, [query]);
   // Any ticket event may move a ticket into, out of or within this list or change a view's count.
   useLiveRefresh(refresh, { pollMs: POLL_MS }, [query]);
+  useEffect(() => { if (teams.length) refresh(); }, [teams.length]);   // the teams' views' counts
   const live = useLiveState();
 
   function go(patch) {
     const p = new URLSearchParams(search);
+    p.delete('saved');
     for (const [k, v] of Object.entries(patch)) {
       if (v) p.set(k, v); else p.delete(k);
     }
@@ -208,6 +229,25 @@ export function Inbox() {
     }
   }
 
+  /* Saves the filters on screen as a named view (the address's query without the saved view's own mark). */
+  async function saveView(e) {
+    e.preventDefault();
+    const name = saving.name.trim();
+    if (!name) { setSaving({ ...saving, error: t('views.name_required') }); return; }
+    const p = new URLSearchParams(search);
+    p.delete('saved');
+    try {
+      await api('POST', '/views', { name, query: p.toString(), ...(saving.shared ? { shared: true } : {}) });
+      setSaving(null);
+      loadSaved();
+    } catch (err) {
+      setSaving({ ...saving, error: errorText(err) });
+    }
+  }
+  async function deleteView(v) {
+    try { await api('DELETE', '/views/' + v.id); loadSaved(); } catch (err) { setError(err); }
+  }
+
   /* A ticket's number ("1255", "#1255") opens that ticket; anything else searches. */
   async function findOrSearch(text) {
     const m = /^#?(\d{1,12})$/.exec(text);
@@ -216,6 +256,16 @@ export function Inbox() {
         const found = await api('GET', '/ticket-references/' + m[1]);
         if (found && found.id) { navigate('/app/tickets/' + found.id); return; }
       } catch (e) { /* no such number: search the text */ }
+    }
+    // An e-mail address or a phone number: that customer's tickets, when it is one customer's.
+    if (/@/.test(text) || /^[+\d][\d\s().-]{6,}$/.test(text)) {
+      try {
+        const found = await api('GET', '/customers?limit=2&q=' + encodeURIComponent(text));
+        if (found.items && found.items.length === 1) {
+          go({ customer: String(found.items[0].id), q: '', status: 'new,open,pending,on_hold,solved,closed' });
+          return;
+        }
+      } catch (e) { /* search the text instead */ }
     }
     go({ q: text });
   }
@@ -234,21 +284,33 @@ export function Inbox() {
 
   return html`<div class="inbox">
     <nav class="views" aria-label=${t('inbox.views')}>
-      ${VIEWS.map((v) => html`<a href=${'/app/tickets?view=' + v.id} onClick=${onLinkClick} data-view=${v.id}
+      ${views.map((v) => html`<a href=${'/app/tickets?view=' + v.id} onClick=${onLinkClick} data-view=${v.id}
           class=${'view' + (v === view && !searching ? ' is-active' : '') + (v.id === 'sla_at_risk' && counts[v.id] ? ' has-risk' : '')}
           aria-current=${v === view && !searching ? 'page' : undefined}>
-        <span>${t(VIEW_KEYS[v.id])}</span>${counts[v.id] !== undefined
+        <span>${viewName(v)}</span>${counts[v.id] !== undefined
           ? html`<span class="count" data-count=${counts[v.id]}>${number(counts[v.id])}</span>` : null}
       </a>`)}
+      ${saved.length ? html`<div class="saved-views" data-region="saved-views">
+        <span class="muted small saved-title">${t('views.saved')}</span>
+        ${saved.map((v) => html`<span class="saved-view" key=${v.id}>
+          <a href=${'/app/tickets?' + v.query + '&saved=' + v.id} onClick=${onLinkClick} data-saved-view=${v.name}
+            class=${'view' + (params.get('saved') === String(v.id) ? ' is-active' : '')}>
+            <span>${v.name}</span>${v.shared ? html`<span class="muted small"> · ${t('views.shared')}</span>` : null}</a>
+          ${v.mine || (v.shared && user.role === 'admin') ? html`<button type="button" class="tag-x" data-action="delete-view"
+            aria-label=${t('views.delete', { name: v.name })} onClick=${() => deleteView(v)}>×</button>` : null}
+        </span>`)}
+      </div>` : null}
     </nav>
     <section class="inbox-main">
-      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : t(VIEW_KEYS[view.id])}</span></h1>
+      <h1 class="inbox-title">${t('nav.inbox')}<span class="muted"> · ${searching ? t('inbox.results') : viewName(view)}</span></h1>
       <div class="toolbar">
         <form class="search" role="search" onSubmit=${(e) => { e.preventDefault(); findOrSearch(q.trim()); }}>
           <input ref=${searchRef} type="search" name="q" value=${q} placeholder=${t('inbox.search')}
             aria-label=${t('inbox.search')} onInput=${(e) => setQ(e.currentTarget.value)} />
         </form>
-        <div class="filters">
+        <button type="button" class="btn btn-ghost btn-sm filters-toggle" data-action="filters" aria-expanded=${showFilters ? 'true' : 'false'}
+          onClick=${() => setShowFilters(!showFilters)}>${t('inbox.filters')}${FILTERS.some((f) => f !== 'q' && params.get(f)) ? ' •' : ''}</button>
+        <div class=${'filters' + (showFilters ? ' is-open' : '')}>
           ${select('status', STATUSES, (s) => t('status.' + s))}
           ${select('priority', PRIORITIES, (s) => t('priority.' + s))}
           ${select('channel', CHANNELS, (s) => t('channel.' + s))}
@@ -261,8 +323,22 @@ export function Inbox() {
             placeholder=${t('filter.tag')} aria-label=${t('filter.tag')} data-filter="tag"
             onChange=${(e) => go({ tag: e.currentTarget.value.trim() })}
             onKeyDown=${(e) => { if (e.key === 'Escape') e.currentTarget.value = params.get('tag') || ''; }} />
+          ${params.get('customer') ? html`<span class="tag" data-filter="customer">${t('filter.customer', {
+            name: ((items[0] && items[0].customer) ? (items[0].customer.name || items[0].customer.email) : '#' + params.get('customer')) })}
+            <button type="button" class="tag-x" aria-label=${t('filter.clear')} onClick=${() => go({ customer: '', status: '' })}>×</button></span>` : null}
+          ${filtered && !saving ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="save-view"
+            onClick=${() => setSaving({ name: '', shared: false, error: null })}>${t('views.save')}</button>` : null}
+          ${saving ? html`<form class="inline-form save-view" onSubmit=${saveView} data-region="save-view">
+            <input type="text" data-field="view-name" value=${saving.name} placeholder=${t('views.name')} aria-label=${t('views.name')}
+              aria-invalid=${saving.error ? 'true' : undefined} onInput=${(e) => setSaving({ ...saving, name: e.currentTarget.value, error: null })} />
+            ${user.role === 'admin' ? html`<label class="inline small"><input type="checkbox" data-field="view-shared" checked=${saving.shared}
+              onChange=${(e) => setSaving({ ...saving, shared: e.currentTarget.checked })} /> ${t('views.share')}</label>` : null}
+            <button type="submit" class="btn btn-secondary btn-sm" data-action="save-view-confirm">${t('admin.save')}</button>
+            <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setSaving(null)}>${t('merge.cancel')}</button>
+            ${saving.error ? html`<span class="field-error" role="alert" data-error="view-name">${saving.error}</span>` : null}
+          </form>` : null}
           ${filtered ? html`<button type="button" class="btn btn-ghost btn-sm" data-action="clear-filters"
-            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '' })}>${t('filter.clear')}</button>` : null}
+            onClick=${() => go({ status: '', priority: '', channel: '', tag: '', assignee: '', team: '', customer: '' })}>${t('filter.clear')}</button>` : null}
         </div>
       </div>
       ${selected.size ? html`<div class="bulkbar" role="region" aria-label=${t('bulk.label')}>
@@ -292,6 +368,9 @@ export function Inbox() {
           <option value="none">${t('ticket.no_team')}</option>
           ${teams.map((tm) => html`<option value=${String(tm.id)}>${tm.name}</option>`)}
         </select>` : null}
+        <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); const v = bulkTag.trim(); if (v) { bulk({ add_tags: [v] }); setBulkTag(''); } }}>
+          <input type="text" data-bulk="tag" value=${bulkTag} placeholder=${t('bulk.add_tag')} aria-label=${t('bulk.add_tag')}
+            disabled=${bulkBusy} onInput=${(e) => setBulkTag(e.currentTarget.value)} /></form>
         <button class="btn btn-ghost" type="button" onClick=${() => setSelected(new Set())}>${t('bulk.clear')}</button>
       </div>` : null}
       ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
@@ -328,11 +407,15 @@ export function Inbox() {
             <span class="row-sub">
               <span class="customer">${it.customer && (it.customer.name || it.customer.email)}</span>
               ${it.search && it.search.snippet_html ? html`<${Snippet} html=${it.search.snippet_html} />`
-                : it.body_excerpt ? html`<span class="excerpt">${it.body_excerpt}</span>` : null}
+                : it.last_message ? html`<span class="excerpt" data-field="last-message">
+                  <span class=${'last-from from-' + it.last_message.from}>${t(LAST_FROM[it.last_message.from] || 'inbox.last_system')}:</span>
+                  ${' ' + (String(it.last_message.excerpt || '').split('\n').find((l) => l.trim()) || '')}</span>` : null}
             </span>
           </a>
           <span class="row-meta">
             <${SlaBadge} sla=${it.sla} />
+            ${waiting(it) ? html`<span class=${'waiting' + (it.assignee_id === user.id ? ' is-mine' : '')} data-field="customer-waiting"
+              title=${dateTime(it.last_message.at)}>${t('inbox.customer_waiting', { time: ago(it.last_message.at) })}</span>` : null}
             <${StatusBadge} status=${it.status} />
             ${it.priority !== 'normal' ? html`<${PriorityBadge} priority=${it.priority} />` : null}
             ${it.team_id != null ? html`<span class="team muted small" data-team=${it.team_id}>${(teams.find((tm) => tm.id === it.team_id) || { name: '#' + it.team_id }).name}</span>` : null}

@@ -7,9 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ago, api, errorText, html, navigate, number, t, useLiveRefresh } from '@destek/agent';
 
 const KINDS = ['assigned', 'mention', 'customer_reply'];
+// The words of each kind, written out so that the i18n check sees them used.
+const KIND_LABEL = { assigned: 'notify.kind_assigned', mention: 'notify.kind_mention', customer_reply: 'notify.kind_customer_reply' };
+const KIND_TEXT = { assigned: 'notify.assigned', mention: 'notify.mention', customer_reply: 'notify.customer_reply' };
 
 function text(n) {
-  return t('notify.' + n.kind, { who: n.actor_name || t('author.system'), ref: n.reference, subject: n.subject });
+  return t(KIND_TEXT[n.kind] || 'notify.title', { who: n.actor_name || t('author.system'), ref: n.reference, subject: n.subject });
 }
 
 function desktopShow(n) {
@@ -33,9 +36,9 @@ function Settings({ onClose }) {
   return html`<div class="notify-settings" data-region="notify-settings">
     <h3 class="h4">${t('notify.settings')}</h3>
     ${prefs ? html`<table class="notify-prefs"><thead><tr><th></th><th>${t('notify.in_app')}</th><th>${t('notify.desktop')}</th></tr></thead>
-      <tbody>${KINDS.map((k) => html`<tr key=${k}><th scope="row">${t('notify.kind_' + k)}</th>
+      <tbody>${KINDS.map((k) => html`<tr key=${k}><th scope="row">${t(KIND_LABEL[k])}</th>
         ${['in_app', 'desktop'].map((f) => html`<td><input type="checkbox" data-pref=${k + '.' + f} checked=${prefs[k][f]}
-          aria-label=${t('notify.kind_' + k) + ' · ' + t('notify.' + f)} onChange=${(e) => set(k, f, e.currentTarget.checked)} /></td>`)}
+          aria-label=${t(KIND_LABEL[k]) + ' · ' + t('notify.' + f)} onChange=${(e) => set(k, f, e.currentTarget.checked)} /></td>`)}
       </tr>`)}</tbody></table>` : null}
     ${permission === 'default' ? html`<button type="button" class="btn btn-secondary btn-sm" data-action="desktop-allow"
       onClick=${() => Notification.requestPermission().then(() => setPrefs({ ...prefs }))}>${t('notify.allow_desktop')}</button>`

@@ -242,6 +242,36 @@ function MailboxForm({ box, teams, onDone, onCancel }) {
   </form>`;
 }
 
+/* The mailbox's signature, added under agents' replies on its tickets (after the agent's own); {{agent.name}} and the
+ * other template variables expand. */
+function MailboxSignature({ box }) {
+  const [text, setText] = useState(null);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState(null);
+  const [isOpen, setOpen] = useState(false);   // the form is made only while open: the card's own form stays the only one
+  const open = (e) => {
+    setOpen(e.currentTarget.open);
+    if (e.currentTarget.open && text === null) api('GET', '/mailboxes/' + box.id + '/signature').then((d) => setText(d.text || ''), setError);
+  };
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null);
+    setSaved(false);
+    try { await api('PUT', '/mailboxes/' + box.id + '/signature', { text }); setSaved(true); } catch (err) { setError(err); }
+  };
+  return html`<details class="mbx-signature" data-region="mailbox-signature" onToggle=${open}>
+    <summary>${t('mailboxes.signature')}</summary>
+    ${text === null || !isOpen ? null : html`<form onSubmit=${save}>
+      <textarea rows="3" data-field="mailbox-signature" aria-label=${t('mailboxes.signature')} value=${text}
+        onInput=${(e) => { setText(e.currentTarget.value); setSaved(false); }}></textarea>
+      <p class="field-hint">${t('mailboxes.signature_hint')}</p>
+      ${error ? html`<p class="field-error" role="alert">${errorText(error)}</p>` : null}
+      <button class="btn btn-secondary btn-sm" type="submit" data-action="save-mailbox-signature">${t('admin.save')}</button>
+      ${saved ? html`<span class="muted small" role="status"> ${t('mailboxes.signature_saved')}</span>` : null}
+    </form>`}
+  </details>`;
+}
+
 function MailboxCard({ box, status, teams, onChanged }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -283,6 +313,7 @@ function MailboxCard({ box, status, teams, onChanged }) {
       </div></div>` : null}
     ${editing ? html`<${MailboxForm} box=${box} teams=${teams} onCancel=${() => setEditing(false)}
       onDone=${() => { setEditing(false); onChanged(); }} />` : html`<${TestResult} result=${result} />`}
+    <${MailboxSignature} box=${box} />
     <${StatusLine} status=${status} />
   </section>`;
 }
