@@ -68,6 +68,9 @@ static int l_route(lua_State *L)
     return luaL_error(L, "destek.route: '%s' is not a path pattern like /api/v1/things/{id}", path);
   if (!*access || strlen(access) > 64)
     return luaL_error(L, "destek.route: access must be \"public\", \"agent\", \"admin\" or a scope name");
+  /* One copy is served to everyone who asks: only what anyone may read. */
+  if (opts && lh_opt(opts, "cache", 0) && (strcmp(m, "GET") || strcmp(access, "public")))
+    return luaL_error(L, "destek.route: only a public GET route (or a page) can be cached");
   const char *mi = util_intern(m), *pi = util_intern(path);
   lua_pushvalue(L, 4);
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -708,8 +708,8 @@ static int opt_bool(lua_State *L, int t, const char *name)
   return v;
 }
 
-/* The cache option of a page route (destek.page): true, or {query = {names...}, count = bool}, into the options
- * text as " cache=1 count=0|1 cache_query=a,b" at text[n...]. */
+/* The cache option of a page (destek.page) or of a public GET route (destek.route: checked by its caller): true, or
+ * {query = {names...}, count = bool}, into the options text as " cache=1 count=0|1 cache_query=a,b" at text[n...]. */
 static void cache_option(lua_State *L, int idx, char *text, size_t size)
 {
   int ty = lua_getfield(L, idx, "cache");
@@ -717,7 +717,6 @@ static void cache_option(lua_State *L, int idx, char *text, size_t size)
   if (ty == LUA_TNIL || (ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) { lua_pop(L, 1); return; }
   if (ty != LUA_TBOOLEAN && ty != LUA_TTABLE)
     luaL_error(L, "destek.page: cache must be true or a table {query = {names}, count = true}");
-  if (!opt_bool(L, idx, "page")) luaL_error(L, "destek.route: only a page (destek.page) can be cached");
   char names[120] = "";
   int count = 0;
   if (ty == LUA_TTABLE) {

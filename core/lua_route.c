@@ -327,40 +327,92 @@ static int cache_key(struct destek_req *r, const char *opts, char *key, size_t *
   return 1;
 }
 
+/* What the cache keeps of an answer: a page's HTML as it is, or, for any other answer of a public route (the reviews
+ * widget's JSON), CACHED_OTHER, its content type, CACHED_OTHER, the route's own header lines, CACHED_OTHER, the body. */
+#define CACHED_OTHER '\001'
+
 /* Answers r from the page cache when it holds the page (counted under the path when the route says count): 1, else 0.
  * A page that could not be counted (the counters are full) is left to the plugin, which counts it itself. */
-static int cache_serve(struct destek_req *r, const char *plugin, const char *opts, const char *key, size_t key_len)
+static int cache_serve(struct destek_req *r, struct lh_state *s, const char *plugin, const char *opts, const char *key,
+                       size_t key_len)
 {
-  char *body, etag[PAGE_CACHE_ETAG_MAX];
+  char *blob, etag[PAGE_CACHE_ETAG_MAX];
   size_t len;
-  if (!page_cache_get(plugin, key, key_len, &body, &len, etag)) return 0;
+  if (!page_cache_get(plugin, key, key_len, &blob, &len, etag)) return 0;
   if (lh_opt(opts, "count", 0) && counter_add(plugin, r->path, 1) != 0) {
-    free(body);
+    free(blob);
     return 0;
   }
+  const char *type = "text/html; charset=utf-8";
+  if (len && blob[0] == CACHED_OTHER) {
+    char *t = blob + 1, *h = memchr(t, CACHED_OTHER, len - 1), *b = h ? memchr(h + 1, CACHED_OTHER, len - (size_t)(h + 1 - blob)) : NULL;
+    if (!b) { free(blob); return 0; }
+    *h = 0;
+    *b = 0;
+    snprintf(s->ctype, sizeof s->ctype, "%s", t);   /* per thread: valid until its next request */
+    type = s->ctype;
+    for (char *line = h + 1; *line;) {   /* "Name: value\r\n" lines, as the route added them */
+      char *end = strstr(line, "\r\n"), *colon = strchr(line, ':');
+      if (!end || !colon || colon > end) break;
+      *end = 0;
+      *colon = 0;
+      http_add_header(r, line, colon + 1 + (colon[1] == ' '));
+      line = end + 2;
+    }
+    len -= (size_t)(b + 1 - blob);
+    memmove(blob, b + 1, len);
+  }
   http_add_header(r, "ETag", etag);
-  http_add_header(r, "Cache-Control", "no-cache");
+  if (!strstr(r->out_headers, "Cache-Control")) http_add_header(r, "Cache-Control", "no-cache");
   if (lh_opt(opts, "noindex", 0)) http_add_header(r, "X-Robots-Tag", "noindex, nofollow");
   const char *inm = http_header(r, "If-None-Match");
   if (inm && strstr(inm, etag)) {
-    free(body);
+    free(blob);
     http_reply_empty(r, 304);
   } else {
-    http_reply_body(r, 200, "text/html; charset=utf-8", body, len);
+    http_reply_body(r, 200, type, blob, len);   /* takes blob */
   }
   r->sandboxed = 1;
   return 1;
 }
 
-/* Keeps the page the plugin just answered, when it is a whole page of its own (200, HTML, no cookie set). */
+/* Keeps the answer the plugin just gave, when it is a whole one of its own: 200, no cookie set; a page (HTML) as it
+ * is, anything else with its type and the route's header lines. */
 static void cache_keep(struct destek_req *r, const char *plugin, uint64_t gen, const char *key, size_t key_len)
 {
-  if (r->status != 200 || !r->out_body || !r->out_type || strncmp(r->out_type, "text/html", 9) != 0 ||
-      strcasestr(r->out_headers, "Set-Cookie"))
-    return;
+  if (r->status != 200 || !r->out_type || strcasestr(r->out_headers, "Set-Cookie")) return;
+  if (r->out_json) {   /* printed now, once: the answer goes out as that text */
+    const char *type = r->out_type;
+    char *text = cJSON_PrintUnformatted(r->out_json);
+    if (!text) return;
+    http_reply_body(r, r->status, type, text, strlen(text));
+  }
+  const char *body = r->out_body;
+  size_t body_len = r->out_len;
+  if (!body) return;
   char etag[PAGE_CACHE_ETAG_MAX];
-  page_cache_etag(r->out_body, r->out_len, etag);
-  page_cache_put(plugin, gen, key, key_len, r->out_body, r->out_len, etag);
+  if (!strncmp(r->out_type, "text/html", 9)) {
+    page_cache_etag(body, body_len, etag);
+    page_cache_put(plugin, gen, key, key_len, body, body_len, etag);
+    return;
+  }
+  size_t tlen = strlen(r->out_type), len = 3 + tlen + r->out_headers_len + body_len;
+  if (memchr(r->out_type, CACHED_OTHER, tlen) || memchr(r->out_headers, CACHED_OTHER, r->out_headers_len)) return;
+  char *blob = malloc(len);
+  if (!blob) return;
+  size_t n = 0;
+  blob[n++] = CACHED_OTHER;
+  memcpy(blob + n, r->out_type, tlen);
+  n += tlen;
+  blob[n++] = CACHED_OTHER;
+  memcpy(blob + n, r->out_headers, r->out_headers_len);
+  n += r->out_headers_len;
+  blob[n++] = CACHED_OTHER;
+  memcpy(blob + n, body, body_len);
+  page_cache_etag(body, body_len, etag);
+  page_cache_put(plugin, gen, key, key_len, blob, len, etag);
+  free(blob);
+  http_add_header(r, "ETag", etag);   /* as the copies served from the cache will say */
 }
 
 int lh_route_handler(struct destek_req *r)
@@ -378,7 +430,7 @@ int lh_route_handler(struct destek_req *r)
   uint64_t gen = 0;
   int cacheable = b->opts && cache_key(r, b->opts, key, &key_len);
   if (cacheable) {
-    if (cache_serve(r, plugin, b->opts, key, key_len)) return r->status;
+    if (cache_serve(r, s, plugin, b->opts, key, key_len)) return r->status;
     gen = page_cache_gen(plugin);
   }
   struct route_arg a = { .s = s, .b = b, .r = r };
@@ -405,5 +457,6 @@ int lh_route_handler(struct destek_req *r)
   else if (a.text) http_reply_body(r, a.status, "text/plain; charset=utf-8", a.text, a.text_len);
   else http_reply_empty(r, a.status);
   if (a.has_ctype && (a.json || a.text)) r->out_type = s->ctype;  /* per thread: valid until its next request */
+  if (cacheable) cache_keep(r, plugin, gen, key, key_len);
   return a.status;
 }

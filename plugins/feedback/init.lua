@@ -24,7 +24,7 @@ return {
     { name = "feedback.review_ticket_max_stars", type = "int", default = 2,
       description = "A review of this many stars or fewer opens a ticket (0: never)" },
     { name = "feedback.widget_cache_seconds", type = "int", default = 10,
-      description = "Seconds a worker keeps the reviews widget's JSON of a product before reading it again (0: never)" },
+      description = "Seconds shops' pages and browsers may keep the reviews widget's JSON (its Cache-Control max-age)" },
     { name = "feedback.public_url", type = "string", default = "",
       description = "The address in the links of feedback mails (empty: mail.public_url)" },
   },
@@ -45,6 +45,7 @@ return {
                      " NULL ELSE '***' END WHERE contact_id = ?1", person.id)
       destek.db.exec("UPDATE feedback_review_requests SET email = NULL, name = NULL WHERE contact_id = ?1", person.id)
       destek.db.exec("UPDATE feedback_reviews SET email = NULL, author = '***', body = '***' WHERE contact_id = ?1", person.id)
+      destek.cache.clear()   -- the widget's copies may show the erased text
       return {}
     end)
     destek.service("feedback.contact_merged", function(m)

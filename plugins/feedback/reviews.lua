@@ -84,6 +84,7 @@ end
 
 -- A product's approved reviews, summed up, kept with each change of status.
 local function stats_add(product, rating, delta)
+  reviews.changed()
   local col = "s" .. rating
   destek.db.exec("INSERT INTO feedback_product_stats(product, updated_at) VALUES (?1, ?2) ON CONFLICT(product) DO NOTHING",
                  product, os.time())
@@ -181,6 +182,7 @@ function reviews.moderate(r, user, decision, rule, note)
   local now = os.time()
   if r.status == "approved" then stats_add(r.product, r.rating, -1) end
   if status == "approved" then stats_add(r.product, r.rating, 1) end
+  reviews.changed()
   destek.db.exec("UPDATE feedback_reviews SET status = ?2, rule = ?3, moderator_id = ?4, moderated_at = ?5 WHERE id = ?1",
                  r.id, status, rule, user.id, now)
   local m = destek.db.exec("INSERT INTO feedback_moderation(review_id, decision, rule, note, moderator_id, at)" ..
@@ -235,27 +237,15 @@ SELECT json_object(
 ) AS doc FROM (SELECT 1) LEFT JOIN feedback_product_stats s ON s.product = ?1
 ]]
 
--- A thread's copy of the answers it built, kept feedback.widget_cache_seconds (10; 0: none). The answer says
--- "Cache-Control: public, max-age=60" anyway, so a shop's visitors and any cache in between may see it a minute
--- old; a new decision or reply shows here within those seconds. At most 256 answers a thread: then it starts over.
-local cache, cached = {}, 0
-
+-- The widget's JSON. The host keeps each answer in its page cache, shared by every worker (the route's `cache`
+-- option), until a review, its reply or a product's figures change: every such write drops the cache
+-- (reviews.changed), so a decision shows at once.
 function reviews.public_json(product, limit, after)
-  local ttl = destek.setting("feedback.widget_cache_seconds") or 0
-  local key = product .. "\0" .. limit .. "\0" .. after
-  local now = os.time()
-  if ttl > 0 then
-    local hit = cache[key]
-    if hit and hit.until_ >= now then return hit.doc end
-  end
-  local doc = destek.db.query(PUBLIC_SQL, product, after, limit)[1].doc
-  if ttl > 0 then
-    if cached >= 256 then cache, cached = {}, 0 end
-    if not cache[key] then cached = cached + 1 end
-    cache[key] = { doc = doc, until_ = now + ttl }
-  end
-  return doc
+  return destek.db.query(PUBLIC_SQL, product, after, limit)[1].doc
 end
+
+-- What the public JSON shows changed: the host's copies go, now and again after the commit.
+function reviews.changed() destek.cache.clear() end
 
 local function must_review(req)
   local r = review_of(util.int(req.params.id))
@@ -343,10 +333,11 @@ function reviews.register()
     if not limit or limit < 1 or limit > 50 then return destek.error(422, "invalid_field", "limit is 1 to 50", "limit") end
     local after = util.int(req.query.cursor or 0)
     if not after or after < 0 then return destek.error(422, "invalid_cursor", "bad cursor", "cursor") end
+    local max_age = destek.setting("feedback.widget_cache_seconds") or 0
     return 200, reviews.public_json(product, limit, after), {
       ["Content-Type"] = "application/json; charset=utf-8",
-      ["Access-Control-Allow-Origin"] = "*", ["Cache-Control"] = "public, max-age=60" }
-  end)
+      ["Access-Control-Allow-Origin"] = "*", ["Cache-Control"] = "public, max-age=" .. max_age }
+  end, { cache = { query = { "product", "limit", "cursor" } } })
 
   destek.route("GET", "/feedback/photos/{file}", "public", function(req)
     local f = req.params.file
@@ -390,6 +381,7 @@ function reviews.register()
     local r = must_review(req)
     local body = util.text(b.body, REPLY_MAX)
     if not body then return destek.error(422, "invalid_field", "body: text of at most 3000 bytes", "body") end
+    reviews.changed()
     destek.db.exec("UPDATE feedback_reviews SET reply = ?2, reply_by = ?3, reply_at = ?4 WHERE id = ?1",
                    r.id, body ~= "" and body or nil, req.user.id, os.time())
     destek.emit("review.replied", { id = r.id, product = r.product, removed = body == "" }, "review:" .. r.id)

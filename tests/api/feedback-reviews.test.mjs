@@ -168,6 +168,21 @@ describe('reviews', () => {
     assert.equal(item.verified, true);
     assert.equal(item.reply.body, 'Teşekkür ederiz!');
     assert.equal(item.email, undefined, 'no e-mail in public');
+    // Kept by the host's page cache for every worker: the same answer, headers and ETag again, 304 for the ETag, and
+    // a change (a new reply) shows at once.
+    const url = `${server.url}/api/v1/public/reviews?product=KG-M`;
+    const again = await request(url, {headers: {origin: 'http://shop.example'}});
+    assert.equal(again.text, pub.text);
+    assert.equal(again.headers['access-control-allow-origin'], '*');
+    assert.match(again.headers['content-type'], /^application\/json/);
+    assert.equal(again.headers['cache-control'], pub.headers['cache-control']);
+    assert.ok(pub.headers.etag && again.headers.etag === pub.headers.etag, `${pub.headers.etag} ${again.headers.etag}`);
+    assert.equal((await request(url, {headers: {'if-none-match': pub.headers.etag}})).status, 304);
+    res = await api('POST', `/api/v1/feedback/reviews/${kgReview.id}/reply`, {body: 'Bir kez daha teşekkürler!'});
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await request(url)).json.items[0].reply.body, 'Bir kez daha teşekkürler!');
+    res = await api('POST', `/api/v1/feedback/reviews/${kgReview.id}/reply`, {body: 'Teşekkür ederiz!'});
+    assert.equal((await request(url)).json.items[0].reply.body, 'Teşekkür ederiz!');
     const photo = await request(server.url + item.photos[0].url);
     assert.equal(photo.status, 200);
     assert.match(photo.headers['content-type'], /^image\/png/);

@@ -25,6 +25,10 @@ describe('plugins that failed to load', () => {
     fs.writeFileSync(path.join(plugins, 'longerr.lua'),
       'return { name = "longerr", version = "1.0.0", init = function() error(string.rep("ğ", 2000)) end }\n');
     fs.writeFileSync(path.join(plugins, 'fine.lua'), 'return { name = "fine", version = "2.0.0" }\n');
+    // One copy of an answer for everyone may only be kept of what anyone may read: a public GET.
+    fs.writeFileSync(path.join(plugins, 'cachedadmin.lua'), 'local destek = require "destek"\nreturn { name = "cachedadmin",' +
+      ' version = "1.0.0", init = function() destek.route("GET", "/cachedadmin/x", "admin", function() return 200, {} end,' +
+      ' { cache = true }) end }\n');
     server = await startServer({dataDir: dir});
     admin = await setupAdmin(server);
     const u = await createUser(server, admin, {role: 'agent'});
@@ -37,6 +41,7 @@ describe('plugins that failed to load', () => {
     const names = res.json.items.map((p) => p.name);
     assert.ok(names.includes('fine') && names.includes('ticketing'));
     const failed = Object.fromEntries(res.json.failed.map((f) => [f.name, f]));
+    assert.match((failed.cachedadmin || {}).error || '', /only a public GET route \(or a page\) can be cached/);
     for (const n of ['private_sym', 'bad_abi', 'broken', 'badmig', 'longerr'])
       assert.ok(failed[n], `${n} is listed as failed: ${JSON.stringify(res.json.failed)}`);
     assert.ok(!names.includes('broken') && !names.includes('badmig'));

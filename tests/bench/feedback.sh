@@ -8,7 +8,7 @@
 #   GET /api/v1/public/reviews?product=BENCH-1        the widget's JSON (the figures and the 10 newest), target >= 0.3 x
 #                                                      the ceiling
 #   GET /api/v1/public/reviews?product=BENCH-1&cursor=N  a page deep in the list
-#   the first again with feedback.widget_cache_seconds = 0 (each request runs the SQL), after a restart
+#   the first again past the host's page cache (an undeclared query name: each request runs the plugin and its SQL)
 # Figures only: exits 0 whether the target passes or fails, and 1 only when something could not run.
 # Settings (environment): BENCH_REVIEWS (5000), BENCH_DURATION (5s), BENCH_RUNS (3), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2), DESTEK_BIN (build/destek).
@@ -107,14 +107,12 @@ for i in $(seq "$runs"); do
   run_wrk "json-$i" "$url/api/v1/public/reviews?product=BENCH-1";                  js+=("$rps"); js_errs=$((js_errs + errs))
   run_wrk "deep-$i" "$url/api/v1/public/reviews?product=BENCH-1&cursor=$deep";     dp+=("$rps"); dp_errs=$((dp_errs + errs))
 done
-# The same without the workers' copy (feedback.widget_cache_seconds = 0): every request reads the database.
-kill "$destek_pid"; wait "$destek_pid" 2>/dev/null || true; destek_pid=
-sqlite3 "$data/destek.db" "INSERT OR REPLACE INTO core_settings(name, value, updated_at) VALUES ('feedback.widget_cache_seconds', '0', '2026-01-01T00:00:00Z')"
-start_destek
-run_wrk warm-nocache "$url/api/v1/public/reviews?product=BENCH-1" 1s
+# The same past the host's cache: a query name the route does not declare is never answered from it, so every
+# request runs the plugin and its SQL (what a change costs the first visitor after it).
+run_wrk warm-nocache "$url/api/v1/public/reviews?product=BENCH-1&uncached=1" 1s
 nc=() nc_errs=0
 for i in $(seq "$runs"); do
-  run_wrk "nocache-$i" "$url/api/v1/public/reviews?product=BENCH-1"; nc+=("$rps"); nc_errs=$((nc_errs + errs))
+  run_wrk "nocache-$i" "$url/api/v1/public/reviews?product=BENCH-1&uncached=1"; nc+=("$rps"); nc_errs=$((nc_errs + errs))
 done
 nc_m=$(median "${nc[@]}"); nc_r=$(ratio "$nc_m" "$(median "${ceil[@]}")")
 ceil_m=$(median "${ceil[@]}"); js_m=$(median "${js[@]}"); dp_m=$(median "${dp[@]}")
@@ -131,7 +129,7 @@ TXT
 printf '  %-52s %9.0f req/s   1.00 x   p99 %s\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")"
 printf '  %-52s %9.0f req/s   %s x   p99 %s  (%s bytes; %s non-2xx in all runs)\n' "GET /api/v1/public/reviews?product= (widget JSON)" "$js_m" "$js_r" "$(p99 "json-$runs")" "$bytes" "$js_errs"
 printf '  %-52s %9.0f req/s   %s x   p99 %s  (%s non-2xx)\n' "the same, a page in the middle (cursor)" "$dp_m" "$dp_r" "$(p99 "deep-$runs")" "$dp_errs"
-printf '  %-52s %9.0f req/s   %s x   p99 %s  (%s non-2xx)\n' "the widget JSON, no worker copy (every request reads)" "$nc_m" "$nc_r" "$(p99 "nocache-$runs")" "$nc_errs"
+printf '  %-52s %9.0f req/s   %s x   p99 %s  (%s non-2xx)\n' "the widget JSON past the cache (every request reads)" "$nc_m" "$nc_r" "$(p99 "nocache-$runs")" "$nc_errs"
 echo
 printf 'target  widget JSON >= 0.3 x ceiling:   %s (%s x)\n' "$(pf "$js_r" 0.3 ge)" "$js_r"
 grep -E '^[0-9T:.-]+Z (WARN|ERROR) ' "$tmp/destek.log" | head -n 5 | sed 's/^/server: /' || true
