@@ -309,6 +309,7 @@ int lh_module_migrations(const struct lh_source *src, struct destek_migration **
 void lh_page_push(lua_State *L, int slot);      /* lua_page.c */
 /* destek.markdown (lua_markdown.c); lh_url_ok: whether u may be a link (image: an image's src) on a page. */
 int lh_markdown(lua_State *L);
+int lh_markdown_text(lua_State *L);
 int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */

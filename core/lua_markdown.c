@@ -92,3 +92,58 @@ int lh_markdown(lua_State *L)
   lh_push_html(L, lua_tostring(L, -1), n);
   return 1;
 }
+
+/* destek.markdown_text(text) -> the words a reader sees, as plain text: what links, images (their alt text), emphasis,
+ * headings, lists, tables and code say, without the Markdown around them; blocks and line breaks become one space,
+ * raw HTML is left out. For search snippets and descriptions; escape it like any other text. */
+struct text_out { char *p; size_t n, cap; int space; };
+
+static void text_add(struct text_out *o, const char *s)
+{
+  for (; s && *s && o->n + 2 < o->cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') { o->space = 1; continue; }
+    if (o->space && o->n > 0) o->p[o->n++] = ' ';
+    o->space = 0;
+    o->p[o->n++] = (char)c;
+  }
+}
+
+int lh_markdown_text(lua_State *L)
+{
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  if (len > MARKDOWN_MAX) return luaL_error(L, "destek.markdown_text: the text may be at most %d bytes", MARKDOWN_MAX);
+  lh_budget_charge(L, (long)(len / 4) + 50);
+  pthread_once(&extensions_once, extensions_load);
+  /* The words go into a buffer Lua owns (a raise anywhere frees it), written while cmark's objects live, which are
+   * freed before anything that may raise. The words are never longer than the text itself plus one space per block
+   * (each block ends a line of the text); the bound is kept anyway. */
+  struct text_out o = { lua_newuserdatauv(L, 2 * len + 16, 0), 0, 2 * len + 16, 0 };
+  cmark_parser *parser = cmark_parser_new(CMARK_OPT_VALIDATE_UTF8);
+  cmark_node *doc = NULL;
+  if (parser) {
+    if (table_extension) cmark_parser_attach_syntax_extension(parser, table_extension);
+    cmark_parser_feed(parser, text, len);
+    doc = cmark_parser_finish(parser);
+    cmark_parser_free(parser);
+  }
+  cmark_iter *it = doc ? cmark_iter_new(doc) : NULL;
+  if (!it) {
+    if (doc) cmark_node_free(doc);
+    return luaL_error(L, "destek.markdown_text: out of memory");
+  }
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+    cmark_node *n = cmark_iter_get_node(it);
+    cmark_node_type type = cmark_node_get_type(n);
+    if (ev == CMARK_EVENT_ENTER && (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE || type == CMARK_NODE_CODE_BLOCK))
+      text_add(&o, cmark_node_get_literal(n));
+    else if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK || ev == CMARK_EVENT_EXIT)
+      o.space = 1;
+  }
+  cmark_iter_free(it);
+  cmark_node_free(doc);
+  lua_pushlstring(L, o.p, o.n);
+  return 1;
+}

@@ -876,7 +876,7 @@ void lh_page_push(lua_State *L, int slot)
 {
   static const luaL_Reg top[] = {
     { "render", l_render }, { "render_string", l_render_string }, { "strings", l_strings }, { "lang", l_lang },
-    { "page", l_page }, { "markdown", lh_markdown }, { NULL, NULL }
+    { "page", l_page }, { "markdown", lh_markdown }, { "markdown_text", lh_markdown_text }, { NULL, NULL }
   };
   lua_pushinteger(L, slot);
   luaL_setfuncs(L, top, 1);

@@ -14,12 +14,8 @@ local function changed() destek.cache.clear() end
 local ARTICLE = "id, slug, category_id, position, status, publish_at, published_at, author_id, created_at, updated_at," ..
                 " views, helpful_yes, helpful_no, suggested, deflections"
 
--- Markdown reduced to its words, for the search index, snippets and descriptions written by no one.
-function store.plain(md)
-  local s = md:gsub("!%[([^%]]*)%]%([^%)]*%)", "%1"):gsub("%[([^%]]*)%]%([^%)]*%)", "%1")
-  s = s:gsub("[`*_#>|~]", ""):gsub("%s+", " ")
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
-end
+-- Markdown reduced to its words (the host's cmark), for the search index, snippets and descriptions written by no one.
+function store.plain(md) return destek.markdown_text(md) end
 
 -- s cut to at most n bytes, without a character cut in two.
 function store.cut(s, n)
