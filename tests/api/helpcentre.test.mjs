@@ -210,6 +210,17 @@ describe('search in Turkish', () => {
     assert.match(res.text, /<meta name="robots" content="noindex">/);
   });
 
+  test('a snippet is the words a reader sees: no Markdown syntax, no raw HTML, links and images by their text', async () => {
+    await article({slug: 'ara-takip', publish: true, texts: tr('Paket izleme', '## Nereden?\n\nSiparişinizi ' +
+      '[kargo **takip** sayfasından](https://kargo.example/t?n=1) izleyin. ![Koli fotoğrafı](/x.png)\n\n' +
+      '<b onclick="x()">kalın</b> `kod` | a | b |\n|---|---|\n| hücre | *iki* |')});
+    const res = await page('/help/search?q=takip&lang=tr');
+    const li = /<li><a href="\/help\/a\/ara-takip\?lang=tr">[\s\S]*?<\/li>/.exec(res.text);
+    assert.ok(li, res.text);
+    assert.match(li[0], /Nereden\? Siparişinizi kargo <mark>takip<\/mark> sayfasından izleyin\. Koli fotoğrafı/);
+    assert.doesNotMatch(li[0], /\]\(|\*\*|##|onclick|kargo\.example|x\.png/);
+  });
+
   test('FTS5 syntax typed by a person is only words; a miss is counted for the report', async () => {
     for (const q of ['" OR body:*', 'NEAR(a b)', '*', 'title:iade']) {
       const res = await page(`/help/search?q=${encodeURIComponent(q)}&lang=tr`);
