@@ -21,9 +21,42 @@ export class ApiError extends Error {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/* Sign-out: calls already on their way finish under the session that sent them, and none starts after it
+ * (a view refreshing while the user signs out would otherwise meet a 401 for a session it never lost). */
+let inFlight = 0;
+let idle = [];
+let closing = false;
+
+/* Stops new calls but the sign-out itself (they never settle: their screens are about to go) and resolves once the calls on their way
+ * have answered, or after ms. */
+export function closeCalls(ms) {
+  closing = true;
+  if (inFlight === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    idle.push(() => { clearTimeout(t); resolve(); });
+  });
+}
+
+/* Lets calls start again (after sign-out, for the sign-in page's own calls). */
+export function openCalls() {
+  closing = false;
+}
+
 /* Calls METHOD /api/v1PATH with an optional JSON body. Resolves to the parsed JSON body (null for 204);
  * rejects with an ApiError. */
 export async function api(method, path, body) {
+  if (closing && path !== '/auth/logout') return new Promise(() => {});
+  inFlight++;
+  try {
+    return await call(method, path, body);
+  } finally {
+    if (--inFlight === 0) { const waiting = idle; idle = []; waiting.forEach((f) => f()); }
+  }
+}
+
+/* The call itself; ApiError on an error answer. */
+async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (WRITES.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;

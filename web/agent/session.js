@@ -1,6 +1,6 @@
 // Who is signed in, and the actions that change it. Every action keeps the store, the CSRF token and
 // the address bar in step.
-import { api, setCsrfToken } from './api.js';
+import { api, closeCalls, openCalls, setCsrfToken } from './api.js';
 import { store } from './store.js';
 import { applyLang, initialLang, isLang, rememberLang } from './i18n.js';
 import { reroute } from './router.js';
@@ -17,6 +17,7 @@ function signedIn(data) {
 
 function signedOut(notice) {
   setCsrfToken(null);
+  openCalls();
   resetDirectory();   /* the next user reads it afresh */
   store.set({ user: null, signingOut: false, notice: notice || null });
 }
@@ -55,6 +56,7 @@ export async function logout() {
   /* Live updates stop first: the server closes the socket as the session ends, and pages must not refetch with
    * a session that is going away. */
   store.set({ signingOut: true });
+  await closeCalls(2000);
   try {
     await api('POST', '/auth/logout');
   } catch (e) {
