@@ -2,7 +2,9 @@
  * core that every module's public page shows (the customer portal's shell, the tracking, returns and help pages).
  *
  *   GET /api/v1/public/shop → {name, logo_url, colour, privacy_url}: empty strings for what is not set; a logo or
- *       notice address that is not http(s), or a colour that is not #rrggbb, is given as "" (never put on a page). */
+ *       notice address that is not http(s), or a colour that is not #rrggbb, is given as "" (never put on a page).
+ *   GET /shop/theme.css → :root{--shop-colour:#rrggbb} for the server-rendered pages. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +63,21 @@ static int shop_get(struct destek_req *r)
   return http_reply_json(r, 200, o);
 }
 
+/* GET /shop/theme.css: the shop's colour as the CSS variable --shop-colour, for server-rendered public pages
+ * (tracking, returns) that link it after their own style (their CSP allows no inline style). */
+static int theme_get(struct destek_req *r)
+{
+  char *c = shop_setting_new("shop.colour");
+  char *css = NULL;
+  if (asprintf(&css, *c ? ":root{--shop-colour:%s}\n" : "/* no shop colour (shop.colour) */\n", c) < 0) abort();
+  free(c);
+  http_add_header(r, "Cache-Control", "no-cache");
+  return http_reply_body(r, 200, "text/css; charset=utf-8", css, strlen(css));
+}
+
 static const struct destek_route routes[] = {
   { "GET", "/api/v1/public/shop", shop_get, DESTEK_PUBLIC, NULL },
+  { "GET", "/shop/theme.css", theme_get, DESTEK_PUBLIC, NULL },
   { 0 }
 };
 

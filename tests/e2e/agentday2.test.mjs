@@ -1,5 +1,5 @@
 // Browser test of an agent's day, part two (issue 19): the shop's face and the admin's first hour (the shop's name,
-// logo, colour and KVKK notice on the contact form and the ticket page; the form never says a confirmation was mailed
+// logo, colour and KVKK notice on the contact form, the ticket page, tracking, returns and the help centre; the form never says a confirmation was mailed
 // when none was; the admins' banner while outgoing mail is not set; settings in Turkish with minutes and MB, every
 // mail setting on the mailboxes screen; calendars' days in Turkish), per-agent seen marks on the inbox's rows, search
 // by order number, @mention suggestions in notes and a forward that carries the thread's files.
@@ -84,6 +84,21 @@ test('public pages carry the shop\'s name, logo, colour and KVKK notice; no conf
     await visitor.locator('#f-body').fill('Çift kişilik takım ne zaman gelir?');
     await visitor.locator('form button[type="submit"]').click();
   };
+  // The server-rendered public pages too: tracking, returns, help centre (name, logo, colour, KVKK notice).
+  assert.equal(await (await fetch(server.url + '/shop/theme.css')).text(), ':root{--shop-colour:#aa3300}\n');
+  for (const path of ['/track', '/returns', '/help']) {
+    const html = await (await fetch(server.url + path)).text();
+    assert.ok(html.includes('Anadolu Tekstil'), path + ': the shop\'s name');
+    assert.ok(html.includes('src="' + SHOP['shop.logo_url'] + '"'), path + ': the logo');
+    assert.ok(html.includes('href="' + SHOP['shop.privacy_url'] + '"'), path + ': the KVKK notice');
+  }
+  const track = await newPage(browser, { errors });
+  await track.route('https://cdn.anadolutekstil.example/**', (route) => route.fulfill({ status: 404, body: '' }));
+  await track.goto(server.url + '/track');
+  assert.equal(await track.evaluate(() => getComputedStyle(document.querySelector('button[type="submit"]')).backgroundColor), 'rgb(170, 51, 0)');
+  await track.goto(server.url + '/help');
+  assert.equal(await track.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--hc-accent').trim()), '#aa3300');
+  await track.context().close();
   await send('elif@example.com');
   const notMailed = visitor.locator('[data-field="not-mailed"]');
   await notMailed.waitFor();
