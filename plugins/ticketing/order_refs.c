@@ -56,7 +56,7 @@ static int order_refs_get(struct destek_req *r)
 
   struct destek_db *db = tkt_db_read(r);
   sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_tickets WHERE order_number = ?1 COLLATE NOCASE"
-                                             " AND merged_into IS NULL ORDER BY id DESC LIMIT 50") : NULL;
+                                             " AND order_number IS NOT NULL AND merged_into IS NULL ORDER BY id DESC LIMIT 50") : NULL;
   if (!st) return tkt_error(r, 500, "internal", "internal error");
   tkt_db_bind(st, "t", shown);
   int own = 0;
