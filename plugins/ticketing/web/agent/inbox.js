@@ -67,9 +67,9 @@ const LAST_FROM = { customer: 'inbox.last_customer', agent: 'inbox.last_agent', 
 /* The customer spoke last on a ticket still to be worked on: they are waiting (the "customer replied" mark). */
 const waiting = (it) => it.last_message && it.last_message.from === 'customer' && it.status !== 'solved' && it.status !== 'closed';
 
-/* The caller's own seen marks of these rows (seen.c): {id: {seen_at, unread}}, 200 ids a call. */
+/* The caller's own seen marks of the rows still being worked on (seen.c): {id: {seen_at, unread}}, 200 ids a call. */
 async function fetchSeen(items) {
-  const ids = items.filter((it) => it.status !== 'closed').map((it) => it.id);
+  const ids = items.filter((it) => it.status !== 'closed' && it.status !== 'solved').map((it) => it.id);
   const marks = {};
   for (let i = 0; i < ids.length; i += 200) {
     const d = await api('GET', '/tickets/seen?ids=' + ids.slice(i, i + 200).join(','));
