@@ -1209,7 +1209,7 @@ static const struct destek_setting sms_settings[] = {
   { 0 }
 };
 
-/* consent.import_csv {csv} -> {count, contact_ids, tags: [[contact_id, tag]...]} | {problems: [{line, column, message}]}:
+/* consent.import_csv {csv} -> {count, tags_json: "[[contact_id, tag], ...]"} | {problems: [{line, column, message}]}:
  * a consent list as a CSV file (RFC 4180; commas, or semicolons when the header has semicolons and no comma; a BOM
  * skipped; blank lines skipped) with the columns contact, channel, status, at, source, text_shown and optionally
  * address, ip, name, lang, tags, checked row by row (every problem by line and column, nothing recorded then) and
@@ -1474,10 +1474,14 @@ static int svc_import_csv(struct destek_req *call, const cJSON *args, cJSON **re
       }
     }
   }
+  /* The tags as one JSON text (the caller hands it to its SQL as is: no table of 10,000 pairs built in its Lua). */
+  char *tags_json = cJSON_PrintUnformatted(tags);
+  cJSON_Delete(tags);
+  cJSON_Delete(ids);
   *result = cJSON_CreateObject();
   cJSON_AddNumberToObject(*result, "count", nrows);
-  cJSON_AddItemToObject(*result, "contact_ids", ids);
-  cJSON_AddItemToObject(*result, "tags", tags);
+  cJSON_AddStringToObject(*result, "tags_json", tags_json ? tags_json : "[]");
+  cJSON_free(tags_json);
   free(ats);
   csv_free(&c);
   return 0;

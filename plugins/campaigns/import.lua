@@ -34,9 +34,9 @@ function import.record_csv(csv)
                     message = message or err.message } }
   end
   if res.problems then return nil, res.problems end
-  if #res.tags > 0 then
+  if res.tags_json ~= "[]" then
     destek.db.exec("INSERT OR IGNORE INTO campaigns_tags(contact_id, tag) SELECT json_extract(value, '$[0]')," ..
-                   " json_extract(value, '$[1]') FROM json_each(?1)", destek.json.encode(res.tags))
+                   " json_extract(value, '$[1]') FROM json_each(?1)", res.tags_json)
   end
   return res.count
 end
