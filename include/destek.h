@@ -532,6 +532,12 @@ struct destek_host {
    * may also refill the reader's page cache after other commits). For a read-only handler that runs many statements
    * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
   int (*db_read_snapshot)(struct destek_req *call);
+
+  /* --- threads a plugin starts --- */
+  /* Frees what the host keeps for the calling thread: its Lua state (made by the first decide_new or has_policy on
+   * it) and its read connection (the first db_read). For a thread the plugin started itself (pthread_create) that
+   * called into the host, as the last thing before it returns; never on a request, job or bus thread. */
+  void (*thread_release)(void);
 };
 
 /* message_send's refusals. */
