@@ -93,6 +93,12 @@ static cJSON *h_decide_new(struct destek_req *call, const char *policy, const cJ
 
 /* ------------------------------------------------------------------------------------------------ calls */
 
+static void h_thread_release(void)
+{
+  lua_host_thread_release();
+  db_reader_release();
+}
+
 static struct destek_req *h_call_new(const struct destek_host *h)
 {
   struct destek_req *c = malloc(sizeof *c);
@@ -600,6 +606,7 @@ static const struct destek_host host_template = {
   .message_json_new = consent_message_json_new,
   .db_read_snapshot = h_db_read_snapshot,
   .message_send_sms = consent_message_send_sms,
+  .thread_release = h_thread_release,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -541,6 +541,12 @@ struct destek_host {
    * MERSİS number, RET to 3338; DESTEK_SEND_NOT_CONFIGURED while the sms.* settings for it are empty). The message id
    * (> 0), or a DESTEK_SEND_* code (< 0; DESTEK_SEND_NO_ADDRESS: no phone number). */
   int64_t (*message_send_sms)(struct destek_req *call, int64_t contact_id, const char *text, int commercial);
+
+  /* --- threads a plugin starts --- */
+  /* Frees what the host keeps for the calling thread: its Lua state (made by the first decide_new or has_policy on
+   * it) and its read connection (the first db_read). For a thread the plugin started itself (pthread_create) that
+   * called into the host, as the last thing before it returns; never on a request, job or bus thread. */
+  void (*thread_release)(void);
 };
 
 /* message_send's refusals. */
