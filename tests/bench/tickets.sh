@@ -148,7 +148,7 @@ ceil=() list=() post=() list_cpu=() post_cpu=()
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_per_req() {
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$(awk '/requests in/ {print $1}' "$tmp/wrk-$2.txt")" \
-    'BEGIN {printf "%.0f", n > 0 ? t * 1e6 / hz / n : 0}'
+    'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}'
 }
 for i in $(seq "$runs"); do
   say "run $i of $runs ..." >&2
