@@ -155,7 +155,7 @@ void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now)
   JBUF_LIT(b, ",\"sla\":");
   tkt_sla_write(b, st, 21, now);
   /* The last public message: who wrote it (customer, agent, system), when, its first 160 characters (the inbox's
-   * "who spoke last and since when"), kept on the ticket row by migration 026's triggers. */
+   * "who spoke last and since when"), kept on the ticket row by migration 028's triggers. */
   JBUF_LIT(b, ",\"last_message\":");
   if (sqlite3_column_type(st, 35) == SQLITE_NULL) JBUF_LIT(b, "null");
   else jbuf_raw(b, (const char *)sqlite3_column_text(st, 35), (size_t)sqlite3_column_bytes(st, 35));

@@ -1,5 +1,5 @@
 // The list's "who spoke last" (last_message: {from, at, excerpt} of the last public message) is kept on the ticket
-// row (ticketing migration 026) instead of being read from the messages for every list row. Each way a thread
+// row (ticketing migration 028) instead of being read from the messages for every list row. Each way a thread
 // changes keeps it equal to what the thread shows: a new ticket, replies, notes (not counted), a customer's message,
 // a ticket merge (both sides), a contact merge, a KVKK erasure (the excerpt loses the erased words), and an old
 // desk upgraded (the backfill).
