@@ -532,6 +532,13 @@ struct destek_host {
    * may also refill the reader's page cache after other commits). For a read-only handler that runs many statements
    * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
   int (*db_read_snapshot)(struct destek_req *call);
+
+  /* --- registration, continued --- */
+  /* Registers, from init(), fn to run once when every plugin (C and Lua) has been initialised, before the server takes
+   * requests or an offline command runs: in a call of the plugin's own (the system's), committed when fn returns 0.
+   * For a module that follows what other modules publish: it may call their services (describe) and subscribe with
+   * h->on from there (events emitted before it runs are none: nothing is served yet). 0, or -1 (logged). */
+  int (*started)(const struct destek_host *h, destek_job_fn fn, void *ud);
 };
 
 /* message_send's refusals. */

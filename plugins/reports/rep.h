@@ -8,9 +8,11 @@
 extern const struct destek_host *rep_host;
 #define H rep_host
 
+#define REP_MAX_WATCH 8
+
 /* A source: a module's "<module>.report_facts" service and what it described. */
 struct rep_source {
-  char kind[32];           /* "ticket", "return", "order", "rating", ... */
+  char kind[40];           /* (at most 31 bytes) "ticket", "return", "order", "rating", ... */
   char service[96];        /* "ticketing.report_facts" */
   char subjects[4][32];    /* event subject prefixes whose entity ids are this kind's ("ticket" for ticket:42) */
   int nsubjects;
@@ -18,6 +20,10 @@ struct rep_source {
   int ndurations;
   char events[8][2][48];   /* event name -> the payload member holding the entity id ("csat.rated" -> "id") */
   int nevents;
+  char store[40];          /* the key its facts and roll-ups are kept under now: kind, or "<kind>~" after a rebuild
+                            * (rep_source_store; every read of the roll-ups binds it) */
+  char watch[REP_MAX_WATCH][48];   /* events (names, "noun.*") whose subject names an entity: "ticket.*", "message.added" */
+  int nwatch;
 };
 #define REP_MAX_SOURCES 16
 
@@ -41,6 +47,9 @@ int rep_sources(struct destek_req *call, struct rep_source *out, int max);
 /* The source of kind, 0 and *out, or -1 when no module publishes it. */
 int rep_source_find(struct destek_req *call, const char *kind, struct rep_source *out);
 
+/* Fills src->store from reports_sources as db sees it. */
+void rep_source_store(struct destek_db *db, struct rep_source *src);
+
 /* The shop's local day number of a unix instant (reports.utc_offset_minutes). */
 int64_t rep_day(int64_t at);
 /* "YYYY-MM-DD" to a day number: 0 and *day, or -1. */
@@ -61,6 +70,9 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
 cJSON *rep_rebuild_all_new(struct destek_req *call);
 
 int rep_rollup_init(const struct destek_host *h);
+/* Refreshes the entities noted in reports_pending, a batch per transaction, for about budget_ms at most: 0 when none is
+ * left, 1 when some are, -1 on an error (the call's status set up). */
+int rep_flush(struct destek_req *call, int64_t budget_ms);
 extern const struct destek_route rep_api_routes[];
 int rep_digest_init(const struct destek_host *h);
 /* Sends the digest of the 7 days before `today` (a day number) to every active admin: how many were sent. */
