@@ -74,6 +74,20 @@ static double median_of(struct destek_db *db, const char *kind, const char *meas
   return v;
 }
 
+/* The median of measure over the facts of [from, to] whose dim is dvalue (n of them), or -1. */
+static double dim_median_of(struct destek_db *db, const char *kind, const char *measure, const char *dim, const char *dvalue,
+                            int64_t from, int64_t to, int64_t n)
+{
+  if (n <= 0) return -1;
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                       " AND dvalue = ?4 AND day BETWEEN ?5 AND ?6 ORDER BY value LIMIT 1 OFFSET ?7");
+  if (!st) return -1;
+  H->db_bind(st, "ttttiii", kind, measure, dim, dvalue, from, to, (n - 1) / 2);
+  double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
+  H->db_done(st);
+  return v;
+}
+
 static cJSON *measure_obj(int64_t n, double sum)
 {
   cJSON *o = cJSON_CreateObject();
@@ -203,6 +217,25 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
       if (e->n == 0 && e->sum == 0) continue;
       if (!strcmp(m, "count")) cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "count"), (double)e->n);
       cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(cur, "measures"), m, measure_obj(e->n, e->sum));
+    }
+    /* Exact medians of the durations (calendar or business, as asked) per value of the dimensions the source names. */
+    for (int i = 0; i < src->nmedian_by; i++) {
+      const cJSON *row;
+      cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(by, src->median_by[i])) {
+        const char *val = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "value"));
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(row, "measures");
+        for (int d = 0; d < src->ndurations && val; d++) {
+          const char *m = src->durations[d];
+          char bh[24];
+          /* The variant shown: the business one when asked and the source has it. */
+          if (ends_bh(m)) continue;
+          const char *shown = variant(src, m, business, bh);
+          cJSON *mo = cJSON_GetObjectItemCaseSensitive(ms, shown);
+          int64_t nv = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "n"));
+          double med = mo && nv > 0 ? dim_median_of(db, src->store, shown, src->median_by[i], val, from, to, nv) : -1;
+          if (med >= 0) cJSON_AddNumberToObject(mo, "median", med);
+        }
+      }
     }
     for (size_t i = 0; i < nk; i++) free(keys[i]);
     free(keys);

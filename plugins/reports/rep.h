@@ -22,6 +22,9 @@ struct rep_source {
   int nevents;
   char store[40];          /* the key its facts and roll-ups are kept under now: kind, or "<kind>~" after a rebuild
                             * (rep_source_store; every read of the roll-ups binds it) */
+  int refresh_open;        /* > 0: its open facts are asked again every that many seconds (a campaign's deliveries) */
+  char median_by[4][24];   /* dimensions whose values get exact medians of every duration ("agent", "team") */
+  int nmedian_by;
   char watch[REP_MAX_WATCH][48];   /* events (names, "noun.*") whose subject names an entity: "ticket.*", "message.added" */
   int nwatch;
 };

@@ -32,6 +32,11 @@ static void describe(struct destek_req *call, const char *service, struct rep_so
         snprintf(s->events[s->nevents][0], 48, "%s", v->string);
         snprintf(s->events[s->nevents++][1], 48, "%s", v->valuestring);
       }
+    double ro = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res, "refresh_open"));
+    if (ro >= 60 && ro <= 86400) s->refresh_open = (int)ro;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "median_by"))
+      if (cJSON_IsString(v) && s->nmedian_by < 4 && strlen(v->valuestring) < 24)
+        snprintf(s->median_by[s->nmedian_by++], 24, "%s", v->valuestring);
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "watch"))
       if (cJSON_IsString(v) && s->nwatch < REP_MAX_WATCH && strlen(v->valuestring) < 48)
         snprintf(s->watch[s->nwatch++], 48, "%s", v->valuestring);
@@ -266,8 +271,8 @@ static int acc_flush(struct destek_db *w, const char *kind, struct acc *a)
 
 /* ------------------------------------------------------------------------------------------------ facts */
 
-static int values_write(struct destek_db *w, const struct rep_source *src, int64_t id, int64_t day, const cJSON *vals,
-                        int insert)
+static int values_write(struct destek_db *w, const struct rep_source *src, int64_t id, int64_t day, const cJSON *dims,
+                        const cJSON *vals, int insert)
 {
   const cJSON *m;
   cJSON_ArrayForEach(m, vals) {
@@ -277,6 +282,17 @@ static int values_write(struct destek_db *w, const struct rep_source *src, int64
                     : H->db_exec(w, "DELETE FROM reports_values WHERE kind = ?1 AND measure = ?2 AND value = ?3"
                                     " AND day = ?4 AND entity_id = ?5", "ttdii", src->kind, m->string, m->valuedouble, day, id);
     if (rc != SQLITE_OK) return -1;
+    for (int i = 0; i < src->nmedian_by; i++) {
+      char v[96];
+      if (!dim_text(cJSON_GetObjectItemCaseSensitive(dims, src->median_by[i]), v)) continue;
+      rc = insert ? H->db_exec(w, "INSERT OR IGNORE INTO reports_dim_values(kind, measure, dim, dvalue, value, day, entity_id)"
+                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttdii", src->kind, m->string, src->median_by[i], v,
+                               m->valuedouble, day, id)
+                  : H->db_exec(w, "DELETE FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3 AND dvalue = ?4"
+                                  " AND value = ?5 AND day = ?6 AND entity_id = ?7", "ttttdii", src->kind, m->string,
+                               src->median_by[i], v, m->valuedouble, day, id);
+      if (rc != SQLITE_OK) return -1;
+    }
   }
   return 0;
 }
@@ -293,7 +309,7 @@ static int fact_remove(struct destek_db *w, const struct rep_source *src, int64_
     int64_t day = sqlite3_column_int64(st, 0);
     cJSON *dims = cJSON_Parse((const char *)sqlite3_column_text(st, 1)), *vals = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
     acc_fact(a, src, day, dims, vals, -1);
-    rc = values_write(w, src, id, day, vals, 0);
+    rc = values_write(w, src, id, day, dims, vals, 0);
     cJSON_Delete(dims);
     cJSON_Delete(vals);
   }
@@ -321,7 +337,7 @@ static int fact_put(struct destek_db *w, const struct rep_source *src, const cJS
   free(vj);
   if (rc != SQLITE_OK) return -1;
   acc_fact(a, src, day, cJSON_IsObject(dims) ? dims : NULL, cJSON_IsObject(vals) ? vals : NULL, 1);
-  if (values_write(w, src, id, day, vals, 1) != 0) return -1;
+  if (values_write(w, src, id, day, cJSON_IsObject(dims) ? dims : NULL, vals, 1) != 0) return -1;
   const cJSON *l;
   cJSON_ArrayForEach(l, labels) {
     char v[96];
@@ -432,6 +448,8 @@ static int clear_key(struct destek_req *call, const char *key)
     "DELETE FROM reports_facts WHERE (kind, entity_id) IN (SELECT kind, entity_id FROM reports_facts WHERE kind = ?1 LIMIT 4000)",
     "DELETE FROM reports_values WHERE (kind, measure, value, day, entity_id) IN"
     " (SELECT kind, measure, value, day, entity_id FROM reports_values WHERE kind = ?1 LIMIT 4000)",
+    "DELETE FROM reports_dim_values WHERE (kind, measure, dim, dvalue, value, day, entity_id) IN"
+    " (SELECT kind, measure, dim, dvalue, value, day, entity_id FROM reports_dim_values WHERE kind = ?1 LIMIT 4000)",
     "DELETE FROM reports_daily WHERE (kind, day, dim, value, measure) IN"
     " (SELECT kind, day, dim, value, measure FROM reports_daily WHERE kind = ?1 LIMIT 4000)",
     "DELETE FROM reports_monthly WHERE (kind, month, dim, value, measure) IN"
@@ -769,6 +787,25 @@ static int flush_job(struct destek_req *call, void *ud)
   int changed = strcmp(key, follow_key) != 0;
   pthread_rwlock_unlock(&follow_lock);
   if (changed) follow_sources(call);   /* the Lua modules were reloaded with other sources */
+  /* The open facts of the sources that ask for it, noted again every refresh_open seconds. */
+  static int64_t asked[REP_MAX_SOURCES];
+  struct rep_source src[REP_MAX_SOURCES];
+  pthread_rwlock_rdlock(&follow_lock);
+  int n = n_follow;
+  memcpy(src, follow, (size_t)n * sizeof *src);
+  pthread_rwlock_unlock(&follow_lock);
+  for (int i = 0; i < n; i++) {
+    if (src[i].refresh_open <= 0 || (asked[i] && now_ms() - asked[i] < src[i].refresh_open * 1000LL)) continue;
+    asked[i] = now_ms();
+    struct destek_db *w = H->db_write(call);
+    if (!w) break;
+    rep_source_store(w, &src[i]);
+    if (H->db_exec(w, "INSERT INTO reports_pending(kind, entity_id, seq) SELECT ?1, entity_id, 0 FROM reports_facts"
+                      " WHERE kind = ?2 AND open = 1 ON CONFLICT DO NOTHING", "tt", src[i].kind, src[i].store) == SQLITE_OK &&
+        H->db_changes(w) > 0)
+      atomic_store(&pending_hint, 1);
+    H->db_commit(call);
+  }
   if (!atomic_exchange(&pending_hint, 0)) return 0;
   int rc = rep_flush(call, 500);
   if (rc != 0) atomic_store(&pending_hint, 1);

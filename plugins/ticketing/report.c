@@ -135,6 +135,8 @@ static int svc_report_facts(struct destek_req *call, const cJSON *args, cJSON **
     cJSON_AddItemToArray(subjects, cJSON_CreateString("ticket"));
     const char *watch[] = { "ticket.*", "message.added", "sla.*" };   /* the events about a ticket its fact follows */
     cJSON_AddItemToObject(o, "watch", cJSON_CreateStringArray(watch, 3));
+    const char *median_by[] = { "agent", "team" };   /* medians of the durations per agent and per team */
+    cJSON_AddItemToObject(o, "median_by", cJSON_CreateStringArray(median_by, 2));
     const char *d[] = { "frt", "frt_bh", "res", "res_bh" };
     cJSON_AddItemToObject(o, "durations", cJSON_CreateStringArray(d, 4));
     *result = o;
