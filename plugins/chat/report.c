@@ -1,7 +1,7 @@
 /* chat.report_facts — the conversations' figures for the reports module, by its module-neutral contract
  * (plugins/reports/README.md, "The contract"), from the chat module's own tables.
  *   {"describe": true} -> {kind: "conversation", subjects: ["ticket"], watch: ["message.added", "ticket.created"],
- *                          durations: ["frt"], median_by: ["channel"]}
+ *                          durations: ["frt"], median_by: ["channel"], only: {channel: ["chat", "whatsapp"]}}
  *   {"after": id, "limit": n} -> {items, next}      {"ids": [id, ...]} -> {items}   (at most 500)
  * A conversation is a live chat or a WhatsApp conversation; its id is the id of the ticket it is kept in (unique for
  * both), so that ticketing's message.added (subject ticket:<id>) names it. A fact:
@@ -93,6 +93,9 @@ static int svc_report_facts(struct destek_req *call, const cJSON *args, cJSON **
     cJSON_AddItemToObject(o, "subjects", cJSON_CreateStringArray(subjects, 1));
     cJSON_AddItemToObject(o, "watch", cJSON_CreateStringArray(watch, 2));
     cJSON_AddItemToObject(o, "durations", cJSON_CreateStringArray(durations, 1));
+    /* Only the tickets of these channels are conversations: the others' events are not even noted. */
+    const char *channels[] = { "chat", "whatsapp" };
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(o, "only"), "channel", cJSON_CreateStringArray(channels, 2));
     const char *median_by[] = { "channel" };   /* the first response's median per channel (chat, WhatsApp) */
     cJSON_AddItemToObject(o, "median_by", cJSON_CreateStringArray(median_by, 1));
     *result = o;

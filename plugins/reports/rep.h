@@ -25,6 +25,9 @@ struct rep_source {
   int refresh_open;        /* > 0: its open facts are asked again every that many seconds (a campaign's deliveries) */
   char median_by[4][24];   /* dimensions whose values get exact medians of every duration ("agent", "team") */
   int nmedian_by;
+  char only_member[24];    /* events count only when this payload member is one of only_values ("channel": chat) */
+  char only_values[4][24];
+  int nonly;
   char watch[REP_MAX_WATCH][48];   /* events (names, "noun.*") whose subject names an entity: "ticket.*", "message.added" */
   int nwatch;
 };

@@ -32,6 +32,14 @@ static void describe(struct destek_req *call, const char *service, struct rep_so
         snprintf(s->events[s->nevents][0], 48, "%s", v->string);
         snprintf(s->events[s->nevents++][1], 48, "%s", v->valuestring);
       }
+    /* {"only": {"channel": ["chat", "whatsapp"]}}: the events of other entities are not noted at all. */
+    const cJSON *only = cJSON_GetObjectItemCaseSensitive(res, "only");
+    if (cJSON_IsObject(only) && only->child && only->child->string && strlen(only->child->string) < 24) {
+      snprintf(s->only_member, sizeof s->only_member, "%s", only->child->string);
+      cJSON_ArrayForEach(v, only->child)
+        if (cJSON_IsString(v) && s->nonly < 4 && strlen(v->valuestring) < 24)
+          snprintf(s->only_values[s->nonly++], 24, "%s", v->valuestring);
+    }
     double ro = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res, "refresh_open"));
     if (ro >= 60 && ro <= 86400) s->refresh_open = (int)ro;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(res, "median_by"))
@@ -622,6 +630,12 @@ static int event_ids(const struct rep_source *src, const struct destek_event *ev
 {
   int nids = 0;
   if (!ev->name) return 0;
+  if (src->nonly) {
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->payload, src->only_member));
+    int ok = 0;
+    for (int j = 0; j < src->nonly && v && !ok; j++) ok = !strcmp(v, src->only_values[j]);
+    if (!ok) return 0;
+  }
   int watched = 0;
   for (int j = 0; j < src->nwatch && !watched; j++) watched = pattern_matches(src->watch[j], ev->name);
   const char *colon = ev->subject ? strchr(ev->subject, ':') : NULL;
