@@ -69,9 +69,10 @@ void rep_day_str(int64_t day, char out[11]);
 /* Refreshes the facts of the given entity ids of src (asking its service), with their roll-ups, in call's
  * transaction. 0, or the error status set up. */
 int rep_refresh(struct destek_req *call, const struct rep_source *src, const int64_t *ids, int n);
-/* Rebuilds every fact and roll-up of src from its service, in call's transaction. 0 and *facts, or the error. */
-int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts);
-/* Rebuilds every source (the CLI command and the admin button): [{kind, facts, ms}] (new), or NULL with the error
+/* Rebuilds every fact and roll-up of src from its service, page by page into a shadow key, then swaps (rollup.c); the
+ * call must hold no transaction. 0 with *facts and the longest page's write transaction in *max_page_ms, or the error. */
+int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts, int64_t *max_page_ms);
+/* Rebuilds every source (the CLI command and the admin button): [{kind, service, facts, ms, max_page_ms}] (new), or NULL with the error
  * set up. */
 cJSON *rep_rebuild_all_new(struct destek_req *call);
 

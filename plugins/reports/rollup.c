@@ -414,6 +414,8 @@ static int apply(struct destek_db *w, const struct rep_source *src, const int64_
   return bad;
 }
 
+static __thread int refresh_wrote;   /* rep_refresh failed after it began writing */
+
 int rep_refresh(struct destek_req *call, const struct rep_source *src, const int64_t *ids, int n)
 {
   cJSON *args = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(args, "ids"), *res = NULL;
@@ -439,6 +441,7 @@ int rep_refresh(struct destek_req *call, const struct rep_source *src, const int
     bad = apply(w, &k, ids, n, items, st.cursor);
   }
   cJSON_Delete(res);
+  if (bad) refresh_wrote = 1;
   return bad ? H->error(call, 500, "internal", "the reports could not be updated") : 0;
 }
 
@@ -485,8 +488,9 @@ static int clear_key(struct destek_req *call, const char *key)
 static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int rebuilding;   /* a rebuild runs in this process: the flush leaves what is past its cursor */
 
-int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts)
+int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts, int64_t *max_page_ms)
 {
+  *max_page_ms = 0;
   int64_t t0 = now_ms();
   struct destek_db *db = H->db_read(call);
   if (!db) return H->status(call);
@@ -526,6 +530,7 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
     int64_t upto = more ? (int64_t)next->valuedouble : INT64_MAX;
     /* The page's own ids: the source's, in order; the last one is where the next page starts. */
     struct acc a = { 0 };
+    int64_t tp = now_ms();
     w = H->db_write(call);
     if (!w) {
       cJSON_Delete(res);
@@ -548,6 +553,7 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
       break;
     }
     if ((rc = H->db_commit(call)) != 0) break;
+    if (now_ms() - tp > *max_page_ms) *max_page_ms = now_ms() - tp;   /* the writer's longest hold */
     if (!more) break;
     after = upto;
   }
@@ -582,8 +588,8 @@ cJSON *rep_rebuild_all_new(struct destek_req *call)
   int n = rep_sources(call, src, REP_MAX_SOURCES);
   cJSON *out = cJSON_CreateArray();
   for (int i = 0; i < n; i++) {
-    int64_t t0 = now_ms(), facts = 0;
-    if (rep_rebuild(call, &src[i], &facts) != 0) {
+    int64_t t0 = now_ms(), facts = 0, page_ms = 0;
+    if (rep_rebuild(call, &src[i], &facts, &page_ms) != 0) {
       cJSON_Delete(out);
       atomic_store(&rebuilding, 0);
       pthread_mutex_unlock(&rebuild_lock);
@@ -594,6 +600,7 @@ cJSON *rep_rebuild_all_new(struct destek_req *call)
     cJSON_AddStringToObject(o, "service", src[i].service);
     cJSON_AddNumberToObject(o, "facts", (double)facts);
     cJSON_AddNumberToObject(o, "ms", (double)(now_ms() - t0));
+    cJSON_AddNumberToObject(o, "max_page_ms", (double)page_ms);
     cJSON_AddItemToArray(out, o);
   }
   atomic_store(&rebuilding, 0);
@@ -747,49 +754,64 @@ static int on_started(struct destek_req *call, void *ud)
 int rep_flush(struct destek_req *call, int64_t budget_ms)
 {
   int64_t t0 = now_ms();
-  for (;;) {
-    struct destek_db *db = H->db_read(call);
-    if (!db) return -1;
-    /* During a rebuild, what is past its cursor waits: the rebuild reads it fresh, the flush refreshes it after. */
-    int skip = atomic_load(&rebuilding);
-    sqlite3_stmt *st = H->db_prepare(db, "SELECT p.kind, p.entity_id, p.seq FROM reports_pending p"
-                                         " LEFT JOIN reports_sources s ON s.kind = p.kind"
-                                         " WHERE ?2 = 0 OR s.building IS NULL OR p.entity_id <= coalesce(s.cursor, 0)"
-                                         " ORDER BY p.kind, p.entity_id LIMIT ?1");
-    if (!st) return -1;
-    H->db_bind(st, "ii", (int64_t)REP_FLUSH_BATCH, (int64_t)skip);
-    static __thread char kinds[REP_FLUSH_BATCH][32];
-    int64_t ids[REP_FLUSH_BATCH], seqs[REP_FLUSH_BATCH];
-    int n = 0;
-    while (n < REP_FLUSH_BATCH && sqlite3_step(st) == SQLITE_ROW) {
-      snprintf(kinds[n], 32, "%s", (const char *)sqlite3_column_text(st, 0));
-      ids[n] = sqlite3_column_int64(st, 1);
-      seqs[n++] = sqlite3_column_int64(st, 2);
-    }
-    H->db_done(st);
-    if (!n) return 0;
-    for (int a = 0; a < n;) {
-      int b = a;
-      while (b < n && !strcmp(kinds[b], kinds[a])) b++;
-      struct rep_source src;
-      int found = 0;
-      pthread_rwlock_rdlock(&follow_lock);
-      for (int i = 0; i < n_follow && !found; i++)
-        if (!strcmp(follow[i].kind, kinds[a])) src = follow[i], found = 1;
-      pthread_rwlock_unlock(&follow_lock);
-      if (found && rep_refresh(call, &src, ids + a, b - a) != 0) return -1;
+  /* During a rebuild, what is past its cursor waits: the rebuild reads it fresh, the flush refreshes it after. */
+  int skip = atomic_load(&rebuilding), failed = 0, left = 0;
+  struct destek_db *db = H->db_read(call);
+  if (!db) return -1;
+  char kinds[REP_MAX_SOURCES][40];
+  int nk = 0;
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT DISTINCT kind FROM reports_pending");
+  if (!st) return -1;
+  while (nk < REP_MAX_SOURCES && sqlite3_step(st) == SQLITE_ROW)
+    snprintf(kinds[nk++], sizeof kinds[0], "%s", (const char *)sqlite3_column_text(st, 0));
+  H->db_done(st);
+  /* Kind by kind, so that a source that fails (its service errs) holds back only its own. */
+  for (int k = 0; k < nk && !left; k++) {
+    struct rep_source src;
+    int found = 0;
+    pthread_rwlock_rdlock(&follow_lock);
+    for (int i = 0; i < n_follow && !found; i++)
+      if (!strcmp(follow[i].kind, kinds[k])) src = follow[i], found = 1;
+    pthread_rwlock_unlock(&follow_lock);
+    for (;;) {
+      db = H->db_read(call);
+      if (!db) return -1;
+      st = H->db_prepare(db, "SELECT p.entity_id, p.seq FROM reports_pending p LEFT JOIN reports_sources s ON s.kind = p.kind"
+                             " WHERE p.kind = ?1 AND (?3 = 0 OR s.building IS NULL OR p.entity_id <= coalesce(s.cursor, 0))"
+                             " ORDER BY p.entity_id LIMIT ?2");
+      if (!st) return -1;
+      H->db_bind(st, "tii", kinds[k], (int64_t)REP_FLUSH_BATCH, (int64_t)skip);
+      int64_t ids[REP_FLUSH_BATCH], seqs[REP_FLUSH_BATCH];
+      int n = 0;
+      while (n < REP_FLUSH_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+        ids[n] = sqlite3_column_int64(st, 0);
+        seqs[n++] = sqlite3_column_int64(st, 1);
+      }
+      H->db_done(st);
+      if (!n) break;
+      /* A kind no module publishes any more: its notes go. */
+      if (found) {
+        refresh_wrote = 0;
+        if (rep_refresh(call, &src, ids, n) != 0) {
+          if (refresh_wrote) return -1;   /* half applied: the job's transaction is rolled back */
+          H->log(H, DESTEK_LOG_WARN, "%s: its source failed to give %d facts; asked again in a second", kinds[k], n);
+          failed = 1;
+          break;
+        }
+      }
       struct destek_db *w = H->db_write(call);
       if (!w) return -1;
-      for (int i = a; i < b; i++)
+      for (int i = 0; i < n; i++)
         if (H->db_exec(w, "DELETE FROM reports_pending WHERE kind = ?1 AND entity_id = ?2 AND seq = ?3", "tii",
-                       kinds[i], ids[i], seqs[i]) != SQLITE_OK)
+                       kinds[k], ids[i], seqs[i]) != SQLITE_OK)
           return -1;
       if (H->db_commit(call) != 0) return -1;
-      a = b;
+      if (n < REP_FLUSH_BATCH) break;
+      if (now_ms() - t0 > budget_ms) left = 1;
+      if (left) break;
     }
-    if (n < REP_FLUSH_BATCH) return skip ? 1 : 0;
-    if (now_ms() - t0 > budget_ms) return 1;
   }
+  return failed ? -1 : left || skip ? 1 : 0;
 }
 
 static int flush_job(struct destek_req *call, void *ud)

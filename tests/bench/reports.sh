@@ -187,7 +187,7 @@ cat <<TXT
 
 == Reports dashboard, 12 months ($from .. $to): $("$bin" version 2>/dev/null || echo "destek ?") (tests/bench/reports.sh) ==
 data: $n_t tickets, $n_o orders, $n_r returns written with sqlite3 in $gen_ms ms (not through HTTP: hours)
-rebuild (destek reports rebuild, all roll-ups from the modules' services, one transaction): $rebuild_ms ms
+rebuild (destek reports rebuild, all roll-ups from the modules' services, in pages: a short write transaction each): $rebuild_ms ms
 $(sed 's/^/  /' "$tmp/rebuild.txt")
 GET /api/v1/reports/dashboard?$q ($bytes bytes), $runs runs each, $(nproc) CPUs shared (load average $(cut -d' ' -f1 /proc/loadavg)):
   calendar hours: $cal
