@@ -101,7 +101,8 @@ static cJSON *measure_obj(int64_t n, double sum)
 /* One period's figures: {count, measures: {m: {n, sum, avg}}, durations: {d: {n, avg, median, buckets[4]}},
  * by: {dim: [{value, label, count, measures}]}, series: {days: [...], count: [...], <duration>: [avg or null]}}.
  * Durations are named without _bh; with business set, their business variants are read. */
-cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business)
+cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business,
+                            int medians)
 {
   struct destek_db *db = H->db_read(call);
   if (!db) return NULL;
@@ -219,7 +220,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
       cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(cur, "measures"), m, measure_obj(e->n, e->sum));
     }
     /* Exact medians of the durations (calendar or business, as asked) per value of the dimensions the source names. */
-    for (int i = 0; i < src->nmedian_by; i++) {
+    for (int i = 0; medians && i < src->nmedian_by; i++) {
       const cJSON *row;
       cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(by, src->median_by[i])) {
         const char *val = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "value"));
@@ -344,8 +345,8 @@ static int dashboard(struct destek_req *r)
   cJSON_AddStringToObject(o, "hours", business ? "business" : "calendar");
   kinds = cJSON_AddObjectToObject(o, "kinds");
   for (int i = 0; i < n; i++) {
-    cJSON *k = cJSON_CreateObject(), *cur = rep_kind_figures_new(r, &src[i], from, to, business),
-          *pv = rep_kind_figures_new(r, &src[i], pfrom, pto, business);
+    cJSON *k = cJSON_CreateObject(), *cur = rep_kind_figures_new(r, &src[i], from, to, business, 1),
+          *pv = rep_kind_figures_new(r, &src[i], pfrom, pto, business, 0);
     if (!cur || !pv) {
       cJSON_Delete(cur);
       cJSON_Delete(pv);
@@ -607,7 +608,8 @@ static int table_csv(struct destek_req *r)
   if (rc || (rc = kind_read(r, &src)) || (rc = range_read(r, &from, &to, &business))) return rc;
   if (!H->query_get(r, "dim", dim, sizeof dim) || !dim[0] || !is_name(dim))
     return H->field_error(r, "invalid_field", "dim", "dim must be a dimension's name");
-  cJSON *cur = rep_kind_figures_new(r, &src, from, to, business), *pv = rep_kind_figures_new(r, &src, from - (to - from + 1), from - 1, business);
+  cJSON *cur = rep_kind_figures_new(r, &src, from, to, business, 1),
+        *pv = rep_kind_figures_new(r, &src, from - (to - from + 1), from - 1, business, 0);
   if (!cur || !pv) {
     cJSON_Delete(cur);
     cJSON_Delete(pv);

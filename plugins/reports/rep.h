@@ -84,7 +84,10 @@ extern const struct destek_route rep_api_routes[];
 int rep_digest_init(const struct destek_host *h);
 /* Sends the digest of the 7 days before `today` (a day number) to every active admin: how many were sent. */
 int rep_digest_send(struct destek_req *call, int64_t today);
-/* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new). */
-cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business);
+/* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new); medians:
+ * the exact medians per value of the source's median_by dimensions too (a walk over their values: the current period
+ * only). */
+cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business,
+                            int medians);
 
 #endif

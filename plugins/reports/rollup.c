@@ -521,7 +521,7 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
   for (;;) {
     cJSON *args = cJSON_CreateObject(), *res = NULL;
     cJSON_AddNumberToObject(args, "after", (double)after);
-    cJSON_AddNumberToObject(args, "limit", 1000);
+    cJSON_AddNumberToObject(args, "limit", 250);   /* a page's write transaction stays short */
     rc = H->call_service(call, src->service, args, &res);   /* read before the writer is taken */
     cJSON_Delete(args);
     if (rc) break;
