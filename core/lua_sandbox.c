@@ -69,6 +69,15 @@ static double thread_cpu(void)
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double lh_thread_cpu(void) { return thread_cpu(); }
+
+void lh_credit(struct lh_state *s, double wall, double cpu)
+{
+  if (s->depth <= 0) return;
+  if (wall > 0) { s->deadline += wall; s->wall_deadline += wall; }
+  if (cpu > 0) s->cpu_start += cpu;
+}
+
 int lh_deadline_passed(struct lh_state *s)
 {
   double now = util_mono();
