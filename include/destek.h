@@ -547,6 +547,13 @@ struct destek_host {
    * it) and its read connection (the first db_read). For a thread the plugin started itself (pthread_create) that
    * called into the host, as the last thing before it returns; never on a request, job or bus thread. */
   void (*thread_release)(void);
+
+  /* --- registration, continued --- */
+  /* Registers, from init(), fn to run once when every plugin (C and Lua) has been initialised, before the server takes
+   * requests or an offline command runs: in a call of the plugin's own (the system's), committed when fn returns 0.
+   * For a module that follows what other modules publish: it may call their services (describe) and subscribe with
+   * h->on from there (events emitted before it runs are none: nothing is served yet). 0, or -1 (logged). */
+  int (*started)(const struct destek_host *h, destek_job_fn fn, void *ud);
 };
 
 /* message_send's refusals. */

@@ -303,6 +303,7 @@ return {
     register_routes()
     iys.register()
     sms.register()
+    require("report").register()   -- campaigns.report_facts for the reports module (report.lua)
     destek.service("campaigns.contact_merged", function(m)
       destek.db.exec("UPDATE OR IGNORE campaigns_tags SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
       destek.db.exec("DELETE FROM campaigns_tags WHERE contact_id = ?1", m.source_id)

@@ -162,13 +162,15 @@ static const struct destek_route widget_routes[] = {
   { 0 }
 };
 
+int chat_report_init(const struct destek_host *h);   /* report.c: chat.report_facts for the reports module */
+
 static int chat_init(const struct destek_host *host)
 {
   chat_host = host;
   if (host->settings(host, settings) != 0 || host->routes(host, chat_shop_routes) != 0 ||
       host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0)
     return -1;
-  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host);
+  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_report_init(host);
 }
 
 const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {
