@@ -34,7 +34,8 @@
  * gave it (time spent waiting on the network or the database writer is not counted in either), or executes more than
  * LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. CPU rather than wall clock alone:
  * on a loaded machine a thread may wait for a core longer than a page takes to render, and that is not the
- * plugin's doing. */
+ * plugin's doing; for the same reason the time the thread spent ready to run but waiting for a CPU (Linux's run
+ * queue delay, /proc/thread-self/schedstat) is not counted against LH_WALL_LIMIT either. */
 #define LH_TIME_LIMIT 0.25
 #define LH_WALL_LIMIT 0.5
 /* A worker's state loads plugins that already loaded once at start (or reload) within LH_TIME_LIMIT: there a busy
@@ -135,6 +136,8 @@ struct lh_slot {
   int spec_ref;                 /* the plugin table */
   int module_ref;               /* its destek module */
   int n_on, n_every;            /* counters that make handler keys */
+  const char *private_owner;    /* "@<name>" (interned) once it declared a route with private_cache: the page cache's
+                                   owner of those answers, which its writes drop (lua_cache.c) */
   struct lh_decls decls;        /* filled while collecting */
 };
 
@@ -151,6 +154,7 @@ struct lh_state {
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
   double wall_deadline;         /* the LH_WALL_LIMIT */
+  double queued_start;          /* the thread's time waiting for a CPU (run queue) when the outermost run began */
   double cpu_start;             /* the thread's CPU time when the outermost run began */
   int building;                 /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
   long ticks;                   /* hook calls left */
@@ -169,6 +173,7 @@ struct lh_state {
   int n_unloaded;               /* a worker's state: slots not loaded yet */
 
   char ctype[128];              /* Content-Type of the current response when a plugin set one */
+  long long cache_until;        /* destek.cache.until during the current route: its answer is kept until then */
 };
 
 /* ------------------------------------------------------------------------------------------------ lua_sandbox.c */
@@ -193,6 +198,8 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 /* 1 when the running call has used up its time (lh_deadline_passed moves s->deadline on while its thread's CPU
  * time is under LH_TIME_LIMIT and its wall clock under LH_WALL_LIMIT). */
 int lh_deadline_passed(struct lh_state *s);
+/* Closes the thread's /proc schedstat file (lua_host_thread_release). */
+void lh_thread_queued_release(void);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
 /* Loading a plugin into a worker's state inside a running call (lua_host.c) runs on a budget of its own, a worker
@@ -314,6 +321,9 @@ int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
 void lh_cache_push(lua_State *L, int slot);     /* lua_cache.c: destek.cache, destek.counter */
+/* lua_cache.c: the plugin in slot changed rows of its tables in the running call (db.exec): its private_cache
+ * answers are dropped now and again once the call's transaction ends. */
+void lh_cache_written(struct lh_state *s, int slot);
 /* Turns the string on top of the stack into an HTML value whose ETag is known (lua_page.c; a kept page's). */
 void lh_html_from_string(lua_State *L, const char *etag);
 /* The caller's language as destek.lang() answers it: a signed-in user's, else "tr" when Accept-Language starts with
