@@ -789,11 +789,12 @@ static int l_db_json(lua_State *L)
     return luaL_error(L, "db.json: %s%s", j.err[0] ? j.err : err, lost);
   }
   sql_done(&ps, st, 1);
-  lh_budget_charge(L, (long)(b.len / 8) + 100);
+  size_t written = b.len;
   rc = lh_protect(L, push_json_rows, &j, 3);
   jbuf_free(&b);
   jbuf_free(&j.last_text);
   if (rc != LUA_OK) return lua_error(L);
+  lh_budget_charge(L, (long)(written / 8) + 100);   /* may raise: nothing of ours is held any more */
   return 3;
 }
 
