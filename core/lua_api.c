@@ -618,7 +618,8 @@ static int l_db_query(lua_State *L)
  * there is none): the keyset cursor of a page. Keys are the column names as the statement names them; integers and
  * reals as numbers, text as strings, NULL as null. A column named "name:bool" is written as "name" true/false
  * (0 false, any other number true; NULL null); "name:json" is JSON text put in as it is, after checking that it is
- * one JSON value (NULL null). A blob is refused. The text may be at most what the state's memory has left. */
+ * one JSON value (NULL null); "name:min" is left out of the objects, and its smallest number over the rows (nil when
+ * none) is returned after the last row's first column, one result per such column in order. A blob is refused. The text may be at most what the state's memory has left. */
 struct json_rows {
   sqlite3_stmt *st;
   struct jbuf *b;
@@ -628,10 +629,15 @@ struct json_rows {
   int64_t last_int;
   double last_real;
   struct jbuf last_text;
+  int n_min;              /* ":min" columns: left out of the objects, their smallest number over the rows returned */
+  int min_col[8];
+  int min_have[8], min_real[8];
+  int64_t min_int[8];
+  double min_dbl[8];
   char err[200];
 };
 
-enum { JCOL_PLAIN, JCOL_BOOL, JCOL_JSON };
+enum { JCOL_PLAIN, JCOL_BOOL, JCOL_JSON, JCOL_MIN };
 
 static int json_rows_step(struct json_rows *j)
 {
@@ -650,6 +656,15 @@ static int json_rows_step(struct json_rows *j)
     kind[i] = JCOL_PLAIN;
     if (len > 5 && !strcmp(name + len - 5, ":bool")) { kind[i] = JCOL_BOOL; len -= 5; }
     else if (len > 5 && !strcmp(name + len - 5, ":json")) { kind[i] = JCOL_JSON; len -= 5; }
+    else if (len > 4 && !strcmp(name + len - 4, ":min")) {
+      if (j->n_min == 8) {
+        snprintf(j->err, sizeof j->err, "at most 8 :min columns");
+        jbuf_free(&names);
+        return SQLITE_ERROR;
+      }
+      kind[i] = JCOL_MIN;
+      j->min_col[j->n_min++] = i;
+    }
     offs[i] = names.len;
     JBUF_LIT(&names, ",");
     jbuf_strn(&names, name ? name : "", len);
@@ -662,10 +677,30 @@ static int json_rows_step(struct json_rows *j)
     struct jbuf *b = j->b;
     if (j->n++) JBUF_LIT(b, ",");
     JBUF_LIT(b, "{");
+    int wrote = 0;
     for (int i = 0; i < cols; i++) {
-      if (i) jbuf_raw(b, keys[i], key_len[i]);
-      else jbuf_raw(b, keys[i] + 1, key_len[i] - 1);
       int type = sqlite3_column_type(st, i);
+      if (kind[i] == JCOL_MIN) {
+        int m = 0;
+        while (j->min_col[m] != i) m++;
+        if (type == SQLITE_INTEGER && !j->min_real[m]) {
+          int64_t v = (int64_t)sqlite3_column_int64(st, i);
+          if (!j->min_have[m] || v < j->min_int[m]) j->min_int[m] = v;
+          j->min_have[m] = 1;
+        } else if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+          double v = sqlite3_column_double(st, i);
+          if (!j->min_real[m]) { j->min_dbl[m] = (double)j->min_int[m]; j->min_real[m] = 1; }
+          if (!j->min_have[m] || v < j->min_dbl[m]) j->min_dbl[m] = v;
+          j->min_have[m] = 1;
+        } else if (type != SQLITE_NULL) {
+          snprintf(j->err, sizeof j->err, "column %.100s: a :min column must be a number", sqlite3_column_name(st, i));
+          rc = SQLITE_ERROR;
+          goto out;
+        }
+        continue;
+      }
+      if (wrote++) jbuf_raw(b, keys[i], key_len[i]);
+      else jbuf_raw(b, keys[i] + 1, key_len[i] - 1);
       if (type == SQLITE_NULL) { jbuf_null(b); continue; }
       if (kind[i] == JCOL_BOOL) {
         if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) { jbuf_bool(b, sqlite3_column_double(st, i) != 0); continue; }
@@ -744,7 +779,12 @@ static int push_json_rows(lua_State *L)
   case SQLITE_TEXT: lua_pushlstring(L, j->last_text.data, j->last_text.len); break;
   default: lua_pushnil(L);
   }
-  return 3;
+  for (int m = 0; m < j->n_min; m++) {
+    if (!j->min_have[m]) lua_pushnil(L);
+    else if (j->min_real[m]) lua_pushnumber(L, j->min_dbl[m]);
+    else lua_pushinteger(L, (lua_Integer)j->min_int[m]);
+  }
+  return 3 + j->n_min;
 }
 
 static int l_db_json(lua_State *L)
@@ -790,12 +830,12 @@ static int l_db_json(lua_State *L)
   }
   sql_done(&ps, st, 1);
   size_t written = b.len;
-  rc = lh_protect(L, push_json_rows, &j, 3);
+  rc = lh_protect(L, push_json_rows, &j, 3 + j.n_min);
   jbuf_free(&b);
   jbuf_free(&j.last_text);
   if (rc != LUA_OK) return lua_error(L);
   lh_budget_charge(L, (long)(written / 8) + 100);   /* may raise: nothing of ours is held any more */
-  return 3;
+  return 3 + j.n_min;
 }
 
 /* db.exec(sql, ...): {changes=, last_id=} (last_id for INSERT and REPLACE); nil, message, "constraint" on a constraint violation. Writes go into

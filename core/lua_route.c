@@ -6,6 +6,7 @@
  * (the raw text) and json (the body parsed) are made on first use, through __index, and only while that request
  * runs. */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "lua_host_internal.h"
 #include "page_cache.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ routes */
 
@@ -443,7 +445,21 @@ static void cache_keep_blob(struct destek_req *r, const char *plugin, uint64_t g
   n += r->out_headers_len;
   blob[n++] = CACHED_OTHER;
   memcpy(blob + n, body, body_len);
-  page_cache_etag(body, body_len, etag);
+  if (private) {
+    /* Not a hash of 20 KB of JSON per answer kept: a name of this copy, new for each one kept (a prefix drawn at
+     * start-up and a counter), so a browser's copy of an older answer never matches. */
+    static _Atomic unsigned long long kept, prefix;
+    unsigned long long p = atomic_load(&prefix);
+    if (!p) {
+      unsigned long long want = 0, none = 0;
+      util_random(&want, sizeof want);
+      want = (want & 0xffffffULL) | 0x1000000ULL;   /* never 0 */
+      p = atomic_compare_exchange_strong(&prefix, &none, want) ? want : none;
+    }
+    snprintf(etag, sizeof etag, "\"p%06llx%llx\"", p & 0xffffffULL, (atomic_fetch_add(&kept, 1) + 1) & 0xffffffffffffULL);
+  } else {
+    page_cache_etag(body, body_len, etag);
+  }
   page_cache_put(plugin, gen, key, key_len, blob, len, etag);
   free(blob);
   http_add_header(r, "ETag", etag);   /* as the copies served from the cache will say */

@@ -124,21 +124,20 @@ function api.list(req)
   -- (open: not in a final status, written as a CASE: an IN list would build a temporary index on every run)
   local open = "CASE status WHEN 'refunded' THEN 0 WHEN 'exchanged' THEN 0 WHEN 'credited' THEN 0 WHEN 'rejected' THEN 0" ..
                " ELSE refund_due_at "
-  local items, n, last = destek.db.json("SELECT id, code, order_number, status, reason_summary AS reason, contact_id," ..
+  -- flip:min, left out of the rows: the first time after now when a warning of a row on the page comes on ("due
+  -- soon" at the limit - 3 days, "overdue" a second after the limit); the host keeps the page (private_cache = "role":
+  -- it shows the same to anyone who may open the queue; any write of this module drops it) until then.
+  local items, n, last, flip = destek.db.json("SELECT id, code, order_number, status, reason_summary AS reason, contact_id," ..
     " ticket_id, customer_name, email, review AS \"review:bool\", cod AS \"cod:bool\", tracking_number, refund_minor," ..
     " created_at, updated_at, refund_due_at," ..
     " " .. open .. "<= " .. soon .. " END AS \"refund_due_soon:bool\"," ..
-    " " .. open .. "< " .. late .. " END AS \"refund_overdue:bool\"" ..
+    " " .. open .. "< " .. late .. " END AS \"refund_overdue:bool\"," ..
+    " CASE WHEN status = 'refunded' OR status = 'exchanged' OR status = 'credited' OR status = 'rejected' THEN NULL" ..
+    " WHEN refund_due_at > " .. soon .. " THEN refund_due_at - " .. (3 * DAY) .. " WHEN refund_due_at >= " .. late ..
+    " THEN refund_due_at + 1 END AS \"flip:min\"" ..
     " FROM returns_returns" .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
     " ORDER BY id DESC LIMIT ?" .. (#args - 2), table.unpack(args))
-  -- The page is kept by the host for every agent (private_cache = "role": it shows the same to anyone who may open
-  -- the queue; any write of this module drops it) until a refund deadline on it turns "due soon" or "overdue".
-  local flip = destek.db.query("SELECT min(CASE WHEN refund_due_at - ?1 > ?2 THEN refund_due_at - ?1" ..
-    " WHEN refund_due_at >= ?2 THEN refund_due_at + 1 END) AS t FROM (SELECT status, refund_due_at FROM returns_returns" ..
-    (#where > 0 and (" WHERE " .. table.concat(where, " AND "):gsub("%?(%d+)", function(d) return "?" .. (d + 2) end)) or "") ..
-    " ORDER BY id DESC LIMIT ?" .. (#args - 2 + 2) .. ") WHERE status <> 'refunded' AND status <> 'exchanged' AND status <> 'credited' AND status <> 'rejected'",
-    3 * DAY, now, table.unpack(args, 1, #args - 2))[1]
-  if flip and flip.t then destek.cache.valid_until(flip.t) end
+  if flip then destek.cache.valid_until(flip) end
   local cursor = n == limit and destek.list({}, last).next_cursor or nil
   return 200, '{"items":' .. items .. ',"next_cursor":' .. (cursor and ('"' .. cursor .. '"') or "null") .. "}",
          { ["Content-Type"] = "application/json" }

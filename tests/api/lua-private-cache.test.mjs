@@ -3,7 +3,8 @@
 // only to callers who pass the route's access check with the same role (or as the same user), is dropped by every
 // write of the plugin (a row changed by a statement or its trigger, a call rolled back), kept through a statement that
 // changes nothing, and not served once destek.cache.valid_until's time has passed; db.json writes numbers, text,
-// null, :bool and :json columns, the row count and the last row's first column, and refuses blobs, bad JSON and writes.
+// null, :bool, :json and :min columns, the row count and the last row's first column, and refuses blobs, bad JSON
+// and writes.
 import {test, before} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -120,11 +121,15 @@ test('db.json: types, :bool and :json columns, the count and the last row\'s fir
   const one = items.find((x) => x.name === 'bir');
   assert.deepEqual(one, {id: one.id, name: 'bir', flag: true, meta: {a: [1, 2]}, price: 12.5});
   assert.equal(r.json.last, items[items.length - 1].id, 'the last row\'s first column: a keyset cursor');
+  // ":min" columns are left out of the rows; their smallest number comes back after `last`
+  assert.equal(r.json.low, 3);
+  assert.equal(r.json.lowid, Math.min(...items.map((x) => x.id)));
+  assert.equal(r.json.lowid_int, true);
   const two = await get('/api/v1/pcache/json?limit=2', agent);
   assert.equal(two.json.n, 2);
   assert.equal(two.json.last, two.json.items[1].id);
   const none = await get('/api/v1/pcache/json?limit=0', agent);
-  assert.deepEqual(none.json, {items: [], n: 0, last: null});
+  assert.deepEqual(none.json, {items: [], n: 0, last: null, low: null, lowid: null, lowid_int: false});
   const t = await get('/api/v1/pcache/json-text-last', agent);
   assert.equal(t.json.n, 2);
   assert.equal(typeof t.json.last, 'string', 'a text first column comes back as text');

@@ -61,10 +61,12 @@ return {
       return 201, {}
     end)
     destek.route("GET", "/api/v1/pcache/json", "agent", function(req)
-      local text, n, last = destek.db.json("SELECT id, name, flag AS \"flag:bool\", meta AS \"meta:json\", price" ..
-        " FROM pcache_items WHERE data IS NULL ORDER BY id DESC LIMIT ?1",
+      local text, n, last, low, lowid = destek.db.json("SELECT id, name, flag AS \"flag:bool\", meta AS \"meta:json\"," ..
+        " price, price AS \"low:min\", id AS \"lowid:min\" FROM pcache_items WHERE data IS NULL ORDER BY id DESC LIMIT ?1",
         math.tointeger(tonumber(req.query.limit or "100")))
-      return 200, '{"items":' .. text .. ',"n":' .. n .. ',"last":' .. destek.json.encode(last or destek.json.null) .. '}',
+      return 200, '{"items":' .. text .. ',"n":' .. n .. ',"last":' .. destek.json.encode(last or destek.json.null) ..
+        ',"low":' .. destek.json.encode(low or destek.json.null) .. ',"lowid":' .. destek.json.encode(lowid or destek.json.null) ..
+        ',"lowid_int":' .. tostring(math.type(lowid) == "integer") .. '}',
              { ["Content-Type"] = "application/json" }
     end)
     destek.route("GET", "/api/v1/pcache/json-text-last", "agent", function(req)
