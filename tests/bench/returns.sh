@@ -117,7 +117,7 @@ cpu_wrk() {
   run_wrk "$name" "$target" "$duration" "$@"
   t1=$(ticks)
   n=$(awk '/requests in/ {print $1; exit}' "$tmp/wrk-$name.txt")
-  cpu_ms=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.3f", n > 0 ? (b - a) * 1000 / hz / n : 0}')
+  cpu_ms=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN {printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0)}')
 }
 
 ceiling_start
