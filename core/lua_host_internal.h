@@ -34,10 +34,14 @@
  * gave it (time spent waiting on the network or the database writer is not counted in either), or executes more than
  * LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. CPU rather than wall clock alone:
  * on a loaded machine a thread may wait for a core longer than a page takes to render, and that is not the
- * plugin's doing; for the same reason the time the thread spent ready to run but waiting for a CPU (Linux's run
- * queue delay, /proc/thread-self/schedstat) is not counted against LH_WALL_LIMIT either. */
+ * plugin's doing; for the same reason, while a call has used less than LH_QUEUED_CPU of CPU, the time its thread
+ * spent ready to run but waiting for a CPU (Linux's run queue delay, /proc/self/task/<tid>/schedstat) moves its
+ * LH_WALL_LIMIT on, by at most LH_QUEUED_MAX (a light page is not failed because the machine is busy; a loop that
+ * has run for LH_QUEUED_CPU still stops at the wall limit). */
 #define LH_TIME_LIMIT 0.25
 #define LH_WALL_LIMIT 0.5
+#define LH_QUEUED_CPU 0.01
+#define LH_QUEUED_MAX 2.0
 /* A worker's state loads plugins that already loaded once at start (or reload) within LH_TIME_LIMIT: there a busy
  * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
  * budget still ends a loop). */
@@ -154,7 +158,8 @@ struct lh_state {
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
   double wall_deadline;         /* the LH_WALL_LIMIT */
-  double queued_start;          /* the thread's time waiting for a CPU (run queue) when the outermost run began */
+  double queued_start;          /* the thread's time waiting for a CPU (run queue) when last credited */
+  double queued_credit;         /* the wall-clock limit moved on by that waiting so far, in this call */
   double cpu_start;             /* the thread's CPU time when the outermost run began */
   int building;                 /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
   long ticks;                   /* hook calls left */

@@ -105,11 +105,16 @@ int lh_deadline_passed(struct lh_state *s)
   double now = util_mono();
   if (now < s->deadline) return 0;
   double used = thread_cpu() - s->cpu_start, limit = s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT;
-  if (now >= s->wall_deadline && !s->building && !lh_offline) {
-    /* the machine's doing, not the plugin's: the time the thread waited for a CPU moves the wall limit on */
+  if (now >= s->wall_deadline && !s->building && !lh_offline && used < LH_QUEUED_CPU && s->queued_credit < LH_QUEUED_MAX) {
+    /* A call that has used almost no CPU yet (a page of a few hundred microseconds) and reached the wall limit because
+     * the machine gave its thread no core: the time it waited for one moves the limit on (at most LH_QUEUED_MAX in
+     * all). A call that has run for LH_QUEUED_CPU keeps the limit as it was: a loop stops within it however busy the
+     * machine is. */
     double queued = thread_queued(), waited = queued - s->queued_start;
+    if (waited > LH_QUEUED_MAX - s->queued_credit) waited = LH_QUEUED_MAX - s->queued_credit;
     if (waited > 0) {
       s->wall_deadline += waited;
+      s->queued_credit += waited;
       s->queued_start = queued;
     }
   }
@@ -544,6 +549,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
     s->deadline = util_mono() + limit;
     s->wall_deadline = util_mono() + (s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_WALL_LIMIT);
     s->queued_start = s->building || lh_offline ? 0 : thread_queued();
+    s->queued_credit = 0;
     s->cpu_start = thread_cpu();
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;
