@@ -27,7 +27,8 @@ bench_name=returns.sh
 . tests/bench/lib.sh
 fail() {
   printf '%s: %s\n' "$bench_name" "$*" >&2
-  [[ -n ${tmp:-} && -f $tmp/destek.log ]] && { grep -m3 'failed to load' "$tmp/destek.log"; grep -E 'ERROR|WARN' "$tmp/destek.log" | tail -n 3; } >&2
+  [[ -n ${tmp:-} && -f $tmp/destek.log ]] && { grep -m3 'failed to load' "$tmp/destek.log"; grep -E 'ERROR|WARN' "$tmp/destek.log" | tail -n 3
+    grep -E 'INFO http: [A-Z]+ [^ ]+ [^2][0-9][0-9] ' "$tmp/destek.log" | tail -n 3; } >&2   # the error answers
   exit 1
 }
 
