@@ -207,6 +207,10 @@ int lh_deadline_passed(struct lh_state *s);
 void lh_thread_queued_release(void);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
+/* Takes back from the running call's budget the wall-clock and CPU seconds an unmetered core service ran for
+ * (services_publish_unmetered). */
+void lh_credit(struct lh_state *s, double wall, double cpu);
+double lh_thread_cpu(void);
 /* Loading a plugin into a worker's state inside a running call (lua_host.c) runs on a budget of its own, a worker
  * load's (LH_BUILD_TIME_LIMIT, a fresh instruction count), and the time it takes is not charged to the call:
  * lh_budget_push saves the call's budget and starts the load's, lh_budget_pop gives the call its own back (a load

@@ -100,6 +100,15 @@ void lh_thread_queued_release(void)
   queued_fd = -1;
 }
 
+double lh_thread_cpu(void) { return thread_cpu(); }
+
+void lh_credit(struct lh_state *s, double wall, double cpu)
+{
+  if (s->depth <= 0) return;
+  if (wall > 0) { s->deadline += wall; s->wall_deadline += wall; }
+  if (cpu > 0) s->cpu_start += cpu;
+}
+
 int lh_deadline_passed(struct lh_state *s)
 {
   double now = util_mono();

@@ -599,6 +599,7 @@ static const struct destek_host host_template = {
   .rate_take_memory = ratelimit_take_memory,
   .message_json_new = consent_message_json_new,
   .db_read_snapshot = h_db_read_snapshot,
+  .message_send_sms = consent_message_send_sms,
 };
 
 const struct destek_host *plugin_host(const char *owner)

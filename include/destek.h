@@ -532,6 +532,15 @@ struct destek_host {
    * may also refill the reader's page cache after other commits). For a read-only handler that runs many statements
    * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
   int (*db_read_snapshot)(struct destek_req *call);
+
+  /* --- messages to contacts, continued --- */
+  /* Queues an SMS (UTF-8, at most 800 bytes) to contact_id's phone number in the call's transaction, as message_send
+   * does an e-mail; the core's sender hands it after commit to the SMS gateway adapter, the Lua policy
+   * `sms.gateway:<sms.gateway setting>`. commercial=1: refused (DESTEK_SEND_NO_CONSENT) without the contact's current
+   * ONAY for "sms", checked again when it is sent, and the text gets the refusal line the law asks for (trade name,
+   * MERSİS number, RET to 3338; DESTEK_SEND_NOT_CONFIGURED while the sms.* settings for it are empty). The message id
+   * (> 0), or a DESTEK_SEND_* code (< 0; DESTEK_SEND_NO_ADDRESS: no phone number). */
+  int64_t (*message_send_sms)(struct destek_req *call, int64_t contact_id, const char *text, int commercial);
 };
 
 /* message_send's refusals. */
@@ -540,6 +549,7 @@ struct destek_host {
 #define DESTEK_SEND_NO_ADDRESS (-3)   /* the contact has no e-mail address */
 #define DESTEK_SEND_NO_CONSENT (-4)   /* commercial, without a current ONAY for the channel */
 #define DESTEK_SEND_ERROR      (-5)   /* the database failed (logged) */
+#define DESTEK_SEND_NOT_CONFIGURED (-6) /* a commercial SMS without the sms.* settings its refusal line needs */
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
  * or an error status set up on the call (host->error), which fails the whole operation and takes back what every
