@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "db.h"
 #include "http.h"
+#include "jbuf.h"
 #include "log.h"
 #include "lua_host_internal.h"
 #include "net.h"
@@ -71,6 +72,14 @@ static int l_route(lua_State *L)
   /* One copy is served to everyone who asks: only what anyone may read. */
   if (opts && lh_opt(opts, "cache", 0) && (strcmp(m, "GET") || strcmp(access, "public")))
     return luaL_error(L, "destek.route: only a public GET route (or a page) can be cached");
+  /* Kept per role (or user) of the signed-in caller: the route must need one, and only reads. */
+  char pmode[8];
+  int pcache = opts && lh_opt_text(opts, "pcache", pmode, sizeof pmode);
+  if (pcache && (strcmp(m, "GET") || !strcmp(access, "public")))
+    return luaL_error(L, "destek.route: private_cache is for a GET route that needs someone signed in (a public one "
+                         "takes cache)");
+  if (pcache && lh_opt(opts, "cache", 0))
+    return luaL_error(L, "destek.route: cache and private_cache exclude each other");
   const char *mi = util_intern(m), *pi = util_intern(path);
   lua_pushvalue(L, 4);
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -81,6 +90,11 @@ static int l_route(lua_State *L)
   }
   lh_bind_add(s, LH_ROUTE, mi, pi, ref, slot);
   s->binds[s->n_binds - 1]->opts = opts;
+  if (pcache && !s->slots[slot].private_owner) {
+    char owner[LH_NAME_MAX + 2];
+    snprintf(owner, sizeof owner, "@%s", slot_name(s, slot));
+    s->slots[slot].private_owner = util_intern(owner);
+  }
   if (s->collecting) {
     struct lh_decls *d = &s->slots[slot].decls;
     d->routes = grow(d->routes, d->n_routes, sizeof *d->routes);
@@ -599,6 +613,231 @@ static int l_db_query(lua_State *L)
   return 1;
 }
 
+/* db.json(sql, ...): the rows as the text of a JSON array of objects, written in one C pass over the statement (no
+ * Lua table per row, no json_object() in SQL), its number of rows, and the first column of the last row (nil when
+ * there is none): the keyset cursor of a page. Keys are the column names as the statement names them; integers and
+ * reals as numbers, text as strings, NULL as null. A column named "name:bool" is written as "name" true/false
+ * (0 false, any other number true; NULL null); "name:json" is JSON text put in as it is, after checking that it is
+ * one JSON value (NULL null); "name:min" is left out of the objects, and its smallest number over the rows (nil when
+ * none) is returned after the last row's first column, one result per such column in order. A blob is refused. The text may be at most what the state's memory has left. */
+struct json_rows {
+  sqlite3_stmt *st;
+  struct jbuf *b;
+  size_t max;
+  lua_Integer n;
+  int last_type;          /* the last row's first column: SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT or SQLITE_NULL */
+  int64_t last_int;
+  double last_real;
+  struct jbuf last_text;
+  int n_min;              /* ":min" columns: left out of the objects, their smallest number over the rows returned */
+  int min_col[8];
+  int min_have[8], min_real[8];
+  int64_t min_int[8];
+  double min_dbl[8];
+  char err[200];
+};
+
+enum { JCOL_PLAIN, JCOL_BOOL, JCOL_JSON, JCOL_MIN };
+
+static int json_rows_step(struct json_rows *j)
+{
+  sqlite3_stmt *st = j->st;
+  int cols = sqlite3_column_count(st), rc;
+  if (cols > 200) { snprintf(j->err, sizeof j->err, "at most 200 columns"); return SQLITE_ERROR; }
+  char *keys[200];
+  size_t key_len[200];
+  int kind[200];
+  struct jbuf names;
+  jbuf_init(&names, 512);
+  size_t offs[200];
+  for (int i = 0; i < cols; i++) {   /* each key as it is written: ",\"name\":" (the first without the comma) */
+    const char *name = sqlite3_column_name(st, i);
+    size_t len = name ? strlen(name) : 0;
+    kind[i] = JCOL_PLAIN;
+    if (len > 5 && !strcmp(name + len - 5, ":bool")) { kind[i] = JCOL_BOOL; len -= 5; }
+    else if (len > 5 && !strcmp(name + len - 5, ":json")) { kind[i] = JCOL_JSON; len -= 5; }
+    else if (len > 4 && !strcmp(name + len - 4, ":min")) {
+      if (j->n_min == 8) {
+        snprintf(j->err, sizeof j->err, "at most 8 :min columns");
+        jbuf_free(&names);
+        return SQLITE_ERROR;
+      }
+      kind[i] = JCOL_MIN;
+      j->min_col[j->n_min++] = i;
+    }
+    offs[i] = names.len;
+    JBUF_LIT(&names, ",");
+    jbuf_strn(&names, name ? name : "", len);
+    JBUF_LIT(&names, ":");
+    key_len[i] = names.len - offs[i];
+  }
+  for (int i = 0; i < cols; i++) keys[i] = names.data + offs[i];
+  JBUF_LIT(j->b, "[");
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct jbuf *b = j->b;
+    if (j->n++) JBUF_LIT(b, ",");
+    JBUF_LIT(b, "{");
+    int wrote = 0;
+    for (int i = 0; i < cols; i++) {
+      int type = sqlite3_column_type(st, i);
+      if (kind[i] == JCOL_MIN) {
+        int m = 0;
+        while (j->min_col[m] != i) m++;
+        if (type == SQLITE_INTEGER && !j->min_real[m]) {
+          int64_t v = (int64_t)sqlite3_column_int64(st, i);
+          if (!j->min_have[m] || v < j->min_int[m]) j->min_int[m] = v;
+          j->min_have[m] = 1;
+        } else if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+          double v = sqlite3_column_double(st, i);
+          if (!j->min_real[m]) { j->min_dbl[m] = (double)j->min_int[m]; j->min_real[m] = 1; }
+          if (!j->min_have[m] || v < j->min_dbl[m]) j->min_dbl[m] = v;
+          j->min_have[m] = 1;
+        } else if (type != SQLITE_NULL) {
+          snprintf(j->err, sizeof j->err, "column %.100s: a :min column must be a number", sqlite3_column_name(st, i));
+          rc = SQLITE_ERROR;
+          goto out;
+        }
+        continue;
+      }
+      if (wrote++) jbuf_raw(b, keys[i], key_len[i]);
+      else jbuf_raw(b, keys[i] + 1, key_len[i] - 1);
+      if (type == SQLITE_NULL) { jbuf_null(b); continue; }
+      if (kind[i] == JCOL_BOOL) {
+        if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) { jbuf_bool(b, sqlite3_column_double(st, i) != 0); continue; }
+        snprintf(j->err, sizeof j->err, "column %.100s: a :bool column must be a number", sqlite3_column_name(st, i));
+        rc = SQLITE_ERROR;
+        goto out;
+      }
+      if (kind[i] == JCOL_JSON) {
+        if (type != SQLITE_TEXT) {
+          snprintf(j->err, sizeof j->err, "column %.100s: a :json column must be text", sqlite3_column_name(st, i));
+          rc = SQLITE_ERROR;
+          goto out;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, i), *end = NULL;
+        size_t len = (size_t)sqlite3_column_bytes(st, i);
+        cJSON *v = cJSON_ParseWithLengthOpts(t, len, &end, 0);
+        int whole = v != NULL;
+        if (v) while (end < t + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+        cJSON_Delete(v);
+        if (!whole || end != t + len) {
+          snprintf(j->err, sizeof j->err, "column %.100s: not one JSON value", sqlite3_column_name(st, i));
+          rc = SQLITE_ERROR;
+          goto out;
+        }
+        jbuf_raw(b, t, len);
+        continue;
+      }
+      switch (type) {
+      case SQLITE_INTEGER: jbuf_int(b, (int64_t)sqlite3_column_int64(st, i)); break;
+      case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(st, i);
+        char num[32];
+        if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) { jbuf_null(b); break; }
+        int len = snprintf(num, sizeof num, "%1.15g", d);
+        if (strtod(num, NULL) != d) len = snprintf(num, sizeof num, "%1.17g", d);   /* as cJSON prints it */
+        jbuf_raw(b, num, (size_t)len);
+        break;
+      }
+      case SQLITE_TEXT:
+        jbuf_strn(b, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+        break;
+      default:
+        snprintf(j->err, sizeof j->err, "column %.100s is a blob: JSON has no bytes", sqlite3_column_name(st, i));
+        rc = SQLITE_ERROR;
+        goto out;
+      }
+    }
+    JBUF_LIT(b, "}");
+    j->last_type = cols ? sqlite3_column_type(st, 0) : SQLITE_NULL;
+    if (j->last_type == SQLITE_INTEGER) j->last_int = (int64_t)sqlite3_column_int64(st, 0);
+    else if (j->last_type == SQLITE_FLOAT) j->last_real = sqlite3_column_double(st, 0);
+    else if (j->last_type == SQLITE_TEXT) {
+      j->last_text.len = 0;
+      jbuf_raw(&j->last_text, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
+    if (b->len > j->max) {
+      snprintf(j->err, sizeof j->err, "the rows' JSON is larger than the memory the plugin has left");
+      rc = SQLITE_ERROR;
+      goto out;
+    }
+  }
+  JBUF_LIT(j->b, "]");
+out:
+  jbuf_free(&names);
+  return rc;
+}
+
+static int push_json_rows(lua_State *L)
+{
+  struct json_rows *j = lua_touserdata(L, 1);
+  lua_pushlstring(L, j->b->data, j->b->len);
+  lua_pushinteger(L, j->n);
+  switch (j->last_type) {
+  case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)j->last_int); break;
+  case SQLITE_FLOAT: lua_pushnumber(L, j->last_real); break;
+  case SQLITE_TEXT: lua_pushlstring(L, j->last_text.data, j->last_text.len); break;
+  default: lua_pushnil(L);
+  }
+  for (int m = 0; m < j->n_min; m++) {
+    if (!j->min_have[m]) lua_pushnil(L);
+    else if (j->min_real[m]) lua_pushnumber(L, j->min_dbl[m]);
+    else lua_pushinteger(L, (lua_Integer)j->min_int[m]);
+  }
+  return 3 + j->n_min;
+}
+
+static int l_db_json(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 1, &len);
+  struct db *db = s->call ? http_db(s->call) : db_reader();
+  if (!db) return luaL_error(L, "db.json: the database is not available");
+  sqlite3 *h = db_handle(db);
+  if (!(s->call && s->call->tx) && h != tl_reader_ready) {
+    lh_sql_install(h);
+    tl_reader_ready = h;
+  }
+  char err[700];
+  struct plugin_sql ps = { .db = db };
+  sqlite3_stmt *st = prepare(&ps, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
+  if (!st) return luaL_error(L, "db.json: %s", err);
+  if (!sqlite3_stmt_readonly(st)) {
+    sql_done(&ps, st, 0);
+    return luaL_error(L, "db.json runs reads only; write with db.exec");
+  }
+  if (bind_args(L, st, 2, err, sizeof err) != 0) {
+    sql_done(&ps, st, 1);
+    return luaL_error(L, "db.json: %s", err);
+  }
+  struct jbuf b;
+  jbuf_init(&b, 4096);
+  struct json_rows j = { .st = st, .b = &b, .max = s->mem < s->mem_limit ? (s->mem_limit - s->mem) / 2 : 0,
+                        .last_type = SQLITE_NULL };
+  jbuf_init(&j.last_text, 64);
+  sqlite3_progress_handler(h, 1000, progress, s);
+  int rc = json_rows_step(&j);
+  sqlite3_progress_handler(h, 0, NULL, NULL);
+  if (rc != SQLITE_DONE) {
+    if (!j.err[0] && rc != SQLITE_INTERRUPT) lh_sql_why(sqlite3_errmsg(h), err, sizeof err);
+    const char *lost = sql_done(&ps, st, 0) ? LOST_TEXT : "";
+    jbuf_free(&b);
+    jbuf_free(&j.last_text);
+    if (rc == SQLITE_INTERRUPT) return luaL_error(L, "db.json ran past the time limit%s", lost);
+    return luaL_error(L, "db.json: %s%s", j.err[0] ? j.err : err, lost);
+  }
+  sql_done(&ps, st, 1);
+  size_t written = b.len;
+  rc = lh_protect(L, push_json_rows, &j, 3 + j.n_min);
+  jbuf_free(&b);
+  jbuf_free(&j.last_text);
+  if (rc != LUA_OK) return lua_error(L);
+  lh_budget_charge(L, (long)(written / 8) + 100);   /* may raise: nothing of ours is held any more */
+  return 3 + j.n_min;
+}
+
 /* db.exec(sql, ...): {changes=, last_id=} (last_id for INSERT and REPLACE); nil, message, "constraint" on a constraint violation. Writes go into
  * the call's transaction and only to the plugin's own tables. */
 static int l_db_exec(lua_State *L)
@@ -626,9 +865,12 @@ static int l_db_exec(lua_State *L)
   while (isspace((unsigned char)*p)) p++;
   int inserts = !strncasecmp(p, "INSERT", 6) || !strncasecmp(p, "REPLACE", 7);
   sqlite3_progress_handler(h, 1000, progress, s);
+  sqlite3_int64 before = sqlite3_total_changes64(h);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
   sqlite3_progress_handler(h, 0, NULL, NULL);
+  /* rows changed (its triggers' too), even by a statement that failed after: its private_cache answers go */
+  if (s->slots[slot].private_owner && sqlite3_total_changes64(h) != before) lh_cache_written(s, slot);
   if (rc != SQLITE_DONE) lh_sql_why(sqlite3_errmsg(h), err, sizeof err);   /* it may have been compiled again */
   const char *lost = sql_done(&ps, st, rc == SQLITE_DONE || (rc & 0xff) == SQLITE_CONSTRAINT) ? LOST_TEXT : "";
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -801,7 +1043,7 @@ static const luaL_Reg top_fns[] = {
   { "policy", l_policy }, { "decide", l_decide }, { "emit", l_emit }, { "setting", l_setting }, { "t", l_t },
   { NULL, NULL }
 };
-static const luaL_Reg db_fns[] = { { "query", l_db_query }, { "exec", l_db_exec }, { NULL, NULL } };
+static const luaL_Reg db_fns[] = { { "query", l_db_query }, { "exec", l_db_exec }, { "json", l_db_json }, { NULL, NULL } };
 static const luaL_Reg http_fns[] = { { "request", l_http_request }, { NULL, NULL } };
 static const luaL_Reg json_fns[] = {
   { "encode", l_json_encode }, { "decode", l_json_decode }, { "array", l_json_array }, { NULL, NULL }

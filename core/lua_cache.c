@@ -28,13 +28,36 @@ static const char *plugin_of(lua_State *L)
   return lh_state_of(L)->slots[slot].name;
 }
 
+/* page_cache_clear(P) drops P's private_cache answers ("@P") too, so a call that must drop both keeps P. */
 static int l_cache_clear(lua_State *L)
 {
   struct lh_state *s = lh_state_of(L);
-  const char *plugin = util_intern(plugin_of(L));
+  int slot = (int)lua_tointeger(L, lua_upvalueindex(1));
+  const char *plugin = util_intern(plugin_of(L)), *twin = s->slots[slot].private_owner;
   page_cache_clear(plugin);
   struct destek_req *c = s->call;
-  if (c) c->cache_clear = !c->cache_clear || c->cache_clear == plugin ? plugin : "*";
+  if (c) c->cache_clear = !c->cache_clear || c->cache_clear == plugin || (twin && c->cache_clear == twin) ? plugin : "*";
+  return 0;
+}
+
+void lh_cache_written(struct lh_state *s, int slot)
+{
+  const char *owner = s->slots[slot].private_owner, *plugin = util_intern(s->slots[slot].name);
+  if (!owner) return;
+  page_cache_clear(owner);
+  struct destek_req *c = s->call;
+  if (!c || c->cache_clear == owner || c->cache_clear == plugin) return;
+  c->cache_clear = c->cache_clear ? "*" : owner;
+}
+
+/* destek.cache.valid_until(t): the answer the running route gives is kept (private_cache) only until the Unix time t,
+ * when something it shows changes by itself (a deadline passing); the earliest of several calls wins. */
+static int l_cache_until(lua_State *L)
+{
+  struct lh_state *s = lh_state_of(L);
+  lua_Integer t = luaL_checkinteger(L, 1);
+  if (t < 1) t = 1;
+  if (!s->cache_until || t < s->cache_until) s->cache_until = (long long)t;
   return 0;
 }
 
@@ -106,7 +129,7 @@ static int l_counter_take(lua_State *L)
 void lh_cache_push(lua_State *L, int slot)
 {
   static const luaL_Reg cache_fns[] = { { "get", l_cache_get }, { "put", l_cache_put }, { "clear", l_cache_clear },
-                                        { NULL, NULL } };
+                                        { "valid_until", l_cache_until }, { NULL, NULL } };
   static const luaL_Reg counter_fns[] = { { "add", l_counter_add }, { "take", l_counter_take }, { NULL, NULL } };
   lua_newtable(L);
   lua_pushinteger(L, slot);

@@ -43,6 +43,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "lua_host_internal.h"
+#include "page_cache.h"
 #include "plugin.h"
 #include "settings.h"
 #include "tokens_api.h"
@@ -1086,6 +1087,10 @@ static int load_all(int first)
   pthread_mutex_unlock(&set_lock);
   set_register(ns);
   set_unref(old);
+  /* What the old code rendered or answered (pages, values, private_cache answers) may not be what the new would:
+   * dropped, after the new set is current, so that a copy the old code keeps from now on is refused (its generation
+   * was read before). */
+  if (!first) page_cache_clear(NULL);
   int n = ns->n_plugins;
   pthread_mutex_unlock(&reload_lock);
   return n;
@@ -1115,6 +1120,7 @@ void lua_host_thread_release(void)
   state_release(tls);
   tls = NULL;
   lh_sql_thread_release();
+  lh_thread_queued_release();
 }
 
 void lua_host_shutdown(void)

@@ -34,9 +34,14 @@
  * gave it (time spent waiting on the network or the database writer is not counted in either), or executes more than
  * LH_INSTRUCTION_LIMIT VM instructions; a state may hold LH_MEMORY_LIMIT bytes. CPU rather than wall clock alone:
  * on a loaded machine a thread may wait for a core longer than a page takes to render, and that is not the
- * plugin's doing. */
+ * plugin's doing; for the same reason, while a call has used less than LH_QUEUED_CPU of CPU, the time its thread
+ * spent ready to run but waiting for a CPU (Linux's run queue delay, /proc/self/task/<tid>/schedstat) moves its
+ * LH_WALL_LIMIT on, by at most LH_QUEUED_MAX (a light page is not failed because the machine is busy; a loop that
+ * has run for LH_QUEUED_CPU still stops at the wall limit). */
 #define LH_TIME_LIMIT 0.25
 #define LH_WALL_LIMIT 0.5
+#define LH_QUEUED_CPU 0.01
+#define LH_QUEUED_MAX 2.0
 /* A worker's state loads plugins that already loaded once at start (or reload) within LH_TIME_LIMIT: there a busy
  * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
  * budget still ends a loop). */
@@ -138,6 +143,8 @@ struct lh_slot {
   int spec_ref;                 /* the plugin table */
   int module_ref;               /* its destek module */
   int n_on, n_every;            /* counters that make handler keys */
+  const char *private_owner;    /* "@<name>" (interned) once it declared a route with private_cache: the page cache's
+                                   owner of those answers, which its writes drop (lua_cache.c) */
   struct lh_decls decls;        /* filled while collecting */
 };
 
@@ -154,6 +161,8 @@ struct lh_state {
   int depth;                    /* nesting of runs: 0 when idle */
   double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
   double wall_deadline;         /* the LH_WALL_LIMIT */
+  double queued_start;          /* the thread's time waiting for a CPU (run queue) when last credited */
+  double queued_credit;         /* the wall-clock limit moved on by that waiting so far, in this call */
   double cpu_start;             /* the thread's CPU time when the outermost run began */
   double credited;              /* wall seconds given back by lh_credit in this outermost run (LH_CREDIT_LIMIT) */
   int building;                 /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
@@ -173,6 +182,7 @@ struct lh_state {
   int n_unloaded;               /* a worker's state: slots not loaded yet */
 
   char ctype[128];              /* Content-Type of the current response when a plugin set one */
+  long long cache_until;        /* destek.cache.until during the current route: its answer is kept until then */
 };
 
 /* ------------------------------------------------------------------------------------------------ lua_sandbox.c */
@@ -197,6 +207,8 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 /* 1 when the running call has used up its time (lh_deadline_passed moves s->deadline on while its thread's CPU
  * time is under LH_TIME_LIMIT and its wall clock under LH_WALL_LIMIT). */
 int lh_deadline_passed(struct lh_state *s);
+/* Closes the thread's /proc schedstat file (lua_host_thread_release). */
+void lh_thread_queued_release(void);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
 /* Takes back from the running call's budget the wall-clock and CPU seconds an unmetered core service ran for
@@ -322,6 +334,9 @@ int lh_url_ok(const char *u, int image);
 void lh_upload_push(lua_State *L, int slot);    /* lua_upload.c */
 void lh_calls_push(lua_State *L, int slot);     /* lua_calls.c */
 void lh_cache_push(lua_State *L, int slot);     /* lua_cache.c: destek.cache, destek.counter */
+/* lua_cache.c: the plugin in slot changed rows of its tables in the running call (db.exec): its private_cache
+ * answers are dropped now and again once the call's transaction ends. */
+void lh_cache_written(struct lh_state *s, int slot);
 /* Turns the string on top of the stack into an HTML value whose ETag is known (lua_page.c; a kept page's). */
 void lh_html_from_string(lua_State *L, const char *etag);
 /* The caller's language as destek.lang() answers it: a signed-in user's, else "tr" when Accept-Language starts with

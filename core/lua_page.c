@@ -768,6 +768,16 @@ const char *lh_route_options(lua_State *L, int idx, const char **params, size_t 
   }
   lua_pop(L, 1);
   cache_option(L, idx, text, sizeof text);
+  /* private_cache = "role" | "user": an agent's GET answer kept for the callers of the same role (or the same
+   * user), dropped whenever the plugin writes (lua_route.c); its caller checks the method and access. */
+  ty = lua_getfield(L, idx, "private_cache");
+  if (ty == LUA_TSTRING && (!strcmp(lua_tostring(L, -1), "role") || !strcmp(lua_tostring(L, -1), "user"))) {
+    size_t tn = strlen(text);
+    snprintf(text + tn, sizeof text - tn, " pcache=%s", lua_tostring(L, -1));
+  } else if (ty != LUA_TNIL) {
+    luaL_error(L, "destek.route: private_cache must be \"role\" or \"user\"");
+  }
+  lua_pop(L, 1);
   *max_body = (size_t)body;
   return util_intern(text);
 }

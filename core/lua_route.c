@@ -6,9 +6,11 @@
  * (the raw text) and json (the body parsed) are made on first use, through __index, and only while that request
  * runs. */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <civetweb.h>
 
@@ -16,6 +18,7 @@
 #include "log.h"
 #include "lua_host_internal.h"
 #include "page_cache.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------------------------------------ routes */
 
@@ -333,6 +336,9 @@ static int cache_key(struct destek_req *r, const char *opts, char *key, size_t *
 
 /* Answers r from the page cache when it holds the page (counted under the path when the route says count): 1, else 0.
  * A page that could not be counted (the counters are full) is left to the plugin, which counts it itself. */
+static int serve_blob(struct destek_req *r, struct lh_state *s, const char *opts, char *blob, size_t len,
+                      const char *etag);
+
 static int cache_serve(struct destek_req *r, struct lh_state *s, const char *plugin, const char *opts, const char *key,
                        size_t key_len)
 {
@@ -343,6 +349,13 @@ static int cache_serve(struct destek_req *r, struct lh_state *s, const char *plu
     free(blob);
     return 0;
   }
+  return serve_blob(r, s, opts, blob, len, etag);
+}
+
+/* Answers r with a kept answer (blob, taken): 1, or 0 (blob freed) when it is malformed. */
+static int serve_blob(struct destek_req *r, struct lh_state *s, const char *opts, char *blob, size_t len,
+                      const char *etag)
+{
   const char *type = "text/html; charset=utf-8";
   if (len && blob[0] == CACHED_OTHER) {
     char *t = blob + 1, *h = memchr(t, CACHED_OTHER, len - 1), *b = h ? memchr(h + 1, CACHED_OTHER, len - (size_t)(h + 1 - blob)) : NULL;
@@ -378,9 +391,25 @@ static int cache_serve(struct destek_req *r, struct lh_state *s, const char *plu
 
 /* Keeps the answer the plugin just gave, when it is a whole one of its own: 200, no cookie set; a page (HTML) as it
  * is, anything else with its type and the route's header lines. */
+static void cache_keep_blob(struct destek_req *r, const char *plugin, uint64_t gen, const char *key, size_t key_len,
+                            int private, long long until);
+
 static void cache_keep(struct destek_req *r, const char *plugin, uint64_t gen, const char *key, size_t key_len)
 {
+  cache_keep_blob(r, plugin, gen, key, key_len, 0, 0);
+}
+
+/* private: an answer kept for signed-in callers (private_cache below): always with its type and header lines, after
+ * PRIVATE_HEAD bytes that hold the Unix time it is good until ("0" for no limit), in decimal. */
+#define PRIVATE_HEAD 21
+
+static void cache_keep_blob(struct destek_req *r, const char *plugin, uint64_t gen, const char *key, size_t key_len,
+                            int private, long long until)
+{
   if (r->status != 200 || !r->out_type || strcasestr(r->out_headers, "Set-Cookie")) return;
+  if (private && until > 0 && (long long)time(NULL) >= until) return;
+  /* the caller's own: no shared cache keeps it; the browser asks again each time (ETag: 304) */
+  if (private && !strcasestr(r->out_headers, "Cache-Control")) http_add_header(r, "Cache-Control", "private, no-cache");
   if (r->out_json) {   /* printed now, once: the answer goes out as that text */
     const char *type = r->out_type;
     char *text = cJSON_PrintUnformatted(r->out_json);
@@ -391,16 +420,23 @@ static void cache_keep(struct destek_req *r, const char *plugin, uint64_t gen, c
   size_t body_len = r->out_len;
   if (!body) return;
   char etag[PAGE_CACHE_ETAG_MAX];
-  if (!strncmp(r->out_type, "text/html", 9)) {
+  if (!private && !strncmp(r->out_type, "text/html", 9)) {
     page_cache_etag(body, body_len, etag);
     page_cache_put(plugin, gen, key, key_len, body, body_len, etag);
     return;
   }
-  size_t tlen = strlen(r->out_type), len = 3 + tlen + r->out_headers_len + body_len;
+  size_t head = private ? PRIVATE_HEAD : 0;
+  size_t tlen = strlen(r->out_type), len = head + 3 + tlen + r->out_headers_len + body_len;
   if (memchr(r->out_type, CACHED_OTHER, tlen) || memchr(r->out_headers, CACHED_OTHER, r->out_headers_len)) return;
   char *blob = malloc(len);
   if (!blob) return;
   size_t n = 0;
+  if (private) {
+    char t[PRIVATE_HEAD + 1];
+    snprintf(t, sizeof t, "%020lld", until > 0 ? until : 0);
+    memcpy(blob, t, PRIVATE_HEAD);   /* 20 digits and the NUL */
+    n = head;
+  }
   blob[n++] = CACHED_OTHER;
   memcpy(blob + n, r->out_type, tlen);
   n += tlen;
@@ -409,10 +445,60 @@ static void cache_keep(struct destek_req *r, const char *plugin, uint64_t gen, c
   n += r->out_headers_len;
   blob[n++] = CACHED_OTHER;
   memcpy(blob + n, body, body_len);
-  page_cache_etag(body, body_len, etag);
+  if (private) {
+    /* Not a hash of 20 KB of JSON per answer kept: a name of this copy, new for each one kept (a prefix drawn at
+     * start-up and a counter), so a browser's copy of an older answer never matches. */
+    static _Atomic unsigned long long kept, prefix;
+    unsigned long long p = atomic_load(&prefix);
+    if (!p) {
+      unsigned long long want = 0, none = 0;
+      util_random(&want, sizeof want);
+      want = (want & 0xffffffULL) | 0x1000000ULL;   /* never 0 */
+      p = atomic_compare_exchange_strong(&prefix, &none, want) ? want : none;
+    }
+    snprintf(etag, sizeof etag, "\"p%06llx%llx\"", p & 0xffffffULL, (atomic_fetch_add(&kept, 1) + 1) & 0xffffffffffffULL);
+  } else {
+    page_cache_etag(body, body_len, etag);
+  }
   page_cache_put(plugin, gen, key, key_len, blob, len, etag);
   free(blob);
   http_add_header(r, "ETag", etag);   /* as the copies served from the cache will say */
+}
+
+/* ------------------------------------------------------------------------------------------------ private answers */
+
+/* A GET route declared with private_cache = "role" or "user" says that its answer depends only on the path, the
+ * query string, the caller's role (and, for "user", who the caller is), language and Host, and on the plugin's own
+ * tables and settings. Its 200 answers are kept in the page cache under the owner "@<plugin>", keyed by all of those,
+ * and served only to a caller who passed the route's access check (http.c does that before any handler) with the
+ * same key. They are dropped whenever the plugin changes a row (db.exec: lh_cache_written, now and again once the
+ * call's transaction ends, so an answer read before the commit cannot be kept after it), calls destek.cache.clear,
+ * or a setting changes; one that called destek.cache.valid_until(t) is not served from t on. */
+static int private_key(struct destek_req *r, const char *mode, char *key, size_t *key_len)
+{
+  if (strcmp(r->method, "GET") != 0 || r->who.via == AUTH_NONE) return 0;
+  const char *host = http_header(r, "Host");
+  long long uid = !strcmp(mode, "user") ? (long long)r->who.user_id : -1;
+  int n = snprintf(key, CACHE_KEY_MAX, "%s\001%s\001%d\001%s\001%lld\001%s\001%s", r->path, r->query ? r->query : "",
+                   (int)r->who.via == AUTH_CONTROL, r->who.role, uid, lh_caller_lang(r), host ? host : "");
+  if (n < 0 || n >= CACHE_KEY_MAX) return 0;
+  *key_len = (size_t)n;
+  return 1;
+}
+
+static int private_serve(struct destek_req *r, struct lh_state *s, const char *owner, const char *opts, const char *key,
+                         size_t key_len)
+{
+  char *blob, etag[PAGE_CACHE_ETAG_MAX];
+  size_t len;
+  if (!page_cache_get(owner, key, key_len, &blob, &len, etag)) return 0;
+  long long until = len > PRIVATE_HEAD ? strtoll(blob, NULL, 10) : -1;
+  if (until < 0 || (until > 0 && (long long)time(NULL) >= until)) {
+    free(blob);
+    return 0;
+  }
+  memmove(blob, blob + PRIVATE_HEAD, len - PRIVATE_HEAD);
+  return serve_blob(r, s, opts, blob, len - PRIVATE_HEAD, etag);
 }
 
 int lh_route_handler(struct destek_req *r)
@@ -433,6 +519,15 @@ int lh_route_handler(struct destek_req *r)
     if (cache_serve(r, s, plugin, b->opts, key, key_len)) return r->status;
     gen = page_cache_gen(plugin);
   }
+  const char *powner = NULL;
+  char pmode[8];
+  if (!cacheable && b->opts && s->slots[b->slot].private_owner && lh_opt_text(b->opts, "pcache", pmode, sizeof pmode) &&
+      private_key(r, pmode, key, &key_len)) {
+    powner = s->slots[b->slot].private_owner;
+    if (private_serve(r, s, powner, b->opts, key, key_len)) return r->status;
+    gen = page_cache_gen(powner);
+  }
+  s->cache_until = 0;
   struct route_arg a = { .s = s, .b = b, .r = r };
   char err[700];
   s->ctype[0] = 0;
@@ -451,6 +546,7 @@ int lh_route_handler(struct destek_req *r)
   r->sandboxed = 1;       /* pages and files too: a plugin's document never acts as the agent who opens it */
   if (a.replied) {
     if (cacheable) cache_keep(r, plugin, gen, key, key_len);
+    else if (powner) cache_keep_blob(r, powner, gen, key, key_len, 1, s->cache_until);
     return r->status;
   }
   if (a.json) http_reply_json(r, a.status, a.json);
@@ -458,5 +554,6 @@ int lh_route_handler(struct destek_req *r)
   else http_reply_empty(r, a.status);
   if (a.has_ctype && (a.json || a.text)) r->out_type = s->ctype;  /* per thread: valid until its next request */
   if (cacheable) cache_keep(r, plugin, gen, key, key_len);
+  else if (powner) cache_keep_blob(r, powner, gen, key, key_len, 1, s->cache_until);
   return a.status;
 }

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <lualib.h>
 
@@ -69,6 +72,34 @@ static double thread_cpu(void)
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Seconds this thread has spent ready to run but waiting for a CPU (the second field of /proc/thread-self/schedstat,
+ * in ns), or 0 where the kernel does not say. The file stays open per thread: one pread at the start of each
+ * outermost run and when its wall-clock limit is reached. */
+static __thread int queued_fd = -1;
+static double thread_queued(void)
+{
+  if (queued_fd == -1) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/schedstat", (long)syscall(SYS_gettid));
+    queued_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (queued_fd < 0) queued_fd = -2;
+  }
+  if (queued_fd < 0) return 0;
+  char buf[96];
+  ssize_t n = pread(queued_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  unsigned long long on_cpu = 0, waited = 0;
+  if (sscanf(buf, "%llu %llu", &on_cpu, &waited) != 2) return 0;
+  return (double)waited / 1e9;
+}
+
+void lh_thread_queued_release(void)
+{
+  if (queued_fd >= 0) close(queued_fd);
+  queued_fd = -1;
+}
+
 double lh_thread_cpu(void) { return thread_cpu(); }
 
 void lh_credit(struct lh_state *s, double wall, double cpu)
@@ -87,6 +118,19 @@ int lh_deadline_passed(struct lh_state *s)
   double now = util_mono();
   if (now < s->deadline) return 0;
   double used = thread_cpu() - s->cpu_start, limit = s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT;
+  if (now >= s->wall_deadline && !s->building && !lh_offline && used < LH_QUEUED_CPU && s->queued_credit < LH_QUEUED_MAX) {
+    /* A call that has used almost no CPU yet (a page of a few hundred microseconds) and reached the wall limit because
+     * the machine gave its thread no core: the time it waited for one moves the limit on (at most LH_QUEUED_MAX in
+     * all). A call that has run for LH_QUEUED_CPU keeps the limit as it was: a loop stops within it however busy the
+     * machine is. */
+    double queued = thread_queued(), waited = queued - s->queued_start;
+    if (waited > LH_QUEUED_MAX - s->queued_credit) waited = LH_QUEUED_MAX - s->queued_credit;
+    if (waited > 0) {
+      s->wall_deadline += waited;
+      s->queued_credit += waited;
+      s->queued_start = queued;
+    }
+  }
   if (used >= limit || now >= s->wall_deadline) return 1;
   double next = now + (limit - used);   /* it cannot use up its CPU before then */
   s->deadline = next < s->wall_deadline ? next : s->wall_deadline;
@@ -517,6 +561,8 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
     double limit = s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_TIME_LIMIT;
     s->deadline = util_mono() + limit;
     s->wall_deadline = util_mono() + (s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_WALL_LIMIT);
+    s->queued_start = s->building || lh_offline ? 0 : thread_queued();
+    s->queued_credit = 0;
     s->cpu_start = thread_cpu();
     s->credited = 0;
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;

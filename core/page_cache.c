@@ -173,15 +173,19 @@ void page_cache_clear(const char *owner)
 {
   pthread_mutex_lock(&lock);
   int all = !owner || !strcmp(owner, "*");
-  int o = all ? -1 : owner_of(owner);
+  int o = all ? -1 : owner_of(owner), twin = -1;
   if (all) {
     for (int i = 0; i < n_owners; i++) owners[i].gen++;
   } else if (o >= 0) {
     owners[o].gen++;
+    /* the owner's answers kept for signed-in callers (lua_route.c private_cache), "@owner", go with its pages */
+    for (int i = 0; i < n_owners && owner[0] != '@'; i++)
+      if (owners[i].name[0] == '@' && !strcmp(owners[i].name + 1, owner)) twin = i;
+    if (twin >= 0) owners[twin].gen++;
   }
   for (struct entry *e = ring.newer, *next; e != &ring; e = next) {
     next = e->newer;
-    if (all || e->owner == o) unlink_entry(e);
+    if (all || e->owner == o || e->owner == twin) unlink_entry(e);
   }
   pthread_mutex_unlock(&lock);
 }
