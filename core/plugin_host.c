@@ -30,6 +30,7 @@
 #include "tokens_api.h"
 #include "users_api.h"
 #include "util.h"
+#include "wspub.h"
 
 #define DB(d) ((struct db *)(d))
 #define PUB(d) ((struct destek_db *)(d))
@@ -434,6 +435,11 @@ static int h_db_read_snapshot(struct destek_req *call)
   return 0;
 }
 
+static int h_socket_endpoint(const struct destek_host *h, const char *path, const struct destek_socket_ops *ops)
+{
+  return wspub_add(h->plugin, path, ops);
+}
+
 static int64_t h_rate_take(struct destek_req *call, const char *kind, const char *key, long limit, long window,
                            long *wait)
 {
@@ -599,6 +605,9 @@ static const struct destek_host host_template = {
   .rate_take_memory = ratelimit_take_memory,
   .message_json_new = consent_message_json_new,
   .db_read_snapshot = h_db_read_snapshot,
+  .socket_endpoint = h_socket_endpoint,
+  .socket_send = wspub_send,
+  .socket_close = wspub_close,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -168,10 +168,10 @@ static int chat_init(const struct destek_host *host)
   if (host->settings(host, settings) != 0 || host->routes(host, chat_shop_routes) != 0 ||
       host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0)
     return -1;
-  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host);
+  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_socket_init(host);
 }
 
 const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {
   DESTEK_PLUGIN_ABI, sizeof(struct destek_plugin), "chat", "0.1.0",
-  NULL, chat_migrations, chat_init, NULL, NULL
+  NULL, chat_migrations, chat_init, chat_socket_fini, NULL
 };
