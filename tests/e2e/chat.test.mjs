@@ -8,11 +8,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { desk, launch, login, newPage, eventually, ADMIN, SHOTS } from './ui-lib.mjs';
 
-let server, api, browser, shop, page, pagePort;
+let server, api, admin, browser, shop, page, pagePort;
 const errors = [];
 
 before(async () => {
-  ({ server, api } = await desk());
+  ({ server, api, admin } = await desk());
   await api('PATCH', '/settings', { 'ticketing.undo_seconds': 0 });   // the reply is sent at once (no undo wait)
   browser = await launch();
   page = http.createServer((req, res) => {
@@ -65,7 +65,10 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   await agent.locator('[data-action="send"]').click();
   const t0 = Date.now();
   await log.locator('.m.agent').filter({ hasText: 'kargonuz yarın teslim edilecek' }).waitFor({ timeout: 5000 });
-  console.log(`agent reply reached the widget in ${Date.now() - t0} ms (long poll)`);
+  console.log(`agent reply reached the widget in ${Date.now() - t0} ms (websocket)`);
+  // The widget talks over its websocket (the poll is the fallback).
+  const metrics = async () => (await fetch(server.url + '/metrics', { headers: { Cookie: admin.cookie } })).text();
+  assert.match(await metrics(), /destek_public_sockets 1\n/);
   // The ticket view's chat panel: the visitor typing, then their read mark.
   const panel = agent.locator('[data-panel="chat"]');
   await panel.getByText('Sohbet açık').waitFor();
@@ -89,6 +92,7 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   assert.deepEqual(full.messages.map((m) => m.body),
     ['Merhaba, <b>siparişim</b> nerede?', 'Merhaba Elif, kargonuz yarın teslim edilecek.', 'Bağlantım koptu, bu gitti mi?']);
   assert.equal(await log.locator('.m').count(), 3, 'nothing doubled in the widget');
+  console.log((await metrics()).match(/destek_public_socket\S* \d+/g).join(', '));
   // A file, as the portal takes them: on the ticket as an attachment.
   await visitor.locator('input[type="file"]').setInputFiles({ name: 'fatura.pdf', mimeType: 'application/pdf',
     buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });

@@ -31,6 +31,7 @@
   var STORE = 'destek_chat_' + KEY;
   var token = null, visitor = null, open = false, online = true, lastSeq = 0, polling = false, pollGen = 0;
   var outbox = [], seen = {}, typingSent = 0, ended = false;
+  var ws = null, wsUp = false, wsFails = 0, wsPing = 0, wsWait = null;
 
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -119,7 +120,7 @@
   });
   text.addEventListener('input', function () {
     var now = Date.now();
-    if (token && online && now - typingSent > 3000) { typingSent = now; req('POST', 'typing', { typing: true }).catch(function () {}); }
+    if (token && online && now - typingSent > 3000) { typingSent = now; tell('typing', { typing: true }); }
   });
 
   function show(on) {
@@ -181,7 +182,7 @@
     if (last && last.nextSibling !== readLine) last.parentNode.insertBefore(readLine, last.nextSibling);
   }
   function markRead() {
-    if (open && token && lastSeq) req('POST', 'read', { seq: lastSeq }).catch(function () {});
+    if (open && token && lastSeq) tell('read', { seq: lastSeq });
   }
 
   function submit() {
@@ -211,7 +212,7 @@
     if (flushing || !outbox.length) return;
     flushing = true;
     var m = outbox[0];
-    req('POST', 'messages', m).then(function () {
+    (wsUp && !m.attachments ? viaSocket(m) : req('POST', 'messages', m)).then(function () {
       outbox.shift();
       who.hidden = true;
       ended = false;
@@ -232,21 +233,73 @@
       setTimeout(flush, 1500);
     });
   }
+  /* Typing and read marks: over the socket when it is up, else by HTTP. */
+  function tell(kind, o) {
+    if (wsUp) { o.type = kind; ws.send(JSON.stringify(o)); } else req('POST', kind, o).catch(function () {});
+  }
+  /* A message over the socket: settled by its ack (kept) or error (refused, as the HTTP route would), or failed
+   * when the socket closes first (flush then sends it again by HTTP, with the same client id). */
+  function viaSocket(m) {
+    return new Promise(function (ok, no) {
+      wsWait = { cid: m.client_id, ok: ok, no: no };
+      var o = JSON.parse(JSON.stringify(m));
+      o.type = 'message';
+      o.ref = m.client_id;
+      ws.send(JSON.stringify(o));
+    });
+  }
+  function news(j) {
+    status.textContent = outbox.length ? T.retry : '';
+    if (j.items.length) render(j.items);
+    typingLine.textContent = j.agent_typing ? T.agent + ' ' + T.typing : '';
+    if (j.conversation && j.conversation.status === 'ended' && !ended) { ended = true; note(T.ended); }
+    if (j.conversation) readMark(j.conversation.agent_read_seq);
+  }
+  /* The websocket; while it is up nothing polls. When it cannot open or closes (a network cut, a proxy without
+   * websockets, a queue overflow: 4008), the widget polls and tries the socket again later. */
+  function connect() {
+    if (ws || !token || !window.WebSocket) return poll();
+    try {
+      ws = new WebSocket(BASE.replace(/^http/, 'ws') + '/api/v1/chat/socket?token=' + encodeURIComponent(token) +
+        '&after=' + lastSeq);
+    } catch (e) { ws = null; return poll(); }
+    ws.onopen = function () { wsUp = true; wsFails = 0; pollGen++; polling = false; flush(); };
+    ws.onmessage = function (e) {
+      var j;
+      try { j = JSON.parse(e.data); } catch (x) { return; }
+      if (j.type === 'messages') news(j);
+      else if (j.type === 'pong') wsPing = 0;
+      else if ((j.type === 'ack' || j.type === 'error') && wsWait && j.ref === wsWait.cid) {
+        var w = wsWait;
+        wsWait = null;
+        if (j.type === 'ack') w.ok(j); else w.no({ status: 422, body: { error: j } });
+      }
+    };
+    ws.onclose = function () {
+      var w = wsWait;
+      ws = null;
+      wsUp = false;
+      wsWait = null;
+      if (w) w.no({});
+      wsFails++;
+      poll();
+      setTimeout(connect, Math.min(60000, 3000 * wsFails));
+    };
+  }
+  setInterval(function () {
+    if (!wsUp) return;
+    if (wsPing && Date.now() - wsPing > 10000) { ws.close(); return; }
+    if (!wsPing) { wsPing = Date.now(); ws.send('{"type":"ping"}'); }
+  }, 25000);
   function poll() {
-    if (polling || !token) return;
+    if (polling || !token || wsUp) return;
     polling = true;
     var gen = ++pollGen;
     req('GET', 'messages?after=' + lastSeq + '&wait=15').then(function (j) {
       polling = false;
       if (gen !== pollGen) return;
-      status.textContent = outbox.length ? T.retry : '';
-      if (j.items.length) render(j.items);
-      typingLine.textContent = j.agent_typing ? T.agent + ' ' + T.typing : '';
-      if (j.conversation && j.conversation.status === 'ended' && !ended) { ended = true; note(T.ended); }
-      if (j.conversation) {
-        readMark(j.conversation.agent_read_seq);
-        setTimeout(poll, j.retry_ms || 300);
-      }
+      news(j);
+      if (j.conversation) setTimeout(poll, j.retry_ms || 300);
     }, function () {
       polling = false;
       setTimeout(poll, 2000);
@@ -291,8 +344,8 @@
       polling = false;
       req('GET', 'messages').then(function (h) {
         if (h.conversation) { who.hidden = true; render(h.items); }
-        poll();
-      }, function () { poll(); });
+        connect();
+      }, function () { connect(); });
     }, function () { note(T.error); });
   }
   document.body.appendChild(host);
