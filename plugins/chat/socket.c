@@ -291,7 +291,7 @@ static int visitor_now(struct destek_req *call, const struct vsock *s, struct ch
   return found;
 }
 
-static void on_visitor_message(uint64_t sock, struct vsock *s, const cJSON *msg)
+static void on_visitor_message(uint64_t sock, const struct vsock *s, const cJSON *msg)
 {
   const cJSON *ref = cJSON_GetObjectItemCaseSensitive(msg, "ref");
   if (cJSON_GetObjectItemCaseSensitive(msg, "attachments")) {
@@ -329,6 +329,72 @@ static void on_visitor_message(uint64_t sock, struct vsock *s, const cJSON *msg)
   send_json(sock, out);
 }
 
+/* Messages and read marks are written by two threads of the module's, each with its database reader kept: a
+ * socket's worker thread gives its reader back after every message (core/wspub.c), and opening one costs more than
+ * the message itself. A socket's messages always go to the same thread, in order. */
+#define WORKERS 2
+#define JOBS_MAX 1024
+struct job { struct job *next; uint64_t sock; struct vsock copy; cJSON *msg; };
+static struct { struct job *head, *tail; int n; pthread_cond_t cond; pthread_t thread; int started; } workers[WORKERS];
+
+static void read_mark(const struct vsock *s, const cJSON *msg)
+{
+  const cJSON *seq = cJSON_GetObjectItemCaseSensitive(msg, "seq");
+  if (!s->conv || !cJSON_IsNumber(seq) || seq->valuedouble < 0) return;
+  struct destek_req *call = H->call_new(H);
+  struct destek_db *w = H->db_write(call);
+  if (w) H->db_exec(w, "UPDATE chat_conversations SET visitor_read_seq = min(last_seq, max(visitor_read_seq, ?2))"
+                       " WHERE id = ?1", "ii", s->conv, (int64_t)seq->valuedouble);
+  H->call_end(call, w != NULL);
+}
+
+static void *worker_main(void *arg)
+{
+  int k = (int)(intptr_t)arg;
+  pthread_mutex_lock(&lock);
+  for (;;) {
+    while (running && !workers[k].head) pthread_cond_wait(&workers[k].cond, &lock);
+    struct job *j = workers[k].head;
+    if (!j) break;
+    workers[k].head = j->next;
+    if (!workers[k].head) workers[k].tail = NULL;
+    workers[k].n--;
+    pthread_mutex_unlock(&lock);
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j->msg, "type"));
+    if (!strcmp(type, "message")) on_visitor_message(j->sock, &j->copy, j->msg);
+    else read_mark(&j->copy, j->msg);
+    cJSON_Delete(j->msg);
+    free(j);
+    pthread_mutex_lock(&lock);
+  }
+  pthread_mutex_unlock(&lock);
+  return NULL;
+}
+
+/* Hands msg (taken) to the socket's worker: 0, or -1 when the queue is full. */
+static int hand_off(uint64_t sock, const struct vsock *s, cJSON *msg)
+{
+  struct job *j = calloc(1, sizeof *j);
+  if (!j) return -1;
+  j->sock = sock;
+  j->msg = msg;
+  int k = (int)(sock % WORKERS);
+  pthread_mutex_lock(&lock);
+  j->copy = *s;
+  j->copy.next = NULL;
+  if (!running || workers[k].n >= JOBS_MAX) {
+    pthread_mutex_unlock(&lock);
+    free(j);
+    return -1;
+  }
+  if (workers[k].tail) workers[k].tail->next = j; else workers[k].head = j;
+  workers[k].tail = j;
+  workers[k].n++;
+  pthread_cond_signal(&workers[k].cond);
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
 static void message(uint64_t sock, void *sock_ud, const char *data, size_t len, void *ud)
 {
   (void)ud;
@@ -341,26 +407,15 @@ static void message(uint64_t sock, void *sock_ud, const char *data, size_t len, 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "pong");
     send_json(sock, o);
-  } else if (!strcmp(type, "message")) {
-    on_visitor_message(sock, s, msg);
+  } else if (!strcmp(type, "message") || !strcmp(type, "read")) {
+    if (hand_off(sock, s, msg) == 0) return;
+    send_error(sock, cJSON_GetObjectItemCaseSensitive(msg, "ref"), NULL, "busy", "too many messages wait; try again");
   } else if (!strcmp(type, "typing")) {
     pthread_mutex_lock(&lock);
     int64_t conv = s->conv;
     int open = s->sent_open;
     pthread_mutex_unlock(&lock);
     if (conv && open) chat_typing_set(conv, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "typing")));
-  } else if (!strcmp(type, "read")) {
-    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(msg, "seq");
-    pthread_mutex_lock(&lock);
-    int64_t conv = s->conv;
-    pthread_mutex_unlock(&lock);
-    if (conv && cJSON_IsNumber(seq) && seq->valuedouble >= 0) {
-      struct destek_req *call = H->call_new(H);
-      struct destek_db *w = H->db_write(call);
-      if (w) H->db_exec(w, "UPDATE chat_conversations SET visitor_read_seq = min(last_seq, max(visitor_read_seq, ?2))"
-                           " WHERE id = ?1", "ii", conv, (int64_t)seq->valuedouble);
-      H->call_end(call, w != NULL);
-    }
   } else {
     send_error(sock, NULL, NULL, "unknown_type", "messages are of type message, typing, read or ping");
   }
@@ -384,6 +439,11 @@ int chat_socket_init(const struct destek_host *h)
     h->log(h, DESTEK_LOG_ERROR, "cannot start the chat's pusher thread");
     return -1;
   }
+  for (int k = 0; k < WORKERS; k++) {
+    pthread_cond_init(&workers[k].cond, NULL);
+    workers[k].started = pthread_create(&workers[k].thread, NULL, worker_main, (void *)(intptr_t)k) == 0;
+    if (!workers[k].started) h->log(h, DESTEK_LOG_ERROR, "cannot start a chat worker thread");
+  }
   return 0;
 }
 
@@ -395,4 +455,9 @@ void chat_socket_fini(void)
   pthread_cond_signal(&wake);
   pthread_mutex_unlock(&lock);
   if (was) pthread_join(pusher, NULL);
+  pthread_mutex_lock(&lock);
+  for (int k = 0; k < WORKERS; k++) pthread_cond_signal(&workers[k].cond);
+  pthread_mutex_unlock(&lock);
+  for (int k = 0; k < WORKERS; k++)
+    if (workers[k].started) pthread_join(workers[k].thread, NULL);
 }
