@@ -45,6 +45,15 @@ void chat_typing_set(int64_t conversation_id, int on);
 int chat_typing_get(int64_t conversation_id);
 int chat_agent_typing(struct destek_req *r, int64_t ticket_id);
 
+/* The visitor of the request's X-Chat-Token, its origin checked and its limits counted: 0, or the error set up. */
+int chat_visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted);
+int chat_preflight(struct destek_req *r);
+
+/* offers.c: help-centre suggestions and CSAT in the widget, when those modules are there */
+extern const struct destek_route chat_offer_routes[];
+/* {suggest, csat}: whether the help centre's suggestions and the feedback module's CSAT are offered now (new). */
+cJSON *chat_features_new(void);
+
 /* socket.c: the visitors' websocket, GET /api/v1/chat/socket?token=&after= */
 int chat_socket_init(const struct destek_host *h);
 void chat_socket_fini(void);

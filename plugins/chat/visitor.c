@@ -64,7 +64,7 @@ int chat_typing_get(int64_t conversation_id)
 
 /* ------------------------------------------------------------------------------------------------- helpers */
 
-static int preflight(struct destek_req *r)
+int chat_preflight(struct destek_req *r)
 {
   const char *origin = H->header(r, "Origin");
   if (!origin || !*origin) return H->reply_empty(r, 204);
@@ -131,7 +131,7 @@ int chat_visitor_load(struct destek_db *db, const char *token_hash, struct chat_
 }
 
 /* The visitor of the request's X-Chat-Token, its origin checked and its limits counted: 0, or the error set up. */
-static int visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted)
+int chat_visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted)
 {
   memset(v, 0, sizeof *v);
   int rc = chat_rate(r, "chat.address", H->client_ip(r), "chat.address_limit", 120, 60);
@@ -292,6 +292,7 @@ static int session_start(struct destek_req *r)
     H->db_done(st);
   }
   cJSON_AddItemToObject(o, "availability", chat_availability_new(r));
+  cJSON_AddItemToObject(o, "features", chat_features_new());
   return H->reply_json(r, new_token ? 201 : 200, o);
 }
 
@@ -472,7 +473,7 @@ static int message_send(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body, *out = NULL;
   int rc, status = 0;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
   if ((rc = chat_message_post(r, &v, body, &out, &status))) return rc;
   return H->reply_json(r, status, out);
 }
@@ -577,7 +578,7 @@ cJSON *chat_messages_json_new(struct destek_req *r, struct destek_db *db, int64_
 static int messages_get(struct destek_req *r)
 {
   struct chat_visitor v;
-  int rc = visitor_auth(r, &v, 0);
+  int rc = chat_visitor_auth(r, &v, 0);
   if (rc) return rc;
   char buf[24];
   int64_t after = 0;
@@ -622,7 +623,7 @@ static int typing_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int on, rc;
-  if ((rc = visitor_auth(r, &v, 0)) || (rc = H->body(r, &body)) ||
+  if ((rc = chat_visitor_auth(r, &v, 0)) || (rc = H->body(r, &body)) ||
       (rc = H->field_bool(r, body, "typing", DESTEK_REQUIRED, &on)))
     return rc;
   int open = 0;
@@ -636,7 +637,7 @@ static int read_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
   const cJSON *seq = cJSON_GetObjectItemCaseSensitive(body, "seq");
   if (!cJSON_IsNumber(seq) || seq->valuedouble < 0)
     return H->field_error(r, "invalid_field", "seq", "seq is the last message the visitor has seen");
@@ -699,7 +700,7 @@ static int end_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int transcript = 0, rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body)) ||
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body)) ||
       (rc = H->field_bool(r, body, "transcript", DESTEK_OPTIONAL, &transcript)))
     return rc;
   int open = 0;
@@ -725,7 +726,7 @@ static int end_post(struct destek_req *r)
 static int transcript_post(struct destek_req *r)
 {
   struct chat_visitor v;
-  int rc = visitor_auth(r, &v, 1);
+  int rc = chat_visitor_auth(r, &v, 1);
   if (rc) return rc;
   int64_t conv = chat_latest_conversation(H->db_read(r), v.id, NULL);
   if (!conv) return H->error(r, 409, "no_conversation", "there is no conversation");
@@ -882,14 +883,14 @@ static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **
 }
 
 const struct destek_route chat_visitor_routes[] = {
-  { "OPTIONS", "/api/v1/chat/session", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/availability", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/messages", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/typing", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/read", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/end", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/transcript", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/offline", preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/session", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/availability", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/messages", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/typing", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/read", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/end", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/transcript", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/offline", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/session", session_start, DESTEK_PUBLIC, NULL, 16 * 1024 },
   { "GET", "/api/v1/chat/availability", availability, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/messages", message_send, DESTEK_PUBLIC, NULL, 16 << 20 },
