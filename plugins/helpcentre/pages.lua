@@ -226,8 +226,21 @@ function pages.suggest_service(args)
   local lang = args.lang == "en" and "en" or "tr"
   local limit = math.tointeger(args.limit) or 3
   if limit < 1 or limit > 5 then limit = 3 end
-  local items = {}
-  for _, r in ipairs(store.search(q, lang, limit)) do
+  local items, rows = {}, store.search(q, lang, limit)
+  if #rows == 0 then
+    -- A sentence rarely has every word in one article: then each longer word alone, the first words first.
+    local seen, n = {}, 0
+    for w in q:gmatch("[^%s%p]+") do
+      n = n + 1
+      if n > 8 or #rows >= limit then break end
+      if #w >= 4 then
+        for _, r in ipairs(store.search(w, lang, limit)) do
+          if not seen[r.id] and #rows < limit then seen[r.id] = true; rows[#rows + 1] = r end
+        end
+      end
+    end
+  end
+  for _, r in ipairs(rows) do
     items[#items + 1] = { title = r.title,
                           description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
                           url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }

@@ -25,6 +25,8 @@ before(async () => {
   await new Promise((r) => page.listen(0, '127.0.0.1', r));
   pagePort = page.address().port;
   shop = await api('POST', '/chat/shops', { name: 'Örnek Mağaza', origins: [`http://127.0.0.1:${pagePort}`] });
+  const a = await api('POST', '/helpcentre/articles', { texts: { tr: { title: 'Siparişim nerede kaldı?', body: 'Kargo takip numaranızla bakın.' } } });
+  await api('POST', `/helpcentre/articles/${a.id}/publish`, {});
 });
 
 after(async () => {
@@ -53,6 +55,11 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   await visitor.getByLabel('Adınız').fill('Elif');
   await visitor.getByLabel('E-posta adresiniz').fill('elif@example.com');
   await visitor.getByLabel('Mesajınız').fill('Merhaba, <b>siparişim</b> nerede?');
+  // The help centre's articles while the first message is written (a link to this server's page).
+  const offered = visitor.getByRole('list', { name: 'Şu yazılar yanıtı verebilir:' }).getByRole('link', { name: 'Siparişim nerede kaldı?' });
+  await offered.waitFor({ timeout: 5000 });
+  assert.match(await offered.getAttribute('href'), new RegExp(`^${server.url}/help/a/`));
+  await visitor.getByLabel('Mesajınız').focus();
   await visitor.keyboard.press('Enter');
   const log = visitor.getByRole('log', { name: 'Mesajlar' });
   await log.locator('.m.visitor:not(.pending)').filter({ hasText: '<b>siparişim</b>' }).waitFor();
@@ -98,6 +105,13 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
     buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
   await log.locator('.m.visitor:not(.pending)').filter({ hasText: '📎 fatura.pdf' }).waitFor({ timeout: 5000 });
   await agent.locator('.thread').getByText('fatura.pdf').first().waitFor({ timeout: 10000 });
+  // The visitor ends the chat and rates it (the feedback module keeps the score on the ticket).
+  await visitor.getByRole('button', { name: 'Sohbeti bitir' }).click();
+  await visitor.getByRole('group', { name: 'Nasıldık?' }).waitFor({ timeout: 5000 });
+  await visitor.getByRole('button', { name: '5 - Çok iyi' }).click();
+  await log.getByText('Puanınız için teşekkürler.').waitFor({ timeout: 5000 });
+  const rated = await api('GET', `/feedback/csat?ticket_id=${ticket.id}`);
+  assert.match(JSON.stringify(rated), /"score":5/);
   // Keyboard: Escape closes the panel and gives the focus back to the launcher.
   await visitor.keyboard.press('Escape');
   assert.equal(await launcher.evaluate((b) => b.getRootNode().activeElement === b), true);
