@@ -54,6 +54,13 @@ extern const struct destek_route chat_offer_routes[];
 /* {suggest, csat}: whether the help centre's suggestions and the feedback module's CSAT are offered now (new). */
 cJSON *chat_features_new(void);
 
+/* files.c: agents' files in the chat */
+extern const struct destek_route chat_file_routes[];
+/* Records an agent reply's attachments (ticketing's {id, filename, content_type, size}) for conversation conv's
+ * visitor, and lists them in the chat message seq's files. 0 or -1. */
+int chat_files_record(struct destek_req *call, struct destek_db *w, int64_t conv, int64_t seq, int64_t ticket_message_id,
+                      const cJSON *attachments);
+
 /* socket.c: the visitors' websocket, GET /api/v1/chat/socket?token=&after= */
 int chat_socket_init(const struct destek_host *h);
 void chat_socket_fini(void);

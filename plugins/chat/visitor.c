@@ -874,7 +874,8 @@ static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **
     return 0;   /* delivered already (the bus delivers at least once) */
   int64_t seq = message_append(w, conv, "agent", NULL, body, message_id,
                                cJSON_IsNumber(author) ? (int64_t)author->valuedouble : 0);
-  if (seq < 0) return H->error(call, 500, "internal", "the chat message could not be saved");
+  if (seq < 0 || chat_files_record(call, w, conv, seq, message_id, cJSON_GetObjectItemCaseSensitive(args, "attachments")))
+    return H->error(call, 500, "internal", "the chat message could not be saved");
   /* The agent who answers has read what came before. */
   H->db_exec(w, "UPDATE chat_conversations SET agent_read_seq = ?2 - 1 WHERE id = ?1 AND agent_read_seq < ?2 - 1", "ii",
              conv, seq);

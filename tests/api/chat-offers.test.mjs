@@ -93,3 +93,37 @@ test('CSAT at the end of a chat: once, on the conversation\'s ticket, through th
   assert.equal(off.json.error.code, 'csat_unavailable');
   await settings({'chat.csat': true});
 });
+
+test('an agent\'s file reaches the visitor of that chat alone, never as a page', async () => {
+  const v = await visitor();
+  const m = await chat('POST', '/api/v1/chat/messages', {token: v.token, body: {client_id: 'f1', body: 'Faturamı alabilir miyim?',
+    email: 'dosya@example.com'}});
+  assert.equal(m.status, 201, m.text);
+  const list = await server.api('GET', '/api/v1/tickets?channel=chat&limit=50', {session: admin});
+  const t = list.json.items.find((x) => x.customer && x.customer.email === 'dosya@example.com');
+  const pdf = Buffer.from('%PDF-1.4\n% fatura\n%%EOF\n');
+  const big = Buffer.alloc(3000, 65);
+  const rep = await server.api('POST', `/api/v1/tickets/${t.id}/messages`, {session: admin, body: {body: 'Faturanız ekte.',
+    attachments: [{filename: 'fatura şubat.pdf', content_type: 'application/pdf', data_base64: pdf.toString('base64')},
+      {filename: 'büyük.txt', content_type: 'text/html', data_base64: big.toString('base64')}]}});
+  assert.equal(rep.status, 201, rep.text);
+  const poll = await eventually(() => chat('GET', '/api/v1/chat/messages?after=1', {token: v.token}),
+    (p) => p.json.items.some((x) => x.sender === 'agent'), {ms: 10000});
+  const msg = poll.json.items.find((x) => x.sender === 'agent');
+  assert.equal(msg.body, 'Faturanız ekte.');
+  assert.equal(msg.files.length, 2, JSON.stringify(msg.files));
+  const f = msg.files.find((x) => x.name === 'fatura şubat.pdf');
+  assert.ok(f.id > 0);
+  const html = msg.files.find((x) => x.name === 'büyük.txt');
+  const asText = await server.api('GET', `/api/v1/chat/files/${html.id}`, {headers: {origin: ORIGIN, 'x-chat-token': v.token}});
+  assert.equal(asText.headers['content-type'], 'application/octet-stream', 'HTML is never served as HTML');
+  const got = await server.api('GET', `/api/v1/chat/files/${f.id}`, {headers: {origin: ORIGIN, 'x-chat-token': v.token}});
+  assert.equal(got.status, 200);
+  assert.equal(got.headers['content-type'], 'application/pdf');
+  assert.match(got.headers['content-disposition'], /^attachment; filename="fatura _ubat.pdf"|^attachment/);
+  assert.equal(got.text, pdf.toString());
+  const other = await visitor();
+  const stolen = await server.api('GET', `/api/v1/chat/files/${f.id}`, {headers: {origin: ORIGIN, 'x-chat-token': other.token}});
+  assert.equal(stolen.status, 404, 'another visitor cannot fetch it');
+  assert.equal((await server.api('GET', `/api/v1/chat/files/${f.id}`, {headers: {origin: ORIGIN}})).status, 401);
+});

@@ -169,8 +169,23 @@
     var mine = m.sender === 'visitor';
     var b = el('div', { 'class': 'm ' + (mine ? 'visitor' : 'agent') }, [
       el('small', { text: mine ? T.you : (m.author || T.agent) }), document.createTextNode(m.body)]);
-    (m.files || []).forEach(function (f) { b.appendChild(el('small', { 'data-file': '', text: '📎 ' + f })); });
+    (m.files || []).forEach(function (f) {
+      var name = typeof f === 'string' ? f : f.name;
+      b.appendChild(f.id ? el('button', { 'class': 'end', type: 'button', 'data-file': '', text: '📎 ' + name,
+        onclick: function () { download(f); } }) : el('small', { 'data-file': '', text: '📎 ' + name }));
+    });
     return b;
+  }
+  /* An agent's file: fetched with the visitor's token (no one else may have it), saved under its name. */
+  function download(f) {
+    fetch(BASE + '/api/v1/chat/files/' + f.id, { headers: { 'X-Chat-Token': token }, credentials: 'omit', mode: 'cors' })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); }).then(function (blob) {
+        var a = el('a', { href: URL.createObjectURL(blob), download: f.name });
+        root.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+      }, function () { status.textContent = T.error; });
   }
   /* Files go as a message of their own (base64 in JSON, as the portal sends them), at most 3 of 10 MB each. */
   function attach(list) {
