@@ -1,5 +1,6 @@
 /* Settings: declared by the core and plugins, stored in core_settings, changed by admins as a whole or not at all. */
 #include "settings.h"
+#include "shop.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -201,6 +202,11 @@ static int check_value(struct destek_req *r, const struct declared *d, const cJS
     if (!cJSON_IsString(v)) return http_field_error(r, "invalid_field", name, "%s must be a string", name);
     if (strlen(v->valuestring) > MAX_VALUE || !util_utf8_valid(v->valuestring, strlen(v->valuestring)))
       return http_field_error(r, "invalid_field", name, "%s must be text of at most %d bytes", name, MAX_VALUE);
+    /* The shop's face (shop.c): addresses a public page links to, a colour it paints with. */
+    if (*v->valuestring && (!strcmp(name, "shop.logo_url") || !strcmp(name, "shop.privacy_url")) && !shop_url_ok(v->valuestring))
+      return http_field_error(r, "invalid_field", name, "%s must be an http(s) address", name);
+    if (*v->valuestring && !strcmp(name, "shop.colour") && !shop_colour_ok(v->valuestring))
+      return http_field_error(r, "invalid_field", name, "%s must be a colour as #rrggbb", name);
     *out = util_strdup(v->valuestring);
     return 0;
   case DESTEK_SETTING_INT:

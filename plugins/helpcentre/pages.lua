@@ -63,10 +63,14 @@ local function frame(req, lang, path, langs, extra)
   end
   local d = {
     t = t, lang = lang, path = path, canonical = base .. path .. "?lang=" .. lang, alternates = alternates,
-    shop = setting("helpcentre.shop_name") or t.help_centre, logo = setting("helpcentre.logo_url"),
+    -- The help centre's own name and logo, else the shop's (the core's shop.* settings), and its KVKK notice.
+    shop = setting("helpcentre.shop_name") or setting("shop.name") or t.help_centre,
+    logo = setting("helpcentre.logo_url") or setting("shop.logo_url"),
+    privacy_url = setting("shop.privacy_url"),
     contact_url = setting("helpcentre.contact_url") or "/contact",
   }
   if d.logo then d.logo = destek.html.url(d.logo) end
+  if d.privacy_url then d.privacy_url = destek.html.url(d.privacy_url) end
   for k, v in pairs(extra or {}) do d[k] = v end
   return d
 end
@@ -281,9 +285,11 @@ function pages.deflected(req)
   return 204, nil
 end
 
--- /help/theme.css: the shop's colour (helpcentre.colour, #rrggbb) as a CSS variable; pages load no inline style.
+-- /help/theme.css: the shop's colour (helpcentre.colour, #rrggbb; left at its default, the core's shop.colour) as a
+-- CSS variable; pages load no inline style.
 function pages.theme(req)
   local c = setting("helpcentre.colour") or "#0b6e4f"
+  if c == "#0b6e4f" and setting("shop.colour") then c = setting("shop.colour") end
   if not c:match("^#%x%x%x%x%x%x$") then c = "#0b6e4f" end
   return 200, ":root{--hc-accent:" .. c .. "}\n",
          { ["Content-Type"] = "text/css; charset=utf-8", ["Cache-Control"] = "public, max-age=300" }

@@ -405,10 +405,52 @@ static int svc_ticket_context(struct destek_req *call, const cJSON *args, cJSON 
   return 0;
 }
 
+/* orders.order_tickets {number} -> {order_id, number, contact_id (null: none), ticket_ids (linked, newest first, at
+ * most 50)}: what the agents' search needs to find an order's tickets ("#AT-10405", "at-10405": a leading '#' and
+ * spaces ignored, then as written or in capitals). 404 not_found for an unknown number. */
+static int svc_order_tickets(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  const char *raw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "number"));
+  if (!raw) return ord_field_error(call, "missing_field", "number", "number is required");
+  while (*raw == '#' || *raw == ' ') raw++;
+  char word[72];
+  snprintf(word, sizeof word, "%s", raw);
+  size_t n = strlen(word);
+  while (n && word[n - 1] == ' ') word[--n] = 0;
+  struct destek_db *db = ord_db_read(call);
+  int64_t id = n ? ord_order_by_number(db, word) : 0;
+  if (!id && n) {
+    for (char *p = word; *p; p++) if (*p >= 'a' && *p <= 'z') *p -= 32;
+    id = ord_order_by_number(db, word);
+  }
+  if (!id) return ord_error(call, 404, "not_found", "no such order");
+  sqlite3_stmt *st = ord_db_prepare(db, "SELECT number, contact_id FROM orders_orders WHERE id = ?1");
+  if (!st) return ord_error(call, 500, "internal", "internal error");
+  ord_db_bind(st, "i", id);
+  *result = cJSON_CreateObject();
+  cJSON_AddNumberToObject(*result, "order_id", (double)id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    cJSON_AddStringToObject(*result, "number", (const char *)sqlite3_column_text(st, 0));
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL) cJSON_AddNullToObject(*result, "contact_id");
+    else cJSON_AddNumberToObject(*result, "contact_id", (double)sqlite3_column_int64(st, 1));
+  }
+  ord_db_done(st);
+  cJSON *ids = cJSON_AddArrayToObject(*result, "ticket_ids");
+  st = ord_db_prepare(db, "SELECT ticket_id FROM orders_ticket_links WHERE order_id = ?1 ORDER BY ticket_id DESC LIMIT 50");
+  if (st) {
+    ord_db_bind(st, "i", id);
+    while (sqlite3_step(st) == SQLITE_ROW) cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)sqlite3_column_int64(st, 0)));
+    ord_db_done(st);
+  }
+  return 0;
+}
+
 int ord_links_init(const struct destek_host *h)
 {
   if (h->on(h, "ticket.created", DESTEK_SYNC, on_ticket_created, NULL) != 0 ||
       h->on(h, "ticket.merged", DESTEK_SYNC, on_ticket_merged, NULL) != 0)
     return -1;
-  return h->service(h, "orders.ticket_context", svc_ticket_context, NULL);
+  return h->service(h, "orders.ticket_context", svc_ticket_context, NULL) ||
+         h->service(h, "orders.order_tickets", svc_order_tickets, NULL);
 }

@@ -12,7 +12,7 @@
 
 struct words {
   const char *title, *intro, *number, *contact, *contact_hint, *submit, *not_found, *missing, *limited, *status,
-    *placed, *shipments, *no_shipments, *track_link, *items, *qty, *again, *timeline, *tracking_no;
+    *placed, *shipments, *no_shipments, *track_link, *items, *qty, *again, *timeline, *tracking_no, *privacy;
   const char *order_status[8];
   const char *ship_status[9];
 };
@@ -24,6 +24,7 @@ static const struct words TR = {
   "Sipariş numarasını ve e-posta ya da telefonu girin.", "Çok fazla deneme yapıldı. Lütfen biraz sonra tekrar deneyin.",
   "Durum", "Sipariş tarihi", "Kargo", "Siparişiniz henüz kargoya verilmedi.", "Kargo firmasında takip et",
   "Ürünler", "adet", "Başka bir sipariş sorgula", "Hareketler", "Takip no",
+  "Kişisel verilerin işlenmesine ilişkin aydınlatma metni (KVKK)",
   { "Ödeme bekleniyor", "Hazırlanıyor", "Beklemede", "Kargoya verildi", "Tamamlandı", "İptal edildi", "İade edildi",
     "Başarısız" },
   { "Bekleniyor", "Kargo bilgisi alındı", "Yolda", "Dağıtımda", "Teslim edilemedi", "Teslim edildi",
@@ -37,6 +38,7 @@ static const struct words EN = {
   "Enter the order number and the e-mail or phone.", "Too many attempts. Please try again in a little while.",
   "Status", "Ordered on", "Shipping", "Your order has not been shipped yet.", "Track with the carrier",
   "Items", "pcs", "Track another order", "Updates", "Tracking no",
+  "How we process your personal data (KVKK notice)",
   { "Awaiting payment", "Being prepared", "On hold", "Shipped", "Completed", "Cancelled", "Refunded", "Failed" },
   { "Pending", "Info received", "In transit", "Out for delivery", "Delivery attempt failed", "Delivered",
     "Ready for pickup", "Exception", "Expired" },
@@ -75,10 +77,20 @@ static void page_start(FILE *f, const struct words *w, const char *lang)
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              "<meta name=\"robots\" content=\"noindex\"><title>", lang);
   esc(f, w->title);
-  fputs("</title><link rel=\"stylesheet\" href=\"/track/style.css\"></head><body><main>", f);
+  /* The shop's face (the core's shop.* settings): its colour through /shop/theme.css, its logo and name. */
+  fputs("</title><link rel=\"stylesheet\" href=\"/track/style.css\"><link rel=\"stylesheet\" href=\"/shop/theme.css\">"
+        "</head><body><main>", f);
   char *shop = ord_host->setting_new("orders.shop_name");
-  if (shop && *shop) { fputs("<p class=\"shop\">", f); esc(f, shop); fputs("</p>", f); }
+  if (!shop || !*shop) { free(shop); shop = ord_host->setting_new("shop.name"); }
+  char *logo = ord_host->setting_new("shop.logo_url");
+  if ((shop && *shop) || (logo && *logo)) {
+    fputs("<p class=\"shop\">", f);
+    if (logo && *logo) { fputs("<img class=\"logo\" alt=\"\" src=\"", f); esc(f, logo); fputs("\">", f); }
+    if (shop) esc(f, shop);
+    fputs("</p>", f);
+  }
   free(shop);
+  free(logo);
   fputs("<h1>", f);
   esc(f, w->title);
   fprintf(f, "</h1><nav class=\"lang\"><a href=\"/track?lang=tr\"%s>Türkçe</a> · <a href=\"/track?lang=en\"%s>English</a></nav>",
@@ -102,6 +114,16 @@ static void form(FILE *f, const struct words *w, const char *lang, const char *n
   fputs("\"><button type=\"submit\">", f);
   esc(f, w->submit);
   fputs("</button></form>", f);
+  /* The form takes an e-mail or phone: the shop's KVKK notice beside it. */
+  char *notice = ord_host->setting_new("shop.privacy_url");
+  if (notice && *notice) {
+    fputs("<p class=\"privacy\"><a rel=\"noopener\" data-link=\"privacy\" href=\"", f);
+    esc(f, notice);
+    fputs("\">", f);
+    esc(f, w->privacy);
+    fputs("</a></p>", f);
+  }
+  free(notice);
 }
 
 /* Ends the page written to f (an open_memstream of *text and *len, which are set only once f is closed) and
@@ -352,14 +374,15 @@ static const char STYLE[] =
   "form{display:flex;flex-direction:column;gap:.5rem;background:#fff;padding:1rem;border-radius:8px;border:1px solid #d0d7de}"
   "label{font-weight:600}input{font:inherit;padding:.6rem;border:1px solid #8c959f;border-radius:6px;width:100%}"
   "button,.button{font:inherit;display:inline-block;padding:.6rem 1rem;border:0;border-radius:6px;background:#0a6c74;"
-  "color:#fff;text-decoration:none;text-align:center}button{margin-top:.5rem}"
+  "color:#fff;text-decoration:none;text-align:center}button{margin-top:.5rem}button,.button{background:var(--shop-colour,#0a6c74)}"
+  ".shop{display:flex;align-items:center;gap:.5rem}.logo{height:2rem;width:auto;max-width:10rem}.privacy{font-size:.9rem}"
   ".error{background:#fff1f0;border:1px solid #cf222e;color:#82071e;padding:.6rem;border-radius:6px}"
   ".order,.shipment{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.75rem 1rem;margin:.5rem 0}"
   "dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:#57606a}dd{margin:0}"
   ".status{font-weight:600}.badge{background:#ddf4ff;color:#0550ae;border-radius:1rem;padding:.1rem .6rem;"
   "font-size:.9rem;white-space:nowrap}code{word-break:break-all}.timeline{padding-left:1.2rem;margin:0}"
   ".timeline li{margin:.35rem 0}time{color:#57606a;font-size:.9rem}.items{padding-left:1.2rem}"
-  "a{color:#0a6c74;overflow-wrap:anywhere}";
+  "a{color:#0a6c74;color:var(--shop-colour,#0a6c74);overflow-wrap:anywhere}";
 
 static int track_style(struct destek_req *r)
 {

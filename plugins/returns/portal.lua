@@ -25,7 +25,11 @@ end
 local function page(status, name, lang, data)
   data.t = destek.strings(lang)
   data.lang = lang
-  data.shop = flow.setting("orders.shop_name", "") ~= "" and flow.setting("orders.shop_name", "") or data.t.title
+  -- The shop's face: the orders module's name for it, else the core's shop.* settings (logo, KVKK notice; the
+  -- colour comes with /shop/theme.css).
+  data.shop = flow.setting("orders.shop_name", nil) or flow.setting("shop.name", nil) or data.t.title
+  data.logo = flow.setting("shop.logo_url", nil)
+  data.privacy_url = flow.setting("shop.privacy_url", nil)
   data.other_lang = lang == "tr" and "en" or "tr"
   data.other_label = lang == "tr" and "English" or "Türkçe"
   data.lang_href = data.lang_href or ("/returns?lang=" .. data.other_lang)

@@ -104,6 +104,12 @@ static int customer_get(struct destek_req *r)
   int64_t id = tkt_param_int(r, "id");
   cJSON *c = tkt_customer_json(db, id);
   if (!c) return tkt_error(r, 404, "not_found", "no such customer");
+  /* First seen: the contact's record or their first ticket, whichever is older (tickets imported or back-dated
+   * before the contact was recorded here). */
+  char *first = tkt_db_text_new(db, "SELECT min(coalesce(min(t.created_at), c.created_at), c.created_at) FROM core_contacts c"
+                                    " LEFT JOIN tkt_tickets t ON t.customer_id = c.id WHERE c.id = ?1", "i", id);
+  cJSON_AddStringToObject(c, "first_seen_at", first ? first : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "created_at")));
+  free(first);
   cJSON *tickets = cJSON_AddArrayToObject(c, "tickets");
   sqlite3_stmt *st = tkt_db_prepare(db, "SELECT id FROM tkt_tickets WHERE customer_id = ?1 ORDER BY seq DESC LIMIT 200");
   if (st) {

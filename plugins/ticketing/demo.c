@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "fold.h"
+#include "sla.h"
 #include "tkt.h"
 #include "destek_util.h"
 
@@ -335,8 +336,9 @@ static int demo_shop(FILE *out)
                    "ii", first_id, top) == SQLITE_OK;
   if (tkt_call_end(c, ok) != 0 || !ok) { fprintf(stderr, "destek: the demo tickets could not be ordered\n"); return 1; }
 
-  /* SLA policies, when this desk has them (migrations/002_sla.sql), added after the tickets: the SLA clock runs on
-   * real time, so only tickets made from now on get a clock; the demo's back-dated ones would read as breached. */
+  /* SLA policies, when this desk has them (migrations/002_sla.sql), added after the tickets and then applied to them:
+   * their clocks start at their back-dated creation, so older unanswered ones read as breached and the newest as
+   * due soon: the "SLA at risk" view and the reports have something to show. */
   int sla = 0;
   c = tkt_call_new();
   w = tkt_db_write(c);
@@ -345,8 +347,25 @@ static int demo_shop(FILE *out)
     tkt_now(now);
     sla = tkt_db_exec(w, "INSERT INTO tkt_sla_policies(name, position, priority, first_response_minutes,"
                      " resolution_minutes, created_at, updated_at) VALUES"
-                     " ('Acil talepler (demo)', 1, 'urgent', 60, 480, ?1, ?1),"
-                     " ('Standart (demo)', 2, NULL, 240, 2880, ?1, ?1)", "t", now) == SQLITE_OK;
+                     " ('Acil talepler', 1, 'urgent', 60, 480, ?1, ?1),"
+                     " ('Standart', 2, NULL, 240, 2880, ?1, ?1)", "t", now) == SQLITE_OK;
+    sqlite3_stmt *ids = sla ? tkt_db_prepare(w, "SELECT id FROM tkt_tickets WHERE id >= ?1 ORDER BY id") : NULL;
+    int64_t *list = NULL;
+    size_t n = 0, cap = 0;
+    if (ids) {
+      tkt_db_bind(ids, "i", first_id);
+      while (sqlite3_step(ids) == SQLITE_ROW) {
+        if (n == cap) { cap = cap ? cap * 2 : 512; list = realloc(list, cap * sizeof *list); if (!list) abort(); }
+        list[n++] = sqlite3_column_int64(ids, 0);
+      }
+      tkt_db_done(ids);
+    }
+    /* The status timelines were written at the real time the tickets were made: rebuilt from their back-dated
+     * creation and current status (sla.c's timeline_load), so that the clocks count from then. */
+    if (sla && tkt_db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_sla_timeline'", ""))
+      sla = tkt_db_exec(w, "DELETE FROM tkt_sla_timeline WHERE ticket_id >= ?1", "i", first_id) == SQLITE_OK;
+    for (size_t i = 0; i < n && sla; i++) sla = tkt_sla_update(c, w, list[i]) == 0;
+    free(list);
   }
   if (tkt_call_end(c, sla) != 0) sla = 0;
 
@@ -356,26 +375,26 @@ static int demo_shop(FILE *out)
   w = tkt_db_write(c);
   if (w && tkt_db_int(w, 0, "SELECT count(*) FROM sqlite_schema WHERE name = 'tkt_macros'", "")) {
     static const char *const M[][4] = {
-      { "Kargo gecikmesi (demo)",
-        "Merhaba {{customer.name}}, {{order_number}} numaralı siparişiniz için beklettiğimiz için özür dileriz. "
+      { "Kargo gecikmesi: özür ve takip",
+        "Merhaba {{customer.first_name}}, {{order_number}} numaralı siparişiniz için beklettiğimiz için özür dileriz. "
         "Siparişiniz kargoya verildi; takip numaranız SMS ile gönderildi. İyi günler dileriz, {{agent.name}}",
-        "Hello {{customer.name}}, sorry for the wait with order {{order_number}}. It has been shipped; the tracking "
+        "Hello {{customer.first_name}}, sorry for the wait with order {{order_number}}. It has been shipped; the tracking "
         "number was sent by text message. Best regards, {{agent.name}}",
         "{\"status\":\"pending\",\"add_tags\":[\"kargo\"]}" },
-      { "İade süreci (demo)",
-        "Merhaba {{customer.name}}, 14 gün içinde koşulsuz iade hakkınız var. Ürünü etiketiyle, AT-IADE kargo "
+      { "İade nasıl yapılır",
+        "Merhaba {{customer.first_name}}, 14 gün içinde koşulsuz iade hakkınız var. Ürünü etiketiyle, AT-IADE kargo "
         "koduyla ücretsiz gönderebilirsiniz; ücret iadeniz ürün depomuza ulaştıktan sonra 3 iş günü içinde yapılır.",
-        "Hello {{customer.name}}, you can return the item within 14 days; we will e-mail you a prepaid label. The "
+        "Hello {{customer.first_name}}, you can return the item within 14 days; we will e-mail you a prepaid label. The "
         "refund follows within 3 working days of it reaching us.",
         "{\"status\":\"pending\",\"add_tags\":[\"iade\"]}" },
-      { "Hasarlı ürün: yenisi gönderiliyor (demo)",
-        "Merhaba {{customer.name}}, yaşadığınız sorun için çok üzgünüz. Yenisini hemen gönderiyoruz; hasarlı ürünü "
+      { "Hasarlı ürün: yenisi gönderiliyor",
+        "Merhaba {{customer.first_name}}, yaşadığınız sorun için çok üzgünüz. Yenisini hemen gönderiyoruz; hasarlı ürünü "
         "geri göndermenize gerek yok. {{ticket.reference}} numaralı talebinizden takip edebilirsiniz.",
-        "Hello {{customer.name}}, we are very sorry. A replacement is on its way; no need to send the damaged "
+        "Hello {{customer.first_name}}, we are very sorry. A replacement is on its way; no need to send the damaged "
         "item back.",
         "{\"status\":\"solved\",\"add_tags\":[\"hasarli-urun\"]}" },
-      { "Kargo ücreti iadesi (demo)",
-        "Merhaba {{customer.name}}, haklısınız: ücretsiz kargo eşiğini geçen siparişinizden alınan kargo ücreti "
+      { "Kargo ücreti iade edildi",
+        "Merhaba {{customer.first_name}}, haklısınız: ücretsiz kargo eşiğini geçen siparişinizden alınan kargo ücreti "
         "kartınıza iade edildi, 2-5 iş günü içinde yansır.",
         "", "{\"status\":\"solved\",\"add_tags\":[\"kargo-ucreti\"]}" },
     };
@@ -398,8 +417,8 @@ static int demo_shop(FILE *out)
       fprintf(out, "  %-6s %-32s (existed already: password unchanged)\n", AGENTS[i].role, AGENTS[i].email);
   }
   if (sla)
-    fprintf(out, "SLA policies added: 'Acil talepler (demo)' (urgent: first reply 1 h, solved in 8 h) and 'Standart (demo)'\n"
-                 "(first reply 4 h, solved in 2 days), in business hours; they apply to tickets made from now on.\n");
+    fprintf(out, "SLA policies added: 'Acil talepler' (urgent: first reply 1 h, solved in 8 h) and 'Standart'\n"
+                 "(first reply 4 h, solved in 2 days), in business hours, applied to the demo tickets.\n");
   fprintf(out, macros ? "Macros added: kargo gecikmesi, iade süreci, hasarlı ürün, kargo ücreti iadesi.\n"
                       : "No macros are added (this version of the desk has none).\n");
   return 0;

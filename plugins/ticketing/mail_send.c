@@ -11,6 +11,7 @@
  * Arguments: {key, to, to_name?, subject, text, html?, auto_submitted?}; key is "<module>:<what>" (at most 200
  * bytes), to an e-mail address. Answer: {queued: true, key}. 422 invalid_field for a bad argument; 503
  * mail_not_configured when mail.smtp_url or mail.from is empty (nothing is queued: the caller decides). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,9 +35,10 @@ static char *setting_str(const char *name)
   return v;
 }
 
-static int svc_mail_send(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+/* Queues args (the service's arguments) with the files attachment_ids (tkt_attachments ids; NULL: none), which only
+ * ticketing's own callers give (the forward): the service never takes ids from its arguments. */
+int tkt_mail_queue(struct destek_req *call, const cJSON *args, const cJSON *attachment_ids, cJSON **result)
 {
-  (void)ud;
   const char *key = str_arg(args, "key"), *to = str_arg(args, "to"), *subject = str_arg(args, "subject");
   const char *text = str_arg(args, "text"), *html = str_arg(args, "html"), *to_name = str_arg(args, "to_name");
   if (!key || !*key || strlen(key) > 200 || !strchr(key, ':'))
@@ -65,6 +67,8 @@ static int svc_mail_send(struct destek_req *call, const cJSON *args, cJSON **res
   if (html && *html) cJSON_AddStringToObject(payload, "html", html);
   const cJSON *auto_sub = cJSON_GetObjectItemCaseSensitive(args, "auto_submitted");
   cJSON_AddBoolToObject(payload, "auto_submitted", !cJSON_IsFalse(auto_sub));
+  if (attachment_ids && cJSON_GetArraySize(attachment_ids))
+    cJSON_AddItemToObject(payload, "attachment_ids", cJSON_Duplicate(attachment_ids, 1));
   if (tkt_timer_at(call, "ticketing.mail_send", key, (int64_t)time(NULL), payload) != 0)
     return tkt_error(call, 503, "unavailable", "the mail could not be queued");
   *result = cJSON_CreateObject();
@@ -73,10 +77,56 @@ static int svc_mail_send(struct destek_req *call, const cJSON *args, cJSON **res
   return 0;
 }
 
+static int svc_mail_send(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  return tkt_mail_queue(call, args, NULL, result);
+}
+
+/* The files named by ids (tkt_attachments ids) read from disk into *out; a file gone meanwhile (erased) is left
+ * out, logged. */
+static void files_load(struct destek_db *db, const cJSON *ids, struct mail_attachment **out, size_t *count)
+{
+  *out = NULL;
+  *count = 0;
+  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT filename, content_type, storage, size FROM tkt_attachments WHERE id = ?1") : NULL;
+  if (!st) return;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, ids) {
+    if (!cJSON_IsNumber(v)) continue;
+    sqlite3_reset(st);
+    tkt_db_bind(st, "i", (int64_t)v->valuedouble);
+    if (sqlite3_step(st) != SQLITE_ROW) continue;
+    size_t size = (size_t)sqlite3_column_int64(st, 3);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/attachments/%s", tkt_data_dir(), (const char *)sqlite3_column_text(st, 2));
+    unsigned char *data = malloc(size + 1);
+    if (!data) abort();
+    FILE *f = fopen(path, "rb");
+    int ok = f && fread(data, 1, size, f) == size;
+    if (f) fclose(f);
+    if (!ok) {
+      tkt_log(DESTEK_LOG_WARN, "mail: attachment %s cannot be read; sent without it", (const char *)sqlite3_column_text(st, 0));
+      free(data);
+      continue;
+    }
+    struct mail_attachment *grown = realloc(*out, (*count + 1) * sizeof **out);
+    if (!grown) abort();
+    *out = grown;
+    struct mail_attachment *a = &(*out)[(*count)++];
+    memset(a, 0, sizeof *a);
+    a->filename = strdup((const char *)sqlite3_column_text(st, 0));
+    a->content_type = strdup((const char *)sqlite3_column_text(st, 1));
+    if (!a->filename || !a->content_type) abort();
+    a->data = data;
+    a->size = size;
+  }
+  tkt_db_done(st);
+}
+
 /* Sends one queued mail (no transaction is open: nothing here writes). Non-zero: retried later. */
 static int mail_send_timer(struct destek_req *call, const char *key, const cJSON *payload, void *ud)
 {
-  (void)call;
   (void)ud;
   char *url = setting_str("mail.smtp_url"), *user = setting_str("mail.smtp_user");
   char *password = setting_str("mail.smtp_password"), *tls = setting_str("mail.smtp_tls");
@@ -97,8 +147,20 @@ static int mail_send_timer(struct destek_req *call, const char *key, const cJSON
   m.text = str_arg(payload, "text");
   m.html = str_arg(payload, "html");
   m.auto_submitted = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(payload, "auto_submitted"));
+  struct mail_attachment *files = NULL;
+  size_t files_count = 0;
+  const cJSON *ids = cJSON_GetObjectItemCaseSensitive(payload, "attachment_ids");
+  if (cJSON_IsArray(ids)) files_load(tkt_db_read(call), ids, &files, &files_count);
+  m.attachments = files;
+  m.attachments_count = files_count;
   size_t len = 0;
   char *msg = mail_compose_new(&m, &len);
+  for (size_t i = 0; i < files_count; i++) {
+    free(files[i].filename);
+    free(files[i].content_type);
+    free(files[i].data);
+  }
+  free(files);
   if (!msg) {
     tkt_log(DESTEK_LOG_WARN, "mail: %s could not be composed (dropped)", key);
     goto out;

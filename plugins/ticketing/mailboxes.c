@@ -371,6 +371,10 @@ static int mail_status(struct destek_req *r)
   char *url = tkt_setting_new("mail.smtp_url");
   cJSON_AddBoolToObject(smtp, "configured", url && *url);
   cJSON_AddStringToObject(smtp, "url", url ? url : "");
+  char *from = tkt_setting_new("mail.from");
+  /* ready: mail without a mailbox of its own (web form, replies, acknowledgements) can leave: a server and a sender. */
+  cJSON_AddBoolToObject(smtp, "ready", url && *url && from && *from);
+  free(from);
   free(url);
   cJSON_AddItemToObject(o, "smtp", smtp);
 

@@ -5,6 +5,8 @@
  * these routes. */
 #include "tkt.h"
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +98,28 @@ static int public_body(struct destek_req *r, const char *kind, cJSON **body, con
 
 static const char *const LANGS[] = { "tr", "en", NULL };
 
+/* Whether an acknowledgement to email would be mailed now: outgoing mail is set (a web form's ticket has no mailbox:
+ * the settings' sender, as mail_out.c's sender_load) and the address has not had its hourly mail.ack_limit. */
+static int ack_will_go(struct destek_req *r, const char *email)
+{
+  char *url = tkt_setting_new("mail.smtp_url"), *from = tkt_setting_new("mail.from");
+  int ok = url && *url && from && *from;
+  free(url);
+  free(from);
+  long limit = tkt_setting_int("mail.ack_limit", 3);
+  if (ok && limit > 0) {
+    char key[256];
+    size_t i = 0;
+    for (; email[i] && i < sizeof key - 1; i++) key[i] = (char)tolower((unsigned char)email[i]);
+    key[i] = 0;
+    ok = tkt_rate_full(r, "tkt.ack", key, limit, 3600) == 0;
+  }
+  return ok;
+}
+
 /* POST /api/v1/public/tickets {name, email, subject, body, order_number?, lang?, attachments?}
- *   -> 201 {"reference":"#1042"}
+ *   -> 201 {"reference":"#1042", "confirmation_mailed": bool} (false: no acknowledgement will be mailed, outgoing mail
+ *   not being set or the address's hourly allowance used, so the page must not say one was)
  * lang (tr, en) is the language the customer wrote in, for a new customer's mails; without it, Accept-Language.
  * The answer does not carry the signed link: it goes to the address given, which proves it is the customer's. */
 static int public_ticket_create(struct destek_req *r)
@@ -134,6 +156,7 @@ static int public_ticket_create(struct destek_req *r)
   snprintf(ref, sizeof ref, "#%lld", (long long)reference);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "reference", ref);
+  cJSON_AddBoolToObject(o, "confirmation_mailed", ack_will_go(r, email));
   return tkt_reply_json(r, 201, o);
 }
 

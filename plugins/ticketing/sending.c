@@ -525,18 +525,23 @@ static int ticket_signature_get(struct destek_req *r)
 
 /* ---------------------------------------------------------------------------------------------- forward */
 
-/* POST /api/v1/tickets/{id}/forward {to, note?} → 202 {queued: true}: the thread's public messages (never the
- * notes) mailed to an outside address, with the agent's note on top, through the durable queue of
- * ticketing.mail_send (a persisted timer, retried); the history says who forwarded it to whom. */
+/* POST /api/v1/tickets/{id}/forward {to, note?, attachments?} → 202 {queued: true, attached}: the thread's public
+ * messages (never the notes) mailed to an outside address, with the agent's note on top, and their files attached
+ * (attachments: false leaves them out; past FORWARD_FILES_MAX in all, the rest are named in the text instead),
+ * through the durable queue of ticketing.mail_send (a persisted timer, retried); the history says who forwarded it
+ * to whom. */
+#define FORWARD_FILES_MAX (20 * 1024 * 1024)
 static int ticket_forward(struct destek_req *r)
 {
   int64_t id = tkt_param_int(r, "id");
   cJSON *body;
   const char *to, *note;
-  int rc;
+  int rc, with_files = 1;
   if ((rc = tkt_body(r, &body)) || (rc = tkt_field_str(r, body, "to", DESTEK_REQUIRED, 254, &to)) ||
-      (rc = tkt_field_str(r, body, "note", DESTEK_OPTIONAL, 20000, &note)))
+      (rc = tkt_field_str(r, body, "note", DESTEK_OPTIONAL, 20000, &note)) ||
+      (rc = tkt_field_bool(r, body, "attachments", DESTEK_OPTIONAL, &with_files)))
     return rc;
+  with_files = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "attachments"));
   if (!address_ok(to)) return tkt_field_error(r, "invalid_field", "to", "to must be one e-mail address");
   struct destek_db *w = tkt_db_write(r);
   if (!w) return tkt_status(r);
@@ -567,6 +572,26 @@ static int ticket_forward(struct destek_req *r)
     OUT_ADD("\n");
   }
   tkt_db_done(st);
+  /* The public messages' files, oldest first, while they fit; the rest named. */
+  cJSON *files = cJSON_CreateArray();
+  if (with_files && (st = tkt_db_prepare(w, "SELECT a.id, a.size, a.filename FROM tkt_attachments a"
+                                            " JOIN tkt_messages m ON m.id = a.message_id"
+                                            " WHERE m.ticket_id = ?1 AND m.kind <> 'note' ORDER BY a.id"))) {
+    tkt_db_bind(st, "i", id);
+    int64_t total = 0, left_out = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t size = sqlite3_column_int64(st, 1);
+      if (total + size <= FORWARD_FILES_MAX && cJSON_GetArraySize(files) < 50) {
+        total += size;
+        cJSON_AddItemToArray(files, cJSON_CreateNumber((double)sqlite3_column_int64(st, 0)));
+        continue;
+      }
+      OUT_ADD(left_out++ ? ", " : "\n(too large to attach: ");
+      OUT_ADD((const char *)sqlite3_column_text(st, 2));
+    }
+    if (left_out) OUT_ADD(")\n");
+    tkt_db_done(st);
+  }
 #undef OUT_ADD
   char key[80], rnd[12];
   tkt_token(rnd, 6);
@@ -582,7 +607,9 @@ static int ticket_forward(struct destek_req *r)
   cJSON_AddBoolToObject(args, "auto_submitted", 0);
   free(out.p);
   cJSON *res = NULL;
-  rc = tkt_call_service(r, "ticketing.mail_send", args, &res);
+  rc = tkt_mail_queue(r, args, files, &res);
+  int attached = cJSON_GetArraySize(files);
+  cJSON_Delete(files);
   cJSON_Delete(args);
   cJSON_Delete(res);
   if (rc) return rc;
@@ -591,6 +618,7 @@ static int ticket_forward(struct destek_req *r)
   if (tkt_history(w, id, actor, "forwarded", NULL, to) != 0) return tkt_error(r, 500, "internal", "internal error");
   cJSON *o = cJSON_CreateObject();
   cJSON_AddBoolToObject(o, "queued", 1);
+  cJSON_AddNumberToObject(o, "attached", attached);
   return tkt_reply_json(r, 202, o);
 }
 

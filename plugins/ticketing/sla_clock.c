@@ -783,14 +783,25 @@ static int parse_clock(const char **p, int *min)
   return 1;
 }
 
+/* A day: English (mon) or Turkish (pzt; çar also as car), any case for the ASCII letters. */
 static int parse_day_name(const char **p, int *wd)
 {
-  static const char *names[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-  for (int i = 0; i < 7; i++)
-    if (!strncasecmp(*p, names[i], 3) && !isalpha((unsigned char)(*p)[3])) {
-      *wd = i;
-      *p += 3;
-      return 1;
+  static const char *names[][7] = {
+    { "sun", "mon", "tue", "wed", "thu", "fri", "sat" },
+    { "paz", "pzt", "sal", "\xc3\xa7""ar", "per", "cum", "cmt" },
+    { "paz", "pzt", "sal", "car", "per", "cum", "cmt" },
+  };
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < 7; i++) {
+      size_t n = strlen(names[k][i]);
+      int match = !strncasecmp(*p, names[k][i], n) || (i == 3 && k == 1 && !strncmp(*p, "\xc3\x87""ar", 4)) ||
+                  (i == 3 && k == 1 && !strncmp(*p, "\xc3\x87""AR", 4));
+      unsigned char next = (unsigned char)(*p)[n];
+      if (match && !isalpha(next) && next < 0x80) {
+        *wd = i;
+        *p += n;
+        return 1;
+      }
     }
   return 0;
 }
@@ -816,6 +827,9 @@ int sla_calendar_parse_hours(struct sla_calendar *cal, const char *spec, char *e
     if (!strncasecmp(p, "daily", 5) && !isalpha((unsigned char)p[5])) {
       mask = 0x7f;
       p += 5;
+    } else if (!strncasecmp(p, "her g\xc3\xbcn", 8) && !isalpha((unsigned char)p[8]) && (unsigned char)p[8] < 0x80) {
+      mask = 0x7f;   /* "her gün": daily */
+      p += 8;
     } else {
       for (;;) {
         int d1, d2;

@@ -170,6 +170,10 @@ int tkt_snoozed_until(struct destek_db *db, int64_t ticket_id, char out[21]);
 int tkt_snooze_init(const struct destek_host *h);
 int tkt_notify_init(const struct destek_host *h);
 int tkt_views_init(const struct destek_host *h);   /* views.c: saved inbox views */
+int tkt_seen_init(const struct destek_host *h);    /* seen.c: per-agent seen marks */
+int tkt_order_refs_init(const struct destek_host *h);   /* order_refs.c: an order number's tickets */
+/* mail_send.c: queues a mail as the service ticketing.mail_send does, with ticket files (tkt_attachments ids). */
+int tkt_mail_queue(struct destek_req *call, const cJSON *args, const cJSON *attachment_ids, cJSON **result);
 /* Creates a ticket and its first (customer) message; emits ticket.created (extra taken, may be NULL).
  * Returns the ticket id, or minus the error status. */
 int64_t tkt_ticket_create(struct destek_req *r, struct destek_db *w, const char *subject, int64_t customer_id,

@@ -99,5 +99,5 @@ static const struct destek_route views_routes[] = {
 
 int tkt_views_init(const struct destek_host *h)
 {
-  return h->routes(h, views_routes);
+  return h->routes(h, views_routes) || tkt_seen_init(h) || tkt_order_refs_init(h);   /* seen.c, order_refs.c */
 }

@@ -70,6 +70,20 @@ test('the desk serves the demo tickets; a printed agent signs in; search finds T
   assert.equal(macros.status, 200, macros.text);
   const kargo = macros.json.items.find((x) => /^Kargo gecikmesi/.test(x.name));
   assert.ok(kargo, 'the demo macros are there');
+  // Names read naturally (no "(demo)" tags), greetings by first name.
+  for (const x of macros.json.items) assert.doesNotMatch(x.name, /\(demo\)/, x.name);
+  assert.match(kargo.body_tr, /\{\{customer\.first_name\}\}/);
+  // The SLA policies apply to the demo tickets: the "SLA at risk" view is not empty, and open tickets carry a clock.
+  const policies = await server.api('GET', '/api/v1/sla-policies', {session: agent});
+  assert.ok(policies.json.items.every((x) => !/\(demo\)/.test(x.name)), 'policy names read naturally');
+  const risk = await server.api('GET', '/api/v1/tickets/count?sla_at_risk=true', {session: agent});
+  assert.ok(risk.json.count > 0, 'the SLA at risk view has tickets');
+  const openList = await server.api('GET', '/api/v1/tickets?status=new,open&limit=5', {session: agent});
+  assert.ok(openList.json.items.some((x) => x.sla), 'open demo tickets have an SLA');
+  // A customer was first seen no later than their first ticket.
+  const someone = await server.api('GET', `/api/v1/customers/${all.json.items.at(-1).customer.id}`, {session: agent});
+  const firstTicket = Math.min(...someone.json.tickets.map((x) => Date.parse(x.created_at)));
+  assert.ok(Date.parse(someone.json.first_seen_at) <= firstTicket, `first seen ${someone.json.first_seen_at} precedes the tickets`);
   // A new or open ticket of a Turkish-speaking customer (the list's customer carries no language: ask the customer).
   let open = null;
   for (const x of (await server.api('GET', '/api/v1/tickets?status=new,open&limit=50', {session: agent})).json.items) {

@@ -28,6 +28,8 @@ export const BIN = resolveBin();
 // New password hashes in tests use 1,000 PBKDF2 rounds instead of 600,000: thousands of log-ins would otherwise spend
 // minutes of the suite hashing. Verification reads the count from the stored hash, so the code path is the same.
 const TEST_PASSWORD_ITERATIONS = '1000';
+// Also every CLI a test spawns with the inherited environment (destek demo, user add, ...).
+process.env.DESTEK_PASSWORD_ITERATIONS ??= TEST_PASSWORD_ITERATIONS;
 export const SLOW = /asan|sanitize/i.test(BIN) || process.env.DESTEK_SANITIZED === '1' || process.env.DESTEK_TEST_SLOW === '1' ? 4 : 1;
 export const T = (ms) => ms * SLOW;
 

@@ -182,9 +182,14 @@ test('JSON built from a table that holds another twice per level counts against 
     assertError(enc, 500, 'plugin_error');   // instrumented: the time limit came first
   }
   const dec = await timedGet(srv, '/hostile/json-decode-big');
-  assert.equal(dec.status, 200, dec.text);
-  assertSubset(dec.json, {ok: false,
-    err: /json\.decode: the text is too big to decode within the 64 MiB a plugin state may use/});
+  if (dec.status === 200) {
+    assertSubset(dec.json, {ok: false,
+      err: /json\.decode: the text is too big to decode within the 64 MiB a plugin state may use/});
+  } else {
+    // A loaded machine (or an instrumented build) may reach the time limit before the memory cap: still refused.
+    assertError(dec, 500, 'plugin_error');
+    await logged(srv, /GET \/hostile\/json-decode-big failed: ran past its time limit/);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------------------

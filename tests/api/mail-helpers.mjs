@@ -54,7 +54,7 @@ export async function startSmtp({port, dir, auth} = {}) {
     stop: async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; } sinks.delete(sink); },
   };
   sinks.add(sink);
-  try { await waitListening(port, T(10000)); } catch (e) { await sink.stop(); throw new Error(`${e.message}: ${stderr}`); }
+  try { await waitListening(port, T(20000)); } catch (e) { await sink.stop(); throw new Error(`${e.message}: ${stderr}`); }
   return sink;
 }
 
@@ -164,7 +164,7 @@ service submission-login {
     stop: async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; } },
   };
   sinks.add(dv);
-  try { await waitListening(port, T(10000)); } catch (e) { await dv.stop(); throw new Error(`dovecot did not start: ${e.message}: ${out}`); }
+  try { await waitListening(port, T(20000)); } catch (e) { await dv.stop(); throw new Error(`dovecot did not start: ${e.message}: ${out}`); }
   return dv;
 }
 
@@ -202,7 +202,7 @@ export async function startSmtpTls(mode, {cert, key}) {
     stop: async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; } sinks.delete(sink); },
   };
   sinks.add(sink);
-  try { await waitListening(port, T(10000)); } catch (e) { await sink.stop(); throw new Error(`${e.message}: ${stderr}`); }
+  try { await waitListening(port, T(20000)); } catch (e) { await sink.stop(); throw new Error(`${e.message}: ${stderr}`); }
   return sink;
 }
 

@@ -98,7 +98,7 @@ describe('the web form with files', () => {
     const res = await form({lang: 'en', order_number: 'TR-77', attachments: [file('kutu ezik.txt', 'KUTU-EZIK'),
       {filename: 'foto.png', content_type: 'IMAGE/PNG', data_base64: png.toString('base64')}]}, {'accept-language': 'tr-TR'});
     assert.equal(res.status, 201, res.text);
-    assert.deepEqual(Object.keys(res.json), ['reference'], 'no signed link in the answer: it goes by mail');
+    assert.deepEqual(Object.keys(res.json), ['reference', 'confirmation_mailed'], 'no signed link in the answer: it goes by mail');
     const t = await findByRef(res.json.reference);
     assert.equal(t.order_number, 'TR-77');
     const atts = t.messages[0].attachments;

@@ -30,8 +30,10 @@ describe('public form', () => {
     const res = await pub('POST', '/api/v1/public/tickets', {name: 'Elif Yılmaz', email: 'Elif@Example.com',
       subject: 'Ürün hasarlı geldi', body: 'Kutu ezik, ürün kırık.', order_number: 'TR-1234'});
     assert.equal(res.status, 201, res.text);
-    assert.deepEqual(Object.keys(res.json), ['reference']);
+    assert.deepEqual(Object.keys(res.json), ['reference', 'confirmation_mailed']);
     assert.match(res.json.reference, /^#\d{4,}$/);
+    // No outgoing mail on this desk: the answer says no confirmation goes (the form must not claim one).
+    assert.equal(res.json.confirmation_mailed, false);
     const list = await listAll(server, '/api/v1/tickets?channel=web', {session: admin});
     const t = list.find((x) => x.reference === res.json.reference);
     assert.equal(t.customer.email, 'elif@example.com');

@@ -62,8 +62,9 @@ function checkApp(app, dynamic) {
   return messages;
 }
 
-// Keys built at run time: 'error.' + code, 'role.' + role, 'lang.' + code; ticketing's 'status.' + status and the like.
-checkApp('agent', /^(error|role|lang|status|priority|channel|view|kind|author|filter)\./);
+// Keys built at run time: 'error.' + code, 'role.' + role, 'lang.' + code; ticketing's 'status.' + status and the like;
+// a setting's label and help ('setting.' + name), its group ('settings.group.' + prefix), a day ('day.' + weekday).
+checkApp('agent', /^(error|role|lang|status|priority|channel|view|kind|author|filter|setting|settings\.group|day)\./);
 const portal = checkApp('portal', /^(status|lang)\./);
 
 test('portal: the ticket page has a word for every status', () => {

@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// 1,000 PBKDF2 rounds for new password hashes (see tests/api/lib.mjs), also in every CLI a test spawns (destek demo).
+process.env.DESTEK_PASSWORD_ITERATIONS ??= '1000';
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function destekBin() {

@@ -169,6 +169,19 @@ static void test_parsers(void)
   CHECK_EQ(sla_next_close(cal, UTC(2026, 10, 19, 12, 45)), UTC(2026, 10, 19, 18, 0));
   sla_calendar_free(cal);
 
+  /* Turkish day names read the same: pzt sal çar (car, Çar) per cum cmt paz, and "her gün" for daily. */
+  cal = calendar(NULL, "pzt-cum 09:00-12:30, 13:30-18:00; Cmt 10:00-14:00", NULL);
+  CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, 19, 0, 0), UTC(2026, 10, 26, 0, 0)), 44 * H);
+  CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, 25, 0, 0), UTC(2026, 10, 26, 0, 0)), 0);
+  sla_calendar_free(cal);
+  cal = calendar(NULL, "\xc3\x87""ar 09:00-10:00; car 10:00-11:00; paz 09:00-10:00", NULL);
+  CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, 21, 0, 0), UTC(2026, 10, 22, 0, 0)), 2 * H);   /* Wednesday */
+  CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, 25, 0, 0), UTC(2026, 10, 26, 0, 0)), H);       /* Sunday */
+  sla_calendar_free(cal);
+  cal = calendar(NULL, "her g\xc3\xbcn 10:00-11:00", NULL);
+  CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, 19, 0, 0), UTC(2026, 10, 26, 0, 0)), 7 * H);
+  sla_calendar_free(cal);
+
   cal = calendar(NULL, "fri-mon 10:00-11:00\nWED,Thu 09:00-10:00", NULL); /* wrapping range, case, newline */
   for (int d = 19; d <= 25; d++) /* Mon 19 .. Sun 25: only Tuesday is closed */
     CHECK_EQ(sla_business_seconds(cal, UTC(2026, 10, d, 0, 0), UTC(2026, 10, d + 1, 0, 0)), d == 20 ? 0 : H);
@@ -189,6 +202,7 @@ static void test_parsers(void)
   cal = sla_calendar_new(NULL);
   const char *bad_hours[] = { "xyz 09:00-18:00", "mon 09:00", "mon", "mon 25:00-26:00", "mon 09:00-09:00",
                               "mon 09:60-10:00", "mon-xyz 09:00-10:00", "mon 09:00-10:00x", "monday 09:00-10:00",
+                              "pazartesi 09:00-10:00", "\xc3\xa7""ars 09:00-10:00",
                               "mon 1:00-2:00 3:00-4:00 5:00-6:00 7:00-8:00 9:00-10:00 11:00-12:00 13:00-14:00 "
                               "15:00-16:00 17:00-18:00" };
   for (size_t i = 0; i < sizeof bad_hours / sizeof *bad_hours; i++) {

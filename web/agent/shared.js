@@ -20,3 +20,5 @@ export { OnlineDot, loadDirectory, person, personName, resetDirectory, useDirect
 export { ActiveBadge, Empty, ErrorAlert, F, FormActions, MoreButton, MoveButtons, NewButton, SecretOnce, Section, Table,
   adminErrorText, fieldMessage, hoursMinutes, insertAt, placeCaret, reorder, required, splitList, useConfirm,
   useFocusOnMount, useForm, useList, useUsers } from './pages/admin/common.js';
+// The settings as grouped forms (labels in the admin's language, units); `only` picks which (a module's own screen).
+export { SettingsForm } from './pages/admin/settings.js';

@@ -52,3 +52,12 @@ export function loadConfig() {
     if (c && typeof c.name === 'string') config.name = c.name;
   }, () => { /* the defaults will do; the server checks again */ });
 }
+
+/* The shop's face (GET /api/v1/public/shop, the core's shop.* settings): name, logo, colour, KVKK notice. */
+export const shop = { name: '', logo_url: '', colour: '', privacy_url: '' };
+
+export function loadShop() {
+  return api('GET', '/public/shop').then((c) => {
+    for (const k of Object.keys(shop)) if (c && typeof c[k] === 'string') shop[k] = c[k];
+  }, () => { /* the portal's own look */ });
+}

@@ -5,7 +5,7 @@
 import installed from 'destek:modules';
 import { fill, h, icon } from './dom.js';
 import { browserLang, chosenLang, isLang, lang, LANGS, setLang, t } from './i18n.js';
-import { config, loadConfig } from './api.js';
+import { config, loadConfig, loadShop, shop } from './api.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
@@ -78,13 +78,23 @@ function langSwitch() {
 
 /* Draws the whole page from the current page's state, then moves focus where the page asks. */
 function render() {
-  const brand = config.name || t('app.support');
+  const brand = shop.name || config.name || t('app.support');
   document.title = page.title() + ' · ' + brand;
+  // The shop's colour (a checked #rrggbb) through the CSSOM, which the page's CSP allows.
+  if (shop.colour) {
+    document.documentElement.style.setProperty('--accent', shop.colour);
+    document.documentElement.style.setProperty('--accent-hover', shop.colour);
+  }
   fill(root,
     h('header', { class: 'top' },
-      h('div', { class: 'brand' }, icon('chat', 'brand-mark'), h('span', { class: 'brand-name' }, brand)),
+      h('div', { class: 'brand', 'data-region': 'shop' },
+        shop.logo_url ? h('img', { class: 'brand-logo', src: shop.logo_url, alt: '' }) : icon('chat', 'brand-mark'),
+        h('span', { class: 'brand-name' }, brand)),
       langSwitch()),
-    h('main', { id: 'main', class: 'main' }, page.view()));
+    h('main', { id: 'main', class: 'main' }, page.view()),
+    // Every portal page takes a person's data (the form, a reply): the shop's KVKK notice is linked on each.
+    shop.privacy_url ? h('footer', { class: 'foot' },
+      h('a', { href: shop.privacy_url, rel: 'noopener', target: '_blank', 'data-link': 'privacy' }, t('shell.privacy'))) : null);
   const id = page.takeFocus();
   const el = id && document.getElementById(id);
   if (el) {
@@ -95,7 +105,7 @@ function render() {
 
 render();
 // The shop's name and limits arrive a moment later: redraw, unless the customer has started typing.
-loadConfig().then(() => {
+Promise.all([loadConfig(), loadShop()]).then(() => {
   const a = document.activeElement;
   if (!a || !/^(INPUT|TEXTAREA)$/.test(a.tagName)) render();
 });

@@ -3,7 +3,7 @@
 // name that a module uses stays, and a name may be added; what is not here may change.
 export { fill, h, icon, linkify, utf8Bytes } from './dom.js';
 export { LANGS, formatDate, formatSize, lang, t } from './i18n.js';
-export { ApiError, api, config, loadConfig } from './api.js';
+export { ApiError, api, config, loadConfig, shop } from './api.js';
 export { explain } from './errors.js';
 export { alert, control, field } from './fields.js';
 export { checkFiles, filePicker, readFiles } from './files.js';

@@ -95,6 +95,7 @@ export function Shell() {
     <${TopBar} user=${user} onLangError=${setLangError} path=${path} home=${found && found.home} />
     <main class="page page-wide" id="main" tabindex="-1">
       ${langError ? html`<${Alert}>${langError}<//>` : null}
+      <${Slot} name="banner" label=${t('shell.banners')} />
       ${content}
     </main>
     ${help ? html`<${Help} onClose=${() => setHelp(false)} />` : null}

@@ -486,6 +486,40 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
     if (el) requestAnimationFrame(() => { el.focus(); el.setSelectionRange(start + text.length, start + text.length); });
   }
 
+  // @mentions in a note: the colleagues whose name (or a word of it) starts with what follows the "@" at the caret.
+  const [mention, setMention] = useState(null);   // {start, items, active} while the list is open
+  function findMention(value, caret) {
+    if (kind !== 'note') { setMention(null); return; }
+    const m = /(^|\s)@([^\s@]{0,30})$/.exec(value.slice(0, caret));
+    if (!m) { setMention(null); return; }
+    const typed = m[2].toLocaleLowerCase('tr');
+    const items = (users || []).filter((u) => u.active !== false && u.name
+      && u.name.toLocaleLowerCase('tr').split(/\s+/).some((w) => w.startsWith(typed)))
+      .sort((a, b) => a.name.localeCompare(b.name, 'tr')).slice(0, 8);
+    setMention(items.length ? { start: caret - m[2].length - 1, end: caret, items, active: 0 } : null);
+  }
+  function pickMention(u) {
+    const el = textarea.current;
+    const text = '@' + u.name + ' ';
+    const next = body.slice(0, mention.start) + text + body.slice(mention.end);
+    const at = mention.start + text.length;
+    setBody(next);
+    setMention(null);
+    if (el) requestAnimationFrame(() => { el.focus(); el.setSelectionRange(at, at); });
+  }
+  function mentionKey(e) {
+    if (!mention) return false;
+    const n = mention.items.length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      setMention({ ...mention, active: (mention.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n });
+      return true;
+    }
+    if (e.key === 'Enter' || e.key === 'Tab') { e.preventDefault(); pickMention(mention.items[mention.active]); return true; }
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); setMention(null); return true; }
+    return false;
+  }
+
   const note = kind === 'note';
   const to = customer && (customer.email || customer.phone);
   const label = t(note ? 'composer.add_note' : 'composer.send');
@@ -564,10 +598,22 @@ export function Composer({ ticket, customer, recipients, defaultTo, macros, onSe
       <span>${t('composer.held', { n: Math.max(0, Math.ceil((held.until - Date.now()) / 1000)) })}</span>
       <button type="button" class="btn btn-secondary btn-sm" data-action="undo-send" onClick=${undo}>${t('composer.undo')}</button>
     </div>` : null}
+    <div class="composer-body">
     <textarea ref=${textarea} name="body" rows="5" value=${body} aria-label=${t('composer.' + kind)}
       placeholder=${t(note ? 'composer.note_placeholder' : 'composer.reply_placeholder')}
-      onInput=${(e) => setBody(e.currentTarget.value)} onPaste=${onPaste}
-      onKeyDown=${(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
+      role=${note ? 'combobox' : undefined} aria-autocomplete=${note ? 'list' : undefined}
+      aria-expanded=${note ? (mention ? 'true' : 'false') : undefined} aria-controls=${mention ? 'mention-list-' + id : undefined}
+      aria-activedescendant=${mention ? 'mention-' + id + '-' + mention.items[mention.active].id : undefined}
+      onInput=${(e) => { setBody(e.currentTarget.value); findMention(e.currentTarget.value, e.currentTarget.selectionStart); }}
+      onPaste=${onPaste} onBlur=${() => setTimeout(() => setMention(null), 150)}
+      onKeyDown=${(e) => { if (mentionKey(e)) return; if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); }}></textarea>
+    ${mention ? html`<ul class="mention-list" role="listbox" id=${'mention-list-' + id} data-region="mentions"
+        aria-label=${t('composer.mention_list')}>
+      ${mention.items.map((u, i) => html`<li role="option" id=${'mention-' + id + '-' + u.id} key=${u.id}
+          aria-selected=${i === mention.active ? 'true' : 'false'} class=${i === mention.active ? 'is-active' : ''}
+          data-mention=${u.id} onMouseDown=${(e) => { e.preventDefault(); pickMention(u); }}>${u.name}</li>`)}
+    </ul>` : null}
+    </div>
     ${!note ? html`<div class="composer-signature small muted" data-region="signature">
       ${sigEdit !== null ? html`<label class="sig-edit"><span>${t('composer.my_signature')}</span>
           <textarea rows="3" data-field="my-signature" value=${sigEdit} onInput=${(e) => setSigEdit(e.currentTarget.value)}></textarea></label>

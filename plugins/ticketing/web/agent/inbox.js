@@ -67,6 +67,17 @@ const LAST_FROM = { customer: 'inbox.last_customer', agent: 'inbox.last_agent', 
 /* The customer spoke last on a ticket still to be worked on: they are waiting (the "customer replied" mark). */
 const waiting = (it) => it.last_message && it.last_message.from === 'customer' && it.status !== 'solved' && it.status !== 'closed';
 
+/* The caller's own seen marks of the rows still being worked on (seen.c): {id: {seen_at, unread}}, 200 ids a call. */
+async function fetchSeen(items) {
+  const ids = items.filter((it) => it.status !== 'closed' && it.status !== 'solved').map((it) => it.id);
+  const marks = {};
+  for (let i = 0; i < ids.length; i += 200) {
+    const d = await api('GET', '/tickets/seen?ids=' + ids.slice(i, i + 200).join(','));
+    for (const m of (d && d.items) || []) marks[m.id] = m;
+  }
+  return marks;
+}
+
 const countOf = (query) => api('GET', '/tickets/count?' + query).then((d) => (d && typeof d.count === 'number' ? d.count : null));
 
 export function Inbox() {
@@ -86,6 +97,8 @@ export function Inbox() {
   const [bulkBusy, setBulkBusy] = useState(false);
   const [more, setMore] = useState(false);
   const [bulkTag, setBulkTag] = useState('');
+  const [marks, setMarks] = useState({});           // the agent's own seen marks of the rows shown
+  const loadMarks = (list) => fetchSeen(list).then((m) => setMarks((old) => ({ ...old, ...m })), () => {});
   const [saved, setSaved] = useState([]);            // saved views: the agent's own and the shared ones
   const [saving, setSaving] = useState(null);        // {name, shared, error} while naming a view to save
   const loadSaved = () => api('GET', '/views').then((d) => setSaved((d && d.items) || []), () => {});
@@ -114,6 +127,7 @@ export function Inbox() {
       if (grown.current !== before) { refresh(); return; }   /* the list grew meanwhile: ask again for all of it */
       setData(d);
       setError(null);
+      loadMarks(d.items || []);
     } catch (e) {
       if (state.current.query === asked) setError(e);
     }
@@ -145,6 +159,7 @@ export function Inbox() {
       state.current.data = next;   /* before the next render, for a refresh that reads it meanwhile */
       setData(next);
       grown.current++;
+      loadMarks(page.items || []);
     } catch (e) {
       setError(e);
     } finally {
@@ -256,6 +271,18 @@ export function Inbox() {
         const found = await api('GET', '/ticket-references/' + m[1]);
         if (found && found.id) { navigate('/app/tickets/' + found.id); return; }
       } catch (e) { /* no such number: search the text */ }
+    }
+    // An order number ("AT-10405", "#10405"): its one ticket, or its customer's tickets.
+    if (/^#?[A-Za-z0-9][A-Za-z0-9_/-]{1,62}$/.test(text) && /\d/.test(text)) {
+      try {
+        const found = await api('GET', '/order-references/' + encodeURIComponent(text.replace(/^#/, '')));
+        const ids = (found && found.ticket_ids) || [];
+        if (ids.length === 1) { navigate('/app/tickets/' + ids[0]); return; }
+        if (found && found.contact_id) {
+          go({ customer: String(found.contact_id), q: '', status: 'new,open,pending,on_hold,solved,closed' });
+          return;
+        }
+      } catch (e) { /* no such order: search the text */ }
     }
     // An e-mail address or a phone number: that customer's tickets, when it is one customer's.
     if (/@/.test(text) || /^[+\d][\d\s().-]{6,}$/.test(text)) {
@@ -396,12 +423,17 @@ export function Inbox() {
         ? html`<div class="card empty"><h2>${t('inbox.none_title')}</h2><p class="muted">${t('inbox.none_body')}</p></div>`
         : html`<ul class=${'ticket-list' + (compact ? ' is-compact' : '')} data-region="inbox">
         ${items.map((it, i) => html`<li key=${it.id} data-ticket=${it.id}
-            class=${'ticket-row' + (i === cursor ? ' is-cursor' : '') + (selected.has(it.id) ? ' is-selected' : '')}>
+            class=${'ticket-row' + (i === cursor ? ' is-cursor' : '') + (selected.has(it.id) ? ' is-selected' : '')
+              + (marks[it.id] && marks[it.id].unread ? ' is-unread' : '')}>
           <input type="checkbox" checked=${selected.has(it.id)} onChange=${() => toggle(it.id)}
             aria-label=${t('bulk.select', { ref: it.reference })} />
           <a class="row-main" href=${'/app/tickets/' + it.id} onClick=${onLinkClick}>
             <span class="row-top">
               <span class="ref">${it.reference}</span>
+              ${marks[it.id] && marks[it.id].unread ? html`<span class=${'unread-mark' + (marks[it.id].seen_at ? ' is-replied' : '')}
+                data-field="unread" data-kind=${marks[it.id].seen_at ? 'replied' : 'new'}
+                title=${t(marks[it.id].seen_at ? 'inbox.unread_replied' : 'inbox.unread_new')}>${marks[it.id].seen_at
+                  ? t('inbox.unread_replied_short') : html`<span class="visually-hidden">${t('inbox.unread_new')}</span>`}</span>` : null}
               <span class="subject">${it.subject}</span>
             </span>
             <span class="row-sub">

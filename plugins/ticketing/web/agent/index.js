@@ -13,6 +13,7 @@ import { MacrosScreen } from './admin/macros.js';
 import { TriggersScreen } from './admin/triggers.js';
 import { UnparsedScreen } from './admin/unparsed.js';
 import { NotificationsBell } from './notifications.js';
+import { MailBanner } from './mailbanner.js';
 
 export const routes = [
   { path: '/app/tickets', page: Inbox },
@@ -22,7 +23,9 @@ export const routes = [
 export const nav = [{ id: 'inbox', href: '/app/tickets', label: 'nav.inbox', order: 10 }];
 
 // The bell of the agent's notifications (notifications.js), in the top bar.
-export const panels = [{ slot: 'topbar', id: 'notifications', panel: NotificationsBell, order: 10 }];
+// For admins, the banner above every page while outgoing mail is not set (mailbanner.js).
+export const panels = [{ slot: 'topbar', id: 'notifications', panel: NotificationsBell, order: 10 },
+  { slot: 'banner', id: 'mail_setup', panel: MailBanner, order: 10, role: 'admin' }];
 
 export const admin = [
   { id: 'mailboxes', label: 'admin.tab_mailboxes', screen: Mailboxes, order: 100 },

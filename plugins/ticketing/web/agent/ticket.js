@@ -208,8 +208,8 @@ function CustomerPanel({ ticket, customer, onErased }) {
       <dl class="facts">
         ${c.phone ? html`<div><dt>${t('customer.phone')}</dt><dd><a href=${'tel:' + c.phone}>${c.phone}</a></dd></div>` : null}
         ${customer && customer.lang ? html`<div><dt>${t('customer.lang')}</dt><dd>${t('lang.' + customer.lang)}</dd></div>` : null}
-        ${customer && customer.created_at ? html`<div><dt>${t('customer.since')}</dt>
-          <dd><time datetime=${customer.created_at} title=${dateTime(customer.created_at)}>${formatDate(customer.created_at, { dateStyle: 'medium' })}</time></dd></div>` : null}
+        ${customer && (customer.first_seen_at || customer.created_at) ? html`<div><dt>${t('customer.since')}</dt>
+          <dd data-field="first-seen"><time datetime=${customer.first_seen_at || customer.created_at} title=${dateTime(customer.first_seen_at || customer.created_at)}>${formatDate(customer.first_seen_at || customer.created_at, { dateStyle: 'medium' })}</time></dd></div>` : null}
         ${customer ? html`<div><dt>${t('customer.tickets')}</dt>
           <dd data-field="ticket-count">${t('customer.tickets_count', { n: number(others.length + 1), open: number(open) })}</dd></div>` : null}
       </dl>
@@ -293,6 +293,8 @@ function Forward({ ticket, disabled, onDone }) {
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState(false);   // the form is made only when opened: no stray fields on the page
+  const [withFiles, setWithFiles] = useState(true);
+  const files = (ticket.messages || []).filter((m) => m.kind !== 'note').reduce((n, m) => n + ((m.attachments || []).length), 0);
   const submit = async (e) => {
     e.preventDefault();
     setError(null);
@@ -300,7 +302,8 @@ function Forward({ ticket, disabled, onDone }) {
     if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(to.trim())) { setError({ message: t('forward.invalid') }); return; }
     setBusy(true);
     try {
-      await api('POST', '/tickets/' + ticket.id + '/forward', { to: to.trim(), ...(note.trim() ? { note: note.trim() } : {}) });
+      await api('POST', '/tickets/' + ticket.id + '/forward', { to: to.trim(), ...(note.trim() ? { note: note.trim() } : {}),
+        ...(files && !withFiles ? { attachments: false } : {}) });
       setSent(to.trim());
       setTo('');
       setNote('');
@@ -320,6 +323,8 @@ function Forward({ ticket, disabled, onDone }) {
       ${error ? html`<p class="prop-error" role="alert" data-error="forward">${errorText(error)}</p>` : null}
       <label for="forward-note" class="small">${t('forward.note')}</label>
       <textarea id="forward-note" rows="3" value=${note} onInput=${(e) => setNote(e.currentTarget.value)}></textarea>
+      ${files ? html`<label class="inline small"><input type="checkbox" data-field="forward-files" checked=${withFiles}
+        onChange=${(e) => setWithFiles(e.currentTarget.checked)} /> ${t('forward.files', { n: files })}</label>` : null}
       <button class="btn btn-secondary btn-sm" type="submit" data-action="forward" disabled=${busy || disabled}>${t('forward.submit')}</button>
       ${sent ? html`<p class="muted small" role="status" data-field="forwarded">${t('forward.done', { to: sent })}</p>` : null}
       <p class="muted small">${t('forward.hint')}</p>
@@ -361,6 +366,7 @@ export function TicketPage({ id }) {
       setCustomer(await api('GET', '/customers/' + customerId));
     } catch (e) { /* the panel shows what the ticket carries */ }
   }
+  const seenRef = useRef(null);
   async function load() {
     try {
       const d = await api('GET', '/tickets/' + id);
@@ -371,6 +377,12 @@ export function TicketPage({ id }) {
       setTicket(d);
       setError(null);
       if (d.customer) loadCustomer(d.customer.id);
+      // The agent's own seen mark (the inbox's "customer wrote since you looked"), once per newest message.
+      const newest = Math.max(0, ...(d.messages || []).map((m) => m.id || 0));
+      if (seenRef.current !== id + ':' + newest) {
+        seenRef.current = id + ':' + newest;
+        api('POST', '/tickets/' + id + '/seen').catch(() => { seenRef.current = null; });
+      }
     } catch (e) {
       setError(e);
     }

@@ -1,7 +1,7 @@
 // /contact: the web form (POST /api/v1/public/tickets). The checks mirror the server's (required fields, byte
 // limits, the e-mail syntax, the files' number and size), so most mistakes get a message before anything is sent;
 // whatever the server still refuses is explained in the customer's language (errors.js).
-import { alert, api, checkFiles, config, control, explain, field, filePicker, h, icon, lang, loadConfig, readFiles, slot, t,
+import { alert, api, checkFiles, config, shop, control, explain, field, filePicker, h, icon, lang, loadConfig, readFiles, slot, t,
   utf8Bytes } from '@destek/portal';
 
 const FIELDS = ['name', 'email', 'order_number', 'subject', 'body'];
@@ -56,7 +56,7 @@ export function contactPage(params, update) {
       if (v.order_number) body.order_number = v.order_number;
       if (st.files.files.length) body.attachments = await readFiles(st.files.files);
       const res = await api('POST', '/public/tickets', body);
-      st.done = { reference: res.reference, email: v.email };
+      st.done = { reference: res.reference, email: v.email, mailed: res.confirmation_mailed !== false };
       for (const k of FIELDS) values[k] = '';
       st.files.files = [];
       st.focus = 'done-title';
@@ -113,7 +113,8 @@ export function contactPage(params, update) {
         }),
         h('button', { type: 'submit', class: 'btn btn-primary btn-block', disabled: st.busy },
           st.busy ? t('form.submitting') : t('form.submit')),
-        h('p', { class: 'fine' }, t('form.privacy'))));
+        h('p', { class: 'fine' }, t('form.privacy'), shop.privacy_url ? [' ', h('a', { href: shop.privacy_url, rel: 'noopener',
+          target: '_blank', 'data-link': 'form-privacy' }, t('form.privacy_notice'))] : null)));
   }
 
   function doneView() {
@@ -125,9 +126,10 @@ export function contactPage(params, update) {
       h('p', { class: 'ref', 'data-reference': d.reference }, d.reference),
       h('h2', null, t('done.next_title')),
       h('ol', { class: 'steps' },
-        h('li', null, t('done.next_mail', { email: d.email })),
+        h('li', { 'data-field': d.mailed ? 'mailed' : 'not-mailed' },
+          d.mailed ? t('done.next_mail', { email: d.email }) : t('done.no_mail', { email: d.email })),
         h('li', null, t('done.next_answer')),
-        h('li', null, t('done.next_follow'))),
+        h('li', null, d.mailed ? t('done.next_follow') : t('done.next_follow_no_mail'))),
       h('button', {
         type: 'button', class: 'btn btn-ghost',
         onClick() {

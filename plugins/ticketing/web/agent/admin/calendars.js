@@ -17,6 +17,18 @@ function timeZones() {
   return zones;
 }
 
+/* Working hours as people read them, in the admin's language: "mon-fri 09:00-18:00; sat 10:00-14:00" (or the
+ * Turkish "pzt-cum ...", which the server takes too) becomes "Pazartesi–Cuma 09:00–18:00; Cumartesi 10:00–14:00". */
+const DAY_WORDS = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, paz: 0, pzt: 1, sal: 2, 'çar': 3, car: 3, per: 4,
+  cum: 5, cmt: 6 };
+export function hoursText(text) {
+  return String(text || '').replace(/her gün|daily|[a-zçA-ZÇ]{3}(?![a-zçşğüöı])/gi, (w) => {
+    const k = w.toLocaleLowerCase('tr');
+    if (k === 'daily' || k === 'her gün') return t('day.daily');
+    return k in DAY_WORDS ? t('day.' + DAY_WORDS[k]) : w;
+  }).replace(/(\d)-(\d)/g, '$1–$2').replace(/([^\d\s])-([^\d\s])/gu, '$1–$2');
+}
+
 /* Entries in a holidays text: lines (or ; , separated) that are not blank or # comments. */
 export function holidayCount(text) {
   return String(text || '').split('\n').map((l) => l.replace(/#.*/, ''))
@@ -27,7 +39,7 @@ function CalendarForm({ calendar, onSaved, onCancel }) {
   const initial = calendar
     ? { name: calendar.name, time_zone: calendar.time_zone, hours: calendar.hours, holidays: calendar.holidays || '',
       is_default: calendar.is_default }
-    : { name: '', time_zone: 'Europe/Istanbul', hours: 'mon-fri 09:00-18:00', holidays: '', is_default: false };
+    : { name: '', time_zone: 'Europe/Istanbul', hours: t('admin.hours_default'), holidays: '', is_default: false };
   useFocusOnMount(calendar ? 'edit-cal-name' : 'cal-name');
   const form = useForm(calendar ? 'edit-cal' : 'cal', initial, {
     fieldOf: (err) => (err.code === 'name_taken' ? 'name' : err.field),
@@ -55,6 +67,7 @@ function CalendarForm({ calendar, onSaved, onCancel }) {
       <datalist id="tz-list">${timeZones().map((z) => html`<option value=${z} />`)}</datalist>
       <${F} form=${form} name="hours" type="textarea" rows="2" label=${t('admin.hours')} required wide mono
         hint=${t('admin.hours_hint')} />
+      <p class="field-wide muted small" data-field="hours-read" aria-live="polite">${t('admin.hours_read', { hours: hoursText(form.values.hours) })}</p>
       <${F} form=${form} name="holidays" type="textarea" rows="6" label=${t('admin.holidays')} wide mono
         hint=${t('admin.holidays_hint')} />
       <div class="field-wide inline-form add-day">
@@ -167,7 +180,7 @@ export function CalendarsScreen() {
       columns=${[
         { label: t('admin.f_name'), cell: (c) => html`<strong>${c.name}</strong>${c.is_default ? html` <span class="badge badge-on">${t('admin.default')}</span>` : null}` },
         { label: t('admin.time_zone'), cell: (c) => html`<code>${c.time_zone}</code>` },
-        { label: t('admin.hours'), cell: (c) => html`<code class="break">${c.hours}</code>` },
+        { label: t('admin.hours'), cell: (c) => html`<span class="break" data-field="hours" title=${c.hours}>${hoursText(c.hours)}</span>` },
         { label: t('admin.holidays'), cell: (c) => html`<span data-field="holidays">${t('admin.n_holidays', { n: holidayCount(c.holidays) })}</span>` },
         { label: t('admin.teams'), cell: (c) => ((c.team_ids || []).length ? c.team_ids.map(teamName).join(', ') : '—') },
         { label: '', cls: 'cell-actions', cell: (c) => html`<div class="row-actions">

@@ -6,12 +6,15 @@
 // mail settings) and every server has its TLS choice: auto, STARTTLS (required), implicit TLS, or none (loopback
 // only unless mail.allow_plaintext). A mailbox replaced on the server (a new UIDVALIDITY) shows in its status.
 import { useEffect, useState } from 'preact/hooks';
-import { Alert, api, dateTime, errorText, html, t } from '@destek/agent';
+import { Alert, SettingsForm, api, dateTime, errorText, html, t } from '@destek/agent';
 
 const SMTP_KEYS = { url: 'mail.smtp_url', user: 'mail.smtp_user', password: 'mail.smtp_password', from: 'mail.from',
   from_name: 'mail.from_name', tls: 'mail.smtp_tls' };
 const IMAP_KEYS = { url: 'mail.imap_url', user: 'mail.imap_user', password: 'mail.imap_password',
   poll_seconds: 'mail.poll_seconds', tls: 'mail.imap_tls' };
+// The mail settings the cards above edit; the rest of mail.* is listed under them (SettingsForm): every mail
+// setting is on this screen, none on the general settings screen.
+const MANAGED = new Set([...Object.values(SMTP_KEYS), ...Object.values(IMAP_KEYS)]);
 const TLS_MODES = { auto: 'mailboxes.tls_auto', starttls: 'mailboxes.tls_starttls', implicit: 'mailboxes.tls_implicit',
   none: 'mailboxes.tls_none' };
 
@@ -359,5 +362,9 @@ export function Mailboxes() {
     ${boxes && !boxes.length && !adding ? html`<p class="muted small" data-empty="mailboxes">${t('mailboxes.none')}</p>` : null}
     ${(boxes || []).map((box) => html`<${MailboxCard} key=${box.id} box=${box} status=${boxStatus(box.id) || box.status} teams=${teams}
       onChanged=${reload} />`)}
+    <details class="mbx-more" data-region="mail-more-settings">
+      <summary class="h3">${t('mailboxes.more_settings')}</summary>
+      <${SettingsForm} only=${(x) => /^mail\./.test(x.name) && !MANAGED.has(x.name)} />
+    </details>
   </div>`;
 }
