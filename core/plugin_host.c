@@ -435,6 +435,12 @@ static int h_db_read_snapshot(struct destek_req *call)
   return 0;
 }
 
+static void h_thread_done(void)
+{
+  lua_host_thread_release();
+  db_reader_release();
+}
+
 static int h_socket_endpoint(const struct destek_host *h, const char *path, const struct destek_socket_ops *ops)
 {
   return wspub_add(h->plugin, path, ops);
@@ -608,6 +614,7 @@ static const struct destek_host host_template = {
   .socket_endpoint = h_socket_endpoint,
   .socket_send = wspub_send,
   .socket_close = wspub_close,
+  .thread_done = h_thread_done,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -565,6 +565,9 @@ struct destek_host {
   int (*socket_send)(uint64_t sock, const char *text, size_t len);
   /* Closes sock with code (1000, or 4000-4999 of the module's) and a short reason, after what is queued. */
   void (*socket_close)(uint64_t sock, int code, const char *reason);
+  /* A thread the module started (a pusher, a worker) gives back what it holds of the core's, its database reader and
+   * its Lua state (made when a call of it reached a Lua module), before it ends. */
+  void (*thread_done)(void);
 };
 
 /* message_send's refusals. */

@@ -162,8 +162,14 @@ test('a socket that stops reading is closed with 4008 (its queue overflowed) whi
   const ticket = await ticketOf('yavas@example.com');
   const u = new URL(server.url);
   const py = spawn('python3', ['-c', STALLED, u.hostname, u.port, `/api/v1/chat/socket?token=${token}&after=1`]);
+  let out = '';
   const lines = [];
-  py.stdout.on('data', (d) => lines.push(...d.toString().trim().split('\n')));
+  py.stdout.on('data', (d) => {   // whole lines only: a chunk may end mid-line
+    out += d.toString();
+    const parts = out.split('\n');
+    out = parts.pop();
+    lines.push(...parts);
+  });
   await eventually(async () => lines, (l) => l.length >= 1, {ms: T(10000)});
   assert.match(lines[0], /101/);
   const long = 'x'.repeat(60000);
