@@ -543,7 +543,10 @@ static int l_call(lua_State *L)
   cJSON *result = NULL;
   lua_State *saved = s->running;
   s->running = L;
+  int unmetered = services_unmetered(name);
+  double t0 = unmetered ? util_mono() : 0, c0 = unmetered ? lh_thread_cpu() : 0;
   int rc = services_call(call, name, args, &result);
+  if (unmetered) lh_credit(s, util_mono() - t0, lh_thread_cpu() - c0);
   s->running = saved;
   cJSON_Delete(args);
   lh_check_killed(L);

@@ -41,6 +41,9 @@
  * machine, not the plugin, makes the wall clock run, so the worker's load has this longer limit (the instruction
  * budget still ends a loop). */
 #define LH_BUILD_TIME_LIMIT 3.0
+/* Time a call spends inside unmetered core services (lh_credit: a consent import of 10,000 rows) is given back to
+ * its budget, up to this many seconds in all per outermost call: a plugin calling one in a loop still ends. */
+#define LH_CREDIT_LIMIT 20.0
 extern int lh_offline;          /* lua_host_offline(): the longer limit for every call */
 #define LH_INSTRUCTION_LIMIT 200000000L
 #define LH_HOOK_EVERY 1000
@@ -152,6 +155,7 @@ struct lh_state {
   double deadline;              /* when to look at the call's time again: its CPU may not be all used yet */
   double wall_deadline;         /* the LH_WALL_LIMIT */
   double cpu_start;             /* the thread's CPU time when the outermost run began */
+  double credited;              /* wall seconds given back by lh_credit in this outermost run (LH_CREDIT_LIMIT) */
   int building;                 /* state_build is loading plugins into this worker's state: LH_BUILD_TIME_LIMIT */
   long ticks;                   /* hook calls left */
   long charged;                 /* work charged by C functions (lh_budget_charge), not yet taken from ticks */
@@ -195,6 +199,10 @@ int lh_protect(lua_State *L, lua_CFunction f, void *ud, int nresults);
 int lh_deadline_passed(struct lh_state *s);
 /* Time the call spent waiting outside Lua (network, database writer) does not count against its deadline. */
 void lh_pause_credit(struct lh_state *s, double seconds);
+/* Takes back from the running call's budget the wall-clock and CPU seconds an unmetered core service ran for
+ * (services_publish_unmetered). */
+void lh_credit(struct lh_state *s, double wall, double cpu);
+double lh_thread_cpu(void);
 /* Loading a plugin into a worker's state inside a running call (lua_host.c) runs on a budget of its own, a worker
  * load's (LH_BUILD_TIME_LIMIT, a fresh instruction count), and the time it takes is not charged to the call:
  * lh_budget_push saves the call's budget and starts the load's, lh_budget_pop gives the call its own back (a load

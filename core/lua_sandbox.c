@@ -69,6 +69,19 @@ static double thread_cpu(void)
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double lh_thread_cpu(void) { return thread_cpu(); }
+
+void lh_credit(struct lh_state *s, double wall, double cpu)
+{
+  if (s->depth <= 0) return;
+  double room = LH_CREDIT_LIMIT - s->credited;
+  if (room <= 0) return;
+  if (wall > room) wall = room;
+  if (cpu > room) cpu = room;
+  if (wall > 0) { s->deadline += wall; s->wall_deadline += wall; s->credited += wall; }
+  if (cpu > 0) s->cpu_start += cpu;
+}
+
 int lh_deadline_passed(struct lh_state *s)
 {
   double now = util_mono();
@@ -505,6 +518,7 @@ int lh_run(struct lh_state *s, int slot, struct destek_req *call, lua_CFunction 
     s->deadline = util_mono() + limit;
     s->wall_deadline = util_mono() + (s->building || lh_offline ? LH_BUILD_TIME_LIMIT : LH_WALL_LIMIT);
     s->cpu_start = thread_cpu();
+    s->credited = 0;
     s->ticks = LH_INSTRUCTION_LIMIT / LH_HOOK_EVERY;
     s->charged = 0;
     s->killed = 0;

@@ -150,6 +150,7 @@ static void forget(const char *name)
   jobs_forget_owner(name);
   services_forget_owner(name);
   contacts_hooks_forget(name);
+  plugin_started_forget(name);
 }
 
 /* The size of struct destek_plugin as ABI 1 was first published (before `commands`): older plugins are that big. */

@@ -43,6 +43,11 @@ struct db_step_runner;
 int plugin_migrate_run(const char *owner, const struct destek_migration *steps, const struct db_step_runner *runner,
                        char *err, size_t errlen);
 
+/* Runs the start-phase functions plugins registered with host->started (once every plugin has been initialised);
+ * plugin_started_forget drops a plugin's (one that failed or was unloaded). */
+void plugin_started_run(void);
+void plugin_started_forget(const char *owner);
+
 /* GET /api/v1/plugins (admin) and the control commands plugins_list / plugins_reload. */
 int plugin_routes_init(void);
 

@@ -59,6 +59,49 @@ static int h_on(const struct destek_host *h, const char *event, int mode, destek
   return bus_subscribe(h->plugin, event, mode, fn, ud);
 }
 
+/* The plugins' start-phase functions (host->started), run once by plugin_started_run. */
+static struct { const char *owner; destek_job_fn fn; void *ud; } started_fns[32];
+static int n_started;
+static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int h_started(const struct destek_host *h, destek_job_fn fn, void *ud)
+{
+  if (!fn) return -1;
+  pthread_mutex_lock(&started_lock);
+  int rc = n_started < (int)(sizeof started_fns / sizeof started_fns[0]) ? 0 : -1;
+  if (!rc) started_fns[n_started++] = (typeof(started_fns[0])){ h->plugin, fn, ud };
+  pthread_mutex_unlock(&started_lock);
+  if (rc) log_error("plugin", "%s: too many start-phase functions", h->plugin);
+  return rc;
+}
+
+void plugin_started_forget(const char *owner)
+{
+  pthread_mutex_lock(&started_lock);
+  int keep = 0;
+  for (int i = 0; i < n_started; i++)
+    if (strcmp(started_fns[i].owner, owner) != 0) started_fns[keep++] = started_fns[i];
+  n_started = keep;
+  pthread_mutex_unlock(&started_lock);
+}
+
+void plugin_started_run(void)
+{
+  pthread_mutex_lock(&started_lock);
+  int n = n_started;
+  typeof(started_fns[0]) fns[32];
+  memcpy(fns, started_fns, (size_t)n * sizeof fns[0]);
+  pthread_mutex_unlock(&started_lock);
+  for (int i = 0; i < n; i++) {
+    struct destek_req c;
+    call_begin(&c, fns[i].owner);
+    int rc = fns[i].fn(&c, fns[i].ud);
+    if (call_end(&c, rc == 0) != 0 || rc != 0) log_error("plugin", "%s: its start-phase function failed", fns[i].owner);
+  }
+  /* What the functions called (a Lua module's service) may have built this thread a Lua state: not kept. */
+  lua_host_thread_release();
+}
+
 static int h_every(const struct destek_host *h, const char *job, int seconds, destek_job_fn fn, void *ud)
 {
   return jobs_every(h->plugin, job, seconds, fn, ud);
@@ -93,6 +136,12 @@ static cJSON *h_decide_new(struct destek_req *call, const char *policy, const cJ
 }
 
 /* ------------------------------------------------------------------------------------------------ calls */
+
+static void h_thread_release(void)
+{
+  lua_host_thread_release();
+  db_reader_release();
+}
 
 static struct destek_req *h_call_new(const struct destek_host *h)
 {
@@ -435,12 +484,6 @@ static int h_db_read_snapshot(struct destek_req *call)
   return 0;
 }
 
-static void h_thread_done(void)
-{
-  lua_host_thread_release();
-  db_reader_release();
-}
-
 static int h_socket_endpoint(const struct destek_host *h, const char *path, const struct destek_socket_ops *ops)
 {
   return wspub_add(h->plugin, path, ops);
@@ -611,10 +654,12 @@ static const struct destek_host host_template = {
   .rate_take_memory = ratelimit_take_memory,
   .message_json_new = consent_message_json_new,
   .db_read_snapshot = h_db_read_snapshot,
+  .message_send_sms = consent_message_send_sms,
+  .thread_release = h_thread_release,
+  .started = h_started,
   .socket_endpoint = h_socket_endpoint,
   .socket_send = wspub_send,
   .socket_close = wspub_close,
-  .thread_done = h_thread_done,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -85,6 +85,7 @@ int server_core_init(const char *data_dir)
   commands_control_init();
   plugin_load_all(data_dir);
   if (lua_host_init(data_dir) < 0) log_error("plugin", "the Lua plugins could not be loaded");
+  plugin_started_run();
   return 0;
 }
 

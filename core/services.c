@@ -19,6 +19,7 @@ struct service {
   const char *owner;   /* interned */
   destek_service_fn fn;
   void *ud;
+  int unmetered;       /* services_publish_unmetered */
 };
 
 static struct service services[SERVICES_MAX];
@@ -53,9 +54,20 @@ int services_publish(const char *owner, const char *name, destek_service_fn fn, 
     log_error("services", "%s: too many services (at most %d)", owner, SERVICES_MAX);
     rc = -1;
   }
-  if (rc == 0) services[n_services++] = (struct service){ iname, iowner, fn, ud };
+  if (rc == 0) services[n_services++] = (struct service){ iname, iowner, fn, ud, 0 };
   pthread_rwlock_unlock(&lock);
   return rc;
+}
+
+int services_publish_unmetered(const char *owner, const char *name, destek_service_fn fn, void *ud)
+{
+  if (services_publish(owner, name, fn, ud) != 0) return -1;
+  const char *iname = util_intern(name);
+  pthread_rwlock_wrlock(&lock);
+  for (int i = 0; i < n_services; i++)
+    if (services[i].name == iname) services[i].unmetered = 1;
+  pthread_rwlock_unlock(&lock);
+  return 0;
 }
 
 void services_forget_owner(const char *owner)
@@ -82,6 +94,12 @@ int services_exists(const char *name)
 {
   struct service s;
   return name && find(name, &s);
+}
+
+int services_unmetered(const char *name)
+{
+  struct service s;
+  return name && find(name, &s) && s.unmetered;
 }
 
 int services_call(struct destek_req *call, const char *name, const cJSON *args, cJSON **result)

@@ -28,6 +28,12 @@ int services_call(struct destek_req *call, const char *name, const cJSON *args, 
 
 /* 1 when a loaded module publishes name. */
 int services_exists(const char *name);
+/* A core service whose work is bounded by its own limits (a list of at most N rows done in one go) and is not the
+ * calling Lua plugin's running time: a Lua call's time budget (CPU and wall clock) stands still while it runs, as it
+ * does while the plugin waits on the network or the disk. Its instructions are C, not the plugin's. */
+int services_publish_unmetered(const char *owner, const char *name, destek_service_fn fn, void *ud);
+/* 1 when name was published with services_publish_unmetered. */
+int services_unmetered(const char *name);
 
 /* The published services whose names end with suffix (NULL: every one), [{name, plugin}] in name order (caller frees). */
 cJSON *services_list_new(const char *suffix);

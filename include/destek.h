@@ -554,6 +554,28 @@ struct destek_host {
    * (a page built from many small reads). Never hold it across waiting. 0, or -1 (the reads then go one by one). */
   int (*db_read_snapshot)(struct destek_req *call);
 
+  /* --- messages to contacts, continued --- */
+  /* Queues an SMS (UTF-8, at most 800 bytes) to contact_id's phone number in the call's transaction, as message_send
+   * does an e-mail; the core's sender hands it after commit to the SMS gateway adapter, the Lua policy
+   * `sms.gateway:<sms.gateway setting>`. commercial=1: refused (DESTEK_SEND_NO_CONSENT) without the contact's current
+   * ONAY for "sms", checked again when it is sent, and the text gets the refusal line the law asks for (trade name,
+   * MERSİS number, RET to 3338; DESTEK_SEND_NOT_CONFIGURED while the sms.* settings for it are empty). The message id
+   * (> 0), or a DESTEK_SEND_* code (< 0; DESTEK_SEND_NO_ADDRESS: no phone number). */
+  int64_t (*message_send_sms)(struct destek_req *call, int64_t contact_id, const char *text, int commercial);
+
+  /* --- threads a plugin starts --- */
+  /* Frees what the host keeps for the calling thread: its Lua state (made by the first decide_new or has_policy on
+   * it) and its read connection (the first db_read). For a thread the plugin started itself (pthread_create) that
+   * called into the host, as the last thing before it returns; never on a request, job or bus thread. */
+  void (*thread_release)(void);
+
+  /* --- registration, continued --- */
+  /* Registers, from init(), fn to run once when every plugin (C and Lua) has been initialised, before the server takes
+   * requests or an offline command runs: in a call of the plugin's own (the system's), committed when fn returns 0.
+   * For a module that follows what other modules publish: it may call their services (describe) and subscribe with
+   * h->on from there (events emitted before it runs are none: nothing is served yet). 0, or -1 (logged). */
+  int (*started)(const struct destek_host *h, destek_job_fn fn, void *ud);
+
   /* --- public websockets (core/wspub.c): a module's own, for people who are not signed in --- */
   /* Declares, from init(), a websocket at path (an exact path, "/api/v1/<plugin>/..."), public: ops->admit checks the
    * page's Origin and the module's credentials; ping/pong at the protocol level and the close handshake are the
@@ -565,9 +587,6 @@ struct destek_host {
   int (*socket_send)(uint64_t sock, const char *text, size_t len);
   /* Closes sock with code (1000, or 4000-4999 of the module's) and a short reason, after what is queued. */
   void (*socket_close)(uint64_t sock, int code, const char *reason);
-  /* A thread the module started (a pusher, a worker) gives back what it holds of the core's, its database reader and
-   * its Lua state (made when a call of it reached a Lua module), before it ends. */
-  void (*thread_done)(void);
 };
 
 /* message_send's refusals. */
@@ -576,6 +595,7 @@ struct destek_host {
 #define DESTEK_SEND_NO_ADDRESS (-3)   /* the contact has no e-mail address */
 #define DESTEK_SEND_NO_CONSENT (-4)   /* commercial, without a current ONAY for the channel */
 #define DESTEK_SEND_ERROR      (-5)   /* the database failed (logged) */
+#define DESTEK_SEND_NOT_CONFIGURED (-6) /* a commercial SMS without the sms.* settings its refusal line needs */
 
 /* A module's part in the life of a contact (host->contact_hooks). Each runs inside the call's transaction: return 0,
  * or an error status set up on the call (host->error), which fails the whole operation and takes back what every

@@ -11,6 +11,7 @@ local seg = require "segments"
 local send = require "send"
 local import = require "import"
 local iys = require "iys"
+local sms = require "sms"
 
 local function must_campaign(req)
   local c = send.campaign_of(math.tointeger(req.params.id))
@@ -43,15 +44,28 @@ local function contact_arg(b)
   return c
 end
 
--- The fields of a campaign from a request body (all for a new one; those given for a change of a draft).
-local function fields(b, partial)
+-- The fields of a campaign from a request body (all for a new one; those given for a change of a draft). channel is
+-- the campaign's (a draft keeps the channel it was made with): an SMS campaign has no subjects, and its texts are at
+-- most 800 bytes (the core adds the refusal line).
+local function fields(b, partial, channel)
   local f = {}
+  if not partial then
+    if b.channel ~= nil and b.channel ~= "email" and b.channel ~= "sms" then util.fail("channel", "channel is email or sms") end
+    channel = b.channel or "email"
+    f.channel = channel
+  end
+  local sms = channel == "sms"
   local function text(name, max)
     if partial and b[name] == nil then return end
+    if sms and name:find("^subject") then
+      if b[name] ~= nil and b[name] ~= "" then util.fail(name, "an SMS campaign has no subject") end
+      f[name] = ""
+      return
+    end
     f[name] = util.need_text(b, name, max)
   end
   text("name", 200)
-  text("subject_tr", 200); text("body_tr", 100000); text("subject_en", 200); text("body_en", 100000)
+  text("subject_tr", 200); text("body_tr", sms and 800 or 100000); text("subject_en", 200); text("body_en", sms and 800 or 100000)
   for _, k in ipairs({ "subject_tr", "subject_en" }) do
     if f[k] and f[k]:find("[\r\n]") then util.fail(k, k .. " is one line") end
   end
@@ -61,8 +75,8 @@ local function fields(b, partial)
     if not n or n < 1 or n > 2000 then util.fail("per_second", "per_second is 1 to 2000 messages a second") end
     f.per_second = n
   end
-  if b.channel ~= nil and b.channel ~= "email" then
-    util.fail("channel", "channel is email (SMS campaigns are not built yet)")
+  if partial and b.channel ~= nil and b.channel ~= channel then
+    util.fail("channel", "a campaign keeps the channel it was made with")
   end
   return f
 end
@@ -70,7 +84,8 @@ end
 local function register_routes()
   destek.route("POST", "/api/v1/campaign-segments/count", "agent", function(req)
     local b = body_of(req)
-    return 200, seg.count(seg.check(b.rules))
+    if b.channel ~= nil and b.channel ~= "email" and b.channel ~= "sms" then util.fail("channel", "channel is email or sms") end
+    return 200, seg.count(seg.check(b.rules), b.channel)
   end, { max_body = 16384 })
 
   destek.route("GET", "/api/v1/campaigns", "agent", function(req)
@@ -86,8 +101,8 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaigns", "admin", function(req)
     local f = fields(body_of(req), false)
     local r = destek.db.exec("INSERT INTO campaigns_campaigns(name, channel, rules, subject_tr, body_tr, subject_en, body_en," ..
-      " per_second, status, created_by, created_at) VALUES (?1, 'email', ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9)",
-      f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time())
+      " per_second, status, created_by, created_at) VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9)",
+      f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time(), f.channel)
     destek.audit("campaigns.created", "campaign:" .. r.last_id)
     return 201, out(send.campaign_of(r.last_id), true)
   end, { max_body = 256 * 1024 })
@@ -99,7 +114,7 @@ local function register_routes()
   destek.route("PATCH", "/api/v1/campaigns/{id}", "admin", function(req)
     local c = must_campaign(req)
     if c.status ~= "draft" then return destek.error(409, "not_a_draft", "only a draft can be changed") end
-    local f = fields(body_of(req), true)
+    local f = fields(body_of(req), true, c.channel)
     for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second" }) do
       if f[k] ~= nil then destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k]) end
     end
@@ -112,9 +127,11 @@ local function register_routes()
     local c = must_campaign(req)
     local contact = contact_arg(body_of(req))
     local subject, body = send.message(c, contact)
-    local st = destek.call("consent.state", { contact_id = contact.id, channel = "email" })
-    return 200, { contact_id = contact.id, lang = contact.lang, to = contact.email or destek.json.null, subject = subject,
-                  body = body, may_send = (st and st.onay and contact.email and contact.email ~= destek.json.null) and true or false }
+    local st = destek.call("consent.state", { contact_id = contact.id, channel = c.channel })
+    local to = c.channel == "sms" and contact.phone or contact.email
+    if to == nil then to = destek.json.null end
+    return 200, { contact_id = contact.id, lang = contact.lang, channel = c.channel, to = to, subject = subject,
+                  body = body, may_send = (st and st.onay and to ~= destek.json.null) and true or false }
   end, { params = "id:int", max_body = 4096 })
 
   -- A test send to one contact (the agent's own, say): a commercial message like the others, so it too needs that
@@ -123,11 +140,13 @@ local function register_routes()
     local c = must_campaign(req)
     local contact = contact_arg(body_of(req))
     local subject, body = send.message(c, contact)
-    local res, err = destek.call("consent.send", { contact_id = contact.id, commercial = true,
-                                                   subject = "[" .. destek.t("test", contact.lang) .. "] " .. subject, body = body })
+    local tag = "[" .. destek.t("test", contact.lang) .. "] "
+    local res, err = destek.call("consent.send", { contact_id = contact.id, commercial = true, channel = c.channel,
+                                                   subject = c.channel == "sms" and "" or tag .. subject,
+                                                   body = c.channel == "sms" and tag .. body or body })
     if not res then return err end
     destek.audit("campaigns.test_sent", "campaign:" .. c.id, { contact_id = contact.id })
-    return 201, { message_id = res.id, to = contact.email }
+    return 201, { message_id = res.id, to = c.channel == "sms" and contact.phone or contact.email }
   end, { params = "id:int", max_body = 4096 })
 
   -- Starts sending now, or at `at` (scheduled). A campaign is sent once: a second schedule is refused.
@@ -136,6 +155,14 @@ local function register_routes()
     local b = type(req.json) == "table" and req.json or {}
     if c.status ~= "draft" and c.status ~= "scheduled" then
       return destek.error(409, "already_sent", "the campaign is being sent or was sent")
+    end
+    if c.channel == "sms" then
+      for _, k in ipairs({ "sms.trade_name", "sms.mersis", "sms.ret_keyword" }) do
+        if (destek.setting(k) or "") == "" then
+          return destek.error(409, "sms_not_configured", "a commercial SMS carries the trade name, MERSİS number and" ..
+                              " the RET keyword for 3338: set sms.trade_name, sms.mersis and sms.ret_keyword")
+        end
+      end
     end
     local now = os.time()
     local at = now
@@ -178,7 +205,7 @@ local function register_routes()
     local c = must_campaign(req)
     local limit, after = destek.cursor(req)
     local status, reason = req.query.status or "", req.query.reason or ""
-    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, c.name, c.email," ..
+    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, c.name, c.email, c.phone," ..
       " m.status AS delivery, m.last_error FROM campaigns_recipients r JOIN core_contacts c ON c.id = r.contact_id" ..
       " LEFT JOIN core_messages m ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.id > ?2" ..
       " AND (?3 = '' OR r.status = ?3) AND (?4 = '' OR r.reason = ?4) ORDER BY r.id LIMIT ?5",
@@ -186,7 +213,7 @@ local function register_routes()
     local next_after
     if #rows > limit then rows[#rows] = nil; next_after = rows[#rows].id end
     for i, r in ipairs(rows) do
-      rows[i] = { id = r.id, contact_id = r.contact_id, name = r.name, email = r.email, status = r.status,
+      rows[i] = { id = r.id, contact_id = r.contact_id, name = r.name, email = r.email, phone = r.phone, status = r.status,
                   reason = r.reason, message_id = r.message_id, at = util.iso(r.at),
                   delivery = r.delivery == "sent" and "delivered" or r.delivery, error = r.last_error }
     end
@@ -224,19 +251,16 @@ local function register_routes()
     local b = body_of(req)
     local name = util.need_text(b, "name", 200)
     if type(b.csv) ~= "string" then util.fail("csv", "csv is the file's text") end
-    local rows, perr = import.parse_csv(b.csv)
-    if not rows then return destek.error(422, "bad_csv", perr, "csv") end
-    local good, problems = import.check(rows)
-    if #problems == 0 then problems = import.record(good) end
-    if #problems > 0 then
+    local count, problems = import.record_csv(b.csv)
+    if not count then
       return 422, { error = { code = "invalid_rows", message = #problems .. " row(s) of the file are refused; nothing was" ..
                     " imported", rows = problems } }
     end
     local r = destek.db.exec("INSERT INTO campaigns_imports(name, rows, created_by, created_at) VALUES (?1, ?2, ?3, ?4)",
-                             name, #good, req.user.id, os.time())
-    destek.audit("campaigns.consent_imported", "import:" .. r.last_id, { rows = #good, name = name })
-    return 201, { id = r.last_id, name = name, rows = #good }
-  end, { max_body = 4 * 1024 * 1024 })
+                             name, count, req.user.id, os.time())
+    destek.audit("campaigns.consent_imported", "import:" .. r.last_id, { rows = count, name = name })
+    return 201, { id = r.last_id, name = name, rows = count }
+  end, { max_body = 8 * 1024 * 1024 })
 
   destek.route("GET", "/api/v1/campaign-imports", "admin", function(req)
     local limit, after = destek.cursor(req)
@@ -268,6 +292,7 @@ return {
     { name = "campaigns.iys_brand_code", type = "string", default = "", description = "İYS brand code (brandCode)" },
     { name = "campaigns.iys_username", type = "string", default = "", description = "İYS API user" },
     { name = "campaigns.iys_password", type = "string", default = "", secret = true, description = "İYS API password" },
+    table.unpack(sms.SETTINGS),
   },
   i18n = {
     tr = { test = "TEST" },
@@ -277,6 +302,8 @@ return {
     send.register()
     register_routes()
     iys.register()
+    sms.register()
+    require("report").register()   -- campaigns.report_facts for the reports module (report.lua)
     destek.service("campaigns.contact_merged", function(m)
       destek.db.exec("UPDATE OR IGNORE campaigns_tags SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
       destek.db.exec("DELETE FROM campaigns_tags WHERE contact_id = ?1", m.source_id)

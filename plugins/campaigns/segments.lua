@@ -13,12 +13,21 @@ local util = require "util"
 
 local seg = {}
 
--- The current state of (contact c, e-mail) in the core's ledger, as consent.c derives it: the latest record wins, a RET
--- winning a tie; records of contacts merged into c count as c's.
-seg.CONSENT_SQL = "coalesce((SELECT k.status FROM core_consent k WHERE k.channel = 'email' AND (k.contact_id = c.id OR" ..
-  " k.contact_id IN (SELECT m.id FROM core_contacts m WHERE m.merged_into = c.id)) ORDER BY k.at DESC," ..
-  " k.status = 'RET' DESC, k.id DESC LIMIT 1), '') = 'ONAY'"
-seg.ADDRESS_SQL = "coalesce(c.email, '') <> ''"
+seg.CHANNELS = { "email", "sms" }
+
+-- The current state of (contact c, channel) in the core's ledger, as consent.c derives it: the latest record wins, a
+-- RET winning a tie; records of contacts merged into c count as c's. channel is "email" or "sms" (never user text).
+function seg.consent_sql(channel)
+  return "coalesce((SELECT k.status FROM core_consent k WHERE k.channel = '" .. channel .. "' AND (k.contact_id = c.id" ..
+    " OR k.contact_id IN (SELECT m.id FROM core_contacts m WHERE m.merged_into = c.id)) ORDER BY k.at DESC," ..
+    " k.status = 'RET' DESC, k.id DESC LIMIT 1), '') = 'ONAY'"
+end
+-- The contact has an address for the channel: an e-mail address, or a phone number for SMS.
+function seg.address_sql(channel)
+  return channel == "sms" and "coalesce(c.phone, '') <> ''" or "coalesce(c.email, '') <> ''"
+end
+seg.CONSENT_SQL = seg.consent_sql("email")
+seg.ADDRESS_SQL = seg.address_sql("email")
 
 local function window(v, field)
   if v == nil or v == destek.json.null then return nil end
@@ -92,9 +101,10 @@ function seg.buyers_page(scope, kind, win, after)
   return nxt
 end
 
--- How many contacts the rules match, how many of them have an address, and how many may get a commercial e-mail now
--- (address and a current ONAY). Buyers are gathered into scratch rows (scope 0) that this call deletes again.
-function seg.count(rules)
+-- How many contacts the rules match, how many of them have an address, and how many may get a commercial message now
+-- (address and a current ONAY), for channel (the top-level figures; default e-mail) and per channel (by_channel).
+-- Buyers are gathered into scratch rows (scope 0) that this call deletes again.
+function seg.count(rules, channel)
   local MAX_PAGES = 200   -- 100,000 buyers
   for kind, win in pairs({ [1] = rules.bought, [2] = rules.not_bought }) do
     local after, pages = 0, 0
@@ -107,12 +117,22 @@ function seg.count(rules)
     until not after
   end
   local where, args = seg.where(rules, 0)
-  local row = destek.db.query("SELECT count(*) AS matched, coalesce(sum(" .. seg.ADDRESS_SQL .. "), 0) AS with_address," ..
-    " coalesce(sum(" .. seg.ADDRESS_SQL .. " AND " .. seg.CONSENT_SQL .. "), 0) AS sendable FROM core_contacts c WHERE " ..
+  local cols = {}
+  for _, ch in ipairs(seg.CHANNELS) do
+    cols[#cols + 1] = "coalesce(sum(" .. seg.address_sql(ch) .. "), 0) AS " .. ch .. "_address, coalesce(sum(" ..
+      seg.address_sql(ch) .. " AND " .. seg.consent_sql(ch) .. "), 0) AS " .. ch .. "_sendable"
+  end
+  local row = destek.db.query("SELECT count(*) AS matched, " .. table.concat(cols, ", ") .. " FROM core_contacts c WHERE " ..
     where, table.unpack(args))[1]
   if rules.bought or rules.not_bought then destek.db.exec("DELETE FROM campaigns_buyers WHERE campaign_id = 0") end
-  return { matched = row.matched, with_address = row.with_address, sendable = row.sendable,
-           no_consent = row.with_address - row.sendable, no_address = row.matched - row.with_address }
+  local by = {}
+  for _, ch in ipairs(seg.CHANNELS) do
+    local a, s = row[ch .. "_address"], row[ch .. "_sendable"]
+    by[ch] = { with_address = a, sendable = s, no_consent = a - s, no_address = row.matched - a }
+  end
+  local c = by[channel or "email"]
+  return { channel = channel or "email", matched = row.matched, with_address = c.with_address, sendable = c.sendable,
+           no_consent = c.no_consent, no_address = c.no_address, by_channel = by }
 end
 
 -- Adds the next chunk of the segment's contacts (by contact id, `chunk` of core_contacts at a time) to the campaign's
@@ -125,10 +145,12 @@ function seg.collect(campaign, rules, after, chunk)
   local where, args = seg.where(rules, campaign.id)
   local n = #args
   args[n + 1], args[n + 2], args[n + 3], args[n + 4] = campaign.id, os.time(), after, hi
+  local ch = campaign.channel == "sms" and "sms" or "email"
+  local address, consent = seg.address_sql(ch), seg.consent_sql(ch)
   destek.db.exec("INSERT OR IGNORE INTO campaigns_recipients(campaign_id, contact_id, status, reason, at)" ..
-    " SELECT ?" .. (n + 1) .. ", c.id, CASE WHEN NOT (" .. seg.ADDRESS_SQL .. ") OR NOT (" .. seg.CONSENT_SQL ..
-    ") THEN 'skipped' ELSE 'queued' END, CASE WHEN NOT (" .. seg.ADDRESS_SQL .. ") THEN 'no_address' WHEN NOT (" ..
-    seg.CONSENT_SQL .. ") THEN 'no_consent' END, ?" .. (n + 2) .. " FROM core_contacts c WHERE c.id > ?" .. (n + 3) ..
+    " SELECT ?" .. (n + 1) .. ", c.id, CASE WHEN NOT (" .. address .. ") OR NOT (" .. consent ..
+    ") THEN 'skipped' ELSE 'queued' END, CASE WHEN NOT (" .. address .. ") THEN 'no_address' WHEN NOT (" ..
+    consent .. ") THEN 'no_consent' END, ?" .. (n + 2) .. " FROM core_contacts c WHERE c.id > ?" .. (n + 3) ..
     " AND c.id <= ?" .. (n + 4) .. " AND " .. where, table.unpack(args))
   return hi
 end

@@ -103,13 +103,14 @@ local function tick(_, payload)
     end
     return
   end
-  local rows = destek.db.query("SELECT r.id, r.contact_id, c.name, c.email, c.lang FROM campaigns_recipients r" ..
+  local rows = destek.db.query("SELECT r.id, r.contact_id, c.name, c.email, c.phone, c.lang FROM campaigns_recipients r" ..
     " JOIN core_contacts c ON c.id = r.contact_id WHERE r.campaign_id = ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2",
     c.id, quota)
   local sent = 0
   for _, r in ipairs(rows) do
     local subject, body = send.message(c, r)
-    local res, err = destek.call("consent.send", { contact_id = r.contact_id, commercial = true, subject = subject, body = body })
+    local res, err = destek.call("consent.send", { contact_id = r.contact_id, commercial = true, channel = c.channel,
+                                                   subject = subject, body = body })
     if res then
       destek.db.exec("UPDATE campaigns_recipients SET status = 'sent', message_id = ?2, at = ?3 WHERE id = ?1", r.id, res.id, now)
       sent = sent + 1

@@ -166,6 +166,8 @@ static const struct destek_route widget_routes[] = {
   { 0 }
 };
 
+int chat_report_init(const struct destek_host *h);   /* report.c: chat.report_facts for the reports module */
+
 static int chat_init(const struct destek_host *host)
 {
   chat_host = host;
@@ -173,7 +175,8 @@ static int chat_init(const struct destek_host *host)
       host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0 ||
       host->routes(host, chat_offer_routes) != 0 || host->routes(host, chat_file_routes) != 0)
     return -1;
-  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_socket_init(host);
+  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_report_init(host) ||
+         chat_socket_init(host);
 }
 
 const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {

@@ -188,7 +188,7 @@ static void *pusher_main(void *arg)
     pthread_mutex_lock(&lock);
   }
   pthread_mutex_unlock(&lock);
-  H->thread_done();
+  H->thread_release();
   return NULL;
 }
 
@@ -369,7 +369,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&lock);
   }
   pthread_mutex_unlock(&lock);
-  H->thread_done();
+  H->thread_release();
   return NULL;
 }
 
@@ -426,7 +426,7 @@ static void message(uint64_t sock, void *sock_ud, const char *data, size_t len, 
 
 int chat_socket_init(const struct destek_host *h)
 {
-  if (!DESTEK_HOST_HAS(h, thread_done)) {
+  if (!DESTEK_HOST_HAS(h, socket_close)) {
     h->log(h, DESTEK_LOG_WARN, "this server has no public websockets: visitors poll");
     return 0;
   }

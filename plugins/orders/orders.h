@@ -45,6 +45,8 @@ int ord_shipment_put(struct destek_req *call, int64_t order_id, const char *sour
 char *ord_carrier_match(struct destek_db *db, const char *name);
 /* The shipments of an order with their checkpoints, as an array (new). */
 cJSON *ord_shipments_json(struct destek_db *db, int64_t order_id);
+/* A shipment's tracking URL from its carrier's url_template (NULL: none), its number and the URL its source sent. */
+char *ord_tracking_url_new(const char *tpl, const char *number, const char *source_url);
 
 /* Converts a platform's order to the canonical shape (new cJSON, the caller frees), or NULL with err set. */
 cJSON *ord_from_woocommerce(const cJSON *wc, char *err, size_t errlen);

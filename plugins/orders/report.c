@@ -65,6 +65,8 @@ static int svc_report_facts(struct destek_req *call, const cJSON *args, cJSON **
     cJSON_AddStringToObject(o, "kind", "order");
     const char *subjects[] = { "order" }, *durations[] = { "ship", "delivery" };
     cJSON_AddItemToObject(o, "subjects", cJSON_CreateStringArray(subjects, 1));
+    const char *watch[] = { "order.*", "shipment.*" };   /* the events about an order (subject order:<id>) */
+    cJSON_AddItemToObject(o, "watch", cJSON_CreateStringArray(watch, 2));
     cJSON_AddItemToObject(o, "durations", cJSON_CreateStringArray(durations, 2));
     *result = o;
     return 0;

@@ -43,13 +43,11 @@ char *ord_carrier_match(struct destek_db *db, const char *name)
   return code;
 }
 
-/* The tracking URL of a shipment: the carrier's template with the number, else the URL the source sent when it is
- * http(s), else NULL. New string; caller frees. */
-static char *tracking_url_new(struct destek_db *db, const char *carrier, const char *number, const char *source_url)
+/* The tracking URL of a shipment from its carrier's template tpl (NULL: none): the template with the number, else the
+ * URL the source sent when it is http(s), else NULL. New string; caller frees. */
+char *ord_tracking_url_new(const char *tpl, const char *number, const char *source_url)
 {
-  char *tpl = carrier && number ? ord_db_text_new(db, "SELECT url_template FROM orders_carriers WHERE code = ?1", "t",
-                                                  carrier) : NULL;
-  if (tpl) {
+  if (tpl && number) {
     const char *at = strstr(tpl, "{n}");
     size_t nl = strlen(number);
     char *enc = malloc(nl * 3 + 1), *q = enc;
@@ -62,11 +60,20 @@ static char *tracking_url_new(struct destek_db *db, const char *carrier, const c
     char *url = NULL;
     if (at && asprintf(&url, "%.*s%s%s", (int)(at - tpl), tpl, enc, at + 3) < 0) url = NULL;
     free(enc);
-    free(tpl);
     if (url) return url;
   }
   if (source_url && (!strncmp(source_url, "https://", 8) || !strncmp(source_url, "http://", 7))) return strdup(source_url);
   return NULL;
+}
+
+/* The same with the template read from orders_carriers. */
+static char *tracking_url_new(struct destek_db *db, const char *carrier, const char *number, const char *source_url)
+{
+  char *tpl = carrier && number ? ord_db_text_new(db, "SELECT url_template FROM orders_carriers WHERE code = ?1", "t",
+                                                  carrier) : NULL;
+  char *url = ord_tracking_url_new(tpl, number, source_url);
+  free(tpl);
+  return url;
 }
 
 static void add_text(cJSON *o, const char *name, sqlite3_stmt *st, int col)

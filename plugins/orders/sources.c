@@ -42,6 +42,11 @@ static void log_refused(struct destek_req *r, int64_t source_id, const char *top
 
 /* ------------------------------------------------------------------------------------------------ signatures */
 
+static int hex_digit(char c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /* Whether header (base64 of an HMAC-SHA256) signs body with secret; compared in constant time. */
 static int signature_ok(const char *header, const char *secret, const char *body, size_t len)
 {
@@ -52,9 +57,9 @@ static int signature_ok(const char *header, const char *secret, const char *body
   char hex[65];
   ord_hmac_sha256_hex(secret, strlen(secret), body, len, hex);
   for (int i = 0; i < 32; i++) {
-    unsigned v;
-    if (sscanf(hex + 2 * i, "%2x", &v) != 1) return 0;
-    want[i] = (unsigned char)v;
+    int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return 0;
+    want[i] = (unsigned char)(hi << 4 | lo);
   }
   return util_ct_equal(sent, want, 32);
 }

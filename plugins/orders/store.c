@@ -258,13 +258,18 @@ static int order_read(struct destek_req *r, const cJSON *o, struct order_in *in)
  * on their own), to tell a real change from the same content sent again. */
 static void content_sha(const cJSON *order, char out[65])
 {
-  cJSON *copy = cJSON_Duplicate(order, 1);
-  cJSON_DeleteItemFromObjectCaseSensitive(copy, "updated_at");
-  cJSON_DeleteItemFromObjectCaseSensitive(copy, "shipments");
-  char *text = cJSON_PrintUnformatted(copy);
+  /* The order's own members printed in order, those two skipped: the text a copy without them would print (the
+   * hashes stored before stay comparable), without copying the order. */
+  cJSON *list = cJSON_CreateObject();
+  const cJSON *m;
+  cJSON_ArrayForEach(m, order) {
+    if (m->string && (!strcmp(m->string, "updated_at") || !strcmp(m->string, "shipments"))) continue;
+    cJSON_AddItemReferenceToObject(list, m->string, (cJSON *)m);
+  }
+  char *text = cJSON_PrintUnformatted(list);
   ord_host->sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
   cJSON_free(text);
-  cJSON_Delete(copy);
+  cJSON_Delete(list);
 }
 
 /* The core's contact for the order's e-mail or phone (host->contact_resolve: the one who has either, else a new
@@ -390,7 +395,7 @@ static int upsert_locked(struct destek_req *call, const char *source, int64_t so
     if (rc != SQLITE_OK) return ord_error(call, 500, "internal", "the order could not be saved");
     if (!search_same && ord_search_words_write(w, id, folded, !existed) != 0)
       return ord_error(call, 500, "internal", "the order's search words could not be saved");
-    if (ord_db_exec(w, "DELETE FROM orders_items WHERE order_id = ?1", "i", id) != SQLITE_OK)
+    if (existed && ord_db_exec(w, "DELETE FROM orders_items WHERE order_id = ?1", "i", id) != SQLITE_OK)
       return ord_error(call, 500, "internal", "the order could not be saved");
     if (in.items) {
       int pos = 0;

@@ -51,24 +51,24 @@ static const char *word_of(const char *const *names, const char *const *words, c
   return value ? value : "";
 }
 
-/* Appends s to f, HTML-escaped (text and attribute values alike). */
+/* Appends s to f, HTML-escaped (text and attribute values alike): the runs between special bytes in one write each. */
 static void esc(FILE *f, const char *s)
 {
-  for (; s && *s; s++) {
+  if (!s) return;
+  for (;;) {
+    size_t run = strcspn(s, "&<>\"'");
+    if (run) fwrite(s, 1, run, f);
+    s += run;
     switch (*s) {
+    case 0: return;
     case '&': fputs("&amp;", f); break;
     case '<': fputs("&lt;", f); break;
     case '>': fputs("&gt;", f); break;
     case '"': fputs("&quot;", f); break;
-    case '\'': fputs("&#39;", f); break;
-    default: fputc(*s, f);
+    default: fputs("&#39;", f); break;
     }
+    s++;
   }
-}
-
-static const char *json_str(const cJSON *o, const char *name)
-{
-  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
 }
 
 static void page_start(FILE *f, const struct words *w, const char *lang)
@@ -192,16 +192,28 @@ static void trim(char *s)
   memmove(s, s + lead, n - lead + 1);
 }
 
-static void result(FILE *f, const struct words *w, const char *lang, const cJSON *o)
+static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+
+/* A shipment of the page, read before its checkpoints and ETA are (one statement at a time on the reader). */
+struct track_ship {
+  int64_t id;
+  char *carrier, *carrier_name, *number, *status, *shipped_at, *url;
+};
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* The order's part of the page, read straight from the store (no JSON between): the order row the lookup matched
+ * (number, status, placed_at, province), its parcels with their timelines and ETAs, its items. */
+static void result(FILE *f, const struct words *w, const char *lang, struct destek_db *db, int64_t id,
+                   const char *number, const char *status, const char *placed, const char *province)
 {
   fputs("<section class=\"order\"><h2>#", f);
-  esc(f, json_str(o, "number"));
+  esc(f, number);
   fputs("</h2><dl><dt>", f);
   esc(f, w->status);
   fputs("</dt><dd class=\"status\">", f);
-  esc(f, word_of(ORD_STATUSES, w->order_status, json_str(o, "status")));
+  esc(f, word_of(ORD_STATUSES, w->order_status, status));
   fputs("</dd>", f);
-  const char *placed = json_str(o, "placed_at");
   if (placed) {
     fputs("<dt>", f);
     esc(f, w->placed);
@@ -212,67 +224,97 @@ static void result(FILE *f, const struct words *w, const char *lang, const cJSON
   fputs("</dl></section><section><h2>", f);
   esc(f, w->shipments);
   fputs("</h2>", f);
-  const cJSON *ships = cJSON_GetObjectItemCaseSensitive(o, "shipments"), *s;
-  if (!cJSON_GetArraySize(ships)) { fputs("<p>", f); esc(f, w->no_shipments); fputs("</p>", f); }
-  cJSON_ArrayForEach(s, ships) {
+  struct track_ship ships[64];
+  int n = 0;
+  sqlite3_stmt *st = ord_db_prepare(db,
+    "SELECT s.id, s.carrier, coalesce(c.name, s.carrier_name), s.tracking_number, s.status, s.shipped_at, s.source_url,"
+    " c.url_template FROM orders_shipments s LEFT JOIN orders_carriers c ON c.code = s.carrier"
+    " WHERE s.order_id = ?1 ORDER BY s.id");
+  if (st) {
+    ord_db_bind(st, "i", id);
+    while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
+      struct track_ship *t = &ships[n++];
+      t->id = sqlite3_column_int64(st, 0);
+      t->carrier = dup_or_null(col(st, 1));
+      t->carrier_name = dup_or_null(col(st, 2));
+      t->number = dup_or_null(col(st, 3));
+      t->status = dup_or_null(col(st, 4));
+      t->shipped_at = dup_or_null(col(st, 5));
+      t->url = ord_tracking_url_new(col(st, 7), col(st, 3), col(st, 6));
+    }
+    ord_db_done(st);
+  }
+  if (!n) { fputs("<p>", f); esc(f, w->no_shipments); fputs("</p>", f); }
+  for (int k = 0; k < n; k++) {
+    struct track_ship *t = &ships[k];
     fputs("<article class=\"shipment\"><p><strong>", f);
-    esc(f, json_str(s, "carrier_name") ? json_str(s, "carrier_name") : "");
+    esc(f, t->carrier_name ? t->carrier_name : "");
     fputs("</strong> <span class=\"badge\">", f);
-    esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, json_str(s, "status")));
+    esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, t->status));
     fputs("</span></p>", f);
-    if (json_str(s, "tracking_number")) {
+    if (t->number) {
       fputs("<p>", f);
       esc(f, w->tracking_no);
       fputs(": <code>", f);
-      esc(f, json_str(s, "tracking_number"));
+      esc(f, t->number);
       fputs("</code></p>", f);
     }
-    const char *eta = json_str(s, "eta"), *sst = json_str(s, "status");
-    if (eta && sst && strcmp(sst, "Delivered") && strcmp(sst, "Expired")) {   /* eta.c */
+    char eta[11];
+    if (t->status && strcmp(t->status, "Delivered") && strcmp(t->status, "Expired") &&   /* eta.c */
+        ord_eta_date(db, t->carrier, province, t->shipped_at, eta) == 0) {
       fputs(!strcmp(lang, "en") ? "<p>Expected delivery: <time>" : "<p>Tahmini teslim: <time>", f);
       esc(f, eta);
       fputs("</time></p>", f);
     }
-    const char *url = json_str(s, "tracking_url");
-    if (url && (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7))) {
+    if (t->url && (!strncmp(t->url, "https://", 8) || !strncmp(t->url, "http://", 7))) {
       fputs("<p><a class=\"button\" rel=\"noopener noreferrer nofollow\" target=\"_blank\" href=\"", f);
-      esc(f, url);
+      esc(f, t->url);
       fputs("\">", f);
       esc(f, w->track_link);
       fputs("</a></p>", f);
     }
-    const cJSON *cps = cJSON_GetObjectItemCaseSensitive(s, "checkpoints"), *c;
-    if (cJSON_GetArraySize(cps)) {
-      fputs("<h3>", f);
-      esc(f, w->timeline);
-      fputs("</h3><ol class=\"timeline\">", f);
-      for (int i = cJSON_GetArraySize(cps) - 1; i >= 0; i--) {   /* newest first */
-        c = cJSON_GetArrayItem(cps, i);
+    st = ord_db_prepare(db, "SELECT at, status, location, message FROM orders_checkpoints WHERE shipment_id = ?1"
+                            " ORDER BY at DESC, id DESC");   /* newest first */
+    if (st) {
+      ord_db_bind(st, "i", t->id);
+      int any = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!any++) {
+          fputs("<h3>", f);
+          esc(f, w->timeline);
+          fputs("</h3><ol class=\"timeline\">", f);
+        }
         fputs("<li><time>", f);
-        const char *at = json_str(c, "at");
+        const char *at = col(st, 0);
         if (at) fprintf(f, "%.10s %.5s", at, strlen(at) >= 16 ? at + 11 : "");
         fputs("</time> <strong>", f);
-        esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, json_str(c, "status")));
+        esc(f, word_of(ORD_SHIPMENT_STATUSES, w->ship_status, col(st, 1)));
         fputs("</strong>", f);
-        if (json_str(c, "location")) { fputs(" · ", f); esc(f, json_str(c, "location")); }
-        if (json_str(c, "message")) { fputs("<br>", f); esc(f, json_str(c, "message")); }
+        if (col(st, 2)) { fputs(" · ", f); esc(f, col(st, 2)); }
+        if (col(st, 3)) { fputs("<br>", f); esc(f, col(st, 3)); }
         fputs("</li>", f);
       }
-      fputs("</ol>", f);
+      if (any) fputs("</ol>", f);
+      ord_db_done(st);
     }
     fputs("</article>", f);
+    free(t->carrier); free(t->carrier_name); free(t->number); free(t->status); free(t->shipped_at); free(t->url);
   }
   fputs("</section><section><h2>", f);
   esc(f, w->items);
   fputs("</h2><ul class=\"items\">", f);
-  const cJSON *it;
-  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items")) {
-    fputs("<li>", f);
-    esc(f, json_str(it, "name"));
-    if (json_str(it, "variant")) { fputs(" <small>(", f); esc(f, json_str(it, "variant")); fputs(")</small>", f); }
-    fprintf(f, " × %d ", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "quantity")));
-    esc(f, w->qty);
-    fputs("</li>", f);
+  st = ord_db_prepare(db, "SELECT name, variant, quantity FROM orders_items WHERE order_id = ?1 ORDER BY position");
+  if (st) {
+    ord_db_bind(st, "i", id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      fputs("<li>", f);
+      esc(f, col(st, 0));
+      if (col(st, 1)) { fputs(" <small>(", f); esc(f, col(st, 1)); fputs(")</small>", f); }
+      fprintf(f, " × %d ", (int)sqlite3_column_int64(st, 2));
+      esc(f, w->qty);
+      fputs("</li>", f);
+    }
+    ord_db_done(st);
   }
   fprintf(f, "</ul></section><p><a href=\"/track?lang=%s\">", lang);
   esc(f, w->again);
@@ -335,12 +377,13 @@ static int track_lookup(struct destek_req *r)
   struct destek_db *db = ord_db_read(r);
   int64_t id = 0;
   int match = 0;
-  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone FROM orders_orders WHERE number = ?1") : NULL;
+  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone, number, status, placed_at, ship_province"
+                                             " FROM orders_orders WHERE number = ?1") : NULL;
   if (st) {
     ord_db_bind(st, "t", num);
     if (sqlite3_step(st) == SQLITE_ROW) {
       id = sqlite3_column_int64(st, 0);
-      const char *email = (const char *)sqlite3_column_text(st, 1), *phone = (const char *)sqlite3_column_text(st, 2);
+      const char *email = col(st, 1), *phone = col(st, 2);
       if (strchr(contact, '@')) {
         for (char *p = contact; *p; p++) *p = (char)tolower((unsigned char)*p);
         match = email && !strcmp(email, contact);
@@ -350,19 +393,18 @@ static int track_lookup(struct destek_req *r)
         match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
       }
     }
-    ord_db_done(st);
   }
   if (!match) {
+    if (st) ord_db_done(st);
     form(f, w, lang, number, w->not_found);
     return send_page(r, 404, f, &text, &tlen);
   }
-  cJSON *o = ord_order_json(db, id, 1);
-  if (!o) {
-    form(f, w, lang, number, w->not_found);
-    return send_page(r, 404, f, &text, &tlen);
-  }
-  result(f, w, lang, o);
-  cJSON_Delete(o);
+  /* copied: the page reads the rest with other statements of the same reader */
+  char *onum = dup_or_null(col(st, 3)), *ostatus = dup_or_null(col(st, 4)), *placed = dup_or_null(col(st, 5)),
+       *province = dup_or_null(col(st, 6));
+  ord_db_done(st);
+  result(f, w, lang, db, id, onum, ostatus, placed, province);
+  free(onum); free(ostatus); free(placed); free(province);
   return send_page(r, 200, f, &text, &tlen);
 }
 

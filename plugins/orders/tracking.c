@@ -11,8 +11,9 @@
  * the database, so it survives a restart). The job `orders.tracking` runs every minute on the job thread (never a
  * request thread) and asks about each due shipment for at most 20 seconds per run (the job thread also runs the bus); the
  * rest wait for the next run.
- * The generic adapter's requests go out a few at a time per carrier (fetch_batch); Lua policies run one at a time. After a poll that changed something the next one
- * is 3 hours later; each poll that changes nothing (or fails) doubles the wait, up to 24 hours. Tracking stops at
+ * Each batch's calls run on worker threads, several carriers at once (fetch_all): the generic adapter's requests a few at
+ * a time per carrier, a Lua policy one at a time per carrier; the answers are stored on the job thread. After a poll
+ * that changed something the next one is 3 hours later; each poll that changes nothing (or fails) doubles the wait, up to 24 hours. Tracking stops at
  * Delivered or Expired ('final') and 30 days after it began ('expired'). Outbound calls go through the host's guard
  * (host->http_request, destek.http.request): private and loopback addresses need --allow-private-net. */
 #include "orders.h"
@@ -267,43 +268,107 @@ static void enrol(int64_t now)
 struct due {
   int64_t shipment_id, order_id, interval;
   char carrier[41], number[101], ref[101], status[24], order_number[101];
-  /* a generic adapter's answer fetched by a worker (fetch_batch) */
+  /* the answer, fetched on a worker thread (fetch_all): the generic adapter's config, or lua for a Lua policy */
   const cJSON *cfg;
+  int lua, group;
   cJSON *ans;
   char err[300];
   int prefetched;
 };
 
-/* Fetches for the generic JSON adapter run on a few short-lived threads per carrier (orders.tracking_per_carrier, 1 to
- * 8, default 4): they only make the HTTP request and parse it (no database, no Lua); the answers are stored on the
- * calling thread afterwards, one shipment at a time. */
-struct fetch_job { struct due **items; int n, next; pthread_mutex_t lock; };
+/* The adapters' calls of a batch run on short-lived worker threads, several carriers at once: a carrier's generic JSON
+ * adapter a few at a time (orders.tracking_per_carrier, 1 to 8, default 4), a carrier's Lua policy one at a time (a
+ * merchant's script may hold one session with the carrier). Workers only ask (an HTTP request and its parsing, or the
+ * policy in the worker's own Lua state, each call within the policy's budget and the request's timeout); the answers
+ * are stored afterwards on the calling thread, one shipment at a time through the writer. A worker takes no new
+ * shipment after the pass's deadline; those left wait for the next run. */
+#define FETCH_THREADS 16
+
+struct fetch_job {
+  struct due **items;
+  int n, taken_n, per, deadline_passed;
+  double deadline;
+  char taken[50];
+  int inflight[50];                /* per group (carrier) */
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+};
+
+static void fetch_one(struct due *d)
+{
+  if (d->lua) {
+    struct destek_req *c = ord_call_new();
+    d->ans = adapter_ask_new(c, d->carrier, d->number, d->order_number, d->status, d->err, sizeof d->err);
+    ord_call_end(c, 1);
+  } else if (d->cfg) {
+    d->ans = json_adapter_new(d->cfg, d->number, d->err, sizeof d->err);
+  } else {
+    snprintf(d->err, sizeof d->err, "the carrier %s has no adapter", d->carrier);
+  }
+  d->prefetched = 1;
+}
+
+static void fetch_work(struct fetch_job *j)
+{
+  pthread_mutex_lock(&j->lock);
+  for (;;) {
+    if (j->taken_n == j->n || j->deadline_passed) break;
+    if (util_mono() >= j->deadline) { j->deadline_passed = 1; pthread_cond_broadcast(&j->cond); break; }
+    int pick = -1;
+    for (int i = 0; i < j->n && pick < 0; i++) {
+      if (j->taken[i]) continue;
+      const struct due *d = j->items[i];
+      if (j->inflight[d->group] < (d->lua ? 1 : j->per)) pick = i;
+    }
+    if (pick < 0) { pthread_cond_wait(&j->cond, &j->lock); continue; }
+    struct due *d = j->items[pick];
+    j->taken[pick] = 1;
+    j->taken_n++;
+    j->inflight[d->group]++;
+    pthread_mutex_unlock(&j->lock);
+    fetch_one(d);
+    pthread_mutex_lock(&j->lock);
+    j->inflight[d->group]--;
+    pthread_cond_broadcast(&j->cond);
+  }
+  pthread_mutex_unlock(&j->lock);
+}
 
 static void *fetch_worker(void *arg)
 {
-  struct fetch_job *j = arg;
-  for (;;) {
-    pthread_mutex_lock(&j->lock);
-    int i = j->next < j->n ? j->next++ : -1;
-    pthread_mutex_unlock(&j->lock);
-    if (i < 0) return NULL;
-    struct due *d = j->items[i];
-    d->ans = json_adapter_new(d->cfg, d->number, d->err, sizeof d->err);
-    d->prefetched = 1;
-  }
+  fetch_work(arg);
+  if (DESTEK_HOST_HAS(ord_host, thread_release)) ord_host->thread_release();   /* its Lua state and reader */
+  return NULL;
 }
 
-static void fetch_batch(struct due **items, int n, int threads)
+static void fetch_all(struct due **items, int n, int per, double deadline)
 {
-  struct fetch_job j = { items, n, 0, PTHREAD_MUTEX_INITIALIZER };
-  pthread_t t[8];
+  struct fetch_job j;
+  memset(&j, 0, sizeof j);
+  j.items = items;
+  j.n = n;
+  j.per = per;
+  j.deadline = deadline;
+  pthread_mutex_init(&j.lock, NULL);
+  pthread_cond_init(&j.cond, NULL);
+  /* as many workers as can be busy at once: per carrier, 1 (Lua) or per (generic), at most FETCH_THREADS */
+  int want = 0, seen[50] = { 0 };
+  for (int i = 0; i < n; i++) {
+    if (seen[items[i]->group]) continue;
+    seen[items[i]->group] = 1;
+    int g = 0;
+    for (int k = i; k < n; k++) g += items[k]->group == items[i]->group;
+    want += items[i]->lua ? 1 : (g < per ? g : per);
+  }
+  if (want > FETCH_THREADS) want = FETCH_THREADS;
+  pthread_t t[FETCH_THREADS];
   int started = 0;
-  if (threads > 8) threads = 8;
-  if (threads > n) threads = n;
-  for (int i = 1; i < threads; i++)
+  for (int i = 1; i < want; i++)
     if (pthread_create(&t[started], NULL, fetch_worker, &j) == 0) started++;
-  fetch_worker(&j);                /* this thread works too */
+  fetch_work(&j);                  /* this thread works too (its own Lua state and reader stay) */
   for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+  pthread_cond_destroy(&j.cond);
+  pthread_mutex_destroy(&j.lock);
 }
 
 /* Polls one shipment: asks its adapter, adds the new checkpoints and status, and sets the next poll. 1 when something
@@ -445,33 +510,32 @@ int ord_tracking_pass(int budget_s, int *delays)
     }
     ord_db_done(st);
     if (!n) break;
-    /* the generic adapter's carriers (no Lua policy): their requests go out a few at a time per carrier */
+    /* every carrier's calls at once, a few (generic adapter) or one (Lua policy) at a time per carrier */
     long per = ord_setting_int("orders.tracking_per_carrier", 4);
     if (per < 1) per = 1;
+    if (per > 8) per = 8;
     cJSON *cfgs[50] = { 0 };
+    struct due *items[50];
     for (int i = 0; i < n; i++) {
       char policy[80];
       policy_name(batch[i].carrier, policy);
       batch[i].cfg = NULL; batch[i].ans = NULL; batch[i].prefetched = 0; batch[i].err[0] = 0;
-      if (ord_host->has_policy(policy)) continue;
+      batch[i].lua = ord_host->has_policy(policy);
+      items[i] = &batch[i];
       int k;
       for (k = 0; k < i; k++) if (!strcmp(batch[k].carrier, batch[i].carrier)) break;
-      if (k < i) { cfgs[i] = NULL; batch[i].cfg = batch[k].cfg; continue; }
+      batch[i].group = k;
+      if (k < i) { batch[i].cfg = batch[k].cfg; continue; }
+      if (batch[i].lua) continue;
       char *text = ord_db_text_new(db, "SELECT adapter FROM orders_carriers WHERE code = ?1", "t", batch[i].carrier);
       cfgs[i] = text ? cJSON_Parse(text) : NULL;
       free(text);
       batch[i].cfg = cfgs[i];
     }
+    fetch_all(items, n, (int)per, start + budget_s);
     for (int i = 0; i < n; i++) {
-      if (!cfgs[i]) continue;
-      struct due *group[50];
-      int g = 0;
-      for (int k = i; k < n; k++) if (batch[k].cfg == cfgs[i]) group[g++] = &batch[k];
-      fetch_batch(group, g, (int)per);
-    }
-    for (int i = 0; i < n; i++) {
-      if (util_mono() - start >= budget_s && !batch[i].prefetched) continue;
-      poll_one(&batch[i], now, batch[i].ans, batch[i].err, batch[i].prefetched);
+      if (!batch[i].prefetched) continue;       /* past the deadline: the next run asks */
+      poll_one(&batch[i], now, batch[i].ans, batch[i].err, 1);
       batch[i].ans = NULL;
       polled++;
     }

@@ -74,6 +74,20 @@ static double median_of(struct destek_db *db, const char *kind, const char *meas
   return v;
 }
 
+/* The median of measure over the facts of [from, to] whose dim is dvalue (n of them), or -1. */
+static double dim_median_of(struct destek_db *db, const char *kind, const char *measure, const char *dim, const char *dvalue,
+                            int64_t from, int64_t to, int64_t n)
+{
+  if (n <= 0) return -1;
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                       " AND dvalue = ?4 AND day BETWEEN ?5 AND ?6 ORDER BY value LIMIT 1 OFFSET ?7");
+  if (!st) return -1;
+  H->db_bind(st, "ttttiii", kind, measure, dim, dvalue, from, to, (n - 1) / 2);
+  double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
+  H->db_done(st);
+  return v;
+}
+
 static cJSON *measure_obj(int64_t n, double sum)
 {
   cJSON *o = cJSON_CreateObject();
@@ -87,7 +101,8 @@ static cJSON *measure_obj(int64_t n, double sum)
 /* One period's figures: {count, measures: {m: {n, sum, avg}}, durations: {d: {n, avg, median, buckets[4]}},
  * by: {dim: [{value, label, count, measures}]}, series: {days: [...], count: [...], <duration>: [avg or null]}}.
  * Durations are named without _bh; with business set, their business variants are read. */
-cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business)
+cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business,
+                            int medians)
 {
   struct destek_db *db = H->db_read(call);
   if (!db) return NULL;
@@ -98,7 +113,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
   sqlite3_stmt *st = H->db_prepare(db, "SELECT measure, sum(n), sum(sum) FROM reports_totals WHERE kind = ?1"
                                        " AND day BETWEEN ?2 AND ?3 GROUP BY measure");
   if (st) {
-    H->db_bind(st, "tii", src->kind, from, to);
+    H->db_bind(st, "tii", src->store, from, to);
     while (sqlite3_step(st) == SQLITE_ROW) {
       const char *m = (const char *)sqlite3_column_text(st, 0);
       int64_t n = sqlite3_column_int64(st, 1);
@@ -118,7 +133,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     int64_t n = mo ? (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "n")) : 0;
     double sum = mo ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "sum")) : 0;
     cJSON *x = measure_obj(n, sum);
-    double med = median_of(db, src->kind, m, from, to, n);
+    double med = median_of(db, src->store, m, from, to, n);
     if (med >= 0) cJSON_AddNumberToObject(x, "median", med);
     else cJSON_AddNullToObject(x, "median");
     cJSON *b = cJSON_AddArrayToObject(x, "buckets");
@@ -149,7 +164,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
                          " UNION ALL SELECT dim, value, measure, n, sum FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?6 AND ?7");
   if (st) {
     struct rep_acc a = { 0 };
-    H->db_bind(st, "tiiiiii", src->kind, a1, a2, m1, m2, b1, b2);
+    H->db_bind(st, "tiiiiii", src->store, a1, a2, m1, m2, b1, b2);
     while (sqlite3_step(st) == SQLITE_ROW)
       rep_acc_add(&a, 0, (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 0),
                   (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 3), sqlite3_column_double(st, 4));
@@ -192,7 +207,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
         cur = cJSON_CreateObject();
         cJSON_AddStringToObject(cur, "value", val);
         char *label = H->db_text_new(db, "SELECT label FROM reports_labels WHERE kind = ?1 AND dim = ?2 AND value = ?3",
-                                     "ttt", src->kind, dim, val);
+                                     "ttt", src->store, dim, val);
         if (label) cJSON_AddStringToObject(cur, "label", label);
         free(label);
         cJSON_AddNumberToObject(cur, "count", 0);
@@ -203,6 +218,25 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
       if (e->n == 0 && e->sum == 0) continue;
       if (!strcmp(m, "count")) cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "count"), (double)e->n);
       cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(cur, "measures"), m, measure_obj(e->n, e->sum));
+    }
+    /* Exact medians of the durations (calendar or business, as asked) per value of the dimensions the source names. */
+    for (int i = 0; medians && i < src->nmedian_by; i++) {
+      const cJSON *row;
+      cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(by, src->median_by[i])) {
+        const char *val = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "value"));
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(row, "measures");
+        for (int d = 0; d < src->ndurations && val; d++) {
+          const char *m = src->durations[d];
+          char bh[24];
+          /* The variant shown: the business one when asked and the source has it. */
+          if (ends_bh(m)) continue;
+          const char *shown = variant(src, m, business, bh);
+          cJSON *mo = cJSON_GetObjectItemCaseSensitive(ms, shown);
+          int64_t nv = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "n"));
+          double med = mo && nv > 0 ? dim_median_of(db, src->store, shown, src->median_by[i], val, from, to, nv) : -1;
+          if (med >= 0) cJSON_AddNumberToObject(mo, "median", med);
+        }
+      }
     }
     for (size_t i = 0; i < nk; i++) free(keys[i]);
     free(keys);
@@ -224,7 +258,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     st = H->db_prepare(db, "SELECT day, n FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
                            " AND measure = 'count'");
     if (st) {
-      H->db_bind(st, "tii", src->kind, from, to);
+      H->db_bind(st, "tii", src->store, from, to);
       while (sqlite3_step(st) == SQLITE_ROW) c[sqlite3_column_int64(st, 0) - from] = (double)sqlite3_column_int64(st, 1);
       H->db_done(st);
     }
@@ -233,7 +267,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     st = H->db_prepare(db, "SELECT day, measure, n, sum FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
                            " AND measure <> 'count' AND instr(measure, ':') = 0 ORDER BY measure, day");
     if (st) {
-      H->db_bind(st, "tii", src->kind, from, to);
+      H->db_bind(st, "tii", src->store, from, to);
       char curm[64] = "";
       double *avg = NULL;
       for (int more = 1; more;) {
@@ -294,6 +328,7 @@ static int dashboard(struct destek_req *r)
   int business;
   if (rc || (rc = range_read(r, &from, &to, &business))) return rc;
   int64_t len = to - from + 1, pfrom = from - len, pto = from - 1;
+  H->db_read_snapshot(r);   /* one snapshot: a rebuild's swap falls wholly before or after */
   struct rep_source src[REP_MAX_SOURCES];
   int n = rep_sources(r, src, REP_MAX_SOURCES);
   cJSON *o = cJSON_CreateObject(), *prev = cJSON_CreateObject(), *kinds;
@@ -310,8 +345,8 @@ static int dashboard(struct destek_req *r)
   cJSON_AddStringToObject(o, "hours", business ? "business" : "calendar");
   kinds = cJSON_AddObjectToObject(o, "kinds");
   for (int i = 0; i < n; i++) {
-    cJSON *k = cJSON_CreateObject(), *cur = rep_kind_figures_new(r, &src[i], from, to, business),
-          *pv = rep_kind_figures_new(r, &src[i], pfrom, pto, business);
+    cJSON *k = cJSON_CreateObject(), *cur = rep_kind_figures_new(r, &src[i], from, to, business, 1),
+          *pv = rep_kind_figures_new(r, &src[i], pfrom, pto, business, 0);
     if (!cur || !pv) {
       cJSON_Delete(cur);
       cJSON_Delete(pv);
@@ -322,7 +357,7 @@ static int dashboard(struct destek_req *r)
     cJSON_DeleteItemFromObject(pv, "series");
     cJSON_AddItemToObject(k, "current", cur);
     cJSON_AddItemToObject(k, "previous", pv);
-    cJSON *bl = backlog_new(H->db_read(r), src[i].kind);
+    cJSON *bl = backlog_new(H->db_read(r), src[i].store);
     if (bl) cJSON_AddItemToObject(k, "backlog", bl);
     cJSON_AddItemToObject(kinds, src[i].kind, k);
   }
@@ -405,7 +440,7 @@ static int drill(struct destek_req *r)
   int64_t after;
   if (rc || (rc = kind_read(r, &src)) || (rc = drill_read(r, &src, &d)) || (rc = H->page(r, &limit, &after))) return rc;
   struct destek_db *db = H->db_read(r);
-  sqlite3_stmt *st = db ? drill_stmt(db, src.kind, &d, after, limit) : NULL;
+  sqlite3_stmt *st = db ? drill_stmt(db, src.store, &d, after, limit) : NULL;
   if (!st) return H->error(r, 503, "db_busy", "the database is busy");
   cJSON *items = cJSON_CreateArray();
   int64_t last = 0;
@@ -504,7 +539,7 @@ static int export_csv(struct destek_req *r)
   cJSON *dkeys = cJSON_CreateArray(), *vkeys = cJSON_CreateArray(), *rows = cJSON_CreateArray();
   int64_t after = 0;
   for (int more = 1; more;) {
-    sqlite3_stmt *st = db ? drill_stmt(db, src.kind, &d, after, 5000) : NULL;
+    sqlite3_stmt *st = db ? drill_stmt(db, src.store, &d, after, 5000) : NULL;
     if (!st) {
       cJSON_Delete(dkeys);
       cJSON_Delete(vkeys);
@@ -573,7 +608,8 @@ static int table_csv(struct destek_req *r)
   if (rc || (rc = kind_read(r, &src)) || (rc = range_read(r, &from, &to, &business))) return rc;
   if (!H->query_get(r, "dim", dim, sizeof dim) || !dim[0] || !is_name(dim))
     return H->field_error(r, "invalid_field", "dim", "dim must be a dimension's name");
-  cJSON *cur = rep_kind_figures_new(r, &src, from, to, business), *pv = rep_kind_figures_new(r, &src, from - (to - from + 1), from - 1, business);
+  cJSON *cur = rep_kind_figures_new(r, &src, from, to, business, 1),
+        *pv = rep_kind_figures_new(r, &src, from - (to - from + 1), from - 1, business, 0);
   if (!cur || !pv) {
     cJSON_Delete(cur);
     cJSON_Delete(pv);
@@ -627,7 +663,8 @@ static int table_csv(struct destek_req *r)
   return csv_reply(r, &b, name);
 }
 
-/* GET /api/v1/reports/status -> {items: [{kind, service, facts, rebuilt_at, rebuild_ms}]} */
+/* GET /api/v1/reports/status -> {items: [{kind, service, facts, rebuilt_at, rebuild_ms, rebuilding: {built, started_at}
+ * or null, pending (entities noted, not refreshed yet)}]} */
 static int status(struct destek_req *r)
 {
   int rc = may_see(r);
@@ -640,13 +677,24 @@ static int status(struct destek_req *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kind", src[i].kind);
     cJSON_AddStringToObject(o, "service", src[i].service);
-    cJSON_AddNumberToObject(o, "facts", (double)H->db_int(db, 0, "SELECT count(*) FROM reports_facts WHERE kind = ?1", "t", src[i].kind));
+    cJSON_AddNumberToObject(o, "facts", (double)H->db_int(db, 0, "SELECT count(*) FROM reports_facts WHERE kind = ?1", "t", src[i].store));
     int64_t at = H->db_int(db, 0, "SELECT rebuilt_at FROM reports_sources WHERE kind = ?1", "t", src[i].kind);
     if (at) cJSON_AddNumberToObject(o, "rebuilt_at", (double)at);
     else cJSON_AddNullToObject(o, "rebuilt_at");
     int64_t ms = H->db_int(db, -1, "SELECT rebuild_ms FROM reports_sources WHERE kind = ?1", "t", src[i].kind);
     if (ms >= 0) cJSON_AddNumberToObject(o, "rebuild_ms", (double)ms);
     else cJSON_AddNullToObject(o, "rebuild_ms");
+    /* A rebuild under way: how many facts it has built so far and since when (the figures shown are the old ones
+     * until it ends). */
+    int64_t built = H->db_int(db, -1, "SELECT built FROM reports_sources WHERE kind = ?1 AND building IS NOT NULL", "t", src[i].kind);
+    if (built >= 0) {
+      cJSON *b = cJSON_AddObjectToObject(o, "rebuilding");
+      cJSON_AddNumberToObject(b, "built", (double)built);
+      cJSON_AddNumberToObject(b, "started_at", (double)H->db_int(db, 0, "SELECT build_started FROM reports_sources WHERE kind = ?1", "t", src[i].kind));
+    } else {
+      cJSON_AddNullToObject(o, "rebuilding");
+    }
+    cJSON_AddNumberToObject(o, "pending", (double)H->db_int(db, 0, "SELECT count(*) FROM reports_pending WHERE kind = ?1", "t", src[i].kind));
     cJSON_AddItemToArray(items, o);
   }
   cJSON *o = cJSON_CreateObject();

@@ -66,7 +66,8 @@ static char *digest_text_new(struct destek_req *call, int64_t today, int tr)
                                  : "Destek weekly digest: %s – %s (the 7 days before in brackets)\n\n", f, t);
   jbuf_raw(&b, line, strlen(line));
   for (int i = 0; i < n; i++) {
-    cJSON *cur = rep_kind_figures_new(call, &src[i], from, to, 0), *pv = rep_kind_figures_new(call, &src[i], from - 7, to - 7, 0);
+    cJSON *cur = rep_kind_figures_new(call, &src[i], from, to, 0, 0),
+          *pv = rep_kind_figures_new(call, &src[i], from - 7, to - 7, 0, 0);
     if (!cur || !pv) {
       cJSON_Delete(cur);
       cJSON_Delete(pv);

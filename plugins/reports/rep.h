@@ -8,9 +8,11 @@
 extern const struct destek_host *rep_host;
 #define H rep_host
 
+#define REP_MAX_WATCH 8
+
 /* A source: a module's "<module>.report_facts" service and what it described. */
 struct rep_source {
-  char kind[32];           /* "ticket", "return", "order", "rating", ... */
+  char kind[40];           /* (at most 31 bytes) "ticket", "return", "order", "rating", ... */
   char service[96];        /* "ticketing.report_facts" */
   char subjects[4][32];    /* event subject prefixes whose entity ids are this kind's ("ticket" for ticket:42) */
   int nsubjects;
@@ -18,6 +20,16 @@ struct rep_source {
   int ndurations;
   char events[8][2][48];   /* event name -> the payload member holding the entity id ("csat.rated" -> "id") */
   int nevents;
+  char store[40];          /* the key its facts and roll-ups are kept under now: kind, or "<kind>~" after a rebuild
+                            * (rep_source_store; every read of the roll-ups binds it) */
+  int refresh_open;        /* > 0: its open facts are asked again every that many seconds (a campaign's deliveries) */
+  char median_by[4][24];   /* dimensions whose values get exact medians of every duration ("agent", "team") */
+  int nmedian_by;
+  char only_member[24];    /* events count only when this payload member is one of only_values ("channel": chat) */
+  char only_values[4][24];
+  int nonly;
+  char watch[REP_MAX_WATCH][48];   /* events (names, "noun.*") whose subject names an entity: "ticket.*", "message.added" */
+  int nwatch;
 };
 #define REP_MAX_SOURCES 16
 
@@ -41,6 +53,9 @@ int rep_sources(struct destek_req *call, struct rep_source *out, int max);
 /* The source of kind, 0 and *out, or -1 when no module publishes it. */
 int rep_source_find(struct destek_req *call, const char *kind, struct rep_source *out);
 
+/* Fills src->store from reports_sources as db sees it. */
+void rep_source_store(struct destek_db *db, struct rep_source *src);
+
 /* The shop's local day number of a unix instant (reports.utc_offset_minutes). */
 int64_t rep_day(int64_t at);
 /* "YYYY-MM-DD" to a day number: 0 and *day, or -1. */
@@ -54,18 +69,25 @@ void rep_day_str(int64_t day, char out[11]);
 /* Refreshes the facts of the given entity ids of src (asking its service), with their roll-ups, in call's
  * transaction. 0, or the error status set up. */
 int rep_refresh(struct destek_req *call, const struct rep_source *src, const int64_t *ids, int n);
-/* Rebuilds every fact and roll-up of src from its service, in call's transaction. 0 and *facts, or the error. */
-int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts);
-/* Rebuilds every source (the CLI command and the admin button): [{kind, facts, ms}] (new), or NULL with the error
+/* Rebuilds every fact and roll-up of src from its service, page by page into a shadow key, then swaps (rollup.c); the
+ * call must hold no transaction. 0 with *facts and the longest page's write transaction in *max_page_ms, or the error. */
+int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *facts, int64_t *max_page_ms);
+/* Rebuilds every source (the CLI command and the admin button): [{kind, service, facts, ms, max_page_ms}] (new), or NULL with the error
  * set up. */
 cJSON *rep_rebuild_all_new(struct destek_req *call);
 
 int rep_rollup_init(const struct destek_host *h);
+/* Refreshes the entities noted in reports_pending, a batch per transaction, for about budget_ms at most: 0 when none is
+ * left, 1 when some are, -1 on an error (the call's status set up). */
+int rep_flush(struct destek_req *call, int64_t budget_ms);
 extern const struct destek_route rep_api_routes[];
 int rep_digest_init(const struct destek_host *h);
 /* Sends the digest of the 7 days before `today` (a day number) to every active admin: how many were sent. */
 int rep_digest_send(struct destek_req *call, int64_t today);
-/* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new). */
-cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business);
+/* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new); medians:
+ * the exact medians per value of the source's median_by dimensions too (a walk over their values: the current period
+ * only). */
+cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business,
+                            int medians);
 
 #endif

@@ -87,10 +87,11 @@ static int cmd_rebuild(int argc, const char *const *argv, const char *input, siz
   const cJSON *k;
   cJSON_ArrayForEach(k, done) {
     char line[160];
-    int n = snprintf(line, sizeof line, "%s%s: %lld facts in %lld ms", len ? "\n" : "",
+    int n = snprintf(line, sizeof line, "%s%s: %lld facts in %lld ms (longest page %lld ms)", len ? "\n" : "",
                      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "kind")),
                      (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "facts")),
-                     (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "ms")));
+                     (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "ms")),
+                     (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "max_page_ms")));
     if (len + (size_t)n + 1 > cap) out = realloc(out, cap = (len + n + 1) * 2);
     memcpy(out + len, line, (size_t)n + 1);
     len += (size_t)n;
@@ -104,7 +105,8 @@ static int cmd_rebuild(int argc, const char *const *argv, const char *input, siz
 static const struct destek_command commands[] = {
   { "reports rebuild", "", "rebuild the reports' daily roll-ups from every module",
     "Asks every module that publishes figures (<module>.report_facts) for all of its facts and rebuilds the\n"
-    "reports' daily roll-ups from them, in one transaction; prints each kind's count and time.\n",
+    "reports' daily roll-ups from them, page by page (each page a short transaction) into a copy the dashboard does\n"
+    "not read, swapped in when done; prints each kind's count, time and longest page.\n",
     DESTEK_COMMAND_SERVER, 0, cmd_rebuild },
   { 0 }
 };

@@ -18,6 +18,7 @@ extern const struct destek_host *tkt_host;
 /* --- storage --- */
 #define tkt_db_read(call)                     tkt_host->db_read(call)
 #define tkt_db_write(call)                    tkt_host->db_write(call)
+#define tkt_db_commit(call)                   tkt_host->db_commit(call)
 #define tkt_db_prepare(db, sql)               tkt_host->db_prepare(db, sql)
 #define tkt_db_done(st)                       tkt_host->db_done(st)
 #define tkt_db_bind(...)                      tkt_host->db_bind(__VA_ARGS__)

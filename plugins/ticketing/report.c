@@ -2,7 +2,7 @@
  * module with figures follows (plugins/reports/README.md, "The contract"): one fact per ticket, computed here from
  * ticketing's own tables, so reports never reads them.
  *
- *   {"describe": true} -> {kind: "ticket", subjects: ["ticket"], durations: [...], labels of the measures}
+ *   {"describe": true} -> {kind: "ticket", subjects: ["ticket"], watch: [events about a ticket], durations: [...]}
  *   {"after": id, "limit": n}  -> {items: [fact...], next: id | null}    (ids in order; limit 1..2000, default 500)
  *   {"ids": [id, ...]}          -> {items: [fact...]}                     (at most 500; an id absent from items has no
  *                                                                            fact: merged away or gone)
@@ -133,6 +133,10 @@ static int svc_report_facts(struct destek_req *call, const cJSON *args, cJSON **
     cJSON_AddStringToObject(o, "kind", "ticket");
     cJSON *subjects = cJSON_AddArrayToObject(o, "subjects");
     cJSON_AddItemToArray(subjects, cJSON_CreateString("ticket"));
+    const char *watch[] = { "ticket.*", "message.added", "sla.*" };   /* the events about a ticket its fact follows */
+    cJSON_AddItemToObject(o, "watch", cJSON_CreateStringArray(watch, 3));
+    const char *median_by[] = { "agent", "team" };   /* medians of the durations per agent and per team */
+    cJSON_AddItemToObject(o, "median_by", cJSON_CreateStringArray(median_by, 2));
     const char *d[] = { "frt", "frt_bh", "res", "res_bh" };
     cJSON_AddItemToObject(o, "durations", cJSON_CreateStringArray(d, 4));
     *result = o;

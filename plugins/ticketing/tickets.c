@@ -155,7 +155,7 @@ void tkt_summary_write(struct jbuf *b, sqlite3_stmt *st, int64_t now)
   JBUF_LIT(b, ",\"sla\":");
   tkt_sla_write(b, st, 21, now);
   /* The last public message: who wrote it (customer, agent, system), when, its first 160 characters (the inbox's
-   * "who spoke last and since when"). */
+   * "who spoke last and since when"), kept on the ticket row by migration 028's triggers. */
   JBUF_LIT(b, ",\"last_message\":");
   if (sqlite3_column_type(st, 35) == SQLITE_NULL) JBUF_LIT(b, "null");
   else jbuf_raw(b, (const char *)sqlite3_column_text(st, 35), (size_t)sqlite3_column_bytes(st, 35));
@@ -954,6 +954,10 @@ static int ticket_create(struct destek_req *r)
   int64_t id;
   int rc;
   if ((rc = tkt_body(r, &body)) || (rc = tkt_ticket_open(r, body, &id))) return rc;
+  /* The ticket, its triage, SLA, triggers and search row are in: commit them now and build the 201 (the triaged
+   * ticket with its thread) from this thread's reader, so the writer every other write waits for is not held while
+   * the answer is written. */
+  if ((rc = tkt_db_commit(r))) return rc;
   return tkt_ticket_reply(r, 201, tkt_db_read(r), id, 1);
 }
 

@@ -84,10 +84,7 @@ cJSON *tkt_tags_json(struct destek_db *db, int64_t ticket_id);
   " t.tags_json," \
   " s.policy_id, s.calendar_id, s.first_response_minutes, s.frt_state, s.frt_clock, s.frt_warn_at, s.frt_due_at," \
   " s.frt_elapsed, s.resolution_minutes, s.res_state, s.res_clock, s.res_warn_at, s.res_due_at, s.res_elapsed," \
-  " (SELECT json_object('from', CASE WHEN m.author_customer_id IS NOT NULL THEN 'customer'" \
-  "                                  WHEN m.author_user_id IS NOT NULL THEN 'agent' ELSE 'system' END," \
-  "                     'at', m.created_at, 'excerpt', substr(m.body, 1, 160))" \
-  "  FROM tkt_messages m WHERE m.ticket_id = t.id AND m.kind <> 'note' ORDER BY m.id DESC LIMIT 1)"
+  " t.last_message"
 #define TKT_SUMMARY_JOINS \
   " JOIN core_contacts c ON c.id = t.customer_id LEFT JOIN tkt_sla s ON s.ticket_id = t.id"
 /* SELECT the summary columns of tickets t; _KEYS adds columns after them (", t.seq"), _FROM a FROM clause that

@@ -12,17 +12,31 @@ import {startServer, setupAdmin, tempDir, ROOT, assertError} from './lib.mjs';
 let mock, server, admin, dataDir;
 const carrier = {};               // tracking number -> {state, events}
 const stats = {inFlight: 0, maxInFlight: 0, requests: [], auth: []};
+const slow = {inFlight: 0, maxInFlight: 0, per: {}, maxPer: {}};
 
 function startMock() {
   const srv = http.createServer(async (req, res) => {
     const u = new URL(req.url, 'http://x');
+    let m = u.pathname.match(/^\/slow\/([a-z]+)\/(.+)$/);
+    if (m) {                                                       // two slow carriers' APIs (the Lua policies below)
+      const [, who, n] = m;
+      slow.inFlight++;
+      slow.maxInFlight = Math.max(slow.maxInFlight, slow.inFlight);
+      slow.per[who] = (slow.per[who] || 0) + 1;
+      slow.maxPer[who] = Math.max(slow.maxPer[who] || 0, slow.per[who]);
+      await new Promise((r) => setTimeout(r, 300));
+      slow.inFlight--;
+      slow.per[who]--;
+      res.writeHead(200, {'content-type': 'application/json'});
+      res.end(JSON.stringify({state: 'InTransit', at: '2026-11-05T09:00:00+03:00', note: `${who} ${n}`}));
+      return;
+    }
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     stats.requests.push(u.pathname);
     stats.auth.push(req.headers.authorization);
     await new Promise((r) => setTimeout(r, 30));
     stats.inFlight--;
-    let m;
     if ((m = u.pathname.match(/^\/track\/(.+)$/))) {            // the generic adapter's carrier
       const c = carrier[decodeURIComponent(m[1])];
       if (!c) { res.writeHead(404); res.end('{}'); return; }
@@ -59,6 +73,19 @@ before(async () => {
   const example = fs.readFileSync(path.join(ROOT, 'plugins/orders/examples/tracking_carrier_example.lua'), 'utf8')
     .replace('local BASE = "https://api.example-kargo.com.tr"', `local BASE = "${mock.url}"`);
   fs.writeFileSync(path.join(dataDir, 'plugins', 'tracking_carrier_example.lua'), example);
+  // two more carriers' Lua adapters, each answering after 300 ms
+  fs.writeFileSync(path.join(dataDir, 'plugins', 'tracking_slow_two.lua'), `local destek = require "destek"
+local function ask(who, s)
+  local res, err = destek.http.request { method = "GET", url = "${mock.url}/slow/" .. who .. "/" .. s.tracking_number, timeout = 10 }
+  if not res then return { error = err } end
+  local doc = destek.json.decode(res.body)
+  return { status = doc.state, checkpoints = { { at = doc.at, status = doc.state, message = doc.note } } }
+end
+return { name = "tracking_slow_two", version = "1.0.0", init = function()
+  destek.policy("tracking.carrier:mng", function(s) return ask("mng", s) end)
+  destek.policy("tracking.carrier:surat", function(s) return ask("surat", s) end)
+end }
+`);
   server = await startServer({dataDir, args: ['--allow-private-net'], env: {DESTEK_TEST_CLOCK: '1'}});
   admin = await setupAdmin(server);
   await clock('2026-11-02T07:00:00Z');
@@ -181,6 +208,24 @@ test('the Lua policy tracking.carrier:aras (the shipped example) maps the carrie
   const rest = await api('GET', `/api/v1/order-tracking?carrier=aras&limit=2&cursor=${encodeURIComponent(aras.json.next_cursor)}`);
   assert.equal(new Set([...aras.json.items, ...rest.json.items].map((x) => x.order_number)).size, 4);
   assertError(await api('GET', '/api/v1/order-tracking?state=lost'), 422, 'invalid_field', 'state');
+});
+
+test('two slow Lua adapters of two carriers are asked at once; each carrier one request at a time', async () => {
+  for (let i = 1; i <= 3; i++) {
+    await order(`T-MNG${i}`, 'MNG Kargo', `MN${i}`);
+    await order(`T-SUR${i}`, 'Sürat Kargo', `SR${i}`);
+  }
+  const r = await run();
+  assert.ok(r.polled >= 6, JSON.stringify(r));
+  // 6 answers of 300 ms each: one after another they never overlap; here the two carriers' calls run at once
+  assert.equal(slow.maxInFlight, 2, 'the two carriers overlap');
+  assert.deepEqual(slow.maxPer, {mng: 1, surat: 1}, 'one request at a time per carrier');
+  for (const n of ['T-MNG1', 'T-MNG3', 'T-SUR2']) {
+    const s = await shipment(n);
+    assert.equal(s.status, 'InTransit');
+    assert.equal(s.tracking.polls, 1);
+    assert.ok(s.checkpoints.some((c) => /^(mng|surat) (MN|SR)\d$/.test(c.message || '')), JSON.stringify(s.checkpoints));
+  }
 });
 
 test('the generic adapter sends a few requests at once per carrier (orders.tracking_per_carrier)', async () => {

@@ -74,6 +74,6 @@ test('CSAT: answers, average score and the satisfied share, per agent', () => {
   assert.deepEqual(byValue(c.by.agent), agents);
 });
 
-test('a module without figures shows nothing: no kind for the help centre', () => {
-  assert.deepEqual(Object.keys(dash.kinds).sort(), ['csat', 'nps', 'order', 'return', 'ticket']);
+test('a module without figures shows nothing: no kind for the help centre (chat and campaigns publish theirs)', () => {
+  assert.deepEqual(Object.keys(dash.kinds).sort(), ['campaign', 'conversation', 'csat', 'nps', 'order', 'return', 'ticket']);
 });

@@ -138,10 +138,17 @@ function checkFigures(fig, exp, bh, what) {
       if (fb.n) assert.ok(Math.abs(row.measures.frt_bh.avg - fb.avg) < 1e-6, `${what}: ${dim}=${value} frt_bh avg`);
       assert.equal(row.measures.sla_breached?.n ?? 0, list.filter((t) => slaOf(t) === 'breached').length,
         `${what}: ${dim}=${value} SLA breached`);
+      // Per agent and per team: exact medians (not averages) of first response and resolution, in the hours asked
+      // (for the period asked; the previous period's table shows counts).
+      if ((dim === 'agent' || dim === 'team') && !/previous/.test(what)) {
+        for (const [m, of] of [['frt', frtOf], ['res', resOf]]) {
+          const d = durations(list, of(bh));
+          assert.equal(row.measures[bh ? `${m}_bh` : m]?.median ?? null, d.median, `${what}: ${dim}=${value} ${m} median`);
+        }
+      }
     }
   }
   if (fig.series) assert.deepEqual(fig.series.count, exp.series, `${what}: daily series`);
-  void bh;
 }
 
 const names = {teams: [], agents: []};
@@ -249,6 +256,14 @@ test('business hours: durations counted in the calendar, with its holiday and ha
   const prev = expected('2026-03-02', '2026-03-08', true, names);
   checkDuration(d.kinds.ticket.previous.durations.frt, prev.frt, 'business frt, previous (the holiday week)');
   checkDuration(d.kinds.ticket.previous.durations.res, prev.res, 'business res, previous');
+  // Per agent and per team, the medians are the business ones too.
+  for (const dim of ['agent', 'team']) {
+    for (const [value, list] of Object.entries(exp.by[dim])) {
+      const row = d.kinds.ticket.current.by[dim].find((x) => x.value === value);
+      assert.equal(row.measures.frt_bh?.median ?? null, durations(list, frtOf(true)).median, `business ${dim}=${value} frt median`);
+      assert.equal(row.measures.res_bh?.median ?? null, durations(list, resOf(true)).median, `business ${dim}=${value} res median`);
+    }
+  }
   // A ticket opened on the holiday waits in business time from the next morning.
   const hol = tickets.find((t) => new Date(t.c * 1000).toISOString().startsWith('2026-03-04') && t.r);
   if (hol) assert.ok(business(hol.c, hol.r) < hol.r - hol.c);

@@ -5,7 +5,7 @@
 #   tests/bench/compare.sh BEFORE_BIN AFTER_BIN [SCRIPT ...]     (scripts default to http.sh and tickets.sh)
 #
 # Settings: COMPARE_ROUNDS (default 2: before, after, before, after); the scripts' own settings pass through.
-# A figure line is one with a ratio ("0.10 x"), a rate (req/s, "events delivered / s:") or a target. Exits 1 when a run could not run.
+# A figure line is one with a ratio ("0.10 x"), a rate (req/s, "events delivered / s:"), a target or server CPU per request. Exits 1 when a run could not run.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 [[ $# -ge 2 ]] || { printf 'usage: %s BEFORE_BIN AFTER_BIN [SCRIPT ...]\n' "$0" >&2; exit 2; }
@@ -35,7 +35,7 @@ for script in "${scripts[@]}"; do
   for ((round = 1; round <= rounds; round++)); do
     for which in before after; do
       printf -- '-- round %d, %s\n' "$round" "$which"
-      grep -E '[0-9.]+ x( |$)|req/s|/ s:|^target' "$out/$which.$round" || true
+      grep -E '[0-9.]+ x( |$)|req/s|/ s:|^target|CPU per request' "$out/$which.$round" || true
     done
   done
 done

@@ -142,12 +142,22 @@ auth="Authorization: Bearer $token"
 say "warming up (1 s each) ..." >&2
 run_wrk warm-ceiling "$ceiling_url/healthz" 1s
 run_wrk warm-list "$url/api/v1/tickets?limit=50" 1s -H "$auth"
-ceil=() list=() post=()
+ceil=() list=() post=() list_cpu=() post_cpu=()
+# The server's CPU time (user + system, clock ticks) and its share per request of a wrk run: less distorted by the
+# machine's other load than requests/s.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_per_req() {
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$(awk '/requests in/ {print $1}' "$tmp/wrk-$2.txt")" \
+    'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}'
+}
 for i in $(seq "$runs"); do
   say "run $i of $runs ..." >&2
   run_wrk "ceiling-$i" "$ceiling_url/healthz";                                 ceil+=("$rps")
+  c0=$(cpu_ticks "$destek_pid")
   run_wrk "list-$i" "$url/api/v1/tickets?limit=50" "$duration" -H "$auth";    list+=("$rps")
+  c1=$(cpu_ticks "$destek_pid"); list_cpu+=("$(cpu_per_req "$((c1 - c0))" "list-$i")")
   run_wrk "post-$i" "$url" "$duration" -s "$tmp/post.lua";                    post+=("$rps")
+  c0=$(cpu_ticks "$destek_pid"); post_cpu+=("$(cpu_per_req "$((c0 - c1))" "post-$i")")
 done
 hwm=$(rss_kib "$destek_pid" VmHWM)
 rss_now=$(rss_kib "$destek_pid")
@@ -168,6 +178,8 @@ TXT
 printf '  %-40s %9.0f req/s   1.00 x   p99 %s\n' "ceiling: fixed {\"status\":\"ok\"}" "$ceil_m" "$(p99 "ceiling-$runs")"
 printf '  %-40s %9.0f req/s   %s x   p99 %s\n' "GET /api/v1/tickets?limit=50" "$list_m" "$list_r" "$(p99 "list-$runs")"
 printf '  %-40s %9.0f req/s   %s x   p99 %s\n' "POST /api/v1/tickets" "$post_m" "$post_r" "$(p99 "post-$runs")"
+printf '  %-40s list %s us, create %s us (median of %s runs)\n' "server CPU per request:" "$(median "${list_cpu[@]}")" \
+  "$(median "${post_cpu[@]}")" "$runs"
 echo
 printf 'target  list   >= 0.15 x ceiling:        %s (%s x)\n' "$(pf "$list_r" 0.15 ge)" "$list_r"
 printf 'target  create >= 0.03 x ceiling:        %s (%s x)\n' "$(pf "$post_r" 0.03 ge)" "$post_r"

@@ -64,7 +64,8 @@ function List({ onOpen }) {
 }
 
 function NewCampaign({ onSaved }) {
-  const [f, setF] = useState({ name: '', tags: '', lang: '', subject_tr: '', body_tr: '', subject_en: '', body_en: '', per_second: 100 });
+  const [f, setF] = useState({ name: '', channel: 'email', tags: '', lang: '', subject_tr: '', body_tr: '', subject_en: '', body_en: '', per_second: 100 });
+  const sms = f.channel === 'sms';
   const [count, setCount] = useState(null);
   const [err, setErr] = useState(null);
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
@@ -77,32 +78,35 @@ function NewCampaign({ onSaved }) {
   };
   const doCount = async () => {
     setErr(null);
-    try { setCount(await api('POST', '/campaign-segments/count', { rules: rules() })); } catch (e) { setErr(e); }
+    try { setCount(await api('POST', '/campaign-segments/count', { rules: rules(), channel: f.channel })); } catch (e) { setErr(e); }
   };
   const save = async (e) => {
     e.preventDefault();
     setErr(null);
     try {
-      const c = await api('POST', '/campaigns', { name: f.name, rules: rules(), subject_tr: f.subject_tr, body_tr: f.body_tr,
-        subject_en: f.subject_en, body_en: f.body_en, per_second: Number(f.per_second) });
+      const c = await api('POST', '/campaigns', { name: f.name, channel: f.channel, rules: rules(),
+        ...(sms ? {} : { subject_tr: f.subject_tr, subject_en: f.subject_en }), body_tr: f.body_tr, body_en: f.body_en,
+        per_second: Number(f.per_second) });
       onSaved(c.id);
     } catch (x) { setErr(x); }
   };
   return html`<form class="cmp-form" data-region="new-campaign" onSubmit=${save}>
     ${err ? html`<${Alert}>${errorText(err)}<//>` : null}
     <label>${t('campaigns.name')}<input data-field="name" value=${f.name} onInput=${set('name')} required /></label>
+    <label>${t('campaigns.channel')}<select data-field="channel" value=${f.channel} onChange=${(e) => { setCount(null); set('channel')(e); }}>
+      <option value="email">${t('campaigns.channel_email')}</option><option value="sms">${t('campaigns.channel_sms')}</option></select></label>
     <div class="cmp-row">
       <label>${t('campaigns.tags')}<input data-field="tags" value=${f.tags} onInput=${set('tags')} placeholder="vip" /></label>
       <label>${t('campaigns.lang')}<select data-field="lang" value=${f.lang} onChange=${set('lang')}>
         <option value="">${t('campaigns.any')}</option><option value="tr">Türkçe</option><option value="en">English</option></select></label>
       <button type="button" class="btn" data-action="count" onClick=${doCount}>${t('campaigns.count')}</button>
     </div>
-    ${count ? html`<p data-region="count">${t('campaigns.count_result', { matched: count.matched, sendable: count.sendable,
+    ${count ? html`<p data-region="count">${t(count.channel === 'sms' ? 'campaigns.count_result_sms' : 'campaigns.count_result', { matched: count.matched, sendable: count.sendable,
       no_consent: count.no_consent, no_address: count.no_address })}</p>` : null}
     <p class="muted small">${t('campaigns.placeholders')}</p>
-    <label>${t('campaigns.subject_tr')}<input data-field="subject_tr" value=${f.subject_tr} onInput=${set('subject_tr')} required /></label>
+    ${sms ? null : html`<label>${t('campaigns.subject_tr')}<input data-field="subject_tr" value=${f.subject_tr} onInput=${set('subject_tr')} required /></label>`}
     <label>${t('campaigns.body_tr')}<textarea data-field="body_tr" value=${f.body_tr} onInput=${set('body_tr')} required></textarea></label>
-    <label>${t('campaigns.subject_en')}<input data-field="subject_en" value=${f.subject_en} onInput=${set('subject_en')} required /></label>
+    ${sms ? null : html`<label>${t('campaigns.subject_en')}<input data-field="subject_en" value=${f.subject_en} onInput=${set('subject_en')} required /></label>`}
     <label>${t('campaigns.body_en')}<textarea data-field="body_en" value=${f.body_en} onInput=${set('body_en')} required></textarea></label>
     <label>${t('campaigns.per_second')}<input type="number" min="1" max="2000" data-field="per_second" value=${f.per_second} onInput=${set('per_second')} /></label>
     <p class="muted small">${t('campaigns.consent_note')}</p>

@@ -3,20 +3,31 @@
 import { number, t } from '@destek/agent';
 
 const KINDS = { ticket: 'reports.kind_ticket', csat: 'reports.kind_csat', nps: 'reports.kind_nps',
-  return: 'reports.kind_return', order: 'reports.kind_order' };
-export const KIND_ORDER = ['ticket', 'csat', 'nps', 'return', 'order'];
+  return: 'reports.kind_return', order: 'reports.kind_order', conversation: 'reports.kind_conversation',
+  campaign: 'reports.kind_campaign' };
+export const KIND_ORDER = ['ticket', 'conversation', 'csat', 'nps', 'return', 'order', 'campaign'];
 export const kindTitle = (kind) => (KINDS[kind] ? t(KINDS[kind]) : kind);
 const DIMS = { channel: 'reports.dim_channel', team: 'reports.dim_team', agent: 'reports.dim_agent', tag: 'reports.dim_tag',
   priority: 'reports.dim_priority', reason: 'reports.dim_reason', product: 'reports.dim_product', status: 'reports.dim_status',
-  carrier: 'reports.dim_carrier', province: 'reports.dim_province', survey: 'reports.dim_survey' };
+  carrier: 'reports.dim_carrier', province: 'reports.dim_province', survey: 'reports.dim_survey',
+  campaign: 'reports.dim_campaign', shop: 'reports.dim_shop' };
 export const dimTitle = (dim) => (DIMS[dim] ? t(DIMS[dim]) : dim);
 const MEASURES = { frt: 'reports.avg_frt', res: 'reports.avg_res', score: 'reports.m_score',
   satisfied: 'reports.m_satisfied', promoter: 'reports.m_promoter', detractor: 'reports.m_detractor',
   delayed: 'reports.m_delayed', exception: 'reports.m_exception', returned: 'reports.m_returned',
-  rejected: 'reports.m_rejected', ship: 'reports.m_ship', delivery: 'reports.m_delivery', refund: 'reports.m_refund' };
+  rejected: 'reports.m_rejected', ship: 'reports.m_ship', delivery: 'reports.m_delivery', refund: 'reports.m_refund',
+  conversations: 'reports.m_conversations', messages: 'reports.m_messages', answered: 'reports.m_answered',
+  campaigns: 'reports.m_campaigns', recipients: 'reports.m_recipients', sent: 'reports.m_sent',
+  delivered: 'reports.m_delivered', failed: 'reports.m_failed', withheld: 'reports.m_withheld',
+  unsubscribed: 'reports.m_unsubscribed' };
+/* Measures that are counts per fact: their sum is the figure (a campaign's sent, delivered, ...), not their average. */
+export const SUMMED = ['conversations', 'messages', 'campaigns', 'recipients', 'sent', 'delivered', 'failed', 'withheld',
+  'unsubscribed'];
+export const isSummed = (m) => SUMMED.includes(m) || m.startsWith('withheld_');
 /* Measures whose average is a share (0..1): shown as a percentage. */
-export const SHARES = ['satisfied', 'promoter', 'detractor', 'delayed', 'exception', 'rejected'];
-export const measureTitle = (m) => (MEASURES[m] ? t(MEASURES[m]) : m);
+export const SHARES = ['satisfied', 'promoter', 'detractor', 'delayed', 'exception', 'rejected', 'answered'];
+export const measureTitle = (m) => (MEASURES[m] ? t(MEASURES[m])
+  : m.startsWith('withheld_') ? t('reports.m_withheld_reason', { reason: m.slice(9).replace(/_/g, ' ') }) : m);
 const CHANNELS = { email: 'reports.channel_email', web: 'reports.channel_web', api: 'reports.channel_api',
   chat: 'reports.channel_chat', whatsapp: 'reports.channel_whatsapp', phone: 'reports.channel_phone' };
 export const AGES = ['reports.age0', 'reports.age1', 'reports.age2', 'reports.age3'];
@@ -48,7 +59,7 @@ export function drillHref(kind, range, extra = {}) {
 
 /* Where one item of a kind opens in the app. */
 export function itemHref(kind, item) {
-  if (kind === 'ticket') return `/app/tickets/${item.id}`;
+  if (kind === 'ticket' || kind === 'conversation') return `/app/tickets/${item.id}`;
   if (kind === 'return') return `/app/returns/${item.id}`;
   if (kind === 'order' && item.ref) return `/app/orders/${encodeURIComponent(item.ref.replace(/^#/, ''))}`;
   return null;

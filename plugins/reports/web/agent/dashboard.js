@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorAlert, api, html, navigate, number, onLinkClick, t } from '@destek/agent';
 import { DailyChart } from './chart.js';
-import { AGES, BUCKET_KEYS as BUCKETS, KIND_ORDER, SHARES, change, dimTitle, drillHref, hours, kindTitle, measureTitle, pct, pctText, valueLabel } from './common.js';
+import { AGES, BUCKET_KEYS as BUCKETS, KIND_ORDER, SHARES, change, isSummed, dimTitle, drillHref, hours, kindTitle, measureTitle, pct, pctText, valueLabel } from './common.js';
 
 /* The n days up to today (the shop's today, as the server counts days: its first answer's "to"). */
 function lastDays(n, today) {
@@ -57,17 +57,19 @@ function DimTable({ kind, dim, rows, prevRows, range, hoursMode, durations, perR
     <div class="reports-scroll"><table class="table">
       <thead><tr><th scope="col">${dimTitle(dim)}</th><th scope="col" class="num">${t('reports.count')}</th>
         <th scope="col" class="num">${t('reports.previous')}</th>
-        ${dur.map((m) => html`<th scope="col" class="num">${measureTitle(m)}</th>`)}
+        ${dur.map((m) => html`<th scope="col" class="num">${rows.some((r) => pick(r, m)?.median !== undefined)
+          ? t('reports.median_of', { m: measureTitle(m) }) : measureTitle(m)}</th>`)}
         ${hasSla ? html`<th scope="col" class="num">${t('reports.sla_met')}</th>` : null}
         ${perRows ? html`<th scope="col" class="num">${t('reports.return_rate')}</th>` : null}
         ${scoreKeys.map((m) => html`<th scope="col" class="num">${measureTitle(m)}</th>`)}</tr></thead>
       <tbody>${sorted.map((row) => html`<tr key=${row.value} data-value=${row.value}>
         <td><a href=${drillHref(kind, range, { dim, value: row.value })} onClick=${onLinkClick}>${valueLabel(kind, dim, row)}</a></td>
         <td class="num">${number(row.count)}</td><td class="num">${number(prevOf(row.value))}</td>
-        ${dur.map((m) => html`<td class="num">${hours(pick(row, m)?.avg)}</td>`)}
+        ${dur.map((m) => html`<td class="num">${hours(pick(row, m)?.median ?? pick(row, m)?.avg)}</td>`)}
         ${hasSla ? html`<td class="num">${sla(row)}</td>` : null}
         ${perRows ? html`<td class="num" data-rate>${pctText(pct(row.count, perOf(row.value)))}</td>` : null}
-        ${scoreKeys.map((m) => html`<td class="num">${row.measures[m]?.avg === null || row.measures[m]?.avg === undefined ? '–' : number(Math.round(row.measures[m].avg * 100) / 100)}</td>`)}
+        ${scoreKeys.map((m) => html`<td class="num">${isSummed(m) ? number(row.measures[m]?.sum || 0)
+          : row.measures[m]?.avg === null || row.measures[m]?.avg === undefined ? '–' : number(Math.round(row.measures[m].avg * 100) / 100)}</td>`)}
       </tr>`)}</tbody></table></div>
   </section>`;
 }
@@ -118,7 +120,7 @@ function KindSection({ kind, k, all, range, hoursMode }) {
     const day = cur.series.days[i];
     navigate(drillHref(kind, { from: day, to: day }));
   }, [cur, kind]);
-  const avg = (f, m) => f.measures[m]?.avg;
+  const avg = (f, m) => (isSummed(m) ? f.measures[m]?.sum : f.measures[m]?.avg);
   const fmtOf = (m) => (v) => (v === null || v === undefined ? '–'
     : SHARES.includes(m) ? pctText(Math.round(v * 1000) / 10) : number(Math.round(v * 100) / 100));
   // NPS: promoters' share minus detractors'; the returns rate: returns per order of the same days.
