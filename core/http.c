@@ -23,6 +23,7 @@
 #include "bus.h"
 #include "db.h"
 #include "live.h"
+#include "wspub.h"
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
@@ -1125,8 +1126,9 @@ static int upgrade_checks(struct destek_req *r, const char *access, int proxied)
   return 0;
 }
 
-int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
-                       int (*admit)(struct destek_req *r, void *ud), void *ud)
+/* public: no identification, Origin and credentials are admit's (a module's public websocket, wspub.c). */
+static int upgrade(struct mg_connection *conn, const char *pattern, const char *access, int public,
+                   int (*admit)(struct destek_req *r, void *ud), void *ud)
 {
   struct destek_req r;
   req_from_conn(&r, conn);
@@ -1134,7 +1136,8 @@ int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const ch
   if (trust_proxy) from_proxy(&r);
   r.route = (struct destek_route){ "GET", pattern, NULL, access, NULL, 0 };
   r.status = 101;
-  int status = upgrade_checks(&r, access, proxied);
+  int status = public ? (strcmp(r.method, "GET") ? http_error(&r, 405, "method_not_allowed", "a websocket opens with GET") : 0)
+                      : upgrade_checks(&r, access, proxied);
   if (!status) status = admit(&r, ud);
   finish_tx(&r, 0);
   if (status) {
@@ -1147,6 +1150,18 @@ int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const ch
            pattern, r.ip, r.who.email[0] ? " user=" : "", r.who.email);
   req_free(&r);
   return status;
+}
+
+int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
+                       int (*admit)(struct destek_req *r, void *ud), void *ud)
+{
+  return upgrade(conn, pattern, access, 0, admit, ud);
+}
+
+int http_upgrade_public(struct mg_connection *conn, const char *pattern,
+                        int (*admit)(struct destek_req *r, void *ud), void *ud)
+{
+  return upgrade(conn, pattern, DESTEK_PUBLIC, 1, admit, ud);
 }
 
 static void thread_exit(const struct mg_context *ctx, int thread_type, void *thread_pointer)
@@ -1245,6 +1260,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
   }
   mg_set_request_handler(server, "/", handle_request, NULL);
   if (streams && live_start(server, streams) != 0) log_error("http", "live updates are off: see the log above");
+  wspub_start(server);
   if (port == 0) {  /* the kernel chose one */
     struct mg_server_port sp[4];
     int n_ports = mg_get_server_ports(server, 4, sp);
@@ -1261,6 +1277,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
 void http_stop(void)
 {
   if (server) live_stop();
+  if (server) wspub_stop();
   if (server) mg_stop(server);
   server = NULL;
 }

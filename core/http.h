@@ -101,6 +101,10 @@ int http_is_tls(void);
  * handshake may go on, else the status sent. */
 int http_upgrade_admit(struct mg_connection *conn, const char *pattern, const char *access,
                        int (*admit)(struct destek_req *r, void *ud), void *ud);
+/* The same for a module's public websocket (wspub.c): nobody is identified and no Origin checked here; admit does
+ * both. */
+int http_upgrade_public(struct mg_connection *conn, const char *pattern,
+                        int (*admit)(struct destek_req *r, void *ud), void *ud);
 
 /* Matches r->method and r->path against the route table, as every request is dispatched. Returns 1 when a route
  * matched and its path parameters passed their validators, -1 when one matched but a parameter did not, with

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "live.h"
 #include "util.h"
+#include "wspub.h"
 
 #define MAX_SERIES 512
 
@@ -109,6 +110,16 @@ char *metrics_render_new(void)
               "# TYPE destek_live_frames_total counter\ndestek_live_frames_total %llu\n", live_frames);
   appendf(&b, "# HELP destek_live_dropped_total Frames dropped because a client read too slowly (it resyncs).\n"
               "# TYPE destek_live_dropped_total counter\ndestek_live_dropped_total %llu\n", live_dropped);
+  int pub_n;
+  unsigned long long pub_frames, pub_overflows;
+  wspub_stats(&pub_n, &pub_frames, &pub_overflows);
+  appendf(&b, "# HELP destek_public_sockets Open public websockets of modules (chat visitors).\n"
+              "# TYPE destek_public_sockets gauge\ndestek_public_sockets %d\n", pub_n);
+  appendf(&b, "# HELP destek_public_socket_frames_total Frames queued to public websockets.\n"
+              "# TYPE destek_public_socket_frames_total counter\ndestek_public_socket_frames_total %llu\n", pub_frames);
+  appendf(&b, "# HELP destek_public_socket_overflows_total Public websockets closed because their client read too slowly.\n"
+              "# TYPE destek_public_socket_overflows_total counter\ndestek_public_socket_overflows_total %llu\n",
+          pub_overflows);
   size_t body_held, body_peak, body_budget;
   unsigned long long body_refused;
   http_body_stats(&body_held, &body_peak, &body_budget, &body_refused);

@@ -30,6 +30,7 @@
 #include "tokens_api.h"
 #include "users_api.h"
 #include "util.h"
+#include "wspub.h"
 
 #define DB(d) ((struct db *)(d))
 #define PUB(d) ((struct destek_db *)(d))
@@ -483,6 +484,11 @@ static int h_db_read_snapshot(struct destek_req *call)
   return 0;
 }
 
+static int h_socket_endpoint(const struct destek_host *h, const char *path, const struct destek_socket_ops *ops)
+{
+  return wspub_add(h->plugin, path, ops);
+}
+
 static int64_t h_rate_take(struct destek_req *call, const char *kind, const char *key, long limit, long window,
                            long *wait)
 {
@@ -651,6 +657,9 @@ static const struct destek_host host_template = {
   .message_send_sms = consent_message_send_sms,
   .thread_release = h_thread_release,
   .started = h_started,
+  .socket_endpoint = h_socket_endpoint,
+  .socket_send = wspub_send,
+  .socket_close = wspub_close,
 };
 
 const struct destek_host *plugin_host(const char *owner)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "directory.h"
 #include "http.h"
 #include "live.h"
+#include "wspub.h"
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
@@ -160,7 +162,18 @@ int server_run(const struct config *cfg)
   /* Each live-updates websocket holds a worker thread: up to 40 of them (20 agents with two tabs each), which
    * leaves 24 threads for requests. Measured with tests/bench/live.sh: 17 MB RSS before, 26 MB with 40 sockets
    * idle, 35 MB at peak while 300 tickets are created and listed (budget: 64 MB). */
-  struct http_config hc = { .listen = cfg->listen, .threads = 64, .streams = 40, .trust_proxy = cfg->trust_proxy,
+  /* A module's public websocket (wspub.c: the chat widget's visitors) holds a worker thread per socket too: the
+   * server grows by the sockets the modules declared. Those threads stay idle and light until a socket comes (see
+   * wspub.c), and each socket needs a descriptor or two: the soft limit goes up to the hard one. */
+  int public_sockets = wspub_capacity();
+  if (public_sockets) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
+  struct http_config hc = { .listen = cfg->listen, .threads = 64 + public_sockets, .streams = 40, .trust_proxy = cfg->trust_proxy,
                             .body_memory = (size_t)cfg->body_memory_mib << 20 };
   if (cfg->tls_cert) {
     if (tls_bundle(cfg->data, cfg->tls_cert, cfg->tls_key, bundle, sizeof bundle, err, sizeof err) != 0) {

@@ -187,6 +187,27 @@ struct destek_plugin {
   const struct destek_command *commands;     /* CLI commands, ending with a zeroed entry; may be NULL */
 };
 
+/* A public websocket a module declares with host->socket_endpoint (core/wspub.c). Every callback runs on a worker
+ * thread of the server and gets ud back; sock is the socket's id for socket_send/socket_close (never reused), sock_ud
+ * what admit set for it. */
+struct destek_socket_ops {
+  /* Before the handshake, with r the upgrade request (header, query_get, client_ip, db_read and error work on it):
+   * the module checks the Origin and its own credentials. 0 to accept (*sock_ud: the module's state for the socket,
+   * may stay NULL), or the error status set up with host->error (the handshake is answered with it). */
+  int (*admit)(struct destek_req *r, void **sock_ud, void *ud);
+  /* The handshake is done: socket_send reaches the client from now on. May be NULL. */
+  void (*opened)(uint64_t sock, void *sock_ud, void *ud);
+  /* A text message from the client (not NUL-terminated; at most max_message bytes; at most 60 in 10 s, or the socket
+   * is closed with 1008). Runs on the socket's own worker thread: make a call (call_new) to read or write. */
+  void (*message)(uint64_t sock, void *sock_ud, const char *data, size_t len, void *ud);
+  /* The socket is gone, however it ended: nothing reaches it any more; free sock_ud. */
+  void (*closed)(uint64_t sock, void *sock_ud, void *ud);
+  void *ud;
+  int max_sockets;        /* open at once (each holds a worker thread); more are refused 503 */
+  size_t max_message;     /* bytes of a client's message (0: 16 KiB) */
+  size_t queue_bytes;     /* bytes waiting to go to one socket before it counts as too slow (0: 64 KiB) */
+};
+
 struct destek_host {
   int abi;                                   /* DESTEK_PLUGIN_ABI of the host */
   size_t size;                               /* sizeof(struct destek_host): newer hosts have more functions */
@@ -554,6 +575,18 @@ struct destek_host {
    * For a module that follows what other modules publish: it may call their services (describe) and subscribe with
    * h->on from there (events emitted before it runs are none: nothing is served yet). 0, or -1 (logged). */
   int (*started)(const struct destek_host *h, destek_job_fn fn, void *ud);
+
+  /* --- public websockets (core/wspub.c): a module's own, for people who are not signed in --- */
+  /* Declares, from init(), a websocket at path (an exact path, "/api/v1/<plugin>/..."), public: ops->admit checks the
+   * page's Origin and the module's credentials; ping/pong at the protocol level and the close handshake are the
+   * core's. The server starts ops->max_sockets more worker threads for it. ops is copied. 0, or -1 (logged). */
+  int (*socket_endpoint)(const struct destek_host *h, const char *path, const struct destek_socket_ops *ops);
+  /* Queues a text frame (copied) for sock, from any thread, never blocking (each socket has its own sender): 0; -1
+   * when the socket is closed or closing; 1 when its queue overflowed (a client that does not read): the socket is
+   * being closed with 4008 "too slow", and its client catches up another way (polling). */
+  int (*socket_send)(uint64_t sock, const char *text, size_t len);
+  /* Closes sock with code (1000, or 4000-4999 of the module's) and a short reason, after what is queued. */
+  void (*socket_close)(uint64_t sock, int code, const char *reason);
 };
 
 /* message_send's refusals. */

@@ -14,7 +14,11 @@ target_compile_definitions(destek_civetweb PUBLIC USE_MBEDTLS USE_IPV6 USE_WEBSO
 # A websocket left silent for 20 s (websocket_timeout_ms) is pinged; after more than 3 unanswered pings it is closed.
 # CivetWeb's threads look at the stop flag every SOCKET_TIMEOUT_QUANTUM ms (2000 by default): 500 lets SIGTERM end
 # the server within half a second, for an idle wakeup twice a second per open connection.
-target_compile_definitions(destek_civetweb PRIVATE MG_MAX_UNANSWERED_PING=3 SOCKET_TIMEOUT_QUANTUM=500)
+# ALTERNATIVE_QUEUE: a new connection goes to the idle worker thread with the lowest index (an eventfd each) instead of
+# whichever the condition variable wakes (in turn, all of them): with the few hundred threads a module's public
+# websocket adds (core/wspub.c), requests keep reusing the first threads, and the others never open a database
+# connection or a Lua state.
+target_compile_definitions(destek_civetweb PRIVATE MG_MAX_UNANSWERED_PING=3 SOCKET_TIMEOUT_QUANTUM=500 ALTERNATIVE_QUEUE)
 target_compile_options(destek_civetweb PRIVATE -w)
 
 set(CJSON_DIR "${DESTEK_DEPS}/cjson")

@@ -29,6 +29,10 @@ static const struct destek_setting settings[] = {
   { "chat.address_limit", DESTEK_SETTING_INT, "120", 0, "Requests of the chat one address may make per minute" },
   { "chat.session_limit", DESTEK_SETTING_INT, "20", 0, "New visitors one address may start per 10 minutes" },
   { "chat.poll_wait_max", DESTEK_SETTING_INT, "20", 0, "The longest a visitor's poll waits for news, seconds" },
+  { "chat.suggest_articles", DESTEK_SETTING_BOOL, "true", 0,
+    "While a visitor writes the first message, the widget offers up to 3 help-centre articles (when the help centre is there)" },
+  { "chat.csat", DESTEK_SETTING_BOOL, "true", 0,
+    "At the end of a chat the widget asks \"How did we do?\" (when the feedback module is there)" },
   { 0 }
 };
 
@@ -168,12 +172,14 @@ static int chat_init(const struct destek_host *host)
 {
   chat_host = host;
   if (host->settings(host, settings) != 0 || host->routes(host, chat_shop_routes) != 0 ||
-      host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0)
+      host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0 ||
+      host->routes(host, chat_offer_routes) != 0 || host->routes(host, chat_file_routes) != 0)
     return -1;
-  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_report_init(host);
+  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_report_init(host) ||
+         chat_socket_init(host);
 }
 
 const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {
   DESTEK_PLUGIN_ABI, sizeof(struct destek_plugin), "chat", "0.1.0",
-  NULL, chat_migrations, chat_init, NULL, NULL
+  NULL, chat_migrations, chat_init, chat_socket_fini, NULL
 };

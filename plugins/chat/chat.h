@@ -32,6 +32,41 @@ cJSON *chat_availability_new(struct destek_req *call);
 /* visitor.c */
 extern const struct destek_route chat_visitor_routes[];
 int chat_visitor_init(const struct destek_host *h);
+/* The visitor of a token's SHA-256: 1 (v filled), 0 when none, -1 on error. */
+int chat_visitor_load(struct destek_db *db, const char *token_hash, struct chat_visitor *v);
+/* The visitor's latest conversation (open first), 0 when none; *open (may be NULL) whether it is open. */
+int64_t chat_latest_conversation(struct destek_db *db, int64_t visitor_id, int *open);
+/* A visitor's message in r's transaction (HTTP and websocket alike): 0, *out and *status (201 new, 200 a retry), or
+ * the error set up. */
+int chat_message_post(struct destek_req *r, const struct chat_visitor *v, const cJSON *body, cJSON **out, int *status);
+cJSON *chat_messages_json_new(struct destek_req *r, struct destek_db *db, int64_t conv, int64_t after, int64_t ticket_id,
+                              int open);
+void chat_typing_set(int64_t conversation_id, int on);
+int chat_typing_get(int64_t conversation_id);
+int chat_agent_typing(struct destek_req *r, int64_t ticket_id);
+
+/* The visitor of the request's X-Chat-Token, its origin checked and its limits counted: 0, or the error set up. */
+int chat_visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted);
+int chat_preflight(struct destek_req *r);
+
+/* offers.c: help-centre suggestions and CSAT in the widget, when those modules are there */
+extern const struct destek_route chat_offer_routes[];
+/* {suggest, csat}: whether the help centre's suggestions and the feedback module's CSAT are offered now (new). */
+cJSON *chat_features_new(void);
+
+/* files.c: agents' files in the chat */
+extern const struct destek_route chat_file_routes[];
+/* Records an agent reply's attachments (ticketing's {id, filename, content_type, size}) for conversation conv's
+ * visitor, and lists them in the chat message seq's files. 0 or -1. */
+int chat_files_record(struct destek_req *call, struct destek_db *w, int64_t conv, int64_t seq, int64_t ticket_message_id,
+                      const cJSON *attachments);
+
+/* socket.c: the visitors' websocket, GET /api/v1/chat/socket?token=&after= */
+int chat_socket_init(const struct destek_host *h);
+void chat_socket_fini(void);
+/* Something of conversation conv (or of visitor visitor_id's conversations) changed in the writer's open transaction:
+ * its sockets hear of it after the commit. Call with the writer held. */
+void chat_socket_dirty(int64_t conv, int64_t visitor_id);
 
 /* whatsapp.c */
 int chat_wa_init(const struct destek_host *h);

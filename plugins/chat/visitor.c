@@ -44,7 +44,7 @@
 static struct { int64_t conversation_id; double until; } typing[TYPING_SLOTS];
 static pthread_mutex_t typing_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void typing_set(int64_t conversation_id, int on)
+void chat_typing_set(int64_t conversation_id, int on)
 {
   pthread_mutex_lock(&typing_lock);
   size_t i = (size_t)conversation_id % TYPING_SLOTS;
@@ -53,7 +53,7 @@ static void typing_set(int64_t conversation_id, int on)
   pthread_mutex_unlock(&typing_lock);
 }
 
-static int typing_get(int64_t conversation_id)
+int chat_typing_get(int64_t conversation_id)
 {
   pthread_mutex_lock(&typing_lock);
   size_t i = (size_t)conversation_id % TYPING_SLOTS;
@@ -64,7 +64,7 @@ static int typing_get(int64_t conversation_id)
 
 /* ------------------------------------------------------------------------------------------------- helpers */
 
-static int preflight(struct destek_req *r)
+int chat_preflight(struct destek_req *r)
 {
   const char *origin = H->header(r, "Origin");
   if (!origin || !*origin) return H->reply_empty(r, 204);
@@ -106,7 +106,7 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
   snprintf(out, len, "%s", s ? (const char *)s : "");
 }
 
-static int visitor_load(struct destek_db *db, const char *token_hash, struct chat_visitor *v)
+int chat_visitor_load(struct destek_db *db, const char *token_hash, struct chat_visitor *v)
 {
   sqlite3_stmt *st = H->db_prepare(db, "SELECT v.id, v.shop_id, v.contact_id, v.email, v.name, v.lang, s.origins,"
                                        " v.external_id IS NOT NULL FROM chat_tokens t"
@@ -131,7 +131,7 @@ static int visitor_load(struct destek_db *db, const char *token_hash, struct cha
 }
 
 /* The visitor of the request's X-Chat-Token, its origin checked and its limits counted: 0, or the error set up. */
-static int visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted)
+int chat_visitor_auth(struct destek_req *r, struct chat_visitor *v, int counted)
 {
   memset(v, 0, sizeof *v);
   int rc = chat_rate(r, "chat.address", H->client_ip(r), "chat.address_limit", 120, 60);
@@ -141,7 +141,7 @@ static int visitor_auth(struct destek_req *r, struct chat_visitor *v, int counte
     return H->error(r, 401, "unauthenticated", "X-Chat-Token is required (POST /api/v1/chat/session gives one)");
   char hash[65];
   H->sha256_hex(token, strlen(token), hash);
-  if (visitor_load(H->db_read(r), hash, v) != 1)
+  if (chat_visitor_load(H->db_read(r), hash, v) != 1)
     return H->error(r, 401, "unauthenticated", "the chat token is not known");
   if ((rc = chat_origin_check(r, v->origins))) return rc;
   if (counted) {
@@ -153,7 +153,7 @@ static int visitor_auth(struct destek_req *r, struct chat_visitor *v, int counte
 }
 
 /* The visitor's latest conversation (open first), 0 when none; *open whether it is open. */
-static int64_t latest_conversation(struct destek_db *db, int64_t visitor_id, int *open)
+int64_t chat_latest_conversation(struct destek_db *db, int64_t visitor_id, int *open)
 {
   sqlite3_stmt *st = H->db_prepare(db, "SELECT id, status = 'open' FROM chat_conversations WHERE visitor_id = ?1"
                                        " ORDER BY status = 'open' DESC, id DESC LIMIT 1");
@@ -226,7 +226,7 @@ static int session_start(struct destek_req *r)
   if (token_in) {
     char hash[65];
     H->sha256_hex(token_in, strlen(token_in), hash);
-    have_prev = visitor_load(H->db_read(r), hash, &prev) == 1 && prev.shop_id == shop_id;
+    have_prev = chat_visitor_load(H->db_read(r), hash, &prev) == 1 && prev.shop_id == shop_id;
   }
   /* New anonymous visitors are counted per address (before the writer is taken: the count commits on its own). */
   if (!ext_id && !have_prev && (rc = chat_rate(r, "chat.session", H->client_ip(r), "chat.session_limit", 20, 600)))
@@ -292,6 +292,7 @@ static int session_start(struct destek_req *r)
     H->db_done(st);
   }
   cJSON_AddItemToObject(o, "availability", chat_availability_new(r));
+  cJSON_AddItemToObject(o, "features", chat_features_new());
   return H->reply_json(r, new_token ? 201 : 200, o);
 }
 
@@ -342,17 +343,20 @@ static int64_t message_append(struct destek_db *w, int64_t conversation_id, cons
                             ticket_message_id > 0 ? &ticket_message_id : NULL,
                             author_user_id > 0 ? &author_user_id : NULL, now) != SQLITE_OK)
     return -1;
+  chat_socket_dirty(conversation_id, 0);
   return seq;
 }
 
-static int message_send(struct destek_req *r)
+/* A visitor's message (body: {client_id, body, email?, name?, attachments?}) in r's transaction: 0 and *out
+ * ({conversation_id, seq, client_id, created_at, duplicate}; 201 or 200 in *status), or the error set up. Over the
+ * HTTP route and the visitor's websocket alike. */
+int chat_message_post(struct destek_req *r, const struct chat_visitor *vp, const cJSON *body, cJSON **out, int *status)
 {
-  struct chat_visitor v;
-  cJSON *body;
+  struct chat_visitor v = *vp;
   const char *client_id, *text, *name = NULL;
   char email[256];
   int rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  *out = NULL;
   /* Files, as the portal takes them ([{filename, content_type, data_base64}], ticketing checks count and size). */
   const cJSON *atts = cJSON_GetObjectItemCaseSensitive(body, "attachments");
   if (atts && cJSON_IsNull(atts)) atts = NULL;
@@ -381,10 +385,14 @@ static int message_send(struct destek_req *r)
   int64_t dup_conv = H->db_int(w, 0, "SELECT m.conversation_id FROM chat_messages m JOIN chat_conversations c"
                                      " ON c.id = m.conversation_id WHERE c.visitor_id = ?1 AND m.client_id = ?2",
                                "it", v.id, client_id);
-  if (dup_conv) return H->reply_json(r, 200, message_ref_new(w, dup_conv, client_id, 1));
+  if (dup_conv) {
+    *out = message_ref_new(w, dup_conv, client_id, 1);
+    *status = 200;
+    return 0;
+  }
 
   int open = 0;
-  int64_t conv = latest_conversation(w, v.id, &open);
+  int64_t conv = chat_latest_conversation(w, v.id, &open);
   int64_t ticket_message_id = 0;
   char now[21];
   chat_now(now);
@@ -453,12 +461,25 @@ static int message_send(struct destek_req *r)
     H->db_exec(w, "UPDATE chat_messages SET files = ?3 WHERE conversation_id = ?1 AND seq = ?2", "iit", conv, seq, json);
     free(json);
   }
-  typing_set(conv, 0);
-  return H->reply_json(r, 201, message_ref_new(w, conv, client_id, 0));
+  chat_typing_set(conv, 0);
+  chat_socket_dirty(conv, v.id);
+  *out = message_ref_new(w, conv, client_id, 0);
+  *status = 201;
+  return 0;
+}
+
+static int message_send(struct destek_req *r)
+{
+  struct chat_visitor v;
+  cJSON *body, *out = NULL;
+  int rc, status = 0;
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  if ((rc = chat_message_post(r, &v, body, &out, &status))) return rc;
+  return H->reply_json(r, status, out);
 }
 
 /* Whether an agent viewing the ticket is typing (the core's presence of "ticket:<id>"). */
-static int agent_typing(struct destek_req *r, int64_t ticket_id)
+int chat_agent_typing(struct destek_req *r, int64_t ticket_id)
 {
   char subject[40];
   snprintf(subject, sizeof subject, "ticket:%lld", (long long)ticket_id);
@@ -502,43 +523,11 @@ static void wait_commit(unsigned long *seen, long max_ms)
 }
 #define LONG_POLLS_MAX 8
 
-static int messages_get(struct destek_req *r)
+/* The conversation's state and its messages after seq after, as GET /messages answers and the websocket pushes:
+ * {conversation: {id, status, last_seq, visitor_read_seq, agent_read_seq, created_at} | null, items, agent_typing}. */
+cJSON *chat_messages_json_new(struct destek_req *r, struct destek_db *db, int64_t conv, int64_t after, int64_t ticket_id,
+                              int open)
 {
-  struct chat_visitor v;
-  int rc = visitor_auth(r, &v, 0);
-  if (rc) return rc;
-  char buf[24];
-  int64_t after = 0;
-  long wait = 0;
-  if (H->query_get(r, "after", buf, sizeof buf) > 0) after = strtoll(buf, NULL, 10);
-  if (H->query_get(r, "wait", buf, sizeof buf) > 0) wait = strtol(buf, NULL, 10);
-  long wait_max = H->setting_int("chat.poll_wait_max", 20);
-  if (wait > wait_max) wait = wait_max;
-  if (after < 0) after = 0;
-  struct destek_db *db = H->db_read(r);
-  int open = 0;
-  int64_t conv = latest_conversation(db, v.id, &open);
-  int64_t ticket_id = conv ? H->db_int(db, 0, "SELECT ticket_id FROM chat_conversations WHERE id = ?1", "i", conv) : 0;
-  int waited = 0;
-  if (conv && wait > 0 && __atomic_add_fetch(&long_polls, 1, __ATOMIC_SEQ_CST) <= LONG_POLLS_MAX) {
-    waited = 1;
-    int64_t read0 = H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv);
-    int typing0 = agent_typing(r, ticket_id);
-    double until = util_mono() + (double)wait;
-    pthread_mutex_lock(&commit_lock);
-    unsigned long seen = commit_gen;
-    pthread_mutex_unlock(&commit_lock);
-    while (util_mono() < until) {
-      if (H->db_int(db, 0, "SELECT last_seq FROM chat_conversations WHERE id = ?1", "i", conv) > after ||
-          H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv) != read0 ||
-          agent_typing(r, ticket_id) != typing0)
-        break;
-      wait_commit(&seen, 250);
-    }
-    __atomic_sub_fetch(&long_polls, 1, __ATOMIC_SEQ_CST);
-  } else if (conv && wait > 0) {
-    __atomic_sub_fetch(&long_polls, 1, __ATOMIC_SEQ_CST);
-  }
   cJSON *o = cJSON_CreateObject();
   cJSON *items = cJSON_CreateArray();
   if (conv) {
@@ -582,7 +571,48 @@ static int messages_get(struct destek_req *r)
     cJSON_AddNullToObject(o, "conversation");
   }
   cJSON_AddItemToObject(o, "items", items);
-  cJSON_AddBoolToObject(o, "agent_typing", ticket_id && open ? agent_typing(r, ticket_id) : 0);
+  cJSON_AddBoolToObject(o, "agent_typing", ticket_id && open ? chat_agent_typing(r, ticket_id) : 0);
+  return o;
+}
+
+static int messages_get(struct destek_req *r)
+{
+  struct chat_visitor v;
+  int rc = chat_visitor_auth(r, &v, 0);
+  if (rc) return rc;
+  char buf[24];
+  int64_t after = 0;
+  long wait = 0;
+  if (H->query_get(r, "after", buf, sizeof buf) > 0) after = strtoll(buf, NULL, 10);
+  if (H->query_get(r, "wait", buf, sizeof buf) > 0) wait = strtol(buf, NULL, 10);
+  long wait_max = H->setting_int("chat.poll_wait_max", 20);
+  if (wait > wait_max) wait = wait_max;
+  if (after < 0) after = 0;
+  struct destek_db *db = H->db_read(r);
+  int open = 0;
+  int64_t conv = chat_latest_conversation(db, v.id, &open);
+  int64_t ticket_id = conv ? H->db_int(db, 0, "SELECT ticket_id FROM chat_conversations WHERE id = ?1", "i", conv) : 0;
+  int waited = 0;
+  if (conv && wait > 0 && __atomic_add_fetch(&long_polls, 1, __ATOMIC_SEQ_CST) <= LONG_POLLS_MAX) {
+    waited = 1;
+    int64_t read0 = H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv);
+    int typing0 = chat_agent_typing(r, ticket_id);
+    double until = util_mono() + (double)wait;
+    pthread_mutex_lock(&commit_lock);
+    unsigned long seen = commit_gen;
+    pthread_mutex_unlock(&commit_lock);
+    while (util_mono() < until) {
+      if (H->db_int(db, 0, "SELECT last_seq FROM chat_conversations WHERE id = ?1", "i", conv) > after ||
+          H->db_int(db, 0, "SELECT agent_read_seq FROM chat_conversations WHERE id = ?1", "i", conv) != read0 ||
+          chat_agent_typing(r, ticket_id) != typing0)
+        break;
+      wait_commit(&seen, 250);
+    }
+    __atomic_sub_fetch(&long_polls, 1, __ATOMIC_SEQ_CST);
+  } else if (conv && wait > 0) {
+    __atomic_sub_fetch(&long_polls, 1, __ATOMIC_SEQ_CST);
+  }
+  cJSON *o = chat_messages_json_new(r, db, conv, after, ticket_id, open);
   /* When to ask again: at once after a poll that waited, a few seconds when every waiting place was taken. */
   cJSON_AddNumberToObject(o, "retry_ms", wait > 0 && !waited ? 3000 : 300);
   return H->reply_json(r, 200, o);
@@ -593,12 +623,12 @@ static int typing_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int on, rc;
-  if ((rc = visitor_auth(r, &v, 0)) || (rc = H->body(r, &body)) ||
+  if ((rc = chat_visitor_auth(r, &v, 0)) || (rc = H->body(r, &body)) ||
       (rc = H->field_bool(r, body, "typing", DESTEK_REQUIRED, &on)))
     return rc;
   int open = 0;
-  int64_t conv = latest_conversation(H->db_read(r), v.id, &open);
-  if (conv && open) typing_set(conv, on);
+  int64_t conv = chat_latest_conversation(H->db_read(r), v.id, &open);
+  if (conv && open) chat_typing_set(conv, on);
   return H->reply_empty(r, 204);
 }
 
@@ -607,11 +637,11 @@ static int read_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body))) return rc;
   const cJSON *seq = cJSON_GetObjectItemCaseSensitive(body, "seq");
   if (!cJSON_IsNumber(seq) || seq->valuedouble < 0)
     return H->field_error(r, "invalid_field", "seq", "seq is the last message the visitor has seen");
-  int64_t conv = latest_conversation(H->db_read(r), v.id, NULL);
+  int64_t conv = chat_latest_conversation(H->db_read(r), v.id, NULL);
   if (!conv) return H->reply_empty(r, 204);
   struct destek_db *w = H->db_write(r);
   if (!w) return H->status(r);
@@ -670,11 +700,11 @@ static int end_post(struct destek_req *r)
   struct chat_visitor v;
   cJSON *body;
   int transcript = 0, rc;
-  if ((rc = visitor_auth(r, &v, 1)) || (rc = H->body(r, &body)) ||
+  if ((rc = chat_visitor_auth(r, &v, 1)) || (rc = H->body(r, &body)) ||
       (rc = H->field_bool(r, body, "transcript", DESTEK_OPTIONAL, &transcript)))
     return rc;
   int open = 0;
-  int64_t conv = latest_conversation(H->db_read(r), v.id, &open);
+  int64_t conv = chat_latest_conversation(H->db_read(r), v.id, &open);
   if (!conv || !open) return H->error(r, 409, "no_conversation", "there is no open conversation");
   struct destek_db *w = H->db_write(r);
   if (!w) return H->status(r);
@@ -684,7 +714,8 @@ static int end_post(struct destek_req *r)
       SQLITE_OK)
     return H->error(r, 500, "internal", "the conversation could not be ended");
   if (transcript == 1 && (rc = transcript_send(r, w, conv, v.lang))) return rc;
-  typing_set(conv, 0);
+  chat_typing_set(conv, 0);
+  chat_socket_dirty(conv, v.id);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "conversation_id", (double)conv);
   cJSON_AddStringToObject(o, "status", "ended");
@@ -695,9 +726,9 @@ static int end_post(struct destek_req *r)
 static int transcript_post(struct destek_req *r)
 {
   struct chat_visitor v;
-  int rc = visitor_auth(r, &v, 1);
+  int rc = chat_visitor_auth(r, &v, 1);
   if (rc) return rc;
-  int64_t conv = latest_conversation(H->db_read(r), v.id, NULL);
+  int64_t conv = chat_latest_conversation(H->db_read(r), v.id, NULL);
   if (!conv) return H->error(r, 409, "no_conversation", "there is no conversation");
   struct destek_db *w = H->db_write(r);
   if (!w) return H->status(r);
@@ -777,7 +808,7 @@ static int ticket_chat_get(struct destek_req *r)
   cJSON_AddBoolToObject(v, "identified", sqlite3_column_int(st, 7));
   cJSON_AddStringToObject(o, "shop", (const char *)sqlite3_column_text(st, 8));
   H->db_done(st);
-  cJSON_AddBoolToObject(o, "visitor_typing", typing_get(conv));
+  cJSON_AddBoolToObject(o, "visitor_typing", chat_typing_get(conv));
   return H->reply_json(r, 200, o);
 }
 
@@ -791,6 +822,7 @@ static int ticket_chat_read(struct destek_req *r)
       SQLITE_OK)
     return H->error(r, 500, "internal", "internal error");
   if (!H->db_changes(w)) return H->error(r, 404, "not_found", "the ticket is not a chat");
+  chat_socket_dirty(H->db_int(w, 0, "SELECT id FROM chat_conversations WHERE ticket_id = ?1", "i", ticket_id), 0);
   return H->reply_empty(r, 204);
 }
 
@@ -842,7 +874,8 @@ static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **
     return 0;   /* delivered already (the bus delivers at least once) */
   int64_t seq = message_append(w, conv, "agent", NULL, body, message_id,
                                cJSON_IsNumber(author) ? (int64_t)author->valuedouble : 0);
-  if (seq < 0) return H->error(call, 500, "internal", "the chat message could not be saved");
+  if (seq < 0 || chat_files_record(call, w, conv, seq, message_id, cJSON_GetObjectItemCaseSensitive(args, "attachments")))
+    return H->error(call, 500, "internal", "the chat message could not be saved");
   /* The agent who answers has read what came before. */
   H->db_exec(w, "UPDATE chat_conversations SET agent_read_seq = ?2 - 1 WHERE id = ?1 AND agent_read_seq < ?2 - 1", "ii",
              conv, seq);
@@ -851,14 +884,14 @@ static int svc_channel_send(struct destek_req *call, const cJSON *args, cJSON **
 }
 
 const struct destek_route chat_visitor_routes[] = {
-  { "OPTIONS", "/api/v1/chat/session", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/availability", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/messages", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/typing", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/read", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/end", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/transcript", preflight, DESTEK_PUBLIC, NULL, 0 },
-  { "OPTIONS", "/api/v1/chat/offline", preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/session", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/availability", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/messages", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/typing", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/read", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/end", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/transcript", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
+  { "OPTIONS", "/api/v1/chat/offline", chat_preflight, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/session", session_start, DESTEK_PUBLIC, NULL, 16 * 1024 },
   { "GET", "/api/v1/chat/availability", availability, DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/api/v1/chat/messages", message_send, DESTEK_PUBLIC, NULL, 16 << 20 },

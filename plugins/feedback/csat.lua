@@ -105,6 +105,32 @@ function csat.record(q, score, comment, via)
   return get(q.id)
 end
 
+-- The service feedback.csat_rate {ticket_id, score, comment?, via} -> {id, ticket_id, score}: an answer given somewhere
+-- else than the mail's page (the chat widget at the end of a chat, via "chat"); the caller has checked who answers.
+-- Once per ticket (409 already_answered).
+function csat.rate_service(args)
+  local ticket_id = type(args) == "table" and util.int(args.ticket_id) or nil
+  if not ticket_id then error(destek.error(422, "invalid_field", "ticket_id is required", "ticket_id")) end
+  local via = type(args.via) == "string" and args.via:match("^[a-z_]+$") and #args.via <= 20 and args.via or "other"
+  local q = csat.by_ticket(ticket_id)
+  if not q then
+    local tk, err = destek.call("ticketing.get", { ticket_id = ticket_id })
+    if not tk then error(err) end
+    local function id_of(v, k) return math.tointeger(v[k .. "_id"]) or (type(v[k]) == "table" and math.tointeger(v[k].id)) end
+    local customer_id = id_of(tk, "customer")
+    local c = customer_id and destek.call("contacts.get", { id = customer_id }) or {}
+    for _, k in ipairs({ "email", "name", "lang" }) do if c[k] == destek.json.null then c[k] = nil end end
+    local now = os.time()
+    local r = destek.db.exec("INSERT INTO feedback_csat(ticket_id, reference, contact_id, email, name, lang, agent_id, team_id," ..
+      " status, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'scheduled', ?9, ?9)", ticket_id,
+      type(tk.reference) == "string" and tk.reference or ("#" .. ticket_id), customer_id, c.email, c.name, util.lang(c.lang),
+      id_of(tk, "assignee"), id_of(tk, "team"), now)
+    q = get(r.last_id)
+  end
+  q = csat.record(q, args.score, args.comment, via)
+  return { id = q.id, ticket_id = q.ticket_id, score = q.score }
+end
+
 -- ------------------------------------------------------------------------------------------------ pages
 
 local function page_data(q, lang, extra)

@@ -36,6 +36,7 @@ return {
                  { params = "file:text" })
     require("report").register()
     destek.service("feedback.demo", function(args) return require("demo").fill(args) end)
+    destek.service("feedback.csat_rate", csat.rate_service)
     destek.timer("feedback.demo", function(_, payload) require("demo").orders_part(math.tointeger(payload.from)) end)
     -- KVKK: an erased person's comments, review texts and addresses are blanked; scores stay, so figures count the same.
     destek.service("feedback.contact_erase", function(person)

@@ -29,5 +29,6 @@ return {
     pages.register()
     -- demo.lua (30 articles of text) is loaded only when `destek demo` asks: a worker's state never needs it.
     destek.service("helpcentre.demo", function(args) return require("demo").fill(args) end)
+    destek.service("helpcentre.suggest", pages.suggest_service)
   end,
 }

@@ -222,6 +222,36 @@ function pages.suggest(req)
   return 200, json, headers
 end
 
+-- The service helpcentre.suggest {q, lang, limit} -> {items: [{title, description, url}]}: published articles for what
+-- someone types elsewhere (the chat widget's first message), at most 5; url is this site's path of the article.
+function pages.suggest_service(args)
+  local q = type(args) == "table" and args.q or nil
+  if type(q) ~= "string" or #q > 200 then error(destek.error(422, "invalid_field", "q: text of at most 200 bytes", "q")) end
+  local lang = args.lang == "en" and "en" or "tr"
+  local limit = math.tointeger(args.limit) or 3
+  if limit < 1 or limit > 5 then limit = 3 end
+  local items, rows = {}, store.search(q, lang, limit)
+  if #rows == 0 then
+    -- A sentence rarely has every word in one article: then each longer word alone, the first words first.
+    local seen, n = {}, 0
+    for w in q:gmatch("[^%s%p]+") do
+      n = n + 1
+      if n > 8 or #rows >= limit then break end
+      if #w >= 4 then
+        for _, r in ipairs(store.search(w, lang, limit)) do
+          if not seen[r.id] and #rows < limit then seen[r.id] = true; rows[#rows + 1] = r end
+        end
+      end
+    end
+  end
+  for _, r in ipairs(rows) do
+    items[#items + 1] = { title = r.title,
+                          description = r.description ~= "" and r.description or store.cut(store.plain(store.cut(r.body, 600)), 160),
+                          url = "/help/a/" .. r.slug .. "?lang=" .. r.lang .. "&from=contact" }
+  end
+  return { items = destek.json.array(items) }
+end
+
 -- POST /help/a/{slug}/vote (a form: helpful=yes|no, reason): counted, then back to the article.
 function pages.vote(req)
   local lang = lang_of(req)

@@ -286,6 +286,59 @@ int tkt_file_send(struct destek_req *r, sqlite3_stmt *st, int64_t id)
   return tkt_reply_take(r, 200, served_type(type), data, (size_t)size);
 }
 
+/* The service ticketing.attachment_read {message_id, attachment_id} -> {filename, content_type, size, data_base64}: a
+ * file of a message, for the module that carried the message to its channel (the chat hands an agent's files to the
+ * visitor it answers); the caller names the message it holds, and the file must be that message's. content_type is
+ * the type it may be served with (as the agents' download). */
+static int svc_attachment_read(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  const cJSON *mid = cJSON_GetObjectItemCaseSensitive(args, "message_id");
+  const cJSON *aid = cJSON_GetObjectItemCaseSensitive(args, "attachment_id");
+  if (!cJSON_IsNumber(mid) || !cJSON_IsNumber(aid))
+    return tkt_error(call, 422, "invalid_field", "message_id and attachment_id are required");
+  sqlite3_stmt *st = tkt_db_prepare(tkt_db_read(call), "SELECT filename, content_type, storage, size FROM tkt_attachments"
+                                                      " WHERE id = ?1 AND message_id = ?2");
+  if (!st) return tkt_error(call, 500, "internal", "internal error");
+  tkt_db_bind(st, "ii", (int64_t)aid->valuedouble, (int64_t)mid->valuedouble);
+  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(call, 404, "not_found", "no such attachment"); }
+  char filename[256], type[128], storage[64];
+  snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
+  snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 1));
+  snprintf(storage, sizeof storage, "%s", (const char *)sqlite3_column_text(st, 2));
+  int64_t size = sqlite3_column_int64(st, 3);
+  tkt_db_done(st);
+  char dir[4096], path[4200];
+  tkt_attachments_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/%s", dir, storage);
+  FILE *f = fopen(path, "rb");
+  unsigned char *data = malloc((size_t)size + 1);
+  char *b64 = malloc(util_b64_len((size_t)size) + 1);
+  if (!data || !b64) abort();
+  if (!f || fread(data, 1, (size_t)size, f) != (size_t)size) {
+    if (f) fclose(f);
+    free(data);
+    free(b64);
+    return tkt_error(call, 500, "internal", "the attachment's file is missing");
+  }
+  fclose(f);
+  size_t n = util_b64_encode(data, (size_t)size, b64);
+  b64[n] = 0;
+  free(data);
+  *result = cJSON_CreateObject();
+  cJSON_AddStringToObject(*result, "filename", filename);
+  cJSON_AddStringToObject(*result, "content_type", served_type(type));
+  cJSON_AddNumberToObject(*result, "size", (double)size);
+  cJSON_AddStringToObject(*result, "data_base64", b64);
+  free(b64);
+  return 0;
+}
+
+int tkt_attachments_services_init(const struct destek_host *h)
+{
+  return h->service(h, "ticketing.attachment_read", svc_attachment_read, NULL);
+}
+
 static int attachment_get(struct destek_req *r)
 {
   return tkt_attachment_send(r, tkt_db_read(r), tkt_param_int(r, "id"));

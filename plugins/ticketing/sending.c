@@ -220,6 +220,7 @@ static int on_message_added(struct destek_req *call, const struct destek_event *
                             (double)tkt_db_int(db, 0, "SELECT customer_id FROM tkt_tickets WHERE id = ?1", "i", part));
     char *body = tkt_db_text_new(db, "SELECT body FROM tkt_messages WHERE id = ?1", "i", mid);
     cJSON_AddStringToObject(args, "body", body ? body : "");
+    cJSON_AddItemToObject(args, "attachments", tkt_attachments_json(db, mid));   /* ticketing.attachment_read reads them */
     int64_t author = tkt_db_int(db, 0, "SELECT author_user_id FROM tkt_messages WHERE id = ?1", "i", mid);
     if (author > 0) cJSON_AddNumberToObject(args, "author_user_id", (double)author);
     else cJSON_AddNullToObject(args, "author_user_id");

@@ -74,5 +74,5 @@ static int svc_customer_message(struct destek_req *call, const cJSON *args, cJSO
 int tkt_services_messages_init(const struct destek_host *h)
 {
   return h->service(h, "ticketing.reply", svc_reply, NULL) |
-         h->service(h, "ticketing.customer_message", svc_customer_message, NULL);
+         h->service(h, "ticketing.customer_message", svc_customer_message, NULL) | tkt_attachments_services_init(h);
 }

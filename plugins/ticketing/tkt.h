@@ -271,6 +271,7 @@ int tkt_mail_send_init(const struct destek_host *h);
 /* rating.c: the service ticketing.rate (a module tells a ticket its customer's score: ticket.rated). 0 or -1. */
 int tkt_rating_init(const struct destek_host *h);
 int tkt_services_messages_init(const struct destek_host *h);   /* services_messages.c */
+int tkt_attachments_services_init(const struct destek_host *h);   /* attachments.c: ticketing.attachment_read */
 
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);

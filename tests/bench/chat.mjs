@@ -92,7 +92,7 @@ for (let i = 0; i < replies; i++) {
 running = false;
 await Promise.all(pollers);
 clearInterval(sampler);
-console.log(`chat: ${visitors} visitors (8 waiting polls, ${Math.max(0, visitors - 8)} polling every second)`);
+console.log(`chat: polling fallback: ${visitors} visitors (8 waiting polls, ${Math.max(0, visitors - 8)} polling every second)`);
 console.log(`chat: visitor -> agent socket: p50 ${ms(pct(toAgent, 0.5))}, p95 ${ms(pct(toAgent, 0.95))} over ${messages} messages (target p95 <= 100 ms)`);
 console.log(`chat: agent reply -> visitor's waiting poll: p50 ${ms(pct(toVisitor, 0.5))}, p95 ${ms(pct(toVisitor, 0.95))} over ${replies} replies`);
 console.log(`chat: RSS idle ${idle.toFixed(1)} MB, peak ${peak.toFixed(1)} MB (target < 128 MB)`);

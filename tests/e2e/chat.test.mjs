@@ -8,11 +8,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { desk, launch, login, newPage, eventually, ADMIN, SHOTS } from './ui-lib.mjs';
 
-let server, api, browser, shop, page, pagePort;
+let server, api, admin, browser, shop, page, pagePort;
 const errors = [];
 
 before(async () => {
-  ({ server, api } = await desk());
+  ({ server, api, admin } = await desk());
   await api('PATCH', '/settings', { 'ticketing.undo_seconds': 0 });   // the reply is sent at once (no undo wait)
   browser = await launch();
   page = http.createServer((req, res) => {
@@ -25,6 +25,8 @@ before(async () => {
   await new Promise((r) => page.listen(0, '127.0.0.1', r));
   pagePort = page.address().port;
   shop = await api('POST', '/chat/shops', { name: 'Örnek Mağaza', origins: [`http://127.0.0.1:${pagePort}`] });
+  const a = await api('POST', '/helpcentre/articles', { texts: { tr: { title: 'Siparişim nerede kaldı?', body: 'Kargo takip numaranızla bakın.' } } });
+  await api('POST', `/helpcentre/articles/${a.id}/publish`, {});
 });
 
 after(async () => {
@@ -53,6 +55,11 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   await visitor.getByLabel('Adınız').fill('Elif');
   await visitor.getByLabel('E-posta adresiniz').fill('elif@example.com');
   await visitor.getByLabel('Mesajınız').fill('Merhaba, <b>siparişim</b> nerede?');
+  // The help centre's articles while the first message is written (a link to this server's page).
+  const offered = visitor.getByRole('list', { name: 'Şu yazılar yanıtı verebilir:' }).getByRole('link', { name: 'Siparişim nerede kaldı?' });
+  await offered.waitFor({ timeout: 5000 });
+  assert.match(await offered.getAttribute('href'), new RegExp(`^${server.url}/help/a/`));
+  await visitor.getByLabel('Mesajınız').focus();
   await visitor.keyboard.press('Enter');
   const log = visitor.getByRole('log', { name: 'Mesajlar' });
   await log.locator('.m.visitor:not(.pending)').filter({ hasText: '<b>siparişim</b>' }).waitFor();
@@ -65,7 +72,10 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   await agent.locator('[data-action="send"]').click();
   const t0 = Date.now();
   await log.locator('.m.agent').filter({ hasText: 'kargonuz yarın teslim edilecek' }).waitFor({ timeout: 5000 });
-  console.log(`agent reply reached the widget in ${Date.now() - t0} ms (long poll)`);
+  console.log(`agent reply reached the widget in ${Date.now() - t0} ms (websocket)`);
+  // The widget talks over its websocket (the poll is the fallback).
+  const metrics = async () => (await fetch(server.url + '/metrics', { headers: { Cookie: admin.cookie } })).text();
+  assert.match(await metrics(), /destek_public_sockets 1\n/);
   // The ticket view's chat panel: the visitor typing, then their read mark.
   const panel = agent.locator('[data-panel="chat"]');
   await panel.getByText('Sohbet açık').waitFor();
@@ -89,11 +99,19 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   assert.deepEqual(full.messages.map((m) => m.body),
     ['Merhaba, <b>siparişim</b> nerede?', 'Merhaba Elif, kargonuz yarın teslim edilecek.', 'Bağlantım koptu, bu gitti mi?']);
   assert.equal(await log.locator('.m').count(), 3, 'nothing doubled in the widget');
+  console.log((await metrics()).match(/destek_public_socket\S* \d+/g).join(', '));
   // A file, as the portal takes them: on the ticket as an attachment.
   await visitor.locator('input[type="file"]').setInputFiles({ name: 'fatura.pdf', mimeType: 'application/pdf',
     buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
   await log.locator('.m.visitor:not(.pending)').filter({ hasText: '📎 fatura.pdf' }).waitFor({ timeout: 5000 });
   await agent.locator('.thread').getByText('fatura.pdf').first().waitFor({ timeout: 10000 });
+  // The visitor ends the chat and rates it (the feedback module keeps the score on the ticket).
+  await visitor.getByRole('button', { name: 'Sohbeti bitir' }).click();
+  await visitor.getByRole('group', { name: 'Nasıldık?' }).waitFor({ timeout: 5000 });
+  await visitor.getByRole('button', { name: '5 - Çok iyi' }).click();
+  await log.getByText('Puanınız için teşekkürler.').waitFor({ timeout: 5000 });
+  const rated = await api('GET', `/feedback/csat?ticket_id=${ticket.id}`);
+  assert.match(JSON.stringify(rated), /"score":5/);
   // Keyboard: Escape closes the panel and gives the focus back to the launcher.
   await visitor.keyboard.press('Escape');
   assert.equal(await launcher.evaluate((b) => b.getRootNode().activeElement === b), true);

@@ -18,7 +18,8 @@
     back: 'We are back ', form: 'Send message', sent: 'Thank you, we got your message and will answer by e-mail.',
     end: 'End the chat', transcript: 'E-mail me the transcript', ended: 'The chat has ended.', retry: 'not sent yet, retrying…',
     read: 'Read', error: 'Something went wrong, please try again.', needEmail: 'Please enter your e-mail address.',
-    attach: 'Attach a file', tooBig: 'A file may be at most 10 MB.'
+    attach: 'Attach a file', tooBig: 'A file may be at most 10 MB.', articles: 'These articles may answer it:',
+    rate: 'How did we do?', rated: 'Thank you for your rating.', stars: ['Very bad', 'Bad', 'So-so', 'Good', 'Very good']
   } : {
     open: 'Canlı destek', title: 'Canlı destek', close: 'Sohbeti kapat', log: 'Mesajlar', input: 'Mesajınız',
     send: 'Gönder', name: 'Adınız', email: 'E-posta adresiniz', start: 'Bize yazın, buradayız.', you: 'Siz',
@@ -26,11 +27,13 @@
     back: 'Dönüşümüz: ', form: 'Mesajı gönder', sent: 'Teşekkürler, mesajınızı aldık; e-postayla yanıtlayacağız.',
     end: 'Sohbeti bitir', transcript: 'Dökümü e-postayla gönder', ended: 'Sohbet sona erdi.', retry: 'henüz gitmedi, yeniden deneniyor…',
     read: 'Okundu', error: 'Bir sorun oldu, lütfen yeniden deneyin.', needEmail: 'Lütfen e-posta adresinizi yazın.',
-    attach: 'Dosya ekle', tooBig: 'Bir dosya en çok 10 MB olabilir.'
+    attach: 'Dosya ekle', tooBig: 'Bir dosya en çok 10 MB olabilir.', articles: 'Şu yazılar yanıtı verebilir:',
+    rate: 'Nasıldık?', rated: 'Puanınız için teşekkürler.', stars: ['Çok kötü', 'Kötü', 'Orta', 'İyi', 'Çok iyi']
   };
   var STORE = 'destek_chat_' + KEY;
   var token = null, visitor = null, open = false, online = true, lastSeq = 0, polling = false, pollGen = 0;
   var outbox = [], seen = {}, typingSent = 0, ended = false;
+  var ws = null, wsUp = false, wsFails = 0, wsPing = 0, wsWait = null, features = {}, sgTimer = 0, sgLast = '';
 
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -85,7 +88,9 @@
     '.send{border:0;border-radius:8px;background:#1f5fbf;color:#fff;padding:10px 14px;font-weight:600;cursor:pointer;' +
     'min-height:44px}.end{background:none;border:0;color:#1f5fbf;text-decoration:underline;cursor:pointer;font-size:13px;' +
     'padding:6px}label{font-size:13px;color:#333}.typing{font-size:13px;color:#4a5563;padding:0 12px 4px;min-height:18px}' +
-    '[data-read]{align-self:flex-end;margin-top:-4px}.row input[type=checkbox]{width:auto;margin:0}.row label{flex:1}[hidden]{display:none!important}'
+    '.sg{margin:0;padding:0 2px;list-style:none;font-size:13px}.sg a{color:#1f5fbf}.rate{display:flex;gap:4px;' +
+    'justify-content:center;flex-wrap:wrap}.rate button{min-width:44px;min-height:44px;border:1px solid #b8c2cc;' +
+    'border-radius:8px;background:#fff;cursor:pointer}[data-read]{align-self:flex-end;margin-top:-4px}.row input[type=checkbox]{width:auto;margin:0}.row label{flex:1}[hidden]{display:none!important}'
   }));
   var launch = el('button', { 'class': 'launch', type: 'button', 'aria-haspopup': 'dialog', 'aria-expanded': 'false',
     text: T.open, onclick: function () { show(true); } });
@@ -97,6 +102,7 @@
     el('label', { 'for': 'dc-email', text: T.email }), emailIn]);
   var text = el('textarea', { id: 'dc-text', maxlength: '4000', 'aria-label': T.input, placeholder: T.input });
   var status = el('div', { 'class': 'note', role: 'status' });
+  var sgList = el('ul', { 'class': 'sg', 'aria-label': T.articles, hidden: '' });
   var transcriptBox = el('input', { type: 'checkbox', id: 'dc-tr' });
   var endRow = el('div', { 'class': 'row' }, [transcriptBox, el('label', { 'for': 'dc-tr', text: T.transcript }),
     el('button', { 'class': 'end', type: 'button', text: T.end, onclick: endChat })]);
@@ -105,7 +111,7 @@
   var attachBtn = el('button', { 'class': 'end', type: 'button', 'aria-label': T.attach, title: T.attach, text: '📎 ' + T.attach,
     onclick: function () { fileIn.click(); } });
   var form = el('form', { novalidate: '', onsubmit: function (e) { e.preventDefault(); submit(); } },
-    [who, text, status, el('div', { 'class': 'row' }, [el('button', { 'class': 'send', type: 'submit', text: T.send }),
+    [who, sgList, text, status, el('div', { 'class': 'row' }, [el('button', { 'class': 'send', type: 'submit', text: T.send }),
       attachBtn, fileIn]), endRow]);
   var panel = el('div', { 'class': 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'dc-title', hidden: '' }, [
     el('div', { 'class': 'head' }, [el('h2', { id: 'dc-title', text: T.title }),
@@ -119,8 +125,37 @@
   });
   text.addEventListener('input', function () {
     var now = Date.now();
-    if (token && online && now - typingSent > 3000) { typingSent = now; req('POST', 'typing', { typing: true }).catch(function () {}); }
+    if (token && online && now - typingSent > 3000) { typingSent = now; tell('typing', { typing: true }); }
+    clearTimeout(sgTimer);
+    sgTimer = setTimeout(suggest, 400);
   });
+  /* Help-centre articles while the first message is written (when the help centre is there): at most 3 links. */
+  function suggest() {
+    var q = text.value.trim();
+    if (!features.suggest || !online || lastSeq || outbox.length || q.length < 3 || q === sgLast) return;
+    sgLast = q;
+    req('GET', 'suggest?q=' + encodeURIComponent(q.slice(0, 200))).then(function (j) {
+      sgList.textContent = '';
+      j.items.slice(0, 3).forEach(function (a) {
+        sgList.appendChild(el('li', {}, [el('a', { href: a.url, target: '_blank', rel: 'noopener', text: a.title })]));
+      });
+      sgList.hidden = !j.items.length;
+    }, function () { sgList.hidden = true; });
+  }
+  /* "How did we do?" once the chat has ended (when the feedback module is there). */
+  function askRating() {
+    if (!features.csat || root.querySelector('.rate')) return;
+    var row = el('div', { 'class': 'rate', role: 'group', 'aria-label': T.rate }, [el('p', { 'class': 'note', text: T.rate })]);
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      row.appendChild(el('button', { type: 'button', text: '★ ' + n, 'aria-label': n + ' - ' + T.stars[n - 1], onclick: function () {
+        req('POST', 'csat', { score: n }).then(function () { row.remove(); note(T.rated); text.focus(); }, function (e) {
+          if (e.status === 409) { row.remove(); text.focus(); } else status.textContent = T.error;
+        });
+      } }));
+    });
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
 
   function show(on) {
     open = on;
@@ -134,8 +169,23 @@
     var mine = m.sender === 'visitor';
     var b = el('div', { 'class': 'm ' + (mine ? 'visitor' : 'agent') }, [
       el('small', { text: mine ? T.you : (m.author || T.agent) }), document.createTextNode(m.body)]);
-    (m.files || []).forEach(function (f) { b.appendChild(el('small', { 'data-file': '', text: '📎 ' + f })); });
+    (m.files || []).forEach(function (f) {
+      var name = typeof f === 'string' ? f : f.name;
+      b.appendChild(f.id ? el('button', { 'class': 'end', type: 'button', 'data-file': '', text: '📎 ' + name,
+        onclick: function () { download(f); } }) : el('small', { 'data-file': '', text: '📎 ' + name }));
+    });
     return b;
+  }
+  /* An agent's file: fetched with the visitor's token (no one else may have it), saved under its name. */
+  function download(f) {
+    fetch(BASE + '/api/v1/chat/files/' + f.id, { headers: { 'X-Chat-Token': token }, credentials: 'omit', mode: 'cors' })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); }).then(function (blob) {
+        var a = el('a', { href: URL.createObjectURL(blob), download: f.name });
+        root.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+      }, function () { status.textContent = T.error; });
   }
   /* Files go as a message of their own (base64 in JSON, as the portal sends them), at most 3 of 10 MB each. */
   function attach(list) {
@@ -181,7 +231,7 @@
     if (last && last.nextSibling !== readLine) last.parentNode.insertBefore(readLine, last.nextSibling);
   }
   function markRead() {
-    if (open && token && lastSeq) req('POST', 'read', { seq: lastSeq }).catch(function () {});
+    if (open && token && lastSeq) tell('read', { seq: lastSeq });
   }
 
   function submit() {
@@ -195,6 +245,7 @@
   function queue(m, names) {
     if (!who.hidden) { m.email = emailIn.value.trim(); if (nameIn.value.trim()) m.name = nameIn.value.trim(); }
     status.textContent = '';
+    sgList.hidden = true;
     typingSent = 0;   /* the server forgets the typing with the message: the next key reports it again */
     var p = bubble({ sender: 'visitor', body: m.body || '', files: names });
     p.className += ' pending';
@@ -211,7 +262,7 @@
     if (flushing || !outbox.length) return;
     flushing = true;
     var m = outbox[0];
-    req('POST', 'messages', m).then(function () {
+    (wsUp && !m.attachments ? viaSocket(m) : req('POST', 'messages', m)).then(function () {
       outbox.shift();
       who.hidden = true;
       ended = false;
@@ -232,28 +283,80 @@
       setTimeout(flush, 1500);
     });
   }
+  /* Typing and read marks: over the socket when it is up, else by HTTP. */
+  function tell(kind, o) {
+    if (wsUp) { o.type = kind; ws.send(JSON.stringify(o)); } else req('POST', kind, o).catch(function () {});
+  }
+  /* A message over the socket: settled by its ack (kept) or error (refused, as the HTTP route would), or failed
+   * when the socket closes first (flush then sends it again by HTTP, with the same client id). */
+  function viaSocket(m) {
+    return new Promise(function (ok, no) {
+      wsWait = { cid: m.client_id, ok: ok, no: no };
+      var o = JSON.parse(JSON.stringify(m));
+      o.type = 'message';
+      o.ref = m.client_id;
+      ws.send(JSON.stringify(o));
+    });
+  }
+  function news(j) {
+    status.textContent = outbox.length ? T.retry : '';
+    if (j.items.length) render(j.items);
+    typingLine.textContent = j.agent_typing ? T.agent + ' ' + T.typing : '';
+    if (j.conversation && j.conversation.status === 'ended' && !ended) { ended = true; note(T.ended); askRating(); }
+    if (j.conversation) readMark(j.conversation.agent_read_seq);
+  }
+  /* The websocket; while it is up nothing polls. When it cannot open or closes (a network cut, a proxy without
+   * websockets, a queue overflow: 4008), the widget polls and tries the socket again later. */
+  function connect() {
+    if (ws || !token || !window.WebSocket) return poll();
+    try {
+      ws = new WebSocket(BASE.replace(/^http/, 'ws') + '/api/v1/chat/socket?token=' + encodeURIComponent(token) +
+        '&after=' + lastSeq);
+    } catch (e) { ws = null; return poll(); }
+    ws.onopen = function () { wsUp = true; wsFails = 0; pollGen++; polling = false; flush(); };
+    ws.onmessage = function (e) {
+      var j;
+      try { j = JSON.parse(e.data); } catch (x) { return; }
+      if (j.type === 'messages') news(j);
+      else if (j.type === 'pong') wsPing = 0;
+      else if ((j.type === 'ack' || j.type === 'error') && wsWait && j.ref === wsWait.cid) {
+        var w = wsWait;
+        wsWait = null;
+        if (j.type === 'ack') w.ok(j); else w.no({ status: 422, body: { error: j } });
+      }
+    };
+    ws.onclose = function () {
+      var w = wsWait;
+      ws = null;
+      wsUp = false;
+      wsWait = null;
+      if (w) w.no({});
+      wsFails++;
+      poll();
+      setTimeout(connect, Math.min(60000, 3000 * wsFails));
+    };
+  }
+  setInterval(function () {
+    if (!wsUp) return;
+    if (wsPing && Date.now() - wsPing > 10000) { ws.close(); return; }
+    if (!wsPing) { wsPing = Date.now(); ws.send('{"type":"ping"}'); }
+  }, 25000);
   function poll() {
-    if (polling || !token) return;
+    if (polling || !token || wsUp) return;
     polling = true;
     var gen = ++pollGen;
     req('GET', 'messages?after=' + lastSeq + '&wait=15').then(function (j) {
       polling = false;
       if (gen !== pollGen) return;
-      status.textContent = outbox.length ? T.retry : '';
-      if (j.items.length) render(j.items);
-      typingLine.textContent = j.agent_typing ? T.agent + ' ' + T.typing : '';
-      if (j.conversation && j.conversation.status === 'ended' && !ended) { ended = true; note(T.ended); }
-      if (j.conversation) {
-        readMark(j.conversation.agent_read_seq);
-        setTimeout(poll, j.retry_ms || 300);
-      }
+      news(j);
+      if (j.conversation) setTimeout(poll, j.retry_ms || 300);
     }, function () {
       polling = false;
       setTimeout(poll, 2000);
     });
   }
   function endChat() {
-    req('POST', 'end', { transcript: transcriptBox.checked }).then(function () { ended = true; note(T.ended); }, function () {
+    req('POST', 'end', { transcript: transcriptBox.checked }).then(function () { ended = true; note(T.ended); askRating(); }, function () {
       status.textContent = T.error;
     });
   }
@@ -284,6 +387,7 @@
     req('POST', 'session', body).then(function (j) {
       token = j.token;
       visitor = j.visitor;
+      features = j.features || {};
       try { localStorage.setItem(STORE, token); } catch (e) { /* private mode: this page only */ }
       if (visitor && visitor.email) who.hidden = true;
       if (!j.availability.open) { goOffline(j.availability); return; }
@@ -291,8 +395,8 @@
       polling = false;
       req('GET', 'messages').then(function (h) {
         if (h.conversation) { who.hidden = true; render(h.items); }
-        poll();
-      }, function () { poll(); });
+        connect();
+      }, function () { connect(); });
     }, function () { note(T.error); });
   }
   document.body.appendChild(host);

@@ -1,0 +1,192 @@
+// The visitors' websocket (plugins/chat/socket.c on the core's public websockets, core/wspub.c; issue 16): the
+// handshake checks the token and the shop's origins, messages both ways (acknowledged after their commit, a retry
+// never doubles), an agent's reply, typing and read marks pushed, ping/pong, and a socket that stops reading closed
+// with 4008 while the others go on. One server for the file.
+import {test, before} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {startServer, setupAdmin, createUser, login, disableOutOfHoursReply, eventually, T} from './lib.mjs';
+import {wsConnect} from './ws.mjs';
+
+const ORIGIN = 'https://shop.example';
+let server, admin, agent, shop;
+
+const chat = (method, p, {token, body} = {}) =>
+  server.api(method, p, {body, headers: {origin: ORIGIN, ...(token ? {'x-chat-token': token} : {})}});
+
+async function visitor() {
+  const res = await chat('POST', '/api/v1/chat/session', {body: {site_key: shop.site_key, lang: 'tr'}});
+  assert.equal(res.status, 201, res.text);
+  return res.json.token;
+}
+
+const open = (token, {origin = ORIGIN, after = 0} = {}) =>
+  wsConnect(`${server.url}/api/v1/chat/socket?token=${encodeURIComponent(token)}&after=${after}`, {origin});
+
+async function ticketOf(email) {
+  const r = await eventually(() => server.api('GET', '/api/v1/tickets?channel=chat&limit=200', {session: admin}),
+    (l) => l.json.items.some((t) => t.customer && t.customer.email === email));
+  return r.json.items.find((t) => t.customer && t.customer.email === email);
+}
+
+before(async () => {
+  server = await startServer();
+  admin = await setupAdmin(server);
+  const a = await createUser(server, admin, {name: 'Ayla Agent', email: 'ayla@example.com'});
+  agent = await login(server, a.email, a.password);
+  await disableOutOfHoursReply(server, admin);
+  const s = await server.api('PATCH', '/api/v1/settings', {session: admin,
+    body: {'chat.address_limit': 0, 'chat.visitor_limit': 0, 'chat.session_limit': 0}});
+  assert.equal(s.status, 200, s.text);
+  const res = await server.api('POST', '/api/v1/chat/shops', {session: admin, body: {name: 'Mağaza', origins: [ORIGIN]}});
+  assert.equal(res.status, 201, res.text);
+  shop = res.json;
+});
+
+test('the handshake: a token of a visitor and a page of the shop, else refused before the upgrade', async () => {
+  const token = await visitor();
+  await assert.rejects(wsConnect(`${server.url}/api/v1/chat/socket`, {origin: ORIGIN}), (e) => e.status === 401);
+  await assert.rejects(open('nope'), (e) => e.status === 401 && e.json.error.code === 'unauthenticated');
+  await assert.rejects(open(token, {origin: 'https://evil.example'}), (e) => e.status === 403 &&
+    e.json.error.code === 'origin_not_allowed');
+  const ws = await open(token);
+  const hello = await ws.next((f) => f.type === 'hello');
+  assert.ok(hello.visitor_id > 0);
+  ws.send({type: 'ping'});
+  await ws.next((f) => f.type === 'pong');
+  ws.send({type: 'bogus'});
+  assert.equal((await ws.next((f) => f.type === 'error')).code, 'unknown_type');
+  // A plain GET of the path is not a socket (the router answers).
+  const plain = await chat('GET', '/api/v1/chat/socket');
+  assert.ok(plain.status >= 400 && plain.status < 500, String(plain.status));
+  await ws.close();
+});
+
+test('messages both ways over the socket: acknowledged once kept, a retry never doubles, the reply pushed', async () => {
+  const token = await visitor();
+  const ws = await open(token);
+  await ws.next((f) => f.type === 'hello');
+  ws.send({type: 'message', ref: 1, client_id: 'w1', body: 'Kargom nerede? <b>acil</b>', email: 'deniz@example.com',
+    name: 'Deniz'});
+  const ack = await ws.next((f) => f.type === 'ack' && f.ref === 1);
+  assert.equal(ack.seq, 1);
+  assert.equal(ack.duplicate, false);
+  ws.send({type: 'message', ref: 2, client_id: 'w1', body: 'Kargom nerede? <b>acil</b>'});
+  const again = await ws.next((f) => f.type === 'ack' && f.ref === 2);
+  assert.equal(again.duplicate, true);
+  assert.equal(again.seq, 1);
+  ws.send({type: 'message', ref: 3, body: 'no id'});
+  const bad = await ws.next((f) => f.type === 'error' && f.ref === 3);
+  assert.equal(bad.field, 'client_id');
+  // The visitor's own message comes back as the conversation's (what the widget shows, in order).
+  const mine = await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.seq === 1));
+  assert.equal(mine.items.find((m) => m.seq === 1).body, 'Kargom nerede? <b>acil</b>');
+
+  const ticket = await ticketOf('deniz@example.com');
+  const full = await server.api('GET', `/api/v1/tickets/${ticket.id}`, {session: agent});
+  assert.equal(full.json.messages.length, 1, 'one message however often it was sent');
+  const t0 = Date.now();
+  const reply = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent,
+    body: {body: 'Yarın kargoda.'}});
+  assert.equal(reply.status, 201, reply.text);
+  const pushed = await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.sender === 'agent'));
+  assert.ok(Date.now() - t0 < T(3000), `pushed in ${Date.now() - t0} ms`);
+  const m = pushed.items.find((x) => x.sender === 'agent');
+  assert.equal(m.body, 'Yarın kargoda.');
+  assert.equal(m.author, 'Ayla Agent');
+  assert.equal(m.seq, 2);
+
+  // Typing both ways, read marks.
+  ws.send({type: 'typing', typing: true});
+  await eventually(() => server.api('GET', `/api/v1/chat/tickets/${ticket.id}`, {session: agent}),
+    (r) => r.json.visitor_typing === true);
+  const pres = await server.api('POST', `/api/v1/tickets/${ticket.id}/presence`, {session: agent, body: {typing: true}});
+  assert.ok(pres.status < 300, pres.text);
+  await ws.next((f) => f.type === 'messages' && f.agent_typing === true);
+  ws.send({type: 'read', seq: 2});
+  await eventually(() => server.api('GET', `/api/v1/chat/tickets/${ticket.id}`, {session: agent}),
+    (r) => r.json.visitor_read_seq === 2);
+  assert.equal((await server.api('POST', `/api/v1/chat/tickets/${ticket.id}/read`, {session: agent})).status, 204);
+  await ws.next((f) => f.type === 'messages' && f.conversation && f.conversation.agent_read_seq === 2);
+
+  // A socket opened later with after= hears only what is newer; the poll sees the same conversation.
+  const late = await open(token, {after: 1});
+  const backlog = await late.next((f) => f.type === 'messages');
+  assert.deepEqual(backlog.items.map((x) => x.seq), [2]);
+  const poll = await chat('GET', '/api/v1/chat/messages?after=0', {token});
+  assert.deepEqual(poll.json.items.map((x) => x.seq), [1, 2]);
+  await late.close();
+  await ws.close();
+});
+
+// A client that stops reading: a socket with a tiny receive window (Python sets SO_RCVBUF before connecting; Node
+// cannot), which never reads, while the agent writes long replies.
+const STALLED = `
+import socket, sys, base64, os
+host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048); s.connect((host, port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: %s\\r\\n"
+  "Sec-WebSocket-Version: 13\\r\\nOrigin: ${ORIGIN}\\r\\n\\r\\n" % (path, host, port, key)).encode())
+data = s.recv(256)
+print(data.split(b"\\r\\n")[0].decode(), flush=True)
+sys.stdin.readline()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+s.settimeout(15)
+while True:
+    try:
+        d = s.recv(1 << 20)
+    except Exception:
+        break
+    if not d: break
+    data += d
+data = data[data.index(b"\\r\\n\\r\\n") + 4:]
+i, frames, code = 0, 0, 0
+while i + 2 <= len(data):
+    op, n, h = data[i] & 15, data[i + 1] & 127, 2
+    if n == 126: n, h = int.from_bytes(data[i + 2:i + 4], "big"), 4
+    elif n == 127: n, h = int.from_bytes(data[i + 2:i + 10], "big"), 10
+    if i + h + n > len(data): break
+    if op == 8: code = int.from_bytes(data[i + h:i + h + 2], "big")
+    frames += 1
+    i += h + n
+print("close", code, frames, flush=True)
+`;
+
+test('a socket that stops reading is closed with 4008 (its queue overflowed) while the others go on', async () => {
+  const token = await visitor();
+  const ws = await open(token);
+  await ws.next((f) => f.type === 'hello');
+  ws.send({type: 'message', ref: 1, client_id: 's1', body: 'Merhaba', email: 'yavas@example.com'});
+  await ws.next((f) => f.type === 'ack');
+  const ticket = await ticketOf('yavas@example.com');
+  const u = new URL(server.url);
+  const py = spawn('python3', ['-c', STALLED, u.hostname, u.port, `/api/v1/chat/socket?token=${token}&after=1`]);
+  let out = '';
+  const lines = [];
+  py.stdout.on('data', (d) => {   // whole lines only: a chunk may end mid-line
+    out += d.toString();
+    const parts = out.split('\n');
+    out = parts.pop();
+    lines.push(...parts);
+  });
+  await eventually(async () => lines, (l) => l.length >= 1, {ms: T(10000)});
+  assert.match(lines[0], /101/);
+  const long = 'x'.repeat(60000);
+  let overflowed = false;
+  for (let i = 0; i < 300 && !overflowed; i++) {
+    const r = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent, body: {body: `${i} ${long}`}});
+    assert.equal(r.status, 201, r.text);
+    if (i % 2 === 1) {
+      const m = await server.api('GET', '/metrics', {session: admin});
+      overflowed = /destek_public_socket_overflows_total 1/.test(m.text);
+    }
+  }
+  assert.ok(overflowed, 'the stalled socket overflowed');
+  py.stdin.write('\n');
+  await eventually(async () => lines, (l) => l.length >= 2, {ms: T(40000)});
+  assert.match(lines[1], /^close 4008 /, 'what was queued went out, then the close');
+  // The socket that reads heard every reply.
+  await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.body.startsWith('3 ')), T(5000));
+  await ws.close();
+});
