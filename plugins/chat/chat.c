@@ -31,6 +31,9 @@ static const struct destek_setting settings[] = {
   { "chat.poll_wait_max", DESTEK_SETTING_INT, "20", 0, "The longest a visitor's poll waits for news, seconds" },
   { "chat.suggest_articles", DESTEK_SETTING_BOOL, "true", 0,
     "While a visitor writes the first message, the widget offers up to 3 help-centre articles (when the help centre is there)" },
+  { "chat.visitor_sockets", DESTEK_SETTING_INT, "100", 0,
+    "Visitors connected by websocket at once (each holds a server thread; beyond them visitors poll); 0: polling only."
+    " Takes effect at the next start" },
   { "chat.csat", DESTEK_SETTING_BOOL, "true", 0,
     "At the end of a chat the widget asks \"How did we do?\" (when the feedback module is there)" },
   { 0 }

@@ -190,3 +190,30 @@ test('a socket that stops reading is closed with 4008 (its queue overflowed) whi
   await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.body.startsWith('3 ')), T(5000));
   await ws.close();
 });
+
+test('how many visitors may hold a socket is a setting read at start; beyond it the handshake is refused and they poll', async () => {
+  const s = await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'chat.visitor_sockets': 2}});
+  assert.equal(s.status, 200, s.text);
+  const dataDir = server.dataDir;
+  await server.stop();
+  server = await startServer({dataDir});
+  const socks = [];
+  for (let i = 0; i < 2; i++) {
+    const ws = await open(await visitor());
+    await ws.next((f) => f.type === 'hello');
+    socks.push(ws);
+  }
+  await assert.rejects(open(await visitor()), (e) => e.status === 503);
+  // Polling still serves that visitor.
+  const token = await visitor();
+  const m = await chat('POST', '/api/v1/chat/messages', {token, body: {client_id: 'p1', body: 'Merhaba', email: 'polling@example.com', name: 'Polat'}});
+  assert.ok(m.status === 200 || m.status === 201, m.text);
+  for (const ws of socks) await ws.close();
+  await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'chat.visitor_sockets': 0}});
+  await server.stop();
+  server = await startServer({dataDir});
+  // No socket at all: the handshake fails (CivetWeb closes an upgrade no websocket handler takes) and the widget polls.
+  await assert.rejects(open(await visitor()));
+  const s2 = await server.api('GET', '/healthz');
+  assert.equal(s2.status, 200);
+});

@@ -8,7 +8,7 @@
 // Prints p50/p95, the server's RSS before the sockets, with them idle and at its peak, its CPU time per message, and
 // the open sockets the server counts. Figures only: exits 1 only when something could not run.
 import fs from 'node:fs';
-import {startServer, setupAdmin, disableOutOfHoursReply, pool} from '../api/lib.mjs';
+import {startServer, setupAdmin, login, ADMIN_PASSWORD, disableOutOfHoursReply, pool} from '../api/lib.mjs';
 import {wsConnect} from '../api/ws.mjs';
 
 const N = Number(process.env.BENCH_SOCKETS || 500);
@@ -23,11 +23,19 @@ const cpuMs = (pid) => {
 const pct = (xs, p) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 const ms = (x) => `${x.toFixed(1)} ms`;
 
-const server = await startServer();
+// Sockets are counted at start (chat.visitor_sockets, default 100): set N + a few, then start again.
+let server = await startServer();
+{
+  const a = await setupAdmin(server);
+  await server.api('PATCH', '/api/v1/settings', {session: a, body: {'chat.visitor_sockets': N + 12}});
+  const dataDir = server.dataDir;
+  await server.stop();
+  server = await startServer({dataDir});
+}
 const pid = server.proc.pid;
 const fail = (e) => { server.proc.kill('SIGKILL'); console.error('chat:', e); process.exit(1); };
 process.on('unhandledRejection', fail);
-const admin = await setupAdmin(server);
+const admin = await login(server, 'admin@example.com', ADMIN_PASSWORD);
 await disableOutOfHoursReply(server, admin);
 await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'chat.address_limit': 0, 'chat.visitor_limit': 0,
   'chat.session_limit': 0}});
