@@ -147,7 +147,7 @@ local function verified(req, sig)
   if q then ok, why = destek.verify("csat:" .. q.id, sig or "") end
   if not ok then
     local lang = destek.lang()
-    return nil, (why == "expired" and 410 or 404), destek.render("message", {
+    return nil, (why == "expired" and 410 or 404), util.render("message", {
       t = destek.strings(lang), lang = lang, title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) })
   end
   return q
@@ -169,11 +169,11 @@ function csat.register()
     if not q then return status, page end
     local lang = q.lang
     if q.score then
-      return 200, destek.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
+      return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
         detail = util.t("csat.recorded", lang, { score = q.score }) }))
     end
     local chosen = util.int(req.query.score)
-    return 200, destek.render("csat", page_data(q, lang, { sig = req.query.sig, scores = scores(lang, chosen),
+    return 200, util.render("csat", page_data(q, lang, { sig = req.query.sig, scores = scores(lang, chosen),
       question = util.t("csat.question", lang, { reference = q.reference }) }))
   end, { params = "id:int", noindex = true })
 
@@ -184,21 +184,21 @@ function csat.register()
     if not q then return status, page end
     local lang = q.lang
     if q.score then
-      return 200, destek.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
+      return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
         detail = util.t("csat.recorded", lang, { score = q.score }) }))
     end
     local score = util.int(f.score)
     if not score or score < 1 or score > 5 then
-      return 422, destek.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, nil),
+      return 422, util.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, nil),
         question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.pick", lang) }))
     end
     local comment = util.text(f.comment, 2000)
     if not comment then
-      return 422, destek.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, score),
+      return 422, util.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, score),
         question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.too_long", lang) }))
     end
     q = csat.record(q, score, comment, "mail")
-    return 200, destek.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
+    return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
       detail = util.t("csat.recorded", lang, { score = q.score }) }))
   end, { params = "id:int", max_body = 16384 })
 

@@ -168,7 +168,7 @@ local function verified(req, sig)
   if row then ok, why = destek.verify("nps:" .. row.id, sig or "") end
   if not ok then
     local lang = destek.lang()
-    return nil, (why == "expired" and 410 or 404), destek.render("message", { t = destek.strings(lang), lang = lang,
+    return nil, (why == "expired" and 410 or 404), util.render("message", { t = destek.strings(lang), lang = lang,
       title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) })
   end
   return row
@@ -179,7 +179,7 @@ local function page(row, sig, chosen, err)
   local lang = row.lang
   local scores = {}
   for i = 0, 10 do scores[#scores + 1] = { value = i, checked = (i == chosen) } end
-  return destek.render("nps", { t = destek.strings(lang), lang = lang, id = row.id, sig = sig, scores = scores,
+  return util.render("nps", { t = destek.strings(lang), lang = lang, id = row.id, sig = sig, scores = scores,
     question = lang == "en" and s.question_en or s.question_tr, error = err })
 end
 
@@ -260,7 +260,7 @@ function nps.register()
     local row, status, pg = verified(req, req.query.sig)
     if not row then return status, pg end
     if row.status == "answered" then
-      return 200, destek.render("thanks", { t = destek.strings(row.lang), lang = row.lang, title = destek.t("nps.thanks", row.lang),
+      return 200, util.render("thanks", { t = destek.strings(row.lang), lang = row.lang, title = destek.t("nps.thanks", row.lang),
         detail = util.t("nps.recorded", row.lang, { score = row.score }) })
     end
     return 200, page(row, req.query.sig, util.int(req.query.score))
@@ -272,7 +272,7 @@ function nps.register()
     if not row then return status, pg end
     local lang = row.lang
     if row.status == "answered" then
-      return 200, destek.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
+      return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
         detail = util.t("nps.recorded", lang, { score = row.score }) })
     end
     local score = util.int(f.score)
@@ -283,7 +283,7 @@ function nps.register()
                    row.id, score, reason ~= "" and reason or nil, os.time())
     destek.emit("survey.answered", { id = row.id, survey_id = row.survey_id, contact_id = row.contact_id, score = score },
                 "survey:" .. row.survey_id)
-    return 200, destek.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
+    return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
       detail = util.t("nps.recorded", lang, { score = score }) })
   end, { params = "id:int", max_body = 16384 })
 end

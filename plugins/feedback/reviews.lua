@@ -274,7 +274,7 @@ local function form_page(rq, sig, lang, extra)
   local d = { t = destek.strings(lang), lang = lang, id = rq.id, sig = sig, items = items, stars = stars,
               number = rq.order_number, until_date = os.date("!%d.%m.%Y", rq.expires_at) }
   for k, v in pairs(extra or {}) do d[k] = v end
-  return destek.render("review", d)
+  return util.render("review", d)
 end
 
 function reviews.register()
@@ -287,7 +287,7 @@ function reviews.register()
     local rq, ok, why = verified_request(req, req.query.sig)
     local lang = rq and rq.lang or destek.lang()
     if not ok then
-      return (why == "expired" and 410 or 404), destek.render("message", { t = destek.strings(lang), lang = lang,
+      return (why == "expired" and 410 or 404), util.render("message", { t = destek.strings(lang), lang = lang,
         title = destek.t(why == "expired" and "link.review_expired" or "link.invalid", lang) })
     end
     return 200, form_page(rq, req.query.sig, lang)
@@ -297,7 +297,7 @@ function reviews.register()
     local rq = request_of(util.int(req.params.id))
     local lang = rq and rq.lang or destek.lang()
     local form = req.form or {}
-    if not rq then return 404, destek.render("message", { t = destek.strings(lang), lang = lang, title = destek.t("link.invalid", lang) }) end
+    if not rq then return 404, util.render("message", { t = destek.strings(lang), lang = lang, title = destek.t("link.invalid", lang) }) end
     local files = {}
     for _, f in ipairs(req.files or {}) do if f.size > 0 then files[#files + 1] = f end end
     local ok, res = pcall(reviews.submit, rq, form.sig, form.product, form.rating, form.body, files)
@@ -306,12 +306,12 @@ function reviews.register()
       local e = res
       local status = e.status or 422
       if status == 403 or status == 410 then
-        return status, destek.render("message", { t = destek.strings(lang), lang = lang,
+        return status, util.render("message", { t = destek.strings(lang), lang = lang,
           title = destek.t(status == 410 and "link.review_expired" or "link.invalid", lang) })
       end
       return status, form_page(rq, form.sig, lang, { error = destek.t("review.error_" .. (e.code or "invalid"), lang) })
     end
-    return 200, destek.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("review.thanks", lang),
+    return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("review.thanks", lang),
       detail = destek.t("review.pending", lang), back = "/feedback/review/" .. rq.id .. "?sig=" .. form.sig })
   end, { params = "id:int", uploads = { max_files = 4, max_file_bytes = 5000000, images_only = true } })
 

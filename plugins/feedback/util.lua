@@ -96,6 +96,21 @@ end
 
 function util.int(v) return math.tointeger(tonumber(v)) end
 
+local function shop_setting(name)
+  local ok, v = pcall(destek.setting, name)
+  if ok and v ~= nil and v ~= "" then return v end
+  return nil
+end
+
+-- A public page of the module with the shop's face: its name, logo and KVKK notice (the core's shop.* settings;
+-- the colour comes with /shop/theme.css). data is the template's table; it gains shop, logo and privacy_url.
+function util.render(name, data)
+  data.shop = data.shop or shop_setting("shop.name")
+  data.logo = shop_setting("shop.logo_url")
+  data.privacy_url = shop_setting("shop.privacy_url")
+  return destek.render(name, data)
+end
+
 -- The shown name of a reviewer: the first name and the initial of the last ("Ayşe Y.").
 function util.short_name(name)
   local words = {}

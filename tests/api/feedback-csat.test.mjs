@@ -216,4 +216,24 @@ describe('CSAT', () => {
     const bad2 = await api('POST', '/api/v1/triggers', {name: 'x', event: 'ticket.rated', conditions: {}, actions: {status: 'closed'}});
     assert.equal(bad2.status, 422);
   });
+
+  test('the survey page carries the shop\'s face: name (escaped), logo, colour sheet and the KVKK notice link', async () => {
+    const set = await api('PATCH', '/api/v1/settings', {'shop.name': 'Anadolu <b>Tekstil</b>',
+      'shop.logo_url': 'https://cdn.example/logo.png', 'shop.privacy_url': 'https://shop.example/kvkk'});
+    assert.equal(set.status, 200, set.text);
+    try {
+      const email = uniqueEmail('csat-face');
+      await solvedTicket({email, name: 'Yüz Testi', lang: 'tr'});
+      const {links} = await csatMail(email);
+      const page = await request(links[0]);
+      assert.equal(page.status, 200);
+      assert.match(page.text, /Anadolu &lt;b&gt;Tekstil&lt;\/b&gt;/);
+      assert.ok(!page.text.includes('<b>Tekstil'), 'the shop name is escaped');
+      assert.match(page.text, /<img class="fb-logo" alt="" src="https:\/\/cdn.example\/logo.png">/);
+      assert.match(page.text, /<link rel="stylesheet" href="\/shop\/theme.css">/);
+      assert.match(page.text, /href="https:\/\/shop.example\/kvkk">Kişisel verilerin işlenmesine ilişkin aydınlatma metni \(KVKK\)</);
+    } finally {
+      await api('PATCH', '/api/v1/settings', {'shop.name': '', 'shop.logo_url': '', 'shop.privacy_url': ''});
+    }
+  });
 });
