@@ -233,8 +233,14 @@ test('@mention suggestions in a note: typed, picked with the keyboard, the colle
   await page.locator('.msg-note', { hasText: 'fatura tutarı yanlış' }).waitFor();
   await eventually(async () => ((await asBurak('/notifications')).items || []).some((n) => n.kind === 'mention' && n.ticket_id === ids.t2),
     10000, 'Burak notified of the mention');
-  // Escape closes the list without picking.
+  // Escape closes the list without picking. (The composer settles after the send first: cleared and enabled again.)
+  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(() => {
+    const b = document.querySelector('.composer textarea');
+    return b && !b.disabled && b.value === '';
+  });
   await page.locator('button[data-kind="note"]').click();
+  await box.focus();
   await box.pressSequentially('@ay');
   await list.waitFor();
   await box.press('Escape');
