@@ -46,6 +46,28 @@ static struct mg_context *server;
 static struct http_route *routes;
 static size_t n_routes, cap_routes;
 static pthread_rwlock_t routes_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Held for writing across a reload's whole swap (old routes out, new ones in), for reading by every lookup: a request
+ * finds the old set or the new one, never the empty table between them. Writers first, so a busy server cannot keep a
+ * reload waiting. */
+static pthread_rwlock_t swap_lock;
+static pthread_once_t swap_once = PTHREAD_ONCE_INIT;
+
+static void swap_lock_init(void)
+{
+  pthread_rwlockattr_t a;
+  pthread_rwlockattr_init(&a);
+  pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&swap_lock, &a);
+  pthread_rwlockattr_destroy(&a);
+}
+
+void http_routes_swap_begin(void)
+{
+  pthread_once(&swap_once, swap_lock_init);
+  pthread_rwlock_wrlock(&swap_lock);
+}
+
+void http_routes_swap_end(void) { pthread_rwlock_unlock(&swap_lock); }
 static size_t default_body_cap = HTTP_BODY_CAP_DEFAULT;
 static char base_url[128];
 static int server_tls;
@@ -961,12 +983,15 @@ static int is_safe_method(const char *m) { return !strcmp(m, "GET") || !strcmp(m
 
 int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen)
 {
+  pthread_once(&swap_once, swap_lock_init);
+  pthread_rwlock_rdlock(&swap_lock);
   pthread_rwlock_rdlock(&routes_lock);
   const struct http_route *rt = route_match(r, path_known, allow, allowlen);
   int valid = rt && params_valid(r, rt);
   /* Copied while the table is locked: a reload may change the table while this request runs. */
   if (rt) { r->route = rt->decl; r->owner = rt->owner; }
   pthread_rwlock_unlock(&routes_lock);
+  pthread_rwlock_unlock(&swap_lock);
   return !rt ? 0 : valid ? 1 : -1;
 }
 

@@ -113,6 +113,10 @@ int http_upgrade_public(struct mg_connection *conn, const char *pattern,
 int http_route_find(struct destek_req *r, int *path_known, char *allow, size_t allowlen);
 /* Drops every route of owner (a Lua plugin being reloaded). */
 void http_routes_remove_owner(const char *owner);
+/* Between these, lookups wait: a reload removes and adds routes inside them so no request sees a half-swapped table.
+ * Nothing between them may look up a route. */
+void http_routes_swap_begin(void);
+void http_routes_swap_end(void);
 /* The route declaration that matched this request (NULL outside HTTP). */
 const struct destek_route *http_matched_route(struct destek_req *r);
 

@@ -1077,7 +1077,9 @@ static int load_all(int first)
   struct lh_set *old = cur_set;
   pthread_mutex_unlock(&set_lock);
   /* Old routes go before the generation changes; new ones come after it, so no request finds a route whose
-   * function its thread's state does not have (a request in the gap is answered 404). */
+   * function its thread's state does not have. Lookups wait for the swap (http_routes_swap_begin), so a route in both
+   * sets is never missing. */
+  http_routes_swap_begin();
   if (old) set_unregister(old);
   pthread_mutex_lock(&set_lock);
   ns->refs = 1;
@@ -1086,6 +1088,7 @@ static int load_all(int first)
   atomic_store_explicit(&cur_gen, ns->gen, memory_order_release);
   pthread_mutex_unlock(&set_lock);
   set_register(ns);
+  http_routes_swap_end();
   set_unref(old);
   /* What the old code rendered or answered (pages, values, private_cache answers) may not be what the new would:
    * dropped, after the new set is current, so that a copy the old code keeps from now on is refused (its generation
