@@ -61,9 +61,12 @@ static int ends_bh(const char *m)
   return n > 3 && !strcmp(m + n - 3, "_bh");
 }
 
-static double median_of(struct destek_db *db, const char *kind, const char *measure, int64_t from, int64_t to, int64_t n)
+static double median_of(struct destek_db *db, const struct rep_source *src, const char *measure, int64_t from, int64_t to,
+                        int64_t n)
 {
   if (n <= 0) return -1;
+  if (src->hist) return rep_hist_median(db, src->store, measure, "", "", from, to);
+  const char *kind = src->store;
   sqlite3_stmt *st = H->db_prepare(db, "SELECT value FROM reports_values INDEXED BY sqlite_autoindex_reports_values_1"
                                        " WHERE kind = ?1 AND measure = ?2 AND day BETWEEN ?3 AND ?4"
                                        " ORDER BY value LIMIT 1 OFFSET ?5");
@@ -75,10 +78,12 @@ static double median_of(struct destek_db *db, const char *kind, const char *meas
 }
 
 /* The median of measure over the facts of [from, to] whose dim is dvalue (n of them), or -1. */
-static double dim_median_of(struct destek_db *db, const char *kind, const char *measure, const char *dim, const char *dvalue,
-                            int64_t from, int64_t to, int64_t n)
+static double dim_median_of(struct destek_db *db, const struct rep_source *src, const char *measure, const char *dim,
+                            const char *dvalue, int64_t from, int64_t to, int64_t n)
 {
   if (n <= 0) return -1;
+  if (src->hist) return rep_hist_median(db, src->store, measure, dim, dvalue, from, to);
+  const char *kind = src->store;
   sqlite3_stmt *st = H->db_prepare(db, "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
                                        " AND dvalue = ?4 AND day BETWEEN ?5 AND ?6 ORDER BY value LIMIT 1 OFFSET ?7");
   if (!st) return -1;
@@ -133,7 +138,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     int64_t n = mo ? (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "n")) : 0;
     double sum = mo ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "sum")) : 0;
     cJSON *x = measure_obj(n, sum);
-    double med = median_of(db, src->store, m, from, to, n);
+    double med = median_of(db, src, m, from, to, n);
     if (med >= 0) cJSON_AddNumberToObject(x, "median", med);
     else cJSON_AddNullToObject(x, "median");
     cJSON *b = cJSON_AddArrayToObject(x, "buckets");
@@ -233,7 +238,7 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
           const char *shown = variant(src, m, business, bh);
           cJSON *mo = cJSON_GetObjectItemCaseSensitive(ms, shown);
           int64_t nv = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mo, "n"));
-          double med = mo && nv > 0 ? dim_median_of(db, src->store, shown, src->median_by[i], val, from, to, nv) : -1;
+          double med = mo && nv > 0 ? dim_median_of(db, src, shown, src->median_by[i], val, from, to, nv) : -1;
           if (med >= 0) cJSON_AddNumberToObject(mo, "median", med);
         }
       }
@@ -678,6 +683,8 @@ static int status(struct destek_req *r)
     cJSON_AddStringToObject(o, "kind", src[i].kind);
     cJSON_AddStringToObject(o, "service", src[i].service);
     cJSON_AddNumberToObject(o, "facts", (double)H->db_int(db, 0, "SELECT count(*) FROM reports_facts WHERE kind = ?1", "t", src[i].store));
+    /* Medians read the histograms (hist.c) once they are built for the live figures; before, they walk the values. */
+    cJSON_AddBoolToObject(o, "histograms", src[i].hist);
     int64_t at = H->db_int(db, 0, "SELECT rebuilt_at FROM reports_sources WHERE kind = ?1", "t", src[i].kind);
     if (at) cJSON_AddNumberToObject(o, "rebuilt_at", (double)at);
     else cJSON_AddNullToObject(o, "rebuilt_at");

@@ -30,6 +30,7 @@ struct rep_source {
   int nonly;
   char watch[REP_MAX_WATCH][48];   /* events (names, "noun.*") whose subject names an entity: "ticket.*", "message.added" */
   int nwatch;
+  int hist;                /* its histograms (reports_hist) are whole for store: medians read them (hist.c) */
 };
 #define REP_MAX_SOURCES 16
 
@@ -89,5 +90,16 @@ int rep_digest_send(struct destek_req *call, int64_t today);
  * only). */
 cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *src, int64_t from, int64_t to, int business,
                             int medians);
+
+/* hist.c: the bucket of a duration; a value's delta noted into h (NULL: nothing) and a batch's deltas written under
+ * key; every histogram of key built from its values (in w's transaction); the exact lower median of a series (dim ''
+ * for the whole kind) over the days [from, to], or -1 when it has no value there. */
+int rep_hist_bucket(double v);
+void rep_hist_note(struct rep_acc *h, int64_t day, const char *measure, const char *dim, const char *dvalue, double v,
+                   int sign);
+int rep_hist_apply(struct destek_db *w, const char *key, struct rep_acc *h);
+int rep_hist_build(struct destek_db *w, const struct rep_source *src, const char *key);
+double rep_hist_median(struct destek_db *db, const char *key, const char *measure, const char *dim, const char *dvalue,
+                       int64_t from, int64_t to);
 
 #endif

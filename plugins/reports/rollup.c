@@ -280,7 +280,7 @@ static int acc_flush(struct destek_db *w, const char *kind, struct acc *a)
 /* ------------------------------------------------------------------------------------------------ facts */
 
 static int values_write(struct destek_db *w, const struct rep_source *src, int64_t id, int64_t day, const cJSON *dims,
-                        const cJSON *vals, int insert)
+                        const cJSON *vals, int insert, struct acc *h)
 {
   const cJSON *m;
   cJSON_ArrayForEach(m, vals) {
@@ -290,6 +290,7 @@ static int values_write(struct destek_db *w, const struct rep_source *src, int64
                     : H->db_exec(w, "DELETE FROM reports_values WHERE kind = ?1 AND measure = ?2 AND value = ?3"
                                     " AND day = ?4 AND entity_id = ?5", "ttdii", src->kind, m->string, m->valuedouble, day, id);
     if (rc != SQLITE_OK) return -1;
+    if (H->db_changes(w) > 0) rep_hist_note(h, day, m->string, "", "", m->valuedouble, insert ? 1 : -1);
     for (int i = 0; i < src->nmedian_by; i++) {
       char v[96];
       if (!dim_text(cJSON_GetObjectItemCaseSensitive(dims, src->median_by[i]), v)) continue;
@@ -300,13 +301,14 @@ static int values_write(struct destek_db *w, const struct rep_source *src, int64
                                   " AND value = ?5 AND day = ?6 AND entity_id = ?7", "ttttdii", src->kind, m->string,
                                src->median_by[i], v, m->valuedouble, day, id);
       if (rc != SQLITE_OK) return -1;
+      if (H->db_changes(w) > 0) rep_hist_note(h, day, m->string, src->median_by[i], v, m->valuedouble, insert ? 1 : -1);
     }
   }
   return 0;
 }
 
 /* Takes an entity's stored fact out of the roll-ups (and the table). */
-static int fact_remove(struct destek_db *w, const struct rep_source *src, int64_t id, struct acc *a)
+static int fact_remove(struct destek_db *w, const struct rep_source *src, int64_t id, struct acc *a, struct acc *h)
 {
   sqlite3_stmt *st = H->db_prepare(w, "SELECT day, dims, vals FROM reports_facts WHERE kind = ?1 AND entity_id = ?2");
   if (!st) return -1;
@@ -317,7 +319,7 @@ static int fact_remove(struct destek_db *w, const struct rep_source *src, int64_
     int64_t day = sqlite3_column_int64(st, 0);
     cJSON *dims = cJSON_Parse((const char *)sqlite3_column_text(st, 1)), *vals = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
     acc_fact(a, src, day, dims, vals, -1);
-    rc = values_write(w, src, id, day, dims, vals, 0);
+    rc = values_write(w, src, id, day, dims, vals, 0, h);
     cJSON_Delete(dims);
     cJSON_Delete(vals);
   }
@@ -328,7 +330,7 @@ static int fact_remove(struct destek_db *w, const struct rep_source *src, int64_
 }
 
 /* Stores a fact from the source and adds its share. */
-static int fact_put(struct destek_db *w, const struct rep_source *src, const cJSON *f, struct acc *a)
+static int fact_put(struct destek_db *w, const struct rep_source *src, const cJSON *f, struct acc *a, struct acc *h)
 {
   const cJSON *idv = cJSON_GetObjectItemCaseSensitive(f, "id"), *atv = cJSON_GetObjectItemCaseSensitive(f, "at");
   if (!cJSON_IsNumber(idv) || !cJSON_IsNumber(atv)) return 0;   /* malformed: skipped */
@@ -345,7 +347,7 @@ static int fact_put(struct destek_db *w, const struct rep_source *src, const cJS
   free(vj);
   if (rc != SQLITE_OK) return -1;
   acc_fact(a, src, day, cJSON_IsObject(dims) ? dims : NULL, cJSON_IsObject(vals) ? vals : NULL, 1);
-  if (values_write(w, src, id, day, cJSON_IsObject(dims) ? dims : NULL, vals, 1) != 0) return -1;
+  if (values_write(w, src, id, day, cJSON_IsObject(dims) ? dims : NULL, vals, 1, h) != 0) return -1;
   const cJSON *l;
   cJSON_ArrayForEach(l, labels) {
     char v[96];
@@ -363,20 +365,22 @@ static int fact_put(struct destek_db *w, const struct rep_source *src, const cJS
 struct rep_state {
   char store[40], building[40];
   int64_t cursor;
+  int hist;   /* hist_store = store */
 };
 
 static void state_read(struct destek_db *db, const struct rep_source *src, struct rep_state *st)
 {
   memset(st, 0, sizeof *st);
   snprintf(st->store, sizeof st->store, "%s", src->kind);
-  sqlite3_stmt *q = H->db_prepare(db, "SELECT coalesce(store, kind), building, coalesce(cursor, 0) FROM reports_sources"
-                                      " WHERE kind = ?1");
+  sqlite3_stmt *q = H->db_prepare(db, "SELECT coalesce(store, kind), building, coalesce(cursor, 0),"
+                                      " hist_store IS coalesce(store, kind) FROM reports_sources WHERE kind = ?1");
   if (!q) return;
   H->db_bind(q, "t", src->kind);
   if (sqlite3_step(q) == SQLITE_ROW) {
     snprintf(st->store, sizeof st->store, "%s", (const char *)sqlite3_column_text(q, 0));
     if (sqlite3_column_type(q, 1) == SQLITE_TEXT) snprintf(st->building, sizeof st->building, "%s", (const char *)sqlite3_column_text(q, 1));
     st->cursor = sqlite3_column_int64(q, 2);
+    st->hist = sqlite3_column_int(q, 3);
   }
   H->db_done(q);
 }
@@ -386,6 +390,7 @@ void rep_source_store(struct destek_db *db, struct rep_source *src)
   struct rep_state st;
   state_read(db, src, &st);
   snprintf(src->store, sizeof src->store, "%s", st.store);
+  src->hist = st.hist;
 }
 
 /* src's facts and roll-ups kept under key (the live one, or a rebuild's shadow). */
@@ -399,18 +404,20 @@ static void keyed(struct rep_source *out, const struct rep_source *src, const ch
 static int apply(struct destek_db *w, const struct rep_source *src, const int64_t *ids, int n, const cJSON *items,
                  int64_t upto)
 {
-  struct acc a = { 0 };
+  struct acc a = { 0 }, h = { 0 };
   int bad = 0;
   for (int i = 0; i < n && !bad; i++)
-    if (!upto || ids[i] <= upto) bad = fact_remove(w, src, ids[i], &a);
+    if (!upto || ids[i] <= upto) bad = fact_remove(w, src, ids[i], &a, &h);
   const cJSON *f;
   cJSON_ArrayForEach(f, items) {
     if (bad) break;
     if (upto && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "id")) > (double)upto) continue;
-    bad = fact_put(w, src, f, &a);
+    bad = fact_put(w, src, f, &a, &h);
   }
   if (!bad) bad = acc_flush(w, src->kind, &a);
+  if (!bad) bad = rep_hist_apply(w, src->kind, &h);
   acc_free(&a);
+  acc_free(&h);
   return bad;
 }
 
@@ -467,6 +474,8 @@ static int clear_key(struct destek_req *call, const char *key)
     " (SELECT kind, month, dim, value, measure FROM reports_monthly WHERE kind = ?1 LIMIT 4000)",
     "DELETE FROM reports_totals WHERE (kind, day, measure) IN (SELECT kind, day, measure FROM reports_totals WHERE kind = ?1 LIMIT 4000)",
     "DELETE FROM reports_labels WHERE (kind, dim, value) IN (SELECT kind, dim, value FROM reports_labels WHERE kind = ?1 LIMIT 4000)",
+    "DELETE FROM reports_hist WHERE (kind, measure, dim, dvalue, grain, period) IN"
+    " (SELECT kind, measure, dim, dvalue, grain, period FROM reports_hist WHERE kind = ?1 LIMIT 4000)",
   };
   for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
     for (;;) {
@@ -540,7 +549,7 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
     int bad = 0, n = 0;
     const cJSON *f;
     cJSON_ArrayForEach(f, items)
-      if (!bad) bad = fact_put(w, &k, f, &a), n++;
+      if (!bad) bad = fact_put(w, &k, f, &a, NULL), n++;
     if (!bad) bad = acc_flush(w, shadow, &a);
     acc_free(&a);
     count += n;
@@ -564,10 +573,17 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
       H->db_commit(call);
     return rc;
   }
+  /* The shadow's histograms from its values, in one transaction (the flush keeps them from then on), then the swap. */
+  int64_t th = now_ms();
+  w = H->db_write(call);
+  if (!w) return H->status(call);
+  if (rep_hist_build(w, &k, shadow) != 0) return H->error(call, 500, "internal", "the reports could not be rebuilt");
+  if ((rc = H->db_commit(call)) != 0) return rc;
+  if (now_ms() - th > *max_page_ms) *max_page_ms = now_ms() - th;
   int64_t ms = now_ms() - t0;
   w = H->db_write(call);
-  if (!w || H->db_exec(w, "UPDATE reports_sources SET store = ?2, building = NULL, cursor = NULL, rebuilt_at = ?3,"
-                          " rebuild_ms = ?4, facts = ?5 WHERE kind = ?1", "ttiii", src->kind, shadow,
+  if (!w || H->db_exec(w, "UPDATE reports_sources SET store = ?2, hist_store = ?2, building = NULL, cursor = NULL,"
+                          " rebuilt_at = ?3, rebuild_ms = ?4, facts = ?5 WHERE kind = ?1", "ttiii", src->kind, shadow,
                        (int64_t)time(NULL), ms, count) != SQLITE_OK)
     return w ? H->error(call, 500, "internal", "the reports could not be rebuilt") : H->status(call);
   if ((rc = H->db_commit(call)) != 0) return rc;
@@ -841,6 +857,27 @@ static int flush_job(struct destek_req *call, void *ud)
         H->db_changes(w) > 0)
       atomic_store(&pending_hint, 1);
     H->db_commit(call);
+  }
+  /* Histograms not built for the live key yet (after an upgrade; a kind never rebuilt): built from the values now,
+   * in one transaction, unless a rebuild runs (it builds its own). */
+  for (int i = 0; i < n && !atomic_load(&rebuilding); i++) {
+    struct destek_db *w = H->db_write(call);
+    if (!w) break;
+    struct rep_state st;
+    state_read(w, &src[i], &st);
+    if (st.hist || st.building[0]) {
+      H->db_commit(call);
+      continue;
+    }
+    int64_t t0 = now_ms();
+    if (rep_hist_build(w, &src[i], st.store) != 0 ||
+        H->db_exec(w, "INSERT INTO reports_sources(kind, service, store, hist_store) VALUES (?1, ?2, ?3, ?3)"
+                      " ON CONFLICT DO UPDATE SET hist_store = excluded.hist_store", "ttt", src[i].kind, src[i].service,
+                   st.store) != SQLITE_OK)
+      return -1;
+    if (H->db_commit(call) != 0) return -1;
+    H->log(H, DESTEK_LOG_INFO, "%s: the medians' histograms built from the values in %lld ms", src[i].kind,
+           (long long)(now_ms() - t0));
   }
   if (!atomic_exchange(&pending_hint, 0)) return 0;
   int rc = rep_flush(call, 500);

@@ -342,6 +342,20 @@ test('a rebuild from the modules gives the same figures', async () => {
   assert.equal(st.json.items.find((x) => x.kind === 'ticket').facts, tickets.length);
 });
 
+test('medians over ranges of whole months and days at their ends (the histograms) match a direct computation', async () => {
+  // The medians read a histogram row per month wholly inside the range and per day at its ends, then the exact value
+  // inside one bucket: March 2026 as a month, as days at either end, and both.
+  const st = await api('GET', '/api/v1/reports/status');
+  assert.equal(st.json.items.find((x) => x.kind === 'ticket').histograms, true);
+  for (const [from, to] of [['2026-03-01', '2026-03-31'], ['2026-02-20', '2026-04-05'], ['2026-03-05', '2026-04-30'],
+    ['2026-01-01', '2026-03-12']]) {
+    for (const bh of [false, true]) {
+      const d = await dash(`from=${from}&to=${to}${bh ? '&hours=business' : ''}`);
+      checkFigures(d.kinds.ticket.current, expected(from, to, bh, names), bh, `${from}..${to}${bh ? ' business' : ''}`);
+    }
+  }
+});
+
 test('a merged ticket leaves the figures; a changed one moves', async () => {
   const [a, b] = tickets.filter((t) => !t.s && dayOf(t.c) >= dayNum('2026-03-09'));
   const before = (await dash(WEEK2)).kinds.ticket.current;
