@@ -1,7 +1,10 @@
 -- campaigns.report_facts — the campaigns' figures for the reports module, by its module-neutral contract
 -- (plugins/reports/README.md, "The contract"): one fact per campaign that began sending, from the module's own
 -- results (send.results: the recipients, the core's messages by status, refusals through the message's link).
---   {describe = true} -> {kind = "campaign", subjects = {"campaign"}, watch = {"campaign.*"}, refresh_open = 300}
+--   {describe = true} -> {kind = "campaign", subjects = {"campaign"}, watch = {"campaign.*"}, refresh_open = 60}
+-- Live while it sends: send.lua emits campaign.progress after gathering recipients and after each batch sent (the
+-- reports refresh the fact within a second); the core's deliveries and failures have no event: the open facts are
+-- asked again every minute (refresh_open).
 --   {after, limit} -> {items, next};  {ids = {...}} -> {items}
 -- A fact: {id, ref (the name), at (sending began), open (1 while sending, and for 7 days after it ended: deliveries
 --   and refusals still come in; reports asks open facts again every refresh_open seconds), dims = {campaign, channel},
@@ -40,7 +43,7 @@ end
 function M.register()
   destek.service("campaigns.report_facts", function(args)
     if args.describe then
-      return { kind = "campaign", subjects = { "campaign" }, watch = { "campaign.*" }, refresh_open = 300,
+      return { kind = "campaign", subjects = { "campaign" }, watch = { "campaign.*" }, refresh_open = 60,
                durations = destek.json.array({}) }
     end
     local items = {}

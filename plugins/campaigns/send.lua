@@ -88,6 +88,8 @@ local function tick(_, payload)
   if c.status ~= "sending" then return end   -- paused, done, or moved to later (its own timer comes then)
   if c.collected == 0 then
     gather(c)
+    -- Followers (the reports) see the recipients gathered so far and every batch sent, while it sends.
+    destek.emit("campaign.progress", { id = c.id }, "campaign:" .. c.id)
     schedule(c, now)
     return
   end
@@ -122,6 +124,7 @@ local function tick(_, payload)
     end
   end
   destek.db.exec("UPDATE campaigns_campaigns SET sec = ?2, sec_count = ?3 WHERE id = ?1", c.id, now, used + #rows)
+  if #rows > 0 then destek.emit("campaign.progress", { id = c.id }, "campaign:" .. c.id) end
   if #rows < quota then
     destek.db.exec("UPDATE campaigns_campaigns SET status = 'done', finished_at = ?2 WHERE id = ?1", c.id, now)
     destek.emit("campaign.finished", { id = c.id }, "campaign:" .. c.id)

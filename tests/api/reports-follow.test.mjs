@@ -230,3 +230,33 @@ test('campaign figures: sent, delivered, failed, withheld by reason, unsubscribe
   assert.equal(m.unsubscribed.sum, direct.unsubscribed);
   assert.equal(d.kinds.campaign.current.measures.campaigns.sum, one('SELECT count(*) FROM campaigns_campaigns WHERE started_at IS NOT NULL'));
 });
+
+test('campaign figures are live while it sends (campaign.progress), not only when it ends', async () => {
+  const TEXT = '"Kampanyalardan haberdar olmak istiyorum."';
+  const emails = Array.from({length: 12}, (_, i) => `canli${i}@example.com`);
+  const lines = emails.map((e) => [e, 'email', 'ONAY', '2026-10-01T09:00:00Z', 'web_form', TEXT, '', '203.0.113.9',
+    'Can Canlı', '', 'canli'].join(','));
+  const imp = await api('POST', '/api/v1/campaign-imports', {name: 'canlı liste',
+    csv: ['contact,channel,status,at,source,text_shown,address,ip,name,lang,tags', ...lines].join('\r\n') + '\r\n'});
+  assert.equal(imp.status, 201, imp.text);
+  // One a second: twelve seconds of sending; paused after the first batch, so the figures are those of a campaign
+  // that has not ended.
+  const c = await api('POST', '/api/v1/campaigns', {name: 'Canlı kampanya', rules: {tags: ['canli']}, per_second: 1,
+    subject_tr: 'Merhaba', body_tr: 'İndirim', subject_en: 'Hello', body_en: 'Sale'});
+  assert.equal(c.status, 201, c.text);
+  const id = c.json.id;
+  assert.equal((await api('POST', `/api/v1/campaigns/${id}/schedule`, {})).status, 202);
+  await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (r) => r.json.results.sent >= 1, {ms: T(15000)});
+  const p = await api('POST', `/api/v1/campaigns/${id}/pause`, {});
+  assert.equal(p.status, 200, p.text);
+  const now = await api('GET', `/api/v1/campaigns/${id}`);
+  assert.equal(now.json.status, 'paused');
+  const sent = one(`SELECT count(*) FROM campaigns_recipients WHERE campaign_id = ${id} AND status = 'sent'`);
+  assert.ok(sent >= 1 && sent < emails.length, `sent ${sent}`);
+  // Within a second or two (the flush), without a rebuild and before any campaign.finished.
+  const row = (x) => x.kinds.campaign?.current.by.campaign?.find((r) => r.value === String(id));
+  const d = await eventually(dash, (x) => row(x)?.measures.sent?.sum === sent, {ms: T(10000)});
+  assert.equal(row(d).label, 'Canlı kampanya');
+  assert.equal(row(d).measures.recipients.sum, one(`SELECT count(*) FROM campaigns_recipients WHERE campaign_id = ${id}`));
+  assert.equal(one(`SELECT open FROM reports_facts WHERE kind IN ('campaign', 'campaign~') AND entity_id = ${id}`), 1);
+});
