@@ -720,10 +720,19 @@ static int rebuild(struct destek_req *r)
   return H->reply_json(r, 200, o);
 }
 
-/* POST /api/v1/reports/digest (admins) -> {sent}: the weekly digest of the last 7 days, now. */
+/* POST /api/v1/reports/digest[?to=YYYY-MM-DD] (admins) -> {sent}: the weekly digest of the 7 days up to `to` (default:
+ * yesterday), now. */
 static int digest_now(struct destek_req *r)
 {
-  int n = rep_digest_send(r, rep_day((int64_t)time(NULL)));
+  char buf[32], suffix[48];
+  int64_t today = rep_day((int64_t)time(NULL)), to;
+  if (H->query_get(r, "to", buf, sizeof buf) && buf[0]) {
+    if (rep_parse_day(buf, &to) != 0) return H->field_error(r, "invalid_field", "to", "to must be a date (YYYY-MM-DD)");
+    today = to + 1;
+  }
+  static _Atomic long asked;
+  snprintf(suffix, sizeof suffix, ":now:%lld:%ld", (long long)time(NULL), ++asked);
+  int n = rep_digest_send(r, today, suffix);
   if (n < 0) return H->status(r) >= 400 ? H->status(r) : H->error(r, 500, "internal", "the digest could not be sent");
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "sent", n);

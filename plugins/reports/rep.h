@@ -83,8 +83,9 @@ int rep_rollup_init(const struct destek_host *h);
 int rep_flush(struct destek_req *call, int64_t budget_ms);
 extern const struct destek_route rep_api_routes[];
 int rep_digest_init(const struct destek_host *h);
-/* Sends the digest of the 7 days before `today` (a day number) to every active admin: how many were sent. */
-int rep_digest_send(struct destek_req *call, int64_t today);
+/* Queues the digest of the 7 days before `today` (a day number) to every active admin: how many were queued.
+ * key_suffix (NULL for the weekly job) tells a digest asked by hand from the week's own one. */
+int rep_digest_send(struct destek_req *call, int64_t today, const char *key_suffix);
 /* The dashboard's figures of kind over [from, to] (day numbers), with business or calendar durations (new); medians:
  * the exact medians per value of the source's median_by dimensions too (a walk over their values: the current period
  * only). */

@@ -393,25 +393,48 @@ test('agents see the reports unless an admin turns that off; only admins rebuild
   assert.equal(res.status, 200, res.text);
 });
 
-test('the weekly digest goes to every admin through the core, as a service message, and arrives by SMTP', async () => {
+test('the weekly digest: HTML with its text part, in each admin\'s language, the week beside the one before, by SMTP', async () => {
   const smtp = await startSmtp();
   try {
     let res = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example'});
     assert.equal(res.status, 200, res.text);
-    res = await api('POST', '/api/v1/reports/digest');
+    await createUser(server, admin, {email: 'rapor-admin-en@example.com', name: 'Report Admin', role: 'admin', lang: 'en'});
+    await createUser(server, admin, {email: 'rapor-admin-tr@example.com', name: 'Rapor Yönetici', role: 'admin', lang: 'tr'});
+    assertError(await api('POST', '/api/v1/reports/digest?to=2026-02-31'), 422, 'invalid_field', 'to');
+    res = await api('POST', '/api/v1/reports/digest?to=2026-03-15');
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.sent, 1);
-    const db = path.join(server.dataDir, 'destek.db');
-    const q = sqlite3(db, "SELECT to_addr, subject, commercial, sender FROM core_messages WHERE sender = 'reports'");
-    assert.equal(q.code, 0, q.stderr);
-    assert.match(q.stdout, /admin@example\.com\|Destek (haftalık özet|weekly digest)\|0\|reports/);
-    const mail = await eventually(async () => smtp.mails().find((m) => m.headers['x-sink-rcpt-to'] === 'admin@example.com'),
+    const admins = Number(sqlite3(path.join(server.dataDir, 'destek.db'),
+      "SELECT count(*) FROM core_users WHERE role = 'admin' AND active = 1").stdout.trim());
+    assert.equal(res.json.sent, admins);
+    const mailTo = (to) => eventually(async () => smtp.mails().find((m) => m.headers['x-sink-rcpt-to'] === to),
       (m) => Boolean(m), {ms: T(20000)});
-    assert.ok(mail, `no mail; queue: ${sqlite3(db, 'SELECT status, attempts, last_error FROM core_messages').stdout}`);
-    const text = mailText(mail);
-    assert.match(text, /(Talepler|Tickets): \d+ \(\d+\)/);
-    assert.match(text, /\/app\/reports/);
-    assert.doesNotMatch(mail.headers['list-unsubscribe'] || '', /./, 'a service message carries no unsubscribe');
+    const cur = expected('2026-03-09', '2026-03-15', false, names), prev = expected('2026-03-02', '2026-03-08', false, names);
+    const hours = (s, tr) => (s === null ? '-' : s < 3600 ? `${(s / 60).toFixed(0)} ${tr ? 'dk' : 'min'}`
+      : `${(s / 3600).toFixed(1)} ${tr ? 'sa' : 'h'}`.replace('.', tr ? ',' : '.'));
+    for (const [to, tr] of [['rapor-admin-en@example.com', false], ['rapor-admin-tr@example.com', true]]) {
+      const mail = await mailTo(to);
+      assert.match(mail.headers['content-type'], /multipart\/alternative/);
+      assert.equal(mail.headers.subject.includes('=?') ? true : mail.headers.subject, tr ? true : 'Destek weekly digest');
+      assert.doesNotMatch(mail.headers['list-unsubscribe'] || '', /./, 'a service message carries no unsubscribe');
+      const boundary = /boundary="?([^";]+)"?/.exec(mail.headers['content-type'])[1];
+      const parts = mail.body.split(`--${boundary}`).slice(1, -1).map((p) => mailText({headers: {}, body: p.slice(p.indexOf('\r\n\r\n') + 4),
+        ...(/quoted-printable/i.test(p.slice(0, p.indexOf('\r\n\r\n'))) ? {headers: {'content-transfer-encoding': 'quoted-printable'}} : {})}));
+      const [text, html] = parts;
+      // The text part: "Tickets: 30 (26)" and the medians beside the week before's.
+      assert.match(text, new RegExp(`${tr ? 'Talepler' : 'Tickets'}: ${cur.count} \\(${prev.count}\\)`));
+      assert.ok(text.includes(`${tr ? 'İlk yanıt süresi (medyan)' : 'First response time (median)'}: ${hours(cur.frt.median, tr)} (${hours(prev.frt.median, tr)})`), text);
+      assert.ok(text.includes(`${tr ? 'Çözüm süresi (medyan)' : 'Resolution time (median)'}: ${hours(cur.res.median, tr)} (${hours(prev.res.median, tr)})`), text);
+      const met = (e) => Math.round(100 * e.met / (e.met + e.breached));
+      assert.ok(text.includes(tr ? `SLA karşılanma: %${met(cur)} (%${met(prev)})` : `SLA met: ${met(cur)}% (${met(prev)}%)`), text);
+      assert.match(text, /\/app\/reports/);
+      // The HTML part: the same figures in a table, in the admin's language, with the change.
+      assert.match(html, new RegExp(`<html lang="${tr ? 'tr' : 'en'}">`));
+      assert.match(html, new RegExp(`>${tr ? 'Talepler' : 'Tickets'}</td><td[^>]*>${cur.count}</td><td[^>]*>${prev.count}</td>`));
+      assert.ok(html.includes(tr ? 'Önceki hafta' : 'Week before'), html);
+      const pct = Math.round(100 * (cur.count - prev.count) / prev.count);
+      assert.ok(html.includes(tr ? `%${Math.abs(pct)}` : `${Math.abs(pct)} %`), html);
+      assert.match(html, /href="http[^"]*\/app\/reports"/);
+    }
   } finally {
     await smtp.stop();
   }
