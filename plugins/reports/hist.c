@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HIST_MAX 16400   /* buckets: 16 per doubling up to 2^1024 */
 
@@ -141,7 +142,7 @@ struct hd {
 static int hd_cmp(const void *x, const void *y)
 {
   const struct hd *a = x, *b = y;
-  int c = strcmp(a->series, b->series);
+  int c = a->series == b->series ? 0 : strcmp(a->series, b->series);
   if (c) return c;
   if (a->period != b->period) return a->period < b->period ? -1 : 1;
   return a->bucket < b->bucket ? -1 : a->bucket > b->bucket;
@@ -294,48 +295,70 @@ static int build_flush(struct destek_db *w, const char *key, struct build *b)
   return rc;
 }
 
-int rep_hist_build(struct destek_db *w, const struct rep_source *src, const char *key)
+/* Builds one series group of key from its values: the kind's whole series of measure (dim NULL) or every value of one
+ * median_by dimension, its rows deleted first. In w's transaction. */
+static int build_step(struct destek_db *w, const char *key, const char *m, const char *dim)
 {
-  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1", "t", key) != SQLITE_OK) return -1;
   struct build b = { 0 };
   int bad = 0;
-  for (int i = 0; i < src->ndurations && !bad; i++) {
-    const char *m = src->durations[i];
+  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1 AND measure = ?2 AND dim = ?3", "ttt", key, m,
+                 dim ? dim : "") != SQLITE_OK)
+    return -1;
+  if (!dim) {
     char series[128];
     snprintf(series, sizeof series, "%s\x1f\x1f", m);
     sqlite3_stmt *st = H->db_prepare(w, "SELECT value, day FROM reports_values WHERE kind = ?1 AND measure = ?2");
-    if (!st) {
-      bad = 1;
-      break;
-    }
+    if (!st) return -1;
     H->db_bind(st, "tt", key, m);
     while (sqlite3_step(st) == SQLITE_ROW) build_push(&b, series, sqlite3_column_int64(st, 1), sqlite3_column_double(st, 0));
     H->db_done(st);
     bad = build_flush(w, key, &b);
-    /* Per dimension value: a series each, in the table's order. */
-    st = H->db_prepare(w, "SELECT dim, dvalue, value, day FROM reports_dim_values WHERE kind = ?1 AND measure = ?2");
-    if (!st) {
-      bad = 1;
-      break;
-    }
-    H->db_bind(st, "tt", key, m);
-    char *cur = NULL;
-    while (!bad && sqlite3_step(st) == SQLITE_ROW) {
-      char s[256];
-      snprintf(s, sizeof s, "%s\x1f%s\x1f%s", m, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
-      if (!cur || strcmp(cur, s)) {
-        bad = build_flush(w, key, &b);
-        free(cur);
-        cur = strdup(s);
-      }
-      build_push(&b, cur, sqlite3_column_int64(st, 3), sqlite3_column_double(st, 2));
-    }
-    H->db_done(st);
-    if (!bad) bad = build_flush(w, key, &b);
-    free(cur);
+    free(b.d);
+    return bad ? -1 : 0;
   }
+  /* A series per dimension value, in the table's order. */
+  sqlite3_stmt *st = H->db_prepare(w, "SELECT dvalue, value, day FROM reports_dim_values WHERE kind = ?1 AND measure = ?2"
+                                      " AND dim = ?3");
+  if (!st) return -1;
+  H->db_bind(st, "ttt", key, m, dim);
+  char *cur = NULL;
+  while (!bad && sqlite3_step(st) == SQLITE_ROW) {
+    char s[256];
+    snprintf(s, sizeof s, "%s\x1f%s\x1f%s", m, dim, (const char *)sqlite3_column_text(st, 0));
+    if (!cur || strcmp(cur, s)) {
+      bad = build_flush(w, key, &b);
+      free(cur);
+      cur = strdup(s);
+    }
+    build_push(&b, cur, sqlite3_column_int64(st, 2), sqlite3_column_double(st, 1));
+  }
+  H->db_done(st);
+  if (!bad) bad = build_flush(w, key, &b);
+  free(cur);
   free(b.d);
   return bad ? -1 : 0;
+}
+
+int rep_hist_build(struct destek_req *call, const struct rep_source *src, const char *key, int64_t *max_ms)
+{
+  /* Step by step, each a short write transaction: a refresh between two steps changes the rows already built by its
+   * deltas, and the values the later steps read; the rows of a later step it touched are deleted and built again. */
+  struct destek_db *w = H->db_write(call);
+  if (!w) return -1;
+  /* Every row first (measures the source no longer names go too): a key's histograms are read only once built whole. */
+  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1", "t", key) != SQLITE_OK) return -1;
+  for (int i = 0; i < src->ndurations; i++)
+    for (int d = -1; d < src->nmedian_by; d++) {
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      w = H->db_write(call);
+      if (!w || build_step(w, key, src->durations[i], d < 0 ? NULL : src->median_by[d]) != 0 || H->db_commit(call) != 0)
+        return -1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      int64_t ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+      if (max_ms && ms > *max_ms) *max_ms = ms;
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------------------------------------------ reading */
@@ -394,16 +417,35 @@ double rep_hist_median(struct destek_db *db, const char *key, const char *measur
       if (below + s.c[b] > rank) break;
       below += s.c[b];
     }
-    /* The exact value: the (rank - below)th of the range's values inside bucket b, in value order. */
-    if (dim[0]) {
+    /* The exact value: the (rank - below)th of the range's values inside bucket b, in value order. A bucket holding
+     * one value only (business seconds are often 0: every answer out of hours) answers at once: two index seeks. */
+    double lo = bucket_lo(b), hi = bucket_lo(b + 1), ends[2] = { 0, 1 };
+    for (int e = 0; e < 2; e++) {
+      st = dim[0] ? H->db_prepare(db, e ? "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                          " AND dvalue = ?4 AND value >= ?5 AND value < ?6 ORDER BY value DESC LIMIT 1"
+                                        : "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                          " AND dvalue = ?4 AND value >= ?5 AND value < ?6 ORDER BY value LIMIT 1")
+                  : H->db_prepare(db, e ? "SELECT value FROM reports_values WHERE kind = ?1 AND measure = ?2 AND ?3 = ?3"
+                                          " AND ?4 = ?4 AND value >= ?5 AND value < ?6 ORDER BY value DESC LIMIT 1"
+                                        : "SELECT value FROM reports_values WHERE kind = ?1 AND measure = ?2 AND ?3 = ?3"
+                                          " AND ?4 = ?4 AND value >= ?5 AND value < ?6 ORDER BY value LIMIT 1");
+      if (!st) break;
+      H->db_bind(st, "ttttdd", key, measure, dim, dvalue, lo, hi);
+      if (sqlite3_step(st) == SQLITE_ROW) ends[e] = sqlite3_column_double(st, 0);
+      H->db_done(st);
+    }
+    if (ends[0] == ends[1]) {
+      v = ends[0];
+      st = NULL;
+    } else if (dim[0]) {
       st = H->db_prepare(db, "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3 AND dvalue = ?4"
                              " AND value >= ?5 AND value < ?6 AND day BETWEEN ?7 AND ?8 ORDER BY value LIMIT 1 OFFSET ?9");
-      if (st) H->db_bind(st, "ttttddiii", key, measure, dim, dvalue, bucket_lo(b), bucket_lo(b + 1), from, to, rank - below);
+      if (st) H->db_bind(st, "ttttddiii", key, measure, dim, dvalue, lo, hi, from, to, rank - below);
     } else {
       st = H->db_prepare(db, "SELECT value FROM reports_values INDEXED BY sqlite_autoindex_reports_values_1"
                              " WHERE kind = ?1 AND measure = ?2 AND value >= ?3 AND value < ?4 AND day BETWEEN ?5 AND ?6"
                              " ORDER BY value LIMIT 1 OFFSET ?7");
-      if (st) H->db_bind(st, "ttddiii", key, measure, bucket_lo(b), bucket_lo(b + 1), from, to, rank - below);
+      if (st) H->db_bind(st, "ttddiii", key, measure, lo, hi, from, to, rank - below);
     }
     if (st) {
       if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_double(st, 0);

@@ -93,13 +93,14 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
                             int medians);
 
 /* hist.c: the bucket of a duration; a value's delta noted into h (NULL: nothing) and a batch's deltas written under
- * key; every histogram of key built from its values (in w's transaction); the exact lower median of a series (dim ''
+ * key; every histogram of key built from its values (a short write transaction per measure and dimension, committed;
+ * the longest in *max_ms; the caller then records hist_store in its own); the exact lower median of a series (dim ''
  * for the whole kind) over the days [from, to], or -1 when it has no value there. */
 int rep_hist_bucket(double v);
 void rep_hist_note(struct rep_acc *h, int64_t day, const char *measure, const char *dim, const char *dvalue, double v,
                    int sign);
 int rep_hist_apply(struct destek_db *w, const char *key, struct rep_acc *h);
-int rep_hist_build(struct destek_db *w, const struct rep_source *src, const char *key);
+int rep_hist_build(struct destek_req *call, const struct rep_source *src, const char *key, int64_t *max_ms);
 double rep_hist_median(struct destek_db *db, const char *key, const char *measure, const char *dim, const char *dvalue,
                        int64_t from, int64_t to);
 

@@ -574,12 +574,8 @@ int rep_rebuild(struct destek_req *call, const struct rep_source *src, int64_t *
     return rc;
   }
   /* The shadow's histograms from its values, in one transaction (the flush keeps them from then on), then the swap. */
-  int64_t th = now_ms();
-  w = H->db_write(call);
-  if (!w) return H->status(call);
-  if (rep_hist_build(w, &k, shadow) != 0) return H->error(call, 500, "internal", "the reports could not be rebuilt");
-  if ((rc = H->db_commit(call)) != 0) return rc;
-  if (now_ms() - th > *max_page_ms) *max_page_ms = now_ms() - th;
+  if (rep_hist_build(call, &k, shadow, max_page_ms) != 0)
+    return H->status(call) >= 400 ? H->status(call) : H->error(call, 500, "internal", "the reports could not be rebuilt");
   int64_t ms = now_ms() - t0;
   w = H->db_write(call);
   if (!w || H->db_exec(w, "UPDATE reports_sources SET store = ?2, hist_store = ?2, building = NULL, cursor = NULL,"
@@ -861,23 +857,28 @@ static int flush_job(struct destek_req *call, void *ud)
   /* Histograms not built for the live key yet (after an upgrade; a kind never rebuilt): built from the values now,
    * in one transaction, unless a rebuild runs (it builds its own). */
   for (int i = 0; i < n && !atomic_load(&rebuilding); i++) {
-    struct destek_db *w = H->db_write(call);
-    if (!w) break;
+    struct destek_db *db = H->db_read(call);
+    if (!db) break;
     struct rep_state st;
-    state_read(w, &src[i], &st);
-    if (st.hist || st.building[0]) {
+    state_read(db, &src[i], &st);
+    if (st.hist || st.building[0]) continue;
+    int64_t t0 = now_ms(), longest = 0;
+    if (rep_hist_build(call, &src[i], st.store, &longest) != 0) return -1;
+    struct destek_db *w = H->db_write(call);
+    if (!w) return -1;
+    /* Recorded only when the live key is still the one built (a rebuild in another process may have swapped). */
+    struct rep_state now;
+    state_read(w, &src[i], &now);
+    if (strcmp(now.store, st.store)) {
       H->db_commit(call);
       continue;
     }
-    int64_t t0 = now_ms();
-    if (rep_hist_build(w, &src[i], st.store) != 0 ||
-        H->db_exec(w, "INSERT INTO reports_sources(kind, service, store, hist_store) VALUES (?1, ?2, ?3, ?3)"
+    if (H->db_exec(w, "INSERT INTO reports_sources(kind, service, store, hist_store) VALUES (?1, ?2, ?3, ?3)"
                       " ON CONFLICT DO UPDATE SET hist_store = excluded.hist_store", "ttt", src[i].kind, src[i].service,
-                   st.store) != SQLITE_OK)
+                   st.store) != SQLITE_OK || H->db_commit(call) != 0)
       return -1;
-    if (H->db_commit(call) != 0) return -1;
-    H->log(H, DESTEK_LOG_INFO, "%s: the medians' histograms built from the values in %lld ms", src[i].kind,
-           (long long)(now_ms() - t0));
+    H->log(H, DESTEK_LOG_INFO, "%s: the medians' histograms built from the values in %lld ms (longest transaction %lld ms)",
+           src[i].kind, (long long)(now_ms() - t0), (long long)longest);
   }
   if (!atomic_exchange(&pending_hint, 0)) return 0;
   int rc = rep_flush(call, 500);
