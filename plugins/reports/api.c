@@ -115,17 +115,54 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
         *durs = cJSON_AddObjectToObject(o, "durations"), *by = cJSON_AddObjectToObject(o, "by");
   int64_t count = 0;
   /* Totals. */
-  sqlite3_stmt *st = H->db_prepare(db, "SELECT measure, sum(n), sum(sum) FROM reports_totals WHERE kind = ?1"
-                                       " AND day BETWEEN ?2 AND ?3 GROUP BY measure");
+  /* One scan of the totals in the table's order (day, measure) gives the period's sums and the daily series; summed
+   * and put in measure order here: SQL's GROUP BY and ORDER BY would sort every row. */
+  struct msum { char m[48]; int64_t n; double sum; double *dn, *ds; } ms[64];
+  int nms = 0;
+  int64_t nd = to - from + 1;
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT day, measure, n, sum FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3");
   if (st) {
     H->db_bind(st, "tii", src->store, from, to);
+    int last = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-      const char *m = (const char *)sqlite3_column_text(st, 0);
-      int64_t n = sqlite3_column_int64(st, 1);
-      if (!strcmp(m, "count")) count = n;
-      cJSON_AddItemToObject(measures, m, measure_obj(n, sqlite3_column_double(st, 2)));
+      const char *m = (const char *)sqlite3_column_text(st, 1);
+      int k = last < nms && !strcmp(ms[last].m, m) ? last : -1;
+      for (int j = 0; k < 0 && j < nms; j++)
+        if (!strcmp(ms[j].m, m)) k = j;
+      if (k < 0) {
+        if (nms == 64 || strlen(m) >= sizeof ms[0].m) continue;
+        k = nms++;
+        snprintf(ms[k].m, sizeof ms[k].m, "%s", m);
+        ms[k].n = 0;
+        ms[k].sum = 0;
+        ms[k].dn = ms[k].ds = NULL;
+        if (!strchr(m, ':')) {   /* a series: not the duration buckets */
+          ms[k].dn = calloc((size_t)nd, sizeof *ms[k].dn);
+          ms[k].ds = calloc((size_t)nd, sizeof *ms[k].ds);
+          if (!ms[k].dn || !ms[k].ds) abort();
+        }
+      }
+      int64_t day = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 2);
+      double sum = sqlite3_column_double(st, 3);
+      ms[k].n += n;
+      ms[k].sum += sum;
+      if (ms[k].dn && day >= from && day <= to) {
+        ms[k].dn[day - from] += (double)n;
+        ms[k].ds[day - from] += sum;
+      }
+      last = k + 1;
     }
     H->db_done(st);
+  }
+  for (int i = 1; i < nms; i++)   /* insertion sort by name: a few dozen measures */
+    for (int j = i; j > 0 && strcmp(ms[j - 1].m, ms[j].m) > 0; j--) {
+      struct msum x = ms[j];
+      ms[j] = ms[j - 1];
+      ms[j - 1] = x;
+    }
+  for (int i = 0; i < nms; i++) {
+    if (!strcmp(ms[i].m, "count")) count = ms[i].n;
+    cJSON_AddItemToObject(measures, ms[i].m, measure_obj(ms[i].n, ms[i].sum));
   }
   cJSON_AddNumberToObject(o, "count", (double)count);
   /* Durations: average, exact median, buckets. */
@@ -249,54 +286,28 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
     free(order);
     rep_acc_free(&a);
   }
-  /* Series per day (the totals). */
-  if (to - from <= 3 * 366) {
-    int64_t nd = to - from + 1;
-    cJSON *series = cJSON_AddObjectToObject(o, "series"), *days = cJSON_AddArrayToObject(series, "days");
-    cJSON *cnt = cJSON_AddArrayToObject(series, "count");
-    double *c = calloc((size_t)nd, sizeof *c);
-    for (int64_t d = 0; d < nd; d++) {
-      char s[11];
-      rep_day_str(from + d, s);
-      cJSON_AddItemToArray(days, cJSON_CreateString(s));
-    }
-    st = H->db_prepare(db, "SELECT day, n FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
-                           " AND measure = 'count'");
-    if (st) {
-      H->db_bind(st, "tii", src->store, from, to);
-      while (sqlite3_step(st) == SQLITE_ROW) c[sqlite3_column_int64(st, 0) - from] = (double)sqlite3_column_int64(st, 1);
-      H->db_done(st);
-    }
-    for (int64_t d = 0; d < nd; d++) cJSON_AddItemToArray(cnt, cJSON_CreateNumber(c[d]));
-    /* Every measure's daily average (durations, scores, rates): null on a day without it. */
-    st = H->db_prepare(db, "SELECT day, measure, n, sum FROM reports_totals WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
-                           " AND measure <> 'count' AND instr(measure, ':') = 0 ORDER BY measure, day");
-    if (st) {
-      H->db_bind(st, "tii", src->store, from, to);
-      char curm[64] = "";
-      double *avg = NULL;
-      for (int more = 1; more;) {
-        more = sqlite3_step(st) == SQLITE_ROW;
-        const char *m = more ? (const char *)sqlite3_column_text(st, 1) : "";
-        if (avg && (!more || strcmp(m, curm))) {
-          cJSON *arr = cJSON_AddArrayToObject(series, curm);
-          for (int64_t d = 0; d < nd; d++) cJSON_AddItemToArray(arr, avg[d] != avg[d] ? cJSON_CreateNull() : cJSON_CreateNumber(avg[d]));
-          free(avg);
-          avg = NULL;
-        }
-        if (!more) break;
-        if (!avg) {
-          snprintf(curm, sizeof curm, "%s", m);
-          avg = malloc((size_t)nd * sizeof *avg);
-          for (int64_t d = 0; d < nd; d++) avg[d] = 0.0 / 0.0;
-        }
-        int64_t n = sqlite3_column_int64(st, 2);
-        if (n) avg[sqlite3_column_int64(st, 0) - from] = sqlite3_column_double(st, 3) / (double)n;
-      }
-      free(avg);
-      H->db_done(st);
-    }
-    free(c);
+  /* Series per day, from the totals' scan: the count, and every measure's daily average (durations, scores, rates),
+   * null on a day without it. */
+  cJSON *series = cJSON_AddObjectToObject(o, "series"), *days = cJSON_AddArrayToObject(series, "days");
+  cJSON *cnt = cJSON_AddArrayToObject(series, "count");
+  for (int64_t d = 0; d < nd; d++) {
+    char s[11];
+    rep_day_str(from + d, s);
+    cJSON_AddItemToArray(days, cJSON_CreateString(s));
+  }
+  const struct msum *cm = NULL;
+  for (int i = 0; i < nms; i++)
+    if (!strcmp(ms[i].m, "count")) cm = &ms[i];
+  for (int64_t d = 0; d < nd; d++) cJSON_AddItemToArray(cnt, cJSON_CreateNumber(cm ? cm->dn[d] : 0));
+  for (int i = 0; i < nms; i++) {
+    if (!ms[i].dn || &ms[i] == cm) continue;
+    cJSON *arr = cJSON_AddArrayToObject(series, ms[i].m);
+    for (int64_t d = 0; d < nd; d++)
+      cJSON_AddItemToArray(arr, ms[i].dn[d] != 0 ? cJSON_CreateNumber(ms[i].ds[d] / ms[i].dn[d]) : cJSON_CreateNull());
+  }
+  for (int i = 0; i < nms; i++) {
+    free(ms[i].dn);
+    free(ms[i].ds);
   }
   return o;
 }
