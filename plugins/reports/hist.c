@@ -286,78 +286,130 @@ static void build_push(struct build *b, const char *series, int64_t day, double 
   b->d[b->len++] = (struct hd){ series, day, rep_hist_bucket(v), 1 };
 }
 
-/* Collapses equal (series, period, bucket) entries of sorted d into one: a build writes each row once. */
-static int build_flush(struct destek_db *w, const char *key, struct build *b)
+/* One step of a build: the counts of one series (measure, and dim = dvalue, or dim "" for the kind's whole series) in
+ * the buckets [lo, hi) made equal to its values there, whatever the rows held in that range (a refresh since the build
+ * began may have put deltas in): the rows' counts in the range are taken out (as negative deltas) and the values'
+ * put in, merged into the rows. In w's transaction. */
+static int build_step(struct destek_db *w, const char *key, const char *m, const char *dim, const char *dvalue, int lo,
+                      int hi)
 {
-  if (!b->len) return 0;
-  int rc = hd_write_both(w, key, b->d, b->len, 1);
-  b->len = 0;
-  return rc;
-}
-
-/* Builds one series group of key from its values: the kind's whole series of measure (dim NULL) or every value of one
- * median_by dimension, its rows deleted first. In w's transaction. */
-static int build_step(struct destek_db *w, const char *key, const char *m, const char *dim)
-{
+  char series[256];
+  snprintf(series, sizeof series, "%s\x1f%s\x1f%s", m, dim, dvalue);
   struct build b = { 0 };
-  int bad = 0;
-  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1 AND measure = ?2 AND dim = ?3", "ttt", key, m,
-                 dim ? dim : "") != SQLITE_OK)
-    return -1;
-  if (!dim) {
-    char series[128];
-    snprintf(series, sizeof series, "%s\x1f\x1f", m);
-    sqlite3_stmt *st = H->db_prepare(w, "SELECT value, day FROM reports_values WHERE kind = ?1 AND measure = ?2");
-    if (!st) return -1;
-    H->db_bind(st, "tt", key, m);
-    while (sqlite3_step(st) == SQLITE_ROW) build_push(&b, series, sqlite3_column_int64(st, 1), sqlite3_column_double(st, 0));
-    H->db_done(st);
-    bad = build_flush(w, key, &b);
-    free(b.d);
-    return bad ? -1 : 0;
-  }
-  /* A series per dimension value, in the table's order. */
-  sqlite3_stmt *st = H->db_prepare(w, "SELECT dvalue, value, day FROM reports_dim_values WHERE kind = ?1 AND measure = ?2"
-                                      " AND dim = ?3");
+  /* What the day rows hold in the range (the month rows hold the same sums: both always take the same deltas). */
+  sqlite3_stmt *st = H->db_prepare(w, "SELECT period, counts FROM reports_hist WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                      " AND dvalue = ?4 AND grain = 0");
   if (!st) return -1;
-  H->db_bind(st, "ttt", key, m, dim);
-  char *cur = NULL;
-  while (!bad && sqlite3_step(st) == SQLITE_ROW) {
-    char s[256];
-    snprintf(s, sizeof s, "%s\x1f%s\x1f%s", m, dim, (const char *)sqlite3_column_text(st, 0));
-    if (!cur || strcmp(cur, s)) {
-      bad = build_flush(w, key, &b);
-      free(cur);
-      cur = strdup(s);
-    }
-    build_push(&b, cur, sqlite3_column_int64(st, 2), sqlite3_column_double(st, 1));
+  H->db_bind(st, "tttt", key, m, dim, dvalue);
+  struct hist h = { 0 };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    h.len = 0;
+    hist_each(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), push_cb, &h);
+    for (size_t i = 0; i < h.len; i++)
+      if (h.b[i] >= lo && h.b[i] < hi) {
+        build_push(&b, series, sqlite3_column_int64(st, 0), 0);
+        b.d[b.len - 1].bucket = h.b[i];
+        b.d[b.len - 1].n = -h.c[i];
+      }
   }
   H->db_done(st);
-  if (!bad) bad = build_flush(w, key, &b);
-  free(cur);
+  hist_free(&h);
+  st = dim[0] ? H->db_prepare(w, "SELECT value, day FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                 " AND dvalue = ?4 AND value >= ?5 AND value < ?6")
+              : H->db_prepare(w, "SELECT value, day FROM reports_values WHERE kind = ?1 AND measure = ?2 AND ?3 = ?3"
+                                 " AND ?4 = ?4 AND value >= ?5 AND value < ?6");
+  if (!st) {
+    free(b.d);
+    return -1;
+  }
+  H->db_bind(st, "ttttdd", key, m, dim, dvalue, bucket_lo(lo), bucket_lo(hi));
+  while (sqlite3_step(st) == SQLITE_ROW) build_push(&b, series, sqlite3_column_int64(st, 1), sqlite3_column_double(st, 0));
+  H->db_done(st);
+  int bad = b.len ? hd_write_both(w, key, b.d, b.len, 0) : 0;
   free(b.d);
   return bad ? -1 : 0;
 }
 
+/* The bucket after the first ~REP_HIST_STEP values of a series from bucket lo on (HIST_MAX when fewer are left): a
+ * step's end. One bucket at least, however many values it holds. */
+#define REP_HIST_STEP 20000
+static int step_end(struct destek_db *db, const char *key, const char *m, const char *dim, const char *dvalue, int lo)
+{
+  sqlite3_stmt *st = dim[0] ? H->db_prepare(db, "SELECT value FROM reports_dim_values WHERE kind = ?1 AND measure = ?2"
+                                                " AND dim = ?3 AND dvalue = ?4 AND value >= ?5 ORDER BY value LIMIT 1 OFFSET ?6")
+                            : H->db_prepare(db, "SELECT value FROM reports_values WHERE kind = ?1 AND measure = ?2 AND ?3 = ?3"
+                                                " AND ?4 = ?4 AND value >= ?5 ORDER BY value LIMIT 1 OFFSET ?6");
+  if (!st) return HIST_MAX;
+  H->db_bind(st, "ttttdi", key, m, dim, dvalue, bucket_lo(lo), (int64_t)REP_HIST_STEP);
+  int end = HIST_MAX;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    end = rep_hist_bucket(sqlite3_column_double(st, 0));
+    if (end <= lo) end = lo + 1;
+  }
+  H->db_done(st);
+  return end;
+}
+
+/* The next value of dim after `after` among the durations measure of key (one index seek), into out[96]; 0, or -1. */
+static int next_dvalue(struct destek_db *db, const char *key, const char *m, const char *dim, const char *after, char out[96])
+{
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT dvalue FROM reports_dim_values WHERE kind = ?1 AND measure = ?2 AND dim = ?3"
+                                       " AND dvalue > ?4 ORDER BY dvalue LIMIT 1");
+  if (!st) return -1;
+  H->db_bind(st, "tttt", key, m, dim, after);
+  int rc = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    snprintf(out, 96, "%s", (const char *)sqlite3_column_text(st, 0));
+    rc = 0;
+  }
+  H->db_done(st);
+  return rc;
+}
+
+static int64_t mono_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Builds every step of one series, each a short write transaction. */
+static int build_series(struct destek_req *call, const char *key, const char *m, const char *dim, const char *dvalue,
+                        int64_t *max_ms)
+{
+  for (int lo = 0; lo < HIST_MAX;) {
+    struct destek_db *w = H->db_write(call);
+    if (!w) return -1;
+    int64_t t0 = mono_ms();
+    int hi = step_end(w, key, m, dim, dvalue, lo);
+    if (build_step(w, key, m, dim, dvalue, lo, hi) != 0 || H->db_commit(call) != 0) return -1;
+    if (max_ms && mono_ms() - t0 > *max_ms) *max_ms = mono_ms() - t0;
+    lo = hi;
+  }
+  return 0;
+}
+
 int rep_hist_build(struct destek_req *call, const struct rep_source *src, const char *key, int64_t *max_ms)
 {
-  /* Step by step, each a short write transaction: a refresh between two steps changes the rows already built by its
-   * deltas, and the values the later steps read; the rows of a later step it touched are deleted and built again. */
+  /* Step by step, each a short write transaction of ~REP_HIST_STEP values of one series: a refresh between two steps
+   * changes the rows by its deltas and the values the later steps read; each step makes its own bucket range of its
+   * series equal to the values, whatever deltas the rows took meanwhile. The rows are read only once the whole key is
+   * built (reports_sources.hist_store, set by the caller). */
   struct destek_db *w = H->db_write(call);
   if (!w) return -1;
-  /* Every row first (measures the source no longer names go too): a key's histograms are read only once built whole. */
-  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1", "t", key) != SQLITE_OK) return -1;
-  for (int i = 0; i < src->ndurations; i++)
-    for (int d = -1; d < src->nmedian_by; d++) {
-      struct timespec t0, t1;
-      clock_gettime(CLOCK_MONOTONIC, &t0);
-      w = H->db_write(call);
-      if (!w || build_step(w, key, src->durations[i], d < 0 ? NULL : src->median_by[d]) != 0 || H->db_commit(call) != 0)
-        return -1;
-      clock_gettime(CLOCK_MONOTONIC, &t1);
-      int64_t ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-      if (max_ms && ms > *max_ms) *max_ms = ms;
+  /* Every row first (measures the source no longer names go too). */
+  if (H->db_exec(w, "DELETE FROM reports_hist WHERE kind = ?1", "t", key) != SQLITE_OK || H->db_commit(call) != 0) return -1;
+  for (int i = 0; i < src->ndurations; i++) {
+    if (build_series(call, key, src->durations[i], "", "", max_ms) != 0) return -1;
+    for (int d = 0; d < src->nmedian_by; d++) {
+      char v[96] = "";
+      for (;;) {
+        struct destek_db *db = H->db_read(call);
+        if (!db || next_dvalue(db, key, src->durations[i], src->median_by[d], v, v) != 0) break;
+        if (build_series(call, key, src->durations[i], src->median_by[d], v, max_ms) != 0) return -1;
+      }
     }
+  }
   return 0;
 }
 
