@@ -446,8 +446,8 @@ double rep_hist_median(struct destek_db *db, const char *key, const char *measur
     m1 = 1;
     m2 = 0;
   }
-  static __thread int64_t *counts;
-  if (!counts && !(counts = calloc(HIST_MAX, sizeof *counts))) return -1;
+  int64_t *counts = calloc(HIST_MAX, sizeof *counts);   /* mapped zero pages: only the buckets touched cost */
+  if (!counts) return -1;
   struct sum s = { counts, HIST_MAX, -1, 0 };
   sqlite3_stmt *st = H->db_prepare(db,
     "SELECT counts FROM reports_hist WHERE kind = ?1 AND measure = ?2 AND dim = ?3 AND dvalue = ?4 AND grain = 0"
@@ -456,7 +456,10 @@ double rep_hist_median(struct destek_db *db, const char *key, const char *measur
     " AND period BETWEEN ?7 AND ?8"
     " UNION ALL SELECT counts FROM reports_hist WHERE kind = ?1 AND measure = ?2 AND dim = ?3 AND dvalue = ?4 AND grain = 0"
     " AND period BETWEEN ?9 AND ?10");
-  if (!st) return -1;
+  if (!st) {
+    free(counts);
+    return -1;
+  }
   H->db_bind(st, "ttttiiiiii", key, measure, dim, dvalue, a1, a2, m1, m2, b1, b2);
   while (sqlite3_step(st) == SQLITE_ROW)
     hist_each(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sum_cb, &s);
@@ -504,6 +507,6 @@ double rep_hist_median(struct destek_db *db, const char *key, const char *measur
       H->db_done(st);
     }
   }
-  if (s.hi >= s.lo) memset(counts + s.lo, 0, (size_t)(s.hi - s.lo + 1) * sizeof *counts);
+  free(counts);
   return v;
 }
