@@ -6,7 +6,8 @@
 #
 # The data is written straight into the modules' tables with sqlite3 while the server is stopped (through HTTP it
 # would take hours); the reports module's roll-ups are then built from the modules' report_facts services by
-# `destek reports rebuild` (the rebuild time is printed), and the dashboard's data for the 12 months is fetched over
+# `destek reports rebuild` (the rebuild time is printed; it includes the medians' histograms, built at its end), and the
+# dashboard's data for the 12 months is fetched over
 # HTTP, in calendar and in business hours, BENCH_RUNS times each. A few figures are checked against a direct SQL
 # computation over the modules' tables (counts, the median first response, SLA met, the delay rate).
 # Target (issue 18): the dashboard's data for 12 months in <= 300 ms. Figures only: exits 0 whether the target
