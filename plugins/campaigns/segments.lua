@@ -71,6 +71,10 @@ function seg.where(rules, scope)
     w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_tags t WHERE t.contact_id = c.id AND t.tag IN (SELECT value FROM" ..
       " json_each(" .. p(destek.json.encode(rules.tags)) .. ")))"
   end
+  if rules.birthday_md then   -- a special day's run (specialdays.lua): contacts whose birthday is one of these "MM-DD"
+    w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_birthdays bd WHERE bd.contact_id = c.id AND bd.md IN (SELECT value FROM" ..
+      " json_each(" .. p(destek.json.encode(rules.birthday_md)) .. ")))"
+  end
   if rules.bought then
     w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_buyers b WHERE b.campaign_id = " .. p(scope) ..
       " AND b.kind = 1 AND b.contact_id = c.id)"
