@@ -222,6 +222,34 @@ describe('clicks and orders after a campaign', () => {
   });
 });
 
+describe('pause and resume', () => {
+  test('pausing and resuming a special day\'s run again and again sends no one twice and skips no one', async () => {
+    const lines = [];
+    for (let i = 0; i < 80; i++) lines.push(row(`pr${i}@example.com`, 'prs'));
+    await importList('pause list', lines);
+    const pool = await api('POST', '/api/v1/campaign-coupons', {name: 'Pause', generate: 80});
+    const o = await api('POST', '/api/v1/campaign-occasions', {name: 'Kadınlar Günü', kind: 'date', date: trDay(), hour: 0,
+      rules: {tags: ['prs']}, per_second: 20, pool_id: pool.json.id, subject_tr: 'K', body_tr: 'Kod: {{coupon}}',
+      subject_en: 'K', body_en: 'Code: {{coupon}}'});
+    const started = await eventually(() => api('GET', `/api/v1/campaign-occasions/${o.json.id}`), (r) => r.json.runs.length === 1,
+      {ms: T(15000)});
+    const id = started.json.runs[0].campaign_id;
+    for (let i = 0; i < 4; i++) {
+      await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (r) => r.json.status !== 'sending' || r.json.results.sent > i * 10,
+        {ms: T(10000)});
+      const p = await api('POST', `/api/v1/campaigns/${id}/pause`);
+      if (p.status === 409) break;   // already done
+      assert.equal(p.status, 200, p.text);
+      assert.equal((await api('POST', `/api/v1/campaigns/${id}/resume`)).status, 200);
+    }
+    const done = await eventually(() => api('GET', `/api/v1/campaigns/${id}`), (r) => r.json.status === 'done', {ms: T(20000)});
+    assert.equal(done.json.results.sent, 80);
+    assert.equal(count("SELECT count(*) FROM core_messages WHERE to_addr LIKE 'pr%@example.com'"), 80, 'one message each');
+    assert.equal(count("SELECT count(DISTINCT to_addr) FROM core_messages WHERE to_addr LIKE 'pr%@example.com'"), 80);
+    assert.equal(done.json.coupons.remaining, 0);
+  });
+});
+
 describe('kill -9 mid-special-day', () => {
   test('no one gets the special day twice and no one is skipped', async () => {
     const lines = [];
