@@ -118,20 +118,21 @@ function coupons.give_back(rid)
                  rid)
 end
 
--- A campaign's or occasion's pool_id from a request body: nil (none) or an existing pool's id; and the template must
--- carry {{coupon}} exactly when there is a pool.
+-- A campaign's or occasion's pool_id from a request body: nil (none) or an existing pool's id. texts is {tr = subject
+-- and body in Turkish, en = in English}: with a pool each language's version carries {{coupon}} (a code is taken for
+-- every recipient), without one neither does.
 function coupons.check_pool(b, texts)
-  local has = false
-  for _, t in ipairs(texts) do
-    if type(t) == "string" and t:find("{{%s*coupon%s*}}") then has = true end
+  local with = 0
+  for _, lang in ipairs({ "tr", "en" }) do
+    if type(texts[lang]) == "string" and texts[lang]:find("{{%s*coupon%s*}}") then with = with + 1 end
   end
   if b.pool_id == nil or b.pool_id == destek.json.null then
-    if has then util.fail("pool_id", "the text has {{coupon}}: choose a coupon pool (pool_id)") end
+    if with > 0 then util.fail("pool_id", "the text has {{coupon}}: choose a coupon pool (pool_id)") end
     return nil
   end
   local id = util.int(b.pool_id)
   if not id or not coupons.pool_of(id) then util.fail("pool_id", "pool_id is a coupon pool's id") end
-  if not has then util.fail("pool_id", "a campaign with a coupon pool puts {{coupon}} in its text") end
+  if with < 2 then util.fail("pool_id", "a campaign with a coupon pool puts {{coupon}} in its Turkish and English texts") end
   return id
 end
 

@@ -111,7 +111,7 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaigns", "admin", function(req)
     local b = body_of(req)
     local f = fields(b, false)
-    local pool_id = coupons.check_pool(b, { f.subject_tr, f.body_tr, f.subject_en, f.body_en })
+    local pool_id = coupons.check_pool(b, { tr = f.subject_tr .. f.body_tr, en = f.subject_en .. f.body_en })
     local r = destek.db.exec("INSERT INTO campaigns_campaigns(name, channel, rules, subject_tr, body_tr, subject_en, body_en," ..
       " per_second, status, created_by, created_at, pool_id) VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9, ?11)",
       f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time(), f.channel,
@@ -127,9 +127,17 @@ local function register_routes()
   destek.route("PATCH", "/api/v1/campaigns/{id}", "admin", function(req)
     local c = must_campaign(req)
     if c.status ~= "draft" then return destek.error(409, "not_a_draft", "only a draft can be changed") end
-    local f = fields(body_of(req), true, c.channel)
-    for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second" }) do
-      if f[k] ~= nil then destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k]) end
+    local b = body_of(req)
+    local f = fields(b, true, c.channel)
+    local texts = { tr = (f.subject_tr or c.subject_tr) .. (f.body_tr or c.body_tr),
+                    en = (f.subject_en or c.subject_en) .. (f.body_en or c.body_en) }
+    if b.pool_id ~= nil then f.pool_id = coupons.check_pool(b, texts) or destek.json.null
+    else coupons.check_pool({ pool_id = c.pool_id }, texts) end
+    if f.pool_id == destek.json.null then destek.db.exec("UPDATE campaigns_campaigns SET pool_id = NULL WHERE id = ?1", c.id) end
+    for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second", "pool_id" }) do
+      if f[k] ~= nil and f[k] ~= destek.json.null then
+        destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k])
+      end
     end
     destek.audit("campaigns.changed", "campaign:" .. c.id)
     return 200, out(send.campaign_of(c.id), true)

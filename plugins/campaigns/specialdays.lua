@@ -179,7 +179,7 @@ function sd.register(campaign_fields)
   destek.route("POST", "/api/v1/campaign-occasions", "admin", function(req)
     local b = body_of(req)
     local f = fields(b, false, campaign_fields)
-    f.pool_id = coupons.check_pool(b, { f.body_tr, f.body_en, f.subject_tr, f.subject_en })
+    f.pool_id = coupons.check_pool(b, { tr = f.subject_tr .. f.body_tr, en = f.subject_en .. f.body_en })
     local r = destek.db.exec("INSERT INTO campaigns_occasions(name, kind, date, hour, channel, rules, subject_tr, body_tr," ..
       " subject_en, body_en, per_second, pool_id, enabled, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8," ..
       " ?9, ?10, ?11, ?12, ?13, ?14, ?15)", f.name, f.kind, f.date ~= destek.json.null and f.date or nil, f.hour, f.channel,
@@ -204,10 +204,10 @@ function sd.register(campaign_fields)
     if b.kind ~= nil and b.date == nil and b.kind == "date" then b.date = o.date end
     local f = fields(b, true, campaign_fields, o.channel)
     if f.kind == nil and b.date ~= nil and o.kind ~= "date" then util.fail("date", "a birthday has no date") end
-    local texts = {}
-    for _, k in ipairs({ "body_tr", "body_en", "subject_tr", "subject_en" }) do texts[#texts + 1] = f[k] or o[k] end
+    local texts = { tr = (f.subject_tr or o.subject_tr) .. (f.body_tr or o.body_tr),
+                    en = (f.subject_en or o.subject_en) .. (f.body_en or o.body_en) }
     if b.pool_id ~= nil then f.pool_id = coupons.check_pool(b, texts) or destek.json.null
-    elseif o.pool_id then coupons.check_pool({ pool_id = o.pool_id }, texts) end
+    else coupons.check_pool({ pool_id = o.pool_id }, texts) end
     for _, k in ipairs({ "name", "kind", "date", "hour", "rules", "subject_tr", "body_tr", "subject_en", "body_en",
                          "per_second", "pool_id", "enabled" }) do
       if f[k] ~= nil then
