@@ -175,6 +175,16 @@ function coupons.register()
     return 201, coupons.out(p)
   end, { max_body = 4096 })
 
+  -- Pools in use (by a special day that is on, or a campaign not finished) at or under their low_at: the admins' banner.
+  destek.route("GET", "/api/v1/campaign-coupons/low", "agent", function()
+    local rows = destek.db.query("SELECT p.* FROM campaigns_coupon_pools p WHERE (EXISTS (SELECT 1 FROM campaigns_occasions o" ..
+      " WHERE o.pool_id = p.id AND o.enabled = 1) OR EXISTS (SELECT 1 FROM campaigns_campaigns c WHERE c.pool_id = p.id AND" ..
+      " c.status <> 'done')) AND (SELECT count(*) FROM campaigns_coupons k WHERE k.pool_id = p.id AND k.recipient_id IS NULL)" ..
+      " <= p.low_at ORDER BY p.id LIMIT 20")
+    for i, p in ipairs(rows) do rows[i] = coupons.out(p) end
+    return 200, { items = destek.json.array(rows) }
+  end)
+
   destek.route("GET", "/api/v1/campaign-coupons/{id}", "agent", function(req)
     return 200, coupons.out(must_pool(req))
   end, { params = "id:int" })

@@ -140,6 +140,9 @@ describe('special days', () => {
     assert.equal(c.results.sent, 4, 'the four born today with ONAY');
     assert.deepEqual(c.results.skipped_by_reason, {no_consent: 1});
     assert.equal(c.coupons.remaining, 6);
+    const low = await api('GET', '/api/v1/campaign-coupons/low');
+    assert.equal(low.status, 200, low.text);
+    assert.ok(low.json.items.some((p) => p.id === pool.json.id && p.remaining === 6), 'the admins\' banner names the low pool');
     assert.notEqual(run.json.next_day, today, 'the next run is another day');
     // a change of the occasion today does not send today's birthdays again
     const ch = await api('PATCH', `/api/v1/campaign-occasions/${o.json.id}`, {hour: 0, body_tr: 'Yeni kod: {{coupon}}'});

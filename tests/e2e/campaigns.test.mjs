@@ -90,6 +90,8 @@ test('coupon pools with the low warning; a special day with a pool; the results 
   const occ = page.locator('[data-region="occasions"] tr[data-occasion]');
   await occ.waitFor();
   assert.match(await occ.textContent(), /Doğum günü.*10:00/);
+  // the pool (100 codes, warned at 50) is not low: no banner
+  assert.equal(await page.locator('[data-region="coupons-low"]').count(), 0);
   await shot(page, 'campaigns-specialdays.png');
   await page.locator('[data-tab="list"]').click();
   await page.locator('[data-region="campaigns"] a').first().click();

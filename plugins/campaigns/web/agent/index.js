@@ -13,3 +13,7 @@ export const errors = {
   invalid_rows: 'campaigns.err_invalid_rows',
   no_consent: 'campaigns.err_no_consent',
 };
+
+// For admins, the banner while a coupon pool in use runs low (specialdays.js).
+import { CouponBanner } from './specialdays.js';
+export const panels = [{ slot: 'banner', id: 'coupons_low', panel: CouponBanner, order: 30, role: 'admin' }];

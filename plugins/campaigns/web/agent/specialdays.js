@@ -128,3 +128,15 @@ function Occasions() {
 }
 
 export const EXTRA_TABS = [['occasions', 'campaigns.tab_occasions', Occasions], ['coupons', 'campaigns.tab_coupons', Pools]];
+
+// For admins, above every page: coupon pools in use (by a special day that is on, or a campaign not yet finished)
+// with few codes left; recipients without a code get no message.
+export function CouponBanner() {
+  const [low, setLow] = useState([]);
+  useEffect(() => { api('GET', '/campaign-coupons/low').then((d) => setLow(d.items || []), () => {}); }, []);
+  if (!low.length) return null;
+  return html`<div class="alert alert-warning" role="status" data-region="coupons-low">
+    <span>${t('campaigns.banner_coupons_low', { pools: low.map((p) => `${p.name} (${number(p.remaining)})`).join(', ') })}</span>
+    <a href="/app/campaigns" class="btn btn-secondary btn-sm">${t('campaigns.tab_coupons')}</a>
+  </div>`;
+}
