@@ -111,9 +111,14 @@ local function tick(_, payload)
   local rows = destek.db.query("SELECT r.id, r.contact_id, c.name, c.email, c.phone, c.lang FROM campaigns_recipients r" ..
     " JOIN core_contacts c ON c.id = r.contact_id WHERE r.campaign_id = ?1 AND r.status = 'queued' ORDER BY r.id LIMIT ?2",
     c.id, quota)
-  local sent = 0
+  local sent, handled = 0, 0
   local ctx = personal.context(c)
+  local started = os.clock()
   for _, r in ipairs(rows) do
+    -- a slow machine (or a sanitizer build) hands fewer a run rather than run past the call's time limit, which would
+    -- roll the whole run back and retry it; os.clock is the process's CPU time, so this errs on the short side
+    if handled > 0 and os.clock() - started > 0.15 then break end
+    handled = handled + 1
     local subject, body, withheld = personal.message(c, r, ctx)
     local res, err
     if subject then
@@ -134,13 +139,13 @@ local function tick(_, payload)
       error(err)
     end
   end
-  destek.db.exec("UPDATE campaigns_campaigns SET sec = ?2, sec_count = ?3 WHERE id = ?1", c.id, now, used + #rows)
-  if #rows < quota then
+  destek.db.exec("UPDATE campaigns_campaigns SET sec = ?2, sec_count = ?3 WHERE id = ?1", c.id, now, used + handled)
+  if handled == #rows and #rows < quota then
     destek.db.exec("UPDATE campaigns_campaigns SET status = 'done', finished_at = ?2 WHERE id = ?1", c.id, now)
     destek.emit("campaign.finished", { id = c.id }, "campaign:" .. c.id)
     return
   end
-  schedule(c, (used + #rows >= c.per_second) and now + 1 or now)
+  schedule(c, (used + handled >= c.per_second) and now + 1 or now)
 end
 
 function send.register()
