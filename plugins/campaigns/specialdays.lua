@@ -223,6 +223,39 @@ function sd.register(campaign_fields)
     return 200, out(sd.occasion_of(o.id))
   end, { params = "id:int", max_body = 256 * 1024 })
 
+  -- Birthdays from the shop's customer list: {csv} with the columns contact (an e-mail address or a phone number) and
+  -- birthday ("1990-05-14", "14.05.1990" as Turkish spreadsheets write it, or "05-14"); a header row is skipped;
+  -- commas or semicolons. All or nothing: an unknown contact or a bad date refuses the file with every such line.
+  destek.route("POST", "/api/v1/campaign-birthdays", "admin", function(req)
+    local b = body_of(req)
+    if type(b.csv) ~= "string" or b.csv == "" then util.fail("csv", "csv is the file's text: contact,birthday a line") end
+    local rows, problems, line = {}, {}, 0
+    for raw in (b.csv:gsub("^\239\187\191", "") .. "\n"):gmatch("([^\n]*)\n") do
+      line = line + 1
+      local who, day = raw:gsub("\r$", ""):match("^%s*\"?([^,;\"]*)\"?%s*[,;]%s*\"?([^,;\"]*)\"?")
+      who = who and who:gsub("^%s+", ""):gsub("%s+$", "")
+      if who and who ~= "" and not (line == 1 and who:lower() == "contact") then
+        local d, m, y = (day or ""):match("^(%d%d)%.(%d%d)%.(%d%d%d%d)$")
+        local md = d and md_of(y .. "-" .. m .. "-" .. d) or md_of(day)
+        local c = destek.call("contacts.find", { kind = who:find("@") and "email" or "phone", value = who })
+        if not md then problems[#problems + 1] = { line = line, column = "birthday", message = "not a date" }
+        elseif not c then problems[#problems + 1] = { line = line, column = "contact", message = "no such contact" }
+        else rows[#rows + 1] = { c.merged_into ~= destek.json.null and c.merged_into or c.id, md } end
+        if #rows + #problems > 5000 then util.fail("csv", "at most 5000 lines a file") end
+      end
+    end
+    if #problems > 0 then
+      return 422, { error = { code = "invalid_rows", message = #problems .. " line(s) of the file are refused; nothing was" ..
+                    " imported", rows = problems } }
+    end
+    if #rows == 0 then util.fail("csv", "the file has no birthdays") end
+    destek.db.exec("INSERT INTO campaigns_birthdays(contact_id, md) SELECT json_extract(value, '$[0]'), json_extract(value," ..
+                   " '$[1]') FROM json_each(?1) WHERE 1 ON CONFLICT(contact_id) DO UPDATE SET md = excluded.md",
+                   destek.json.encode(rows))
+    destek.audit("campaigns.birthdays_imported", "birthdays", { rows = #rows })
+    return 201, { rows = #rows }
+  end, { max_body = 1024 * 1024 })
+
   -- A contact's birthday ({birthday: "1990-05-14" or "05-14", or null to forget it).
   destek.route("GET", "/api/v1/campaign-birthdays/{contact_id}", "agent", function(req)
     local id = math.tointeger(req.params.contact_id)

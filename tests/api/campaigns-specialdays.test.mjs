@@ -126,6 +126,15 @@ describe('special days', () => {
       assert.equal(r.status, 200, r.text);
     }
     await api('PUT', `/api/v1/campaign-birthdays/${contactOf('bd-ret@example.com')}`, {birthday: today.slice(5)});
+    // the shop's customer list: all or nothing, Turkish dates too
+    const other = today.slice(5) === '01-01' ? '02.01.1985' : '01.01.1985';
+    const badFile = await api('POST', '/api/v1/campaign-birthdays', {csv: `contact;birthday\nbd5@example.com;${other}\nnobody@example.com;1990-01-01\nbd4@example.com;31.02.1990\n`});
+    assert.equal(badFile.status, 422, badFile.text);
+    assert.deepEqual(badFile.json.error.rows.map((r) => `${r.line}:${r.column}`), ['3:contact', '4:birthday']);
+    const goodFile = await api('POST', '/api/v1/campaign-birthdays', {csv: `contact,birthday\r\nBD5@example.com,${other}\r\n`});
+    assert.equal(goodFile.status, 201, goodFile.text);
+    const got = await api('GET', `/api/v1/campaign-birthdays/${contactOf('bd5@example.com')}`);
+    assert.equal(got.json.birthday, `${other.slice(3, 5)}-${other.slice(0, 2)}`);
     assert.equal((await api('PUT', `/api/v1/campaign-birthdays/${contactOf('bd0@example.com')}`, {birthday: '1990-02-30'})).status, 422);
     const pool = await api('POST', '/api/v1/campaign-coupons', {name: 'Doğum günü', generate: 10});
     const o = await api('POST', '/api/v1/campaign-occasions', {name: 'Doğum günü', kind: 'birthday', hour: 0,
