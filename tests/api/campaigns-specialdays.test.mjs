@@ -133,6 +133,11 @@ describe('special days', () => {
     assert.deepEqual(badFile.json.error.rows.map((r) => `${r.line}:${r.column}`), ['3:contact', '4:birthday']);
     const goodFile = await api('POST', '/api/v1/campaign-birthdays', {csv: `contact,birthday\r\nBD5@example.com,${other}\r\n`});
     assert.equal(goodFile.status, 201, goodFile.text);
+    const month = Number(today.slice(5, 7));
+    const seg = await api('POST', '/api/v1/campaign-segments/count', {rules: {tags: ['bday'], birthday_month: month}});
+    assert.equal(seg.status, 200, seg.text);
+    assert.equal(seg.json.matched, month === 1 ? 7 : 5, 'born this month (bd4 and bd5 in January)');
+    assert.equal((await api('POST', '/api/v1/campaign-segments/count', {rules: {birthday_month: 13}})).status, 422);
     const got = await api('GET', `/api/v1/campaign-birthdays/${contactOf('bd5@example.com')}`);
     assert.equal(got.json.birthday, `${other.slice(3, 5)}-${other.slice(0, 2)}`);
     assert.equal((await api('PUT', `/api/v1/campaign-birthdays/${contactOf('bd0@example.com')}`, {birthday: '1990-02-30'})).status, 422);
