@@ -8,9 +8,9 @@
 -- nothing else (no consent, no unsubscribe). Links are written only when a public address is set (mail.public_url)
 -- and campaigns.track_clicks is on; SMS texts are left as they are.
 --
--- Orders after a campaign. When the orders module is present, each order.created is matched to the campaigns whose
--- message went to its contact within campaigns.order_days before the order was placed (cancelled, refunded and failed
--- orders not counted); absent otherwise (results say orders = null).
+-- Orders after a campaign. When the orders module is present, each order.created (and order.updated) is matched to
+-- the campaigns whose message went to its contact within campaigns.order_days before the order was placed (cancelled,
+-- refunded and failed orders not counted, and taken out when they become so); absent otherwise (orders = null).
 local destek = require "destek"
 local util = require "util"
 
@@ -95,7 +95,10 @@ local function on_order(o)
   local cid = math.tointeger(o.customer.contact_id)
   local placed = order_time(o.placed_at)
   if not cid or not placed or not math.tointeger(o.id) then return end
-  if o.status == "cancelled" or o.status == "refunded" or o.status == "failed" then return end
+  if o.status == "cancelled" or o.status == "refunded" or o.status == "failed" then
+    destek.db.exec("DELETE FROM campaigns_orders WHERE order_id = ?1", math.tointeger(o.id))   -- counted before: no more
+    return
+  end
   local days = destek.setting("campaigns.order_days") or 7
   destek.db.exec("INSERT OR IGNORE INTO campaigns_orders(campaign_id, order_id, recipient_id, total_minor, currency, placed_at)" ..
     " SELECT r.campaign_id, ?2, r.id, ?3, ?4, ?5 FROM campaigns_recipients r WHERE r.contact_id = ?1 AND r.status = 'sent'" ..
@@ -120,6 +123,7 @@ function tracking.register()
   end, { params = "rid:int lid:int" })
 
   destek.on_async("order.created", on_order)
+  destek.on_async("order.updated", on_order)   -- cancelled or refunded later: taken out; a contact found later: counted
 end
 
 return tracking

@@ -237,8 +237,14 @@ describe('clicks and orders after a campaign', () => {
     assert.equal((await order(4, 'cl3@example.com', iso(sentAt + 30 * 86400e3))).status, 201);    // after the window
     assert.equal((await order(5, 'stranger@example.com', iso(sentAt + 3600e3))).status, 201);    // not a recipient
     assert.equal((await order(6, 'cl3@example.com', iso(sentAt + 3600e3), 'cancelled')).status, 201); // cancelled
+    assert.equal((await order(7, 'cl3@example.com', iso(sentAt + 7200e3))).status, 201);          // counted, then refunded
+    await eventually(() => api('GET', `/api/v1/campaigns/${cid}`), (x) => x.json.results.orders.count === 3, {ms: T(15000)});
+    const refund = await api('PUT', '/api/v1/orders/CMP7', {status: 'refunded', payment_status: 'refunded', currency: 'TRY',
+      total_minor: 70000, placed_at: iso(sentAt + 7200e3), customer: {email: 'cl3@example.com', name: 'Ayşe'},
+      items: [{sku: 'A', name: 'A', quantity: 1, price_minor: 70000}]});
+    assert.equal(refund.status, 200, refund.text);
     const r = await eventually(() => api('GET', `/api/v1/campaigns/${cid}`),
-      (x) => x.json.results.orders && x.json.results.orders.count >= 2, {ms: T(15000)});
+      (x) => x.json.results.orders && x.json.results.orders.count === 2, {ms: T(15000)});
     await new Promise((res) => setTimeout(res, 300));
     const o = (await api('GET', `/api/v1/campaigns/${cid}`)).json.results.orders;
     assert.equal(o.count, 2, JSON.stringify(o));
