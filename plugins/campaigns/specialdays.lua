@@ -280,10 +280,15 @@ function sd.register(campaign_fields)
   end, { params = "contact_id:int", max_body = 1024 })
 end
 
--- KVKK: a merged contact's birthday follows the survivor (unless it has one); export; erasure forgets it.
+-- KVKK: a merged contact's birthday follows the survivor (unless it has one), as do its coupon codes and special days
+-- sent; export; erasure forgets the birthday.
 function sd.contact_merged(m)
   destek.db.exec("UPDATE OR IGNORE campaigns_birthdays SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
   destek.db.exec("DELETE FROM campaigns_birthdays WHERE contact_id = ?1", m.source_id)
+  -- what the merged-away contact was given counts as the survivor's: its codes, and its special days this year
+  destek.db.exec("UPDATE campaigns_coupons SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
+  destek.db.exec("UPDATE OR IGNORE campaigns_occasion_sent SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
+  destek.db.exec("DELETE FROM campaigns_occasion_sent WHERE contact_id = ?1", m.source_id)
 end
 function sd.contact_export(p)
   local r = destek.db.query("SELECT md FROM campaigns_birthdays WHERE contact_id = ?1", p.id)[1]

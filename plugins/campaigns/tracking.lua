@@ -58,8 +58,8 @@ end
 -- A campaign's figures: clicked (recipients who clicked a link), clicks (every GET through a link), orders (null when
 -- the orders module is absent): {count, recipients, totals = {TRY = minor units, ...}}.
 function tracking.results(c)
-  local k = destek.db.query("SELECT count(DISTINCT k.recipient_id) AS clicked, coalesce(sum(k.count), 0) AS clicks" ..
-    " FROM campaigns_clicks k JOIN campaigns_recipients r ON r.id = k.recipient_id WHERE r.campaign_id = ?1", c.id)[1]
+  local k = destek.db.query("SELECT count(DISTINCT recipient_id) AS clicked, coalesce(sum(count), 0) AS clicks" ..
+    " FROM campaigns_clicks WHERE campaign_id = ?1", c.id)[1]
   local out = { clicked = k.clicked, clicks = k.clicks, orders = destek.json.null }
   local probe, err = destek.call("orders.find", { number = "0" })
   if probe or (err and err.status ~= 501) then
@@ -114,11 +114,12 @@ function tracking.register()
     if not rid or not lid or not destek.verify("cl:" .. rid .. ":" .. lid, sig) then
       return destek.error(404, "not_found", "no such link")
     end
-    local link = destek.db.query("SELECT l.url FROM campaigns_links l JOIN campaigns_recipients r ON r.campaign_id =" ..
-                                 " l.campaign_id WHERE l.id = ?1 AND r.id = ?2", lid, rid)[1]
+    local link = destek.db.query("SELECT l.url, l.campaign_id FROM campaigns_links l JOIN campaigns_recipients r ON" ..
+                                 " r.campaign_id = l.campaign_id WHERE l.id = ?1 AND r.id = ?2", lid, rid)[1]
     if not link then return destek.error(404, "not_found", "no such link") end
-    destek.db.exec("INSERT INTO campaigns_clicks(recipient_id, link_id, first_at) VALUES (?1, ?2, ?3)" ..
-                   " ON CONFLICT(recipient_id, link_id) DO UPDATE SET count = count + 1", rid, lid, os.time())
+    destek.db.exec("INSERT INTO campaigns_clicks(campaign_id, recipient_id, link_id, first_at) VALUES (?4, ?1, ?2, ?3)" ..
+                   " ON CONFLICT(campaign_id, recipient_id, link_id) DO UPDATE SET count = count + 1", rid, lid, os.time(),
+                   link.campaign_id)
     return 302, nil, { Location = link.url, ["Cache-Control"] = "no-store" }
   end, { params = "rid:int lid:int" })
 

@@ -67,6 +67,7 @@ CREATE TABLE campaigns_coupons (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX campaigns_coupons_free ON campaigns_coupons(pool_id, id) WHERE recipient_id IS NULL;
+CREATE INDEX campaigns_coupons_pool ON campaigns_coupons(pool_id, recipient_id);
 CREATE INDEX campaigns_coupons_contact ON campaigns_coupons(contact_id) WHERE contact_id IS NOT NULL;
 
 -- Links of a campaign's template (only these are redirected to), and the clicks through them, per recipient.
@@ -77,11 +78,12 @@ CREATE TABLE campaigns_links (
   UNIQUE (campaign_id, url)
 );
 CREATE TABLE campaigns_clicks (
+  campaign_id INTEGER NOT NULL,         -- a campaign's figures are one range of the key
   recipient_id INTEGER NOT NULL,
   link_id INTEGER NOT NULL,
   first_at INTEGER NOT NULL,
   count INTEGER NOT NULL DEFAULT 1,
-  PRIMARY KEY (recipient_id, link_id)
+  PRIMARY KEY (campaign_id, recipient_id, link_id)
 ) WITHOUT ROWID;
 
 -- Orders placed by a recipient within campaigns.order_days after their message (order.created of the orders module).
