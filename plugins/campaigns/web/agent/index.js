@@ -6,7 +6,7 @@ export const routes = [{ path: '/app/campaigns', page: CampaignsPage }];
 
 export const nav = [{ id: 'campaigns', href: '/app/campaigns', label: 'campaigns.nav', order: 70 }];
 
-export const events = ['campaign.finished'];
+export const events = ['campaign.finished', 'campaign.started'];
 
 export const errors = {
   already_sent: 'campaigns.err_already_sent',
