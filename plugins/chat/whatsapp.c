@@ -234,6 +234,9 @@ static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSO
     cJSON_Delete(res);
     if (rc) { free(text); return rc; }
     H->db_exec(w, "UPDATE chat_wa_threads SET ticket_id = ?2 WHERE id = ?1", "ii", thread_id, ticket_id);
+    /* What went out while no ticket was open (an order's notice: wa_notices.c) joins the conversation it answers. */
+    H->db_exec(w, "UPDATE chat_wa_messages SET ticket_id = ?2 WHERE thread_id = ?1 AND ticket_id IS NULL", "ii",
+               thread_id, ticket_id);
   }
   int64_t at = ts ? strtoll(ts, NULL, 10) : (int64_t)time(NULL);
   char now[21];
@@ -253,7 +256,7 @@ static int status_rank(const char *s)
        : !strcmp(s, "failed") ? 4 : -1;
 }
 
-static void status_update(struct destek_db *w, const cJSON *s)
+static void status_update(struct destek_req *r, struct destek_db *w, const cJSON *s)
 {
   const char *wamid = str(s, "id"), *status = str(s, "status"), *ts = str(s, "timestamp");
   if (!wamid || !status || status_rank(status) < 1) return;
@@ -270,6 +273,10 @@ static void status_update(struct destek_db *w, const cJSON *s)
                 " WHERE wamid = ?1", "ttiIt", wamid, status,
              ts ? strtoll(ts, NULL, 10) : (int64_t)time(NULL), code_v ? &code_v : NULL,
              err ? (str(err, "title") ? str(err, "title") : str(err, "message")) : NULL);
+  /* A message sent for another module failed after all: it may tell the customer another way. */
+  if (to == 4)
+    chat_wa_failed_emit(r, w, H->db_int(w, 0, "SELECT id FROM chat_wa_messages WHERE wamid = ?1 AND direction = 'out'",
+                                         "t", wamid));
 }
 
 static int webhook_post(struct destek_req *r)
@@ -316,7 +323,7 @@ static int webhook_post(struct destek_req *r)
       const cJSON *contacts = cJSON_GetObjectItemCaseSensitive(value, "contacts");
       cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(value, "messages"))
         if ((rc = inbound_message(r, w, m, contacts, media))) { cJSON_Delete(media); return rc; }
-      cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(value, "statuses")) status_update(w, s);
+      cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(value, "statuses")) status_update(r, w, s);
     }
   }
   cJSON_Delete(media);
@@ -483,6 +490,7 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
     H->db_exec(w, "UPDATE chat_wa_messages SET status = 'failed', error_code = ?2, error_title = ?3, status_unix = ?4"
                   " WHERE id = ?1", "iiti", id, code_v, title, (int64_t)time(NULL));
     H->log(H, DESTEK_LOG_WARN, "whatsapp: message %lld refused: %lld %s", (long long)id, (long long)code_v, title);
+    if (chat_wa_failed_emit(call, w, id) != 0) { cJSON_Delete(answer); return 1; }
   }
   cJSON_Delete(answer);
   return 0;
@@ -533,8 +541,7 @@ static int ticket_wa_get(struct destek_req *r)
   return H->reply_json(r, 200, o);
 }
 
-/* The approved templates of chat.wa_templates: [{name, language}] (new). */
-static cJSON *templates_new(void)
+cJSON *chat_wa_templates_new(void)
 {
   char *list = H->setting_new("chat.wa_templates");
   cJSON *items = cJSON_CreateArray();
@@ -553,7 +560,7 @@ static cJSON *templates_new(void)
 
 static int templates_get(struct destek_req *r)
 {
-  return H->reply_json(r, 200, H->list_new(templates_new(), 0));
+  return H->reply_json(r, 200, H->list_new(chat_wa_templates_new(), 0));
 }
 
 /* POST /api/v1/chat/whatsapp/tickets/{id}/template {name, language, parameters: [text, ...]}: one of the approved
@@ -573,7 +580,7 @@ static int template_send(struct destek_req *r)
   cJSON_ArrayForEach(p, params)
     if (!cJSON_IsString(p) || !*p->valuestring || strlen(p->valuestring) > 1000)
       return H->field_error(r, "invalid_field", "parameters", "each parameter is a text of 1 to 1000 bytes");
-  cJSON *approved = templates_new();
+  cJSON *approved = chat_wa_templates_new();
   int ok = 0;
   const cJSON *t;
   cJSON_ArrayForEach(t, approved) ok |= !strcmp(str(t, "name"), name) && !strcmp(str(t, "language"), language);
