@@ -7,7 +7,11 @@
  *     typed beside the checkbox); source "checkout". A later version of the order from the shop never overrides a
  *     choice the customer made since through an agent;
  *   - from an agent who records what the customer asked for: PUT /api/v1/orders/{number}/notify {channel, phone?};
- *     source "agent".
+ *     source "agent";
+ *   - from the customer on the tracking page (track.c), once the order was looked up with its number and the phone on
+ *     it: "send the notices on WhatsApp" to that number, or back to e-mail; source "tracking_page". The number is the
+ *     one the customer typed and the order holds (no other number can be entered there); looked up with the e-mail,
+ *     the page asks for the phone instead.
  * The notices of an order whose choice is WhatsApp go out as the approved template the admin mapped to the notice's
  * kind (orders.wa_template_<kind>: "name:language:parameters", several languages joined with ";"), through the chat
  * module's service chat.whatsapp_template_send, as service messages; without the chat module, without a template for
@@ -77,7 +81,7 @@ int ord_notify_store(struct destek_req *call, struct destek_db *w, int64_t order
   if (!n->channel[0]) return 0;
   char now[21];
   ord_now(now);
-  /* The shop's data never overrides what the customer asked an agent for since. */
+  /* The shop's data never overrides what the customer chose since, through an agent or on the tracking page. */
   if (ord_db_exec(w, "INSERT INTO orders_notify_choices(order_id, channel, phone, source, chosen_at, recorded_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(order_id) DO UPDATE SET channel = excluded.channel,"
                      " phone = excluded.phone, source = excluded.source, chosen_at = excluded.chosen_at,"
@@ -145,6 +149,38 @@ int ord_field_error_if_unset(struct destek_req *r, const struct ord_notify *n)
 {
   if (n->channel[0]) return 0;
   return ord_field_error(r, "missing_field", "channel", "channel is whatsapp or email");
+}
+
+/* ------------------------------------------------------------------------------------------------ tracking page */
+
+int ord_notify_offered(void)
+{
+  if (!DESTEK_HOST_HAS(ord_host, services_new)) return 0;
+  cJSON *list = ord_host->services_new("chat.whatsapp_template_send");
+  int chat = cJSON_GetArraySize(list) > 0;
+  cJSON_Delete(list);
+  if (!chat) return 0;
+  for (const struct destek_setting *s = notify_settings; s->name; s++) {
+    char *v = ord_host->setting_new(s->name);
+    int set = v && *v;
+    free(v);
+    if (set) return 1;
+  }
+  return 0;
+}
+
+int ord_notify_from_page(struct destek_req *r, int64_t order_id, const char *channel, const char *phone_digits)
+{
+  struct ord_notify n = { 0 };
+  snprintf(n.channel, sizeof n.channel, "%s", channel);
+  if (!strcmp(channel, "whatsapp")) {
+    char plus[40];
+    snprintf(plus, sizeof plus, "+%s", phone_digits ? phone_digits : "");
+    if (!phone_digits || ord_host->contact_normalise("whatsapp", plus, n.phone, sizeof n.phone) != 0) return -1;
+  }
+  struct destek_db *w = ord_db_write(r);
+  if (!w || ord_notify_store(r, w, order_id, &n, "tracking_page") != 0) return -1;
+  return 0;
 }
 
 /* ------------------------------------------------------------------------------------------------ sending */

@@ -132,6 +132,11 @@ int ord_notify_read(struct destek_req *call, const cJSON *order, struct ord_noti
 int ord_notify_store(struct destek_req *call, struct destek_db *w, int64_t order_id, const struct ord_notify *n,
                      const char *source);
 int ord_field_error_if_unset(struct destek_req *r, const struct ord_notify *n);
+/* 1 when the tracking page offers WhatsApp: the chat module sends templates and one is mapped to a notice. */
+int ord_notify_offered(void);
+/* The customer's choice made on the tracking page for order_id ("whatsapp" to phone_digits, the order's own, or
+ * "email"), in r's transaction: 0 or -1. */
+int ord_notify_from_page(struct destek_req *r, int64_t order_id, const char *channel, const char *phone_digits);
 /* {channel, phone, source, chosen_at} of the order's choice, or JSON null (new). */
 cJSON *ord_notify_json(struct destek_db *db, int64_t order_id);
 /* Sends notice notice_id as the WhatsApp template mapped to kind when the order's customer chose WhatsApp: 1 when

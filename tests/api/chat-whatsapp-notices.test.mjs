@@ -8,7 +8,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import {startServer, setupAdmin, eventually, disableOutOfHoursReply} from './lib.mjs';
+import {startServer, setupAdmin, eventually, disableOutOfHoursReply, request} from './lib.mjs';
 import {startSmtp} from './mail-helpers.mjs';
 
 const APP_SECRET = 'app-secret-for-notices';
@@ -199,4 +199,40 @@ test('no template for the kind, or no WhatsApp choice: mailed as before, the rea
   const n4 = await eventually(() => notices('W-4'), (x) => x[0] && x[0].state === 'mailed');
   assert.deepEqual([n4[0].channel, n4[0].detail, n4[0].whatsapp], ['email', null, null]);
   assert.equal(sent.length, before, 'nothing went to WhatsApp');
+});
+
+test('on the tracking page the customer chooses WhatsApp at the number on the order, and back to e-mail', async () => {
+  const track = (fields) => request(`${server.url}/track`, {method: 'POST',
+    headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams(fields).toString()});
+  await putOrder('W-5', {customer: {email: 'w5@example.com', name: 'Ege', phone: '0533 000 00 05'}});
+  // looked up with the e-mail: WhatsApp is offered only through the phone on the order
+  let page = await track({number: 'W-5', contact: 'w5@example.com', lang: 'tr'});
+  assert.equal(page.status, 200);
+  assert.match(page.text, /siparişteki telefon numarasıyla sorgulayın/);
+  assert.doesNotMatch(page.text, /name="notify"/);
+  page = await track({number: 'W-5', contact: 'w5@example.com', lang: 'tr', notify: 'whatsapp'});
+  assert.equal(page.status, 422, 'not with the e-mail');
+  assert.equal((await api('GET', '/api/v1/orders/W-5')).json.notify, null, 'nothing recorded');
+  // a wrong number records nothing either
+  page = await track({number: 'W-5', contact: '0533 000 00 99', lang: 'tr', notify: 'whatsapp'});
+  assert.equal(page.status, 404);
+  assert.equal((await api('GET', '/api/v1/orders/W-5')).json.notify, null);
+  // with the phone on the order
+  page = await track({number: 'W-5', contact: '0533 000 00 05', lang: 'tr'});
+  assert.match(page.text, /WhatsApp&#39;tan gönderilsin|WhatsApp'tan gönderilsin/);
+  page = await track({number: 'W-5', contact: '0533 000 00 05', lang: 'tr', notify: 'whatsapp'});
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.text, /Tercihiniz kaydedildi/);
+  assert.match(page.text, /WhatsApp&#39;tan geliyor|WhatsApp'tan geliyor/);
+  let o = (await api('GET', '/api/v1/orders/W-5')).json;
+  assert.deepEqual([o.notify.channel, o.notify.phone, o.notify.source], ['whatsapp', '+905330000005', 'tracking_page']);
+  // the shop's next version of the order does not undo the customer's choice
+  await putOrder('W-5', {customer: {email: 'w5@example.com', name: 'Ege', phone: '0533 000 00 05'}, notify: {channel: 'email'},
+    updated_at: '2026-11-09T10:00:00Z'});
+  assert.equal((await api('GET', '/api/v1/orders/W-5')).json.notify.source, 'tracking_page');
+  page = await track({number: 'W-5', contact: '0533 000 00 05', lang: 'en', notify: 'email'});
+  assert.equal(page.status, 200);
+  assert.match(page.text, /Your choice is saved/);
+  o = (await api('GET', '/api/v1/orders/W-5')).json;
+  assert.deepEqual([o.notify.channel, o.notify.source], ['email', 'tracking_page']);
 });
