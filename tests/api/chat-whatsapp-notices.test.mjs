@@ -236,3 +236,30 @@ test('on the tracking page the customer chooses WhatsApp at the number on the or
   o = (await api('GET', '/api/v1/orders/W-5')).json;
   assert.deepEqual([o.notify.channel, o.notify.source], ['email', 'tracking_page']);
 });
+
+test('a notice to a customer with no open WhatsApp conversation waits on the thread and joins the ticket their reply opens', async () => {
+  const track = (fields) => request(`${server.url}/track`, {method: 'POST',
+    headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams(fields).toString()});
+  assert.equal((await track({number: 'W-5', contact: '0533 000 00 05', lang: 'tr', notify: 'whatsapp'})).status, 200);
+  const before = sent.length;
+  await ship('W-5', 'InTransit');
+  await eventually(() => sent.length, (x) => x > before);
+  assert.equal(sent[before].json.to, '905330000005');
+  await eventually(() => notices('W-5'), (x) => x[0] && x[0].state === 'sent');
+  // the customer answers on WhatsApp: their conversation opens with the notice in it
+  const r = await webhook({contacts: [{profile: {name: 'Ege'}, wa_id: '905330000005'}], messages: [{from: '905330000005',
+    id: 'wamid.IN5', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: {body: 'Teşekkürler, yarın evde yokum'}}]});
+  assert.equal(r.status, 200, r.text);
+  const list = await api('GET', '/api/v1/tickets?channel=whatsapp&limit=100');
+  const ticket = list.json.items.find((t) => t.customer && t.customer.phone === '+905330000005');
+  assert.ok(ticket, list.text);
+  assert.equal(ticket.customer.email, 'w5@example.com', 'the order\'s customer: one contact');
+  const thread = (await api('GET', `/api/v1/chat/whatsapp/tickets/${ticket.id}`)).json;
+  assert.deepEqual(thread.messages.map((m) => [m.direction, m.kind]), [['out', 'template'], ['in', 'text']]);
+  // a template that is not one of the shop's approved ones is refused by chat: mailed, the reason said
+  assert.equal((await api('PATCH', '/api/v1/settings', {'orders.wa_template_delivered': 'teslim_edildi:tr:number'})).status, 200);
+  await ship('W-5', 'Delivered');
+  const n = (await eventually(() => notices('W-5'), (x) => x[1] && x[1].state === 'mailed'))[1];
+  assert.match(n.detail, /teslim_edildi \(tr\) is not one of the shop's approved templates/);
+  assert.equal(sent.length, before + 1);
+});
