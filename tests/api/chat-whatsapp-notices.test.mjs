@@ -263,3 +263,12 @@ test('a notice to a customer with no open WhatsApp conversation waits on the thr
   assert.match(n.detail, /teslim_edildi \(tr\) is not one of the shop's approved templates/);
   assert.equal(sent.length, before + 1);
 });
+
+test('erasing the customer (KVKK) removes the choice with its WhatsApp number', async () => {
+  const o = (await api('GET', '/api/v1/orders/W-3')).json;
+  assert.equal(o.notify.phone, '+905551112233');
+  const cid = o.customer.contact_id;
+  const er = await api('POST', `/api/v1/contacts/${cid}/erase`, {confirm_id: cid});
+  assert.ok(er.status < 300, er.text);
+  assert.equal((await api('GET', '/api/v1/orders/W-3')).json.notify, null);
+});
