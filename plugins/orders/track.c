@@ -316,9 +316,7 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
     }
     ord_db_done(st);
   }
-  fprintf(f, "</ul></section><p><a href=\"/track?lang=%s\">", lang);
-  esc(f, w->again);
-  fputs("</a></p>", f);
+  fputs("</ul></section>", f);
 }
 
 /* The notices' channel on the page (notify.c): WhatsApp at the order's number when the customer looked the order up
@@ -458,6 +456,9 @@ static int track_lookup(struct destek_req *r)
   if (saved) { free(channel); channel = strdup(notify); }
   result(f, w, lang, db, id, onum, ostatus, placed, province);
   if (offered) notify_part(f, lang, onum, contact, ophone, by_phone, channel, saved);
+  fprintf(f, "<p><a href=\"/track?lang=%s\">", lang);
+  esc(f, w->again);
+  fputs("</a></p>", f);
   free(onum); free(ostatus); free(placed); free(province); free(ophone); free(channel);
   if (status != 200) return send_page(r, status, f, &text, &tlen);
   return send_page(r, 200, f, &text, &tlen);
