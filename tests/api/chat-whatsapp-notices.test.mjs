@@ -264,6 +264,21 @@ test('a notice to a customer with no open WhatsApp conversation waits on the thr
   assert.equal(sent.length, before + 1);
 });
 
+test('a notice the Graph API does not take within its tries (5xx, no answer) is mailed', async () => {
+  assert.equal((await api('PATCH', '/api/v1/settings', {'chat.wa_notice_attempts': 1})).status, 200);
+  await putOrder('W-6', {customer: {email: 'w6@example.com', name: 'Oya', phone: '0533 000 00 06'}, notify: {channel: 'whatsapp'},
+    promised_dispatch_date: '2026-11-20'});
+  answers.push([503, {error: {message: 'Service temporarily unavailable', code: 2}}]);
+  const before = sent.length;
+  await ship('W-6', 'InTransit');
+  await eventually(() => sent.length, (x) => x > before);
+  await eventually(() => mailsTo('w6@example.com'), (x) => x.length === 1);
+  const n = (await eventually(() => notices('W-6'), (x) => x[0] && x[0].state === 'mailed'))[0];
+  assert.match(n.detail, /WhatsApp refused the template \(503 not sent after 1 tries \(503\)\): mailed instead/);
+  assert.equal(sent.length, before + 1);
+  assert.equal((await api('PATCH', '/api/v1/settings', {'chat.wa_notice_attempts': 6})).status, 200);
+});
+
 test('erasing the customer (KVKK) removes the choice with its WhatsApp number', async () => {
   const o = (await api('GET', '/api/v1/orders/W-3')).json;
   assert.equal(o.notify.phone, '+905551112233');

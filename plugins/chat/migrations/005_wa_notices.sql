@@ -6,5 +6,7 @@
 ALTER TABLE chat_wa_messages ADD COLUMN ref TEXT;
 ALTER TABLE chat_wa_messages ADD COLUMN origin TEXT;
 ALTER TABLE chat_wa_messages ADD COLUMN commercial INTEGER NOT NULL DEFAULT 0;
+-- Tries of such a message while the Graph API did not answer (it fails after chat.wa_notice_attempts).
+ALTER TABLE chat_wa_messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX chat_wa_messages_ref ON chat_wa_messages(ref) WHERE ref IS NOT NULL;
 CREATE INDEX chat_wa_messages_unticketed ON chat_wa_messages(thread_id) WHERE ticket_id IS NULL;
