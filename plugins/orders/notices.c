@@ -360,14 +360,19 @@ static int notice_deliver(struct destek_req *call, int64_t nid, const cJSON *pay
       message_id = ord_host->message_send(call, contact, subject, text, 0);
       if (message_id > 0) {
         snprintf(new_state, sizeof new_state, "queued");
+        /* WhatsApp's reason, when there is one, and what became of the notice */
+        if (detail[0] && strlen(detail) + 16 < sizeof detail) strcat(detail, fallback ? ": mailed instead" : ": mailed");
       } else if (message_id == DESTEK_SEND_ERROR) {
         snprintf(err, errlen, "the mail could not be queued");   /* the bus retries the event */
         rc = -1;
       } else {
         snprintf(new_state, sizeof new_state, "skipped");
-        snprintf(detail, sizeof detail, "%s", message_id == DESTEK_SEND_NO_ADDRESS ? "the customer has no e-mail address"
-                                             : message_id == DESTEK_SEND_NO_CONTACT ? "the customer was erased"
-                                             : "the mail was refused by the core");
+        /* after WhatsApp's reason, when there is one: why neither reached the customer */
+        char why_whatsapp[300];
+        snprintf(why_whatsapp, sizeof why_whatsapp, "%s", detail);
+        snprintf(detail, sizeof detail, "%.180s%s%s", why_whatsapp, why_whatsapp[0] ? "; " : "",
+                 message_id == DESTEK_SEND_NO_ADDRESS ? "the customer has no e-mail address"
+                 : message_id == DESTEK_SEND_NO_CONTACT ? "the customer was erased" : "the mail was refused by the core");
       }
     }
     free(subject);
@@ -462,7 +467,7 @@ static int on_whatsapp_failed(struct destek_req *call, const struct destek_event
   const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev->payload, "error_code");
   const char *title = str_of(ev->payload, "error_title");
   char why[300];
-  snprintf(why, sizeof why, "WhatsApp refused the template (%lld %.200s): mailed instead",
+  snprintf(why, sizeof why, "WhatsApp refused the template (%lld %.200s)",
            cJSON_IsNumber(code) ? (long long)code->valuedouble : 0LL, title ? title : "");
   int rc = notice_deliver(call, (int64_t)nid, p, why, err, errlen);
   cJSON_Delete(p);

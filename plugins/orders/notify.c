@@ -229,8 +229,8 @@ int ord_notice_whatsapp(struct destek_req *call, int64_t notice_id, int64_t orde
   snprintf(setting, sizeof setting, "orders.wa_template_%s", ord_notice_is_delay(kind) ? "delay" : kind);
   int m = mapping_of(setting, lang, name, language, params);
   if (m != 0) {
-    snprintf(why, whylen, m > 0 ? "the customer chose WhatsApp, but %s is empty: mailed"
-                                : "the customer chose WhatsApp, but %s is malformed: mailed", setting);
+    snprintf(why, whylen, m > 0 ? "the customer chose WhatsApp, but %s is empty"
+                                : "the customer chose WhatsApp, but %s is malformed", setting);
     free(phone);
     return -1;
   }
@@ -243,7 +243,7 @@ int ord_notice_whatsapp(struct destek_req *call, int64_t notice_id, int64_t orde
     int known = 0;
     for (int i = 0; PARAMS[i]; i++) if (!strcmp(PARAMS[i], p)) known = 1;
     if (!known) {
-      snprintf(why, whylen, "the customer chose WhatsApp, but %s names an unknown parameter %.40s: mailed", setting, p);
+      snprintf(why, whylen, "the customer chose WhatsApp, but %s names an unknown parameter %.40s", setting, p);
       cJSON_Delete(values);
       free(phone);
       return -1;
@@ -278,8 +278,8 @@ int ord_notice_whatsapp(struct destek_req *call, int64_t notice_id, int64_t orde
   }
   cJSON *e = ord_error_object(call);
   const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
-  snprintf(why, whylen, rc == 501 ? "the customer chose WhatsApp, but the chat module is not there: mailed"
-                                  : "the customer chose WhatsApp, but it refused (%.200s): mailed", msg ? msg : "?");
+  snprintf(why, whylen, rc == 501 ? "the customer chose WhatsApp, but the chat module is not there"
+                                  : "the customer chose WhatsApp, but it refused (%.200s)", msg ? msg : "?");
   ord_log(DESTEK_LOG_WARN, "orders: notice %lld: %s", (long long)notice_id, why);
   return -1;
 }
