@@ -3,12 +3,15 @@
 // test clock: the customer's choice recorded from the shop's checkout or by an agent (never inferred), the delay notice
 // sent as the template the admin mapped (name, language, parameters) as a service message, on the customer's WhatsApp
 // conversation, its delivery statuses recorded; a template WhatsApp refuses for good (at the send, or a "failed" status
-// later) mailed instead with the reason kept; no template for the kind, or no WhatsApp choice: mailed as before.
+// later) mailed instead with the reason kept; no template for the kind, or no WhatsApp choice: mailed as before; the
+// service's own terms (approved templates only, once per ref, a commercial message only with the customer's ONAY).
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
-import {startServer, setupAdmin, eventually, disableOutOfHoursReply, request} from './lib.mjs';
+import path from 'node:path';
+import {BIN, ROOT, startServer, setupAdmin, eventually, disableOutOfHoursReply, request, tempDir, assertError} from './lib.mjs';
 import {startSmtp} from './mail-helpers.mjs';
 
 const APP_SECRET = 'app-secret-for-notices';
@@ -62,7 +65,12 @@ before(async () => {
   });
   await new Promise((r) => graph.listen(0, '127.0.0.1', r));
   smtp = await startSmtp();
-  server = await startServer({args: ['--allow-private-net'], env: {DESTEK_TEST_CLOCK: '1'}});
+  // tests/plugins/svcclient.c (POST /svcclient/call {service, args}) calls the chat's service as another module does
+  const dir = tempDir('destek-wa-notices-');
+  fs.mkdirSync(path.join(dir, 'plugins'), {recursive: true});
+  fs.copyFileSync(path.join(ROOT, /asan/.test(BIN) ? 'build/asan/tests/plugins' : 'build/release/tests/plugins', 'svcclient.so'),
+    path.join(dir, 'plugins', 'svcclient.so'));
+  server = await startServer({dataDir: dir, args: ['--allow-private-net'], env: {DESTEK_TEST_CLOCK: '1'}});
   admin = await setupAdmin(server);
   await disableOutOfHoursReply(server, admin);
   const set = await api('PATCH', '/api/v1/settings', {
@@ -286,4 +294,31 @@ test('erasing the customer (KVKK) removes the choice with its WhatsApp number', 
   const er = await api('POST', `/api/v1/contacts/${cid}/erase`, {confirm_id: cid});
   assert.ok(er.status < 300, er.text);
   assert.equal((await api('GET', '/api/v1/orders/W-3')).json.notify, null);
+});
+
+test('chat.whatsapp_template_send as another module calls it: approved templates, once per ref, commercial only with ONAY', async () => {
+  const call = (args) => server.api('POST', '/svcclient/call', {session: admin, body: {service: 'chat.whatsapp_template_send', args}});
+  const o = (await api('GET', '/api/v1/orders/W-4')).json;
+  const cid = o.customer.contact_id;
+  const base = {contact_id: cid, phone: '0533 000 00 01', template: {name: 'kargoya_verildi', language: 'tr', parameters: ['W-4']}};
+  assertError(await call({...base, ref: 'test:1', template: {name: 'kampanya', language: 'tr'}}), 422, 'invalid_field');
+  assertError(await call({...base, ref: 'test:1', phone: 'yok'}), 422, 'invalid_field');
+  assertError(await call({...base}), 422, 'invalid_field');   // no ref
+  // a commercial message needs the customer's current ONAY for WhatsApp; a service message does not
+  assertError(await call({...base, ref: 'test:c1', commercial: true}), 409, 'no_consent');
+  const before = sent.length;
+  let r = await call({...base, ref: 'test:s1'});
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual([r.json.result.status, r.json.result.duplicate], ['queued', false]);
+  const id = r.json.result.id;
+  r = await call({...base, ref: 'test:s1'});
+  assert.deepEqual([r.json.result.id, r.json.result.duplicate], [id, true], 'once per ref');
+  await eventually(async () => (await call({op: 'status', id})).json.result.status, (st) => st === 'sent');
+  assert.equal(sent.length, before + 1);
+  const ok = await api('POST', `/api/v1/contacts/${cid}/consent`, {channel: 'whatsapp', status: 'ONAY', source: 'web_form',
+    text_shown: 'Kampanyalardan WhatsApp ile haberdar olmak istiyorum.'});
+  assert.equal(ok.status, 201, ok.text);
+  r = await call({...base, ref: 'test:c1', commercial: true});
+  assert.equal(r.status, 200, r.text);
+  assertError(await call({op: 'status', id: 999999}), 404, 'not_found');
 });
