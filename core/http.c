@@ -1222,8 +1222,9 @@ static int civetweb_error(struct mg_connection *conn, int status, const char *ms
   cJSON_Delete(o);
   if (!body) abort();
   mg_disable_keep_alive(conn);
-  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Security-Policy: " CSP_POLICY "\r\n%sContent-Type: application/json; charset=utf-8\r\n"
-                  "Cache-Control: no-store\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Security-Policy: " CSP_POLICY "\r\n%s"
+                  "Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n"
+                  "Connection: close\r\n\r\n%s",
             status, reason_phrase(status), SECURITY_HEADERS, strlen(body), body);
   cJSON_free(body);
   return 0;
