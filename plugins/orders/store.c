@@ -296,21 +296,51 @@ static int upsert_locked(struct destek_req *call, const char *source, int64_t so
                          const char *sha, const char *folded, const char *now, enum ord_outcome *outcome,
                          int64_t *order_id);
 
+/* What ord_upsert works out before it takes the writer: the checked order (borrowing from its JSON), its content hash
+ * and its folded search text. */
+struct ord_prepared {
+  struct order_in in;
+  char now[21], sha[65];
+  char *folded;
+};
+
+int ord_upsert_prepare(struct destek_req *call, const cJSON *order, struct ord_prepared **out)
+{
+  *out = NULL;
+  struct ord_prepared *p = calloc(1, sizeof *p);
+  if (!p) abort();
+  int rc = order_read(call, order, &p->in);
+  if (rc) { free(p); return rc; }
+  ord_now(p->now);
+  if (!p->in.updated_at[0]) memcpy(p->in.updated_at, p->now, sizeof p->now);
+  content_sha(order, p->sha);
+  /* the search text (list.c), folded before the writer is taken */
+  p->folded = ord_search_text_new(p->in.number, p->in.email, p->in.phone, p->in.customer_name, p->in.ship_name);
+  *out = p;
+  return 0;
+}
+
+void ord_prepared_free(struct ord_prepared *p)
+{
+  if (!p) return;
+  free(p->folded);
+  free(p);
+}
+
+int ord_upsert_prepared(struct destek_req *call, const char *source, int64_t source_id, const struct ord_prepared *p,
+                        enum ord_outcome *outcome, int64_t *order_id)
+{
+  return upsert_locked(call, source, source_id, &p->in, p->sha, p->folded, p->now, outcome, order_id);
+}
+
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
                enum ord_outcome *outcome, int64_t *order_id)
 {
-  struct order_in in;
-  int rc = order_read(call, order, &in);
+  struct ord_prepared *p;
+  int rc = ord_upsert_prepare(call, order, &p);
   if (rc) return rc;
-  char now[21];
-  ord_now(now);
-  if (!in.updated_at[0]) memcpy(in.updated_at, now, sizeof now);
-  char sha[65];
-  content_sha(order, sha);
-  /* the search text (list.c), folded before the writer is taken */
-  char *folded = ord_search_text_new(in.number, in.email, in.phone, in.customer_name, in.ship_name);
-  rc = upsert_locked(call, source, source_id, &in, sha, folded, now, outcome, order_id);
-  free(folded);
+  rc = ord_upsert_prepared(call, source, source_id, p, outcome, order_id);
+  ord_prepared_free(p);
   return rc;
 }
 
