@@ -131,6 +131,7 @@ cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full)
   }
   ord_db_done(st);
   if (o && full) {
+    cJSON_AddItemToObject(o, "notify", ord_notify_json(db, order_id));
     cJSON_AddItemToObject(o, "items", items_json(db, order_id));
     cJSON_AddItemToObject(o, "shipments", ord_shipments_json(db, order_id));
   }
@@ -336,6 +337,7 @@ static int upsert_locked(struct destek_req *call, const char *source, int64_t so
  * and its folded search text. */
 struct ord_prepared {
   struct order_in in;
+  struct ord_notify notify;   /* the customer's choice of channel made at the shop's checkout (notify.c) */
   char now[21], sha[65];
   char *folded;
 };
@@ -346,7 +348,7 @@ int ord_upsert_prepare(struct destek_req *call, const cJSON *order, struct ord_p
   struct ord_prepared *p = calloc(1, sizeof *p);
   if (!p) abort();
   int rc = order_read(call, order, &p->in);
-  if (rc) { free(p); return rc; }
+  if (rc || (rc = ord_notify_read(call, order, &p->notify))) { free(p); return rc; }
   ord_now(p->now);
   if (!p->in.updated_at[0]) memcpy(p->in.updated_at, p->now, sizeof p->now);
   content_sha(order, p->sha);
@@ -366,7 +368,13 @@ void ord_prepared_free(struct ord_prepared *p)
 int ord_upsert_prepared(struct destek_req *call, const char *source, int64_t source_id, const struct ord_prepared *p,
                         enum ord_outcome *outcome, int64_t *order_id)
 {
-  return upsert_locked(call, source, source_id, &p->in, p->sha, p->folded, p->now, outcome, order_id);
+  int rc = upsert_locked(call, source, source_id, &p->in, p->sha, p->folded, p->now, outcome, order_id);
+  /* The customer's choice of channel made at the shop's checkout (notify.c). */
+  if (!rc && *outcome != ORD_STALE && p->notify.channel[0]) {
+    struct destek_db *w = ord_db_write(call);
+    rc = w ? ord_notify_store(call, w, *order_id, &p->notify, "checkout") : ord_status(call);
+  }
+  return rc;
 }
 
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
