@@ -27,6 +27,7 @@ struct subscriber {
   const char *owner, *event, *name;   /* interned */
   int mode;
   destek_event_fn fn;
+  destek_event_want_fn want;   /* NULL: every event it matches */
   void *ud;
 };
 
@@ -64,6 +65,12 @@ static int matches(const char *pattern, const char *event)
 
 int bus_subscribe(const char *owner, const char *event, int mode, destek_event_fn fn, void *ud)
 {
+  return bus_subscribe_when(owner, event, mode, fn, NULL, ud);
+}
+
+int bus_subscribe_when(const char *owner, const char *event, int mode, destek_event_fn fn, destek_event_want_fn want,
+                       void *ud)
+{
   if (!event_name_ok(event, 1) || (mode != DESTEK_SYNC && mode != DESTEK_ASYNC) || !fn) {
     log_error("bus", "%s: subscription to '%s' refused (bad event name or mode)", owner, event);
     return -1;
@@ -80,7 +87,7 @@ int bus_subscribe(const char *owner, const char *event, int mode, destek_event_f
     if (!strcmp(subs[i].owner, owner) && !strcmp(subs[i].event, event) && subs[i].mode == mode) same++;
   if (same) snprintf(name, sizeof name, "%s:%s%s#%d", owner, event, mode == DESTEK_SYNC ? ":sync" : "", same + 1);
   else snprintf(name, sizeof name, "%s:%s%s", owner, event, mode == DESTEK_SYNC ? ":sync" : "");
-  subs[n_subs++] = (struct subscriber){ util_intern(owner), util_intern(event), util_intern(name), mode, fn, ud };
+  subs[n_subs++] = (struct subscriber){ util_intern(owner), util_intern(event), util_intern(name), mode, fn, want, ud };
   pthread_rwlock_unlock(&subs_lock);
   return 0;
 }
@@ -219,6 +226,7 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
   pthread_rwlock_unlock(&subs_lock);
 
   for (int i = 0; i < n_sync; i++) {
+    if (sync[i].want && !sync[i].want(&ev, sync[i].ud)) continue;
     char err[512] = "";
     const char *owner = call->owner;
     call->owner = sync[i].owner;
@@ -235,7 +243,8 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
   }
   int failed = 0;
   for (int i = 0; i < n_async && !failed; i++)
-    failed = add_delivery(w, event_id, async_[i].name, subject, now, now_iso);
+    if (!async_[i].want || async_[i].want(&ev, async_[i].ud))
+      failed = add_delivery(w, event_id, async_[i].name, subject, now, now_iso);
   for (int s = 0; s < n_sinks && !failed; s++) {
     char names[MAX_TARGETS][64];
     int n = sinks[s]->targets(w, event, names, MAX_TARGETS);
