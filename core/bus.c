@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "http.h"
+#include "jbuf.h"
 #include "jobs.h"
 #include "live.h"
 #include "log.h"
@@ -27,6 +28,7 @@ struct subscriber {
   const char *owner, *event, *name;   /* interned */
   int mode;
   destek_event_fn fn;
+  destek_event_want_fn want;   /* NULL: every event it matches */
   void *ud;
 };
 
@@ -64,6 +66,12 @@ static int matches(const char *pattern, const char *event)
 
 int bus_subscribe(const char *owner, const char *event, int mode, destek_event_fn fn, void *ud)
 {
+  return bus_subscribe_when(owner, event, mode, fn, NULL, ud);
+}
+
+int bus_subscribe_when(const char *owner, const char *event, int mode, destek_event_fn fn, destek_event_want_fn want,
+                       void *ud)
+{
   if (!event_name_ok(event, 1) || (mode != DESTEK_SYNC && mode != DESTEK_ASYNC) || !fn) {
     log_error("bus", "%s: subscription to '%s' refused (bad event name or mode)", owner, event);
     return -1;
@@ -80,7 +88,7 @@ int bus_subscribe(const char *owner, const char *event, int mode, destek_event_f
     if (!strcmp(subs[i].owner, owner) && !strcmp(subs[i].event, event) && subs[i].mode == mode) same++;
   if (same) snprintf(name, sizeof name, "%s:%s%s#%d", owner, event, mode == DESTEK_SYNC ? ":sync" : "", same + 1);
   else snprintf(name, sizeof name, "%s:%s%s", owner, event, mode == DESTEK_SYNC ? ":sync" : "");
-  subs[n_subs++] = (struct subscriber){ util_intern(owner), util_intern(event), util_intern(name), mode, fn, ud };
+  subs[n_subs++] = (struct subscriber){ util_intern(owner), util_intern(event), util_intern(name), mode, fn, want, ud };
   pthread_rwlock_unlock(&subs_lock);
   return 0;
 }
@@ -171,6 +179,64 @@ static int add_delivery(struct db *w, int64_t event_id, const char *subscriber, 
   return db_exec(w, SQL_DELIVERY_INSERT, "tittit", uid, event_id, subscriber, subject, now, now_iso) == SQLITE_OK ? 0 : -1;
 }
 
+/* v as cJSON_PrintUnformatted writes it, byte for byte, without its per-number snprintf + sscanf round trip (the
+ * event row's JSON is written inside the writer's transaction): 0, or -1 for an item it does not know (the caller
+ * prints with cJSON then). */
+static int json_write(struct jbuf *b, const cJSON *v)
+{
+  switch (v->type & 0xFF) {
+  case cJSON_NULL: jbuf_null(b); return 0;
+  case cJSON_False: jbuf_bool(b, 0); return 0;
+  case cJSON_True: jbuf_bool(b, 1); return 0;
+  case cJSON_String:
+    if (v->valuestring) jbuf_str(b, v->valuestring);
+    else JBUF_LIT(b, "\"\"");
+    return 0;
+  case cJSON_Raw:
+    if (!v->valuestring) return -1;
+    jbuf_raw(b, v->valuestring, strlen(v->valuestring));
+    return 0;
+  case cJSON_Number:
+    if (v->valuedouble == (double)v->valueint) {   /* cJSON's own test: "%d" of valueint */
+      jbuf_int(b, v->valueint);
+    } else {
+      char *text = cJSON_PrintUnformatted(v);
+      if (!text) return -1;
+      jbuf_raw(b, text, strlen(text));
+      cJSON_free(text);
+    }
+    return 0;
+  case cJSON_Array:
+  case cJSON_Object: {
+    int obj = (v->type & 0xFF) == cJSON_Object;
+    jbuf_raw(b, obj ? "{" : "[", 1);
+    for (const cJSON *c = v->child; c; c = c->next) {
+      if (c != v->child) JBUF_LIT(b, ",");
+      if (obj) {
+        if (!c->string) return -1;
+        jbuf_str(b, c->string);
+        JBUF_LIT(b, ":");
+      }
+      if (json_write(b, c) != 0) return -1;
+    }
+    jbuf_raw(b, obj ? "}" : "]", 1);
+    return 0;
+  }
+  default: return -1;
+  }
+}
+
+static char *payload_text_new(const cJSON *payload)
+{
+  struct jbuf b;
+  jbuf_init(&b, 1024);
+  if (json_write(&b, payload) != 0) {
+    jbuf_free(&b);
+    return cJSON_PrintUnformatted(payload);
+  }
+  return jbuf_take(&b, NULL);
+}
+
 int bus_emit(struct destek_req *call, const char *event, const char *subject, cJSON *payload)
 {
   if (!event_name_ok(event, 0)) {
@@ -187,7 +253,7 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
   if (!subject || !*subject) subject = "-";
   struct db *w = http_tx(call);
   if (!w) { cJSON_Delete(payload); return call->status; }
-  char *text = cJSON_PrintUnformatted(payload);
+  char *text = payload_text_new(payload);
   time_t now = time(NULL);
   char now_iso[21];
   util_iso_time(now, now_iso);
@@ -195,7 +261,7 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
   db_exec(w, "SAVEPOINT bus_emit", NULL);
   int64_t event_id = 0;
   if (db_exec(w, SQL_OUTBOX_INSERT, "tttt", event, subject, text, now_iso) == SQLITE_OK) event_id = db_last_id(w);
-  cJSON_free(text);
+  free(text);
   if (!event_id) {
     db_exec(w, "ROLLBACK TO bus_emit", NULL);
     db_exec(w, "RELEASE bus_emit", NULL);
@@ -219,6 +285,7 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
   pthread_rwlock_unlock(&subs_lock);
 
   for (int i = 0; i < n_sync; i++) {
+    if (sync[i].want && !sync[i].want(&ev, sync[i].ud)) continue;
     char err[512] = "";
     const char *owner = call->owner;
     call->owner = sync[i].owner;
@@ -233,18 +300,23 @@ int bus_emit(struct destek_req *call, const char *event, const char *subject, cJ
       return http_error(call, 422, "vetoed", "%s", err[0] ? err : "this change is not allowed");
     }
   }
-  int failed = 0;
+  int failed = 0, queued = 0;
   for (int i = 0; i < n_async && !failed; i++)
-    failed = add_delivery(w, event_id, async_[i].name, subject, now, now_iso);
+    if (!async_[i].want || async_[i].want(&ev, async_[i].ud)) {
+      failed = add_delivery(w, event_id, async_[i].name, subject, now, now_iso);
+      queued++;
+    }
   for (int s = 0; s < n_sinks && !failed; s++) {
     char names[MAX_TARGETS][64];
     int n = sinks[s]->targets(w, event, names, MAX_TARGETS);
-    for (int i = 0; i < n && !failed; i++) failed = add_delivery(w, event_id, names[i], subject, now, now_iso);
+    for (int i = 0; i < n && !failed; i++, queued++) failed = add_delivery(w, event_id, names[i], subject, now, now_iso);
   }
   db_exec(w, "RELEASE bus_emit", NULL);
   cJSON_Delete(payload);
   if (failed) return http_error(call, 500, "internal", "the event could not be queued");
-  call->emitted = 1;
+  /* The bus is woken after the commit only for deliveries to make: an event nobody gets asynchronously leaves it
+   * asleep (it still wakes for its jobs and timers). */
+  if (queued) call->emitted = 1;
   return 0;
 }
 

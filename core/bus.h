@@ -14,6 +14,9 @@ struct db;
  * stable name (used for deliveries) is "<owner>:<event>" plus "#n" for a second handler of the same event.
  * Returns 0 or -1. Subscriptions made with the same owner and replace=1 drop that owner's earlier ones (reload). */
 int bus_subscribe(const char *owner, const char *event, int mode, destek_event_fn fn, void *ud);
+/* As bus_subscribe, with want (may be NULL) deciding per emitted event whether fn gets it (destek.h, on_when). */
+int bus_subscribe_when(const char *owner, const char *event, int mode, destek_event_fn fn, destek_event_want_fn want,
+                       void *ud);
 /* Drops every subscription of owner (a Lua plugin being reloaded or removed). */
 void bus_unsubscribe_owner(const char *owner);
 

@@ -59,6 +59,12 @@ static int h_on(const struct destek_host *h, const char *event, int mode, destek
   return bus_subscribe(h->plugin, event, mode, fn, ud);
 }
 
+static int h_on_when(const struct destek_host *h, const char *event, int mode, destek_event_fn fn,
+                     destek_event_want_fn want, void *ud)
+{
+  return bus_subscribe_when(h->plugin, event, mode, fn, want, ud);
+}
+
 /* The plugins' start-phase functions (host->started), run once by plugin_started_run. */
 static struct { const char *owner; destek_job_fn fn; void *ud; } started_fns[32];
 static int n_started;
@@ -660,6 +666,7 @@ static const struct destek_host host_template = {
   .socket_endpoint = h_socket_endpoint,
   .socket_send = wspub_send,
   .socket_close = wspub_close,
+  .on_when = h_on_when,
 };
 
 const struct destek_host *plugin_host(const char *owner)

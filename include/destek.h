@@ -100,6 +100,10 @@ struct destek_event {
 typedef int (*destek_event_fn)(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
                                size_t errlen);
 enum { DESTEK_SYNC = 1, DESTEK_ASYNC = 2 };
+/* Whether an event is one for a subscriber (host->on_when): called as the event is emitted, in the emitting thread,
+ * with only the event to look at (no database, no side effects, fast). 0: not for it (no call; for an async
+ * subscriber no delivery is queued, so the bus neither stores nor delivers anything for it). */
+typedef int (*destek_event_want_fn)(const struct destek_event *ev, void *ud);
 
 /* A periodic job or a one-shot timer. Return 0 to commit what the call wrote, non-zero to roll it back (a timer
  * that fails is retried later). key and payload belong to the timer as scheduled. */
@@ -587,6 +591,13 @@ struct destek_host {
   int (*socket_send)(uint64_t sock, const char *text, size_t len);
   /* Closes sock with code (1000, or 4000-4999 of the module's) and a short reason, after what is queued. */
   void (*socket_close)(uint64_t sock, int code, const char *reason);
+
+  /* --- events, filtered --- */
+  /* As on, with want deciding per event whether the subscriber gets it (destek_event_want_fn): an async subscriber
+   * that acts on a few of an event's emissions (a mail only when the payload asks for one) costs the others no
+   * delivery row and no delivery. want and fn get the same ud. 0, or -1 (logged). */
+  int (*on_when)(const struct destek_host *h, const char *event, int mode, destek_event_fn fn,
+                 destek_event_want_fn want, void *ud);
 };
 
 /* message_send's refusals. */

@@ -687,9 +687,13 @@ static int event_ids(const struct rep_source *src, const struct destek_event *ev
  * a ticket); a failed note is logged and left to the next rebuild. */
 static int on_note(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
 {
-  (void)ud;
   (void)err;
   (void)errlen;
+  /* Subscribed once per pattern: an event two of them match ("ticket.created" a source names, "ticket.*" another
+   * watches) is noted by the first only, which notes it for every source. */
+  int mine = (int)(intptr_t)ud;
+  for (int k = 0; k < mine && k < n_followed; k++)
+    if (pattern_matches(followed[k], ev->name)) return 0;
   int noted = 0;
   pthread_rwlock_rdlock(&follow_lock);
   for (int i = 0; i < n_follow; i++) {
@@ -742,8 +746,9 @@ static int follow_sources(struct destek_req *call)
       int have = 0;
       for (int k = 0; k < n_followed && !have; k++) have = pattern_matches(followed[k], pats[j]);
       if (have || n_followed == 64) continue;
-      if (H->on(H, pats[j], DESTEK_SYNC, on_note, NULL) != 0) continue;
-      snprintf(followed[n_followed++], sizeof followed[0], "%s", pats[j]);
+      snprintf(followed[n_followed], sizeof followed[0], "%s", pats[j]);
+      if (H->on(H, pats[j], DESTEK_SYNC, on_note, (void *)(intptr_t)n_followed) != 0) continue;
+      n_followed++;
     }
   }
   return 0;

@@ -693,6 +693,30 @@ out:
   return rc;
 }
 
+/* Which emissions the mail subscribers act on, decided from the payload as the event is emitted: the others cost
+ * no delivery row and no delivery (most new tickets come with no acknowledgement to send, most messages are not
+ * replies). The subscribers check the same again. */
+static int wants_ack(const struct destek_event *ev, void *ud)
+{
+  (void)ud;
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "ack_needed"));
+}
+
+static int wants_reply(const struct destek_event *ev, void *ud)
+{
+  (void)ud;
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev->payload, "message");
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");
+  return cJSON_IsString(kind) && !strcmp(kind->valuestring, "reply") &&
+         cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "id"));
+}
+
+static int wants_merged(const struct destek_event *ev, void *ud)
+{
+  (void)ud;
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->payload, "notify_customer"));
+}
+
 static int on_ticket_created(struct destek_req *call, const struct destek_event *ev, void *ud, char *err,
                              size_t errlen)
 {
@@ -781,10 +805,14 @@ static const struct destek_route mail_routes[] = {
 int tkt_mail_init(const struct destek_host *host)
 {
   if (host->settings(host, mail_settings) != 0 || host->routes(host, mail_routes) != 0) return -1;
-  if (host->on(host, "ticket.created", DESTEK_ASYNC, on_ticket_created, NULL) != 0 ||
-      host->on(host, "message.added", DESTEK_ASYNC, on_message_added, NULL) != 0 ||
+  int filtered = DESTEK_HOST_HAS(host, on_when);
+  if ((filtered ? host->on_when(host, "ticket.created", DESTEK_ASYNC, on_ticket_created, wants_ack, NULL)
+                : host->on(host, "ticket.created", DESTEK_ASYNC, on_ticket_created, NULL)) != 0 ||
+      (filtered ? host->on_when(host, "message.added", DESTEK_ASYNC, on_message_added, wants_reply, NULL)
+                : host->on(host, "message.added", DESTEK_ASYNC, on_message_added, NULL)) != 0 ||
       host->on(host, "ticket.solved", DESTEK_ASYNC, on_ticket_solved, NULL) != 0 ||
-      host->on(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, NULL) != 0)
+      (filtered ? host->on_when(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, wants_merged, NULL)
+                : host->on(host, "ticket.merged", DESTEK_ASYNC, on_ticket_merged, NULL)) != 0)
     return -1;
   return tkt_mail_in_init(host) != 0 || tkt_mail_imap_init(host) != 0 || tkt_mailboxes_init(host) != 0 ? -1 : 0;
 }

@@ -193,6 +193,14 @@ static int channels_get(struct destek_req *r)
 }
 
 /* The bus: a reply written for a channel that is not e-mail goes to that channel's sender. */
+/* Only replies go out on a channel: other messages cost no delivery (decided as the event is emitted). */
+static int wants_reply(const struct destek_event *ev, void *ud)
+{
+  (void)ud;
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev->payload, "message"), "kind");
+  return cJSON_IsString(kind) && !strcmp(kind->valuestring, "reply");
+}
+
 static int on_message_added(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
 {
   (void)ud;
@@ -650,7 +658,8 @@ int tkt_sending_init(const struct destek_host *h)
 {
   if (h->settings(h, sending_settings) != 0 || h->routes(h, sending_routes) != 0 ||
       h->timers(h, "ticketing.send_reply", send_reply_timer, NULL) != 0 ||
-      h->on(h, "message.added", DESTEK_ASYNC, on_message_added, NULL) != 0)
+      (DESTEK_HOST_HAS(h, on_when) ? h->on_when(h, "message.added", DESTEK_ASYNC, on_message_added, wants_reply, NULL)
+                                   : h->on(h, "message.added", DESTEK_ASYNC, on_message_added, NULL)) != 0)
     return -1;
   return 0;
 }

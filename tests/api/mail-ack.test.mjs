@@ -115,3 +115,24 @@ describe('acknowledgements per address', () => {
     assert.equal(mailsTo(victim).length, 4, 'a higher mail.ack_limit lets one more through');
   });
 });
+
+describe('deliveries only for acknowledgements to send', () => {
+  test('a ticket opened over the API queues no mail delivery; one from the web form does, and is acknowledged', async () => {
+    const mine = async (id) => (await listAll(server, '/api/v1/events/deliveries?subscriber=ticketing:ticket.created',
+      {session: admin, limit: 100})).filter((d) => d.subject === `ticket:${id}`);
+    const viaApi = await api('POST', '/api/v1/tickets', {subject: 'API ile açılan talep', body: 'Merhaba',
+      customer: {email: uniqueEmail('api-ack'), name: 'Ayşe Yılmaz'}});
+    assert.equal(viaApi.status, 201, viaApi.text);
+    const email = uniqueEmail('form-ack');
+    const form = await server.api('POST', '/api/v1/public/tickets', {body: {name: 'Ayşe Yılmaz', email,
+      subject: 'Formdan gelen talep', body: 'Merhaba'}});
+    assert.equal(form.status, 201, form.text);
+    const formTicket = (await listAll(server, '/api/v1/tickets?channel=web', {session: admin}))
+      .find((t) => t.reference === form.json.reference);
+    assert.ok(formTicket, 'the form ticket is listed');
+    const mails = await eventually(() => mailsTo(email), (m) => m.length === 1, {ms: T(15000)});
+    assert.equal(mails.length, 1, 'the form ticket is acknowledged');
+    assert.equal((await mine(formTicket.id)).length, 1);
+    assert.deepEqual(await mine(viaApi.json.id), []);
+  });
+});
