@@ -1,5 +1,6 @@
 /* The consent ledger and the core's send path (see consent.h). */
 #include "consent.h"
+#include "sms_report.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -395,8 +396,8 @@ cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id)
   const char *who = !call ? "core" : call->service_caller ? call->service_caller : call->owner ? call->owner : "core";
   struct db *db = call ? http_db(call) : db_reader();
   if (!db) return NULL;
-  sqlite3_stmt *st = db_prepare(db, "SELECT status, attempts, created_at, sent_at, last_error, channel, gateway_ref"
-                                    " FROM core_messages WHERE id = ?1 AND sender = ?2");
+  sqlite3_stmt *st = db_prepare(db, "SELECT status, attempts, created_at, sent_at, last_error, channel, gateway_ref,"
+                                    " delivery, delivery_at, delivery_error FROM core_messages WHERE id = ?1 AND sender = ?2");
   if (!st) return NULL;
   db_bind(st, "it", message_id, who);
   cJSON *o = NULL;
@@ -413,6 +414,11 @@ cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id)
     cJSON_AddStringToObject(o, "channel", (const char *)sqlite3_column_text(st, 5));
     if (sqlite3_column_type(st, 6) == SQLITE_NULL) cJSON_AddNullToObject(o, "gateway_ref");
     else cJSON_AddStringToObject(o, "gateway_ref", (const char *)sqlite3_column_text(st, 6));
+    const char *dnames[] = { "delivery", "delivery_at", "delivery_error" };   /* SMS delivery reports (sms_report.c) */
+    for (int i = 0; i < 3; i++) {
+      if (sqlite3_column_type(st, 7 + i) == SQLITE_NULL) cJSON_AddNullToObject(o, dnames[i]);
+      else cJSON_AddStringToObject(o, dnames[i], (const char *)sqlite3_column_text(st, 7 + i));
+    }
   }
   db_done(st);
   return o;
@@ -473,6 +479,7 @@ struct pending {
                          * good (an SMS gateway's final answer: failed without more attempts) */
   char ref[80];         /* SMS: the gateway's id for it */
   int recorded;         /* the outcome is written (record_outcomes) */
+  int no_report;        /* SMS: the adapter has no delivery reports for it (report = false) */
   char created[16];     /* created_at's digits: with the id, a Message-ID that stays the same when it is re-sent */
   char error[300];
 };
@@ -509,7 +516,11 @@ static void record_outcomes(struct destek_req *call, struct pending *p, int n)
     struct pending *m = &p[i];
     if (m->recorded || m->result == 3) continue;
     m->recorded = 1;
-    if (m->result == 0)
+    if (m->result == 0 && m->sms && *m->ref && !m->no_report)   /* its delivery report is asked for later (sms_report.c) */
+      db_exec(w, "UPDATE core_messages SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,"
+                 " gateway_ref = ?3, delivery = 'pending', report_next_at = ?4 WHERE id = ?1 AND status = 'pending'",
+              "itti", m->id, now, m->ref, (int64_t)time(NULL) + sms_report_after());
+    else if (m->result == 0)
       db_exec(w, "UPDATE core_messages SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,"
                  " gateway_ref = ?3 WHERE id = ?1 AND status = 'pending'", "itt", m->id, now, *m->ref ? m->ref : NULL);
     else if (m->result == 4)
@@ -799,6 +810,7 @@ static int sms_send_all(struct destek_req *call, struct pending *p, int np, stru
       if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
         const char *ref = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "ref"));
         m->result = 0;
+        m->no_report = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "report"));
         snprintf(m->ref, sizeof m->ref, "%s", ref ? ref : "");
         continue;
       }
@@ -1200,7 +1212,7 @@ static int svc_import(struct destek_req *call, const cJSON *args, cJSON **result
 
 static const struct destek_setting sms_settings[] = {
   { "sms.gateway", DESTEK_SETTING_STRING, "netgsm", 0,
-    "SMS gateway adapter: the Lua policy sms.gateway:<this> sends the core's SMS (built in: netgsm)" },
+    "SMS gateway adapter: the Lua policy sms.gateway:<this> sends the core's SMS (built in: netgsm, iletimerkezi, http)" },
   { "sms.trade_name", DESTEK_SETTING_STRING, "", 0,
     "Trade name (unvan) every commercial SMS carries (law 6563); commercial SMS are refused while empty" },
   { "sms.mersis", DESTEK_SETTING_STRING, "", 0, "MERSİS number every commercial SMS carries" },

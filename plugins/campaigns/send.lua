@@ -152,12 +152,19 @@ function send.results(c)
                                        " GROUP BY m.status", c.id)) do
     m[names[row.status] or row.status] = row.n
   end
+  -- SMS delivery reports (the gateway's word on the handset; core/sms_report.c): delivered, undelivered, pending, unknown
+  local reports = { delivered = 0, undelivered = 0, pending = 0, unknown = 0 }
+  for _, row in ipairs(destek.db.query("SELECT m.delivery, count(*) AS n FROM campaigns_recipients r JOIN core_messages m" ..
+                                       " ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.status = 'sent'" ..
+                                       " AND m.delivery IS NOT NULL GROUP BY m.delivery", c.id)) do
+    reports[row.delivery] = row.n
+  end
   local unsub = destek.db.query("SELECT count(DISTINCT r.contact_id) AS n FROM campaigns_recipients r WHERE" ..
     " r.campaign_id = ?1 AND r.status = 'sent' AND EXISTS (SELECT 1 FROM core_consent k WHERE k.contact_id = r.contact_id" ..
     " AND k.channel = 'email' AND k.status = 'RET' AND k.source = 'unsubscribe_link' AND k.recorded_at >=" ..
     " strftime('%Y-%m-%dT%H:%M:%SZ', r.at, 'unixepoch'))", c.id)[1].n
   return { recipients = r.recipients, queued = r.queued, sent = r.sent, skipped = r.skipped, skipped_by_reason = skipped,
-           messages = m, unsubscribed = unsub }
+           messages = m, unsubscribed = unsub, sms_reports = reports }
 end
 
 return send
