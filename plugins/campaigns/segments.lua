@@ -16,11 +16,12 @@ local seg = {}
 seg.CHANNELS = { "email", "sms" }
 
 -- The current state of (contact c, channel) in the core's ledger, as consent.c derives it: the latest record wins, a
--- RET winning a tie; records of contacts merged into c count as c's. channel is "email" or "sms" (never user text).
+-- RET winning a tie; records of contacts merged into c count as c's. Read from core_consent_state, the core's cache of
+-- it kept by triggers (core migration 012): one key lookup a contact, where sorting each contact's records cost ~9 µs
+-- and a segment of 100,000 contacts did not fit a call's CPU budget. channel is "email" or "sms" (never user text).
 function seg.consent_sql(channel)
-  return "coalesce((SELECT k.status FROM core_consent k WHERE k.channel = '" .. channel .. "' AND (k.contact_id = c.id" ..
-    " OR k.contact_id IN (SELECT m.id FROM core_contacts m WHERE m.merged_into = c.id)) ORDER BY k.at DESC," ..
-    " k.status = 'RET' DESC, k.id DESC LIMIT 1), '') = 'ONAY'"
+  return "coalesce((SELECT s.status FROM core_consent_state s WHERE s.contact_id = c.id AND s.channel = '" .. channel ..
+    "'), '') = 'ONAY'"
 end
 -- The contact has an address for the channel: an e-mail address, or a phone number for SMS.
 function seg.address_sql(channel)
@@ -119,8 +120,9 @@ function seg.count(rules, channel)
   local where, args = seg.where(rules, 0)
   local cols = {}
   for _, ch in ipairs(seg.CHANNELS) do
-    cols[#cols + 1] = "coalesce(sum(" .. seg.address_sql(ch) .. "), 0) AS " .. ch .. "_address, coalesce(sum(" ..
-      seg.address_sql(ch) .. " AND " .. seg.consent_sql(ch) .. "), 0) AS " .. ch .. "_sendable"
+    -- CASE: the state is looked up only for contacts with an address on the channel
+    cols[#cols + 1] = "coalesce(sum(" .. seg.address_sql(ch) .. "), 0) AS " .. ch .. "_address, coalesce(sum(CASE WHEN " ..
+      seg.address_sql(ch) .. " THEN " .. seg.consent_sql(ch) .. " ELSE 0 END), 0) AS " .. ch .. "_sendable"
   end
   local row = destek.db.query("SELECT count(*) AS matched, " .. table.concat(cols, ", ") .. " FROM core_contacts c WHERE " ..
     where, table.unpack(args))[1]

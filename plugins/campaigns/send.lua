@@ -10,7 +10,7 @@ local seg = require "segments"
 
 local send = {}
 
-local CHUNK = 20000     -- contacts looked at per gathering run
+local CHUNK = 5000      -- contacts looked at per gathering run (20,000 took ~0.35 s of CPU at 100,000: over a call's budget)
 local PER_RUN = 250     -- most recipients handed to the core in one run (the call's time budget)
 
 function send.campaign_of(id)

@@ -7,7 +7,7 @@ import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer, setupAdmin, createUser, login, tempDir, assertError, runCli} from './lib.mjs';
+import {startServer, setupAdmin, createUser, login, tempDir, assertError, runCli, sqlite3} from './lib.mjs';
 
 let server, admin, agent, dir;
 const EMAIL = `proof-${process.pid}@example.com`;
@@ -128,6 +128,29 @@ describe('consent proof', () => {
     assert.match(res.text, /E-posta\s+RET.*GÖNDERİLEMEZ/);
     assert.equal((await verify(res.text)).json.valid, true);
     assertError(await api('GET', '/api/v1/contacts/999999/consent/proof'), 404, 'not_found');
+  });
+
+  test('the core\'s state cache (core_consent_state) follows the ledger: latest wins, RET wins a tie, merges', async () => {
+    const db = path.join(dir, 'destek.db');
+    const state = (cid, ch) => sqlite3(db, `SELECT status FROM core_consent_state WHERE contact_id = ${cid} AND channel = '${ch}'`).stdout.trim();
+    const a = await newContact(`state-a-${process.pid}@example.com`);
+    const b = await newContact(`state-b-${process.pid}@example.com`);
+    const rec = (cid, status, at) => api('POST', `/api/v1/contacts/${cid}/consent`, {channel: 'email', status, source: 'call_centre',
+      at, text_shown: 'E-posta ile kampanya.'}, agent);
+    assert.equal((await rec(a, 'ONAY', '2026-03-01T10:00:00Z')).status, 201);
+    assert.equal(state(a, 'email'), 'ONAY');
+    assert.equal((await rec(a, 'RET', '2026-02-01T10:00:00Z')).status, 201);
+    assert.equal(state(a, 'email'), 'ONAY', 'an older RET does not override a later ONAY');
+    assert.equal((await rec(a, 'RET', '2026-03-01T10:00:00Z')).status, 201);
+    assert.equal(state(a, 'email'), 'RET', 'a RET wins a tie');
+    assert.equal((await rec(a, 'ONAY', '2026-03-01T10:00:00Z')).status, 201);
+    assert.equal(state(a, 'email'), 'RET', 'an ONAY at the same time does not beat the RET');
+    assert.equal((await rec(b, 'ONAY', '2026-04-01T10:00:00Z')).status, 201);
+    const m = await api('POST', `/api/v1/contacts/${a}/merge`, {source_id: b}, agent);
+    assert.equal(m.status, 200, m.text);
+    assert.equal(state(a, 'email'), 'ONAY', 'the merged contact\'s later ONAY counts as the survivor\'s');
+    const derived = (await api('GET', `/api/v1/contacts/${a}/consent`, undefined, agent)).json.state.email.status;
+    assert.equal(derived, 'ONAY');
   });
 
   test('CLI: destek consent proof (through the running server), key, verify on the server and offline with the key', async () => {
