@@ -85,7 +85,9 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaign-segments/count", "agent", function(req)
     local b = body_of(req)
     if b.channel ~= nil and b.channel ~= "email" and b.channel ~= "sms" then util.fail("channel", "channel is email or sms") end
-    return 200, seg.count(seg.check(b.rules), b.channel)
+    local after = b.after
+    if after ~= nil and (math.type(after) ~= "integer" or after < 0) then util.fail("after", "after is a contact id (next_after)") end
+    return 200, seg.count(seg.check(b.rules), b.channel, after)
   end, { max_body = 16384 })
 
   destek.route("GET", "/api/v1/campaigns", "agent", function(req)
