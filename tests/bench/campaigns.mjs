@@ -91,7 +91,7 @@ for (let after = 0; ;) {
   if (r.json.next_after == null) break;
   after = r.json.next_after;
 }
-console.log(`segment count over ${N} contacts (tag + ledger state, ${pages} pages): ${(performance.now() - t0).toFixed(0)} ms -> ${JSON.stringify(cnt.json)}`);
+console.log(`segment count over ${N} contacts (tag + ledger state, ${pages} pages): ${(performance.now() - t0).toFixed(0)} ms -> ${JSON.stringify(cnt.json.error ? cnt.json : {matched: cnt.json.matched, with_address: cnt.json.with_address, sendable: cnt.json.sendable, no_consent: cnt.json.no_consent})}`);
 
 // The server's own time for each GET /api/v1/me of a window (its access log): less distorted by the load of the
 // client, the SMTP sink and other processes on the machine than the time the client sees.
