@@ -95,6 +95,7 @@ cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full)
   }
   ord_db_done(st);
   if (o && full) {
+    cJSON_AddItemToObject(o, "notify", ord_notify_json(db, order_id));
     cJSON_AddItemToObject(o, "items", items_json(db, order_id));
     cJSON_AddItemToObject(o, "shipments", ord_shipments_json(db, order_id));
   }
@@ -300,8 +301,9 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
                enum ord_outcome *outcome, int64_t *order_id)
 {
   struct order_in in;
+  struct ord_notify notify;
   int rc = order_read(call, order, &in);
-  if (rc) return rc;
+  if (rc || (rc = ord_notify_read(call, order, &notify))) return rc;
   char now[21];
   ord_now(now);
   if (!in.updated_at[0]) memcpy(in.updated_at, now, sizeof now);
@@ -311,6 +313,11 @@ int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, c
   char *folded = ord_search_text_new(in.number, in.email, in.phone, in.customer_name, in.ship_name);
   rc = upsert_locked(call, source, source_id, &in, sha, folded, now, outcome, order_id);
   free(folded);
+  /* The customer's choice of channel made at the shop's checkout (notify.c). */
+  if (!rc && *outcome != ORD_STALE && notify.channel[0]) {
+    struct destek_db *w = ord_db_write(call);
+    rc = w ? ord_notify_store(call, w, *order_id, &notify, "checkout") : ord_status(call);
+  }
   return rc;
 }
 
