@@ -31,6 +31,14 @@ void ord_phone_norm(const char *in, char out[32]);
  * order.created / order.updated. 0 with *outcome and *order_id, or the error status set up on call. */
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
                enum ord_outcome *outcome, int64_t *order_id);
+/* ord_upsert in two parts, so that a receiver checks, hashes and folds the order before it takes the writer:
+ * ord_upsert_prepare (no writer; the 422 set up on call when the order is not valid; the prepared order borrows from
+ * order, which must outlive it), then ord_upsert_prepared on the writer. */
+struct ord_prepared;
+int ord_upsert_prepare(struct destek_req *call, const cJSON *order, struct ord_prepared **out);
+int ord_upsert_prepared(struct destek_req *call, const char *source, int64_t source_id, const struct ord_prepared *p,
+                        enum ord_outcome *outcome, int64_t *order_id);
+void ord_prepared_free(struct ord_prepared *p);
 /* An order as the API shows it (with items and shipments when full), or NULL. */
 cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full);
 /* The id of the order with that number, or 0. */

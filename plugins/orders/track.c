@@ -202,6 +202,12 @@ struct track_ship {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+static int ship_by_id(const void *a, const void *b)
+{
+  int64_t x = ((const struct track_ship *)a)->id, y = ((const struct track_ship *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
 /* The order's part of the page, read straight from the store (no JSON between): the order row the lookup matched
  * (number, status, placed_at, province), its parcels with their timelines and ETAs, its items. */
 static void result(FILE *f, const struct words *w, const char *lang, struct destek_db *db, int64_t id,
@@ -226,15 +232,27 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
   fputs("</h2>", f);
   struct track_ship ships[64];
   int n = 0;
+  /* In the index's order (order_id, ref), put in id order here: an ORDER BY s.id would build a temporary B-tree for
+   * every page. The first 64 by id, as the ORDER BY gave. */
   sqlite3_stmt *st = ord_db_prepare(db,
     "SELECT s.id, s.carrier, coalesce(c.name, s.carrier_name), s.tracking_number, s.status, s.shipped_at, s.source_url,"
     " c.url_template FROM orders_shipments s LEFT JOIN orders_carriers c ON c.code = s.carrier"
-    " WHERE s.order_id = ?1 ORDER BY s.id");
+    " WHERE s.order_id = ?1");
   if (st) {
     ord_db_bind(st, "i", id);
-    while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
-      struct track_ship *t = &ships[n++];
-      t->id = sqlite3_column_int64(st, 0);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t sid = sqlite3_column_int64(st, 0);
+      struct track_ship *t = NULL;
+      if (n < 64) {
+        t = &ships[n++];
+      } else {
+        int top = 0;
+        for (int k = 1; k < n; k++) if (ships[k].id > ships[top].id) top = k;
+        if (ships[top].id < sid) continue;
+        t = &ships[top];
+        free(t->carrier); free(t->carrier_name); free(t->number); free(t->status); free(t->shipped_at); free(t->url);
+      }
+      t->id = sid;
       t->carrier = dup_or_null(col(st, 1));
       t->carrier_name = dup_or_null(col(st, 2));
       t->number = dup_or_null(col(st, 3));
@@ -244,6 +262,7 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
     }
     ord_db_done(st);
   }
+  qsort(ships, (size_t)n, sizeof *ships, ship_by_id);
   if (!n) { fputs("<p>", f); esc(f, w->no_shipments); fputs("</p>", f); }
   for (int k = 0; k < n; k++) {
     struct track_ship *t = &ships[k];
