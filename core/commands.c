@@ -20,7 +20,7 @@
 
 /* The core's own commands: a plugin cannot take these names, nor start a two-word name with them. */
 static const char *const CORE_COMMANDS[] = { "serve", "admin", "backup", "restore", "migrate", "plugins", "version",
-                                             "help", NULL };
+                                             "help", "consent", NULL };
 
 #define TABLES_MAX 64
 

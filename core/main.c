@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "consent_proof.h"
 #include "server.h"
 
 static const char USAGE[] =
@@ -22,6 +23,7 @@ static const char USAGE[] =
   "  restore FILE          replace the database with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
   "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
+  "  consent proof|key|verify  a contact's signed consent proof; the signing key; check a proof document\n"
   "  version               print the version\n"
   "  help                  show this text\n";
 
@@ -199,6 +201,8 @@ int main(int argc, char **argv)
     if (strcmp(action, "list") && strcmp(action, "reload")) return usage_error("usage: destek plugins [list|reload]");
     return cli_plugins(&cfg, action);
   }
+
+  if (!strcmp(cmd, "consent")) return consent_cli(&cfg, argc - first, argv + first);
 
   if (first == 2 && (rc = commands_main(&cfg, argc - 1, argv + 1)) >= 0) return rc;
 

@@ -34,6 +34,8 @@
 #include "shop.h"
 #include "tokens_api.h"
 #include "consent.h"
+#include "consent_proof.h"
+#include "sms_report.h"
 #include "contacts.h"
 #include "users_api.h"
 #include "util.h"
@@ -79,7 +81,7 @@ int server_core_init(const char *data_dir)
   int rc = http_routes_add("core", core_routes) | auth_api_init() | users_api_init() | tokens_api_init() |
            audit_routes_init() | metrics_routes_init() | settings_routes_init() | bus_init() | webhooks_init() |
            plugin_routes_init() | live_routes_init() | directory_routes_init() |
-           contacts_init() | consent_init() | shop_init();
+           contacts_init() | consent_init() | shop_init() | consent_proof_init() | sms_report_init();
   if (rc != 0) return -1;
   cli_control_init();
   commands_control_init();

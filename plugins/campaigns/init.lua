@@ -95,7 +95,9 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaign-segments/count", "agent", function(req)
     local b = body_of(req)
     if b.channel ~= nil and b.channel ~= "email" and b.channel ~= "sms" then util.fail("channel", "channel is email or sms") end
-    return 200, seg.count(seg.check(b.rules), b.channel)
+    local after = b.after
+    if after ~= nil and (math.type(after) ~= "integer" or after < 0) then util.fail("after", "after is a contact id (next_after)") end
+    return 200, seg.count(seg.check(b.rules), b.channel, after)
   end, { max_body = 16384 })
 
   destek.route("GET", "/api/v1/campaigns", "agent", function(req)
@@ -227,7 +229,7 @@ local function register_routes()
     local limit, after = destek.cursor(req)
     local status, reason = req.query.status or "", req.query.reason or ""
     local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, c.name, c.email, c.phone," ..
-      " m.status AS delivery, m.last_error FROM campaigns_recipients r JOIN core_contacts c ON c.id = r.contact_id" ..
+      " m.status AS delivery, m.last_error, m.delivery AS report, m.delivery_error FROM campaigns_recipients r JOIN core_contacts c ON c.id = r.contact_id" ..
       " LEFT JOIN core_messages m ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.id > ?2" ..
       " AND (?3 = '' OR r.status = ?3) AND (?4 = '' OR r.reason = ?4) ORDER BY r.id LIMIT ?5",
       c.id, after, status, reason, limit + 1)
@@ -236,7 +238,8 @@ local function register_routes()
     for i, r in ipairs(rows) do
       rows[i] = { id = r.id, contact_id = r.contact_id, name = r.name, email = r.email, phone = r.phone, status = r.status,
                   reason = r.reason, message_id = r.message_id, at = util.iso(r.at),
-                  delivery = r.delivery == "sent" and "delivered" or r.delivery, error = r.last_error }
+                  delivery = r.delivery == "sent" and "delivered" or r.delivery, error = r.last_error,
+                  report = r.report, report_error = r.delivery_error }
     end
     return 200, destek.list(rows, next_after)
   end, { params = "id:int" })

@@ -17,11 +17,12 @@ local seg = {}
 seg.CHANNELS = { "email", "sms" }
 
 -- The current state of (contact c, channel) in the core's ledger, as consent.c derives it: the latest record wins, a
--- RET winning a tie; records of contacts merged into c count as c's. channel is "email" or "sms" (never user text).
+-- RET winning a tie; records of contacts merged into c count as c's. Read from core_consent_state, the core's cache of
+-- it kept by triggers (core migration 012): one key lookup a contact, where sorting each contact's records cost ~9 µs
+-- and a segment of 100,000 contacts did not fit a call's CPU budget. channel is "email" or "sms" (never user text).
 function seg.consent_sql(channel)
-  return "coalesce((SELECT k.status FROM core_consent k WHERE k.channel = '" .. channel .. "' AND (k.contact_id = c.id" ..
-    " OR k.contact_id IN (SELECT m.id FROM core_contacts m WHERE m.merged_into = c.id)) ORDER BY k.at DESC," ..
-    " k.status = 'RET' DESC, k.id DESC LIMIT 1), '') = 'ONAY'"
+  return "coalesce((SELECT s.status FROM core_consent_state s WHERE s.contact_id = c.id AND s.channel = '" .. channel ..
+    "'), '') = 'ONAY'"
 end
 -- The contact has an address for the channel: an e-mail address, or a phone number for SMS.
 function seg.address_sql(channel)
@@ -119,7 +120,17 @@ end
 -- How many contacts the rules match, how many of them have an address, and how many may get a commercial message now
 -- (address and a current ONAY), for channel (the top-level figures; default e-mail) and per channel (by_channel).
 -- Buyers are gathered into scratch rows (scope 0) that this call deletes again.
-function seg.count(rules, channel)
+--
+-- A segment over many contacts is counted a page at a time (COUNT_PAGE contacts by id after `after`): a count over
+-- 100,000 contacts took ~0.25-0.4 s of CPU, past a call's budget; the answer then has next_after (the caller asks again
+-- with after = next_after and adds the figures up) and null when it covered the last contact.
+seg.COUNT_PAGE = 25000
+function seg.count(rules, channel, after)
+  after = after or 0
+  local hi = destek.db.query("SELECT max(id) AS hi FROM (SELECT id FROM core_contacts WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                             after, seg.COUNT_PAGE)[1].hi
+  if hi == destek.json.null then hi = nil end
+  local more = hi and destek.db.query("SELECT count(*) AS n FROM (SELECT 1 FROM core_contacts WHERE id > ?1 LIMIT 1)", hi)[1].n > 0
   local MAX_PAGES = 200   -- 100,000 buyers
   for kind, win in pairs({ [1] = rules.bought, [2] = rules.not_bought }) do
     local after, pages = 0, 0
@@ -132,10 +143,14 @@ function seg.count(rules, channel)
     until not after
   end
   local where, args = seg.where(rules, 0)
+  args[#args + 1] = after
+  args[#args + 1] = hi or after
+  where = where .. " AND c.id > ?" .. (#args - 1) .. " AND c.id <= ?" .. #args
   local cols = {}
   for _, ch in ipairs(seg.CHANNELS) do
-    cols[#cols + 1] = "coalesce(sum(" .. seg.address_sql(ch) .. "), 0) AS " .. ch .. "_address, coalesce(sum(" ..
-      seg.address_sql(ch) .. " AND " .. seg.consent_sql(ch) .. "), 0) AS " .. ch .. "_sendable"
+    -- CASE: the state is looked up only for contacts with an address on the channel
+    cols[#cols + 1] = "coalesce(sum(" .. seg.address_sql(ch) .. "), 0) AS " .. ch .. "_address, coalesce(sum(CASE WHEN " ..
+      seg.address_sql(ch) .. " THEN " .. seg.consent_sql(ch) .. " ELSE 0 END), 0) AS " .. ch .. "_sendable"
   end
   local row = destek.db.query("SELECT count(*) AS matched, " .. table.concat(cols, ", ") .. " FROM core_contacts c WHERE " ..
     where, table.unpack(args))[1]
@@ -147,7 +162,8 @@ function seg.count(rules, channel)
   end
   local c = by[channel or "email"]
   return { channel = channel or "email", matched = row.matched, with_address = c.with_address, sendable = c.sendable,
-           no_consent = c.no_consent, no_address = c.no_address, by_channel = by }
+           no_consent = c.no_consent, no_address = c.no_address, by_channel = by,
+           next_after = more and hi or destek.json.null }
 end
 
 -- Adds the next chunk of the segment's contacts (by contact id, `chunk` of core_contacts at a time) to the campaign's

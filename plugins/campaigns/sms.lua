@@ -67,8 +67,63 @@ local function send_group(msgs, commercial)
              known and known[2] or false)
 end
 
+-- Delivery reports (the core's job sms.reports, core/sms_report.c): POST <base>/sms/rest/v2/report with Basic auth and
+-- {jobids = [...], pagenumber, pagesize}; the answer {code = "00", jobs = [{jobid, <number>, status, errorCode?,
+-- deliveredDate?}]}, a row per number of a job. status 0 is waiting, 1 delivered, the others not delivered (the reasons
+-- below). [U]: the name of the number's field in a row is not in our sources (telno, gsmno, phone or no is read); a job
+-- of one number (a campaign's text is per contact) is matched by its jobid alone.
+local UNDELIVERED = {
+  ["2"] = "timed out at the operator", ["3"] = "wrong number", ["4"] = "not sent to the operator",
+  ["11"] = "refused by the operator", ["12"] = "sending error", ["13"] = "duplicate message",
+  ["15"] = "the number is on the blacklist", ["16"] = "refused by İYS (no consent on İYS)",
+}
+
+local function report(data)
+  local user = destek.setting("campaigns.netgsm_user") or ""
+  local results, jobids, seen = {}, {}, {}
+  for _, m in ipairs(data.messages or {}) do
+    if not seen[m.ref] then seen[m.ref] = true; jobids[#jobids + 1] = m.ref end
+  end
+  local rows = {}
+  if base() ~= "" and user ~= "" and #jobids > 0 then
+    local auth = destek.base64.encode(user .. ":" .. (destek.setting("campaigns.netgsm_password") or ""))
+    local r, err = destek.http.request { method = "POST", url = base() .. "/sms/rest/v2/report", timeout = 15,
+      headers = { Authorization = "Basic " .. auth, ["Content-Type"] = "application/json" },
+      body = { jobids = destek.json.array(jobids), pagenumber = 0, pagesize = 1000 } }
+    local ok, j = false, nil
+    if r then ok, j = pcall(destek.json.decode, r.body) end
+    if r and r.status == 200 and ok and type(j) == "table" and tostring(j.code) == "00" and type(j.jobs) == "table" then
+      rows = j.jobs
+    elseif tostring(type(j) == "table" and j.code or "") ~= "60" then   -- 60: no report yet
+      destek.log.warn("Netgsm report: " .. tostring(err or (r and ("HTTP " .. r.status .. " " .. tostring(r.body):sub(1, 200)))))
+    end
+  end
+  local by_job = {}
+  for _, row in ipairs(rows) do
+    local k = tostring(row.jobid or row.jobId or "")
+    by_job[k] = by_job[k] or {}
+    table.insert(by_job[k], row)
+  end
+  for _, m in ipairs(data.messages or {}) do
+    local list, hit = by_job[tostring(m.ref)] or {}, nil
+    for _, row in ipairs(list) do
+      local no = tostring(row.telno or row.gsmno or row.phone or row.no or ""):gsub("^%+", "")
+      if no == number(m.to) or (no == "" and #list == 1) then hit = row; break end
+    end
+    if not hit and #list == 1 then hit = list[1] end
+    local st = hit and tostring(hit.status) or nil
+    if st == "1" then results[#results + 1] = { id = m.id, status = "delivered" }
+    elseif st and st ~= "0" then
+      results[#results + 1] = { id = m.id, status = "undelivered",
+                                error = "Netgsm " .. st .. ": " .. (UNDELIVERED[st] or "not delivered") }
+    else results[#results + 1] = { id = m.id, status = "pending" } end
+  end
+  return { results = destek.json.array(results) }
+end
+
 -- The adapter.
 local function netgsm(action, data)
+  if action == "report" then return report(data) end
   if action ~= "send" then error("sms.gateway:netgsm: unknown action " .. tostring(action)) end
   local groups = { [true] = {}, [false] = {} }
   for _, m in ipairs(data.messages or {}) do
@@ -84,8 +139,12 @@ local function netgsm(action, data)
   return { results = destek.json.array(results) }
 end
 
+-- The other adapters this module ships: İleti Merkezi and a generic HTTP one (their own files).
+local others = { require "sms_iletimerkezi", require "sms_http" }
+
 function sms.register()
   destek.policy("sms.gateway:netgsm", netgsm)
+  for _, o in ipairs(others) do o.register() end
 end
 
 sms.SETTINGS = {
@@ -98,5 +157,8 @@ sms.SETTINGS = {
   { name = "campaigns.netgsm_recipient_type", type = "string", default = "BIREYSEL",
     description = "İYS recipient type of commercial SMS: BIREYSEL (iysfilter 11) or TACIR (12)" },
 }
+for _, o in ipairs(others) do
+  for _, setting in ipairs(o.SETTINGS) do sms.SETTINGS[#sms.SETTINGS + 1] = setting end
+end
 
 return sms

@@ -66,6 +66,25 @@ function List({ onOpen }) {
       <td>${number(c.results.unsubscribed)}</td><td>${formatDate(c.created_at)}</td></tr>`)}</tbody></table>`;
 }
 
+// A segment over many contacts is counted a page at a time (next_after): the pages' figures added up.
+async function countAll(body) {
+  let total = null, after = 0;
+  const add = (a, b) => {
+    for (const k of Object.keys(b)) if (typeof b[k] === 'number') a[k] = (a[k] || 0) + b[k];
+    return a;
+  };
+  for (;;) {
+    const r = await api('POST', '/campaign-segments/count', { ...body, after });
+    if (!total) total = r;
+    else {
+      add(total, r);
+      for (const ch of Object.keys(r.by_channel || {})) add(total.by_channel[ch], r.by_channel[ch]);
+    }
+    if (r.next_after == null) return total;
+    after = r.next_after;
+  }
+}
+
 function NewCampaign({ onSaved }) {
   const [f, setF] = useState({ name: '', channel: 'email', tags: '', lang: '', subject_tr: '', body_tr: '', subject_en: '', body_en: '', per_second: 100 });
   const sms = f.channel === 'sms';
@@ -81,7 +100,7 @@ function NewCampaign({ onSaved }) {
   };
   const doCount = async () => {
     setErr(null);
-    try { setCount(await api('POST', '/campaign-segments/count', { rules: rules(), channel: f.channel })); } catch (e) { setErr(e); }
+    try { setCount(await countAll({ rules: rules(), channel: f.channel })); } catch (e) { setErr(e); }
   };
   const save = async (e) => {
     e.preventDefault();
