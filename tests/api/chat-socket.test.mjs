@@ -85,12 +85,12 @@ test('messages both ways over the socket: acknowledged once kept, a retry never 
   const ticket = await ticketOf('deniz@example.com');
   const full = await server.api('GET', `/api/v1/tickets/${ticket.id}`, {session: agent});
   assert.equal(full.json.messages.length, 1, 'one message however often it was sent');
-  const t0 = Date.now();
   const reply = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent,
     body: {body: 'Yarın kargoda.'}});
   assert.equal(reply.status, 201, reply.text);
+  const t0 = Date.now();   // from the 201 (the reply itself may take seconds on a loaded machine)
   const pushed = await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.sender === 'agent'));
-  assert.ok(Date.now() - t0 < T(3000), `pushed in ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < T(3000), `pushed ${Date.now() - t0} ms after the reply's 201`);
   const m = pushed.items.find((x) => x.sender === 'agent');
   assert.equal(m.body, 'Yarın kargoda.');
   assert.equal(m.author, 'Ayla Agent');
@@ -128,28 +128,35 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048); s.
 key = base64.b64encode(os.urandom(16)).decode()
 s.sendall(("GET %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: %s\\r\\n"
   "Sec-WebSocket-Version: 13\\r\\nOrigin: ${ORIGIN}\\r\\n\\r\\n" % (path, host, port, key)).encode())
-data = s.recv(256)
+data = b""
+while b"\\r\\n\\r\\n" not in data:
+    d = s.recv(256)
+    if not d: break
+    data += d
 print(data.split(b"\\r\\n")[0].decode(), flush=True)
 sys.stdin.readline()
+# Read what was queued, up to the close frame: the server then waits for the client's close, which this one never
+# sends (reading on to EOF or silence cost the test 15 s).
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
-s.settimeout(15)
-while True:
+s.settimeout(60)
+data = data[data.index(b"\\r\\n\\r\\n") + 4:]
+i, frames, code, closed = 0, 0, 0, False
+while not closed:
+    while not closed and i + 2 <= len(data):
+        op, n, h = data[i] & 15, data[i + 1] & 127, 2
+        if n == 126: n, h = int.from_bytes(data[i + 2:i + 4], "big"), 4
+        elif n == 127: n, h = int.from_bytes(data[i + 2:i + 10], "big"), 10
+        if i + h > len(data) or i + h + n > len(data): break
+        if op == 8: code, closed = int.from_bytes(data[i + h:i + h + 2], "big"), True
+        frames += 1
+        i += h + n
+    if closed: break
     try:
         d = s.recv(1 << 20)
     except Exception:
         break
     if not d: break
     data += d
-data = data[data.index(b"\\r\\n\\r\\n") + 4:]
-i, frames, code = 0, 0, 0
-while i + 2 <= len(data):
-    op, n, h = data[i] & 15, data[i + 1] & 127, 2
-    if n == 126: n, h = int.from_bytes(data[i + 2:i + 4], "big"), 4
-    elif n == 127: n, h = int.from_bytes(data[i + 2:i + 10], "big"), 10
-    if i + h + n > len(data): break
-    if op == 8: code = int.from_bytes(data[i + h:i + h + 2], "big")
-    frames += 1
-    i += h + n
 print("close", code, frames, flush=True)
 `;
 
