@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the module boundary, C unit tests (release and ASan+UBSan builds), the fuzz targets over their seed
-# corpora (a few seconds each), API tests against both binaries, browser tests.
+# corpora (a few seconds each), API tests against both binaries, and the browser tests (in the background, beside the
+# API groups).
 # Called by `./build.sh test` after the builds. Prints each group's wall and CPU seconds and its slowest files, a
 # closing table of the groups (with the builds' times when build.sh passes them in DESTEK_BUILD_TIMES), and a
 # closing "N passed, N failed" line; exits non-zero on failure.
@@ -22,33 +23,52 @@ child_cpu() {
 
 run() {  # name command...
   local name=$1; shift
-  local t0=$SECONDS c0 log=$logs/${#summary[@]}.log state
-  child_cpu > "$logs/c0"; c0=$(<"$logs/c0")
+  local t0=$SECONDS c0 log state
+  log=$(mktemp "$logs/group.XXXXXX")
+  child_cpu > "$log.c0"; c0=$(<"$log.c0")
   printf '== %s\n' "$name"
-  if timeout 1500 "$@" 2>&1 | tee "$log"; then
+  if DESTEK_TEST_TIMES=$log.times timeout 1500 "$@" 2>&1 | tee "$log"; then
     passed=$((passed + 1)); state=ok
   else
     failed=$((failed + 1)); failures+=("$name"); state=FAILED
   fi
-  child_cpu > "$logs/c1"
-  local wall=$((SECONDS - t0)) cpu=$(($(<"$logs/c1") - c0))
+  child_cpu > "$log.c1"
+  local wall=$((SECONDS - t0)) cpu=$(($(<"$log.c1") - c0))
   printf '== %s: %s (%ss, %ss CPU)\n' "$name" "$state" "$wall" "$cpu"
-  if [[ -s $logs/times ]]; then   # written by scripts/test-times.mjs (node groups)
-    printf '== slowest files (s of tests): %s\n' "$(head -n 8 "$logs/times" | sed 's/^\(\S*\) \(\S*\)\.test\.mjs$/\2 \1/' | paste -sd, - | sed 's/,/, /g')"
-    mv "$logs/times" "$log.times"
+  if [[ -s $log.times ]]; then   # written by scripts/test-times.mjs (node groups)
+    printf '== slowest files (s of tests): %s\n' "$(head -n 8 "$log.times" | sed 's/^\(\S*\) \(\S*\)\.test\.mjs$/\2 \1/' | paste -sd, - | sed 's/,/, /g')"
   fi
   summary+=("$(printf '%6s %6s  %-7s %s' "$wall" "$cpu" "$state" "$name")")
 }
 
-# node --test with TAP on stdout and each file's test seconds into $logs/times (scripts/test-times.mjs).
+# One group in the background while the others run (its output is held and printed when wait_background ends it):
+# the browser tests, which mostly wait on Chromium and timers (on CI: ~240 s of CPU in ~340 s), beside the API
+# groups, which mostly wait on servers and timers too. Both have run green at a load of 20-30 on 2 cores.
+background() {  # name command...
+  bg_name=$1
+  ( summary=() failed=0; run "$@" > "$logs/bg.out" 2>&1; printf '%s\n' "${summary[0]}" > "$logs/bg.summary"
+    ((failed == 0)) ) &
+  bg_pid=$!
+  printf '== %s: started in the background\n' "$bg_name"
+}
+wait_background() {
+  local t0=$SECONDS
+  if wait "$bg_pid"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$bg_name"); fi
+  cat "$logs/bg.out"
+  summary+=("$(cat "$logs/bg.summary" 2>/dev/null || printf '%6s %6s  %-7s %s' '?' '?' FAILED "$bg_name")")
+  printf '== (waited %ss for it after the other groups)\n' $((SECONDS - t0))
+}
+
+# node --test with TAP on stdout; scripts/test-times.mjs writes each file's test seconds to $DESTEK_TEST_TIMES.
 NODE_TEST=(node --test --test-reporter=tap --test-reporter-destination=stdout
-           --test-reporter=./scripts/test-times.mjs "--test-reporter-destination=$logs/times")
+           --test-reporter=./scripts/test-times.mjs --test-reporter-destination=/dev/null)
 api_files() { for t in "$@"; do printf 'tests/api/%s.test.mjs\n' "$t"; done; }
 
 run "plugin boundary" scripts/check-plugins.sh build/destek
 run "unit (release)" ctest --test-dir build/release --output-on-failure
 run "unit (asan+ubsan)" ctest --test-dir build/asan --output-on-failure
 run "fuzz (libFuzzer smoke)" tests/fuzz/run.sh smoke
+background "e2e (chromium)" env DESTEK_BIN=build/destek "${NODE_TEST[@]}" --test-concurrency=1 tests/e2e/*.test.mjs
 run "api (release)" env DESTEK_BIN=build/destek "${NODE_TEST[@]}" --test-concurrency=4 tests/api/*.test.mjs
 
 # The ticketing module once more as a plugin would run: its built-in copy switched off, build/release/plugins/
@@ -99,7 +119,7 @@ ASAN_TESTS=(hostile-routes campaigns webhooks plugins tickets-portal chat-socket
   lua-sandbox-lua consent-send chat-whatsapp static tls consent-ledger auth lua-private-cache errors lua-sandbox-more)
 mapfile -t files < <(api_files "${ASAN_TESTS[@]}")
 run "api (asan+ubsan)" env DESTEK_BIN=build/asan/destek DESTEK_SANITIZED=1 "${NODE_TEST[@]}" --test-concurrency=4 "${files[@]}"
-run "e2e (chromium)" env DESTEK_BIN=build/destek "${NODE_TEST[@]}" --test-concurrency=1 tests/e2e/*.test.mjs
+wait_background
 
 echo
 echo "== time per group (seconds: wall, CPU of its processes)"
