@@ -577,31 +577,40 @@ static int query_rows(lua_State *L)
 }
 
 /* db.query(sql, ...): rows as an array of tables keyed by column name (NULL columns are absent). Reads only. */
-static int l_db_query(lua_State *L)
+/* The read statement of db.query / db.json (what: their name in errors): argument 1 prepared on the call's connection
+ * (or this thread's reader), refused unless it only reads, the rest bound. Raises a Lua error on any failure. */
+static sqlite3_stmt *read_statement(lua_State *L, struct lh_state *s, int slot, const char *what, struct plugin_sql *ps)
 {
-  int slot;
-  struct lh_state *s = ctx(L, &slot);
   size_t len;
   const char *sql = luaL_checklstring(L, 1, &len);
-  struct db *db = s->call ? http_db(s->call) : db_reader();
-  if (!db) return luaL_error(L, "db.query: the database is not available");
-  sqlite3 *h = db_handle(db);
+  ps->db = s->call ? http_db(s->call) : db_reader();
+  if (!ps->db) luaL_error(L, "%s: the database is not available", what);
+  sqlite3 *h = db_handle(ps->db);
   if (!(s->call && s->call->tx) && h != tl_reader_ready) {
     lh_sql_install(h);
     tl_reader_ready = h;
   }
   char err[700];
-  struct plugin_sql ps = { .db = db };
-  sqlite3_stmt *st = prepare(&ps, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
-  if (!st) return luaL_error(L, "db.query: %s", err);
+  sqlite3_stmt *st = prepare(ps, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
+  if (!st) luaL_error(L, "%s: %s", what, err);
   if (!sqlite3_stmt_readonly(st)) {
-    sql_done(&ps, st, 0);
-    return luaL_error(L, "db.query runs reads only; write with db.exec");
+    sql_done(ps, st, 0);
+    luaL_error(L, "%s runs reads only; write with db.exec", what);
   }
   if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sql_done(&ps, st, 1);
-    return luaL_error(L, "db.query: %s", err);
+    sql_done(ps, st, 1);
+    luaL_error(L, "%s: %s", what, err);
   }
+  return st;
+}
+
+static int l_db_query(lua_State *L)
+{
+  int slot;
+  struct lh_state *s = ctx(L, &slot);
+  struct plugin_sql ps = { 0 };
+  sqlite3_stmt *st = read_statement(L, s, slot, "db.query", &ps);
+  sqlite3 *h = db_handle(ps.db);
   sqlite3_progress_handler(h, 1000, progress, s);
   int rc = lh_protect(L, query_rows, st, 1);
   sqlite3_progress_handler(h, 0, NULL, NULL);
@@ -791,27 +800,10 @@ static int l_db_json(lua_State *L)
 {
   int slot;
   struct lh_state *s = ctx(L, &slot);
-  size_t len;
-  const char *sql = luaL_checklstring(L, 1, &len);
-  struct db *db = s->call ? http_db(s->call) : db_reader();
-  if (!db) return luaL_error(L, "db.json: the database is not available");
-  sqlite3 *h = db_handle(db);
-  if (!(s->call && s->call->tx) && h != tl_reader_ready) {
-    lh_sql_install(h);
-    tl_reader_ready = h;
-  }
+  struct plugin_sql ps = { 0 };
+  sqlite3_stmt *st = read_statement(L, s, slot, "db.json", &ps);
+  sqlite3 *h = db_handle(ps.db);
   char err[700];
-  struct plugin_sql ps = { .db = db };
-  sqlite3_stmt *st = prepare(&ps, slot_name(s, slot), LH_SQL_QUERY, sql, len, err, sizeof err);
-  if (!st) return luaL_error(L, "db.json: %s", err);
-  if (!sqlite3_stmt_readonly(st)) {
-    sql_done(&ps, st, 0);
-    return luaL_error(L, "db.json runs reads only; write with db.exec");
-  }
-  if (bind_args(L, st, 2, err, sizeof err) != 0) {
-    sql_done(&ps, st, 1);
-    return luaL_error(L, "db.json: %s", err);
-  }
   struct jbuf b;
   jbuf_init(&b, 4096);
   struct json_rows j = { .st = st, .b = &b, .max = s->mem < s->mem_limit ? (s->mem_limit - s->mem) / 2 : 0,

@@ -257,33 +257,53 @@ int tkt_attachment_send(struct destek_req *r, struct destek_db *db, int64_t id)
   return tkt_file_send(r, st, id);
 }
 
-int tkt_file_send(struct destek_req *r, sqlite3_stmt *st, int64_t id)
+/* A stored file: its row (filename, content_type, storage, size from st, stepped here and finished) and its bytes
+ * (*data, the caller's to free). 404 when there is no row, 500 when the file cannot be read; 0 when read. */
+struct stored_file {
+  char filename[256], type[128];
+  size_t size;
+  unsigned char *data;
+};
+
+static int stored_file_read(struct destek_req *r, sqlite3_stmt *st, int64_t id, struct stored_file *sf)
 {
   if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(r, 404, "not_found", "no such attachment"); }
-  char filename[256], type[128], storage[64];
-  snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
-  snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 1));
+  char storage[64];
+  snprintf(sf->filename, sizeof sf->filename, "%s", (const char *)sqlite3_column_text(st, 0));
+  snprintf(sf->type, sizeof sf->type, "%s", (const char *)sqlite3_column_text(st, 1));
   snprintf(storage, sizeof storage, "%s", (const char *)sqlite3_column_text(st, 2));
-  int64_t size = sqlite3_column_int64(st, 3);
+  sf->size = (size_t)sqlite3_column_int64(st, 3);
   tkt_db_done(st);
   char dir[4096], path[4200];
   tkt_attachments_dir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/%s", dir, storage);
   FILE *f = fopen(path, "rb");
-  char *data = malloc((size_t)size + 1);
-  if (!data) abort();
-  if (!f || fread(data, 1, (size_t)size, f) != (size_t)size) {
+  sf->data = malloc(sf->size + 1);
+  if (!sf->data) abort();
+  if (!f || fread(sf->data, 1, sf->size, f) != sf->size) {
     if (f) fclose(f);
-    free(data);
+    free(sf->data);
+    sf->data = NULL;
     tkt_log(DESTEK_LOG_ERROR, "attachment %lld: cannot read %s", (long long)id, path);
     return tkt_error(r, 500, "internal", "the attachment's file is missing");
   }
   fclose(f);
+  return 0;
+}
+
+int tkt_file_send(struct destek_req *r, sqlite3_stmt *st, int64_t id)
+{
+  struct stored_file sf;
+  int rc = stored_file_read(r, st, id, &sf);
+  if (rc) return rc;
+  const char *filename = sf.filename, *type = sf.type;
+  char *data = (char *)sf.data;
+  size_t size = sf.size;
   char cd[1024];
   disposition(filename, cd, sizeof cd);
   tkt_add_header(r, "Content-Disposition", cd);
   tkt_add_header(r, "Cache-Control", "private, no-store");
-  return tkt_reply_take(r, 200, served_type(type), data, (size_t)size);
+  return tkt_reply_take(r, 200, served_type(type), data, size);
 }
 
 /* The service ticketing.attachment_read {message_id, attachment_id} -> {filename, content_type, size, data_base64}: a
@@ -301,30 +321,16 @@ static int svc_attachment_read(struct destek_req *call, const cJSON *args, cJSON
                                                       " WHERE id = ?1 AND message_id = ?2");
   if (!st) return tkt_error(call, 500, "internal", "internal error");
   tkt_db_bind(st, "ii", (int64_t)aid->valuedouble, (int64_t)mid->valuedouble);
-  if (sqlite3_step(st) != SQLITE_ROW) { tkt_db_done(st); return tkt_error(call, 404, "not_found", "no such attachment"); }
-  char filename[256], type[128], storage[64];
-  snprintf(filename, sizeof filename, "%s", (const char *)sqlite3_column_text(st, 0));
-  snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 1));
-  snprintf(storage, sizeof storage, "%s", (const char *)sqlite3_column_text(st, 2));
-  int64_t size = sqlite3_column_int64(st, 3);
-  tkt_db_done(st);
-  char dir[4096], path[4200];
-  tkt_attachments_dir(dir, sizeof dir);
-  snprintf(path, sizeof path, "%s/%s", dir, storage);
-  FILE *f = fopen(path, "rb");
-  unsigned char *data = malloc((size_t)size + 1);
-  char *b64 = malloc(util_b64_len((size_t)size) + 1);
-  if (!data || !b64) abort();
-  if (!f || fread(data, 1, (size_t)size, f) != (size_t)size) {
-    if (f) fclose(f);
-    free(data);
-    free(b64);
-    return tkt_error(call, 500, "internal", "the attachment's file is missing");
-  }
-  fclose(f);
-  size_t n = util_b64_encode(data, (size_t)size, b64);
+  struct stored_file sf;
+  int rc = stored_file_read(call, st, (int64_t)aid->valuedouble, &sf);
+  if (rc) return rc;
+  const char *filename = sf.filename, *type = sf.type;
+  size_t size = sf.size;
+  char *b64 = malloc(util_b64_len(size) + 1);
+  if (!b64) abort();
+  size_t n = util_b64_encode(sf.data, size, b64);
   b64[n] = 0;
-  free(data);
+  free(sf.data);
   *result = cJSON_CreateObject();
   cJSON_AddStringToObject(*result, "filename", filename);
   cJSON_AddStringToObject(*result, "content_type", served_type(type));

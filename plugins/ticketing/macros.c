@@ -118,54 +118,31 @@ static int macro_save(struct destek_req *r, int64_t id)
   return 0;
 }
 
-static int macro_list(struct destek_req *r)
-{
-  struct destek_db *db = tkt_db_read(r);
-  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_macros ORDER BY name, id LIMIT 1000") : NULL;
-  if (!st) return tkt_error(r, 500, "internal", "internal error");
-  cJSON *items = cJSON_CreateArray();
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    cJSON *m = macro_json(db, sqlite3_column_int64(st, 0));
-    if (m) cJSON_AddItemToArray(items, m);
-  }
-  tkt_db_done(st);
-  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
-}
+static const struct tkt_admin_table MACRO_TABLE = {
+  "macro", macro_json,
+  "SELECT id FROM tkt_macros ORDER BY name, id LIMIT 1000",
+  "SELECT count(*) FROM tkt_macros WHERE id = ?1",
+  "DELETE FROM tkt_macros WHERE id = ?1",
+};
+
+static int macro_list(struct destek_req *r) { return tkt_admin_list(r, &MACRO_TABLE); }
 
 static int macro_create(struct destek_req *r)
 {
   int rc = macro_save(r, 0);
-  if (rc) return rc;
-  struct destek_db *w = tkt_db_write(r);
-  return tkt_reply_json(r, 201, macro_json(w, tkt_db_last_id(w)));
+  return rc ? rc : tkt_admin_saved(r, &MACRO_TABLE, 0);
 }
 
-static int macro_get(struct destek_req *r)
-{
-  cJSON *m = macro_json(tkt_db_read(r), tkt_param_int(r, "id"));
-  if (!m) return tkt_error(r, 404, "not_found", "no such macro");
-  return tkt_reply_json(r, 200, m);
-}
+static int macro_get(struct destek_req *r) { return tkt_admin_get(r, &MACRO_TABLE); }
 
 static int macro_update(struct destek_req *r)
 {
   int64_t id = tkt_param_int(r, "id");
   int rc = macro_save(r, id);
-  if (rc) return rc;
-  return tkt_reply_json(r, 200, macro_json(tkt_db_write(r), id));
+  return rc ? rc : tkt_admin_saved(r, &MACRO_TABLE, id);
 }
 
-static int macro_delete(struct destek_req *r)
-{
-  int64_t id = tkt_param_int(r, "id");
-  struct destek_db *w = tkt_db_write(r);
-  if (!w) return tkt_status(r);
-  if (!tkt_db_int(w, 0, "SELECT count(*) FROM tkt_macros WHERE id = ?1", "i", id))
-    return tkt_error(r, 404, "not_found", "no such macro");
-  if (tkt_db_exec(w, "DELETE FROM tkt_macros WHERE id = ?1", "i", id) != SQLITE_OK)
-    return tkt_error(r, 500, "internal", "the macro could not be deleted");
-  return tkt_reply_empty(r, 204);
-}
+static int macro_delete(struct destek_req *r) { return tkt_admin_delete(r, &MACRO_TABLE); }
 
 /* POST /api/v1/tickets/{id}/macros/{macro_id}/apply [{to_customer_id}]: the reply in the customer's language (the
  * other language when that one is empty) as the caller, then the changes; all or nothing. Answers with the ticket.

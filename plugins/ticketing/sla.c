@@ -424,19 +424,14 @@ static int policy_save(struct destek_req *r, struct destek_db *w, int64_t id, co
   return 0;
 }
 
-static int policy_list(struct destek_req *r)
-{
-  struct destek_db *db = tkt_db_read(r);
-  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_sla_policies ORDER BY position, id LIMIT 1000") : NULL;
-  if (!st) return tkt_error(r, 500, "internal", "internal error");
-  cJSON *items = cJSON_CreateArray();
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    cJSON *p = policy_json(db, sqlite3_column_int64(st, 0));
-    if (p) cJSON_AddItemToArray(items, p);
-  }
-  tkt_db_done(st);
-  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
-}
+static const struct tkt_admin_table POLICY_TABLE = {
+  "SLA policy", policy_json,
+  "SELECT id FROM tkt_sla_policies ORDER BY position, id LIMIT 1000",
+  "SELECT count(*) FROM tkt_sla_policies WHERE id = ?1",
+  "DELETE FROM tkt_sla_policies WHERE id = ?1",
+};
+
+static int policy_list(struct destek_req *r) { return tkt_admin_list(r, &POLICY_TABLE); }
 
 static int policy_create(struct destek_req *r)
 {
@@ -448,15 +443,10 @@ static int policy_create(struct destek_req *r)
   struct policy_fields f = { NULL, NULL, NULL, NULL, 0, 0, 0, 80, 0, 1, 0 };
   f.position = tkt_db_int(w, 0, "SELECT coalesce(max(position), 0) + 1 FROM tkt_sla_policies", "");
   if ((rc = policy_fields_read(r, w, body, DESTEK_REQUIRED, &f)) || (rc = policy_save(r, w, 0, &f))) return rc;
-  return tkt_reply_json(r, 201, policy_json(w, tkt_db_last_id(w)));
+  return tkt_admin_saved(r, &POLICY_TABLE, 0);
 }
 
-static int policy_get(struct destek_req *r)
-{
-  cJSON *p = policy_json(tkt_db_read(r), tkt_param_int(r, "id"));
-  if (!p) return tkt_error(r, 404, "not_found", "no such SLA policy");
-  return tkt_reply_json(r, 200, p);
-}
+static int policy_get(struct destek_req *r) { return tkt_admin_get(r, &POLICY_TABLE); }
 
 static int policy_update(struct destek_req *r)
 {
@@ -479,21 +469,10 @@ static int policy_update(struct destek_req *r)
   rc = policy_fields_read(r, w, body, DESTEK_OPTIONAL, &f);
   if (!rc) rc = policy_save(r, w, id, &f);
   cJSON_Delete(old);
-  if (rc) return rc;
-  return tkt_reply_json(r, 200, policy_json(w, id));
+  return rc ? rc : tkt_admin_saved(r, &POLICY_TABLE, id);
 }
 
-static int policy_delete(struct destek_req *r)
-{
-  int64_t id = tkt_param_int(r, "id");
-  struct destek_db *w = tkt_db_write(r);
-  if (!w) return tkt_status(r);
-  if (!tkt_db_int(w, 0, "SELECT count(*) FROM tkt_sla_policies WHERE id = ?1", "i", id))
-    return tkt_error(r, 404, "not_found", "no such SLA policy");
-  if (tkt_db_exec(w, "DELETE FROM tkt_sla_policies WHERE id = ?1", "i", id) != SQLITE_OK)
-    return tkt_error(r, 500, "internal", "the policy could not be deleted");
-  return tkt_reply_empty(r, 204);
-}
+static int policy_delete(struct destek_req *r) { return tkt_admin_delete(r, &POLICY_TABLE); }
 
 /* ------------------------------------------------------------------------------------------------ evaluation */
 

@@ -273,6 +273,20 @@ int tkt_rating_init(const struct destek_host *h);
 int tkt_services_messages_init(const struct destek_host *h);   /* services_messages.c */
 int tkt_attachments_services_init(const struct destek_host *h);   /* attachments.c: ticketing.attachment_read */
 
+/* --- admin_table.c: list, read, delete and the answer after a save, for tables admins edit row by row --- */
+struct tkt_admin_table {
+  const char *noun;                                     /* "macro": in "no such macro" */
+  cJSON *(*json)(struct destek_db *db, int64_t id);     /* the row as the API shows it; NULL when there is none */
+  const char *list_sql;                                 /* SELECT id ... in the list's order */
+  const char *exists_sql;                               /* SELECT count(*) ... WHERE id = ?1 */
+  const char *delete_sql;                               /* DELETE ... WHERE id = ?1 */
+};
+int tkt_admin_list(struct destek_req *r, const struct tkt_admin_table *t);
+int tkt_admin_get(struct destek_req *r, const struct tkt_admin_table *t);     /* the path's {id} */
+int tkt_admin_delete(struct destek_req *r, const struct tkt_admin_table *t);  /* the path's {id}; 204 */
+/* After a save in the open transaction: 201 with the new row (id 0: the last inserted) or 200 with row id. */
+int tkt_admin_saved(struct destek_req *r, const struct tkt_admin_table *t, int64_t id);
+
 /* --- presence.c --- */
 void tkt_presence_forget(int64_t ticket_id);
 /* Declares the ticket events streamed to agents' sockets and the "ticket:<id>" presence subjects. 0 or -1. */

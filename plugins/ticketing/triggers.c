@@ -468,54 +468,31 @@ static int trigger_save(struct destek_req *r, int64_t id)
   return 0;
 }
 
-static int trigger_list(struct destek_req *r)
-{
-  struct destek_db *db = tkt_db_read(r);
-  sqlite3_stmt *st = db ? tkt_db_prepare(db, "SELECT id FROM tkt_triggers ORDER BY position, id LIMIT 1000") : NULL;
-  if (!st) return tkt_error(r, 500, "internal", "internal error");
-  cJSON *items = cJSON_CreateArray();
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    cJSON *t = trigger_json(db, sqlite3_column_int64(st, 0));
-    if (t) cJSON_AddItemToArray(items, t);
-  }
-  tkt_db_done(st);
-  return tkt_reply_json(r, 200, tkt_list_new(items, 0));
-}
+static const struct tkt_admin_table TRIGGER_TABLE = {
+  "trigger", trigger_json,
+  "SELECT id FROM tkt_triggers ORDER BY position, id LIMIT 1000",
+  "SELECT count(*) FROM tkt_triggers WHERE id = ?1",
+  "DELETE FROM tkt_triggers WHERE id = ?1",
+};
+
+static int trigger_list(struct destek_req *r) { return tkt_admin_list(r, &TRIGGER_TABLE); }
 
 static int trigger_create(struct destek_req *r)
 {
   int rc = trigger_save(r, 0);
-  if (rc) return rc;
-  struct destek_db *w = tkt_db_write(r);
-  return tkt_reply_json(r, 201, trigger_json(w, tkt_db_last_id(w)));
+  return rc ? rc : tkt_admin_saved(r, &TRIGGER_TABLE, 0);
 }
 
-static int trigger_get(struct destek_req *r)
-{
-  cJSON *t = trigger_json(tkt_db_read(r), tkt_param_int(r, "id"));
-  if (!t) return tkt_error(r, 404, "not_found", "no such trigger");
-  return tkt_reply_json(r, 200, t);
-}
+static int trigger_get(struct destek_req *r) { return tkt_admin_get(r, &TRIGGER_TABLE); }
 
 static int trigger_update(struct destek_req *r)
 {
   int64_t id = tkt_param_int(r, "id");
   int rc = trigger_save(r, id);
-  if (rc) return rc;
-  return tkt_reply_json(r, 200, trigger_json(tkt_db_write(r), id));
+  return rc ? rc : tkt_admin_saved(r, &TRIGGER_TABLE, id);
 }
 
-static int trigger_delete(struct destek_req *r)
-{
-  int64_t id = tkt_param_int(r, "id");
-  struct destek_db *w = tkt_db_write(r);
-  if (!w) return tkt_status(r);
-  if (!tkt_db_int(w, 0, "SELECT count(*) FROM tkt_triggers WHERE id = ?1", "i", id))
-    return tkt_error(r, 404, "not_found", "no such trigger");
-  if (tkt_db_exec(w, "DELETE FROM tkt_triggers WHERE id = ?1", "i", id) != SQLITE_OK)
-    return tkt_error(r, 500, "internal", "the trigger could not be deleted");
-  return tkt_reply_empty(r, 204);
-}
+static int trigger_delete(struct destek_req *r) { return tkt_admin_delete(r, &TRIGGER_TABLE); }
 
 const struct destek_route tkt_trigger_routes[] = {
   { "GET",    "/api/v1/triggers",      trigger_list,   DESTEK_ADMIN, NULL },
