@@ -380,12 +380,26 @@ struct db *db_reader(void)
   return db;
 }
 
+/* BEGIN and COMMIT of a reader's snapshot, as statements kept in its cache (not parsed again for every request). */
+static const char SQL_READ_BEGIN[] = "BEGIN", SQL_READ_COMMIT[] = "COMMIT";
+
+static int reader_step(struct db *db, const char *sql)
+{
+  sqlite3_stmt *st = db_prepare(db, sql);
+  if (!st) return SQLITE_ERROR;
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  log_error("db", "%s: %s", sql, sqlite3_errmsg(db->h));
+  return rc;
+}
+
 int db_reader_snapshot(void)
 {
   struct db *db = db_reader();
   if (!db) return -1;
   if (!sqlite3_get_autocommit(db->h)) return 0;            /* one is open already */
-  return run_pragma(db->h, "BEGIN") == SQLITE_OK ? 0 : -1;
+  return reader_step(db, SQL_READ_BEGIN) == SQLITE_OK ? 0 : -1;
 }
 
 void db_reader_snapshot_end(void)
@@ -394,11 +408,11 @@ void db_reader_snapshot_end(void)
   struct db *db = pthread_getspecific(reader_key);
   if (!db || sqlite3_get_autocommit(db->h)) return;
   /* every statement of the connection is reset when given back (db_done), so nothing is in progress */
-  if (run_pragma(db->h, "COMMIT") != SQLITE_OK) {
+  if (reader_step(db, SQL_READ_COMMIT) != SQLITE_OK) {
     sqlite3_stmt *st = NULL;
     while ((st = sqlite3_next_stmt(db->h, st))) sqlite3_reset(st);
-    if (run_pragma(db->h, "COMMIT") != SQLITE_OK) log_error("db", "a reader's read transaction could not end: %s",
-                                                             sqlite3_errmsg(db->h));
+    if (reader_step(db, SQL_READ_COMMIT) != SQLITE_OK) log_error("db", "a reader's read transaction could not end: %s",
+                                                                sqlite3_errmsg(db->h));
   }
 }
 

@@ -1203,6 +1203,33 @@ static int log_civetweb(const struct mg_connection *conn, const char *message)
   return 1;
 }
 
+/* CivetWeb's own error answers, for a request no route of ours saw. A websocket upgrade to a path with no websocket
+ * handler gets CivetWeb's 404 without its status line and headers (mg_response_header_start refuses a connection
+ * marked as a websocket; civetweb.c, mg_send_http_error_impl): a client reads it as HTTP/0.9 or a closed connection.
+ * Such an upgrade is answered here in full, as the API answers errors ({"error": {code, message}}), and the
+ * connection closed after it. 0 when answered; 1 leaves every other error to CivetWeb's default. */
+static int civetweb_error(struct mg_connection *conn, int status, const char *msg)
+{
+  (void)msg;
+  const char *up = mg_get_header(conn, "Upgrade");
+  if (!up || !strcasestr(up, "websocket") || status < 400 || status > 599) return 1;
+  const char *code = status == 404 ? "not_found" : status == 403 ? "forbidden" : status == 400 ? "bad_request"
+                   : status >= 500 ? "internal" : "error";
+  cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "message", status == 404 ? "no websocket at this path" : reason_phrase(status));
+  char *body = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (!body) abort();
+  mg_disable_keep_alive(conn);
+  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Security-Policy: " CSP_POLICY "\r\n%s"
+                  "Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n"
+                  "Connection: close\r\n\r\n%s",
+            status, reason_phrase(status), SECURITY_HEADERS, strlen(body), body);
+  cJSON_free(body);
+  return 0;
+}
+
 /* Splits "host:port" / "[v6]:port" / "port". host gets "" for all interfaces. */
 static int parse_listen(const char *listen, char *host, size_t hostlen, int *port)
 {
@@ -1273,7 +1300,7 @@ int http_start(const struct http_config *cfg, char *err, size_t errlen)
     opts[n++] = "ssl_protocol_version"; opts[n++] = "4";   /* TLS 1.2 and newer */
   }
   opts[n] = NULL;
-  struct mg_callbacks cb = { .exit_thread = thread_exit, .log_message = log_civetweb };
+  struct mg_callbacks cb = { .exit_thread = thread_exit, .log_message = log_civetweb, .http_error = civetweb_error };
   mg_init_library(server_tls ? MG_FEATURES_TLS : 0);
   struct mg_init_data init = { .callbacks = &cb, .configuration_options = opts };
   char cw_err[256] = "";

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +87,24 @@ int settings_declare(const char *owner, const struct destek_setting *settings)
   return rc;
 }
 
+/* Each thread remembers where it found a name, by the address of the caller's text (the code's literals): one
+ * comparison instead of a locked walk over every declared setting (a page that reads six settings did six). The entry
+ * found is checked by its name, so an address that now holds another text (a plugin reloaded) is looked up again;
+ * entries are never removed or moved, so a remembered one stays valid. A name not found is not remembered. */
+#define FIND_MEMO 64
+static __thread struct { const char *name; const struct declared *d; } tl_find[FIND_MEMO];
+
 static const struct declared *find(const char *name)
 {
+  size_t slot = (size_t)(((uintptr_t)name >> 3) % FIND_MEMO);
+  const struct declared *m = tl_find[slot].d;
+  if (m && tl_find[slot].name == name && !strcmp(m->s.name, name)) return m;
   const struct declared *found = NULL;
   pthread_mutex_lock(&lock);
   for (int i = 0; i < n_declared && !found; i++)
     if (!strcmp(declared[i].s.name, name)) found = &declared[i];
   pthread_mutex_unlock(&lock);
+  if (found) { tl_find[slot].name = name; tl_find[slot].d = found; }
   return found;  /* entries are never removed or moved */
 }
 

@@ -12,6 +12,9 @@ local send = require "send"
 local import = require "import"
 local iys = require "iys"
 local sms = require "sms"
+local coupons = require "coupons"
+local tracking = require "tracking"
+local specialdays = require "specialdays"
 
 local function must_campaign(req)
   local c = send.campaign_of(math.tointeger(req.params.id))
@@ -25,7 +28,14 @@ local function out(c, with_results)
               per_second = c.per_second, status = c.status, scheduled_at = util.iso(c.scheduled_at),
               created_at = util.iso(c.created_at), started_at = util.iso(c.started_at), finished_at = util.iso(c.finished_at),
               gathering = c.collected == 0 and c.status ~= "draft" }
-  if with_results then o.results = send.results(c) end
+  if with_results then
+    o.results = send.results(c)
+    for k, v in pairs(tracking.results(c)) do o.results[k] = v end
+  end
+  o.pool_id = c.pool_id or destek.json.null
+  o.occasion_id = c.occasion_id or destek.json.null
+  local pool = c.pool_id and coupons.pool_of(c.pool_id)
+  o.coupons = pool and coupons.out(pool) or destek.json.null
   return o
 end
 
@@ -99,10 +109,13 @@ local function register_routes()
   end)
 
   destek.route("POST", "/api/v1/campaigns", "admin", function(req)
-    local f = fields(body_of(req), false)
+    local b = body_of(req)
+    local f = fields(b, false)
+    local pool_id = coupons.check_pool(b, { tr = f.subject_tr .. f.body_tr, en = f.subject_en .. f.body_en })
     local r = destek.db.exec("INSERT INTO campaigns_campaigns(name, channel, rules, subject_tr, body_tr, subject_en, body_en," ..
-      " per_second, status, created_by, created_at) VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9)",
-      f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time(), f.channel)
+      " per_second, status, created_by, created_at, pool_id) VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9, ?11)",
+      f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time(), f.channel,
+      pool_id)
     destek.audit("campaigns.created", "campaign:" .. r.last_id)
     return 201, out(send.campaign_of(r.last_id), true)
   end, { max_body = 256 * 1024 })
@@ -114,9 +127,17 @@ local function register_routes()
   destek.route("PATCH", "/api/v1/campaigns/{id}", "admin", function(req)
     local c = must_campaign(req)
     if c.status ~= "draft" then return destek.error(409, "not_a_draft", "only a draft can be changed") end
-    local f = fields(body_of(req), true, c.channel)
-    for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second" }) do
-      if f[k] ~= nil then destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k]) end
+    local b = body_of(req)
+    local f = fields(b, true, c.channel)
+    local texts = { tr = (f.subject_tr or c.subject_tr) .. (f.body_tr or c.body_tr),
+                    en = (f.subject_en or c.subject_en) .. (f.body_en or c.body_en) }
+    if b.pool_id ~= nil then f.pool_id = coupons.check_pool(b, texts) or destek.json.null
+    else coupons.check_pool({ pool_id = c.pool_id }, texts) end
+    if f.pool_id == destek.json.null then destek.db.exec("UPDATE campaigns_campaigns SET pool_id = NULL WHERE id = ?1", c.id) end
+    for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second", "pool_id" }) do
+      if f[k] ~= nil and f[k] ~= destek.json.null then
+        destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k])
+      end
     end
     destek.audit("campaigns.changed", "campaign:" .. c.id)
     return 200, out(send.campaign_of(c.id), true)
@@ -292,6 +313,12 @@ return {
     { name = "campaigns.iys_brand_code", type = "string", default = "", description = "İYS brand code (brandCode)" },
     { name = "campaigns.iys_username", type = "string", default = "", description = "İYS API user" },
     { name = "campaigns.iys_password", type = "string", default = "", secret = true, description = "İYS API password" },
+    { name = "campaigns.coupon_format", type = "string", default = "XXXX-XXXX",
+      description = "Format of generated coupon codes: each X a random letter or digit (at least 6), the rest kept" },
+    { name = "campaigns.order_days", type = "int", default = 7,
+      description = "Days after a campaign's message in which the recipient's orders count for the campaign" },
+    { name = "campaigns.track_clicks", type = "bool", default = true,
+      description = "Links of campaign mails go through a signed redirect that counts clicks (needs mail.public_url)" },
     table.unpack(sms.SETTINGS),
   },
   i18n = {
@@ -304,10 +331,14 @@ return {
     iys.register()
     sms.register()
     require("report").register()   -- campaigns.report_facts for the reports module (report.lua)
+    coupons.register()
+    tracking.register()
+    specialdays.register(fields)
     destek.service("campaigns.contact_merged", function(m)
       destek.db.exec("UPDATE OR IGNORE campaigns_tags SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
       destek.db.exec("DELETE FROM campaigns_tags WHERE contact_id = ?1", m.source_id)
       destek.db.exec("UPDATE OR IGNORE campaigns_recipients SET contact_id = ?1 WHERE contact_id = ?2", m.id, m.source_id)
+      specialdays.contact_merged(m)
       return {}
     end)
     destek.service("campaigns.contact_export", function(p)
@@ -315,10 +346,13 @@ return {
         tags = destek.db.query("SELECT tag FROM campaigns_tags WHERE contact_id = ?1", p.id),
         campaigns = destek.db.query("SELECT r.campaign_id, c.name, r.status, r.reason, r.at FROM campaigns_recipients r" ..
                                     " JOIN campaigns_campaigns c ON c.id = r.campaign_id WHERE r.contact_id = ?1", p.id),
+        birthday = specialdays.contact_export(p),
+        coupons = destek.db.query("SELECT code, given_at FROM campaigns_coupons WHERE contact_id = ?1", p.id),
       }
     end)
     destek.service("campaigns.contact_erase", function(person)
       destek.db.exec("DELETE FROM campaigns_tags WHERE contact_id = ?1", person.id)
+      specialdays.contact_erase(person)
       return {}
     end)
   end,

@@ -3,7 +3,8 @@
 --   { tags = {"vip", ...},                           any of these tags (campaigns_tags)
 --     lang = "tr" | "en",                            the contact's language
 --     bought = {from = "2026-11-01", to = "..."},    bought in the window (the orders module's orders.buyers)
---     not_bought = {from = ..., to = ...} }          did not buy in the window
+--     not_bought = {from = ..., to = ...},           did not buy in the window
+--     birthday_month = 5 }                           born in May (the birthdays the module keeps, specialdays.lua)
 --
 -- Only live contacts (not erased, not merged away) are in a segment. Whether a contact may get the campaign is the
 -- consent ledger's: the count says how many have an address and a current ONAY for the channel; the others are
@@ -52,11 +53,17 @@ function seg.check(r)
     if r.lang ~= "tr" and r.lang ~= "en" then util.fail("rules.lang", "rules.lang is tr or en") end
     out.lang = r.lang
   end
+  if r.birthday_month ~= nil and r.birthday_month ~= destek.json.null then
+    local m = util.int(r.birthday_month)
+    if not m or m < 1 or m > 12 then util.fail("rules.birthday_month", "rules.birthday_month is a month, 1 to 12") end
+    out.birthday_month = m
+  end
   out.bought = window(r.bought, "rules.bought")
   out.not_bought = window(r.not_bought, "rules.not_bought")
   for k in pairs(r) do
-    if k ~= "tags" and k ~= "lang" and k ~= "bought" and k ~= "not_bought" then
-      util.fail("rules." .. tostring(k), "rules." .. tostring(k) .. " is not a rule (tags, lang, bought, not_bought)")
+    if k ~= "tags" and k ~= "lang" and k ~= "bought" and k ~= "not_bought" and k ~= "birthday_month" then
+      util.fail("rules." .. tostring(k), "rules." .. tostring(k) .. " is not a rule (tags, lang, bought, not_bought," ..
+                " birthday_month)")
     end
   end
   return out
@@ -70,6 +77,14 @@ function seg.where(rules, scope)
   if rules.tags then
     w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_tags t WHERE t.contact_id = c.id AND t.tag IN (SELECT value FROM" ..
       " json_each(" .. p(destek.json.encode(rules.tags)) .. ")))"
+  end
+  if rules.birthday_month then   -- born in that month (campaigns_birthdays, specialdays.lua)
+    w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_birthdays bm WHERE bm.contact_id = c.id AND bm.md >= " ..
+      p(string.format("%02d-00", rules.birthday_month)) .. " AND bm.md <= " .. p(string.format("%02d-99", rules.birthday_month)) .. ")"
+  end
+  if rules.birthday_md then   -- a special day's run (specialdays.lua): contacts whose birthday is one of these "MM-DD"
+    w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_birthdays bd WHERE bd.contact_id = c.id AND bd.md IN (SELECT value FROM" ..
+      " json_each(" .. p(destek.json.encode(rules.birthday_md)) .. ")))"
   end
   if rules.bought then
     w[#w + 1] = "EXISTS (SELECT 1 FROM campaigns_buyers b WHERE b.campaign_id = " .. p(scope) ..

@@ -178,8 +178,8 @@ static int chat_init(const struct destek_host *host)
       host->routes(host, chat_visitor_routes) != 0 || host->routes(host, widget_routes) != 0 ||
       host->routes(host, chat_offer_routes) != 0 || host->routes(host, chat_file_routes) != 0)
     return -1;
-  return chat_visitor_init(host) || chat_wa_init(host) || chat_contacts_init(host) || chat_report_init(host) ||
-         chat_socket_init(host);
+  return chat_visitor_init(host) || chat_wa_init(host) || chat_wa_notices_init(host) || chat_contacts_init(host) ||
+         chat_report_init(host) || chat_socket_init(host);
 }
 
 const struct destek_plugin DESTEK_PLUGIN_SYMBOL = {

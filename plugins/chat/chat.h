@@ -74,6 +74,14 @@ int chat_wa_init(const struct destek_host *h);
  * free text outside the 24-hour window (422 whatsapp_window_closed). 0 or the error status set up. */
 int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result);
 int chat_wa_check(struct destek_req *call, int64_t ticket_id);
+/* The approved templates of chat.wa_templates: [{name, language}] (new). */
+cJSON *chat_wa_templates_new(void);
+
+/* wa_notices.c: chat.whatsapp_template_send, templates other modules send (an order's shipping notice) */
+int chat_wa_notices_init(const struct destek_host *h);
+/* Emits whatsapp.message_failed for message id when it was sent for another module (it has a ref) and has failed:
+ * 0, or the emit's error status. */
+int chat_wa_failed_emit(struct destek_req *call, struct destek_db *w, int64_t id);
 
 /* contacts.c */
 int chat_contacts_init(const struct destek_host *h);

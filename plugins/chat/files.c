@@ -2,7 +2,8 @@
  *
  * ticketing hands the reply to chat.channel_send with its attachments ({id, filename, content_type, size}); each within
  * the portal's limit (ticketing.attachment_max_bytes) is recorded for the conversation (chat_files) and listed in the
- * chat message's files as {id, name, size}; a larger one is listed by name only (the visitor asks for it by mail).
+ * chat message's files as {id, name, size}; a larger one is listed by name only, {name, size, too_large: true}: it is
+ * never served to the visitor (the widget says it is too large for the chat).
  *
  *   GET /api/v1/chat/files/{id} (X-Chat-Token) -> the file, as a download (Content-Disposition: attachment; the type
  *       only one browsers do not run, else application/octet-stream), for the visitor of its conversation alone (404
@@ -35,6 +36,8 @@ int chat_files_record(struct destek_req *call, struct destek_db *w, int64_t conv
                       " VALUES (?1, ?2, ?3, ?4, ?5)", "iiiti", (int64_t)id->valuedouble, conv, ticket_message_id, name,
                    (int64_t)size->valuedouble) == SQLITE_OK)
       cJSON_AddNumberToObject(f, "id", id->valuedouble);
+    else if (size->valuedouble > (double)max)
+      cJSON_AddTrueToObject(f, "too_large");   /* the widget says so: the visitor asks for it another way */
     cJSON_AddItemToArray(files, f);
   }
   char *json = cJSON_PrintUnformatted(files);

@@ -35,6 +35,9 @@ static const struct destek_setting wa_settings[] = {
   { "chat.wa_templates", DESTEK_SETTING_STRING, "", 0,
     "The shop's approved WhatsApp message templates agents may send (outside the 24-hour window too), as"
     " name:language pairs separated by commas: \"kargo_guncelleme:tr,order_update:en\"" },
+  { "chat.wa_notice_attempts", DESTEK_SETTING_INT, "6", 0,
+    "Tries of a template sent for another module (an order's notice) while the Graph API does not answer or answers"
+    " 5xx (1, 2, 4, ... minutes apart) before it counts as failed and that module tells the customer by mail" },
   { "chat.wa_graph_url", DESTEK_SETTING_STRING, "https://graph.facebook.com/v21.0", 0,
     "The Graph API's base URL (tests: a mock on loopback, with --allow-private-net)" },
   { 0 }
@@ -234,6 +237,9 @@ static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSO
     cJSON_Delete(res);
     if (rc) { free(text); return rc; }
     H->db_exec(w, "UPDATE chat_wa_threads SET ticket_id = ?2 WHERE id = ?1", "ii", thread_id, ticket_id);
+    /* What went out while no ticket was open (an order's notice: wa_notices.c) joins the conversation it answers. */
+    H->db_exec(w, "UPDATE chat_wa_messages SET ticket_id = ?2 WHERE thread_id = ?1 AND ticket_id IS NULL", "ii",
+               thread_id, ticket_id);
   }
   int64_t at = ts ? strtoll(ts, NULL, 10) : (int64_t)time(NULL);
   char now[21];
@@ -253,7 +259,7 @@ static int status_rank(const char *s)
        : !strcmp(s, "failed") ? 4 : -1;
 }
 
-static void status_update(struct destek_db *w, const cJSON *s)
+static void status_update(struct destek_req *r, struct destek_db *w, const cJSON *s)
 {
   const char *wamid = str(s, "id"), *status = str(s, "status"), *ts = str(s, "timestamp");
   if (!wamid || !status || status_rank(status) < 1) return;
@@ -270,6 +276,10 @@ static void status_update(struct destek_db *w, const cJSON *s)
                 " WHERE wamid = ?1", "ttiIt", wamid, status,
              ts ? strtoll(ts, NULL, 10) : (int64_t)time(NULL), code_v ? &code_v : NULL,
              err ? (str(err, "title") ? str(err, "title") : str(err, "message")) : NULL);
+  /* A message sent for another module failed after all: it may tell the customer another way. */
+  if (to == 4)
+    chat_wa_failed_emit(r, w, H->db_int(w, 0, "SELECT id FROM chat_wa_messages WHERE wamid = ?1 AND direction = 'out'",
+                                         "t", wamid));
 }
 
 static int webhook_post(struct destek_req *r)
@@ -316,7 +326,7 @@ static int webhook_post(struct destek_req *r)
       const cJSON *contacts = cJSON_GetObjectItemCaseSensitive(value, "contacts");
       cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(value, "messages"))
         if ((rc = inbound_message(r, w, m, contacts, media))) { cJSON_Delete(media); return rc; }
-      cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(value, "statuses")) status_update(w, s);
+      cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(value, "statuses")) status_update(r, w, s);
     }
   }
   cJSON_Delete(media);
@@ -391,6 +401,36 @@ int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **res
   return 0;
 }
 
+/* A message for another module that found no answer (or a 5xx, 429): tried again after 1, 2, 4, ... minutes (at most
+ * an hour), or failed once it was tried chat.wa_notice_attempts times (whatsapp.message_failed). 0, or 1 to let the
+ * core's timer retry when the database failed. */
+static int notice_retry(struct destek_req *call, int64_t id, const char *key, int attempts, long answered,
+                        const char *err)
+{
+  struct destek_db *w = H->db_write(call);
+  if (!w) return 1;
+  long limit = H->setting_int("chat.wa_notice_attempts", 6);
+  if (attempts >= limit) {
+    char title[300];
+    snprintf(title, sizeof title, "not sent after %d tries (%s%s%ld)", attempts, err, err[0] ? "; " : "", answered);
+    if (H->db_exec(w, "UPDATE chat_wa_messages SET status = 'failed', attempts = ?2, error_code = ?3, error_title = ?4,"
+                      " status_unix = ?5 WHERE id = ?1 AND status = 'queued'", "iiiti", id, (int64_t)attempts,
+                   (int64_t)answered, title, (int64_t)time(NULL)) != SQLITE_OK ||
+        chat_wa_failed_emit(call, w, id) != 0)
+      return 1;
+    return 0;
+  }
+  int64_t delay = 60;
+  for (int a = 1; a < attempts && delay < 3600; a++) delay *= 2;
+  if (delay > 3600) delay = 3600;
+  cJSON *payload = cJSON_CreateObject();
+  cJSON_AddNumberToObject(payload, "id", (double)id);
+  if (H->db_exec(w, "UPDATE chat_wa_messages SET attempts = ?2 WHERE id = ?1", "ii", id, (int64_t)attempts) != SQLITE_OK ||
+      H->timer_at(call, "chat.wa_send", key, (int64_t)time(NULL) + delay, payload) != 0)
+    return 1;
+  return 0;
+}
+
 /* Sends one queued message. The network first, with nothing of the database held; then its outcome. */
 static int send_timer(struct destek_req *call, const char *key, const cJSON *payload, void *ud)
 {
@@ -398,14 +438,17 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
   (void)payload;
   int64_t id = strtoll(key, NULL, 10);
   struct destek_db *db = H->db_read(call);
-  sqlite3_stmt *st = H->db_prepare(db, "SELECT m.body, t.wa_id, m.status, m.kind = 'template' FROM chat_wa_messages m"
+  sqlite3_stmt *st = H->db_prepare(db, "SELECT m.body, t.wa_id, m.status, m.kind = 'template', m.ref IS NOT NULL,"
+                                       " m.attempts FROM chat_wa_messages m"
                                        " JOIN chat_wa_threads t ON t.id = m.thread_id WHERE m.id = ?1");
   if (!st) return 1;
   H->db_bind(st, "i", id);
   char *body = NULL, wa_id[40] = "";
-  int queued = 0, is_template = 0;
+  int queued = 0, is_template = 0, for_module = 0, attempts = 0;
   if (sqlite3_step(st) == SQLITE_ROW) {
     is_template = sqlite3_column_int(st, 3);
+    for_module = sqlite3_column_int(st, 4);
+    attempts = sqlite3_column_int(st, 5);
     body = strdup((const char *)sqlite3_column_text(st, 0));
     snprintf(wa_id, sizeof wa_id, "%s", (const char *)sqlite3_column_text(st, 1));
     queued = !strcmp((const char *)sqlite3_column_text(st, 2), "queued");
@@ -463,8 +506,12 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
   free(json);
   if (rc != 0 || resp.status >= 500 || resp.status == 429) {
     H->log(H, DESTEK_LOG_WARN, "whatsapp: message %lld not sent (%s%ld); retried later", (long long)id, err, resp.status);
+    long answered = resp.status;
     H->http_response_free(&resp);
-    return 1;
+    /* An agent's message: the core's timer retries it (backoff up to an hour). One sent for another module (an
+     * order's notice) is worth less every hour: after chat.wa_notice_attempts tries it fails, and that module tells
+     * the customer another way. Its tries are counted here, so the retry is scheduled here too. */
+    return for_module ? notice_retry(call, id, key, attempts + 1, answered, err) : 1;
   }
   cJSON *answer = cJSON_Parse(resp.body ? resp.body : "");
   long status = resp.status;
@@ -483,6 +530,7 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
     H->db_exec(w, "UPDATE chat_wa_messages SET status = 'failed', error_code = ?2, error_title = ?3, status_unix = ?4"
                   " WHERE id = ?1", "iiti", id, code_v, title, (int64_t)time(NULL));
     H->log(H, DESTEK_LOG_WARN, "whatsapp: message %lld refused: %lld %s", (long long)id, (long long)code_v, title);
+    if (chat_wa_failed_emit(call, w, id) != 0) { cJSON_Delete(answer); return 1; }
   }
   cJSON_Delete(answer);
   return 0;
@@ -533,8 +581,7 @@ static int ticket_wa_get(struct destek_req *r)
   return H->reply_json(r, 200, o);
 }
 
-/* The approved templates of chat.wa_templates: [{name, language}] (new). */
-static cJSON *templates_new(void)
+cJSON *chat_wa_templates_new(void)
 {
   char *list = H->setting_new("chat.wa_templates");
   cJSON *items = cJSON_CreateArray();
@@ -553,7 +600,7 @@ static cJSON *templates_new(void)
 
 static int templates_get(struct destek_req *r)
 {
-  return H->reply_json(r, 200, H->list_new(templates_new(), 0));
+  return H->reply_json(r, 200, H->list_new(chat_wa_templates_new(), 0));
 }
 
 /* POST /api/v1/chat/whatsapp/tickets/{id}/template {name, language, parameters: [text, ...]}: one of the approved
@@ -573,7 +620,7 @@ static int template_send(struct destek_req *r)
   cJSON_ArrayForEach(p, params)
     if (!cJSON_IsString(p) || !*p->valuestring || strlen(p->valuestring) > 1000)
       return H->field_error(r, "invalid_field", "parameters", "each parameter is a text of 1 to 1000 bytes");
-  cJSON *approved = templates_new();
+  cJSON *approved = chat_wa_templates_new();
   int ok = 0;
   const cJSON *t;
   cJSON_ArrayForEach(t, approved) ok |= !strcmp(str(t, "name"), name) && !strcmp(str(t, "language"), language);

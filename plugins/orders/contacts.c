@@ -56,7 +56,9 @@ static int on_erased(struct destek_req *r, int64_t contact_id, const cJSON *pers
   (void)ud;
   struct destek_db *w = ord_db_write(r);
   if (!w) return ord_status(r);
-  if (ord_db_exec(w, SCRUB_SQL "contact_id = ?1", "i", contact_id) != SQLITE_OK)
+  if (ord_db_exec(w, SCRUB_SQL "contact_id = ?1", "i", contact_id) != SQLITE_OK ||
+      ord_db_exec(w, "DELETE FROM orders_notify_choices WHERE order_id IN (SELECT id FROM orders_orders"
+                     " WHERE contact_id = ?1)", "i", contact_id) != SQLITE_OK)
     return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   /* Orders stored before they had a contact (or while the person's identity belonged to no one) by e-mail or phone. */
   const cJSON *id;
@@ -71,6 +73,10 @@ static int on_erased(struct destek_req *r, int64_t contact_id, const cJSON *pers
       char digits[32];
       ord_phone_norm(value, digits);
       if (digits[0]) rc = ord_db_exec(w, SCRUB_SQL "phone = ?1", "t", digits);
+      /* the WhatsApp number a choice of channel names (notify.c) */
+      char e164[40];
+      if (rc == SQLITE_OK && ord_host->contact_normalise("whatsapp", value, e164, sizeof e164) == 0)
+        rc = ord_db_exec(w, "DELETE FROM orders_notify_choices WHERE phone = ?1", "t", e164);
     }
     if (rc != SQLITE_OK) return ord_error(r, 500, "internal", "the contact's orders could not be erased");
   }

@@ -87,10 +87,15 @@ void ord_add_business_days(struct destek_db *db, const char *day, int n, char ou
 
 static int eta_days(struct destek_db *db, const char *carrier, const char *province)
 {
-  /* The most specific row wins: (carrier, province), (carrier, *), (*, province), (*, *). */
+  /* The most specific row wins: (carrier, province), (carrier, *), (*, province), (*, *). Four key lookups, the
+   * first found wins (an ORDER BY over the matches would build a temporary B-tree for every ETA: most of a tracking
+   * page's time). */
   return (int)ord_db_int(db, 2,
-    "SELECT days FROM orders_eta WHERE carrier IN (?1, '*') AND province IN (?2, '*')"
-    " ORDER BY carrier = '*', province = '*' LIMIT 1", "tt", carrier ? carrier : "*", province ? province : "*");
+    "SELECT coalesce((SELECT days FROM orders_eta WHERE carrier = ?1 AND province = ?2),"
+    " (SELECT days FROM orders_eta WHERE carrier = ?1 AND province = '*'),"
+    " (SELECT days FROM orders_eta WHERE carrier = '*' AND province = ?2),"
+    " (SELECT days FROM orders_eta WHERE carrier = '*' AND province = '*'))",
+    "tt", carrier ? carrier : "*", province ? province : "*");
 }
 
 int ord_eta_date(struct destek_db *db, const char *carrier, const char *province, const char *shipped_at, char out[11])

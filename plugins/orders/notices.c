@@ -262,7 +262,7 @@ static const struct notice_text *text_of(const char *kind)
   return NULL;
 }
 
-static int is_delay(const char *kind)
+int ord_notice_is_delay(const char *kind)
 {
   return !strcmp(kind, "not_shipped") || !strcmp(kind, "no_scan") || !strcmp(kind, "past_eta");
 }
@@ -292,15 +292,17 @@ static int mail_text(const char *kind, const char *lang, const char *name, const
   return 0;
 }
 
-static int on_notice(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+/* Tells the customer about notice nid (its event's payload: the shipment or the order): on WhatsApp when they chose it
+ * and a template is mapped (notify.c), else by mail; a delay or an exception is noted on their open ticket. With
+ * fallback (WhatsApp refused the notice's template for good: why), the notice that went to WhatsApp is mailed now. */
+static int notice_deliver(struct destek_req *call, int64_t nid, const cJSON *payload, const char *fallback, char *err,
+                          size_t errlen)
 {
-  (void)ud;
-  int64_t nid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "notice_id"));
   struct destek_db *db = ord_db_read(call);
-  char *state = ord_db_text_new(db, "SELECT state FROM orders_notices WHERE id = ?1", "i", nid);
-  int pending = state && !strcmp(state, "pending");
+  char *state = ord_db_text_new(db, "SELECT state || '/' || channel FROM orders_notices WHERE id = ?1", "i", nid);
+  int go = state && !strcmp(state, fallback ? "queued/whatsapp" : "pending/email");
   free(state);
-  if (!pending) return 0;
+  if (!go) return 0;
   char *kind = ord_db_text_new(db, "SELECT kind FROM orders_notices WHERE id = ?1", "i", nid);
   int64_t oid = ord_db_int(db, 0, "SELECT order_id FROM orders_notices WHERE id = ?1", "i", nid);
   char *number = ord_db_text_new(db, "SELECT number FROM orders_orders WHERE id = ?1", "i", oid);
@@ -312,11 +314,11 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
   const char *cl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cj, "lang"));
   if (cl && !strcmp(cl, "en")) snprintf(lang, sizeof lang, "en");
   cJSON_Delete(cj);
-  const char *carrier = str_of(ev->payload, "carrier_name"), *tracking = str_of(ev->payload, "tracking_number");
-  const char *eta = str_of(ev->payload, "eta");
+  const char *carrier = str_of(payload, "carrier_name"), *tracking = str_of(payload, "tracking_number");
+  const char *eta = str_of(payload, "eta");
   const char *date = !strcmp(kind, "not_shipped") ? promised : eta;
   char setting[48];
-  snprintf(setting, sizeof setting, "orders.notice_%s", is_delay(kind) ? "delay" : kind);
+  snprintf(setting, sizeof setting, "orders.notice_%s", ord_notice_is_delay(kind) ? "delay" : kind);
   char new_state[16] = "queued", detail[300] = "";
   int64_t message_id = 0;
   char *pub = ord_host->setting_new("mail.public_url");
@@ -324,7 +326,24 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
   snprintf(url, sizeof url, "%s/track?lang=%s", pub && *pub ? pub : ord_base_url(), lang);
   free(pub);
   int rc = 0;
-  if (!ord_host->setting_bool(setting, 1)) {
+  int64_t wa_message_id = 0;
+  int whatsapp = 0;
+  if (fallback) {
+    snprintf(detail, sizeof detail, "%.290s", fallback);
+    ord_log(DESTEK_LOG_WARN, "orders: notice %lld: %s", (long long)nid, detail);
+  }
+  if (!fallback && ord_host->setting_bool(setting, 1) && contact) {
+    char *shop = ord_host->setting_new("orders.shop_name");
+    const char *turl = str_of(payload, "tracking_url");
+    struct ord_notice_fields f = { number, carrier, tracking, turl ? turl : url, date, name, shop };
+    char why[300] = "";
+    whatsapp = ord_notice_whatsapp(call, nid, oid, contact, kind, lang, &f, &wa_message_id, why, sizeof why) == 1;
+    if (why[0]) snprintf(detail, sizeof detail, "%s", why);
+    free(shop);
+  }
+  if (whatsapp) {
+    snprintf(new_state, sizeof new_state, "queued");
+  } else if (!ord_host->setting_bool(setting, 1)) {
     snprintf(new_state, sizeof new_state, "skipped");
     snprintf(detail, sizeof detail, "%s is off", setting);
   } else if (!contact) {
@@ -341,21 +360,27 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
       message_id = ord_host->message_send(call, contact, subject, text, 0);
       if (message_id > 0) {
         snprintf(new_state, sizeof new_state, "queued");
+        /* WhatsApp's reason, when there is one, and what became of the notice */
+        if (detail[0] && strlen(detail) + 16 < sizeof detail) strcat(detail, fallback ? ": mailed instead" : ": mailed");
       } else if (message_id == DESTEK_SEND_ERROR) {
         snprintf(err, errlen, "the mail could not be queued");   /* the bus retries the event */
         rc = -1;
       } else {
         snprintf(new_state, sizeof new_state, "skipped");
-        snprintf(detail, sizeof detail, "%s", message_id == DESTEK_SEND_NO_ADDRESS ? "the customer has no e-mail address"
-                                             : message_id == DESTEK_SEND_NO_CONTACT ? "the customer was erased"
-                                             : "the mail was refused by the core");
+        /* after WhatsApp's reason, when there is one: why neither reached the customer */
+        char why_whatsapp[300];
+        snprintf(why_whatsapp, sizeof why_whatsapp, "%s", detail);
+        snprintf(detail, sizeof detail, "%.180s%s%s", why_whatsapp, why_whatsapp[0] ? "; " : "",
+                 message_id == DESTEK_SEND_NO_ADDRESS ? "the customer has no e-mail address"
+                 : message_id == DESTEK_SEND_NO_CONTACT ? "the customer was erased" : "the mail was refused by the core");
       }
     }
     free(subject);
     free(text);
   }
   int64_t ticket = 0;
-  if (!rc && (is_delay(kind) || !strcmp(kind, "exception")) && contact && ord_host->setting_bool("orders.delay_note", 1)) {
+  if (!rc && !fallback && (ord_notice_is_delay(kind) || !strcmp(kind, "exception")) && contact &&
+      ord_host->setting_bool("orders.delay_note", 1)) {
     cJSON *args = cJSON_CreateObject(), *res = NULL;
     cJSON_AddNumberToObject(args, "contact_id", (double)contact);
     cJSON_AddStringToObject(args, "order_number", number ? number : "");
@@ -374,7 +399,7 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
       };
       const char *what = "";
       for (size_t i = 0; i < 4; i++) if (!strcmp(why_tr[i][0], kind)) what = why_tr[i][1];
-      const char *dt = str_of(ev->payload, "detail");
+      const char *dt = str_of(payload, "detail");
       char reason[200], body[900];
       snprintf(reason, sizeof reason, what, !strcmp(kind, "exception") ? "" : dt ? dt : date ? date : "-");
       static const char *const why_en[][2] = {
@@ -389,9 +414,9 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
       snprintf(reason_en, sizeof reason_en, what_en, !strcmp(kind, "exception") ? "" : dt ? dt : date ? date : "-");
       int mailed = !strcmp(new_state, "queued");
       snprintf(body, sizeof body, "Sipariş #%s: %s. Müşteriye %s. (%s %s)\nOrder #%s: %s. The customer %s.",
-               number ? number : "", reason, mailed ? "e-posta ile bilgi verildi" : "e-posta gönderilmedi",
-               carrier ? carrier : "", tracking ? tracking : "", number ? number : "", reason_en,
-               mailed ? "was told by mail" : "was not mailed");
+               number ? number : "", reason, whatsapp ? "WhatsApp ile bilgi verildi" : mailed ? "e-posta ile bilgi verildi"
+               : "e-posta gönderilmedi", carrier ? carrier : "", tracking ? tracking : "", number ? number : "", reason_en,
+               whatsapp ? "was told on WhatsApp" : mailed ? "was told by mail" : "was not mailed");
       cJSON *na = cJSON_CreateObject(), *nr = NULL;
       cJSON_AddNumberToObject(na, "ticket_id", (double)ticket);
       cJSON_AddStringToObject(na, "body", body);
@@ -404,15 +429,48 @@ static int on_notice(struct destek_req *call, const struct destek_event *ev, voi
     struct destek_db *w = ord_db_write(call);
     char now[21];
     ord_now(now);
-    if (!w || ord_db_exec(w, "UPDATE orders_notices SET state = ?2, detail = coalesce(?3, detail), note_ticket_id = ?4,"
-                             " message_id = ?5 WHERE id = ?1",
-                          "itt" "II", nid, new_state, detail[0] ? detail : NULL, ticket > 0 ? &ticket : NULL,
-                          message_id > 0 ? &message_id : NULL) != SQLITE_OK) {
+    if (!w || ord_db_exec(w, "UPDATE orders_notices SET state = ?2, detail = coalesce(?3, detail),"
+                             " note_ticket_id = coalesce(?4, note_ticket_id), message_id = ?5, channel = ?6,"
+                             " wa_message_id = coalesce(?7, wa_message_id) WHERE id = ?1",
+                          "itt" "II" "tI", nid, new_state, detail[0] ? detail : NULL, ticket > 0 ? &ticket : NULL,
+                          message_id > 0 ? &message_id : NULL, whatsapp ? "whatsapp" : "email",
+                          wa_message_id > 0 ? &wa_message_id : NULL) != SQLITE_OK) {
       snprintf(err, errlen, "the notice could not be recorded");
       rc = -1;
     }
   }
   free(kind); free(number); free(name); free(promised);
+  return rc;
+}
+
+static int on_notice(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+{
+  (void)ud;
+  int64_t nid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev->payload, "notice_id"));
+  return notice_deliver(call, nid, ev->payload, NULL, err, errlen);
+}
+
+/* whatsapp.message_failed (the chat module): a notice's template that WhatsApp refused for good is mailed now, with the
+ * reason kept on the notice and logged. Other modules' messages are not ours. */
+static int on_whatsapp_failed(struct destek_req *call, const struct destek_event *ev, void *ud, char *err, size_t errlen)
+{
+  (void)ud;
+  const char *ref = str_of(ev->payload, "ref");
+  long long nid = 0;
+  if (!ref || sscanf(ref, "orders.notice:%lld", &nid) != 1 || nid <= 0) return 0;
+  struct destek_db *db = ord_db_read(call);
+  int64_t oid = ord_db_int(db, 0, "SELECT order_id FROM orders_notices WHERE id = ?1", "i", (int64_t)nid);
+  int64_t sid = ord_db_int(db, 0, "SELECT shipment_id FROM orders_notices WHERE id = ?1", "i", (int64_t)nid);
+  if (!oid) return 0;
+  cJSON *p = sid ? shipment_payload(db, oid, sid) : ord_order_json(db, oid, 0);
+  if (!p) return 0;
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev->payload, "error_code");
+  const char *title = str_of(ev->payload, "error_title");
+  char why[300];
+  snprintf(why, sizeof why, "WhatsApp refused the template (%lld %.200s)",
+           cJSON_IsNumber(code) ? (long long)code->valuedouble : 0LL, title ? title : "");
+  int rc = notice_deliver(call, (int64_t)nid, p, why, err, errlen);
+  cJSON_Delete(p);
   return rc;
 }
 
@@ -425,7 +483,8 @@ static int notices_list(struct destek_req *r)
   int64_t oid = ord_order_by_number(db, ord_param(r, "number"));
   if (!oid) return ord_error(r, 404, "not_found", "no such order");
   sqlite3_stmt *st = ord_db_prepare(db, "SELECT id, shipment_id, kind, state, detail, note_ticket_id, created_at,"
-                                        " mailed_at, message_id FROM orders_notices WHERE order_id = ?1 ORDER BY id");
+                                        " mailed_at, message_id, channel, wa_message_id FROM orders_notices"
+                                        " WHERE order_id = ?1 ORDER BY id");
   if (!st) return ord_error(r, 500, "internal", "the notices could not be read");
   ord_db_bind(st, "i", oid);
   cJSON *items = cJSON_CreateArray();
@@ -453,6 +512,16 @@ static int notices_list(struct destek_req *r)
       cJSON_ReplaceItemInObjectCaseSensitive(o, "detail", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "last_error"), 1));
     }
     cJSON_Delete(m);
+    cJSON_AddStringToObject(o, "channel", (const char *)sqlite3_column_text(st, 9));
+    /* On WhatsApp: the delivery as the chat module records it (sent, delivered, read, failed). */
+    int64_t wid = sqlite3_column_int64(st, 10);
+    cJSON *wa = wid ? ord_notice_whatsapp_status_new(r, wid) : NULL;
+    if (wa && !strcmp((const char *)sqlite3_column_text(st, 9), "whatsapp")) {
+      const char *ws = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(wa, "status"));
+      if (ws) cJSON_ReplaceItemInObjectCaseSensitive(o, "state", cJSON_CreateString(ws));
+    }
+    if (wa) cJSON_AddItemToObject(o, "whatsapp", wa);
+    else cJSON_AddNullToObject(o, "whatsapp");
     cJSON_AddItemToArray(items, o);
   }
   ord_db_done(st);
@@ -472,5 +541,6 @@ int ord_notices_init(const struct destek_host *h)
            h->on(h, "shipment.created", DESTEK_SYNC, on_shipment, NULL) |
            h->on(h, "shipment.updated", DESTEK_SYNC, on_shipment, NULL);
   for (int i = 0; events[i]; i++) rc |= h->on(h, events[i], DESTEK_ASYNC, on_notice, NULL);
+  rc |= h->on(h, "whatsapp.message_failed", DESTEK_ASYNC, on_whatsapp_failed, NULL);
   return rc;
 }

@@ -145,7 +145,7 @@ static int orders_init(const struct destek_host *host)
       ord_services_returns_init(host) != 0 || ord_report_init(host) != 0)
     return -1;
   if (ord_clock_init(host) != 0 || ord_eta_init(host) != 0 || ord_tracking_init(host) != 0 ||
-      ord_notices_init(host) != 0)
+      ord_notices_init(host) != 0 || ord_notify_init(host) != 0)
     return -1;
   return 0;
 }

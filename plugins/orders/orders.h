@@ -31,6 +31,14 @@ void ord_phone_norm(const char *in, char out[32]);
  * order.created / order.updated. 0 with *outcome and *order_id, or the error status set up on call. */
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
                enum ord_outcome *outcome, int64_t *order_id);
+/* ord_upsert in two parts, so that a receiver checks, hashes and folds the order before it takes the writer:
+ * ord_upsert_prepare (no writer; the 422 set up on call when the order is not valid; the prepared order borrows from
+ * order, which must outlive it), then ord_upsert_prepared on the writer. */
+struct ord_prepared;
+int ord_upsert_prepare(struct destek_req *call, const cJSON *order, struct ord_prepared **out);
+int ord_upsert_prepared(struct destek_req *call, const char *source, int64_t source_id, const struct ord_prepared *p,
+                        enum ord_outcome *outcome, int64_t *order_id);
+void ord_prepared_free(struct ord_prepared *p);
 /* An order as the API shows it (with items and shipments when full), or NULL. */
 cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full);
 /* The id of the order with that number, or 0. */
@@ -118,6 +126,35 @@ int ord_clock_init(const struct destek_host *h);
 int ord_eta_init(const struct destek_host *h);
 int ord_tracking_init(const struct destek_host *h);
 int ord_notices_init(const struct destek_host *h);
+/* 1 for the delay kinds (not_shipped, no_scan, past_eta). */
+int ord_notice_is_delay(const char *kind);
+
+/* notify.c: the customer's choice of channel for notices, and notices on WhatsApp (issue 16) */
+struct ord_notify { char channel[12], phone[40], chosen_at[21]; };
+/* What a notice's text and template are made of (borrowed; any may be NULL). */
+struct ord_notice_fields { const char *number, *carrier, *tracking_number, *tracking_url, *date, *name, *shop; };
+int ord_notify_init(const struct destek_host *h);
+/* The member notify of an order in the canonical shape into *out (channel empty when absent): 0, or the 422 set up. */
+int ord_notify_read(struct destek_req *call, const cJSON *order, struct ord_notify *out);
+/* Records the choice read by ord_notify_read for order_id (nothing when none), source "checkout" or "agent": 0 or 500. */
+int ord_notify_store(struct destek_req *call, struct destek_db *w, int64_t order_id, const struct ord_notify *n,
+                     const char *source);
+int ord_field_error_if_unset(struct destek_req *r, const struct ord_notify *n);
+/* 1 when the tracking page offers WhatsApp: the chat module sends templates and one is mapped to a notice. */
+int ord_notify_offered(void);
+/* The customer's choice made on the tracking page for order_id ("whatsapp" to phone_digits, the order's own, or
+ * "email"), in r's transaction: 0 or -1. */
+int ord_notify_from_page(struct destek_req *r, int64_t order_id, const char *channel, const char *phone_digits);
+/* {channel, phone, source, chosen_at} of the order's choice, or JSON null (new). */
+cJSON *ord_notify_json(struct destek_db *db, int64_t order_id);
+/* Sends notice notice_id as the WhatsApp template mapped to kind when the order's customer chose WhatsApp: 1 when
+ * queued with the chat module (*wa_message_id), 0 when the customer did not choose WhatsApp, -1 when they did but it
+ * cannot go (why says why; the caller mails). */
+int ord_notice_whatsapp(struct destek_req *call, int64_t notice_id, int64_t order_id, int64_t contact_id,
+                        const char *kind, const char *lang, const struct ord_notice_fields *f, int64_t *wa_message_id,
+                        char *why, size_t whylen);
+/* The chat module's {id, status, error_code, error_title} of a notice's WhatsApp message (new), or NULL. */
+cJSON *ord_notice_whatsapp_status_new(struct destek_req *call, int64_t wa_message_id);
 int ord_platforms2_init(const struct destek_host *h);
 
 #endif

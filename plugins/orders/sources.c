@@ -143,13 +143,19 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
     log_in(r, src->id, topic, NULL, "failed", err, NULL);
     return answer(r, "failed", NULL, err);
   }
+  /* An order is checked, hashed and folded here too, before the writer (a duplicate's work is wasted, not the
+   * writer's time). A refusal is set up on r and logged below as before. */
+  struct ord_prepared *prep = NULL;
+  int prep_rc = is_fulfillment ? 0 : ord_upsert_prepare(r, canon, &prep);
   struct destek_db *w = ord_db_write(r);
   if (!w) {
+    ord_prepared_free(prep);
     cJSON_Delete(canon);
     return ord_status(r);
   }
   if (key && ord_db_int(w, 0, "SELECT count(*) FROM orders_deliveries WHERE source_id = ?1 AND dedupe_key = ?2"
                               " AND outcome IN ('kept', 'stale')", "it", src->id, key)) {
+    ord_prepared_free(prep);
     cJSON_Delete(canon);
     log_in(r, src->id, topic, NULL, "duplicate", key, NULL);
     return answer(r, "duplicate", NULL, NULL);
@@ -159,7 +165,8 @@ static int deliver(struct destek_req *r, const struct source *src, const char *t
                                                                 "i", order_id);
   enum ord_outcome outcome = ORD_UPDATED;
   int rc = is_fulfillment ? ord_shipment_put(r, order_id, "shopify", canon, NULL)
-                          : ord_upsert(r, src->kind, src->id, canon, &outcome, &order_id);
+           : prep_rc ? prep_rc : ord_upsert_prepared(r, src->kind, src->id, prep, &outcome, &order_id);
+  ord_prepared_free(prep);
   cJSON_Delete(canon);
   if (rc >= 500) {
     free(number_copy);

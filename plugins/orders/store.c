@@ -47,6 +47,62 @@ static cJSON *items_json(struct destek_db *db, int64_t order_id)
   return a;
 }
 
+/* An order's row as its JSON view shows it: from the store (ord_order_json) or, for an order just created, from the
+ * values the INSERT bound (upsert_locked), so that the event's payload is built without reading the row back. NULL
+ * strings are JSON nulls; has_contact says whether contact_id is set. */
+struct order_row {
+  int64_t id, source_id, total, shipping, discount, contact_id;
+  int has_contact;
+  const char *number, *source, *external_id, *status, *source_status, *payment_status, *currency, *placed_at, *paid_at,
+    *cancelled_at, *email, *phone, *customer_name, *ship_name, *ship_province, *ship_district, *ship_address,
+    *ship_country, *shipping_method, *promised_dispatch_date, *source_updated_at, *created_at, *updated_at;
+};
+
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+  if (v) cJSON_AddStringToObject(o, name, v);
+  else cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *order_row_json(const struct order_row *r)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)r->id);
+  add_str(o, "number", r->number);
+  add_str(o, "source", r->source);
+  if (r->source_id) cJSON_AddNumberToObject(o, "source_id", (double)r->source_id);
+  else cJSON_AddNullToObject(o, "source_id");
+  add_str(o, "external_id", r->external_id);
+  add_str(o, "status", r->status);
+  add_str(o, "source_status", r->source_status);
+  add_str(o, "payment_status", r->payment_status);
+  add_str(o, "currency", r->currency);
+  add_money(o, "total", r->total);
+  add_money(o, "shipping_total", r->shipping);
+  add_money(o, "discount_total", r->discount);
+  add_str(o, "placed_at", r->placed_at);
+  add_str(o, "paid_at", r->paid_at);
+  add_str(o, "cancelled_at", r->cancelled_at);
+  cJSON *c = cJSON_AddObjectToObject(o, "customer");
+  add_str(c, "email", r->email);
+  add_str(c, "phone", r->phone);
+  add_str(c, "name", r->customer_name);
+  if (!r->has_contact) cJSON_AddNullToObject(c, "contact_id");
+  else cJSON_AddNumberToObject(c, "contact_id", (double)r->contact_id);
+  cJSON *a = cJSON_AddObjectToObject(o, "shipping_address");
+  add_str(a, "name", r->ship_name);
+  add_str(a, "province", r->ship_province);
+  add_str(a, "district", r->ship_district);
+  add_str(a, "address", r->ship_address);
+  add_str(a, "country", r->ship_country);
+  add_str(o, "shipping_method", r->shipping_method);
+  add_str(o, "promised_dispatch_date", r->promised_dispatch_date);
+  add_str(o, "source_updated_at", r->source_updated_at);
+  add_str(o, "created_at", r->created_at);
+  add_str(o, "updated_at", r->updated_at);
+  return o;
+}
+
 cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full)
 {
   sqlite3_stmt *st = ord_db_prepare(db,
@@ -58,43 +114,24 @@ cJSON *ord_order_json(struct destek_db *db, int64_t order_id, int full)
   ord_db_bind(st, "i", order_id);
   cJSON *o = NULL;
   if (sqlite3_step(st) == SQLITE_ROW) {
-    o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-    add_text(o, "number", st, 1);
-    add_text(o, "source", st, 2);
-    if (sqlite3_column_int64(st, 3)) cJSON_AddNumberToObject(o, "source_id", (double)sqlite3_column_int64(st, 3));
-    else cJSON_AddNullToObject(o, "source_id");
-    add_text(o, "external_id", st, 4);
-    add_text(o, "status", st, 5);
-    add_text(o, "source_status", st, 6);
-    add_text(o, "payment_status", st, 7);
-    add_text(o, "currency", st, 8);
-    add_money(o, "total", sqlite3_column_int64(st, 9));
-    add_money(o, "shipping_total", sqlite3_column_int64(st, 10));
-    add_money(o, "discount_total", sqlite3_column_int64(st, 11));
-    add_text(o, "placed_at", st, 12);
-    add_text(o, "paid_at", st, 13);
-    add_text(o, "cancelled_at", st, 14);
-    cJSON *c = cJSON_AddObjectToObject(o, "customer");
-    add_text(c, "email", st, 15);
-    add_text(c, "phone", st, 16);
-    add_text(c, "name", st, 17);
-    if (sqlite3_column_type(st, 18) == SQLITE_NULL) cJSON_AddNullToObject(c, "contact_id");
-    else cJSON_AddNumberToObject(c, "contact_id", (double)sqlite3_column_int64(st, 18));
-    cJSON *a = cJSON_AddObjectToObject(o, "shipping_address");
-    add_text(a, "name", st, 19);
-    add_text(a, "province", st, 20);
-    add_text(a, "district", st, 21);
-    add_text(a, "address", st, 22);
-    add_text(a, "country", st, 23);
-    add_text(o, "shipping_method", st, 24);
-    add_text(o, "promised_dispatch_date", st, 25);
-    add_text(o, "source_updated_at", st, 26);
-    add_text(o, "created_at", st, 27);
-    add_text(o, "updated_at", st, 28);
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+    struct order_row row = {
+      .id = sqlite3_column_int64(st, 0), .number = T(1), .source = T(2), .source_id = sqlite3_column_int64(st, 3),
+      .external_id = T(4), .status = T(5), .source_status = T(6), .payment_status = T(7), .currency = T(8),
+      .total = sqlite3_column_int64(st, 9), .shipping = sqlite3_column_int64(st, 10),
+      .discount = sqlite3_column_int64(st, 11), .placed_at = T(12), .paid_at = T(13), .cancelled_at = T(14),
+      .email = T(15), .phone = T(16), .customer_name = T(17),
+      .has_contact = sqlite3_column_type(st, 18) != SQLITE_NULL, .contact_id = sqlite3_column_int64(st, 18),
+      .ship_name = T(19), .ship_province = T(20), .ship_district = T(21), .ship_address = T(22), .ship_country = T(23),
+      .shipping_method = T(24), .promised_dispatch_date = T(25), .source_updated_at = T(26), .created_at = T(27),
+      .updated_at = T(28),
+    };
+#undef T
+    o = order_row_json(&row);
   }
   ord_db_done(st);
   if (o && full) {
+    cJSON_AddItemToObject(o, "notify", ord_notify_json(db, order_id));
     cJSON_AddItemToObject(o, "items", items_json(db, order_id));
     cJSON_AddItemToObject(o, "shipments", ord_shipments_json(db, order_id));
   }
@@ -296,21 +333,58 @@ static int upsert_locked(struct destek_req *call, const char *source, int64_t so
                          const char *sha, const char *folded, const char *now, enum ord_outcome *outcome,
                          int64_t *order_id);
 
+/* What ord_upsert works out before it takes the writer: the checked order (borrowing from its JSON), its content hash
+ * and its folded search text. */
+struct ord_prepared {
+  struct order_in in;
+  struct ord_notify notify;   /* the customer's choice of channel made at the shop's checkout (notify.c) */
+  char now[21], sha[65];
+  char *folded;
+};
+
+int ord_upsert_prepare(struct destek_req *call, const cJSON *order, struct ord_prepared **out)
+{
+  *out = NULL;
+  struct ord_prepared *p = calloc(1, sizeof *p);
+  if (!p) abort();
+  int rc = order_read(call, order, &p->in);
+  if (rc || (rc = ord_notify_read(call, order, &p->notify))) { free(p); return rc; }
+  ord_now(p->now);
+  if (!p->in.updated_at[0]) memcpy(p->in.updated_at, p->now, sizeof p->now);
+  content_sha(order, p->sha);
+  /* the search text (list.c), folded before the writer is taken */
+  p->folded = ord_search_text_new(p->in.number, p->in.email, p->in.phone, p->in.customer_name, p->in.ship_name);
+  *out = p;
+  return 0;
+}
+
+void ord_prepared_free(struct ord_prepared *p)
+{
+  if (!p) return;
+  free(p->folded);
+  free(p);
+}
+
+int ord_upsert_prepared(struct destek_req *call, const char *source, int64_t source_id, const struct ord_prepared *p,
+                        enum ord_outcome *outcome, int64_t *order_id)
+{
+  int rc = upsert_locked(call, source, source_id, &p->in, p->sha, p->folded, p->now, outcome, order_id);
+  /* The customer's choice of channel made at the shop's checkout (notify.c). */
+  if (!rc && *outcome != ORD_STALE && p->notify.channel[0]) {
+    struct destek_db *w = ord_db_write(call);
+    rc = w ? ord_notify_store(call, w, *order_id, &p->notify, "checkout") : ord_status(call);
+  }
+  return rc;
+}
+
 int ord_upsert(struct destek_req *call, const char *source, int64_t source_id, const cJSON *order,
                enum ord_outcome *outcome, int64_t *order_id)
 {
-  struct order_in in;
-  int rc = order_read(call, order, &in);
+  struct ord_prepared *p;
+  int rc = ord_upsert_prepare(call, order, &p);
   if (rc) return rc;
-  char now[21];
-  ord_now(now);
-  if (!in.updated_at[0]) memcpy(in.updated_at, now, sizeof now);
-  char sha[65];
-  content_sha(order, sha);
-  /* the search text (list.c), folded before the writer is taken */
-  char *folded = ord_search_text_new(in.number, in.email, in.phone, in.customer_name, in.ship_name);
-  rc = upsert_locked(call, source, source_id, &in, sha, folded, now, outcome, order_id);
-  free(folded);
+  rc = ord_upsert_prepared(call, source, source_id, p, outcome, order_id);
+  ord_prepared_free(p);
   return rc;
 }
 
@@ -430,7 +504,26 @@ static int upsert_locked(struct destek_req *call, const char *source, int64_t so
     if (rc) return rc;
   }
   if (*outcome == ORD_UNCHANGED) return 0;
-  cJSON *payload = ord_order_json(w, id, 0);
+  /* A new order's payload from what the INSERT bound (the row as ord_order_json would read it back), unless its
+   * shipments' writes may have touched the row since. */
+  cJSON *payload = NULL;
+  if (*outcome == ORD_CREATED && !in.shipments) {
+    struct order_row row = {
+      .id = id, .number = in.number, .source = source, .source_id = source_id, .external_id = in.external_id,
+      .status = in.status, .source_status = in.source_status, .payment_status = in.payment_status,
+      .currency = in.currency, .total = in.total, .shipping = in.shipping, .discount = in.discount,
+      .placed_at = nz(in.placed_at), .paid_at = nz(in.paid_at), .cancelled_at = nz(in.cancelled_at),
+      .email = nz(in.email), .phone = nz(in.phone), .customer_name = in.customer_name,
+      .has_contact = contact_id != 0, .contact_id = contact_id, .ship_name = in.ship_name,
+      .ship_province = in.ship_province, .ship_district = in.ship_district, .ship_address = in.ship_address,
+      .ship_country = in.ship_country, .shipping_method = in.shipping_method,
+      .promised_dispatch_date = in.promised_dispatch_date, .source_updated_at = in.updated_at, .created_at = now,
+      .updated_at = now,
+    };
+    payload = order_row_json(&row);
+  } else {
+    payload = ord_order_json(w, id, 0);
+  }
   if (!payload) return ord_error(call, 500, "internal", "the order's event could not be built");
   char subject[40];
   snprintf(subject, sizeof subject, "order:%lld", (long long)id);

@@ -202,6 +202,12 @@ struct track_ship {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+static int ship_by_id(const void *a, const void *b)
+{
+  int64_t x = ((const struct track_ship *)a)->id, y = ((const struct track_ship *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
 /* The order's part of the page, read straight from the store (no JSON between): the order row the lookup matched
  * (number, status, placed_at, province), its parcels with their timelines and ETAs, its items. */
 static void result(FILE *f, const struct words *w, const char *lang, struct destek_db *db, int64_t id,
@@ -226,15 +232,27 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
   fputs("</h2>", f);
   struct track_ship ships[64];
   int n = 0;
+  /* In the index's order (order_id, ref), put in id order here: an ORDER BY s.id would build a temporary B-tree for
+   * every page. The first 64 by id, as the ORDER BY gave. */
   sqlite3_stmt *st = ord_db_prepare(db,
     "SELECT s.id, s.carrier, coalesce(c.name, s.carrier_name), s.tracking_number, s.status, s.shipped_at, s.source_url,"
     " c.url_template FROM orders_shipments s LEFT JOIN orders_carriers c ON c.code = s.carrier"
-    " WHERE s.order_id = ?1 ORDER BY s.id");
+    " WHERE s.order_id = ?1");
   if (st) {
     ord_db_bind(st, "i", id);
-    while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
-      struct track_ship *t = &ships[n++];
-      t->id = sqlite3_column_int64(st, 0);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t sid = sqlite3_column_int64(st, 0);
+      struct track_ship *t = NULL;
+      if (n < 64) {
+        t = &ships[n++];
+      } else {
+        int top = 0;
+        for (int k = 1; k < n; k++) if (ships[k].id > ships[top].id) top = k;
+        if (ships[top].id < sid) continue;
+        t = &ships[top];
+        free(t->carrier); free(t->carrier_name); free(t->number); free(t->status); free(t->shipped_at); free(t->url);
+      }
+      t->id = sid;
       t->carrier = dup_or_null(col(st, 1));
       t->carrier_name = dup_or_null(col(st, 2));
       t->number = dup_or_null(col(st, 3));
@@ -244,6 +262,7 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
     }
     ord_db_done(st);
   }
+  qsort(ships, (size_t)n, sizeof *ships, ship_by_id);
   if (!n) { fputs("<p>", f); esc(f, w->no_shipments); fputs("</p>", f); }
   for (int k = 0; k < n; k++) {
     struct track_ship *t = &ships[k];
@@ -316,9 +335,42 @@ static void result(FILE *f, const struct words *w, const char *lang, struct dest
     }
     ord_db_done(st);
   }
-  fprintf(f, "</ul></section><p><a href=\"/track?lang=%s\">", lang);
-  esc(f, w->again);
-  fputs("</a></p>", f);
+  fputs("</ul></section>", f);
+}
+
+/* The notices' channel on the page (notify.c): WhatsApp at the order's number when the customer looked the order up
+ * with that number, else how to; saved says the choice was just recorded. The form repeats the lookup's fields: the
+ * choice is made by whoever could look the order up, and by no one else. */
+static void notify_part(FILE *f, const char *lang, const char *number, const char *contact, const char *phone,
+                        int by_phone, const char *channel, int saved)
+{
+  int en = !strcmp(lang, "en"), on_wa = channel && !strcmp(channel, "whatsapp");
+  fputs(en ? "<section class=\"notify\"><h2>Notifications</h2>" : "<section class=\"notify\"><h2>Bildirimler</h2>", f);
+  if (saved) fputs(en ? "<p role=\"status\">Your choice is saved.</p>" : "<p role=\"status\">Tercihiniz kaydedildi.</p>", f);
+  if (!by_phone && !on_wa) {
+    fputs(en ? "<p>To get this order's shipping updates on WhatsApp, look it up with the phone number on the order.</p>"
+             : "<p>Bu siparişin kargo bildirimlerini WhatsApp'tan almak için siparişi, siparişteki telefon numarasıyla"
+               " sorgulayın.</p>", f);
+    fputs("</section>", f);
+    return;
+  }
+  char shown[40] = "";
+  if (phone && strlen(phone) > 4)
+    snprintf(shown, sizeof shown, "+%.*s…%s", (int)(strlen(phone) > 7 ? 5 : 2), phone, phone + strlen(phone) - 2);
+  fputs("<p>", f);
+  if (on_wa) fprintf(f, en ? "Shipping updates for this order come on WhatsApp (%s)." : "Bu siparişin kargo bildirimleri"
+                             " WhatsApp'tan geliyor (%s).", shown);
+  else fprintf(f, en ? "Get this order's shipping updates on WhatsApp at %s instead of e-mail?" : "Bu siparişin kargo"
+                       " bildirimleri e-posta yerine WhatsApp'tan %s numarasına gelsin mi?", shown);
+  fprintf(f, "</p><form method=\"post\" action=\"/track\"><input type=\"hidden\" name=\"lang\" value=\"%s\">", lang);
+  fputs("<input type=\"hidden\" name=\"number\" value=\"", f);
+  esc(f, number);
+  fputs("\"><input type=\"hidden\" name=\"contact\" value=\"", f);
+  esc(f, contact);
+  fprintf(f, "\"><input type=\"hidden\" name=\"notify\" value=\"%s\"><button type=\"submit\">%s</button></form>",
+          on_wa ? "email" : "whatsapp", on_wa ? (en ? "Send them by e-mail" : "E-postayla gönderilsin")
+                                              : (en ? "Send them on WhatsApp" : "WhatsApp'tan gönderilsin"));
+  fputs("</section>", f);
 }
 
 static int track_lookup(struct destek_req *r)
@@ -327,10 +379,12 @@ static int track_lookup(struct destek_req *r)
   size_t len;
   int rc = ord_body_raw(r, &body, &len);
   if (rc) return rc;
-  char number[72], contact[208], lang_q[8];
+  char number[72], contact[208], lang_q[8], notify[12];
   form_value(body, len, "number", number, sizeof number);
   form_value(body, len, "contact", contact, sizeof contact);
   form_value(body, len, "lang", lang_q, sizeof lang_q);
+  form_value(body, len, "notify", notify, sizeof notify);
+  if (notify[0] && strcmp(notify, "whatsapp") && strcmp(notify, "email")) notify[0] = 0;
   trim(number);
   trim(contact);
   const char *lang = lang_of(r, lang_q);
@@ -372,11 +426,12 @@ static int track_lookup(struct destek_req *r)
     form(f, w, lang, number, w->limited);
     return send_page(r, 429, f, &text, &tlen);
   }
-  /* Every read of the page (the order, its items, parcels, checkpoints, ETAs) in one read transaction. */
-  if (DESTEK_HOST_HAS(ord_host, db_read_snapshot)) ord_host->db_read_snapshot(r);
+  /* Every read of the page (the order, its items, parcels, checkpoints, ETAs) in one read transaction; not when the
+   * customer also records a choice (the call then writes). */
+  if (!notify[0] && DESTEK_HOST_HAS(ord_host, db_read_snapshot)) ord_host->db_read_snapshot(r);
   struct destek_db *db = ord_db_read(r);
   int64_t id = 0;
-  int match = 0;
+  int match = 0, by_phone = 0;
   sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone, number, status, placed_at, ship_province"
                                              " FROM orders_orders WHERE number = ?1") : NULL;
   if (st) {
@@ -390,7 +445,7 @@ static int track_lookup(struct destek_req *r)
       } else {
         char norm[32];
         ord_phone_norm(contact, norm);
-        match = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
+        match = by_phone = phone && strlen(norm) >= 7 && !strcmp(phone, norm);
       }
     }
   }
@@ -401,10 +456,30 @@ static int track_lookup(struct destek_req *r)
   }
   /* copied: the page reads the rest with other statements of the same reader */
   char *onum = dup_or_null(col(st, 3)), *ostatus = dup_or_null(col(st, 4)), *placed = dup_or_null(col(st, 5)),
-       *province = dup_or_null(col(st, 6));
+       *province = dup_or_null(col(st, 6)), *ophone = dup_or_null(col(st, 2));
   ord_db_done(st);
+  /* The notices' channel (notify.c): WhatsApp only to the number the order holds and the customer typed. */
+  int offered = ord_notify_offered(), saved = 0, status = 200;
+  if (notify[0] && offered && (by_phone || !strcmp(notify, "email"))) {
+    if (ord_notify_from_page(r, id, notify, ophone) != 0) {
+      free(onum); free(ostatus); free(placed); free(province); free(ophone);
+      fclose(f);
+      free(text);
+      return ord_error(r, 500, "internal", "the choice could not be saved");
+    }
+    saved = 1;
+  } else if (notify[0]) {
+    status = 422;   /* not offered, or WhatsApp asked for without the phone */
+  }
+  char *channel = ord_db_text_new(ord_db_read(r), "SELECT channel FROM orders_notify_choices WHERE order_id = ?1", "i", id);
+  if (saved) { free(channel); channel = strdup(notify); }
   result(f, w, lang, db, id, onum, ostatus, placed, province);
-  free(onum); free(ostatus); free(placed); free(province);
+  if (offered) notify_part(f, lang, onum, contact, ophone, by_phone, channel, saved);
+  fprintf(f, "<p><a href=\"/track?lang=%s\">", lang);
+  esc(f, w->again);
+  fputs("</a></p>", f);
+  free(onum); free(ostatus); free(placed); free(province); free(ophone); free(channel);
+  if (status != 200) return send_page(r, status, f, &text, &tlen);
   return send_page(r, 200, f, &text, &tlen);
 }
 

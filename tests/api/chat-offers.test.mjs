@@ -127,3 +127,43 @@ test('an agent\'s file reaches the visitor of that chat alone, never as a page',
   assert.equal(stolen.status, 404, 'another visitor cannot fetch it');
   assert.equal((await server.api('GET', `/api/v1/chat/files/${f.id}`, {headers: {origin: ORIGIN}})).status, 401);
 });
+
+test('an agent\'s file over the portal\'s limit is named in the chat, never served to the visitor', async () => {
+  const v = await visitor();
+  const m = await chat('POST', '/api/v1/chat/messages', {token: v.token, body: {client_id: 'big1', body: 'Kılavuzu gönderir misiniz?',
+    email: 'buyuk@example.com'}});
+  assert.equal(m.status, 201, m.text);
+  const list = await server.api('GET', '/api/v1/tickets?channel=chat&limit=50', {session: admin});
+  const t = list.json.items.find((x) => x.customer && x.customer.email === 'buyuk@example.com');
+  // the agent attached it to the draft while the limit allowed it; the limit was lowered before the reply went
+  const small = Buffer.from('küçük dosya');
+  const big = Buffer.alloc(4000, 66);
+  const up = async (filename, data) => {
+    const r = await server.api('POST', `/api/v1/tickets/${t.id}/draft/files`, {session: admin, body: {filename,
+      content_type: 'application/pdf', data_base64: data.toString('base64')}});
+    assert.equal(r.status, 201, r.text);
+    return r.json.id;
+  };
+  const files = [await up('kılavuz.pdf', big), await up('not.pdf', small)];
+  await settings({'ticketing.attachment_max_bytes': 1000});
+  try {
+    const rep = await server.api('POST', `/api/v1/tickets/${t.id}/messages`, {session: admin, body: {body: 'Kılavuz ekte.',
+      draft_files: files}});
+    assert.equal(rep.status, 201, rep.text);
+    const poll = await eventually(() => chat('GET', '/api/v1/chat/messages?after=1', {token: v.token}),
+      (p) => p.json.items.some((x) => x.sender === 'agent'), {ms: 10000});
+    const msg = poll.json.items.find((x) => x.sender === 'agent');
+    const over = msg.files.find((x) => x.name === 'kılavuz.pdf'), ok = msg.files.find((x) => x.name === 'not.pdf');
+    assert.deepEqual(over, {name: 'kılavuz.pdf', size: 4000, too_large: true}, 'named, with no id to fetch it by');
+    assert.ok(ok.id > 0 && !ok.too_large, JSON.stringify(ok));
+    // the attachment's own id does not open it either
+    const ticket = (await server.api('GET', `/api/v1/tickets/${t.id}`, {session: admin})).json;
+    const att = JSON.stringify(ticket).match(/"id":(\d+),"filename":"kılavuz\.pdf"/);
+    assert.ok(att, 'the file is on the ticket for agents');
+    const got = await server.api('GET', `/api/v1/chat/files/${att[1]}`, {headers: {origin: ORIGIN, 'x-chat-token': v.token}});
+    assert.equal(got.status, 404);
+    assert.equal((await server.api('GET', `/api/v1/chat/files/${ok.id}`, {headers: {origin: ORIGIN, 'x-chat-token': v.token}})).status, 200);
+  } finally {
+    await settings({'ticketing.attachment_max_bytes': 10485760});
+  }
+});

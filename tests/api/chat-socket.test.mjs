@@ -56,6 +56,11 @@ test('the handshake: a token of a visitor and a page of the shop, else refused b
   await ws.next((f) => f.type === 'pong');
   ws.send({type: 'bogus'});
   assert.equal((await ws.next((f) => f.type === 'error')).code, 'unknown_type');
+  // An upgrade to a path with no websocket: a proper 404 with the API's JSON error, not a dropped connection.
+  await assert.rejects(wsConnect(`${server.url}/api/v1/chat/nothing-here`, {origin: ORIGIN}), (e) => e.status === 404 &&
+    e.json && e.json.error.code === 'not_found' && /^application\/json/.test(e.headers['content-type']) &&
+    e.headers['x-content-type-options'] === 'nosniff');
+  assert.equal((await server.api('GET', '/healthz')).status, 200, 'the server goes on');
   // A plain GET of the path is not a socket (the router answers).
   const plain = await chat('GET', '/api/v1/chat/socket');
   assert.ok(plain.status >= 400 && plain.status < 500, String(plain.status));
@@ -120,7 +125,9 @@ test('messages both ways over the socket: acknowledged once kept, a retry never 
 });
 
 // A client that stops reading: a socket with a tiny receive window (Python sets SO_RCVBUF before connecting; Node
-// cannot), which never reads, while the agent writes long replies.
+// cannot), which never reads, while the agent writes long replies. Once told to (a line on stdin) it reads until the
+// server's close frame (or the end of the stream), and prints its code and how many frames came before it: it waits
+// for that condition, not for a time (the 120 s are only a guard against a server that never closes).
 const STALLED = `
 import socket, sys, base64, os
 host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -128,45 +135,60 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048); s.
 key = base64.b64encode(os.urandom(16)).decode()
 s.sendall(("GET %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: %s\\r\\n"
   "Sec-WebSocket-Version: 13\\r\\nOrigin: ${ORIGIN}\\r\\n\\r\\n" % (path, host, port, key)).encode())
-data = b""
-while b"\\r\\n\\r\\n" not in data:
-    d = s.recv(256)
-    if not d: break
-    data += d
+data = s.recv(256)
 print(data.split(b"\\r\\n")[0].decode(), flush=True)
 sys.stdin.readline()
-# Read what was queued, up to the close frame: the server then waits for the client's close, which this one never
-# sends (reading on to EOF or silence cost the test 15 s).
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
-s.settimeout(60)
+s.settimeout(120)
+while b"\\r\\n\\r\\n" not in data:
+    data += s.recv(1 << 16)
 data = data[data.index(b"\\r\\n\\r\\n") + 4:]
-i, frames, code, closed = 0, 0, 0, False
-while not closed:
-    while not closed and i + 2 <= len(data):
+i, frames, code = 0, 0, None
+while code is None:
+    while i + 2 <= len(data):
         op, n, h = data[i] & 15, data[i + 1] & 127, 2
         if n == 126: n, h = int.from_bytes(data[i + 2:i + 4], "big"), 4
         elif n == 127: n, h = int.from_bytes(data[i + 2:i + 10], "big"), 10
-        if i + h > len(data) or i + h + n > len(data): break
-        if op == 8: code, closed = int.from_bytes(data[i + h:i + h + 2], "big"), True
+        if i + h + n > len(data): break
+        if op == 8:
+            code = int.from_bytes(data[i + h:i + h + 2], "big")
+            break
         frames += 1
         i += h + n
-    if closed: break
+    if code is not None: break
     try:
         d = s.recv(1 << 20)
     except Exception:
         break
     if not d: break
     data += d
-print("close", code, frames, flush=True)
+print("close", code if code is not None else 0, frames, flush=True)
 `;
 
+const overflows = async () => {
+  const m = await server.api('GET', '/metrics', {session: admin});
+  const hit = m.text.match(/^destek_public_socket_overflows_total (\d+)/m);
+  return hit ? Number(hit[1]) : 0;
+};
+
 test('a socket that stops reading is closed with 4008 (its queue overflowed) while the others go on', async () => {
+  // The stalled visitor's conversation (its ticket), made over a socket that is closed again before the flood.
   const token = await visitor();
-  const ws = await open(token);
-  await ws.next((f) => f.type === 'hello');
-  ws.send({type: 'message', ref: 1, client_id: 's1', body: 'Merhaba', email: 'yavas@example.com'});
-  await ws.next((f) => f.type === 'ack');
+  const first = await open(token);
+  await first.next((f) => f.type === 'hello');
+  first.send({type: 'message', ref: 1, client_id: 's1', body: 'Merhaba', email: 'yavas@example.com'});
+  await first.next((f) => f.type === 'ack');
+  await first.close();
   const ticket = await ticketOf('yavas@example.com');
+  // Another visitor on a socket of their own, reading, in a conversation of small messages: it must go on.
+  const otherToken = await visitor();
+  const other = await open(otherToken);
+  await other.next((f) => f.type === 'hello');
+  other.send({type: 'message', ref: 1, client_id: 'o1', body: 'Ben de buradayım', email: 'hizli@example.com'});
+  await other.next((f) => f.type === 'ack');
+  const otherTicket = await ticketOf('hizli@example.com');
+
+  const before = await overflows();
   const u = new URL(server.url);
   const py = spawn('python3', ['-c', STALLED, u.hostname, u.port, `/api/v1/chat/socket?token=${token}&after=1`]);
   let out = '';
@@ -177,25 +199,31 @@ test('a socket that stops reading is closed with 4008 (its queue overflowed) whi
     out = parts.pop();
     lines.push(...parts);
   });
-  await eventually(async () => lines, (l) => l.length >= 1, {ms: T(10000)});
-  assert.match(lines[0], /101/);
-  const long = 'x'.repeat(60000);
-  let overflowed = false;
-  for (let i = 0; i < 300 && !overflowed; i++) {
-    const r = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent, body: {body: `${i} ${long}`}});
-    assert.equal(r.status, 201, r.text);
-    if (i % 2 === 1) {
-      const m = await server.api('GET', '/metrics', {session: admin});
-      overflowed = /destek_public_socket_overflows_total 1/.test(m.text);
+  try {
+    await eventually(async () => lines, (l) => l.length >= 1, {ms: T(30000)});
+    assert.match(lines[0], /101/);
+    const long = 'x'.repeat(60000);
+    let overflowed = false;
+    for (let i = 0; i < 300 && !overflowed; i++) {
+      const r = await server.api('POST', `/api/v1/tickets/${ticket.id}/messages`, {session: agent, body: {body: `${i} ${long}`}});
+      assert.equal(r.status, 201, r.text);
+      if (i % 2 === 1) overflowed = (await overflows()) > before;
     }
+    assert.ok(overflowed, 'the stalled socket overflowed');
+    py.stdin.write('\n');
+    await eventually(async () => lines, (l) => l.length >= 2, {ms: T(120000)});
+    assert.match(lines[1], /^close 4008 /, 'what was queued went out, then the close');
+    assert.equal(await overflows(), before + 1, 'only the stalled socket overflowed');
+    // The other visitor's socket went on: it answers, and hears its own conversation's reply.
+    other.send({type: 'ping'});
+    await other.next((f) => f.type === 'pong', T(10000));
+    const r = await server.api('POST', `/api/v1/tickets/${otherTicket.id}/messages`, {session: agent, body: {body: 'Buyrun'}});
+    assert.equal(r.status, 201, r.text);
+    await other.next((f) => f.type === 'messages' && f.items.some((m) => m.body === 'Buyrun'), T(10000));
+  } finally {
+    py.kill();
+    await other.close();
   }
-  assert.ok(overflowed, 'the stalled socket overflowed');
-  py.stdin.write('\n');
-  await eventually(async () => lines, (l) => l.length >= 2, {ms: T(40000)});
-  assert.match(lines[1], /^close 4008 /, 'what was queued went out, then the close');
-  // The socket that reads heard every reply.
-  await ws.next((f) => f.type === 'messages' && f.items.some((m) => m.body.startsWith('3 ')), T(5000));
-  await ws.close();
 });
 
 test('how many visitors may hold a socket is a setting read at start; beyond it the handshake is refused and they poll', async () => {
@@ -219,8 +247,8 @@ test('how many visitors may hold a socket is a setting read at start; beyond it 
   await server.api('PATCH', '/api/v1/settings', {session: admin, body: {'chat.visitor_sockets': 0}});
   await server.stop();
   server = await startServer({dataDir});
-  // No socket at all: the handshake fails (CivetWeb closes an upgrade no websocket handler takes) and the widget polls.
-  await assert.rejects(open(await visitor()));
+  // No socket at all: the handshake is answered 404 (no websocket at that path) and the widget polls.
+  await assert.rejects(open(await visitor()), (e) => e.status === 404 && e.json.error.code === 'not_found');
   const s2 = await server.api('GET', '/healthz');
   assert.equal(s2.status, 200);
 });

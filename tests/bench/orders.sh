@@ -25,7 +25,7 @@
 # Settings (environment): BENCH_ORDERS (default 100000), BENCH_DURATION (5s), BENCH_RUNS (3), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2), BENCH_DELIVERIES (30000 a run), BENCH_POLL_SECONDS (20: how long /api/v1/me is measured during the polling pass), DESTEK_BIN.
 # For quick iterations: BENCH_ORDERS=10000 (a tenth of the data: the import takes about a minute, not ten), and
-# BENCH_DATA_CACHE=DIR, which keeps the loaded data directory in DIR after the import (an online SQLite backup) and,
+# BENCH_DATA_CACHE=DIR, which keeps the loaded data directory in DIR after the import (a VACUUM INTO copy) and,
 # when DIR already holds one for the same BENCH_ORDERS, starts from a copy of it instead of importing again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -185,7 +185,9 @@ if [[ -n $cache && $cached == 0 ]]; then
   for f in "$data"/* "$data"/.[!.]*; do
     case ${f##*/} in destek.db|destek.db-wal|destek.db-shm|'*'|'.[!.]*'|*.lock|lock) ;; *) cp -a "$f" "$cache/" ;; esac
   done
-  sqlite3 "$db" ".backup '$cache/destek.db'" || fail "could not keep the data in $cache"
+  # VACUUM INTO reads one snapshot: .backup starts again whenever the server writes (its event backlog after the import
+  # keeps it writing for minutes), and so never finished.
+  sqlite3 "$db" "VACUUM INTO '$cache/destek.db'" || fail "could not keep the data in $cache"
   printf '%s\n' "$password" >"$cache/.bench-password"
   printf '%s\n' "$n_orders" >"$cache/.bench-orders"
 fi

@@ -67,3 +67,37 @@ test('import, count, compose, send; who was skipped and why', async () => {
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test('coupon pools with the low warning; a special day with a pool; the results show clicks and orders after', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(`${server.url}/app/campaigns`);
+  await page.locator('[data-tab="coupons"]').click();
+  await page.locator('[data-field="pool-name"]').fill('Doğum günü kodları');
+  await page.locator('[data-region="new-pool"] button[type="submit"]').click();
+  const row = page.locator('[data-region="coupon-pools"] tr[data-pool]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /Doğum günü kodları\s*100\s*0\s*100/);
+  await page.locator('[data-tab="occasions"]').click();
+  await page.locator('[data-field="occasion-name"]').fill('Doğum günü');
+  const form = page.locator('[data-region="new-occasion"]');
+  await form.locator('select').nth(1).selectOption({ label: 'Doğum günü kodları (100)' });
+  await form.locator('input').nth(3).fill('İyi ki doğdun');
+  await form.locator('textarea').nth(0).fill('Hediye kodun: {{coupon}}');
+  await form.locator('input').nth(4).fill('Happy birthday');
+  await form.locator('textarea').nth(1).fill('Your code: {{coupon}}');
+  await form.locator('button[type="submit"]').click();
+  const occ = page.locator('[data-region="occasions"] tr[data-occasion]');
+  await occ.waitFor();
+  assert.match(await occ.textContent(), /Doğum günü.*10:00/);
+  // the pool (100 codes, warned at 50) is not low: no banner
+  assert.equal(await page.locator('[data-region="coupons-low"]').count(), 0);
+  await shot(page, 'campaigns-specialdays.png');
+  await page.locator('[data-tab="list"]').click();
+  await page.locator('[data-region="campaigns"] a').first().click();
+  await page.locator('[data-region="results-more"] [data-tile="clicked"]').waitFor();
+  assert.match(await page.locator('[data-region="results-more"]').textContent(), /Tıklayan/);
+  await page.locator('[data-region="results-more"] [data-tile="orders"]').waitFor();
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

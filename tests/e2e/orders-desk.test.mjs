@@ -15,6 +15,7 @@ before(async () => {
     items: [{ name: 'Keten Gömlek', variant: 'M', quantity: 1, price_minor: 10000 }], ...body });
   await put('D-501', { status: 'processing', placed_at: '2026-11-01T10:00:00Z', customer: { email: 'sukru@example.com', name: 'Şükrü Işık' } });
   await put('D-502', { status: 'shipped', placed_at: '2026-11-02T10:00:00Z', customer: { email: 'sukru@example.com', name: 'Şükrü Işık' },
+    notify: { channel: 'whatsapp', phone: '+90 532 123 45 67' },
     shipments: [{ carrier: 'Aras Kargo', tracking_number: 'AR77', status: 'InTransit', at: '2026-11-03T09:00:00Z' }] });
   await api('POST', '/orders/D-502/shipments', { tracking_number: 'AR77', status: 'Exception', location: 'Ankara Aktarma',
     message: 'Adres bulunamadı', at: '2026-11-04T09:00:00Z' });
@@ -64,6 +65,8 @@ test('the orders screen: filters, search the Turkish way, an order\'s page with 
   assert.match(text, /Ankara Aktarma/);
   assert.match(text, /Adres bulunamadı/);
   assert.match(text, /mesajdaki numara/, 'how the ticket was linked');
+  assert.equal(await detail.locator('[data-field="notify"]').textContent(), 'WhatsApp +905321234567 · ödeme adımında seçildi',
+    'the customer\'s choice of channel for notices, and where it was made');
   assert.match(await detail.locator('[data-region="order-tickets"]').textContent(), new RegExp(t.reference));
   await shot(page, 'orders-detail.png');
   assert.deepEqual(errors, []);

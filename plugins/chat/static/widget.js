@@ -18,7 +18,8 @@
     back: 'We are back ', form: 'Send message', sent: 'Thank you, we got your message and will answer by e-mail.',
     end: 'End the chat', transcript: 'E-mail me the transcript', ended: 'The chat has ended.', retry: 'not sent yet, retrying…',
     read: 'Read', error: 'Something went wrong, please try again.', needEmail: 'Please enter your e-mail address.',
-    attach: 'Attach a file', tooBig: 'A file may be at most 10 MB.', articles: 'These articles may answer it:',
+    attach: 'Attach a file', tooBig: 'A file may be at most 10 MB.', bigFile: 'too large for the chat; ask us to e-mail it',
+    articles: 'These articles may answer it:',
     rate: 'How did we do?', rated: 'Thank you for your rating.', stars: ['Very bad', 'Bad', 'So-so', 'Good', 'Very good']
   } : {
     open: 'Canlı destek', title: 'Canlı destek', close: 'Sohbeti kapat', log: 'Mesajlar', input: 'Mesajınız',
@@ -27,7 +28,8 @@
     back: 'Dönüşümüz: ', form: 'Mesajı gönder', sent: 'Teşekkürler, mesajınızı aldık; e-postayla yanıtlayacağız.',
     end: 'Sohbeti bitir', transcript: 'Dökümü e-postayla gönder', ended: 'Sohbet sona erdi.', retry: 'henüz gitmedi, yeniden deneniyor…',
     read: 'Okundu', error: 'Bir sorun oldu, lütfen yeniden deneyin.', needEmail: 'Lütfen e-posta adresinizi yazın.',
-    attach: 'Dosya ekle', tooBig: 'Bir dosya en çok 10 MB olabilir.', articles: 'Şu yazılar yanıtı verebilir:',
+    attach: 'Dosya ekle', tooBig: 'Bir dosya en çok 10 MB olabilir.', bigFile: 'sohbet için çok büyük; e-postayla isteyin',
+    articles: 'Şu yazılar yanıtı verebilir:',
     rate: 'Nasıldık?', rated: 'Puanınız için teşekkürler.', stars: ['Çok kötü', 'Kötü', 'Orta', 'İyi', 'Çok iyi']
   };
   var STORE = 'destek_chat_' + KEY;
@@ -172,7 +174,8 @@
     (m.files || []).forEach(function (f) {
       var name = typeof f === 'string' ? f : f.name;
       b.appendChild(f.id ? el('button', { 'class': 'end', type: 'button', 'data-file': '', text: '📎 ' + name,
-        onclick: function () { download(f); } }) : el('small', { 'data-file': '', text: '📎 ' + name }));
+        onclick: function () { download(f); } })
+        : el('small', { 'data-file': '', text: '📎 ' + name + (f.too_large ? ' (' + T.bigFile + ')' : '') }));
     });
     return b;
   }

@@ -1,12 +1,14 @@
 // The Campaigns page: campaigns and their results, a new campaign, the import of a consent list.
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, api, errorText, formatDate, html, number, t } from '@destek/agent';
+import { EXTRA_TABS, ResultTiles } from './specialdays.js';
 
-const TABS = [['list', 'campaigns.tab_list'], ['new', 'campaigns.tab_new'], ['import', 'campaigns.tab_import']];
+const TABS = [['list', 'campaigns.tab_list'], ['new', 'campaigns.tab_new'], ['import', 'campaigns.tab_import'],
+  ...EXTRA_TABS.map(([id, label]) => [id, label])];
 const STATUS = { draft: 'campaigns.st_draft', scheduled: 'campaigns.st_scheduled', sending: 'campaigns.st_sending',
   paused: 'campaigns.st_paused', done: 'campaigns.st_done' };
 const REASON = { no_consent: 'campaigns.reason_no_consent', no_address: 'campaigns.reason_no_address',
-  erased: 'campaigns.reason_erased' };
+  erased: 'campaigns.reason_erased', no_coupon: 'campaigns.reason_no_coupon', already_sent: 'campaigns.reason_already_sent' };
 
 function Tiles({ r }) {
   const tile = (k, label, v) => html`<div><dt>${t(label)}</dt><dd data-tile=${k}>${number(v || 0)}</dd></div>`;
@@ -41,6 +43,7 @@ function Detail({ id, onBack }) {
       ${c.status === 'paused' ? html`<button class="btn" data-action="resume" onClick=${() => act('resume')}>${t('campaigns.resume')}</button>` : null}
     </div>
     <${Tiles} r=${c.results} />
+    <${ResultTiles} c=${c} />
     <h3>${t('campaigns.skipped_who')}</h3>
     ${!skipped.length ? html`<p class="empty">${t('campaigns.none_skipped')}</p>` : html`<table class="table" data-region="skipped">
       <thead><tr><th>${t('campaigns.contact')}</th><th>${t('campaigns.reason')}</th></tr></thead>
@@ -149,7 +152,8 @@ export function CampaignsPage() {
     <div class="page-head"><h1>${t('campaigns.title')}</h1></div>
     <div role="tablist" class="cmp-tabs">${TABS.map(([id, label]) => html`<button role="tab" class="btn" aria-selected=${tab === id}
       data-tab=${id} onClick=${() => { setTab(id); setOpen(null); }}>${t(label)}</button>`)}</div>
-    ${tab === 'new' ? html`<${NewCampaign} onSaved=${show} />` : tab === 'import' ? html`<${Import} />`
-      : open ? html`<${Detail} id=${open} onBack=${() => setOpen(null)} />` : html`<${List} onOpen=${setOpen} />`}
+    ${EXTRA_TABS.filter(([id]) => id === tab).map(([, , Tab]) => html`<${Tab} />`)[0] ||
+      (tab === 'new' ? html`<${NewCampaign} onSaved=${show} />` : tab === 'import' ? html`<${Import} />`
+      : open ? html`<${Detail} id=${open} onBack=${() => setOpen(null)} />` : html`<${List} onOpen=${setOpen} />`)}
   </main>`;
 }

@@ -54,6 +54,8 @@ export function OrderPage({ number }) {
           <${Row} label=${t('orders.col_placed')}>${order.placed_at ? dateTime(order.placed_at) : '—'}<//>
           ${order.promised_dispatch_date ? html`<${Row} label=${t('orders.promised')}>${formatDate(order.promised_dispatch_date)}<//>` : null}
           ${order.shipping_method ? html`<${Row} label=${t('orders.method')}>${order.shipping_method}<//>` : null}
+          ${order.notify ? html`<${Row} label=${t('orders.notify')}><span data-field="notify">${order.notify.channel === 'whatsapp'
+            ? `WhatsApp ${order.notify.phone || ''}` : t('orders.notify_email')} · ${t(`orders.notify_src_${order.notify.source}`)}</span><//>` : null}
           <${Row} label=${t('orders.col_customer')}><span class="break">${c.name || ''}${c.email ? html`<br />${c.email}` : null}${c.phone ? html`<br />+${c.phone}` : null}</span><//>
           ${a.province || a.district ? html`<${Row} label=${t('orders.destination')}>${[a.district, a.province].filter(Boolean).join(', ')}<//>` : null}
         </dl></section>

@@ -1,0 +1,130 @@
+-- campaigns/tracking.lua: what recipients did after a campaign's e-mail.
+--
+-- Clicks. Each http(s) link of the template's text (the campaign's own links, never text a contact's fields brought
+-- in) is kept in campaigns_links and written, per recipient, as <public address>/cl/<recipient>/<link>/<signature>.
+-- The redirect looks the link up by its id and goes only to the URL stored for the recipient's campaign: a URL is
+-- never read from the request, so it cannot be made to go anywhere else (no open redirect); a bad signature, or a
+-- link of another campaign, is 404. A GET (a person, or a mail scanner following links) counts a click and changes
+-- nothing else (no consent, no unsubscribe). Links are written only when a public address is set (mail.public_url)
+-- and campaigns.track_clicks is on; SMS texts are left as they are.
+--
+-- Orders after a campaign. When the orders module is present, each order.created (and order.updated) is matched to
+-- the campaigns whose message went to its contact within campaigns.order_days before the order was placed (cancelled,
+-- refunded and failed orders not counted, and taken out when they become so); absent otherwise (orders = null).
+local destek = require "destek"
+local util = require "util"
+
+local tracking = {}
+
+local URL = "https?://[%w%-%._~:/%?#%[%]@!%$&'%(%)%*%+,;=%%]+"
+
+local function base()
+  if not destek.setting("campaigns.track_clicks") then return nil end
+  local u = destek.setting("mail.public_url")
+  if type(u) ~= "string" or not u:match("^https?://[%w%.%-:%[%]]+") then return nil end
+  return (u:gsub("/+$", ""))
+end
+
+-- Trailing punctuation of a sentence is not part of the link ("bakın: https://x.example/a.").
+local function trim(u)
+  local tail = ""
+  while #u > 0 and u:sub(-1):match("[%.,;:!%?%)'\"]") do
+    tail = u:sub(-1) .. tail
+    u = u:sub(1, -2)
+  end
+  return u, tail
+end
+
+-- The template text with each link replaced by {{link:<id>}} (ids of campaigns_links, made as needed, in the call's
+-- transaction), for send.render to fill per recipient. Text unchanged when links are not tracked.
+function tracking.mark(c, text)
+  if c.channel ~= "email" or not base() then return text end
+  return (text:gsub(URL, function(found)
+    local u, tail = trim(found)
+    if #u > 2000 or #u < 10 then return found end
+    destek.db.exec("INSERT OR IGNORE INTO campaigns_links(campaign_id, url) VALUES (?1, ?2)", c.id, u)
+    local id = destek.db.query("SELECT id FROM campaigns_links WHERE campaign_id = ?1 AND url = ?2", c.id, u)[1].id
+    return "{{link:" .. id .. "}}" .. tail
+  end))
+end
+
+-- The address of link id for recipient rid.
+function tracking.link(rid, id)
+  local b = base()
+  if not b then return nil end
+  return b .. "/cl/" .. rid .. "/" .. id .. "/" .. destek.sign("cl:" .. rid .. ":" .. id)
+end
+
+-- A campaign's figures: clicked (recipients who clicked a link), clicks (every GET through a link), orders (null when
+-- the orders module is absent): {count, recipients, totals = {TRY = minor units, ...}}.
+function tracking.results(c)
+  local k = destek.db.query("SELECT count(DISTINCT recipient_id) AS clicked, coalesce(sum(count), 0) AS clicks" ..
+    " FROM campaigns_clicks WHERE campaign_id = ?1", c.id)[1]
+  local out = { clicked = k.clicked, clicks = k.clicks, orders = destek.json.null }
+  local probe, err = destek.call("orders.find", { number = "0" })
+  if probe or (err and err.status ~= 501) then
+    local o = destek.db.query("SELECT count(*) AS n, count(DISTINCT recipient_id) AS who FROM campaigns_orders" ..
+                              " WHERE campaign_id = ?1", c.id)[1]
+    local totals = {}
+    for _, row in ipairs(destek.db.query("SELECT coalesce(currency, '') AS cur, sum(total_minor) AS t FROM campaigns_orders" ..
+                                         " WHERE campaign_id = ?1 GROUP BY 1", c.id)) do
+      totals[row.cur] = row.t
+    end
+    out.orders = { count = o.n, recipients = o.who, totals_minor = totals, days = destek.setting("campaigns.order_days") }
+  end
+  return out
+end
+
+-- "2025-03-01T14:05:11+03:00", "…Z", "….123Z" -> Unix seconds, or nil.
+local function order_time(s)
+  if type(s) ~= "string" then return nil end
+  local d, t, rest = s:match("^(%d%d%d%d%-%d%d%-%d%d)T(%d%d:%d%d:%d%d)(.*)$")
+  if not d then return nil end
+  local base_t = util.parse_time(d .. "T" .. t .. "Z")
+  if not base_t then return nil end
+  rest = rest:gsub("^%.%d+", "")
+  if rest == "" or rest == "Z" then return base_t end
+  local sign, hh, mm = rest:match("^([%+%-])(%d%d):?(%d%d)$")
+  if not sign then return nil end
+  local off = tonumber(hh) * 3600 + tonumber(mm) * 60
+  return sign == "+" and base_t - off or base_t + off
+end
+
+local function on_order(o)
+  if type(o) ~= "table" or type(o.customer) ~= "table" then return end
+  local cid = math.tointeger(o.customer.contact_id)
+  local placed = order_time(o.placed_at)
+  if not cid or not placed or not math.tointeger(o.id) then return end
+  if o.status == "cancelled" or o.status == "refunded" or o.status == "failed" then
+    destek.db.exec("DELETE FROM campaigns_orders WHERE order_id = ?1", math.tointeger(o.id))   -- counted before: no more
+    return
+  end
+  local days = destek.setting("campaigns.order_days") or 7
+  destek.db.exec("INSERT OR IGNORE INTO campaigns_orders(campaign_id, order_id, recipient_id, total_minor, currency, placed_at)" ..
+    " SELECT r.campaign_id, ?2, r.id, ?3, ?4, ?5 FROM campaigns_recipients r WHERE r.contact_id = ?1 AND r.status = 'sent'" ..
+    " AND r.at <= ?5 AND r.at > ?5 - ?6", cid, math.tointeger(o.id), math.tointeger(o.total_minor) or 0,
+    type(o.currency) == "string" and o.currency or nil, placed, days * 86400)
+end
+
+function tracking.register()
+  -- A link of a campaign's mail: counted, then redirected to the campaign's own URL for that link.
+  destek.route("GET", "/cl/{rid}/{lid}/{sig}", "public", function(req)
+    local rid, lid = math.tointeger(tonumber(req.params.rid)), math.tointeger(tonumber(req.params.lid))
+    local sig = req.params.sig or ""
+    if not rid or not lid or not destek.verify("cl:" .. rid .. ":" .. lid, sig) then
+      return destek.error(404, "not_found", "no such link")
+    end
+    local link = destek.db.query("SELECT l.url, l.campaign_id FROM campaigns_links l JOIN campaigns_recipients r ON" ..
+                                 " r.campaign_id = l.campaign_id WHERE l.id = ?1 AND r.id = ?2", lid, rid)[1]
+    if not link then return destek.error(404, "not_found", "no such link") end
+    destek.db.exec("INSERT INTO campaigns_clicks(campaign_id, recipient_id, link_id, first_at) VALUES (?4, ?1, ?2, ?3)" ..
+                   " ON CONFLICT(campaign_id, recipient_id, link_id) DO UPDATE SET count = count + 1", rid, lid, os.time(),
+                   link.campaign_id)
+    return 302, nil, { Location = link.url, ["Cache-Control"] = "no-store" }
+  end, { params = "rid:int lid:int" })
+
+  destek.on_async("order.created", on_order)
+  destek.on_async("order.updated", on_order)   -- cancelled or refunded later: taken out; a contact found later: counted
+end
+
+return tracking
