@@ -34,6 +34,7 @@ run() {  # name command...
   fi
   child_cpu > "$log.c1"
   local wall=$((SECONDS - t0)) cpu=$(($(<"$log.c1") - c0))
+  ((${in_background:-0})) && cpu='?'   # a subshell's `times` does not count its own children alone
   printf '== %s: %s (%ss, %ss CPU)\n' "$name" "$state" "$wall" "$cpu"
   if [[ -s $log.times ]]; then   # written by scripts/test-times.mjs (node groups)
     printf '== slowest files (s of tests): %s\n' "$(head -n 8 "$log.times" | sed 's/^\(\S*\) \(\S*\)\.test\.mjs$/\2 \1/' | paste -sd, - | sed 's/,/, /g')"
@@ -46,7 +47,7 @@ run() {  # name command...
 # groups, which mostly wait on servers and timers too. Both have run green at a load of 20-30 on 2 cores.
 background() {  # name command...
   bg_name=$1
-  ( summary=() failed=0; run "$@" > "$logs/bg.out" 2>&1; printf '%s\n' "${summary[0]}" > "$logs/bg.summary"
+  ( summary=() failed=0 in_background=1; run "$@" > "$logs/bg.out" 2>&1; printf '%s\n' "${summary[0]}" > "$logs/bg.summary"
     ((failed == 0)) ) &
   bg_pid=$!
   printf '== %s: started in the background\n' "$bg_name"
