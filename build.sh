@@ -75,7 +75,8 @@ build_release() {
 }
 
 build_asan() {
-  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DDESTEK_SANITIZE=ON -DDESTEK_DEPS=build/deps >/dev/null
+  # No module .so files: the tests load only the release build's (scripts/run-tests.sh); each module compiles once.
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DDESTEK_SANITIZE=ON -DDESTEK_MODULE_SO=OFF -DDESTEK_DEPS=build/deps >/dev/null
   cmake --build build/asan -j "$jobs" >/dev/null || cmake --build build/asan -j 1
 }
 
@@ -100,7 +101,12 @@ case $cmd in
     shift || true
     exec build/destek serve "$@" ;;
   test)
-    ensure_packages test; ensure_npm; build_release; build_asan; build_fuzz
+    ensure_packages test
+    # Each step's wall seconds go to the closing table of scripts/run-tests.sh.
+    t=$SECONDS; ensure_npm; build_release; bt="release (npm, web, cmake)=$((SECONDS - t))"
+    t=$SECONDS; build_asan; bt+=";asan=$((SECONDS - t))"
+    t=$SECONDS; build_fuzz; bt+=";fuzz=$((SECONDS - t))"
+    export DESTEK_BUILD_TIMES=$bt
     exec scripts/run-tests.sh ;;
   bench)
     ensure_packages test; ensure_npm; build_release
