@@ -337,13 +337,16 @@ struct due {
   char *payload;
 };
 
+/* Due deliveries, earliest due first: the order of core_deliveries_due, so the scan stops after ?2 rows. (ORDER BY d.id
+ * sorted every due row in a temporary B-tree on each batch: 0.8 s a batch with 230k pending after an import.) The
+ * order of one subscriber's deliveries for one subject is kept by NOT EXISTS, whatever the scan's order. */
 static const char SQL_DUE[] =
   "SELECT d.id, d.uid, d.subscriber, d.subject, d.attempts, o.id, o.event, o.payload, o.created_at"
   " FROM core_deliveries d JOIN core_outbox o ON o.id = d.event_id"
   " WHERE d.status = 'pending' AND d.next_at <= ?1"
   "   AND NOT EXISTS (SELECT 1 FROM core_deliveries p WHERE p.subscriber = d.subscriber AND p.subject = d.subject"
   "                   AND p.status = 'pending' AND p.id < d.id)"
-  " ORDER BY d.id LIMIT ?2";
+  " ORDER BY d.next_at, d.id LIMIT ?2";
 
 static int load_due(struct due *out, int max)
 {
