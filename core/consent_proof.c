@@ -22,6 +22,7 @@
 #include "control.h"
 #include "db.h"
 #include "destek_util.h"
+#include "jbuf.h"
 #include "http.h"
 #include "log.h"
 #include "settings.h"
@@ -34,22 +35,11 @@
 
 /* ------------------------------------------------------------------------------------------------ text */
 
-struct buf { char *p; size_t n, cap; };
+/* Text into a jbuf (the helper library's growing buffer). */
+static void add(struct jbuf *b, const char *s, size_t n) { jbuf_raw(b, s, n); }
 
-static void add(struct buf *b, const char *s, size_t n)
-{
-  if (b->n + n + 1 > b->cap) {
-    b->cap = (b->n + n + 1) * 2;
-    b->p = realloc(b->p, b->cap);
-    if (!b->p) abort();
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
-
-static void addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct buf *b, const char *fmt, ...)
+static void addf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(struct jbuf *b, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -62,8 +52,8 @@ static void addf(struct buf *b, const char *fmt, ...)
 }
 
 /* "  label value\n" with the label padded to width characters (UTF-8: Turkish letters are two bytes, one column). */
-static void add_row(struct buf *b, int width, const char *label, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void add_row(struct buf *b, int width, const char *label, const char *fmt, ...)
+static void add_row(struct jbuf *b, int width, const char *label, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_row(struct jbuf *b, int width, const char *label, const char *fmt, ...)
 {
   int cols = 0;
   for (const unsigned char *p = (const unsigned char *)label; *p; p++) if ((*p & 0xC0) != 0x80) cols++;
@@ -82,7 +72,7 @@ static void add_row(struct buf *b, int width, const char *label, const char *fmt
 }
 
 /* A text of the ledger, indented: every line of it starts with indent (a person's text may have several lines). */
-static void add_indented(struct buf *b, const char *indent, const char *text)
+static void add_indented(struct jbuf *b, const char *indent, const char *text)
 {
   const char *p = text && *text ? text : "-";
   for (;;) {
@@ -297,8 +287,8 @@ char *consent_proof_new(struct destek_req *call, int64_t contact_id, int en)
   char *shop = settings_get_new("shop.name");
   const char *base = http_base_url();
 
-  struct buf b = { 0 };
-  add(&b, "", 0);
+  struct jbuf b;
+  jbuf_init(&b, 8192);
   addf(&b, "%s\n", en ? "CONSENT RECORDS FOR COMMERCIAL ELECTRONIC MESSAGES: PROOF DOCUMENT"
                       : "TİCARİ ELEKTRONİK İLETİ İZİN KAYITLARI: KANIT BELGESİ");
   addf(&b, "%s\n\n", en ? "(Law No. 6563 on the Regulation of Electronic Commerce; the Regulation on Commercial"
@@ -335,8 +325,8 @@ char *consent_proof_new(struct destek_req *call, int64_t contact_id, int en)
   static const char *const CH[] = { "email", "sms", "call", "whatsapp" };
   struct latest last[4];
   memset(last, 0, sizeof last);
-  struct buf recs = { 0 };
-  add(&recs, "", 0);
+  struct jbuf recs;
+  jbuf_init(&recs, 4096);
   st = db_prepare(db, "SELECT id, contact_id, channel, status, source, text_shown, address, ip, recorded_by, at,"
                       " recorded_at, erased_at FROM core_consent WHERE contact_id IN"
                       " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1) ORDER BY at, id");
@@ -413,8 +403,8 @@ char *consent_proof_new(struct destek_req *call, int64_t contact_id, int en)
                           " da silinmez; KVKK silmesi yalnızca adresi ve IP'yi boşaltır.");
   addf(&b, "\n2. %s (%d)\n", en ? "RECORDS, OLDEST FIRST" : "KAYITLAR, ESKİDEN YENİYE", n);
   if (!n) addf(&b, "\n  %s\n", en ? "There is no consent record for this person." : "Bu kişi için izin kaydı yok.");
-  else add(&b, recs.p, recs.n);
-  free(recs.p);
+  else add(&b, recs.data, recs.len);
+  jbuf_free(&recs);
   addf(&b, "\n3. %s\n", en ? "ABOUT THE SIGNATURE" : "İMZA HAKKINDA");
   add_indented(&b, "  ", en
     ? "This document was produced by the Destek help desk from its consent ledger and signed electronically by the\n"
@@ -440,19 +430,19 @@ char *consent_proof_new(struct destek_req *call, int64_t contact_id, int en)
   addf(&b, "\n  Document-Id: %s\n  Contact-Id: %lld\n  Signed-At: %s\n  Key-Id: %s\n  Algorithm: %s\n", doc_id,
        (long long)contact_id, now_iso, key_id, ALGORITHM);
   char sig[200];
-  int rc = sign(private_pem, b.p, b.n, sig, sizeof sig);
+  int rc = sign(private_pem, b.data, b.len, sig, sizeof sig);
   free(private_pem);
   unsigned char sum[32];
   char sum_hex[65];
-  mbedtls_sha256_ret((const unsigned char *)b.p, b.n, sum, 0);
+  mbedtls_sha256_ret((const unsigned char *)b.data, b.len, sum, 0);
   hex(sum, 32, sum_hex);
   addf(&b, SIG_BEGIN "Algorithm: %s\nKey-Id: %s\nSHA-256: %s\nSignature: %s\n" SIG_END "\n", ALGORITHM, key_id, sum_hex, sig);
   free(name); free(email); free(phone); free(erased); free(shop);
   if (rc != 0) {
-    free(b.p);
+    jbuf_free(&b);
     return http_error(call, 500, "internal", "the document could not be signed"), NULL;
   }
-  return b.p;
+  return jbuf_take(&b, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------------ verifying */

@@ -74,6 +74,12 @@ int chat_wa_init(const struct destek_host *h);
  * free text outside the 24-hour window (422 whatsapp_window_closed). 0 or the error status set up. */
 int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **result);
 int chat_wa_check(struct destek_req *call, int64_t ticket_id);
+/* The WhatsApp thread of wa_id: *thread_id and *ticket_id (0 when there is none), or the error status set up. */
+int chat_wa_thread_find(struct destek_req *r, struct destek_db *w, const char *wa_id, int64_t *thread_id,
+                        int64_t *ticket_id);
+/* A new thread of wa_id for contact_id in the open transaction: *thread_id, or the error status set up. */
+int chat_wa_thread_add(struct destek_req *r, struct destek_db *w, const char *wa_id, int64_t contact_id,
+                       int64_t *thread_id);
 /* The approved templates of chat.wa_templates: [{name, language}] (new). */
 cJSON *chat_wa_templates_new(void);
 

@@ -74,26 +74,12 @@ static cJSON *message_status_new(struct destek_db *db, int64_t id)
 static int thread_of(struct destek_req *call, struct destek_db *w, const char *wa_id, const char *phone,
                      int64_t contact_id, int64_t *thread_id, int64_t *ticket_id)
 {
-  sqlite3_stmt *st = H->db_prepare(w, "SELECT id, coalesce(ticket_id, 0) FROM chat_wa_threads WHERE wa_id = ?1");
-  if (!st) return H->error(call, 500, "internal", "internal error");
-  H->db_bind(st, "t", wa_id);
-  *thread_id = *ticket_id = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    *thread_id = sqlite3_column_int64(st, 0);
-    *ticket_id = sqlite3_column_int64(st, 1);
-  }
-  H->db_done(st);
-  if (*thread_id) return 0;
+  int rc = chat_wa_thread_find(call, w, wa_id, thread_id, ticket_id);
+  if (rc || *thread_id) return rc;
   /* The number is the contact's WhatsApp from now on (unless someone else holds it: then the thread is still theirs). */
   if (H->contact_identity_add(call, contact_id, "whatsapp", phone) < 0)
     return H->error(call, 404, "not_found", "no such contact");
-  char now[21];
-  chat_now(now);
-  if (H->db_exec(w, "INSERT INTO chat_wa_threads(wa_id, contact_id, created_at) VALUES (?1, ?2, ?3)", "tit", wa_id,
-                 contact_id, now) != SQLITE_OK)
-    return H->error(call, 500, "internal", "the thread could not be saved");
-  *thread_id = H->db_last_id(w);
-  return 0;
+  return chat_wa_thread_add(call, w, wa_id, contact_id, thread_id);
 }
 
 /* Whether ticket_id is open (not solved, closed or merged), through ticketing. */

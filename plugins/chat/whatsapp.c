@@ -155,32 +155,44 @@ done:
   return out;
 }
 
-static int thread_for(struct destek_req *r, struct destek_db *w, const char *wa_id, const char *name, int64_t *thread_id,
-                      int64_t *ticket_id)
+int chat_wa_thread_find(struct destek_req *r, struct destek_db *w, const char *wa_id, int64_t *thread_id,
+                        int64_t *ticket_id)
 {
   sqlite3_stmt *st = H->db_prepare(w, "SELECT id, coalesce(ticket_id, 0) FROM chat_wa_threads WHERE wa_id = ?1");
   if (!st) return H->error(r, 500, "internal", "internal error");
   H->db_bind(st, "t", wa_id);
-  *thread_id = 0;
+  *thread_id = *ticket_id = 0;
   if (sqlite3_step(st) == SQLITE_ROW) {
     *thread_id = sqlite3_column_int64(st, 0);
     *ticket_id = sqlite3_column_int64(st, 1);
   }
   H->db_done(st);
-  if (*thread_id) return 0;
-  char phone[40];
-  snprintf(phone, sizeof phone, "+%s", wa_id);
-  /* The number as a phone too: ticketing finds the customer by it, and the person is one contact. */
-  int64_t contact_id = H->contact_resolve(r, NULL, phone, wa_id, name, "tr");
-  if (contact_id <= 0) return H->field_error(r, "invalid_field", "from", "not a WhatsApp number");
+  return 0;
+}
+
+int chat_wa_thread_add(struct destek_req *r, struct destek_db *w, const char *wa_id, int64_t contact_id,
+                       int64_t *thread_id)
+{
   char now[21];
   chat_now(now);
   if (H->db_exec(w, "INSERT INTO chat_wa_threads(wa_id, contact_id, created_at) VALUES (?1, ?2, ?3)", "tit", wa_id,
                  contact_id, now) != SQLITE_OK)
     return H->error(r, 500, "internal", "the thread could not be saved");
   *thread_id = H->db_last_id(w);
-  *ticket_id = 0;
   return 0;
+}
+
+static int thread_for(struct destek_req *r, struct destek_db *w, const char *wa_id, const char *name, int64_t *thread_id,
+                      int64_t *ticket_id)
+{
+  int rc = chat_wa_thread_find(r, w, wa_id, thread_id, ticket_id);
+  if (rc || *thread_id) return rc;
+  char phone[40];
+  snprintf(phone, sizeof phone, "+%s", wa_id);
+  /* The number as a phone too: ticketing finds the customer by it, and the person is one contact. */
+  int64_t contact_id = H->contact_resolve(r, NULL, phone, wa_id, name, "tr");
+  if (contact_id <= 0) return H->field_error(r, "invalid_field", "from", "not a WhatsApp number");
+  return chat_wa_thread_add(r, w, wa_id, contact_id, thread_id);
 }
 
 static int inbound_message(struct destek_req *r, struct destek_db *w, const cJSON *m, const cJSON *contacts,

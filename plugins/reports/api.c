@@ -188,18 +188,8 @@ cJSON *rep_kind_figures_new(struct destek_req *call, const struct rep_source *sr
   }
   /* By dimension. */
   /* The months wholly inside the range from the monthly roll-up, the days at its ends from the daily one. */
-  int64_t m1 = rep_month(from), m2 = rep_month(to);
-  if (rep_month_start(m1) < from) m1++;
-  if (rep_month_start(m2 + 1) - 1 > to) m2--;
-  int64_t a1 = from, a2 = to, b1 = 1, b2 = 0;
-  if (m1 <= m2) {
-    a2 = rep_month_start(m1) - 1;
-    b1 = rep_month_start(m2 + 1);
-    b2 = to;
-  } else {
-    m1 = 1;
-    m2 = 0;
-  }
+  struct rep_span sp = rep_span_split(from, to);
+  int64_t m1 = sp.m1, m2 = sp.m2, a1 = sp.a1, a2 = sp.a2, b1 = sp.b1, b2 = sp.b2;
   /* Summed here rather than by SQL's GROUP BY, which sorts every row first. */
   st = H->db_prepare(db, "SELECT dim, value, measure, n, sum FROM reports_daily WHERE kind = ?1 AND day BETWEEN ?2 AND ?3"
                          " UNION ALL SELECT dim, value, measure, n, sum FROM reports_monthly WHERE kind = ?1 AND month BETWEEN ?4 AND ?5"

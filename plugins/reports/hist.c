@@ -434,18 +434,8 @@ double rep_hist_median(struct destek_db *db, const char *key, const char *measur
                        int64_t from, int64_t to)
 {
   /* The months wholly inside the range, and the days at its two ends. */
-  int64_t m1 = rep_month(from), m2 = rep_month(to);
-  if (rep_month_start(m1) < from) m1++;
-  if (rep_month_start(m2 + 1) - 1 > to) m2--;
-  int64_t a1 = from, a2 = to, b1 = 1, b2 = 0;
-  if (m1 <= m2) {
-    a2 = rep_month_start(m1) - 1;
-    b1 = rep_month_start(m2 + 1);
-    b2 = to;
-  } else {
-    m1 = 1;
-    m2 = 0;
-  }
+  struct rep_span sp = rep_span_split(from, to);
+  int64_t m1 = sp.m1, m2 = sp.m2, a1 = sp.a1, a2 = sp.a2, b1 = sp.b1, b2 = sp.b2;
   int64_t *counts = calloc(HIST_MAX, sizeof *counts);   /* mapped zero pages: only the buckets touched cost */
   if (!counts) return -1;
   struct sum s = { counts, HIST_MAX, -1, 0 };

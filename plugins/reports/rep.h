@@ -64,6 +64,10 @@ int rep_parse_day(const char *s, int64_t *day);
 /* The month of a day number (year * 12 + month - 1), and the first day of a month. */
 int64_t rep_month(int64_t day);
 int64_t rep_month_start(int64_t month);
+/* Days from..to split for the roll-ups: the months wholly inside, m1..m2 (none: m1 > m2), and the days outside them
+ * at the two ends, a1..a2 and b1..b2 (an end with none: its first > its last). */
+struct rep_span { int64_t m1, m2, a1, a2, b1, b2; };
+struct rep_span rep_span_split(int64_t from, int64_t to);
 /* A day number as "YYYY-MM-DD" into out[11]. */
 void rep_day_str(int64_t day, char out[11]);
 

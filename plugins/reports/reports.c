@@ -55,6 +55,22 @@ int64_t rep_month_start(int64_t month)
   return (int64_t)timegm(&tm) / 86400;
 }
 
+struct rep_span rep_span_split(int64_t from, int64_t to)
+{
+  struct rep_span s = { rep_month(from), rep_month(to), from, to, 1, 0 };
+  if (rep_month_start(s.m1) < from) s.m1++;
+  if (rep_month_start(s.m2 + 1) - 1 > to) s.m2--;
+  if (s.m1 <= s.m2) {
+    s.a2 = rep_month_start(s.m1) - 1;
+    s.b1 = rep_month_start(s.m2 + 1);
+    s.b2 = to;
+  } else {
+    s.m1 = 1;
+    s.m2 = 0;
+  }
+  return s;
+}
+
 void rep_day_str(int64_t day, char out[11])
 {
   time_t t = (time_t)(day * 86400);
