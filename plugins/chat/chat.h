@@ -82,6 +82,8 @@ int chat_wa_thread_add(struct destek_req *r, struct destek_db *w, const char *wa
                        int64_t *thread_id);
 /* The approved templates of chat.wa_templates: [{name, language}] (new). */
 cJSON *chat_wa_templates_new(void);
+/* Whether name (language) is one of chat.wa_templates. */
+int chat_wa_template_approved(const char *name, const char *language);
 
 /* wa_notices.c: chat.whatsapp_template_send, templates other modules send (an order's shipping notice) */
 int chat_wa_notices_init(const struct destek_host *h);

@@ -118,12 +118,7 @@ static int send_op(struct destek_req *call, const cJSON *args, cJSON **result)
   cJSON_ArrayForEach(p, params)
     if (!cJSON_IsString(p) || !*p->valuestring || strlen(p->valuestring) > 1000)
       return H->field_error(call, "invalid_field", "template", "each parameter is a text of 1 to 1000 bytes");
-  cJSON *approved = chat_wa_templates_new();
-  int ok = 0;
-  const cJSON *t;
-  cJSON_ArrayForEach(t, approved) ok |= !strcmp(arg_str(t, "name"), name) && !strcmp(arg_str(t, "language"), language);
-  cJSON_Delete(approved);
-  if (!ok)
+  if (!chat_wa_template_approved(name, language))
     return H->field_error(call, "invalid_field", "template", "%s (%s) is not one of the shop's approved templates"
                           " (chat.wa_templates)", name, language);
   if (!setting_set("chat.wa_access_token") || !setting_set("chat.wa_phone_number_id"))

@@ -615,6 +615,16 @@ static int templates_get(struct destek_req *r)
   return H->reply_json(r, 200, H->list_new(chat_wa_templates_new(), 0));
 }
 
+int chat_wa_template_approved(const char *name, const char *language)
+{
+  cJSON *approved = chat_wa_templates_new();
+  int ok = 0;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, approved) ok |= !strcmp(str(t, "name"), name) && !strcmp(str(t, "language"), language);
+  cJSON_Delete(approved);
+  return ok;
+}
+
 /* POST /api/v1/chat/whatsapp/tickets/{id}/template {name, language, parameters: [text, ...]}: one of the approved
  * templates, which WhatsApp delivers outside the 24-hour window too; the thread keeps a note of what was sent. */
 static int template_send(struct destek_req *r)
@@ -632,12 +642,7 @@ static int template_send(struct destek_req *r)
   cJSON_ArrayForEach(p, params)
     if (!cJSON_IsString(p) || !*p->valuestring || strlen(p->valuestring) > 1000)
       return H->field_error(r, "invalid_field", "parameters", "each parameter is a text of 1 to 1000 bytes");
-  cJSON *approved = chat_wa_templates_new();
-  int ok = 0;
-  const cJSON *t;
-  cJSON_ArrayForEach(t, approved) ok |= !strcmp(str(t, "name"), name) && !strcmp(str(t, "language"), language);
-  cJSON_Delete(approved);
-  if (!ok) return H->field_error(r, "invalid_field", "name", "not one of the shop's approved templates (chat.wa_templates)");
+  if (!chat_wa_template_approved(name, language)) return H->field_error(r, "invalid_field", "name", "not one of the shop's approved templates (chat.wa_templates)");
   struct destek_db *w = H->db_write(r);
   if (!w) return H->status(r);
   int64_t thread_id = H->db_int(w, 0, "SELECT id FROM chat_wa_threads WHERE ticket_id = ?1", "i", ticket_id);
