@@ -3,7 +3,7 @@
 // and GET /api/v1/orders/{number}/tickets.
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, api, dateTime, errorText, formatDate, html, onLinkClick, t } from '@destek/agent';
-import { HOW, PAYMENT, SOURCES, STATUS, money, word } from './keys.js';
+import { HOW, NOTIFY_SOURCES, PAYMENT, SOURCES, STATUS, money, word } from './keys.js';
 import { Shipment } from './panel.js';
 
 function Row({ label, children }) {
@@ -55,7 +55,7 @@ export function OrderPage({ number }) {
           ${order.promised_dispatch_date ? html`<${Row} label=${t('orders.promised')}>${formatDate(order.promised_dispatch_date)}<//>` : null}
           ${order.shipping_method ? html`<${Row} label=${t('orders.method')}>${order.shipping_method}<//>` : null}
           ${order.notify ? html`<${Row} label=${t('orders.notify')}><span data-field="notify">${order.notify.channel === 'whatsapp'
-            ? `WhatsApp ${order.notify.phone || ''}` : t('orders.notify_email')} · ${t(`orders.notify_src_${order.notify.source}`)}</span><//>` : null}
+            ? `WhatsApp ${order.notify.phone || ''}` : t('orders.notify_email')} · ${word(NOTIFY_SOURCES, order.notify.source)}</span><//>` : null}
           <${Row} label=${t('orders.col_customer')}><span class="break">${c.name || ''}${c.email ? html`<br />${c.email}` : null}${c.phone ? html`<br />+${c.phone}` : null}</span><//>
           ${a.province || a.district ? html`<${Row} label=${t('orders.destination')}>${[a.district, a.province].filter(Boolean).join(', ')}<//>` : null}
         </dl></section>

@@ -19,6 +19,9 @@ export const PAYMENT = {
 export const SOURCES = { woocommerce: 'orders.kind_woocommerce', shopify: 'orders.kind_shopify', api: 'orders.source_api',
   csv: 'orders.source_csv' };
 export const HOW = { form: 'orders.how_form', text: 'orders.how_text', agent: 'orders.how_agent' };
+/* Where the customer's choice of notice channel was made (orders_notify_choices.source). */
+export const NOTIFY_SOURCES = { checkout: 'orders.notify_src_checkout', agent: 'orders.notify_src_agent',
+  tracking_page: 'orders.notify_src_tracking_page' };
 
 export const word = (map, v) => (map[v] ? t(map[v]) : v);
 
