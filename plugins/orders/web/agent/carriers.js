@@ -6,6 +6,7 @@ import { ErrorAlert, F, FormActions, api, html, t, useForm, useList } from '@des
 
 const SAMPLE = '1234567890';
 
+// onSaved: the list is read again before the form closes, so the card never shows the value from before the save.
 function CarrierForm({ carrier, onSaved, onCancel }) {
   const form = useForm('order-carrier-' + carrier.code, { name: carrier.name, url_template: carrier.url_template }, {
     validate: (v) => {
@@ -39,7 +40,7 @@ export function CarriersScreen() {
     <${ErrorAlert} error=${list.error} />
     <div class="item-list">${items.map((c) => html`<article class="card item-card" key=${c.code} data-carrier=${c.code}>
       ${editing === c.code ? html`<${CarrierForm} carrier=${c} onCancel=${() => setEditing(null)}
-          onSaved=${() => { setEditing(null); list.reload(); }} />`
+          onSaved=${async () => { await list.reload(); setEditing(null); }} />`
         : html`<div class="row-between"><div class="item-main">
           <div><strong>${c.name}</strong> <code class="small">${c.code}</code>
             ${' '}<span class="badge" data-verified=${c.verified ? 'yes' : 'no'}>${t(c.verified ? 'orders.verified' : 'orders.unverified')}</span></div>

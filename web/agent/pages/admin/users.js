@@ -102,7 +102,7 @@ export function UsersScreen() {
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.users_intro')}</p>
     ${editing ? html`<${EditUser} key=${editing.id} user=${editing} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewUser} onSaved=${() => list.reload()} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_users')}<//>` : null}

@@ -199,7 +199,7 @@ export function WebhooksScreen() {
     ${editing === 'new' ? html`<${WebhookForm} key="new" onCancel=${() => setEditing(null)}
       onSaved=${(h) => { setEditing(null); if (h.secret) setCreated(h); list.reload(); }} />`
       : editing ? html`<${WebhookForm} key=${'e' + editing.id} hook=${editing} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewButton} label=${t('admin.new_webhook')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_webhooks')}<//>` : null}

@@ -169,9 +169,9 @@ export function CalendarsScreen() {
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.calendars_intro')}</p>
     ${editing === 'new' ? html`<${CalendarForm} key="new" onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : editing ? html`<${CalendarForm} key=${'e' + editing.id} calendar=${editing} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewButton} label=${t('admin.new_calendar')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_calendars')}<//>` : null}

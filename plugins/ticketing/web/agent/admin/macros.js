@@ -131,9 +131,9 @@ export function MacrosScreen() {
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.macros_intro')}</p>
     ${editing === 'new' ? html`<${MacroForm} key="new" users=${users} teams=${teams} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : editing ? html`<${MacroForm} key=${'e' + editing.id} macro=${editing} users=${users} teams=${teams} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewButton} label=${t('admin.new_macro')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${all.length ? html`<div class="search list-search">

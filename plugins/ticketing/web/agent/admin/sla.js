@@ -127,9 +127,9 @@ export function SlaScreen() {
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.sla_intro')}</p>
     ${editing === 'new' ? html`<${PolicyForm} key="new" calendars=${calendars} onCancel=${() => setEditing(null)}
-      onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : editing ? html`<${PolicyForm} key=${'e' + editing.id} policy=${editing} calendars=${calendars}
-      onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onCancel=${() => setEditing(null)} onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewButton} label=${t('admin.new_sla')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error || cals.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_sla')}<//>` : null}

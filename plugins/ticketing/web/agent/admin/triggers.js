@@ -179,9 +179,9 @@ export function TriggersScreen() {
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('admin.triggers_intro')}</p>
     ${editing === 'new' ? html`<${TriggerForm} key="new" users=${users} teams=${teams} calendars=${calendars}
-      onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onCancel=${() => setEditing(null)} onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : editing ? html`<${TriggerForm} key=${'e' + editing.id} trigger=${editing} users=${users} teams=${teams} calendars=${calendars}
-      onCancel=${() => setEditing(null)} onSaved=${() => { setEditing(null); list.reload(); }} />`
+      onCancel=${() => setEditing(null)} onSaved=${async () => { await list.reload(); setEditing(null); }} />`
       : html`<${NewButton} label=${t('admin.new_trigger')} onClick=${() => setEditing('new')} />`}
     <${ErrorAlert} error=${list.error} />
     ${list.items && !items.length ? html`<${Empty}>${t('admin.no_triggers')}<//>` : null}
