@@ -80,6 +80,9 @@ int chat_wa_thread_find(struct destek_req *r, struct destek_db *w, const char *w
 /* A new thread of wa_id for contact_id in the open transaction: *thread_id, or the error status set up. */
 int chat_wa_thread_add(struct destek_req *r, struct destek_db *w, const char *wa_id, int64_t contact_id,
                        int64_t *thread_id);
+/* Schedules the Graph API send of chat_wa_messages row id at due_unix (timer chat.wa_send keyed by the id, in the
+ * open transaction): 0, or -1 (nothing is set up: the caller answers its own error). */
+int chat_wa_send_queue(struct destek_req *call, int64_t id, int64_t due_unix);
 /* The approved templates of chat.wa_templates: [{name, language}] (new). */
 cJSON *chat_wa_templates_new(void);
 /* Whether name (language) is one of chat.wa_templates. */

@@ -178,11 +178,7 @@ static int send_op(struct destek_req *call, const cJSON *args, cJSON **result)
   free(text);
   if (rc != SQLITE_OK) return H->error(call, 500, "internal", "the template could not be queued");
   int64_t id = H->db_last_id(w);
-  char key[24];
-  snprintf(key, sizeof key, "%lld", (long long)id);
-  cJSON *payload = cJSON_CreateObject();
-  cJSON_AddNumberToObject(payload, "id", (double)id);
-  if (H->timer_at(call, "chat.wa_send", key, (int64_t)time(NULL), payload) != 0)
+  if (chat_wa_send_queue(call, id, (int64_t)time(NULL)) != 0)
     return H->error(call, 500, "internal", "the template could not be queued");
   *result = message_status_new(w, id);
   cJSON_AddBoolToObject(*result, "duplicate", 0);

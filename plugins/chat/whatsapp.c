@@ -403,12 +403,7 @@ int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **res
                  now) != SQLITE_OK)
     return H->error(call, 500, "internal", "the message could not be queued");
   if (closed || too_long) return 0;
-  int64_t id = H->db_last_id(w);
-  char key[24];
-  snprintf(key, sizeof key, "%lld", (long long)id);
-  cJSON *payload = cJSON_CreateObject();
-  cJSON_AddNumberToObject(payload, "id", (double)id);
-  if (H->timer_at(call, "chat.wa_send", key, (int64_t)time(NULL), payload) != 0)
+  if (chat_wa_send_queue(call, H->db_last_id(w), (int64_t)time(NULL)) != 0)
     return H->error(call, 500, "internal", "the message could not be queued");
   return 0;
 }
@@ -416,7 +411,7 @@ int chat_wa_channel_send(struct destek_req *call, const cJSON *args, cJSON **res
 /* A message for another module that found no answer (or a 5xx, 429): tried again after 1, 2, 4, ... minutes (at most
  * an hour), or failed once it was tried chat.wa_notice_attempts times (whatsapp.message_failed). 0, or 1 to let the
  * core's timer retry when the database failed. */
-static int notice_retry(struct destek_req *call, int64_t id, const char *key, int attempts, long answered,
+static int notice_retry(struct destek_req *call, int64_t id, int attempts, long answered,
                         const char *err)
 {
   struct destek_db *w = H->db_write(call);
@@ -435,10 +430,8 @@ static int notice_retry(struct destek_req *call, int64_t id, const char *key, in
   int64_t delay = 60;
   for (int a = 1; a < attempts && delay < 3600; a++) delay *= 2;
   if (delay > 3600) delay = 3600;
-  cJSON *payload = cJSON_CreateObject();
-  cJSON_AddNumberToObject(payload, "id", (double)id);
   if (H->db_exec(w, "UPDATE chat_wa_messages SET attempts = ?2 WHERE id = ?1", "ii", id, (int64_t)attempts) != SQLITE_OK ||
-      H->timer_at(call, "chat.wa_send", key, (int64_t)time(NULL) + delay, payload) != 0)
+      chat_wa_send_queue(call, id, (int64_t)time(NULL) + delay) != 0)
     return 1;
   return 0;
 }
@@ -523,7 +516,7 @@ static int send_timer(struct destek_req *call, const char *key, const cJSON *pay
     /* An agent's message: the core's timer retries it (backoff up to an hour). One sent for another module (an
      * order's notice) is worth less every hour: after chat.wa_notice_attempts tries it fails, and that module tells
      * the customer another way. Its tries are counted here, so the retry is scheduled here too. */
-    return for_module ? notice_retry(call, id, key, attempts + 1, answered, err) : 1;
+    return for_module ? notice_retry(call, id, attempts + 1, answered, err) : 1;
   }
   cJSON *answer = cJSON_Parse(resp.body ? resp.body : "");
   long status = resp.status;
@@ -615,6 +608,15 @@ static int templates_get(struct destek_req *r)
   return H->reply_json(r, 200, H->list_new(chat_wa_templates_new(), 0));
 }
 
+int chat_wa_send_queue(struct destek_req *call, int64_t id, int64_t due_unix)
+{
+  char key[24];
+  snprintf(key, sizeof key, "%lld", (long long)id);
+  cJSON *payload = cJSON_CreateObject();
+  cJSON_AddNumberToObject(payload, "id", (double)id);
+  return H->timer_at(call, "chat.wa_send", key, due_unix, payload) != 0 ? -1 : 0;
+}
+
 int chat_wa_template_approved(const char *name, const char *language)
 {
   cJSON *approved = chat_wa_templates_new();
@@ -674,11 +676,7 @@ static int template_send(struct destek_req *r)
   free(tpl_text);
   if (rc != SQLITE_OK) return H->error(r, 500, "internal", "the template could not be queued");
   int64_t id = H->db_last_id(w);
-  char key[24];
-  snprintf(key, sizeof key, "%lld", (long long)id);
-  cJSON *payload = cJSON_CreateObject();
-  cJSON_AddNumberToObject(payload, "id", (double)id);
-  if (H->timer_at(r, "chat.wa_send", key, (int64_t)time(NULL), payload) != 0)
+  if (chat_wa_send_queue(r, id, (int64_t)time(NULL)) != 0)
     return H->error(r, 500, "internal", "the template could not be queued");
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "id", (double)id);
