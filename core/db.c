@@ -163,14 +163,14 @@ int db_function_removed(const char *name)
 #define FMT_MAX_ARGS 128
 
 static __thread sqlite3 *tl_fmt_db;
-static __thread sqlite3_stmt *tl_fmt_st[FMT_MAX_ARGS + 1];
+/* Statements by argument count, allocated with tl_fmt_db (1 KB in every thread's static TLS otherwise). */
+static __thread sqlite3_stmt **tl_fmt_st;
 
 static void fmt_release(void)
 {
-  for (int i = 0; i <= FMT_MAX_ARGS; i++) {
-    sqlite3_finalize(tl_fmt_st[i]);
-    tl_fmt_st[i] = NULL;
-  }
+  for (int i = 0; tl_fmt_st && i <= FMT_MAX_ARGS; i++) sqlite3_finalize(tl_fmt_st[i]);
+  free(tl_fmt_st);
+  tl_fmt_st = NULL;
   sqlite3_close(tl_fmt_db);
   tl_fmt_db = NULL;
 }
@@ -206,9 +206,9 @@ static void fmt_guarded(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   const char *fmt = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : NULL;
   if (fmt && fmt_too_big(fmt, argc, argv, max)) { sqlite3_result_error_toobig(ctx); return; }
   if (argc > FMT_MAX_ARGS) { sqlite3_result_error(ctx, "too many arguments on function printf", -1); return; }
-  if (!tl_fmt_db && sqlite3_open_v2(":memory:", &tl_fmt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)) {
-    sqlite3_close(tl_fmt_db);
-    tl_fmt_db = NULL;
+  if (!tl_fmt_db && (sqlite3_open_v2(":memory:", &tl_fmt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ||
+                     !(tl_fmt_st = calloc(FMT_MAX_ARGS + 1, sizeof *tl_fmt_st)))) {
+    fmt_release();
     sqlite3_result_error_nomem(ctx);
     return;
   }
@@ -492,6 +492,11 @@ void db_writer_release(struct db *w)
 {
   (void)w;
   writer_lock_give();
+}
+
+void db_release_memory(struct db *db)
+{
+  sqlite3_db_release_memory(db->h);
 }
 
 struct db *db_tx_begin(void)

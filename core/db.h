@@ -38,6 +38,8 @@ void db_reader_snapshot_end(void);
  * commit batch is committed first). Never NULL while the database is open. */
 struct db *db_writer_acquire(void);
 void db_writer_release(struct db *w);
+/* Gives back the pages db's cache holds and no statement uses (sqlite3_db_release_memory). */
+void db_release_memory(struct db *db);
 /* Runs a passive checkpoint on the writer (it holds the lock meanwhile). */
 void db_checkpoint(void);
 

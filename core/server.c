@@ -196,7 +196,11 @@ int server_run(const struct config *cfg)
 
   struct db *w = db_writer_acquire();
   char *setup_token = auth_setup_token_new(w);
+  /* The migrations and the modules' start-up read and wrote every page of the schema through the writer: a desk
+   * that then waits for its first request need not keep them (about 1 MB on a new desk). */
+  db_release_memory(w);
   db_writer_release(w);
+  malloc_trim(0);
   fprintf(stderr, "destek: listening on %s\n", http_base_url());
   if (setup_token) {
     fprintf(stderr, "destek: no admin yet; open %s/setup?token=%s to create the first one\n", http_base_url(),

@@ -36,8 +36,31 @@ static atomic_ulong values_gen = 1;
 static atomic_int values_dirty;
 #define VALUE_CACHE 16
 #define VALUE_CACHE_MAX 128
-static __thread struct { const void *d; unsigned long gen; char v[VALUE_CACHE_MAX]; } tl_values[VALUE_CACHE];
-static __thread int tl_values_next;
+#define FIND_MEMO 64
+
+/* A thread's caches (values, and where names were found: see find), allocated when the thread first reads a
+ * setting: in the thread's static TLS they would take 3.4 KB of every thread's stack pages, touched when the thread
+ * starts, in each of the server's 164 worker threads, most of which never read a setting. */
+struct thread_cache {
+  struct { const void *d; unsigned long gen; char v[VALUE_CACHE_MAX]; } values[VALUE_CACHE];
+  int values_next;
+  struct { const char *name; const struct declared *d; } find[FIND_MEMO];
+};
+static __thread struct thread_cache *tl;
+static pthread_key_t tl_key;
+static pthread_once_t tl_key_once = PTHREAD_ONCE_INIT;
+static void tl_key_make(void) { pthread_key_create(&tl_key, free); }
+
+/* This thread's caches (an empty one at first use; freed when the thread exits). */
+static struct thread_cache *thread_cache(void)
+{
+  if (tl) return tl;
+  pthread_once(&tl_key_once, tl_key_make);
+  tl = calloc(1, sizeof *tl);
+  if (!tl) abort();
+  pthread_setspecific(tl_key, tl);
+  return tl;
+}
 
 static void values_done(int committed, void *ud)
 {
@@ -91,20 +114,18 @@ int settings_declare(const char *owner, const struct destek_setting *settings)
  * comparison instead of a locked walk over every declared setting (a page that reads six settings did six). The entry
  * found is checked by its name, so an address that now holds another text (a plugin reloaded) is looked up again;
  * entries are never removed or moved, so a remembered one stays valid. A name not found is not remembered. */
-#define FIND_MEMO 64
-static __thread struct { const char *name; const struct declared *d; } tl_find[FIND_MEMO];
-
 static const struct declared *find(const char *name)
 {
+  struct thread_cache *c = thread_cache();
   size_t slot = (size_t)(((uintptr_t)name >> 3) % FIND_MEMO);
-  const struct declared *m = tl_find[slot].d;
-  if (m && tl_find[slot].name == name && !strcmp(m->s.name, name)) return m;
+  const struct declared *m = c->find[slot].d;
+  if (m && c->find[slot].name == name && !strcmp(m->s.name, name)) return m;
   const struct declared *found = NULL;
   pthread_mutex_lock(&lock);
   for (int i = 0; i < n_declared && !found; i++)
     if (!strcmp(declared[i].s.name, name)) found = &declared[i];
   pthread_mutex_unlock(&lock);
-  if (found) { tl_find[slot].name = name; tl_find[slot].d = found; }
+  if (found) { c->find[slot].name = name; c->find[slot].d = found; }
   return found;  /* entries are never removed or moved */
 }
 
@@ -112,19 +133,20 @@ char *settings_get_new(const char *name)
 {
   const struct declared *d = find(name);
   if (!d) return NULL;
+  struct thread_cache *c = thread_cache();
   unsigned long gen = atomic_load(&values_gen);
   for (int i = 0; i < VALUE_CACHE; i++)
-    if (tl_values[i].d == d && tl_values[i].gen == gen) return util_strdup(tl_values[i].v);
+    if (c->values[i].d == d && c->values[i].gen == gen) return util_strdup(c->values[i].v);
   struct db *db = db_reader();
   char *v = db ? db_text_new(db, "SELECT value FROM core_settings WHERE name = ?1", "t", name) : NULL;
   if (!v && db) v = util_strdup(d->s.default_value ? d->s.default_value : "");
   else if (!v) return util_strdup(d->s.default_value ? d->s.default_value : "");
   size_t n = strlen(v);
   if (n < VALUE_CACHE_MAX) {
-    int i = tl_values_next++ % VALUE_CACHE;
-    tl_values[i].d = d;
-    tl_values[i].gen = gen;
-    memcpy(tl_values[i].v, v, n + 1);
+    int i = c->values_next++ % VALUE_CACHE;
+    c->values[i].d = d;
+    c->values[i].gen = gen;
+    memcpy(c->values[i].v, v, n + 1);
   }
   return v;
 }

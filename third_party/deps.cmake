@@ -61,7 +61,10 @@ pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 find_path(LUA_INCLUDE lua.h PATHS /usr/include/lua5.4 REQUIRED NO_DEFAULT_PATH)
 
 add_library(destek_deps INTERFACE)
-target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE})
+# libcurl's headers only: the binary loads libcurl.so.4 at its first outbound call (core/curl_lazy.c); a module
+# built as a .so links it (CMakeLists.txt, destek_module_flags).
+target_include_directories(destek_deps INTERFACE ${LUA_INCLUDE} ${CJSON_INCLUDE} ${CURL_INCLUDE_DIRS})
+target_compile_options(destek_deps INTERFACE ${CURL_CFLAGS_OTHER})
 target_link_libraries(destek_deps INTERFACE
   ${SQLITE_A} ${LUA_A} ${CMARK_A} ${MBEDTLS_A} ${MBEDX509_A} ${MBEDCRYPTO_A}
-  destek_cjson PkgConfig::CURL PkgConfig::GMIME pthread m dl)
+  destek_cjson PkgConfig::GMIME pthread m dl)
