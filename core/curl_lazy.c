@@ -11,14 +11,26 @@
 #define CURL_DISABLE_TYPECHECK   /* curl.h's type-checking macros would rename the definitions below */
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 
 #define LIBCURL_SONAME "libcurl.so.4"
+
+/* DESTEK_TEST_LIBCURL names another library instead: the tests start a server on a machine "without libcurl". */
+static const char *soname(void)
+{
+  const char *t = getenv("DESTEK_TEST_LIBCURL");
+  return t && *t ? t : LIBCURL_SONAME;
+}
 
 static struct {
   CURLcode (*global_init)(long);
@@ -53,9 +65,9 @@ static int loaded;
 
 static void load(void)
 {
-  void *lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+  void *lib = dlopen(soname(), RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
-    log_error("net", "cannot load %s: %s", LIBCURL_SONAME, dlerror());
+    log_error("net", "cannot load %s: %s", soname(), dlerror());
     return;
   }
   static const struct { const char *name; size_t at; } syms[] = {
@@ -76,7 +88,7 @@ static void load(void)
   for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
     void *p = dlsym(lib, syms[i].name);
     if (!p) {
-      log_error("net", "%s has no %s (libcurl 7.80 or newer is needed)", LIBCURL_SONAME, syms[i].name);
+      log_error("net", "%s has no %s (libcurl 7.80 or newer is needed)", soname(), syms[i].name);
       memset(&fn, 0, sizeof fn);
       dlclose(lib);
       return;
@@ -173,4 +185,42 @@ CURLMcode (curl_multi_setopt)(CURLM *m, CURLMoption option, ...)
   CURLMcode rc = FORWARD_OPTION(fn.multi_setopt, m, option, ap);
   va_end(ap);
   return rc;
+}
+
+/* The probe: a child that tries to load libcurl and exits, started before the server's threads (a fork) and reaped
+ * once the server listens, so that start-up does not wait for the loader (~20 ms of CPU). */
+static pid_t probe_pid = -1;
+static int probe_fd = -1;
+
+void curl_lazy_probe_start(void)
+{
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return;   /* cannot tell: the first call will */
+  pid_t pid = fork();
+  if (pid < 0) { close(pipefd[0]); close(pipefd[1]); return; }
+  if (pid == 0) {
+    close(pipefd[0]);
+    if (dlopen(soname(), RTLD_NOW | RTLD_LOCAL)) _exit(0);
+    const char *why = dlerror();
+    if (why && write(pipefd[1], why, strlen(why)) < 0) _exit(2);
+    _exit(1);
+  }
+  close(pipefd[1]);
+  probe_pid = pid;
+  probe_fd = pipefd[0];
+}
+
+int curl_lazy_probe_finish(char *err, size_t errlen)
+{
+  if (probe_pid < 0) return 0;
+  char why[512];
+  ssize_t n = read(probe_fd, why, sizeof why - 1);
+  close(probe_fd);
+  int status = 0;
+  while (waitpid(probe_pid, &status, 0) < 0 && errno == EINTR) {}
+  probe_pid = probe_fd = -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  why[n > 0 ? n : 0] = 0;
+  snprintf(err, errlen, "%s", why[0] ? why : "cannot load libcurl");
+  return -1;
 }

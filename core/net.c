@@ -204,7 +204,11 @@ static int url_split(const char *url, struct url_parts *u, char *err, size_t err
   for (const unsigned char *p = (const unsigned char *)url; *p; p++)
     if (*p <= ' ' || *p == 0x7F) { snprintf(err, errlen, "the URL contains spaces or control characters"); return -1; }
   CURLU *h = curl_url();
-  if (!h) { snprintf(err, errlen, "out of memory"); return -1; }
+  if (!h) {
+    snprintf(err, errlen, "%s", net_curl_ready() != 0 ? "outbound calls are unavailable: libcurl cannot be loaded on this "
+                                                         "server" : "out of memory");
+    return -1;
+  }
   int rc = -1;
   CURLUcode uc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
   if (uc != CURLUE_OK) {

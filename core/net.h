@@ -46,4 +46,10 @@ const char *net_address_class(const struct sockaddr *sa);
 /* 1 when net_address_class(sa) is not NULL (outbound calls refuse it), else 0. */
 int net_address_is_private(const struct sockaddr *sa);
 
+/* core/curl_lazy.c: whether libcurl.so.4 (loaded at the first outbound call) can be loaded on this machine, tried in
+ * a child process: _start forks it (before any thread starts), _finish waits for it: 0, or -1 with the loader's
+ * reason in err. */
+void curl_lazy_probe_start(void);
+int curl_lazy_probe_finish(char *err, size_t errlen);
+
 #endif

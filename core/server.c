@@ -155,6 +155,7 @@ int server_run(const struct config *cfg)
     db_close_all();
     return 1;
   }
+  curl_lazy_probe_start();   /* before any thread starts: it forks */
   if (server_core_init(cfg->data) != 0) {
     fprintf(stderr, "destek: some routes could not be registered (see the log above)\n");
     server_core_shutdown();
@@ -202,6 +203,10 @@ int server_run(const struct config *cfg)
   db_writer_release(w);
   malloc_trim(0);
   fprintf(stderr, "destek: listening on %s\n", http_base_url());
+  /* A desk runs without libcurl, but sends no mail and calls nothing: say so now, not at the first call. */
+  if (curl_lazy_probe_finish(err, sizeof err) != 0)
+    log_error("net", "%s: outbound mail, mailbox polling, webhooks and other outbound calls will fail until libcurl 4 "
+                     "is installed (Debian: apt install libcurl4)", err);
   if (setup_token) {
     fprintf(stderr, "destek: no admin yet; open %s/setup?token=%s to create the first one\n", http_base_url(),
             setup_token);

@@ -435,4 +435,19 @@ describe('webhooks: durability and the private-address guard', () => {
     assert.match(n[0].last_error, /refused: metadata\.google\.internal/);
     await srv.stop();
   });
+
+  // The binary loads libcurl at its first outbound call (core/curl_lazy.c), not at start: a machine without it must
+  // hear so when the server starts, and an outbound call must fail with a reason, the server serving on.
+  test('without libcurl: said at start-up; a webhook URL is refused with the reason; the desk serves on', {timeout: T(30000)}, async () => {
+    const srv = await startServer({args: ['--allow-private-net'], env: {DESTEK_TEST_LIBCURL: 'libcurl-not-installed.so.4'}});
+    await srv.waitStderr(/ERROR net: libcurl-not-installed\.so\.4: cannot open shared object file.*outbound calls will fail until libcurl 4 is installed/,
+      T(5000), 'the start-up warning');
+    const adm = await setupAdmin(srv);
+    const res = await srv.api('POST', '/api/v1/webhooks', {session: adm, body: {url: 'http://127.0.0.1:9/hook', events: ['user.*']}});
+    assertError(res, 422, 'invalid_field');
+    assert.match(res.json.error.message, /outbound calls are unavailable: libcurl cannot be loaded/);
+    assert.equal((await srv.api('GET', '/api/v1/webhooks', {session: adm})).json.items.length, 0);
+    assert.equal((await srv.api('GET', '/healthz')).status, 200);
+    await srv.stop();
+  });
 });
