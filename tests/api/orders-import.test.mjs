@@ -96,6 +96,11 @@ test('destek demo fills orders in every state for the demo customers (orders.dem
   r = await runCli(['orders', 'demo', '--data', data]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /has orders already/);
+  // Its help says so, rather than to run it after `destek demo` (which is refused, as above).
+  r = await runCli(['orders', 'demo', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /`destek demo` adds them itself/);
+  assert.doesNotMatch(r.stdout, /Run it after `destek demo`/);
   const srv = await startServer({dataDir: data});
   const admin = await login(srv, 'admin@anadolutekstil.example', 'demo-admin-2026');
   const all = await listAll(srv, '/api/v1/orders', {session: admin, limit: 200});
