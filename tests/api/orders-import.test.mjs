@@ -83,6 +83,18 @@ test('usage errors', async () => {
   r = await runCli(['orders', 'import', bad, '--data', data]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /header/);
+  // `destek orders` alone, or with a word that is not one of its commands, names both of them (it named only the
+  // first, orders demo); `destek orders --help` too.
+  for (const args of [['orders'], ['orders', 'frob']]) {
+    r = await runCli([...args, '--data', data]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /usage: destek orders demo /);
+    assert.match(r.stderr, /usage: destek orders import .*FILE\.csv/);
+  }
+  r = await runCli(['orders', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /usage: destek orders demo /);
+  assert.match(r.stdout, /usage: destek orders import /);
 });
 
 test('destek demo fills orders in every state for the demo customers (orders.demo); orders demo adds them by hand', async () => {
