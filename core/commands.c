@@ -124,6 +124,20 @@ void commands_help(FILE *out, const char *data_dir)
     }
 }
 
+/* The usage lines of every command whose first word is word ("destek orders": orders demo and orders import), each
+ * after prefix. */
+static void usage_lines(FILE *out, const char *prefix, struct table *t, int n, const char *word)
+{
+  for (int i = 0; i < n; i++)
+    for (const struct destek_command *c = t[i].commands; c->name; c++) {
+      const char *sp = strchr(c->name, ' ');
+      size_t first = sp ? (size_t)(sp - c->name) : strlen(c->name);
+      if (strlen(word) != first || strncmp(word, c->name, first)) continue;
+      fputs(prefix, out);
+      usage_line(out, c);
+    }
+}
+
 /* The command argv starts with, and how many words its name takes; NULL when none matches. *near is set to a
  * two-word command whose first word matched but not its second ("destek mail"), for the usage message. */
 static const struct destek_command *match(struct table *t, int n, int argc, char **argv, int *words,
@@ -276,9 +290,8 @@ int commands_main(struct config *cfg, int argc, char **argv)
   const char *plugin = NULL;
   if (!(c = match(t, n, argc, argv, &words, &near, &plugin))) {
     if (!near) return -1;
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) { usage_line(stdout, near); return 0; }
-    fprintf(stderr, "destek: ");
-    usage_line(stderr, near);
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) { usage_lines(stdout, "", t, n, argv[0]); return 0; }
+    usage_lines(stderr, "destek: ", t, n, argv[0]);
     return 2;
   }
   /* The command's own words: everything after its name but the core's --data DIR; -h/--help is answered here. */

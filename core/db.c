@@ -972,6 +972,9 @@ int db_migrate_run(struct db *w, const char *owner, const struct embed_file *ste
 
 sqlite3 *db_open_readonly(const char *path, char *err, size_t errlen)
 {
+  /* The first open initialises SQLite, after which its allocator can no longer be wrapped: `destek restore` opens the
+   * backup with this before the store, and logged "plugins' SQL has no memory budget" on every run. */
+  pthread_once(&mem_once, mem_setup);
   sqlite3 *h = NULL;
   int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {

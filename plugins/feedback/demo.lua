@@ -44,12 +44,18 @@ function demo.fill(args)
       local sent = now - (n_csat * 7919 % 28) * util.DAY - 3600
       local answered = n_csat % 4 ~= 0
       local comment = COMMENTS[n_csat % #COMMENTS + 1]
-      destek.db.exec("INSERT INTO feedback_csat(ticket_id, reference, contact_id, email, name, lang, agent_id, team_id, status," ..
+      local q = destek.db.exec("INSERT INTO feedback_csat(ticket_id, reference, contact_id, email, name, lang, agent_id, team_id, status," ..
         " due_at, sent_at, score, comment, answered_via, answered_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9," ..
         " ?10, ?10, ?11, ?12, ?13, ?14, ?10)", id, t.reference or ("#" .. id), math.tointeger(c.id), email,
         c.name ~= destek.json.null and c.name or nil, util.lang(c.lang), math.tointeger(t.assignee_id),
         math.tointeger(t.team_id), answered and "answered" or "sent", sent, answered and score or nil,
-        (answered and comment ~= "") and comment or nil, answered and "mail" or nil, answered and (sent + 5400) or nil)
+        (answered and comment ~= "") and comment or nil, answered and "mail" or nil, answered and (sent + 5400) or nil).last_id
+      -- The event an answer emits (csat.lua): the reports module counts an answer when it hears it.
+      if answered then
+        destek.emit("csat.rated", { id = q, ticket_id = id, reference = t.reference or ("#" .. id), score = score,
+                                    has_comment = comment ~= "", agent_id = math.tointeger(t.assignee_id),
+                                    team_id = math.tointeger(t.team_id), contact_id = math.tointeger(c.id) }, "ticket:" .. id)
+      end
     end
   end
 
@@ -87,11 +93,17 @@ function demo.orders_part(from)
       if b.email and b.email ~= destek.json.null then
         local answered = i % 3 ~= 0
         local sent = now - (i * 3 % 56) * util.DAY - 7200
-        destek.db.exec("INSERT OR IGNORE INTO feedback_survey_sends(survey_id, contact_id, email, name, lang, status, score, reason," ..
+        local score = answered and nps_scores[i % #nps_scores + 1] or nil
+        local row = destek.db.exec("INSERT OR IGNORE INTO feedback_survey_sends(survey_id, contact_id, email, name, lang, status, score, reason," ..
           " sent_at, answered_at) VALUES (?1, ?2, ?3, ?4, 'tr', ?5, ?6, ?7, ?8, ?9)", s, b.contact_id, b.email, b.name,
-          answered and "answered" or "sent", answered and nps_scores[i % #nps_scores + 1] or nil,
+          answered and "answered" or "sent", score,
           (answered and i % 2 == 0) and "Kargo hızlıydı, ürünler özenle paketlenmişti." or nil, sent, answered and sent + 3600 or nil)
-        if answered then n_answers = n_answers + 1 end
+        if answered and row.changes > 0 then
+          n_answers = n_answers + 1
+          -- The event an answer emits (nps.lua), for the reports module.
+          destek.emit("survey.answered", { id = row.last_id, survey_id = s, contact_id = b.contact_id, score = score },
+                      "survey:" .. s)
+        end
       end
       if i <= 30 then
         local found = destek.call("orders.find", { contact_id = b.contact_id })

@@ -356,8 +356,8 @@ const struct destek_command ord_commands[] = {
     "Adds orders in every state, unshipped and shipped (InfoReceived to Expired, with checkpoint timelines, on every\n"
     "carrier), for "
     "the customers `destek demo` made (the first 60 contacts with an e-mail address), so that the order panel and\n"
-    "the tracking page have something to show. Run it after `destek demo`, with the server stopped; a desk that\n"
-    "has orders already is refused unless --force.\n",
+    "the tracking page have something to show. `destek demo` adds them itself: this is for a demo desk made before\n"
+    "the orders module, with the server stopped. A desk that has orders already is refused unless --force.\n",
     DESTEK_COMMAND_OFFLINE, 0, demo_run },
   { "orders import", "FILE.csv [--dry-run]", "import orders from a CSV file (T-Soft, Ticimax, a spreadsheet)",
     "Imports orders from FILE.csv: a header line naming the columns, then one line item per line; lines with the\n"

@@ -83,6 +83,18 @@ test('usage errors', async () => {
   r = await runCli(['orders', 'import', bad, '--data', data]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /header/);
+  // `destek orders` alone, or with a word that is not one of its commands, names both of them (it named only the
+  // first, orders demo); `destek orders --help` too.
+  for (const args of [['orders'], ['orders', 'frob']]) {
+    r = await runCli([...args, '--data', data]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /usage: destek orders demo /);
+    assert.match(r.stderr, /usage: destek orders import .*FILE\.csv/);
+  }
+  r = await runCli(['orders', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /usage: destek orders demo /);
+  assert.match(r.stdout, /usage: destek orders import /);
 });
 
 test('destek demo fills orders in every state for the demo customers (orders.demo); orders demo adds them by hand', async () => {
@@ -96,6 +108,11 @@ test('destek demo fills orders in every state for the demo customers (orders.dem
   r = await runCli(['orders', 'demo', '--data', data]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /has orders already/);
+  // Its help says so, rather than to run it after `destek demo` (which is refused, as above).
+  r = await runCli(['orders', 'demo', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /`destek demo` adds them itself/);
+  assert.doesNotMatch(r.stdout, /Run it after `destek demo`/);
   const srv = await startServer({dataDir: data});
   const admin = await login(srv, 'admin@anadolutekstil.example', 'demo-admin-2026');
   const all = await listAll(srv, '/api/v1/orders', {session: admin, limit: 200});
