@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { repoRoot, startServer } from './server.mjs';
 import { apiCall } from './ui-lib.mjs';
+import { PNG, request as returnRequest } from '../api/returns-helpers.mjs';
 
 const { chromium } = createRequire(path.join(repoRoot, 'web/package.json'))('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -39,6 +40,19 @@ before(async () => {
     customer: { email: 'zeynep@example.com', phone: '0532 111 22 33', name: 'Zeynep Şahin' },
     items: [{ sku: 'GOMLEK-M', name: 'Keten Gömlek Uzun Kollu Çok Uzun Ürün Adı Satırı Taşırmasın', variant: 'M', quantity: 2, price_minor: 25000 }],
     shipments: [{ carrier: 'Yurtiçi Kargo', tracking_number: 'YK123456789012345678', status: 'Delivered', at: '2026-01-01T10:00:00+03:00' }] });
+  const order2 = JSON.parse(JSON.stringify({ status: 'completed', payment_status: 'paid', total_minor: 50000, placed_at: '2025-12-28T10:00:00Z',
+    customer: { email: 'zeynep@example.com', name: 'Zeynep Şahin' }, items: [{ sku: 'KUPA', name: 'Kupa', quantity: 1, price_minor: 50000 }],
+    shipments: [{ carrier: 'Aras Kargo', tracking_number: 'AR1', status: 'Delivered', at: '2026-01-01T10:00:00+03:00' }] }));
+  await call('PUT', '/orders/TR5002', order2);
+  const ret = await returnRequest(server, 'TR5002', 'zeynep@example.com', [{ line: 1, qty: 1, reason: 'defective', comment: HOSTILE,
+    photos: [{ name: 'a.png', type: 'image/png', data: PNG }] }], { lang: 'tr' });
+  assert.equal(ret.status, 303, ret.text);
+  const retPath = ret.location.replace(/&lang=\w+/, '');
+  // The customer's message on the return's page shows in its history.
+  const sig = new URL(ret.location, server.url).searchParams.get('sig');
+  const msg = await fetch(`${server.url}/returns/r/${ret.code}/message`, { method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ sig, lang: 'tr', body: HOSTILE }) });
+  assert.ok(msg.status < 400, String(msg.status));
   // An article in both languages.
   const a = (await call('POST', '/helpcentre/articles', { slug: 'iade-nasil', texts: {
     tr: { title: 'İade nasıl yapılır?', body: 'Ürünü **14 gün** içinde iade edin. Çok uzun bir bağlantı: https://example.com/' + 'a'.repeat(120) },
@@ -46,12 +60,13 @@ before(async () => {
   await call('POST', `/helpcentre/articles/${a.id}/publish`, {});
   const q = new URLSearchParams({ name: HOSTILE, subject: HOSTILE, email: 'a@example.com', order: 'TR5001' });
   pages.push(
-    { name: 'contact', url: (l) => `/contact?${q}&lang=${l}`, portal: true },
-    { name: 'ticket', url: (l) => `/t/${number}?sig=${tk.public_sig}&lang=${l}`, portal: true },
-    { name: 'track', url: (l) => `/track?lang=${l}` },
-    { name: 'track-order', url: (l) => `/track?lang=${l}`, fill: { '#number': 'TR5001', '#contact': 'zeynep@example.com' } },
-    { name: 'returns', url: (l) => `/returns?lang=${l}` },
-    { name: 'returns-items', url: (l) => `/returns?lang=${l}`, fill: { '[name=order]': 'TR5001', '[name=contact]': 'zeynep@example.com' } },
+    { name: 'contact', url: (l) => `/contact?${q}&lang=${l}`, portal: true, values: { '#f-name': HOSTILE, '#f-subject': HOSTILE } },
+    { name: 'ticket', url: (l) => `/t/${number}?sig=${tk.public_sig}&lang=${l}`, portal: true, expect: ['Kargo <img src=x', 'İstanbul ışık şüğöç'] },
+    { name: 'track', url: (l) => `/track?lang=${l}`, fill: { '#number': 'TR5001', '#contact': 'zeynep@example.com' },
+      expect: ['YK123456789012345678'] },
+    { name: 'returns', url: (l) => `/returns?lang=${l}`, fill: { '[name=order]': 'TR5001', '[name=contact]': 'zeynep@example.com' },
+      expect: ['Keten Gömlek'] },
+    { name: 'return', url: (l) => `${retPath}&lang=${l}`, expect: ['İstanbul ışık şüğöç', 'Kupa'] },
     { name: 'help', url: (l) => `/help?lang=${l}` },
     { name: 'help-article', url: (l) => `/help/a/iade-nasil?lang=${l}` },
     { name: 'help-search', url: (l) => `/help/search?q=${encodeURIComponent(HOSTILE)}&lang=${l}` },
@@ -80,35 +95,46 @@ async function open(lang) {
   return { context, page, problems };
 }
 
+/* The checks of the page as it is now; where names it in the failures. */
+async function look(page, where, lang, p, failures) {
+  const r = await page.evaluate(() => ({
+    over: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    wide: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+      .slice(0, 3).map((e) => e.tagName + '.' + e.className),
+    xss: window.__xss || 0,
+    text: document.body.innerText,
+    lang: document.documentElement.lang,
+  }));
+  if (r.over > 0) failures.push(`${where}: scrolls sideways by ${r.over} px (${r.wide.join(', ')})`);
+  if (r.xss) failures.push(`${where}: hostile text ran (${r.xss})`);
+  // A key shown instead of its text: "form.title", "t.privacy_notice", "{{x}}", "st_requested".
+  const keys = r.text.match(/\{\{[^}]*\}\}|\b[a-z]+(?:\.[a-z_]+)+\b(?![.@\w/-])|\b(?:st|reason|outcome)_[a-z_]+\b/g) || [];
+  const real = keys.filter((k) => !/^(?:example\.com|[a-z]+\.(?:com|example|net|org|tr))$/.test(k) && k !== 'window.__xss');
+  if (real.length) failures.push(`${where}: keys shown: ${real.join(', ')}`);
+  if (!p.bilingual && r.lang !== lang) failures.push(`${where}: <html lang="${r.lang}">`);
+  if (p.expect && !p.expect.every((x) => r.text.includes(x))) failures.push(`${where}: does not show ${p.expect.join(', ')}`);
+}
+
 for (const lang of ['tr', 'en']) {
-  test(`every public page at 360 px in ${lang}: fits, no errors, no raw keys, hostile text inert`, async () => {
+  test(`every public page at 360 px in ${lang}: fits, no errors, no raw keys, hostile text inert, the switch works`, async () => {
     const failures = [];
     for (const p of pages) {
+      const t0 = Date.now();
       const { context, page, problems } = await open(lang);
+      const where = `${p.name} (${lang})`;
       try {
         await page.goto(server.url + p.url(lang));
         if (p.portal) await page.waitForSelector('main .card');
+        await look(page, where, lang, { ...p, expect: p.fill ? null : p.expect }, failures);
+        for (const [sel, v] of Object.entries(p.values || {})) {
+          if ((await page.inputValue(sel)) !== v) failures.push(`${where}: ${sel} is not prefilled as given`);
+        }
         if (p.fill) {
+          // A form's page, then what it answers.
           for (const [sel, v] of Object.entries(p.fill)) await page.fill(sel, v);
           await Promise.all([page.waitForNavigation(), page.locator('form button[type=submit]').first().click()]);
+          await look(page, where + ' answered', lang, p, failures);
         }
-        await page.waitForLoadState('load');
-        const r = await page.evaluate(() => ({
-          over: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-          wide: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
-            .slice(0, 3).map((e) => e.tagName + '.' + e.className),
-          xss: window.__xss || 0,
-          text: document.body.innerText,
-          lang: document.documentElement.lang,
-        }));
-        const where = `${p.name} (${lang})`;
-        if (r.over > 0) failures.push(`${where}: scrolls sideways by ${r.over} px (${r.wide.join(', ')})`);
-        if (r.xss) failures.push(`${where}: hostile text ran (${r.xss})`);
-        // A key shown instead of its text: "form.title", "t.privacy_notice", "{{x}}", "st_requested".
-        const keys = r.text.match(/\{\{[^}]*\}\}|\b[a-z]+(?:\.[a-z_]+)+\b(?![.@\w/-])|\b(?:st|reason|outcome)_[a-z_]+\b/g) || [];
-        const real = keys.filter((k) => !/^(?:example\.com|[a-z]+\.(?:com|example|net|org|tr))$/.test(k) && k !== 'window.__xss');
-        if (real.length) failures.push(`${where}: keys shown: ${real.join(', ')}`);
-        if (!p.bilingual && r.lang !== lang) failures.push(`${where}: <html lang="${r.lang}">`);
         // The language switch: a link or a button naming the other language leads to a page in it.
         if (!p.bilingual) {
           const other = lang === 'tr' ? 'en' : 'tr';
@@ -124,9 +150,10 @@ for (const lang of ['tr', 'en']) {
         }
         for (const e of problems) failures.push(`${where}: ${e}`);
       } catch (e) {
-        failures.push(`${p.name} (${lang}): ${e.message.split('\n')[0]}`);
+        failures.push(`${where}: ${e.message.split('\n')[0]}`);
       } finally {
         await context.close();
+        if (process.env.QA_TIMING) console.error(p.name, lang, Date.now() - t0);
       }
     }
     assert.deepEqual(failures, []);
