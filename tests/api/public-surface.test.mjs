@@ -4,7 +4,8 @@
 // own campaign mail) while a cross-site post still gets nothing a stranger would not; a return's page and a
 // ticket's page answer "not found" the same way for a wrong signature, another's signature and a code that does not
 // exist; hostile text a customer typed comes back escaped on the pages and in the acknowledgement mail, and Turkish
-// letters come back intact.
+// letters come back intact; the survey pages of feedback have a TR|EN switch that keeps the signed link, and a form
+// posted from the English page answers in English.
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import {ROOT, startServer, setupAdmin, createToken, tempDir, eventually, sqlite3, request, disableOutOfHoursReply, T} from './lib.mjs';
 import {startSmtp, freePort} from './mail-helpers.mjs';
 import {PNG, putOrder, request as returnRequest} from './returns-helpers.mjs';
+import {mailText} from './feedback-helpers.mjs';
 
 const HOSTILE = `<script>alert(1)</script>"'><img src=x onerror=alert(2)> İstanbul ığüşöç`;
 let server, admin, bearer, smtp, dir;
@@ -27,7 +29,8 @@ before(async () => {
   await disableOutOfHoursReply(server, admin);
   bearer = (await createToken(server, admin)).secret;
   const set = await api('PATCH', '/api/v1/settings', {'mail.smtp_url': smtp.url, 'mail.from': 'destek@shop.example',
-    'mail.public_url': server.url, 'ticketing.public_form_limit': 1000});
+    'mail.public_url': server.url, 'ticketing.public_form_limit': 1000, 'feedback.csat_delay_minutes': 0,
+    'events.retry_base_seconds': 1});
   assert.equal(set.status, 200, set.text);
 });
 
@@ -152,5 +155,40 @@ describe('isolation and escaping', () => {
     const pub = await server.api('GET', `/api/v1/public/tickets/${number}?sig=${t.public_sig}`);
     assert.equal(pub.status, 200, pub.text);
     assert.equal(pub.json.subject, 'Konu ' + HOSTILE, 'kept as written: the page puts it in as text');
+  });
+});
+
+describe('feedback pages', () => {
+  test('the CSAT page in the customer\'s language has a switch to the other; the form posted from it answers in that', async () => {
+    const email = `csat-${process.pid}@example.com`;
+    const t = await api('POST', '/api/v1/tickets', {subject: 'Kargom nerede?', body: 'Siparişim gelmedi.', channel: 'phone',
+      customer: {email, name: 'Ayşe Yılmaz', lang: 'tr'}});
+    assert.equal(t.status, 201, t.text);
+    assert.equal((await api('PATCH', `/api/v1/tickets/${t.json.id}`, {status: 'solved'})).status, 200);
+    const isCsat = (m) => m.headers['x-sink-rcpt-to'] === email && mailText(m).includes('/feedback/csat/');
+    const ms = await eventually(() => smtp.mails(), (l) => l.some(isCsat), {ms: T(15000)});
+    const link = mailText(ms.find(isCsat)).match(/(http:\/\/\S+\/feedback\/csat\/\d+\?score=\d&(?:amp;)?sig=[^"\s&]+)/)[1].replace(/&amp;/g, '&');
+    const tr = await request(link);
+    assert.equal(tr.status, 200, tr.text);
+    assert.match(tr.text, /<html lang="tr">/);
+    const sw = tr.text.match(/<a class="fb-lang" href="([^"]+)" hreflang="en"/);
+    assert.ok(sw, 'a switch to English');
+    const href = sw[1].replace(/&amp;/g, '&').replace(/&#61;/g, '=');
+    assert.match(href, /^\/feedback\/csat\/\d+\?sig=[^&]+&lang=en$/);
+    const en = await request(server.url + href);
+    assert.equal(en.status, 200);
+    assert.match(en.text, /<html lang="en">/);
+    assert.match(en.text, /<a class="fb-lang" href="[^"]+" hreflang="tr"/);
+    assert.match(en.text, /<input type="hidden" name="lang" value="en">/);
+    const sig = en.text.match(/name="sig" value="([^"]+)"/)[1];
+    const action = en.text.match(/<form method="post" action="([^"]+)"/)[1];
+    const done = await request(server.url + action, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({sig, lang: 'en', score: '5', comment: HOSTILE}).toString()});
+    assert.equal(done.status, 200, done.text);
+    assert.match(done.text, /<html lang="en">/);
+    assert.ok(!done.text.includes('<script>alert(1)'));
+    // A wrong signature: not found, whatever the language asked.
+    const wrong = await request(server.url + href.replace(/sig=[^&]+/, 'sig=0'));
+    assert.equal(wrong.status, 404);
   });
 });
