@@ -8,6 +8,7 @@
 // posted from the English page answers in English.
 import {before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {ROOT, startServer, setupAdmin, createToken, tempDir, eventually, sqlite3, request, disableOutOfHoursReply, T} from './lib.mjs';
@@ -190,5 +191,39 @@ describe('feedback pages', () => {
     // A wrong signature: not found, whatever the language asked.
     const wrong = await request(server.url + href.replace(/sig=[^&]+/, 'sig=0'));
     assert.equal(wrong.status, 404);
+  });
+});
+
+describe('lookups and webhooks', () => {
+  test('/track and /returns: a wrong contact for a real order gets the very answer an order that does not exist gets', async () => {
+    await putOrder(server, bearer, 'TR8001', {email: 'sahip@example.com'});
+    const form = (path, fields) => request(server.url + path, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams(fields).toString()});
+    for (const [path, a, b] of [
+      ['/track', {number: 'TR8001', contact: 'baskasi@example.com', lang: 'en'}, {number: 'TR8009', contact: 'baskasi@example.com', lang: 'en'}],
+      ['/returns', {order: 'TR8001', contact: 'baskasi@example.com', lang: 'en'}, {order: 'TR8009', contact: 'baskasi@example.com', lang: 'en'}],
+    ]) {
+      const wrong = await form(path, a), missing = await form(path, b);
+      assert.equal(wrong.status, missing.status, path);
+      assert.equal(wrong.text.replaceAll('TR8001', 'N'), missing.text.replaceAll('TR8009', 'N'), `${path}: the same page`);
+      assert.ok(!wrong.text.includes('Tişört') && !wrong.text.includes('sahip@'), `${path}: nothing of the order`);
+    }
+  });
+
+  test('the WhatsApp webhook: unsigned, wrongly signed, or with no app secret set, a delivery is refused', async () => {
+    const body = JSON.stringify({object: 'whatsapp_business_account', entry: []});
+    const post = (sig) => request(`${server.url}/api/v1/chat/whatsapp/webhook`, {method: 'POST',
+      headers: {'content-type': 'application/json', ...(sig ? {'x-hub-signature-256': sig} : {})}, body});
+    const hmac = (key) => 'sha256=' + crypto.createHmac('sha256', key).update(body).digest('hex');
+    assert.equal((await post(null)).status, 401, 'no secret set, unsigned');
+    assert.equal((await post(hmac(''))).status, 401, 'no secret set, signed with the empty key');
+    assert.equal((await api('PATCH', '/api/v1/settings', {'chat.wa_app_secret': 'uygulama-sırrı'})).status, 200);
+    assert.equal((await post(null)).status, 401, 'unsigned');
+    assert.equal((await post(hmac('baska'))).status, 401, 'another key');
+    assert.equal((await post(hmac('uygulama-sırrı').toUpperCase().replace('SHA256=', 'sha256='))).status, 401, 'hex in capitals is not the signature');
+    assert.equal((await post(hmac('uygulama-sırrı'))).status, 200, 'signed right');
+    // The verify handshake echoes the challenge only for the right token.
+    const v = (tok) => request(`${server.url}/api/v1/chat/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=${tok}&hub.challenge=%3Cscript%3E`);
+    assert.equal((await v('')).status, 403, 'no token set');
   });
 });
