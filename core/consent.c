@@ -1018,8 +1018,13 @@ static int64_t token_contact(struct db *db, const char *token)
 static const char PAGE_HEAD[] =
   "<!doctype html><html lang=\"tr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
   "<meta name=\"robots\" content=\"noindex\"><title>Abonelikten çık / Unsubscribe</title>"
-  "<style>body{font:16px system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}"
-  "button{font:inherit;padding:.6em 1.2em;cursor:pointer}</style></head><body>";
+  "<link rel=\"stylesheet\" href=\"/u/style.css\"></head><body>";
+
+/* The page's look, as a stylesheet of its own: the CSP (style-src 'self') refuses an inline <style>, and a browser
+ * logs each refusal as an error. */
+static const char PAGE_CSS[] =
+  "body{font:16px system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222;overflow-wrap:anywhere}"
+  "button{font:inherit;padding:.6em 1.2em;cursor:pointer}\n";
 
 static int page(struct destek_req *r, int status, const char *inner)
 {
@@ -1029,6 +1034,14 @@ static int page(struct destek_req *r, int status, const char *inner)
   http_add_header(r, "X-Robots-Tag", "noindex, nofollow");
   http_add_header(r, "Referrer-Policy", "no-referrer");
   return http_reply_body(r, status, "text/html; charset=utf-8", html, strlen(html));
+}
+
+/* GET /u/style.css: the page's stylesheet (the literal path wins over /u/{token}; a token is 20-64 characters). */
+static int unsub_css(struct destek_req *r)
+{
+  char *css = util_strdup(PAGE_CSS);
+  http_add_header(r, "Cache-Control", "public, max-age=86400");
+  return http_reply_body(r, 200, "text/css; charset=utf-8", css, strlen(css));
 }
 
 /* GET /u/{token}: a page with a button; it changes nothing (a link scanner's GET). */
@@ -1080,6 +1093,7 @@ static int unsub_post(struct destek_req *r)
 static const struct destek_route routes[] = {
   { "GET",  "/api/v1/contacts/{id}/consent", consent_get,  DESTEK_AGENT,  "id:int", 0 },
   { "POST", "/api/v1/contacts/{id}/consent", consent_post, DESTEK_AGENT,  "id:int", 64 * 1024 },
+  { "GET",  "/u/style.css",                  unsub_css,    DESTEK_PUBLIC, NULL, 0 },
   { "GET",  "/u/{token}",                    unsub_get,    DESTEK_PUBLIC, NULL, 0 },
   { "POST", "/u/{token}",                    unsub_post,   DESTEK_PUBLIC, NULL, 4096 },
   { 0 }

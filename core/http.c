@@ -1021,9 +1021,10 @@ static int dispatch(struct destek_req *r)
       return http_error(r, 403, "forbidden", "you are not allowed to do this");
   }
   if (r->who.via == AUTH_COOKIE && !is_safe_method(r->method) && !auth_csrf_ok(r)) {
-    /* A module's public route (a page's form, posted without JavaScript and so without the header) runs for an
-     * anonymous caller instead: it needs no one signed in, and a cross-site post gets no more than a stranger would. */
-    if (strcmp(access, DESTEK_PUBLIC) != 0 || !strcmp(r->owner, "core"))
+    /* A module's public route, or a public page of the core's (the unsubscribe page's button: a form posted without
+     * JavaScript and so without the header), runs for an anonymous caller instead: it needs no one signed in, and a
+     * cross-site post gets no more than a stranger would. The core's public JSON API (log-in, setup) still refuses. */
+    if (strcmp(access, DESTEK_PUBLIC) != 0 || (!strcmp(r->owner, "core") && !strncmp(r->route.pattern, "/api/", 5)))
       return http_error(r, 403, "csrf_failed", "missing or wrong X-CSRF-Token header; reload the page");
     free(r->who.scopes);
     memset(&r->who, 0, sizeof r->who);

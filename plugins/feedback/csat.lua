@@ -146,9 +146,9 @@ local function verified(req, sig)
   local ok, why = false, "bad"
   if q then ok, why = destek.verify("csat:" .. q.id, sig or "") end
   if not ok then
-    local lang = destek.lang()
+    local lang = util.page_lang(req, destek.lang())
     return nil, (why == "expired" and 410 or 404), util.render("message", {
-      t = destek.strings(lang), lang = lang, title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) })
+      t = destek.strings(lang), lang = lang, title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) }, req)
   end
   return q
 end
@@ -167,14 +167,14 @@ function csat.register()
   destek.page("/feedback/csat/{id}", function(req)
     local q, status, page = verified(req, req.query.sig)
     if not q then return status, page end
-    local lang = q.lang
+    local lang = util.page_lang(req, q.lang)
     if q.score then
       return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
-        detail = util.t("csat.recorded", lang, { score = q.score }) }))
+        detail = util.t("csat.recorded", lang, { score = q.score }) }), req)
     end
     local chosen = util.int(req.query.score)
     return 200, util.render("csat", page_data(q, lang, { sig = req.query.sig, scores = scores(lang, chosen),
-      question = util.t("csat.question", lang, { reference = q.reference }) }))
+      question = util.t("csat.question", lang, { reference = q.reference }) }), req)
   end, { params = "id:int", noindex = true })
 
   -- One click: the score and the comment.
@@ -182,24 +182,24 @@ function csat.register()
     local f = req.form or {}
     local q, status, page = verified(req, f.sig)
     if not q then return status, page end
-    local lang = q.lang
+    local lang = util.page_lang(req, q.lang)
     if q.score then
       return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
-        detail = util.t("csat.recorded", lang, { score = q.score }) }))
+        detail = util.t("csat.recorded", lang, { score = q.score }) }), req)
     end
     local score = util.int(f.score)
     if not score or score < 1 or score > 5 then
       return 422, util.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, nil),
-        question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.pick", lang) }))
+        question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.pick", lang) }), req)
     end
     local comment = util.text(f.comment, 2000)
     if not comment then
       return 422, util.render("csat", page_data(q, lang, { sig = f.sig, scores = scores(lang, score),
-        question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.too_long", lang) }))
+        question = util.t("csat.question", lang, { reference = q.reference }), error = util.t("csat.too_long", lang) }), req)
     end
     q = csat.record(q, score, comment, "mail")
     return 200, util.render("thanks", page_data(q, lang, { title = util.t("csat.thanks", lang),
-      detail = util.t("csat.recorded", lang, { score = q.score }) }))
+      detail = util.t("csat.recorded", lang, { score = q.score }) }), req)
   end, { params = "id:int", max_body = 16384 })
 
   -- The ticket's page in the customer portal (ticketing's signed link): whether to offer the question, and the

@@ -167,20 +167,20 @@ local function verified(req, sig)
   local ok, why = false, "bad"
   if row then ok, why = destek.verify("nps:" .. row.id, sig or "") end
   if not ok then
-    local lang = destek.lang()
+    local lang = util.page_lang(req, destek.lang())
     return nil, (why == "expired" and 410 or 404), util.render("message", { t = destek.strings(lang), lang = lang,
-      title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) })
+      title = destek.t(why == "expired" and "link.expired" or "link.invalid", lang) }, req)
   end
   return row
 end
 
-local function page(row, sig, chosen, err)
+local function page(req, row, sig, chosen, err)
   local s = survey_of(row.survey_id)
-  local lang = row.lang
+  local lang = util.page_lang(req, row.lang)
   local scores = {}
   for i = 0, 10 do scores[#scores + 1] = { value = i, checked = (i == chosen) } end
   return util.render("nps", { t = destek.strings(lang), lang = lang, id = row.id, sig = sig, scores = scores,
-    question = lang == "en" and s.question_en or s.question_tr, error = err })
+    question = lang == "en" and s.question_en or s.question_tr, error = err }, req)
 end
 
 function nps.register()
@@ -260,31 +260,32 @@ function nps.register()
     local row, status, pg = verified(req, req.query.sig)
     if not row then return status, pg end
     if row.status == "answered" then
-      return 200, util.render("thanks", { t = destek.strings(row.lang), lang = row.lang, title = destek.t("nps.thanks", row.lang),
-        detail = util.t("nps.recorded", row.lang, { score = row.score }) })
+      local lang = util.page_lang(req, row.lang)
+      return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
+        detail = util.t("nps.recorded", lang, { score = row.score }) }, req)
     end
-    return 200, page(row, req.query.sig, util.int(req.query.score))
+    return 200, page(req, row, req.query.sig, util.int(req.query.score))
   end, { params = "id:int", noindex = true })
 
   destek.route("POST", "/feedback/nps/{id}", "public", function(req)
     local f = req.form or {}
     local row, status, pg = verified(req, f.sig)
     if not row then return status, pg end
-    local lang = row.lang
+    local lang = util.page_lang(req, row.lang)
     if row.status == "answered" then
       return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
-        detail = util.t("nps.recorded", lang, { score = row.score }) })
+        detail = util.t("nps.recorded", lang, { score = row.score }) }, req)
     end
     local score = util.int(f.score)
-    if not score or score < 0 or score > 10 then return 422, page(row, f.sig, nil, destek.t("nps.pick", lang)) end
+    if not score or score < 0 or score > 10 then return 422, page(req, row, f.sig, nil, destek.t("nps.pick", lang)) end
     local reason = util.text(f.reason, 2000)
-    if not reason then return 422, page(row, f.sig, score, destek.t("csat.too_long", lang)) end
+    if not reason then return 422, page(req, row, f.sig, score, destek.t("csat.too_long", lang)) end
     destek.db.exec("UPDATE feedback_survey_sends SET status = 'answered', score = ?2, reason = ?3, answered_at = ?4 WHERE id = ?1",
                    row.id, score, reason ~= "" and reason or nil, os.time())
     destek.emit("survey.answered", { id = row.id, survey_id = row.survey_id, contact_id = row.contact_id, score = score },
                 "survey:" .. row.survey_id)
     return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("nps.thanks", lang),
-      detail = util.t("nps.recorded", lang, { score = score }) })
+      detail = util.t("nps.recorded", lang, { score = score }) }, req)
   end, { params = "id:int", max_body = 16384 })
 end
 

@@ -260,7 +260,7 @@ local function verified_request(req, sig)
   return rq, ok, why
 end
 
-local function form_page(rq, sig, lang, extra)
+local function form_page(req, rq, sig, lang, extra)
   local done = {}
   for _, r in ipairs(destek.db.query("SELECT product, status FROM feedback_reviews WHERE request_id = ?1", rq.id)) do
     done[r.product] = true
@@ -274,7 +274,7 @@ local function form_page(rq, sig, lang, extra)
   local d = { t = destek.strings(lang), lang = lang, id = rq.id, sig = sig, items = items, stars = stars,
               number = rq.order_number, until_date = os.date("!%d.%m.%Y", rq.expires_at) }
   for k, v in pairs(extra or {}) do d[k] = v end
-  return util.render("review", d)
+  return util.render("review", d, req)
 end
 
 function reviews.register()
@@ -285,19 +285,19 @@ function reviews.register()
   -- The buyer's page: every product of the order with stars, text and photos (one form per product).
   destek.page("/feedback/review/{id}", function(req)
     local rq, ok, why = verified_request(req, req.query.sig)
-    local lang = rq and rq.lang or destek.lang()
+    local lang = util.page_lang(req, rq and rq.lang or destek.lang())
     if not ok then
       return (why == "expired" and 410 or 404), util.render("message", { t = destek.strings(lang), lang = lang,
-        title = destek.t(why == "expired" and "link.review_expired" or "link.invalid", lang) })
+        title = destek.t(why == "expired" and "link.review_expired" or "link.invalid", lang) }, req)
     end
-    return 200, form_page(rq, req.query.sig, lang)
+    return 200, form_page(req, rq, req.query.sig, lang)
   end, { params = "id:int", noindex = true })
 
   destek.route("POST", "/feedback/review/{id}", "public", function(req)
     local rq = request_of(util.int(req.params.id))
-    local lang = rq and rq.lang or destek.lang()
+    local lang = util.page_lang(req, rq and rq.lang or destek.lang())
     local form = req.form or {}
-    if not rq then return 404, util.render("message", { t = destek.strings(lang), lang = lang, title = destek.t("link.invalid", lang) }) end
+    if not rq then return 404, util.render("message", { t = destek.strings(lang), lang = lang, title = destek.t("link.invalid", lang) }, req) end
     local files = {}
     for _, f in ipairs(req.files or {}) do if f.size > 0 then files[#files + 1] = f end end
     local ok, res = pcall(reviews.submit, rq, form.sig, form.product, form.rating, form.body, files)
@@ -307,12 +307,12 @@ function reviews.register()
       local status = e.status or 422
       if status == 403 or status == 410 then
         return status, util.render("message", { t = destek.strings(lang), lang = lang,
-          title = destek.t(status == 410 and "link.review_expired" or "link.invalid", lang) })
+          title = destek.t(status == 410 and "link.review_expired" or "link.invalid", lang) }, req)
       end
-      return status, form_page(rq, form.sig, lang, { error = destek.t("review.error_" .. (e.code or "invalid"), lang) })
+      return status, form_page(req, rq, form.sig, lang, { error = destek.t("review.error_" .. (e.code or "invalid"), lang) })
     end
     return 200, util.render("thanks", { t = destek.strings(lang), lang = lang, title = destek.t("review.thanks", lang),
-      detail = destek.t("review.pending", lang), back = "/feedback/review/" .. rq.id .. "?sig=" .. form.sig })
+      detail = destek.t("review.pending", lang), back = "/feedback/review/" .. rq.id .. "?sig=" .. form.sig .. "&lang=" .. lang }, req)
   end, { params = "id:int", uploads = { max_files = 4, max_file_bytes = 5000000, images_only = true } })
 
   -- The same for an integration (JSON): {request_id, sig, product, rating, body}. No photos.

@@ -104,7 +104,26 @@ end
 
 -- A public page of the module with the shop's face: its name, logo and KVKK notice (the core's shop.* settings;
 -- the colour comes with /shop/theme.css). data is the template's table; it gains shop, logo and privacy_url.
-function util.render(name, data)
+-- The language of a page: the one its address or its form names (the page's TR|EN switch, a form posted from a
+-- page in that language), else own (the person's, from the row the link names).
+function util.page_lang(req, own)
+  local l = (req.form and req.form.lang) or req.query.lang
+  if l == "tr" or l == "en" then return l end
+  return util.lang(own)
+end
+
+local function url_part(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+-- A page; with req, it gets the TR|EN switch: the same page (a GET of it: its signed link) in the other language.
+function util.render(name, data, req)
+  if req then
+    local other = data.lang == "en" and "tr" or "en"
+    local sig = (req.form and req.form.sig) or req.query.sig
+    data.switch = { lang = other, label = other == "en" and "English" or "Türkçe",
+                    href = req.path .. "?" .. (sig and sig ~= "" and ("sig=" .. url_part(sig) .. "&") or "") .. "lang=" .. other }
+  end
   data.shop = data.shop or shop_setting("shop.name")
   data.logo = shop_setting("shop.logo_url")
   data.privacy_url = shop_setting("shop.privacy_url")

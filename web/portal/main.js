@@ -50,8 +50,10 @@ function pickPage() {
       const found = match(p.path, location.pathname);
       if (!found) continue;
       try {
-        // suggestLang: the page's customer's language (a ticket's), used unless the customer picked one here.
-        return p.page({ params: found, query: params, update: render, suggestLang: (l) => { if (!chosenLang()) setLang(l); } });
+        // suggestLang: the page's customer's language (a ticket's), used unless the customer picked one here or the
+        // address names one (?lang=, as a link in a mail in that language does).
+        return p.page({ params: found, query: params, update: render,
+          suggestLang: (l) => { if (!chosenLang() && !isLang(given)) setLang(l); } });
       } catch (e) {
         console.error(`destek: module ${name}: page ${p.path} failed`, e);
         return notFoundPage();
