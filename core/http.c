@@ -300,6 +300,37 @@ int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buf
 
 const char *http_header(struct destek_req *r, const char *name) { return mg_get_header(r->conn, name); }
 
+const char *http_lang_of_header(const char *al)
+{
+  /* RFC 9110 12.5.4: the languages in order of their q (ties: as listed); the first that is Turkish or English wins.
+   * A tag is matched by its primary subtag ("tr-TR", "en-GB"); "*" or q=0 is no choice. */
+  const char *best = NULL;
+  double best_q = 0;
+  for (const char *p = al; p && *p; p += *p == ',') {
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strcspn(p, ",");   /* one element: "tag" or "tag;q=0.8" */
+    const char *tag = p, *end = p + n;
+    double q = 1;
+    const char *semi = memchr(p, ';', n);
+    if (semi) {
+      const char *qp = strstr(semi, "q=");
+      if (qp && qp < end) q = strtod(qp + 2, NULL);
+    }
+    size_t primary = strcspn(tag, "-;, \t");
+    const char *lang = primary == 2 && !strncasecmp(tag, "tr", 2) ? "tr"
+                     : primary == 2 && !strncasecmp(tag, "en", 2) ? "en" : NULL;
+    if (lang && q > best_q) { best = lang; best_q = q; }
+    p = end;
+  }
+  return best ? best : "en";
+}
+
+const char *http_lang(struct destek_req *r)
+{
+  if (r && r->who.lang[0]) return r->who.lang;
+  return http_lang_of_header(r && r->conn ? http_header(r, "Accept-Language") : NULL);
+}
+
 /* ------------------------------------------------------------------------------------------------ responses */
 
 static void set_out(struct destek_req *r, int status)

@@ -154,6 +154,11 @@ int64_t http_param_int(struct destek_req *r, const char *name);   /* validated b
 /* Decoded query parameter into buf; 1 if present, 0 if absent. */
 int http_query_get(struct destek_req *r, const char *name, char *buf, size_t buflen);
 const char *http_header(struct destek_req *r, const char *name);
+/* The language to answer in, "tr" or "en": a signed-in user's; else the first of Turkish and English the request's
+ * Accept-Language prefers; else English. _of_header: the same for an Accept-Language value
+ * (NULL when absent). */
+const char *http_lang(struct destek_req *r);
+const char *http_lang_of_header(const char *accept_language);
 /* The body as it came: 0 with *data (NUL-terminated, borrowed) and *len, or the error status set up (413). */
 int http_body_raw(struct destek_req *r, const char **data, size_t *len);
 /* The body parsed as a JSON object. Returns 0 and sets *out (borrowed), or the error status it set up

@@ -275,13 +275,7 @@ static int l_setting(lua_State *L)
   return 1;
 }
 
-static const char *call_lang(struct lh_state *s)
-{
-  struct destek_req *r = s->call;
-  if (r && r->who.lang[0]) return r->who.lang;
-  const char *al = r && r->conn ? http_header(r, "Accept-Language") : NULL;
-  return al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
-}
+static const char *call_lang(struct lh_state *s) { return http_lang(s->call); }
 
 /* Pushes i18n[lang][key] of the plugin's table when it is a string; returns 1 if it did. */
 static int lookup_text(lua_State *L, int i18n, const char *lang, int key)

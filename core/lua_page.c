@@ -601,14 +601,8 @@ static int l_html_is(lua_State *L)
 
 /* ------------------------------------------------------------------------------------------------ strings */
 
-/* The caller's language: a signed-in user's, else Accept-Language's when it starts with Turkish, else English (as
- * destek.t). */
-const char *lh_caller_lang(struct destek_req *r)
-{
-  const char *al = r && r->conn ? http_header(r, "Accept-Language") : NULL;
-  return r && r->who.lang[0] ? r->who.lang
-       : al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
-}
+/* The caller's language (http_lang; as destek.t). */
+const char *lh_caller_lang(struct destek_req *r) { return http_lang(r); }
 
 static const char *caller_lang(struct lh_state *s) { return lh_caller_lang(s->call); }
 

@@ -350,12 +350,7 @@ static int64_t h_user_id(struct destek_req *r) { return r->who.user_id; }
 static const char *h_user_role(struct destek_req *r) { return r->who.role; }
 static const char *h_user_email(struct destek_req *r) { return r->who.email; }
 
-static const char *h_lang(struct destek_req *r)
-{
-  if (r->who.lang[0]) return r->who.lang;
-  const char *al = r->conn ? http_header(r, "Accept-Language") : NULL;
-  return al && (al[0] == 't' || al[0] == 'T') && (al[1] == 'r' || al[1] == 'R') ? "tr" : "en";
-}
+static const char *h_lang(struct destek_req *r) { return http_lang(r); }
 
 static int h_reply_body(struct destek_req *r, int status, const char *type, const void *body, size_t len)
 {

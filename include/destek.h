@@ -258,7 +258,8 @@ struct destek_host {
   const char *(*header)(struct destek_req *req, const char *name);
   /* The body as a JSON object: 0 and *out (borrowed), or the error status it set up (400/413/415). */
   int (*body)(struct destek_req *req, cJSON **out);
-  /* The caller: user id (0 when anonymous), role ("admin", "agent" or ""), e-mail, language ("tr"/"en"). */
+  /* The caller: user id (0 when anonymous), role ("admin", "agent" or ""), e-mail, language ("tr"/"en": a signed-in
+   * user's, else the first of the two Accept-Language prefers, else "en"). */
   int64_t (*user_id)(struct destek_req *req);
   const char *(*user_role)(struct destek_req *req);
   const char *(*user_email)(struct destek_req *req);

@@ -31,8 +31,26 @@ static void test_json_id(void)
   cJSON_Delete(nan);
 }
 
+/* The language an anonymous customer's page is answered in: the first of tr/en by q, else English. */
+static void test_lang_of_header(void)
+{
+  static const struct { const char *al, *lang; } cases[] = {
+    { NULL, "en" }, { "", "en" }, { "*", "en" }, { "de-DE,de;q=0.9", "en" },
+    { "tr", "tr" }, { "TR-tr", "tr" }, { "en-US,en;q=0.9", "en" }, { "en-GB", "en" },
+    { "de-DE,de;q=0.9,en;q=0.8,tr;q=0.7", "en" }, { "de-DE,tr;q=0.9,en;q=0.8", "tr" },
+    { "en;q=0.5, tr;q=0.8", "tr" }, { "en;q=0, de", "en" }, { "tr-TR,tr;q=0.9,en-US;q=0.8,en;q=0.7", "tr" },
+    { "enx,trz", "en" }, { "english", "en" }, { "fr;q=0.9 , en ; q=0.4", "en" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *got = http_lang_of_header(cases[i].al);
+    if (strcmp(got, cases[i].lang)) fprintf(stderr, "  (Accept-Language %s: %s)\n", cases[i].al ? cases[i].al : "NULL", got);
+    CHECK(!strcmp(got, cases[i].lang));
+  }
+}
+
 int main(void)
 {
+  test_lang_of_header();
   test_json_id();
   CHECK_DONE();
 }
