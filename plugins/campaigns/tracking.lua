@@ -100,6 +100,12 @@ local function on_order(o)
     return
   end
   local days = destek.setting("campaigns.order_days") or 7
+  -- Read first: an order after no campaign's message (nearly every order) writes nothing, so the bus marks its
+  -- delivery done together with the others of its batch, not in a write transaction of its own (core/bus.c).
+  if not destek.db.query("SELECT 1 AS hit FROM campaigns_recipients WHERE contact_id = ?1 AND status = 'sent'" ..
+                         " AND at <= ?2 AND at > ?2 - ?3 LIMIT 1", cid, placed, days * 86400)[1] then
+    return
+  end
   destek.db.exec("INSERT OR IGNORE INTO campaigns_orders(campaign_id, order_id, recipient_id, total_minor, currency, placed_at)" ..
     " SELECT r.campaign_id, ?2, r.id, ?3, ?4, ?5 FROM campaigns_recipients r WHERE r.contact_id = ?1 AND r.status = 'sent'" ..
     " AND r.at <= ?5 AND r.at > ?5 - ?6", cid, math.tointeger(o.id), math.tointeger(o.total_minor) or 0,
