@@ -224,4 +224,13 @@ describe('HTML campaign mail', () => {
     assert.match(tp.text, /Merhaba Can Ak/);
     assert.match(hp.text, /Merhaba Can Ak/);
   });
+
+  test('the reports\' campaign facts carry clicks, opens and bounces', async () => {
+    assert.equal((await api('POST', '/api/v1/reports/rebuild')).status, 200);
+    const d = new Date(Date.now() + 180 * 60000).toISOString().slice(0, 10);
+    const res = await eventually(() => api('GET', `/api/v1/reports/dashboard?from=${d}&to=${d}`),
+      (r) => r.json.kinds?.campaign?.current.by.campaign?.some((x) => x.value === String(cid)), {ms: T(20000)});
+    const m = res.json.kinds.campaign.current.by.campaign.find((x) => x.value === String(cid)).measures;
+    assert.deepEqual([m.clicked.sum, m.clicks.sum, m.opened.sum, m.opens.sum, m.bounced.sum], [1, 1, 1, 2, 1], JSON.stringify(m));
+  });
 });
