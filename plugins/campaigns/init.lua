@@ -271,7 +271,7 @@ local function register_routes()
     local c = must_campaign(req)
     local limit, after = destek.cursor(req)
     local status, reason = req.query.status or "", req.query.reason or ""
-    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, c.name, c.email, c.phone," ..
+    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, r.bounce, c.name, c.email, c.phone," ..
       " m.status AS delivery, m.last_error, m.delivery AS report, m.delivery_error FROM campaigns_recipients r JOIN core_contacts c ON c.id = r.contact_id" ..
       " LEFT JOIN core_messages m ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.id > ?2" ..
       " AND (?3 = '' OR r.status = ?3) AND (?4 = '' OR r.reason = ?4) ORDER BY r.id LIMIT ?5",
@@ -282,7 +282,7 @@ local function register_routes()
       rows[i] = { id = r.id, contact_id = r.contact_id, name = r.name, email = r.email, phone = r.phone, status = r.status,
                   reason = r.reason, message_id = r.message_id, at = util.iso(r.at),
                   delivery = r.delivery == "sent" and "delivered" or r.delivery, error = r.last_error,
-                  report = r.report, report_error = r.delivery_error }
+                  report = r.report, report_error = r.delivery_error, bounce = r.bounce }
     end
     return 200, destek.list(rows, next_after)
   end, { params = "id:int" })

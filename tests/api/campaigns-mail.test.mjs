@@ -187,6 +187,9 @@ describe('HTML campaign mail', () => {
       'hard|5.1.1 smtp; 550 5.1.1 User unknown');
     const r = await eventually(() => api('GET', `/api/v1/campaigns/${cid}`), (x) => x.json.results.bounced === 1, {ms: T(10000)});
     assert.equal(r.json.results.bounced_hard, 1);
+    const list = (await api('GET', `/api/v1/campaigns/${cid}/recipients`)).json.items;
+    assert.deepEqual(list.map((x) => [x.email, x.bounce ?? null]).sort(),
+      [['h1@example.com', 'hard'], ['h2@example.com', null], ['h3@example.com', null]]);
     // the same DSN again (another copy) changes nothing
     assert.equal((await imp(dsn(mid, 'h1@example.com', '5.1.1'))).result, 'core_bounce');
     assert.equal(count(`SELECT count(*) FROM campaigns_recipients WHERE bounce IS NOT NULL`), 1);
