@@ -124,6 +124,7 @@ test('an HTML campaign: the preview shows both parts; opened and bounced with th
   const srcdoc = await page.locator('[data-region="preview-html"]').getAttribute('srcdoc');
   assert.match(srcdoc, /<b>/);
   assert.doesNotMatch(srcdoc, /<script/);
+  assert.match(await page.frameLocator('[data-region="preview-html"]').locator('p').first().textContent(), /Merhaba/);
   await page.locator('[data-action="start"]').click();
   await page.locator('[data-region="campaign"] [data-status="done"]').waitFor({ timeout: 20000 });
   await page.locator('[data-tile="opened"]').waitFor();

@@ -27,8 +27,9 @@ function Tiles({ r, channel }) {
     : html`<p class="muted small" data-region="opens-note">${t('campaigns.opens_note')}</p>`}`;
 }
 
-// One contact's message as it would go: the subject, the text part and the HTML part (shown in a sandboxed frame
-// that runs nothing and loads nothing).
+// One contact's message as it would go: the subject, the text part and the HTML part (the core made it safe; shown in
+// a sandboxed frame without allow-scripts, so nothing in it runs, and with its own CSP, so nothing loads;
+// allow-same-origin only lets the page's tests and the browser read it, there being no script in it to use it).
 function Preview({ id }) {
   const [contact, setContact] = useState('');
   const [p, setP] = useState(null);
@@ -46,7 +47,7 @@ function Preview({ id }) {
     ${p ? html`<div data-region="preview-out"><p><strong>${p.subject}</strong> → ${p.to || '—'}
       ${p.may_send ? null : html` <span class="badge">${t('campaigns.may_not_send')}</span>`}</p>
       <h4>${t('campaigns.text_part')}</h4><pre class="cmp-pre" data-region="preview-text">${p.body}</pre>
-      ${p.html ? html`<h4>${t('campaigns.html_part')}</h4><iframe class="cmp-html" data-region="preview-html" sandbox=""
+      ${p.html ? html`<h4>${t('campaigns.html_part')}</h4><iframe class="cmp-html" data-region="preview-html" sandbox="allow-same-origin"
         referrerpolicy="no-referrer" title=${t('campaigns.html_part')} srcdoc=${'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">' + p.html}></iframe>` : null}</div>` : null}
   </form>`;
 }
