@@ -23,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "lua_host.h"
+#include "mail.h"
 #include "net.h"
 #include "services.h"
 #include "settings.h"
@@ -302,7 +303,11 @@ int consent_erase(struct db *w, int64_t contact_id, const char *now)
   return db_exec(w, "UPDATE core_consent SET address = NULL, ip = NULL, erased_at = ?2 WHERE erased_at IS NULL AND"
                     " contact_id IN (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)", "it",
                  contact_id, now) == SQLITE_OK &&
-                 db_exec(w, "UPDATE core_messages SET to_addr = '', subject = '', body = '', status = CASE status"
+                 db_exec(w, "DELETE FROM core_mail_bounces WHERE contact_id IN"
+                            " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)", "i", contact_id)
+                   == SQLITE_OK &&
+                 db_exec(w, "UPDATE core_messages SET to_addr = '', subject = '', body = '', body_html = NULL,"
+                            " bounce_error = NULL, status = CASE status"
                             " WHEN 'pending' THEN 'withheld' ELSE status END, last_error = CASE status WHEN 'pending'"
                             " THEN 'the person was erased' ELSE last_error END WHERE contact_id IN"
                             " (SELECT id FROM core_contacts WHERE id = ?1 OR merged_into = ?1)", "i", contact_id)
@@ -327,12 +332,11 @@ static char *sms_footer_new(int en)
   return out;
 }
 
-/* Queues a message on channel ("email" or "sms") to the contact's address of that channel. */
-static int64_t message_queue(struct destek_req *call, int64_t contact_id, const char *channel, const char *subject,
-                             const char *body, int commercial)
+/* Queues a message on channel ("email" or "sms") to the contact's address of that channel; html: its sanitised HTML
+ * alternative or NULL. */
+static int64_t message_queue_clean(struct destek_req *call, const char *who, int64_t contact_id, const char *channel,
+                                   int sms, const char *subject, const char *body, const char *html, int commercial)
 {
-  const char *who = !call ? "core" : call->service_caller ? call->service_caller : call->owner ? call->owner : "core";
-  int sms = !strcmp(channel, "sms");
   if (!call || !subject || (!sms && !*subject) || !body || !*body || strlen(subject) > 998 ||
       strlen(body) > (sms ? SMS_TEXT_MAX : (1u << 20)) || !util_utf8_valid(subject, strlen(subject)) ||
       !util_utf8_valid(body, strlen(body)) || strpbrk(subject, "\r\n"))
@@ -369,9 +373,9 @@ static int64_t message_queue(struct destek_req *call, int64_t contact_id, const 
   if (commercial && !sms) util_token(token, 24);
   util_iso_time(time(NULL), now);
   int rc = db_exec(w, "INSERT INTO core_messages(contact_id, channel, to_addr, subject, body, commercial, unsub_token,"
-                      " sender, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "ittttitt" "t",
+                      " sender, created_at, body_html) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", "ittttitt" "tt",
                    contact_id, channel, to, subject, text ? text : body, (int64_t)(commercial ? 1 : 0),
-                   *token ? token : NULL, who, now);
+                   *token ? token : NULL, who, now, html);
   free(to);
   free(text);
   if (rc != SQLITE_OK) return DESTEK_SEND_ERROR;
@@ -379,15 +383,46 @@ static int64_t message_queue(struct destek_req *call, int64_t contact_id, const 
   return db_last_id(w);
 }
 
+#define HTML_MAX (1u << 20)   /* bytes of an e-mail's HTML part as given */
+
+/* As message_queue_clean; html (e-mail only, may be NULL) is the HTML alternative as given, sanitised here whoever
+ * gives it (no script, no event handlers, no javascript: links); without a text body the text part is the
+ * sanitised HTML's text rendering. */
+static int64_t message_queue(struct destek_req *call, int64_t contact_id, const char *channel, const char *subject,
+                             const char *body, const char *html, int commercial)
+{
+  const char *who = !call ? "core" : call->service_caller ? call->service_caller : call->owner ? call->owner : "core";
+  int sms = !strcmp(channel, "sms");
+  if (html && (sms || !*html || strlen(html) > HTML_MAX || !util_utf8_valid(html, strlen(html))))
+    return DESTEK_SEND_INVALID;
+  char *clean = html ? mail_html_sanitize_mail_new(html) : NULL, *derived = NULL;
+  if (clean && (!body || !*body)) {   /* only HTML given: the text part is its rendering */
+    derived = mail_html_to_text_new(clean);
+    body = derived;
+  }
+  int64_t id = clean && strspn(clean, " \t\r\n") == strlen(clean)   /* nothing was left of it */
+               ? DESTEK_SEND_INVALID
+               : message_queue_clean(call, who, contact_id, channel, sms, subject, body, clean, commercial);
+  free(clean);
+  free(derived);
+  return id;
+}
+
 int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
                              int commercial)
 {
-  return message_queue(call, contact_id, "email", subject, body, commercial);
+  return message_queue(call, contact_id, "email", subject, body, NULL, commercial);
+}
+
+int64_t consent_message_send_html(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
+                                  const char *html, int commercial)
+{
+  return message_queue(call, contact_id, "email", subject, body, html, commercial);
 }
 
 int64_t consent_message_send_sms(struct destek_req *call, int64_t contact_id, const char *text, int commercial)
 {
-  return message_queue(call, contact_id, "sms", "", text, commercial);
+  return message_queue(call, contact_id, "sms", "", text, NULL, commercial);
 }
 
 /* {id, status, attempts, created_at, sent_at, last_error} of a message the calling module queued (new), or NULL. */
@@ -460,6 +495,23 @@ static void sb_encoded_words(struct sbuf *b, const char *s)
   }
 }
 
+/* s with &, <, >, " escaped (a URL in the HTML part's refusal text). */
+static char *html_escape_new(const char *s)
+{
+  struct sbuf b = { 0 };
+  sb_add(&b, "", 0);
+  for (; *s; s++) {
+    switch (*s) {
+    case '&': sb_str(&b, "&amp;"); break;
+    case '<': sb_str(&b, "&lt;"); break;
+    case '>': sb_str(&b, "&gt;"); break;
+    case '"': sb_str(&b, "&quot;"); break;
+    default: sb_add(&b, s, 1);
+    }
+  }
+  return b.p;
+}
+
 static void sb_base64_lines(struct sbuf *b, const char *s, size_t n)
 {
   for (size_t i = 0; i < n; i += 57) {
@@ -474,7 +526,8 @@ static void sb_base64_lines(struct sbuf *b, const char *s, size_t n)
 struct pending {
   int64_t id, contact_id;
   int attempts, commercial, sms;
-  char *to, *subject, *body, *token;
+  char *to, *subject, *body, *token, *html;   /* html: NULL for text only */
+  int en;               /* the contact's language is English (the refusal text's first language) */
   int result;           /* 0 sent, 1 failed (retry), 2 withheld (no consent any more), 3 not tried, 4 refused for
                          * good (an SMS gateway's final answer: failed without more attempts) */
   char ref[80];         /* SMS: the gateway's id for it */
@@ -721,9 +774,20 @@ static char *message_build(const struct pending *m, const char *from, const char
   snprintf(mid, sizeof mid, "\r\nMessage-ID: <msg-%lld-%s@%s>", (long long)m->id, m->created,
            dom ? dom + 1 : "destek.invalid");
   sb_str(&b, mid);
-  sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n");
-  struct sbuf text = { 0 };
+  /* multipart/alternative when there is HTML: the boundary is made of the Message-ID's parts (base64 cannot contain
+   * "=_", so no body line can be the boundary) */
+  char boundary[80];
+  snprintf(boundary, sizeof boundary, "=_destek_%lld_%s", (long long)m->id, m->created);
+  if (m->html) {
+    sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"");
+    sb_str(&b, boundary);
+    sb_str(&b, "\"\r\n");
+  } else {
+    sb_str(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n");
+  }
+  struct sbuf text = { 0 }, html = { 0 };
   sb_str(&text, m->body);
+  if (m->html) sb_str(&html, m->html);
   const char *base = http_base_url();
   char url[600];
   snprintf(url, sizeof url, "%s/u/%s", base ? base : "", m->token);
@@ -733,26 +797,53 @@ static char *message_build(const struct pending *m, const char *from, const char
   }
   if (m->commercial) {
     sb_str(&b, "X-Destek-Message-Type: commercial\r\n");
-    sb_str(&text, "\n\n--\nBu ticari ileti onayınıza dayanarak gönderildi. Almak istemiyorsanız ücretsiz olarak"
-                   " ret hakkınızı kullanabilirsiniz: ");
-    sb_str(&text, url);
-    sb_str(&text, "\nThis commercial message was sent with your consent. To stop receiving them, free of charge: ");
-    sb_str(&text, url);
-    sb_str(&text, "\n");
+    /* The free refusal (law 6563 art. 8) in both parts, the contact's language first. */
+    static const char TR[] = "Bu ticari ileti onayınıza dayanarak gönderildi. Almak istemiyorsanız ücretsiz olarak"
+                             " ret hakkınızı kullanabilirsiniz: ";
+    static const char EN[] = "This commercial message was sent with your consent. To stop receiving them, free of charge: ";
+    const char *first = m->en ? EN : TR, *second = m->en ? TR : EN;
+    sb_str(&text, "\n\n--\n"); sb_str(&text, first); sb_str(&text, url);
+    sb_str(&text, "\n"); sb_str(&text, second); sb_str(&text, url); sb_str(&text, "\n");
+    if (m->html) {   /* the token is base64url and the base URL a setting: escaped all the same */
+      char *eu = html_escape_new(url);
+      sb_str(&html, "<hr><p style=\"font-size:12px;color:#555\" lang=\""); sb_str(&html, m->en ? "en" : "tr");
+      sb_str(&html, "\">"); sb_str(&html, first);
+      sb_str(&html, "<a href=\""); sb_str(&html, eu); sb_str(&html, "\">"); sb_str(&html, eu); sb_str(&html, "</a></p>");
+      sb_str(&html, "<p style=\"font-size:12px;color:#555\" lang=\""); sb_str(&html, m->en ? "tr" : "en");
+      sb_str(&html, "\">"); sb_str(&html, second);
+      sb_str(&html, "<a href=\""); sb_str(&html, eu); sb_str(&html, "\">"); sb_str(&html, eu); sb_str(&html, "</a></p>");
+      free(eu);
+    }
   } else {
     /* RFC 3834: sent by a program, not a person (and no reply to one): out-of-office robots do not answer it */
     sb_str(&b, "X-Destek-Message-Type: service\r\nAuto-Submitted: auto-generated\r\n");
   }
   sb_str(&b, "\r\n");
-  sb_base64_lines(&b, text.p, text.n);
+  if (m->html) {
+    sb_str(&b, "This is a multi-part message in MIME format.\r\n\r\n--"); sb_str(&b, boundary);
+    sb_str(&b, "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    sb_base64_lines(&b, text.p, text.n);
+    sb_str(&b, "\r\n--"); sb_str(&b, boundary);
+    sb_str(&b, "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    struct sbuf doc = { 0 };
+    sb_str(&doc, "<!doctype html><html lang=\""); sb_str(&doc, m->en ? "en" : "tr");
+    sb_str(&doc, "\"><head><meta charset=\"utf-8\"></head><body>"); sb_add(&doc, html.p, html.n);
+    sb_str(&doc, "</body></html>\n");
+    sb_base64_lines(&b, doc.p, doc.n);
+    free(doc.p);
+    sb_str(&b, "\r\n--"); sb_str(&b, boundary); sb_str(&b, "--\r\n");
+  } else {
+    sb_base64_lines(&b, text.p, text.n);
+  }
   free(text.p);
+  free(html.p);
   *len = b.n;
   return b.p;
 }
 
 static void pending_free(struct pending *p, int n)
 {
-  for (int i = 0; i < n; i++) { free(p[i].to); free(p[i].subject); free(p[i].body); free(p[i].token); }
+  for (int i = 0; i < n; i++) { free(p[i].to); free(p[i].subject); free(p[i].body); free(p[i].token); free(p[i].html); }
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -837,8 +928,9 @@ static int send_round(struct destek_req *call)
   struct pending p[SEND_BATCH];
   int n = 0;
   sqlite3_stmt *st = db_prepare(r, "SELECT id, contact_id, attempts, commercial, to_addr, subject, body,"
-                                   " coalesce(unsub_token, ''), created_at, channel = 'sms' FROM core_messages"
-                                   " WHERE status = 'pending'"
+                                   " coalesce(unsub_token, ''), created_at, channel = 'sms', body_html,"
+                                   " (SELECT lang = 'en' FROM core_contacts WHERE id = core_messages.contact_id)"
+                                   " FROM core_messages WHERE status = 'pending'"
                                    " AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
   if (!st) return 0;
   db_bind(st, "ii", (int64_t)time(NULL), (int64_t)SEND_BATCH);
@@ -851,6 +943,8 @@ static int send_round(struct destek_req *call)
     m->commercial = sqlite3_column_int(st, 3);
     m->to = col_dup(st, 4); m->subject = col_dup(st, 5); m->body = col_dup(st, 6); m->token = col_dup(st, 7);
     m->sms = sqlite3_column_int(st, 9);
+    m->html = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : col_dup(st, 10);
+    m->en = sqlite3_column_int(st, 11);
     const char *c = (const char *)sqlite3_column_text(st, 8);
     size_t d = 0;
     for (; c && *c && d + 1 < sizeof m->created; c++) if (*c >= '0' && *c <= '9') m->created[d++] = *c;
@@ -872,6 +966,11 @@ static int send_round(struct destek_req *call)
       continue;
     }
     if (m->sms) { m->result = 3; texts[nt++] = m; continue; }
+    if (m->commercial && db_int(r, 0, "SELECT count(*) FROM core_mail_bounces WHERE address = lower(?1)", "t", m->to)) {
+      m->result = 2;   /* a hard bounce: the mailbox does not take mail; not tried again */
+      snprintf(m->error, sizeof m->error, "the address bounced for good (a hard bounce): not tried again");
+      continue;
+    }
     if (!from || !*from) { m->result = 1; snprintf(m->error, sizeof m->error, "no sender address is set (mail.from)"); continue; }
     m->result = 3;
     struct outgoing *o = &out[k++];
@@ -1145,12 +1244,17 @@ static int svc_send(struct destek_req *call, const cJSON *args, cJSON **result, 
   if (channel && strcmp(channel, "email") && strcmp(channel, "sms"))
     return http_field_error(call, "invalid_field", "channel", "channel is email or sms");
   int sms = channel && !strcmp(channel, "sms");
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(args, "html");
+  if (h && !cJSON_IsNull(h) && (!cJSON_IsString(h) || sms))
+    return http_field_error(call, "invalid_field", "html", "html is an e-mail's HTML part (a string)");
   int64_t mid = sms ? consent_message_send_sms(call, id, arg_str(args, "body"), cJSON_IsTrue(c))
-                    : consent_message_send(call, id, arg_str(args, "subject"), arg_str(args, "body"), cJSON_IsTrue(c));
+                    : consent_message_send_html(call, id, arg_str(args, "subject"), arg_str(args, "body"),
+                                                cJSON_GetStringValue(h), cJSON_IsTrue(c));
   switch (mid) {
   case DESTEK_SEND_INVALID:
     return sms ? http_field_error(call, "invalid_field", "body", "body is the SMS text (UTF-8, at most %d bytes)", SMS_TEXT_MAX)
-               : http_field_error(call, "invalid_field", "subject", "subject and body are needed (UTF-8, subject one line)");
+               : http_field_error(call, "invalid_field", "subject", "subject and body (or html) are needed (UTF-8, subject"
+                                  " one line, html at most 1 MiB with something left once made safe)");
   case DESTEK_SEND_NO_CONTACT: return http_error(call, 404, "not_found", "no such contact (or it was erased)");
   case DESTEK_SEND_NO_ADDRESS:
     return http_error(call, 409, "no_address", sms ? "the contact has no phone number" : "the contact has no e-mail address");
@@ -1192,8 +1296,11 @@ static int svc_send_many(struct destek_req *call, const cJSON *args, cJSON **res
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToArray(out, o);
     if (!util_json_id(cJSON_GetObjectItemCaseSensitive(m, "contact_id"), &id)) { cJSON_AddStringToObject(o, "code", "invalid_field"); continue; }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(m, "html");
+    if (h && !cJSON_IsNull(h) && (!cJSON_IsString(h) || sms)) { cJSON_AddStringToObject(o, "code", "invalid_field"); continue; }
     int64_t mid = sms ? consent_message_send_sms(call, id, arg_str(m, "body"), cJSON_IsTrue(c))
-                      : consent_message_send(call, id, arg_str(m, "subject"), arg_str(m, "body"), cJSON_IsTrue(c));
+                      : consent_message_send_html(call, id, arg_str(m, "subject"), arg_str(m, "body"),
+                                                  cJSON_GetStringValue(h), cJSON_IsTrue(c));
     const char *code = NULL;
     switch (mid) {
     case DESTEK_SEND_INVALID: code = "invalid_field"; break;
@@ -1211,6 +1318,122 @@ static int svc_send_many(struct destek_req *call, const cJSON *args, cJSON **res
   }
   *result = cJSON_CreateObject();
   cJSON_AddItemToObject(*result, "results", out);
+  return 0;
+}
+
+/* --- bounces of the core's own messages --- */
+
+/* The value of a DSN field ("Status: 5.1.1", RFC 3464) in report, case-insensitive at a line start: copied to out
+ * (trimmed, one line), or "" when absent. */
+static void dsn_field(const char *report, const char *name, char *out, size_t outlen)
+{
+  size_t n = strlen(name);
+  *out = 0;
+  for (const char *l = report; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    if (strncasecmp(l, name, n) || l[n] != ':') continue;
+    const char *v = l + n + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    size_t k = strcspn(v, "\r\n");
+    if (k >= outlen) k = outlen - 1;
+    memcpy(out, v, k);
+    out[k] = 0;
+    return;
+  }
+}
+
+/* consent.bounce {message_id, report?} -> {matched, id?, kind?}: a delivery status notification (or another bounce)
+ * for one of the core's own messages, as the mail-in path finds it (ticketing's mail_in.c asks for a bounce whose
+ * message it does not know). message_id is the returned message's Message-ID without <>: the core's are
+ * "msg-<id>-<created digits>@<domain>", and both numbers must match the row (a guessed id alone matches nothing).
+ * report: the message/delivery-status part's text when there was one. When it names the recipient (Final-Recipient
+ * or Original-Recipient), that must be the message's address. The kind: "soft" for a 4.x.x status or Action
+ * delayed, else "hard" (5.x.x, Action failed, or a bounce without a report: a non-delivery notice). The message is
+ * marked (bounce, bounced_at, bounce_error; a soft one may become hard, nothing else changes a marked one); a hard
+ * bounce of an e-mail address puts it in core_mail_bounces, so that commercial mail is not tried there again; and
+ * consent.bounced {message_id, contact_id, sender, kind, commercial} is emitted (subject contact:<id>) for the module
+ * that queued it. Not matched: {matched: false}, nothing changed (the caller keeps the mail for an admin). */
+static int svc_bounce(struct destek_req *call, const cJSON *args, cJSON **result, void *ud)
+{
+  (void)ud;
+  const char *mid = arg_str(args, "message_id"), *report = arg_str(args, "report");
+  if (!mid || strlen(mid) > 400) return http_field_error(call, "invalid_field", "message_id", "message_id is the Message-ID (without <>)");
+  if (report && strlen(report) > 65536) report = NULL;
+  *result = cJSON_CreateObject();
+  long long id = 0;
+  char created[32] = "";
+  int used = 0;
+  if (sscanf(mid, "msg-%lld-%31[0-9]@%n", &id, created, &used) < 2 || used == 0 || id <= 0) {
+    cJSON_AddBoolToObject(*result, "matched", 0);
+    return 0;
+  }
+  struct db *w = http_tx(call);
+  if (!w) return error_set(call) ? call->status : http_error(call, 503, "busy", "the database is busy");
+  sqlite3_stmt *st = db_prepare(w, "SELECT contact_id, to_addr, created_at, channel, sender, commercial, coalesce(bounce, '')"
+                                   " FROM core_messages WHERE id = ?1");
+  if (!st) return http_error(call, 500, "internal", "the bounce could not be recorded");
+  db_bind(st, "i", (int64_t)id);
+  int found = 0, commercial = 0;
+  int64_t contact = 0;
+  char to[300] = "", sender[100] = "", was[8] = "";
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const char *c = (const char *)sqlite3_column_text(st, 2);
+    char digits[32];
+    size_t d = 0;
+    for (; c && *c && d + 1 < 16; c++) if (*c >= '0' && *c <= '9') digits[d++] = *c;   /* as message_build writes them */
+    digits[d] = 0;
+    found = !strcmp(digits, created) && !strcmp((const char *)sqlite3_column_text(st, 3), "email");
+    contact = sqlite3_column_int64(st, 0);
+    snprintf(to, sizeof to, "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(sender, sizeof sender, "%s", (const char *)sqlite3_column_text(st, 4));
+    commercial = sqlite3_column_int(st, 5);
+    snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 6));
+  }
+  db_done(st);
+  char status[64] = "", action[64] = "", rcpt[300] = "", diag[300] = "";
+  if (report) {
+    dsn_field(report, "Status", status, sizeof status);
+    dsn_field(report, "Action", action, sizeof action);
+    dsn_field(report, "Final-Recipient", rcpt, sizeof rcpt);
+    if (!*rcpt) dsn_field(report, "Original-Recipient", rcpt, sizeof rcpt);
+    dsn_field(report, "Diagnostic-Code", diag, sizeof diag);
+  }
+  if (found && *rcpt && *to) {   /* "rfc822; someone@example.com": the address after the type */
+    const char *a = strchr(rcpt, ';');
+    a = a ? a + 1 : rcpt;
+    while (*a == ' ' || *a == '<') a++;
+    size_t k = strcspn(a, " >");
+    if (k != strlen(to) || strncasecmp(a, to, k)) found = 0;
+  }
+  if (!found) {
+    cJSON_AddBoolToObject(*result, "matched", 0);
+    return 0;
+  }
+  const char *kind = status[0] == '4' || !strcasecmp(action, "delayed") ? "soft" : "hard";
+  cJSON_AddBoolToObject(*result, "matched", 1);
+  cJSON_AddNumberToObject(*result, "id", (double)id);
+  cJSON_AddStringToObject(*result, "kind", kind);
+  if (!strcmp(was, "hard") || !strcmp(was, kind)) return 0;   /* known already (the same DSN twice) */
+  char now[21], err[400];
+  util_iso_time(time(NULL), now);
+  snprintf(err, sizeof err, "%s%s%s", status, *status && *diag ? " " : "", diag);
+  if (db_exec(w, "UPDATE core_messages SET bounce = ?2, bounced_at = ?3, bounce_error = ?4 WHERE id = ?1", "ittt",
+              (int64_t)id, kind, now, *err ? err : NULL) != SQLITE_OK ||
+      (!strcmp(kind, "hard") && *to &&
+       db_exec(w, "INSERT OR REPLACE INTO core_mail_bounces(address, contact_id, message_id, at, error)"
+                  " VALUES (lower(?1), ?2, ?3, ?4, ?5)", "tiitt", to, contact, (int64_t)id, now, *err ? err : NULL) != SQLITE_OK))
+    return http_error(call, 500, "internal", "the bounce could not be recorded");
+  log_info("consent", "message %lld bounced (%s)%s%s", id, kind, *err ? ": " : "", err);
+  call->emitted = 1;
+  cJSON *payload = cJSON_CreateObject();
+  cJSON_AddNumberToObject(payload, "message_id", (double)id);
+  cJSON_AddNumberToObject(payload, "contact_id", (double)contact);
+  cJSON_AddStringToObject(payload, "sender", sender);
+  cJSON_AddStringToObject(payload, "kind", kind);
+  cJSON_AddBoolToObject(payload, "commercial", commercial);
+  char subject[40];
+  snprintf(subject, sizeof subject, "contact:%lld", (long long)contact);
+  if (bus_emit(call, "consent.bounced", subject, payload) != 0)
+    return error_set(call) ? call->status : http_error(call, 500, "internal", "the bounce could not be recorded");
   return 0;
 }
 
@@ -1567,6 +1790,7 @@ int consent_init(void)
   rc |= services_publish("consent", "consent.state", svc_state, NULL);
   rc |= services_publish("consent", "consent.record", svc_record, NULL);
   rc |= services_publish("consent", "consent.send", svc_send, NULL);
+  rc |= services_publish("consent", "consent.bounce", svc_bounce, NULL);
   rc |= services_publish_unmetered("consent", "consent.import", svc_import, NULL);
   rc |= services_publish_unmetered("consent", "consent.import_csv", svc_import_csv, NULL);
   rc |= services_publish_unmetered("consent", "consent.send_many", svc_send_many, NULL);

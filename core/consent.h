@@ -24,6 +24,10 @@ int64_t consent_record(struct destek_req *call, int64_t contact_id, const char *
 cJSON *consent_message_json_new(struct destek_req *call, int64_t message_id);
 int64_t consent_message_send(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
                              int commercial);
+/* As consent_message_send, with an HTML alternative (html, sanitised here; NULL: text only; body NULL or "": the
+ * HTML's text rendering). */
+int64_t consent_message_send_html(struct destek_req *call, int64_t contact_id, const char *subject, const char *body,
+                                  const char *html, int commercial);
 /* Queues an SMS to a contact (see destek.h, message_send_sms). */
 int64_t consent_message_send_sms(struct destek_req *call, int64_t contact_id, const char *text, int commercial);
 /* The contact's records (and those of contacts merged into it) for its KVKK export: a new array. */

@@ -581,6 +581,34 @@ static int l_html_sanitize(lua_State *L)
   return 1;
 }
 
+/* html.mail(html): HTML a shop sends in its own mail made safe, as the core's send path makes it (the same allowlist,
+ * remote images kept as images; mail_html_sanitize_mail_new), as a string: it is a mail's content, not a page's. */
+static int l_html_mail(lua_State *L)
+{
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lh_budget_charge(L, (long)(len / 2));
+  char *clean = mail_html_sanitize_mail_new(s);
+  if (!clean) return luaL_error(L, "html.mail: out of memory");
+  lua_pushstring(L, clean);   /* may raise: copied first */
+  free(clean);
+  return 1;
+}
+
+/* html.text(html): a readable plain-text rendering of HTML (blocks as lines, links as "text <URL>"), as a string. */
+static int l_html_text(lua_State *L)
+{
+  size_t len;
+  const char *s = lh_html_text(L, 1, &len);
+  if (!s) s = luaL_checklstring(L, 1, &len);
+  lh_budget_charge(L, (long)(len / 2));
+  char *text = mail_html_to_text_new(s);
+  if (!text) return luaL_error(L, "html.text: out of memory");
+  lua_pushstring(L, text);
+  free(text);
+  return 1;
+}
+
 /* html.url(u): u when it is a link a page may carry (http, https, mailto, tel, or a path on this site), else "#". */
 static int l_html_url(lua_State *L)
 {
@@ -873,7 +901,7 @@ static int l_page(lua_State *L)
 
 static const luaL_Reg html_fns[] = {
   { "escape", l_html_escape }, { "lines", l_html_lines }, { "sanitize", l_html_sanitize }, { "url", l_html_url },
-  { "is", l_html_is }, { NULL, NULL }
+  { "is", l_html_is }, { "mail", l_html_mail }, { "text", l_html_text }, { NULL, NULL }
 };
 
 void lh_page_push(lua_State *L, int slot)

@@ -374,7 +374,7 @@ static int safe_data_image(const char *url)
 }
 
 static void append_img_src(sqlite3_str *out, const struct html_attr *a, const struct mail_attachment *atts,
-                           size_t atts_count)
+                           size_t atts_count, int outbound)
 {
   char *url = url_clean_new(a);
   if (starts_with_ci(url, "cid:")) {
@@ -391,19 +391,19 @@ static void append_img_src(sqlite3_str *out, const struct html_attr *a, const st
   } else if (safe_data_image(url)) {
     append_attr(out, "src", url);
   } else if (starts_with_ci(url, "http://") || starts_with_ci(url, "https://")) {
-    append_attr(out, "data-remote-src", url);
+    append_attr(out, outbound ? "src" : "data-remote-src", url);
   } else if (url[0] == '/' && url[1] == '/') {
     char *abs = malloc(strlen(url) + 7);
     if (!abs) abort();
     strcpy(abs, "https:");
     strcat(abs, url);
-    append_attr(out, "data-remote-src", abs);
+    append_attr(out, outbound ? "src" : "data-remote-src", abs);
     free(abs);
   }
   free(url);
 }
 
-char *mail_html_sanitize_new(const char *html, const struct mail_attachment *atts, size_t atts_count)
+static char *sanitize(const char *html, const struct mail_attachment *atts, size_t atts_count, int outbound)
 {
   sqlite3_str *out = sqlite3_str_new(NULL);
   struct html_lexer lx = { html ? html : "", (html ? html : "") + (html ? strlen(html) : 0) };
@@ -444,7 +444,7 @@ char *mail_html_sanitize_new(const char *html, const struct mail_attachment *att
         if (safe_link(url) && !link) { append_attr(out, "href", url); link = 1; }
         free(url);
       } else if (!strcmp(a->name, "src") && !strcmp(t.name, "img")) {
-        append_img_src(out, a, atts, atts_count);
+        append_img_src(out, a, atts, atts_count, outbound);
       } else if (in_list(a->name, allowed_attrs)) {
         char *v = attr_decoded_new(a);
         append_attr(out, a->name, v);
@@ -457,6 +457,18 @@ char *mail_html_sanitize_new(const char *html, const struct mail_attachment *att
   }
   while (depth > 0) sqlite3_str_appendf(out, "</%s>", stack[--depth]);
   return mail_str_take(out);
+}
+
+char *mail_html_sanitize_new(const char *html, const struct mail_attachment *atts, size_t atts_count)
+{
+  return sanitize(html, atts, atts_count, 0);
+}
+
+/* Outbound: the shop's own HTML for its mail; remote images stay images (the reader's mail client decides whether to
+ * load them), the rest is the display allowlist. */
+char *mail_html_sanitize_mail_new(const char *html)
+{
+  return sanitize(html, NULL, 0, 1);
 }
 
 /* ---- text rendering -------------------------------------------------------------------------------------- */

@@ -72,6 +72,10 @@ void mail_message_free(struct mail_message *m);
  * rel="noopener noreferrer nofollow" target="_blank". Caller frees. */
 char *mail_html_sanitize_new(const char *html, const struct mail_attachment *attachments, size_t attachments_count);
 
+/* The same allowlist for HTML a shop sends in its own mail (campaigns): as mail_html_sanitize_new, except that
+ * http(s) images keep their src (the recipient's mail client decides whether to load them). Caller frees. */
+char *mail_html_sanitize_mail_new(const char *html);
+
 /* A readable plain-text rendering of an HTML fragment (blocks as lines, list items as "- ", links as
  * "text <URL>", entities decoded, script/style dropped, no control characters but tab and newline). Caller frees. */
 char *mail_html_to_text_new(const char *html);

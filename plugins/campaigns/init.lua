@@ -25,6 +25,7 @@ end
 local function out(c, with_results)
   local o = { id = c.id, name = c.name, channel = c.channel, rules = destek.json.decode(c.rules),
               subject_tr = c.subject_tr, body_tr = c.body_tr, subject_en = c.subject_en, body_en = c.body_en,
+              body_html_tr = c.body_html_tr or destek.json.null, body_html_en = c.body_html_en or destek.json.null,
               per_second = c.per_second, status = c.status, scheduled_at = util.iso(c.scheduled_at),
               created_at = util.iso(c.created_at), started_at = util.iso(c.started_at), finished_at = util.iso(c.finished_at),
               gathering = c.collected == 0 and c.status ~= "draft" }
@@ -74,8 +75,31 @@ local function fields(b, partial, channel)
     end
     f[name] = util.need_text(b, name, max)
   end
+  -- The HTML bodies (e-mail only; null or "" takes one away): the shop's HTML made safe here as the core's send path
+  -- makes it (no script, no event handlers, no javascript: links), so what is stored is what is shown and sent.
+  for _, k in ipairs({ "body_html_tr", "body_html_en" }) do
+    local v = b[k]
+    if v ~= nil and v ~= destek.json.null and v ~= "" then
+      if sms then util.fail(k, "an SMS campaign has no HTML") end
+      if type(v) ~= "string" or #v > 500000 or not utf8.len(v) then util.fail(k, k .. " is HTML of at most 500000 bytes") end
+      local clean = destek.html.mail(v)
+      if not clean:find("%S") then util.fail(k, k .. " has nothing left once made safe") end
+      f[k] = clean
+    elseif v ~= nil then
+      f[k] = destek.json.null
+    end
+  end
+  local function body(name, html)
+    -- with HTML, the text body may be left out: the text part is the HTML's rendering
+    -- (a change may blank it: the route checks that each language keeps a text or an HTML body)
+    if (b[name] == "" or (b[name] == nil and not partial)) and (partial or type(f[html]) == "string") then
+      f[name] = ""
+      return
+    end
+    text(name, sms and 800 or 100000)
+  end
   text("name", 200)
-  text("subject_tr", 200); text("body_tr", sms and 800 or 100000); text("subject_en", 200); text("body_en", sms and 800 or 100000)
+  text("subject_tr", 200); body("body_tr", "body_html_tr"); text("subject_en", 200); body("body_en", "body_html_en")
   for _, k in ipairs({ "subject_tr", "subject_en" }) do
     if f[k] and f[k]:find("[\r\n]") then util.fail(k, k .. " is one line") end
   end
@@ -113,11 +137,14 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaigns", "admin", function(req)
     local b = body_of(req)
     local f = fields(b, false)
-    local pool_id = coupons.check_pool(b, { tr = f.subject_tr .. f.body_tr, en = f.subject_en .. f.body_en })
+    local function h(k) return type(f[k]) == "string" and f[k] or nil end
+    local pool_id = coupons.check_pool(b, { tr = f.subject_tr .. f.body_tr .. (h("body_html_tr") or ""),
+                                            en = f.subject_en .. f.body_en .. (h("body_html_en") or "") })
     local r = destek.db.exec("INSERT INTO campaigns_campaigns(name, channel, rules, subject_tr, body_tr, subject_en, body_en," ..
-      " per_second, status, created_by, created_at, pool_id) VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9, ?11)",
+      " per_second, status, created_by, created_at, pool_id, body_html_tr, body_html_en)" ..
+      " VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9, ?11, ?12, ?13)",
       f.name, f.rules, f.subject_tr, f.body_tr, f.subject_en, f.body_en, f.per_second, req.user.id, os.time(), f.channel,
-      pool_id)
+      pool_id, h("body_html_tr"), h("body_html_en"))
     destek.audit("campaigns.created", "campaign:" .. r.last_id)
     return 201, out(send.campaign_of(r.last_id), true)
   end, { max_body = 256 * 1024 })
@@ -131,14 +158,29 @@ local function register_routes()
     if c.status ~= "draft" then return destek.error(409, "not_a_draft", "only a draft can be changed") end
     local b = body_of(req)
     local f = fields(b, true, c.channel)
-    local texts = { tr = (f.subject_tr or c.subject_tr) .. (f.body_tr or c.body_tr),
-                    en = (f.subject_en or c.subject_en) .. (f.body_en or c.body_en) }
+    local function h(k)
+      if f[k] == destek.json.null then return "" end
+      return f[k] or c[k] or ""
+    end
+    for _, l in ipairs({ "tr", "en" }) do   -- a language keeps a text or an HTML body
+      if (f["body_" .. l] or c["body_" .. l]) == "" and h("body_html_" .. l) == "" then
+        util.fail("body_" .. l, "body_" .. l .. " is required: 1 to 100000 bytes of text (or body_html_" .. l .. ")")
+      end
+    end
+    local texts = { tr = (f.subject_tr or c.subject_tr) .. (f.body_tr or c.body_tr) .. h("body_html_tr"),
+                    en = (f.subject_en or c.subject_en) .. (f.body_en or c.body_en) .. h("body_html_en") }
     if b.pool_id ~= nil then f.pool_id = coupons.check_pool(b, texts) or destek.json.null
     else coupons.check_pool({ pool_id = c.pool_id }, texts) end
     if f.pool_id == destek.json.null then destek.db.exec("UPDATE campaigns_campaigns SET pool_id = NULL WHERE id = ?1", c.id) end
     for _, k in ipairs({ "name", "rules", "subject_tr", "body_tr", "subject_en", "body_en", "per_second", "pool_id" }) do
       if f[k] ~= nil and f[k] ~= destek.json.null then
         destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id, f[k])
+      end
+    end
+    for _, k in ipairs({ "body_html_tr", "body_html_en" }) do
+      if f[k] ~= nil then
+        destek.db.exec("UPDATE campaigns_campaigns SET " .. k .. " = ?2 WHERE id = ?1", c.id,
+                       f[k] ~= destek.json.null and f[k] or nil)
       end
     end
     destek.audit("campaigns.changed", "campaign:" .. c.id)
@@ -149,12 +191,13 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaigns/{id}/preview", "agent", function(req)
     local c = must_campaign(req)
     local contact = contact_arg(body_of(req))
-    local subject, body = send.message(c, contact)
+    local subject, body, html = send.message(c, contact)
     local st = destek.call("consent.state", { contact_id = contact.id, channel = c.channel })
     local to = c.channel == "sms" and contact.phone or contact.email
     if to == nil then to = destek.json.null end
     return 200, { contact_id = contact.id, lang = contact.lang, channel = c.channel, to = to, subject = subject,
-                  body = body, may_send = (st and st.onay and to ~= destek.json.null) and true or false }
+                  body = body, html = html or destek.json.null,
+                  may_send = (st and st.onay and to ~= destek.json.null) and true or false }
   end, { params = "id:int", max_body = 4096 })
 
   -- A test send to one contact (the agent's own, say): a commercial message like the others, so it too needs that
@@ -162,11 +205,11 @@ local function register_routes()
   destek.route("POST", "/api/v1/campaigns/{id}/test", "admin", function(req)
     local c = must_campaign(req)
     local contact = contact_arg(body_of(req))
-    local subject, body = send.message(c, contact)
+    local subject, body, html = send.message(c, contact)
     local tag = "[" .. destek.t("test", contact.lang) .. "] "
     local res, err = destek.call("consent.send", { contact_id = contact.id, commercial = true, channel = c.channel,
                                                    subject = c.channel == "sms" and "" or tag .. subject,
-                                                   body = c.channel == "sms" and tag .. body or body })
+                                                   body = c.channel == "sms" and tag .. body or body, html = html })
     if not res then return err end
     destek.audit("campaigns.test_sent", "campaign:" .. c.id, { contact_id = contact.id })
     return 201, { message_id = res.id, to = c.channel == "sms" and contact.phone or contact.email }
@@ -228,7 +271,7 @@ local function register_routes()
     local c = must_campaign(req)
     local limit, after = destek.cursor(req)
     local status, reason = req.query.status or "", req.query.reason or ""
-    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, c.name, c.email, c.phone," ..
+    local rows = destek.db.query("SELECT r.id, r.contact_id, r.status, r.reason, r.message_id, r.at, r.bounce, c.name, c.email, c.phone," ..
       " m.status AS delivery, m.last_error, m.delivery AS report, m.delivery_error FROM campaigns_recipients r JOIN core_contacts c ON c.id = r.contact_id" ..
       " LEFT JOIN core_messages m ON m.id = r.message_id WHERE r.campaign_id = ?1 AND r.id > ?2" ..
       " AND (?3 = '' OR r.status = ?3) AND (?4 = '' OR r.reason = ?4) ORDER BY r.id LIMIT ?5",
@@ -239,7 +282,7 @@ local function register_routes()
       rows[i] = { id = r.id, contact_id = r.contact_id, name = r.name, email = r.email, phone = r.phone, status = r.status,
                   reason = r.reason, message_id = r.message_id, at = util.iso(r.at),
                   delivery = r.delivery == "sent" and "delivered" or r.delivery, error = r.last_error,
-                  report = r.report, report_error = r.delivery_error }
+                  report = r.report, report_error = r.delivery_error, bounce = r.bounce }
     end
     return 200, destek.list(rows, next_after)
   end, { params = "id:int" })
@@ -322,6 +365,9 @@ return {
       description = "Days after a campaign's message in which the recipient's orders count for the campaign" },
     { name = "campaigns.track_clicks", type = "bool", default = true,
       description = "Links of campaign mails go through a signed redirect that counts clicks (needs mail.public_url)" },
+    { name = "campaigns.track_opens", type = "bool", default = true,
+      description = "HTML campaign mails carry a 1x1 image that counts opens where the mail client loads images (needs" ..
+                    " mail.public_url)" },
     table.unpack(sms.SETTINGS),
   },
   i18n = {

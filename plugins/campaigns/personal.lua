@@ -12,6 +12,10 @@ local personal = {}
 function personal.context(c)
   local ctx = { subject_tr = c.subject_tr, subject_en = c.subject_en,
                 body_tr = tracking.mark(c, c.body_tr), body_en = tracking.mark(c, c.body_en) }
+  local send = require "send"
+  local h_tr, h_en = send.html_of(c, false), send.html_of(c, true)
+  ctx.html_tr = h_tr and tracking.mark_html(c, h_tr)
+  ctx.html_en = h_en and tracking.mark_html(c, h_en)
   if c.occasion_id and c.occasion_day then ctx.year = tonumber(c.occasion_day:sub(1, 4)) end
   return ctx
 end
@@ -25,8 +29,9 @@ function personal.undo(c, r, ctx)
   end
 end
 
--- Recipient r's subject and body (r: the recipient's row joined with its contact), or nil and the reason it is
--- withheld: already_sent (the special day went to this contact this year), no_coupon (the pool is empty).
+-- Recipient r's subject, body and HTML (nil: text only; after the reason) (r: the recipient's row joined with its
+-- contact), or nil and the reason it is withheld: already_sent (the special day went to this contact this year),
+-- no_coupon (the pool is empty). The HTML carries the open image when opens are tracked.
 function personal.message(c, r, ctx)
   local send = require "send"
   local extra = {}
@@ -45,8 +50,13 @@ function personal.message(c, r, ctx)
   end
   local en = r.lang == "en"
   local body = en and ctx.body_en or ctx.body_tr
+  local html = en and ctx.html_en or ctx.html_tr
   for id in body:gmatch("{{link:(%d+)}}") do extra["link:" .. id] = tracking.link(r.id, id) end
-  return send.render(en and ctx.subject_en or ctx.subject_tr, r, extra), send.render(body, r, extra)
+  if html then
+    for id in html:gmatch("{{link:(%d+)}}") do extra["link:" .. id] = tracking.link(r.id, id) end
+    html = send.render(html, r, extra, true) .. tracking.pixel(r.id)
+  end
+  return send.render(en and ctx.subject_en or ctx.subject_tr, r, extra), send.render(body, r, extra), nil, html
 end
 
 return personal

@@ -12,8 +12,12 @@
 --   failed, withheld (skipped before sending, or refused by the send path when the consent was gone),
 --   withheld_<reason> (each skip reason; withheld_at_send for the send path's), unsubscribed (refused through the
 --   message's link after it was sent)}}
+--   E-mail campaigns add clicked and clicks (tracked links), opened and opens (the HTML's image, where the mail client
+--   loads it), bounced (the core's bounces, followed by the consent.bounced event), and, with the orders module,
+--   orders and order_recipients (orders after the campaign, tracking.lua). Opens and clicks have no event: refresh_open.
 local destek = require "destek"
 local send = require "send"
+local tracking = require "tracking"
 
 local M = {}
 
@@ -31,6 +35,12 @@ local function fact(c)
     if type(reason) == "string" and reason:match("^[a-z0-9_]+$") then values["withheld_" .. reason] = n end
   end
   if (m.withheld or 0) > 0 then values.withheld_at_send = m.withheld end
+  if c.channel == "email" then
+    local t = tracking.results(c)
+    values.clicked, values.clicks = t.clicked or 0, t.clicks or 0
+    values.opened, values.opens, values.bounced = r.opened or 0, r.opens or 0, r.bounced or 0
+    if type(t.orders) == "table" then values.orders, values.order_recipients = t.orders.count, t.orders.recipients end
+  end
   local now = os.time()
   local open = (c.status ~= "done" or (c.finished_at or 0) + OPEN_AFTER > now) and 1 or 0
   return {

@@ -19,20 +19,36 @@ function send.campaign_of(id)
 end
 
 -- {{name}}, {{first_name}}, {{email}} in a campaign's text, from the contact; {{coupon}} and {{link:<id>}} from extra
--- (personal.lua). One pass: what a value brings in is not filled again.
-function send.render(text, contact, extra)
+-- (personal.lua). One pass: what a value brings in is not filled again. html: the text is HTML, every value goes in
+-- HTML-escaped (a contact's name cannot bring markup into the mail).
+function send.render(text, contact, extra, html)
   local name = (contact.name ~= nil and contact.name ~= destek.json.null) and contact.name or ""
   local vars = { name = name, first_name = name:match("^(%S+)") or "",
                  email = (contact.email ~= nil and contact.email ~= destek.json.null) and contact.email or "" }
-  return (text:gsub("{{%s*([%w_:]+)%s*}}", function(k) return vars[k] or (extra and extra[k]) end))
+  return (text:gsub("{{%s*([%w_:]+)%s*}}", function(k)
+    local v = vars[k] or (extra and extra[k])
+    if v and html then v = destek.html.escape(v) end
+    return v
+  end))
 end
 
--- The subject and body of campaign c for contact (its language's version); a coupon shows as a sample code.
+-- A campaign's HTML body in a language, or nil (text only).
+function send.html_of(c, en)
+  local h = en and c.body_html_en or c.body_html_tr
+  if type(h) ~= "string" or h == "" then return nil end
+  return h
+end
+
+-- The subject, text and HTML (nil: none) of campaign c for contact (its language's version); a coupon shows as a
+-- sample code. Without a text body the text is the HTML's rendering, as the core makes it.
 function send.message(c, contact)
   local en = contact.lang == "en"
   local extra = { coupon = "KUPON-ORNEK" }
-  return send.render(en and c.subject_en or c.subject_tr, contact, extra),
-         send.render(en and c.body_en or c.body_tr, contact, extra)
+  local h = send.html_of(c, en)
+  local html = h and send.render(h, contact, extra, true) or nil
+  local body = send.render(en and c.body_en or c.body_tr, contact, extra)
+  if body == "" and html then body = destek.html.text(html) end
+  return send.render(en and c.subject_en or c.subject_tr, contact, extra), body, html
 end
 
 local function schedule(c, when)
@@ -125,9 +141,9 @@ local function tick(_, payload)
     -- roll the whole run back and retry it; os.clock is the process's CPU time, so this errs on the short side
     if handled > 0 and os.clock() - started > 0.15 then break end
     handled = handled + 1
-    local subject, body, withheld = personal.message(c, r, ctx)
+    local subject, body, withheld, html = personal.message(c, r, ctx)
     if subject then
-      msgs[#msgs + 1] = { contact_id = r.contact_id, subject = subject, body = body }
+      msgs[#msgs + 1] = { contact_id = r.contact_id, subject = subject, body = body, html = html }
       index[#msgs] = i
     else
       withheld_of[i] = withheld
@@ -197,8 +213,14 @@ function send.results(c)
     " WHERE k.source = 'unsubscribe_link' AND k.channel = 'email' AND k.status = 'RET' AND r.campaign_id = ?1 AND" ..
     " r.contact_id = k.contact_id AND r.status = 'sent' AND k.recorded_at >= strftime('%Y-%m-%dT%H:%M:%SZ', r.at, 'unixepoch')",
     c.id)[1].n
+  -- Bounces the core learnt of (consent.bounced, followed in tracking.lua) and opens of the HTML mail's image.
+  local b = destek.db.query("SELECT count(*) AS n, coalesce(sum(bounce = 'hard'), 0) AS hard FROM campaigns_recipients" ..
+                            " WHERE campaign_id = ?1 AND bounce IS NOT NULL", c.id)[1]
+  local o = destek.db.query("SELECT count(*) AS n, coalesce(sum(count), 0) AS opens FROM campaigns_opens WHERE campaign_id = ?1",
+                            c.id)[1]
   return { recipients = r.recipients, queued = r.queued, sent = r.sent, skipped = r.skipped, skipped_by_reason = skipped,
-           messages = m, unsubscribed = unsub, sms_reports = reports }
+           messages = m, unsubscribed = unsub, sms_reports = reports, bounced = b.n, bounced_hard = b.hard,
+           opened = o.n, opens = o.opens }
 end
 
 return send

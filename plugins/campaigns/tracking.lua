@@ -8,6 +8,14 @@
 -- nothing else (no consent, no unsubscribe). Links are written only when a public address is set (mail.public_url)
 -- and campaigns.track_clicks is on; SMS texts are left as they are.
 --
+-- Opens. An HTML campaign mail carries a 1x1 image <public address>/op/<recipient>/<signature> (HMAC by the module's
+-- key, as the links) when campaigns.track_opens is on and mail.public_url is set. A GET counts an open (opened:
+-- recipients, opens: every GET) and answers a transparent GIF that is never cached; a bad signature gets the same
+-- GIF and counts nothing (the answer tells nothing). Mail clients that block images are not counted.
+--
+-- Bounces. The core learns that one of its messages bounced (the mail-in path asks consent.bounce) and emits
+-- consent.bounced; a campaign's recipient of that message is marked (bounce: hard or soft) and counted in `bounced`.
+--
 -- Orders after a campaign. When the orders module is present, each order.created (and order.updated) is matched to
 -- the campaigns whose message went to its contact within campaigns.order_days before the order was placed (cancelled,
 -- refunded and failed orders not counted, and taken out when they become so); absent otherwise (orders = null).
@@ -18,12 +26,19 @@ local tracking = {}
 
 local URL = "https?://[%w%-%._~:/%?#%[%]@!%$&'%(%)%*%+,;=%%]+"
 
-local function base()
-  if not destek.setting("campaigns.track_clicks") then return nil end
+local function public_base()
   local u = destek.setting("mail.public_url")
   if type(u) ~= "string" or not u:match("^https?://[%w%.%-:%[%]]+") then return nil end
   return (u:gsub("/+$", ""))
 end
+
+local function base()
+  if not destek.setting("campaigns.track_clicks") then return nil end
+  return public_base()
+end
+
+-- A transparent 1x1 GIF (43 bytes).
+local GIF = "GIF89a\1\0\1\0\128\0\0\0\0\0\255\255\255\33\249\4\1\0\0\0\0\44\0\0\0\0\1\0\1\0\0\2\2\68\1\0\59"
 
 -- Trailing punctuation of a sentence is not part of the link ("bakın: https://x.example/a.").
 local function trim(u)
@@ -46,6 +61,28 @@ function tracking.mark(c, text)
     local id = destek.db.query("SELECT id FROM campaigns_links WHERE campaign_id = ?1 AND url = ?2", c.id, u)[1].id
     return "{{link:" .. id .. "}}" .. tail
   end))
+end
+
+-- The template's HTML (made safe when it was saved) with each http(s) href replaced by {{link:<id>}}, as mark does
+-- for the text; images and the text between tags are left as they are. The stored URL is the attribute's value
+-- unescaped (the sanitiser wrote & as &amp;).
+function tracking.mark_html(c, html)
+  if c.channel ~= "email" or not base() then return html end
+  return (html:gsub('(href=")(https?://[^"]+)(")', function(a, found, z)
+    local u = found:gsub("&quot;", '"'):gsub("&lt;", "<"):gsub("&gt;", ">"):gsub("&#39;", "'"):gsub("&amp;", "&")
+    if #u > 2000 or #u < 10 then return nil end
+    destek.db.exec("INSERT OR IGNORE INTO campaigns_links(campaign_id, url) VALUES (?1, ?2)", c.id, u)
+    local id = destek.db.query("SELECT id FROM campaigns_links WHERE campaign_id = ?1 AND url = ?2", c.id, u)[1].id
+    return a .. "{{link:" .. id .. "}}" .. z
+  end))
+end
+
+-- The open image for recipient rid ("" when opens are not tracked).
+function tracking.pixel(rid)
+  local b = destek.setting("campaigns.track_opens") and public_base()
+  if not b then return "" end
+  return '<img src="' .. b .. "/op/" .. rid .. "/" .. destek.sign("op:" .. rid) ..
+         '" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
 end
 
 -- The address of link id for recipient rid.
@@ -128,6 +165,31 @@ function tracking.register()
                    link.campaign_id)
     return 302, nil, { Location = link.url, ["Cache-Control"] = "no-store" }
   end, { params = "rid:int lid:int" })
+
+  -- The open image: counted when the signature is the recipient's; the same GIF in every case, never cached (each
+  -- fetch reaches here) and nothing in the answer says whether it counted.
+  destek.route("GET", "/op/{rid}/{sig}", "public", function(req)
+    local rid, sig = math.tointeger(tonumber(req.params.rid)), req.params.sig or ""
+    if rid and destek.verify("op:" .. rid, sig) then
+      destek.db.exec("INSERT INTO campaigns_opens(recipient_id, campaign_id, first_at) SELECT id, campaign_id, ?2" ..
+                     " FROM campaigns_recipients WHERE id = ?1 AND status = 'sent'" ..
+                     " ON CONFLICT(recipient_id) DO UPDATE SET count = count + 1", rid, os.time())
+    end
+    return 200, GIF, { ["Content-Type"] = "image/gif", ["Cache-Control"] = "no-store, no-cache, max-age=0, private",
+                       ["Pragma"] = "no-cache" }
+  end)
+
+  -- A bounce of one of this module's messages (the core's event): the recipient marked, the reports told.
+  destek.on_async("consent.bounced", function(p)
+    if type(p) ~= "table" or p.sender ~= "campaigns" or not math.tointeger(p.message_id) then return end
+    local kind = p.kind == "soft" and "soft" or "hard"
+    local r = destek.db.query("SELECT id, campaign_id FROM campaigns_recipients WHERE message_id = ?1",
+                              math.tointeger(p.message_id))[1]
+    if not r then return end   -- a test send or a consent confirmation: no recipient
+    destek.db.exec("UPDATE campaigns_recipients SET bounce = ?2 WHERE id = ?1 AND (bounce IS NULL OR bounce = 'soft')",
+                   r.id, kind)
+    destek.emit("campaign.progress", { id = r.campaign_id }, "campaign:" .. r.campaign_id)
+  end)
 
   destek.on_async("order.created", on_order)
   destek.on_async("order.updated", on_order)   -- cancelled or refunded later: taken out; a contact found later: counted

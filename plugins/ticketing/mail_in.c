@@ -41,6 +41,34 @@ static int64_t ticket_of_message_id(struct destek_db *w, const char *mid)
   return tkt_db_int(w, 0, "SELECT ticket_id FROM tkt_mail_ids WHERE message_id_header = ?1", "t", mid);
 }
 
+/* A bounce of a message that is not a ticket's may be one of the core's own (a campaign's mail, a consent
+ * confirmation: core_messages, which this module does not read): the core's service consent.bounce is told, with the
+ * delivery-status part's text when there is one, and says whether it was its message. 1 when it was. */
+static int core_bounce(struct destek_req *c, const struct mail_message *m)
+{
+  if (!m->bounce_message_id || !*m->bounce_message_id || !DESTEK_HOST_HAS(tkt_host, call_service)) return 0;
+  cJSON *args = cJSON_CreateObject(), *res = NULL;
+  cJSON_AddStringToObject(args, "message_id", m->bounce_message_id);
+  for (size_t i = 0; i < m->attachments_count; i++) {
+    const struct mail_attachment *a = &m->attachments[i];
+    if (a->content_type && !strcmp(a->content_type, "message/delivery-status") && a->data && a->size < 65536) {
+      char *t = malloc(a->size + 1);
+      if (!t) abort();
+      memcpy(t, a->data, a->size);
+      t[a->size] = 0;
+      cJSON_AddStringToObject(args, "report", t);
+      free(t);
+      break;
+    }
+  }
+  int rc = tkt_call_service(c, "consent.bounce", args, &res);
+  int matched = rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "matched"));
+  if (rc) tkt_log(DESTEK_LOG_WARN, "consent.bounce failed (%d) for the bounce of %s", rc, m->bounce_message_id);
+  cJSON_Delete(args);
+  cJSON_Delete(res);
+  return matched;
+}
+
 /* Cuts s to at most max bytes at a UTF-8 boundary (in place). */
 static void utf8_cut(char *s, size_t max)
 {
@@ -255,6 +283,8 @@ cJSON *tkt_mail_ingest_from(struct destek_req *c, const char *raw, size_t len, c
       if (mid <= 0) { snprintf(err, errlen, "cannot add the bounce to the ticket"); goto done; }
       record_ids(w, m, ticket_id, mid);
       out = result_new("bounce", w, ticket_id);
+    } else if (core_bounce(c, m)) {
+      out = result_new("core_bounce", w, 0);   /* one of the core's own messages (a campaign's): recorded there */
     } else {
       if (keep_raw(w, "bounce of an unknown message", source, raw, len, &kept) != 0) goto fail_keep;
       out = result_new("unparsed", w, 0);

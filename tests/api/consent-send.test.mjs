@@ -29,8 +29,8 @@ before(async () => {
 });
 
 const api = (method, p, body) => server.api(method, p, {session: admin, body});
-async function send(contact_id, commercial) {
-  const res = await server.api('POST', '/hostile-consent/send', {body: {contact_id, commercial}});
+async function send(contact_id, commercial, html) {
+  const res = await server.api('POST', '/hostile-consent/send', {body: {contact_id, commercial, html}});
   if (res.json && res.json.error && typeof res.json.error === 'object') res.json.error = res.json.error.code;
   return res;
 }
@@ -92,6 +92,35 @@ describe('the send path', () => {
     assert.match(m.headers.subject, /=\?UTF-8\?B\?/);
     res = await server.api('POST', '/consentc/send', {body: {contact_id: 999999, commercial: false}});
     assert.equal(res.json.refused, -2, 'DESTEK_SEND_NO_CONTACT');
+  });
+
+  test('HTML from any module: refused without ONAY; with it, made safe by the core and sent as multipart/alternative', async () => {
+    const email = `html-${process.pid}@example.com`;
+    const id = await newContact(email);
+    const hostile = '<p onclick="x()">Kış <b>indirimi</b></p><script>alert(1)</script><a href="javascript:alert(1)">a</a>';
+    const before = queued();
+    let res = await send(id, true, hostile);
+    assert.equal(res.json.error, 'no_consent', res.text);
+    assert.equal(queued(), before, 'nothing queued');
+    await api('POST', `/api/v1/contacts/${id}/consent`, ONAY);
+    res = await send(id, true, '<script>only()</script>');
+    assert.equal(res.json.error, 'invalid_field', 'nothing left once made safe');
+    res = await send(id, true, hostile);
+    assert.ok(res.json.id > 0, res.text);
+    assert.equal(sqlite3(db, `SELECT body_html FROM core_messages WHERE id = ${res.json.id}`).stdout.trim(),
+      '<p>Kış <b>indirimi</b></p><a>a</a>');
+    const [m] = await eventually(() => mailsTo(email), (l) => l.length === 1);
+    assert.match(m.headers['content-type'], /^multipart\/alternative; boundary="([^"]+)"$/);
+    const b = /boundary="([^"]+)"/.exec(m.headers['content-type'])[1];
+    const [tp, hp] = m.body.split(`--${b}`).slice(1, 3).map((p) => Buffer.from(p.slice(p.indexOf('\r\n\r\n') + 4).replace(/\s+/g, ''),
+      'base64').toString('utf8'));
+    assert.match(tp, /%50 indirimli/);
+    assert.match(hp, /<p>Kış <b>indirimi<\/b><\/p>/);
+    for (const part of [tp, hp]) {
+      assert.match(part, /ücretsiz olarak ret hakkınızı/);
+      assert.ok(part.includes(m.headers['list-unsubscribe'].slice(1, -1)));
+    }
+    assert.doesNotMatch(hp, /script|onclick|javascript/);
   });
 
   test('consent collected on a web form gets the same-day confirmation with a way to refuse', async () => {

@@ -101,3 +101,44 @@ test('coupon pools with the low warning; a special day with a pool; the results 
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test('an HTML campaign: the preview shows both parts; opened and bounced with the caveat; an SMS campaign shows its delivery reports', async () => {
+  const page = await newPage(browser, { errors });
+  await login(page, server.url, ADMIN);
+  await page.goto(`${server.url}/app/campaigns`);
+  await page.locator('[data-tab="new"]').click();
+  await page.locator('[data-field="name"]').fill('HTML bülten');
+  await page.locator('[data-field="tags"]').fill('bulten');
+  await page.locator('[data-field="subject_tr"]').fill('Yeni sezon');
+  await page.locator('[data-field="body_html_tr"]').fill('<p>Merhaba <b>{{first_name}}</b></p><script>alert(1)</script>');
+  await page.locator('[data-field="subject_en"]').fill('New season');
+  await page.locator('[data-field="body_en"]').fill('Hello {{first_name}}');
+  await page.locator('[data-action="save"]').click();
+  await page.locator('[data-region="campaign"]').waitFor();
+  const first = (await api('GET', '/campaigns')).items.find((c) => c.name === 'Kış indirimi');
+  const id = (await api('GET', `/campaigns/${first.id}/recipients`)).items.find((r) => r.email === 'zeynep@example.com').contact_id;
+  await page.locator('[data-field="preview-contact"]').fill(String(id));
+  await page.locator('[data-action="preview"]').click();
+  await page.locator('[data-region="preview-html"]').waitFor();
+  assert.match(await page.locator('[data-region="preview-text"]').textContent(), /Merhaba/);
+  const srcdoc = await page.locator('[data-region="preview-html"]').getAttribute('srcdoc');
+  assert.match(srcdoc, /<b>/);
+  assert.doesNotMatch(srcdoc, /<script/);
+  assert.match(await page.frameLocator('[data-region="preview-html"]').locator('p').first().textContent(), /Merhaba/);
+  await page.locator('[data-action="start"]').click();
+  await page.locator('[data-region="campaign"] [data-status="done"]').waitFor({ timeout: 20000 });
+  await page.locator('[data-tile="opened"]').waitFor();
+  await page.locator('[data-tile="bounced"]').waitFor();
+  assert.match(await page.locator('[data-region="opens-note"]').textContent(), /engelleyen/);
+  await shot(page, 'campaigns-html.png');
+
+  const sms = await api('POST', '/campaigns', { name: 'SMS duyuru', channel: 'sms', rules: { tags: ['bulten'] },
+    body_tr: 'Kış indirimi başladı', body_en: 'Winter sale' });
+  await page.goto(`${server.url}/app/campaigns`);
+  await page.locator(`[data-region="campaigns"] tr[data-campaign="${sms.id}"] a`).click();
+  await page.locator('[data-region="sms-reports"] [data-tile="report-delivered"]').waitFor();
+  assert.match(await page.locator('[data-region="sms-reports"]').textContent(), /Telefona ulaştı.*Ulaşmadı/s);
+  assert.equal(await page.locator('[data-region="opens-note"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

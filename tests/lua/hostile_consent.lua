@@ -28,7 +28,7 @@ return {
     end)
     destek.route("POST", "/hostile-consent/send", "public", function(req)
       local r, err = destek.call("consent.send", { contact_id = req.json.contact_id, subject = "Büyük indirim!",
-        body = "Bu hafta her şey %50 indirimli.", commercial = req.json.commercial })
+        body = "Bu hafta her şey %50 indirimli.", commercial = req.json.commercial, html = req.json.html })
       if r then return 200, { id = r.id } end
       return 200, { error = err.code, status = err.status }
     end)

@@ -10,13 +10,57 @@ const STATUS = { draft: 'campaigns.st_draft', scheduled: 'campaigns.st_scheduled
 const REASON = { no_consent: 'campaigns.reason_no_consent', no_address: 'campaigns.reason_no_address',
   erased: 'campaigns.reason_erased', no_coupon: 'campaigns.reason_no_coupon', already_sent: 'campaigns.reason_already_sent' };
 
-function Tiles({ r }) {
+const REPORT = { delivered: 'campaigns.report_delivered', undelivered: 'campaigns.report_undelivered',
+  pending: 'campaigns.report_pending', unknown: 'campaigns.report_unknown' };
+
+function Tiles({ r, channel }) {
   const tile = (k, label, v) => html`<div><dt>${t(label)}</dt><dd data-tile=${k}>${number(v || 0)}</dd></div>`;
+  const sr = r.sms_reports || {};
   return html`<dl class="cmp-tiles">
     ${tile('recipients', 'campaigns.recipients', r.recipients)}${tile('sent', 'campaigns.sent', r.sent)}
     ${tile('delivered', 'campaigns.delivered', r.messages.delivered)}${tile('skipped', 'campaigns.skipped', r.skipped)}
     ${tile('unsubscribed', 'campaigns.unsubscribed', r.unsubscribed)}${tile('failed', 'campaigns.failed', r.messages.failed)}
-  </dl>`;
+    ${channel === 'sms' ? null : html`${tile('bounced', 'campaigns.bounced', r.bounced)}${tile('opened', 'campaigns.opened', r.opened)}${tile('opens', 'campaigns.opens', r.opens)}`}
+  </dl>
+  ${channel === 'sms' ? html`<h3>${t('campaigns.sms_reports')}</h3><dl class="cmp-tiles" data-region="sms-reports">
+    ${Object.keys(REPORT).map((k) => tile('report-' + k, REPORT[k], sr[k]))}</dl>`
+    : html`<p class="muted small" data-region="opens-note">${t('campaigns.opens_note')}</p>`}`;
+}
+
+// One contact's message as it would go: the subject, the text part and the HTML part (the core made it safe; shown in
+// a sandboxed frame without allow-scripts, so nothing in it runs, and with its own CSP, so nothing loads;
+// allow-same-origin only lets the page's tests and the browser read it, there being no script in it to use it).
+function Preview({ id }) {
+  const [contact, setContact] = useState('');
+  const [p, setP] = useState(null);
+  const [err, setErr] = useState(null);
+  const show = async (e) => {
+    e.preventDefault(); setErr(null);
+    try { setP(await api('POST', `/campaigns/${id}/preview`, { contact_id: Number(contact) })); } catch (x) { setErr(x); }
+  };
+  return html`<form class="cmp-form" data-region="preview" onSubmit=${show}>
+    <h3>${t('campaigns.preview')}</h3>
+    ${err ? html`<${Alert}>${errorText(err)}<//>` : null}
+    <div class="cmp-row"><label>${t('campaigns.contact_id')}<input type="number" min="1" data-field="preview-contact" value=${contact}
+      onInput=${(e) => setContact(e.target.value)} required /></label>
+      <button class="btn" type="submit" data-action="preview">${t('campaigns.show')}</button></div>
+    ${p ? html`<div data-region="preview-out"><p><strong>${p.subject}</strong> → ${p.to || '—'}
+      ${p.may_send ? null : html` <span class="badge">${t('campaigns.may_not_send')}</span>`}</p>
+      <h4>${t('campaigns.text_part')}</h4><pre class="cmp-pre" data-region="preview-text">${p.body}</pre>
+      ${p.html ? html`<h4>${t('campaigns.html_part')}</h4><iframe class="cmp-html" data-region="preview-html" sandbox="allow-same-origin"
+        referrerpolicy="no-referrer" title=${t('campaigns.html_part')} srcdoc=${'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">' + p.html}></iframe>` : null}</div>` : null}
+  </form>`;
+}
+
+// Each sent recipient's SMS delivery report.
+function SmsReports({ id }) {
+  const [rows, setRows] = useState([]);
+  useEffect(() => { api('GET', `/campaigns/${id}/recipients?status=sent&limit=200`).then((r) => setRows(r.items), () => {}); }, [id]);
+  if (!rows.length) return null;
+  return html`<table class="table" data-region="sms-report-list">
+    <thead><tr><th>${t('campaigns.contact')}</th><th>${t('campaigns.report')}</th></tr></thead>
+    <tbody>${rows.map((r) => html`<tr data-contact=${r.contact_id}><td>${r.name || r.phone || '#' + r.contact_id}</td>
+      <td>${r.report ? t(REPORT[r.report] || r.report) : '—'}${r.report_error ? ` (${r.report_error})` : ''}</td></tr>`)}</tbody></table>`;
 }
 
 function Detail({ id, onBack }) {
@@ -42,8 +86,10 @@ function Detail({ id, onBack }) {
       ${c.status === 'sending' || c.status === 'scheduled' ? html`<button class="btn" data-action="pause" onClick=${() => act('pause')}>${t('campaigns.pause')}</button>` : null}
       ${c.status === 'paused' ? html`<button class="btn" data-action="resume" onClick=${() => act('resume')}>${t('campaigns.resume')}</button>` : null}
     </div>
-    <${Tiles} r=${c.results} />
+    <${Tiles} r=${c.results} channel=${c.channel} />
     <${ResultTiles} c=${c} />
+    ${c.channel === 'sms' ? html`<${SmsReports} id=${c.id} />` : null}
+    <${Preview} id=${c.id} />
     <h3>${t('campaigns.skipped_who')}</h3>
     ${!skipped.length ? html`<p class="empty">${t('campaigns.none_skipped')}</p>` : html`<table class="table" data-region="skipped">
       <thead><tr><th>${t('campaigns.contact')}</th><th>${t('campaigns.reason')}</th></tr></thead>
@@ -86,7 +132,8 @@ async function countAll(body) {
 }
 
 function NewCampaign({ onSaved }) {
-  const [f, setF] = useState({ name: '', channel: 'email', tags: '', lang: '', subject_tr: '', body_tr: '', subject_en: '', body_en: '', per_second: 100 });
+  const [f, setF] = useState({ name: '', channel: 'email', tags: '', lang: '', subject_tr: '', body_tr: '', subject_en: '', body_en: '',
+    body_html_tr: '', body_html_en: '', per_second: 100 });
   const sms = f.channel === 'sms';
   const [count, setCount] = useState(null);
   const [err, setErr] = useState(null);
@@ -108,6 +155,7 @@ function NewCampaign({ onSaved }) {
     try {
       const c = await api('POST', '/campaigns', { name: f.name, channel: f.channel, rules: rules(),
         ...(sms ? {} : { subject_tr: f.subject_tr, subject_en: f.subject_en }), body_tr: f.body_tr, body_en: f.body_en,
+        ...(sms || !f.body_html_tr ? {} : { body_html_tr: f.body_html_tr }), ...(sms || !f.body_html_en ? {} : { body_html_en: f.body_html_en }),
         per_second: Number(f.per_second) });
       onSaved(c.id);
     } catch (x) { setErr(x); }
@@ -127,9 +175,12 @@ function NewCampaign({ onSaved }) {
       no_consent: count.no_consent, no_address: count.no_address })}</p>` : null}
     <p class="muted small">${t('campaigns.placeholders')}</p>
     ${sms ? null : html`<label>${t('campaigns.subject_tr')}<input data-field="subject_tr" value=${f.subject_tr} onInput=${set('subject_tr')} required /></label>`}
-    <label>${t('campaigns.body_tr')}<textarea data-field="body_tr" value=${f.body_tr} onInput=${set('body_tr')} required></textarea></label>
+    <label>${t('campaigns.body_tr')}<textarea data-field="body_tr" value=${f.body_tr} onInput=${set('body_tr')} required=${sms || !f.body_html_tr}></textarea></label>
+    ${sms ? null : html`<label>${t('campaigns.body_html_tr')}<textarea data-field="body_html_tr" value=${f.body_html_tr} onInput=${set('body_html_tr')}></textarea></label>`}
     ${sms ? null : html`<label>${t('campaigns.subject_en')}<input data-field="subject_en" value=${f.subject_en} onInput=${set('subject_en')} required /></label>`}
-    <label>${t('campaigns.body_en')}<textarea data-field="body_en" value=${f.body_en} onInput=${set('body_en')} required></textarea></label>
+    <label>${t('campaigns.body_en')}<textarea data-field="body_en" value=${f.body_en} onInput=${set('body_en')} required=${sms || !f.body_html_en}></textarea></label>
+    ${sms ? null : html`<label>${t('campaigns.body_html_en')}<textarea data-field="body_html_en" value=${f.body_html_en} onInput=${set('body_html_en')}></textarea></label>
+      <p class="muted small">${t('campaigns.html_note')}</p>`}
     <label>${t('campaigns.per_second')}<input type="number" min="1" max="2000" data-field="per_second" value=${f.per_second} onInput=${set('per_second')} /></label>
     <p class="muted small">${t('campaigns.consent_note')}</p>
     <p><button class="btn primary" type="submit" data-action="save">${t('campaigns.save')}</button></p>

@@ -19,10 +19,12 @@ const MEASURES = { frt: 'reports.avg_frt', res: 'reports.avg_res', score: 'repor
   conversations: 'reports.m_conversations', messages: 'reports.m_messages', answered: 'reports.m_answered',
   campaigns: 'reports.m_campaigns', recipients: 'reports.m_recipients', sent: 'reports.m_sent',
   delivered: 'reports.m_delivered', failed: 'reports.m_failed', withheld: 'reports.m_withheld',
-  unsubscribed: 'reports.m_unsubscribed' };
+  unsubscribed: 'reports.m_unsubscribed', clicked: 'reports.m_clicked', clicks: 'reports.m_clicks',
+  opened: 'reports.m_opened', opens: 'reports.m_opens', bounced: 'reports.m_bounced', orders: 'reports.m_orders',
+  order_recipients: 'reports.m_order_recipients' };
 /* Measures that are counts per fact: their sum is the figure (a campaign's sent, delivered, ...), not their average. */
 export const SUMMED = ['conversations', 'messages', 'campaigns', 'recipients', 'sent', 'delivered', 'failed', 'withheld',
-  'unsubscribed'];
+  'unsubscribed', 'clicked', 'clicks', 'opened', 'opens', 'bounced', 'orders', 'order_recipients'];
 export const isSummed = (m) => SUMMED.includes(m) || m.startsWith('withheld_');
 /* Measures whose average is a share (0..1): shown as a percentage. */
 export const SHARES = ['satisfied', 'promoter', 'detractor', 'delayed', 'exception', 'rejected', 'answered'];
