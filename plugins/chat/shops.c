@@ -2,7 +2,7 @@
  * and the secret the shop's backend signs its signed-in customers' identity with (shown when made or rotated, never
  * again).
  *
- *   GET   /api/v1/chat/shops                 -> {items: [{id, name, site_key, origins, created_at, updated_at}]}
+ *   GET   /api/v1/chat/shops                 -> {items: [{id, name, site_key, origins, snippet, created_at, updated_at}]}
  *   POST  /api/v1/chat/shops {name, origins} -> 201, the shop with identity_secret
  *   PATCH /api/v1/chat/shops/{id} {name?, origins?}
  *   POST  /api/v1/chat/shops/{id}/secret     -> the shop with a new identity_secret (the old one stops working) */
@@ -62,6 +62,11 @@ static cJSON *shop_json(struct destek_db *db, int64_t id)
     free(list);
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 4));
     cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 5));
+    /* The tag to paste into the shop's pages, every time it is shown (the admin screen copies it from the list). */
+    char snippet[512];
+    snprintf(snippet, sizeof snippet, "<script src=\"%s/chat/widget.js\" data-site-key=\"%s\" async></script>",
+             H->base_url(), (const char *)sqlite3_column_text(st, 2));
+    cJSON_AddStringToObject(o, "snippet", snippet);
   }
   H->db_done(st);
   return o;
@@ -89,10 +94,6 @@ static int reply_with_secret(struct destek_req *r, int status, int64_t id, const
   cJSON *o = shop_json(H->db_read(r), id);
   if (!o) return H->error(r, 404, "not_found", "no such shop");
   cJSON_AddStringToObject(o, "identity_secret", secret);
-  char snippet[512];
-  snprintf(snippet, sizeof snippet, "<script src=\"%s/chat/widget.js\" data-site-key=\"%s\" async></script>",
-           H->base_url(), cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "site_key")));
-  cJSON_AddStringToObject(o, "snippet", snippet);
   return H->reply_json(r, status, o);
 }
 
