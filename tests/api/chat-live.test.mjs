@@ -58,6 +58,7 @@ test('an admin makes a shop: site key, origins, a secret shown once, the script 
   assert.equal(list.status, 200);
   assert.equal(list.json.items.length, 1);
   assert.equal(list.json.items[0].identity_secret, undefined, 'the secret is never listed');
+  assert.equal(list.json.items[0].snippet, shop.snippet, 'the list carries the snippet (the admin screen copies it)');
   const bad = await server.api('POST', '/api/v1/chat/shops', {session: admin, body: {name: 'x', origins: ['javascript:alert(1)']}});
   assert.equal(bad.status, 422);
   assert.equal(bad.json.error.field, 'origins');
