@@ -3,6 +3,7 @@
 // so, and then each kind's facts and time are shown. The dashboard reads the old figures until the swap.
 import { useState } from 'preact/hooks';
 import { ErrorAlert, api, html, number, t, useConfirm } from '@destek/agent';
+import { kindTitle } from './common.js';
 
 export function RebuildButton({ onDone }) {
   const [ask, dialog] = useConfirm();
@@ -27,8 +28,8 @@ export function RebuildButton({ onDone }) {
   return html`<div class="reports-rebuild" data-region="rebuild">
     <button class="btn btn-secondary btn-sm" type="button" data-action="rebuild" disabled=${busy} aria-busy=${busy ? 'true' : 'false'}
       onClick=${start}>${busy ? t('reports.rebuilding') : t('reports.rebuild')}</button>
-    <p class="small muted" role="status" data-note="rebuild">${busy ? t('reports.rebuilding') : done
-      ? t('reports.rebuilt', { list: done.map((k) => t('reports.rebuilt_kind', { kind: k.kind, n: number(k.facts), ms: number(k.ms) })).join(', ') })
+    <p class="small muted" role="status" data-note="rebuild" data-kinds=${done ? done.map((k) => k.kind).join(' ') : ''}>${busy ? t('reports.rebuilding') : done
+      ? t('reports.rebuilt', { list: done.map((k) => t('reports.rebuilt_kind', { kind: kindTitle(k.kind), n: number(k.facts), ms: number(k.ms) })).join(', ') })
       : ''}</p>
     <${ErrorAlert} error=${error} />
     ${dialog}</div>`;
