@@ -69,7 +69,7 @@ test('order sources: an ikas and an IdeaSoft shop made and edited on the screen;
   assert.deepEqual(errors, []);
 });
 
-test('chat shops: made on the screen, its secret shown once, the snippet copied; the origins edited', async () => {
+test('chat shops: made on the screen, its secret shown once, the snippet copied; the origins edited; deleted', async () => {
   await page.goto(server.url + '/app/admin/chat_shops');
   await page.locator('.admin-screen .row-actions button').first().click();
   const form = page.locator('form[data-form="chat-shop"]');
@@ -94,6 +94,10 @@ test('chat shops: made on the screen, its secret shown once, the snippet copied;
   await form.locator('[data-action="save"]').press('Enter');
   await card.locator('[data-field="origins"]').filter({ hasText: 'https://yeni.example' }).waitFor();
   await shot(page, 'chat-shops.png');
+  await card.locator('[data-action="delete"]').click();
+  await page.locator('[data-region="confirm"] [data-action="confirm"]').press('Enter');
+  await card.waitFor({ state: 'detached' });
+  assert.deepEqual((await api('GET', '/chat/shops')).items, []);
   assert.deepEqual(errors, []);
 });
 

@@ -10,4 +10,5 @@ export const panels = [{ slot: 'ticket.side', id: 'chat', panel: ChatPanel, orde
 
 export const admin = [{ id: 'chat_shops', label: 'chat.tab_shops', screen: ShopsScreen, order: 220 }];
 
-export const errors = { whatsapp_window_closed: 'chat.wa_window_closed', origin_not_allowed: 'chat.origin_not_allowed' };
+export const errors = { whatsapp_window_closed: 'chat.wa_window_closed', origin_not_allowed: 'chat.origin_not_allowed',
+  shop_in_use: 'chat.shop_in_use' };

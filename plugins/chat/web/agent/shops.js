@@ -1,6 +1,7 @@
 // Admin screen: the shops the chat widget runs on (plugins/chat/shops.c): each one's name, the page origins allowed,
 // the snippet to paste into the shop's pages (copied with one button), and the identity secret its backend signs
-// signed-in customers with, shown once when made or renewed and never again.
+// signed-in customers with, shown once when made or renewed and never again. A shop nobody has chatted on can be
+// deleted (the API refuses one with visitors: 409 shop_in_use, shown in the dialog).
 import { useState } from 'preact/hooks';
 import { Empty, ErrorAlert, F, FormActions, NewButton, SecretOnce, Section, api, html, required, t,
   useConfirm, useFocusOnMount, useForm, useList } from '@destek/agent';
@@ -56,6 +57,10 @@ export function ShopsScreen() {
     title: t('chat.rotate_title'), message: t('chat.rotate_text', { name: s.name }), action: t('chat.rotate'),
     onConfirm: async () => { setSecret(await api('POST', `/chat/shops/${s.id}/secret`)); },
   });
+  const remove = (s) => ask({
+    message: t('chat.delete_text', { name: s.name }),
+    onConfirm: async () => { await api('DELETE', `/chat/shops/${s.id}`); setEditing(null); await list.reload(); },
+  });
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('chat.shops_intro')}</p>
     ${secret ? html`<${SecretOnce} secret=${secret.identity_secret} title=${t('chat.identity_secret_of', { name: secret.name })}
@@ -75,6 +80,8 @@ export function ShopsScreen() {
         <button class="btn btn-ghost btn-sm" type="button" data-action="edit" aria-label=${t('chat.edit_named', { name: s.name })}
           onClick=${() => setEditing(s)}>${t('admin.edit')}</button>
         <button class="btn btn-ghost btn-sm" type="button" data-action="rotate" onClick=${() => rotate(s)}>${t('chat.rotate')}</button>
+        <button class="btn btn-ghost btn-sm" type="button" data-action="delete" aria-label=${t('chat.delete_named', { name: s.name })}
+          onClick=${() => remove(s)}>${t('admin.delete')}</button>
       </div></div>
       <${Snippet} shop=${s} />
     </article>`)}</div>
