@@ -1,10 +1,12 @@
 // Browser tests of the admin screens that had only an API: ikas and IdeaSoft order sources (made and edited through
-// the screen, secrets never shown back), the chat shops with the snippet to copy, and the reports' "Rebuild" button.
+// the screen, secrets never shown back, deleted unless orders came from them), the chat shops with the snippet to
+// copy, and the reports' "Rebuild" button.
 // An agent sees none of them, and the API refuses the agent too.
 // Screenshots: build/screenshots/order-sources-platforms.png, chat-shops.png, reports-rebuild.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, desk, launch, login, newPage, shot } from './ui-lib.mjs';
+import crypto from 'node:crypto';
+import { ADMIN, desk, eventually, launch, login, newPage, shot } from './ui-lib.mjs';
 
 let server, api, browser, page;
 const errors = [];
@@ -69,6 +71,35 @@ test('order sources: an ikas and an IdeaSoft shop made and edited on the screen;
   assert.deepEqual(errors, []);
 });
 
+test('order sources: deleting one no order came from; one with orders stays (the reason in the dialog)', async () => {
+  const ikas = (await api('GET', '/order-sources')).items.find((s) => s.kind === 'ikas');
+  const data = JSON.stringify({ id: 'o-1', orderNumber: 7001, status: 'CREATED', orderPaymentStatus: 'PAID', currencyCode: 'TRY',
+    totalFinalPrice: 10, orderedAt: 1793966400000, updatedAt: 1793966460000, customer: { email: 'zeynep@example.com' },
+    orderLineItems: [], shippingLines: [], orderPackages: [] });
+  const res = await fetch(ikas.webhook_url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ id: 'd-1', scope: 'store/order/created', data,
+      signature: crypto.createHmac('sha256', 'ikas-gizli-1').update(data).digest('hex') }) });
+  assert.equal(res.status, 200, await res.text());
+  await page.locator('[data-action="refresh"]').click();
+  await page.locator('tr[data-outcome="kept"]').waitFor();
+  await page.locator(`article[data-source="${ikas.id}"] [data-action="delete"]`).click();
+  await page.locator('[data-region="confirm"] [data-action="confirm"]').click();
+  await page.locator('[data-region="confirm"] .alert').filter({ hasText: /Etkin/ }).waitFor();   // orders.source_in_use
+  await page.keyboard.press('Escape');
+  // The IdeaSoft shop's log line (a refused delivery) goes with it: a new source may get its id again.
+  const ideaSrc = (await api('GET', '/order-sources')).items.find((s) => s.kind === 'ideasoft');
+  assert.equal((await fetch(ideaSrc.webhook_url, { method: 'POST', body: '{"id":1}' })).status, 401);
+  const logOf = async () => (await api('GET', `/order-deliveries?source_id=${ideaSrc.id}`)).items.length;
+  await eventually(async () => (await logOf()) === 1, 5000, 'the refused delivery logged');
+  const idea = page.locator('article[data-kind="ideasoft"]');
+  await idea.locator('[data-action="delete"]').click();
+  await page.locator('[data-region="confirm"] [data-action="confirm"]').press('Enter');
+  await idea.waitFor({ state: 'detached' });
+  assert.deepEqual((await api('GET', '/order-sources')).items.map((s) => s.kind), ['ikas']);
+  assert.equal(await logOf(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test('chat shops: made on the screen, its secret shown once, the snippet copied; the origins edited; deleted', async () => {
   await page.goto(server.url + '/app/admin/chat_shops');
   await page.locator('.admin-screen .row-actions button').first().click();
@@ -119,11 +150,11 @@ test('reports: an admin rebuilds after confirming and sees each kind\'s result; 
   await agentPage.locator('main').waitFor();
   assert.equal(await agentPage.locator('form[data-form="chat-shop"], article[data-shop]').count(), 0);
   for (const [method, p] of [['POST', '/reports/rebuild'], ['GET', '/chat/shops'], ['POST', '/chat/shops'],
-    ['GET', '/order-sources'], ['PATCH', '/order-sources/1']]) {
+    ['DELETE', '/chat/shops/1'], ['GET', '/order-sources'], ['PATCH', '/order-sources/1'], ['DELETE', '/order-sources/1']]) {
     // The role is checked before anything else (core/http.c): the agent's own session gets 403 forbidden.
     const got = await agentPage.evaluate(async ([m, q]) => {
       const res = await fetch('/api/v1' + q, { method: m, headers: { 'Content-Type': 'application/json' },
-        body: m === 'GET' ? undefined : '{"name":"x"}' });
+        body: m === 'GET' || m === 'DELETE' ? undefined : '{"name":"x"}' });
       return [res.status, (await res.json()).error.code];
     }, [method, p]);
     assert.deepEqual(got, [403, 'forbidden'], `${method} ${p}`);

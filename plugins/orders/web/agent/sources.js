@@ -1,10 +1,10 @@
 // Admin screen: the shops that send orders (WooCommerce, Shopify, ikas, IdeaSoft) with their signing secrets and, for
 // WooCommerce, REST polling, for IdeaSoft the shop's address, Admin API token and OAuth client for the refetch; the
-// webhook URL to give each shop; editing (or switching a shop off); "poll now"; and the delivery log (kept, failed,
+// webhook URL to give each shop; editing (or switching a shop off), deleting one no order came from; "poll now"; and the delivery log (kept, failed,
 // duplicate, stale, ping). Secrets are written, never shown: the API answers only whether they are set.
 import { useState } from 'preact/hooks';
-import { Empty, ErrorAlert, F, FormActions, MoreButton, Section, Table, api, dateTime, html, required, t, useFocusOnMount,
-  useForm, useList, NewButton } from '@destek/agent';
+import { Empty, ErrorAlert, F, FormActions, MoreButton, Section, Table, api, dateTime, html, required, t, useConfirm,
+  useFocusOnMount, useForm, useList, NewButton } from '@destek/agent';
 
 const KINDS = { woocommerce: 'orders.kind_woocommerce', shopify: 'orders.kind_shopify', ikas: 'orders.kind_ikas',
   ideasoft: 'orders.kind_ideasoft' };
@@ -107,6 +107,11 @@ export function SourcesScreen() {
     await list.reload();
   };
   const done = () => { setEditing(null); list.reload(); };
+  const [ask, dialog] = useConfirm();
+  const remove = (s) => ask({
+    message: t('orders.delete_text', { name: s.name }),
+    onConfirm: async () => { await api('DELETE', `/order-sources/${s.id}`); setEditing(null); await list.reload(); },
+  });
   const card = (s) => html`<article class="card item-card" key=${s.id} data-source=${s.id} data-kind=${s.kind}>
     <div class="row-between"><div class="item-main">
       <div><strong>${s.name}</strong> <span class="badge">${KINDS[s.kind] ? t(KINDS[s.kind]) : s.kind}</span>
@@ -124,7 +129,9 @@ export function SourcesScreen() {
       ${s.kind === 'woocommerce' && s.has_api_credentials ? html`
         <button class="btn btn-secondary btn-sm" type="button" data-action="poll" onClick=${() => poll(s)}>${t('orders.poll_now')}</button>` : null}
       <button class="btn btn-ghost btn-sm" type="button" data-action="edit" aria-label=${t('orders.edit_named', { name: s.name })}
-        onClick=${() => setEditing(s)}>${t('admin.edit')}</button></div>
+        onClick=${() => setEditing(s)}>${t('admin.edit')}</button>
+      <button class="btn btn-ghost btn-sm" type="button" data-action="delete" aria-label=${t('orders.delete_named', { name: s.name })}
+        onClick=${() => remove(s)}>${t('admin.delete')}</button></div>
     </div></article>`;
   return html`<div class="admin-screen">
     <p class="muted screen-intro">${t('orders.sources_intro')}</p>
@@ -137,5 +144,6 @@ export function SourcesScreen() {
     ${list.items && !items.length ? html`<${Empty}>${t('orders.no_sources')}<//>` : null}
     <div class="item-list">${items.map(card)}</div>
     <${Deliveries} />
+    ${dialog}
   </div>`;
 }
