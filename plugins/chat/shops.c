@@ -2,10 +2,11 @@
  * and the secret the shop's backend signs its signed-in customers' identity with (shown when made or rotated, never
  * again).
  *
- *   GET   /api/v1/chat/shops                 -> {items: [{id, name, site_key, origins, created_at, updated_at}]}
+ *   GET   /api/v1/chat/shops                 -> {items: [{id, name, site_key, origins, snippet, created_at, updated_at}]}
  *   POST  /api/v1/chat/shops {name, origins} -> 201, the shop with identity_secret
  *   PATCH /api/v1/chat/shops/{id} {name?, origins?}
- *   POST  /api/v1/chat/shops/{id}/secret     -> the shop with a new identity_secret (the old one stops working) */
+ *   POST  /api/v1/chat/shops/{id}/secret     -> the shop with a new identity_secret (the old one stops working)
+ *   DELETE /api/v1/chat/shops/{id}           -> 204; 409 shop_in_use once anyone has chatted on it */
 #include "chat.h"
 
 #include <stdio.h>
@@ -62,6 +63,11 @@ static cJSON *shop_json(struct destek_db *db, int64_t id)
     free(list);
     cJSON_AddStringToObject(o, "created_at", (const char *)sqlite3_column_text(st, 4));
     cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 5));
+    /* The tag to paste into the shop's pages, every time it is shown (the admin screen copies it from the list). */
+    char snippet[512];
+    snprintf(snippet, sizeof snippet, "<script src=\"%s/chat/widget.js\" data-site-key=\"%s\" async></script>",
+             H->base_url(), (const char *)sqlite3_column_text(st, 2));
+    cJSON_AddStringToObject(o, "snippet", snippet);
   }
   H->db_done(st);
   return o;
@@ -89,10 +95,6 @@ static int reply_with_secret(struct destek_req *r, int status, int64_t id, const
   cJSON *o = shop_json(H->db_read(r), id);
   if (!o) return H->error(r, 404, "not_found", "no such shop");
   cJSON_AddStringToObject(o, "identity_secret", secret);
-  char snippet[512];
-  snprintf(snippet, sizeof snippet, "<script src=\"%s/chat/widget.js\" data-site-key=\"%s\" async></script>",
-           H->base_url(), cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "site_key")));
-  cJSON_AddStringToObject(o, "snippet", snippet);
   return H->reply_json(r, status, o);
 }
 
@@ -166,10 +168,37 @@ static int shop_secret(struct destek_req *r)
   return reply_with_secret(r, 200, id, secret);
 }
 
+/* A shop nobody has chatted on yet (one made by mistake) goes; one with visitors stays, because their conversations
+ * (tickets) and KVKK exports name it: removing its origins stops the widget on every page instead. */
+static int shop_delete(struct destek_req *r)
+{
+  int64_t id = H->param_int(r, "id");
+  struct destek_db *w = H->db_write(r);
+  if (!w) return H->status(r);
+  if (!H->db_int(w, 0, "SELECT count(*) FROM chat_shops WHERE id = ?1", "i", id))
+    return H->error(r, 404, "not_found", "no such shop");
+  if (H->db_int(w, 0, "SELECT EXISTS (SELECT 1 FROM chat_visitors WHERE shop_id = ?1)"
+                      " OR EXISTS (SELECT 1 FROM chat_conversations WHERE shop_id = ?1)", "i", id))
+    return H->error(r, 409, "shop_in_use", "visitors have chatted on this shop; remove its origins to stop the widget");
+  char *name = H->db_text_new(w, "SELECT name FROM chat_shops WHERE id = ?1", "i", id);
+  if (H->db_exec(w, "DELETE FROM chat_shops WHERE id = ?1", "i", id) != SQLITE_OK) {
+    free(name);
+    return H->error(r, 500, "internal", "the shop could not be deleted");
+  }
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "name", name ? name : "");
+  free(name);
+  char target[32];
+  snprintf(target, sizeof target, "chat_shop:%lld", (long long)id);
+  H->audit(r, "chat.shop_deleted", target, detail);
+  return H->reply_empty(r, 204);
+}
+
 const struct destek_route chat_shop_routes[] = {
   { "GET", "/api/v1/chat/shops", shops_list, DESTEK_ADMIN, NULL, 0 },
   { "POST", "/api/v1/chat/shops", shop_create, DESTEK_ADMIN, NULL, 0 },
   { "PATCH", "/api/v1/chat/shops/{id}", shop_update, DESTEK_ADMIN, "id:int", 0 },
   { "POST", "/api/v1/chat/shops/{id}/secret", shop_secret, DESTEK_ADMIN, "id:int", 0 },
+  { "DELETE", "/api/v1/chat/shops/{id}", shop_delete, DESTEK_ADMIN, "id:int", 0 },
   { 0 }
 };

@@ -485,6 +485,34 @@ static int source_list(struct destek_req *r)
   return ord_reply_json(r, 200, ord_list_new(items, 0));
 }
 
+/* DELETE /api/v1/order-sources/{id}: a shop set up by mistake, or never used, goes with its delivery log (ids may be
+ * taken again, and a new source must not inherit old dedupe keys). One whose orders are stored stays (they name it):
+ * 409 source_in_use; switching it off (active: false) refuses its deliveries instead. */
+static int source_delete(struct destek_req *r)
+{
+  int64_t id = ord_param_int(r, "id");
+  struct destek_db *w = ord_db_write(r);
+  if (!w) return ord_status(r);
+  char *name = ord_db_text_new(w, "SELECT name FROM orders_sources WHERE id = ?1", "i", id);
+  if (!name) return ord_error(r, 404, "not_found", "no such order source");
+  if (ord_db_int(w, 0, "SELECT EXISTS (SELECT 1 FROM orders_orders WHERE source_id = ?1)", "i", id)) {
+    free(name);
+    return ord_error(r, 409, "source_in_use", "orders from this shop are stored; switch it off instead");
+  }
+  if (ord_db_exec(w, "DELETE FROM orders_deliveries WHERE source_id = ?1", "i", id) != SQLITE_OK ||
+      ord_db_exec(w, "DELETE FROM orders_sources WHERE id = ?1", "i", id) != SQLITE_OK) {
+    free(name);
+    return ord_error(r, 500, "internal", "the source could not be deleted");
+  }
+  char target[40];
+  snprintf(target, sizeof target, "order_source:%lld", (long long)id);
+  cJSON *detail = cJSON_CreateObject();
+  cJSON_AddStringToObject(detail, "name", name);
+  free(name);
+  ord_audit(r, "orders.source_deleted", target, detail);
+  return ord_reply_empty(r, 204);
+}
+
 /* POST /api/v1/order-sources/{id}/poll: polls a WooCommerce source now (what the schedule does). */
 static int source_poll(struct destek_req *r)
 {
@@ -553,6 +581,7 @@ const struct destek_route ord_source_routes[] = {
   { "GET",   "/api/v1/order-sources",              source_list,   DESTEK_ADMIN,  NULL },
   { "GET",   "/api/v1/order-sources/{id}",         source_get,    DESTEK_ADMIN,  "id:int" },
   { "PATCH", "/api/v1/order-sources/{id}",         source_update, DESTEK_ADMIN,  "id:int" },
+  { "DELETE", "/api/v1/order-sources/{id}",        source_delete, DESTEK_ADMIN,  "id:int" },
   { "POST",  "/api/v1/order-sources/{id}/poll",    source_poll,   DESTEK_ADMIN,  "id:int" },
   { "POST",  "/api/v1/order-sources/{id}/webhook", webhook,       DESTEK_PUBLIC, "id:int", 4 * 1024 * 1024 },
   { "GET",   "/api/v1/order-deliveries",           delivery_list, DESTEK_ADMIN,  NULL },

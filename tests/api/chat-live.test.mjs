@@ -58,6 +58,7 @@ test('an admin makes a shop: site key, origins, a secret shown once, the script 
   assert.equal(list.status, 200);
   assert.equal(list.json.items.length, 1);
   assert.equal(list.json.items[0].identity_secret, undefined, 'the secret is never listed');
+  assert.equal(list.json.items[0].snippet, shop.snippet, 'the list carries the snippet (the admin screen copies it)');
   const bad = await server.api('POST', '/api/v1/chat/shops', {session: admin, body: {name: 'x', origins: ['javascript:alert(1)']}});
   assert.equal(bad.status, 422);
   assert.equal(bad.json.error.field, 'origins');
@@ -87,6 +88,21 @@ test('origins: CORS for the shop\'s pages, refused for any other, the preflight 
   assert.equal(noToken.status, 401);
   const badKey = await chat('POST', '/api/v1/chat/session', {body: {site_key: 'ck_nope'}});
   assert.equal(badKey.status, 422);
+});
+
+test('a shop nobody has chatted on is deleted; one with visitors stays (409); agents are refused', async () => {
+  const spare = await server.api('POST', '/api/v1/chat/shops', {session: admin, body: {name: 'Yanlışlıkla', origins: []}});
+  assert.equal(spare.status, 201, spare.text);
+  const byAgent = await server.api('DELETE', `/api/v1/chat/shops/${spare.json.id}`, {session: agent});
+  assert.equal(byAgent.status, 403);
+  const del = await server.api('DELETE', `/api/v1/chat/shops/${spare.json.id}`, {session: admin});
+  assert.equal(del.status, 204, del.text);
+  assert.equal((await server.api('DELETE', `/api/v1/chat/shops/${spare.json.id}`, {session: admin})).status, 404);
+  const used = await server.api('DELETE', `/api/v1/chat/shops/${shop.id}`, {session: admin});   // the origins test chatted
+  assert.equal(used.status, 409, used.text);
+  assert.equal(used.json.error.code, 'shop_in_use');
+  const list = await server.api('GET', '/api/v1/chat/shops', {session: admin});
+  assert.deepEqual(list.json.items.map((s) => s.id), [shop.id]);
 });
 
 test('a conversation is a ticket of the channel chat; retries never duplicate; the sequence orders both ways', async () => {

@@ -21,5 +21,7 @@ export const admin = [
   { id: 'order_carriers', label: 'orders.tab_carriers', screen: CarriersScreen, order: 210 },
 ];
 
+export const errors = { source_in_use: 'orders.source_in_use' };
+
 export const events = ['order.*', 'order.created', 'order.updated', 'order.linked', 'order.unlinked', 'shipment.*',
   'shipment.created', 'shipment.updated'];

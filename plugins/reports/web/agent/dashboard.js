@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorAlert, api, html, navigate, number, onLinkClick, t } from '@destek/agent';
 import { DailyChart } from './chart.js';
+import { RebuildButton } from './rebuild.js';
 import { AGES, BUCKET_KEYS as BUCKETS, KIND_ORDER, SHARES, change, isSummed, dimTitle, drillHref, hours, kindTitle, measureTitle, pct, pctText, valueLabel } from './common.js';
 
 /* The n days up to today (the shop's today, as the server counts days: its first answer's "to"). */
@@ -154,27 +155,29 @@ function KindSection({ kind, k, all, range, hoursMode }) {
   </section>`;
 }
 
-export function ReportsPage() {
+export function ReportsPage({ user }) {
   // No range asked at first: the server's default (the last 30 days of the shop's days) comes back with the answer.
   const [asked, setAsked] = useState(null);
   const [today, setToday] = useState(null);
   const [hoursMode, setHours] = useState('calendar');
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
+  const [built, setBuilt] = useState(0);   // a rebuild done: the figures again
   useEffect(() => {
     let live = true;
     setError(null);
     api('GET', `/reports/dashboard?${new URLSearchParams({ ...(asked || {}), hours: hoursMode })}`)
       .then((j) => { if (live) { setData(j); if (!asked) setToday(j.to); } }).catch((e) => { if (live) setError(e); });
     return () => { live = false; };
-  }, [asked, hoursMode]);
+  }, [asked, hoursMode, built]);
   const range = asked || (data ? { from: data.from, to: data.to } : { from: '', to: '' });
   const setRange = setAsked;
   const kinds = data ? Object.keys(data.kinds) : [];
   const rank = (x) => (KIND_ORDER.indexOf(x) < 0 ? 99 : KIND_ORDER.indexOf(x));
   const order = (a, b) => rank(a) - rank(b);
   return html`<main class="page reports-page" id="main">
-    <div class="page-head"><h1>${t('reports.title')}</h1></div>
+    <div class="page-head"><h1>${t('reports.title')}</h1>
+      ${user && user.role === 'admin' ? html`<${RebuildButton} onDone=${() => setBuilt((n) => n + 1)} />` : null}</div>
     <form class="reports-controls" onSubmit=${(e) => e.preventDefault()} aria-label=${t('reports.range')}>
       <label>${t('reports.from')}<input type="date" data-range="from" value=${range.from} max=${range.to}
         onChange=${(e) => e.currentTarget.value && setRange({ ...range, from: e.currentTarget.value })} /></label>
