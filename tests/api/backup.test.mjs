@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import {spawnSync} from 'node:child_process';
-import {startServer, runCli, tempDir, login, setupAdmin, assertError, request, sqlite3, ADMIN_PASSWORD} from './lib.mjs';
+import {startServer, runCli, tempDir, login, setupAdmin, assertError, eventually, request, sqlite3, ADMIN_PASSWORD} from './lib.mjs';
 
 const out = (r) => `exit ${r.code}${r.timedOut ? ' (timed out)' : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const b64 = (buf) => Buffer.from(buf).toString('base64');
@@ -138,7 +138,9 @@ describe('restore', () => {
       const dl = await again.api('GET', attachment.url, {session: s});
       assertError(dl, 500, 'file_missing');
       assert.match(dl.json.error.message, /missing/);
-      assert.match(again.stderrText(), /file is missing: .*attachments\//, 'the path is logged');
+      // the log line is written by the server's logger thread: wait for it
+      const logged = await eventually(async () => again.stderrText(), (t) => /file is missing: .*attachments\//.test(t));
+      assert.match(logged, /file is missing: .*attachments\//, 'the path is logged');
     } finally { await again.stop(); }
   });
 
