@@ -146,10 +146,11 @@ static int tar_header(char *h, const char *name, uint64_t size, time_t mtime)
   return 0;
 }
 
-/* Appends the file at path as entry name. 0, or -1 with a message in err. */
+/* Appends the file at path as entry name. 0, 1 when it no longer exists, or -1 with a message in err. */
 static int tar_add_file(struct tar_out *t, const char *path, const char *name, char *err, size_t errlen)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT) return 1;   /* removed since it was listed: a deletion after the database copy */
   if (fd < 0) { say(err, errlen, "cannot read %s: %s", path, strerror(errno)); return -1; }
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -241,6 +242,7 @@ static int tar_add_tree(struct tar_out *t, const char *data, const char *rel, lo
     else if (S_ISREG(sb.st_mode)) {
       rc = tar_add_file(t, path, sub, err, errlen);
       if (rc == 0) (*count)++;
+      if (rc == 1) rc = 0;
     }
     /* anything else (a link, a socket) is not something Destek stores: left out */
   }
@@ -288,7 +290,9 @@ int cli_backup(const struct config *cfg, const char *file)
     return 1;
   }
   long files = 0;
-  rc = tar_add_file(&t, tmpdb, "destek.db", err, sizeof err);
+  err[0] = 0;
+  rc = tar_add_file(&t, tmpdb, "destek.db", err, sizeof err) == 0 ? 0 : -1;
+  if (rc != 0 && !*err) say(err, sizeof err, "the copy of the database vanished");
   unlink(tmpdb);
   for (size_t i = 0; rc == 0 && i < N_STORED; i++) rc = tar_add_tree(&t, cfg->data, STORED_DIRS[i], &files, err, sizeof err);
   if (rc == 0) {
@@ -436,9 +440,22 @@ static int extract(int fd, const char *stage, long *files, char *err, size_t err
     if (strtoul(chk, NULL, 8) != sum) { say(err, errlen, "the archive is damaged (a header's checksum is wrong)"); return -1; }
     char name[300];
     size_t plen = strnlen((const char *)h + 345, 155), nlen = strnlen((const char *)h, 100);
-    if (plen && memcmp(h + 257, "ustar", 5) == 0) snprintf(name, sizeof name, "%.*s/%.*s", (int)plen, (const char *)h + 345, (int)nlen, (const char *)h);
+    if (plen && memcmp(h + 257, "ustar\0", 6) == 0)   /* POSIX ustar: GNU tar's own format has no prefix there */ snprintf(name, sizeof name, "%.*s/%.*s", (int)plen, (const char *)h + 345, (int)nlen, (const char *)h);
     else snprintf(name, sizeof name, "%.*s", (int)nlen, (const char *)h);
     char type = (char)h[156];
+    size_t len = strlen(name);
+    if (type == '5' && len > 1 && name[len - 1] == '/') name[--len] = 0;
+    if (type == '5' && (!strcmp(name, "attachments") || !strcmp(name, "files") || (strcmp(name, "destek.db") && entry_name_ok(name)))) {
+      /* a folder, as tar(1) writes them when a person packs the backup again: made, holding nothing yet */
+      if (tar_size(h + 124) != 0) { say(err, errlen, "the archive is damaged (folder %s has a size)", name); return -1; }
+      char dpath[4096];
+      snprintf(dpath, sizeof dpath, "%s/%s", stage, name);
+      if (make_parents(stage, name) != 0 || (mkdir(dpath, 0700) != 0 && errno != EEXIST)) {
+        say(err, errlen, "cannot create %s: %s", name, strerror(errno));
+        return -1;
+      }
+      continue;
+    }
     if (type != '0' && type != 0) {
       say(err, errlen, "the archive holds %s, which is not a regular file (type '%c'): refused", name, type >= ' ' ? type : '?');
       return -1;

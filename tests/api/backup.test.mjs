@@ -144,6 +144,20 @@ describe('restore', () => {
     } finally { await again.stop(); }
   });
 
+  test('a backup a person unpacked and packed again with tar(1) restores', async () => {
+    const x = tempDir();
+    assert.equal(spawnSync('tar', ['-xf', backupFile, '-C', x]).status, 0);
+    const repacked = path.join(tempDir(), 'repacked.tar');
+    const pack = spawnSync('tar', ['-cf', repacked, '-C', x, 'destek.db', 'attachments', 'files'], {encoding: 'utf8'});
+    assert.equal(pack.status, 0, pack.stderr);
+    const fresh = tempDir();
+    const r = await runCli(['restore', repacked, '--data', fresh]);
+    assert.equal(r.code, 0, out(r));
+    const want = treeHash(x);
+    const got = treeHash(fresh);
+    for (const [name, hash] of Object.entries(want)) if (name !== 'destek.db') assert.equal(got[name], hash, name);
+  });
+
   const hostile = [
     ['a "../" path', () => Buffer.concat([tarEntry('destek.db', fs.readFileSync(oldBackup)), tarEntry('attachments/../../evil', Buffer.from('x')), tarEntry('../evil', Buffer.from('x')), tarEnd()]), /"\.\.\/\.\.|accepted/],
     ['an absolute path', () => Buffer.concat([tarEntry('destek.db', fs.readFileSync(oldBackup)), tarEntry('/tmp/destek-evil', Buffer.from('x')), tarEnd()]), /accepted/],
