@@ -349,6 +349,15 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 
 static void rm_tree(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
+static int sync_dir_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+  (void)sb; (void)ftw;
+  return flag == FTW_DP && fsync_path(path, 1) != 0 ? -1 : 0;
+}
+
+/* Syncs every folder under path (the files are synced as they are written): their entries survive a power cut. */
+static int sync_tree(const char *path) { return nftw(path, sync_dir_one, 16, FTW_DEPTH | FTW_PHYS); }
+
 /* A name restore accepts: "destek.db", or attachments/... or files/... whose parts are 1-128 characters of
  * [A-Za-z0-9._-], not starting with '.' (so no "." or "..", no hidden temporaries), no empty part, no leading '/'. */
 static int entry_name_ok(const char *name)
@@ -595,6 +604,11 @@ int cli_restore(const struct config *cfg, const char *file)
     snprintf(moves[n].from, sizeof moves[n].from, "%s", staged);
     snprintf(moves[n].to, sizeof moves[n].to, "%s", cur);
     n++;
+  }
+  if (sync_tree(stage) != 0) {
+    fprintf(stderr, "destek restore: cannot sync %s: %s; nothing was changed\n", stage, strerror(errno));
+    rm_tree(stage);
+    return 1;
   }
   int done = 0;
   for (; done < n; done++) {
