@@ -158,6 +158,20 @@ describe('restore', () => {
     for (const [name, hash] of Object.entries(want)) if (name !== 'destek.db') assert.equal(got[name], hash, name);
   });
 
+  test('a restore that fails half-way puts back what it moved: the desk stays as it was', async () => {
+    const data = tempDir();
+    assert.equal((await runCli(['restore', backupFile, '--data', data])).code, 0);
+    const before = treeHash(data);
+    // files/ cannot be moved aside (a copy of that name exists already): destek.db and attachments/ were moved first
+    const stamp = (d) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    for (let i = 0; i < 30; i++) fs.mkdirSync(path.join(data, `files.before-restore-${stamp(new Date(Date.now() + i * 1000))}`));
+    const r = await runCli(['restore', backupFile, '--data', data]);
+    assert.notEqual(r.code, 0, out(r));
+    assert.match(r.stderr, /left as it was/, out(r));
+    assert.deepEqual(treeHash(data), before, 'the desk is as it was');
+    assert.deepEqual(fs.readdirSync(data).filter((f) => /^(destek\.db|attachments)\.before-restore/.test(f) || f.startsWith('.restore')), []);
+  });
+
   const hostile = [
     ['a "../" path', () => Buffer.concat([tarEntry('destek.db', fs.readFileSync(oldBackup)), tarEntry('attachments/../../evil', Buffer.from('x')), tarEntry('../evil', Buffer.from('x')), tarEnd()]), /"\.\.\/\.\.|accepted/],
     ['an absolute path', () => Buffer.concat([tarEntry('destek.db', fs.readFileSync(oldBackup)), tarEntry('/tmp/destek-evil', Buffer.from('x')), tarEnd()]), /accepted/],
