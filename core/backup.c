@@ -297,7 +297,7 @@ int cli_backup(const struct config *cfg, const char *file)
   for (size_t i = 0; rc == 0 && i < N_STORED; i++) rc = tar_add_tree(&t, cfg->data, STORED_DIRS[i], &files, err, sizeof err);
   if (rc == 0) {
     /* the end: two zero blocks, then zeros to a whole record as tar(1) writes it */
-    static const char zeros[RECORD];
+    static const char zeros[RECORD + 2 * BLOCK];   /* pad is at most 2 blocks and a record less one byte */
     size_t pad = 2 * BLOCK + (size_t)((RECORD - (t.written + 2 * BLOCK) % RECORD) % RECORD);
     if (write_all(t.fd, zeros, pad) != 0) { say(err, sizeof err, "cannot write the archive: %s", strerror(errno)); rc = -1; }
     else t.written += pad;

@@ -87,6 +87,9 @@ describe('backup', () => {
     assert.match(r.stdout, /stored file/, out(r));
     assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);
     assert.deepEqual(fs.readdirSync(dir), ['desk.tar'], 'no temporary file left beside it');
+    const whole = fs.readFileSync(backupFile);
+    assert.equal(whole.length % 10240, 0, 'whole tar records');
+    assert.ok(whole.subarray(whole.length - 1024).every((b) => b === 0), 'it ends with two zero blocks');
     // a person opens it with tar
     const list = spawnSync('tar', ['-tf', backupFile], {encoding: 'utf8'});
     assert.equal(list.status, 0, list.stderr);
