@@ -19,8 +19,8 @@ static const char USAGE[] =
   "commands:\n"
   "  serve                 run the server (the default)\n"
   "  admin add             add an admin or agent (password on standard input)\n"
-  "  backup FILE           write a consistent copy of the database to FILE (works while the server runs)\n"
-  "  restore FILE          replace the database with a backup (the server must be stopped)\n"
+  "  backup FILE           write the database and every stored file to FILE, a tar (works while the server runs)\n"
+  "  restore FILE          replace the database and stored files with a backup (the server must be stopped)\n"
   "  migrate               apply database migrations and report the schema version\n"
   "  plugins [reload]      list the loaded plugins; reload the Lua plugins of the running server\n"
   "  consent proof|key|verify  a contact's signed consent proof; the signing key; check a proof document\n"
@@ -60,14 +60,18 @@ static const char ADMIN_HELP[] =
 static const char BACKUP_HELP[] =
   "usage: destek backup FILE [--data DIR]\n"
   "\n"
-  "Writes a consistent, compact copy of the database to FILE (replacing it atomically). Safe while the server\n"
-  "runs. Restore with `destek restore FILE` while the server is stopped.\n";
+  "Writes one tar file: a consistent, compact copy of the database (destek.db) and every stored file\n"
+  "(attachments/, files/: ticket attachments, modules' files), replacing FILE atomically. Safe while the\n"
+  "server runs. Open it with `tar -tf FILE`; restore with `destek restore FILE` while the server is stopped.\n";
 
 static const char RESTORE_HELP[] =
   "usage: destek restore FILE [--data DIR]\n"
   "\n"
-  "Checks that FILE is a healthy Destek backup, keeps the current database beside it as\n"
-  "destek.db.before-restore-TIME, and puts the backup in its place. The server must be stopped.\n";
+  "Checks that FILE is a healthy Destek backup (the database's integrity and schema; every entry a regular\n"
+  "file under attachments/ or files/, nothing outside the data directory; the archive complete) before it\n"
+  "changes anything, keeps the current database and folders beside them as NAME.before-restore-TIME, and\n"
+  "puts the backup's in their place. A backup of an older Destek (the database alone) still restores, with\n"
+  "a warning. The server must be stopped.\n";
 
 static const char MIGRATE_HELP[] =
   "usage: destek migrate [--data DIR]\n"

@@ -278,14 +278,20 @@ static int stored_file_read(struct destek_req *r, sqlite3_stmt *st, int64_t id, 
   tkt_attachments_dir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/%s", dir, storage);
   FILE *f = fopen(path, "rb");
+  int open_errno = f ? 0 : errno;
   sf->data = malloc(sf->size + 1);
   if (!sf->data) abort();
   if (!f || fread(sf->data, 1, sf->size, f) != sf->size) {
-    if (f) fclose(f);
     free(sf->data);
     sf->data = NULL;
-    tkt_log(DESTEK_LOG_ERROR, "attachment %lld: cannot read %s", (long long)id, path);
-    return tkt_error(r, 500, "internal", "the attachment's file is missing");
+    /* Server-side loss (a restore without the files, a disk problem): 500 like every other failure of the server's
+     * own store, with a code of its own so that a client can say what is wrong; the path goes to the log. */
+    int missing = !f && open_errno == ENOENT;
+    tkt_log(DESTEK_LOG_ERROR, "attachment %lld: %s %s%s%s", (long long)id, missing ? "its file is missing:" : "cannot read",
+            path, missing ? "" : ": ", missing ? "" : (f ? "shorter than recorded" : strerror(open_errno)));
+    if (f) fclose(f);
+    return tkt_error(r, 500, "file_missing", missing ? "the attachment's file is missing on the server"
+                                                     : "the attachment's file cannot be read on the server");
   }
   fclose(f);
   return 0;
