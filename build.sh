@@ -65,11 +65,13 @@ ensure_npm() {
 }
 
 # --- build ------------------------------------------------------------------------------------------------------
-build_release() {
+build_release() {  # [TARGET...]: only these cmake targets (all by default)
+  local only=()
+  (($#)) && only=(--target "$@")
   scripts/fetch-deps.sh build/deps
   node scripts/build-web.mjs build/web
   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESTEK_DEPS=build/deps >/dev/null
-  cmake --build build/release -j "$jobs" >/dev/null || cmake --build build/release -j 1
+  cmake --build build/release -j "$jobs" "${only[@]}" >/dev/null || cmake --build build/release -j 1 "${only[@]}"
   cp build/release/destek build/destek
   strip build/destek
 }
@@ -102,12 +104,21 @@ case $cmd in
     exec build/destek serve "$@" ;;
   test)
     ensure_packages test
-    # Each step's wall seconds go to the closing table of scripts/run-tests.sh.
-    t=$SECONDS; ensure_npm; build_release; bt="release (npm, web, cmake)=$((SECONDS - t))"
-    t=$SECONDS; build_asan; bt+=";asan=$((SECONDS - t))"
-    t=$SECONDS; build_fuzz; bt+=";fuzz=$((SECONDS - t))"
-    export DESTEK_BUILD_TIMES=$bt
+    # Only build/destek here: the browser tests need nothing else and start on it at once. The rest of the release
+    # build (module .so files, unit tests, test plugins), the ASan+UBSan build and the fuzz targets are built by
+    # scripts/run-tests.sh (DESTEK_TEST_BUILDS=1) beside the browser tests, which leave most of the CPU idle.
+    # The step's wall seconds go to the closing table of scripts/run-tests.sh.
+    t=$SECONDS; ensure_npm; build_release destek; export DESTEK_BUILD_TIMES="release, build/destek only (npm, web, cmake)=$((SECONDS - t))"
+    export DESTEK_TEST_BUILDS=1
     exec scripts/run-tests.sh ;;
+  test-build)   # the builds scripts/run-tests.sh makes with DESTEK_TEST_BUILDS=1: release-rest, asan, fuzz
+    case ${2:-} in
+      # Everything of the release build but build/destek, which browser tests may be running: never copied here.
+      release-rest) cmake --build build/release -j "$jobs" >/dev/null || cmake --build build/release -j 1 ;;
+      asan) build_asan ;;
+      fuzz) ensure_packages fuzz; build_fuzz ;;
+      *) die "test-build: release-rest, asan or fuzz" ;;
+    esac ;;
   bench)
     ensure_packages test; ensure_npm; build_release
     exec tests/bench/run.sh ;;

@@ -72,7 +72,7 @@ async function eventually(what, fn, ms = 15000) {
 // From the top of the page: a full-page shot of a scrolled page repeats the sticky top bar in the middle.
 async function shot(name, p = page) {
   await p.evaluate(() => { if (document.activeElement && document.activeElement.blur) document.activeElement.blur(); window.scrollTo(0, 0); });
-  await p.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+  await p.screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage: true });
 }
 
 async function openTab(tab, p = page) {

@@ -54,7 +54,7 @@ after(async () => {
   try { if (browser) await browser.close(); } finally { if (server) await server.stop(); }
 });
 
-const shot = (name, p) => (p || page).screenshot({ path: path.join(SHOTS, name), fullPage: true });
+const shot = (name, p) => (p || page).screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage: true });
 
 async function login(p, who) {
   await p.goto(server.url + '/login');

@@ -83,8 +83,8 @@ test('a visitor on another origin chats with an agent in the ticket view; a netw
   await panel.getByText('Ziyaretçi yazıyor…').waitFor({ timeout: 5000 });
   await panel.getByText('Ziyaretçi son mesajı okudu').waitFor({ timeout: 5000 });
   await visitor.getByLabel('Mesajınız').fill('');
-  await visitor.screenshot({ path: path.join(SHOTS, 'chat-visitor.png') });
-  await agent.screenshot({ path: path.join(SHOTS, 'chat-agent.png') });
+  await visitor.screenshot({ timeout: 30000, path: path.join(SHOTS, 'chat-visitor.png') });
+  await agent.screenshot({ timeout: 30000, path: path.join(SHOTS, 'chat-agent.png') });
 
   // The network goes away while the visitor writes; the message goes out once it is back, once.
   await visitor.context().setOffline(true);
@@ -128,7 +128,7 @@ test('outside business hours the widget is the contact form, in the page\'s lang
   await visitor.getByLabel('Your message').fill('Please call me back tomorrow.');
   await visitor.getByRole('button', { name: 'Send message' }).click();
   await visitor.getByText('Thank you, we got your message').waitFor();
-  await visitor.screenshot({ path: path.join(SHOTS, 'chat-offline.png') });
+  await visitor.screenshot({ timeout: 30000, path: path.join(SHOTS, 'chat-offline.png') });
   const list = await api('GET', '/tickets?channel=web&limit=50');
   assert.ok(list.items.some((t) => t.customer && t.customer.email === 'night@example.com' && t.tags.includes('chat_offline')));
   await api('PATCH', '/settings', { 'chat.hours': '' });

@@ -61,7 +61,7 @@ after(async () => {
 });
 
 const h1 = () => page.locator('h1');
-const shot = (name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+const shot = (name) => page.screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage: true });
 const htmlLang = () => page.evaluate(() => document.documentElement.lang);
 
 async function pickLang(code) {

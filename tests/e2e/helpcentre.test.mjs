@@ -78,7 +78,8 @@ test('the contact form suggests articles while the subject is typed; opened and 
   await tab.locator('article h1').waitFor();
   await tab.close();
   await page.goto('about:blank');   // leaves the form without sending it
-  const deadline = Date.now() + 5000;
+  // The counts come in a beacon as the page is left; a busy machine (load 30-35 on 2 cores) delivered it past 5 s.
+  const deadline = Date.now() + 15000;
   let a;
   do {
     a = (await api('GET', '/helpcentre/articles?status=published')).items.find((x) => x.slug === 'kargo-ucreti');

@@ -123,9 +123,9 @@ test('after a server restart the page reconnects by itself, and says live update
   await note.waitFor({ timeout: 10000 });
   assert.equal((await note.textContent()).trim(), 'Canlı güncelleme yok');
   assert.match(await note.getAttribute('title'), /yeniden bağlanılıyor/);
-  await page.screenshot({ path: path.join(SHOTS, 'live-offline.png') });
+  await page.screenshot({ timeout: 30000, path: path.join(SHOTS, 'live-offline.png') });
   await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: path.join(SHOTS, 'live-offline-phone.png') });
+  await page.screenshot({ timeout: 30000, path: path.join(SHOTS, 'live-offline-phone.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
 
   server = await startServer({ dataDir, expectSetup: false, args: ['--listen', '127.0.0.1:' + port] });
@@ -152,7 +152,7 @@ test('two agents on one ticket see each other viewing and typing; a reply reache
   await b.page.locator('textarea').click();
   await b.page.keyboard.type('Merhaba, kargonuz yola çıktı');
   await presenceA.getByText('Mehmet Kaya yanıt yazıyor.').waitFor({ timeout: 5000 });
-  await a.page.screenshot({ path: path.join(SHOTS, 'live-presence.png') });
+  await a.page.screenshot({ timeout: 30000, path: path.join(SHOTS, 'live-presence.png') });
   await a.page.locator('textarea').fill('Kargo takip numaranız TR123.');
   await a.page.locator('[data-action="send"]').click();
   await b.page.locator('.thread').getByText('Kargo takip numaranız TR123.').waitFor({ timeout: LIVE_MS });

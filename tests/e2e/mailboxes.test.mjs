@@ -52,7 +52,7 @@ after(async () => {
   try { if (browser) await browser.close(); } finally { if (server) await server.stop(); }
 });
 
-const shot = (name, p) => (p || page).screenshot({ path: path.join(SHOTS, name), fullPage: true });
+const shot = (name, p) => (p || page).screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage: true });
 const card = (kind) => page.locator(`[data-card="${kind}"]`);
 
 test('outgoing mail: saved from the screen, tested; a wrong password typed in shows the refusal', async () => {

@@ -47,7 +47,7 @@ async function newPage(viewport, locale) {
   });
   return page;
 }
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+const shot = (page, name) => page.screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage: true });
 
 async function waitFor(fn, what, ms = 15000) {
   const end = Date.now() + ms;

@@ -393,7 +393,7 @@ test('customer panel: details, the other tickets with their status, a labelled s
   assert.equal(await page.locator('[data-slot="ticket.side"]').getAttribute('aria-label'), 'Eklenti panelleri (siparişler, iadeler)');
   await page.evaluate(() => window.scrollTo(0, 0));
   const box = await page.locator('aside.side').boundingBox();
-  await page.screenshot({ path: path.join(SHOTS, 'customer-panel.png'), fullPage: true,
+  await page.screenshot({ timeout: 30000, path: path.join(SHOTS, 'customer-panel.png'), fullPage: true,
     clip: { x: box.x - 12, y: box.y - 12, width: box.width + 24, height: box.height + 24 } });
 });
 

@@ -69,7 +69,9 @@ export async function login(page, url, who) {
   await page.locator('.inbox').waitFor();
 }
 
-export const shot = (page, name, fullPage = true) => page.screenshot({ path: path.join(SHOTS, name), fullPage });
+// Every screenshot in these tests gets 30 s instead of the page's 10: it is a picture for review, not a timed check,
+// and a busy machine (the suite runs two files at a time beside the builds) renders a full page slowly.
+export const shot = (page, name, fullPage = true) => page.screenshot({ timeout: 30000, path: path.join(SHOTS, name), fullPage });
 
 /* A w x h PNG filled with one colour ([r, g, b]). */
 export function png(w, h, [r, g, b]) {
