@@ -432,10 +432,11 @@ static int track_lookup(struct destek_req *r)
   struct destek_db *db = ord_db_read(r);
   int64_t id = 0;
   int match = 0, by_phone = 0;
-  sqlite3_stmt *st = db ? ord_db_prepare(db, "SELECT id, email, phone, number, status, placed_at, ship_province"
-                                             " FROM orders_orders WHERE number = ?1") : NULL;
+  int64_t found = db ? ord_order_by_number(db, num) : 0;   /* "tr9001" finds "TR9001" */
+  sqlite3_stmt *st = found ? ord_db_prepare(db, "SELECT id, email, phone, number, status, placed_at, ship_province"
+                                                    " FROM orders_orders WHERE id = ?1") : NULL;
   if (st) {
-    ord_db_bind(st, "t", num);
+    ord_db_bind(st, "i", found);
     if (sqlite3_step(st) == SQLITE_ROW) {
       id = sqlite3_column_int64(st, 0);
       const char *email = col(st, 1), *phone = col(st, 2);

@@ -75,6 +75,10 @@ test('the right details show status, timeline, carrier link and items, all escap
   }
   const en = await post({number: 'A-1001', contact: 'ayse@example.com', lang: 'en'});
   assert.match(en.text, /In transit/);
+  // typed in lower case on a phone: the same order
+  const lower = await post({number: 'a-1001', contact: 'ayse@example.com', lang: 'en'});
+  assert.equal(lower.status, 200, lower.text);
+  assert.match(lower.text, /In transit/);
   assert.match(en.text, /Track with the carrier/);
 });
 
