@@ -109,8 +109,8 @@ function SettingsCard({ kind, settings, status, onSaved }) {
       await api('PATCH', '/settings', body);
       setError(null);
       setF({ ...f, password: '' });   /* the saved secret is never shown again */
+      await onSaved();   /* "saved" once the card shows what was saved (the password's "set"), not before */
       setSaved(true);
-      onSaved();
     } catch (err) { setError(err); }
   };
   const removePassword = async () => {
@@ -347,9 +347,9 @@ export function Mailboxes() {
     ${error ? html`<${Alert}>${errorText(error)}<//>` : null}
     ${settings ? html`
       <${SettingsCard} kind="smtp" settings=${settings} status=${status && status.smtp}
-        onSaved=${() => { loadSettings(); loadStatus(); }} />
+        onSaved=${() => Promise.all([loadSettings(), loadStatus()])} />
       <${SettingsCard} kind="imap" settings=${settings} status=${status && status.imap}
-        onSaved=${() => { loadSettings(); loadStatus(); }} />` : null}
+        onSaved=${() => Promise.all([loadSettings(), loadStatus()])} />` : null}
     <div class="row-between mbx-list-head">
       <div><h2 class="h3">${t('mailboxes.more_title')}</h2>
         <p class="muted small">${t('mailboxes.more_hint')}</p></div>
