@@ -74,10 +74,10 @@ export function SettingsForm({ only }) {
     setBusy(true);
     try {
       await api('PATCH', '/settings', body);
+      await list.reload();   /* the fields show the saved values before the edits go and "saved" shows */
       setEdits({});
       setErrors({});
       setSaved(true);
-      await list.reload();
     } catch (err) {
       if (err.status === 422 && err.field) setErrors({ [err.field]: fieldMessage(err) });
       else list.setError(err);
